@@ -1,0 +1,18 @@
+//! The built-in rule catalogue.
+//!
+//! `providers` holds formats issued by a known service (most with a fixed prefix, many with a
+//! checksum); `generic` holds forms that carry a credential whatever its issuer: key/value
+//! assignments, URLs, headers, cookies, connection strings, private-key blocks and JWTs.
+
+mod generic;
+mod providers;
+
+use super::rule::Builtin;
+
+/// Every built-in rule, providers first.
+pub(crate) fn builtins() -> Vec<&'static Builtin> {
+    providers::RULES.iter().chain(generic::RULES).collect()
+}
+
+#[cfg(test)]
+mod tests;

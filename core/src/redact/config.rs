@@ -1,0 +1,111 @@
+//! Redaction configuration documents (TOML or JSON).
+
+use serde::Deserialize;
+
+use super::{RuleDef, Style};
+use crate::Error;
+
+/// A redaction configuration: style, user rules, disabled built-ins and allowlists.
+///
+/// ```
+/// use tokenward::{Config, Redactor};
+///
+/// let config = Config::from_toml(r#"
+///     style = "mask"
+///     disable = ["jwt"]
+///     allow = ["AKIA0000000000000000"]
+///
+///     [[rules]]
+///     id = "acme_key"
+///     keywords = ["acme_"]
+///     pattern = 'acme_(?P<secret>[a-z0-9]{32})'
+/// "#).unwrap();
+/// let redactor = Redactor::builder().config(config).build().unwrap();
+/// assert_eq!(
+///     redactor.redact("k=acme_0123456789abcdef0123456789abcdef"),
+///     "k=acme_********",
+/// );
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Output style; the builder's style when absent.
+    #[serde(default)]
+    pub style: Option<Style>,
+    /// Whether the built-in catalogue is loaded (default true).
+    #[serde(default)]
+    pub builtins: Option<bool>,
+    /// Ids of built-in rules to turn off.
+    #[serde(default)]
+    pub disable: Vec<String>,
+    /// Exact credential values never to redact (test fixtures, documented examples).
+    #[serde(default)]
+    pub allow: Vec<String>,
+    /// Regexes; a credential matching one is never redacted.
+    #[serde(default)]
+    pub allow_patterns: Vec<String>,
+    /// Additional rules.
+    #[serde(default)]
+    pub rules: Vec<RuleDef>,
+}
+
+impl Config {
+    /// Parses a TOML document.
+    pub fn from_toml(text: &str) -> Result<Config, Error> {
+        toml::from_str(text)
+            .map_err(|e| Error::Config(e.message().to_string() + &toml_location(text, e.span())))
+    }
+
+    /// Parses a JSON document.
+    pub fn from_json(text: &str) -> Result<Config, Error> {
+        serde_json::from_str(text).map_err(|e| Error::Config(e.to_string()))
+    }
+
+    /// Parses JSON when the document starts with `{`, TOML otherwise.
+    pub fn parse(text: &str) -> Result<Config, Error> {
+        if text.trim_start().starts_with('{') {
+            Config::from_json(text)
+        } else {
+            Config::from_toml(text)
+        }
+    }
+}
+
+fn toml_location(text: &str, span: Option<std::ops::Range<usize>>) -> String {
+    let Some(span) = span else {
+        return String::new();
+    };
+    let before = &text[..span.start.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+    format!(" at line {line} column {column}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_fields_are_errors() {
+        let err = Config::from_toml("stlye = \"mask\"").unwrap_err();
+        assert!(err.to_string().contains("stlye"), "{err}");
+        assert!(err.to_string().contains("line 1"), "{err}");
+        let err = Config::from_json(r#"{"rules": [{"id": "a", "pattern": "x", "bogus": 1}]}"#)
+            .unwrap_err();
+        assert!(err.to_string().contains("bogus"), "{err}");
+    }
+
+    #[test]
+    fn json_and_toml_agree() {
+        let toml = Config::parse("style = \"prefix\"\ndisable = [\"jwt\"]").unwrap();
+        let json = Config::parse(r#"{"style": "prefix", "disable": ["jwt"]}"#).unwrap();
+        assert_eq!(toml, json);
+        assert_eq!(toml.style, Some(Style::Prefix));
+    }
+
+    #[test]
+    fn bad_style_is_named() {
+        let err = Config::parse("style = \"blur\"").unwrap_err();
+        assert!(err.to_string().contains("blur"), "{err}");
+    }
+}

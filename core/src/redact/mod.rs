@@ -1,0 +1,508 @@
+//! Secret redaction.
+//!
+//! A [`Redactor`] holds a compiled set of rules: the built-in catalogue (see
+//! [`Redactor::rules`], or `tokenward rules` on the command line) plus any added from a
+//! [`Config`]. Each rule has literal keywords, a pattern whose `secret` group marks the part
+//! that must not survive, and optionally a validator (a checksum, an entropy floor, a
+//! placeholder test) that confirms a candidate before it is redacted.
+//!
+//! Matching runs in two steps. An [Aho-Corasick](aho_corasick) automaton over every rule's
+//! keywords scans the text once; a text with no keyword returns at once, borrowed and without
+//! allocating. Only the rules whose keywords occurred run their pattern. Patterns use bounded
+//! repetitions and the [`regex`] crate's linear-time engines, so the cost stays linear in the
+//! text whatever it holds.
+//!
+//! Findings of several rules that overlap are merged, so a secret is never left half-masked;
+//! when a provider rule and a generic one (a `password=` assignment, an `Authorization` header)
+//! find the same credential, the provider's label wins.
+//!
+//! ```
+//! use tokenward::{Redactor, Style};
+//!
+//! let redactor = Redactor::builder().style(Style::Prefix).build()?;
+//! let line = r#"{"msg": "login", "password": "Tr0ub4dor3"}"#;
+//! assert_eq!(redactor.redact(line), r#"{"msg": "login", "password": "********"}"#);
+//!
+//! for finding in redactor.find(line) {
+//!     assert_eq!(finding.rule.as_ref(), "password_assignment");
+//!     assert_eq!(&line[finding.span], "Tr0ub4dor3");
+//! }
+//! # Ok::<(), tokenward::Error>(())
+//! ```
+
+mod catalogue;
+mod config;
+mod rule;
+mod stream;
+mod style;
+pub mod validate;
+
+use std::borrow::Cow;
+use std::collections::HashSet;
+use std::fmt;
+use std::ops::Range;
+use std::sync::Arc;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+
+pub use config::Config;
+pub use rule::{Candidate, RuleDef, RuleInfo, Validate};
+pub use stream::StreamRedactor;
+pub use style::Style;
+
+use crate::Error;
+use rule::Rule;
+use style::FingerprintKey;
+
+/// A secret found in a text.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Finding {
+    /// The id of the rule that found it.
+    pub rule: Arc<str>,
+    /// Byte range of the credential, public prefix included (`ghp_...`).
+    pub span: Range<usize>,
+    /// Byte range of the part that must not survive; within `span`.
+    pub secret_span: Range<usize>,
+}
+
+/// An immutable, compiled rule set. Cheap to clone; `Send + Sync`.
+///
+/// Build one with [`Redactor::new`] (the built-in catalogue, label style) or
+/// [`Redactor::builder`].
+#[derive(Clone)]
+pub struct Redactor {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    rules: Vec<Rule>,
+    prefilter: Option<AhoCorasick>,
+    /// For each prefilter pattern, the rules it is a keyword of.
+    keyword_rules: Vec<Vec<usize>>,
+    /// Rules without keywords: they run on every text.
+    unanchored: Vec<usize>,
+    style: Style,
+    fingerprint_key: Option<FingerprintKey>,
+    allow_values: HashSet<Box<[u8]>>,
+    allow_patterns: Option<regex::bytes::RegexSet>,
+}
+
+impl fmt::Debug for Redactor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The fingerprint key and allowlisted values are deliberately not shown.
+        f.debug_struct("Redactor")
+            .field("rules", &self.inner.rules.len())
+            .field("style", &self.inner.style)
+            .field("fingerprint_key", &self.inner.fingerprint_key.is_some())
+            .finish()
+    }
+}
+
+impl Default for Redactor {
+    fn default() -> Redactor {
+        Redactor::new()
+    }
+}
+
+impl Redactor {
+    /// The built-in catalogue with the label style.
+    pub fn new() -> Redactor {
+        // The catalogue is tested to compile, so this cannot fail.
+        RedactorBuilder::new()
+            .build()
+            .expect("the built-in catalogue compiles")
+    }
+
+    /// A builder for a redactor with options.
+    pub fn builder() -> RedactorBuilder {
+        RedactorBuilder::new()
+    }
+
+    /// The style this redactor writes.
+    pub fn style(&self) -> Style {
+        self.inner.style
+    }
+
+    /// The rules in force, in the order they are tried.
+    pub fn rules(&self) -> impl Iterator<Item = &RuleInfo> + '_ {
+        self.inner.rules.iter().map(|r| &r.info)
+    }
+
+    /// Redacts every secret in `text`. Returns the input borrowed when nothing was found.
+    pub fn redact<'t>(&self, text: &'t str) -> Cow<'t, str> {
+        match self.redact_bytes(text.as_bytes()) {
+            Cow::Borrowed(_) => Cow::Borrowed(text),
+            // Replacements are ASCII and spans lie on character boundaries, so the output is
+            // UTF-8; the lossy path is only a guard against a user pattern written with `(?-u)`.
+            Cow::Owned(bytes) => Cow::Owned(
+                String::from_utf8(bytes)
+                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+            ),
+        }
+    }
+
+    /// Redacts every secret in `text`, which need not be UTF-8: bytes outside redacted spans,
+    /// invalid sequences included, pass through unchanged.
+    pub fn redact_bytes<'t>(&self, text: &'t [u8]) -> Cow<'t, [u8]> {
+        let findings = self.find_bytes(text);
+        if findings.is_empty() {
+            return Cow::Borrowed(text);
+        }
+        let mut out = Vec::with_capacity(text.len() + 16 * findings.len());
+        let mut at = 0;
+        for finding in &findings {
+            out.extend_from_slice(&text[at..finding.span.start]);
+            self.render(&mut out, finding, text);
+            at = finding.span.end;
+        }
+        out.extend_from_slice(&text[at..]);
+        Cow::Owned(out)
+    }
+
+    /// The secrets in `text`, sorted by position and never overlapping.
+    pub fn find(&self, text: &str) -> Vec<Finding> {
+        self.find_bytes(text.as_bytes())
+    }
+
+    /// The secrets in `text`, which need not be UTF-8; sorted by position, never overlapping.
+    pub fn find_bytes(&self, text: &[u8]) -> Vec<Finding> {
+        let inner = &*self.inner;
+        let mut candidates: Vec<bool> = Vec::new();
+        if let Some(prefilter) = &inner.prefilter {
+            for m in prefilter.find_overlapping_iter(text) {
+                if candidates.is_empty() {
+                    candidates = vec![false; inner.rules.len()];
+                }
+                for &rule in &inner.keyword_rules[m.pattern().as_usize()] {
+                    candidates[rule] = true;
+                }
+            }
+        }
+        if candidates.is_empty() && inner.unanchored.is_empty() {
+            return Vec::new();
+        }
+        let mut found = Vec::new();
+        let tried = candidates
+            .iter()
+            .enumerate()
+            .filter_map(|(i, &hit)| hit.then_some(i))
+            .chain(inner.unanchored.iter().copied());
+        for index in tried {
+            self.run_rule(index, text, &mut found);
+        }
+        merge_overlaps(found)
+    }
+
+    fn run_rule(&self, index: usize, text: &[u8], found: &mut Vec<(Finding, bool)>) {
+        let rule = &self.inner.rules[index];
+        for caps in rule.regex.captures_iter(text) {
+            let Some(secret) = caps.get(rule.secret_group) else {
+                continue;
+            };
+            let token = rule.token_group.and_then(|g| caps.get(g)).unwrap_or(secret);
+            let whole = caps.get(0).expect("group 0 always matches");
+            let candidate = (|| {
+                Some(Candidate {
+                    token: std::str::from_utf8(token.as_bytes()).ok()?,
+                    secret: std::str::from_utf8(secret.as_bytes()).ok()?,
+                    key: match rule.key_group.and_then(|g| caps.get(g)) {
+                        Some(k) => Some(std::str::from_utf8(k.as_bytes()).ok()?),
+                        None => None,
+                    },
+                    haystack: text,
+                    match_span: whole.range(),
+                })
+            })();
+            // A user pattern may match bytes that are not UTF-8; with no validator to ask,
+            // such a match is still redacted.
+            let accepted = match &candidate {
+                Some(c) => self.accepts(rule, c),
+                None => rule.validate.is_none() && rule.min_entropy.is_none(),
+            };
+            if accepted {
+                let finding = Finding {
+                    rule: rule.info.id.clone(),
+                    span: token.start().min(secret.start())..token.end().max(secret.end()),
+                    secret_span: secret.range(),
+                };
+                found.push((finding, rule.generic));
+            }
+        }
+    }
+
+    fn accepts(&self, rule: &Rule, c: &Candidate<'_>) -> bool {
+        let inner = &*self.inner;
+        if validate::is_placeholder(c.secret) {
+            return false;
+        }
+        if inner.allow_values.contains(c.token.as_bytes())
+            || inner.allow_values.contains(c.secret.as_bytes())
+        {
+            return false;
+        }
+        if let Some(allow) = &inner.allow_patterns {
+            if allow.is_match(c.token.as_bytes()) {
+                return false;
+            }
+        }
+        if let Some(min) = rule.min_entropy {
+            if validate::shannon_entropy(c.secret) < min {
+                return false;
+            }
+        }
+        rule.validate.is_none_or(|validate| validate(c))
+    }
+
+    fn render(&self, out: &mut Vec<u8>, finding: &Finding, text: &[u8]) {
+        let token = &text[finding.span.clone()];
+        let public_len = finding.secret_span.start - finding.span.start;
+        style::render(
+            self.inner.style,
+            out,
+            &finding.rule,
+            token,
+            public_len,
+            self.inner.fingerprint_key.as_ref(),
+        );
+    }
+}
+
+/// Sorts findings and merges those that overlap, so every byte of every secret is covered.
+/// At one start position a provider rule beats a generic one, and a longer match a shorter.
+fn merge_overlaps(mut found: Vec<(Finding, bool)>) -> Vec<Finding> {
+    found.sort_by(|(a, a_generic), (b, b_generic)| {
+        a.span
+            .start
+            .cmp(&b.span.start)
+            .then(a_generic.cmp(b_generic))
+            .then(b.span.end.cmp(&a.span.end))
+    });
+    let mut merged: Vec<Finding> = Vec::with_capacity(found.len());
+    for (finding, _) in found {
+        match merged.last_mut() {
+            Some(last) if finding.span.start < last.span.end => {
+                if finding.span.end > last.span.end {
+                    last.span.end = finding.span.end;
+                    last.secret_span.end = finding.span.end;
+                }
+            }
+            _ => merged.push(finding),
+        }
+    }
+    merged
+}
+
+/// Options for a [`Redactor`].
+///
+/// ```
+/// use tokenward::{Redactor, RuleDef, Style};
+///
+/// let redactor = Redactor::builder()
+///     .style(Style::Mask)
+///     .disable("jwt")
+///     .rule(RuleDef {
+///         id: "acme_key".into(),
+///         keywords: vec!["acme_".into()],
+///         pattern: "acme_[a-z0-9]{32}".into(),
+///         ..RuleDef::default()
+///     })
+///     .build()?;
+/// assert_eq!(redactor.redact("acme_0123456789abcdef0123456789abcdef"), "********");
+/// # Ok::<(), tokenward::Error>(())
+/// ```
+#[derive(Clone, Default)]
+pub struct RedactorBuilder {
+    style: Option<Style>,
+    builtins: bool,
+    disable: Vec<String>,
+    rules: Vec<RuleDef>,
+    allow: Vec<String>,
+    allow_patterns: Vec<String>,
+    fingerprint_key: Option<Vec<u8>>,
+}
+
+impl fmt::Debug for RedactorBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedactorBuilder")
+            .field("style", &self.style)
+            .field("builtins", &self.builtins)
+            .field("disable", &self.disable)
+            .field("rules", &self.rules.len())
+            .field("fingerprint_key", &self.fingerprint_key.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl RedactorBuilder {
+    /// The built-in catalogue, label style, no user rules.
+    pub fn new() -> RedactorBuilder {
+        RedactorBuilder {
+            builtins: true,
+            ..RedactorBuilder::default()
+        }
+    }
+
+    /// Sets the output style.
+    pub fn style(mut self, style: Style) -> Self {
+        self.style = Some(style);
+        self
+    }
+
+    /// Whether to load the built-in catalogue (default true).
+    pub fn builtins(mut self, yes: bool) -> Self {
+        self.builtins = yes;
+        self
+    }
+
+    /// Turns off a built-in rule by id; `build` fails for an unknown id.
+    pub fn disable(mut self, id: impl Into<String>) -> Self {
+        self.disable.push(id.into());
+        self
+    }
+
+    /// Adds a rule.
+    pub fn rule(mut self, rule: RuleDef) -> Self {
+        self.rules.push(rule);
+        self
+    }
+
+    /// Never redacts this exact credential value.
+    pub fn allow_value(mut self, value: impl Into<String>) -> Self {
+        self.allow.push(value.into());
+        self
+    }
+
+    /// Never redacts a credential matching this regex.
+    pub fn allow_pattern(mut self, pattern: impl Into<String>) -> Self {
+        self.allow_patterns.push(pattern.into());
+        self
+    }
+
+    /// Key material for [`Style::Fingerprint`]; any length, kept only in derived form.
+    pub fn fingerprint_key(mut self, key: &[u8]) -> Self {
+        self.fingerprint_key = Some(key.to_vec());
+        self
+    }
+
+    /// Applies a config document: its style (when set) wins over an earlier `style` call;
+    /// its rules, disables and allowlists add to what is already set.
+    pub fn config(mut self, config: Config) -> Self {
+        if config.style.is_some() {
+            self.style = config.style;
+        }
+        if let Some(builtins) = config.builtins {
+            self.builtins = builtins;
+        }
+        self.disable.extend(config.disable);
+        self.rules.extend(config.rules);
+        self.allow.extend(config.allow);
+        self.allow_patterns.extend(config.allow_patterns);
+        self
+    }
+
+    /// Compiles the rule set.
+    pub fn build(self) -> Result<Redactor, Error> {
+        let style = self.style.unwrap_or_default();
+        if style == Style::Fingerprint && self.fingerprint_key.is_none() {
+            return Err(Error::MissingFingerprintKey);
+        }
+        let rules = self.compile_rules()?;
+        let (prefilter, keyword_rules, unanchored) = build_prefilter(&rules)?;
+        let allow_patterns = if self.allow_patterns.is_empty() {
+            None
+        } else {
+            for (index, pattern) in self.allow_patterns.iter().enumerate() {
+                regex::bytes::Regex::new(pattern).map_err(|e| Error::InvalidAllowPattern {
+                    index,
+                    reason: e.to_string(),
+                })?;
+            }
+            Some(
+                regex::bytes::RegexSet::new(&self.allow_patterns).map_err(|e| {
+                    Error::InvalidAllowPattern {
+                        index: 0,
+                        reason: e.to_string(),
+                    }
+                })?,
+            )
+        };
+        Ok(Redactor {
+            inner: Arc::new(Inner {
+                rules,
+                prefilter,
+                keyword_rules,
+                unanchored,
+                style,
+                fingerprint_key: self.fingerprint_key.as_deref().map(FingerprintKey::derive),
+                allow_values: self
+                    .allow
+                    .into_iter()
+                    .map(|v| v.into_bytes().into())
+                    .collect(),
+                allow_patterns,
+            }),
+        })
+    }
+
+    fn compile_rules(&self) -> Result<Vec<Rule>, Error> {
+        let catalogue = catalogue::builtins();
+        for id in &self.disable {
+            if !catalogue.iter().any(|b| b.id == id) {
+                return Err(Error::UnknownRule(id.clone()));
+            }
+        }
+        let mut rules = Vec::new();
+        if self.builtins {
+            for builtin in catalogue
+                .iter()
+                .filter(|b| !self.disable.iter().any(|d| d == b.id))
+            {
+                rules.push(Rule::from_builtin(builtin)?);
+            }
+        }
+        let mut ids: HashSet<Arc<str>> = rules.iter().map(|r| r.info.id.clone()).collect();
+        for def in &self.rules {
+            let rule = Rule::from_def(def)?;
+            if !ids.insert(rule.info.id.clone()) {
+                return Err(Error::DuplicateRule(def.id.clone()));
+            }
+            rules.push(rule);
+        }
+        Ok(rules)
+    }
+}
+
+type Prefilter = (Option<AhoCorasick>, Vec<Vec<usize>>, Vec<usize>);
+
+fn build_prefilter(rules: &[Rule]) -> Result<Prefilter, Error> {
+    let mut keywords: Vec<String> = Vec::new();
+    let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
+    let mut unanchored = Vec::new();
+    for (index, rule) in rules.iter().enumerate() {
+        if rule.info.keywords.is_empty() {
+            unanchored.push(index);
+        }
+        for keyword in &rule.info.keywords {
+            let keyword = keyword.to_ascii_lowercase();
+            match keywords.iter().position(|k| *k == keyword) {
+                Some(at) => keyword_rules[at].push(index),
+                None => {
+                    keywords.push(keyword);
+                    keyword_rules.push(vec![index]);
+                }
+            }
+        }
+    }
+    if keywords.is_empty() {
+        return Ok((None, keyword_rules, unanchored));
+    }
+    let prefilter = AhoCorasickBuilder::new()
+        .ascii_case_insensitive(true)
+        .match_kind(MatchKind::Standard)
+        .build(&keywords)
+        .map_err(|e| Error::Config(format!("keyword automaton: {e}")))?;
+    Ok((Some(prefilter), keyword_rules, unanchored))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,199 @@
+//! Rules: what a secret looks like and how a candidate is verified.
+
+use std::ops::Range;
+use std::sync::Arc;
+
+use regex::bytes::Regex;
+use serde::Deserialize;
+
+use crate::Error;
+
+/// A candidate match handed to a rule's validator after its pattern matched.
+#[derive(Debug, Clone)]
+pub struct Candidate<'h> {
+    /// The whole credential as found, public prefix included (the `token` group, else `secret`).
+    pub token: &'h str,
+    /// The part that must not survive (the `secret` group).
+    pub secret: &'h str,
+    /// The key name, for rules that match `key = value` forms (the `key` group).
+    pub key: Option<&'h str>,
+    /// The text the candidate was found in.
+    pub haystack: &'h [u8],
+    /// Where the whole pattern match lies in the haystack.
+    pub match_span: Range<usize>,
+}
+
+/// A validator: returns true when the candidate really is a secret.
+pub type Validate = fn(&Candidate<'_>) -> bool;
+
+/// A built-in rule as written in the catalogue, with the examples its tests run.
+pub(crate) struct Builtin {
+    pub id: &'static str,
+    pub provider: &'static str,
+    pub description: &'static str,
+    /// Literal anchors, matched ASCII-case-insensitively by the prefilter. At least one must
+    /// occur in the text for the pattern to run.
+    pub keywords: &'static [&'static str],
+    /// Pattern with a `secret` group (the non-public part) and optionally `token` (the whole
+    /// credential including a public prefix) and `key` (a key name).
+    pub pattern: &'static str,
+    pub validate: Option<Validate>,
+    /// Generic forms (key/value, headers, URLs) yield to provider rules on the same span.
+    pub generic: bool,
+    /// `(text, credential)`: the rule must find exactly `credential` in `text`.
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub examples: &'static [(&'static str, &'static str)],
+    /// Texts in which the rule must find nothing.
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub counterexamples: &'static [&'static str],
+}
+
+/// A user-defined rule, as written in a TOML or JSON config.
+///
+/// ```
+/// let rule: tokenward::RuleDef = toml::from_str(r#"
+///     id = "acme_key"
+///     description = "ACME API key"
+///     keywords = ["acme_"]
+///     pattern = 'acme_(?P<secret>[a-z0-9]{32})'
+/// "#).unwrap();
+/// assert_eq!(rule.id, "acme_key");
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleDef {
+    /// Stable snake_case id, shown in labels.
+    pub id: String,
+    /// What the rule finds.
+    #[serde(default)]
+    pub description: String,
+    /// Who issues the credential.
+    #[serde(default)]
+    pub provider: String,
+    /// Literal anchors for the prefilter; a rule without keywords runs on every line.
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    /// Regex with an optional `secret` group (default: the whole match) and optional `token`
+    /// and `key` groups.
+    pub pattern: String,
+    /// Minimum Shannon entropy of the secret in bits per character.
+    #[serde(default)]
+    pub min_entropy: Option<f64>,
+}
+
+/// What a rule is, for listings and reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleInfo {
+    /// Stable snake_case id.
+    pub id: Arc<str>,
+    /// Who issues the credential (`github`, `aws`, ... or `generic`).
+    pub provider: String,
+    /// What the rule finds.
+    pub description: String,
+    /// Prefilter keywords.
+    pub keywords: Vec<String>,
+    /// True for rules of the built-in catalogue.
+    pub builtin: bool,
+}
+
+/// A compiled rule.
+pub(crate) struct Rule {
+    pub info: RuleInfo,
+    pub regex: Regex,
+    pub secret_group: usize,
+    pub token_group: Option<usize>,
+    pub key_group: Option<usize>,
+    pub validate: Option<Validate>,
+    pub min_entropy: Option<f64>,
+    pub generic: bool,
+}
+
+/// Ceiling on a compiled pattern, so a hostile user rule cannot exhaust memory.
+const MAX_REGEX_SIZE: usize = 4 << 20;
+
+impl Rule {
+    pub fn from_builtin(b: &Builtin) -> Result<Rule, Error> {
+        let info = RuleInfo {
+            id: Arc::from(b.id),
+            provider: b.provider.to_string(),
+            description: b.description.to_string(),
+            keywords: b.keywords.iter().map(|k| k.to_string()).collect(),
+            builtin: true,
+        };
+        let mut rule = Rule::compile(info, b.pattern)?;
+        rule.validate = b.validate;
+        rule.generic = b.generic;
+        Ok(rule)
+    }
+
+    pub fn from_def(def: &RuleDef) -> Result<Rule, Error> {
+        let invalid = |reason: String| Error::InvalidRule {
+            id: def.id.clone(),
+            reason,
+        };
+        if !is_snake_case(&def.id) {
+            return Err(invalid(
+                "id must be snake_case ([a-z0-9_], starting with a letter)".into(),
+            ));
+        }
+        if def.keywords.iter().any(|k| k.is_empty()) {
+            return Err(invalid("keywords must not be empty strings".into()));
+        }
+        if let Some(e) = def.min_entropy {
+            if !(0.0..=8.0).contains(&e) {
+                return Err(invalid(format!(
+                    "min_entropy must be within 0..=8, got {e}"
+                )));
+            }
+        }
+        let info = RuleInfo {
+            id: Arc::from(def.id.as_str()),
+            provider: if def.provider.is_empty() {
+                "custom".into()
+            } else {
+                def.provider.clone()
+            },
+            description: def.description.clone(),
+            keywords: def.keywords.clone(),
+            builtin: false,
+        };
+        let mut rule = Rule::compile(info, &def.pattern)?;
+        rule.min_entropy = def.min_entropy;
+        Ok(rule)
+    }
+
+    fn compile(info: RuleInfo, pattern: &str) -> Result<Rule, Error> {
+        let invalid = |reason: String| Error::InvalidRule {
+            id: info.id.to_string(),
+            reason,
+        };
+        let regex = regex::bytes::RegexBuilder::new(pattern)
+            .size_limit(MAX_REGEX_SIZE)
+            .build()
+            .map_err(|e| invalid(format!("pattern does not compile: {e}")))?;
+        if regex.is_match(b"") {
+            return Err(invalid("pattern matches the empty string".into()));
+        }
+        let group = |name: &str| regex.capture_names().position(|n| n == Some(name));
+        let secret_group = group("secret").unwrap_or(0);
+        let token_group = group("token");
+        let key_group = group("key");
+        Ok(Rule {
+            info,
+            secret_group,
+            token_group,
+            key_group,
+            regex,
+            validate: None,
+            min_entropy: None,
+            generic: false,
+        })
+    }
+}
+
+fn is_snake_case(id: &str) -> bool {
+    let mut bytes = id.bytes();
+    matches!(bytes.next(), Some(b'a'..=b'z'))
+        && bytes.all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'_'))
+        && id.len() <= 64
+}

@@ -1,0 +1,206 @@
+//! Engine behaviour: borrowing, bytes, overlaps, styles, allowlists and errors.
+
+use std::borrow::Cow;
+
+use super::*;
+
+const GHP: &str = "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";
+
+#[test]
+fn clean_text_is_borrowed() {
+    let r = Redactor::new();
+    assert!(matches!(r.redact("GET /health 200 12ms"), Cow::Borrowed(_)));
+    assert!(matches!(
+        r.redact_bytes(b"\xff\xfe no secrets"),
+        Cow::Borrowed(_)
+    ));
+    assert!(r.find("").is_empty());
+}
+
+#[test]
+fn invalid_utf8_outside_secrets_passes_through() {
+    let r = Redactor::new();
+    let mut text = b"\xff\xc3 key ".to_vec();
+    text.extend_from_slice(GHP.as_bytes());
+    text.extend_from_slice(b" \xe2\x82");
+    let out = r.redact_bytes(&text);
+    assert_eq!(
+        &out[..],
+        &b"\xff\xc3 key [REDACTED:github_classic_token] \xe2\x82"[..]
+    );
+}
+
+#[test]
+fn overlapping_findings_merge_and_provider_wins() {
+    let r = Redactor::new();
+    let text = format!("password={GHP}");
+    let found = r.find(&text);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].rule.as_ref(), "github_classic_token");
+    assert_eq!(&text[found[0].span.clone()], GHP);
+}
+
+#[test]
+fn merge_covers_the_union_of_overlapping_spans() {
+    let finding = |rule: &str, span: Range<usize>| Finding {
+        rule: rule.into(),
+        secret_span: span.clone(),
+        span,
+    };
+    let merged = merge_overlaps(vec![
+        (finding("b", 5..12), true),
+        (finding("a", 0..8), false),
+        (finding("c", 20..25), false),
+    ]);
+    assert_eq!(merged.len(), 2);
+    assert_eq!(merged[0].span, 0..12);
+    assert_eq!(merged[0].rule.as_ref(), "a");
+    assert_eq!(merged[1].span, 20..25);
+}
+
+#[test]
+fn fingerprints_are_keyed_and_stable() {
+    let build = |key: &[u8]| {
+        Redactor::builder()
+            .style(Style::Fingerprint)
+            .fingerprint_key(key)
+            .build()
+            .unwrap()
+    };
+    let a = build(b"key one").redact(GHP).into_owned();
+    assert_eq!(a, build(b"key one").redact(GHP));
+    assert_ne!(a, build(b"key two").redact(GHP));
+    assert!(
+        a.starts_with("[REDACTED:github_classic_token:") && a.len() == 40,
+        "{a}"
+    );
+    assert_eq!(
+        Redactor::builder()
+            .style(Style::Fingerprint)
+            .build()
+            .unwrap_err(),
+        Error::MissingFingerprintKey
+    );
+}
+
+#[test]
+fn multi_line_secrets_keep_the_line_count() {
+    let r = Redactor::builder()
+        .builtins(false)
+        .rule(RuleDef {
+            id: "block".into(),
+            keywords: vec!["BEGIN".into()],
+            pattern: r"BEGIN\n[a-z\n]{1,100}\nEND".into(),
+            ..RuleDef::default()
+        })
+        .build()
+        .unwrap();
+    let out = r.redact("x\nBEGIN\nabc\ndef\nEND\ny");
+    assert_eq!(out.lines().count(), 6, "{out:?}");
+}
+
+#[test]
+fn allowlists_skip_values_and_patterns() {
+    let r = Redactor::builder().allow_value(GHP).build().unwrap();
+    assert_eq!(r.redact(GHP), GHP);
+    let r = Redactor::builder()
+        .allow_pattern("^ghp_Ky9")
+        .build()
+        .unwrap();
+    assert_eq!(r.redact(GHP), GHP);
+    let err = Redactor::builder().allow_pattern("(").build().unwrap_err();
+    assert!(
+        matches!(err, Error::InvalidAllowPattern { index: 0, .. }),
+        "{err}"
+    );
+}
+
+#[test]
+fn invalid_rules_name_the_rule_and_the_problem() {
+    let build = |id: &str, pattern: &str| {
+        Redactor::builder()
+            .rule(RuleDef {
+                id: id.into(),
+                pattern: pattern.into(),
+                keywords: vec!["x".into()],
+                ..RuleDef::default()
+            })
+            .build()
+            .unwrap_err()
+            .to_string()
+    };
+    let msg = build("acme", "(unclosed");
+    assert!(
+        msg.contains("acme") && msg.contains("does not compile"),
+        "{msg}"
+    );
+    let msg = build("acme", "a*");
+    assert!(msg.contains("empty string"), "{msg}");
+    let msg = build("Acme Key", "a");
+    assert!(msg.contains("snake_case"), "{msg}");
+    let msg = build("aws_access_key_id", "AKIA");
+    assert!(msg.contains("duplicate"), "{msg}");
+    let err = Redactor::builder()
+        .disable("no_such_rule")
+        .build()
+        .unwrap_err();
+    assert_eq!(err, Error::UnknownRule("no_such_rule".into()));
+}
+
+#[test]
+fn debug_shows_no_key_material() {
+    let r = Redactor::builder()
+        .fingerprint_key(b"super-secret-key")
+        .allow_value("allowed-value-123")
+        .build()
+        .unwrap();
+    let shown = format!("{r:?}");
+    assert!(
+        !shown.contains("super-secret-key") && !shown.contains("allowed-value"),
+        "{shown}"
+    );
+}
+
+#[test]
+fn redactor_is_send_sync_and_cheap_to_clone() {
+    fn assert_send_sync<T: Send + Sync + Clone>() {}
+    assert_send_sync::<Redactor>();
+    let a = Redactor::new();
+    let b = a.clone();
+    assert!(Arc::ptr_eq(&a.inner, &b.inner));
+}
+
+#[test]
+fn stream_catches_secrets_split_at_every_position() {
+    let r = Redactor::new();
+    let text = format!("first line\nkey {GHP} tail\nlast\n");
+    let expected = r.redact(&text).into_owned();
+    for split in 0..text.len() {
+        let mut stream = StreamRedactor::new(r.clone());
+        let mut out = Vec::new();
+        stream.push(&text.as_bytes()[..split], &mut out);
+        stream.push(&text.as_bytes()[split..], &mut out);
+        stream.finish(&mut out);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            expected,
+            "split at {split}"
+        );
+    }
+}
+
+#[test]
+fn stream_memory_is_bounded_on_one_huge_line() {
+    let r = Redactor::new();
+    let mut stream = StreamRedactor::with_window(r, 1024);
+    let mut out = Vec::new();
+    let chunk = format!("{} {GHP} ", "a".repeat(300));
+    for _ in 0..2000 {
+        stream.push(chunk.as_bytes(), &mut out);
+        assert!(stream.pending() <= 3 * 1024 + chunk.len());
+    }
+    stream.finish(&mut out);
+    let out = String::from_utf8(out).unwrap();
+    assert!(!out.contains("ghp_"));
+    assert_eq!(out.matches("[REDACTED:github_classic_token]").count(), 2000);
+}
