@@ -35,11 +35,13 @@
 
 mod error;
 pub mod redact;
+pub mod token;
 
 pub use error::Error;
 pub use redact::{
     Config, Finding, Redactor, RedactorBuilder, RuleDef, RuleInfo, StreamRedactor, Style,
 };
+pub use token::{TokenId, TokenKey};
 
 /// Milliseconds since the Unix epoch. Every call that needs time takes one.
 pub type Timestamp = i64;

@@ -1,0 +1,99 @@
+use std::fmt;
+use std::str::FromStr;
+
+use crate::Error;
+
+/// A keyed fingerprint of a raw token: 128 bits of keyed BLAKE3.
+///
+/// It shows as `tid_` and 32 hex digits; [`TokenId::short`] gives the first 12 for display.
+///
+/// ```
+/// use tokenward::token::{TokenId, TokenKey};
+///
+/// let key = TokenKey::new(b"host key material");
+/// let id = key.id(b"tw_secret_token_value");
+/// assert_eq!(id, key.id(b"tw_secret_token_value"));
+/// assert_eq!(id.to_string().len(), 36);
+/// assert_eq!(id.to_string().parse::<TokenId>().unwrap(), id);
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TokenId([u8; 16]);
+
+impl TokenId {
+    /// Wraps fingerprint bytes (as stored in a snapshot).
+    pub const fn from_bytes(bytes: [u8; 16]) -> TokenId {
+        TokenId(bytes)
+    }
+
+    /// The fingerprint bytes.
+    pub const fn as_bytes(&self) -> &[u8; 16] {
+        &self.0
+    }
+
+    /// `tid_` and the first 12 hex digits: enough to tell tokens apart in a log line.
+    pub fn short(&self) -> String {
+        let mut s = self.to_string();
+        s.truncate(16);
+        s
+    }
+}
+
+impl fmt::Display for TokenId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("tid_")?;
+        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
+    }
+}
+
+impl fmt::Debug for TokenId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "TokenId({self})")
+    }
+}
+
+impl FromStr for TokenId {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<TokenId, Error> {
+        let bad = || {
+            Error::Config(format!(
+                "invalid token id {:?}: expected tid_ and 32 hex digits",
+                crate::error::Clip(s, 40).to_string()
+            ))
+        };
+        let hex = s.strip_prefix("tid_").ok_or_else(bad)?;
+        if hex.len() != 32 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(bad());
+        }
+        let mut bytes = [0u8; 16];
+        for (i, byte) in bytes.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).map_err(|_| bad())?;
+        }
+        Ok(TokenId(bytes))
+    }
+}
+
+/// The host's key for token fingerprints. Debug output never shows it.
+#[derive(Clone)]
+pub struct TokenKey([u8; 32]);
+
+impl TokenKey {
+    /// Derives a fingerprint key from host key material of any length.
+    pub fn new(material: &[u8]) -> TokenKey {
+        TokenKey(blake3::derive_key("tokenward 2026 token id v1", material))
+    }
+
+    /// The fingerprint of a raw token.
+    pub fn id(&self, raw_token: &[u8]) -> TokenId {
+        let hash = blake3::keyed_hash(&self.0, raw_token);
+        let mut bytes = [0u8; 16];
+        bytes.copy_from_slice(&hash.as_bytes()[..16]);
+        TokenId(bytes)
+    }
+}
+
+impl fmt::Debug for TokenKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("TokenKey(<hidden>)")
+    }
+}
