@@ -198,28 +198,23 @@ impl Redactor {
 
     fn run_rule(&self, index: usize, text: &[u8], found: &mut Vec<(Finding, bool)>) {
         let rule = &self.inner.rules[index];
-        for caps in rule.regex.captures_iter(text) {
+        let mut at = 0;
+        // `find_at` runs the fast engines without allocating; captures are resolved only for an
+        // actual match, which most candidate texts do not have.
+        while let Some(m) = rule.regex.find_at(text, at) {
+            at = m.end().max(m.start() + 1);
+            let Some(caps) = rule.regex.captures_at(text, m.start()) else {
+                continue;
+            };
             let Some(secret) = caps.get(rule.secret_group) else {
                 continue;
             };
             let token = rule.token_group.and_then(|g| caps.get(g)).unwrap_or(secret);
-            let whole = caps.get(0).expect("group 0 always matches");
-            let candidate = (|| {
-                Some(Candidate {
-                    token: std::str::from_utf8(token.as_bytes()).ok()?,
-                    secret: std::str::from_utf8(secret.as_bytes()).ok()?,
-                    key: match rule.key_group.and_then(|g| caps.get(g)) {
-                        Some(k) => Some(std::str::from_utf8(k.as_bytes()).ok()?),
-                        None => None,
-                    },
-                    haystack: text,
-                    match_span: whole.range(),
-                })
-            })();
-            // A user pattern may match bytes that are not UTF-8; with no validator to ask,
-            // such a match is still redacted.
-            let accepted = match &candidate {
-                Some(c) => self.accepts(rule, c),
+            let key = rule.key_group.and_then(|g| caps.get(g));
+            let accepted = match candidate(text, m.range(), token, secret, key) {
+                Some(c) => self.accepts(rule, &c),
+                // A user pattern may match bytes that are not UTF-8; with no validator to
+                // ask, such a match is still redacted.
                 None => rule.validate.is_none() && rule.min_entropy.is_none(),
             };
             if accepted {
@@ -268,6 +263,27 @@ impl Redactor {
             self.inner.fingerprint_key.as_ref(),
         );
     }
+}
+
+/// The validator's view of a match; `None` when a part of it is not UTF-8.
+fn candidate<'h>(
+    haystack: &'h [u8],
+    match_span: Range<usize>,
+    token: regex::bytes::Match<'h>,
+    secret: regex::bytes::Match<'h>,
+    key: Option<regex::bytes::Match<'h>>,
+) -> Option<Candidate<'h>> {
+    let utf8 = |m: regex::bytes::Match<'h>| std::str::from_utf8(m.as_bytes()).ok();
+    Some(Candidate {
+        token: utf8(token)?,
+        secret: utf8(secret)?,
+        key: match key {
+            Some(k) => Some(utf8(k)?),
+            None => None,
+        },
+        haystack,
+        match_span,
+    })
 }
 
 /// Sorts findings and merges those that overlap, so every byte of every secret is covered.
