@@ -247,7 +247,10 @@ mod tests {
     #[test]
     fn github_and_npm_trailers() {
         let body = "Kq7Zr2LmX9vTn4KpWq8Zr2LmX9vTn4";
-        let secret = format!("{body}{}", base62(u64::from(crc32fast::hash(body.as_bytes())), 6));
+        let secret = format!(
+            "{body}{}",
+            base62(u64::from(crc32fast::hash(body.as_bytes())), 6)
+        );
         let token = format!("npm_{secret}");
         assert!(crc32_base62(&candidate(&token, &secret)));
         let bad = mutate(&secret, 3);
@@ -360,14 +363,29 @@ mod tests {
 
     #[test]
     fn base64_json_heads() {
-        assert!(base64_json_head(&candidate("x", "eyJvIjoiMTIzIiwibiI6InN0YWNrIn0")));
-        assert!(!base64_json_head(&candidate("x", "eyJ!!!!!!!!!!!!!!!!!!!!")));
+        assert!(base64_json_head(&candidate(
+            "x",
+            "eyJvIjoiMTIzIiwibiI6InN0YWNrIn0"
+        )));
+        assert!(!base64_json_head(&candidate(
+            "x",
+            "eyJ!!!!!!!!!!!!!!!!!!!!"
+        )));
     }
 
     #[test]
     fn random_values_and_words() {
-        assert!(random_looking(&candidate("x", "9f3a1c2e7b4d6a8f0e1c3b5d7f9a2c4e")));
-        assert!(!random_looking(&candidate("x", "abcdefabcdefabcdefabcdefabcdefab")));
-        assert!(!random_looking(&candidate("x", "00000000000000000000000000000001")));
+        assert!(random_looking(&candidate(
+            "x",
+            "9f3a1c2e7b4d6a8f0e1c3b5d7f9a2c4e"
+        )));
+        assert!(!random_looking(&candidate(
+            "x",
+            "abcdefabcdefabcdefabcdefabcdefab"
+        )));
+        assert!(!random_looking(&candidate(
+            "x",
+            "00000000000000000000000000000001"
+        )));
     }
 }
