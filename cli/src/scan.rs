@@ -174,7 +174,15 @@ fn walk_error(error: &ignore::Error) -> CliError {
 
 fn walk_reason(error: &ignore::Error) -> String {
     match error {
-        ignore::Error::Io(e) => common::io_reason(e),
+        ignore::Error::Io(e) => {
+            // Errors from the directory walk wrap the OS error in a message that repeats the
+            // path; report the OS error alone, the path is already in front.
+            let os_error = e
+                .get_ref()
+                .and_then(|inner| inner.source())
+                .and_then(|source| source.downcast_ref::<io::Error>());
+            common::io_reason(os_error.unwrap_or(e))
+        }
         ignore::Error::WithPath { err, .. } | ignore::Error::WithDepth { err, .. } => {
             walk_reason(err)
         }
