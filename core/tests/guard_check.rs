@@ -344,3 +344,13 @@ fn secrets_stay_out_of_debug_output() {
         assert!(!text.contains(&raw[3..20]), "{text}");
     }
 }
+
+#[cfg(feature = "getrandom")]
+#[test]
+fn minting_with_os_randomness() {
+    let g = guard("");
+    let a = g.mint_random(TokenMeta::new(), T0).unwrap();
+    let b = g.mint_random(TokenMeta::new(), T0).unwrap();
+    assert_ne!(a.id, b.id);
+    assert!(g.check(&Request::new(a.token.expose()), T0).is_allowed());
+}

@@ -17,7 +17,7 @@ pub(crate) const SHARDS: usize = 64;
 
 /// A token's lifecycle state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "state")]
+#[serde(rename_all = "snake_case")]
 pub enum TokenState {
     /// Usable, subject to its policy.
     Active,
