@@ -34,10 +34,17 @@
 #![warn(missing_docs)]
 
 mod error;
+pub mod guard;
+pub mod policy;
 pub mod redact;
 pub mod token;
 
 pub use error::Error;
+pub use guard::{
+    Decision, Event, EventKind, Guard, GuardConfig, GuardError, Minted, Request, Selector,
+    TokenMeta, TokenState, Verdict,
+};
+pub use policy::{Policy, PolicyDoc, Reason};
 pub use redact::{
     Config, Finding, Redactor, RedactorBuilder, RuleDef, RuleInfo, StreamRedactor, Style,
 };
