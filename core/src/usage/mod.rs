@@ -167,7 +167,7 @@ pub struct DistinctStats {
 /// What the token is known to use.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KnownStats {
-    /// Countries, ISO alpha-2.
+    /// Countries, ISO alpha-2, sorted.
     pub countries: Vec<String>,
     /// Number of wide networks (/16 IPv4, /32 IPv6).
     pub networks: usize,
@@ -435,11 +435,15 @@ impl UsageTracker {
                 endpoints: s.endpoints.estimate(generation),
             },
             known: KnownStats {
-                countries: s
-                    .known_countries
-                    .iter()
-                    .map(hashing::country_text)
-                    .collect(),
+                countries: {
+                    let mut c: Vec<String> = s
+                        .known_countries
+                        .iter()
+                        .map(hashing::country_text)
+                        .collect();
+                    c.sort();
+                    c
+                },
                 networks: s.known_wide.len(),
                 user_agents: s.known_agents.len(),
                 endpoints: s.known_endpoints.len(),
