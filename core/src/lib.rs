@@ -38,6 +38,7 @@ pub mod guard;
 pub mod policy;
 pub mod redact;
 pub mod token;
+pub mod usage;
 
 pub use error::Error;
 pub use guard::{
@@ -49,6 +50,7 @@ pub use redact::{
     Config, Finding, Redactor, RedactorBuilder, RuleDef, RuleInfo, StreamRedactor, Style,
 };
 pub use token::{TokenId, TokenKey};
+pub use usage::{Alert, AlertKind, Observation, Severity, UsageConfig, UsageStats, UsageTracker};
 
 /// Milliseconds since the Unix epoch. Every call that needs time takes one.
 pub type Timestamp = i64;
