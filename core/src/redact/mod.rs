@@ -196,7 +196,12 @@ impl Redactor {
     fn run_rule(&self, index: usize, text: &[u8], found: &mut Vec<(Finding, bool)>) {
         let rule = &self.inner.rules[index];
         for caps in rule.regex.captures_iter(text) {
-            let Some(secret) = caps.get(rule.secret_group) else {
+            let secret = if rule.secret_groups.is_empty() {
+                caps.get(0)
+            } else {
+                rule.secret_groups.iter().find_map(|&g| caps.get(g))
+            };
+            let Some(secret) = secret else {
                 continue;
             };
             let token = rule.token_group.and_then(|g| caps.get(g)).unwrap_or(secret);
