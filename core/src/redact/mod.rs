@@ -208,7 +208,12 @@ impl Redactor {
             let Some(caps) = rule.regex.captures_at(text, m.start()) else {
                 continue;
             };
-            let Some(secret) = caps.get(rule.secret_group) else {
+            let secret = if rule.secret_groups.is_empty() {
+                caps.get(0)
+            } else {
+                rule.secret_groups.iter().find_map(|&g| caps.get(g))
+            };
+            let Some(secret) = secret else {
                 continue;
             };
             let token = rule.token_group.and_then(|g| caps.get(g)).unwrap_or(secret);
