@@ -210,6 +210,30 @@ pub(super) fn sentry_token(c: &Candidate<'_>) -> bool {
     }
 }
 
+/// True when the byte before the match is not one of the token's own characters, so the
+/// match is not the tail of a longer run. Patterns that begin with a character class check
+/// this here rather than with a consuming guard, which would hide the literal the regex
+/// engine searches for first.
+fn starts_clean(c: &Candidate<'_>, continues: fn(u8) -> bool) -> bool {
+    let start = c.match_span.start;
+    start == 0 || !continues(c.haystack[start - 1])
+}
+
+/// Entra ID client secrets: not the tail of a longer run, and random looking.
+pub(super) fn azure_client_secret(c: &Candidate<'_>) -> bool {
+    starts_clean(c, |b| b.is_ascii_alphanumeric() || b"_~.-".contains(&b)) && random_looking(c)
+}
+
+/// Asana tokens: the leading digit is not part of a longer number or path.
+pub(super) fn asana_token(c: &Candidate<'_>) -> bool {
+    starts_clean(c, |b| b.is_ascii_digit() || b == b'/')
+}
+
+/// Telegram bot tokens: the bot id is not the tail of a longer number.
+pub(super) fn telegram_bot_id(c: &Candidate<'_>) -> bool {
+    starts_clean(c, |b| b.is_ascii_digit())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

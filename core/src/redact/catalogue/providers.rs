@@ -11,9 +11,10 @@
 use crate::redact::rule::Builtin;
 
 use super::checksums::{
-    age_bech32, atlassian_crc32, aws_secret_shape, azure_annotated_not_devops, base64_json_head,
-    crc32_base62, discord_user_id, gitlab_routable, grafana_crc32, mixed_case_letters,
-    pypi_macaroon, random_hex, random_looking, sas_signature, sentry_token,
+    age_bech32, asana_token, atlassian_crc32, aws_secret_shape, azure_annotated_not_devops,
+    azure_client_secret, base64_json_head, crc32_base62, discord_user_id, gitlab_routable,
+    grafana_crc32, mixed_case_letters, pypi_macaroon, random_hex, random_looking, sas_signature,
+    sentry_token, telegram_bot_id,
 };
 
 /// The byte after a base64url token (`A-Z a-z 0-9 _ -`) must not continue it.
@@ -699,14 +700,14 @@ pub(crate) static RULES: &[Builtin] = &[
         provider: "telegram",
         description: "Telegram bot token (bot id : AA + 33)",
         keywords: &[":AA"],
-        pattern: concat!(r"(?-u)(?:^|[^0-9])(?P<token>[0-9]{8,10}:(?P<secret>AA[A-Za-z0-9_-]{33}))", end_url!()),
-        validate: None,
+        pattern: concat!(r"(?-u)(?P<token>[0-9]{8,10}:(?P<secret>AA[A-Za-z0-9_-]{33}))", end_url!()),
+        validate: Some(telegram_bot_id),
         generic: false,
         examples: &[
             ("export TELEGRAM_BOT_TOKEN=4528812433:AAvhSerzdu8PHxOoafMXGXx1-eEJIzkiGxE", "4528812433:AAvhSerzdu8PHxOoafMXGXx1-eEJIzkiGxE"),
             ("GET https://api.telegram.org/bot5076722896:AAUoC4LUaEVb6qqKjIZnFEDpeCiisz_pJoK/getMe", "5076722896:AAUoC4LUaEVb6qqKjIZnFEDpeCiisz_pJoK"),
         ],
-        counterexamples: &["4528812433:AAvhSerzdu8PHxOoafMXGXx1-eEJIzkiGx", "4528812433:AAvhSerzdu8PHxOoafMXGXx1-eEJIzkiGxEE", "at 12:AA"],
+        counterexamples: &["4528812433:AAvhSerzdu8PHxOoafMXGXx1-eEJIzkiGx", "id 14528812433:AAvhSerzdu8PHxOoafMXGXx1-eEJIzkiGxE", "4528812433:AAvhSerzdu8PHxOoafMXGXx1-eEJIzkiGxEE", "at 12:AA"],
     },
     Builtin {
         id: "discord_bot_token",
@@ -867,14 +868,14 @@ pub(crate) static RULES: &[Builtin] = &[
         provider: "azure",
         description: "Microsoft Entra ID (Azure AD) application client secret (3 chars, a digit, Q~, 31-34 chars)",
         keywords: &["Q~"],
-        pattern: r"(?-u)(?:^|[^A-Za-z0-9_~.-])(?P<secret>[A-Za-z0-9_~.-]{3}[0-9]Q~[A-Za-z0-9_~.-]{31,34})(?:[^A-Za-z0-9_~.-]|$)",
-        validate: Some(random_looking),
+        pattern: r"(?-u)(?P<secret>[A-Za-z0-9_~.-]{3}[0-9]Q~[A-Za-z0-9_~.-]{31,34})(?:[^A-Za-z0-9_~.-]|$)",
+        validate: Some(azure_client_secret),
         generic: false,
         examples: &[
             ("AZURE_CLIENT_SECRET=gNS7Q~FIGLj5M7YYpHCOTHUtuJvbipRdkJAWZ4mo", "gNS7Q~FIGLj5M7YYpHCOTHUtuJvbipRdkJAWZ4mo"),
             (r#""clientSecret": "0zW8Q~ORW_RyUiDRXIq4JGR1np-wUtJWQNVTQ6jw""#, "0zW8Q~ORW_RyUiDRXIq4JGR1np-wUtJWQNVTQ6jw"),
         ],
-        counterexamples: &["gNS7Q~short", "gNS7Q~FIGLj5M7YYpHCOTHUtuJvbipRdkJAWZ4moXYZ12"],
+        counterexamples: &["gNS7Q~short", "secret=a0zW8Q~ORW_RyUiDRXIq4JGR1np-wUtJWQNVTQ6jw", "gNS7Q~FIGLj5M7YYpHCOTHUtuJvbipRdkJAWZ4moXYZ12"],
     },
     // -------------------------------------------------------------------------- Heroku
     Builtin {
@@ -1357,14 +1358,14 @@ pub(crate) static RULES: &[Builtin] = &[
         provider: "asana",
         description: "Asana personal access token (2/<user>/<app>:32 hex, legacy 1/<id>:32), in lines naming Asana",
         keywords: &["asana"],
-        pattern: r"(?-u)(?:^|[^0-9/])(?P<secret>[0-9]/[0-9]{13,19}(?:/[0-9]{13,19})?:[A-Za-z0-9]{32})\b",
-        validate: None,
+        pattern: r"(?-u)(?P<secret>[0-9]/[0-9]{13,19}(?:/[0-9]{13,19})?:[A-Za-z0-9]{32})\b",
+        validate: Some(asana_token),
         generic: false,
         examples: &[
             ("ASANA_TOKEN=2/8328851344256757/1472176604141070:85fff11f2e7e8201acdb19e90dc0bc04", "2/8328851344256757/1472176604141070:85fff11f2e7e8201acdb19e90dc0bc04"),
             ("asana pat 1/4378553957509535:7d2lP3GU8g1UKzv352ivguvDVNJNEK6h", "1/4378553957509535:7d2lP3GU8g1UKzv352ivguvDVNJNEK6h"),
         ],
-        counterexamples: &["asana task 1/4378553957509535 done"],
+        counterexamples: &["asana task 1/4378553957509535 done", "asana 12/8328851344256757/1472176604141070:85fff11f2e7e8201acdb19e90dc0bc04"],
     },
     Builtin {
         id: "dynatrace_token",
