@@ -234,6 +234,11 @@ pub(super) fn telegram_bot_id(c: &Candidate<'_>) -> bool {
     starts_clean(c, |b| b.is_ascii_digit())
 }
 
+/// Mailgun keys: `key-` is not the tail of a longer name such as `cache-key-<md5>`.
+pub(super) fn mailgun_key(c: &Candidate<'_>) -> bool {
+    starts_clean(c, |b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') && random_hex(c)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -411,5 +416,64 @@ mod tests {
             "x",
             "00000000000000000000000000000001"
         )));
+    }
+
+    #[test]
+    fn validators_never_panic_on_odd_input() {
+        let validators: &[fn(&Candidate<'_>) -> bool] = &[
+            crc32_base62,
+            atlassian_crc32,
+            gitlab_routable,
+            pypi_macaroon,
+            grafana_crc32,
+            age_bech32,
+            discord_user_id,
+            base64_json_head,
+            azure_annotated_not_devops,
+            random_looking,
+            mixed_case_letters,
+            sentry_token,
+            azure_client_secret,
+            asana_token,
+            telegram_bot_id,
+            mailgun_key,
+        ];
+        let samples = [
+            "",
+            "=",
+            "_",
+            ".",
+            "1",
+            "é",
+            "=é",
+            "ééééééééééééééééééééééééééééééé",
+            "a.b.c",
+            "..01.",
+            "glpat-.01.zzzzzzzzz",
+            "eyJ",
+            "eyJé",
+            "AGE-SECRET-KEY-1",
+            "1111111",
+            "_é_",
+            "pypi-AgEIcHlwaS5vcmcé",
+            "ATATT3=ZZZZZZZZ",
+            "€€€€€€€€€€€€€€€€€€€€€€€€€€€€€€€€€€€€€€€€",
+        ];
+        for v in validators {
+            for token in samples {
+                for cut in 0..=token.len() {
+                    if let Some(secret) = token.get(cut..) {
+                        let c = Candidate {
+                            token,
+                            secret,
+                            key: None,
+                            haystack: token.as_bytes(),
+                            match_span: cut.min(token.len())..token.len(),
+                        };
+                        let _ = v(&c);
+                    }
+                }
+            }
+        }
     }
 }

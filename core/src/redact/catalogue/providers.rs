@@ -13,8 +13,8 @@ use crate::redact::rule::Builtin;
 use super::checksums::{
     age_bech32, asana_token, atlassian_crc32, aws_secret_shape, azure_annotated_not_devops,
     azure_client_secret, base64_json_head, crc32_base62, discord_user_id, gitlab_routable,
-    grafana_crc32, mixed_case_letters, pypi_macaroon, random_hex, random_looking, sas_signature,
-    sentry_token, telegram_bot_id,
+    grafana_crc32, mailgun_key, mixed_case_letters, pypi_macaroon, random_hex, random_looking,
+    sas_signature, sentry_token, telegram_bot_id,
 };
 
 /// The byte after a base64url token (`A-Z a-z 0-9 _ -`) must not continue it.
@@ -498,6 +498,32 @@ pub(crate) static RULES: &[Builtin] = &[
         examples: &[("TWILIO_AUTH_TOKEN=3c9887b2dfcbdae31915cac73b1abf7f", "3c9887b2dfcbdae31915cac73b1abf7f")],
         counterexamples: &["TWILIO_AUTH_TOKEN=${TWILIO_AUTH_TOKEN}", "twilio_auth_token: 00000000000000000000000000000000"],
     },
+    Builtin {
+        id: "twilio_account_credentials",
+        provider: "twilio",
+        description: "Twilio account sid and auth token written as a pair (AC + 32 hex : 32 hex), as in basic auth",
+        keywords: &["twilio"],
+        pattern: r"(?-u)\bAC[a-f0-9]{32}:(?P<secret>[a-f0-9]{32})\b",
+        validate: Some(random_hex),
+        generic: false,
+        examples: &[("POST https://ACcaf17dfa283461468fe4c138bdd4e724:5407b1de8fa2b132d31520914c40eef0@api.twilio.com/2010-04-01/Accounts", "5407b1de8fa2b132d31520914c40eef0")],
+        counterexamples: &["twilio account ACcaf17dfa283461468fe4c138bdd4e724 created"],
+    },
+    Builtin {
+        id: "twitch_token",
+        provider: "twitch",
+        description: "Twitch OAuth token or client secret (30 lower-case alphanumerics) beside a twitch key name",
+        keywords: &["twitch"],
+        pattern: concat!(
+            r"(?-u)(?i:twitch)[A-Za-z0-9_.-]{0,20}(?i:token|secret|key|password)",
+            assign!(),
+            r"(?:oauth:)?(?P<secret>[a-z0-9]{30})\b"
+        ),
+        validate: Some(random_looking),
+        generic: false,
+        examples: &[("TWITCH_OAUTH_TOKEN=oauth:kz3h0q9v2m7x1c8b5n4l6j0p9r2t7w", "kz3h0q9v2m7x1c8b5n4l6j0p9r2t7w")],
+        counterexamples: &["TWITCH_CHANNEL=kz3h0q9v2m7x1c8b5n4l6j0p9r2t7w", "twitch_token: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"],
+    },
     // ----------------------------------------------------------------- email delivery
     Builtin {
         id: "sendgrid_api_key",
@@ -516,10 +542,10 @@ pub(crate) static RULES: &[Builtin] = &[
         description: "Mailgun API key (key- + 32 hex)",
         keywords: &["key-"],
         pattern: r"(?-u)\b(?P<token>key-(?P<secret>[0-9a-f]{32}))\b",
-        validate: Some(random_hex),
+        validate: Some(mailgun_key),
         generic: false,
         examples: &[("api:key-b33c9363da4348fd1dc6ffdcf35a60b5@api.mailgun.net", "key-b33c9363da4348fd1dc6ffdcf35a60b5")],
-        counterexamples: &["key-b33c9363da4348fd1dc6ffdcf35a60b", "api-key-value", "key-00000000000000000000000000000000"],
+        counterexamples: &["key-b33c9363da4348fd1dc6ffdcf35a60b", "cache-key-b33c9363da4348fd1dc6ffdcf35a60b5", "api-key-value", "key-00000000000000000000000000000000"],
     },
     Builtin {
         id: "mailgun_private_key",
