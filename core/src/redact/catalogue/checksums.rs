@@ -239,6 +239,62 @@ pub(super) fn mailgun_key(c: &Candidate<'_>) -> bool {
     starts_clean(c, |b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') && random_hex(c)
 }
 
+/// True when the match starts at a token boundary: at the start of the text, after a byte
+/// that cannot continue a token, or right after an escape that ends in a letter or digit: a
+/// percent escape (`%22`, `%3D` in URL-encoded query strings), a backslash escape (`\n`,
+/// `\t`, `\r` in JSON strings) or a `\u0022` escape. A plain `\b` in the pattern would miss
+/// `token%3Dghp_...` and `"...\nghp_..."`, so prefix rules check their left edge here.
+pub(super) fn left_boundary(c: &Candidate<'_>) -> bool {
+    let h = c.haystack;
+    let s = c.match_span.start;
+    if s == 0 {
+        return true;
+    }
+    let prev = h[s - 1];
+    if !(prev.is_ascii_alphanumeric() || prev == b'_') {
+        return true;
+    }
+    let percent =
+        s >= 3 && h[s - 3] == b'%' && h[s - 2].is_ascii_hexdigit() && prev.is_ascii_hexdigit();
+    let backslash = s >= 2 && h[s - 2] == b'\\' && matches!(prev, b'n' | b't' | b'r');
+    let unicode = s >= 6
+        && h[s - 6] == b'\\'
+        && h[s - 5] == b'u'
+        && h[s - 4..s].iter().all(u8::is_ascii_hexdigit);
+    percent || backslash || unicode
+}
+
+/// Validators combined with [`left_boundary`], for rules anchored on a literal prefix.
+pub(super) mod bounded {
+    use super::{left_boundary, Candidate};
+
+    macro_rules! bounded {
+        ($($name:ident),* $(,)?) => {
+            $(
+                #[doc = concat!("[`left_boundary`] and [`super::", stringify!($name), "`].")]
+                pub(in crate::redact::catalogue) fn $name(c: &Candidate<'_>) -> bool {
+                    left_boundary(c) && super::$name(c)
+                }
+            )*
+        };
+    }
+
+    bounded!(
+        age_bech32,
+        atlassian_crc32,
+        base64_json_head,
+        crc32_base62,
+        gitlab_routable,
+        grafana_crc32,
+        mailgun_key,
+        mixed_case_letters,
+        pypi_macaroon,
+        random_hex,
+        random_looking,
+        sentry_token
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -475,5 +531,28 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn left_boundary_accepts_escapes_and_refuses_words() {
+        let at = |text: &'static str, token: &'static str| {
+            let start = text.find(token).unwrap();
+            left_boundary(&Candidate {
+                token,
+                secret: token,
+                key: None,
+                haystack: text.as_bytes(),
+                match_span: start..start + token.len(),
+            })
+        };
+        assert!(at("ghp_x", "ghp_x"));
+        assert!(at("a=ghp_x", "ghp_x"));
+        assert!(at("q%3Dghp_x", "ghp_x"));
+        assert!(at("\\nghp_x", "ghp_x"));
+        assert!(at("\\u0022ghp_x", "ghp_x"));
+        assert!(!at("xghp_x", "ghp_x"));
+        assert!(!at("_ghp_x", "ghp_x"));
+        assert!(!at("q%3Gghp_x", "ghp_x"));
+        assert!(!at("\\xghp_x", "ghp_x"));
     }
 }
