@@ -210,13 +210,13 @@ pub(super) fn sentry_token(c: &Candidate<'_>) -> bool {
     }
 }
 
-/// True when the byte before the match is not one of the token's own characters, so the
-/// match is not the tail of a longer run. Patterns that begin with a character class check
+/// True when the byte before the match is not one of the token's own characters (or ends an
+/// escape, see [`after_escape`]), so the match is not the tail of a longer run. Patterns that begin with a character class check
 /// this here rather than with a consuming guard, which would hide the literal the regex
 /// engine searches for first.
 fn starts_clean(c: &Candidate<'_>, continues: fn(u8) -> bool) -> bool {
     let start = c.match_span.start;
-    start == 0 || !continues(c.haystack[start - 1])
+    start == 0 || !continues(c.haystack[start - 1]) || after_escape(c.haystack, start)
 }
 
 /// Entra ID client secrets: not the tail of a longer run, and random looking.
@@ -234,9 +234,10 @@ pub(super) fn telegram_bot_id(c: &Candidate<'_>) -> bool {
     starts_clean(c, |b| b.is_ascii_digit())
 }
 
-/// Mailgun keys: `key-` is not the tail of a longer name such as `cache-key-<md5>`.
+/// Mailgun keys: `key-` is not the tail of a hyphenated name such as `cache-key-<md5>`
+/// (used with [`left_boundary`], which refuses letters, digits and `_` before it).
 pub(super) fn mailgun_key(c: &Candidate<'_>) -> bool {
-    starts_clean(c, |b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') && random_hex(c)
+    starts_clean(c, |b| b == b'-' || b == b'.') && random_hex(c)
 }
 
 /// True when the match starts at a token boundary: at the start of the text, after a byte
@@ -254,13 +255,16 @@ pub(super) fn left_boundary(c: &Candidate<'_>) -> bool {
     if !(prev.is_ascii_alphanumeric() || prev == b'_') {
         return true;
     }
-    let percent =
-        s >= 3 && h[s - 3] == b'%' && h[s - 2].is_ascii_hexdigit() && prev.is_ascii_hexdigit();
-    let backslash = s >= 2 && h[s - 2] == b'\\' && matches!(prev, b'n' | b't' | b'r');
-    let unicode = s >= 6
-        && h[s - 6] == b'\\'
-        && h[s - 5] == b'u'
-        && h[s - 4..s].iter().all(u8::is_ascii_hexdigit);
+    after_escape(h, s)
+}
+
+/// True when `h[..s]` ends with a percent escape (`%22`), a backslash escape (`\n`, `\t`,
+/// `\r`) or a `\u0022` escape, whose last character would otherwise pass for part of a token.
+fn after_escape(h: &[u8], s: usize) -> bool {
+    let hex = |i: usize| h[i].is_ascii_hexdigit();
+    let percent = s >= 3 && h[s - 3] == b'%' && hex(s - 2) && hex(s - 1);
+    let backslash = s >= 2 && h[s - 2] == b'\\' && matches!(h[s - 1], b'n' | b't' | b'r');
+    let unicode = s >= 6 && h[s - 6] == b'\\' && h[s - 5] == b'u' && (s - 4..s).all(hex);
     percent || backslash || unicode
 }
 
@@ -282,8 +286,11 @@ pub(super) mod bounded {
     bounded!(
         age_bech32,
         atlassian_crc32,
+        aws_secret_shape,
+        azure_annotated_not_devops,
         base64_json_head,
         crc32_base62,
+        discord_user_id,
         gitlab_routable,
         grafana_crc32,
         mailgun_key,

@@ -11,8 +11,8 @@
 use crate::redact::rule::Builtin;
 
 use super::checksums::{
-    asana_token, aws_secret_shape, azure_annotated_not_devops, azure_client_secret, bounded,
-    discord_user_id, left_boundary, random_hex, random_looking, sas_signature, telegram_bot_id,
+    asana_token, azure_client_secret, bounded, left_boundary, random_hex, random_looking,
+    sas_signature, telegram_bot_id,
 };
 
 /// The byte after a base64url token (`A-Z a-z 0-9 _ -`) must not continue it.
@@ -59,10 +59,10 @@ pub(crate) static RULES: &[Builtin] = &[
         description: "AWS secret access key written right after its access key id (credentials CSV, `id:secret`, `id secret`)",
         keywords: &["AKIA", "ASIA"],
         pattern: concat!(
-            r#"(?-u)\b(?:AKIA|ASIA)[A-Z0-9]{16}["']?\s{0,3}[,:;|\s]\s{0,3}["']?(?P<secret>[A-Za-z0-9/+]{40})"#,
+            r#"(?-u)(?:AKIA|ASIA)[A-Z0-9]{16}["']?\s{0,3}[,:;|\s]\s{0,3}["']?(?P<secret>[A-Za-z0-9/+]{40})"#,
             end_b64!()
         ),
-        validate: Some(aws_secret_shape),
+        validate: Some(bounded::aws_secret_shape),
         generic: false,
         examples: &[
             ("AKIAQSLOJOLIENSB3IAR,skH53rGTD+2U3OpSH5r44wLzwTGV6HJYq+EEyUqj", "skH53rGTD+2U3OpSH5r44wLzwTGV6HJYq+EEyUqj"),
@@ -568,8 +568,8 @@ pub(crate) static RULES: &[Builtin] = &[
         provider: "mailchimp",
         description: "Mailchimp API key (32 hex + -us + datacenter number)",
         keywords: &["-us"],
-        pattern: r"(?-u)\b(?P<secret>[0-9a-f]{32}-us[0-9]{1,2})\b",
-        validate: Some(random_hex),
+        pattern: r"(?-u)(?P<secret>[0-9a-f]{32}-us[0-9]{1,2})\b",
+        validate: Some(bounded::random_hex),
         generic: false,
         examples: &[("MAILCHIMP_KEY=b11e3106dcccc96701272778bdf75040-us49", "b11e3106dcccc96701272778bdf75040-us49")],
         counterexamples: &["region en-us1", "b11e3106dcccc96701272778bdf7504-us49"],
@@ -661,8 +661,8 @@ pub(crate) static RULES: &[Builtin] = &[
         provider: "hashicorp",
         description: "Terraform Cloud / Enterprise API token (14 + .atlasv1. + 60-70)",
         keywords: &["atlasv1"],
-        pattern: concat!(r"(?-u)\b(?P<secret>[A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_-]{60,70})", end_url!()),
-        validate: None,
+        pattern: concat!(r"(?-u)(?P<secret>[A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_-]{60,70})", end_url!()),
+        validate: Some(left_boundary),
         generic: false,
         examples: &[("credentials \"app.terraform.io\" { token = \"O4JDQyR5GZY7z4.atlasv1.jDLD63BMCkRYc1S2HlWCYMz3h-gBYiRU9GG0udrPcJR-Pv-_L1smg674cLT3gjbMvUB\" }", "O4JDQyR5GZY7z4.atlasv1.jDLD63BMCkRYc1S2HlWCYMz3h-gBYiRU9GG0udrPcJR-Pv-_L1smg674cLT3gjbMvUB")],
         counterexamples: &["O4JDQyR5GZY7z4.atlasv1.short", "the atlasv1 format"],
@@ -741,8 +741,8 @@ pub(crate) static RULES: &[Builtin] = &[
         provider: "discord",
         description: "Discord bot token (base64 user id . timestamp . HMAC; the id is verified to decode to a snowflake)",
         keywords: &["discord", "bot "],
-        pattern: concat!(r"(?-u)\b(?P<secret>[MNO][A-Za-z0-9_-]{23,27}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,40})", end_url!()),
-        validate: Some(discord_user_id),
+        pattern: concat!(r"(?-u)(?P<secret>[MNO][A-Za-z0-9_-]{23,27}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,40})", end_url!()),
+        validate: Some(bounded::discord_user_id),
         generic: false,
         examples: &[
             ("Authorization: Bot OTI3MDMxNzY2NzM3NTM2NTMz.MQT9Xz.W-T_oJ6PmPSQpSEIlcnoEmx-gwsmr-mYVJ-6WS", "OTI3MDMxNzY2NzM3NTM2NTMz.MQT9Xz.W-T_oJ6PmPSQpSEIlcnoEmx-gwsmr-mYVJ-6WS"),
@@ -851,8 +851,8 @@ pub(crate) static RULES: &[Builtin] = &[
         provider: "azure",
         description: "Azure DevOps personal access token, 84-char format with the JQQJ9 and AZDO signatures",
         keywords: &["JQQJ9"],
-        pattern: r"(?-u)\b(?P<secret>[A-Za-z0-9]{52}JQQJ9[9DH][A-Za-z0-9][A-L][A-Za-z0-9]{16}AZDO[A-Za-z0-9]{4})\b",
-        validate: None,
+        pattern: r"(?-u)(?P<secret>[A-Za-z0-9]{52}JQQJ9[9DH][A-Za-z0-9][A-L][A-Za-z0-9]{16}AZDO[A-Za-z0-9]{4})\b",
+        validate: Some(left_boundary),
         generic: false,
         examples: &[("AZURE_DEVOPS_PAT=gJKRtwWUbuXF5xOtkiEoZIiqFcBZxsA7OMsy03Y5MujiqPc1QMYYJQQJ99ALyABNQqvAXyFy8z0ZAZDOlkYn", "gJKRtwWUbuXF5xOtkiEoZIiqFcBZxsA7OMsy03Y5MujiqPc1QMYYJQQJ99ALyABNQqvAXyFy8z0ZAZDOlkYn")],
         counterexamples: &[
@@ -882,10 +882,10 @@ pub(crate) static RULES: &[Builtin] = &[
         description: "Microsoft common annotated security key (84 or 88 chars with the JQQJ9 signature): storage, Cosmos DB, Cognitive Services and other Azure keys",
         keywords: &["JQQJ9"],
         pattern: concat!(
-            r"(?-u)\b(?P<secret>[A-Za-z0-9]{52}JQQJ9[9DH][A-Za-z0-9][A-L][A-Za-z0-9]{16}[A-Za-z][A-Za-z0-9]{7}(?:[A-Za-z0-9]{2}==)?)",
+            r"(?-u)(?P<secret>[A-Za-z0-9]{52}JQQJ9[9DH][A-Za-z0-9][A-L][A-Za-z0-9]{16}[A-Za-z][A-Za-z0-9]{7}(?:[A-Za-z0-9]{2}==)?)",
             end_b64!()
         ),
-        validate: Some(azure_annotated_not_devops),
+        validate: Some(bounded::azure_annotated_not_devops),
         generic: false,
         examples: &[("key=1qhrH4d31P3V0TwV6tXi23t13nV43bJtcaZkmkmTZs7mlXtI3bM6JQQJ99BAgxRFImCgHaPiZzGFAStgOsDw", "1qhrH4d31P3V0TwV6tXi23t13nV43bJtcaZkmkmTZs7mlXtI3bM6JQQJ99BAgxRFImCgHaPiZzGFAStgOsDw")],
         counterexamples: &["gJKRtwWUbuXF5xOtkiEoZIiqFcBZxsA7OMsy03Y5MujiqPc1QMYYJQQJ99ALyABNQqvAXyFy8z0ZAZDOlkYn", "JQQJ99 alone"],
@@ -1014,8 +1014,8 @@ pub(crate) static RULES: &[Builtin] = &[
         provider: "newrelic",
         description: "New Relic ingest license key (40 chars ending NRAL)",
         keywords: &["NRAL"],
-        pattern: r"(?-u)\b(?P<secret>[A-Za-z0-9]{36}NRAL)\b",
-        validate: Some(random_looking),
+        pattern: r"(?-u)(?P<secret>[A-Za-z0-9]{36}NRAL)\b",
+        validate: Some(bounded::random_looking),
         generic: false,
         examples: &[("NEW_RELIC_LICENSE_KEY=62e25925c0a043208b89b35e3ddb8b33a87aNRAL", "62e25925c0a043208b89b35e3ddb8b33a87aNRAL")],
         counterexamples: &["62e25925c0a043208b89b35e3ddb8b33a87NRAL", "GENERALNRAL"],
@@ -1538,3 +1538,68 @@ pub(crate) static RULES: &[Builtin] = &[
         counterexamples: &["sgp_11f3a844006bd05e_short"],
     },
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::RULES;
+    use crate::Redactor;
+
+    fn only(id: &str) -> Redactor {
+        let mut builder = Redactor::builder();
+        for other in super::super::builtins().iter().filter(|b| b.id != id) {
+            builder = builder.disable(other.id);
+        }
+        builder.build().unwrap()
+    }
+
+    /// A credential followed by one more token character is a longer run: the rule must take
+    /// the whole run or nothing, never stop where the example ended and leave the rest.
+    #[test]
+    fn no_rule_matches_a_prefix_of_a_longer_run() {
+        for rule in RULES {
+            let redactor = only(rule.id);
+            for (text, credential) in rule.examples {
+                let start = text.find(credential).unwrap();
+                let end = start + credential.len();
+                for extra in ["A", "7", "q"] {
+                    let longer = format!("{}{extra}{}", &text[..end], &text[end..]);
+                    for finding in redactor.find(&longer) {
+                        assert!(
+                            finding.span.end != end,
+                            "{}: stopped inside the run in {longer:?}",
+                            rule.id
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    /// A credential that its rule finds standing alone is still found inside URL-encoded,
+    /// JSON-escaped, quoted and bracketed contexts.
+    #[test]
+    fn prefix_rules_see_through_escapes() {
+        let redactor = Redactor::new();
+        for rule in RULES {
+            let Some((_, credential)) = rule.examples.first() else {
+                continue;
+            };
+            if only(rule.id).find(credential).is_empty() {
+                // Found by its key name or its neighbour, not by its own shape.
+                continue;
+            }
+            for context in ["q=%22{}%22", r#"{{"m":"x\n{}"}}"#, "'{}'", "({})", "<{}>"] {
+                let text = context
+                    .replace("{}", credential)
+                    .replace("{{", "{")
+                    .replace("}}", "}");
+                let out = redactor.redact(&text);
+                assert!(
+                    !out.contains(credential),
+                    "{}: {text:?} -> {out:?}",
+                    rule.id
+                );
+            }
+        }
+    }
+}
