@@ -1,12 +1,14 @@
 //! Credential formats issued by known providers.
 //!
-//! Every pattern starts with `(?-u)` so that `\b` is the ASCII word boundary (fast in the
-//! regex crate's DFA engines, and a non-ASCII neighbour does not hide a token). Repetitions are
-//! bounded, and a rule whose token alphabet includes characters `\b` does not see (`-`, `+`,
-//! `/`, `=`) ends with an explicit guard that consumes the next byte: a run longer than the
-//! format allows is then not matched at all, rather than matched on its prefix with the rest
-//! left in the clear. Rules found by a key name rather than a prefix check that the value
-//! looks random.
+//! Every pattern starts with `(?-u)`, so `\b` is the ASCII word boundary (fast in the regex
+//! crate's DFA engines, and a non-ASCII neighbour does not hide a token). Repetitions are
+//! bounded. The right edge: a rule whose token alphabet includes characters `\b` does not
+//! see (`-`, `+`, `/`, `=`) ends with a guard that consumes the next byte, so a run longer than
+//! the format allows is not matched at all, rather than matched on its prefix with the rest
+//! left in the clear. The left edge: rules anchored on a literal prefix (`ghp_`, `AKIA`) check
+//! it in their validator ([`left_boundary`]) rather than with `\b`, which keeps the literal
+//! first for the regex engine and lets a token follow an escape (`%22ghp_`, `\nghp_`). Rules
+//! found by a key name rather than a prefix check that the value looks random.
 
 use crate::redact::rule::Builtin;
 
