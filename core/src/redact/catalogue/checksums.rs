@@ -210,6 +210,98 @@ pub(super) fn sentry_token(c: &Candidate<'_>) -> bool {
     }
 }
 
+/// True when the byte before the match is not one of the token's own characters (or ends an
+/// escape, see [`after_escape`]), so the match is not the tail of a longer run. Patterns that begin with a character class check
+/// this here rather than with a consuming guard, which would hide the literal the regex
+/// engine searches for first.
+fn starts_clean(c: &Candidate<'_>, continues: fn(u8) -> bool) -> bool {
+    let start = c.match_span.start;
+    start == 0 || !continues(c.haystack[start - 1]) || after_escape(c.haystack, start)
+}
+
+/// Entra ID client secrets: not the tail of a longer run, and random looking.
+pub(super) fn azure_client_secret(c: &Candidate<'_>) -> bool {
+    starts_clean(c, |b| b.is_ascii_alphanumeric() || b"_~.-".contains(&b)) && random_looking(c)
+}
+
+/// Asana tokens: the leading digit is not part of a longer number or path.
+pub(super) fn asana_token(c: &Candidate<'_>) -> bool {
+    starts_clean(c, |b| b.is_ascii_digit() || b == b'/')
+}
+
+/// Telegram bot tokens: the bot id is not the tail of a longer number.
+pub(super) fn telegram_bot_id(c: &Candidate<'_>) -> bool {
+    starts_clean(c, |b| b.is_ascii_digit())
+}
+
+/// Mailgun keys: `key-` is not the tail of a hyphenated name such as `cache-key-<md5>`
+/// (used with [`left_boundary`], which refuses letters, digits and `_` before it).
+pub(super) fn mailgun_key(c: &Candidate<'_>) -> bool {
+    starts_clean(c, |b| b == b'-' || b == b'.') && random_hex(c)
+}
+
+/// True when the match starts at a token boundary: at the start of the text, after a byte
+/// that cannot continue a token, or right after an escape that ends in a letter or digit: a
+/// percent escape (`%22`, `%3D` in URL-encoded query strings), a backslash escape (`\n`,
+/// `\t`, `\r` in JSON strings) or a `\u0022` escape. A plain `\b` in the pattern would miss
+/// `token%3Dghp_...` and `"...\nghp_..."`, so prefix rules check their left edge here.
+pub(super) fn left_boundary(c: &Candidate<'_>) -> bool {
+    let h = c.haystack;
+    let s = c.match_span.start;
+    if s == 0 {
+        return true;
+    }
+    let prev = h[s - 1];
+    if !(prev.is_ascii_alphanumeric() || prev == b'_') {
+        return true;
+    }
+    after_escape(h, s)
+}
+
+/// True when `h[..s]` ends with a percent escape (`%22`), a backslash escape (`\n`, `\t`,
+/// `\r`) or a `\u0022` escape, whose last character would otherwise pass for part of a token.
+fn after_escape(h: &[u8], s: usize) -> bool {
+    let hex = |i: usize| h[i].is_ascii_hexdigit();
+    let percent = s >= 3 && h[s - 3] == b'%' && hex(s - 2) && hex(s - 1);
+    let backslash = s >= 2 && h[s - 2] == b'\\' && matches!(h[s - 1], b'n' | b't' | b'r');
+    let unicode = s >= 6 && h[s - 6] == b'\\' && h[s - 5] == b'u' && (s - 4..s).all(hex);
+    percent || backslash || unicode
+}
+
+/// Validators combined with [`left_boundary`], for rules anchored on a literal prefix.
+pub(super) mod bounded {
+    use super::{left_boundary, Candidate};
+
+    macro_rules! bounded {
+        ($($name:ident),* $(,)?) => {
+            $(
+                #[doc = concat!("[`left_boundary`] and [`super::", stringify!($name), "`].")]
+                pub(in crate::redact::catalogue) fn $name(c: &Candidate<'_>) -> bool {
+                    left_boundary(c) && super::$name(c)
+                }
+            )*
+        };
+    }
+
+    bounded!(
+        age_bech32,
+        atlassian_crc32,
+        aws_secret_shape,
+        azure_annotated_not_devops,
+        base64_json_head,
+        crc32_base62,
+        discord_user_id,
+        gitlab_routable,
+        grafana_crc32,
+        mailgun_key,
+        mixed_case_letters,
+        pypi_macaroon,
+        random_hex,
+        random_looking,
+        sentry_token
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -387,5 +479,87 @@ mod tests {
             "x",
             "00000000000000000000000000000001"
         )));
+    }
+
+    #[test]
+    fn validators_never_panic_on_odd_input() {
+        let validators: &[fn(&Candidate<'_>) -> bool] = &[
+            crc32_base62,
+            atlassian_crc32,
+            gitlab_routable,
+            pypi_macaroon,
+            grafana_crc32,
+            age_bech32,
+            discord_user_id,
+            base64_json_head,
+            azure_annotated_not_devops,
+            random_looking,
+            mixed_case_letters,
+            sentry_token,
+            azure_client_secret,
+            asana_token,
+            telegram_bot_id,
+            mailgun_key,
+        ];
+        let samples = [
+            "",
+            "=",
+            "_",
+            ".",
+            "1",
+            "é",
+            "=é",
+            "ééééééééééééééééééééééééééééééé",
+            "a.b.c",
+            "..01.",
+            "glpat-.01.zzzzzzzzz",
+            "eyJ",
+            "eyJé",
+            "AGE-SECRET-KEY-1",
+            "1111111",
+            "_é_",
+            "pypi-AgEIcHlwaS5vcmcé",
+            "ATATT3=ZZZZZZZZ",
+            "€€€€€€€€€€€€€€€€€€€€€€€€€€€€€€€€€€€€€€€€",
+        ];
+        for v in validators {
+            for token in samples {
+                for cut in 0..=token.len() {
+                    if let Some(secret) = token.get(cut..) {
+                        let c = Candidate {
+                            token,
+                            secret,
+                            key: None,
+                            haystack: token.as_bytes(),
+                            match_span: cut.min(token.len())..token.len(),
+                        };
+                        let _ = v(&c);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn left_boundary_accepts_escapes_and_refuses_words() {
+        let at = |text: &'static str, token: &'static str| {
+            let start = text.find(token).unwrap();
+            left_boundary(&Candidate {
+                token,
+                secret: token,
+                key: None,
+                haystack: text.as_bytes(),
+                match_span: start..start + token.len(),
+            })
+        };
+        assert!(at("ghp_x", "ghp_x"));
+        assert!(at("a=ghp_x", "ghp_x"));
+        assert!(at("q%3Dghp_x", "ghp_x"));
+        assert!(at("\\nghp_x", "ghp_x"));
+        assert!(at("\\u0022ghp_x", "ghp_x"));
+        assert!(!at("xghp_x", "ghp_x"));
+        assert!(!at("_ghp_x", "ghp_x"));
+        assert!(!at("q%3Gghp_x", "ghp_x"));
+        assert!(!at("\\xghp_x", "ghp_x"));
     }
 }
