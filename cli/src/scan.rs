@@ -84,21 +84,35 @@ pub fn run(args: &Args) -> Result<Outcome, CliError> {
                 reporter.error(&error)
             }
         };
-        written.map_err(stdout_error)?;
+        if let Err(error) = written {
+            return stopped_writing(&error, outcome(errors, reporter.found()));
+        }
     }
-    let found = reporter.found();
-    reporter.finish(errors == 0).map_err(stdout_error)?;
-    Ok(if errors > 0 {
+    let outcome = outcome(errors, reporter.found());
+    match reporter.finish(errors == 0) {
+        Ok(()) => Ok(outcome),
+        Err(error) => stopped_writing(&error, outcome),
+    }
+}
+
+/// Errors win over findings: a scan that missed files cannot vouch for them.
+fn outcome(errors: usize, found: usize) -> Outcome {
+    if errors > 0 {
         Outcome::Failed
     } else if found > 0 {
         Outcome::Found
     } else {
         Outcome::Clean
-    })
+    }
 }
 
-fn stdout_error(error: io::Error) -> CliError {
-    CliError::new("stdout", common::io_reason(&error))
+/// Ends the scan when stdout fails; quietly when its reader left (`tokenward scan | head`).
+fn stopped_writing(error: &io::Error, so_far: Outcome) -> Result<Outcome, CliError> {
+    if error.kind() == io::ErrorKind::BrokenPipe {
+        Ok(so_far)
+    } else {
+        Err(CliError::new("stdout", common::io_reason(error)))
+    }
 }
 
 /// The directory walker for `args.paths`, in a stable (sorted) order.
