@@ -4,6 +4,7 @@
 //! checksum); `generic` holds forms that carry a credential whatever its issuer: key/value
 //! assignments, URLs, headers, cookies, connection strings, private-key blocks and JWTs.
 
+mod checksums;
 mod generic;
 mod providers;
 
