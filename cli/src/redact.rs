@@ -32,10 +32,11 @@ pub struct Args {
     /// Files to redact, in order; '-' or none reads stdin.
     #[arg(value_name = "FILE")]
     pub files: Vec<OsString>,
-    /// How a secret is replaced: mask (********), prefix (ghp_********), label
-    /// ([REDACTED:rule], the default) or fingerprint ([REDACTED:rule:8hex], needs a key).
+    /// How a secret is replaced (see the help text).
     #[arg(
         long,
+        help = "How a secret is replaced: mask (********), prefix (ghp_********), label \
+                ([REDACTED:rule], the default) or fingerprint ([REDACTED:rule:8hex], needs a key)",
         value_name = "STYLE",
         value_parser = PossibleValuesParser::new(Style::ALL.map(Style::name))
             .map(|name| name.parse::<Style>().expect("only known style names get here"))
