@@ -13,21 +13,22 @@ use crate::common::{self, CliError, Outcome, RuleArgs};
 /// Size of a read; also bounds how much output waits before it is written.
 const READ_SIZE: usize = 64 * 1024;
 
-/// Arguments of `tokenward redact`.
-#[derive(Debug, clap::Args)]
-#[command(
-    long_about = "Copy files (or stdin) to stdout with every secret redacted.\n\n\
+/// The long description shown by `tokenward redact --help`.
+pub const LONG_ABOUT: &str = "Copy files (or stdin) to stdout with every secret redacted.\n\n\
         Output has exactly one line per input line: a private-key block keeps its line \
         breaks, a missing final newline stays missing, CRLF stays CRLF, and bytes that are \
-        not UTF-8 pass through untouched. Memory stays bounded whatever the line length. \
+        not UTF-8 pass through untouched. Several files are concatenated, as cat does. \
+        Memory stays bounded whatever the line length. \
         Output is flushed whenever the input has nothing more buffered, so \
-        'app | tokenward redact' shows each line as soon as the app writes it.",
-    after_help = "Examples:\n  \
+        'app | tokenward redact' shows each line as soon as the app writes it.";
+
+/// Arguments of `tokenward redact`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  \
         tokenward redact app.log > app.redacted.log\n  \
         kubectl logs -f deploy/api | tokenward redact --style prefix\n  \
         export TW_KEY=$(cat /run/secrets/tw_key)\n  \
-        tokenward redact --style fingerprint --fingerprint-key-env TW_KEY app.log"
-)]
+        tokenward redact --style fingerprint --fingerprint-key-env TW_KEY app.log")]
 pub struct Args {
     /// Files to redact, in order; '-' or none reads stdin.
     #[arg(value_name = "FILE")]
