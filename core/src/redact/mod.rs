@@ -85,6 +85,8 @@ struct Inner {
     fingerprint_key: Option<FingerprintKey>,
     allow_values: HashSet<Box<[u8]>>,
     allow_patterns: Option<regex::bytes::RegexSet>,
+    /// A Guard's key: minted tokens are then shown as their `TokenId`, whatever the style.
+    token_key: Option<crate::token::TokenKey>,
 }
 
 impl fmt::Debug for Redactor {
@@ -206,7 +208,12 @@ impl Redactor {
             let Some(caps) = rule.regex.captures_at(text, m.start()) else {
                 continue;
             };
-            let Some(secret) = caps.get(rule.secret_group) else {
+            let secret = if rule.secret_groups.is_empty() {
+                caps.get(0)
+            } else {
+                rule.secret_groups.iter().find_map(|&g| caps.get(g))
+            };
+            let Some(secret) = secret else {
                 continue;
             };
             let token = rule.token_group.and_then(|g| caps.get(g)).unwrap_or(secret);
@@ -253,6 +260,11 @@ impl Redactor {
 
     fn render(&self, out: &mut Vec<u8>, finding: &Finding, text: &[u8]) {
         let token = &text[finding.span.clone()];
+        if let Some(key) = &self.inner.token_key {
+            if *finding.rule == *catalogue::tokenward::RULE_ID {
+                return catalogue::tokenward::render_token_id(out, key, token);
+            }
+        }
         let public_len = finding.secret_span.start - finding.span.start;
         style::render(
             self.inner.style,
@@ -338,6 +350,7 @@ pub struct RedactorBuilder {
     allow: Vec<String>,
     allow_patterns: Vec<String>,
     fingerprint_key: Option<Vec<u8>>,
+    token_key: Option<crate::token::TokenKey>,
 }
 
 impl fmt::Debug for RedactorBuilder {
@@ -348,6 +361,7 @@ impl fmt::Debug for RedactorBuilder {
             .field("disable", &self.disable)
             .field("rules", &self.rules.len())
             .field("fingerprint_key", &self.fingerprint_key.is_some())
+            .field("token_key", &self.token_key.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -400,6 +414,27 @@ impl RedactorBuilder {
     /// Key material for [`Style::Fingerprint`]; any length, kept only in derived form.
     pub fn fingerprint_key(mut self, key: &[u8]) -> Self {
         self.fingerprint_key = Some(key.to_vec());
+        self
+    }
+
+    /// A Guard's [`TokenKey`](crate::token::TokenKey): tokens minted by tokenward (rule
+    /// `tokenward_token`) are then redacted as `[REDACTED:tokenward_token:tid_<12 hex>]`, their
+    /// `TokenId`, whatever the style, so a log line shows which registered token leaked.
+    ///
+    /// ```
+    /// use tokenward::token::{mint, TokenKey};
+    /// use tokenward::Redactor;
+    ///
+    /// let key = TokenKey::new(b"the guard's key");
+    /// let token = mint("tw_", &[3u8; 32])?;
+    /// let redactor = Redactor::builder().token_key(key.clone()).build()?;
+    /// let line = format!("auth={}", token.expose());
+    /// let id = key.id(token.expose().as_bytes());
+    /// assert_eq!(redactor.redact(&line), format!("auth=[REDACTED:tokenward_token:{}]", id.short()));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn token_key(mut self, key: crate::token::TokenKey) -> Self {
+        self.token_key = Some(key);
         self
     }
 
@@ -459,6 +494,7 @@ impl RedactorBuilder {
                     .map(|v| v.into_bytes().into())
                     .collect(),
                 allow_patterns,
+                token_key: self.token_key,
             }),
         })
     }

@@ -7,12 +7,17 @@
 mod checksums;
 mod generic;
 mod providers;
+pub(crate) mod tokenward;
 
 use super::rule::Builtin;
 
 /// Every built-in rule, providers first.
 pub(crate) fn builtins() -> Vec<&'static Builtin> {
-    providers::RULES.iter().chain(generic::RULES).collect()
+    providers::RULES
+        .iter()
+        .chain(tokenward::RULES)
+        .chain(generic::RULES)
+        .collect()
 }
 
 #[cfg(test)]
