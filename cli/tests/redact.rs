@@ -460,3 +460,36 @@ fn a_reader_that_leaves_ends_the_run_quietly() {
     assert!(output.status.success(), "{:?}", output.status);
     assert_eq!(String::from_utf8_lossy(&output.stderr), "");
 }
+
+#[test]
+fn a_private_key_block_keeps_its_line_count() {
+    let body = [
+        "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun",
+        "VTLw7onLRnrq0/IzW7yWR7QkrmBL7jTKEn5u+qKhbwKfBstIs+bMY2Zkp18gnTxK",
+        "LxoS2tFczGkPLPgizskuemMghRniWaoLcyehkd3qqGElvW/VDL5AaWTg0nLVkjRo",
+    ];
+    let input = format!(
+        "deploy: writing key\n-----BEGIN RSA PRIVATE KEY-----\r\n{}\r\n-----END RSA PRIVATE KEY-----\r\ndone\n",
+        body.join("\r\n")
+    );
+    let output = tokenward()
+        .arg("redact")
+        .write_stdin(input.clone())
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(
+        line_count(text.as_bytes()),
+        line_count(input.as_bytes()),
+        "{text}"
+    );
+    assert!(
+        text.starts_with("deploy: writing key\n") && text.ends_with("\ndone\n"),
+        "{text}"
+    );
+    assert!(text.contains("[REDACTED:"), "{text}");
+    for line in body {
+        assert!(!text.contains(&line[..16]), "key material survived: {text}");
+    }
+}
