@@ -81,6 +81,7 @@ struct Inner {
     keyword_rules: Vec<Vec<usize>>,
     /// Rules without keywords: they run on every text.
     unanchored: Vec<usize>,
+    longest_keyword: usize,
     style: Style,
     fingerprint_key: Option<FingerprintKey>,
     allow_values: HashSet<Box<[u8]>>,
@@ -172,10 +173,13 @@ impl Redactor {
         let mut candidates: Vec<bool> = Vec::new();
         if let Some(prefilter) = &inner.prefilter {
             // The first keyword decides whether anything runs at all: most log lines have
-            // none, and a plain `find` is much cheaper than overlapping iteration.
+            // none, and a plain `find` is much cheaper than overlapping iteration. It reports
+            // the match that ends first, so no keyword starts before its end minus the longest
+            // keyword's length.
             if let Some(first) = prefilter.find(text) {
                 candidates = vec![false; inner.rules.len()];
-                let rest = aho_corasick::Input::new(text).range(first.start()..);
+                let from = first.end().saturating_sub(inner.longest_keyword);
+                let rest = aho_corasick::Input::new(text).range(from..);
                 for m in prefilter.find_overlapping_iter(rest) {
                     for &rule in &inner.keyword_rules[m.pattern().as_usize()] {
                         candidates[rule] = true;
@@ -482,6 +486,11 @@ impl RedactorBuilder {
         };
         Ok(Redactor {
             inner: Arc::new(Inner {
+                longest_keyword: rules
+                    .iter()
+                    .flat_map(|r| r.info.keywords.iter().map(String::len))
+                    .max()
+                    .unwrap_or(0),
                 rules,
                 prefilter,
                 keyword_rules,
