@@ -15,6 +15,8 @@ const READ_SIZE: usize = 64 * 1024;
 
 /// The long description shown by `tokenward redact --help`.
 pub const LONG_ABOUT: &str = "Copy files (or stdin) to stdout with every secret redacted.\n\n\
+        Each line is redacted on its own (a private-key block as a whole), so the result does \
+        not depend on how the input arrives. \
         Output has exactly one line per input line: a private-key block keeps its line \
         breaks, a missing final newline stays missing, CRLF stays CRLF, and bytes that are \
         not UTF-8 pass through untouched. Several files are concatenated, as cat does. \
