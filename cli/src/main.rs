@@ -36,10 +36,13 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Copy files or stdin to stdout with every secret redacted, line for line.
+    #[command(long_about = redact::LONG_ABOUT)]
     Redact(redact::Args),
     /// Report secrets in files and directory trees (a pre-commit hook and CI gate).
+    #[command(long_about = scan::LONG_ABOUT)]
     Scan(scan::Args),
     /// List the detection rules in force.
+    #[command(long_about = rules::LONG_ABOUT)]
     Rules(rules::Args),
 }
 

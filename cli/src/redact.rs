@@ -13,29 +13,33 @@ use crate::common::{self, CliError, Outcome, RuleArgs};
 /// Size of a read; also bounds how much output waits before it is written.
 const READ_SIZE: usize = 64 * 1024;
 
-/// Arguments of `tokenward redact`.
-#[derive(Debug, clap::Args)]
-#[command(
-    long_about = "Copy files (or stdin) to stdout with every secret redacted.\n\n\
+/// The long description shown by `tokenward redact --help`.
+pub const LONG_ABOUT: &str = "Copy files (or stdin) to stdout with every secret redacted.\n\n\
+        Each line is redacted on its own (a private-key block as a whole), so the result does \
+        not depend on how the input arrives. \
         Output has exactly one line per input line: a private-key block keeps its line \
         breaks, a missing final newline stays missing, CRLF stays CRLF, and bytes that are \
-        not UTF-8 pass through untouched. Memory stays bounded whatever the line length. \
+        not UTF-8 pass through untouched. Several files are concatenated, as cat does. \
+        Memory stays bounded whatever the line length. \
         Output is flushed whenever the input has nothing more buffered, so \
-        'app | tokenward redact' shows each line as soon as the app writes it.",
-    after_help = "Examples:\n  \
+        'app | tokenward redact' shows each line as soon as the app writes it.";
+
+/// Arguments of `tokenward redact`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  \
         tokenward redact app.log > app.redacted.log\n  \
         kubectl logs -f deploy/api | tokenward redact --style prefix\n  \
         export TW_KEY=$(cat /run/secrets/tw_key)\n  \
-        tokenward redact --style fingerprint --fingerprint-key-env TW_KEY app.log"
-)]
+        tokenward redact --style fingerprint --fingerprint-key-env TW_KEY app.log")]
 pub struct Args {
     /// Files to redact, in order; '-' or none reads stdin.
     #[arg(value_name = "FILE")]
     pub files: Vec<OsString>,
-    /// How a secret is replaced: mask (********), prefix (ghp_********), label
-    /// ([REDACTED:rule], the default) or fingerprint ([REDACTED:rule:8hex], needs a key).
+    /// How a secret is replaced (see the help text).
     #[arg(
         long,
+        help = "How a secret is replaced: mask (********), prefix (ghp_********), label \
+                ([REDACTED:rule], the default) or fingerprint ([REDACTED:rule:8hex], needs a key)",
         value_name = "STYLE",
         value_parser = PossibleValuesParser::new(Style::ALL.map(Style::name))
             .map(|name| name.parse::<Style>().expect("only known style names get here"))
@@ -150,7 +154,7 @@ fn redact_stream(
             Err(e) => return Err(StreamError::Read(e)),
         };
         let length = chunk.len();
-        stream.push(chunk, &mut released);
+        push_lines(&mut stream, chunk, &mut released);
         reader.consume(length);
         write_released(out, &mut released)?;
         // Everything read has been handed over, so the next read may block: flush first.
@@ -159,6 +163,29 @@ fn redact_stream(
     stream.finish(&mut released);
     write_released(out, &mut released)?;
     out.flush().map_err(StreamError::Write)
+}
+
+/// Pushes `chunk` a line at a time, so each line is redacted on its own: a rule's pattern then
+/// runs only on the lines that hold its keywords rather than on a whole block of lines, and
+/// the output does not depend on how the input was split into reads.
+///
+/// When the stream holds text back past a line end (an open private-key block waiting for its
+/// END line), the rest of the chunk goes in at once: line by line, every push would rescan
+/// what is held.
+fn push_lines(stream: &mut StreamRedactor, chunk: &[u8], released: &mut Vec<u8>) {
+    let mut rest = chunk;
+    while !rest.is_empty() {
+        let end = rest
+            .iter()
+            .position(|&byte| byte == b'\n')
+            .map_or(rest.len(), |newline| newline + 1);
+        stream.push(&rest[..end], released);
+        rest = &rest[end..];
+        if stream.pending() > 0 && !rest.is_empty() {
+            stream.push(rest, released);
+            return;
+        }
+    }
 }
 
 fn write_released(out: &mut impl Write, released: &mut Vec<u8>) -> Result<(), StreamError> {
@@ -182,6 +209,28 @@ mod tests {
             buf[..n].copy_from_slice(&self.0[..n]);
             self.0 = &self.0[n..];
             Ok(n)
+        }
+    }
+
+    #[test]
+    fn key_blocks_and_lines_come_out_the_same_whatever_the_read_size() {
+        let input = "a AKIA7QX2M4RB5KQ3YHV6\n-----BEGIN TEST BLOCK-----\nQm9ndXNLZXlNYXRlcmlhbA\n\
+                     -----END TEST BLOCK-----\nb 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\n";
+        let redactor = Redactor::builder()
+            .rule(tokenward::RuleDef {
+                id: "test_block".into(),
+                keywords: vec!["-----BEGIN TEST BLOCK-----".into()],
+                pattern: r"(?s)-----BEGIN TEST BLOCK-----.{1,200}?-----END TEST BLOCK-----".into(),
+                ..tokenward::RuleDef::default()
+            })
+            .build()
+            .unwrap();
+        let expected = "a [REDACTED:aws_access_key_id]\n[REDACTED:test_block]\n\n\n\
+                        b [REDACTED:github_classic_token]\n";
+        for step in [1, 5, 40, input.len()] {
+            let mut out = Vec::new();
+            redact_stream(&redactor, Trickle(input.as_bytes(), step), &mut out).unwrap();
+            assert_eq!(String::from_utf8(out).unwrap(), expected, "step {step}");
         }
     }
 

@@ -15,13 +15,13 @@ pub enum Format {
     Json,
 }
 
+/// The long description shown by `tokenward rules --help`.
+pub const LONG_ABOUT: &str = "List the detection rules in force: the built-in catalogue plus \
+    the rules of --config, less those disabled. Rule ids are what labels ([REDACTED:<id>]), \
+    scan reports and --disable use.";
+
 /// Arguments of `tokenward rules`.
 #[derive(Debug, clap::Args)]
-#[command(
-    long_about = "List the detection rules in force: the built-in catalogue plus the rules \
-        of --config, less those disabled. Rule ids are what labels ([REDACTED:<id>]), scan \
-        reports and --disable use."
-)]
 pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]

@@ -16,10 +16,8 @@ use report::{Format, Hit, Reporter};
 /// Bytes looked at to tell a binary file: one NUL among them and the file is skipped.
 const BINARY_SNIFF: usize = 8 * 1024;
 
-/// Arguments of `tokenward scan`.
-#[derive(Debug, clap::Args)]
-#[command(
-    long_about = "Report the secrets in files and directory trees.\n\n\
+/// The long description shown by `tokenward scan --help`.
+pub const LONG_ABOUT: &str = "Report the secrets in files and directory trees.\n\n\
         Directories are walked honouring .gitignore, .ignore and .git/info/exclude (also \
         outside a git repository); hidden files such as .env are scanned, .git directories \
         are not. Files given by name are always scanned. Binary files (a NUL byte in the \
@@ -28,8 +26,11 @@ const BINARY_SNIFF: usize = 8 * 1024;
         Each finding is reported at the line and column where it starts (a private-key \
         block at its BEGIN line). Columns are 1-based and count characters (Unicode code \
         points; a byte that is not valid UTF-8 counts as one). Only the public prefix of a \
-        credential is ever shown (ghp_****), never the secret.",
-    after_help = "Output formats:\n  \
+        credential is ever shown (ghp_****), never the secret.";
+
+/// Arguments of `tokenward scan`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Output formats:\n  \
         text   path:line:column rule masked (one finding per line)\n  \
         json   JSON Lines: one object per finding with path, line, column, end_line,\n         \
         end_column, rule, masked\n  \
@@ -40,8 +41,7 @@ const BINARY_SNIFF: usize = 8 * 1024;
         Examples:\n  \
         tokenward scan .\n  \
         git diff --cached --name-only -z --diff-filter=ACM | xargs -0 -r tokenward scan\n  \
-        tokenward scan --format sarif . > tokenward.sarif"
-)]
+        tokenward scan --format sarif . > tokenward.sarif")]
 pub struct Args {
     /// Files and directories to scan.
     #[arg(value_name = "PATH", default_value = ".")]
@@ -84,21 +84,35 @@ pub fn run(args: &Args) -> Result<Outcome, CliError> {
                 reporter.error(&error)
             }
         };
-        written.map_err(stdout_error)?;
+        if let Err(error) = written {
+            return stopped_writing(&error, outcome(errors, reporter.found()));
+        }
     }
-    let found = reporter.found();
-    reporter.finish(errors == 0).map_err(stdout_error)?;
-    Ok(if errors > 0 {
+    let outcome = outcome(errors, reporter.found());
+    match reporter.finish(errors == 0) {
+        Ok(()) => Ok(outcome),
+        Err(error) => stopped_writing(&error, outcome),
+    }
+}
+
+/// Errors win over findings: a scan that missed files cannot vouch for them.
+fn outcome(errors: usize, found: usize) -> Outcome {
+    if errors > 0 {
         Outcome::Failed
     } else if found > 0 {
         Outcome::Found
     } else {
         Outcome::Clean
-    })
+    }
 }
 
-fn stdout_error(error: io::Error) -> CliError {
-    CliError::new("stdout", common::io_reason(&error))
+/// Ends the scan when stdout fails; quietly when its reader left (`tokenward scan | head`).
+fn stopped_writing(error: &io::Error, so_far: Outcome) -> Result<Outcome, CliError> {
+    if error.kind() == io::ErrorKind::BrokenPipe {
+        Ok(so_far)
+    } else {
+        Err(CliError::new("stdout", common::io_reason(error)))
+    }
 }
 
 /// The directory walker for `args.paths`, in a stable (sorted) order.

@@ -428,3 +428,68 @@ fn a_20_mb_line_streams_in_bounded_memory() {
         "peak RSS {peak} KiB on a 20 MB line vs {baseline} KiB on a short one"
     );
 }
+
+#[test]
+fn a_reader_that_leaves_ends_the_run_quietly() {
+    // `tokenward redact big.log | head -1`: no error message, success.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tokenward"))
+        .arg("redact")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = thread::spawn(move || {
+        let block = format!("key {AWS}\n").repeat(4096);
+        // Stops when tokenward exits and the pipe breaks; bounded in case it never does.
+        for _ in 0..10_000 {
+            if stdin.write_all(block.as_bytes()).is_err() {
+                return;
+            }
+        }
+    });
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert_eq!(first, "key [REDACTED:aws_access_key_id]\n");
+    // The reader is dropped here, closing the pipe.
+    let output = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    assert!(output.status.success(), "{:?}", output.status);
+    assert_eq!(String::from_utf8_lossy(&output.stderr), "");
+}
+
+#[test]
+fn a_private_key_block_keeps_its_line_count() {
+    let body = [
+        "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun",
+        "VTLw7onLRnrq0/IzW7yWR7QkrmBL7jTKEn5u+qKhbwKfBstIs+bMY2Zkp18gnTxK",
+        "LxoS2tFczGkPLPgizskuemMghRniWaoLcyehkd3qqGElvW/VDL5AaWTg0nLVkjRo",
+    ];
+    let input = format!(
+        "deploy: writing key\n-----BEGIN RSA PRIVATE KEY-----\r\n{}\r\n-----END RSA PRIVATE KEY-----\r\ndone\n",
+        body.join("\r\n")
+    );
+    let output = tokenward()
+        .arg("redact")
+        .write_stdin(input.clone())
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(
+        line_count(text.as_bytes()),
+        line_count(input.as_bytes()),
+        "{text}"
+    );
+    assert!(
+        text.starts_with("deploy: writing key\n") && text.ends_with("\ndone\n"),
+        "{text}"
+    );
+    assert!(text.contains("[REDACTED:"), "{text}");
+    for line in body {
+        assert!(!text.contains(&line[..16]), "key material survived: {text}");
+    }
+}

@@ -103,7 +103,12 @@ fn version_and_help() {
         .args(["scan", "--help"])
         .assert()
         .success()
-        .stdout(predicate::str::contains("--no-ignore").and(predicate::str::contains("sarif")));
+        .stdout(
+            predicate::str::contains("--no-ignore")
+                .and(predicate::str::contains("sarif"))
+                .and(predicate::str::contains("count characters"))
+                .and(predicate::str::contains("2 wins over 1")),
+        );
 }
 
 #[test]

@@ -22,7 +22,7 @@ fn tree() -> tempfile::TempDir {
     write(
         dir.path(),
         "README.md",
-        format!("not a token: {GITHUB_BAD_CHECKSUM}\n"),
+        format!("checksum fails on {GITHUB_BAD_CHECKSUM}\n"),
     );
     dir
 }
@@ -328,4 +328,26 @@ fn sarif_records_inputs_that_could_not_be_scanned() {
         "nope: No such file or directory"
     );
     assert_eq!(log["runs"][0]["results"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn a_private_key_block_is_reported_at_its_begin_line() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "id_rsa.txt",
+        "# key\n-----BEGIN RSA PRIVATE KEY-----\n\
+         MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\n\
+         VTLw7onLRnrq0/IzW7yWR7QkrmBL7jTKEn5u+qKhbwKfBstIs+bMY2Zkp18gnTxK\n\
+         -----END RSA PRIVATE KEY-----\n",
+    );
+    let output = scan(dir.path(), &["--format", "json"]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = stdout(&output);
+    assert!(!text.contains("MIIEowIBAAKCAQEA") && !text.contains("VTLw7onLRnrq0"));
+    let record: Value = serde_json::from_str(text.trim()).unwrap();
+    assert_eq!(record["path"], "id_rsa.txt");
+    assert_eq!(record["line"], 2);
+    assert_eq!(record["column"], 1);
+    assert!(record["end_line"].as_u64().unwrap() >= 4);
 }

@@ -152,6 +152,8 @@ impl Sarif {
                 "properties": {
                     "provider": rule.provider,
                     "tags": ["security", "secret"],
+                    // GitHub code scanning shows this as "high": a leaked credential is.
+                    "security-severity": "8.0",
                 },
             }));
             rule_index.insert(rule.id.clone(), (index, description));

@@ -12,9 +12,7 @@ pub const AWS: &str = "AKIA7QX2M4RB5KQ3YHV6";
 
 /// The `tokenward` binary under test.
 pub fn tokenward() -> assert_cmd::Command {
-    let mut command = assert_cmd::Command::new(env!("CARGO_BIN_EXE_tokenward"));
-    command.env_remove("TOKENWARD_FINGERPRINT_KEY");
-    command
+    assert_cmd::Command::new(env!("CARGO_BIN_EXE_tokenward"))
 }
 
 /// Writes `contents` to `dir/name`, creating parent directories.
