@@ -72,8 +72,18 @@ class RedactingFilter(_logging.Filter):
         self._redact = self.redactor.redact
 
     def filter(self, record: _logging.LogRecord) -> bool:
+        # The common record (a message, maybe arguments, nothing else) takes the shortest
+        # path: this runs for every record the handler sees.
         try:
-            self._redact_record(record)
+            msg = record.msg
+            if record.args or not isinstance(msg, str):
+                msg = _render_message(record)
+                record.args = None
+            record.msg = self._redact(msg)
+            if record.exc_info or record.exc_text or record.stack_info:
+                self._redact_traces(record)
+            if len(record.__dict__) > _BASE_COUNT:
+                self._redact_extra(record)
         except Exception as err:  # fail closed: never let an unredacted record through
             record.msg = f"[tokenward: log record withheld, redaction failed: {type(err).__name__}]"
             record.args = None
@@ -82,36 +92,31 @@ class RedactingFilter(_logging.Filter):
             record.stack_info = None
         return True
 
-    def _redact_record(self, record: _logging.LogRecord) -> None:
-        redact = self._redact
-        record.msg = redact(_render_message(record))
-        record.args = None
+    def _redact_traces(self, record: _logging.LogRecord) -> None:
         if record.exc_info and not record.exc_text:
             record.exc_text = _FORMATTER.formatException(record.exc_info)
         if record.exc_text:
-            record.exc_text = redact(record.exc_text)
+            record.exc_text = self._redact(record.exc_text)
         if not self.keep_exc_info:
             record.exc_info = None
         if record.stack_info:
-            record.stack_info = redact(record.stack_info)
+            record.stack_info = self._redact(record.stack_info)
+
+    def _redact_extra(self, record: _logging.LogRecord) -> None:
         attrs = record.__dict__
-        if len(attrs) > _BASE_COUNT:  # a cheap test before the set difference
-            for name in attrs.keys() - _RECORD_ATTRS:
-                value = attrs[name]
-                if isinstance(value, str):
-                    attrs[name] = redact(value)
+        for name in attrs.keys() - _RECORD_ATTRS:
+            value = attrs[name]
+            if isinstance(value, str):
+                attrs[name] = self._redact(value)
 
 
 def _render_message(record: _logging.LogRecord) -> str:
     """``record.getMessage()``, or when the arguments do not fit the template, the template
     and the arguments side by side (the stdlib would print both to stderr, unredacted)."""
-    msg = record.msg
-    if isinstance(msg, str) and not record.args:
-        return msg
     try:
         return record.getMessage()
     except Exception:
-        return f"{msg!s} (arguments did not format: {record.args!r})"
+        return f"{record.msg!s} (arguments did not format: {record.args!r})"
 
 
 def install(
