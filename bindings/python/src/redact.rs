@@ -142,15 +142,17 @@ fn redact_str<'py>(
     text: &Bound<'py, PyString>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let py = text.py();
-    match Text::extract(text)? {
-        Text::Utf8(s) => match detach_if_large(py, s.len(), || redactor.redact(&s)) {
+    let input = Text::extract(text)?;
+    if let Some(s) = input.as_str() {
+        return match detach_if_large(py, s.len(), || redactor.redact(s)) {
             Cow::Borrowed(_) => Ok(text.clone().into_any()),
             Cow::Owned(out) => Ok(PyString::new(py, &out).into_any()),
-        },
-        Text::Surrogates(b) => match detach_if_large(py, b.len(), || redactor.redact_bytes(&b)) {
-            Cow::Borrowed(_) => Ok(text.clone().into_any()),
-            Cow::Owned(out) => decode_surrogates(py, &out),
-        },
+        };
+    }
+    let bytes = input.as_bytes();
+    match detach_if_large(py, bytes.len(), || redactor.redact_bytes(bytes)) {
+        Cow::Borrowed(_) => Ok(text.clone().into_any()),
+        Cow::Owned(out) => decode_surrogates(py, &out),
     }
 }
 
