@@ -75,10 +75,16 @@ class RedactingFilter(_logging.Filter):
         # The common record (a message, maybe arguments, nothing else) takes the shortest
         # path: this runs for every record the handler sees.
         try:
-            msg = record.msg
-            if record.args or not isinstance(msg, str):
-                msg = _render_message(record)
+            if record.args:
+                try:
+                    msg = record.getMessage()
+                except Exception:
+                    msg = _unformatted(record)
                 record.args = None
+            else:
+                msg = record.msg
+                if msg.__class__ is not str:
+                    msg = str(msg)
             record.msg = self._redact(msg)
             if record.exc_info or record.exc_text or record.stack_info:
                 self._redact_traces(record)
@@ -110,13 +116,10 @@ class RedactingFilter(_logging.Filter):
                 attrs[name] = self._redact(value)
 
 
-def _render_message(record: _logging.LogRecord) -> str:
-    """``record.getMessage()``, or when the arguments do not fit the template, the template
-    and the arguments side by side (the stdlib would print both to stderr, unredacted)."""
-    try:
-        return record.getMessage()
-    except Exception:
-        return f"{record.msg!s} (arguments did not format: {record.args!r})"
+def _unformatted(record: _logging.LogRecord) -> str:
+    """A message whose arguments do not fit its template: both side by side (the stdlib
+    would print both to stderr, unredacted)."""
+    return f"{record.msg!s} (arguments did not format: {record.args!r})"
 
 
 def install(
