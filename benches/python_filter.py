@@ -123,6 +123,59 @@ SECRET_PATTERNS = [
 ]
 
 
+def required_literal(pattern: str) -> Optional[str]:
+    """The longest run (3+ characters) of literal characters outside groups and classes that
+    every match of `pattern` contains, used as a tokenward keyword; None if there is none."""
+    runs, run, i = [], "", 0
+    if pattern.startswith("(?i)"):
+        i = 4
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            if i + 1 < len(pattern) and pattern[i + 1] in ".-$/+_:":
+                run += pattern[i + 1]
+            else:  # a class such as \b, \d or \s
+                runs.append(run)
+                run = ""
+            i += 2
+        elif c.isalnum() or c in "_-:/=@ ":
+            run, i = run + c, i + 1
+        else:
+            if c in "?*{" and run:  # the last character is optional or repeated
+                run = run[:-1]
+            runs.append(run)
+            run = ""
+            if c in "[(":  # skip the class or group: nothing inside is required
+                close, depth = {"[": "]", "(": ")"}[c], 0
+                while i < len(pattern):
+                    if pattern[i] == "\\":
+                        i += 2
+                        continue
+                    depth += pattern[i] == c
+                    depth -= pattern[i] == close
+                    i += 1
+                    if depth == 0:
+                        break
+            elif c == "{":
+                i = pattern.index("}", i) + 1
+            else:
+                i += 1
+    runs.append(run)
+    best = max(runs, key=len)
+    return best if len(best) >= 3 else None
+
+
+def redactor_with(patterns: Sequence[str]) -> tokenward.Redactor:
+    """The built-in rules plus one user rule per pattern, keyed by its required literal."""
+    rules = []
+    for index, pattern in enumerate(patterns):
+        literal = required_literal(pattern)
+        rules.append(
+            {"id": f"bench_{index}", "pattern": pattern, "keywords": [literal] if literal else []}
+        )
+    return tokenward.Redactor(config={"rules": rules})
+
+
 class ReFilter(logging.Filter):
     """RedactingFilter's work done with Python's `re`: same record handling, regex matching."""
 
@@ -237,19 +290,29 @@ def main() -> int:
     parser.add_argument("--records", type=int, default=20_000)
     parser.add_argument("--runs", type=int, default=9)
     parser.add_argument("--wall", action="store_true", help="time wall clock, not thread CPU")
+    parser.add_argument(
+        "--rules",
+        type=int,
+        default=0,
+        help="compare at this many rules: tokenward gets user rules made of the extra re "
+        "patterns (with their literal prefixes as keywords); default: the built-in count",
+    )
     options = parser.parse_args()
     global CLOCK
     if options.wall:
         CLOCK = time.perf_counter_ns
 
-    rules = len(tokenward.Redactor().rules)
+    builtin = len(tokenward.Redactor().rules)
+    rules = max(builtin, options.rules)
     if rules > len(SECRET_PATTERNS):
         print(f"need {rules} patterns, have {len(SECRET_PATTERNS)}: add to SECRET_PATTERNS")
         return 1
     patterns = SECRET_PATTERNS[:rules]
+    redactor = redactor_with(SECRET_PATTERNS[builtin:rules])
+    assert len(redactor.rules) == rules
     filters = {
         "none": None,
-        "tokenward": RedactingFilter(),
+        "tokenward": RedactingFilter(redactor),
         "re-each": ReFilter(patterns, union=False),
         "re-union": ReFilter(patterns, union=True),
     }
@@ -277,8 +340,8 @@ def main() -> int:
     l_med = {name: statistics.median(v) for name, v in logger_ns.items()}
     base = l_med["none"]
     print(
-        f"python {sys.version.split()[0]}, tokenward {tokenward.__version__}, {rules} rules / "
-        f"{rules} re patterns, {options.records} records (5% with secrets), "
+        f"python {sys.version.split()[0]}, tokenward {tokenward.__version__}, {rules} rules "
+        f"({builtin} built-in) / {rules} re patterns, {options.records} records (5% with secrets), "
         f"median of {options.runs} runs, {'wall' if options.wall else 'thread CPU'} time\n"
     )
     print(f"{'variant':<10} {'filter() ns/rec':>16} {'logger.info ns/rec':>19} {'added ns/rec':>13}")
