@@ -24,7 +24,7 @@ With :func:`logging.config.dictConfig`, declare it as a filter factory::
 from __future__ import annotations
 
 import logging as _logging
-from typing import Any, Optional, Union
+from typing import Optional, Union
 
 from tokenward._native import Redactor, default_redactor
 
@@ -125,7 +125,8 @@ def _unformatted(record: _logging.LogRecord) -> str:
 def install(
     logger: Union[_logging.Logger, str, None] = None,
     redactor: Optional[Redactor] = None,
-    **options: Any,
+    *,
+    keep_exc_info: bool = False,
 ) -> RedactingFilter:
     """Adds a :class:`RedactingFilter` to every handler of ``logger`` (the root by default).
 
@@ -138,7 +139,7 @@ def install(
     Args:
         logger: a logger or a logger name; the root logger when ``None``.
         redactor: the rule set; the default rule set when ``None``.
-        **options: passed to :class:`RedactingFilter` (``keep_exc_info``).
+        keep_exc_info: see :class:`RedactingFilter`.
 
     Returns:
         The filter that was added.
@@ -153,7 +154,7 @@ def install(
         raise ValueError(
             f"logger {name!r} has no handlers; configure logging before tokenward.logging.install()"
         )
-    redacting = RedactingFilter(redactor, **options)
+    redacting = RedactingFilter(redactor, keep_exc_info=keep_exc_info)
     for handler in target.handlers:
         if not any(isinstance(f, RedactingFilter) for f in handler.filters):
             handler.addFilter(redacting)
