@@ -83,8 +83,7 @@ class RedactingDestination extends Writable {
       if (err) return callback(err)
       // Never end the process's own stdio; end any other destination, as pipe() would.
       if (this.dest === process.stdout || this.dest === process.stderr) return callback()
-      if (typeof this.dest.end === 'function') return this.dest.end(() => callback())
-      callback()
+      endDestination(this.dest, callback)
     }
     if (rest === '') return finish()
     this.forward(this.redactor.redact(rest), finish)
@@ -103,6 +102,28 @@ class RedactingDestination extends Writable {
       callback()
     }
   }
+}
+
+/**
+ * Ends `dest` and calls `callback` once it has flushed. Node streams and sonic-boom (what
+ * `pino.destination()` returns) both signal that with 'finish' (sonic-boom also 'close'), and
+ * sonic-boom's end() takes no callback, so wait for the events rather than pass one.
+ */
+function endDestination(dest, callback) {
+  if (typeof dest.end !== 'function') return callback()
+  if (typeof dest.once !== 'function') {
+    dest.end()
+    return callback()
+  }
+  let called = false
+  const done = () => {
+    if (called) return
+    called = true
+    callback()
+  }
+  dest.once('finish', done)
+  dest.once('close', done)
+  dest.end()
 }
 
 module.exports = { createPinoDestination, RedactingDestination }
