@@ -43,7 +43,7 @@ use std::fmt;
 use std::ops::Range;
 use std::sync::Arc;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
 pub use config::Config;
 pub use rule::{Candidate, RuleDef, RuleInfo, Validate};
@@ -169,12 +169,15 @@ impl Redactor {
         let inner = &*self.inner;
         let mut candidates: Vec<bool> = Vec::new();
         if let Some(prefilter) = &inner.prefilter {
-            for m in prefilter.find_overlapping_iter(text) {
-                if candidates.is_empty() {
-                    candidates = vec![false; inner.rules.len()];
-                }
-                for &rule in &inner.keyword_rules[m.pattern().as_usize()] {
-                    candidates[rule] = true;
+            // The first keyword decides whether anything runs at all: most log lines have
+            // none, and a plain `find` is much cheaper than overlapping iteration.
+            if let Some(first) = prefilter.find(text) {
+                candidates = vec![false; inner.rules.len()];
+                let rest = aho_corasick::Input::new(text).range(first.start()..);
+                for m in prefilter.find_overlapping_iter(rest) {
+                    for &rule in &inner.keyword_rules[m.pattern().as_usize()] {
+                        candidates[rule] = true;
+                    }
                 }
             }
         }
@@ -195,28 +198,23 @@ impl Redactor {
 
     fn run_rule(&self, index: usize, text: &[u8], found: &mut Vec<(Finding, bool)>) {
         let rule = &self.inner.rules[index];
-        for caps in rule.regex.captures_iter(text) {
+        let mut at = 0;
+        // `find_at` runs the fast engines without allocating; captures are resolved only for an
+        // actual match, which most candidate texts do not have.
+        while let Some(m) = rule.regex.find_at(text, at) {
+            at = m.end().max(m.start() + 1);
+            let Some(caps) = rule.regex.captures_at(text, m.start()) else {
+                continue;
+            };
             let Some(secret) = caps.get(rule.secret_group) else {
                 continue;
             };
             let token = rule.token_group.and_then(|g| caps.get(g)).unwrap_or(secret);
-            let whole = caps.get(0).expect("group 0 always matches");
-            let candidate = (|| {
-                Some(Candidate {
-                    token: std::str::from_utf8(token.as_bytes()).ok()?,
-                    secret: std::str::from_utf8(secret.as_bytes()).ok()?,
-                    key: match rule.key_group.and_then(|g| caps.get(g)) {
-                        Some(k) => Some(std::str::from_utf8(k.as_bytes()).ok()?),
-                        None => None,
-                    },
-                    haystack: text,
-                    match_span: whole.range(),
-                })
-            })();
-            // A user pattern may match bytes that are not UTF-8; with no validator to ask,
-            // such a match is still redacted.
-            let accepted = match &candidate {
-                Some(c) => self.accepts(rule, c),
+            let key = rule.key_group.and_then(|g| caps.get(g));
+            let accepted = match candidate(text, m.range(), token, secret, key) {
+                Some(c) => self.accepts(rule, &c),
+                // A user pattern may match bytes that are not UTF-8; with no validator to
+                // ask, such a match is still redacted.
                 None => rule.validate.is_none() && rule.min_entropy.is_none(),
             };
             if accepted {
@@ -265,6 +263,27 @@ impl Redactor {
             self.inner.fingerprint_key.as_ref(),
         );
     }
+}
+
+/// The validator's view of a match; `None` when a part of it is not UTF-8.
+fn candidate<'h>(
+    haystack: &'h [u8],
+    match_span: Range<usize>,
+    token: regex::bytes::Match<'h>,
+    secret: regex::bytes::Match<'h>,
+    key: Option<regex::bytes::Match<'h>>,
+) -> Option<Candidate<'h>> {
+    let utf8 = |m: regex::bytes::Match<'h>| std::str::from_utf8(m.as_bytes()).ok();
+    Some(Candidate {
+        token: utf8(token)?,
+        secret: utf8(secret)?,
+        key: match key {
+            Some(k) => Some(utf8(k)?),
+            None => None,
+        },
+        haystack,
+        match_span,
+    })
 }
 
 /// Sorts findings and merges those that overlap, so every byte of every secret is covered.
@@ -474,6 +493,8 @@ impl RedactorBuilder {
 
 type Prefilter = (Option<AhoCorasick>, Vec<Vec<usize>>, Vec<usize>);
 
+const DFA_KEYWORD_BYTES: usize = 8 * 1024;
+
 fn build_prefilter(rules: &[Rule]) -> Result<Prefilter, Error> {
     let mut keywords: Vec<String> = Vec::new();
     let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
@@ -496,9 +517,14 @@ fn build_prefilter(rules: &[Rule]) -> Result<Prefilter, Error> {
     if keywords.is_empty() {
         return Ok((None, keyword_rules, unanchored));
     }
+    // A full DFA scans several times faster than the default NFA; past a few thousand keyword
+    // bytes (many user rules) its size is no longer worth it.
+    let total: usize = keywords.iter().map(String::len).sum();
+    let kind = (total <= DFA_KEYWORD_BYTES).then_some(AhoCorasickKind::DFA);
     let prefilter = AhoCorasickBuilder::new()
         .ascii_case_insensitive(true)
         .match_kind(MatchKind::Standard)
+        .kind(kind)
         .build(&keywords)
         .map_err(|e| Error::Config(format!("keyword automaton: {e}")))?;
     Ok((Some(prefilter), keyword_rules, unanchored))
