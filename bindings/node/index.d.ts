@@ -24,7 +24,7 @@ export declare class Redactor {
    * with code `TOKENWARD_CONFIG` (bad config or option) or `TOKENWARD_RULE` (bad rule).
    */
   constructor(options?: RedactorOptions | undefined | null)
-  /** Returns `text` with every secret replaced. */
+  /** Returns `text` with every secret replaced (the same string when there was none). */
   redact(text: string): string
   /**
    * Redacts raw bytes, which need not be UTF-8: bytes outside secrets, invalid sequences

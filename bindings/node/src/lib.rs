@@ -16,6 +16,7 @@
 mod error;
 mod offsets;
 mod redact;
+mod text;
 
 pub use error::Code;
 pub use redact::{redact, Finding, RedactTask, Redactor, RedactorOptions, RuleInfo};

@@ -3,8 +3,10 @@
 
 use std::sync::OnceLock;
 
+use std::borrow::Cow;
+
 use napi::bindgen_prelude::{AsyncTask, Buffer, Either};
-use napi::{Env, Task};
+use napi::{Env, JsString, Task};
 use napi_derive::napi;
 use tokenward::{Config, Style};
 
@@ -81,10 +83,10 @@ impl Redactor {
         guard(|| build(options.unwrap_or_default()).map(|inner| Redactor { inner }))
     }
 
-    /// Returns `text` with every secret replaced.
-    #[napi]
-    pub fn redact(&self, text: String) -> Result<String> {
-        guard(|| Ok(redact_owned(&self.inner, text)))
+    /// Returns `text` with every secret replaced (the same string when there was none).
+    #[napi(ts_args_type = "text: string", ts_return_type = "string")]
+    pub fn redact<'env>(&self, text: JsString<'env>) -> Result<Either<JsString<'env>, String>> {
+        guard(|| redact_js(&self.inner, text))
     }
 
     /// Redacts raw bytes, which need not be UTF-8: bytes outside secrets, invalid sequences
@@ -136,9 +138,9 @@ impl Redactor {
 /// const { redact } = require('tokenward')
 /// redact('key AKIA7QX2M4RB5KQ3YHV6') // 'key [REDACTED:aws_access_key_id]'
 /// ```
-#[napi]
-pub fn redact(text: String) -> Result<String> {
-    guard(|| Ok(redact_owned(default_redactor(), text)))
+#[napi(ts_args_type = "text: string", ts_return_type = "string")]
+pub fn redact(text: JsString<'_>) -> Result<Either<JsString<'_>, String>> {
+    guard(|| redact_js(default_redactor(), text))
 }
 
 /// The work of `redactAsync()`: redaction on a libuv worker thread.
@@ -198,11 +200,22 @@ fn strip_config_prefix(err: tokenward::Error) -> String {
     }
 }
 
+/// Redacts a JS string, handing back the same JS string when nothing was found.
+fn redact_js<'env>(
+    redactor: &tokenward::Redactor,
+    text: JsString<'env>,
+) -> Result<Either<JsString<'env>, String>> {
+    crate::text::with_utf8(&text, |utf8| match redactor.redact(utf8) {
+        Cow::Borrowed(_) => Either::A(text),
+        Cow::Owned(out) => Either::B(out),
+    })
+}
+
 /// Redacts, reusing the input's allocation when nothing was found.
 fn redact_owned(redactor: &tokenward::Redactor, text: String) -> String {
     match redactor.redact(&text) {
-        std::borrow::Cow::Borrowed(_) => text,
-        std::borrow::Cow::Owned(out) => out,
+        Cow::Borrowed(_) => text,
+        Cow::Owned(out) => out,
     }
 }
 

@@ -103,3 +103,24 @@ test('a 5 MB line is redacted completely', () => {
   assert.ok(!out.includes(GITHUB))
   assert.equal(out.split(GITHUB_LABEL).length - 1, 5000)
 })
+
+test('texts around the 16 KiB read buffer are read whole', () => {
+  const redactor = new Redactor()
+  // Lengths straddling the native read buffer, with multi-byte characters at the cut.
+  for (const size of [16370, 16378, 16379, 16380, 16383, 16384, 16385, 40000]) {
+    for (const tail of ['', 'é', '€', '😀']) {
+      const pad = 'a'.repeat(size - AWS.length - 1)
+      const text = `${pad} ${AWS}${tail}`
+      assert.equal(redactor.redact(text), `${pad} ${AWS_LABEL}${tail}`, `size ${size} tail ${tail}`)
+      const clean = pad + tail
+      assert.equal(redactor.redact(clean), clean)
+    }
+  }
+})
+
+test('an unchanged text comes back as the same string, lone surrogates intact', () => {
+  const text = 'GET /search?q=\uD800 200'
+  assert.equal(redact(text), text)
+  // A changed text is re-encoded: a lone surrogate becomes U+FFFD.
+  assert.equal(redact(`\uD800 ${AWS}`), `\uFFFD ${AWS_LABEL}`)
+})
