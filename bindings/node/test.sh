@@ -19,8 +19,17 @@ step() { printf '\n== node: %s\n' "$*"; }
 
 node -e 'if (+process.versions.node.split(".")[0] < 18) { console.error("Node 18+ needed, found " + process.version); process.exit(1) }'
 
-step "npm ci (locked dev dependencies)"
-npm ci --no-audit --no-fund --loglevel=error
+step "npm install (locked dev dependencies)"
+# Not `npm ci`: the napi CLI depends on packages with one optional binary package per
+# platform, and registries that lack some of those (mirrors) leave them out of the lock,
+# which `npm ci` then rejects. `npm install` honours the lock and skips unavailable optional
+# packages; the checksum check keeps it as strict as `npm ci` about lock drift.
+lock_before="$(sha256sum package-lock.json)"
+npm install --no-audit --no-fund --loglevel=error
+if [[ "$(sha256sum package-lock.json)" != "$lock_before" ]]; then
+  echo "error: package-lock.json is out of date with package.json: commit the updated lock" >&2
+  exit 1
+fi
 
 step "napi build ${profile[*]:-(debug)}"
 generated=(index.js index.d.ts)
