@@ -81,10 +81,13 @@ struct Inner {
     keyword_rules: Vec<Vec<usize>>,
     /// Rules without keywords: they run on every text.
     unanchored: Vec<usize>,
+    longest_keyword: usize,
     style: Style,
     fingerprint_key: Option<FingerprintKey>,
     allow_values: HashSet<Box<[u8]>>,
     allow_patterns: Option<regex::bytes::RegexSet>,
+    /// A Guard's key: minted tokens are then shown as their `TokenId`, whatever the style.
+    token_key: Option<crate::token::TokenKey>,
 }
 
 impl fmt::Debug for Redactor {
@@ -170,10 +173,13 @@ impl Redactor {
         let mut candidates: Vec<bool> = Vec::new();
         if let Some(prefilter) = &inner.prefilter {
             // The first keyword decides whether anything runs at all: most log lines have
-            // none, and a plain `find` is much cheaper than overlapping iteration.
+            // none, and a plain `find` is much cheaper than overlapping iteration. It reports
+            // the match that ends first, so no keyword starts before its end minus the longest
+            // keyword's length.
             if let Some(first) = prefilter.find(text) {
                 candidates = vec![false; inner.rules.len()];
-                let rest = aho_corasick::Input::new(text).range(first.start()..);
+                let from = first.end().saturating_sub(inner.longest_keyword);
+                let rest = aho_corasick::Input::new(text).range(from..);
                 for m in prefilter.find_overlapping_iter(rest) {
                     for &rule in &inner.keyword_rules[m.pattern().as_usize()] {
                         candidates[rule] = true;
@@ -206,7 +212,12 @@ impl Redactor {
             let Some(caps) = rule.regex.captures_at(text, m.start()) else {
                 continue;
             };
-            let Some(secret) = caps.get(rule.secret_group) else {
+            let secret = if rule.secret_groups.is_empty() {
+                caps.get(0)
+            } else {
+                rule.secret_groups.iter().find_map(|&g| caps.get(g))
+            };
+            let Some(secret) = secret else {
                 continue;
             };
             let token = rule.token_group.and_then(|g| caps.get(g)).unwrap_or(secret);
@@ -253,6 +264,11 @@ impl Redactor {
 
     fn render(&self, out: &mut Vec<u8>, finding: &Finding, text: &[u8]) {
         let token = &text[finding.span.clone()];
+        if let Some(key) = &self.inner.token_key {
+            if *finding.rule == *catalogue::tokenward::RULE_ID {
+                return catalogue::tokenward::render_token_id(out, key, token);
+            }
+        }
         let public_len = finding.secret_span.start - finding.span.start;
         style::render(
             self.inner.style,
@@ -338,6 +354,7 @@ pub struct RedactorBuilder {
     allow: Vec<String>,
     allow_patterns: Vec<String>,
     fingerprint_key: Option<Vec<u8>>,
+    token_key: Option<crate::token::TokenKey>,
 }
 
 impl fmt::Debug for RedactorBuilder {
@@ -348,6 +365,7 @@ impl fmt::Debug for RedactorBuilder {
             .field("disable", &self.disable)
             .field("rules", &self.rules.len())
             .field("fingerprint_key", &self.fingerprint_key.is_some())
+            .field("token_key", &self.token_key.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -403,6 +421,27 @@ impl RedactorBuilder {
         self
     }
 
+    /// A Guard's [`TokenKey`](crate::token::TokenKey): tokens minted by tokenward (rule
+    /// `tokenward_token`) are then redacted as `[REDACTED:tokenward_token:tid_<12 hex>]`, their
+    /// `TokenId`, whatever the style, so a log line shows which registered token leaked.
+    ///
+    /// ```
+    /// use tokenward::token::{mint, TokenKey};
+    /// use tokenward::Redactor;
+    ///
+    /// let key = TokenKey::new(b"the guard's key");
+    /// let token = mint("tw_", &[3u8; 32])?;
+    /// let redactor = Redactor::builder().token_key(key.clone()).build()?;
+    /// let line = format!("auth={}", token.expose());
+    /// let id = key.id(token.expose().as_bytes());
+    /// assert_eq!(redactor.redact(&line), format!("auth=[REDACTED:tokenward_token:{}]", id.short()));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn token_key(mut self, key: crate::token::TokenKey) -> Self {
+        self.token_key = Some(key);
+        self
+    }
+
     /// Applies a config document: its style (when set) wins over an earlier `style` call;
     /// its rules, disables and allowlists add to what is already set.
     pub fn config(mut self, config: Config) -> Self {
@@ -447,6 +486,11 @@ impl RedactorBuilder {
         };
         Ok(Redactor {
             inner: Arc::new(Inner {
+                longest_keyword: rules
+                    .iter()
+                    .flat_map(|r| r.info.keywords.iter().map(String::len))
+                    .max()
+                    .unwrap_or(0),
                 rules,
                 prefilter,
                 keyword_rules,
@@ -459,6 +503,7 @@ impl RedactorBuilder {
                     .map(|v| v.into_bytes().into())
                     .collect(),
                 allow_patterns,
+                token_key: self.token_key,
             }),
         })
     }
