@@ -107,9 +107,13 @@ impl Redactor {
     }
 
     /// The secrets in `text`, in order, never overlapping; offsets in UTF-16 code units.
-    #[napi]
-    pub fn find(&self, text: String) -> Result<Vec<Finding>> {
-        guard(|| Ok(findings(&self.inner, text.as_bytes(), Unit::Utf16)))
+    #[napi(ts_args_type = "text: string")]
+    pub fn find(&self, text: JsString<'_>) -> Result<Vec<Finding>> {
+        guard(|| {
+            crate::text::with_utf8(&text, |utf8| {
+                findings(&self.inner, utf8.as_bytes(), Unit::Utf16)
+            })
+        })
     }
 
     /// The secrets in `data` (any bytes), in order, never overlapping; offsets in bytes.
