@@ -139,7 +139,7 @@ pub unsafe extern "C" fn tw_redactor_redact(
         let out = unsafe { boundary::out_handle(out, "out") }?;
         let redactor = unsafe { boundary::object(redactor, "redactor") }?;
         let input = unsafe { boundary::bytes(input, input_len, "input") }?;
-        *out = into_string(redactor.redactor.redact_bytes(input));
+        *out = tw_string::new(&redactor.redactor.redact_bytes(input));
         Ok(())
     })
 }
@@ -164,10 +164,7 @@ pub unsafe extern "C" fn tw_redactor_redact_str(
         let redactor = unsafe { boundary::object(redactor, "redactor") }?;
         let input = unsafe { boundary::bytes(input.cast(), input_len, "input") }?;
         let text = std::str::from_utf8(input).map_err(|e| Failure::utf8("input", e))?;
-        *out = into_string(match redactor.redactor.redact(text) {
-            Cow::Borrowed(text) => Cow::Borrowed(text.as_bytes()),
-            Cow::Owned(text) => Cow::Owned(text.into_bytes()),
-        });
+        *out = tw_string::new(redactor.redactor.redact(text).as_bytes());
         Ok(())
     })
 }
@@ -275,12 +272,4 @@ fn style_from(style: tw_style) -> Result<Style, Failure> {
 
 fn into_handle(redactor: Redactor) -> *mut tw_redactor {
     Box::into_raw(Box::new(tw_redactor { redactor }))
-}
-
-fn into_string(text: Cow<'_, [u8]>) -> *mut tw_string {
-    let string = match text {
-        Cow::Borrowed(bytes) => tw_string::copy(bytes),
-        Cow::Owned(bytes) => tw_string::new(bytes),
-    };
-    Box::into_raw(Box::new(string))
 }
