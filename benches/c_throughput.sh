@@ -8,6 +8,9 @@
 # rust_throughput.rs) and the C timer (benches/c_throughput.c, linked against the static
 # library) alternately RUNS times each; every run reports the median of ROUNDS rounds. Prints
 # the median over runs per mode and the C/Rust time ratios (target: within 10%, ratio <= 1.10).
+#
+# Wall times on a shared machine are noisy, so the script also counts the instructions of one
+# per-line pass on each side with valgrind's callgrind (deterministic), when valgrind is present.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${1:-5}" rounds="${2:-15}" lines="${3:-20000}"
@@ -41,3 +44,17 @@ for m, ns in med.items():
 for c, r in [("c_lines", "rust_lines"), ("c_lines_into", "rust_lines"), ("c_buffer", "rust_buffer")]:
     print(f"  {c} / {r}: {med[c] / med[r]:.3f}")
 PY
+
+if command -v valgrind >/dev/null; then
+    count() { # prints the instructions callgrind collected inside the function named $1
+        local fn="$1"; shift
+        valgrind --tool=callgrind --callgrind-out-file=/dev/null --toggle-collect="$fn" "$@" \
+            2>&1 >/dev/null | sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
+    }
+    rust_ir="$(count '*rust_throughput*redact_lines*' "$rust_bin" run "$work/log" 1)"
+    c_ir="$(count per_line "$work/c_throughput" "$work/log" 1)"
+    c_into_ir="$(count per_line_into "$work/c_throughput" "$work/log" 1)"
+    python3 -c "
+r, c, i = $rust_ir, $c_ir, $c_into_ir
+print(f'instructions, 2 per-line passes (callgrind): rust_lines {r}, c_lines {c} (ratio {c / r:.3f}), c_lines_into {i} (ratio {i / r:.3f})')"
+fi
