@@ -1,6 +1,6 @@
 //! The calling thread's last error message, and `tw_last_error_message` to read it.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::ffi::c_char;
 use std::panic::{self, AssertUnwindSafe};
 use std::ptr;
@@ -10,12 +10,18 @@ use crate::status::tw_status;
 thread_local! {
     /// Empty when the last status-returning call on this thread succeeded.
     static LAST_ERROR: RefCell<String> = const { RefCell::new(String::new()) };
+    /// Whether `LAST_ERROR` is non-empty. A `Cell<bool>` needs no destructor, so reading it is
+    /// a plain thread-local load: the common path (no previous error) stays cheap on every call.
+    static HAS_ERROR: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Forgets the previous message; every status-returning call starts with this.
 pub(crate) fn clear() {
-    // `try_with`: during thread teardown the slot may be gone; there is nothing to clear then.
-    let _ = LAST_ERROR.try_with(|last| last.borrow_mut().clear());
+    if HAS_ERROR.get() {
+        HAS_ERROR.set(false);
+        // `try_with`: during thread teardown the slot may be gone; nothing to clear then.
+        let _ = LAST_ERROR.try_with(|last| last.borrow_mut().clear());
+    }
 }
 
 /// Records the message of a failed call.
@@ -24,6 +30,7 @@ pub(crate) fn set(message: &str) {
         let mut last = last.borrow_mut();
         last.clear();
         last.push_str(message);
+        HAS_ERROR.set(!last.is_empty());
     });
 }
 
