@@ -64,7 +64,7 @@ __attribute__((noinline)) static void per_line_into(void) {
     sink = total;
 }
 
-static void whole_buffer(void) {
+__attribute__((noinline)) static void whole_buffer(void) {
     tw_string *out = NULL;
     tw_status s = tw_redactor_redact(redactor, log_data, log_len, &out);
     if (s != TW_OK) fail("tw_redactor_redact", s);

@@ -139,7 +139,7 @@ pub unsafe extern "C" fn tw_redactor_redact(
         let out = unsafe { boundary::out_handle(out, "out") }?;
         let redactor = unsafe { boundary::object(redactor, "redactor") }?;
         let input = unsafe { boundary::bytes(input, input_len, "input") }?;
-        *out = tw_string::new(&redactor.redactor.redact_bytes(input));
+        *out = tw_string::new(redactor.redactor.redact_bytes(input));
         Ok(())
     })
 }
@@ -164,7 +164,10 @@ pub unsafe extern "C" fn tw_redactor_redact_str(
         let redactor = unsafe { boundary::object(redactor, "redactor") }?;
         let input = unsafe { boundary::bytes(input.cast(), input_len, "input") }?;
         let text = std::str::from_utf8(input).map_err(|e| Failure::utf8("input", e))?;
-        *out = tw_string::new(redactor.redactor.redact(text).as_bytes());
+        *out = tw_string::new(match redactor.redactor.redact(text) {
+            Cow::Borrowed(text) => Cow::Borrowed(text.as_bytes()),
+            Cow::Owned(text) => Cow::Owned(text.into_bytes()),
+        });
         Ok(())
     })
 }

@@ -1,6 +1,7 @@
 //! `tw_string`: a byte string owned by the library, returned by the redact functions.
 
 use std::alloc::{self, Layout};
+use std::borrow::Cow;
 use std::ffi::c_char;
 use std::ptr::{self, NonNull};
 
@@ -14,62 +15,128 @@ use crate::boundary;
 /// `tw_string_len` for the length. A `tw_string` is immutable: it may be read from several
 /// threads at once and freed from any thread.
 //
-// Layout: one heap block holding this header, then the bytes, then the NUL. One allocation per
-// string (not a boxed `Vec`, which takes two) matters when a logger redacts every line.
-// Not `#[repr(C)]`, so cbindgen keeps the type opaque; the header's size and alignment are
-// those of its one `usize`.
+// Layout: one heap block holding this header, then (for copies of borrowed text) the bytes and
+// the NUL. A clean line, the common case, costs one allocation and one copy; an output the core
+// already built in a `Vec` (a redacted text) is kept as is, not copied, which matters for large
+// buffers. Not `#[repr(C)]`, so cbindgen keeps the type opaque.
 #[allow(non_camel_case_types)]
 pub struct tw_string {
-    /// The number of bytes that follow this header in the block (before the NUL).
+    /// The text's length, without the NUL.
     len: usize,
+    /// The text and its NUL when it came as an owned vector; empty (no allocation) when the
+    /// text lies inline after this header.
+    spilled: Vec<u8>,
 }
 
 impl tw_string {
-    fn layout(len: usize) -> Layout {
+    /// The block for a header followed by `inline` bytes.
+    fn layout(inline: usize) -> Layout {
         let size = std::mem::size_of::<tw_string>()
-            .checked_add(len)
-            .and_then(|n| n.checked_add(1))
+            .checked_add(inline)
             .expect("string length overflows the address space");
         Layout::from_size_align(size, std::mem::align_of::<tw_string>())
             .expect("string length overflows the address space")
     }
 
-    /// Copies `bytes` into a new string and returns the owning pointer.
-    pub(crate) fn new(bytes: &[u8]) -> *mut tw_string {
-        let layout = tw_string::layout(bytes.len());
+    /// Allocates a block for `header` plus `inline` bytes and writes the header.
+    fn allocate(header: tw_string, inline: usize) -> *mut tw_string {
+        let layout = tw_string::layout(inline);
         // SAFETY: the layout has a nonzero size (the header).
         let block = unsafe { alloc::alloc(layout) }.cast::<tw_string>();
         let Some(block) = NonNull::new(block) else {
             alloc::handle_alloc_error(layout)
         };
-        // SAFETY: the block holds the header, `bytes.len()` bytes and the NUL.
-        unsafe {
-            ptr::addr_of_mut!((*block.as_ptr()).len).write(bytes.len());
-            let data = tw_string::data(block.as_ptr());
-            ptr::copy_nonoverlapping(bytes.as_ptr(), data, bytes.len());
-            data.add(bytes.len()).write(0);
-        }
+        // SAFETY: the block is fresh, aligned and large enough for the header.
+        unsafe { block.as_ptr().write(header) };
         block.as_ptr()
     }
 
-    /// The first byte after the header.
-    ///
-    /// # Safety
-    /// `s` points to a live block made by [`tw_string::new`].
-    unsafe fn data(s: *mut tw_string) -> *mut u8 {
-        // SAFETY: the bytes start right after the header, inside the block.
-        unsafe { s.cast::<u8>().add(std::mem::size_of::<tw_string>()) }
+    /// A new string holding `text`, returned as the owning pointer: borrowed text is copied
+    /// inline, owned text is kept in its vector.
+    pub(crate) fn new(text: Cow<'_, [u8]>) -> *mut tw_string {
+        match text {
+            Cow::Borrowed(bytes) => tw_string::copy(bytes),
+            Cow::Owned(mut bytes) => {
+                let len = bytes.len();
+                bytes.push(0);
+                tw_string::allocate(
+                    tw_string {
+                        len,
+                        spilled: bytes,
+                    },
+                    0,
+                )
+            }
+        }
     }
 
-    /// The text, without the NUL. Takes the raw pointer, not `&self`: a reference to the
-    /// header would not cover the bytes after it.
+    fn copy(bytes: &[u8]) -> *mut tw_string {
+        let header = tw_string {
+            len: bytes.len(),
+            spilled: Vec::new(),
+        };
+        let s = tw_string::allocate(header, bytes.len() + 1);
+        // SAFETY: the block holds `bytes.len() + 1` bytes after the header.
+        unsafe {
+            let data = tw_string::data(s).cast_mut();
+            ptr::copy_nonoverlapping(bytes.as_ptr(), data, bytes.len());
+            data.add(bytes.len()).write(0);
+        }
+        s
+    }
+
+    /// How many bytes follow the header in the block.
     ///
     /// # Safety
-    /// `s` points to a live block made by [`tw_string::new`], not freed during `'a`.
+    /// `s` points to a live string made by [`tw_string::new`].
+    unsafe fn inline_len(s: *const tw_string) -> usize {
+        // SAFETY: the header is initialised.
+        unsafe {
+            if (*s).spilled.capacity() > 0 {
+                0
+            } else {
+                (*s).len + 1
+            }
+        }
+    }
+
+    /// The first byte of the text. Works from the raw pointer, not `&self`: a reference to the
+    /// header would not cover the inline bytes after it.
+    ///
+    /// # Safety
+    /// `s` points to a live string made by [`tw_string::new`].
+    unsafe fn data(s: *const tw_string) -> *const u8 {
+        // SAFETY: the header is initialised; inline bytes start right after it.
+        unsafe {
+            if (*s).spilled.capacity() > 0 {
+                (*s).spilled.as_ptr()
+            } else {
+                s.cast::<u8>().add(std::mem::size_of::<tw_string>())
+            }
+        }
+    }
+
+    /// Drops the header (and a spilled vector) and releases the block.
+    ///
+    /// # Safety
+    /// `s` points to a live string made by [`tw_string::new`]; it is dangling afterwards.
+    unsafe fn free(s: *mut tw_string) {
+        // SAFETY: the block was allocated with this layout and is freed once.
+        unsafe {
+            let layout = tw_string::layout(tw_string::inline_len(s));
+            ptr::drop_in_place(s);
+            alloc::dealloc(s.cast(), layout);
+        }
+    }
+
+    /// The text, without the NUL.
+    ///
+    /// # Safety
+    /// `s` points to a live string made by [`tw_string::new`], not freed during `'a`.
     #[cfg(test)]
     unsafe fn bytes<'a>(s: *const tw_string) -> &'a [u8] {
-        // SAFETY: the block holds `len` bytes after the header.
-        unsafe { std::slice::from_raw_parts(tw_string::data(s.cast_mut()), (*s).len) }
+        // SAFETY: `data` points to `len` initialised bytes.
+        unsafe { std::slice::from_raw_parts(tw_string::data(s), (*s).len) }
     }
 }
 
@@ -88,7 +155,7 @@ pub unsafe extern "C" fn tw_string_ptr(s: *const tw_string) -> *const c_char {
             ptr::null()
         } else {
             // SAFETY: a live string, per the caller's contract.
-            unsafe { tw_string::data(s.cast_mut()) }.cast_const().cast()
+            unsafe { tw_string::data(s) }.cast()
         }
     })
 }
@@ -118,7 +185,7 @@ pub unsafe extern "C" fn tw_string_free(s: *mut tw_string) {
     boundary::value((), || {
         if !s.is_null() {
             // SAFETY: `s` came from `tw_string::new` and is freed once (the caller's contract).
-            unsafe { alloc::dealloc(s.cast(), tw_string::layout((*s).len)) };
+            unsafe { tw_string::free(s) };
         }
     })
 }
@@ -129,7 +196,7 @@ mod tests {
 
     #[test]
     fn nul_terminated_and_length_without_nul() {
-        let s = tw_string::new(b"a\0b");
+        let s = tw_string::new(Cow::Borrowed(b"a\0b"));
         unsafe {
             assert_eq!(tw_string_len(s), 3);
             let bytes = std::slice::from_raw_parts(tw_string_ptr(s).cast::<u8>(), 4);
@@ -142,12 +209,15 @@ mod tests {
     fn empty_and_large() {
         for len in [0, 1, 7, 8, 1 << 20] {
             let text = vec![b'x'; len];
-            let s = tw_string::new(&text);
-            unsafe {
-                assert_eq!(tw_string_len(s), len);
-                assert_eq!(*tw_string_ptr(s).add(len), 0);
-                assert_eq!(tw_string::bytes(s), &text[..]);
-                tw_string_free(s);
+            let copied = tw_string::new(Cow::Borrowed(&text));
+            let kept = tw_string::new(Cow::Owned(text.clone()));
+            for s in [copied, kept] {
+                unsafe {
+                    assert_eq!(tw_string_len(s), len);
+                    assert_eq!(*tw_string_ptr(s).add(len), 0);
+                    assert_eq!(tw_string::bytes(s), &text[..]);
+                    tw_string_free(s);
+                }
             }
         }
     }
