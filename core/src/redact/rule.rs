@@ -73,8 +73,9 @@ pub struct RuleDef {
     /// Literal anchors for the prefilter; a rule without keywords runs on every line.
     #[serde(default)]
     pub keywords: Vec<String>,
-    /// Regex with an optional `secret` group (default: the whole match) and optional `token`
-    /// and `key` groups.
+    /// Regex with an optional `secret` group (default: the whole match; alternatives may name
+    /// theirs `secret_<suffix>`, the first that matched is used) and optional `token` and
+    /// `key` groups.
     pub pattern: String,
     /// Minimum Shannon entropy of the secret in bits per character.
     #[serde(default)]
@@ -100,7 +101,10 @@ pub struct RuleInfo {
 pub(crate) struct Rule {
     pub info: RuleInfo,
     pub regex: Regex,
-    pub secret_group: usize,
+    /// Groups holding the secret: `secret` and any `secret_*`, of which the first that took
+    /// part in a match is used (a pattern may offer the secret in several alternative forms,
+    /// say quoted and bare, and the regex crate forbids one name twice). Empty: group 0.
+    pub secret_groups: Vec<usize>,
     pub token_group: Option<usize>,
     pub key_group: Option<usize>,
     pub validate: Option<Validate>,
@@ -175,12 +179,17 @@ impl Rule {
             return Err(invalid("pattern matches the empty string".into()));
         }
         let group = |name: &str| regex.capture_names().position(|n| n == Some(name));
-        let secret_group = group("secret").unwrap_or(0);
+        let secret_groups = regex
+            .capture_names()
+            .enumerate()
+            .filter(|(_, n)| n.is_some_and(|n| n == "secret" || n.starts_with("secret_")))
+            .map(|(i, _)| i)
+            .collect();
         let token_group = group("token");
         let key_group = group("key");
         Ok(Rule {
             info,
-            secret_group,
+            secret_groups,
             token_group,
             key_group,
             regex,

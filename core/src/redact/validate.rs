@@ -21,28 +21,51 @@ pub fn shannon_entropy(s: &str) -> f64 {
         .sum()
 }
 
-/// True for values that stand in for a secret rather than being one: masks (`****`, `xxx`),
-/// template references (`${VAR}`, `{{ x }}`, `<token>`, `%s`), and words such as `REDACTED`.
+/// True for values that stand in for a secret rather than being one: masks (`****`, `xxx`,
+/// `sk-****abcd`), template and environment references (`${VAR}`, `{{ x }}`, `<token>`, `%s`,
+/// `$VAR`, `%(name)s`, also percent-encoded), and words such as `REDACTED` or `changeme`.
+///
+/// ```
+/// use tokenward::redact::validate::is_placeholder;
+/// assert!(is_placeholder("${DB_PASSWORD}"));
+/// assert!(is_placeholder("%3Credacted%3E"));
+/// assert!(!is_placeholder("winter-monkey-68"));
+/// ```
 pub fn is_placeholder(value: &str) -> bool {
-    let v = value.trim_matches(|c: char| c == '"' || c == '\'' || c.is_whitespace());
+    let v = value.trim_matches(|c: char| c == '"' || c == '\'' || c == '`' || c.is_whitespace());
     if v.is_empty() {
         return true;
     }
-    let lower = v.to_ascii_lowercase();
-    let wrapped = |open: &str, close: &str| v.starts_with(open) && v.ends_with(close);
-    if wrapped("${", "}") || wrapped("{{", "}}") || wrapped("<", ">") || wrapped("%(", ")s") {
-        return true;
+    if v.contains('%') {
+        if let Some(decoded) = percent_decode(v) {
+            if decoded != v && is_placeholder(&decoded) {
+                return true;
+            }
+        }
     }
-    if v.starts_with('$')
-        && v[1..]
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    let lower = v.to_ascii_lowercase();
+    let starts = |p: &str| v.starts_with(p);
+    // Templates and interpolations of every common kind, even when cut short.
+    if ["${", "{{", "{%", "<%", "#{", "%(", "$(", "$env:", "<"]
+        .iter()
+        .any(|p| starts(p))
+        || (v.starts_with('{') && v.ends_with('}'))
+        || (v.starts_with('[') && v.ends_with(']') && !v[1..v.len() - 1].contains([',', '"']))
     {
         return true;
     }
+    // `$VAR`, `$password` and `:name` (shell and PHP variables, SQL bind parameters); a
+    // `$` password such as `$umm3r72` mixes lower case with digits and stays.
+    if let Some(rest) = v.strip_prefix(['$', ':']) {
+        let upper = !rest.bytes().any(|b| b.is_ascii_lowercase());
+        let no_digits = !rest.bytes().any(|b| b.is_ascii_digit());
+        if is_identifier(rest) && (upper || no_digits) {
+            return true;
+        }
+    }
     if matches!(
-        v,
-        "%s" | "%v" | "%d" | "{}" | "?" | "null" | "None" | "nil" | "undefined"
+        lower.as_str(),
+        "%s" | "%v" | "%d" | "%q" | "{}" | "?" | "null" | "none" | "nil" | "undefined" | "n/a"
     ) {
         return true;
     }
@@ -53,28 +76,415 @@ pub fn is_placeholder(value: &str) -> bool {
         "removed",
         "filtered",
         "censored",
+        "sanitized",
+        "obfuscated",
         "changeme",
+        "change_me",
+        "change-me",
         "placeholder",
         "example",
         "your_",
         "your-",
+        "yourapikey",
+        "yourtoken",
+        "yourpassword",
         "dummy",
         "sample",
-        "<redacted>",
         "notset",
+        "not_set",
+        "not-set",
+        "set-me",
+        "set_me",
+        "setme",
+        "replace_me",
+        "replace-me",
+        "replaceme",
+        "insert_",
+        "fixme",
+        "todo",
     ];
     if WORDS.iter().any(|w| lower.contains(w)) {
         return true;
     }
-    // A value of one repeated mask character (`****`, `xxxx`, `....`, `0000`).
-    let first = lower.as_bytes()[0];
-    if matches!(first, b'*' | b'x' | b'.' | b'-' | b'#' | b'0' | b'_')
-        && lower.bytes().all(|b| b == first)
+    // A value of one repeated mask character (`****`, `xxxx`, `....`, `0000`, `••••`).
+    let mut chars = lower.chars();
+    let first = chars.next().unwrap_or(' ');
+    if matches!(
+        first,
+        '*' | 'x' | '.' | '-' | '#' | '0' | '_' | '•' | '●' | '…'
+    ) && chars.all(|c| c == first)
     {
         return true;
     }
     // Masks with a visible edge, such as `sk-****abcd` or `****1234`.
-    v.contains("***") || lower.contains("xxxx")
+    v.contains("***") || lower.contains("xxxx") || v.contains("•••") || v.contains("...")
+}
+
+/// True for values that name where a secret comes from instead of holding it: code
+/// (`os.environ["X"]`, `getenv("X")`, `self.password`), environment variable names
+/// (`DB_PASSWORD`), secret-manager references (`vault:`, `arn:aws:secretsmanager:`), paths.
+///
+/// ```
+/// use tokenward::redact::validate::is_reference;
+/// assert!(is_reference("os.environ[\"OPENAI_API_KEY\"]"));
+/// assert!(is_reference("DB_PASSWORD"));
+/// assert!(!is_reference("Tr0ub4dor3"));
+/// ```
+pub fn is_reference(value: &str) -> bool {
+    let v = value.trim();
+    let lower = v.to_ascii_lowercase();
+    const PREFIXES: &[&str] = &[
+        "os.environ",
+        "os.getenv",
+        "getenv(",
+        "process.env",
+        "env(",
+        "env.",
+        "env:",
+        "env[",
+        "system.getenv",
+        "secrets.",
+        "secret:",
+        "secretref",
+        "secretkeyref",
+        "valuefrom",
+        "vault:",
+        "vault(",
+        "ref+",
+        "op://",
+        "sm://",
+        "awssm:",
+        "arn:aws:",
+        "projects/",
+        "!vault",
+        "!secret",
+        "settings.",
+        "config.",
+        "self.",
+        "this.",
+        "params[",
+        "params.",
+        "args.",
+        "opts.",
+        "options.",
+        "credentials.",
+        "file:",
+        "~/",
+        "./",
+        "../",
+    ];
+    if PREFIXES.iter().any(|p| lower.starts_with(p)) || is_path(v) {
+        return true;
+    }
+    // A call or subscript: `get_secret("db")`, `cfg["password"]`.
+    if let Some(at) = v.find(['(', '[']) {
+        if at > 0
+            && v[..at]
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
+        {
+            return true;
+        }
+    }
+    // An environment variable name: upper case words joined by underscores.
+    let bytes = v.as_bytes();
+    bytes.first().is_some_and(u8::is_ascii_uppercase)
+        && v.contains('_')
+        && bytes
+            .iter()
+            .all(|&b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+        && !bytes.ends_with(b"_")
+        && v.split('_')
+            .all(|w| !w.is_empty() && w.bytes().any(|b| b.is_ascii_uppercase()))
+}
+
+/// True when `value` has the shape of a machine-made secret: long enough, several character
+/// classes or a long single-class run, enough entropy, and not a word, an identifier, a
+/// number, a date, a path or a URL. Hex strings and UUIDs count as secrets: under a key that
+/// names a secret they usually are one.
+///
+/// ```
+/// use tokenward::redact::validate::looks_random;
+/// assert!(looks_random("BRJO6c9YiBZb8O18Pd4SlZ"));
+/// assert!(looks_random("5cede99692c7a2be25cc300526350714"));
+/// assert!(!looks_random("db-credentials"));
+/// assert!(!looks_random("2024-05-01T10:00:00Z"));
+/// ```
+pub fn looks_random(value: &str) -> bool {
+    let v = value;
+    let len = v.chars().count();
+    if !(8..=8192).contains(&len) || is_reference(v) || v.contains("://") {
+        return false;
+    }
+    let mut lower = 0;
+    let mut upper = 0;
+    let mut digit = 0;
+    let mut other = 0;
+    for b in v.bytes() {
+        match b {
+            b'a'..=b'z' => lower += 1,
+            b'A'..=b'Z' => upper += 1,
+            b'0'..=b'9' => digit += 1,
+            _ => other += 1,
+        }
+    }
+    if lower + upper < 2 || v.contains(char::is_whitespace) {
+        return false; // numbers, dates, addresses, sentences
+    }
+    if is_uuid(v) {
+        return true;
+    }
+    // Letters of one case without digits: words, identifiers, slugs; unless long and dense.
+    if digit == 0 && (lower == 0 || upper == 0) {
+        return other == 0 && len >= 24 && shannon_entropy(v) >= 3.8;
+    }
+    // Mixed case without digits and few capitals: camelCase or Title words.
+    if digit == 0 && upper * 5 < len {
+        return false;
+    }
+    // A word with a short number: `release2024`, `prod-billing-2`, `v1.2.3`.
+    if is_word_number(v) || is_word_path(v) {
+        return false;
+    }
+    let threshold = ((len as f64).log2() * 0.7).min(3.0);
+    shannon_entropy(v) >= threshold
+}
+
+/// True when `value` could be a password someone chose: not a boolean, a number, a status word,
+/// a type name, a reference or a URL. Human passwords such as `hunter2` or `winter-monkey-68`
+/// pass; `true`, `required`, `str` and `DB_PASSWORD` do not.
+///
+/// ```
+/// use tokenward::redact::validate::looks_like_password;
+/// assert!(looks_like_password("hunter2"));
+/// assert!(!looks_like_password("required"));
+/// ```
+pub fn looks_like_password(value: &str) -> bool {
+    let v = value.trim();
+    let len = v.chars().count();
+    if !(3..=512).contains(&len) || is_reference(v) || v.contains("://") {
+        return false;
+    }
+    if v.bytes().all(|b| b.is_ascii_digit()) && len < 6 {
+        return false;
+    }
+    let lower = v.to_ascii_lowercase();
+    const NOT_PASSWORDS: &[&str] = &[
+        "true",
+        "false",
+        "yes",
+        "no",
+        "on",
+        "off",
+        "none",
+        "null",
+        "nil",
+        "empty",
+        "blank",
+        "required",
+        "optional",
+        "missing",
+        "invalid",
+        "incorrect",
+        "wrong",
+        "expired",
+        "changed",
+        "reset",
+        "updated",
+        "set",
+        "unset",
+        "ok",
+        "valid",
+        "enabled",
+        "disabled",
+        "provided",
+        "present",
+        "absent",
+        "unknown",
+        "default",
+        "random",
+        "generated",
+        "auto",
+        "prompt",
+        "stdin",
+        "file",
+        "env",
+        "string",
+        "str",
+        "bytes",
+        "int",
+        "text",
+        "object",
+        "secretstr",
+        "option<string>",
+        "&str",
+        "password",
+        "passwd",
+        "secret",
+        "token",
+        "sent",
+        "failed",
+        "success",
+        "successful",
+        "accepted",
+        "rejected",
+        "denied",
+        "mismatch",
+        "weak",
+        "strong",
+        "too_short",
+        "hash",
+        "hashed",
+        "encrypted",
+        "plain",
+        "plaintext",
+        "bcrypt",
+        "sha256",
+        "argon2",
+        "md5",
+        "[]",
+        "{}",
+        "()",
+    ];
+    !NOT_PASSWORDS.contains(&lower.as_str())
+}
+
+/// True for the canonical UUID form, `8-4-4-4-12` hex digits.
+pub fn is_uuid(value: &str) -> bool {
+    let b = value.as_bytes();
+    b.len() == 36
+        && b.iter().enumerate().all(|(i, &c)| match i {
+            8 | 13 | 18 | 23 => c == b'-',
+            _ => c.is_ascii_hexdigit(),
+        })
+}
+
+/// True when `value` is standard base64 of `user:password` with a non-empty password: the
+/// credential of an HTTP `Basic` header or a Docker `auth` entry.
+///
+/// ```
+/// use tokenward::redact::validate::is_basic_credential;
+/// assert!(is_basic_credential("Ym9iOmh1bnRlcjI=")); // bob:hunter2
+/// assert!(!is_basic_credential("cmVhbG0="));        // realm
+/// ```
+pub fn is_basic_credential(value: &str) -> bool {
+    use base64::Engine as _;
+    let engine = base64::engine::GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        base64::engine::GeneralPurposeConfig::new()
+            .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
+    );
+    let Ok(bytes) = engine.decode(value.trim_end_matches('=')) else {
+        return false;
+    };
+    let Ok(text) = std::str::from_utf8(&bytes) else {
+        return false;
+    };
+    match text.split_once(':') {
+        Some((user, password)) => {
+            !password.is_empty()
+                && !text.chars().any(char::is_control)
+                && user.len() <= 256
+                && !is_placeholder(password)
+        }
+        None => false,
+    }
+}
+
+/// True when `segment` (base64url, no padding) decodes to a JSON object header of a JWS or JWE:
+/// it names an `alg` or an `enc`.
+///
+/// ```
+/// use tokenward::redact::validate::is_jose_header;
+/// assert!(is_jose_header("eyJhbGciOiJIUzI1NiJ9")); // {"alg":"HS256"}
+/// assert!(!is_jose_header("eyJmb28iOjF9"));       // {"foo":1}
+/// ```
+pub fn is_jose_header(segment: &str) -> bool {
+    use base64::Engine as _;
+    let engine = base64::engine::GeneralPurpose::new(
+        &base64::alphabet::URL_SAFE,
+        base64::engine::GeneralPurposeConfig::new()
+            .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent)
+            .with_decode_allow_trailing_bits(true),
+    );
+    // A cut-off header still shows its first fields; decode whole 4-character groups only.
+    let usable = segment.len() - segment.len() % 4;
+    let Ok(bytes) = engine.decode(&segment[..usable]) else {
+        return false;
+    };
+    let text = String::from_utf8_lossy(&bytes);
+    text.trim_start().starts_with('{') && (text.contains("\"alg\"") || text.contains("\"enc\""))
+}
+
+fn is_identifier(s: &str) -> bool {
+    let mut bytes = s.bytes();
+    matches!(bytes.next(), Some(b) if b.is_ascii_alphabetic() || b == b'_')
+        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+/// `release2024`, `prod-billing-2`, `v1.2.3`, `cl100k_base`: lower-case words with at most a
+/// few digits in one or two runs; random strings switch between letters and digits often.
+fn is_word_number(v: &str) -> bool {
+    let digits = v.bytes().filter(u8::is_ascii_digit).count();
+    let switches = v
+        .as_bytes()
+        .windows(2)
+        .filter(|w| w[0].is_ascii_digit() != w[1].is_ascii_digit())
+        .count();
+    digits <= 4
+        && switches <= 2
+        && v.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-_.".contains(&b))
+        && !v.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// An absolute file path: `/etc/ssl/private/server.key`, not base64 that starts with `/`.
+fn is_path(v: &str) -> bool {
+    let Some(rest) = v.strip_prefix('/') else {
+        return false;
+    };
+    let segments: Vec<&str> = rest.split('/').collect();
+    let last = segments.len() - 1;
+    segments.iter().enumerate().all(|(i, s)| {
+        (!s.is_empty() || i == last)
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._-@~:".contains(&b))
+            && !(s.len() >= 16
+                && s.bytes().any(|b| b.is_ascii_uppercase())
+                && s.bytes().any(|b| b.is_ascii_lowercase())
+                && s.bytes().any(|b| b.is_ascii_digit()))
+    })
+}
+
+/// `uploads/2024/report`, `team.prod.key`: lower-case segments joined by `/`, `.` or `:`.
+fn is_word_path(v: &str) -> bool {
+    let segments: Vec<&str> = v.split(['/', ':']).collect();
+    segments.len() >= 3
+        && segments.iter().all(|s| {
+            s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-_.".contains(&b))
+        })
+}
+
+/// Decodes `%XX` escapes; `None` when the result is not UTF-8.
+fn percent_decode(v: &str) -> Option<String> {
+    let bytes = v.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (bytes[i], bytes.get(i + 1), bytes.get(i + 2)) {
+            (b'%', Some(&h), Some(&l)) if hex(h).is_some() && hex(l).is_some() => {
+                out.push((hex(h)? * 16 + hex(l)?) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
 }
 
 /// Base62 digits in the order GitHub's token checksum uses.

@@ -1,28 +1,1055 @@
-//! Credentials recognised by their context rather than their format.
+//! Credentials recognised by their context rather than their format: key/value assignments in
+//! every common syntax, URLs with credentials, HTTP authorization headers and cookies,
+//! connection strings, command-line flags, SQL statements, private-key blocks and JWTs.
+//!
+//! The key/value rules share one grammar (see the `value!` and `assignment!` macros): a key
+//! that ends with a word naming a secret, a separator (`=`, `:`, `=>`, `:=`, optionally after
+//! the key's closing quote), then a value that is double-quoted (escaped quotes included, as in
+//! JSON inside a log string), single-quoted, or bare up to a delimiter. What the key names
+//! decides how the value is judged: a password may be any human-chosen string, a token or
+//! key must look machine-made ([`looks_random`]), so `token_count=512` or `session=started`
+//! are left alone.
 
-use crate::redact::rule::Builtin;
+use std::ops::Range;
+
+use crate::redact::rule::{Builtin, Candidate};
+use crate::redact::validate::{
+    is_basic_credential, is_jose_header, looks_like_password, looks_random, shannon_entropy,
+};
+
+/// A value after a key: double-quoted (`"..."`, `\"...\"`; a missing closing quote ends at the
+/// end of the line), single-quoted, or bare. A bare value stops at whitespace, quotes, `,`, `;`,
+/// `&`, `<`, `>` and `\` (a literal `\n` in an escaped string) and does not end with a closing
+/// bracket (the end of a call or a map) or a colon (`?token=X: 401`); `$not_first` lists characters it may not start with
+/// (`-` after a flag, where it is the next flag).
+macro_rules! value {
+    ($not_first:expr) => {
+        concat!(
+            r#"(?:\\{0,3}"(?P<secret_dq>(?:[^"\\\r\n]|\\[^"\r\n])+)(?:\\{0,3}"|\r|(?m:$))|'(?P<secret_sq>[^'\r\n]+)(?:'|\r|(?m:$))|(?P<secret>[^\s"'`,;&<>\\"#,
+            $not_first,
+            r#"](?:[^\s"'`,;&<>\\]*[^\s"'`,;&<>\\)}\]:])?))"#
+        )
+    };
+}
+
+/// `key <separator> value` where the key ends with one of `$words`.
+macro_rules! assignment {
+    ($words:expr) => {
+        concat!(
+            r#"(?i-u)(?P<key>[a-z0-9_.\-]*(?:"#,
+            $words,
+            r#"))(?:\\{0,3}["'])?[ \t]*(?:=>|:=|[:=])[ \t]*"#,
+            value!("")
+        )
+    };
+}
+
+/// Key endings that name a password.
+macro_rules! password_words {
+    () => {
+        r"pass(?:word|wd|wort|phrase|code)?|pwd"
+    };
+}
+
+/// Key endings that name a machine-made secret.
+macro_rules! secret_words {
+    () => {
+        r"secrets?|tokens?|(?:api|access|secret|private|signing|encryption|master|account|app|client|shared|auth|sas|subscription|service|hmac|admin|deploy|license|storage|webhook|jwt|cookie|application|integration|ingest|write|read)[_\-]?keys?|apikeys?|credentials?|auth|bearer"
+    };
+}
+
+/// Key endings that name a session identifier.
+macro_rules! session_words {
+    () => {
+        r"session(?:[_\-.]?(?:id|key|token|cookie|secret))?|sess(?:[_\-.]?id)?|sid|jsessionid|phpsessid|aspsessionid[a-z]*|remember[_\-]?(?:me|token|user)"
+    };
+}
+
+/// Keywords for keys naming a machine-made secret (the prefilter is case-insensitive).
+const SECRET_KEYWORDS: &[&str] = &[
+    "secret",
+    "token",
+    "credential",
+    "auth",
+    "bearer",
+    "apikey",
+    "api_key",
+    "api-key",
+    "accesskey",
+    "access_key",
+    "access-key",
+    "privatekey",
+    "private_key",
+    "private-key",
+    "signingkey",
+    "signing_key",
+    "signing-key",
+    "encryptionkey",
+    "encryption_key",
+    "encryption-key",
+    "masterkey",
+    "master_key",
+    "master-key",
+    "accountkey",
+    "account_key",
+    "account-key",
+    "appkey",
+    "app_key",
+    "app-key",
+    "clientkey",
+    "client_key",
+    "client-key",
+    "sharedkey",
+    "shared_key",
+    "shared-key",
+    "saskey",
+    "sas_key",
+    "sas-key",
+    "subscriptionkey",
+    "subscription_key",
+    "subscription-key",
+    "servicekey",
+    "service_key",
+    "service-key",
+    "hmackey",
+    "hmac_key",
+    "hmac-key",
+    "adminkey",
+    "admin_key",
+    "admin-key",
+    "deploykey",
+    "deploy_key",
+    "deploy-key",
+    "licensekey",
+    "license_key",
+    "license-key",
+    "storagekey",
+    "storage_key",
+    "storage-key",
+    "webhookkey",
+    "webhook_key",
+    "webhook-key",
+    "jwtkey",
+    "jwt_key",
+    "jwt-key",
+    "cookiekey",
+    "cookie_key",
+    "cookie-key",
+    "applicationkey",
+    "application_key",
+    "application-key",
+    "integrationkey",
+    "integration_key",
+    "integration-key",
+    "ingestkey",
+    "ingest_key",
+    "ingest-key",
+    "writekey",
+    "write_key",
+    "write-key",
+    "readkey",
+    "read_key",
+    "read-key",
+];
+
+/// Keywords for keys naming a session identifier.
+const SESSION_KEYWORDS: &[&str] = &["sess", "sid", "remember"];
+
+/// Keywords of every key family, for rules that take any of them.
+const ANY_KEY_KEYWORDS: &[&str] = &[
+    "pass",
+    "pwd",
+    "secret",
+    "token",
+    "credential",
+    "auth",
+    "bearer",
+    "key",
+    "sess",
+    "sid",
+    "remember",
+];
+
+/// What a key names, which decides how its value is judged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Family {
+    Password,
+    Session,
+    Secret,
+}
+
+/// Key prefixes of tokens that are not credentials: pagination cursors, idempotency and
+/// anti-forgery tokens.
+const NOT_CREDENTIAL_KEYS: &[&str] = &[
+    "page",
+    "next",
+    "prev",
+    "continuation",
+    "pagination",
+    "cursor",
+    "sync",
+    "resume",
+    "idempotency",
+    "csrf",
+    "xsrf",
+    "max",
+    "num",
+    "total",
+    "count",
+    "input",
+    "output",
+];
+
+fn family(key: &str) -> Option<Family> {
+    let lower = key.trim_start_matches(['-', '<']).to_ascii_lowercase();
+    let ends = |words: &[&str]| words.iter().find(|w| lower.ends_with(*w)).map(|w| w.len());
+    if let Some(len) = ends(&["password", "passwd", "passwort", "passphrase", "passcode"]) {
+        return word_starts_cleanly(key, len, false).then_some(Family::Password);
+    }
+    if let Some(len) = ends(&["pass", "pwd"]) {
+        return word_starts_cleanly(key, len, true).then_some(Family::Password);
+    }
+    if let Some(len) = ends(&["sid", "sess", "sessid", "sess_id", "sess-id"]) {
+        return word_starts_cleanly(key, len, true).then_some(Family::Session);
+    }
+    if [
+        "session",
+        "sessionid",
+        "session_id",
+        "session-id",
+        "session.id",
+        "jsessionid",
+    ]
+    .iter()
+    .any(|w| lower.ends_with(w))
+        || lower.contains("sessid")
+        || lower.starts_with("remember")
+        || (lower.contains("session_") && !lower.ends_with("secret"))
+    {
+        return Some(Family::Session);
+    }
+    let head = key.trim_start_matches(|c: char| !c.is_ascii_alphanumeric());
+    let not_credential = NOT_CREDENTIAL_KEYS.iter().any(|p| {
+        head.len() > p.len()
+            && head[..p.len()].eq_ignore_ascii_case(p)
+            && head.as_bytes()[p.len()].is_ascii_punctuation()
+                | head.as_bytes()[p.len()].is_ascii_uppercase()
+    });
+    if not_credential {
+        return None;
+    }
+    Some(Family::Secret)
+}
+
+/// Whether the key word of `len` bytes at the end of `key` begins a word of its own, so that
+/// `db_pass` and `dbPass` name a password and `bypass` or `compass` do not. With `strict`
+/// false, any prefix is accepted (`rootpassword`).
+fn word_starts_cleanly(key: &str, len: usize, strict: bool) -> bool {
+    let bytes = key.as_bytes();
+    let Some(at) = bytes.len().checked_sub(len) else {
+        return false;
+    };
+    if at == 0 || !strict {
+        return true;
+    }
+    let (prev, first) = (bytes[at - 1], bytes[at]);
+    let all_upper = !bytes.iter().any(u8::is_ascii_lowercase);
+    !prev.is_ascii_alphanumeric()
+        || ((prev.is_ascii_lowercase() || prev.is_ascii_digit()) && first.is_ascii_uppercase())
+        || (all_upper && key.len() <= 12 && at >= 2)
+}
+
+/// Where `part`, a slice of the candidate's haystack, lies in it.
+fn span_of(c: &Candidate<'_>, part: &str) -> Range<usize> {
+    let start = (part.as_ptr() as usize)
+        .wrapping_sub(c.haystack.as_ptr() as usize)
+        .min(c.haystack.len());
+    start..(start + part.len()).min(c.haystack.len())
+}
+
+fn text_before<'h>(c: &Candidate<'h>, part: &str) -> &'h [u8] {
+    &c.haystack[..span_of(c, part).start]
+}
+
+fn text_after<'h>(c: &Candidate<'h>, part: &str) -> &'h [u8] {
+    &c.haystack[span_of(c, part).end..]
+}
+
+/// True when the secret was written without quotes.
+fn is_bare(c: &Candidate<'_>) -> bool {
+    !matches!(text_before(c, c.secret).last(), Some(b'"' | b'\''))
+}
+
+/// `Password: incorrect`, `password: expired`: a bare word after a colon and a space reads as
+/// prose or a status, not as a YAML password.
+fn is_prose(c: &Candidate<'_>) -> bool {
+    let before = text_before(c, c.secret);
+    let sep_is_colon_space = before.ends_with(b": ") || before.ends_with(b":\t");
+    is_bare(c) && sep_is_colon_space && c.secret.bytes().all(|b| b.is_ascii_alphabetic())
+}
+
+/// A bare lower-case identifier that contains the key word: `password=db_password`,
+/// `token=access_token` (code passing a variable, not a value).
+fn is_variable(c: &Candidate<'_>) -> bool {
+    let v = c.secret;
+    let lower_ident = v
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'.');
+    let key = c.key.unwrap_or("").to_ascii_lowercase();
+    is_bare(c)
+        && lower_ident
+        && [
+            "pass", "pwd", "secret", "token", "key", "auth", "cred", "session",
+        ]
+        .iter()
+        .any(|w| v.contains(w) && key.contains(w))
+}
+
+fn password_value(c: &Candidate<'_>) -> bool {
+    let v = c.secret;
+    let key = c.key.unwrap_or("");
+    // `pass=3 fail=0`: counts under a bare `pass` key.
+    if key.eq_ignore_ascii_case("pass") && v.bytes().all(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    looks_like_password(v) && !is_prose(c) && !is_variable(c) && !v.eq_ignore_ascii_case(key)
+}
+
+fn session_value(c: &Candidate<'_>) -> bool {
+    c.secret.len() >= 12 && looks_random(c.secret) && !is_variable(c)
+}
+
+fn secret_value(c: &Candidate<'_>) -> bool {
+    let key = c.key.unwrap_or("").to_ascii_lowercase();
+    if key.ends_with("auth") && is_basic_credential(c.secret) {
+        return true;
+    }
+    looks_random(c.secret) && !is_variable(c)
+}
+
+/// Judges a key/value candidate by what its key names.
+fn key_value(c: &Candidate<'_>) -> bool {
+    if key_is_url_userinfo(c) {
+        return false;
+    }
+    match c.key.and_then(family) {
+        Some(Family::Password) => password_value(c),
+        Some(Family::Session) => session_value(c),
+        Some(Family::Secret) => secret_value(c),
+        None => false,
+    }
+}
+
+/// `https://x-access-token:TOKEN@host`: the "key" is a URL's user name (`url_password`
+/// takes the token, without eating the host).
+fn key_is_url_userinfo(c: &Candidate<'_>) -> bool {
+    c.key
+        .is_some_and(|key| text_before(c, key).ends_with(b"://"))
+}
+
+/// A secret-family key whose value must look machine-made.
+fn secret_key_value(c: &Candidate<'_>) -> bool {
+    if key_is_url_userinfo(c) {
+        return false;
+    }
+    match c.key.and_then(family) {
+        Some(Family::Secret) => secret_value(c),
+        _ => false,
+    }
+}
+
+/// Command-line flags: `--password x`, `--token x`; not `--no-password host`.
+fn flag_value(c: &Candidate<'_>) -> bool {
+    let key = c.key.unwrap_or("").to_ascii_lowercase();
+    let negated = [
+        "--no-",
+        "--skip-",
+        "--use-",
+        "--ask-",
+        "--prompt-",
+        "--require-",
+        "--with-",
+    ]
+    .iter()
+    .any(|p| key.starts_with(p));
+    !negated && key_value(c)
+}
+
+fn jwt(c: &Candidate<'_>) -> bool {
+    c.secret.split('.').next().is_some_and(is_jose_header)
+}
+
+fn bearer(c: &Candidate<'_>) -> bool {
+    looks_random(c.secret) || jwt(c)
+}
+
+fn basic(c: &Candidate<'_>) -> bool {
+    is_basic_credential(c.secret)
+}
+
+/// `Authorization: <scheme> <credential>` for schemes other than Bearer, Basic and Digest,
+/// and scheme-less raw tokens; not `AWS4-HMAC-SHA256 Credential=...` (a scheme with
+/// parameters, whose signature is no reusable secret).
+fn authorization(c: &Candidate<'_>) -> bool {
+    let after = text_after(c, c.secret);
+    let has_params = after.first().is_some_and(|b| *b == b' ' || *b == b'\t')
+        && after
+            .iter()
+            .find(|b| **b != b' ' && **b != b'\t')
+            .is_some_and(u8::is_ascii_alphabetic);
+    !has_params && (looks_random(c.secret) || jwt(c))
+}
+
+fn url_password(c: &Candidate<'_>) -> bool {
+    looks_like_password(c.secret) && !c.secret.eq_ignore_ascii_case("pass")
+}
+
+/// 40 characters of base64 with both letter cases and a digit or `+`/`/`: no word or path.
+fn aws_secret(c: &Candidate<'_>) -> bool {
+    let v = c.secret.as_bytes();
+    v.iter().any(u8::is_ascii_uppercase)
+        && v.iter().any(u8::is_ascii_lowercase)
+        && v.iter()
+            .any(|b| b.is_ascii_digit() || *b == b'+' || *b == b'/')
+        && shannon_entropy(c.secret) >= 3.5
+}
+
+/// The password argument of a database connect call: `new PDO($dsn, 'user', 'pw')`,
+/// `mysqli_connect('host', 'user', 'pw')`, `DriverManager.getConnection(url, "user", "pw")`.
+fn connect_call(c: &Candidate<'_>) -> bool {
+    looks_like_password(c.secret)
+}
+
+fn password_only(c: &Candidate<'_>) -> bool {
+    looks_like_password(c.secret)
+}
+
+fn random_only(c: &Candidate<'_>) -> bool {
+    looks_random(c.secret)
+}
+
+/// `-u user:password` / `--user user:password` (curl, httpie, wget): not `-u 1000:1000` or
+/// `-u node:node` (a uid and gid for docker or ps).
+fn cli_user(c: &Candidate<'_>) -> bool {
+    let before = text_before(c, c.secret);
+    let user_start = before
+        .iter()
+        .rposition(|b| b.is_ascii_whitespace() || *b == b'\'' || *b == b'"' || *b == b'=')
+        .map_or(0, |i| i + 1);
+    let user = &before[user_start..before.len().saturating_sub(1)];
+    let v = c.secret;
+    if v.bytes().all(|b| b.is_ascii_digit()) && user.iter().all(u8::is_ascii_digit) {
+        return false;
+    }
+    let line = String::from_utf8_lossy(before).to_ascii_lowercase();
+    let http_tool = ["curl", "wget", "http", "--user"]
+        .iter()
+        .any(|t| line.contains(t));
+    let word = v
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b == b'-' || b == b'_');
+    looks_like_password(v) && (http_tool || !word) && v.as_bytes() != user
+}
+
+/// `-p secret` for commands that take a password that way (`docker login`, `sshpass`) and
+/// `-a secret` for `redis-cli`; `-p 8080` and `mkdir -p dir` elsewhere are left alone.
+fn short_flag(c: &Candidate<'_>) -> bool {
+    let line = String::from_utf8_lossy(text_before(c, c.secret)).to_ascii_lowercase();
+    let context = match c.key {
+        Some("-p") => line.contains("sshpass") || line.contains(" login"),
+        Some("-a") => line.contains("redis-cli"),
+        _ => false,
+    };
+    context && !c.secret.bytes().all(|b| b.is_ascii_digit()) && looks_like_password(c.secret)
+}
+
+/// `mysql -uroot -pS3cret`: only on a line that runs a MySQL client.
+fn mysql_flag(c: &Candidate<'_>) -> bool {
+    let line = String::from_utf8_lossy(text_before(c, c.secret)).to_ascii_lowercase();
+    (line.contains("mysql") || line.contains("mariadb")) && looks_like_password(c.secret)
+}
+
+/// A libpq-style `key=value key=value` string is not an ADO one: `password=x sslmode=...`.
+fn connection_string(c: &Candidate<'_>) -> bool {
+    let v = c.secret.trim();
+    let libpq_tail = v
+        .split_once(' ')
+        .is_some_and(|(_, rest)| rest.contains('='));
+    !libpq_tail && looks_like_password(v)
+}
 
 pub(crate) static RULES: &[Builtin] = &[
-Builtin {
-    id: "jwt",
-    provider: "generic",
-    description: "JSON Web Token (header.payload.signature)",
-    keywords: &["eyJ"],
-    pattern: r"\b(?P<secret>eyJ[A-Za-z0-9_-]{8,4096}\.eyJ[A-Za-z0-9_-]{8,8192}\.[A-Za-z0-9_-]{8,2048})",
-    validate: None,
-    generic: false,
-    examples: &[("Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U")],
-    counterexamples: &["eyJhbGciOiJIUzI1NiJ9 alone"],
-},
-Builtin {
-    id: "password_assignment",
-    provider: "generic",
-    description: "A value assigned to a password key (password, passwd, pwd)",
-    keywords: &["password", "passwd", "pwd"],
-    pattern: r#"(?i)(?P<key>password|passwd|pwd)["']?\s*[:=]\s*["']?(?P<secret>[^\s"',;&]{1,256})"#,
-    validate: None,
-    generic: true,
-    examples: &[(r#"{"password": "Tr0ub4dor3"}"#, "Tr0ub4dor3")],
-    counterexamples: &["password reset email sent"],
-},
+    Builtin {
+        id: "private_key_pem",
+        provider: "generic",
+        description: "PEM or OpenSSH private key block (RSA, EC, DSA, OpenSSH, encrypted PKCS#8, PGP), multi-line or with literal \\n escapes, also cut short",
+        keywords: &["PRIVATE KEY"],
+        pattern: r"(?-u)(?P<token>-----BEGIN[ A-Z0-9]{0,40}PRIVATE KEY(?: BLOCK)?-----(?:(?P<secret>(?:[A-Za-z0-9+/=\s\\,:\-]|\\[rn])*?-----END[ A-Z0-9]{0,40}PRIVATE KEY(?: BLOCK)?-----)|(?P<secret_cut>(?:\\[rn]|[ \t]*\r?\n|[A-Za-z0-9+/=,:\-])*[A-Za-z0-9+/=])))",
+        validate: None,
+        generic: false,
+        examples: &[
+            (
+                "key: -----BEGIN RSA PRIVATE KEY-----\\nMIIEowIBAAKCAQEAu7Qz4mJ0lVz2Qf3tW0bQ\\nZ9u8cX1yK2w3E4r5T6y7U8i9O0p=\\n-----END RSA PRIVATE KEY----- loaded",
+                "-----BEGIN RSA PRIVATE KEY-----\\nMIIEowIBAAKCAQEAu7Qz4mJ0lVz2Qf3tW0bQ\\nZ9u8cX1yK2w3E4r5T6y7U8i9O0p=\\n-----END RSA PRIVATE KEY-----",
+            ),
+            (
+                "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\nQyNTUxOQAAACBz0V2Q3T4gQ1k2n9f8h7j6k5l4m3n2b1v0c9x8z7a6s5\n-----END OPENSSH PRIVATE KEY-----\n",
+                "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\nQyNTUxOQAAACBz0V2Q3T4gQ1k2n9f8h7j6k5l4m3n2b1v0c9x8z7a6s5\n-----END OPENSSH PRIVATE KEY-----",
+            ),
+            (
+                r#"{"sshKey": "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIKiHtEJIe9qwcA1dkS4bAYC05H2kADW8/GGkzqro\nAwEHoUQDQgAEXWzi8P6v9Dj5"}"#,
+                r"-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIKiHtEJIe9qwcA1dkS4bAYC05H2kADW8/GGkzqro\nAwEHoUQDQgAEXWzi8P6v9Dj5",
+            ),
+            (
+                "-----BEGIN ENCRYPTED PRIVATE KEY-----\r\nMIIFHDBOBgkqhkiG9w0BBQ0wQTApBgkqhkiG9w0BBQwwHAQI\r\n-----END ENCRYPTED PRIVATE KEY-----",
+                "-----BEGIN ENCRYPTED PRIVATE KEY-----\r\nMIIFHDBOBgkqhkiG9w0BBQ0wQTApBgkqhkiG9w0BBQwwHAQI\r\n-----END ENCRYPTED PRIVATE KEY-----",
+            ),
+        ],
+        counterexamples: &[
+            "-----BEGIN PUBLIC KEY-----\\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgK\\n-----END PUBLIC KEY-----",
+            "-----BEGIN CERTIFICATE-----\nMIIDdzCCAl+gAwIBAgIEAgAAuTANBgkqhkiG9w0BAQUFADBa\n-----END CERTIFICATE-----",
+            "grep -r 'BEGIN RSA PRIVATE KEY' .",
+        ],
+    },
+    Builtin {
+        id: "jwt",
+        provider: "generic",
+        description: "JSON Web Token (JWS header.payload.signature, or a five-part JWE) whose header names an algorithm",
+        keywords: &["eyJ"],
+        pattern: r"(?-u)\b(?P<secret>eyJ[A-Za-z0-9_\-]{10,}(?:\.[A-Za-z0-9_\-]*){2}(?:\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+)?)",
+        validate: Some(jwt),
+        generic: true,
+        examples: &[
+            (
+                "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+                "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+            ),
+            (
+                "id_token=eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJodHRwczovL2lkcCJ9.aGVsbG8td29ybGQtc2lnbmF0dXJl&state=af0ifjsldkj",
+                "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJodHRwczovL2lkcCJ9.aGVsbG8td29ybGQtc2lnbmF0dXJl",
+            ),
+            (
+                "jwe: eyJhbGciOiJSU0EtT0FFUCIsImVuYyI6IkEyNTZHQ00ifQ.OKOawDo13gRp2ojaHV7LFpZcgV7T6DVZKTyKOMTYUmKoTCVJRgckCL9kiMT03JGe.48V1_ALb6US04U3b.5eym8TW_c8SuK0ltJ3rpYIzOeDQz7TALvtu6UG9oMo4vpzs9tX_EFShS8iB7j6jiSdiwkIr3ajwQzaBtQD_A.XFBoMYUZodetZdvTiFvSkQ end",
+                "eyJhbGciOiJSU0EtT0FFUCIsImVuYyI6IkEyNTZHQ00ifQ.OKOawDo13gRp2ojaHV7LFpZcgV7T6DVZKTyKOMTYUmKoTCVJRgckCL9kiMT03JGe.48V1_ALb6US04U3b.5eym8TW_c8SuK0ltJ3rpYIzOeDQz7TALvtu6UG9oMo4vpzs9tX_EFShS8iB7j6jiSdiwkIr3ajwQzaBtQD_A.XFBoMYUZodetZdvTiFvSkQ",
+            ),
+        ],
+        counterexamples: &[
+            "eyJhbGciOiJIUzI1NiJ9 alone",
+            // {"foo":"bar"}: base64 JSON that is no JOSE header.
+            "data=eyJmb28iOiJiYXIifQ.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJl",
+        ],
+    },
+    Builtin {
+        id: "private_key_hex",
+        provider: "generic",
+        description: "A 256-bit hex private key (wallet, signer, validator keys) under a key name that says so",
+        keywords: &[
+            "private", "priv", "signer", "signing", "wallet", "deployer", "validator", "owner",
+            "operator", "relayer", "miner", "eth", "evm", "account", "mnemonic", "seed",
+        ],
+        pattern: r#"(?i-u)(?P<key>[a-z0-9_.\-]*(?:private|priv|signer|signing|wallet|deployer|validator|owner|operator|relayer|miner|eth|evm|account|mnemonic|seed)[_\-]?key)(?:\\{0,3}["'])?(?:[ \t]*(?:=>|:=|[:=])[ \t]*|[ \t]+)(?:\\{0,3}["'])?(?P<secret>(?:0x)?[0-9a-f]{64})(?:[^0-9a-z]|$)"#,
+        validate: None,
+        generic: true,
+        examples: &[
+            (
+                "WALLET_PRIVATE_KEY=0x7f1c917a8af20101cfc23a87214b0cd9c8fe8442fbdebe21cec2ff2af2a36e41",
+                "0x7f1c917a8af20101cfc23a87214b0cd9c8fe8442fbdebe21cec2ff2af2a36e41",
+            ),
+            (
+                r#"{"signerKey": "447a4a4d17686fb71b370ef8ebe5d77c16166588c67426324fa00d434f8c140b", "chain": 1}"#,
+                "447a4a4d17686fb71b370ef8ebe5d77c16166588c67426324fa00d434f8c140b",
+            ),
+            (
+                "deployer_private_key: 0xB7FFF6C76B8B49EF942937F3025E0214012D9CA7334AE5C59A85CA616C2A0D57 # hardhat",
+                "0xB7FFF6C76B8B49EF942937F3025E0214012D9CA7334AE5C59A85CA616C2A0D57",
+            ),
+        ],
+        counterexamples: &[
+            "wallet_address=0x7f1c917a8af20101cfc23a87214b0cd9c8fe8442",
+            "tx_hash=0x7f1c917a8af20101cfc23a87214b0cd9c8fe8442fbdebe21cec2ff2af2a36e41",
+            "private_key_path=/etc/ssl/private/server.key",
+        ],
+    },
+    Builtin {
+        id: "aws_secret_access_key",
+        provider: "aws",
+        description: "AWS secret access key (40 characters) beside its key name",
+        keywords: &[
+            "secret_access", "secretaccess", "secret-access", "aws_secret", "awssecret",
+            "aws-secret",
+        ],
+        pattern: r#"(?i-u)(?P<key>[a-z0-9_.\-]*(?:secret[_\-]?access[_\-]?key|aws[_\-]?secret(?:[_\-]?access)?[_\-]?key))(?:\\{0,3}["'])?(?:[ \t]*(?:=>|:=|[:=])[ \t]*|[ \t]+)(?:\\{0,3}["'])?(?P<secret>[a-z0-9/+]{40})(?:[^a-z0-9/+=]|$)"#,
+        validate: Some(aws_secret),
+        generic: true,
+        examples: &[
+            (
+                "aws configure set aws_secret_access_key /37zzXoVqC+iYcqcHKf3HKRv57MVNi6+Qdnw9LFZ",
+                "/37zzXoVqC+iYcqcHKf3HKRv57MVNi6+Qdnw9LFZ",
+            ),
+            (
+                "AWS_SECRET_ACCESS_KEY=CALCYRkoKb6pWt+eYg+CN50SiCw1tM5ecEvnHF0S AWS_DEFAULT_REGION=us-east-1",
+                "CALCYRkoKb6pWt+eYg+CN50SiCw1tM5ecEvnHF0S",
+            ),
+            (
+                r#"{"awsSecretAccessKey": "Jv100m5tS6O+MKOaHk6sjOkjgurTSaYBTnqJ1QdQ"}"#,
+                "Jv100m5tS6O+MKOaHk6sjOkjgurTSaYBTnqJ1QdQ",
+            ),
+            (
+                "aws_secret_key = 'u9UtGGrZUZLwPS9LcL0yT73/RhTTGbH8PeMrTbS6'",
+                "u9UtGGrZUZLwPS9LcL0yT73/RhTTGbH8PeMrTbS6",
+            ),
+        ],
+        counterexamples: &[
+            "aws_secret_access_key = ''",
+            "AWS_SECRET_ACCESS_KEY: ***",
+            "aws_secret_access_key=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+        ],
+    },
+    Builtin {
+        id: "url_password",
+        provider: "generic",
+        description: "Password in a URL's userinfo (scheme://user:password@host), any scheme; the user name stays",
+        keywords: &["://"],
+        pattern: r##"(?i-u)\b[a-z][a-z0-9+.\-]{0,30}://[^\s:/?#@"'<>\[\]\\]*:(?P<secret>[^\s/?#"'<>\\]+)@"##,
+        validate: Some(url_password),
+        generic: true,
+        examples: &[
+            (
+                "connect failed: postgresql://billing_rw:c7eX31Dr$14%40CQW_XE*$@db-2.example.com:5432/orders",
+                "c7eX31Dr$14%40CQW_XE*$",
+            ),
+            ("broker: rediss://:Maverick%238665@db-1:6380/1", "Maverick%238665"),
+            ("mongodb+srv://root:p@ss:w0rd@cluster0.mongodb.net/?retryWrites=true", "p@ss:w0rd"),
+            (
+                "git clone https://x-access-token:Zx81kq0PLmw2vT7sAq9@git.corp.example/org/repo.git",
+                "Zx81kq0PLmw2vT7sAq9",
+            ),
+            ("amqps://guest:winter-monkey-68@mq.internal:5671/", "winter-monkey-68"),
+        ],
+        counterexamples: &[
+            "postgres://app:${DB_PASSWORD}@10.48.155.151:5432/app",
+            "redis://user:***@cache:6379",
+            "https://user:@example.com/",
+            "ssh://git@github.com:22/org/repo",
+            "http://example.com:8080/path?x=1",
+        ],
+    },
+    Builtin {
+        id: "url_token",
+        provider: "generic",
+        description: "A token as the whole userinfo of a URL (https://TOKEN@host), as in git remotes",
+        keywords: &["://"],
+        pattern: r"(?i-u)\b(?:https?|git|ssh|ftps?|wss?)://(?P<secret>[a-z0-9_\-.~%+]{16,})@[a-z0-9]",
+        validate: Some(random_only),
+        generic: true,
+        examples: &[(
+            "remote: https://9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f0a@git.example.com/team/app.git",
+            "9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f0a",
+        )],
+        counterexamples: &[
+            "https://git@github.com/org/repo.git",
+            "ftp://anonymous.user.name@ftp.example.org/pub",
+        ],
+    },
+    Builtin {
+        id: "bearer_token",
+        provider: "generic",
+        description: "Bearer token in an Authorization header, a header dump, a dict repr or curl's --oauth2-bearer",
+        keywords: &["bearer"],
+        pattern: r"(?i-u)\bbearer[ \t]+(?P<secret>[a-z0-9\-._~+/]+=*)",
+        validate: Some(bearer),
+        generic: true,
+        examples: &[
+            (
+                "'Authorization': 'Bearer DPuFWEeAucf_AUHq7nJqxqJAKOq7ZKACBrljomWEeK', 'Content-Length': '42'",
+                "DPuFWEeAucf_AUHq7nJqxqJAKOq7ZKACBrljomWEeK",
+            ),
+            (
+                "curl -sS --oauth2-bearer ifz5xehaiogg0BZoMJewoOppLsMaq-1pr-y6CYX9v3 https://api.example.com",
+                "ifz5xehaiogg0BZoMJewoOppLsMaq-1pr-y6CYX9v3",
+            ),
+            ("AUTHORIZATION: BEARER 4cPikCcRIFIeAt7o1nryTJwZEYH61IgMg\r", "4cPikCcRIFIeAt7o1nryTJwZEYH61IgMg"),
+        ],
+        counterexamples: &[
+            "Authorization: Bearer ${TOKEN}",
+            "missing bearer token in request",
+            "WWW-Authenticate: Bearer realm=\"api\", error=\"invalid_token\"",
+            "Authorization: Bearer <token>",
+        ],
+    },
+    Builtin {
+        id: "basic_auth",
+        provider: "generic",
+        description: "HTTP Basic credential (base64 of user:password, checked by decoding)",
+        keywords: &["basic"],
+        pattern: r"(?i-u)\bbasic[ \t]+(?P<secret>[a-z0-9+/]{6,}={0,2})",
+        validate: Some(basic),
+        generic: true,
+        examples: &[
+            ("> Authorization: Basic cGVnZ3k6Y2hhcmxpZS1yYW5nZXItMjM=", "cGVnZ3k6Y2hhcmxpZS1yYW5nZXItMjM="),
+            (
+                "headers: { authorization: 'Basic ZXRsOkJhc2ViYWxsLjIzOTQ=', host: 'x' }",
+                "ZXRsOkJhc2ViYWxsLjIzOTQ=",
+            ),
+        ],
+        counterexamples: &[
+            "WWW-Authenticate: Basic realm=\"staging\"",
+            "basic authentication failed",
+            "Authorization: Basic dXNlcm5hbWU=",
+        ],
+    },
+    Builtin {
+        id: "digest_auth",
+        provider: "generic",
+        description: "The response hash of an HTTP Digest Authorization header",
+        keywords: &["digest"],
+        pattern: r#"(?i-u)\bdigest[ \t]+[^\r\n]*?\bresponse[ \t]*=[ \t]*\\{0,3}"?(?P<secret>[0-9a-f]{32,128})\b"#,
+        validate: None,
+        generic: true,
+        examples: &[(
+            r#"Authorization: Digest username="bob", realm="api", nonce="dcd98b7102dd2f0e8b11d0f600bfb0c093", uri="/dir/index.html", response="6629fae49393a05397450978507c4ef1", opaque="5ccc069c403ebaf9f0171e9517f40e41""#,
+            "6629fae49393a05397450978507c4ef1",
+        )],
+        counterexamples: &["WWW-Authenticate: Digest realm=\"api\", nonce=\"dcd98b7102dd2f0e8b11d0f600bfb0c093\""],
+    },
+    Builtin {
+        id: "authorization_header",
+        provider: "generic",
+        description: "Credential of an Authorization or Proxy-Authorization header with another scheme (Token, Bot, SSWS, ApiKey, ...) or none",
+        keywords: &["authorization"],
+        pattern: r#"(?i-u)\b(?:proxy-)?authorization(?:\\{0,3}["'])?[ \t]*[:=][ \t]*(?:\\{0,3}["'])?[ \t]*(?:(?:token|bot|ssws|apikey|api-key|key|splunk|gitlab-token|sharedkey|hmac|negotiate|otp|dsn)[ \t]+)?(?P<secret>[a-z0-9\-._~+/:=]{8,})"#,
+        validate: Some(authorization),
+        generic: true,
+        examples: &[
+            (
+                "Authorization: token 3f1c9a77e2b44d0c8a5e6f7081b2c3d4e5f60718",
+                "3f1c9a77e2b44d0c8a5e6f7081b2c3d4e5f60718",
+            ),
+            (
+                r#"{"Authorization": "SSWS 00QCjAl4MlV-WPXM6wXVvYo8N1l4tVb3Xdd9jY"}"#,
+                "00QCjAl4MlV-WPXM6wXVvYo8N1l4tVb3Xdd9jY",
+            ),
+            ("proxy-authorization=Zk3Lq9Xw2PvB7nRt", "Zk3Lq9Xw2PvB7nRt"),
+        ],
+        counterexamples: &[
+            "Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/iam/aws4_request",
+            "Authorization header missing",
+            "authorization: required",
+        ],
+    },
+    Builtin {
+        id: "session_cookie",
+        provider: "generic",
+        description: "Session identifier in a Cookie or Set-Cookie header or under a session key (session, sid, JSESSIONID, PHPSESSID, connect.sid, remember_token, ...)",
+        keywords: SESSION_KEYWORDS,
+        pattern: assignment!(session_words!()),
+        validate: Some(key_value),
+        generic: true,
+        examples: &[
+            (
+                "cookie: '_ga=GA1.2.5732392223.1710240736; connect.sid=s%3ACZD3qLD46BdpzDX9oYiiaWs7zD5J9dXl.DSnRci8AYds4aNxxAlW8C0040WVrMVc; theme=dark'",
+                "s%3ACZD3qLD46BdpzDX9oYiiaWs7zD5J9dXl.DSnRci8AYds4aNxxAlW8C0040WVrMVc",
+            ),
+            (
+                "Set-Cookie: JSESSIONID=4B9805C78982C5F15B255349622071E7; Path=/; HttpOnly",
+                "4B9805C78982C5F15B255349622071E7",
+            ),
+            ("session = TpDsy_dH9bOnDedX5TsCYB4DODmjZNuGnPlZrBcb0_4", "TpDsy_dH9bOnDedX5TsCYB4DODmjZNuGnPlZrBcb0_4"),
+        ],
+        counterexamples: &[
+            "session=started user=bob",
+            "session:46062 expired",
+            "Cookie: _ga=GA1.2.5732392223.1710240736; theme=dark",
+            "session_timeout=1800",
+            "inside=yes sid=12345",
+        ],
+    },
+    Builtin {
+        id: "connection_string_password",
+        provider: "generic",
+        description: "Password of an ADO.NET, ODBC or JDBC connection string (Password=...; Pwd=...;)",
+        keywords: &["password", "pwd"],
+        pattern: r"(?i-u)(?:;[ \t]*(?:password|pwd)[ \t]*=[ \t]*(?:\{(?P<secret_brace>[^}\r\n]+)\}|(?P<secret>[^;\x22'\r\n]+))|\b(?:password|pwd)[ \t]*=[ \t]*(?P<secret_first>[^;\x22'\r\n]+);)",
+        validate: Some(connection_string),
+        generic: true,
+        examples: &[
+            (
+                "Server=tcp:10.28.116.32,1433;Database=app;User Id=admin;Password=4W71=d@IKy gIfDg6kil-X@c;Encrypt=True;",
+                "4W71=d@IKy gIfDg6kil-X@c",
+            ),
+            (
+                "Driver={ODBC Driver 18};Server=db;UID=sa;PWD={p;ss w0rd}",
+                "p;ss w0rd",
+            ),
+            (
+                "jdbc:sqlserver://db:1433;databaseName=app;user=sa;password=Tigger!7851",
+                "Tigger!7851",
+            ),
+        ],
+        counterexamples: &[
+            "Server=db;User Id=sa;Password=;",
+            "Data Source=db;Password=${DB_PASSWORD};",
+            "host=db password=hunter22 sslmode=require;",
+        ],
+    },
+    Builtin {
+        id: "connection_string_account_key",
+        provider: "generic",
+        description: "AccountKey / SharedAccessKey of a connection string (Azure-style)",
+        keywords: &["accountkey", "sharedaccesskey", "sharedsecretvalue"],
+        pattern: r"(?i-u)\b(?:accountkey|sharedaccesskey|sharedsecretvalue)[ \t]*=[ \t]*(?P<secret>[a-z0-9+/]{20,}={0,2})",
+        validate: Some(random_only),
+        generic: true,
+        examples: &[(
+            "Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=send;SharedAccessKey=3kq0Yv9rA8hXz2LmN4pT6wB1cD5eF7gH9iJ0kL2mN4o=",
+            "3kq0Yv9rA8hXz2LmN4pT6wB1cD5eF7gH9iJ0kL2mN4o=",
+        )],
+        counterexamples: &["SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=<key>"],
+    },
+    Builtin {
+        id: "db_connect_password",
+        provider: "generic",
+        description: "Password passed positionally to a database connect call (PHP PDO and mysqli, JDBC DriverManager.getConnection), as shown in stack traces",
+        keywords: &["pdo", "mysqli", "mysql_connect", "getconnection"],
+        pattern: r#"(?i-u)\b(?:pdo(?:->|::)?(?:__construct)?|mysqli(?:_connect|_real_connect|->__construct|::__construct)?|mysql_connect|getconnection)[ \t]*\([ \t]*(?:(?:'[^'\r\n]*'|"[^"\r\n]*"|[^,'"()\r\n]*)[ \t]*,[ \t]*){2}(?:'(?P<secret_sq>[^'\r\n]+)'|"(?P<secret_dq>[^"\r\n]+)")"#,
+        validate: Some(connect_call),
+        generic: true,
+        examples: &[
+            (
+                "#0 /var/www/html/lib/Db.php(49): PDO->__construct('mysql:host=db;dbname=shop', 'admin', 'kyKN=Imz7m32%em5YL*_')",
+                "kyKN=Imz7m32%em5YL*_",
+            ),
+            ("$db = mysqli_connect(\"10.0.0.7\", \"shop\", \"Liverpool2013.\", \"shop\");", "Liverpool2013."),
+            (
+                "at DriverManager.getConnection(\"jdbc:postgresql://db/app\", \"etl\", \"monkey-hunter-48\")",
+                "monkey-hunter-48",
+            ),
+        ],
+        counterexamples: &[
+            "PDO->__construct('mysql:host=db;dbname=shop', 'admin', '********')",
+            "new PDO($dsn, $user, $password)",
+            "mysqli_connect('db', 'app', '')",
+        ],
+    },
+    Builtin {
+        id: "sql_password",
+        provider: "generic",
+        description: "Password in SQL: IDENTIFIED BY '...', [WITH] [ENCRYPTED] PASSWORD '...', PASSWORD('...')",
+        keywords: &["identified", "password"],
+        pattern: r#"(?i-u)(?:^|[^'"\w])(?:identified[ \t]+(?:with[ \t]+[a-z0-9_]+[ \t]+)?by|password)(?:[ \t]+|[ \t]*\([ \t]*)'(?P<secret>[^'\s][^'\r\n]*)'"#,
+        validate: Some(password_only),
+        generic: true,
+        examples: &[
+            ("Query\tCREATE USER 'etl'@'%' IDENTIFIED BY '_WxKTn#Os!g66d'", "_WxKTn#Os!g66d"),
+            ("statement: CREATE USER app WITH PASSWORD 'Tigger$7611'", "Tigger$7611"),
+            ("ALTER ROLE report ENCRYPTED PASSWORD 'correct horse battery'", "correct horse battery"),
+            ("SET PASSWORD FOR 'bob'@'%' = PASSWORD('Fr33d0m811')", "Fr33d0m811"),
+        ],
+        counterexamples: &[
+            "statement: ALTER USER app WITH PASSWORD '********'",
+            "ALTER USER x PASSWORD ''",
+            "DB_PASSWORD:  <set to the key 'password' in secret 'auth-db'>",
+        ],
+    },
+    Builtin {
+        id: "netrc_password",
+        provider: "generic",
+        description: "Password of a .netrc entry (machine host login user password secret)",
+        keywords: &["password"],
+        pattern: r"(?i-u)\blogin[ \t]+[^\s]+[ \t]+password[ \t]+(?P<secret>[^\s]+)",
+        validate: Some(password_only),
+        generic: true,
+        examples: &[(
+            "machine api.heroku.com login me@example.com password Xw9-ab12-CD34",
+            "Xw9-ab12-CD34",
+        )],
+        counterexamples: &["login failed: password expired"],
+    },
+    Builtin {
+        id: "cli_user_password",
+        provider: "generic",
+        description: "user:password given to curl, wget or httpie (-u, --user, --proxy-user, --auth)",
+        keywords: &["-u", "--user", "--proxy-user", "--auth"],
+        pattern: r#"(?-u)(?:(?m:^)|[ \t])(?:-u|-U|--user|--proxy-user|--auth|--http-user)(?:[ \t]*|=)(?:'[^':\r\n]*:(?P<secret_sq>[^'\r\n]+)'|"[^":\r\n]*:(?P<secret_dq>[^"\r\n]+)"|[^\s:"'\-][^\s:"']*:(?P<secret>[^\s"']+))"#,
+        validate: Some(cli_user),
+        generic: true,
+        examples: &[
+            ("curl -X DELETE -u heidi:L1v3rp00l142 'https://api.example.com/v1/x'", "L1v3rp00l142"),
+            ("curl --user 'admin:pepper charlie 4' https://nexus.local/", "pepper charlie 4"),
+            ("wget --http-user=svc --http-password=x https://h --user=bob:Tr0ub4dor3", "Tr0ub4dor3"),
+        ],
+        counterexamples: &[
+            "docker run -u 1000:1000 alpine",
+            "docker exec -u node:node app ls",
+            "curl -u admin:$ADMIN_PASS https://x",
+        ],
+    },
+    Builtin {
+        id: "mysql_password_flag",
+        provider: "generic",
+        description: "Password glued to -p on a MySQL/MariaDB client command line (mysql -uroot -pS3cret)",
+        keywords: &["mysql", "mariadb"],
+        pattern: r#"(?-u)(?:(?m:^)|[ \t])-p(?:'(?P<secret_sq>[^'\r\n]+)'|"(?P<secret_dq>[^"\r\n]+)"|(?P<secret>[^\s"'\-][^\s"']*))"#,
+        validate: Some(mysql_flag),
+        generic: true,
+        examples: &[
+            ("mysqldump -h db -uroot -pS3cr3t!x app > dump.sql", "S3cr3t!x"),
+            ("mysql -u admin -p'winter monkey 68' -h 10.0.0.5", "winter monkey 68"),
+        ],
+        counterexamples: &["mkdir -p /var/lib/mysql", "mysql -u root -p app"],
+    },
+    Builtin {
+        id: "cli_password_short_flag",
+        provider: "generic",
+        description: "Password after -p for docker/podman/helm login and sshpass, after -a for redis-cli",
+        keywords: &["sshpass", "login", "redis-cli"],
+        pattern: concat!(r"(?-u)(?:(?m:^)|[ \t])(?P<key>-[pa])[ \t]+", value!(r"\-")),
+        validate: Some(short_flag),
+        generic: true,
+        examples: &[
+            ("docker login -u ci-bot -p 9fQ2xL7mWv registry.example.com", "9fQ2xL7mWv"),
+            ("sshpass -p 'hunter2' ssh deploy@10.0.0.4", "hunter2"),
+            ("redis-cli -h cache -a Zx9!kLmq2 ping", "Zx9!kLmq2"),
+        ],
+        counterexamples: &[
+            "ssh -p 2222 deploy@host",
+            "docker run -p 8080:80 nginx",
+            "docker login -u bob -p $REGISTRY_PASSWORD",
+        ],
+    },
+    Builtin {
+        id: "cli_secret_flag",
+        provider: "generic",
+        description: "Secret after a command-line flag that names it (--password x, --token x, --client-secret x)",
+        keywords: ANY_KEY_KEYWORDS,
+        pattern: concat!(
+            r"(?i-u)(?:(?m:^)|[ \t])(?P<key>--?[a-z0-9_.\-]*(?:",
+            password_words!(),
+            "|",
+            secret_words!(),
+            r"))[ \t]+",
+            value!(r"\-")
+        ),
+        validate: Some(flag_value),
+        generic: true,
+        examples: &[
+            ("vault login --method=userpass --password 'Fr33d0m 811' -u bob", "Fr33d0m 811"),
+            ("gh auth login --with-token --token 7Rk2PqL9zXw3VbN8mT4s", "7Rk2PqL9zXw3VbN8mT4s"),
+            (
+                "az login --service-principal -u app --client-secret Q7x8Q~abcDEF1234ghiJKL -t tenant",
+                "Q7x8Q~abcDEF1234ghiJKL",
+            ),
+        ],
+        counterexamples: &[
+            "docker login --password-stdin",
+            "psql --no-password postgres",
+            "kubectl get secret --token-ttl 3600",
+            "tool --token $TOKEN",
+        ],
+    },
+    Builtin {
+        id: "password_assignment",
+        provider: "generic",
+        description: "A value assigned to a key naming a password (password, passwd, pwd, pass, passphrase, in any spelling) in JSON, YAML, logfmt, INI, .env, query strings, XML attributes, Ruby and Python",
+        keywords: &["pass", "pwd"],
+        pattern: assignment!(password_words!()),
+        validate: Some(key_value),
+        generic: true,
+        examples: &[
+            (r#"{"password": "Tr0ub4dor3"}"#, "Tr0ub4dor3"),
+            (r#"Parameters: {"user"=>{"email"=>"a@b.io", "password"=>"Baseball!1197"}}"#, "Baseball!1197"),
+            ("DB_PASSWORD=winter-monkey-68 DB_HOST=db", "winter-monkey-68"),
+            ("export PGPASSWORD=\"correct horse battery staple\"", "correct horse battery staple"),
+            ("redis_pass: hunter2", "hunter2"),
+            ("/login?user=bob&passwd=Fr33d0m811&next=/", "Fr33d0m811"),
+            (r#"<user name="bob" password="s3cr3t-Pa55"/>"#, "s3cr3t-Pa55"),
+            (r#"msg="{\"redisPassword\": \"6TbISzZR*%i#nZk%\"}""#, "6TbISzZR*%i#nZk%"),
+            ("connect(host='db', passphrase='blue fish 42')", "blue fish 42"),
+            ("Config{user=bob, password=Purpl3250}", "Purpl3250"),
+            ("smtp.pwd := \"q9!Lk2#x\"", "q9!Lk2#x"),
+        ],
+        counterexamples: &[
+            "password reset email sent",
+            "password_reset=true",
+            "PASSWORD_LENGTH=16",
+            "Password: incorrect",
+            "password=${DB_PASSWORD}",
+            "DB_PASSWORD=xxxxxxxxxxxxxxxx",
+            "password: str",
+            "connect(password=password)",
+            "bypass=enabled compass=north",
+            "pass=3 fail=0",
+            "USER_PASSWORD=%(user_password)s",
+            "password = os.environ[\"DB_PASSWORD\"]",
+            "redis_password=<hidden>",
+            "passwd = ****",
+        ],
+    },
+    Builtin {
+        id: "secret_assignment",
+        provider: "generic",
+        description: "A machine-made value assigned to a key naming a secret (secret, token, api key, access key, private key, client secret, credential, auth, signing key, ...) in any spelling and syntax, headers included",
+        keywords: SECRET_KEYWORDS,
+        pattern: assignment!(secret_words!()),
+        validate: Some(secret_key_value),
+        generic: true,
+        examples: &[
+            (
+                r#"export OAUTH_TOKEN="036f39b2a1629e0de055f5e71be4aabc4625051525db51daa7d722a07f6874d6""#,
+                "036f39b2a1629e0de055f5e71be4aabc4625051525db51daa7d722a07f6874d6",
+            ),
+            ("msg=\"timed out\" api_token=BRJO6c9YiBZb8O18Pd4SlZ duration_ms=2813", "BRJO6c9YiBZb8O18Pd4SlZ"),
+            ("GET /v1/jobs?access_token=nSrIMnRejKn45KNeOPW6xEldggMxYi0g5zDDL&page=2", "nSrIMnRejKn45KNeOPW6xEldggMxYi0g5zDDL"),
+            ("error: https://api.example.com/v1?apikey=hr3b0apfMQXWJiUzIwcZ: 401 Unauthorized", "hr3b0apfMQXWJiUzIwcZ"),
+            ("> X-API-KEY: a368e1ea94291b76cf9af9fd999c7d105ef9c8d4daad705d102ccd1488ec9cd1", "a368e1ea94291b76cf9af9fd999c7d105ef9c8d4daad705d102ccd1488ec9cd1"),
+            ("{'x-auth-token': 'Zk3Lq9Xw2PvB7nRtQ4sD'}", "Zk3Lq9Xw2PvB7nRtQ4sD"),
+            ("stripeSecretKey: \"Vt7yQp2LmZ9xKw4RbN8s\"", "Vt7yQp2LmZ9xKw4RbN8s"),
+            ("kubectl create secret generic s --from-literal=client-secret=xiFF4ASNg6lMBmJyuxJR997o6pweR9jp -n x", "xiFF4ASNg6lMBmJyuxJR997o6pweR9jp"),
+            ("      \"auth\": \"c3ZjX2FwaTpNb25rZXkjNzExNw==\"", "c3ZjX2FwaTpNb25rZXkjNzExNw=="),
+            ("Ocp-Apim-Subscription-Key: 0f1e2d3c4b5a69788796a5b4c3d2e1f0", "0f1e2d3c4b5a69788796a5b4c3d2e1f0"),
+        ],
+        counterexamples: &[
+            "token_type=bearer&expires_in=3600",
+            "auth=ok",
+            "token_count=512",
+            "max_tokens=4096",
+            "secret_name=db-credentials",
+            "api_key = os.environ[\"OPENAI_API_KEY\"]",
+            "access_token=[FILTERED]",
+            "client_secret=<redacted>",
+            "GITHUB_TOKEN=***REMOVED***",
+            "secret_ref=projects/globex/secrets/db-credentials/versions/3",
+            "credentials_file=/etc/app/credentials.json",
+            "next_page_token=CiAKGjBpNDd2Nmp2Zml2cXRwYjBpOXA0",
+            "tokenizer=cl100k_base",
+            "x-api-key: REDACTED",
+            "api_key=%24%7BAPI_KEY%7D",
+            "auth_method=password",
+            "secret: ${{ secrets.API_TOKEN }}",
+            "git fetch https://x-access-token:${GITHUB_TOKEN}@github.com/org/repo",
+        ],
+    },
+    Builtin {
+        id: "xml_secret_element",
+        provider: "generic",
+        description: "A secret as the text of an XML element naming it (<password>...</password>, <apiKey>...</apiKey>)",
+        keywords: ANY_KEY_KEYWORDS,
+        pattern: concat!(
+            r"(?i-u)<(?P<key>[a-z0-9_.:\-]*(?:",
+            password_words!(),
+            "|",
+            secret_words!(),
+            "|",
+            session_words!(),
+            r"))>[ \t]*(?P<secret>[^<\s](?:[^<\r\n]*[^<\s])?)[ \t]*</"
+        ),
+        validate: Some(key_value),
+        generic: true,
+        examples: &[
+            ("<password>Fr33d0m811</password>", "Fr33d0m811"),
+            ("<session_id>f3b9c2d1e0a4b5c6d7e8f9a0b1c2d3e4</session_id>", "f3b9c2d1e0a4b5c6d7e8f9a0b1c2d3e4"),
+            ("<ns:ApiKey>0f1e2d3c4b5a69788796a5b4c3d2e1f0</ns:ApiKey>", "0f1e2d3c4b5a69788796a5b4c3d2e1f0"),
+        ],
+        counterexamples: &["<password></password>", "<token>${TOKEN}</token>", "<passwordPolicy>strict</passwordPolicy>"],
+    },
 ];
