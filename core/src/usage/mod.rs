@@ -733,7 +733,7 @@ pub(crate) struct TokenDelta {
     countries: RecentDistinct<16>,
     agents: RecentDistinct<32>,
     endpoints: RecentDistinct<32>,
-    novel_endpoints: RecentDistinct<16>,
+    novel_endpoints: RecentDistinct<32>,
     known_countries: KnownSet<u16, 8>,
     known_wide: KnownSet<u32, 16>,
     known_agents: KnownSet<u32, 8>,
@@ -741,6 +741,7 @@ pub(crate) struct TokenDelta {
     peaks: [f32; 3],
     place: Option<Place>,
     last_alert: [u32; 10],
+    last_novelty: [u32; 2],
 }
 
 impl TokenDelta {
@@ -767,6 +768,7 @@ impl TokenDelta {
             ],
             place: s.place,
             last_alert: s.last_alert,
+            last_novelty: s.last_novelty,
         }
     }
 

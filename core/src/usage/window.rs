@@ -145,6 +145,19 @@ impl Window {
             .collect()
     }
 
+    /// How many of the newest `n` buckets (as of `now`) saw a request.
+    pub fn active_buckets(&self, now: Timestamp, n: usize) -> usize {
+        if self.head == i64::MIN {
+            return 0;
+        }
+        let current = now.div_euclid(self.width).max(self.head);
+        let oldest =
+            (current - n.min(self.buckets.len()) as i64 + 1).max(self.head - self.len() + 1);
+        (oldest..=self.head)
+            .filter(|&number| self.buckets[self.slot(number)].requests > 0)
+            .count()
+    }
+
     /// Whether this window has the given bucket width (ms) and count.
     pub fn same_shape(&self, width_ms: &i64, buckets: usize) -> bool {
         self.width == *width_ms && self.buckets.len() == buckets
