@@ -397,16 +397,21 @@ impl UsageConfig {
             );
         }
         let eb = &d.error_burst;
-        if eb.window_secs == 0 || !(0.0..=1.0).contains(&eb.min_ratio) || !positive(eb.factor) {
+        if eb.window_secs == 0
+            || eb.window_secs > DAY
+            || !(0.0..=1.0).contains(&eb.min_ratio)
+            || !positive(eb.factor)
+        {
             return bad(
                 "detectors.error_burst",
-                "window_secs must be positive, min_ratio within 0..=1, factor positive",
+                "window_secs must be between 1 and 86400, min_ratio within 0..=1, factor positive",
             );
         }
-        if d.repeated_denials.window_secs == 0 || d.repeated_denials.min_denials == 0 {
+        let rd = &d.repeated_denials;
+        if rd.window_secs == 0 || rd.window_secs > DAY || rd.min_denials == 0 {
             return bad(
                 "detectors.repeated_denials",
-                "window_secs and min_denials must be positive",
+                "window_secs must be between 1 and 86400 and min_denials positive",
             );
         }
         Ok(())

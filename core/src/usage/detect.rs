@@ -79,7 +79,7 @@ impl TokenUsage {
     }
 
     pub(crate) fn check_dormant(&mut self, ctx: &Ctx, last: Timestamp, out: &mut Vec<Alert>) {
-        let idle = ctx.now - last;
+        let idle = ctx.now.saturating_sub(last);
         if idle >= ctx.derived.dormant_ms {
             let evidence = Evidence::DormantWakeup {
                 idle_days: (idle as f64 / 86_400_000.0 * 10.0).round() / 10.0,
@@ -338,7 +338,7 @@ impl TokenUsage {
         if distance < cfg.min_distance_km.max(1.0) {
             return;
         }
-        let hours = (ctx.now - prev.at).max(1000) as f64 / 3_600_000.0;
+        let hours = ctx.now.saturating_sub(prev.at).max(1000) as f64 / 3_600_000.0;
         let speed = distance / hours;
         if speed > cfg.max_speed_kmh {
             let text = |c: u16| (c != 0).then(|| hashing::country_text(c));

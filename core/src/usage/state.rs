@@ -175,7 +175,7 @@ impl TokenUsage {
 
     /// Whether the learning period is over: novelty and baseline detectors are live.
     pub fn learned(&self, ctx: &Ctx) -> bool {
-        ctx.now - self.first_seen >= ctx.derived.learning_ms
+        ctx.now.saturating_sub(self.first_seen) >= ctx.derived.learning_ms
             && self.total_requests >= ctx.config.learning_min_requests
     }
 
@@ -319,6 +319,15 @@ impl TokenUsage {
         for (mine, theirs) in self.last_novelty.iter_mut().zip(other.last_novelty) {
             *mine = (*mine).max(theirs);
         }
+    }
+
+    /// Whether deserialised state is internally consistent (lengths and cursors in range).
+    pub fn is_valid(&self) -> bool {
+        self.known_countries.is_valid()
+            && self.known_wide.is_valid()
+            && self.known_agents.is_valid()
+            && self.known_endpoints.is_valid()
+            && self.burst.is_valid()
     }
 
     /// Heap bytes owned (the struct itself excluded).
