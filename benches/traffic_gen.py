@@ -458,15 +458,16 @@ class Gen:
         rng.shuffle(victims)
         plan = ["leaked_new_country", "botnet_fanout", "rate_spike", "endpoint_scan",
                 "error_burst", "impossible_travel", "repeated_denials"]
-        used = 0
+        taken = set()
         for kind in plan:
             for _ in range(incidents_per_kind):
-                if used >= len(victims):
+                # One incident per token, so incidents never mask each other.
+                wanted = ("personal", "service") if kind == "impossible_travel" else None
+                tok = next((t for t in victims if t["token"] not in taken
+                            and (wanted is None or t["kind"] in wanted)), None)
+                if tok is None:
                     break
-                tok = victims[used]
-                used += 1
-                if kind == "impossible_travel" and tok["kind"] == "ci":
-                    tok = next((t for t in victims[used:] if t["kind"] == "personal"), tok)
+                taken.add(tok["token"])
                 start = self.active_time(tok, warm, end - DAY)
                 self.incident(kind, tok, start)
         for tok in dormant:

@@ -260,8 +260,8 @@ detector_config!(
         window_secs: u64 = 300,
         /// At least this many errors in the span (default 10)...
         min_errors: u64 = 10,
-        /// ...making up at least this share of the span's requests (default 0.5)...
-        min_ratio: f64 = 0.5,
+        /// ...making up at least this share of the span's requests (default 0.2)...
+        min_ratio: f64 = 0.2,
         /// ...and this multiple of the token's usual error rate (default 4).
         factor: f64 = 4.0,
     }
