@@ -144,28 +144,57 @@ fn new_network_and_new_agent_after_learning_only() {
     let mut churn = normal(0);
     churn.ip = Some("198.51.7.20".parse().unwrap());
     assert!(t.observe(token, &churn, now).is_empty());
-    let (first, all) = until(&t, token, now + MIN, MIN, 3, AlertKind::NewNetwork, |_| {
+    // A person's token: a new network alone (working from a cafe) or a new client alone is
+    // ordinary...
+    let mut cafe = normal(0);
+    cafe.ip = Some("203.0.113.9".parse().unwrap());
+    assert!(t.observe(token, &cafe, now + MIN).is_empty());
+    let mut httpie = normal(0);
+    httpie.user_agent = Some("HTTPie/3.2.2");
+    assert!(t.observe(token, &httpie, now + 2 * MIN).is_empty());
+    // ...both at once, two days later, is one alert.
+    let later = now + 2 * DAY;
+    let (first, all) = until(&t, token, later, MIN, 3, AlertKind::NewNetwork, |_| {
         let mut o = normal(0);
         o.ip = Some("100.64.9.9".parse().unwrap());
         o.user_agent = Some("curl/8.5.0");
         o
     });
     assert_eq!(first, Some(1));
-    assert!(kinds(&all).contains(&AlertKind::NewUserAgent));
-    let net = all
-        .iter()
-        .find(|a| a.kind == AlertKind::NewNetwork)
-        .unwrap();
+    assert_eq!(kinds(&all), vec![AlertKind::NewNetwork]);
+    assert_eq!(all[0].severity, Severity::Medium);
     assert_eq!(
-        net.evidence,
+        all[0].evidence,
         Evidence::NewNetwork {
-            network: "100.64.9.0/24".into()
+            network: "100.64.9.0/24".into(),
+            user_agent: Some("curl/8.5.0".into()),
         }
     );
     // A version bump of a known agent is not new.
     let mut bumped = normal(1);
     bumped.user_agent = Some("deploy-cli/1.5.0");
-    assert!(t.observe(token, &bumped, now + 10 * MIN).is_empty());
+    assert!(t.observe(token, &bumped, later + 10 * MIN).is_empty());
+}
+
+#[test]
+fn machine_tokens_alert_on_a_new_network_or_agent_alone() {
+    let t = tracker();
+    let token = id("service");
+    let mut now = START;
+    // A service calling every two minutes around the clock from one address.
+    while now < START + 3 * DAY {
+        assert!(t.observe(token, &normal(0), now).is_empty());
+        now += 2 * MIN;
+    }
+    let mut moved = normal(0);
+    moved.ip = Some("203.0.113.9".parse().unwrap());
+    let alerts = t.observe(token, &moved, now);
+    assert_eq!(kinds(&alerts), vec![AlertKind::NewNetwork]);
+    assert_eq!(alerts[0].severity, Severity::Low);
+    let mut client = normal(0);
+    client.user_agent = Some("python-requests/2.31");
+    let alerts = t.observe(token, &client, now + 2 * MIN);
+    assert_eq!(kinds(&alerts), vec![AlertKind::NewUserAgent]);
 }
 
 #[test]
@@ -226,12 +255,15 @@ fn endpoint_scan_and_declared_scope() {
             o
         },
     );
-    assert_eq!(first, Some(3));
+    assert_eq!(first, Some(5), "{all:?}");
     assert!(matches!(
-        all[0].evidence,
+        all.iter()
+            .find(|a| a.kind == AlertKind::EndpointOutOfScope)
+            .unwrap()
+            .evidence,
         Evidence::EndpointOutOfScope {
             declared: false,
-            new_endpoints: 3,
+            new_endpoints: 5,
             ..
         }
     ));

@@ -164,6 +164,10 @@ fn deltas_need_tracking_and_matching_shapes() {
     json["tokens"][0]["peaks"][0] = serde_json::json!(-1.0);
     let bad: UsageDelta = serde_json::from_value(json).unwrap();
     assert!(a.merge(&bad, START).is_err());
+    let mut json = serde_json::to_value(&delta).unwrap();
+    json["tokens"][0]["known_agents"]["len"] = serde_json::json!(200);
+    let bad: UsageDelta = serde_json::from_value(json).unwrap();
+    assert!(a.merge(&bad, START).is_err());
 }
 
 #[test]
@@ -197,6 +201,11 @@ fn snapshot_restores_everything() {
     let mut other = UsageConfig::default();
     other.coarse_window.buckets = 24;
     assert!(UsageTracker::restore(other, &snap).is_err());
+    let mut json = serde_json::to_value(&snap).unwrap();
+    json["tokens"][0]["state"]["burst"]["next"] = serde_json::json!(99);
+    let bad: UsageSnapshot = serde_json::from_value(json).unwrap();
+    let err = UsageTracker::restore(UsageConfig::default(), &bad).unwrap_err();
+    assert!(err.to_string().contains("inconsistent"), "{err}");
     assert!(serde_json::from_str::<UsageSnapshot>(
         &text.replace("\"version\":1", "\"version\":1,\"x\":2")
     )

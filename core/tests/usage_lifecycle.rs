@@ -61,3 +61,47 @@ fn many_threads_observe_at_once() {
         assert_eq!(t.stats(id(10 + th), now).unwrap().total_requests, 5_000);
     }
 }
+
+mod hostile_input {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Any timestamps (out of order, negative, extreme), any strings, any coordinates:
+        /// no panic, and counts stay consistent.
+        #[test]
+        fn never_panics(
+            events in proptest::collection::vec(
+                (any::<i64>(), any::<u32>(), ".{0,40}", ".{0,60}", any::<f64>(), any::<f64>(), any::<u16>(), any::<bool>()),
+                1..60,
+            )
+        ) {
+            let t = UsageTracker::new(UsageConfig { track_deltas: true, ..UsageConfig::default() }).unwrap();
+            let token = id(1);
+            for (ts, ip, country, path, lat, lon, status, denied) in &events {
+                let obs = Observation {
+                    ip: Some(std::net::Ipv4Addr::from(*ip).into()),
+                    country: Some(country),
+                    user_agent: Some(path),
+                    method: Some(country),
+                    path: Some(path),
+                    location: Some((*lat, *lon)),
+                    denied: *denied,
+                    declared_scope_match: Some(*denied),
+                };
+                let _ = t.observe(token, &obs, *ts);
+                let _ = t.record_outcome(token, *status, *ts);
+                let _ = t.stats(token, *ts);
+            }
+            let s = t.stats(token, 0).unwrap();
+            prop_assert_eq!(s.total_requests, events.len() as u64);
+            let delta = t.delta().unwrap();
+            let other = UsageTracker::new(UsageConfig { track_deltas: true, ..UsageConfig::default() }).unwrap();
+            other.merge(&delta, 0).unwrap();
+            let _ = t.evict_idle(i64::MAX);
+            let _ = t.evict_idle(i64::MIN);
+        }
+    }
+}

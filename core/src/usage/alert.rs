@@ -212,6 +212,8 @@ pub enum Evidence {
     NewNetwork {
         /// The new network, e.g. `"203.0.113.0/24"` or `"2001:db8:1::/48"`.
         network: String,
+        /// The user agent (cut to 80 characters) when it was new too.
+        user_agent: Option<String>,
     },
     /// For [`AlertKind::NewUserAgent`].
     NewUserAgent {
@@ -304,6 +306,7 @@ mod tests {
             at: 5,
             evidence: Evidence::NewNetwork {
                 network: "203.0.113.0/24".into(),
+                user_agent: None,
             },
         };
         let json = serde_json::to_value(&alert).unwrap();

@@ -87,6 +87,11 @@ pub(crate) struct BurstRing {
 pub(crate) const BURST_LEN: usize = 16;
 
 impl BurstRing {
+    /// Whether the cursor fields are in range (a deserialised ring may lie).
+    pub fn is_valid(&self) -> bool {
+        (self.next as usize) < BURST_LEN && (self.filled as usize) <= BURST_LEN
+    }
+
     /// Records a request at `now` and returns the rate over the last 16 requests in requests
     /// per minute, once 16 are known.
     pub fn push(&mut self, now: Timestamp) -> Option<f32> {

@@ -43,9 +43,9 @@ pub struct UsageConfig {
     /// default 16). Countries keep up to 4, agents and endpoints up to 8.
     pub distinct_cap: usize,
     /// Novelty and baseline detectors stay silent until a token has been in use this long
-    /// (default 3 days)...
+    /// (default 2 days)...
     pub learning_period_secs: u64,
-    /// ...and has made at least this many requests (default 50).
+    /// ...and has made at least this many requests (default 10).
     pub learning_min_requests: u64,
     /// Half-life of the EWMA baseline of the request rate (default 1 hour).
     pub baseline_half_life_secs: u64,
@@ -81,8 +81,8 @@ impl Default for UsageConfig {
             },
             distinct_period_secs: 10 * MINUTE,
             distinct_cap: 16,
-            learning_period_secs: 3 * DAY,
-            learning_min_requests: 50,
+            learning_period_secs: 2 * DAY,
+            learning_min_requests: 10,
             baseline_half_life_secs: HOUR,
             peak_half_life_secs: 7 * DAY,
             idle_evict_secs: 7 * DAY,
@@ -199,25 +199,38 @@ detector_config!(
 detector_config!(
     /// A network never used, after learning. A network is new when neither its /24 (IPv4) or
     /// /48 (IPv6) nor its wider /16 (/32) was seen, so mobile and CGNAT churn inside a
-    /// provider's range stays quiet. Tokens seen on more than 16 wide networks (CI runners,
-    /// roaming fleets) are too diverse for this detector and it stays silent for them.
-    /// Default severity low.
-    NewNetworkConfig, severity: Severity::Low, cooldown: HOUR, {}
+    /// provider's range stays quiet. Alone it alerts only for tokens that used at most
+    /// `stable_networks` wide networks and met no other new one within `settle_secs`; with a
+    /// new user agent on the same request it alerts for any settled token (severity raised
+    /// one step). Tokens seen on more than 16 wide networks (CI runners, roaming fleets) are
+    /// too diverse and it stays silent for them. Default severity low.
+    NewNetworkConfig, severity: Severity::Low, cooldown: HOUR, {
+        /// A token that met another new network this recently is still roaming (default 1 day).
+        settle_secs: u64 = DAY,
+        /// A new network alone alerts only for tokens known on at most this many (default 2).
+        stable_networks: usize = 2,
+    }
 );
 
 detector_config!(
     /// A user agent family (digits ignored, so version bumps are not new) never used, after
-    /// learning. Default severity low.
-    NewUserAgentConfig, severity: Severity::Low, cooldown: HOUR, {}
+    /// learning, for a token that used at most `stable_agents` families and met no other new
+    /// one within `settle_secs`. Default severity low.
+    NewUserAgentConfig, severity: Severity::Low, cooldown: HOUR, {
+        /// A token that met another new agent this recently is still settling (default 1 day).
+        settle_secs: u64 = DAY,
+        /// A new agent alone alerts only for tokens known with at most this many (default 1).
+        stable_agents: usize = 1,
+    }
 );
 
 detector_config!(
     /// A request the host marked outside the token's declared scope (severity raised one
     /// step), or, after learning, several endpoints the token never used within the distinct
-    /// window (a scan). A single new endpoint is learned quietly. Default severity medium.
+    /// window (a scan). A new endpoint now and then is learned quietly. Default severity medium.
     EndpointConfig, severity: Severity::Medium, cooldown: HOUR, {
-        /// New endpoints within the distinct window that make a scan (default 3).
-        new_endpoints: u64 = 3,
+        /// New endpoints within the distinct window that make a scan (default 5).
+        new_endpoints: u64 = 5,
     }
 );
 
@@ -247,8 +260,8 @@ detector_config!(
         window_secs: u64 = 300,
         /// At least this many errors in the span (default 10)...
         min_errors: u64 = 10,
-        /// ...making up at least this share of the span's requests (default 0.5)...
-        min_ratio: f64 = 0.5,
+        /// ...making up at least this share of the span's requests (default 0.2)...
+        min_ratio: f64 = 0.2,
         /// ...and this multiple of the token's usual error rate (default 4).
         factor: f64 = 4.0,
     }
@@ -384,16 +397,21 @@ impl UsageConfig {
             );
         }
         let eb = &d.error_burst;
-        if eb.window_secs == 0 || !(0.0..=1.0).contains(&eb.min_ratio) || !positive(eb.factor) {
+        if eb.window_secs == 0
+            || eb.window_secs > DAY
+            || !(0.0..=1.0).contains(&eb.min_ratio)
+            || !positive(eb.factor)
+        {
             return bad(
                 "detectors.error_burst",
-                "window_secs must be positive, min_ratio within 0..=1, factor positive",
+                "window_secs must be between 1 and 86400, min_ratio within 0..=1, factor positive",
             );
         }
-        if d.repeated_denials.window_secs == 0 || d.repeated_denials.min_denials == 0 {
+        let rd = &d.repeated_denials;
+        if rd.window_secs == 0 || rd.window_secs > DAY || rd.min_denials == 0 {
             return bad(
                 "detectors.repeated_denials",
-                "window_secs and min_denials must be positive",
+                "window_secs must be between 1 and 86400 and min_denials positive",
             );
         }
         Ok(())

@@ -7,7 +7,7 @@ use super::baseline::raise_peak;
 use super::distinct::Novelty;
 use super::geo;
 use super::hashing::{self, agent_key, country_code, endpoint_key, ip_keys};
-use super::state::{Ctx, Place, TokenUsage};
+use super::state::{Ctx, Place, TokenUsage, NOVEL_AGENT, NOVEL_NETWORK};
 use super::Observation;
 use crate::usage::alert::Alert;
 use crate::Timestamp;
@@ -57,9 +57,29 @@ fn severity_for(ratio: f64, base: Severity) -> Severity {
     }
 }
 
+/// A value never seen before in one dimension (network or agent family).
+pub(crate) struct News {
+    /// The token had not met another new value within the settle time.
+    settled: bool,
+    /// The token had used few values of this dimension before.
+    stable: bool,
+    /// The value for evidence.
+    text: String,
+}
+
+/// Hours of the last day with traffic that make a token machine-like.
+const CONTINUOUS_HOURS: usize = 20;
+
 impl TokenUsage {
+    /// Whether the token was in use in most hours of the last day (a service, not a person).
+    fn is_continuous(&self, ctx: &Ctx) -> bool {
+        let hours = self.coarse.buckets_for(24 * 3_600_000);
+        let needed = CONTINUOUS_HOURS * hours / 24;
+        self.coarse.active_buckets(ctx.now, hours) >= needed.max(1)
+    }
+
     pub(crate) fn check_dormant(&mut self, ctx: &Ctx, last: Timestamp, out: &mut Vec<Alert>) {
-        let idle = ctx.now - last;
+        let idle = ctx.now.saturating_sub(last);
         if idle >= ctx.derived.dormant_ms {
             let evidence = Evidence::DormantWakeup {
                 idle_days: (idle as f64 / 86_400_000.0 * 10.0).round() / 10.0,
@@ -69,23 +89,21 @@ impl TokenUsage {
         }
     }
 
-    /// Learns the agent family; returns evidence when it is new after learning.
-    pub(crate) fn check_agent(
-        &mut self,
-        ctx: &Ctx,
-        obs: &Observation,
-        learned: bool,
-    ) -> Option<Evidence> {
+    /// Learns the agent family; returns what is known about it when it is new.
+    pub(crate) fn check_agent(&mut self, ctx: &Ctx, obs: &Observation) -> Option<News> {
         let agent = obs.user_agent?;
         let key = agent_key(agent);
         self.agents
             .insert(ctx.generation(), key, ctx.config.distinct_cap);
-        match self.known_agents.learn(key) {
-            Novelty::New if learned => Some(Evidence::NewUserAgent {
-                user_agent: hashing::clip(agent, 80),
-            }),
-            _ => None,
+        if self.known_agents.learn(key) != Novelty::New {
+            return None;
         }
+        let cfg = &ctx.config.detectors.new_user_agent;
+        Some(News {
+            settled: self.settled_novelty(ctx, NOVEL_AGENT, cfg.settle_secs),
+            stable: self.known_agents.len() - 1 <= cfg.stable_agents,
+            text: hashing::clip(agent, 80),
+        })
     }
 
     /// Learns the country; raises `new_country` after learning. Returns whether the country
@@ -125,18 +143,15 @@ impl TokenUsage {
         true
     }
 
-    /// Distinct IPs (fan-out) and network novelty.
+    /// Distinct IPs (fan-out); returns what is known about the network when it is new.
     pub(crate) fn check_ip(
         &mut self,
         ctx: &Ctx,
         obs: &Observation,
         learned: bool,
-        country_was_new: bool,
         out: &mut Vec<Alert>,
-    ) {
-        let Some(ip) = obs.ip else {
-            return;
-        };
+    ) -> Option<News> {
+        let ip = obs.ip?;
         let keys = ip_keys(ip);
         let generation = ctx.generation();
         let cfg = &ctx.config.detectors.ip_fanout;
@@ -168,11 +183,61 @@ impl TokenUsage {
             };
             self.raise(ctx, AlertKind::IpFanout, None, evidence, out);
         }
-        if self.known_wide.learn(keys.wide) == Novelty::New && learned && !country_was_new {
-            let evidence = Evidence::NewNetwork {
-                network: hashing::network_text(ip),
-            };
-            self.raise(ctx, AlertKind::NewNetwork, None, evidence, out);
+        if self.known_wide.learn(keys.wide) != Novelty::New {
+            return None;
+        }
+        let cfg = &ctx.config.detectors.new_network;
+        Some(News {
+            settled: self.settled_novelty(ctx, NOVEL_NETWORK, cfg.settle_secs),
+            stable: self.known_wide.len() - 1 <= cfg.stable_networks,
+            text: hashing::network_text(ip),
+        })
+    }
+
+    /// New network and new agent alerts. Either alone is common in honest human use (a second
+    /// laptop, working from a café), so alone they alert only for machine-like tokens (in use
+    /// around the clock) that had settled on few networks or agents; both at once alert for
+    /// any settled token, as one `new_network` alert.
+    pub(crate) fn check_novelty(
+        &mut self,
+        ctx: &Ctx,
+        agent: Option<News>,
+        network: Option<News>,
+        out: &mut Vec<Alert>,
+    ) {
+        if agent.is_none() && network.is_none() {
+            return;
+        }
+        let continuous = self.is_continuous(ctx);
+        let agent = agent.map(|a| News {
+            stable: a.stable && continuous,
+            ..a
+        });
+        let network = network.map(|n| News {
+            stable: n.stable && continuous,
+            ..n
+        });
+        match (agent, network) {
+            (Some(a), Some(n)) if a.settled || n.settled => {
+                let evidence = Evidence::NewNetwork {
+                    network: n.text,
+                    user_agent: Some(a.text),
+                };
+                let severity = ctx.config.detectors.new_network.severity.raised();
+                self.raise(ctx, AlertKind::NewNetwork, Some(severity), evidence, out);
+            }
+            (None, Some(n)) if n.settled && n.stable => {
+                let evidence = Evidence::NewNetwork {
+                    network: n.text,
+                    user_agent: None,
+                };
+                self.raise(ctx, AlertKind::NewNetwork, None, evidence, out);
+            }
+            (Some(a), None) if a.settled && a.stable => {
+                let evidence = Evidence::NewUserAgent { user_agent: a.text };
+                self.raise(ctx, AlertKind::NewUserAgent, None, evidence, out);
+            }
+            _ => {}
         }
     }
 
@@ -273,7 +338,7 @@ impl TokenUsage {
         if distance < cfg.min_distance_km.max(1.0) {
             return;
         }
-        let hours = (ctx.now - prev.at).max(1000) as f64 / 3_600_000.0;
+        let hours = ctx.now.saturating_sub(prev.at).max(1000) as f64 / 3_600_000.0;
         let speed = distance / hours;
         if speed > cfg.max_speed_kmh {
             let text = |c: u16| (c != 0).then(|| hashing::country_text(c));

@@ -133,7 +133,7 @@ fn hll_estimate(registers: &[u8]) -> u64 {
         64 => 0.709,
         _ => 0.7213 / (1.0 + 1.079 / m),
     };
-    let sum: f64 = registers.iter().map(|&r| 2f64.powi(-(r as i32))).sum();
+    let sum: f64 = registers.iter().map(|&r| 1.0 / (1u64 << r) as f64).sum();
     let raw = alpha * m * m / sum;
     let zeros = registers.iter().filter(|&&r| r == 0).count();
     let estimate = if raw <= 2.5 * m && zeros > 0 {
@@ -182,14 +182,17 @@ impl<const B: usize> TryFrom<DistinctRepr> for Distinct<B> {
                 }
                 Ok(d)
             }
-            (None, Some(regs)) if regs.len() == B => {
+            (None, Some(regs))
+                if regs.len() == B && regs.iter().all(|&r| u32::from(r) <= 33 - Self::INDEX_BITS) =>
+            {
                 d.len = SKETCH;
                 d.bytes.copy_from_slice(&regs);
                 Ok(d)
             }
             _ => Err(format!(
-                "distinct counter needs either at most {} exact hashes or {B} registers",
-                Self::EXACT_CAP
+                "distinct counter needs either at most {} exact hashes or {B} registers of at most {}",
+                Self::EXACT_CAP,
+                33 - Self::INDEX_BITS
             )),
         }
     }
@@ -314,6 +317,11 @@ impl<T: Copy + Default + PartialEq, const N: usize> KnownSet<T, N> {
         }
     }
 
+    /// Whether the length fits the array (a deserialised set may lie).
+    pub fn is_valid(&self) -> bool {
+        self.len as usize <= N
+    }
+
     pub fn is_saturated(&self) -> bool {
         self.saturated
     }
@@ -424,6 +432,8 @@ mod tests {
         assert_eq!(serde_json::from_str::<Distinct<32>>(&json).unwrap(), d);
         assert!(serde_json::from_str::<Distinct<32>>(r#"{"registers":[1,2]}"#).is_err());
         assert!(serde_json::from_str::<Distinct<32>>(r#"{}"#).is_err());
+        let huge = format!(r#"{{"registers":{:?}}}"#, vec![200u8; 32]);
+        assert!(serde_json::from_str::<Distinct<32>>(&huge).is_err());
     }
 
     #[test]

@@ -479,7 +479,7 @@ impl UsageTracker {
             let shard = &mut *guard;
             let mut moved = Vec::new();
             shard.live.retain(|id, s| {
-                let idle = now - s.last_seen >= self.derived.idle_evict_ms;
+                let idle = now.saturating_sub(s.last_seen) >= self.derived.idle_evict_ms;
                 if idle {
                     moved.push((*id, s.last_seen));
                 }
@@ -492,7 +492,7 @@ impl UsageTracker {
             let before = shard.dormant.len();
             shard
                 .dormant
-                .retain(|_, last| now - *last < self.derived.forget_ms);
+                .retain(|_, last| now.saturating_sub(*last) < self.derived.forget_ms);
             report.forgotten += before - shard.dormant.len();
         }
         report
@@ -662,6 +662,12 @@ impl UsageTracker {
                     t.token_id.short()
                 )));
             }
+            if !t.state.is_valid() {
+                return Err(Error::Config(format!(
+                    "usage snapshot: state of token {} is inconsistent",
+                    t.token_id.short()
+                )));
+            }
             let mut state = t.state.clone();
             state.pending = tracker.config.track_deltas.then(Box::default);
             let mut guard = tracker.shard(&t.token_id).lock();
@@ -733,7 +739,7 @@ pub(crate) struct TokenDelta {
     countries: RecentDistinct<16>,
     agents: RecentDistinct<32>,
     endpoints: RecentDistinct<32>,
-    novel_endpoints: RecentDistinct<16>,
+    novel_endpoints: RecentDistinct<32>,
     known_countries: KnownSet<u16, 8>,
     known_wide: KnownSet<u32, 16>,
     known_agents: KnownSet<u32, 8>,
@@ -741,6 +747,7 @@ pub(crate) struct TokenDelta {
     peaks: [f32; 3],
     place: Option<Place>,
     last_alert: [u32; 10],
+    last_novelty: [u32; 2],
 }
 
 impl TokenDelta {
@@ -767,6 +774,7 @@ impl TokenDelta {
             ],
             place: s.place,
             last_alert: s.last_alert,
+            last_novelty: s.last_novelty,
         }
     }
 
@@ -789,6 +797,13 @@ impl TokenDelta {
         }
         if self.peaks.iter().any(|p| !p.is_finite() || *p < 0.0) {
             return bad("peaks must be finite and not negative");
+        }
+        if !(self.known_countries.is_valid()
+            && self.known_wide.is_valid()
+            && self.known_agents.is_valid()
+            && self.known_endpoints.is_valid())
+        {
+            return bad("a learned set is longer than its capacity");
         }
         Ok(())
     }

@@ -56,6 +56,25 @@ impl Ctx<'_> {
     pub fn generation(&self) -> i64 {
         self.now.div_euclid(self.derived.distinct_ms)
     }
+
+    /// Minutes since the epoch, as stored for cooldowns (0 means never).
+    pub fn minute(&self) -> u32 {
+        self.now.div_euclid(60_000).clamp(1, u32::MAX as i64) as u32
+    }
+}
+
+/// Which novelty a `last_novelty` slot tracks.
+pub(crate) const NOVEL_NETWORK: usize = 0;
+pub(crate) const NOVEL_AGENT: usize = 1;
+
+impl TokenUsage {
+    /// Records that a new value of a dimension was learned now; returns whether the previous
+    /// one was at least `settle_secs` ago (the token had settled, so novelty means something).
+    pub fn settled_novelty(&mut self, ctx: &Ctx, slot: usize, settle_secs: u64) -> bool {
+        let now = ctx.minute();
+        let last = std::mem::replace(&mut self.last_novelty[slot], now);
+        last == 0 || u64::from(now.saturating_sub(last)) * 60 >= settle_secs
+    }
 }
 
 /// The last place a token was used from.
@@ -105,7 +124,7 @@ pub(crate) struct TokenUsage {
     pub agents: RecentDistinct<32>,
     pub endpoints: RecentDistinct<32>,
     /// Endpoints never seen before, used in the distinct window (scan detection).
-    pub novel_endpoints: RecentDistinct<16>,
+    pub novel_endpoints: RecentDistinct<32>,
     pub known_countries: KnownSet<u16, 8>,
     /// Wide networks (/16 for IPv4, /32 for IPv6) the token was used from.
     pub known_wide: KnownSet<u32, 16>,
@@ -120,6 +139,8 @@ pub(crate) struct TokenUsage {
     pub place: Option<Place>,
     /// Per alert kind: the minute (since the epoch) of its last alert, 0 for never.
     pub last_alert: [u32; 10],
+    /// The minute a new wide network, and a new agent family, were last learned.
+    pub last_novelty: [u32; 2],
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pending: Option<Box<Pending>>,
 }
@@ -147,13 +168,14 @@ impl TokenUsage {
             spiking: false,
             place: None,
             last_alert: [0; 10],
+            last_novelty: [0; 2],
             pending: config.track_deltas.then(Box::default),
         }
     }
 
     /// Whether the learning period is over: novelty and baseline detectors are live.
     pub fn learned(&self, ctx: &Ctx) -> bool {
-        ctx.now - self.first_seen >= ctx.derived.learning_ms
+        ctx.now.saturating_sub(self.first_seen) >= ctx.derived.learning_ms
             && self.total_requests >= ctx.config.learning_min_requests
     }
 
@@ -211,12 +233,13 @@ impl TokenUsage {
         if let Some(last) = previous_use {
             self.check_dormant(ctx, last, out);
         }
-        let new_agent = self.check_agent(ctx, obs, learned);
-        let new_country = self.check_country(ctx, obs, learned, new_agent.is_some(), out);
-        if let Some(evidence) = new_agent.filter(|_| !new_country) {
-            self.raise(ctx, AlertKind::NewUserAgent, None, evidence, out);
+        let agent = self.check_agent(ctx, obs);
+        let new_country = self.check_country(ctx, obs, learned, agent.is_some(), out);
+        let network = self.check_ip(ctx, obs, learned, out);
+        if learned && !new_country {
+            // A new country already says it; the network and agent are in its evidence.
+            self.check_novelty(ctx, agent, network, out);
         }
-        self.check_ip(ctx, obs, learned, new_country, out);
         self.check_endpoint(ctx, obs, learned, out);
         self.check_travel(ctx, obs, out);
         self.check_rate(ctx, learned, out);
@@ -239,7 +262,7 @@ impl TokenUsage {
         if !common.enabled {
             return;
         }
-        let minute = (ctx.now.div_euclid(60_000)).clamp(1, u32::MAX as i64) as u32;
+        let minute = ctx.minute();
         let last = self.last_alert[kind.index()];
         let cooldown_min = common.cooldown_secs.div_ceil(60).min(u32::MAX as u64) as u32;
         if last != 0 && minute.saturating_sub(last) < cooldown_min.max(1) && minute >= last {
@@ -293,6 +316,18 @@ impl TokenUsage {
         for (mine, theirs) in self.last_alert.iter_mut().zip(other.last_alert) {
             *mine = (*mine).max(theirs);
         }
+        for (mine, theirs) in self.last_novelty.iter_mut().zip(other.last_novelty) {
+            *mine = (*mine).max(theirs);
+        }
+    }
+
+    /// Whether deserialised state is internally consistent (lengths and cursors in range).
+    pub fn is_valid(&self) -> bool {
+        self.known_countries.is_valid()
+            && self.known_wide.is_valid()
+            && self.known_agents.is_valid()
+            && self.known_endpoints.is_valid()
+            && self.burst.is_valid()
     }
 
     /// Heap bytes owned (the struct itself excluded).

@@ -77,9 +77,9 @@ impl Window {
             return None;
         }
         let last = self.buckets[self.slot(self.head)];
-        let gap = number - self.head;
+        let gap = number.saturating_sub(self.head);
         for step in 1..=gap.min(self.len()) {
-            let slot = self.slot(self.head + step);
+            let slot = self.slot(self.head.saturating_add(step));
             self.buckets[slot] = Counts::default();
         }
         self.head = number;
@@ -93,7 +93,10 @@ impl Window {
     /// bucket of their own time; events older than the window are dropped).
     pub fn bucket_mut(&mut self, ts: Timestamp) -> Option<&mut Counts> {
         let number = ts.div_euclid(self.width);
-        if self.head == i64::MIN || number > self.head || self.head - number >= self.len() {
+        if self.head == i64::MIN
+            || number > self.head
+            || self.head.saturating_sub(number) >= self.len()
+        {
             return None;
         }
         let slot = self.slot(number);
@@ -107,8 +110,8 @@ impl Window {
             return total;
         }
         let current = now.div_euclid(self.width).max(self.head);
-        let oldest = current - n.min(self.buckets.len()) as i64 + 1;
-        for number in oldest.max(self.head - self.len() + 1)..=self.head {
+        let oldest = current.saturating_sub(n.min(self.buckets.len()) as i64 - 1);
+        for number in oldest.max(self.head.saturating_sub(self.len() - 1))..=self.head {
             total.add(&self.buckets[self.slot(number)]);
         }
         total
@@ -133,16 +136,33 @@ impl Window {
     /// Counts per bucket, oldest first, as of `now` (buckets not yet reached are zero).
     pub fn series(&self, now: Timestamp) -> Vec<Counts> {
         let current = now.div_euclid(self.width).max(self.head);
-        let start = current - self.len() + 1;
+        let start = current.saturating_sub(self.len() - 1);
         (start..=current)
             .map(|number| {
-                if self.head == i64::MIN || number > self.head || self.head - number >= self.len() {
+                if self.head == i64::MIN
+                    || number > self.head
+                    || self.head.saturating_sub(number) >= self.len()
+                {
                     Counts::default()
                 } else {
                     self.buckets[self.slot(number)]
                 }
             })
             .collect()
+    }
+
+    /// How many of the newest `n` buckets (as of `now`) saw a request.
+    pub fn active_buckets(&self, now: Timestamp, n: usize) -> usize {
+        if self.head == i64::MIN {
+            return 0;
+        }
+        let current = now.div_euclid(self.width).max(self.head);
+        let oldest = current
+            .saturating_sub(n.min(self.buckets.len()) as i64 - 1)
+            .max(self.head.saturating_sub(self.len() - 1));
+        (oldest..=self.head)
+            .filter(|&number| self.buckets[self.slot(number)].requests > 0)
+            .count()
     }
 
     /// Whether this window has the given bucket width (ms) and count.
