@@ -232,8 +232,9 @@ fn family(key: &str) -> Option<Family> {
     let not_credential = NOT_CREDENTIAL_KEYS.iter().any(|p| {
         head.len() > p.len()
             && head[..p.len()].eq_ignore_ascii_case(p)
-            && head.as_bytes()[p.len()].is_ascii_punctuation()
-                | head.as_bytes()[p.len()].is_ascii_uppercase()
+            && (head.as_bytes()[p.len()].is_ascii_punctuation()
+                || (head.as_bytes()[p.len() - 1].is_ascii_lowercase()
+                    && head.as_bytes()[p.len()].is_ascii_uppercase()))
     });
     if not_credential {
         return None;
@@ -305,9 +306,21 @@ fn is_variable(c: &Candidate<'_>) -> bool {
         .any(|w| v.contains(w) && key.contains(w))
 }
 
+/// `{User:bob Password: Host:db}`: an empty field in a Go `%+v` dump, followed by the next.
+fn is_next_field(c: &Candidate<'_>) -> bool {
+    let before = text_before(c, c.secret);
+    let field = c.secret.split_once(':').is_some_and(|(name, _)| {
+        !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    });
+    is_bare(c) && (before.ends_with(b": ") || before.ends_with(b":\t")) && field
+}
+
 fn password_value(c: &Candidate<'_>) -> bool {
     let v = c.secret;
     let key = c.key.unwrap_or("");
+    if is_next_field(c) {
+        return false;
+    }
     // `pass=3 fail=0`: counts under a bare `pass` key.
     if key.eq_ignore_ascii_case("pass") && v.bytes().all(|b| b.is_ascii_digit()) {
         return false;
@@ -484,7 +497,7 @@ pub(crate) static RULES: &[Builtin] = &[
         provider: "generic",
         description: "PEM or OpenSSH private key block (RSA, EC, DSA, OpenSSH, encrypted PKCS#8, PGP), multi-line or with literal \\n escapes, also cut short",
         keywords: &["PRIVATE KEY"],
-        pattern: r"(?-u)(?P<token>-----BEGIN[ A-Z0-9]{0,40}PRIVATE KEY(?: BLOCK)?-----(?:(?P<secret>(?:[A-Za-z0-9+/=\s\\,:\-]|\\[rn])*?-----END[ A-Z0-9]{0,40}PRIVATE KEY(?: BLOCK)?-----)|(?P<secret_cut>(?:\\[rn]|[ \t]*\r?\n|[A-Za-z0-9+/=,:\-])*[A-Za-z0-9+/=])))",
+        pattern: r"(?-u)(?P<token>-----BEGIN[ A-Z0-9]{0,40}PRIVATE KEY(?: BLOCK)?-----(?:(?P<secret>(?:[A-Za-z0-9+/=\\]|\r?\n[ \t]*|(?:Proc-Type|DEK-Info|Version|Comment|Hash):[^\r\n\\]{0,128})*?-----END[ A-Z0-9]{0,40}PRIVATE KEY(?: BLOCK)?-----)|(?P<secret_cut>(?:\\[rn]|\r?\n[ \t]*|[A-Za-z0-9+/=,:\-])*[A-Za-z0-9+/=])))",
         validate: None,
         generic: false,
         examples: &[
@@ -499,6 +512,10 @@ pub(crate) static RULES: &[Builtin] = &[
             (
                 r#"{"sshKey": "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIKiHtEJIe9qwcA1dkS4bAYC05H2kADW8/GGkzqro\nAwEHoUQDQgAEXWzi8P6v9Dj5"}"#,
                 r"-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIKiHtEJIe9qwcA1dkS4bAYC05H2kADW8/GGkzqro\nAwEHoUQDQgAEXWzi8P6v9Dj5",
+            ),
+            (
+                "tls:\n  key: |\n    -----BEGIN RSA PRIVATE KEY-----\n    Proc-Type: 4,ENCRYPTED\n    DEK-Info: AES-128-CBC,3F17F5316E2BAC89\n\n    MIIEowIBAAKCAQEAu7Qz4mJ0lVz2Qf3tW0bQ\n    -----END RSA PRIVATE KEY-----\n",
+                "-----BEGIN RSA PRIVATE KEY-----\n    Proc-Type: 4,ENCRYPTED\n    DEK-Info: AES-128-CBC,3F17F5316E2BAC89\n\n    MIIEowIBAAKCAQEAu7Qz4mJ0lVz2Qf3tW0bQ\n    -----END RSA PRIVATE KEY-----",
             ),
             (
                 "-----BEGIN ENCRYPTED PRIVATE KEY-----\r\nMIIFHDBOBgkqhkiG9w0BBQ0wQTApBgkqhkiG9w0BBQwwHAQI\r\n-----END ENCRYPTED PRIVATE KEY-----",
@@ -703,7 +720,7 @@ pub(crate) static RULES: &[Builtin] = &[
         provider: "generic",
         description: "The response hash of an HTTP Digest Authorization header",
         keywords: &["digest"],
-        pattern: r#"(?i-u)\bdigest[ \t]+[^\r\n]*?\bresponse[ \t]*=[ \t]*\\{0,3}"?(?P<secret>[0-9a-f]{32,128})\b"#,
+        pattern: r#"(?i-u)\bdigest[ \t]+[^\r\n]{0,1024}?\bresponse[ \t]*=[ \t]*\\{0,3}"?(?P<secret>[0-9a-f]{32,128})\b"#,
         validate: None,
         generic: true,
         examples: &[(
@@ -769,7 +786,7 @@ pub(crate) static RULES: &[Builtin] = &[
         provider: "generic",
         description: "Password of an ADO.NET, ODBC or JDBC connection string (Password=...; Pwd=...;)",
         keywords: &["password", "pwd"],
-        pattern: r"(?i-u)(?:;[ \t]*(?:password|pwd)[ \t]*=[ \t]*(?:\{(?P<secret_brace>[^}\r\n]+)\}|(?P<secret>[^;\x22'\r\n]+))|\b(?:password|pwd)[ \t]*=[ \t]*(?P<secret_first>[^;\x22'\r\n]+);)",
+        pattern: r"(?i-u)(?:;[ \t]*(?:password|pwd)[ \t]*=[ \t]*(?:\{(?P<secret_brace>[^}\r\n]+)\}|(?P<secret>[^;\x22'\r\n]+))|\b(?:password|pwd)[ \t]*=[ \t]*(?P<secret_first>[^;\x22'\r\n]{1,256});)",
         validate: Some(connection_string),
         generic: true,
         examples: &[
@@ -1030,6 +1047,28 @@ pub(crate) static RULES: &[Builtin] = &[
         ],
     },
     Builtin {
+        id: "xml_key_value_pair",
+        provider: "generic",
+        description: "A secret in a key/value pair of XML attributes (<add key=\"ApiSecret\" value=\"...\"/>, <property name=\"password\" value=\"...\"/>)",
+        keywords: ANY_KEY_KEYWORDS,
+        pattern: concat!(
+            r#"(?i-u)\b(?:key|name)[ \t]*=[ \t]*"(?P<key>[a-z0-9_.:\-]*(?:"#,
+            password_words!(),
+            "|",
+            secret_words!(),
+            "|",
+            session_words!(),
+            r#"))"[ \t]+value[ \t]*=[ \t]*"(?P<secret>[^"\r\n]+)""#
+        ),
+        validate: Some(key_value),
+        generic: true,
+        examples: &[
+            (r#"<add key="ApiSecret" value="Zk3Lq9Xw2PvB7nRtQ4sD"/>"#, "Zk3Lq9Xw2PvB7nRtQ4sD"),
+            (r#"<property name="hibernate.connection.password" value="Gh8!kq2Lz"/>"#, "Gh8!kq2Lz"),
+        ],
+        counterexamples: &[r#"<add key="ApiSecretName" value="prod"/>"#, r#"<property name="password" value="${db.password}"/>"#],
+    },
+    Builtin {
         id: "xml_secret_element",
         provider: "generic",
         description: "A secret as the text of an XML element naming it (<password>...</password>, <apiKey>...</apiKey>)",
@@ -1053,3 +1092,79 @@ pub(crate) static RULES: &[Builtin] = &[
         counterexamples: &["<password></password>", "<token>${TOKEN}</token>", "<passwordPolicy>strict</passwordPolicy>"],
     },
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::super::builtins;
+    use crate::{Redactor, Style};
+
+    /// Whether any run of 8 characters of `secret` (all of it when shorter) is in `out`.
+    fn leaks(secret: &str, out: &str) -> bool {
+        let chars: Vec<char> = secret.chars().collect();
+        if chars.len() < 8 {
+            return out.contains(secret);
+        }
+        chars
+            .windows(8)
+            .any(|w| out.contains(&w.iter().collect::<String>()))
+    }
+
+    #[test]
+    fn no_style_leaves_part_of_any_example_secret() {
+        for style in Style::ALL {
+            let redactor = Redactor::builder()
+                .style(style)
+                .fingerprint_key(b"test")
+                .build()
+                .unwrap();
+            for rule in builtins() {
+                for (text, credential) in rule.examples {
+                    let out = redactor.redact(text);
+                    // The part that must go: the credential minus any public prefix a
+                    // finding declares (`ghp_`, a PEM header), which `Prefix` keeps.
+                    let at = text.find(credential).unwrap();
+                    let public = redactor
+                        .find(text)
+                        .iter()
+                        .find(|f| f.span.start <= at && at < f.span.end)
+                        .map_or(0, |f| f.secret_span.start.saturating_sub(at));
+                    let public = public.min(credential.len());
+                    let secret = &credential[public..];
+                    // Runs found elsewhere in the text too (`PRIVATE KEY-----` in a kept PEM
+                    // header, an indentation) are no leak.
+                    let prefix = text.replacen(secret, "", 1);
+                    let leaked = secret
+                        .char_indices()
+                        .map(|(i, _)| &secret[i..])
+                        .filter(|rest| rest.chars().count() >= 8)
+                        .map(|rest| {
+                            &rest[..rest.char_indices().nth(8).map_or(rest.len(), |(i, _)| i)]
+                        })
+                        .any(|run| out.contains(run) && !prefix.contains(run));
+                    assert!(
+                        !(leaked || (secret.chars().count() < 8 && leaks(secret, &out))),
+                        "{} with {style:?}: {text:?} -> {out:?}",
+                        rule.id
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn key_families() {
+        use super::{family, Family};
+        assert_eq!(family("DB_PASSWORD"), Some(Family::Password));
+        assert_eq!(family("dbPass"), Some(Family::Password));
+        assert_eq!(family("DBPASS"), Some(Family::Password));
+        assert_eq!(family("bypass"), None);
+        assert_eq!(family("compass"), None);
+        assert_eq!(family("connect.sid"), Some(Family::Session));
+        assert_eq!(family("JSESSIONID"), Some(Family::Session));
+        assert_eq!(family("bsid"), None);
+        assert_eq!(family("x-api-key"), Some(Family::Secret));
+        assert_eq!(family("NEXTAUTH_SECRET"), Some(Family::Secret));
+        assert_eq!(family("next_page_token"), None);
+        assert_eq!(family("pageToken"), None);
+    }
+}
