@@ -38,9 +38,19 @@ macro_rules! assignment {
         concat!(
             r#"(?i-u)(?P<key>[a-z0-9_.\-]*(?:"#,
             $words,
-            r#"))(?:\\{0,3}["'])?[ \t]*(?:=>|:=|[:=])[ \t]*"#,
+            r#")"#,
+            key_suffix!(),
+            r#")(?:\\{0,3}["'])?[ \t]*(?:=>|:=|[:=])[ \t]*"#,
             value!("")
         )
+    };
+}
+
+/// What may follow the key word and keep its meaning: `SECRET_KEY_BASE`, `token_value`,
+/// `password2`.
+macro_rules! key_suffix {
+    () => {
+        r"(?:[_\-.]?(?:base|value|b64|base64|hex|raw|plain|plaintext)|[0-9])?"
     };
 }
 
@@ -201,6 +211,7 @@ const NOT_CREDENTIAL_KEYS: &[&str] = &[
 ];
 
 fn family(key: &str) -> Option<Family> {
+    let key = strip_key_suffix(key);
     let lower = key.trim_start_matches(['-', '<']).to_ascii_lowercase();
     let ends = |words: &[&str]| words.iter().find(|w| lower.ends_with(*w)).map(|w| w.len());
     if let Some(len) = ends(&["password", "passwd", "passwort", "passphrase", "passcode"]) {
@@ -240,6 +251,28 @@ fn family(key: &str) -> Option<Family> {
         return None;
     }
     Some(Family::Secret)
+}
+
+/// `key` without a suffix that `key_suffix!` allows.
+fn strip_key_suffix(key: &str) -> &str {
+    let key = key.trim_end_matches(|c: char| c.is_ascii_digit());
+    let lower = key.to_ascii_lowercase();
+    let suffix = [
+        "base64",
+        "base",
+        "value",
+        "b64",
+        "hex",
+        "raw",
+        "plaintext",
+        "plain",
+    ]
+    .iter()
+    .find(|s| lower.ends_with(*s) && lower.len() > s.len());
+    match suffix {
+        Some(s) => key[..key.len() - s.len()].trim_end_matches(['_', '-', '.']),
+        None => key,
+    }
 }
 
 /// Whether the key word of `len` bytes at the end of `key` begins a word of its own, so that
@@ -469,7 +502,9 @@ fn cli_user(c: &Candidate<'_>) -> bool {
 fn short_flag(c: &Candidate<'_>) -> bool {
     let line = String::from_utf8_lossy(text_before(c, c.secret)).to_ascii_lowercase();
     let context = match c.key {
-        Some("-p") => line.contains("sshpass") || line.contains(" login"),
+        Some("-p") => ["sshpass", " login", "mongo"]
+            .iter()
+            .any(|c| line.contains(c)),
         Some("-a") => line.contains("redis-cli"),
         _ => false,
     };
@@ -918,8 +953,8 @@ pub(crate) static RULES: &[Builtin] = &[
     Builtin {
         id: "cli_password_short_flag",
         provider: "generic",
-        description: "Password after -p for docker/podman/helm login and sshpass, after -a for redis-cli",
-        keywords: &["sshpass", "login", "redis-cli"],
+        description: "Password after -p for docker/podman/helm login, sshpass and the mongo shells, after -a for redis-cli",
+        keywords: &["sshpass", "login", "redis-cli", "mongo"],
         pattern: concat!(r"(?-u)(?:(?m:^)|[ \t])(?P<key>-[pa])[ \t]+", value!(r"\-")),
         validate: Some(short_flag),
         generic: true,
@@ -927,6 +962,7 @@ pub(crate) static RULES: &[Builtin] = &[
             ("docker login -u ci-bot -p 9fQ2xL7mWv registry.example.com", "9fQ2xL7mWv"),
             ("sshpass -p 'hunter2' ssh deploy@10.0.0.4", "hunter2"),
             ("redis-cli -h cache -a Zx9!kLmq2 ping", "Zx9!kLmq2"),
+            ("mongosh --host db -u admin -p 'Gr33n!Tea' --authenticationDatabase admin", "Gr33n!Tea"),
         ],
         counterexamples: &[
             "ssh -p 2222 deploy@host",
@@ -944,7 +980,9 @@ pub(crate) static RULES: &[Builtin] = &[
             password_words!(),
             "|",
             secret_words!(),
-            r"))[ \t]+",
+            ")",
+            key_suffix!(),
+            r")[ \t]+",
             value!(r"\-")
         ),
         validate: Some(flag_value),
@@ -978,6 +1016,7 @@ pub(crate) static RULES: &[Builtin] = &[
             ("DB_PASSWORD=winter-monkey-68 DB_HOST=db", "winter-monkey-68"),
             ("export PGPASSWORD=\"correct horse battery staple\"", "correct horse battery staple"),
             ("redis_pass: hunter2", "hunter2"),
+            ("MYSQL_PASSWORD2=Zebra-Crossing-9", "Zebra-Crossing-9"),
             ("/login?user=bob&passwd=Fr33d0m811&next=/", "Fr33d0m811"),
             (r#"<user name="bob" password="s3cr3t-Pa55"/>"#, "s3cr3t-Pa55"),
             (r#"msg="{\"redisPassword\": \"6TbISzZR*%i#nZk%\"}""#, "6TbISzZR*%i#nZk%"),
@@ -1024,6 +1063,7 @@ pub(crate) static RULES: &[Builtin] = &[
             ("kubectl create secret generic s --from-literal=client-secret=xiFF4ASNg6lMBmJyuxJR997o6pweR9jp -n x", "xiFF4ASNg6lMBmJyuxJR997o6pweR9jp"),
             ("      \"auth\": \"c3ZjX2FwaTpNb25rZXkjNzExNw==\"", "c3ZjX2FwaTpNb25rZXkjNzExNw=="),
             ("Ocp-Apim-Subscription-Key: 0f1e2d3c4b5a69788796a5b4c3d2e1f0", "0f1e2d3c4b5a69788796a5b4c3d2e1f0"),
+            ("SECRET_KEY_BASE=9f1c7e2b4d6a8c0e1f3a5b7c9d2e4f6a", "9f1c7e2b4d6a8c0e1f3a5b7c9d2e4f6a"),
         ],
         counterexamples: &[
             "token_type=bearer&expires_in=3600",
@@ -1058,7 +1098,9 @@ pub(crate) static RULES: &[Builtin] = &[
             secret_words!(),
             "|",
             session_words!(),
-            r#"))"[ \t]+value[ \t]*=[ \t]*"(?P<secret>[^"\r\n]+)""#
+            ")",
+            key_suffix!(),
+            r#")"[ \t]+value[ \t]*=[ \t]*"(?P<secret>[^"\r\n]+)""#
         ),
         validate: Some(key_value),
         generic: true,
@@ -1080,7 +1122,9 @@ pub(crate) static RULES: &[Builtin] = &[
             secret_words!(),
             "|",
             session_words!(),
-            r"))>[ \t]*(?P<secret>[^<\s](?:[^<\r\n]*[^<\s])?)[ \t]*</"
+            ")",
+            key_suffix!(),
+            r")>[ \t]*(?P<secret>[^<\s](?:[^<\r\n]*[^<\s])?)[ \t]*</"
         ),
         validate: Some(key_value),
         generic: true,
@@ -1166,5 +1210,8 @@ mod tests {
         assert_eq!(family("NEXTAUTH_SECRET"), Some(Family::Secret));
         assert_eq!(family("next_page_token"), None);
         assert_eq!(family("pageToken"), None);
+        assert_eq!(family("SECRET_KEY_BASE"), Some(Family::Secret));
+        assert_eq!(family("password2"), Some(Family::Password));
+        assert_eq!(family("sid_value"), Some(Family::Session));
     }
 }
