@@ -47,10 +47,10 @@ macro_rules! assignment {
 }
 
 /// What may follow the key word and keep its meaning: `SECRET_KEY_BASE`, `token_value`,
-/// `password2`.
+/// `password2`, `password_confirmation`.
 macro_rules! key_suffix {
     () => {
-        r"(?:[_\-.]?(?:base|value|b64|base64|hex|raw|plain|plaintext)|[0-9])?"
+        r"(?:[_\-.]?(?:base|value|b64|base64|hex|raw|plain|plaintext|confirm|confirmation)|[0-9])?"
     };
 }
 
@@ -266,6 +266,8 @@ fn strip_key_suffix(key: &str) -> &str {
         "raw",
         "plaintext",
         "plain",
+        "confirmation",
+        "confirm",
     ]
     .iter()
     .find(|s| lower.ends_with(*s) && lower.len() > s.len());
@@ -1017,6 +1019,7 @@ pub(crate) static RULES: &[Builtin] = &[
             ("export PGPASSWORD=\"correct horse battery staple\"", "correct horse battery staple"),
             ("redis_pass: hunter2", "hunter2"),
             ("MYSQL_PASSWORD2=Zebra-Crossing-9", "Zebra-Crossing-9"),
+            (r#"{"password_confirmation"=>"Zebra-Crossing-9"}"#, "Zebra-Crossing-9"),
             ("/login?user=bob&passwd=Fr33d0m811&next=/", "Fr33d0m811"),
             (r#"<user name="bob" password="s3cr3t-Pa55"/>"#, "s3cr3t-Pa55"),
             (r#"msg="{\"redisPassword\": \"6TbISzZR*%i#nZk%\"}""#, "6TbISzZR*%i#nZk%"),
@@ -1039,6 +1042,7 @@ pub(crate) static RULES: &[Builtin] = &[
             "password = os.environ[\"DB_PASSWORD\"]",
             "redis_password=<hidden>",
             "passwd = ****",
+            "password: (none)",
         ],
     },
     Builtin {
