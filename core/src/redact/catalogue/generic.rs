@@ -221,7 +221,20 @@ fn family(key: &str) -> Option<Family> {
         return word_starts_cleanly(key, len, true).then_some(Family::Password);
     }
     if let Some(len) = ends(&["sid", "sess", "sessid", "sess_id", "sess-id"]) {
-        return word_starts_cleanly(key, len, true).then_some(Family::Session);
+        // Resource ids named `*Sid` (Twilio `AccountSid`, `MessageSid`; Oracle `ORACLE_SID`)
+        // are identifiers, not sessions.
+        let resource = [
+            "account",
+            "message",
+            "call",
+            "service",
+            "conference",
+            "recording",
+            "oracle",
+        ]
+        .iter()
+        .any(|r| lower.contains(r));
+        return (word_starts_cleanly(key, len, true) && !resource).then_some(Family::Session);
     }
     if [
         "session",
@@ -816,6 +829,7 @@ pub(crate) static RULES: &[Builtin] = &[
             "Cookie: _ga=GA1.2.5732392223.1710240736; theme=dark",
             "session_timeout=1800",
             "inside=yes sid=12345",
+            "AccountSid=AC6f2b9d1e0c8a4b7f3e5d2c1a0b9e8f7d",
         ],
     },
     Builtin {
