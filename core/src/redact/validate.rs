@@ -43,6 +43,14 @@ pub fn is_placeholder(value: &str) -> bool {
             }
         }
     }
+    // Brackets around a placeholder, the closing one perhaps cut off by a rule's delimiters:
+    // `(none)`, `[hidden`, `{redacted}`.
+    let inner = v
+        .trim_start_matches(['(', '[', '{'])
+        .trim_end_matches([')', ']', '}']);
+    if inner.len() < v.len() && v.len() - inner.len() <= 4 && is_placeholder(inner) {
+        return true;
+    }
     let lower = v.to_ascii_lowercase();
     let starts = |p: &str| v.starts_with(p);
     // Templates and interpolations of every common kind, even when cut short.
@@ -545,6 +553,11 @@ mod tests {
             "changeme",
             "$SECRET",
             "sk-****abcd",
+            "(none)",
+            "%24%7BAPI_KEY%7D",
+            "<set-me>",
+            "***REMOVED***",
+            "$DB_PASSWORD",
         ] {
             assert!(is_placeholder(p), "{p:?} should be a placeholder");
         }
@@ -553,6 +566,8 @@ mod tests {
             "q8Zr2LmX9vTn4KpW",
             "Tr0ub4dor&3",
             "winter-monkey-68",
+            "$umm3r72",
+            "c7eX31Dr$14%40CQW_XE*$",
         ] {
             assert!(!is_placeholder(s), "{s:?} should not be a placeholder");
         }

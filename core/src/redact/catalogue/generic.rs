@@ -38,9 +38,19 @@ macro_rules! assignment {
         concat!(
             r#"(?i-u)(?P<key>[a-z0-9_.\-]*(?:"#,
             $words,
-            r#"))(?:\\{0,3}["'])?[ \t]*(?:=>|:=|[:=])[ \t]*"#,
+            r#")"#,
+            key_suffix!(),
+            r#")(?:\\{0,3}["'])?[ \t]*(?:=>|:=|[:=])[ \t]*"#,
             value!("")
         )
+    };
+}
+
+/// What may follow the key word and keep its meaning: `SECRET_KEY_BASE`, `token_value`,
+/// `password2`, `password_confirmation`.
+macro_rules! key_suffix {
+    () => {
+        r"(?:[_\-.]?(?:base|value|b64|base64|hex|raw|plain|plaintext|confirm|confirmation)|[0-9])?"
     };
 }
 
@@ -201,6 +211,7 @@ const NOT_CREDENTIAL_KEYS: &[&str] = &[
 ];
 
 fn family(key: &str) -> Option<Family> {
+    let key = strip_key_suffix(key);
     let lower = key.trim_start_matches(['-', '<']).to_ascii_lowercase();
     let ends = |words: &[&str]| words.iter().find(|w| lower.ends_with(*w)).map(|w| w.len());
     if let Some(len) = ends(&["password", "passwd", "passwort", "passphrase", "passcode"]) {
@@ -210,7 +221,20 @@ fn family(key: &str) -> Option<Family> {
         return word_starts_cleanly(key, len, true).then_some(Family::Password);
     }
     if let Some(len) = ends(&["sid", "sess", "sessid", "sess_id", "sess-id"]) {
-        return word_starts_cleanly(key, len, true).then_some(Family::Session);
+        // Resource ids named `*Sid` (Twilio `AccountSid`, `MessageSid`; Oracle `ORACLE_SID`)
+        // are identifiers, not sessions.
+        let resource = [
+            "account",
+            "message",
+            "call",
+            "service",
+            "conference",
+            "recording",
+            "oracle",
+        ]
+        .iter()
+        .any(|r| lower.contains(r));
+        return (word_starts_cleanly(key, len, true) && !resource).then_some(Family::Session);
     }
     if [
         "session",
@@ -232,13 +256,38 @@ fn family(key: &str) -> Option<Family> {
     let not_credential = NOT_CREDENTIAL_KEYS.iter().any(|p| {
         head.len() > p.len()
             && head[..p.len()].eq_ignore_ascii_case(p)
-            && head.as_bytes()[p.len()].is_ascii_punctuation()
-                | head.as_bytes()[p.len()].is_ascii_uppercase()
+            && (head.as_bytes()[p.len()].is_ascii_punctuation()
+                || (head.as_bytes()[p.len() - 1].is_ascii_lowercase()
+                    && head.as_bytes()[p.len()].is_ascii_uppercase()))
     });
     if not_credential {
         return None;
     }
     Some(Family::Secret)
+}
+
+/// `key` without a suffix that `key_suffix!` allows.
+fn strip_key_suffix(key: &str) -> &str {
+    let key = key.trim_end_matches(|c: char| c.is_ascii_digit());
+    let lower = key.to_ascii_lowercase();
+    let suffix = [
+        "base64",
+        "base",
+        "value",
+        "b64",
+        "hex",
+        "raw",
+        "plaintext",
+        "plain",
+        "confirmation",
+        "confirm",
+    ]
+    .iter()
+    .find(|s| lower.ends_with(*s) && lower.len() > s.len());
+    match suffix {
+        Some(s) => key[..key.len() - s.len()].trim_end_matches(['_', '-', '.']),
+        None => key,
+    }
 }
 
 /// Whether the key word of `len` bytes at the end of `key` begins a word of its own, so that
@@ -305,9 +354,21 @@ fn is_variable(c: &Candidate<'_>) -> bool {
         .any(|w| v.contains(w) && key.contains(w))
 }
 
+/// `{User:bob Password: Host:db}`: an empty field in a Go `%+v` dump, followed by the next.
+fn is_next_field(c: &Candidate<'_>) -> bool {
+    let before = text_before(c, c.secret);
+    let field = c.secret.split_once(':').is_some_and(|(name, _)| {
+        !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    });
+    is_bare(c) && (before.ends_with(b": ") || before.ends_with(b":\t")) && field
+}
+
 fn password_value(c: &Candidate<'_>) -> bool {
     let v = c.secret;
     let key = c.key.unwrap_or("");
+    if is_next_field(c) {
+        return false;
+    }
     // `pass=3 fail=0`: counts under a bare `pass` key.
     if key.eq_ignore_ascii_case("pass") && v.bytes().all(|b| b.is_ascii_digit()) {
         return false;
@@ -456,7 +517,9 @@ fn cli_user(c: &Candidate<'_>) -> bool {
 fn short_flag(c: &Candidate<'_>) -> bool {
     let line = String::from_utf8_lossy(text_before(c, c.secret)).to_ascii_lowercase();
     let context = match c.key {
-        Some("-p") => line.contains("sshpass") || line.contains(" login"),
+        Some("-p") => ["sshpass", " login", "mongo"]
+            .iter()
+            .any(|c| line.contains(c)),
         Some("-a") => line.contains("redis-cli"),
         _ => false,
     };
@@ -484,7 +547,7 @@ pub(crate) static RULES: &[Builtin] = &[
         provider: "generic",
         description: "PEM or OpenSSH private key block (RSA, EC, DSA, OpenSSH, encrypted PKCS#8, PGP), multi-line or with literal \\n escapes, also cut short",
         keywords: &["PRIVATE KEY"],
-        pattern: r"(?-u)(?P<token>-----BEGIN[ A-Z0-9]{0,40}PRIVATE KEY(?: BLOCK)?-----(?:(?P<secret>(?:[A-Za-z0-9+/=\s\\,:\-]|\\[rn])*?-----END[ A-Z0-9]{0,40}PRIVATE KEY(?: BLOCK)?-----)|(?P<secret_cut>(?:\\[rn]|[ \t]*\r?\n|[A-Za-z0-9+/=,:\-])*[A-Za-z0-9+/=])))",
+        pattern: r"(?-u)(?P<token>-----BEGIN[ A-Z0-9]{0,40}PRIVATE KEY(?: BLOCK)?-----(?:(?P<secret>(?:[A-Za-z0-9+/=\\]|\r?\n[ \t]*|(?:Proc-Type|DEK-Info|Version|Comment|Hash):[^\r\n\\]{0,128})*?-----END[ A-Z0-9]{0,40}PRIVATE KEY(?: BLOCK)?-----)|(?P<secret_cut>(?:\\[rn]|\r?\n[ \t]*|[A-Za-z0-9+/=,:\-])*[A-Za-z0-9+/=])))",
         validate: None,
         generic: false,
         examples: &[
@@ -499,6 +562,10 @@ pub(crate) static RULES: &[Builtin] = &[
             (
                 r#"{"sshKey": "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIKiHtEJIe9qwcA1dkS4bAYC05H2kADW8/GGkzqro\nAwEHoUQDQgAEXWzi8P6v9Dj5"}"#,
                 r"-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIKiHtEJIe9qwcA1dkS4bAYC05H2kADW8/GGkzqro\nAwEHoUQDQgAEXWzi8P6v9Dj5",
+            ),
+            (
+                "tls:\n  key: |\n    -----BEGIN RSA PRIVATE KEY-----\n    Proc-Type: 4,ENCRYPTED\n    DEK-Info: AES-128-CBC,3F17F5316E2BAC89\n\n    MIIEowIBAAKCAQEAu7Qz4mJ0lVz2Qf3tW0bQ\n    -----END RSA PRIVATE KEY-----\n",
+                "-----BEGIN RSA PRIVATE KEY-----\n    Proc-Type: 4,ENCRYPTED\n    DEK-Info: AES-128-CBC,3F17F5316E2BAC89\n\n    MIIEowIBAAKCAQEAu7Qz4mJ0lVz2Qf3tW0bQ\n    -----END RSA PRIVATE KEY-----",
             ),
             (
                 "-----BEGIN ENCRYPTED PRIVATE KEY-----\r\nMIIFHDBOBgkqhkiG9w0BBQ0wQTApBgkqhkiG9w0BBQwwHAQI\r\n-----END ENCRYPTED PRIVATE KEY-----",
@@ -703,7 +770,7 @@ pub(crate) static RULES: &[Builtin] = &[
         provider: "generic",
         description: "The response hash of an HTTP Digest Authorization header",
         keywords: &["digest"],
-        pattern: r#"(?i-u)\bdigest[ \t]+[^\r\n]*?\bresponse[ \t]*=[ \t]*\\{0,3}"?(?P<secret>[0-9a-f]{32,128})\b"#,
+        pattern: r#"(?i-u)\bdigest[ \t]+[^\r\n]{0,1024}?\bresponse[ \t]*=[ \t]*\\{0,3}"?(?P<secret>[0-9a-f]{32,128})\b"#,
         validate: None,
         generic: true,
         examples: &[(
@@ -762,6 +829,7 @@ pub(crate) static RULES: &[Builtin] = &[
             "Cookie: _ga=GA1.2.5732392223.1710240736; theme=dark",
             "session_timeout=1800",
             "inside=yes sid=12345",
+            "AccountSid=AC6f2b9d1e0c8a4b7f3e5d2c1a0b9e8f7d",
         ],
     },
     Builtin {
@@ -769,7 +837,7 @@ pub(crate) static RULES: &[Builtin] = &[
         provider: "generic",
         description: "Password of an ADO.NET, ODBC or JDBC connection string (Password=...; Pwd=...;)",
         keywords: &["password", "pwd"],
-        pattern: r"(?i-u)(?:;[ \t]*(?:password|pwd)[ \t]*=[ \t]*(?:\{(?P<secret_brace>[^}\r\n]+)\}|(?P<secret>[^;\x22'\r\n]+))|\b(?:password|pwd)[ \t]*=[ \t]*(?P<secret_first>[^;\x22'\r\n]+);)",
+        pattern: r"(?i-u)(?:;[ \t]*(?:password|pwd)[ \t]*=[ \t]*(?:\{(?P<secret_brace>[^}\r\n]+)\}|(?P<secret>[^;\x22'\r\n]+))|\b(?:password|pwd)[ \t]*=[ \t]*(?P<secret_first>[^;\x22'\r\n]{1,256});)",
         validate: Some(connection_string),
         generic: true,
         examples: &[
@@ -901,8 +969,8 @@ pub(crate) static RULES: &[Builtin] = &[
     Builtin {
         id: "cli_password_short_flag",
         provider: "generic",
-        description: "Password after -p for docker/podman/helm login and sshpass, after -a for redis-cli",
-        keywords: &["sshpass", "login", "redis-cli"],
+        description: "Password after -p for docker/podman/helm login, sshpass and the mongo shells, after -a for redis-cli",
+        keywords: &["sshpass", "login", "redis-cli", "mongo"],
         pattern: concat!(r"(?-u)(?:(?m:^)|[ \t])(?P<key>-[pa])[ \t]+", value!(r"\-")),
         validate: Some(short_flag),
         generic: true,
@@ -910,6 +978,7 @@ pub(crate) static RULES: &[Builtin] = &[
             ("docker login -u ci-bot -p 9fQ2xL7mWv registry.example.com", "9fQ2xL7mWv"),
             ("sshpass -p 'hunter2' ssh deploy@10.0.0.4", "hunter2"),
             ("redis-cli -h cache -a Zx9!kLmq2 ping", "Zx9!kLmq2"),
+            ("mongosh --host db -u admin -p 'Gr33n!Tea' --authenticationDatabase admin", "Gr33n!Tea"),
         ],
         counterexamples: &[
             "ssh -p 2222 deploy@host",
@@ -927,7 +996,9 @@ pub(crate) static RULES: &[Builtin] = &[
             password_words!(),
             "|",
             secret_words!(),
-            r"))[ \t]+",
+            ")",
+            key_suffix!(),
+            r")[ \t]+",
             value!(r"\-")
         ),
         validate: Some(flag_value),
@@ -961,6 +1032,8 @@ pub(crate) static RULES: &[Builtin] = &[
             ("DB_PASSWORD=winter-monkey-68 DB_HOST=db", "winter-monkey-68"),
             ("export PGPASSWORD=\"correct horse battery staple\"", "correct horse battery staple"),
             ("redis_pass: hunter2", "hunter2"),
+            ("MYSQL_PASSWORD2=Zebra-Crossing-9", "Zebra-Crossing-9"),
+            (r#"{"password_confirmation"=>"Zebra-Crossing-9"}"#, "Zebra-Crossing-9"),
             ("/login?user=bob&passwd=Fr33d0m811&next=/", "Fr33d0m811"),
             (r#"<user name="bob" password="s3cr3t-Pa55"/>"#, "s3cr3t-Pa55"),
             (r#"msg="{\"redisPassword\": \"6TbISzZR*%i#nZk%\"}""#, "6TbISzZR*%i#nZk%"),
@@ -983,6 +1056,7 @@ pub(crate) static RULES: &[Builtin] = &[
             "password = os.environ[\"DB_PASSWORD\"]",
             "redis_password=<hidden>",
             "passwd = ****",
+            "password: (none)",
         ],
     },
     Builtin {
@@ -1007,6 +1081,7 @@ pub(crate) static RULES: &[Builtin] = &[
             ("kubectl create secret generic s --from-literal=client-secret=xiFF4ASNg6lMBmJyuxJR997o6pweR9jp -n x", "xiFF4ASNg6lMBmJyuxJR997o6pweR9jp"),
             ("      \"auth\": \"c3ZjX2FwaTpNb25rZXkjNzExNw==\"", "c3ZjX2FwaTpNb25rZXkjNzExNw=="),
             ("Ocp-Apim-Subscription-Key: 0f1e2d3c4b5a69788796a5b4c3d2e1f0", "0f1e2d3c4b5a69788796a5b4c3d2e1f0"),
+            ("SECRET_KEY_BASE=9f1c7e2b4d6a8c0e1f3a5b7c9d2e4f6a", "9f1c7e2b4d6a8c0e1f3a5b7c9d2e4f6a"),
         ],
         counterexamples: &[
             "token_type=bearer&expires_in=3600",
@@ -1030,6 +1105,30 @@ pub(crate) static RULES: &[Builtin] = &[
         ],
     },
     Builtin {
+        id: "xml_key_value_pair",
+        provider: "generic",
+        description: "A secret in a key/value pair of XML attributes (<add key=\"ApiSecret\" value=\"...\"/>, <property name=\"password\" value=\"...\"/>)",
+        keywords: ANY_KEY_KEYWORDS,
+        pattern: concat!(
+            r#"(?i-u)\b(?:key|name)[ \t]*=[ \t]*"(?P<key>[a-z0-9_.:\-]*(?:"#,
+            password_words!(),
+            "|",
+            secret_words!(),
+            "|",
+            session_words!(),
+            ")",
+            key_suffix!(),
+            r#")"[ \t]+value[ \t]*=[ \t]*"(?P<secret>[^"\r\n]+)""#
+        ),
+        validate: Some(key_value),
+        generic: true,
+        examples: &[
+            (r#"<add key="ApiSecret" value="Zk3Lq9Xw2PvB7nRtQ4sD"/>"#, "Zk3Lq9Xw2PvB7nRtQ4sD"),
+            (r#"<property name="hibernate.connection.password" value="Gh8!kq2Lz"/>"#, "Gh8!kq2Lz"),
+        ],
+        counterexamples: &[r#"<add key="ApiSecretName" value="prod"/>"#, r#"<property name="password" value="${db.password}"/>"#],
+    },
+    Builtin {
         id: "xml_secret_element",
         provider: "generic",
         description: "A secret as the text of an XML element naming it (<password>...</password>, <apiKey>...</apiKey>)",
@@ -1041,7 +1140,9 @@ pub(crate) static RULES: &[Builtin] = &[
             secret_words!(),
             "|",
             session_words!(),
-            r"))>[ \t]*(?P<secret>[^<\s](?:[^<\r\n]*[^<\s])?)[ \t]*</"
+            ")",
+            key_suffix!(),
+            r")>[ \t]*(?P<secret>[^<\s](?:[^<\r\n]*[^<\s])?)[ \t]*</"
         ),
         validate: Some(key_value),
         generic: true,
@@ -1053,3 +1154,82 @@ pub(crate) static RULES: &[Builtin] = &[
         counterexamples: &["<password></password>", "<token>${TOKEN}</token>", "<passwordPolicy>strict</passwordPolicy>"],
     },
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::super::builtins;
+    use crate::{Redactor, Style};
+
+    /// Whether any run of 8 characters of `secret` (all of it when shorter) is in `out`.
+    fn leaks(secret: &str, out: &str) -> bool {
+        let chars: Vec<char> = secret.chars().collect();
+        if chars.len() < 8 {
+            return out.contains(secret);
+        }
+        chars
+            .windows(8)
+            .any(|w| out.contains(&w.iter().collect::<String>()))
+    }
+
+    #[test]
+    fn no_style_leaves_part_of_any_example_secret() {
+        for style in Style::ALL {
+            let redactor = Redactor::builder()
+                .style(style)
+                .fingerprint_key(b"test")
+                .build()
+                .unwrap();
+            for rule in builtins() {
+                for (text, credential) in rule.examples {
+                    let out = redactor.redact(text);
+                    // The part that must go: the credential minus any public prefix a
+                    // finding declares (`ghp_`, a PEM header), which `Prefix` keeps.
+                    let at = text.find(credential).unwrap();
+                    let public = redactor
+                        .find(text)
+                        .iter()
+                        .find(|f| f.span.start <= at && at < f.span.end)
+                        .map_or(0, |f| f.secret_span.start.saturating_sub(at));
+                    let public = public.min(credential.len());
+                    let secret = &credential[public..];
+                    // Runs found elsewhere in the text too (`PRIVATE KEY-----` in a kept PEM
+                    // header, an indentation) are no leak.
+                    let prefix = text.replacen(secret, "", 1);
+                    let leaked = secret
+                        .char_indices()
+                        .map(|(i, _)| &secret[i..])
+                        .filter(|rest| rest.chars().count() >= 8)
+                        .map(|rest| {
+                            &rest[..rest.char_indices().nth(8).map_or(rest.len(), |(i, _)| i)]
+                        })
+                        .any(|run| out.contains(run) && !prefix.contains(run));
+                    assert!(
+                        !(leaked || (secret.chars().count() < 8 && leaks(secret, &out))),
+                        "{} with {style:?}: {text:?} -> {out:?}",
+                        rule.id
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn key_families() {
+        use super::{family, Family};
+        assert_eq!(family("DB_PASSWORD"), Some(Family::Password));
+        assert_eq!(family("dbPass"), Some(Family::Password));
+        assert_eq!(family("DBPASS"), Some(Family::Password));
+        assert_eq!(family("bypass"), None);
+        assert_eq!(family("compass"), None);
+        assert_eq!(family("connect.sid"), Some(Family::Session));
+        assert_eq!(family("JSESSIONID"), Some(Family::Session));
+        assert_eq!(family("bsid"), None);
+        assert_eq!(family("x-api-key"), Some(Family::Secret));
+        assert_eq!(family("NEXTAUTH_SECRET"), Some(Family::Secret));
+        assert_eq!(family("next_page_token"), None);
+        assert_eq!(family("pageToken"), None);
+        assert_eq!(family("SECRET_KEY_BASE"), Some(Family::Secret));
+        assert_eq!(family("password2"), Some(Family::Password));
+        assert_eq!(family("sid_value"), Some(Family::Session));
+    }
+}
