@@ -204,24 +204,27 @@ impl Redactor {
 
     fn run_rule(&self, index: usize, text: &[u8], found: &mut Vec<(Finding, bool)>) {
         let rule = &self.inner.rules[index];
+        let Some(compiled) = rule.compiled() else {
+            return;
+        };
         let mut at = 0;
         // `find_at` runs the fast engines without allocating; captures are resolved only for an
         // actual match, which most candidate texts do not have.
-        while let Some(m) = rule.regex.find_at(text, at) {
+        while let Some(m) = compiled.regex.find_at(text, at) {
             at = m.end().max(m.start() + 1);
-            let Some(caps) = rule.regex.captures_at(text, m.start()) else {
+            let Some(caps) = compiled.regex.captures_at(text, m.start()) else {
                 continue;
             };
-            let secret = if rule.secret_groups.is_empty() {
+            let secret = if compiled.secret_groups.is_empty() {
                 caps.get(0)
             } else {
-                rule.secret_groups.iter().find_map(|&g| caps.get(g))
+                compiled.secret_groups.iter().find_map(|&g| caps.get(g))
             };
             let Some(secret) = secret else {
                 continue;
             };
-            let token = rule.token_group.and_then(|g| caps.get(g)).unwrap_or(secret);
-            let key = rule.key_group.and_then(|g| caps.get(g));
+            let token = compiled.token_group.and_then(|g| caps.get(g)).unwrap_or(secret);
+            let key = compiled.key_group.and_then(|g| caps.get(g));
             let accepted = match candidate(text, m.range(), token, secret, key) {
                 Some(c) => self.accepts(rule, &c),
                 // A user pattern may match bytes that are not UTF-8; with no validator to

@@ -1,7 +1,7 @@
 //! Rules: what a secret looks like and how a candidate is verified.
 
 use std::ops::Range;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use regex::bytes::Regex;
 use serde::Deserialize;
@@ -97,9 +97,21 @@ pub struct RuleInfo {
     pub builtin: bool,
 }
 
-/// A compiled rule.
+/// A rule ready to run. Built-in patterns compile on first use, so a redactor costs little to
+/// build and pays only for the rules its texts actually trigger; user patterns compile at build
+/// time, where their errors belong.
 pub(crate) struct Rule {
     pub info: RuleInfo,
+    /// The built-in pattern, compiled into `compiled` on first use.
+    pattern: &'static str,
+    compiled: OnceLock<Option<Compiled>>,
+    pub validate: Option<Validate>,
+    pub min_entropy: Option<f64>,
+    pub generic: bool,
+}
+
+/// A rule's regex and the groups the engine reads.
+pub(crate) struct Compiled {
     pub regex: Regex,
     /// Groups holding the secret: `secret` and any `secret_*`, of which the first that took
     /// part in a match is used (a pattern may offer the secret in several alternative forms,
@@ -107,9 +119,6 @@ pub(crate) struct Rule {
     pub secret_groups: Vec<usize>,
     pub token_group: Option<usize>,
     pub key_group: Option<usize>,
-    pub validate: Option<Validate>,
-    pub min_entropy: Option<f64>,
-    pub generic: bool,
 }
 
 /// Ceiling on a compiled pattern, so a hostile user rule cannot exhaust memory.
@@ -124,10 +133,22 @@ impl Rule {
             keywords: b.keywords.iter().map(|k| k.to_string()).collect(),
             builtin: true,
         };
-        let mut rule = Rule::compile(info, b.pattern)?;
-        rule.validate = b.validate;
-        rule.generic = b.generic;
-        Ok(rule)
+        Ok(Rule {
+            info,
+            pattern: b.pattern,
+            compiled: OnceLock::new(),
+            validate: b.validate,
+            min_entropy: None,
+            generic: b.generic,
+        })
+    }
+
+    /// The compiled pattern; `None` only if a built-in pattern failed to compile, which the
+    /// catalogue tests rule out (such a rule then never matches rather than panicking).
+    pub fn compiled(&self) -> Option<&Compiled> {
+        self.compiled
+            .get_or_init(|| Compiled::new(&self.info.id, self.pattern).ok())
+            .as_ref()
     }
 
     pub fn from_def(def: &RuleDef) -> Result<Rule, Error> {
@@ -161,14 +182,22 @@ impl Rule {
             keywords: def.keywords.clone(),
             builtin: false,
         };
-        let mut rule = Rule::compile(info, &def.pattern)?;
-        rule.min_entropy = def.min_entropy;
-        Ok(rule)
+        let compiled = Compiled::new(&info.id, &def.pattern)?;
+        Ok(Rule {
+            info,
+            pattern: "",
+            compiled: OnceLock::from(Some(compiled)),
+            validate: None,
+            min_entropy: def.min_entropy,
+            generic: false,
+        })
     }
+}
 
-    fn compile(info: RuleInfo, pattern: &str) -> Result<Rule, Error> {
+impl Compiled {
+    pub fn new(id: &str, pattern: &str) -> Result<Compiled, Error> {
         let invalid = |reason: String| Error::InvalidRule {
-            id: info.id.to_string(),
+            id: id.to_string(),
             reason,
         };
         let regex = regex::bytes::RegexBuilder::new(pattern)
@@ -187,15 +216,11 @@ impl Rule {
             .collect();
         let token_group = group("token");
         let key_group = group("key");
-        Ok(Rule {
-            info,
+        Ok(Compiled {
             secret_groups,
             token_group,
             key_group,
             regex,
-            validate: None,
-            min_entropy: None,
-            generic: false,
         })
     }
 }

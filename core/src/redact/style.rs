@@ -19,7 +19,7 @@ use crate::Error;
 /// assert_eq!(with(Style::Label).redact(line), "key=[REDACTED:github_classic_token]");
 /// assert!(with(Style::Fingerprint).redact(line).starts_with("key=[REDACTED:github_classic_token:"));
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Style {
     /// Replace the whole credential with `********`.
@@ -56,12 +56,19 @@ impl FromStr for Style {
         Style::ALL
             .into_iter()
             .find(|style| style.name() == s)
-            .ok_or_else(|| {
-                Error::Config(format!(
-                    "unknown style \"{}\" (expected mask, prefix, label or fingerprint)",
-                    crate::error::Clip(s, 40)
-                ))
-            })
+            .ok_or_else(|| Error::Config(UNKNOWN_STYLE.into()))
+    }
+}
+
+// The rejected value is not echoed: a secret pasted into the wrong field of a config must not
+// reach an error message, and from there a log.
+const UNKNOWN_STYLE: &str = "unknown style (expected mask, prefix, label or fingerprint)";
+
+impl<'de> Deserialize<'de> for Style {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Style, D::Error> {
+        let name = std::borrow::Cow::<str>::deserialize(deserializer)?;
+        name.parse()
+            .map_err(|_| <D::Error as serde::de::Error>::custom(UNKNOWN_STYLE))
     }
 }
 
