@@ -162,7 +162,7 @@ impl Rule {
         Ok(rule)
     }
 
-    fn compile(info: RuleInfo, pattern: &str) -> Result<Rule, Error> {
+    pub(crate) fn compile(info: RuleInfo, pattern: &str) -> Result<Rule, Error> {
         let invalid = |reason: String| Error::InvalidRule {
             id: info.id.to_string(),
             reason,
