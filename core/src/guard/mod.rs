@@ -7,10 +7,10 @@
 //! 1. **lookup**: hash the presented token with the key, probe one shard (an unknown token
 //!    costs the same hash and probe as a known one);
 //! 2. **lifecycle**: revoked, quarantined, rotated past its grace, expired;
-//! 3. **policy**: the token's compiled [`Policy`](crate::policy::Policy);
+//! 3. **policy**: the token's compiled [`Policy`];
 //! 4. **rate limit**: consumed only when every earlier stage passed;
 //! 5. *(usage statistics and anomaly detectors plug in here)*;
-//! 6. **verdict**: allow, or deny with every [`Reason`], and the token's id.
+//! 6. **verdict**: allow, or deny with every [`Reason`](crate::Reason), and the token's id.
 //!
 //! State changes (register, mint, rotate, revoke, quarantine, release) and denials are queued
 //! as hash-chained [`Event`]s for the host to [`drain`](Guard::drain_events).
