@@ -45,23 +45,23 @@ fn unknown_tokens_are_denied_with_their_fingerprint() {
 fn registered_and_minted_tokens_are_allowed() {
     let g = guard("");
     let id = g
-        .register("host-issued-token-123", TokenMeta::new(), T0)
+        .register("host-issued-token-123", &TokenMeta::new(), T0)
         .unwrap();
     let v = g.check(&Request::new("host-issued-token-123"), T0);
     assert!(v.is_allowed());
     assert_eq!(v.token_id, Some(id));
     assert!(v.reasons.is_empty());
-    let minted = g.mint(TokenMeta::new(), &seed(1), T0).unwrap();
+    let minted = g.mint(&TokenMeta::new(), &seed(1), T0).unwrap();
     assert!(tokenward::token::is_well_formed(minted.token.expose()));
     assert!(g
         .check(&Request::new(minted.token.expose()), T0)
         .is_allowed());
     assert_eq!(
-        g.register("host-issued-token-123", TokenMeta::new(), T0),
+        g.register("host-issued-token-123", &TokenMeta::new(), T0),
         Err(GuardError::AlreadyRegistered(id))
     );
     assert_eq!(
-        g.register("", TokenMeta::new(), T0),
+        g.register("", &TokenMeta::new(), T0),
         Err(GuardError::TokenLength(0))
     );
 }
@@ -69,9 +69,9 @@ fn registered_and_minted_tokens_are_allowed() {
 #[test]
 fn lifecycle_reasons() {
     let g = guard("");
-    let a = g.mint(TokenMeta::new(), &seed(1), T0).unwrap();
+    let a = g.mint(&TokenMeta::new(), &seed(1), T0).unwrap();
     let b = g
-        .mint(TokenMeta::new().expires_at(T0 + HOUR), &seed(2), T0)
+        .mint(&TokenMeta::new().expires_at(T0 + HOUR), &seed(2), T0)
         .unwrap();
     let check = |m: &tokenward::Minted, at| g.check(&Request::new(m.token.expose()), at).reasons;
     g.quarantine(&a.id, T0).unwrap();
@@ -115,7 +115,7 @@ fn full_request(token: &str) -> Request<'_> {
 fn every_policy_condition_through_the_guard() {
     let g = guard(FULL);
     let m = g
-        .mint(TokenMeta::new().policy("full"), &seed(3), T0)
+        .mint(&TokenMeta::new().policy("full"), &seed(3), T0)
         .unwrap();
     let at = T0 + 9 * HOUR;
     let ok = full_request(m.token.expose());
@@ -159,7 +159,7 @@ fn not_yet_valid_and_idle_expiry_through_the_guard() {
     let g = guard(FULL);
     let m = g
         .mint(
-            TokenMeta::new().policy("full"),
+            &TokenMeta::new().policy("full"),
             &seed(4),
             T0 - 10 * 24 * HOUR,
         )
@@ -171,7 +171,7 @@ fn not_yet_valid_and_idle_expiry_through_the_guard() {
     // First use on Monday 09:00: unused for 10 days, past the 7-day idle expiry.
     assert_eq!(g.check(&ok, T0 + 9 * HOUR).reasons, [Reason::IdleExpired]);
     let fresh = g
-        .mint(TokenMeta::new().policy("full"), &seed(5), T0)
+        .mint(&TokenMeta::new().policy("full"), &seed(5), T0)
         .unwrap();
     let ok = full_request(fresh.token.expose());
     assert!(g.check(&ok, T0 + 9 * HOUR).is_allowed());
@@ -192,7 +192,7 @@ fn inline_and_missing_policies() {
     let g = guard("");
     let doc = PolicyDoc::from_toml(r#"countries = ["DE"]"#).unwrap();
     let m = g
-        .mint(TokenMeta::new().inline_policy(doc), &seed(6), T0)
+        .mint(&TokenMeta::new().inline_policy(doc), &seed(6), T0)
         .unwrap();
     assert_eq!(
         g.check(&Request::new(m.token.expose()), T0).reasons,
@@ -200,7 +200,7 @@ fn inline_and_missing_policies() {
     );
     assert_eq!(g.token(&m.id).unwrap().policy.as_deref(), Some("<inline>"));
     assert_eq!(
-        g.mint(TokenMeta::new().policy("nope"), &seed(7), T0)
+        g.mint(&TokenMeta::new().policy("nope"), &seed(7), T0)
             .unwrap_err(),
         GuardError::UnknownPolicy("nope".into())
     );
@@ -209,7 +209,7 @@ fn inline_and_missing_policies() {
         ..PolicyDoc::default()
     };
     let err = g
-        .mint(TokenMeta::new().inline_policy(bad), &seed(8), T0)
+        .mint(&TokenMeta::new().inline_policy(bad), &seed(8), T0)
         .unwrap_err();
     assert!(
         err.to_string()
@@ -221,7 +221,7 @@ fn inline_and_missing_policies() {
 #[test]
 fn replacing_a_named_policy_applies_to_its_tokens() {
     let g = guard("[policies.p]\ncountries = [\"DE\"]");
-    let m = g.mint(TokenMeta::new().policy("p"), &seed(9), T0).unwrap();
+    let m = g.mint(&TokenMeta::new().policy("p"), &seed(9), T0).unwrap();
     let r = Request::new(m.token.expose()).country("FR");
     assert_eq!(g.check(&r, T0).reasons, [Reason::CountryNotAllowed]);
     g.set_policy(
@@ -266,7 +266,7 @@ fn verdicts_serialize_with_codes() {
 #[test]
 fn denials_are_events_and_allows_are_not() {
     let g = guard("");
-    let m = g.mint(TokenMeta::new().owner("o"), &seed(10), T0).unwrap();
+    let m = g.mint(&TokenMeta::new().owner("o"), &seed(10), T0).unwrap();
     g.check(&Request::new(m.token.expose()), T0);
     g.check(&Request::new("bad"), T0 + 1);
     let events = g.drain_events();
@@ -308,7 +308,7 @@ fn a_full_event_queue_never_blocks_checks_and_counts_losses() {
 #[test]
 fn configured_prefix_is_used_for_minting_and_checked() {
     let g = guard(r#"token_prefix = "acme_""#);
-    let m = g.mint(TokenMeta::new(), &seed(11), T0).unwrap();
+    let m = g.mint(&TokenMeta::new(), &seed(11), T0).unwrap();
     assert!(m.token.expose().starts_with("acme_"));
     let err = GuardConfig::from_toml(r#"token_prefix = "ACME-""#).unwrap_err();
     assert!(
@@ -316,9 +316,10 @@ fn configured_prefix_is_used_for_minting_and_checked() {
             .starts_with("token_prefix: invalid token prefix"),
         "{err}"
     );
-    // Redaction finds tokens of any valid prefix and shows their id.
+    // Redaction told about the prefix finds the tokens and shows their id.
     let redactor = tokenward::Redactor::builder()
         .token_key(TokenKey::new(b"test key"))
+        .token_prefix(g.token_prefix())
         .build()
         .unwrap();
     let line = format!("Authorization: Bearer {}", m.token.expose());
@@ -334,7 +335,7 @@ fn configured_prefix_is_used_for_minting_and_checked() {
 #[test]
 fn secrets_stay_out_of_debug_output() {
     let g = guard("");
-    let m = g.mint(TokenMeta::new(), &seed(12), T0).unwrap();
+    let m = g.mint(&TokenMeta::new(), &seed(12), T0).unwrap();
     let raw = m.token.expose().to_string();
     for text in [
         format!("{m:?}"),
@@ -349,8 +350,8 @@ fn secrets_stay_out_of_debug_output() {
 #[test]
 fn minting_with_os_randomness() {
     let g = guard("");
-    let a = g.mint_random(TokenMeta::new(), T0).unwrap();
-    let b = g.mint_random(TokenMeta::new(), T0).unwrap();
+    let a = g.mint_random(&TokenMeta::new(), T0).unwrap();
+    let b = g.mint_random(&TokenMeta::new(), T0).unwrap();
     assert_ne!(a.id, b.id);
     assert!(g.check(&Request::new(a.token.expose()), T0).is_allowed());
 }

@@ -39,7 +39,11 @@ fn no_revoked_or_rotated_token_is_allowed_after_the_call_returns() {
         (0..TOKENS)
             .map(|i| {
                 let m = guard
-                    .mint(TokenMeta::new().owner(format!("o{}", i % 7)), &random(i), 0)
+                    .mint(
+                        &TokenMeta::new().owner(format!("o{}", i % 7)),
+                        &random(i),
+                        0,
+                    )
                     .unwrap();
                 (m.id, m.token.into_string())
             })
@@ -158,7 +162,7 @@ fn revoke_where_races_with_checks_and_mints() {
     let tokens: Vec<String> = (0..200)
         .map(|i| {
             guard
-                .mint(TokenMeta::new().tag("fleet"), &random(i), 0)
+                .mint(&TokenMeta::new().tag("fleet"), &random(i), 0)
                 .unwrap()
                 .token
                 .into_string()
@@ -186,7 +190,7 @@ fn revoke_where_races_with_checks_and_mints() {
         thread::spawn(move || {
             for i in 0..200 {
                 guard
-                    .mint(TokenMeta::new().tag("other"), &random(1000 + i), 5)
+                    .mint(&TokenMeta::new().tag("other"), &random(1000 + i), 5)
                     .unwrap();
             }
         })
@@ -212,7 +216,7 @@ fn concurrent_mints_all_register() {
                     .map(|i| {
                         guard
                             .mint(
-                                TokenMeta::new().owner(format!("t{t}")),
+                                &TokenMeta::new().owner(format!("t{t}")),
                                 &random(t * 10_000 + i),
                                 0,
                             )

@@ -15,7 +15,7 @@ fn rotation_keeps_the_old_token_for_the_grace_window() {
     let g = guard();
     let old = g
         .mint(
-            TokenMeta::new()
+            &TokenMeta::new()
                 .owner("a")
                 .tag("t")
                 .policy("graceful")
@@ -86,7 +86,7 @@ fn revoking_by_selector_returns_the_blast_radius() {
         for t in tags {
             meta = meta.tag(*t);
         }
-        g.mint(meta, &[n; 32], T0).unwrap().id
+        g.mint(&meta, &[n; 32], T0).unwrap().id
     };
     let a = mk(1, "alice", "billing", "prod", &["laptop"]);
     let b = mk(2, "alice", "billing", "staging", &["ci", "laptop"]);
@@ -141,7 +141,7 @@ fn revoking_by_selector_returns_the_blast_radius() {
 #[test]
 fn quarantine_and_release_follow_their_states() {
     let g = guard();
-    let m = g.mint(TokenMeta::new(), &[1; 32], T0).unwrap();
+    let m = g.mint(&TokenMeta::new(), &[1; 32], T0).unwrap();
     let unknown = g.token_id(b"nope");
     assert_eq!(
         g.quarantine(&unknown, T0),
@@ -186,9 +186,9 @@ fn quarantine_and_release_follow_their_states() {
 #[test]
 fn every_state_change_is_a_chained_event() {
     let g = guard();
-    let m = g.mint(TokenMeta::new().owner("o"), &[1; 32], T0).unwrap();
+    let m = g.mint(&TokenMeta::new().owner("o"), &[1; 32], T0).unwrap();
     let r = g
-        .register("external-token-abc", TokenMeta::new().service("s"), T0 + 1)
+        .register("external-token-abc", &TokenMeta::new().service("s"), T0 + 1)
         .unwrap();
     g.quarantine(&m.id, T0 + 2).unwrap();
     g.release(&m.id, T0 + 3).unwrap();

@@ -40,11 +40,11 @@ fn at_most_256_bytes_per_token() {
             .unwrap();
     let guard = Guard::with_config(TokenKey::new(b"memory"), &config).unwrap();
     // Intern the metadata strings first, so only per-token cost is measured.
-    guard.register("warm-up-token", meta(), 0).unwrap();
+    guard.register("warm-up-token", &meta(), 0).unwrap();
     let before = LIVE.load(Ordering::Relaxed);
     for i in 0..N {
         guard
-            .register_id(guard.token_id(&(i as u64).to_le_bytes()), meta(), 0)
+            .register_id(guard.token_id(&(i as u64).to_le_bytes()), &meta(), 0)
             .unwrap();
     }
     let after = LIVE.load(Ordering::Relaxed);

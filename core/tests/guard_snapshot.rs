@@ -86,7 +86,7 @@ fn apply(g: &Guard, ops: &[Op]) -> Vec<String> {
                         ..PolicyDoc::default()
                     }),
                 };
-                tokens.push(g.mint(meta, &random(), now).unwrap().token.into_string());
+                tokens.push(g.mint(&meta, &random(), now).unwrap().token.into_string());
             }
             Op::Check(i) => {
                 if let Some(t) = tokens.get(i % tokens.len().max(1)) {
@@ -179,7 +179,7 @@ fn populated() -> (Guard, Vec<u8>) {
 fn assert_rejected(bad: &[u8], expected: impl Fn(&SnapshotError) -> bool) {
     let target = guard();
     let kept = target
-        .mint(TokenMeta::new().owner("kept"), &[99; 32], T0)
+        .mint(&TokenMeta::new().owner("kept"), &[99; 32], T0)
         .unwrap();
     let before = target.snapshot();
     match target.restore(bad, T0) {

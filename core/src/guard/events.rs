@@ -2,6 +2,7 @@
 
 use std::collections::VecDeque;
 use std::fmt;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -34,15 +35,15 @@ pub struct Event {
 #[serde(deny_unknown_fields)]
 pub struct TokenSummary {
     /// Owner.
-    pub owner: Option<String>,
+    pub owner: Option<Arc<str>>,
     /// Service.
-    pub service: Option<String>,
+    pub service: Option<Arc<str>>,
     /// Environment.
-    pub environment: Option<String>,
-    /// Tags.
-    pub tags: Vec<String>,
+    pub environment: Option<Arc<str>>,
+    /// Tags, sorted.
+    pub tags: Arc<[Arc<str>]>,
     /// The named policy, if any (`<inline>` for an inline one).
-    pub policy: Option<String>,
+    pub policy: Option<Arc<str>>,
 }
 
 /// What an event records.
@@ -115,9 +116,16 @@ pub enum EventKind {
 impl Event {
     /// The BLAKE3 hash of this event: the next event's `prev_hash`.
     pub fn hash(&self) -> [u8; 32] {
-        let bytes = postcard::to_allocvec(self).expect("events encode");
+        self.hash_with(&mut Vec::new())
+    }
+
+    /// [`Event::hash`] with a reusable encoding buffer.
+    fn hash_with(&self, buffer: &mut Vec<u8>) -> [u8; 32] {
+        buffer.clear();
+        let bytes = postcard::to_extend(self, std::mem::take(buffer)).expect("events encode");
         let mut hasher = blake3::Hasher::new_derive_key("tokenward 2026 audit event v1");
         hasher.update(&bytes);
+        *buffer = bytes;
         *hasher.finalize().as_bytes()
     }
 }
@@ -177,7 +185,7 @@ impl fmt::Display for ChainError {
 /// use tokenward::{Guard, TokenMeta};
 ///
 /// let guard = Guard::new(TokenKey::new(b"key"));
-/// let minted = guard.mint(TokenMeta::new().owner("ops"), &[1; 32], 1_000)?;
+/// let minted = guard.mint(&TokenMeta::new().owner("ops"), &[1; 32], 1_000)?;
 /// guard.revoke(&minted.id, 2_000)?;
 /// let log: Vec<String> = guard.drain_events().iter().map(|e| serde_json::to_string(e).unwrap()).collect();
 ///
@@ -227,7 +235,7 @@ fn check_link(
 
 /// The Guard's event queue. Full means new events are counted and dropped, never waited for;
 /// the next event that fits is preceded by a `dropped` event, so the gap is in the chain.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct EventLog {
     pub queue: VecDeque<Event>,
     pub capacity: usize,
@@ -236,6 +244,9 @@ pub(crate) struct EventLog {
     pub dropped_total: u64,
     /// Events lost since the last `dropped` event.
     pub dropped_pending: u64,
+    /// Encoding buffer for event hashes, reused to avoid an allocation per event.
+    #[serde(skip)]
+    scratch: Vec<u8>,
 }
 
 /// Smallest queue: room for a `dropped` marker and one event.
@@ -252,6 +263,7 @@ impl EventLog {
             },
             dropped_total: 0,
             dropped_pending: 0,
+            scratch: Vec::new(),
         }
     }
 
@@ -278,7 +290,7 @@ impl EventLog {
         };
         self.head = ChainHead {
             seq: event.seq,
-            hash: event.hash(),
+            hash: event.hash_with(&mut self.scratch),
         };
         self.queue.push_back(event);
     }
@@ -401,7 +413,7 @@ mod tests {
                 token: TokenId::from_bytes([2; 16]),
                 meta: TokenSummary {
                     owner: Some("a".into()),
-                    tags: vec!["x".into()],
+                    tags: vec!["x".into()].into(),
                     ..TokenSummary::default()
                 },
             },

@@ -31,8 +31,8 @@ impl Guard {
     /// use tokenward::{Guard, Selector, TokenKey, TokenMeta};
     ///
     /// let guard = Guard::new(TokenKey::new(b"k"));
-    /// let a = guard.mint(TokenMeta::new().owner("alice").tag("laptop"), &[1; 32], 0)?;
-    /// let b = guard.mint(TokenMeta::new().owner("alice").tag("ci"), &[2; 32], 0)?;
+    /// let a = guard.mint(&TokenMeta::new().owner("alice").tag("laptop"), &[1; 32], 0)?;
+    /// let b = guard.mint(&TokenMeta::new().owner("alice").tag("ci"), &[2; 32], 0)?;
     /// let revoked = guard.revoke_where(&Selector::new().owner("alice").tag("laptop"), 5)?;
     /// assert_eq!(revoked, [a.id]);
     /// # Ok::<(), tokenward::GuardError>(())
@@ -99,7 +99,7 @@ impl Guard {
     /// use tokenward::{Guard, Reason, Request, TokenKey, TokenMeta};
     ///
     /// let guard = Guard::new(TokenKey::new(b"k"));
-    /// let old = guard.mint(TokenMeta::new(), &[1; 32], 0)?;
+    /// let old = guard.mint(&TokenMeta::new(), &[1; 32], 0)?;
     /// let new = guard.rotate(&old.id, &[2; 32], Some(60_000), 1_000)?;
     /// let old_request = Request::new(old.token.expose());
     /// assert!(guard.check(&old_request, 60_999).is_allowed());
@@ -200,7 +200,7 @@ impl Guard {
             None => None,
             Some(tag) => {
                 let tag = interner.get(tag)?;
-                let sets = interner.sets().iter().enumerate();
+                let sets = interner.sets().enumerate();
                 Some(
                     sets.filter(|(_, s)| s.contains(&tag))
                         .map(|(i, _)| i as u32 + 1)

@@ -7,10 +7,10 @@
 //! 1. **lookup**: hash the presented token with the key, probe one shard (an unknown token
 //!    costs the same hash and probe as a known one);
 //! 2. **lifecycle**: revoked, quarantined, rotated past its grace, expired;
-//! 3. **policy**: the token's compiled [`Policy`](crate::policy::Policy);
+//! 3. **policy**: the token's compiled [`Policy`];
 //! 4. **rate limit**: consumed only when every earlier stage passed;
 //! 5. *(usage statistics and anomaly detectors plug in here)*;
-//! 6. **verdict**: allow, or deny with every [`Reason`], and the token's id.
+//! 6. **verdict**: allow, or deny with every [`Reason`](crate::Reason), and the token's id.
 //!
 //! State changes (register, mint, rotate, revoke, quarantine, release) and denials are queued
 //! as hash-chained [`Event`]s for the host to [`drain`](Guard::drain_events).
@@ -29,7 +29,7 @@
 //!
 //! // Mint a token (the host supplies 32 random bytes) and hand `minted.token` out once.
 //! let now = 1_767_225_600_000;
-//! let minted = guard.mint(TokenMeta::new().owner("ci").policy("ci"), &[7; 32], now)?;
+//! let minted = guard.mint(&TokenMeta::new().owner("ci").policy("ci"), &[7; 32], now)?;
 //!
 //! let request = Request::new(minted.token.expose())
 //!     .subject("ci-runner")
@@ -147,7 +147,7 @@ pub struct Guard {
     prefix: Box<str>,
     shards: Box<[Shard]>,
     /// Named policies. Lock order: policies, interner, shards (ascending), events.
-    policies: RwLock<std::collections::HashMap<Arc<str>, Arc<PolicyEntry>>>,
+    policies: RwLock<hashbrown::HashMap<Arc<str>, Arc<PolicyEntry>>>,
     interner: RwLock<Interner>,
     events: Mutex<EventLog>,
 }
@@ -176,7 +176,7 @@ impl Guard {
             .as_deref()
             .unwrap_or(crate::token::DEFAULT_PREFIX);
         crate::token::validate_prefix(prefix)?;
-        let mut policies = std::collections::HashMap::new();
+        let mut policies = hashbrown::HashMap::new();
         for (name, doc) in &config.policies {
             let entry = named_entry(name, doc)?;
             policies.insert(entry.name.clone().expect("named"), entry);
@@ -251,7 +251,7 @@ impl Guard {
     pub fn register(
         &self,
         raw_token: &str,
-        meta: TokenMeta,
+        meta: &TokenMeta,
         now: Timestamp,
     ) -> Result<TokenId, GuardError> {
         let len = raw_token.len();
@@ -259,7 +259,7 @@ impl Guard {
             return Err(GuardError::TokenLength(len));
         }
         let id = self.key.id(raw_token.as_bytes());
-        self.insert(id, &meta, now, false)?;
+        self.insert(id, meta, now, false)?;
         Ok(id)
     }
 
@@ -268,10 +268,10 @@ impl Guard {
     pub fn register_id(
         &self,
         id: TokenId,
-        meta: TokenMeta,
+        meta: &TokenMeta,
         now: Timestamp,
     ) -> Result<(), GuardError> {
-        self.insert(id, &meta, now, false)
+        self.insert(id, meta, now, false)
     }
 
     /// Mints a token with the configured prefix from 32 random bytes the caller supplies (from
@@ -281,7 +281,7 @@ impl Guard {
     /// use tokenward::{Guard, Request, TokenKey, TokenMeta};
     ///
     /// let guard = Guard::new(TokenKey::new(b"k"));
-    /// let minted = guard.mint(TokenMeta::new().owner("bob"), &[9; 32], 0)?;
+    /// let minted = guard.mint(&TokenMeta::new().owner("bob"), &[9; 32], 0)?;
     /// assert!(minted.token.expose().starts_with("tw_"));
     /// assert_eq!(guard.token_id(minted.token.expose().as_bytes()), minted.id);
     /// assert!(guard.check(&Request::new(minted.token.expose()), 1).is_allowed());
@@ -289,19 +289,19 @@ impl Guard {
     /// ```
     pub fn mint(
         &self,
-        meta: TokenMeta,
+        meta: &TokenMeta,
         random: &[u8; 32],
         now: Timestamp,
     ) -> Result<Minted, GuardError> {
         let token = crate::token::mint(&self.prefix, random)?;
         let id = self.key.id(token.expose().as_bytes());
-        self.insert(id, &meta, now, true)?;
+        self.insert(id, meta, now, true)?;
         Ok(Minted { id, token })
     }
 
     /// Mints a token with randomness from the operating system.
     #[cfg(feature = "getrandom")]
-    pub fn mint_random(&self, meta: TokenMeta, now: Timestamp) -> Result<Minted, GuardError> {
+    pub fn mint_random(&self, meta: &TokenMeta, now: Timestamp) -> Result<Minted, GuardError> {
         self.mint(meta, &os_random()?, now)
     }
 
@@ -321,7 +321,7 @@ impl Guard {
                 .iter()
                 .filter_map(|&s| name(s))
                 .collect(),
-            policy: policy_label(record.policy.as_deref()),
+            policy: policy_label(record.policy.as_deref()).map(|p| p.to_string()),
             issued_at: record.issued_at,
             expires_at: (record.expires_at != NEVER).then_some(record.expires_at),
             state: record.state,
@@ -379,18 +379,26 @@ impl Guard {
         minted: bool,
     ) -> Result<(), GuardError> {
         let policy = self.resolve_policy(meta.policy.as_ref())?;
-        let interned = {
+        let (interned, summary) = {
             let mut interner = self.interner.write();
-            Meta {
+            let interned = Meta {
                 owner: interner.intern(meta.owner.as_deref()),
                 service: interner.intern(meta.service.as_deref()),
                 environment: interner.intern(meta.environment.as_deref()),
                 tags: interner.intern_set(&meta.tags),
                 issued_at: meta.issued_at.unwrap_or(now),
                 expires_at: meta.expires_at.unwrap_or(NEVER),
-            }
+            };
+            // The event shares the interned strings: no copies per token.
+            let summary = TokenSummary {
+                owner: interner.name(interned.owner).cloned(),
+                service: interner.name(interned.service).cloned(),
+                environment: interner.name(interned.environment).cloned(),
+                tags: interner.set_names(interned.tags),
+                policy: policy_label(policy.as_deref()),
+            };
+            (interned, summary)
         };
-        let summary = summary(meta, policy.as_deref());
         match self.shards[shard_of(&id)].map.write().entry(id) {
             Entry::Occupied(_) => return Err(GuardError::AlreadyRegistered(id)),
             Entry::Vacant(slot) => {
@@ -423,18 +431,8 @@ fn named_entry(name: &str, doc: &PolicyDoc) -> Result<Arc<PolicyEntry>, GuardErr
     }))
 }
 
-fn policy_label(entry: Option<&PolicyEntry>) -> Option<String> {
-    entry.map(|e| e.name.as_deref().unwrap_or("<inline>").to_string())
-}
-
-fn summary(meta: &TokenMeta, policy: Option<&PolicyEntry>) -> TokenSummary {
-    TokenSummary {
-        owner: meta.owner.clone(),
-        service: meta.service.clone(),
-        environment: meta.environment.clone(),
-        tags: meta.tags.clone(),
-        policy: policy_label(policy),
-    }
+fn policy_label(entry: Option<&PolicyEntry>) -> Option<Arc<str>> {
+    entry.map(|e| e.name.clone().unwrap_or_else(|| Arc::from("<inline>")))
 }
 
 #[cfg(feature = "getrandom")]

@@ -161,15 +161,20 @@ pub(crate) fn shard_of(id: &TokenId) -> usize {
     usize::from(id.as_bytes()[0]) & (SHARDS - 1)
 }
 
+/// An interned tag set: its symbols and the tags' names.
+type TagSet = (Arc<[Sym]>, Arc<[Arc<str>]>);
+
 /// Interned metadata strings and tag sets, shared by every record that uses them.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Interner {
-    ids: std::collections::HashMap<Arc<str>, Sym>,
+    ids: HashMap<Arc<str>, Sym>,
     /// `names[sym - 1]`.
     names: Vec<Arc<str>>,
-    set_ids: std::collections::HashMap<Arc<[Sym]>, u32>,
-    /// `sets[id - 1]`, each sorted and free of duplicates.
-    sets: Vec<Arc<[Sym]>>,
+    set_ids: HashMap<Arc<[Sym]>, u32>,
+    /// `sets[id - 1]`, each sorted and free of duplicates, with the tags' names.
+    sets: Vec<TagSet>,
+    /// Reused while interning a set, so a known set costs no allocation.
+    scratch: Vec<Sym>,
 }
 
 impl Interner {
@@ -201,21 +206,27 @@ impl Interner {
         if tags.is_empty() {
             return 0;
         }
-        let mut syms: Vec<Sym> = tags.iter().map(|t| self.intern(Some(t))).collect();
+        let mut syms = std::mem::take(&mut self.scratch);
+        syms.clear();
+        syms.extend(tags.iter().map(|t| self.intern(Some(t))));
         syms.sort_unstable();
         syms.dedup();
-        self.intern_syms(syms)
+        let id = self.intern_syms(&syms);
+        self.scratch = syms;
+        id
     }
 
-    pub fn intern_syms(&mut self, syms: Vec<Sym>) -> u32 {
+    /// Interns a sorted, duplicate-free set of symbols.
+    pub fn intern_syms(&mut self, syms: &[Sym]) -> u32 {
         if syms.is_empty() {
             return 0;
         }
-        let syms: Arc<[Sym]> = syms.into();
-        if let Some(&id) = self.set_ids.get(&syms) {
+        if let Some(&id) = self.set_ids.get(syms) {
             return id;
         }
-        self.sets.push(syms.clone());
+        let syms: Arc<[Sym]> = syms.into();
+        let names: Arc<[Arc<str>]> = syms.iter().filter_map(|&s| self.name(s).cloned()).collect();
+        self.sets.push((syms.clone(), names));
         let id = self.sets.len() as u32;
         self.set_ids.insert(syms, id);
         id
@@ -224,11 +235,18 @@ impl Interner {
     pub fn set(&self, id: u32) -> &[Sym] {
         id.checked_sub(1)
             .and_then(|i| self.sets.get(i as usize))
-            .map_or(&[], |s| s)
+            .map_or(&[], |s| &s.0)
     }
 
-    pub fn sets(&self) -> &[Arc<[Sym]>] {
-        &self.sets
+    /// The names of a tag set's tags, shared.
+    pub fn set_names(&self, id: u32) -> Arc<[Arc<str>]> {
+        id.checked_sub(1)
+            .and_then(|i| self.sets.get(i as usize))
+            .map_or_else(|| Arc::from(Vec::new()), |s| s.1.clone())
+    }
+
+    pub fn sets(&self) -> impl ExactSizeIterator<Item = &[Sym]> + '_ {
+        self.sets.iter().map(|s| &*s.0)
     }
 }
 

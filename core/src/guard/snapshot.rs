@@ -103,7 +103,7 @@ enum PolicyRef {
 /// The state a restore swaps in, fully built and checked beforehand.
 struct Restored {
     interner: Interner,
-    policies: HashMap<Arc<str>, Arc<PolicyEntry>>,
+    policies: hashbrown::HashMap<Arc<str>, Arc<PolicyEntry>>,
     maps: Vec<Map>,
     events: EventLog,
     tokens: u64,
@@ -118,7 +118,7 @@ impl Guard {
     /// use tokenward::{Guard, Request, TokenKey, TokenMeta};
     ///
     /// let guard = Guard::new(TokenKey::new(b"k"));
-    /// let minted = guard.mint(TokenMeta::new().owner("ops"), &[4; 32], 0)?;
+    /// let minted = guard.mint(&TokenMeta::new().owner("ops"), &[4; 32], 0)?;
     /// let bytes = guard.snapshot();
     ///
     /// let copy = Guard::new(TokenKey::new(b"k"));
@@ -174,7 +174,7 @@ impl Guard {
             key_check: self.key_check(),
             token_prefix: self.prefix.to_string(),
             names: interner.names().iter().map(|n| n.to_string()).collect(),
-            tag_sets: interner.sets().iter().map(|s| s.to_vec()).collect(),
+            tag_sets: interner.sets().map(|s| s.to_vec()).collect(),
             policies: named
                 .iter()
                 .map(|(n, e)| (n.to_string(), e.policy.doc().to_json()))
@@ -299,7 +299,7 @@ fn build(payload: Payload) -> Result<Restored, SnapshotError> {
         {
             return Err(malformed(format!("tag set {i} is invalid")));
         }
-        if interner.intern_syms(set) != i as u32 + 1 {
+        if interner.intern_syms(&set) != i as u32 + 1 {
             return Err(malformed(format!("duplicate tag set at {i}")));
         }
     }

@@ -1,9 +1,10 @@
 //! Endpoint scopes: `METHOD /path/pattern` with `*` (one segment) and a final `**` (any rest).
 
-/// The most path segments a request may have; longer paths match no scope.
+/// The most segments a pattern may have.
 const MAX_SEGMENTS: usize = 64;
 
-/// A compiled list of endpoint scopes.
+/// A compiled list of endpoint scopes: a trie over path segments, so a check walks the
+/// request path once instead of trying each pattern.
 ///
 /// ```
 /// use tokenward::policy::EndpointSet;
@@ -16,21 +17,33 @@ const MAX_SEGMENTS: usize = 64;
 /// assert!(scopes.allows("PUT", "/health"));
 /// assert!(!scopes.allows("GET", "/v1/orders/../admin"));
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct EndpointSet {
-    scopes: Box<[Scope]>,
+    root: Node,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Upper-case method names; empty means any method.
+type Methods = Box<[Box<str>]>;
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+struct Node {
+    /// Children by literal segment, sorted for binary search.
+    literals: Vec<(Box<str>, Node)>,
+    /// The child for a `*` segment.
+    any: Option<Box<Node>>,
+    /// Methods of patterns that end at this node.
+    end: Vec<Methods>,
+    /// Methods of patterns that end here with `**`.
+    tail: Vec<Methods>,
+}
+
 struct Scope {
-    /// Upper-case method names; empty means any method.
-    methods: Box<[Box<str>]>,
-    segments: Box<[Segment]>,
+    methods: Methods,
+    segments: Vec<Segment>,
     /// The pattern ends in `**`: any further segments (or none) match.
     tail: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
 enum Segment {
     Literal(Box<str>),
     Any,
@@ -39,58 +52,85 @@ enum Segment {
 impl EndpointSet {
     /// Compiles scopes; an error gives the scope's index and the reason.
     pub fn parse<S: AsRef<str>>(scopes: &[S]) -> Result<EndpointSet, (usize, String)> {
-        let scopes = scopes
-            .iter()
-            .enumerate()
-            .map(|(i, s)| parse_scope(s.as_ref()).map_err(|reason| (i, reason)))
-            .collect::<Result<_, _>>()?;
-        Ok(EndpointSet { scopes })
+        let mut set = EndpointSet::default();
+        for (i, scope) in scopes.iter().enumerate() {
+            let scope = parse_scope(scope.as_ref()).map_err(|reason| (i, reason))?;
+            set.root.add(scope);
+        }
+        Ok(set)
     }
 
     /// True when some scope admits `method` on `path`. The query string and fragment are
-    /// ignored; a path with a `.` or `..` segment, or with more than 64 segments, never matches.
+    /// ignored; a path with a `.` or `..` segment never matches.
     pub fn allows(&self, method: &str, path: &str) -> bool {
-        let path = path.split(['?', '#']).next().unwrap_or_default();
-        let Some(rest) = path.strip_prefix('/') else {
+        let end = memchr::memchr2(b'?', b'#', path.as_bytes()).unwrap_or(path.len());
+        let Some(rest) = path[..end].strip_prefix('/') else {
             return false;
         };
-        let mut segments = [""; MAX_SEGMENTS];
-        let mut count = 0;
-        if !rest.is_empty() {
-            for segment in rest.split('/') {
-                if count == MAX_SEGMENTS || segment == "." || segment == ".." {
-                    return false;
-                }
-                segments[count] = segment;
-                count += 1;
-            }
+        if memchr::memchr(b'.', rest.as_bytes()).is_some()
+            && rest.split('/').any(|s| s == "." || s == "..")
+        {
+            return false;
         }
-        let segments = &segments[..count];
-        self.scopes
-            .iter()
-            .any(|scope| scope.admits(method, segments))
+        let mut segments = rest.split('/');
+        if rest.is_empty() {
+            // "/" has no segments: consume the one empty piece `split` yields.
+            segments.next();
+        }
+        self.root.matches(segments, method)
     }
 }
 
-impl Scope {
-    fn admits(&self, method: &str, path: &[&str]) -> bool {
-        let method_ok =
-            self.methods.is_empty() || self.methods.iter().any(|m| m.eq_ignore_ascii_case(method));
-        if !method_ok {
-            return false;
+impl Node {
+    fn add(&mut self, scope: Scope) {
+        let mut node = self;
+        for segment in scope.segments {
+            node = match segment {
+                Segment::Any => node.any.get_or_insert_with(Box::default),
+                Segment::Literal(literal) => {
+                    let at = match node.literals.binary_search_by(|(l, _)| l.cmp(&literal)) {
+                        Ok(at) => at,
+                        Err(at) => {
+                            node.literals.insert(at, (literal, Node::default()));
+                            at
+                        }
+                    };
+                    &mut node.literals[at].1
+                }
+            };
         }
-        let fixed = self.segments.len();
-        if path.len() < fixed || (!self.tail && path.len() != fixed) {
-            return false;
+        if scope.tail {
+            node.tail.push(scope.methods);
+        } else {
+            node.end.push(scope.methods);
         }
-        self.segments
-            .iter()
-            .zip(path)
-            .all(|(pattern, segment)| match pattern {
-                Segment::Literal(literal) => **literal == **segment,
-                Segment::Any => !segment.is_empty(),
-            })
     }
+
+    /// Depth-first over the trie: each node is visited at most once, so the cost is bounded
+    /// by the number of pattern segments whatever the path.
+    fn matches(&self, mut segments: std::str::Split<'_, char>, method: &str) -> bool {
+        if any_method(&self.tail, method) {
+            return true;
+        }
+        let Some(segment) = segments.next() else {
+            return any_method(&self.end, method);
+        };
+        if let Ok(at) = self.literals.binary_search_by(|(l, _)| (**l).cmp(segment)) {
+            if self.literals[at].1.matches(segments.clone(), method) {
+                return true;
+            }
+        }
+        match &self.any {
+            Some(any) if !segment.is_empty() => any.matches(segments, method),
+            _ => false,
+        }
+    }
+}
+
+fn any_method(lists: &[Methods], method: &str) -> bool {
+    lists
+        .iter()
+        .any(|methods| methods.is_empty() || methods.iter().any(|m| m.eq_ignore_ascii_case(method)))
 }
 
 fn parse_scope(text: &str) -> Result<Scope, String> {
@@ -146,7 +186,7 @@ fn parse_scope(text: &str) -> Result<Scope, String> {
     }
     Ok(Scope {
         methods,
-        segments: segments.into_boxed_slice(),
+        segments,
         tail,
     })
 }
@@ -184,8 +224,30 @@ mod tests {
         assert!(!s.allows("POST", "/a/b"));
         assert!(!s.allows("GET", "/a/./b"));
         assert!(!s.allows("GET", "a/b"));
-        let deep = format!("/a{}", "/x".repeat(100));
-        assert!(!s.allows("GET", &deep));
+        let deep = format!("/a{}", "/x".repeat(10_000));
+        assert!(s.allows("GET", &deep));
+        assert!(!set(&["GET /a/*"]).allows("GET", &deep));
+        assert!(set(&["GET /a.b/c"]).allows("GET", "/a.b/c"));
+    }
+
+    #[test]
+    fn overlapping_patterns_share_the_trie() {
+        let s = set(&[
+            "GET /v1/*/items",
+            "POST /v1/orders/items",
+            "DELETE /v1/orders/**",
+            "PUT /v1/*/x/**",
+        ]);
+        assert!(s.allows("GET", "/v1/orders/items"));
+        assert!(s.allows("POST", "/v1/orders/items"));
+        assert!(s.allows("DELETE", "/v1/orders"));
+        assert!(s.allows("PUT", "/v1/orders/x"));
+        assert!(s.allows("PUT", "/v1/y/x/z"));
+        assert!(!s.allows("PUT", "/v1/orders/items"));
+        assert!(!s.allows("GET", "/v1//items"));
+        let trailing = set(&["GET /v1/"]);
+        assert!(trailing.allows("GET", "/v1/"));
+        assert!(!trailing.allows("GET", "/v1"));
     }
 
     #[test]

@@ -106,12 +106,17 @@ mod tests {
     #[test]
     fn a_bad_style_is_reported_without_echoing_the_value() {
         let token = "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";
-        for text in [format!("style = \"{token}\""), format!("{{\"style\": \"{token}\"}}")] {
+        for text in [
+            format!("style = \"{token}\""),
+            format!("{{\"style\": \"{token}\"}}"),
+        ] {
             let err = Config::parse(&text).unwrap_err().to_string();
             assert!(err.contains("unknown style"), "{err}");
             assert!(!err.contains("Ky9Pf34q"), "{err}");
         }
-        let err = "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".parse::<Style>().unwrap_err();
+        let err = "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"
+            .parse::<Style>()
+            .unwrap_err();
         assert!(!err.to_string().contains("Ky9Pf34q"));
     }
 }

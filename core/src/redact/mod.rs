@@ -223,7 +223,10 @@ impl Redactor {
             let Some(secret) = secret else {
                 continue;
             };
-            let token = compiled.token_group.and_then(|g| caps.get(g)).unwrap_or(secret);
+            let token = compiled
+                .token_group
+                .and_then(|g| caps.get(g))
+                .unwrap_or(secret);
             let key = compiled.key_group.and_then(|g| caps.get(g));
             let accepted = match candidate(text, m.range(), token, secret, key) {
                 Some(c) => self.accepts(rule, &c),
@@ -358,6 +361,7 @@ pub struct RedactorBuilder {
     allow_patterns: Vec<String>,
     fingerprint_key: Option<Vec<u8>>,
     token_key: Option<crate::token::TokenKey>,
+    token_prefixes: Vec<String>,
 }
 
 impl fmt::Debug for RedactorBuilder {
@@ -445,6 +449,13 @@ impl RedactorBuilder {
         self
     }
 
+    /// Also recognises tokenward tokens minted with this prefix (a Guard's `token_prefix`);
+    /// `tw_` is always recognised. `build` fails for a malformed prefix.
+    pub fn token_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.token_prefixes.push(prefix.into());
+        self
+    }
+
     /// Applies a config document: its style (when set) wins over an earlier `style` call;
     /// its rules, disables and allowlists add to what is already set.
     pub fn config(mut self, config: Config) -> Self {
@@ -524,7 +535,14 @@ impl RedactorBuilder {
                 .iter()
                 .filter(|b| !self.disable.iter().any(|d| d == b.id))
             {
-                rules.push(Rule::from_builtin(builtin)?);
+                // Configured minting prefixes widen the tokenward rule (the lone dynamic builtin).
+                if builtin.id == catalogue::tokenward::RULE_ID && !self.token_prefixes.is_empty() {
+                    rules.push(catalogue::tokenward::rule_with_prefixes(
+                        &self.token_prefixes,
+                    )?);
+                } else {
+                    rules.push(Rule::from_builtin(builtin)?);
+                }
             }
         }
         let mut ids: HashSet<Arc<str>> = rules.iter().map(|r| r.info.id.clone()).collect();

@@ -182,13 +182,25 @@ impl Rule {
             keywords: def.keywords.clone(),
             builtin: false,
         };
-        let compiled = Compiled::new(&info.id, &def.pattern)?;
+        let mut rule = Rule::compiled_now(info, &def.pattern, None)?;
+        rule.min_entropy = def.min_entropy;
+        Ok(rule)
+    }
+
+    /// A rule whose pattern is known only at build time (a user rule, or the tokenward rule
+    /// widened to configured prefixes): compiled at once, so its errors surface in `build`.
+    pub fn compiled_now(
+        info: RuleInfo,
+        pattern: &str,
+        validate: Option<Validate>,
+    ) -> Result<Rule, Error> {
+        let compiled = Compiled::new(&info.id, pattern)?;
         Ok(Rule {
             info,
             pattern: "",
             compiled: OnceLock::from(Some(compiled)),
-            validate: None,
-            min_entropy: def.min_entropy,
+            validate,
+            min_entropy: None,
             generic: false,
         })
     }

@@ -1,11 +1,17 @@
 //! tokenward's own minted tokens: `<prefix><43 base62><6 base62 CRC32>`.
 //!
-//! Any lowercase prefix of 2 to 16 characters ending in `_` is recognised, so tokens minted
-//! with a configured prefix are caught too. The checksum is mandatory and covers the prefix, so a
-//! look-alike passes with probability 2^-32: in practice the rule has no false positives.
+//! The built-in rule knows the default prefix `tw_`; a Guard configured with another prefix
+//! tells the redactor with [`RedactorBuilder::token_prefix`](crate::RedactorBuilder::token_prefix).
+//! (Matching any lowercase prefix would need the keyword `_`, which most log lines contain, and
+//! made redaction of such lines about three times slower.) The checksum is mandatory and covers
+//! the prefix, so a look-alike passes with probability 2^-32: in practice the rule has no false
+//! positives.
 
-use crate::redact::rule::{Builtin, Candidate};
-use crate::token::{is_well_formed, TokenKey};
+use std::sync::Arc;
+
+use crate::redact::rule::{Builtin, Candidate, Rule, RuleInfo};
+use crate::token::{is_well_formed, validate_prefix, TokenKey, DEFAULT_PREFIX};
+use crate::Error;
 
 /// The rule id, also used to decide when a finding is shown as its `TokenId`.
 pub(crate) const RULE_ID: &str = "tokenward_token";
@@ -17,11 +23,9 @@ fn checksum(c: &Candidate<'_>) -> bool {
 pub(crate) static RULES: &[Builtin] = &[Builtin {
     id: RULE_ID,
     provider: "tokenward",
-    description:
-        "tokenward minted token (any lowercase prefix ending in `_`, CRC32 checksum verified)",
-    // The prefix is configurable, so the only literal every token holds is its `_`.
-    keywords: &["_"],
-    pattern: r"(?:^|(?-u:[^A-Za-z0-9]))(?P<token>[a-z][a-z0-9]{0,14}_(?P<secret>[0-9A-Za-z]{49}))(?-u:\b)",
+    description: "tokenward minted token (prefix tw_ or configured ones, CRC32 checksum verified)",
+    keywords: &["tw_"],
+    pattern: r"(?:^|(?-u:[^A-Za-z0-9]))(?P<token>tw_(?P<secret>[0-9A-Za-z]{49}))(?-u:\b)",
     validate: Some(checksum),
     generic: false,
     examples: &[
@@ -30,8 +34,8 @@ pub(crate) static RULES: &[Builtin] = &[Builtin {
             "tw_0Eoh211G4c8wtVWM00my5rsNSFlKgaWqQ4mb8gdEqno14eXMt",
         ),
         (
-            "key_acme_No287qEH4uQv9vBo5cxQTXAw02KFtzjuPbCrH1FrBEB17zdUO",
-            "acme_No287qEH4uQv9vBo5cxQTXAw02KFtzjuPbCrH1FrBEB17zdUO",
+            "key_tw_0Eoh211G4c8wtVWM00my5rsNSFlKgaWqQ4mb8gdEqno14eXMt",
+            "tw_0Eoh211G4c8wtVWM00my5rsNSFlKgaWqQ4mb8gdEqno14eXMt",
         ),
     ],
     counterexamples: &[
@@ -42,8 +46,38 @@ pub(crate) static RULES: &[Builtin] = &[Builtin {
         // Longer than a token: part of a bigger word.
         "tw_0Eoh211G4c8wtVWM00my5rsNSFlKgaWqQ4mb8gdEqno14eXMtX",
         "snake_case_identifier_without_any_secret_in_it_at_all_really",
+        // Another prefix is only recognised when configured.
+        "acme_No287qEH4uQv9vBo5cxQTXAw02KFtzjuPbCrH1FrBEB17zdUO",
     ],
 }];
+
+/// The rule for `tw_` and the given prefixes (each checked like a minting prefix).
+pub(crate) fn rule_with_prefixes(prefixes: &[String]) -> Result<Rule, Error> {
+    let builtin = &RULES[0];
+    let mut all: Vec<&str> = vec![DEFAULT_PREFIX];
+    for prefix in prefixes {
+        validate_prefix(prefix).map_err(|e| Error::InvalidRule {
+            id: RULE_ID.into(),
+            reason: e.to_string(),
+        })?;
+        if !all.contains(&prefix.as_str()) {
+            all.push(prefix);
+        }
+    }
+    let alternation: Vec<String> = all.iter().map(|p| regex::escape(p)).collect();
+    let pattern = format!(
+        r"(?:^|(?-u:[^A-Za-z0-9]))(?P<token>(?:{})(?P<secret>[0-9A-Za-z]{{49}}))(?-u:\b)",
+        alternation.join("|")
+    );
+    let info = RuleInfo {
+        id: Arc::from(RULE_ID),
+        provider: builtin.provider.to_string(),
+        description: builtin.description.to_string(),
+        keywords: all.iter().map(|p| p.to_string()).collect(),
+        builtin: true,
+    };
+    Rule::compiled_now(info, &pattern, builtin.validate)
+}
 
 /// Writes `[REDACTED:tokenward_token:tid_<12 hex>]`: the token's id under the Guard's key, so a
 /// log line shows which token leaked without showing the token.
@@ -69,6 +103,8 @@ mod tests {
                 .style(style)
                 .fingerprint_key(b"fp")
                 .token_key(key.clone())
+                .token_prefix("acme_")
+                .token_prefix("p9_")
                 .build()
                 .unwrap();
             for (seed, prefix) in [(1u8, "tw_"), (2, "acme_"), (3, "p9_")] {
@@ -82,6 +118,17 @@ mod tests {
                 assert_eq!(out, expected, "{style:?}");
             }
         }
+    }
+
+    #[test]
+    fn unconfigured_prefixes_and_bad_prefixes() {
+        let acme = mint("acme_", &[4; 32]).unwrap();
+        assert!(Redactor::new().find(acme.expose()).is_empty());
+        let err = Redactor::builder()
+            .token_prefix("ACME-")
+            .build()
+            .unwrap_err();
+        assert!(err.to_string().contains("invalid token prefix"), "{err}");
     }
 
     #[test]
