@@ -17,7 +17,8 @@ runs="${1:-5}" rounds="${2:-15}" lines="${3:-20000}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
-cargo build -q --release -p tokenward-c --example rust_throughput
+# --lib as well: building the example alone does not refresh libtokenward_c.a.
+cargo build -q --release -p tokenward-c --lib --example rust_throughput
 rust_bin=target/release/examples/rust_throughput
 cc -std=c11 -O2 -Wall -Wextra -Werror -Iinclude benches/c_throughput.c \
     target/release/libtokenward_c.a -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc \

@@ -10,6 +10,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::OnceLock;
 
 /// What the static library needs from the system (`--print native-static-libs` on Linux).
 const NATIVE_LIBS: &[&str] = &[
@@ -37,19 +38,41 @@ fn crate_dir() -> &'static Path {
 }
 
 /// The profile directory (`target/debug`, `target/release`) that holds this test binary's
-/// `deps/` and the library cargo built beside it.
-fn library_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable path");
-    let dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target/<profile>/deps/<test>");
-    assert!(
-        dir.join("libtokenward_c.a").exists(),
-        "libtokenward_c.a not found in {} (cargo builds it with this test)",
-        dir.display()
-    );
-    dir.to_path_buf()
+/// `deps/`, with the C libraries freshly built in it.
+///
+/// `cargo test` builds this crate only as an rlib for its tests and leaves
+/// `libtokenward_c.a`/`.so` alone (possibly missing, possibly stale), so the first caller runs
+/// `cargo build --lib` for the same profile. Cargo does not hold its build lock while tests
+/// run, and an up-to-date library makes this a no-op.
+fn library_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let exe = std::env::current_exe().expect("test executable path");
+        let dir = exe
+            .parent()
+            .and_then(Path::parent)
+            .expect("target/<profile>/deps/<test>")
+            .to_path_buf();
+        let profile = dir.file_name().and_then(|n| n.to_str()).unwrap_or("debug");
+        let profile = if profile == "debug" { "dev" } else { profile };
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| env!("CARGO").into());
+        let output = Command::new(&cargo)
+            .args(["build", "-p", "tokenward-c", "--lib", "--profile", profile])
+            .current_dir(crate_dir())
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {cargo}: {e}"));
+        assert!(
+            output.status.success(),
+            "building libtokenward_c failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(
+            dir.join("libtokenward_c.a").exists(),
+            "libtokenward_c.a not found in {} after cargo build",
+            dir.display()
+        );
+        dir
+    })
 }
 
 enum Link {
