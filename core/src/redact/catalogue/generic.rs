@@ -702,6 +702,23 @@ pub(crate) static RULES: &[Builtin] = &[
         ],
     },
     Builtin {
+        id: "dsn_password",
+        provider: "generic",
+        description: "Password in a scheme-less DSN: Go MySQL user:password@tcp(host)/db, Oracle user/password@service for sqlplus and its tools",
+        keywords: &["@tcp(", "@unix(", "@udp(", "sqlplus", "rman", "expdp", "impdp", "sqlldr"],
+        pattern: r#"(?i-u)(?:[^\s:/@"'`=]{1,64}:(?P<secret>[^\s@"'`]{1,256})@(?:tcp|unix|udp)\(|\b(?:sqlplus|rman|expdp|impdp|sqlldr)(?:[ \t]+-[a-z]+)*[ \t]+[a-z0-9_$#]{1,64}/(?P<secret_oracle>[^\s@/"']{1,256})@)"#,
+        validate: Some(password_only),
+        generic: true,
+        examples: &[
+            ("dsn=app:Tr0ub4dor3@tcp(10.0.0.5:3306)/shop?parseTime=true", "Tr0ub4dor3"),
+            ("sqlplus -s scott/T1ger#99@//db.example.com:1521/ORCL @report.sql", "T1ger#99"),
+        ],
+        counterexamples: &[
+            "dsn=app:${DB_PASSWORD}@tcp(db:3306)/shop",
+            "sqlplus /nolog @init.sql",
+        ],
+    },
+    Builtin {
         id: "url_token",
         provider: "generic",
         description: "A token as the whole userinfo of a URL (https://TOKEN@host), as in git remotes",
