@@ -1,34 +1,84 @@
 //! `tokenward`: the command line.
+//!
+//! One module per subcommand, each with an `Args` struct (clap derive) and a `run` function
+//! returning an [`Outcome`]; `main` parses, dispatches and turns the outcome into an exit code.
+//! A new subcommand is a new module plus one variant in [`Command`] and one arm in `main`.
 
-use std::io::{self, BufRead, Write};
+mod common;
+mod redact;
+mod rules;
+mod scan;
+
 use std::process::ExitCode;
 
-use tokenward::Redactor;
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+
+use common::Outcome;
+
+/// Keep secrets out of logs, commits and CI output.
+///
+/// tokenward finds credentials (cloud keys, API tokens, private keys, passwords in
+/// assignments, ...) with a catalogue of checksum- and context-verified rules.
+#[derive(Debug, Parser)]
+#[command(
+    name = "tokenward",
+    version,
+    propagate_version = true,
+    after_help = "Exit status: 0 success (scan: nothing found), 1 scan found secrets, \
+                  2 error (bad arguments or config, unreadable input).\n\n\
+                  Run 'tokenward <COMMAND> --help' for each command's options."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Copy files or stdin to stdout with every secret redacted, line for line.
+    #[command(long_about = redact::LONG_ABOUT)]
+    Redact(redact::Args),
+    /// Report secrets in files and directory trees (a pre-commit hook and CI gate).
+    #[command(long_about = scan::LONG_ABOUT)]
+    Scan(scan::Args),
+    /// List the detection rules in force.
+    #[command(long_about = rules::LONG_ABOUT)]
+    Rules(rules::Args),
+}
 
 fn main() -> ExitCode {
-    let redactor = Redactor::new();
-    let stdin = io::stdin();
-    let mut input = stdin.lock();
-    let stdout = io::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
-    let mut line = Vec::new();
-    loop {
-        line.clear();
-        match input.read_until(b'\n', &mut line) {
-            Ok(0) => break,
-            Ok(_) => {
-                if out.write_all(&redactor.redact_bytes(&line)).is_err() {
-                    return ExitCode::from(2);
-                }
-            }
-            Err(e) => {
-                eprintln!("tokenward: reading stdin: {e}");
-                return ExitCode::from(2);
-            }
+    let cli = match parse_args() {
+        Ok(cli) => cli,
+        Err(code) => return code,
+    };
+    let outcome = match cli.command {
+        Command::Redact(args) => redact::run(&args),
+        Command::Scan(args) => scan::run(&args),
+        Command::Rules(args) => rules::run(&args),
+    };
+    match outcome {
+        Ok(outcome) => outcome.exit_code(),
+        Err(error) => {
+            common::report(&error);
+            Outcome::Failed.exit_code()
         }
     }
-    if out.flush().is_err() {
-        return ExitCode::from(2);
+}
+
+/// Parses the command line. Help and version go to stdout with status 0; a usage error is
+/// printed as one `tokenward: ...` line on stderr with status 2.
+fn parse_args() -> Result<Cli, ExitCode> {
+    let matches = Cli::command().try_get_matches();
+    match matches.and_then(|m| Cli::from_arg_matches(&m)) {
+        Ok(cli) => Ok(cli),
+        Err(error) if !error.use_stderr() => {
+            // --help, --version: clap prints them.
+            let _ = error.print();
+            Err(ExitCode::SUCCESS)
+        }
+        Err(error) => {
+            eprintln!("tokenward: {}", common::usage_error_line(&error));
+            Err(Outcome::Failed.exit_code())
+        }
     }
-    ExitCode::SUCCESS
 }

@@ -34,14 +34,23 @@
 #![warn(missing_docs)]
 
 mod error;
+pub mod guard;
+pub mod policy;
 pub mod redact;
 pub mod token;
+pub mod usage;
 
 pub use error::Error;
+pub use guard::{
+    Decision, Event, EventKind, Guard, GuardConfig, GuardError, Minted, Request, Selector,
+    TokenMeta, TokenState, Verdict,
+};
+pub use policy::{Policy, PolicyDoc, Reason};
 pub use redact::{
     Config, Finding, Redactor, RedactorBuilder, RuleDef, RuleInfo, StreamRedactor, Style,
 };
 pub use token::{TokenId, TokenKey};
+pub use usage::{Alert, AlertKind, Observation, Severity, UsageConfig, UsageStats, UsageTracker};
 
 /// Milliseconds since the Unix epoch. Every call that needs time takes one.
 pub type Timestamp = i64;

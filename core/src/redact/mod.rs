@@ -43,7 +43,7 @@ use std::fmt;
 use std::ops::Range;
 use std::sync::Arc;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
 pub use config::Config;
 pub use rule::{Candidate, RuleDef, RuleInfo, Validate};
@@ -81,10 +81,13 @@ struct Inner {
     keyword_rules: Vec<Vec<usize>>,
     /// Rules without keywords: they run on every text.
     unanchored: Vec<usize>,
+    longest_keyword: usize,
     style: Style,
     fingerprint_key: Option<FingerprintKey>,
     allow_values: HashSet<Box<[u8]>>,
     allow_patterns: Option<regex::bytes::RegexSet>,
+    /// A Guard's key: minted tokens are then shown as their `TokenId`, whatever the style.
+    token_key: Option<crate::token::TokenKey>,
 }
 
 impl fmt::Debug for Redactor {
@@ -169,12 +172,18 @@ impl Redactor {
         let inner = &*self.inner;
         let mut candidates: Vec<bool> = Vec::new();
         if let Some(prefilter) = &inner.prefilter {
-            for m in prefilter.find_overlapping_iter(text) {
-                if candidates.is_empty() {
-                    candidates = vec![false; inner.rules.len()];
-                }
-                for &rule in &inner.keyword_rules[m.pattern().as_usize()] {
-                    candidates[rule] = true;
+            // The first keyword decides whether anything runs at all: most log lines have
+            // none, and a plain `find` is much cheaper than overlapping iteration. It reports
+            // the match that ends first, so no keyword starts before its end minus the longest
+            // keyword's length.
+            if let Some(first) = prefilter.find(text) {
+                candidates = vec![false; inner.rules.len()];
+                let from = first.end().saturating_sub(inner.longest_keyword);
+                let rest = aho_corasick::Input::new(text).range(from..);
+                for m in prefilter.find_overlapping_iter(rest) {
+                    for &rule in &inner.keyword_rules[m.pattern().as_usize()] {
+                        candidates[rule] = true;
+                    }
                 }
             }
         }
@@ -195,7 +204,14 @@ impl Redactor {
 
     fn run_rule(&self, index: usize, text: &[u8], found: &mut Vec<(Finding, bool)>) {
         let rule = &self.inner.rules[index];
-        for caps in rule.regex.captures_iter(text) {
+        let mut at = 0;
+        // `find_at` runs the fast engines without allocating; captures are resolved only for an
+        // actual match, which most candidate texts do not have.
+        while let Some(m) = rule.regex.find_at(text, at) {
+            at = m.end().max(m.start() + 1);
+            let Some(caps) = rule.regex.captures_at(text, m.start()) else {
+                continue;
+            };
             let secret = if rule.secret_groups.is_empty() {
                 caps.get(0)
             } else {
@@ -205,23 +221,11 @@ impl Redactor {
                 continue;
             };
             let token = rule.token_group.and_then(|g| caps.get(g)).unwrap_or(secret);
-            let whole = caps.get(0).expect("group 0 always matches");
-            let candidate = (|| {
-                Some(Candidate {
-                    token: std::str::from_utf8(token.as_bytes()).ok()?,
-                    secret: std::str::from_utf8(secret.as_bytes()).ok()?,
-                    key: match rule.key_group.and_then(|g| caps.get(g)) {
-                        Some(k) => Some(std::str::from_utf8(k.as_bytes()).ok()?),
-                        None => None,
-                    },
-                    haystack: text,
-                    match_span: whole.range(),
-                })
-            })();
-            // A user pattern may match bytes that are not UTF-8; with no validator to ask,
-            // such a match is still redacted.
-            let accepted = match &candidate {
-                Some(c) => self.accepts(rule, c),
+            let key = rule.key_group.and_then(|g| caps.get(g));
+            let accepted = match candidate(text, m.range(), token, secret, key) {
+                Some(c) => self.accepts(rule, &c),
+                // A user pattern may match bytes that are not UTF-8; with no validator to
+                // ask, such a match is still redacted.
                 None => rule.validate.is_none() && rule.min_entropy.is_none(),
             };
             if accepted {
@@ -260,6 +264,11 @@ impl Redactor {
 
     fn render(&self, out: &mut Vec<u8>, finding: &Finding, text: &[u8]) {
         let token = &text[finding.span.clone()];
+        if let Some(key) = &self.inner.token_key {
+            if *finding.rule == *catalogue::tokenward::RULE_ID {
+                return catalogue::tokenward::render_token_id(out, key, token);
+            }
+        }
         let public_len = finding.secret_span.start - finding.span.start;
         style::render(
             self.inner.style,
@@ -270,6 +279,27 @@ impl Redactor {
             self.inner.fingerprint_key.as_ref(),
         );
     }
+}
+
+/// The validator's view of a match; `None` when a part of it is not UTF-8.
+fn candidate<'h>(
+    haystack: &'h [u8],
+    match_span: Range<usize>,
+    token: regex::bytes::Match<'h>,
+    secret: regex::bytes::Match<'h>,
+    key: Option<regex::bytes::Match<'h>>,
+) -> Option<Candidate<'h>> {
+    let utf8 = |m: regex::bytes::Match<'h>| std::str::from_utf8(m.as_bytes()).ok();
+    Some(Candidate {
+        token: utf8(token)?,
+        secret: utf8(secret)?,
+        key: match key {
+            Some(k) => Some(utf8(k)?),
+            None => None,
+        },
+        haystack,
+        match_span,
+    })
 }
 
 /// Sorts findings and merges those that overlap, so every byte of every secret is covered.
@@ -324,6 +354,7 @@ pub struct RedactorBuilder {
     allow: Vec<String>,
     allow_patterns: Vec<String>,
     fingerprint_key: Option<Vec<u8>>,
+    token_key: Option<crate::token::TokenKey>,
 }
 
 impl fmt::Debug for RedactorBuilder {
@@ -334,6 +365,7 @@ impl fmt::Debug for RedactorBuilder {
             .field("disable", &self.disable)
             .field("rules", &self.rules.len())
             .field("fingerprint_key", &self.fingerprint_key.is_some())
+            .field("token_key", &self.token_key.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -389,6 +421,27 @@ impl RedactorBuilder {
         self
     }
 
+    /// A Guard's [`TokenKey`](crate::token::TokenKey): tokens minted by tokenward (rule
+    /// `tokenward_token`) are then redacted as `[REDACTED:tokenward_token:tid_<12 hex>]`, their
+    /// `TokenId`, whatever the style, so a log line shows which registered token leaked.
+    ///
+    /// ```
+    /// use tokenward::token::{mint, TokenKey};
+    /// use tokenward::Redactor;
+    ///
+    /// let key = TokenKey::new(b"the guard's key");
+    /// let token = mint("tw_", &[3u8; 32])?;
+    /// let redactor = Redactor::builder().token_key(key.clone()).build()?;
+    /// let line = format!("auth={}", token.expose());
+    /// let id = key.id(token.expose().as_bytes());
+    /// assert_eq!(redactor.redact(&line), format!("auth=[REDACTED:tokenward_token:{}]", id.short()));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn token_key(mut self, key: crate::token::TokenKey) -> Self {
+        self.token_key = Some(key);
+        self
+    }
+
     /// Applies a config document: its style (when set) wins over an earlier `style` call;
     /// its rules, disables and allowlists add to what is already set.
     pub fn config(mut self, config: Config) -> Self {
@@ -433,6 +486,11 @@ impl RedactorBuilder {
         };
         Ok(Redactor {
             inner: Arc::new(Inner {
+                longest_keyword: rules
+                    .iter()
+                    .flat_map(|r| r.info.keywords.iter().map(String::len))
+                    .max()
+                    .unwrap_or(0),
                 rules,
                 prefilter,
                 keyword_rules,
@@ -445,6 +503,7 @@ impl RedactorBuilder {
                     .map(|v| v.into_bytes().into())
                     .collect(),
                 allow_patterns,
+                token_key: self.token_key,
             }),
         })
     }
@@ -479,6 +538,8 @@ impl RedactorBuilder {
 
 type Prefilter = (Option<AhoCorasick>, Vec<Vec<usize>>, Vec<usize>);
 
+const DFA_KEYWORD_BYTES: usize = 8 * 1024;
+
 fn build_prefilter(rules: &[Rule]) -> Result<Prefilter, Error> {
     let mut keywords: Vec<String> = Vec::new();
     let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
@@ -501,9 +562,14 @@ fn build_prefilter(rules: &[Rule]) -> Result<Prefilter, Error> {
     if keywords.is_empty() {
         return Ok((None, keyword_rules, unanchored));
     }
+    // A full DFA scans several times faster than the default NFA; past a few thousand keyword
+    // bytes (many user rules) its size is no longer worth it.
+    let total: usize = keywords.iter().map(String::len).sum();
+    let kind = (total <= DFA_KEYWORD_BYTES).then_some(AhoCorasickKind::DFA);
     let prefilter = AhoCorasickBuilder::new()
         .ascii_case_insensitive(true)
         .match_kind(MatchKind::Standard)
+        .kind(kind)
         .build(&keywords)
         .map_err(|e| Error::Config(format!("keyword automaton: {e}")))?;
     Ok((Some(prefilter), keyword_rules, unanchored))

@@ -204,3 +204,21 @@ fn stream_memory_is_bounded_on_one_huge_line() {
     assert!(!out.contains("ghp_"));
     assert_eq!(out.matches("[REDACTED:github_classic_token]").count(), 2000);
 }
+
+#[test]
+fn a_keyword_starting_before_the_first_reported_one_still_runs_its_rule() {
+    // The prefilter reports the keyword that ends first ("cd"); "abcdef" starts before it.
+    let rule = |id: &str, keyword: &str, pattern: &str| RuleDef {
+        id: id.into(),
+        keywords: vec![keyword.into()],
+        pattern: pattern.into(),
+        ..RuleDef::default()
+    };
+    let r = Redactor::builder()
+        .builtins(false)
+        .rule(rule("long_keyword", "abcdef", "abcdef[0-9]{4}"))
+        .rule(rule("short_keyword", "cd", "zz[0-9]"))
+        .build()
+        .unwrap();
+    assert_eq!(r.redact("x abcdef1234"), "x [REDACTED:long_keyword]");
+}

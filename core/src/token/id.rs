@@ -16,8 +16,49 @@ use crate::Error;
 /// assert_eq!(id.to_string().len(), 36);
 /// assert_eq!(id.to_string().parse::<TokenId>().unwrap(), id);
 /// ```
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+///
+/// Equality compares all 16 bytes in constant time. `Hash` feeds only the last 8 bytes to the
+/// hasher: the bytes are already a keyed hash, so they are uniform, and the first byte is left
+/// to pick a registry shard. In serde it is the `tid_` string in human-readable formats (JSON,
+/// TOML) and 16 raw bytes in binary ones.
+#[derive(Clone, Copy, Eq, PartialOrd, Ord)]
 pub struct TokenId([u8; 16]);
+
+impl PartialEq for TokenId {
+    fn eq(&self, other: &TokenId) -> bool {
+        use subtle::ConstantTimeEq;
+        self.0.ct_eq(&other.0).into()
+    }
+}
+
+impl std::hash::Hash for TokenId {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        let mut tail = [0u8; 8];
+        tail.copy_from_slice(&self.0[8..]);
+        state.write_u64(u64::from_le_bytes(tail));
+    }
+}
+
+impl serde::Serialize for TokenId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if serializer.is_human_readable() {
+            serializer.collect_str(self)
+        } else {
+            serde::Serialize::serialize(&self.0, serializer)
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for TokenId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<TokenId, D::Error> {
+        if deserializer.is_human_readable() {
+            let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+            text.parse().map_err(serde::de::Error::custom)
+        } else {
+            <[u8; 16]>::deserialize(deserializer).map(TokenId)
+        }
+    }
+}
 
 impl TokenId {
     /// Wraps fingerprint bytes (as stored in a snapshot).
@@ -83,7 +124,7 @@ impl TokenKey {
         TokenKey(blake3::derive_key("tokenward 2026 token id v1", material))
     }
 
-    /// The fingerprint of a raw token.
+    /// The fingerprint of a raw token: the first 16 bytes of keyed BLAKE3 over its bytes.
     pub fn id(&self, raw_token: &[u8]) -> TokenId {
         let hash = blake3::keyed_hash(&self.0, raw_token);
         let mut bytes = [0u8; 16];

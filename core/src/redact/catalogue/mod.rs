@@ -4,14 +4,20 @@
 //! checksum); `generic` holds forms that carry a credential whatever its issuer: key/value
 //! assignments, URLs, headers, cookies, connection strings, private-key blocks and JWTs.
 
+mod checksums;
 mod generic;
 mod providers;
+pub(crate) mod tokenward;
 
 use super::rule::Builtin;
 
 /// Every built-in rule, providers first.
 pub(crate) fn builtins() -> Vec<&'static Builtin> {
-    providers::RULES.iter().chain(generic::RULES).collect()
+    providers::RULES
+        .iter()
+        .chain(tokenward::RULES)
+        .chain(generic::RULES)
+        .collect()
 }
 
 #[cfg(test)]

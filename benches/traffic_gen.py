@@ -1,0 +1,549 @@
+#!/usr/bin/env python3
+"""Generate a realistic multi-day JSON-lines traffic stream for many tokens, with injected and
+labelled incidents, to evaluate tokenward's usage anomaly detectors.
+
+    python3 benches/traffic_gen.py --seed 1 --out /tmp/traffic.jsonl --labels /tmp/labels.json
+
+Normal traffic comes from four kinds of token, each with stable habits and realistic noise:
+
+* service: a backend calling an API from 1-3 datacenter IPs, steady rate with a mild daily
+  swing, a fixed client, a fixed set of endpoints; now and then a redeploy moves it to a new IP
+  in the same range.
+* personal: a developer's CLI token, used in sessions during local office hours on weekdays
+  (some weekend use), from home and office networks, some from a mobile carrier whose CGNAT
+  address changes every session; client version bumps; occasional travel abroad (a flight of
+  realistic duration, a few days away, hotel networks, then home).
+* ci: build pipelines, bursts of requests from ephemeral cloud runners whose IPs come from a
+  large pool spanning many ranges, 1-3 parallel jobs.
+* cron: a nightly job, a handful of requests a day from one IP.
+
+Some tokens send latitude/longitude with every request (precise geolocation), the rest only a
+country. A few tokens have a long-past history and then go silent (for the dormant incident).
+
+Incidents (labels written to --labels): leaked_new_country, botnet_fanout, rate_spike,
+dormant_wakeup, endpoint_scan, error_burst, impossible_travel, repeated_denials. Each label
+holds the incident's kind, token, the line numbers of its requests in order, and the span
+during which the token's alerts are attributable to it.
+
+Generator parameters (rates, token mix, churn, travel, attacker speeds, warm-up) are drawn from
+the seed, so different seeds exercise different populations, not just different noise. The
+`params` object in the labels file records what was drawn.
+"""
+
+import argparse
+import json
+import math
+import random
+
+MIN = 60_000
+HOUR = 60 * MIN
+DAY = 24 * HOUR
+T0 = 1_767_225_600_000  # 2026-01-01T00:00:00Z, a Thursday
+
+# Country: (latitude, longitude, UTC offset hours) of a representative city.
+COUNTRIES = {
+    "US": (40.7, -74.0, -5), "CA": (43.7, -79.4, -5), "BR": (-23.5, -46.6, -3),
+    "MX": (19.4, -99.1, -6), "GB": (51.5, -0.1, 0), "IE": (53.3, -6.3, 0),
+    "DE": (52.5, 13.4, 1), "FR": (48.9, 2.35, 1), "NL": (52.4, 4.9, 1),
+    "ES": (40.4, -3.7, 1), "IT": (41.9, 12.5, 1), "PL": (52.2, 21.0, 1),
+    "SE": (59.3, 18.1, 1), "AT": (48.2, 16.4, 1), "CH": (47.4, 8.5, 1),
+    "IN": (19.1, 72.9, 5.5), "SG": (1.35, 103.8, 8), "JP": (35.7, 139.7, 9),
+    "KR": (37.6, 127.0, 9), "AU": (-33.9, 151.2, 10), "ZA": (-26.2, 28.0, 2),
+    "NG": (6.5, 3.4, 1), "RU": (55.8, 37.6, 3), "CN": (31.2, 121.5, 8),
+    "VN": (21.0, 105.8, 7), "UA": (50.4, 30.5, 2), "TR": (41.0, 29.0, 3),
+    "AR": (-34.6, -58.4, -3), "ID": (-6.2, 106.8, 7), "IL": (32.1, 34.8, 2),
+}
+HOME_COUNTRIES = ["US", "US", "US", "DE", "GB", "FR", "NL", "IN", "BR", "CA", "JP", "AU",
+                  "ES", "SE", "PL", "IE", "SG", "CH", "IT", "KR"]
+ATTACKER_COUNTRIES = ["RU", "CN", "NG", "VN", "UA", "BR", "ID", "TR", "IN", "US", "NL", "DE"]
+
+SERVICE_AGENTS = ["Go-http-client/1.1", "python-requests/2.31.0", "okhttp/4.12.0",
+                  "billing-svc/3.4.1", "axios/1.6.2", "Apache-HttpClient/5.2.1",
+                  "aws-sdk-go/1.50.3", "node-fetch/1.0"]
+PERSONAL_AGENTS = ["gh/2.40.1 (linux)", "tw-cli/0.9.3 (darwin; arm64)", "curl/8.4.0",
+                   "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_2) AppleWebKit/605.1.15 Safari/605.1.15",
+                   "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/120.0.6099.109 Safari/537.36",
+                   "HTTPie/3.2.2", "Postman/10.21.0", "insomnia/8.4.5"]
+ATTACKER_AGENTS = ["python-requests/2.28.1", "curl/7.68.0", "Go-http-client/2.0",
+                   "Mozilla/5.0 (X11; Linux x86_64; rv:109.0) Gecko/20100101 Firefox/115.0",
+                   "aiohttp/3.9.1", "Wget/1.21.2", "masscan/1.3", "nuclei/3.1.0"]
+
+RESOURCES = ["repos", "issues", "builds", "artifacts", "deployments", "users", "orders",
+             "invoices", "customers", "projects", "releases", "metrics", "events", "keys",
+             "webhooks", "teams", "jobs", "reports", "tickets", "products", "payments",
+             "sessions", "files", "secrets", "audit", "config", "search", "billing"]
+SCAN_PATHS = ["/admin", "/admin/users", "/.env", "/.git/config", "/api/v1/keys",
+              "/api/internal/debug", "/actuator/env", "/wp-login.php", "/server-status",
+              "/api/v2/users/export", "/graphql", "/api/admin/tokens", "/backup.zip",
+              "/config.json", "/api/v1/secrets", "/console", "/phpmyadmin", "/.aws/credentials",
+              "/api/v1/billing/export", "/internal/metrics", "/debug/pprof", "/api/v1/orgs",
+              "/api/v1/audit/logs", "/swagger.json", "/api/v1/roles", "/api/v1/sso/config"]
+
+
+class Net:
+    """Synthetic address plan: disjoint /16s handed out to countries and providers."""
+
+    def __init__(self, rng):
+        self.rng = rng
+        self.used = set()
+
+    def wide(self):
+        while True:
+            a = self.rng.randint(11, 223)
+            b = self.rng.randint(0, 255)
+            if a in (127, 169, 172, 192, 10, 100) or (a, b) in self.used:
+                continue
+            self.used.add((a, b))
+            return (a, b)
+
+    def ip_in(self, wide, c=None):
+        c = self.rng.randint(0, 255) if c is None else c
+        return f"{wide[0]}.{wide[1]}.{c}.{self.rng.randint(1, 254)}"
+
+
+def endpoint_set(rng, n):
+    out = []
+    for _ in range(n):
+        r = rng.choice(RESOURCES)
+        shape = rng.random()
+        if shape < 0.4:
+            out.append(("GET", f"/v1/{r}", False))
+        elif shape < 0.7:
+            out.append(("GET", f"/v1/{r}/{{id}}", True))
+        elif shape < 0.85:
+            out.append(("POST", f"/v1/{r}", False))
+        else:
+            sub = rng.choice(RESOURCES)
+            out.append((rng.choice(["GET", "PUT"]), f"/v1/{r}/{{id}}/{sub}", True))
+    return list(dict.fromkeys(out))
+
+
+def render(rng, ep):
+    method, path, _ = ep
+    while "{id}" in path:
+        path = path.replace("{id}", str(rng.randint(1, 99999)), 1)
+    if rng.random() < 0.1:
+        path += f"?page={rng.randint(1, 9)}"
+    return method, path
+
+
+def zipf_pick(rng, items, s=1.1):
+    weights = [1.0 / (i + 1) ** s for i in range(len(items))]
+    return rng.choices(items, weights)[0]
+
+
+class Gen:
+    def __init__(self, seed, tokens, days):
+        self.rng = random.Random(seed)
+        rng = self.rng
+        self.net = Net(rng)
+        self.days = days
+        # Per-seed population parameters: vary the world, not just the noise.
+        self.p = {
+            "tokens": tokens,
+            "days": days,
+            "mix": {
+                "service": rng.uniform(0.2, 0.4),
+                "personal": rng.uniform(0.3, 0.5),
+                "ci": rng.uniform(0.08, 0.2),
+                "cron": rng.uniform(0.05, 0.15),
+            },
+            "service_rate_per_min": [rng.uniform(0.05, 0.3), rng.uniform(1.5, 6.0)],
+            "diurnal_amplitude": rng.uniform(0.2, 0.8),
+            "mobile_share": rng.uniform(0.1, 0.5),
+            "travel_share": rng.uniform(0.03, 0.12),
+            "precise_location_share": rng.uniform(0.1, 0.4),
+            "weekend_share": rng.uniform(0.05, 0.3),
+            "redeploy_share": rng.uniform(0.05, 0.3),
+            "ci_parallel_max": rng.randint(1, 3),
+            "warmup_days": rng.randint(4, 6),
+            "attacker_speed": rng.uniform(0.5, 3.0),
+        }
+        self.events = []  # (ts, seq, record, incident or None)
+        self.labels = []
+        self.seq = 0
+        self.cloud_pool = [self.net.wide() for _ in range(40)]
+        self.country_nets = {c: [self.net.wide() for _ in range(8)] for c in COUNTRIES}
+        self.dc_nets = {c: [self.net.wide() for _ in range(2)] for c in COUNTRIES}
+
+    # --- records ---------------------------------------------------------------------------
+
+    def emit(self, tok, ts, ip, country, agent, ep=None, status=200, incident=None,
+             method_path=None, denied=False, loc=None):
+        if method_path is None:
+            method, path = render(self.rng, ep)
+        else:
+            method, path = method_path
+        rec = {"ts": int(ts), "token": tok["token"], "ip": ip, "country": country,
+               "method": method, "path": path, "user_agent": agent, "status": status,
+               "subject": tok["subject"]}
+        if denied:
+            rec["denied"] = True
+        if tok["precise"]:
+            lat, lon = loc if loc else tok["home_point"]
+            rec["lat"] = round(lat + self.rng.uniform(-0.02, 0.02), 4)
+            rec["lon"] = round(lon + self.rng.uniform(-0.02, 0.02), 4)
+        self.seq += 1
+        self.events.append((int(ts), self.seq, rec, incident))
+
+    # --- tokens ----------------------------------------------------------------------------
+
+    def make_token(self, i, kind):
+        rng = self.rng
+        home = rng.choice(HOME_COUNTRIES)
+        lat, lon, tz = COUNTRIES[home]
+        tok = {
+            "token": f"tw_{kind}_{i:04d}_{rng.getrandbits(64):016x}",
+            "subject": f"{kind}-{i}",
+            "kind": kind,
+            "home": home,
+            "tz": tz,
+            "precise": kind == "personal" and rng.random() < self.p["precise_location_share"],
+            "home_point": (lat + rng.uniform(-1, 1), lon + rng.uniform(-1, 1)),
+            "endpoints": endpoint_set(rng, rng.randint(3, 14)),
+            "dormant": False,
+        }
+        if kind == "service":
+            dc = rng.choice(self.dc_nets[home])
+            c = rng.randint(0, 255)
+            tok["ips"] = [self.net.ip_in(dc, c) for _ in range(rng.randint(1, 3))]
+            tok["dc"] = dc
+            tok["agent"] = rng.choice(SERVICE_AGENTS)
+            lo, hi = self.p["service_rate_per_min"]
+            tok["rate"] = math.exp(rng.uniform(math.log(lo), math.log(hi)))
+        elif kind == "personal":
+            nets = self.country_nets[home]
+            tok["home_ip"] = self.net.ip_in(rng.choice(nets))
+            tok["office_ip"] = self.net.ip_in(rng.choice(nets))
+            tok["mobile"] = rng.random() < self.p["mobile_share"]
+            tok["carrier"] = rng.sample(nets, 2)
+            tok["agents"] = rng.sample(PERSONAL_AGENTS, rng.randint(1, 2))
+            tok["sessions_per_day"] = rng.uniform(0.5, 4)
+        elif kind == "ci":
+            tok["agent"] = rng.choice(["ci-runner/2.311.0", "gitlab-runner/16.6.1", "buildkite-agent/3.59"])
+            tok["builds_per_day"] = rng.uniform(2, 30)
+            tok["country"] = home
+        else:
+            tok["ip"] = self.net.ip_in(rng.choice(self.dc_nets[home]))
+            tok["agent"] = rng.choice(SERVICE_AGENTS)
+            tok["hour"] = rng.randint(0, 23)
+        return tok
+
+    def local_hour(self, tok, ts):
+        return ((ts / HOUR) + tok["tz"]) % 24
+
+    def weekday(self, tok, ts):
+        day = int((ts + tok["tz"] * HOUR) // DAY)
+        return (day + 3) % 7  # 2026-01-01 is a Thursday: 0 = Monday
+
+    # --- normal traffic -----------------------------------------------------------------------
+
+    def service_traffic(self, tok, start, end):
+        rng = self.rng
+        ts = start + rng.uniform(0, 10 * MIN)
+        amp = self.p["diurnal_amplitude"]
+        redeploy_at = start + rng.uniform(0.3, 0.9) * (end - start) \
+            if rng.random() < self.p["redeploy_share"] else None
+        ips = list(tok["ips"])
+        peak = tok["rate"] * (1 + amp)
+        while ts < end:
+            # Thinning: a Poisson process with a daily swing.
+            ts += rng.expovariate(peak / MIN)
+            h = self.local_hour(tok, ts)
+            rate = tok["rate"] * (1 + amp * math.sin((h - 9) / 24 * 2 * math.pi))
+            if rng.random() > rate / peak:
+                continue
+            if redeploy_at and ts > redeploy_at:
+                ips = [self.net.ip_in(tok["dc"], int(ips[0].split(".")[2])) for _ in ips]
+                redeploy_at = None
+            status = 404 if rng.random() < 0.004 else (500 if rng.random() < 0.002 else 200)
+            self.emit(tok, ts, rng.choice(ips), tok["home"], tok["agent"],
+                      zipf_pick(rng, tok["endpoints"]), status)
+
+    def personal_traffic(self, tok, start, end):
+        rng = self.rng
+        trips = []
+        if rng.random() < self.p["travel_share"] * self.days / 7:
+            dest = rng.choice([c for c in COUNTRIES if c != tok["home"]])
+            leave = start + rng.uniform(2, self.days - 3) * DAY
+            dist = haversine(COUNTRIES[tok["home"]][:2], COUNTRIES[dest][:2])
+            flight = (dist / 800 + 2.5) * HOUR
+            trips.append((leave, leave + flight, leave + flight + rng.uniform(2, 5) * DAY, dest))
+        day = start - start % DAY
+        agent_version = 0
+        while day < end:
+            for _ in range(poisson(rng, tok["sessions_per_day"])):
+                local = rng.gauss(13.5, 2.5)
+                ts = day + (local - tok["tz"]) * HOUR
+                if ts < start or ts >= end:
+                    continue
+                wd = self.weekday(tok, ts)
+                if wd >= 5 and rng.random() > self.p["weekend_share"]:
+                    continue
+                place = self.personal_place(tok, ts, trips)
+                if place is None:
+                    continue  # in the air
+                country, ip, loc = place
+                if rng.random() < 0.01:
+                    agent_version += 1
+                agent = bump(rng.choice(tok["agents"]), agent_version)
+                for _ in range(max(1, int(rng.expovariate(1 / 12)))):
+                    ts += rng.expovariate(1 / 20_000) + 300
+                    status = 404 if rng.random() < 0.01 else (403 if rng.random() < 0.003 else 200)
+                    self.emit(tok, ts, ip, country, agent, zipf_pick(rng, tok["endpoints"]),
+                              status, loc=loc)
+            day += DAY
+
+    def personal_place(self, tok, ts, trips):
+        rng = self.rng
+        for leave, land, back, dest in trips:
+            if leave <= ts < land or back <= ts < back + (land - leave):
+                return None
+            if land <= ts < back:
+                hotel = tok.setdefault("hotel", self.net.ip_in(rng.choice(self.country_nets[dest])))
+                lat, lon, _ = COUNTRIES[dest]
+                return dest, hotel, (lat, lon)
+        r = rng.random()
+        wd = self.weekday(tok, ts)
+        if tok["mobile"] and r < 0.3:
+            return tok["home"], self.net.ip_in(rng.choice(tok["carrier"])), None
+        if wd < 5 and r < 0.75:
+            return tok["home"], tok["office_ip"], None
+        return tok["home"], tok["home_ip"], None
+
+    def ci_traffic(self, tok, start, end):
+        rng = self.rng
+        day = start - start % DAY
+        while day < end:
+            weekday = (int(day // DAY) + 3) % 7 < 5
+            n = poisson(rng, tok["builds_per_day"] * (1 if weekday else 0.3))
+            for _ in range(n):
+                ts = day + rng.uniform(0, DAY)
+                if ts < start or ts >= end:
+                    continue
+                for job in range(rng.randint(1, self.p["ci_parallel_max"])):
+                    ip = self.net.ip_in(rng.choice(self.cloud_pool))
+                    t = ts + job * rng.uniform(0, 20_000)
+                    for _ in range(rng.randint(4, 40)):
+                        t += rng.expovariate(1 / 3_000) + 100
+                        self.emit(tok, t, ip, tok["country"], tok["agent"],
+                                  zipf_pick(rng, tok["endpoints"]),
+                                  404 if rng.random() < 0.01 else 200)
+            day += DAY
+
+    def cron_traffic(self, tok, start, end):
+        rng = self.rng
+        day = start - start % DAY
+        while day < end:
+            ts = day + (tok["hour"] - tok["tz"]) % 24 * HOUR + rng.uniform(0, 120_000)
+            if start <= ts < end:
+                for _ in range(rng.randint(2, 6)):
+                    ts += rng.uniform(200, 3000)
+                    self.emit(tok, ts, tok["ip"], tok["home"], tok["agent"],
+                              rng.choice(tok["endpoints"]))
+            day += DAY
+
+    def traffic(self, tok, start, end):
+        getattr(self, tok["kind"] + "_traffic")(tok, start, end)
+
+    # --- incidents ----------------------------------------------------------------------------
+
+    def incident(self, kind, tok, start):
+        label = {"id": len(self.labels), "kind": kind, "token": tok["token"], "start": int(start)}
+        self.labels.append(label)
+        rng = self.rng
+        speed = self.p["attacker_speed"]
+        inc = label["id"]
+        t = start
+        if kind in ("leaked_new_country", "impossible_travel"):
+            country = rng.choice([c for c in ATTACKER_COUNTRIES if c != tok["home"]
+                                  and haversine(COUNTRIES[c][:2], COUNTRIES[tok["home"]][:2]) > 1500])
+            ip_net = rng.choice(self.country_nets[country])
+            ip = self.net.ip_in(ip_net)
+            agent = rng.choice(ATTACKER_AGENTS) if rng.random() < 0.6 else self.usual_agent(tok)
+            loc = COUNTRIES[country][:2]
+            if kind == "impossible_travel":
+                # The owner works as usual right before; the attacker strikes minutes later.
+                owner_ip = self.usual_ip(tok)
+                for _ in range(3):
+                    t += rng.uniform(5_000, 60_000)
+                    self.emit(tok, t, owner_ip, tok["home"], self.usual_agent(tok),
+                              zipf_pick(rng, tok["endpoints"]))
+                t += rng.uniform(2, 40) * MIN
+            for _ in range(rng.randint(15, 60)):
+                t += rng.expovariate(1 / (rng.uniform(10, 120) * 1000 / speed))
+                self.emit(tok, t, ip, country, agent, zipf_pick(rng, tok["endpoints"]),
+                          incident=inc, loc=loc)
+        elif kind == "botnet_fanout":
+            agent = self.usual_agent(tok) if rng.random() < 0.5 else rng.choice(ATTACKER_AGENTS)
+            same_country = rng.random() < 0.5
+            for _ in range(rng.randint(40, 200)):
+                t += rng.expovariate(1 / (rng.uniform(1, 15) * 1000 / speed))
+                country = tok["home"] if same_country else rng.choice(ATTACKER_COUNTRIES)
+                ip = self.net.ip_in(rng.choice(self.country_nets[country]))
+                self.emit(tok, t, ip, country, agent, zipf_pick(rng, tok["endpoints"]),
+                          incident=inc, loc=COUNTRIES[country][:2])
+        elif kind == "rate_spike":
+            # A runaway or hijacked client on the owner's own host: only the rate is wrong.
+            ip, agent = self.usual_ip(tok), self.usual_agent(tok)
+            gap = rng.uniform(20, 250) / speed
+            for _ in range(rng.randint(200, 1500)):
+                t += rng.expovariate(1 / gap)
+                self.emit(tok, t, ip, tok["home"], agent, zipf_pick(rng, tok["endpoints"]),
+                          incident=inc)
+        elif kind == "endpoint_scan":
+            from_outside = rng.random() < 0.5
+            ip = self.net.ip_in(rng.choice(self.cloud_pool)) if from_outside else self.usual_ip(tok)
+            country = tok.get("country", tok["home"])
+            agent = rng.choice(ATTACKER_AGENTS) if from_outside else self.usual_agent(tok)
+            for path in rng.sample(SCAN_PATHS, rng.randint(10, len(SCAN_PATHS))):
+                t += rng.expovariate(1 / (rng.uniform(0.3, 5) * 1000 / speed))
+                self.emit(tok, t, ip, country, agent, None, rng.choice([404, 404, 403, 401, 200]),
+                          incident=inc, method_path=(rng.choice(["GET", "GET", "POST"]), path))
+        elif kind == "error_burst":
+            ip, agent = self.usual_ip(tok), self.usual_agent(tok)
+            for _ in range(rng.randint(20, 80)):
+                t += rng.expovariate(1 / (rng.uniform(0.5, 6) * 1000 / speed))
+                self.emit(tok, t, ip, tok.get("country", tok["home"]), agent,
+                          zipf_pick(rng, tok["endpoints"]), rng.choice([401, 403, 403, 404]),
+                          incident=inc)
+        elif kind == "repeated_denials":
+            country = rng.choice(ATTACKER_COUNTRIES)
+            ip = self.net.ip_in(rng.choice(self.country_nets[country]))
+            agent = rng.choice(ATTACKER_AGENTS)
+            for _ in range(rng.randint(10, 40)):
+                t += rng.expovariate(1 / (rng.uniform(1, 30) * 1000 / speed))
+                self.emit(tok, t, ip, country, agent, zipf_pick(rng, tok["endpoints"]), 403,
+                          incident=inc, denied=True, loc=COUNTRIES[country][:2])
+        elif kind == "dormant_wakeup":
+            country = rng.choice([tok["home"]] + ATTACKER_COUNTRIES)
+            ip = self.net.ip_in(rng.choice(self.country_nets[country]))
+            agent = self.usual_agent(tok)
+            for _ in range(rng.randint(5, 30)):
+                t += rng.expovariate(1 / (rng.uniform(5, 60) * 1000 / speed))
+                self.emit(tok, t, ip, country, agent, zipf_pick(rng, tok["endpoints"]),
+                          incident=inc, loc=COUNTRIES[country][:2])
+        label["end"] = int(t)
+
+    def usual_ip(self, tok):
+        return {"service": lambda: tok["ips"][0], "personal": lambda: tok["office_ip"],
+                "ci": lambda: self.net.ip_in(self.rng.choice(self.cloud_pool)),
+                "cron": lambda: tok["ip"]}[tok["kind"]]()
+
+    def usual_agent(self, tok):
+        return tok.get("agent") or tok["agents"][0]
+
+    # --- the whole stream ----------------------------------------------------------------------
+
+    def build(self, incidents_per_kind):
+        rng = self.rng
+        n = self.p["tokens"]
+        kinds = rng.choices(list(self.p["mix"]), list(self.p["mix"].values()), k=n)
+        tokens = [self.make_token(i, k) for i, k in enumerate(kinds)]
+        end = T0 + self.days * DAY
+        warm = T0 + self.p["warmup_days"] * DAY
+        # Dormant tokens: active long ago, silent since, wake up during the stream.
+        dormant = []
+        for j in range(incidents_per_kind):
+            tok = self.make_token(n + j, "personal")
+            tok["mobile"], tok["precise"] = False, False
+            gap = rng.uniform(35, 120) * DAY
+            stop = warm - gap
+            self.traffic(tok, stop - 20 * DAY, stop)
+            tok["dormant"] = True
+            dormant.append(tok)
+        for tok in tokens:
+            self.traffic(tok, T0, end)
+        victims = [t for t in tokens if t["kind"] != "cron"]
+        rng.shuffle(victims)
+        plan = ["leaked_new_country", "botnet_fanout", "rate_spike", "endpoint_scan",
+                "error_burst", "impossible_travel", "repeated_denials"]
+        taken = set()
+        for kind in plan:
+            for _ in range(incidents_per_kind):
+                # One incident per token, so incidents never mask each other.
+                wanted = ("personal", "service") if kind == "impossible_travel" else None
+                tok = next((t for t in victims if t["token"] not in taken
+                            and (wanted is None or t["kind"] in wanted)), None)
+                if tok is None:
+                    break
+                taken.add(tok["token"])
+                start = self.active_time(tok, warm, end - DAY)
+                self.incident(kind, tok, start)
+        for tok in dormant:
+            self.incident("dormant_wakeup", tok, rng.uniform(warm, end - DAY))
+
+    def active_time(self, tok, lo, hi):
+        """A time when the token is normally in use, so incidents mingle with real traffic."""
+        if not hasattr(self, "_times"):
+            self._times = {}
+            for e in self.events:
+                self._times.setdefault(e[2]["token"], []).append(e[0])
+        times = [t for t in self._times.get(tok["token"], []) if lo <= t < hi]
+        if times:
+            return self.rng.choice(times) + self.rng.uniform(1000, 30_000)
+        return self.rng.uniform(lo, hi)
+
+    def write(self, out, labels_path):
+        self.events.sort(key=lambda e: (e[0], e[1]))
+        lines = {lab["id"]: [] for lab in self.labels}
+        with open(out, "w") as f:
+            for number, (_, _, rec, inc) in enumerate(self.events, 1):
+                f.write(json.dumps(rec, separators=(",", ":")) + "\n")
+                if inc is not None:
+                    lines[inc].append(number)
+        for lab in self.labels:
+            lab["lines"] = lines[lab["id"]]
+            # Alerts on this token until an hour after the incident are attributable to it.
+            lab["attributable_until"] = lab["end"] + HOUR
+        with open(labels_path, "w") as f:
+            json.dump({"params": self.p, "requests": len(self.events),
+                       "incidents": self.labels}, f, indent=1)
+
+
+def poisson(rng, lam):
+    # Knuth's method; lam is small here.
+    limit, k, p = math.exp(-lam), 0, 1.0
+    while True:
+        p *= rng.random()
+        if p <= limit:
+            return k
+        k += 1
+
+
+def bump(agent, version):
+    """A client version bump: the last digit run grows."""
+    if version == 0:
+        return agent
+    for i in range(len(agent) - 1, -1, -1):
+        if agent[i].isdigit():
+            j = i
+            while j > 0 and agent[j - 1].isdigit():
+                j -= 1
+            return agent[:j] + str(int(agent[j:i + 1]) + version) + agent[i + 1:]
+    return agent
+
+
+def haversine(a, b):
+    lat1, lon1, lat2, lon2 = map(math.radians, (a[0], a[1], b[0], b[1]))
+    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    return 2 * 6371 * math.asin(min(1, math.sqrt(h)))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--tokens", type=int, default=300)
+    ap.add_argument("--days", type=int, default=10)
+    ap.add_argument("--incidents-per-kind", type=int, default=4)
+    ap.add_argument("--out", required=True, help="traffic JSON lines")
+    ap.add_argument("--labels", required=True, help="incident labels (JSON)")
+    a = ap.parse_args()
+    g = Gen(a.seed, a.tokens, a.days)
+    g.build(a.incidents_per_kind)
+    g.write(a.out, a.labels)
+    print(f"{len(g.events)} requests, {len(g.labels)} incidents -> {a.out}, {a.labels}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,53 @@
+// Types of the package entry point. The Redactor API itself is declared in ../index.d.ts,
+// which `napi build` generates from the Rust source; it is re-exported here unchanged, since
+// lib/tokenward.js only adds argument checks and error classes.
+
+import type { Redactor } from '../index'
+
+export { Redactor, redact } from '../index'
+export type { Finding, RedactorOptions, RuleInfo } from '../index'
+export { createPinoDestination, RedactingDestination } from './pino'
+export type { DestinationLike } from './pino'
+export { redactFormat } from './winston'
+export type { RedactFormat, RedactFormatOptions } from './winston'
+
+/** The shared default Redactor (built-in catalogue, label style), built on first use. */
+export declare function defaultRedactor(): Redactor
+
+/** The `code` of every error tokenward throws. */
+export type ErrorCode =
+  | 'TOKENWARD_CONFIG'
+  | 'TOKENWARD_RULE'
+  | 'TOKENWARD_INVALID_ARG'
+  | 'TOKENWARD_INTERNAL'
+  | 'TOKENWARD_ERROR'
+
+/** Base class of every error tokenward throws; `code` is stable, the message is for humans. */
+export declare class TokenwardError extends Error {
+  constructor(message: string, code?: ErrorCode, options?: ErrorOptions)
+  readonly code: ErrorCode
+}
+
+/** A configuration document or option value is invalid (`TOKENWARD_CONFIG`). */
+export declare class ConfigError extends TokenwardError {
+  constructor(message: string, options?: ErrorOptions)
+  readonly code: 'TOKENWARD_CONFIG'
+}
+
+/** A rule is malformed, unknown or duplicated (`TOKENWARD_RULE`). */
+export declare class RuleError extends TokenwardError {
+  constructor(message: string, options?: ErrorOptions)
+  readonly code: 'TOKENWARD_RULE'
+}
+
+/** An argument has the wrong type or an impossible value (`TOKENWARD_INVALID_ARG`). */
+export declare class InvalidArgumentError extends TokenwardError {
+  constructor(message: string, options?: ErrorOptions)
+  readonly code: 'TOKENWARD_INVALID_ARG'
+}
+
+/** A bug inside tokenward, caught before it could crash the process (`TOKENWARD_INTERNAL`). */
+export declare class InternalError extends TokenwardError {
+  constructor(message: string, options?: ErrorOptions)
+  readonly code: 'TOKENWARD_INTERNAL'
+}

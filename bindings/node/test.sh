@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Builds and tests the Node binding from nothing: installs the locked npm dev dependencies
+# (napi CLI, pino, winston, typescript), compiles the addon from source with cargo, runs the
+# `node --test` suite, checks that the committed index.js / index.d.ts match a fresh
+# `napi build`, type-checks the declarations with tsc, and runs the pino example.
+#
+# Needs Node 18+ with npm, and Rust. Idempotent; exits non-zero on the first failure.
+# Usage: bindings/node/test.sh [--debug]   (--debug builds the addon without optimisation)
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+cd "$here"
+
+profile=(--release)
+if [[ "${1:-}" == "--debug" ]]; then profile=(); fi
+
+step() { printf '\n== node: %s\n' "$*"; }
+
+node -e 'if (+process.versions.node.split(".")[0] < 18) { console.error("Node 18+ needed, found " + process.version); process.exit(1) }'
+
+step "npm install (locked dev dependencies)"
+# Not `npm ci`: the napi CLI depends on packages with one optional binary package per
+# platform, and registries that lack some of those (mirrors) leave them out of the lock,
+# which `npm ci` then rejects. `npm install` honours the lock and skips unavailable optional
+# packages; the checksum check keeps it as strict as `npm ci` about lock drift.
+lock_before="$(sha256sum package-lock.json)"
+npm install --no-audit --no-fund --loglevel=error
+if [[ "$(sha256sum package-lock.json)" != "$lock_before" ]]; then
+  echo "error: package-lock.json is out of date with package.json: commit the updated lock" >&2
+  exit 1
+fi
+
+step "napi build ${profile[*]:-(debug)}"
+generated=(index.js index.d.ts)
+saved="$(mktemp -d)"
+trap 'rm -rf "$saved"' EXIT
+cp "${generated[@]}" "$saved/"
+npx --no-install napi build --platform "${profile[@]}"
+
+step "generated index.js / index.d.ts match the committed ones"
+stale=0
+for file in "${generated[@]}"; do
+  if ! diff -u "$saved/$file" "$file"; then
+    echo "error: $file differs from a fresh napi build: commit the regenerated file" >&2
+    stale=1
+  fi
+done
+[[ $stale == 0 ]]
+
+step "node --test"
+node --test test/
+
+step "tsc type test"
+npx --no-install tsc -p test/types/tsconfig.json
+
+step "examples/node/pino.mjs"
+cd "$root/examples/node"
+npm ci --no-audit --no-fund --loglevel=error
+out="$(node pino.mjs)"
+printf '%s\n' "$out"
+if grep -q -e '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' -e 'AKIA7QX2M4RB5KQ3YHV6' <<<"$out"; then
+  echo "error: the pino example printed a raw secret" >&2
+  exit 1
+fi
+[[ "$(grep -c 'REDACTED' <<<"$out")" -ge 3 ]] || { echo "error: example output not redacted" >&2; exit 1; }
+
+echo
+echo "node: all checks passed"

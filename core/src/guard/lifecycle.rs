@@ -1,0 +1,246 @@
+//! Lifecycle: rotate with a grace window, revoke (one or by selector), quarantine, release.
+
+use std::collections::HashSet;
+
+use super::registry::{shard_of, Record, Sym, TokenState, NEVER};
+use super::{EventKind, Guard, GuardError, Minted, Selector};
+use crate::token::TokenId;
+use crate::Timestamp;
+
+impl Guard {
+    /// Revokes a token. From the moment this returns, every check of it denies with `revoked`,
+    /// on every thread. Revoking a revoked token changes nothing and returns `Ok(false)`.
+    pub fn revoke(&self, id: &TokenId, now: Timestamp) -> Result<bool, GuardError> {
+        let changed = self.update(id, |record| {
+            if matches!(record.state, TokenState::Revoked { .. }) {
+                return Ok(false);
+            }
+            record.state = TokenState::Revoked { at: now };
+            Ok(true)
+        })?;
+        if changed {
+            self.emit(now, EventKind::Revoked { token: *id });
+        }
+        Ok(changed)
+    }
+
+    /// Revokes every token whose metadata matches `selector` and returns their ids (tokens
+    /// already revoked are not included): the blast radius of a leak.
+    ///
+    /// ```
+    /// use tokenward::{Guard, Selector, TokenKey, TokenMeta};
+    ///
+    /// let guard = Guard::new(TokenKey::new(b"k"));
+    /// let a = guard.mint(TokenMeta::new().owner("alice").tag("laptop"), &[1; 32], 0)?;
+    /// let b = guard.mint(TokenMeta::new().owner("alice").tag("ci"), &[2; 32], 0)?;
+    /// let revoked = guard.revoke_where(&Selector::new().owner("alice").tag("laptop"), 5)?;
+    /// assert_eq!(revoked, [a.id]);
+    /// # Ok::<(), tokenward::GuardError>(())
+    /// ```
+    pub fn revoke_where(
+        &self,
+        selector: &Selector,
+        now: Timestamp,
+    ) -> Result<Vec<TokenId>, GuardError> {
+        if selector.is_empty() {
+            return Err(GuardError::EmptySelector);
+        }
+        let Some(matcher) = self.matcher(selector) else {
+            return Ok(Vec::new());
+        };
+        let mut affected = Vec::new();
+        for shard in self.shards.iter() {
+            for (id, record) in shard.map.write().iter_mut() {
+                if matcher.matches(record) && !matches!(record.state, TokenState::Revoked { .. }) {
+                    record.state = TokenState::Revoked { at: now };
+                    affected.push(*id);
+                }
+            }
+        }
+        affected.sort_unstable();
+        for id in &affected {
+            self.emit(now, EventKind::Revoked { token: *id });
+        }
+        Ok(affected)
+    }
+
+    /// Quarantines an active token: checks deny with `quarantined` until [`release`](Self::release).
+    pub fn quarantine(&self, id: &TokenId, now: Timestamp) -> Result<(), GuardError> {
+        self.update(id, |record| match record.state {
+            TokenState::Active => {
+                record.state = TokenState::Quarantined { at: now };
+                Ok(())
+            }
+            state => Err(invalid(id, state, "quarantine")),
+        })?;
+        self.emit(now, EventKind::Quarantined { token: *id });
+        Ok(())
+    }
+
+    /// Releases a quarantined token back to active.
+    pub fn release(&self, id: &TokenId, now: Timestamp) -> Result<(), GuardError> {
+        self.update(id, |record| match record.state {
+            TokenState::Quarantined { .. } => {
+                record.state = TokenState::Active;
+                Ok(())
+            }
+            state => Err(invalid(id, state, "release")),
+        })?;
+        self.emit(now, EventKind::Released { token: *id });
+        Ok(())
+    }
+
+    /// Replaces an active token with a newly minted one that has the same metadata and
+    /// policy. The old token keeps working for `grace_ms` (default: its policy's
+    /// `rotation_grace`, else none), then denies with `rotated`. A token with an expiry gets a
+    /// new one of the same lifetime, counted from `now`.
+    ///
+    /// ```
+    /// use tokenward::{Guard, Reason, Request, TokenKey, TokenMeta};
+    ///
+    /// let guard = Guard::new(TokenKey::new(b"k"));
+    /// let old = guard.mint(TokenMeta::new(), &[1; 32], 0)?;
+    /// let new = guard.rotate(&old.id, &[2; 32], Some(60_000), 1_000)?;
+    /// let old_request = Request::new(old.token.expose());
+    /// assert!(guard.check(&old_request, 60_999).is_allowed());
+    /// assert_eq!(guard.check(&old_request, 61_000).reasons, [Reason::Rotated]);
+    /// assert!(guard.check(&Request::new(new.token.expose()), 61_000).is_allowed());
+    /// # Ok::<(), tokenward::GuardError>(())
+    /// ```
+    pub fn rotate(
+        &self,
+        old: &TokenId,
+        random: &[u8; 32],
+        grace_ms: Option<i64>,
+        now: Timestamp,
+    ) -> Result<Minted, GuardError> {
+        if grace_ms.is_some_and(|g| g < 0) {
+            return Err(GuardError::InvalidArgument {
+                field: "grace_ms",
+                reason: "must not be negative",
+            });
+        }
+        let token = crate::token::mint(&self.prefix, random)?;
+        let new_id = self.key.id(token.expose().as_bytes());
+        // Claim the old token first, under its shard's lock, so two rotations cannot both win.
+        let (mut meta, policy, grace_end) = self.update(old, |record| {
+            if record.state != TokenState::Active {
+                return Err(invalid(old, record.state, "rotate"));
+            }
+            let grace = grace_ms
+                .or_else(|| {
+                    record
+                        .policy
+                        .as_ref()
+                        .and_then(|p| p.policy.rotation_grace())
+                })
+                .unwrap_or(0);
+            let grace_end = now.saturating_add(grace);
+            record.state = TokenState::Rotated {
+                to: new_id,
+                grace_end,
+            };
+            Ok((record.meta(), record.policy.clone(), grace_end))
+        })?;
+        if meta.expires_at != NEVER {
+            meta.expires_at = now.saturating_add(meta.expires_at.saturating_sub(meta.issued_at));
+        }
+        meta.issued_at = now;
+        let inserted = {
+            let mut map = self.shards[shard_of(&new_id)].map.write();
+            match map.entry(new_id) {
+                hashbrown::hash_map::Entry::Occupied(_) => false,
+                hashbrown::hash_map::Entry::Vacant(slot) => {
+                    slot.insert(Record::new(meta, policy));
+                    true
+                }
+            }
+        };
+        if !inserted {
+            // Only possible when the caller reuses random bytes: undo the claim.
+            self.update(old, |record| {
+                record.state = TokenState::Active;
+                Ok(())
+            })?;
+            return Err(GuardError::AlreadyRegistered(new_id));
+        }
+        self.emit(
+            now,
+            EventKind::Rotated {
+                from: *old,
+                to: new_id,
+                grace_end,
+            },
+        );
+        Ok(Minted { id: new_id, token })
+    }
+
+    /// Runs `change` on a token's record under its shard's write lock.
+    fn update<T>(
+        &self,
+        id: &TokenId,
+        change: impl FnOnce(&mut Record) -> Result<T, GuardError>,
+    ) -> Result<T, GuardError> {
+        let mut map = self.shards[shard_of(id)].map.write();
+        let record = map.get_mut(id).ok_or(GuardError::UnknownToken(*id))?;
+        change(record)
+    }
+
+    /// Resolves a selector's strings to interned symbols; `None` when some value was never
+    /// interned, so no token can match.
+    fn matcher(&self, selector: &Selector) -> Option<Matcher> {
+        let interner = self.interner.read();
+        let sym = |value: &Option<String>| -> Option<Option<Sym>> {
+            match value {
+                None => Some(None),
+                Some(v) => interner.get(v).map(Some),
+            }
+        };
+        let tag_sets = match &selector.tag {
+            None => None,
+            Some(tag) => {
+                let tag = interner.get(tag)?;
+                let sets = interner.sets().iter().enumerate();
+                Some(
+                    sets.filter(|(_, s)| s.contains(&tag))
+                        .map(|(i, _)| i as u32 + 1)
+                        .collect(),
+                )
+            }
+        };
+        Some(Matcher {
+            owner: sym(&selector.owner)?,
+            service: sym(&selector.service)?,
+            environment: sym(&selector.environment)?,
+            tag_sets,
+        })
+    }
+}
+
+struct Matcher {
+    owner: Option<Sym>,
+    service: Option<Sym>,
+    environment: Option<Sym>,
+    /// The ids of the tag sets that hold the selected tag.
+    tag_sets: Option<HashSet<u32>>,
+}
+
+impl Matcher {
+    fn matches(&self, record: &Record) -> bool {
+        self.owner.is_none_or(|s| s == record.owner)
+            && self.service.is_none_or(|s| s == record.service)
+            && self.environment.is_none_or(|s| s == record.environment)
+            && self
+                .tag_sets
+                .as_ref()
+                .is_none_or(|sets| sets.contains(&record.tags))
+    }
+}
+
+fn invalid(token: &TokenId, state: TokenState, action: &'static str) -> GuardError {
+    GuardError::InvalidState {
+        token: *token,
+        state: state.name(),
+        action,
+    }
+}

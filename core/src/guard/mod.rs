@@ -1,0 +1,445 @@
+//! The Guard: a registry of tokens, their policies and lifecycle, checked on every request.
+//!
+//! A [`Guard`] holds tokens by [`TokenId`] (a keyed fingerprint: raw tokens are never stored)
+//! in 64 shards of `hashbrown` maps behind `parking_lot` read-write locks, so checks from many
+//! threads rarely meet. [`Guard::check`] runs a pipeline of stages over one request:
+//!
+//! 1. **lookup**: hash the presented token with the key, probe one shard (an unknown token
+//!    costs the same hash and probe as a known one);
+//! 2. **lifecycle**: revoked, quarantined, rotated past its grace, expired;
+//! 3. **policy**: the token's compiled [`Policy`](crate::policy::Policy);
+//! 4. **rate limit**: consumed only when every earlier stage passed;
+//! 5. *(usage statistics and anomaly detectors plug in here)*;
+//! 6. **verdict**: allow, or deny with every [`Reason`], and the token's id.
+//!
+//! State changes (register, mint, rotate, revoke, quarantine, release) and denials are queued
+//! as hash-chained [`Event`]s for the host to [`drain`](Guard::drain_events).
+//! [`snapshot`](Guard::snapshot) and [`restore`](Guard::restore) save and load the whole state.
+//!
+//! ```
+//! use tokenward::{Guard, GuardConfig, Reason, Request, TokenKey, TokenMeta};
+//!
+//! let config = GuardConfig::from_toml(r#"
+//!     [policies.ci]
+//!     subjects = ["ci-runner"]
+//!     allow_ips = ["10.0.0.0/8"]
+//!     endpoints = ["POST /v1/deploys"]
+//! "#)?;
+//! let guard = Guard::with_config(TokenKey::new(b"host secret key material"), &config)?;
+//!
+//! // Mint a token (the host supplies 32 random bytes) and hand `minted.token` out once.
+//! let now = 1_767_225_600_000;
+//! let minted = guard.mint(TokenMeta::new().owner("ci").policy("ci"), &[7; 32], now)?;
+//!
+//! let request = Request::new(minted.token.expose())
+//!     .subject("ci-runner")
+//!     .ip("10.2.3.4".parse().unwrap())
+//!     .endpoint("POST", "/v1/deploys");
+//! assert!(guard.check(&request, now + 1).is_allowed());
+//!
+//! let elsewhere = request.ip("203.0.113.9".parse().unwrap());
+//! assert_eq!(guard.check(&elsewhere, now + 2).reasons, [Reason::IpNotAllowed]);
+//!
+//! guard.revoke(&minted.id, now + 3)?;
+//! assert_eq!(guard.check(&request, now + 4).reasons, [Reason::Revoked]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod check;
+mod config;
+mod events;
+mod lifecycle;
+mod registry;
+mod request;
+mod snapshot;
+
+use std::fmt;
+use std::sync::Arc;
+
+use hashbrown::hash_map::Entry;
+use parking_lot::{Mutex, RwLock};
+
+pub use check::{Decision, Verdict};
+pub use config::{GuardConfig, PolicySpec, Selector, TokenInfo, TokenMeta, DEFAULT_EVENT_CAPACITY};
+pub use events::{
+    verify_chain, verify_chain_from, ChainError, ChainErrorKind, ChainHead, Event, EventKind,
+    TokenSummary,
+};
+pub use registry::TokenState;
+pub use request::Request;
+pub use snapshot::SnapshotError;
+
+use crate::policy::{Policy, PolicyDoc, PolicyError};
+use crate::token::{PrefixError, RawToken, TokenId, TokenKey};
+use crate::Timestamp;
+use events::EventLog;
+use registry::{shard_of, Interner, Meta, PolicyEntry, Record, Shard, NEVER, SHARDS};
+
+/// Longest token accepted. Longer ones are unknown without being hashed, so a hostile
+/// multi-megabyte header costs nothing.
+pub const MAX_TOKEN_LEN: usize = 4096;
+
+/// Every error the Guard returns. Messages never contain a raw token.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum GuardError {
+    /// A policy or config failed to parse or compile.
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
+    /// A token names a policy the Guard does not have.
+    #[error("unknown policy \"{0}\"")]
+    UnknownPolicy(String),
+    /// The configured minting prefix is malformed.
+    #[error(transparent)]
+    Prefix(#[from] PrefixError),
+    /// No token with this id is registered.
+    #[error("unknown token {0}")]
+    UnknownToken(TokenId),
+    /// A token with this id is already registered.
+    #[error("token {0} is already registered")]
+    AlreadyRegistered(TokenId),
+    /// The token's state does not allow the operation.
+    #[error("cannot {action} token {token}: it is {state}")]
+    InvalidState {
+        /// The token.
+        token: TokenId,
+        /// Its state's name.
+        state: &'static str,
+        /// What was attempted.
+        action: &'static str,
+    },
+    /// A selector with no field would revoke every token.
+    #[error("a selector needs at least one of owner, service, environment or tag")]
+    EmptySelector,
+    /// A raw token is empty or longer than [`MAX_TOKEN_LEN`].
+    #[error("token length {0} is outside 1..={MAX_TOKEN_LEN}")]
+    TokenLength(usize),
+    /// A negative duration was given.
+    #[error("invalid {field}: {reason}")]
+    InvalidArgument {
+        /// The argument.
+        field: &'static str,
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// A snapshot could not be restored; the Guard is unchanged.
+    #[error(transparent)]
+    Snapshot(#[from] SnapshotError),
+    /// The operating system's random source failed (feature `getrandom`).
+    #[error("random source failed: {0}")]
+    Random(String),
+}
+
+/// A freshly minted token: its id, and the raw token to hand out once.
+#[derive(Debug, Clone)]
+pub struct Minted {
+    /// The id it is registered under.
+    pub id: TokenId,
+    /// The raw token. tokenward keeps no copy.
+    pub token: RawToken,
+}
+
+/// A thread-safe registry of tokens with context policies, lifecycle and audit events.
+///
+/// See the [module documentation](self) for the check pipeline and an example.
+pub struct Guard {
+    key: TokenKey,
+    prefix: Box<str>,
+    shards: Box<[Shard]>,
+    /// Named policies. Lock order: policies, interner, shards (ascending), events.
+    policies: RwLock<std::collections::HashMap<Arc<str>, Arc<PolicyEntry>>>,
+    interner: RwLock<Interner>,
+    events: Mutex<EventLog>,
+}
+
+impl fmt::Debug for Guard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Guard")
+            .field("key", &self.key)
+            .field("prefix", &self.prefix)
+            .field("tokens", &self.len())
+            .field("policies", &self.policies.read().len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Guard {
+    /// A Guard with the default config: prefix `tw_`, no named policies.
+    pub fn new(key: TokenKey) -> Guard {
+        Guard::with_config(key, &GuardConfig::default()).expect("the default config is valid")
+    }
+
+    /// A Guard with a config: its prefix, event capacity and named policies.
+    pub fn with_config(key: TokenKey, config: &GuardConfig) -> Result<Guard, GuardError> {
+        let prefix = config
+            .token_prefix
+            .as_deref()
+            .unwrap_or(crate::token::DEFAULT_PREFIX);
+        crate::token::validate_prefix(prefix)?;
+        let mut policies = std::collections::HashMap::new();
+        for (name, doc) in &config.policies {
+            let entry = named_entry(name, doc)?;
+            policies.insert(entry.name.clone().expect("named"), entry);
+        }
+        Ok(Guard {
+            key,
+            prefix: prefix.into(),
+            shards: (0..SHARDS).map(|_| Shard::default()).collect(),
+            policies: RwLock::new(policies),
+            interner: RwLock::new(Interner::default()),
+            events: Mutex::new(EventLog::new(
+                config.event_capacity.unwrap_or(DEFAULT_EVENT_CAPACITY),
+            )),
+        })
+    }
+
+    /// The prefix minted tokens carry.
+    pub fn token_prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// The id a raw token has under this Guard's key.
+    pub fn token_id(&self, raw_token: &[u8]) -> TokenId {
+        self.key.id(raw_token)
+    }
+
+    /// Number of registered tokens, in every state.
+    pub fn len(&self) -> usize {
+        self.shards.iter().map(|s| s.map.read().len()).sum()
+    }
+
+    /// True when no token is registered.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Adds or replaces a named policy. Tokens that use the name follow the new version from
+    /// their next check.
+    pub fn set_policy(
+        &self,
+        name: &str,
+        doc: &PolicyDoc,
+        now: Timestamp,
+    ) -> Result<(), GuardError> {
+        let entry = named_entry(name, doc)?;
+        let mut policies = self.policies.write();
+        if let Some(old) = policies.insert(entry.name.clone().expect("named"), entry.clone()) {
+            for shard in self.shards.iter() {
+                for record in shard.map.write().values_mut() {
+                    if record.policy.as_ref().is_some_and(|p| Arc::ptr_eq(p, &old)) {
+                        record.policy = Some(entry.clone());
+                    }
+                }
+            }
+        }
+        drop(policies);
+        self.emit(
+            now,
+            EventKind::PolicySet {
+                name: name.to_string(),
+            },
+        );
+        Ok(())
+    }
+
+    /// The named policy, compiled.
+    pub fn policy(&self, name: &str) -> Option<Policy> {
+        self.policies.read().get(name).map(|e| e.policy.clone())
+    }
+
+    /// Registers a token the host issued itself, by its raw value (hashed, never stored).
+    pub fn register(
+        &self,
+        raw_token: &str,
+        meta: TokenMeta,
+        now: Timestamp,
+    ) -> Result<TokenId, GuardError> {
+        let len = raw_token.len();
+        if len == 0 || len > MAX_TOKEN_LEN {
+            return Err(GuardError::TokenLength(len));
+        }
+        let id = self.key.id(raw_token.as_bytes());
+        self.insert(id, &meta, now, false)?;
+        Ok(id)
+    }
+
+    /// Registers a token by an id computed earlier with this Guard's key
+    /// ([`Guard::token_id`]), for hosts that keep only fingerprints.
+    pub fn register_id(
+        &self,
+        id: TokenId,
+        meta: TokenMeta,
+        now: Timestamp,
+    ) -> Result<(), GuardError> {
+        self.insert(id, &meta, now, false)
+    }
+
+    /// Mints a token with the configured prefix from 32 random bytes the caller supplies (from
+    /// a CSPRNG), registers it, and returns the raw token: the only time it is visible.
+    ///
+    /// ```
+    /// use tokenward::{Guard, Request, TokenKey, TokenMeta};
+    ///
+    /// let guard = Guard::new(TokenKey::new(b"k"));
+    /// let minted = guard.mint(TokenMeta::new().owner("bob"), &[9; 32], 0)?;
+    /// assert!(minted.token.expose().starts_with("tw_"));
+    /// assert_eq!(guard.token_id(minted.token.expose().as_bytes()), minted.id);
+    /// assert!(guard.check(&Request::new(minted.token.expose()), 1).is_allowed());
+    /// # Ok::<(), tokenward::GuardError>(())
+    /// ```
+    pub fn mint(
+        &self,
+        meta: TokenMeta,
+        random: &[u8; 32],
+        now: Timestamp,
+    ) -> Result<Minted, GuardError> {
+        let token = crate::token::mint(&self.prefix, random)?;
+        let id = self.key.id(token.expose().as_bytes());
+        self.insert(id, &meta, now, true)?;
+        Ok(Minted { id, token })
+    }
+
+    /// Mints a token with randomness from the operating system.
+    #[cfg(feature = "getrandom")]
+    pub fn mint_random(&self, meta: TokenMeta, now: Timestamp) -> Result<Minted, GuardError> {
+        self.mint(meta, &os_random()?, now)
+    }
+
+    /// The record of a token.
+    pub fn token(&self, id: &TokenId) -> Option<TokenInfo> {
+        let map = self.shards[shard_of(id)].map.read();
+        let record = map.get(id)?;
+        let interner = self.interner.read();
+        let name = |sym| interner.name(sym).map(|s| s.to_string());
+        Some(TokenInfo {
+            id: *id,
+            owner: name(record.owner),
+            service: name(record.service),
+            environment: name(record.environment),
+            tags: interner
+                .set(record.tags)
+                .iter()
+                .filter_map(|&s| name(s))
+                .collect(),
+            policy: policy_label(record.policy.as_deref()),
+            issued_at: record.issued_at,
+            expires_at: (record.expires_at != NEVER).then_some(record.expires_at),
+            state: record.state,
+            last_used: record.last_used(),
+        })
+    }
+
+    /// The queued events, oldest first; the queue is then empty.
+    pub fn drain_events(&self) -> Vec<Event> {
+        self.events.lock().drain()
+    }
+
+    /// Events lost to a full queue since the Guard was created (each gap is also marked in the
+    /// chain by a `dropped` event).
+    pub fn dropped_events(&self) -> u64 {
+        self.events.lock().dropped_total
+    }
+
+    /// The last event's sequence number and hash: keep it to verify the next drained batch
+    /// with [`verify_chain_from`].
+    pub fn chain_head(&self) -> ChainHead {
+        self.events.lock().head
+    }
+
+    fn emit(&self, at: Timestamp, kind: EventKind) {
+        self.events.lock().push(at, kind);
+    }
+
+    /// Resolves a token's policy spec to a shared compiled policy.
+    fn resolve_policy(
+        &self,
+        spec: Option<&PolicySpec>,
+    ) -> Result<Option<Arc<PolicyEntry>>, GuardError> {
+        match spec {
+            None => Ok(None),
+            Some(PolicySpec::Named(name)) => self
+                .policies
+                .read()
+                .get(name.as_str())
+                .cloned()
+                .map(Some)
+                .ok_or_else(|| GuardError::UnknownPolicy(crate::error::Clip(name, 64).to_string())),
+            Some(PolicySpec::Inline(doc)) => Ok(Some(Arc::new(PolicyEntry {
+                name: None,
+                policy: Policy::compile(doc).map_err(|e| e.within("policy"))?,
+            }))),
+        }
+    }
+
+    fn insert(
+        &self,
+        id: TokenId,
+        meta: &TokenMeta,
+        now: Timestamp,
+        minted: bool,
+    ) -> Result<(), GuardError> {
+        let policy = self.resolve_policy(meta.policy.as_ref())?;
+        let interned = {
+            let mut interner = self.interner.write();
+            Meta {
+                owner: interner.intern(meta.owner.as_deref()),
+                service: interner.intern(meta.service.as_deref()),
+                environment: interner.intern(meta.environment.as_deref()),
+                tags: interner.intern_set(&meta.tags),
+                issued_at: meta.issued_at.unwrap_or(now),
+                expires_at: meta.expires_at.unwrap_or(NEVER),
+            }
+        };
+        let summary = summary(meta, policy.as_deref());
+        match self.shards[shard_of(&id)].map.write().entry(id) {
+            Entry::Occupied(_) => return Err(GuardError::AlreadyRegistered(id)),
+            Entry::Vacant(slot) => {
+                slot.insert(Record::new(interned, policy));
+            }
+        }
+        let kind = if minted {
+            EventKind::Minted {
+                token: id,
+                meta: summary,
+            }
+        } else {
+            EventKind::Registered {
+                token: id,
+                meta: summary,
+            }
+        };
+        self.emit(now, kind);
+        Ok(())
+    }
+}
+
+fn named_entry(name: &str, doc: &PolicyDoc) -> Result<Arc<PolicyEntry>, GuardError> {
+    config::validate_policy_name(name)
+        .map_err(|r| PolicyError::new(format!("policies.{}", crate::error::Clip(name, 64)), r))?;
+    let policy = Policy::compile(doc).map_err(|e| e.within(&format!("policies.{name}")))?;
+    Ok(Arc::new(PolicyEntry {
+        name: Some(name.into()),
+        policy,
+    }))
+}
+
+fn policy_label(entry: Option<&PolicyEntry>) -> Option<String> {
+    entry.map(|e| e.name.as_deref().unwrap_or("<inline>").to_string())
+}
+
+fn summary(meta: &TokenMeta, policy: Option<&PolicyEntry>) -> TokenSummary {
+    TokenSummary {
+        owner: meta.owner.clone(),
+        service: meta.service.clone(),
+        environment: meta.environment.clone(),
+        tags: meta.tags.clone(),
+        policy: policy_label(policy),
+    }
+}
+
+#[cfg(feature = "getrandom")]
+fn os_random() -> Result<[u8; 32], GuardError> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| GuardError::Random(e.to_string()))?;
+    Ok(bytes)
+}

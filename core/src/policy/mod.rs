@@ -1,0 +1,382 @@
+//! Context policies: the conditions under which a token works.
+//!
+//! A [`PolicyDoc`] is written by people in TOML or JSON; [`Policy::compile`] checks it once
+//! and builds fast structures: sorted, merged address ranges for CIDR lists ([`IpSet`]),
+//! pre-split path patterns ([`EndpointSet`]), a bitmap of the week's minutes
+//! ([`WeeklyWindows`]), and a lock-free rate limiter ([`RateLimit`]). Errors name the field and
+//! the reason: `allow_ips[1]: invalid CIDR "10.0.0.0/33": prefix length above 32`.
+//!
+//! A condition that names a request field the request does not carry fails, with the matching
+//! reason: a policy with `countries` denies a request without a country as
+//! `country_not_allowed`. Policies fail closed.
+//!
+//! ```
+//! use tokenward::policy::{Policy, TokenTimes};
+//! use tokenward::{Reason, Request};
+//!
+//! let policy = Policy::from_toml(r#"
+//!     subjects = ["deploy-bot"]
+//!     allow_ips = ["10.0.0.0/8"]
+//!     endpoints = ["POST /v1/deploys"]
+//! "#)?;
+//! let times = TokenTimes { issued_at: 0, last_used: 0 };
+//! let ok = Request::new("tw_...").subject("deploy-bot").ip([10, 1, 2, 3].into()).endpoint("POST", "/v1/deploys");
+//! assert!(policy.evaluate(&ok, times, 1_000).is_empty());
+//!
+//! let bad = Request::new("tw_...").subject("deploy-bot").ip([192, 0, 2, 1].into()).endpoint("GET", "/v1/deploys");
+//! assert_eq!(policy.evaluate(&bad, times, 1_000), [Reason::IpNotAllowed, Reason::ScopeDenied]);
+//! # Ok::<(), tokenward::policy::PolicyError>(())
+//! ```
+
+mod document;
+mod endpoint;
+mod ipset;
+mod rate;
+mod reason;
+mod time;
+mod window;
+
+use std::fmt;
+
+pub use document::{PolicyDoc, RateLimitDoc, TimeSpec};
+pub use endpoint::EndpointSet;
+pub use ipset::IpSet;
+pub use rate::RateLimit;
+pub use reason::Reason;
+pub use time::parse_duration;
+pub use window::WeeklyWindows;
+
+pub(crate) use document::{parse_json, parse_toml};
+pub(crate) use rate::FRESH as RATE_FRESH;
+
+use crate::guard::Request;
+use crate::Timestamp;
+
+/// A policy document that failed to parse or compile: where, and why.
+///
+/// ```
+/// use tokenward::policy::Policy;
+///
+/// let err = Policy::from_toml(r#"allow_ips = ["10.0.0.0/8", "10.0.0.0/33"]"#).unwrap_err();
+/// assert_eq!(err.to_string(), r#"allow_ips[1]: invalid CIDR "10.0.0.0/33": prefix length above 32"#);
+/// let err = Policy::from_json(r#"{"subject": ["x"]}"#).unwrap_err();
+/// assert!(err.to_string().contains("unknown field `subject`"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct PolicyError {
+    /// The field path (`policies.ci.allow_ips[1]`); empty for the document as a whole.
+    pub path: String,
+    /// What is wrong.
+    pub reason: String,
+}
+
+impl fmt::Display for PolicyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() {
+            f.write_str(&self.reason)
+        } else {
+            write!(f, "{}: {}", self.path, self.reason)
+        }
+    }
+}
+
+impl PolicyError {
+    pub(crate) fn new(path: impl Into<String>, reason: impl Into<String>) -> PolicyError {
+        PolicyError {
+            path: path.into(),
+            reason: reason.into(),
+        }
+    }
+
+    /// The same error inside a containing field (`policies.ci`).
+    pub(crate) fn within(mut self, prefix: &str) -> PolicyError {
+        self.path = match self.path.as_str() {
+            "" => prefix.to_string(),
+            p if p.starts_with('[') => format!("{prefix}{p}"),
+            p => format!("{prefix}.{p}"),
+        };
+        self
+    }
+}
+
+/// When a token was issued and last used: the inputs of the lifetime and idle conditions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenTimes {
+    /// When the token was issued.
+    pub issued_at: Timestamp,
+    /// When the token was last allowed (its issue time if never).
+    pub last_used: Timestamp,
+}
+
+/// A compiled policy. Immutable; shared by every token that uses it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Policy {
+    doc: PolicyDoc,
+    subjects: Box<[Box<str>]>,
+    devices: Box<[Box<str>]>,
+    environments: Box<[Box<str>]>,
+    allow_ips: Option<IpSet>,
+    deny_ips: Option<IpSet>,
+    countries: Box<[[u8; 2]]>,
+    endpoints: Option<EndpointSet>,
+    windows: Option<WeeklyWindows>,
+    not_before: Option<Timestamp>,
+    expires_at: Option<Timestamp>,
+    max_lifetime: Option<i64>,
+    idle_expiry: Option<i64>,
+    rotation_grace: Option<i64>,
+    rate_limit: Option<RateLimit>,
+}
+
+impl Policy {
+    /// Checks and compiles a document.
+    pub fn compile(doc: &PolicyDoc) -> Result<Policy, PolicyError> {
+        let list_err = |field: &'static str| {
+            move |(i, reason): (usize, String)| PolicyError::new(format!("{field}[{i}]"), reason)
+        };
+        let offset = match &doc.utc_offset {
+            Some(text) => {
+                time::parse_utc_offset(text).map_err(|r| PolicyError::new("utc_offset", r))?
+            }
+            None => 0,
+        };
+        if doc.utc_offset.is_some() && doc.time_windows.is_empty() {
+            return Err(PolicyError::new("utc_offset", "set without time_windows"));
+        }
+        let duration = |field: &str, value: &Option<String>| {
+            value
+                .as_deref()
+                .map(parse_duration)
+                .transpose()
+                .map_err(|r| PolicyError::new(field, r))
+        };
+        let instant = |field: &str, value: &Option<TimeSpec>| match value {
+            None => Ok(None),
+            Some(TimeSpec::Millis(ms)) => Ok(Some(*ms)),
+            Some(TimeSpec::Text(text)) => time::parse_instant(text)
+                .map(Some)
+                .map_err(|r| PolicyError::new(field, r)),
+        };
+        let rate_limit =
+            match &doc.rate_limit {
+                None => None,
+                Some(limit) => {
+                    let window = parse_duration(&limit.window)
+                        .map_err(|r| PolicyError::new("rate_limit.window", r))?;
+                    Some(RateLimit::new(limit.requests, window).ok_or_else(|| {
+                        PolicyError::new("rate_limit.requests", "must be at least 1")
+                    })?)
+                }
+            };
+        let policy = Policy {
+            subjects: names("subjects", &doc.subjects)?,
+            devices: names("devices", &doc.devices)?,
+            environments: names("environments", &doc.environments)?,
+            allow_ips: non_empty(&doc.allow_ips, IpSet::parse).map_err(list_err("allow_ips"))?,
+            deny_ips: non_empty(&doc.deny_ips, IpSet::parse).map_err(list_err("deny_ips"))?,
+            countries: countries(&doc.countries)?,
+            endpoints: non_empty(&doc.endpoints, EndpointSet::parse)
+                .map_err(list_err("endpoints"))?,
+            windows: non_empty(&doc.time_windows, |v| WeeklyWindows::parse(v, offset))
+                .map_err(list_err("time_windows"))?,
+            not_before: instant("not_before", &doc.not_before)?,
+            expires_at: instant("expires_at", &doc.expires_at)?,
+            max_lifetime: duration("max_lifetime", &doc.max_lifetime)?,
+            idle_expiry: duration("idle_expiry", &doc.idle_expiry)?,
+            rotation_grace: duration("rotation_grace", &doc.rotation_grace)?,
+            rate_limit,
+            doc: doc.clone(),
+        };
+        if let (Some(nb), Some(exp)) = (policy.not_before, policy.expires_at) {
+            if nb >= exp {
+                return Err(PolicyError::new("expires_at", "must be after not_before"));
+            }
+        }
+        Ok(policy)
+    }
+
+    /// Parses and compiles a TOML document.
+    pub fn from_toml(text: &str) -> Result<Policy, PolicyError> {
+        Policy::compile(&PolicyDoc::from_toml(text)?)
+    }
+
+    /// Parses and compiles a JSON document.
+    pub fn from_json(text: &str) -> Result<Policy, PolicyError> {
+        Policy::compile(&PolicyDoc::from_json(text)?)
+    }
+
+    /// The document this policy was compiled from.
+    pub fn doc(&self) -> &PolicyDoc {
+        &self.doc
+    }
+
+    /// The rate limit, if any.
+    pub fn rate_limit(&self) -> Option<&RateLimit> {
+        self.rate_limit.as_ref()
+    }
+
+    /// The default grace of a rotation, in milliseconds.
+    pub fn rotation_grace(&self) -> Option<i64> {
+        self.rotation_grace
+    }
+
+    /// Every condition `request` fails at `now`, in [`Reason`] order; empty when it passes.
+    /// The rate limit is not consulted here: it holds per-token state, kept by the Guard.
+    pub fn evaluate(
+        &self,
+        request: &Request<'_>,
+        times: TokenTimes,
+        now: Timestamp,
+    ) -> Vec<Reason> {
+        let mut reasons = Vec::new();
+        self.evaluate_into(request, times, now, &mut reasons);
+        reasons
+    }
+
+    /// Like [`evaluate`](Self::evaluate), appending to `out` (which allocates only on a
+    /// failure).
+    pub(crate) fn evaluate_into(
+        &self,
+        req: &Request<'_>,
+        times: TokenTimes,
+        now: Timestamp,
+        out: &mut Vec<Reason>,
+    ) {
+        let expired = self.expires_at.is_some_and(|at| now >= at)
+            || self
+                .max_lifetime
+                .is_some_and(|life| now >= times.issued_at.saturating_add(life));
+        push_if(out, expired, Reason::Expired);
+        push_if(
+            out,
+            self.not_before.is_some_and(|nb| now < nb),
+            Reason::NotYetValid,
+        );
+        let idle = self
+            .idle_expiry
+            .is_some_and(|idle| now >= times.last_used.saturating_add(idle));
+        push_if(out, idle, Reason::IdleExpired);
+        push_if(
+            out,
+            !in_list(&self.subjects, req.subject),
+            Reason::SubjectMismatch,
+        );
+        push_if(
+            out,
+            !in_list(&self.devices, req.device),
+            Reason::DeviceMismatch,
+        );
+        push_if(
+            out,
+            !in_list(&self.environments, req.environment),
+            Reason::EnvironmentMismatch,
+        );
+        push_if(out, !self.ip_allowed(req), Reason::IpNotAllowed);
+        push_if(
+            out,
+            !self.country_allowed(req.country),
+            Reason::CountryNotAllowed,
+        );
+        let scope_ok = match (&self.endpoints, req.method, req.path) {
+            (None, _, _) => true,
+            (Some(set), Some(method), Some(path)) => set.allows(method, path),
+            _ => false,
+        };
+        push_if(out, !scope_ok, Reason::ScopeDenied);
+        push_if(
+            out,
+            self.windows.as_ref().is_some_and(|w| !w.contains(now)),
+            Reason::OutsideTimeWindow,
+        );
+    }
+
+    fn ip_allowed(&self, req: &Request<'_>) -> bool {
+        if self.allow_ips.is_none() && self.deny_ips.is_none() {
+            return true;
+        }
+        let Some(ip) = req.ip else {
+            return false;
+        };
+        self.allow_ips.as_ref().is_none_or(|set| set.contains(ip))
+            && !self.deny_ips.as_ref().is_some_and(|set| set.contains(ip))
+    }
+
+    fn country_allowed(&self, country: Option<&str>) -> bool {
+        if self.countries.is_empty() {
+            return true;
+        }
+        match country.map(str::as_bytes) {
+            Some(&[a, b]) => self
+                .countries
+                .binary_search(&[a.to_ascii_uppercase(), b.to_ascii_uppercase()])
+                .is_ok(),
+            _ => false,
+        }
+    }
+}
+
+fn push_if(out: &mut Vec<Reason>, failed: bool, reason: Reason) {
+    if failed {
+        out.push(reason);
+    }
+}
+
+/// An empty list sets no condition; otherwise the value must be present and listed.
+fn in_list(list: &[Box<str>], value: Option<&str>) -> bool {
+    list.is_empty() || value.is_some_and(|v| list.binary_search_by(|item| (**item).cmp(v)).is_ok())
+}
+
+fn non_empty<T, E>(
+    list: &[String],
+    compile: impl FnOnce(&[String]) -> Result<T, E>,
+) -> Result<Option<T>, E> {
+    if list.is_empty() {
+        Ok(None)
+    } else {
+        compile(list).map(Some)
+    }
+}
+
+/// Longest subject, device or environment name accepted.
+const MAX_NAME: usize = 256;
+
+fn names(field: &str, list: &[String]) -> Result<Box<[Box<str>]>, PolicyError> {
+    for (i, name) in list.iter().enumerate() {
+        if name.is_empty() || name.len() > MAX_NAME {
+            return Err(PolicyError::new(
+                format!("{field}[{i}]"),
+                format!("must be 1 to {MAX_NAME} bytes long"),
+            ));
+        }
+    }
+    let mut sorted: Vec<Box<str>> = list.iter().map(|s| s.as_str().into()).collect();
+    sorted.sort_unstable();
+    sorted.dedup();
+    Ok(sorted.into_boxed_slice())
+}
+
+fn countries(list: &[String]) -> Result<Box<[[u8; 2]]>, PolicyError> {
+    let mut codes = Vec::with_capacity(list.len());
+    for (i, code) in list.iter().enumerate() {
+        match code.as_bytes() {
+            &[a, b] if a.is_ascii_alphabetic() && b.is_ascii_alphabetic() => {
+                codes.push([a.to_ascii_uppercase(), b.to_ascii_uppercase()])
+            }
+            _ => {
+                return Err(PolicyError::new(
+                    format!("countries[{i}]"),
+                    format!(
+                        "invalid country \"{}\": expected an ISO 3166-1 alpha-2 code like \"DE\"",
+                        crate::error::Clip(code, 20)
+                    ),
+                ))
+            }
+        }
+    }
+    codes.sort_unstable();
+    codes.dedup();
+    Ok(codes.into_boxed_slice())
+}
+
+#[cfg(test)]
+mod tests;

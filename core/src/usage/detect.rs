@@ -1,0 +1,436 @@
+//! The detectors: each reads and updates one token's [`TokenUsage`] for one request and may
+//! raise an [`Alert`](super::Alert) through [`TokenUsage::raise`], which applies the per-kind
+//! switch, severity and cooldown.
+
+use super::alert::{AlertKind, Evidence, Severity};
+use super::baseline::raise_peak;
+use super::distinct::Novelty;
+use super::geo;
+use super::hashing::{self, agent_key, country_code, endpoint_key, ip_keys};
+use super::state::{Ctx, Place, TokenUsage, NOVEL_AGENT, NOVEL_NETWORK};
+use super::Observation;
+use crate::usage::alert::Alert;
+use crate::Timestamp;
+
+/// Countries so large that their centroid can be far from where a user actually is: distances
+/// from or to their centroid get this much slack (km).
+const LARGE_COUNTRIES: &[(&[u8; 2], f64)] = &[
+    (b"AR", 1200.0),
+    (b"AU", 1800.0),
+    (b"BR", 1800.0),
+    (b"CA", 2200.0),
+    (b"CD", 900.0),
+    (b"CL", 1500.0),
+    (b"CN", 1800.0),
+    (b"DZ", 900.0),
+    (b"ID", 1800.0),
+    (b"IN", 1200.0),
+    (b"KZ", 1200.0),
+    (b"MX", 1200.0),
+    (b"NO", 700.0),
+    (b"RU", 3500.0),
+    (b"SA", 900.0),
+    (b"US", 2300.0),
+];
+
+/// Slack for a centroid of an ordinary country (km).
+const CENTROID_SLACK_KM: f64 = 300.0;
+
+fn centroid_slack(code: u16) -> f64 {
+    let key = code.to_be_bytes();
+    LARGE_COUNTRIES
+        .iter()
+        .find(|(c, _)| **c == key)
+        .map_or(CENTROID_SLACK_KM, |(_, s)| *s)
+}
+
+/// Per-bucket figures in requests per minute.
+fn per_min(value: f32, bucket_ms: i64) -> f64 {
+    f64::from(value) * 60_000.0 / bucket_ms as f64
+}
+
+fn severity_for(ratio: f64, base: Severity) -> Severity {
+    if ratio >= 10.0 {
+        base.raised()
+    } else {
+        base
+    }
+}
+
+/// A value never seen before in one dimension (network or agent family).
+pub(crate) struct News {
+    /// The token had not met another new value within the settle time.
+    settled: bool,
+    /// The token had used few values of this dimension before.
+    stable: bool,
+    /// The value for evidence.
+    text: String,
+}
+
+/// Hours of the last day with traffic that make a token machine-like.
+const CONTINUOUS_HOURS: usize = 20;
+
+impl TokenUsage {
+    /// Whether the token was in use in most hours of the last day (a service, not a person).
+    fn is_continuous(&self, ctx: &Ctx) -> bool {
+        let hours = self.coarse.buckets_for(24 * 3_600_000);
+        let needed = CONTINUOUS_HOURS * hours / 24;
+        self.coarse.active_buckets(ctx.now, hours) >= needed.max(1)
+    }
+
+    pub(crate) fn check_dormant(&mut self, ctx: &Ctx, last: Timestamp, out: &mut Vec<Alert>) {
+        let idle = ctx.now.saturating_sub(last);
+        if idle >= ctx.derived.dormant_ms {
+            let evidence = Evidence::DormantWakeup {
+                idle_days: (idle as f64 / 86_400_000.0 * 10.0).round() / 10.0,
+                last_seen: last,
+            };
+            self.raise(ctx, AlertKind::DormantWakeup, None, evidence, out);
+        }
+    }
+
+    /// Learns the agent family; returns what is known about it when it is new.
+    pub(crate) fn check_agent(&mut self, ctx: &Ctx, obs: &Observation) -> Option<News> {
+        let agent = obs.user_agent?;
+        let key = agent_key(agent);
+        self.agents
+            .insert(ctx.generation(), key, ctx.config.distinct_cap);
+        if self.known_agents.learn(key) != Novelty::New {
+            return None;
+        }
+        let cfg = &ctx.config.detectors.new_user_agent;
+        Some(News {
+            settled: self.settled_novelty(ctx, NOVEL_AGENT, cfg.settle_secs),
+            stable: self.known_agents.len() - 1 <= cfg.stable_agents,
+            text: hashing::clip(agent, 80),
+        })
+    }
+
+    /// Learns the country; raises `new_country` after learning. Returns whether the country
+    /// was new (so `new_network` stays quiet for this request).
+    pub(crate) fn check_country(
+        &mut self,
+        ctx: &Ctx,
+        obs: &Observation,
+        learned: bool,
+        new_agent: bool,
+        out: &mut Vec<Alert>,
+    ) -> bool {
+        let Some(code) = obs.country.and_then(country_code) else {
+            return false;
+        };
+        self.countries.insert(
+            ctx.generation(),
+            hashing::hash_u64(u64::from(code)),
+            ctx.config.distinct_cap,
+        );
+        if self.known_countries.learn(code) != Novelty::New || !learned {
+            return false;
+        }
+        let base = ctx.config.detectors.new_country.severity;
+        let evidence = Evidence::NewCountry {
+            country: hashing::country_text(code),
+            known_countries: self
+                .known_countries
+                .iter()
+                .filter(|c| *c != code)
+                .map(hashing::country_text)
+                .collect(),
+            new_user_agent: new_agent,
+        };
+        let severity = if new_agent { base.raised() } else { base };
+        self.raise(ctx, AlertKind::NewCountry, Some(severity), evidence, out);
+        true
+    }
+
+    /// Distinct IPs (fan-out); returns what is known about the network when it is new.
+    pub(crate) fn check_ip(
+        &mut self,
+        ctx: &Ctx,
+        obs: &Observation,
+        learned: bool,
+        out: &mut Vec<Alert>,
+    ) -> Option<News> {
+        let ip = obs.ip?;
+        let keys = ip_keys(ip);
+        let generation = ctx.generation();
+        let cfg = &ctx.config.detectors.ip_fanout;
+        let threshold = |peak: f32| {
+            (cfg.factor * f64::from(peak))
+                .ceil()
+                .max(cfg.min_distinct_ips as f64) as u64
+        };
+        if generation > self.ips.generation() {
+            // A window closed: its distinct count teaches the peak, unless it was a fan-out.
+            let finished = self.ips.estimate(self.ips.generation());
+            if finished < threshold(self.baseline.peak_ips) {
+                raise_peak(&mut self.baseline.peak_ips, finished as f32, learned);
+            }
+        }
+        self.ips
+            .insert(generation, keys.ip, ctx.config.distinct_cap);
+        let distinct = self.ips.estimate(generation);
+        let limit = threshold(self.baseline.peak_ips);
+        if (learned && distinct >= limit) || distinct >= cfg.absolute_distinct_ips {
+            let evidence = Evidence::IpFanout {
+                distinct_ips: distinct,
+                threshold: if learned {
+                    limit.min(cfg.absolute_distinct_ips)
+                } else {
+                    cfg.absolute_distinct_ips
+                },
+                window_secs: ctx.config.distinct_period_secs * 2,
+            };
+            self.raise(ctx, AlertKind::IpFanout, None, evidence, out);
+        }
+        if self.known_wide.learn(keys.wide) != Novelty::New {
+            return None;
+        }
+        let cfg = &ctx.config.detectors.new_network;
+        Some(News {
+            settled: self.settled_novelty(ctx, NOVEL_NETWORK, cfg.settle_secs),
+            stable: self.known_wide.len() - 1 <= cfg.stable_networks,
+            text: hashing::network_text(ip),
+        })
+    }
+
+    /// New network and new agent alerts. Either alone is common in honest human use (a second
+    /// laptop, working from a café), so alone they alert only for machine-like tokens (in use
+    /// around the clock) that had settled on few networks or agents; both at once alert for
+    /// any settled token, as one `new_network` alert.
+    pub(crate) fn check_novelty(
+        &mut self,
+        ctx: &Ctx,
+        agent: Option<News>,
+        network: Option<News>,
+        out: &mut Vec<Alert>,
+    ) {
+        if agent.is_none() && network.is_none() {
+            return;
+        }
+        let continuous = self.is_continuous(ctx);
+        let agent = agent.map(|a| News {
+            stable: a.stable && continuous,
+            ..a
+        });
+        let network = network.map(|n| News {
+            stable: n.stable && continuous,
+            ..n
+        });
+        match (agent, network) {
+            (Some(a), Some(n)) if a.settled || n.settled => {
+                let evidence = Evidence::NewNetwork {
+                    network: n.text,
+                    user_agent: Some(a.text),
+                };
+                let severity = ctx.config.detectors.new_network.severity.raised();
+                self.raise(ctx, AlertKind::NewNetwork, Some(severity), evidence, out);
+            }
+            (None, Some(n)) if n.settled && n.stable => {
+                let evidence = Evidence::NewNetwork {
+                    network: n.text,
+                    user_agent: None,
+                };
+                self.raise(ctx, AlertKind::NewNetwork, None, evidence, out);
+            }
+            (Some(a), None) if a.settled && a.stable => {
+                let evidence = Evidence::NewUserAgent { user_agent: a.text };
+                self.raise(ctx, AlertKind::NewUserAgent, None, evidence, out);
+            }
+            _ => {}
+        }
+    }
+
+    /// Declared scope, and scans of endpoints never seen.
+    pub(crate) fn check_endpoint(
+        &mut self,
+        ctx: &Ctx,
+        obs: &Observation,
+        learned: bool,
+        out: &mut Vec<Alert>,
+    ) {
+        let Some(path) = obs.path else {
+            return;
+        };
+        let key = endpoint_key(obs.method, path);
+        let generation = ctx.generation();
+        let cap = ctx.config.distinct_cap;
+        let cfg = &ctx.config.detectors.endpoint_out_of_scope;
+        self.endpoints.insert(generation, key, cap);
+        if obs.declared_scope_match == Some(false) {
+            let evidence = Evidence::EndpointOutOfScope {
+                endpoint: hashing::endpoint_text(obs.method, path),
+                declared: true,
+                new_endpoints: self.novel_endpoints.estimate(generation),
+            };
+            self.raise(
+                ctx,
+                AlertKind::EndpointOutOfScope,
+                Some(cfg.severity.raised()),
+                evidence,
+                out,
+            );
+        }
+        if self.known_endpoints.contains(key) {
+            return;
+        }
+        if !learned || self.known_endpoints.is_saturated() {
+            self.known_endpoints.learn(key);
+            return;
+        }
+        self.novel_endpoints.insert(generation, key, cap);
+        let novel = self.novel_endpoints.estimate(generation);
+        if novel < cfg.new_endpoints {
+            // One new endpoint now and then is a feature being used: learn it quietly.
+            self.known_endpoints.learn(key);
+            return;
+        }
+        let evidence = Evidence::EndpointOutOfScope {
+            endpoint: hashing::endpoint_text(obs.method, path),
+            declared: false,
+            new_endpoints: novel,
+        };
+        self.raise(ctx, AlertKind::EndpointOutOfScope, None, evidence, out);
+    }
+
+    /// Impossible travel between this request's place and the previous one.
+    pub(crate) fn check_travel(&mut self, ctx: &Ctx, obs: &Observation, out: &mut Vec<Alert>) {
+        let country = obs.country.and_then(country_code).unwrap_or(0);
+        let (point, precise) = match obs.location.filter(|p| geo::valid(*p)) {
+            Some(p) => (p, true),
+            None => match geo::centroid(country) {
+                Some(p) => (p, false),
+                None => return,
+            },
+        };
+        let here = Place {
+            lat: point.0 as f32,
+            lon: point.1 as f32,
+            country,
+            precise,
+            at: ctx.now,
+        };
+        let Some(prev) = self.place else {
+            self.place = Some(here);
+            return;
+        };
+        if ctx.now < prev.at {
+            return; // out of order: keep the newest place
+        }
+        self.place = Some(here);
+        let same_country = country != 0 && country == prev.country;
+        if same_country && !(precise && prev.precise) {
+            return; // two centroids (or a centroid and a point) of one country say nothing
+        }
+        let slack = |p: &Place| {
+            if p.precise {
+                0.0
+            } else {
+                centroid_slack(p.country)
+            }
+        };
+        let raw = geo::distance_km(
+            (f64::from(prev.lat), f64::from(prev.lon)),
+            (f64::from(here.lat), f64::from(here.lon)),
+        );
+        let distance = raw - slack(&prev) - slack(&here);
+        let cfg = &ctx.config.detectors.impossible_travel;
+        if distance < cfg.min_distance_km.max(1.0) {
+            return;
+        }
+        let hours = ctx.now.saturating_sub(prev.at).max(1000) as f64 / 3_600_000.0;
+        let speed = distance / hours;
+        if speed > cfg.max_speed_kmh {
+            let text = |c: u16| (c != 0).then(|| hashing::country_text(c));
+            let evidence = Evidence::ImpossibleTravel {
+                from_country: text(prev.country),
+                to_country: text(country),
+                distance_km: raw.round(),
+                elapsed_hours: (hours * 100.0).round() / 100.0,
+                speed_kmh: speed.round(),
+            };
+            self.raise(ctx, AlertKind::ImpossibleTravel, None, evidence, out);
+        }
+    }
+
+    /// Rate against the learned peaks: over the last 16 requests, and in the current bucket.
+    pub(crate) fn check_rate(&mut self, ctx: &Ctx, learned: bool, out: &mut Vec<Alert>) {
+        let cfg = &ctx.config.detectors.rate_spike;
+        let burst = self.burst.push(ctx.now);
+        let bucket_ms = ctx.derived.fine_ms;
+        if let Some(rate) = burst {
+            let peak = self.baseline.peak_burst;
+            let limit = (cfg.factor * f64::from(peak)).max(cfg.min_burst_per_min);
+            if learned && peak > 0.0 && f64::from(rate) >= limit {
+                self.spiking = true;
+                let evidence = Evidence::RateSpike {
+                    measure: "burst".into(),
+                    rate_per_min: f64::from(rate).round(),
+                    learned_peak_per_min: f64::from(peak).round(),
+                };
+                let sev = severity_for(f64::from(rate / peak), cfg.severity);
+                self.raise(ctx, AlertKind::RateSpike, Some(sev), evidence, out);
+            } else if !self.spiking {
+                self.bucket_burst_max = self.bucket_burst_max.max(rate);
+            }
+        }
+        let in_bucket = self
+            .fine
+            .bucket_mut(ctx.now)
+            .map_or(0, |b| u64::from(b.requests));
+        let peak = self.baseline.peak_bucket;
+        let limit = (cfg.factor * f64::from(peak)).max(cfg.min_bucket_requests as f64);
+        if learned && peak > 0.0 && in_bucket as f64 >= limit {
+            self.spiking = true;
+            let evidence = Evidence::RateSpike {
+                measure: "bucket".into(),
+                rate_per_min: per_min(in_bucket as f32, bucket_ms).round(),
+                learned_peak_per_min: per_min(peak, bucket_ms).round(),
+            };
+            let sev = severity_for(in_bucket as f64 / f64::from(peak), cfg.severity);
+            self.raise(ctx, AlertKind::RateSpike, Some(sev), evidence, out);
+        }
+    }
+
+    /// Denials within the configured span.
+    pub(crate) fn check_denials(&mut self, ctx: &Ctx, out: &mut Vec<Alert>) {
+        let cfg = &ctx.config.detectors.repeated_denials;
+        let n = self.fine.buckets_for(cfg.window_secs as i64 * 1000);
+        let sum = self.fine.sum_recent(ctx.now, n);
+        if u64::from(sum.denials) >= cfg.min_denials {
+            let evidence = Evidence::Burst {
+                count: sum.denials.into(),
+                requests: sum.requests.into(),
+                window_secs: cfg.window_secs,
+            };
+            self.raise(ctx, AlertKind::RepeatedDenials, None, evidence, out);
+        }
+    }
+
+    /// 401/403/404 within the configured span, against the token's usual error rate.
+    pub(crate) fn check_errors(&mut self, ctx: &Ctx, learned: bool) -> Option<Alert> {
+        let cfg = &ctx.config.detectors.error_burst;
+        let n = self.fine.buckets_for(cfg.window_secs as i64 * 1000);
+        let sum = self.fine.sum_recent(ctx.now, n);
+        let errors = u64::from(sum.errors);
+        let usual = if learned {
+            cfg.factor * f64::from(self.baseline.errors) * n as f64
+        } else {
+            0.0
+        };
+        let enough = errors >= cfg.min_errors
+            && errors as f64 >= cfg.min_ratio * f64::from(sum.requests)
+            && errors as f64 >= usual;
+        if !enough {
+            return None;
+        }
+        let evidence = Evidence::Burst {
+            count: errors,
+            requests: sum.requests.into(),
+            window_secs: cfg.window_secs,
+        };
+        let mut out = Vec::new();
+        self.raise(ctx, AlertKind::ErrorBurst, None, evidence, &mut out);
+        out.pop()
+    }
+}

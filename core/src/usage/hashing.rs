@@ -1,0 +1,282 @@
+//! Turning request attributes into compact keys: fixed-key hashes, networks, normalised user
+//! agents and endpoints, country codes. Nothing here allocates except the display strings that
+//! go into alert evidence.
+
+use std::hash::Hasher;
+use std::net::IpAddr;
+
+use siphasher::sip::SipHasher13;
+
+// A fixed, public key: the hashes only need to agree across instances so sketches merge, and
+// must not change between versions so snapshots stay valid. They are not a secret defence.
+const K0: u64 = 0x746f_6b65_6e77_6172; // "tokenwar"
+const K1: u64 = 0x6420_7573_6167_6531; // "d usage1"
+
+// Domain tags so an IP, an agent and a path with the same bytes never share a hash.
+const TAG_IP: u8 = 1;
+const TAG_NET: u8 = 2;
+const TAG_WIDE: u8 = 3;
+const TAG_AGENT: u8 = 4;
+const TAG_ENDPOINT: u8 = 5;
+const TAG_INT: u8 = 6;
+
+/// Inputs longer than this are hashed by their first `MAX_INPUT` bytes, bounding the work a
+/// hostile request can cause.
+const MAX_INPUT: usize = 1024;
+
+fn hasher(tag: u8) -> SipHasher13 {
+    let mut h = SipHasher13::new_with_keys(K0, K1);
+    h.write_u8(tag);
+    h
+}
+
+fn fold(h: SipHasher13) -> u32 {
+    let x = h.finish();
+    (x ^ (x >> 32)) as u32
+}
+
+/// Hash of an integer (tests and benches use it to make distinct values).
+pub(crate) fn hash_u64(v: u64) -> u32 {
+    let mut h = hasher(TAG_INT);
+    h.write_u64(v);
+    fold(h)
+}
+
+/// v4-mapped v6 addresses count as their v4 address.
+fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6
+            .to_ipv4_mapped()
+            .map(IpAddr::V4)
+            .unwrap_or(IpAddr::V6(v6)),
+        v4 => v4,
+    }
+}
+
+/// The keys of one IP: the address, its network (/24 or /48) and its wide network (/16 or /32).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct IpKeys {
+    pub ip: u32,
+    pub network: u32,
+    pub wide: u32,
+}
+
+pub(crate) fn ip_keys(ip: IpAddr) -> IpKeys {
+    let (bytes, len, net_len, wide_len) = match canonical(ip) {
+        IpAddr::V4(v4) => {
+            let mut b = [0u8; 16];
+            b[..4].copy_from_slice(&v4.octets());
+            (b, 4, 3, 2)
+        }
+        IpAddr::V6(v6) => (v6.octets(), 16, 6, 4),
+    };
+    let key = |tag: u8, n: usize| {
+        let mut h = hasher(tag);
+        h.write_u8(len as u8);
+        h.write(&bytes[..n]);
+        fold(h)
+    };
+    IpKeys {
+        ip: key(TAG_IP, len),
+        network: key(TAG_NET, net_len),
+        wide: key(TAG_WIDE, wide_len),
+    }
+}
+
+/// The network of an IP for display: `a.b.c.0/24` or the /48 of a v6 address.
+pub(crate) fn network_text(ip: IpAddr) -> String {
+    match canonical(ip) {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            format!("{}.{}.{}.0/24", o[0], o[1], o[2])
+        }
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}::/48", s[0], s[1], s[2])
+        }
+    }
+}
+
+/// Hash of a user agent with digits ignored, so `curl/8.4.0` and `curl/8.5.0` are one family.
+pub(crate) fn agent_key(agent: &str) -> u32 {
+    let mut h = hasher(TAG_AGENT);
+    let bytes = &agent.as_bytes()[..agent.len().min(MAX_INPUT)];
+    // SipHash is a byte stream: writing the runs between digits equals writing them joined.
+    for run in bytes.split(u8::is_ascii_digit) {
+        h.write(run);
+    }
+    fold(h)
+}
+
+/// Whether a path segment is an identifier (number, hex or UUID, long random slug) rather than
+/// part of the route. Identifiers collapse to `{id}` so `/users/17` and `/users/42` are one
+/// endpoint, and a secret in a path never reaches evidence.
+fn is_identifier(segment: &[u8]) -> bool {
+    let has_digit = segment.iter().any(u8::is_ascii_digit);
+    if !has_digit {
+        return false;
+    }
+    segment.iter().all(u8::is_ascii_digit)
+        || (segment.len() >= 8 && segment.iter().all(|b| b.is_ascii_hexdigit() || *b == b'-'))
+        || segment.len() >= 20
+}
+
+fn route(path: &str) -> impl Iterator<Item = &[u8]> {
+    let bytes = &path.as_bytes()[..path.len().min(MAX_INPUT)];
+    let end = bytes
+        .iter()
+        .position(|&b| b == b'?' || b == b'#')
+        .unwrap_or(bytes.len());
+    bytes[..end].split(|&b| b == b'/').filter(|s| !s.is_empty())
+}
+
+/// Hash of method and path with query dropped and identifiers collapsed.
+pub(crate) fn endpoint_key(method: Option<&str>, path: &str) -> u32 {
+    let mut h = hasher(TAG_ENDPOINT);
+    let mut verb = [0u8; 16];
+    let method = method.unwrap_or("").as_bytes();
+    let n = method.len().min(16);
+    verb[..n].copy_from_slice(&method[..n]);
+    verb[..n].make_ascii_uppercase();
+    h.write(&verb[..n]);
+    for segment in route(path) {
+        h.write_u8(b'/');
+        if is_identifier(segment) {
+            h.write_u8(0);
+        } else {
+            h.write(segment);
+        }
+    }
+    fold(h)
+}
+
+/// The same normalisation for display, e.g. `GET /repos/{id}/keys`, cut to 120 characters.
+pub(crate) fn endpoint_text(method: Option<&str>, path: &str) -> String {
+    let mut out = String::new();
+    if let Some(m) = method {
+        out.extend(m.chars().take(16).map(|c| c.to_ascii_uppercase()));
+        out.push(' ');
+    }
+    for segment in route(path) {
+        out.push('/');
+        if is_identifier(segment) {
+            out.push_str("{id}");
+        } else {
+            out.push_str(&String::from_utf8_lossy(segment));
+        }
+        if out.len() > 120 {
+            out.truncate(out.floor_char_boundary_compat(117));
+            out.push_str("...");
+            break;
+        }
+    }
+    if !out.contains('/') {
+        out.push('/');
+    }
+    out
+}
+
+trait FloorBoundary {
+    fn floor_char_boundary_compat(&self, at: usize) -> usize;
+}
+
+impl FloorBoundary for String {
+    fn floor_char_boundary_compat(&self, mut at: usize) -> usize {
+        while !self.is_char_boundary(at) {
+            at -= 1;
+        }
+        at
+    }
+}
+
+/// An ISO 3166-1 alpha-2 code as two upper-case bytes; anything else is `None`.
+pub(crate) fn country_code(country: &str) -> Option<u16> {
+    match country.as_bytes() {
+        [a, b] if a.is_ascii_alphabetic() && b.is_ascii_alphabetic() => Some(u16::from_be_bytes([
+            a.to_ascii_uppercase(),
+            b.to_ascii_uppercase(),
+        ])),
+        _ => None,
+    }
+}
+
+/// The two letters of a country code.
+pub(crate) fn country_text(code: u16) -> String {
+    let [a, b] = code.to_be_bytes();
+    [a as char, b as char].iter().collect()
+}
+
+/// Text cut to `max` characters for evidence.
+pub(crate) fn clip(text: &str, max: usize) -> String {
+    crate::error::Clip(text, max).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_are_stable_across_builds() {
+        // Sketches merge across instances and snapshots only if these never change.
+        assert_eq!(hash_u64(1), hash_u64(1));
+        let a = ip_keys("203.0.113.7".parse().unwrap());
+        let b = ip_keys("203.0.113.9".parse().unwrap());
+        let c = ip_keys("203.0.114.9".parse().unwrap());
+        assert_ne!(a.ip, b.ip);
+        assert_eq!(a.network, b.network);
+        assert_ne!(a.network, c.network);
+        assert_eq!(a.wide, c.wide);
+        let mapped = ip_keys("::ffff:203.0.113.7".parse().unwrap());
+        assert_eq!(mapped, a);
+    }
+
+    #[test]
+    fn networks_display_as_prefixes() {
+        assert_eq!(
+            network_text("203.0.113.7".parse().unwrap()),
+            "203.0.113.0/24"
+        );
+        assert_eq!(
+            network_text("2001:db8:1:2::5".parse().unwrap()),
+            "2001:db8:1::/48"
+        );
+    }
+
+    #[test]
+    fn agents_ignore_versions() {
+        assert_eq!(agent_key("curl/8.4.0"), agent_key("curl/8.5.1"));
+        assert_ne!(agent_key("curl/8.4.0"), agent_key("python-requests/2.31"));
+        assert_eq!(agent_key("a1b22c"), agent_key("abc"));
+    }
+
+    #[test]
+    fn endpoints_collapse_identifiers_and_queries() {
+        let k = |m, p| endpoint_key(Some(m), p);
+        assert_eq!(k("GET", "/users/17"), k("get", "/users/42?x=1"));
+        assert_eq!(
+            k("GET", "/o/3f2a9c1e-0b7d-4e2a-9a0f-123456789abc"),
+            k("GET", "/o/0f2a9c1e-0b7d-4e2a-9a0f-123456789abd")
+        );
+        assert_ne!(k("GET", "/users/17"), k("DELETE", "/users/17"));
+        assert_ne!(k("GET", "/users"), k("GET", "/admin"));
+        assert_eq!(
+            endpoint_text(Some("get"), "/repos/9912/keys?token=abc"),
+            "GET /repos/{id}/keys"
+        );
+        assert_eq!(
+            endpoint_text(None, "/hooks/xoxb1234567890abcdefghij"),
+            "/hooks/{id}"
+        );
+        let long = "/a".repeat(5000);
+        assert!(endpoint_text(Some("GET"), &long).len() <= 124);
+    }
+
+    #[test]
+    fn country_codes_are_two_letters() {
+        assert_eq!(country_code("de"), country_code("DE"));
+        assert_eq!(country_text(country_code("de").unwrap()), "DE");
+        assert_eq!(country_code("DEU"), None);
+        assert_eq!(country_code("1A"), None);
+        assert_eq!(country_code("ü"), None);
+    }
+}

@@ -1,0 +1,438 @@
+//! Each detector fires on its incident within a few requests and stays quiet on ordinary use.
+
+use tokenward::usage::{
+    Alert, AlertKind, Evidence, Observation, Severity, UsageConfig, UsageTracker,
+};
+use tokenward::{Timestamp, TokenId, TokenKey};
+
+const MIN: i64 = 60_000;
+const HOUR: i64 = 60 * MIN;
+const DAY: i64 = 24 * HOUR;
+const START: i64 = 1_767_225_600_000; // 2026-01-01T00:00:00Z
+
+fn id(name: &str) -> TokenId {
+    TokenKey::new(b"test key").id(name.as_bytes())
+}
+
+fn normal(i: i64) -> Observation<'static> {
+    const PATHS: [&str; 3] = ["/v1/builds", "/v1/builds/1234", "/v1/artifacts"];
+    const IPS: [&str; 2] = ["198.51.100.7", "198.51.100.9"];
+    Observation {
+        ip: Some(IPS[(i % 2) as usize].parse().unwrap()),
+        country: Some("DE"),
+        user_agent: Some("deploy-cli/1.4.2"),
+        method: Some("GET"),
+        path: Some(PATHS[(i % 3) as usize]),
+        ..Observation::default()
+    }
+}
+
+/// Four days of office-hours use every 5 minutes; returns the time after it. Asserts that
+/// ordinary use raised no alert.
+fn learn(t: &UsageTracker, token: TokenId) -> Timestamp {
+    let mut i = 0;
+    for day in 0..4 {
+        let mut now = START + day * DAY + 8 * HOUR;
+        while now < START + day * DAY + 18 * HOUR {
+            let alerts = t.observe(token, &normal(i), now);
+            assert!(alerts.is_empty(), "ordinary use alerted: {alerts:?}");
+            assert!(t.record_outcome(token, 200, now + 50).is_none());
+            now += 5 * MIN;
+            i += 1;
+        }
+    }
+    START + 4 * DAY + 9 * HOUR
+}
+
+fn kinds(alerts: &[Alert]) -> Vec<AlertKind> {
+    alerts.iter().map(|a| a.kind).collect()
+}
+
+/// Feeds `n` requests built by `f` every `step` ms from `now`; returns the 1-based index of
+/// the first request that raised `kind`, and all alerts.
+fn until(
+    t: &UsageTracker,
+    token: TokenId,
+    now: Timestamp,
+    step: i64,
+    n: i64,
+    kind: AlertKind,
+    f: impl Fn(i64) -> Observation<'static>,
+) -> (Option<i64>, Vec<Alert>) {
+    let mut all = Vec::new();
+    let mut first = None;
+    for i in 0..n {
+        let alerts = t.observe(token, &f(i), now + i * step);
+        if first.is_none() && alerts.iter().any(|a| a.kind == kind) {
+            first = Some(i + 1);
+        }
+        all.extend(alerts);
+    }
+    (first, all)
+}
+
+fn tracker() -> UsageTracker {
+    UsageTracker::new(UsageConfig::default()).unwrap()
+}
+
+#[test]
+fn ordinary_use_is_learned_silently() {
+    let t = tracker();
+    let token = id("quiet");
+    let now = learn(&t, token);
+    // Another ordinary day: still nothing.
+    let (first, all) = until(&t, token, now, 5 * MIN, 100, AlertKind::RateSpike, normal);
+    assert_eq!(first, None);
+    assert!(all.is_empty(), "{all:?}");
+    let s = t.stats(token, now + 500 * MIN).unwrap();
+    assert!(s.learned);
+    assert_eq!(s.known.countries, vec!["DE"]);
+    assert_eq!(
+        s.known.endpoints, 3,
+        "/v1/builds, /v1/builds/{{id}}, /v1/artifacts"
+    );
+}
+
+#[test]
+fn new_country_with_new_agent_is_raised_to_high() {
+    let t = tracker();
+    let token = id("leaked");
+    let now = learn(&t, token);
+    let (first, all) = until(&t, token, now, MIN, 5, AlertKind::NewCountry, |_| {
+        Observation {
+            ip: Some("203.0.113.50".parse().unwrap()),
+            country: Some("NG"),
+            user_agent: Some("python-requests/2.31.0"),
+            method: Some("GET"),
+            path: Some("/v1/builds"),
+            ..Observation::default()
+        }
+    });
+    assert_eq!(first, Some(1));
+    let alert = all
+        .iter()
+        .find(|a| a.kind == AlertKind::NewCountry)
+        .unwrap();
+    assert_eq!(alert.severity, Severity::High);
+    assert!(
+        matches!(&alert.evidence, Evidence::NewCountry { country, known_countries, new_user_agent: true }
+        if country == "NG" && known_countries == &vec!["DE".to_string()])
+    );
+    // The new country subsumes the new network; the agent is folded into the country alert.
+    assert!(!kinds(&all).contains(&AlertKind::NewNetwork));
+    assert!(!kinds(&all).contains(&AlertKind::NewUserAgent));
+    // And the cooldown keeps it to one alert.
+    assert_eq!(
+        kinds(&all)
+            .iter()
+            .filter(|k| **k == AlertKind::NewCountry)
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn new_network_and_new_agent_after_learning_only() {
+    let t = tracker();
+    let token = id("net");
+    // During learning a new network is just learned.
+    let mut early = normal(0);
+    early.ip = Some("192.0.2.1".parse().unwrap());
+    assert!(t.observe(token, &early, START + 9 * HOUR).is_empty());
+    let now = learn(&t, token);
+    // Same /16 as a known network (CGNAT churn): quiet.
+    let mut churn = normal(0);
+    churn.ip = Some("198.51.7.20".parse().unwrap());
+    assert!(t.observe(token, &churn, now).is_empty());
+    // A person's token: a new network alone (working from a cafe) or a new client alone is
+    // ordinary...
+    let mut cafe = normal(0);
+    cafe.ip = Some("203.0.113.9".parse().unwrap());
+    assert!(t.observe(token, &cafe, now + MIN).is_empty());
+    let mut httpie = normal(0);
+    httpie.user_agent = Some("HTTPie/3.2.2");
+    assert!(t.observe(token, &httpie, now + 2 * MIN).is_empty());
+    // ...both at once, two days later, is one alert.
+    let later = now + 2 * DAY;
+    let (first, all) = until(&t, token, later, MIN, 3, AlertKind::NewNetwork, |_| {
+        let mut o = normal(0);
+        o.ip = Some("100.64.9.9".parse().unwrap());
+        o.user_agent = Some("curl/8.5.0");
+        o
+    });
+    assert_eq!(first, Some(1));
+    assert_eq!(kinds(&all), vec![AlertKind::NewNetwork]);
+    assert_eq!(all[0].severity, Severity::Medium);
+    assert_eq!(
+        all[0].evidence,
+        Evidence::NewNetwork {
+            network: "100.64.9.0/24".into(),
+            user_agent: Some("curl/8.5.0".into()),
+        }
+    );
+    // A version bump of a known agent is not new.
+    let mut bumped = normal(1);
+    bumped.user_agent = Some("deploy-cli/1.5.0");
+    assert!(t.observe(token, &bumped, later + 10 * MIN).is_empty());
+}
+
+#[test]
+fn machine_tokens_alert_on_a_new_network_or_agent_alone() {
+    let t = tracker();
+    let token = id("service");
+    let mut now = START;
+    // A service calling every two minutes around the clock from one address.
+    while now < START + 3 * DAY {
+        assert!(t.observe(token, &normal(0), now).is_empty());
+        now += 2 * MIN;
+    }
+    let mut moved = normal(0);
+    moved.ip = Some("203.0.113.9".parse().unwrap());
+    let alerts = t.observe(token, &moved, now);
+    assert_eq!(kinds(&alerts), vec![AlertKind::NewNetwork]);
+    assert_eq!(alerts[0].severity, Severity::Low);
+    let mut client = normal(0);
+    client.user_agent = Some("python-requests/2.31");
+    let alerts = t.observe(token, &client, now + 2 * MIN);
+    assert_eq!(kinds(&alerts), vec![AlertKind::NewUserAgent]);
+}
+
+#[test]
+fn botnet_fanout_is_caught_within_ten_requests() {
+    let t = tracker();
+    let token = id("botnet");
+    let now = learn(&t, token);
+    let (first, all) = until(&t, token, now, 2_000, 20, AlertKind::IpFanout, |i| {
+        let mut o = normal(i);
+        // Same country and agent, a different residential IP each time, in networks already known
+        // (worst case: only the fan-out gives it away).
+        o.ip = Some(format!("198.51.{}.{}", i + 1, i + 10).parse().unwrap());
+        o
+    });
+    let first = first.expect("fan-out detected");
+    assert!(first <= 8, "detected at {first}");
+    let alert = all.iter().find(|a| a.kind == AlertKind::IpFanout).unwrap();
+    assert_eq!(alert.severity, Severity::High);
+}
+
+#[test]
+fn rate_spike_is_caught_within_sixteen_requests() {
+    let t = tracker();
+    let token = id("spike");
+    let now = learn(&t, token);
+    let (first, _) = until(&t, token, now, 200, 40, AlertKind::RateSpike, normal);
+    let first = first.expect("spike detected");
+    assert!(first <= 16, "detected at {first}");
+}
+
+#[test]
+fn endpoint_scan_and_declared_scope() {
+    let t = tracker();
+    let token = id("scan");
+    let now = learn(&t, token);
+    // One new endpoint is a feature being used: learned quietly.
+    let mut one = normal(0);
+    one.path = Some("/v1/releases");
+    assert!(t.observe(token, &one, now).is_empty());
+    const SCAN: [&str; 6] = [
+        "/admin",
+        "/v1/users",
+        "/v1/keys",
+        "/.git/config",
+        "/v1/secrets",
+        "/debug",
+    ];
+    let (first, all) = until(
+        &t,
+        token,
+        now + 30 * MIN,
+        1_000,
+        6,
+        AlertKind::EndpointOutOfScope,
+        |i| {
+            let mut o = normal(0);
+            o.path = Some(SCAN[i as usize]);
+            o
+        },
+    );
+    assert_eq!(first, Some(5), "{all:?}");
+    assert!(matches!(
+        all.iter()
+            .find(|a| a.kind == AlertKind::EndpointOutOfScope)
+            .unwrap()
+            .evidence,
+        Evidence::EndpointOutOfScope {
+            declared: false,
+            new_endpoints: 5,
+            ..
+        }
+    ));
+
+    // Declared scope: the first request outside it alerts, severity raised.
+    let other = id("declared");
+    let mut o = normal(0);
+    o.declared_scope_match = Some(false);
+    o.path = Some("/v1/admin/users/42?token=secret");
+    let alerts = t.observe(other, &o, START);
+    assert_eq!(kinds(&alerts), vec![AlertKind::EndpointOutOfScope]);
+    assert_eq!(alerts[0].severity, Severity::High);
+    let json = serde_json::to_string(&alerts[0]).unwrap();
+    assert!(json.contains("GET /v1/admin/users/{id}"), "{json}");
+    assert!(!json.contains("secret"), "{json}");
+}
+
+#[test]
+fn dormant_token_waking_up() {
+    let t = tracker();
+    let token = id("dormant");
+    let now = learn(&t, token);
+    // 29 days: fine.
+    assert!(t.observe(token, &normal(0), now + 29 * DAY).is_empty());
+    let later = now + 29 * DAY + 31 * DAY;
+    // Evicted in between: the last-use record still knows.
+    let ev = t.evict_idle(later - DAY);
+    assert_eq!(ev.evicted, 1);
+    assert!(t.stats(token, later).is_none());
+    assert_eq!(t.last_seen(token), Some(now + 29 * DAY));
+    let alerts = t.observe(token, &normal(0), later);
+    assert_eq!(kinds(&alerts), vec![AlertKind::DormantWakeup]);
+    assert!(
+        matches!(alerts[0].evidence, Evidence::DormantWakeup { idle_days, .. } if (idle_days - 31.0).abs() < 0.01)
+    );
+}
+
+#[test]
+fn impossible_travel_by_country_and_by_coordinates() {
+    let t = tracker();
+    let token = id("travel");
+    let now = learn(&t, token);
+    let mut br = normal(0);
+    br.country = Some("BR");
+    assert!(t.observe(token, &normal(0), now).is_empty());
+    let alerts = t.observe(token, &br, now + 30 * MIN);
+    assert!(
+        kinds(&alerts).contains(&AlertKind::ImpossibleTravel),
+        "{alerts:?}"
+    );
+    // A real flight, 14 hours later, is fine.
+    let other = id("flight");
+    let now = learn(&t, other);
+    let alerts = t.observe(other, &br, now + 14 * HOUR);
+    assert!(!kinds(&alerts).contains(&AlertKind::ImpossibleTravel));
+    // Neighbours never look impossible.
+    let near = id("near");
+    let mut at = normal(0);
+    at.country = Some("AT");
+    t.observe(near, &normal(0), START);
+    assert!(t.observe(near, &at, START + MIN).is_empty());
+    // Precise coordinates inside one country: New York to San Francisco in ten minutes.
+    let us = id("us");
+    let mut ny = normal(0);
+    ny.country = Some("US");
+    ny.location = Some((40.71, -74.0));
+    let mut sf = ny;
+    sf.location = Some((37.77, -122.42));
+    t.observe(us, &ny, START);
+    let alerts = t.observe(us, &sf, START + 10 * MIN);
+    assert_eq!(kinds(&alerts), vec![AlertKind::ImpossibleTravel]);
+    // A centroid and a precise point of the same large country say nothing.
+    let mut us_only = ny;
+    us_only.location = None;
+    assert!(t.observe(us, &us_only, START + 11 * MIN).is_empty());
+}
+
+#[test]
+fn error_bursts_from_outcomes() {
+    let t = tracker();
+    let token = id("errors");
+    let mut now = learn(&t, token);
+    // Occasional 404s are normal.
+    for i in 0..5 {
+        t.observe(token, &normal(i), now);
+        assert!(t.record_outcome(token, 404, now + 10).is_none());
+        now += 10 * MIN;
+    }
+    let mut first = None;
+    for i in 0..20 {
+        t.observe(token, &normal(i), now + i * 1000);
+        if let Some(a) = t.record_outcome(token, 403, now + i * 1000 + 20) {
+            assert_eq!(a.kind, AlertKind::ErrorBurst);
+            first.get_or_insert(i + 1);
+        }
+    }
+    assert_eq!(first, Some(10));
+    // Other statuses and unknown tokens are ignored.
+    assert!(t.record_outcome(token, 500, now).is_none());
+    assert!(t.record_outcome(id("unknown"), 401, now).is_none());
+    let s = t.stats(token, now + 20_000).unwrap();
+    assert_eq!(s.fine.total.errors, 25);
+}
+
+#[test]
+fn repeated_denials() {
+    let t = tracker();
+    let token = id("denied");
+    let (first, all) = until(
+        &t,
+        token,
+        START,
+        5_000,
+        10,
+        AlertKind::RepeatedDenials,
+        |i| {
+            let mut o = normal(i);
+            o.denied = true;
+            o
+        },
+    );
+    assert_eq!(first, Some(5));
+    assert_eq!(kinds(&all), vec![AlertKind::RepeatedDenials]);
+    assert_eq!(
+        t.stats(token, START + 50_000).unwrap().fine.total.denials,
+        10
+    );
+}
+
+#[test]
+fn detectors_can_be_switched_off_and_retuned() {
+    let config = UsageConfig::from_toml(
+        "[detectors.repeated_denials]\nmin_denials = 2\nseverity = \"critical\"\n\
+         [detectors.impossible_travel]\nenabled = false",
+    )
+    .unwrap();
+    let t = UsageTracker::new(config).unwrap();
+    let token = id("tuned");
+    let mut o = normal(0);
+    o.denied = true;
+    assert!(t.observe(token, &o, START).is_empty());
+    let alerts = t.observe(token, &o, START + 1000);
+    assert_eq!(alerts[0].severity, Severity::Critical);
+    let mut br = normal(0);
+    br.country = Some("BR");
+    assert!(t.observe(token, &br, START + 2000).is_empty());
+}
+
+#[test]
+fn stats_report_windows_distincts_and_baseline() {
+    let t = tracker();
+    let token = id("stats");
+    let now = learn(&t, token);
+    let s = t.stats(token, now).unwrap();
+    assert_eq!(s.total_requests, 4 * 120);
+    assert_eq!(s.fine.buckets.len(), 60);
+    assert_eq!(s.coarse.buckets.len(), 48);
+    // The 48 h window reaches back to day 2, 10:00: 96 requests of day 2 and 120 of day 3.
+    assert_eq!(s.coarse.total.requests, 216);
+    assert_eq!(s.distinct.ips, 0, "nothing in the last 10-20 minutes");
+    assert!(s.baseline.peak_requests_per_min >= 1.0);
+    assert!(s.baseline.peak_burst_per_min > 0.0);
+    t.observe(token, &normal(0), now);
+    t.observe(token, &normal(1), now + 1);
+    let s = t.stats(token, now + 2).unwrap();
+    assert_eq!(s.distinct.ips, 2);
+    assert_eq!(s.distinct.countries, 1);
+    assert_eq!(s.distinct.user_agents, 1);
+    assert_eq!(s.distinct.endpoints, 2);
+    let json = serde_json::to_value(&s).unwrap();
+    assert_eq!(json["token_id"], token.to_string());
+}

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Builds and tests tokenward in every language, from nothing: Rust (format, lints, tests, docs),
+# then each binding's own script, which installs what it needs (pip, npm and cargo packages,
+# valgrind) before building and testing. Exits non-zero when anything fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+passed=0
+failed=0
+run_suite() {
+    local name=$1
+    shift
+    echo "==> $name"
+    if "$@"; then
+        passed=$((passed + 1))
+    else
+        failed=$((failed + 1))
+        echo "==> $name FAILED" >&2
+    fi
+}
+
+rust_checks() {
+    cargo fmt --all -- --check
+    cargo clippy --workspace --all-targets --locked -- -D warnings
+    cargo test --workspace --locked
+    RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
+}
+
+run_suite rust rust_checks
+for binding in python node c; do
+    if [ -f "bindings/$binding/test.sh" ]; then
+        run_suite "$binding" bash "bindings/$binding/test.sh"
+    fi
+done
+
+echo "suites: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
