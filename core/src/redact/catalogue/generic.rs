@@ -20,14 +20,15 @@ use crate::redact::validate::{
 /// A value after a key: double-quoted (`"..."`, `\"...\"`; a missing closing quote ends at the
 /// end of the line), single-quoted, or bare. A bare value stops at whitespace, quotes, `,`, `;`,
 /// `&`, `<`, `>` and `\` (a literal `\n` in an escaped string) and does not end with a closing
-/// bracket (the end of a call or a map) or a colon (`?token=X: 401`); `$not_first` lists characters it may not start with
+/// bracket (the end of a call or a map), a colon (`?token=X: 401`) or a slash (git's
+/// `Authentication failed for 'https://host/?token=X/'`); `$not_first` lists characters it may not start with
 /// (`-` after a flag, where it is the next flag).
 macro_rules! value {
     ($not_first:expr) => {
         concat!(
             r#"(?:\\{0,3}"(?P<secret_dq>(?:[^"\\\r\n]|\\[^"\r\n])+)(?:\\{0,3}"|\r|(?m:$))|'(?P<secret_sq>[^'\r\n]+)(?:'|\r|(?m:$))|(?P<secret>[^\s"'`,;&<>\\"#,
             $not_first,
-            r#"](?:[^\s"'`,;&<>\\]*[^\s"'`,;&<>\\)}\]:])?))"#
+            r#"](?:[^\s"'`,;&<>\\]*[^\s"'`,;&<>\\)}\]:/])?))"#
         )
     };
 }
@@ -1092,6 +1093,7 @@ pub(crate) static RULES: &[Builtin] = &[
             ("msg=\"timed out\" api_token=BRJO6c9YiBZb8O18Pd4SlZ duration_ms=2813", "BRJO6c9YiBZb8O18Pd4SlZ"),
             ("GET /v1/jobs?access_token=nSrIMnRejKn45KNeOPW6xEldggMxYi0g5zDDL&page=2", "nSrIMnRejKn45KNeOPW6xEldggMxYi0g5zDDL"),
             ("error: https://api.example.com/v1?apikey=hr3b0apfMQXWJiUzIwcZ: 401 Unauthorized", "hr3b0apfMQXWJiUzIwcZ"),
+            ("fatal: Authentication failed for 'https://git.example.com/r?token=hr3b0apfMQXWJiUzIwcZ/'", "hr3b0apfMQXWJiUzIwcZ"),
             ("> X-API-KEY: a368e1ea94291b76cf9af9fd999c7d105ef9c8d4daad705d102ccd1488ec9cd1", "a368e1ea94291b76cf9af9fd999c7d105ef9c8d4daad705d102ccd1488ec9cd1"),
             ("{'x-auth-token': 'Zk3Lq9Xw2PvB7nRtQ4sD'}", "Zk3Lq9Xw2PvB7nRtQ4sD"),
             ("stripeSecretKey: \"Vt7yQp2LmZ9xKw4RbN8s\"", "Vt7yQp2LmZ9xKw4RbN8s"),
