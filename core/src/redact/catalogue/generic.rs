@@ -20,14 +20,15 @@ use crate::redact::validate::{
 /// A value after a key: double-quoted (`"..."`, `\"...\"`; a missing closing quote ends at the
 /// end of the line), single-quoted, or bare. A bare value stops at whitespace, quotes, `,`, `;`,
 /// `&`, `<`, `>` and `\` (a literal `\n` in an escaped string) and does not end with a closing
-/// bracket (the end of a call or a map) or a colon (`?token=X: 401`); `$not_first` lists characters it may not start with
+/// bracket (the end of a call or a map), a colon (`?token=X: 401`) or a slash (git's
+/// `Authentication failed for 'https://host/?token=X/'`); `$not_first` lists characters it may not start with
 /// (`-` after a flag, where it is the next flag).
 macro_rules! value {
     ($not_first:expr) => {
         concat!(
             r#"(?:\\{0,3}"(?P<secret_dq>(?:[^"\\\r\n]|\\[^"\r\n])+)(?:\\{0,3}"|\r|(?m:$))|'(?P<secret_sq>[^'\r\n]+)(?:'|\r|(?m:$))|(?P<secret>[^\s"'`,;&<>\\"#,
             $not_first,
-            r#"](?:[^\s"'`,;&<>\\]*[^\s"'`,;&<>\\)}\]:])?))"#
+            r#"](?:[^\s"'`,;&<>\\]*[^\s"'`,;&<>\\)}\]:/])?))"#
         )
     };
 }
@@ -702,6 +703,23 @@ pub(crate) static RULES: &[Builtin] = &[
         ],
     },
     Builtin {
+        id: "dsn_password",
+        provider: "generic",
+        description: "Password in a scheme-less DSN: Go MySQL user:password@tcp(host)/db, Oracle user/password@service for sqlplus and its tools",
+        keywords: &["@tcp(", "@unix(", "@udp(", "sqlplus", "rman", "expdp", "impdp", "sqlldr"],
+        pattern: r#"(?i-u)(?:[^\s:/@"'`=]{1,64}:(?P<secret>[^\s@"'`]{1,256})@(?:tcp|unix|udp)\(|\b(?:sqlplus|rman|expdp|impdp|sqlldr)(?:[ \t]+-[a-z]+)*[ \t]+[a-z0-9_$#]{1,64}/(?P<secret_oracle>[^\s@/"']{1,256})@)"#,
+        validate: Some(password_only),
+        generic: true,
+        examples: &[
+            ("dsn=app:Tr0ub4dor3@tcp(10.0.0.5:3306)/shop?parseTime=true", "Tr0ub4dor3"),
+            ("sqlplus -s scott/T1ger#99@//db.example.com:1521/ORCL @report.sql", "T1ger#99"),
+        ],
+        counterexamples: &[
+            "dsn=app:${DB_PASSWORD}@tcp(db:3306)/shop",
+            "sqlplus /nolog @init.sql",
+        ],
+    },
+    Builtin {
         id: "url_token",
         provider: "generic",
         description: "A token as the whole userinfo of a URL (https://TOKEN@host), as in git remotes",
@@ -1075,6 +1093,7 @@ pub(crate) static RULES: &[Builtin] = &[
             ("msg=\"timed out\" api_token=BRJO6c9YiBZb8O18Pd4SlZ duration_ms=2813", "BRJO6c9YiBZb8O18Pd4SlZ"),
             ("GET /v1/jobs?access_token=nSrIMnRejKn45KNeOPW6xEldggMxYi0g5zDDL&page=2", "nSrIMnRejKn45KNeOPW6xEldggMxYi0g5zDDL"),
             ("error: https://api.example.com/v1?apikey=hr3b0apfMQXWJiUzIwcZ: 401 Unauthorized", "hr3b0apfMQXWJiUzIwcZ"),
+            ("fatal: Authentication failed for 'https://git.example.com/r?token=hr3b0apfMQXWJiUzIwcZ/'", "hr3b0apfMQXWJiUzIwcZ"),
             ("> X-API-KEY: a368e1ea94291b76cf9af9fd999c7d105ef9c8d4daad705d102ccd1488ec9cd1", "a368e1ea94291b76cf9af9fd999c7d105ef9c8d4daad705d102ccd1488ec9cd1"),
             ("{'x-auth-token': 'Zk3Lq9Xw2PvB7nRtQ4sD'}", "Zk3Lq9Xw2PvB7nRtQ4sD"),
             ("stripeSecretKey: \"Vt7yQp2LmZ9xKw4RbN8s\"", "Vt7yQp2LmZ9xKw4RbN8s"),
