@@ -156,6 +156,10 @@ def report(per_kind, false, normal, labels, out=sys.stdout):
         ok = False
     p(f"false alerts: {len(false)} = {rate:.2f} per 100k normal requests "
       f"(target <= {MAX_FALSE_PER_100K})")
+    order = ["low", "medium", "high", "critical"]
+    for floor in order[1:3]:
+        n = sum(1 for _, _, a in false if order.index(a["severity"]) >= order.index(floor))
+        p(f"    of which severity >= {floor}: {n} = {n / max(normal, 1) * 100_000:.2f} per 100k")
     by = Counter((a["kind"], a["severity"]) for _, _, a in false)
     for (kind, sev), n in by.most_common():
         p(f"    {kind} ({sev}): {n}")

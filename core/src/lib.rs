@@ -29,6 +29,13 @@
 //! time ([`regex`] has no backtracking), so hostile input cannot stall a logger.
 //!
 //! See [`redact`] for rules, styles, configuration and streaming.
+//!
+//! ## Usage and anomalies
+//!
+//! A [`UsageTracker`] keeps sliding-window statistics per token and runs anomaly detectors on
+//! every request (rate spike, IP fan-out, new country / network / agent, endpoint scans,
+//! dormant wake-up, impossible travel, error bursts, repeated denials), in bounded memory and
+//! mergeable across instances. See [`usage`].
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

@@ -319,6 +319,9 @@ fn impossible_travel_by_country_and_by_coordinates() {
     let now = learn(&t, other);
     let alerts = t.observe(other, &br, now + 14 * HOUR);
     assert!(!kinds(&alerts).contains(&AlertKind::ImpossibleTravel));
+    // Same client, a possible move: it looks like a trip, so the new country is reported low.
+    assert_eq!(kinds(&alerts), vec![AlertKind::NewCountry]);
+    assert_eq!(alerts[0].severity, Severity::Low);
     // Neighbours never look impossible.
     let near = id("near");
     let mut at = normal(0);

@@ -118,6 +118,15 @@ impl Severity {
         }
     }
 
+    /// One step less severe, saturating at `Low`.
+    pub const fn lowered(self) -> Severity {
+        match self {
+            Severity::Low | Severity::Medium => Severity::Low,
+            Severity::High => Severity::Medium,
+            Severity::Critical => Severity::High,
+        }
+    }
+
     /// One step more severe, saturating at `Critical`.
     pub const fn raised(self) -> Severity {
         match self {

@@ -44,6 +44,66 @@ fn centroid_slack(code: u16) -> f64 {
         .map_or(CENTROID_SLACK_KM, |(_, s)| *s)
 }
 
+/// Where a request comes from: its coordinates, else its country's centroid.
+fn place_of(ctx: &Ctx, obs: &Observation) -> Option<Place> {
+    let country = obs.country.and_then(country_code).unwrap_or(0);
+    let (point, precise) = match obs.location.filter(|p| geo::valid(*p)) {
+        Some(p) => (p, true),
+        None => (geo::centroid(country)?, false),
+    };
+    Some(Place {
+        lat: point.0 as f32,
+        lon: point.1 as f32,
+        country,
+        precise,
+        at: ctx.now,
+    })
+}
+
+/// A move between two places.
+struct Move {
+    raw_km: f64,
+    hours: f64,
+    speed_kmh: f64,
+}
+
+/// The move from `prev` to `here`, or `None` when it says nothing: two estimates inside one
+/// country, or a distance below the configured minimum once centroid slack is taken off.
+fn travel(ctx: &Ctx, prev: &Place, here: &Place) -> Option<Move> {
+    let same_country = here.country != 0 && here.country == prev.country;
+    if same_country && !(here.precise && prev.precise) {
+        return None;
+    }
+    let slack = |p: &Place| {
+        if p.precise {
+            0.0
+        } else {
+            centroid_slack(p.country)
+        }
+    };
+    let raw_km = geo::distance_km(
+        (f64::from(prev.lat), f64::from(prev.lon)),
+        (f64::from(here.lat), f64::from(here.lon)),
+    );
+    let distance = raw_km - slack(prev) - slack(here);
+    if distance
+        < ctx
+            .config
+            .detectors
+            .impossible_travel
+            .min_distance_km
+            .max(1.0)
+    {
+        return None;
+    }
+    let hours = ctx.now.saturating_sub(prev.at).max(1000) as f64 / 3_600_000.0;
+    Some(Move {
+        raw_km,
+        hours,
+        speed_kmh: distance / hours,
+    })
+}
+
 /// Per-bucket figures in requests per minute.
 fn per_min(value: f32, bucket_ms: i64) -> f64 {
     f64::from(value) * 60_000.0 / bucket_ms as f64
@@ -128,6 +188,8 @@ impl TokenUsage {
             return false;
         }
         let base = ctx.config.detectors.new_country.severity;
+        // A trip looks like this: same client, a move that was possible. Report it, lower.
+        let trip = !new_agent && self.plausible_move(ctx, obs);
         let evidence = Evidence::NewCountry {
             country: hashing::country_text(code),
             known_countries: self
@@ -138,7 +200,11 @@ impl TokenUsage {
                 .collect(),
             new_user_agent: new_agent,
         };
-        let severity = if new_agent { base.raised() } else { base };
+        let severity = match (new_agent, trip) {
+            (true, _) => base.raised(),
+            (false, true) => base.lowered(),
+            (false, false) => base,
+        };
         self.raise(ctx, AlertKind::NewCountry, Some(severity), evidence, out);
         true
     }
@@ -295,20 +361,8 @@ impl TokenUsage {
 
     /// Impossible travel between this request's place and the previous one.
     pub(crate) fn check_travel(&mut self, ctx: &Ctx, obs: &Observation, out: &mut Vec<Alert>) {
-        let country = obs.country.and_then(country_code).unwrap_or(0);
-        let (point, precise) = match obs.location.filter(|p| geo::valid(*p)) {
-            Some(p) => (p, true),
-            None => match geo::centroid(country) {
-                Some(p) => (p, false),
-                None => return,
-            },
-        };
-        let here = Place {
-            lat: point.0 as f32,
-            lon: point.1 as f32,
-            country,
-            precise,
-            at: ctx.now,
+        let Some(here) = place_of(ctx, obs) else {
+            return;
         };
         let Some(prev) = self.place else {
             self.place = Some(here);
@@ -318,39 +372,30 @@ impl TokenUsage {
             return; // out of order: keep the newest place
         }
         self.place = Some(here);
-        let same_country = country != 0 && country == prev.country;
-        if same_country && !(precise && prev.precise) {
-            return; // two centroids (or a centroid and a point) of one country say nothing
-        }
-        let slack = |p: &Place| {
-            if p.precise {
-                0.0
-            } else {
-                centroid_slack(p.country)
-            }
-        };
-        let raw = geo::distance_km(
-            (f64::from(prev.lat), f64::from(prev.lon)),
-            (f64::from(here.lat), f64::from(here.lon)),
-        );
-        let distance = raw - slack(&prev) - slack(&here);
-        let cfg = &ctx.config.detectors.impossible_travel;
-        if distance < cfg.min_distance_km.max(1.0) {
+        let Some(m) = travel(ctx, &prev, &here) else {
             return;
-        }
-        let hours = ctx.now.saturating_sub(prev.at).max(1000) as f64 / 3_600_000.0;
-        let speed = distance / hours;
-        if speed > cfg.max_speed_kmh {
+        };
+        if m.speed_kmh > ctx.config.detectors.impossible_travel.max_speed_kmh {
             let text = |c: u16| (c != 0).then(|| hashing::country_text(c));
             let evidence = Evidence::ImpossibleTravel {
                 from_country: text(prev.country),
-                to_country: text(country),
-                distance_km: raw.round(),
-                elapsed_hours: (hours * 100.0).round() / 100.0,
-                speed_kmh: speed.round(),
+                to_country: text(here.country),
+                distance_km: m.raw_km.round(),
+                elapsed_hours: (m.hours * 100.0).round() / 100.0,
+                speed_kmh: m.speed_kmh.round(),
             };
             self.raise(ctx, AlertKind::ImpossibleTravel, None, evidence, out);
         }
+    }
+
+    /// Whether getting here from the previous place in the time elapsed was possible (true
+    /// when there is nothing to compare).
+    pub(crate) fn plausible_move(&self, ctx: &Ctx, obs: &Observation) -> bool {
+        let (Some(prev), Some(here)) = (self.place, place_of(ctx, obs)) else {
+            return true;
+        };
+        travel(ctx, &prev, &here)
+            .is_none_or(|m| m.speed_kmh <= ctx.config.detectors.impossible_travel.max_speed_kmh)
     }
 
     /// Rate against the learned peaks: over the last 16 requests, and in the current bucket.
