@@ -22,7 +22,7 @@ run_suite() {
 rust_checks() {
     cargo fmt --all -- --check
     cargo clippy --workspace --all-targets --locked -- -D warnings
-    cargo test --workspace --locked
+    cargo test --workspace --locked --no-fail-fast
     RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
 }
 
