@@ -19,11 +19,12 @@ run_suite() {
     fi
 }
 
+# Chained with && because `set -e` does not apply inside a function called as an `if` condition.
 rust_checks() {
-    cargo fmt --all -- --check
-    cargo clippy --workspace --all-targets --locked -- -D warnings
-    cargo test --workspace --locked --no-fail-fast
-    RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
+    cargo fmt --all -- --check &&
+        cargo clippy --workspace --all-targets --locked -- -D warnings &&
+        cargo test --workspace --locked --no-fail-fast &&
+        RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
 }
 
 run_suite rust rust_checks
