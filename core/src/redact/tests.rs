@@ -222,3 +222,16 @@ fn a_keyword_starting_before_the_first_reported_one_still_runs_its_rule() {
         .unwrap();
     assert_eq!(r.redact("x abcdef1234"), "x [REDACTED:long_keyword]");
 }
+
+#[test]
+fn command_context_stays_on_its_own_line() {
+    // `-pX` is a password only on a line that runs a MySQL client; a previous line's command
+    // must not count as context.
+    let r = Redactor::new();
+    let out = r.redact("mysql -u root -pOrange#7178\nls -pOrange#7178");
+    assert_eq!(out.lines().nth(1), Some("ls -pOrange#7178"), "{out}");
+    assert!(
+        !out.lines().next().unwrap().contains("Orange#7178"),
+        "{out}"
+    );
+}

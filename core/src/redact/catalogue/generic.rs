@@ -317,12 +317,23 @@ fn span_of(c: &Candidate<'_>, part: &str) -> Range<usize> {
     start..(start + part.len()).min(c.haystack.len())
 }
 
+/// How far validators look around a value for context (the command or header it belongs to).
+/// Bounded, so a candidate's cost does not grow with the length of the line it is in: a long
+/// line with many candidates must stay linear.
+const CONTEXT: usize = 512;
+
+/// The text on the same line before `part`, at most `CONTEXT` bytes of it.
 fn text_before<'h>(c: &Candidate<'h>, part: &str) -> &'h [u8] {
-    &c.haystack[..span_of(c, part).start]
+    let end = span_of(c, part).start;
+    let window = &c.haystack[end.saturating_sub(CONTEXT)..end];
+    memchr::memrchr(b'\n', window).map_or(window, |nl| &window[nl + 1..])
 }
 
+/// The text on the same line after `part`, at most `CONTEXT` bytes of it.
 fn text_after<'h>(c: &Candidate<'h>, part: &str) -> &'h [u8] {
-    &c.haystack[span_of(c, part).end..]
+    let start = span_of(c, part).end;
+    let window = &c.haystack[start..(start + CONTEXT).min(c.haystack.len())];
+    memchr::memchr(b'\n', window).map_or(window, |nl| &window[..nl])
 }
 
 /// True when the secret was written without quotes.
