@@ -8,9 +8,7 @@
 //! meaningful on a machine shared with other work. Contention between threads (cache-line
 //! bouncing, lock spinning) is CPU time and still shows.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
-use std::sync::atomic::{AtomicIsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -19,31 +17,11 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use tokenward::{Guard, GuardConfig, Redactor, Request, TokenKey, TokenMeta};
 
 /// Counts live heap bytes, for the bytes-per-token figure.
-struct Counting;
-
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-
-// SAFETY: forwards to the system allocator and only counts the bytes.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        LIVE.fetch_add(
-            new_size as isize - layout.size() as isize,
-            Ordering::Relaxed,
-        );
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+#[path = "../core/tests/support/counting_alloc.rs"]
+mod counting_alloc;
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static ALLOC: counting_alloc::Counting = counting_alloc::Counting;
 
 /// CPU time consumed by the calling thread.
 fn thread_cpu_time() -> Duration {
@@ -279,11 +257,11 @@ fn register(c: &mut Criterion) {
     let memory = || {
         let guard = Guard::with_config(TokenKey::new(b"k"), &config).unwrap();
         guard.register("warm-up", &meta, 0).unwrap();
-        let before = LIVE.load(Ordering::Relaxed);
+        let before = counting_alloc::live_bytes();
         for token in &raw {
             guard.register(token, &meta, 0).unwrap();
         }
-        let bytes = (LIVE.load(Ordering::Relaxed) - before) as f64 / N as f64;
+        let bytes = (counting_alloc::live_bytes() - before) as f64 / N as f64;
         eprintln!(
             "guard memory: {bytes:.1} bytes per token over {N} tokens (metadata strings interned)"
         );

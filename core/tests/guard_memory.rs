@@ -1,36 +1,13 @@
 //! Memory per token, measured with a counting global allocator: at most 256 bytes per token
 //! beyond its metadata strings (which are interned and shared).
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicIsize, Ordering};
-
 use tokenward::{Guard, GuardConfig, TokenKey, TokenMeta};
 
-struct Counting;
-
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-
-// SAFETY: forwards to the system allocator and only counts the bytes.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        LIVE.fetch_add(
-            new_size as isize - layout.size() as isize,
-            Ordering::Relaxed,
-        );
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+#[path = "support/counting_alloc.rs"]
+mod counting_alloc;
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static ALLOC: counting_alloc::Counting = counting_alloc::Counting;
 
 #[test]
 fn at_most_256_bytes_per_token() {
@@ -41,13 +18,13 @@ fn at_most_256_bytes_per_token() {
     let guard = Guard::with_config(TokenKey::new(b"memory"), &config).unwrap();
     // Intern the metadata strings first, so only per-token cost is measured.
     guard.register("warm-up-token", &meta(), 0).unwrap();
-    let before = LIVE.load(Ordering::Relaxed);
+    let before = counting_alloc::live_bytes();
     for i in 0..N {
         guard
             .register_id(guard.token_id(&(i as u64).to_le_bytes()), &meta(), 0)
             .unwrap();
     }
-    let after = LIVE.load(Ordering::Relaxed);
+    let after = counting_alloc::live_bytes();
     let per_token = (after - before) as f64 / N as f64;
     eprintln!("{per_token:.1} bytes per token over {N} tokens");
     assert!(per_token <= 256.0, "{per_token} bytes per token");

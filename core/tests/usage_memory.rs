@@ -2,37 +2,14 @@
 //! global cap evicts the least recently used. The only test in its binary, so nothing else
 //! allocates while it measures.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicIsize, Ordering};
-
 use tokenward::usage::{Observation, UsageConfig, UsageTracker};
 use tokenward::{TokenId, TokenKey};
 
-struct Counting;
-
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-
-// SAFETY: forwards to the system allocator and only counts bytes.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        LIVE.fetch_add(
-            new_size as isize - layout.size() as isize,
-            Ordering::Relaxed,
-        );
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+#[path = "support/counting_alloc.rs"]
+mod counting_alloc;
 
 #[global_allocator]
-static ALLOC: Counting = Counting;
+static ALLOC: counting_alloc::Counting = counting_alloc::Counting;
 
 const START: i64 = 1_767_225_600_000;
 
@@ -65,7 +42,7 @@ fn at_most_two_kib_per_token_under_hostile_cardinality() {
     // One test in this binary measures, so no other test allocates concurrently.
     let tokens = 1_000u64;
     let per_token = 200u64;
-    let before = LIVE.load(Ordering::Relaxed);
+    let before = counting_alloc::live_bytes();
     let t = UsageTracker::new(UsageConfig::default()).unwrap();
     for round in 0..per_token {
         for k in 0..tokens {
@@ -77,7 +54,7 @@ fn at_most_two_kib_per_token_under_hostile_cardinality() {
             );
         }
     }
-    let used = LIVE.load(Ordering::Relaxed) - before;
+    let used = counting_alloc::live_bytes() - before;
     let per = used as f64 / tokens as f64;
     println!("usage state: {used} bytes for {tokens} tokens = {per:.0} bytes per token");
     assert!(per <= 2048.0, "{per} bytes per token");
@@ -100,13 +77,13 @@ fn at_most_two_kib_per_token_under_hostile_cardinality() {
         ..UsageConfig::default()
     })
     .unwrap();
-    let before = LIVE.load(Ordering::Relaxed);
+    let before = counting_alloc::live_bytes();
     for k in 0..30_000u64 {
         hostile(&capped, id(1_000_000 + k), k, START + k as i64 * 10);
     }
     assert!(capped.len() <= 2048);
     assert!(capped.dormant_len() <= 8192);
-    let used = (LIVE.load(Ordering::Relaxed) - before) as f64;
+    let used = (counting_alloc::live_bytes() - before) as f64;
     println!("capped tracker after 30k tokens: {used} bytes");
     assert!(used <= 2048.0 * 2048.0 + 8192.0 * 64.0, "{used}");
     // Least recently used went first: the newest token is still there, the first is not.
