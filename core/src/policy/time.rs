@@ -93,7 +93,7 @@ pub(crate) fn parse_hh_mm(text: &str) -> Option<u32> {
 
 /// Parses an RFC 3339 date-time (`2026-01-01T08:00:00Z`, `...+02:00`, fractional seconds
 /// allowed) or a plain date (midnight UTC) into Unix milliseconds.
-pub(crate) fn parse_instant(text: &str) -> Result<Timestamp, String> {
+pub fn parse_instant(text: &str) -> Result<Timestamp, String> {
     let bad = || {
         format!(
             "invalid time \"{}\": expected Unix milliseconds or RFC 3339 like \"2026-01-01T00:00:00Z\"",
