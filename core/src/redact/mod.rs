@@ -152,14 +152,20 @@ impl Redactor {
             return Cow::Borrowed(text);
         }
         let mut out = Vec::with_capacity(text.len() + 16 * findings.len());
+        self.write_redacted(text, &findings, &mut out);
+        Cow::Owned(out)
+    }
+
+    /// Appends `text` to `out` with each of `findings` (sorted, disjoint, within `text`)
+    /// replaced by its rendering.
+    pub(crate) fn write_redacted(&self, text: &[u8], findings: &[Finding], out: &mut Vec<u8>) {
         let mut at = 0;
-        for finding in &findings {
+        for finding in findings {
             out.extend_from_slice(&text[at..finding.span.start]);
-            self.render(&mut out, finding, text);
+            self.render(out, finding, text);
             at = finding.span.end;
         }
         out.extend_from_slice(&text[at..]);
-        Cow::Owned(out)
     }
 
     /// The secrets in `text`, sorted by position and never overlapping.

@@ -2,7 +2,7 @@
 
 use memchr::memmem;
 
-use super::Redactor;
+use super::{Finding, Redactor};
 
 /// Redacts a stream given in arbitrary chunks.
 ///
@@ -51,16 +51,16 @@ impl StreamRedactor {
     /// Adds a chunk and appends to `out` whatever can be released.
     pub fn push(&mut self, chunk: &[u8], out: &mut Vec<u8>) {
         self.pending.extend_from_slice(chunk);
-        let cut = self.safe_cut();
+        let (cut, findings) = self.safe_cut();
         if cut > 0 {
-            self.release(cut, out);
+            self.release(cut, findings, out);
         }
     }
 
     /// Ends the stream: redacts and appends everything still held.
     pub fn finish(&mut self, out: &mut Vec<u8>) {
         let cut = self.pending.len();
-        self.release(cut, out);
+        self.release(cut, None, out);
     }
 
     /// Bytes held back, waiting for more input.
@@ -68,13 +68,24 @@ impl StreamRedactor {
         self.pending.len()
     }
 
-    fn release(&mut self, cut: usize, out: &mut Vec<u8>) {
-        out.extend_from_slice(&self.redactor.redact_bytes(&self.pending[..cut]));
+    /// Redacts `pending[..cut]` into `out` and drops it. `findings`, when the caller already
+    /// searched the whole of `pending`, are reused rather than searched for again.
+    fn release(&mut self, cut: usize, findings: Option<Vec<Finding>>, out: &mut Vec<u8>) {
+        let text = &self.pending[..cut];
+        let findings = match findings {
+            Some(mut all) => {
+                all.retain(|f| f.span.end <= cut);
+                all
+            }
+            None => self.redactor.find_bytes(text),
+        };
+        self.redactor.write_redacted(text, &findings, out);
         self.pending.drain(..cut);
     }
 
-    /// How much of `pending` can be redacted and released now.
-    fn safe_cut(&self) -> usize {
+    /// How much of `pending` can be redacted and released now, with the findings of
+    /// `pending` when they had to be searched to decide.
+    fn safe_cut(&self) -> (usize, Option<Vec<Finding>>) {
         let buf = &self.pending;
         let mut cut = memchr::memrchr(b'\n', buf).map_or(0, |i| i + 1);
         if let Some(block) = open_key_block(&buf[..cut]) {
@@ -82,16 +93,18 @@ impl StreamRedactor {
                 cut = block;
             }
         }
-        if cut == 0 && buf.len() >= 2 * self.window {
-            // One long line: release all but the last window, never cutting through a secret.
-            cut = buf.len() - self.window;
-            for finding in self.redactor.find_bytes(buf) {
-                if finding.span.start < cut && finding.span.end > cut {
-                    cut = finding.span.start;
-                }
+        if cut > 0 || buf.len() < 2 * self.window {
+            return (cut, None);
+        }
+        // One long line: release all but the last window, never cutting through a secret.
+        cut = buf.len() - self.window;
+        let findings = self.redactor.find_bytes(buf);
+        for finding in &findings {
+            if finding.span.start < cut && finding.span.end > cut {
+                cut = finding.span.start;
             }
         }
-        cut
+        (cut, Some(findings))
     }
 }
 
