@@ -44,6 +44,8 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use regex_automata::util::captures::Captures;
+use regex_automata::{Anchored, Input};
 
 pub use config::Config;
 pub use rule::{Candidate, RuleDef, RuleInfo, Validate};
@@ -51,7 +53,7 @@ pub use stream::StreamRedactor;
 pub use style::Style;
 
 use crate::Error;
-use rule::Rule;
+use rule::{Compiled, Rule};
 use style::FingerprintKey;
 
 /// A secret found in a text.
@@ -213,38 +215,27 @@ impl Redactor {
         let Some(compiled) = rule.compiled() else {
             return;
         };
+        let mut groups = Groups::default();
         let mut at = 0;
-        // `find_at` runs the fast engines without allocating; captures are resolved only for an
-        // actual match, which most candidate texts do not have.
-        while let Some(m) = compiled.regex.find_at(text, at) {
+        // The lazy DFA finds where a match lies without resolving groups; most candidate texts
+        // have none. Groups are then resolved on the match alone.
+        while let Some(m) = compiled.regex.search(&Input::new(text).range(at..)) {
             at = m.end().max(m.start() + 1);
-            let Some(caps) = compiled.regex.captures_at(text, m.start()) else {
+            let Some(parts) = groups.resolve(compiled, text, m.range()) else {
                 continue;
             };
-            let secret = if compiled.secret_groups.is_empty() {
-                caps.get(0)
-            } else {
-                compiled.secret_groups.iter().find_map(|&g| caps.get(g))
-            };
-            let Some(secret) = secret else {
-                continue;
-            };
-            let token = compiled
-                .token_group
-                .and_then(|g| caps.get(g))
-                .unwrap_or(secret);
-            let key = compiled.key_group.and_then(|g| caps.get(g));
-            let accepted = match candidate(text, m.range(), token, secret, key) {
+            let accepted = match candidate(text, m.range(), &parts) {
                 Some(c) => self.accepts(rule, &c),
                 // A user pattern may match bytes that are not UTF-8; with no validator to
                 // ask, such a match is still redacted.
                 None => rule.validate.is_none() && rule.min_entropy.is_none(),
             };
             if accepted {
+                let (token, secret) = (parts.token, parts.secret);
                 let finding = Finding {
                     rule: rule.info.id.clone(),
-                    span: token.start().min(secret.start())..token.end().max(secret.end()),
-                    secret_span: secret.range(),
+                    span: token.start.min(secret.start)..token.end.max(secret.end),
+                    secret_span: secret,
                 };
                 found.push((finding, rule.generic));
             }
@@ -293,19 +284,87 @@ impl Redactor {
     }
 }
 
+/// Where a match's groups lie.
+#[derive(Debug, PartialEq)]
+struct Parts {
+    token: Range<usize>,
+    secret: Range<usize>,
+    key: Option<Range<usize>>,
+}
+
+/// Capture buffers for one rule, allocated on its first match and reused for the next.
+#[derive(Default)]
+struct Groups {
+    whole: Option<Captures>,
+    tail: Option<Captures>,
+}
+
+impl Groups {
+    /// Resolves the groups of the match at `span`. The search is anchored on the span, so the
+    /// engines see a few dozen bytes instead of the rest of the text; look-around still sees
+    /// the context. A `key = value` rule resolves only its tail (see `Builtin::value_tail`).
+    fn resolve(&mut self, compiled: &Compiled, text: &[u8], span: Range<usize>) -> Option<Parts> {
+        if let Some(tail) = &compiled.tail {
+            let key_end = span.start
+                + text[span.clone()]
+                    .iter()
+                    .take_while(|&&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+                    .count();
+            let caps = self
+                .tail
+                .get_or_insert_with(|| tail.regex.create_captures());
+            let input = Input::new(text)
+                .range(key_end..span.end)
+                .anchored(Anchored::Yes);
+            tail.regex.search_captures(&input, caps);
+            if let Some(secret) = first_group(caps, &tail.secret_groups) {
+                return Some(Parts {
+                    token: secret.clone(),
+                    secret,
+                    key: Some(span.start..key_end),
+                });
+            }
+        }
+        let caps = self
+            .whole
+            .get_or_insert_with(|| compiled.regex.create_captures());
+        let input = Input::new(text).range(span).anchored(Anchored::Yes);
+        compiled.regex.search_captures(&input, caps);
+        let secret = if compiled.secret_groups.is_empty() {
+            caps.get_group(0).map(|s| s.range())
+        } else {
+            first_group(caps, &compiled.secret_groups)
+        }?;
+        let group = |g: usize| caps.get_group(g).map(|s| s.range());
+        Some(Parts {
+            token: compiled
+                .token_group
+                .and_then(group)
+                .unwrap_or(secret.clone()),
+            key: compiled.key_group.and_then(group),
+            secret,
+        })
+    }
+}
+
+/// The first of `groups` that took part in the match.
+fn first_group(caps: &Captures, groups: &[usize]) -> Option<Range<usize>> {
+    groups
+        .iter()
+        .find_map(|&g| caps.get_group(g).map(|s| s.range()))
+}
+
 /// The validator's view of a match; `None` when a part of it is not UTF-8.
 fn candidate<'h>(
     haystack: &'h [u8],
     match_span: Range<usize>,
-    token: regex::bytes::Match<'h>,
-    secret: regex::bytes::Match<'h>,
-    key: Option<regex::bytes::Match<'h>>,
+    parts: &Parts,
 ) -> Option<Candidate<'h>> {
-    let utf8 = |m: regex::bytes::Match<'h>| std::str::from_utf8(m.as_bytes()).ok();
+    let utf8 = |r: &Range<usize>| std::str::from_utf8(&haystack[r.clone()]).ok();
     Some(Candidate {
-        token: utf8(token)?,
-        secret: utf8(secret)?,
-        key: match key {
+        token: utf8(&parts.token)?,
+        secret: utf8(&parts.secret)?,
+        key: match &parts.key {
             Some(k) => Some(utf8(k)?),
             None => None,
         },

@@ -3,7 +3,9 @@
 use std::ops::Range;
 use std::sync::{Arc, OnceLock};
 
-use regex::bytes::Regex;
+use regex_automata::meta::{self, Regex};
+use regex_automata::util::syntax;
+use regex_automata::PatternID;
 use serde::Deserialize;
 
 use crate::Error;
@@ -40,6 +42,11 @@ pub(crate) struct Builtin {
     pub validate: Option<Validate>,
     /// Generic forms (key/value, headers, URLs) yield to provider rules on the same span.
     pub generic: bool,
+    /// For `key = value` patterns that open with a `key` group matching a run of
+    /// `[A-Za-z0-9_.-]`, followed by something that cannot continue that run: the pattern of
+    /// everything after the key, with the same secret groups. Groups are then resolved on the
+    /// tail alone, which spares the regex engines backtracking through every key spelling.
+    pub value_tail: Option<&'static str>,
     /// `(text, credential)`: the rule must find exactly `credential` in `text`.
     #[cfg_attr(not(test), allow(dead_code))]
     pub examples: &'static [(&'static str, &'static str)],
@@ -104,6 +111,7 @@ pub(crate) struct Rule {
     pub info: RuleInfo,
     /// The built-in pattern, compiled into `compiled` on first use.
     pattern: &'static str,
+    value_tail: Option<&'static str>,
     compiled: OnceLock<Option<Compiled>>,
     pub validate: Option<Validate>,
     pub min_entropy: Option<f64>,
@@ -113,12 +121,20 @@ pub(crate) struct Rule {
 /// A rule's regex and the groups the engine reads.
 pub(crate) struct Compiled {
     pub regex: Regex,
+    /// The value part of a `key = value` pattern (see [`Builtin::value_tail`]).
+    pub tail: Option<Tail>,
     /// Groups holding the secret: `secret` and any `secret_*`, of which the first that took
     /// part in a match is used (a pattern may offer the secret in several alternative forms,
     /// say quoted and bare, and the regex crate forbids one name twice). Empty: group 0.
     pub secret_groups: Vec<usize>,
     pub token_group: Option<usize>,
     pub key_group: Option<usize>,
+}
+
+/// The compiled value part of a `key = value` pattern.
+pub(crate) struct Tail {
+    pub regex: Regex,
+    pub secret_groups: Vec<usize>,
 }
 
 /// Ceiling on a compiled pattern, so a hostile user rule cannot exhaust memory.
@@ -136,6 +152,7 @@ impl Rule {
         Ok(Rule {
             info,
             pattern: b.pattern,
+            value_tail: b.value_tail,
             compiled: OnceLock::new(),
             validate: b.validate,
             min_entropy: None,
@@ -147,7 +164,7 @@ impl Rule {
     /// catalogue tests rule out (such a rule then never matches rather than panicking).
     pub fn compiled(&self) -> Option<&Compiled> {
         self.compiled
-            .get_or_init(|| Compiled::new(&self.info.id, self.pattern).ok())
+            .get_or_init(|| Compiled::new(&self.info.id, self.pattern, self.value_tail).ok())
             .as_ref()
     }
 
@@ -194,10 +211,11 @@ impl Rule {
         pattern: &str,
         validate: Option<Validate>,
     ) -> Result<Rule, Error> {
-        let compiled = Compiled::new(&info.id, pattern)?;
+        let compiled = Compiled::new(&info.id, pattern, None)?;
         Ok(Rule {
             info,
             pattern: "",
+            value_tail: None,
             compiled: OnceLock::from(Some(compiled)),
             validate,
             min_entropy: None,
@@ -207,33 +225,69 @@ impl Rule {
 }
 
 impl Compiled {
-    pub fn new(id: &str, pattern: &str) -> Result<Compiled, Error> {
+    pub fn new(id: &str, pattern: &str, value_tail: Option<&str>) -> Result<Compiled, Error> {
         let invalid = |reason: String| Error::InvalidRule {
             id: id.to_string(),
             reason,
         };
-        let regex = regex::bytes::RegexBuilder::new(pattern)
-            .size_limit(MAX_REGEX_SIZE)
-            .build()
-            .map_err(|e| invalid(format!("pattern does not compile: {e}")))?;
+        let regex =
+            build_regex(pattern).map_err(|e| invalid(format!("pattern does not compile: {e}")))?;
         if regex.is_match(b"") {
             return Err(invalid("pattern matches the empty string".into()));
         }
-        let group = |name: &str| regex.capture_names().position(|n| n == Some(name));
-        let secret_groups = regex
-            .capture_names()
-            .enumerate()
-            .filter(|(_, n)| n.is_some_and(|n| n == "secret" || n.starts_with("secret_")))
-            .map(|(i, _)| i)
-            .collect();
-        let token_group = group("token");
-        let key_group = group("key");
+        let info = regex.group_info();
+        let group = |name: &str| info.to_index(PatternID::ZERO, name);
+        let tail = match value_tail {
+            Some(tail) => {
+                let regex = build_regex(tail)
+                    .map_err(|e| invalid(format!("value tail does not compile: {e}")))?;
+                Some(Tail {
+                    secret_groups: secret_groups(&regex),
+                    regex,
+                })
+            }
+            None => None,
+        };
         Ok(Compiled {
-            secret_groups,
-            token_group,
-            key_group,
+            secret_groups: secret_groups(&regex),
+            token_group: group("token"),
+            key_group: group("key"),
+            tail,
             regex,
         })
+    }
+}
+
+/// Compiles with the configuration `regex::bytes::Regex` uses. The meta regex itself is kept
+/// for its finer search API: spans, anchored searches, captures into a reused buffer.
+fn build_regex(pattern: &str) -> Result<Regex, String> {
+    Regex::builder()
+        .configure(
+            Regex::config()
+                .nfa_size_limit(Some(MAX_REGEX_SIZE))
+                .utf8_empty(false),
+        )
+        .syntax(syntax::Config::new().utf8(false))
+        .build(pattern)
+        .map_err(|e| describe(&e))
+}
+
+/// Groups holding the secret: `secret` and any `secret_*`.
+fn secret_groups(regex: &Regex) -> Vec<usize> {
+    regex
+        .group_info()
+        .pattern_names(PatternID::ZERO)
+        .enumerate()
+        .filter(|(_, n)| n.is_some_and(|n| n == "secret" || n.starts_with("secret_")))
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// A build error as the `regex` crate words it: the syntax error itself when there is one.
+fn describe(error: &meta::BuildError) -> String {
+    match error.syntax_error() {
+        Some(syntax) => syntax.to_string(),
+        None => error.to_string(),
     }
 }
 

@@ -235,3 +235,118 @@ fn command_context_stays_on_its_own_line() {
         "{out}"
     );
 }
+
+/// Texts in the shapes `key = value` rules meet: separators, quoting, escapes, suffixes.
+fn assignment_texts() -> Vec<String> {
+    let keys = [
+        "api_key",
+        "X-Auth-Token",
+        "db.password",
+        "SECRET_KEY_BASE",
+        "password2",
+        "sessionId",
+        "token",
+    ];
+    let separators = [
+        "=",
+        ": ",
+        " => ",
+        ":=",
+        "\\\": \\\"",
+        "' : '",
+        "\"=\"",
+        " = ",
+    ];
+    let values = [
+        "Zk3Lq9Xw2PvB7nRtQ4sD",
+        "hunter2!",
+        "a b c",
+        "\"quoted value\"",
+        "'x y'",
+        "abc;def",
+        "${VAR}",
+    ];
+    let mut texts = Vec::new();
+    for key in keys {
+        for sep in separators {
+            for value in values {
+                texts.push(format!("level=info {key}{sep}{value} next=1"));
+                texts.push(format!("{{\"{key}{sep}{value}\"}}"));
+            }
+        }
+    }
+    texts
+}
+
+/// Each `key = value` rule compiled twice: with its value tail and without.
+fn tailed_rules() -> &'static [(Compiled, Compiled)] {
+    static RULES: std::sync::OnceLock<Vec<(Compiled, Compiled)>> = std::sync::OnceLock::new();
+    RULES.get_or_init(|| {
+        catalogue::builtins()
+            .into_iter()
+            .filter(|b| b.value_tail.is_some())
+            .map(|b| {
+                (
+                    Compiled::new(b.id, b.pattern, b.value_tail).unwrap(),
+                    Compiled::new(b.id, b.pattern, None).unwrap(),
+                )
+            })
+            .collect()
+    })
+}
+
+#[test]
+fn value_tail_resolves_the_groups_the_whole_pattern_does() {
+    let tailed: Vec<_> = catalogue::builtins()
+        .into_iter()
+        .filter(|b| b.value_tail.is_some())
+        .collect();
+    assert!(!tailed.is_empty());
+    let extra = assignment_texts();
+    for b in tailed {
+        let with_tail = Compiled::new(b.id, b.pattern, b.value_tail).unwrap();
+        let whole = Compiled::new(b.id, b.pattern, None).unwrap();
+        let texts = b
+            .examples
+            .iter()
+            .map(|(t, _)| *t)
+            .chain(b.counterexamples.iter().copied())
+            .chain(extra.iter().map(String::as_str));
+        let mut matches = 0;
+        for text in texts {
+            let text = text.as_bytes();
+            let mut at = 0;
+            while let Some(m) = whole.regex.search(&Input::new(text).range(at..)) {
+                at = m.end().max(m.start() + 1);
+                matches += 1;
+                assert_eq!(
+                    Groups::default().resolve(&with_tail, text, m.range()),
+                    Groups::default().resolve(&whole, text, m.range()),
+                    "{}: {:?}",
+                    b.id,
+                    String::from_utf8_lossy(text)
+                );
+            }
+        }
+        assert!(matches > 50, "{}: only {matches} matches compared", b.id);
+    }
+}
+
+proptest::proptest! {
+    #[test]
+    fn value_tail_agrees_on_generated_assignments(
+        text in r#"[a-zA-Z0-9 _.\-]{0,8}(token|Password|SECRET|session_id|api-key)[a-z0-9_.]{0,4}[\\"' ]{0,3}(=|:|=>|:=)[ \t"'\\]{0,3}[a-zA-Z0-9 "'\\;&,.%$\{\}]{0,30}"#
+    ) {
+        for (with_tail, whole) in tailed_rules() {
+            let text = text.as_bytes();
+            let mut at = 0;
+            while let Some(m) = whole.regex.search(&Input::new(text).range(at..)) {
+                at = m.end().max(m.start() + 1);
+                proptest::prop_assert_eq!(
+                    Groups::default().resolve(with_tail, text, m.range()),
+                    Groups::default().resolve(whole, text, m.range())
+                );
+            }
+        }
+    }
+}

@@ -1,5 +1,9 @@
 //! Validators shared by rules: entropy, placeholders and checksums.
 
+use std::sync::LazyLock;
+
+use aho_corasick::AhoCorasick;
+
 /// Shannon entropy of `s` in bits per byte.
 pub fn shannon_entropy(s: &str) -> f64 {
     let bytes = s.as_bytes();
@@ -51,7 +55,6 @@ pub fn is_placeholder(value: &str) -> bool {
     if inner.len() < v.len() && v.len() - inner.len() <= 4 && is_placeholder(inner) {
         return true;
     }
-    let lower = v.to_ascii_lowercase();
     let starts = |p: &str| v.starts_with(p);
     // Templates and interpolations of every common kind, even when cut short.
     if ["${", "{{", "{%", "<%", "#{", "%(", "$(", "$env:", "<"]
@@ -71,12 +74,48 @@ pub fn is_placeholder(value: &str) -> bool {
             return true;
         }
     }
-    if matches!(
-        lower.as_str(),
-        "%s" | "%v" | "%d" | "%q" | "{}" | "?" | "null" | "none" | "nil" | "undefined" | "n/a"
-    ) {
+    const EXACT: &[&str] = &[
+        "%s",
+        "%v",
+        "%d",
+        "%q",
+        "{}",
+        "?",
+        "null",
+        "none",
+        "nil",
+        "undefined",
+        "n/a",
+    ];
+    if EXACT.iter().any(|w| v.eq_ignore_ascii_case(w)) {
         return true;
     }
+    if PLACEHOLDER_WORDS.is_match(v) {
+        return true;
+    }
+    // A value of one repeated mask character (`****`, `xxxx`, `....`, `0000`, `••••`).
+    let mut chars = v.chars().map(|c| c.to_ascii_lowercase());
+    let first = chars.next().unwrap_or(' ');
+    if matches!(
+        first,
+        '*' | 'x' | '.' | '-' | '#' | '0' | '_' | '•' | '●' | '…'
+    ) && chars.all(|c| c == first)
+    {
+        return true;
+    }
+    // Masks with a visible edge, such as `sk-****abcd` or `****1234`.
+    PLACEHOLDER_MASKS.is_match(v)
+}
+
+/// `text.starts_with(prefix)`, ASCII case ignored; no allocation.
+fn starts_with_ignore_case(text: &str, prefix: &str) -> bool {
+    text.as_bytes()
+        .get(..prefix.len())
+        .is_some_and(|head| head.eq_ignore_ascii_case(prefix.as_bytes()))
+}
+
+/// Words that mark a value as a stand-in, matched anywhere in it, case-insensitively.
+static PLACEHOLDER_WORDS: LazyLock<AhoCorasick> = LazyLock::new(|| {
     const WORDS: &[&str] = &[
         "redacted",
         "masked",
@@ -111,21 +150,19 @@ pub fn is_placeholder(value: &str) -> bool {
         "fixme",
         "todo",
     ];
-    if WORDS.iter().any(|w| lower.contains(w)) {
-        return true;
-    }
-    // A value of one repeated mask character (`****`, `xxxx`, `....`, `0000`, `••••`).
-    let mut chars = lower.chars();
-    let first = chars.next().unwrap_or(' ');
-    if matches!(
-        first,
-        '*' | 'x' | '.' | '-' | '#' | '0' | '_' | '•' | '●' | '…'
-    ) && chars.all(|c| c == first)
-    {
-        return true;
-    }
-    // Masks with a visible edge, such as `sk-****abcd` or `****1234`.
-    v.contains("***") || lower.contains("xxxx") || v.contains("•••") || v.contains("...")
+    case_insensitive_set(WORDS)
+});
+
+/// Runs of mask characters with a visible edge: `sk-****abcd`, `xxxx1234`, `ab...yz`.
+static PLACEHOLDER_MASKS: LazyLock<AhoCorasick> =
+    LazyLock::new(|| case_insensitive_set(&["***", "xxxx", "•••", "..."]));
+
+fn case_insensitive_set(words: &[&str]) -> AhoCorasick {
+    // A fixed list of short literals is far below every automaton limit.
+    AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .build(words)
+        .expect("a short literal list always builds")
 }
 
 /// True for values that name where a secret comes from instead of holding it: code
@@ -140,7 +177,6 @@ pub fn is_placeholder(value: &str) -> bool {
 /// ```
 pub fn is_reference(value: &str) -> bool {
     let v = value.trim();
-    let lower = v.to_ascii_lowercase();
     const PREFIXES: &[&str] = &[
         "os.environ",
         "os.getenv",
@@ -181,7 +217,7 @@ pub fn is_reference(value: &str) -> bool {
         "./",
         "../",
     ];
-    if PREFIXES.iter().any(|p| lower.starts_with(p)) || is_path(v) {
+    if PREFIXES.iter().any(|p| starts_with_ignore_case(v, p)) || is_path(v) {
         return true;
     }
     // A call or subscript: `get_secret("db")`, `cfg["password"]`.

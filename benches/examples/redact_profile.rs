@@ -1,0 +1,69 @@
+//! A fixed redaction workload for profilers, whose instruction counts do not depend on the
+//! machine's load the way criterion's times do:
+//!
+//! ```text
+//! cargo build --release -p tokenward-benches --example redact_profile
+//! valgrind --tool=callgrind --collect-atstart=no --toggle-collect='redact_profile::measured' \
+//!     target/release/examples/redact_profile corpus 1
+//! ```
+//!
+//! Workloads: `clean` (the bench's clean lines), `corpus` (the labeled corpus's lines) and
+//! `adversarial` (one 1 MiB hostile line). The second argument repeats the measured pass.
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use tokenward::Redactor;
+use tokenward_benches::{adversarial_line, clean_lines, corpus_path};
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let workload = args.next().unwrap_or_else(|| "corpus".into());
+    let reps: usize = args.next().and_then(|n| n.parse().ok()).unwrap_or(5);
+    let lines = match workload.as_str() {
+        "clean" => clean_lines(20_000),
+        "adversarial" => vec![adversarial_line(1 << 20)],
+        "corpus" => corpus_lines(),
+        other => {
+            eprintln!("unknown workload {other:?}: clean, corpus or adversarial");
+            std::process::exit(2);
+        }
+    };
+    let redactor = Redactor::new();
+    // One pass compiles the rules the workload triggers and warms the regex caches.
+    for line in &lines {
+        black_box(redactor.redact(line));
+    }
+    let started = Instant::now();
+    let out = measured(&redactor, &lines, reps);
+    let seconds = started.elapsed().as_secs_f64();
+    let bytes: usize = lines.iter().map(|l| l.len() + 1).sum::<usize>() * reps;
+    println!(
+        "{workload}: {:.1} MiB/s, {:.0} ns per line ({out} bytes out)",
+        bytes as f64 / seconds / (1 << 20) as f64,
+        seconds * 1e9 / (lines.len() * reps) as f64
+    );
+}
+
+fn corpus_lines() -> Vec<String> {
+    let Some(path) = corpus_path() else {
+        eprintln!("../shared/corpus/dev.jsonl not found");
+        std::process::exit(2);
+    };
+    let text = std::fs::read_to_string(path).expect("corpus readable");
+    text.lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|v| v["line"].as_str().map(str::to_owned))
+        .collect()
+}
+
+#[inline(never)]
+fn measured(redactor: &Redactor, lines: &[String], reps: usize) -> usize {
+    let mut out = 0;
+    for _ in 0..reps {
+        for line in lines {
+            out += redactor.redact(black_box(line)).len();
+        }
+    }
+    out
+}
