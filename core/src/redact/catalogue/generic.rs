@@ -636,9 +636,18 @@ pub(crate) static RULES: &[Builtin] = &[
         id: "private_key_hex",
         provider: "generic",
         description: "A 256-bit hex private key (wallet, signer, validator keys) under a key name that says so",
+        // Every match holds `<word>key`, `<word>_key` or `<word>-key`; the bare words (`eth`
+        // in "method", `owner`, `account`) would send most lines to this pattern.
         keywords: &[
-            "private", "priv", "signer", "signing", "wallet", "deployer", "validator", "owner",
-            "operator", "relayer", "miner", "eth", "evm", "account", "mnemonic", "seed",
+            "privatekey", "private_key", "private-key", "privkey", "priv_key", "priv-key",
+            "signerkey", "signer_key", "signer-key", "signingkey", "signing_key", "signing-key",
+            "walletkey", "wallet_key", "wallet-key", "deployerkey", "deployer_key",
+            "deployer-key", "validatorkey", "validator_key", "validator-key", "ownerkey",
+            "owner_key", "owner-key", "operatorkey", "operator_key", "operator-key",
+            "relayerkey", "relayer_key", "relayer-key", "minerkey", "miner_key", "miner-key",
+            "ethkey", "eth_key", "eth-key", "evmkey", "evm_key", "evm-key", "accountkey",
+            "account_key", "account-key", "mnemonickey", "mnemonic_key", "mnemonic-key",
+            "seedkey", "seed_key", "seed-key",
         ],
         pattern: r#"(?i-u)(?P<key>[a-z0-9_.\-]*(?:private|priv|signer|signing|wallet|deployer|validator|owner|operator|relayer|miner|eth|evm|account|mnemonic|seed)[_\-]?key)(?:\\{0,3}["'])?(?:[ \t]*(?:=>|:=|[:=])[ \t]*|[ \t]+)(?:\\{0,3}["'])?(?P<secret>(?:0x)?[0-9a-f]{64})(?:[^0-9a-z]|$)"#,
         validate: None,
