@@ -30,6 +30,7 @@
 //! # Ok::<(), tokenward::Error>(())
 //! ```
 
+mod ansi;
 mod catalogue;
 mod config;
 mod rule;
@@ -176,7 +177,17 @@ impl Redactor {
     }
 
     /// The secrets in `text`, which need not be UTF-8; sorted by position, never overlapping.
+    ///
+    /// Terminal escape sequences (colours in CI output, `ESC [ 32 m`) are read as blanks, so a
+    /// coloured key or token is found as if it were plain; offsets still refer to `text`.
     pub fn find_bytes(&self, text: &[u8]) -> Vec<Finding> {
+        match ansi::blank_escapes(text) {
+            Some(plain) => self.find_plain(&plain),
+            None => self.find_plain(text),
+        }
+    }
+
+    fn find_plain(&self, text: &[u8]) -> Vec<Finding> {
         let inner = &*self.inner;
         let mut candidates: Vec<bool> = Vec::new();
         if let Some(prefilter) = &inner.prefilter {

@@ -350,3 +350,21 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn coloured_output_is_read_as_plain_text() {
+    let r = Redactor::new();
+    let line = format!("\x1b[32m{GHP}\x1b[0m pushed");
+    assert_eq!(
+        r.redact(&line),
+        "\x1b[32m[REDACTED:github_classic_token]\x1b[0m pushed"
+    );
+    let line = "\x1b[33mpassword\x1b[0m=Tr0ub4dor3x and more";
+    assert_eq!(
+        r.redact(line),
+        "\x1b[33mpassword\x1b[0m=[REDACTED:password_assignment] and more"
+    );
+    let findings = r.find("\x1b[1mAKIAZ3MNQ7XPLR4TWKFB\x1b[0m");
+    assert_eq!(findings.len(), 1);
+    assert_eq!(findings[0].span, 4..24);
+}

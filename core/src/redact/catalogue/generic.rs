@@ -758,6 +758,27 @@ pub(crate) static RULES: &[Builtin] = &[
         ],
     },
     Builtin {
+        id: "oracle_connect_password",
+        provider: "generic",
+        description: "Password in an Oracle connect string user/password@host[:port][/service] or user/password@alias under a DSN or connect-string key",
+        keywords: &["dsn", "conn", "tns"],
+        pattern: r#"(?i-u)(?:dsn|conn(?:ect(?:ion)?)?(?:[_\-]?(?:str(?:ing)?|url|desc(?:riptor)?))?|tns[a-z_]*)["']?[ \t]*[:=][ \t]*["']?[a-z0-9_$#]+/(?P<secret>[^\s@/"']+)@(?://)?[a-z0-9]"#,
+        validate: Some(password_only),
+        generic: true,
+        value_tail: None,
+        examples: &[
+            ("DSN=scott/Tiger123@dbhost:1521/orcl", "Tiger123"),
+            (r#"oracle: {connect_string: "app_user/Xq7!pw2z@//db.prod:1521/SALES"}"#, "Xq7!pw2z"),
+            ("ORACLE_CONN=etl/Wm4-qz8Lp@PRODTNS", "Wm4-qz8Lp"),
+        ],
+        counterexamples: &[
+            "connected to db/primary@host in 3ms",
+            "conn=scott/${ORACLE_PASSWORD}@db:1521/orcl",
+            "dsn=\"host=db user=app\"",
+            "conn_pool: main/primary@2",
+        ],
+    },
+    Builtin {
         id: "url_token",
         provider: "generic",
         description: "A token as the whole userinfo of a URL (https://TOKEN@host), as in git remotes",
