@@ -9,11 +9,16 @@
 //! 2. **lifecycle**: revoked, quarantined, rotated past its grace, expired;
 //! 3. **policy**: the token's compiled [`Policy`];
 //! 4. **rate limit**: consumed only when every earlier stage passed;
-//! 5. *(usage statistics and anomaly detectors plug in here)*;
-//! 6. **verdict**: allow, or deny with every [`Reason`](crate::Reason), and the token's id.
+//! 5. **usage** (when the config has a `[usage]` section): the request, with whether it was
+//!    denied so far and whether it was inside the token's declared endpoint scope, feeds the
+//!    token's [`UsageTracker`]; its detectors may raise
+//!    [`Alert`](crate::Alert)s, and the response rules turn alerts into actions (`notify`,
+//!    `deny`, `quarantine`, `revoke`) that take effect on this very request;
+//! 6. **verdict**: allow, or deny with every [`Reason`](crate::Reason), the token's id, the
+//!    alerts and the actions taken.
 //!
-//! State changes (register, mint, rotate, revoke, quarantine, release) and denials are queued
-//! as hash-chained [`Event`]s for the host to [`drain`](Guard::drain_events).
+//! State changes (register, mint, rotate, revoke, quarantine, release), alerts and denials are
+//! queued as hash-chained [`Event`]s for the host to [`drain`](Guard::drain_events).
 //! [`snapshot`](Guard::snapshot) and [`restore`](Guard::restore) save and load the whole state.
 //!
 //! ```
@@ -51,6 +56,7 @@ mod events;
 mod lifecycle;
 mod registry;
 mod request;
+mod respond;
 mod snapshot;
 
 use std::fmt;
@@ -63,17 +69,20 @@ pub use check::{Decision, Verdict};
 pub use config::{GuardConfig, PolicySpec, Selector, TokenInfo, TokenMeta, DEFAULT_EVENT_CAPACITY};
 pub use events::{
     verify_chain, verify_chain_from, ChainError, ChainErrorKind, ChainHead, Event, EventKind,
-    TokenSummary,
+    EvidenceJson, TokenSummary,
 };
 pub use registry::TokenState;
 pub use request::Request;
-pub use snapshot::SnapshotError;
+pub use respond::{Action, ActionTaken, AlertKinds, ResponseRule};
+pub use snapshot::{SnapshotError, SNAPSHOT_VERSION};
 
 use crate::policy::{Policy, PolicyDoc, PolicyError};
 use crate::token::{PrefixError, RawToken, TokenId, TokenKey};
+use crate::usage::UsageTracker;
 use crate::Timestamp;
 use events::EventLog;
 use registry::{shard_of, Interner, Meta, PolicyEntry, Record, Shard, NEVER, SHARDS};
+use respond::Responder;
 
 /// Longest token accepted. Longer ones are unknown without being hashed, so a hostile
 /// multi-megabyte header costs nothing.
@@ -150,6 +159,9 @@ pub struct Guard {
     policies: RwLock<hashbrown::HashMap<Arc<str>, Arc<PolicyEntry>>>,
     interner: RwLock<Interner>,
     events: Mutex<EventLog>,
+    /// Usage statistics and detectors, when the config turns them on.
+    usage: Option<UsageTracker>,
+    responder: Responder,
 }
 
 impl fmt::Debug for Guard {
@@ -164,13 +176,15 @@ impl fmt::Debug for Guard {
 }
 
 impl Guard {
-    /// A Guard with the default config: prefix `tw_`, no named policies.
+    /// A Guard with the default config: prefix `tw_`, no named policies, no usage tracking.
     pub fn new(key: TokenKey) -> Guard {
         Guard::with_config(key, &GuardConfig::default()).expect("the default config is valid")
     }
 
-    /// A Guard with a config: its prefix, event capacity and named policies.
+    /// A Guard with a config: its prefix, event capacity, named policies, usage tracking and
+    /// response rules.
     pub fn with_config(key: TokenKey, config: &GuardConfig) -> Result<Guard, GuardError> {
+        config.validate()?;
         let prefix = config
             .token_prefix
             .as_deref()
@@ -190,7 +204,22 @@ impl Guard {
             events: Mutex::new(EventLog::new(
                 config.event_capacity.unwrap_or(DEFAULT_EVENT_CAPACITY),
             )),
+            usage: match &config.usage {
+                None => None,
+                Some(usage) => Some(
+                    UsageTracker::new(usage.clone())
+                        .map_err(|e| PolicyError::new("usage", e.to_string()))?,
+                ),
+            },
+            responder: Responder::new(&config.respond),
         })
+    }
+
+    /// The usage tracker, when the config has a `[usage]` section: for
+    /// [`delta`](UsageTracker::delta) / [`merge`](UsageTracker::merge) across a fleet,
+    /// [`evict_idle`](UsageTracker::evict_idle) and memory figures.
+    pub fn usage(&self) -> Option<&UsageTracker> {
+        self.usage.as_ref()
     }
 
     /// The prefix minted tokens carry.
