@@ -65,7 +65,7 @@ use std::sync::Arc;
 use hashbrown::hash_map::Entry;
 use parking_lot::{Mutex, RwLock};
 
-pub use check::{Decision, Verdict};
+pub use check::{Decision, Reaction, Verdict};
 pub use config::{GuardConfig, PolicySpec, Selector, TokenInfo, TokenMeta, DEFAULT_EVENT_CAPACITY};
 pub use events::{
     verify_chain, verify_chain_from, ChainError, ChainErrorKind, ChainHead, Event, EventKind,
