@@ -399,6 +399,15 @@ impl Replay {
     /// A Guard built from the config with `key`. Tokens are registered at their `issued_at`,
     /// or at the first request's time.
     pub fn new(config: &ReplayConfig, key: TokenKey) -> Result<Replay, String> {
+        // Registration waits for the first request's time; a trial run on a scratch Guard
+        // reports a token's bad policy now, as a config error.
+        let trial = Guard::with_config(TokenKey::new(b"trial"), &config.guard)
+            .map_err(|e| e.to_string())?;
+        for (i, entry) in config.tokens.iter().enumerate() {
+            trial
+                .register(&entry.token, &entry.meta(), 0)
+                .map_err(|e| format!("tokens[{i}]: {e}"))?;
+        }
         let guard = Guard::with_config(key, &config.guard).map_err(|e| e.to_string())?;
         Ok(Replay {
             guard,
@@ -607,14 +616,19 @@ pub fn write_summary(out: &mut impl Write, source: &str, replay: &Replay) -> io:
     }
     if !s.timeline.is_empty() {
         writeln!(out, "\nalert timeline")?;
-        for entry in &s.timeline {
+        let labels: Vec<String> = s
+            .timeline
+            .iter()
+            .map(|e| label(replay.guard(), &e.alert.token_id))
+            .collect();
+        let width = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
+        for (entry, label) in s.timeline.iter().zip(&labels) {
             let actions: Vec<&str> = entry.actions.iter().map(|a| a.code()).collect();
             writeln!(
                 out,
-                "  {}  line {:<7} {}  {:<22} {:<8} {:<12} {}",
+                "  {}  line {:<7} {label:<width$}  {:<22} {:<8} {:<17} {}",
                 rfc3339(entry.alert.at),
                 entry.line,
-                label(replay.guard(), &entry.alert.token_id),
                 entry.alert.kind.code(),
                 entry.alert.severity.code(),
                 if actions.is_empty() {
@@ -664,7 +678,7 @@ fn label(guard: &Guard, id: &TokenId) -> String {
             (None, None) => "-".into(),
         })
         .unwrap_or_else(|| "unknown".into());
-    format!("{} {:<18}", id.short(), who)
+    format!("{} {who}", id.short())
 }
 
 /// Unix ms as `YYYY-MM-DDTHH:MM:SSZ` (UTC).

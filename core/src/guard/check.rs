@@ -187,8 +187,15 @@ impl Guard {
                 .then(|| !check.reasons.contains(&Reason::ScopeDenied)),
         };
         let alerts = tracker.observe(id, &observation, check.now);
-        if alerts.is_empty() {
-            return alerts;
+        // A token already stopped (revoked, quarantined, rotated out) is counted, but raises
+        // nothing more: its owner was told when it was stopped, and the denials its holder
+        // keeps causing would only repeat that.
+        let stopped = check
+            .reasons
+            .iter()
+            .any(|r| matches!(r, Reason::Revoked | Reason::Quarantined | Reason::Rotated));
+        if alerts.is_empty() || stopped {
+            return Vec::new();
         }
         *plan = self.plan(&alerts);
         match plan.strongest {
