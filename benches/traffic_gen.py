@@ -186,6 +186,9 @@ class Gen:
                "method": method, "path": path, "user_agent": agent, "status": status,
                "subject": tok["subject"]}
         if denied:
+            # Someone else holds the token: a policy binding it to its subject denies them
+            # (`subject_mismatch` in a Guard); `denied` tells drivers without a Guard.
+            rec["subject"] = "unknown-client"
             rec["denied"] = True
         if tok["precise"]:
             lat, lon = loc if loc else tok["home_point"]
