@@ -41,6 +41,7 @@ import argparse
 import datetime
 import json
 import math
+import os
 import random
 
 MIN = 60_000
@@ -683,6 +684,7 @@ def main():
     ap.add_argument("--example", metavar="DIR", help="write the shipped example into DIR")
     a = ap.parse_args()
     if a.example:
+        os.makedirs(a.example, exist_ok=True)
         g = Example(a.seed).build_example()
         g.write(f"{a.example}/traffic.jsonl", f"{a.example}/traffic.labels.json", rfc3339=True)
         g.write_config(f"{a.example}/guard.toml")
