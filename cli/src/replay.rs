@@ -260,29 +260,62 @@ struct Line<'a> {
     #[serde(deserialize_with = "time")]
     ts: Timestamp,
     #[serde(borrow)]
-    token: Cow<'a, str>,
+    token: Text<'a>,
     #[serde(default, borrow)]
-    ip: Option<Cow<'a, str>>,
+    ip: Option<Text<'a>>,
     #[serde(default, borrow)]
-    country: Option<Cow<'a, str>>,
+    country: Option<Text<'a>>,
     #[serde(default, borrow)]
-    method: Option<Cow<'a, str>>,
+    method: Option<Text<'a>>,
     #[serde(default, borrow)]
-    path: Option<Cow<'a, str>>,
+    path: Option<Text<'a>>,
     #[serde(default, borrow)]
-    user_agent: Option<Cow<'a, str>>,
+    user_agent: Option<Text<'a>>,
     #[serde(default, borrow)]
-    subject: Option<Cow<'a, str>>,
+    subject: Option<Text<'a>>,
     #[serde(default, borrow)]
-    device: Option<Cow<'a, str>>,
+    device: Option<Text<'a>>,
     #[serde(default, borrow)]
-    environment: Option<Cow<'a, str>>,
+    environment: Option<Text<'a>>,
     #[serde(default)]
     status: Option<u16>,
     #[serde(default)]
     lat: Option<f64>,
     #[serde(default)]
     lon: Option<f64>,
+}
+
+/// A string field: borrowed from the line unless it has escapes. (serde's own `Cow<str>`
+/// borrows only as a direct field, not inside `Option`.)
+struct Text<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Text<'a>, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Cow<'de, str>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(
+                self,
+                v: &'de str,
+            ) -> Result<Self::Value, E> {
+                Ok(Cow::Borrowed(v))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Cow::Owned(v.to_string()))
+            }
+        }
+        d.deserialize_str(Visitor).map(Text)
+    }
+}
+
+impl std::ops::Deref for Text<'_> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
 }
 
 /// A time as Unix ms (a number) or RFC 3339 text.
@@ -450,7 +483,10 @@ impl Replay {
     }
 
     fn process_inner(&mut self, number: u64, bytes: &[u8]) -> Result<Processed, String> {
-        let line: Line = serde_json::from_slice(bytes).map_err(|e| json_reason(&e))?;
+        // One UTF-8 check for the line, rather than one per string field.
+        let text = std::str::from_utf8(bytes)
+            .map_err(|e| format!("not UTF-8 (invalid byte at column {})", e.valid_up_to() + 1))?;
+        let line: Line = serde_json::from_str(text).map_err(|e| json_reason(&e))?;
         let ip = match line.ip.as_deref() {
             None => None,
             Some(text) => Some(
