@@ -400,6 +400,26 @@ fn register(c: &mut Criterion) {
             })
         });
     }
+    // Bulk loading: `register_many` in calls of 65,536 tokens sharing the metadata, one
+    // `registered_batch` event per 1024 tokens, drained after each call.
+    group.bench_function("1m_tokens_bulk", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let guard = Guard::with_config(TokenKey::new(b"k"), &config).unwrap();
+                let start = Instant::now();
+                for chunk in raw.chunks(65_536) {
+                    guard
+                        .register_many(chunk.iter().map(String::as_str), &meta, 0)
+                        .unwrap();
+                    black_box(guard.drain_events());
+                }
+                total += start.elapsed();
+                drop(guard);
+            }
+            total
+        })
+    });
     group.finish();
 }
 

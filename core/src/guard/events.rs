@@ -107,6 +107,14 @@ pub enum EventKind {
         /// Its metadata.
         meta: TokenSummary,
     },
+    /// Tokens were registered together by [`Guard::register_many`](super::Guard::register_many),
+    /// all with the same metadata (one event per up to 1024 tokens).
+    RegisteredBatch {
+        /// The tokens, in the order given.
+        tokens: Vec<TokenId>,
+        /// Their metadata.
+        meta: TokenSummary,
+    },
     /// A token was minted (and registered).
     Minted {
         /// The token.
@@ -190,11 +198,20 @@ impl Event {
     fn hash_with(&self, buffer: &mut Vec<u8>) -> [u8; 32] {
         buffer.clear();
         let bytes = postcard::to_extend(self, std::mem::take(buffer)).expect("events encode");
-        let mut hasher = blake3::Hasher::new_derive_key("tokenward 2026 audit event v1");
+        let mut hasher = event_hasher();
         hasher.update(&bytes);
         *buffer = bytes;
         *hasher.finalize().as_bytes()
     }
+}
+
+/// A BLAKE3 hasher in derive-key mode for event hashes. The context is hashed once per
+/// process, not once per event (same output as `Hasher::new_derive_key`).
+fn event_hasher() -> blake3::Hasher {
+    use blake3::hazmat::{hash_derive_key_context, ContextKey, HasherExt};
+    static CONTEXT: std::sync::OnceLock<ContextKey> = std::sync::OnceLock::new();
+    let key = CONTEXT.get_or_init(|| hash_derive_key_context("tokenward 2026 audit event v1"));
+    blake3::Hasher::new_from_context_key(key)
 }
 
 /// Where a chain stands: the last event's sequence number and hash.
@@ -463,6 +480,15 @@ mod tests {
         };
         assert_eq!(verify_chain_from(&head, &events[2..]), Ok(()));
         assert!(verify_chain_from(&head, &events[3..]).is_err());
+    }
+
+    #[test]
+    fn the_cached_context_hashes_as_derive_key_mode() {
+        let mut expected = blake3::Hasher::new_derive_key("tokenward 2026 audit event v1");
+        expected.update(b"event bytes");
+        let mut cached = event_hasher();
+        cached.update(b"event bytes");
+        assert_eq!(cached.finalize(), expected.finalize());
     }
 
     #[test]

@@ -292,6 +292,74 @@ impl Guard {
         Ok(id)
     }
 
+    /// Registers many tokens that share metadata, by their raw values, all or none: bulk
+    /// loading at startup. Much cheaper per token than [`register`](Self::register): the
+    /// metadata is interned once, and one `registered_batch` event covers up to 1024 tokens
+    /// instead of one hash-chained event each. Every shard is locked for the insertion, so on
+    /// a Guard already serving checks, load in chunks of some thousands.
+    ///
+    /// Fails, registering nothing, when a token is empty or too long, a token is given twice
+    /// or already registered, or the policy is unknown.
+    ///
+    /// ```
+    /// use tokenward::{Guard, Request, TokenKey, TokenMeta};
+    ///
+    /// let guard = Guard::new(TokenKey::new(b"k"));
+    /// let ids = guard.register_many(["tw_one_example", "tw_two_example"], &TokenMeta::new().owner("ci"), 0)?;
+    /// assert_eq!(ids.len(), 2);
+    /// assert!(guard.check(&Request::new("tw_two_example"), 1).is_allowed());
+    /// assert!(guard.register_many(["tw_three_example", "tw_one_example"], &TokenMeta::new(), 2).is_err());
+    /// assert_eq!(guard.len(), 2); // all or none
+    /// # Ok::<(), tokenward::GuardError>(())
+    /// ```
+    pub fn register_many<'t>(
+        &self,
+        raw_tokens: impl IntoIterator<Item = &'t str>,
+        meta: &TokenMeta,
+        now: Timestamp,
+    ) -> Result<Vec<TokenId>, GuardError> {
+        let mut ids = Vec::new();
+        for raw in raw_tokens {
+            if raw.is_empty() || raw.len() > MAX_TOKEN_LEN {
+                return Err(GuardError::TokenLength(raw.len()));
+            }
+            ids.push(self.key.id(raw.as_bytes()));
+        }
+        let mut sorted = ids.clone();
+        sorted.sort_unstable();
+        if let Some(pair) = sorted.windows(2).find(|w| w[0] == w[1]) {
+            return Err(GuardError::AlreadyRegistered(pair[0]));
+        }
+        let policy = self.resolve_policy(meta.policy.as_ref())?;
+        let (interned, summary) = self.intern_meta(meta, policy.as_deref(), now);
+        {
+            let mut maps: Vec<_> = self.shards.iter().map(|s| s.map.write()).collect();
+            if let Some(id) = ids.iter().find(|id| maps[shard_of(id)].contains_key(*id)) {
+                return Err(GuardError::AlreadyRegistered(*id));
+            }
+            let mut per_shard = [0usize; SHARDS];
+            for id in &ids {
+                per_shard[shard_of(id)] += 1;
+            }
+            for (map, extra) in maps.iter_mut().zip(per_shard) {
+                map.reserve(extra);
+            }
+            for id in &ids {
+                maps[shard_of(id)].insert(*id, Record::new(interned, policy.clone()));
+            }
+        }
+        for chunk in ids.chunks(BATCH_EVENT_TOKENS) {
+            self.emit(
+                now,
+                EventKind::RegisteredBatch {
+                    tokens: chunk.to_vec(),
+                    meta: summary.clone(),
+                },
+            );
+        }
+        Ok(ids)
+    }
+
     /// Registers a token by an id computed earlier with this Guard's key
     /// ([`Guard::token_id`]), for hosts that keep only fingerprints.
     pub fn register_id(
@@ -408,26 +476,7 @@ impl Guard {
         minted: bool,
     ) -> Result<(), GuardError> {
         let policy = self.resolve_policy(meta.policy.as_ref())?;
-        let (interned, summary) = {
-            let mut interner = self.interner.write();
-            let interned = Meta {
-                owner: interner.intern(meta.owner.as_deref()),
-                service: interner.intern(meta.service.as_deref()),
-                environment: interner.intern(meta.environment.as_deref()),
-                tags: interner.intern_set(&meta.tags),
-                issued_at: meta.issued_at.unwrap_or(now),
-                expires_at: meta.expires_at.unwrap_or(NEVER),
-            };
-            // The event shares the interned strings: no copies per token.
-            let summary = TokenSummary {
-                owner: interner.name(interned.owner).cloned(),
-                service: interner.name(interned.service).cloned(),
-                environment: interner.name(interned.environment).cloned(),
-                tags: interner.set_names(interned.tags),
-                policy: policy_label(policy.as_deref()),
-            };
-            (interned, summary)
-        };
+        let (interned, summary) = self.intern_meta(meta, policy.as_deref(), now);
         match self.shards[shard_of(&id)].map.write().entry(id) {
             Entry::Occupied(_) => return Err(GuardError::AlreadyRegistered(id)),
             Entry::Vacant(slot) => {
@@ -449,6 +498,38 @@ impl Guard {
         Ok(())
     }
 }
+
+impl Guard {
+    /// Interns a token's metadata, and the summary its registration event shows.
+    fn intern_meta(
+        &self,
+        meta: &TokenMeta,
+        policy: Option<&PolicyEntry>,
+        now: Timestamp,
+    ) -> (Meta, TokenSummary) {
+        let mut interner = self.interner.write();
+        let interned = Meta {
+            owner: interner.intern(meta.owner.as_deref()),
+            service: interner.intern(meta.service.as_deref()),
+            environment: interner.intern(meta.environment.as_deref()),
+            tags: interner.intern_set(&meta.tags),
+            issued_at: meta.issued_at.unwrap_or(now),
+            expires_at: meta.expires_at.unwrap_or(NEVER),
+        };
+        // The event shares the interned strings: no copies per token.
+        let summary = TokenSummary {
+            owner: interner.name(interned.owner).cloned(),
+            service: interner.name(interned.service).cloned(),
+            environment: interner.name(interned.environment).cloned(),
+            tags: interner.set_names(interned.tags),
+            policy: policy_label(policy),
+        };
+        (interned, summary)
+    }
+}
+
+/// Tokens per `registered_batch` event.
+const BATCH_EVENT_TOKENS: usize = 1024;
 
 fn named_entry(name: &str, doc: &PolicyDoc) -> Result<Arc<PolicyEntry>, GuardError> {
     config::validate_policy_name(name)
