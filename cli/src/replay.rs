@@ -762,7 +762,7 @@ pub const LONG_ABOUT: &str = "Replay recorded traffic (JSON lines) through a Gua
         tokenward replay --config guard.toml --json traffic.jsonl | jq 'select(.alerts != [])'\n  \
         zcat traffic.jsonl.gz | tokenward replay --config guard.toml -")]
 pub struct Args {
-    /// Guard config with [[tokens]] (TOML, or JSON when .json or starting with '{').
+    /// Guard config plus the tokens to register (TOML, or JSON when .json or starting with '{').
     #[arg(long, value_name = "FILE")]
     pub config: PathBuf,
     /// Traffic file (JSON lines); '-' reads stdin.
