@@ -619,7 +619,7 @@ pub fn write_json(out: &mut impl Write, number: u64, p: &Processed) -> io::Resul
         alerts: p.alerts().collect(),
         actions: p.actions().collect(),
     };
-    serde_json::to_writer(&mut *out, &line).map_err(io::Error::other)?;
+    serde_json::to_writer(&mut *out, &line).map_err(io::Error::from)?;
     out.write_all(b"\n")
 }
 
@@ -784,6 +784,29 @@ pub struct Args {
 /// Runs `tokenward replay`: errors in the config, the key or the input end it (exit 2);
 /// malformed lines are reported on stderr and skipped.
 pub fn run(args: &Args) -> Result<(), Error> {
+    match replay_to_stdout(args) {
+        // A reader that stopped early (`| head`) is not an error.
+        Err(Stop::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        Err(Stop::Io(e)) => Err(Error::new("stdout", io_reason(&e))),
+        Err(Stop::Error(e)) => Err(e),
+        Ok(()) => Ok(()),
+    }
+}
+
+/// Why a replay stopped early.
+enum Stop {
+    Error(Error),
+    /// Writing stdout failed.
+    Io(io::Error),
+}
+
+impl From<Error> for Stop {
+    fn from(e: Error) -> Stop {
+        Stop::Error(e)
+    }
+}
+
+fn replay_to_stdout(args: &Args) -> Result<(), Stop> {
     let key = match &args.key_env {
         None => TokenKey::new(DEFAULT_KEY),
         Some(var) => {
@@ -791,7 +814,7 @@ pub fn run(args: &Args) -> Result<(), Error> {
             let value = std::env::var_os(var)
                 .ok_or_else(|| Error::new("--key-env", format!("{name} is not set")))?;
             if value.is_empty() {
-                return Err(Error::new("--key-env", format!("{name} is empty")));
+                return Err(Error::new("--key-env", format!("{name} is empty")).into());
             }
             TokenKey::new(value.as_encoded_bytes())
         }
@@ -813,7 +836,6 @@ pub fn run(args: &Args) -> Result<(), Error> {
     };
     let stdout = io::stdout();
     let mut out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
-    let write_err = |e: io::Error| Error::new("stdout", io_reason(&e));
     let mut lines = Lines::new(input);
     let mut number = 0u64;
     while let Some(line) = lines
@@ -837,16 +859,16 @@ pub fn run(args: &Args) -> Result<(), Error> {
                 let flagged =
                     !processed.verdict.is_allowed() || processed.alerts().next().is_some();
                 if args.json && (flagged || !args.only_flagged) {
-                    write_json(&mut out, number, &processed).map_err(write_err)?;
+                    write_json(&mut out, number, &processed).map_err(Stop::Io)?;
                 }
             }
             Err(why) => eprintln!("tokenward: {source}:{number}: skipped: {why}"),
         }
     }
     if !args.json {
-        write_summary(&mut out, &source, &replay).map_err(write_err)?;
+        write_summary(&mut out, &source, &replay).map_err(Stop::Io)?;
     }
-    out.flush().map_err(write_err)
+    out.flush().map_err(Stop::Io)
 }
 
 /// Lines of a reader, each at most [`MAX_LINE`] bytes; a longer line is consumed without
