@@ -3,7 +3,7 @@
 
 Reads the incident labels written by traffic_gen.py and a per-request decision stream (JSON
 lines `{"line": n, "alerts": [{"kind", "severity", "evidence"}], ...}`, as printed by
-`tokenward replay --json` or, until it exists, the `usage_replay` example), and reports:
+`tokenward replay --json` or by the `usage_replay` example), and reports:
 
 * detection rate per incident kind (by any alert, and by the kinds meant for it),
 * requests until detection (1-based index of the incident's first request carrying an alert),

@@ -443,3 +443,51 @@ fn snapshots_carry_usage_state() {
     tracking.restore(&plain.snapshot(), T0).unwrap();
     assert!(tracking.usage().unwrap().is_empty());
 }
+
+#[test]
+fn concurrent_checks_and_outcomes_lose_no_count() {
+    use std::sync::Arc;
+    let guard = Arc::new(guard_with(
+        "[[respond]]\non = \"ip_fanout\"\naction = \"quarantine\"",
+    ));
+    let tokens: Vec<(tokenward::TokenId, String)> = (0..4).map(|n| mint(&guard, 40 + n)).collect();
+    let tokens = Arc::new(tokens);
+    let threads: Vec<_> = (0..2u32)
+        .map(|t| {
+            let (guard, tokens) = (guard.clone(), tokens.clone());
+            std::thread::spawn(move || {
+                for i in 0..2000u32 {
+                    let (id, token) = &tokens[(i % 4) as usize];
+                    // Token 3 fans out over many addresses; the others keep to one.
+                    let n = if i % 4 == 3 { t * 5000 + i } else { 1 };
+                    let at = T0 + MIN + i64::from(i) * 10;
+                    let verdict = guard.check(&request(token, n), at);
+                    assert_eq!(verdict.token_id, Some(*id));
+                    guard.record_outcome(id, 200, at);
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    for (n, (id, _)) in tokens.iter().enumerate() {
+        let stats = guard.stats(id, T0 + 2 * MIN).unwrap();
+        assert_eq!(stats.total_requests, 1000, "token {n}");
+        let state = guard.token(id).unwrap().state.name();
+        assert_eq!(
+            state,
+            if n == 3 { "quarantined" } else { "active" },
+            "token {n}"
+        );
+    }
+    let alerts = guard
+        .drain_events()
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::Alert { .. }))
+        .count();
+    assert_eq!(
+        alerts, 1,
+        "one fan-out alert, then quiet: the token is stopped"
+    );
+}
