@@ -3,7 +3,7 @@
 
 Reads the incident labels written by traffic_gen.py and a per-request decision stream (JSON
 lines `{"line": n, "alerts": [{"kind", "severity", "evidence"}], ...}`, as printed by
-`tokenward replay --json` or, until it exists, the `usage_replay` example), and reports:
+`tokenward replay --json` or by the `usage_replay` example), and reports:
 
 * detection rate per incident kind (by any alert, and by the kinds meant for it),
 * requests until detection (1-based index of the incident's first request carrying an alert),
@@ -21,6 +21,13 @@ One run, files already made:
 Several seeds end to end (generate, replay with the usage_replay example, score):
 
     python3 benches/anomaly_eval.py --seeds 1,2,3,4,5 --workdir /tmp/tw-eval
+
+The same through the whole Guard (`tokenward replay --json`, a config registering every token
+with a policy binding it to its subject):
+
+    python3 benches/anomaly_eval.py --seeds 1,2,3,4,5 --workdir /tmp/tw-eval --replay
+
+Generated traffic is kept in --workdir and reused (--fresh regenerates it).
 
 Exit status 1 when a target is missed: an incident not detected within 20 of its requests, or
 more than one false alert per 100k normal requests.
@@ -168,14 +175,38 @@ def report(per_kind, false, normal, labels, out=sys.stdout):
     return ok
 
 
-def run_seed(seed, workdir, extra_gen, driver):
+def replay_config(traffic, path):
+    """A `tokenward replay` config for generated traffic: usage tracking with default
+    detectors, no response rules (alerts only, so they do not change later traffic), and
+    every token registered with a policy binding it to its subject (its first request's)."""
+    subjects = {}
+    with open(traffic) as f:
+        for raw in f:
+            rec = json.loads(raw)
+            subjects.setdefault(rec["token"], rec.get("subject"))
+    with open(path, "w") as out:
+        out.write("event_capacity = 16\n[usage]\n")
+        for token, subject in subjects.items():
+            out.write(f"\n[[tokens]]\ntoken = {json.dumps(token)}\n")
+            if subject:
+                out.write(f"policy = {{ subjects = [{json.dumps(subject)}] }}\n")
+
+
+def run_seed(seed, workdir, extra_gen, driver, replay):
     traffic = os.path.join(workdir, f"traffic-{seed}.jsonl")
     labels = os.path.join(workdir, f"labels-{seed}.json")
     decisions = os.path.join(workdir, f"decisions-{seed}.jsonl")
-    subprocess.run([sys.executable, os.path.join(HERE, "traffic_gen.py"), "--seed", str(seed),
-                    "--out", traffic, "--labels", labels] + extra_gen, check=True)
+    if not os.path.exists(labels):
+        subprocess.run([sys.executable, os.path.join(HERE, "traffic_gen.py"), "--seed", str(seed),
+                        "--out", traffic, "--labels", labels] + extra_gen, check=True)
+    if replay:
+        config = os.path.join(workdir, f"guard-{seed}.toml")
+        replay_config(traffic, config)
+        command = driver + ["replay", "--config", config, "--json", "--only-flagged", traffic]
+    else:
+        command = driver + ["--alerts-only", traffic]
     with open(decisions, "w") as out:
-        subprocess.run(driver + ["--alerts-only", traffic], stdout=out, check=True)
+        subprocess.run(command, stdout=out, check=True)
     return score(labels, traffic, decisions)
 
 
@@ -190,6 +221,11 @@ def main():
     ap.add_argument("--days", type=int)
     ap.add_argument("--driver", help="command printing decisions (default: the usage_replay "
                     "example, built with --release)")
+    ap.add_argument("--replay", action="store_true",
+                    help="replay through the whole Guard with `tokenward replay --json` (built "
+                    "with --release): policies bind each token to its subject, so the repeated "
+                    "denials incidents are real subject_mismatch denials")
+    ap.add_argument("--fresh", action="store_true", help="regenerate traffic already in --workdir")
     a = ap.parse_args()
     if a.seeds:
         os.makedirs(a.workdir, exist_ok=True)
@@ -198,8 +234,17 @@ def main():
             extra += ["--tokens", str(a.tokens)]
         if a.days:
             extra += ["--days", str(a.days)]
+        if a.fresh:
+            for seed in a.seeds.split(","):
+                for name in (f"labels-{seed}.json", f"traffic-{seed}.jsonl"):
+                    if os.path.exists(os.path.join(a.workdir, name)):
+                        os.remove(os.path.join(a.workdir, name))
         if a.driver:
             driver = a.driver.split()
+        elif a.replay:
+            subprocess.run(["cargo", "build", "--release", "-q", "-p", "tokenward-cli"],
+                           cwd=ROOT, check=True)
+            driver = [os.path.join(ROOT, "target", "release", "tokenward")]
         else:
             subprocess.run(["cargo", "build", "--release", "-q", "-p", "tokenward", "--example",
                             "usage_replay"], cwd=ROOT, check=True)
@@ -207,7 +252,8 @@ def main():
         ok = True
         for seed in a.seeds.split(","):
             print(f"== seed {seed}")
-            per_kind, false, normal, labels = run_seed(int(seed), a.workdir, extra, driver)
+            per_kind, false, normal, labels = run_seed(int(seed), a.workdir, extra, driver,
+                                                       a.replay)
             print(f"params: {json.dumps(labels['params'])}")
             ok &= report(per_kind, false, normal, labels)
         sys.exit(0 if ok else 1)

@@ -1,5 +1,6 @@
-//! Guard benchmarks: `check()` against a ten-condition policy, scaling from one thread to two,
-//! registering a million tokens, and memory per token (counting allocator).
+//! Guard benchmarks: `check()` against a ten-condition policy (also with usage tracking and
+//! every detector on), `record_outcome`, scaling from one thread to two, registering a million
+//! tokens, and memory per token (counting allocator).
 //!
 //! Run: `cargo bench -p tokenward-benches --bench guard`.
 //!
@@ -172,6 +173,106 @@ fn check_with<M: Measurement>(c: &mut Criterion<M>, name: &str) {
     group.finish();
 }
 
+/// The ten-condition config with usage tracking, every detector on, and response rules.
+fn usage_config() -> GuardConfig {
+    let mut config = ten_condition_config();
+    let with_usage = GuardConfig::from_toml(
+        r#"
+[usage]
+learning_period_secs = 0
+learning_min_requests = 1
+[[respond]]
+on = ["ip_fanout", "impossible_travel"]
+min_severity = "high"
+action = "quarantine"
+[[respond]]
+on = "any"
+action = "notify"
+"#,
+    )
+    .expect("usage config");
+    config.usage = with_usage.usage;
+    config.respond = with_usage.respond;
+    config
+}
+
+/// `check()` with usage tracking: 1024 tokens in turn, one request per token every 1.024 s of
+/// simulated time (the clock advances 1 ms per check), each token from its own address. The
+/// ordinary path: statistics, sketches and every detector run; no alert is raised (asserted
+/// at the end). The same group measures the check without usage as the baseline.
+fn check_usage(c: &mut Criterion) {
+    check_usage_with(c, "check_usage");
+}
+
+fn check_usage_cpu(c: &mut Criterion<ThreadCpu>) {
+    check_usage_with(c, "check_usage_cpu");
+}
+
+fn check_usage_with<M: Measurement>(c: &mut Criterion<M>, name: &str) {
+    let guard = Guard::with_config(TokenKey::new(b"bench key"), &usage_config()).unwrap();
+    let tokens: Vec<String> = (0..1024u64)
+        .map(|i| {
+            let meta = TokenMeta::new().policy("bench").issued_at(NOW - 1000);
+            guard
+                .mint(&meta, &random(i), NOW - 1000)
+                .unwrap()
+                .token
+                .into_string()
+        })
+        .collect();
+    let ips: Vec<std::net::IpAddr> = (0..1024u32)
+        .map(|i| std::net::IpAddr::V4([10, 49, (i >> 8) as u8, i as u8].into()))
+        .collect();
+    let usage_request = |i: usize| {
+        request(&tokens[i])
+            .ip(ips[i])
+            .user_agent("deploy-bot/2.4.1 (linux; amd64)")
+    };
+    let mut now = NOW;
+    // Past the first minute buckets, so the rate peaks are learned.
+    for _ in 0..200 {
+        for i in 0..1024 {
+            now += 1;
+            guard.check(&usage_request(i), now);
+        }
+    }
+    guard.drain_events();
+    let mut group = c.benchmark_group(name);
+    group.bench_function("ten_conditions_usage_allow", |b| {
+        let mut i = 0;
+        b.iter(|| {
+            i = (i + 1) & 1023;
+            now += 1;
+            guard.check(black_box(&usage_request(i)), now).is_allowed()
+        })
+    });
+    let events = guard.drain_events();
+    assert!(events.is_empty(), "the ordinary path raised {events:?}");
+    // Baseline in the same run: the same policy without usage tracking.
+    let (plain, plain_tokens) = setup(1024);
+    group.bench_function("ten_conditions_no_usage_allow", |b| {
+        let mut i = 0;
+        b.iter(|| {
+            i = (i + 1) & 1023;
+            plain
+                .check(black_box(&request(&plain_tokens[i])), NOW)
+                .is_allowed()
+        })
+    });
+    // record_outcome through the Guard: a 200 (ignored after the lookup) and a 404 (counted,
+    // error-burst check; the clock stands still, so the one alert it may raise is followed by
+    // its cooldown).
+    let id = guard.token_id(tokens[3].as_bytes());
+    group.bench_function("record_outcome_200", |b| {
+        b.iter(|| guard.record_outcome(black_box(&id), 200, now).is_empty())
+    });
+    group.bench_function("record_outcome_404", |b| {
+        b.iter(|| guard.record_outcome(black_box(&id), 404, now).is_empty())
+    });
+    group.finish();
+    guard.drain_events();
+}
+
 /// `CHECKS` checks per thread on 1 and 2 threads; each thread uses its own tokens. The wall
 /// variant times the whole run; the CPU variant takes the slowest thread's CPU time, i.e. the
 /// run time if each thread had a core to itself.
@@ -299,6 +400,26 @@ fn register(c: &mut Criterion) {
             })
         });
     }
+    // Bulk loading: `register_many` in calls of 65,536 tokens sharing the metadata, one
+    // `registered_batch` event per 1024 tokens, drained after each call.
+    group.bench_function("1m_tokens_bulk", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let guard = Guard::with_config(TokenKey::new(b"k"), &config).unwrap();
+                let start = Instant::now();
+                for chunk in raw.chunks(65_536) {
+                    guard
+                        .register_many(chunk.iter().map(String::as_str), &meta, 0)
+                        .unwrap();
+                    black_box(guard.drain_events());
+                }
+                total += start.elapsed();
+                drop(guard);
+            }
+            total
+        })
+    });
     group.finish();
 }
 
@@ -321,10 +442,17 @@ fn redaction_rule_cost(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, check, scaling, register, redaction_rule_cost);
+criterion_group!(
+    benches,
+    check,
+    check_usage,
+    scaling,
+    register,
+    redaction_rule_cost
+);
 criterion_group! {
     name = cpu_benches;
     config = Criterion::default().with_measurement(ThreadCpu);
-    targets = check_cpu
+    targets = check_cpu, check_usage_cpu
 }
 criterion_main!(benches, cpu_benches);

@@ -28,11 +28,20 @@ during which the token's alerts are attributable to it.
 Generator parameters (rates, token mix, churn, travel, attacker speeds, warm-up) are drawn from
 the seed, so different seeds exercise different populations, not just different noise. The
 `params` object in the labels file records what was drawn.
+
+With --example DIR it writes the shipped example instead: DIR/traffic.jsonl (four days of 50
+tokens, the last day with four incidents: a leaked token used from a new country, a botnet
+fan-out, a dormant token waking, an endpoint scan), DIR/guard.toml (the replay config: rules,
+policies and the 50 tokens) and DIR/traffic.labels.json. It is seeded and reproducible:
+
+    python3 benches/traffic_gen.py --example examples
 """
 
 import argparse
+import datetime
 import json
 import math
+import os
 import random
 
 MIN = 60_000
@@ -178,6 +187,9 @@ class Gen:
                "method": method, "path": path, "user_agent": agent, "status": status,
                "subject": tok["subject"]}
         if denied:
+            # Someone else holds the token: a policy binding it to its subject denies them
+            # (`subject_mismatch` in a Guard); `denied` tells drivers without a Guard.
+            rec["subject"] = "unknown-client"
             rec["denied"] = True
         if tok["precise"]:
             lat, lon = loc if loc else tok["home_point"]
@@ -348,7 +360,7 @@ class Gen:
 
     # --- incidents ----------------------------------------------------------------------------
 
-    def incident(self, kind, tok, start):
+    def incident(self, kind, tok, start, attacker_agent=None):
         label = {"id": len(self.labels), "kind": kind, "token": tok["token"], "start": int(start)}
         self.labels.append(label)
         rng = self.rng
@@ -361,6 +373,7 @@ class Gen:
             ip_net = rng.choice(self.country_nets[country])
             ip = self.net.ip_in(ip_net)
             agent = rng.choice(ATTACKER_AGENTS) if rng.random() < 0.6 else self.usual_agent(tok)
+            agent = attacker_agent or agent
             loc = COUNTRIES[country][:2]
             if kind == "impossible_travel":
                 # The owner works as usual right before; the attacker strikes minutes later.
@@ -484,11 +497,13 @@ class Gen:
             return self.rng.choice(times) + self.rng.uniform(1000, 30_000)
         return self.rng.uniform(lo, hi)
 
-    def write(self, out, labels_path):
+    def write(self, out, labels_path, rfc3339=False):
         self.events.sort(key=lambda e: (e[0], e[1]))
         lines = {lab["id"]: [] for lab in self.labels}
         with open(out, "w") as f:
             for number, (_, _, rec, inc) in enumerate(self.events, 1):
+                if rfc3339:
+                    rec = dict(rec, ts=iso(rec["ts"]))
                 f.write(json.dumps(rec, separators=(",", ":")) + "\n")
                 if inc is not None:
                     lines[inc].append(number)
@@ -499,6 +514,134 @@ class Gen:
         with open(labels_path, "w") as f:
             json.dump({"params": self.p, "requests": len(self.events),
                        "incidents": self.labels}, f, indent=1)
+
+
+OWNERS = ["billing", "payments", "search", "catalog", "checkout", "identity", "reports",
+          "shipping", "notify", "analytics", "inventory", "support"]
+PEOPLE = ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy",
+          "mallory", "niaj", "olivia", "peggy", "rupert", "sybil", "trent", "victor", "walter",
+          "yolanda", "zoe"]
+
+
+def scope(ep):
+    """A traffic endpoint as a policy scope: ids become `*`."""
+    method, path, _ = ep
+    return f"{method} {path.replace('{id}', '*')}"
+
+
+def toml_str(text):
+    return json.dumps(text)
+
+
+class Example(Gen):
+    """The shipped example: 50 tokens, three ordinary days, then a day with four incidents."""
+
+    KINDS = ["service"] * 18 + ["personal"] * 20 + ["ci"] * 7 + ["cron"] * 5
+
+    def __init__(self, seed):
+        super().__init__(seed, len(self.KINDS), 4)
+        # A calm population: quieter services (a small file), nobody abroad this week (trips
+        # are covered by the evaluation, where they are the main source of false alerts).
+        self.p.update({"service_rate_per_min": [0.03, 0.6], "travel_share": 0.0,
+                       "warmup_days": 3, "attacker_speed": 1.0})
+
+    def build_example(self):
+        rng = self.rng
+        tokens = [self.make_token(i, k) for i, k in enumerate(self.KINDS)]
+        for i, tok in enumerate(tokens):
+            if tok["kind"] == "ci":
+                tok["builds_per_day"] = rng.uniform(2, 8)
+            tok["owner"] = PEOPLE[i % len(PEOPLE)] if tok["kind"] == "personal" \
+                else OWNERS[i % len(OWNERS)]
+        end = T0 + self.days * DAY
+        day = end - DAY
+        # The dormant token: three weeks of use two months ago, silent since.
+        dormant = self.make_token(len(tokens), "personal")
+        dormant.update({"mobile": False, "precise": False, "owner": "former-contractor"})
+        self.traffic(dormant, T0 - 70 * DAY, T0 - 49 * DAY)
+        for tok in tokens:
+            self.traffic(tok, T0, end)
+        self.tokens = tokens + [dormant]
+        by_kind = lambda k: [t for t in tokens if t["kind"] == k]
+        plan = [("leaked_new_country", by_kind("personal")[3]),
+                ("botnet_fanout", by_kind("service")[5]),
+                ("endpoint_scan", by_kind("service")[11])]
+        for kind, tok in plan:
+            # The leaked token is used with a scripting client, as stolen tokens usually are.
+            self.incident(kind, tok, self.active_time(tok, day + 2 * HOUR, end - 2 * HOUR),
+                          attacker_agent="python-requests/2.31.0")
+        self.incident("dormant_wakeup", dormant, day + rng.uniform(8, 16) * HOUR)
+        return self
+
+    def write_config(self, path):
+        out = ["# tokenward replay config for examples/traffic.jsonl (generated by",
+               "# benches/traffic_gen.py --example examples; the tokens are fake).",
+               "#",
+               "# A Guard config (policies, [usage], [[respond]]) plus [[tokens]]: the tokens the",
+               "# replay registers, by raw value (hashed at load, never printed) with metadata.",
+               "",
+               "event_capacity = 100000",
+               "",
+               "# Detectors with their defaults: learning for 2 days and 10 requests, then novelty",
+               "# and baseline detectors are live. See UsageConfig for every setting.",
+               "[usage]",
+               "",
+               "# Response rules: every alert matching a rule gets its action; the strongest",
+               "# decides this request. Quarantine stops the token until Guard::release; deny",
+               "# refuses only the request that raised the alert (alerts of a kind have an hour",
+               "# of cooldown per token); notify only marks the alert event for the host.",
+               "[[respond]]",
+               "on = [\"ip_fanout\", \"impossible_travel\", \"endpoint_out_of_scope\"]",
+               "min_severity = \"high\"",
+               "action = \"quarantine\"",
+               "",
+               "[[respond]]",
+               "on = \"new_country\"       # high: a new country together with a new client",
+               "min_severity = \"high\"",
+               "action = \"quarantine\"",
+               "",
+               "[[respond]]",
+               "on = \"dormant_wakeup\"    # a token silent for 30 days: refuse its first request",
+               "action = \"deny\"",
+               "",
+               "[[respond]]",
+               "on = \"any\"",
+               "min_severity = \"medium\"",
+               "action = \"notify\"",
+               "",
+               "[policies.developer]",
+               "rate_limit = { requests = 600, window = \"1m\" }",
+               "idle_expiry = \"90d\"",
+               "",
+               "[policies.ci]",
+               "rate_limit = { requests = 1200, window = \"1m\" }",
+               ""]
+        for tok in self.tokens:
+            out.append("[[tokens]]")
+            out.append(f"token = {toml_str(tok['token'])}")
+            out.append(f"owner = {toml_str(tok['owner'])}")
+            if tok["kind"] in ("service", "cron"):
+                suffix = "api" if tok["kind"] == "service" else "nightly"
+                out.append(f"service = {toml_str(tok['owner'] + '-' + suffix)}")
+                out.append("environment = \"prod\"")
+                scopes = ", ".join(toml_str(scope(ep)) for ep in tok["endpoints"])
+                # Services declare their endpoints: anything else is denied and flagged.
+                out.append(f"policy = {{ endpoints = [{scopes}] }}")
+            elif tok["kind"] == "ci":
+                out.append("tags = [\"ci\"]")
+                out.append("policy = \"ci\"")
+            else:
+                out.append("tags = [\"laptop\"]")
+                out.append("policy = \"developer\"")
+            out.append("")
+        with open(path, "w") as f:
+            f.write("\n".join(out))
+
+
+def iso(ms):
+    """Unix ms as RFC 3339 UTC with milliseconds."""
+    t = datetime.datetime.fromtimestamp(ms // 1000, datetime.timezone.utc)
+    return t.strftime("%Y-%m-%dT%H:%M:%S") + f".{ms % 1000:03d}Z"
 
 
 def poisson(rng, lam):
@@ -536,9 +679,19 @@ def main():
     ap.add_argument("--tokens", type=int, default=300)
     ap.add_argument("--days", type=int, default=10)
     ap.add_argument("--incidents-per-kind", type=int, default=4)
-    ap.add_argument("--out", required=True, help="traffic JSON lines")
-    ap.add_argument("--labels", required=True, help="incident labels (JSON)")
+    ap.add_argument("--out", help="traffic JSON lines")
+    ap.add_argument("--labels", help="incident labels (JSON)")
+    ap.add_argument("--example", metavar="DIR", help="write the shipped example into DIR")
     a = ap.parse_args()
+    if a.example:
+        os.makedirs(a.example, exist_ok=True)
+        g = Example(a.seed).build_example()
+        g.write(f"{a.example}/traffic.jsonl", f"{a.example}/traffic.labels.json", rfc3339=True)
+        g.write_config(f"{a.example}/guard.toml")
+        print(f"{len(g.events)} requests, {len(g.labels)} incidents -> {a.example}/")
+        return
+    if not (a.out and a.labels):
+        ap.error("give --out and --labels, or --example DIR")
     g = Gen(a.seed, a.tokens, a.days)
     g.build(a.incidents_per_kind)
     g.write(a.out, a.labels)

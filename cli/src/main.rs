@@ -44,6 +44,9 @@ enum Command {
     /// List the detection rules in force.
     #[command(long_about = rules::LONG_ABOUT)]
     Rules(rules::Args),
+    /// Replay recorded traffic through a Guard: decisions, usage alerts, responses.
+    #[command(long_about = tokenward_cli::LONG_ABOUT)]
+    Replay(tokenward_cli::Args),
 }
 
 fn main() -> ExitCode {
@@ -55,6 +58,9 @@ fn main() -> ExitCode {
         Command::Redact(args) => redact::run(&args),
         Command::Scan(args) => scan::run(&args),
         Command::Rules(args) => rules::run(&args),
+        Command::Replay(args) => tokenward_cli::run(&args)
+            .map(|()| Outcome::Clean)
+            .map_err(|e| common::CliError::new(e.what, e.why)),
     };
     match outcome {
         Ok(outcome) => outcome.exit_code(),

@@ -8,7 +8,8 @@
 //!
 //! Traffic lines: `{"ts": RFC 3339 or Unix ms, "token", "ip", "country", "method", "path",
 //! "user_agent", "subject", "device", "status", "lat", "lon", "denied"}`; all but `ts` and
-//! `token` optional (`denied` stands in for a guard decision until replay runs the full Guard).
+//! `token` optional (`denied` stands in for a guard decision: `tokenward replay` runs the whole
+//! Guard instead, policies included).
 //! A malformed line is reported on stderr with its number and skipped. A summary goes to stderr.
 
 use std::collections::BTreeMap;

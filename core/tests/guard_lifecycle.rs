@@ -249,3 +249,51 @@ fn every_state_change_is_a_chained_event() {
     assert!(!log.contains(&m.token.expose()[3..]));
     assert!(!log.contains("external-token-abc"));
 }
+
+#[test]
+fn bulk_registration_is_all_or_none_and_audited_in_batches() {
+    let guard = Guard::new(TokenKey::new(b"bulk"));
+    let raw: Vec<String> = (0..2500).map(|i| format!("tw_bulk_token_{i:06}")).collect();
+    let meta = TokenMeta::new().owner("tenant-7").tag("import");
+    let ids = guard
+        .register_many(raw.iter().map(String::as_str), &meta, 5)
+        .unwrap();
+    assert_eq!(ids.len(), 2500);
+    assert_eq!(guard.len(), 2500);
+    assert_eq!(ids[9], guard.token_id(raw[9].as_bytes()));
+    let info = guard.token(&ids[2499]).unwrap();
+    assert_eq!(info.owner.as_deref(), Some("tenant-7"));
+    assert_eq!(info.issued_at, 5);
+    let events = guard.drain_events();
+    let batches: Vec<usize> = events
+        .iter()
+        .map(|e| match &e.kind {
+            EventKind::RegisteredBatch { tokens, meta } => {
+                assert_eq!(meta.owner.as_deref(), Some("tenant-7"));
+                tokens.len()
+            }
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(batches, [1024, 1024, 452]);
+    tokenward::guard::verify_chain(&events).unwrap();
+
+    // A duplicate inside the batch, an id already registered, an unknown policy: nothing.
+    let dup = guard.register_many(["tw_new_a", "tw_new_b", "tw_new_a"], &meta, 6);
+    assert!(matches!(dup, Err(GuardError::AlreadyRegistered(_))));
+    let existing = guard.register_many(["tw_new_a", raw[3].as_str()], &meta, 6);
+    assert_eq!(existing, Err(GuardError::AlreadyRegistered(ids[3])));
+    let policy = guard.register_many(["tw_new_a"], &TokenMeta::new().policy("nope"), 6);
+    assert!(matches!(policy, Err(GuardError::UnknownPolicy(_))));
+    assert!(matches!(
+        guard.register_many(["tw_new_a", ""], &meta, 6),
+        Err(GuardError::TokenLength(0))
+    ));
+    assert_eq!(guard.len(), 2500);
+    assert!(guard.drain_events().is_empty());
+
+    // Bulk-registered tokens snapshot and check like any other.
+    let copy = Guard::new(TokenKey::new(b"bulk"));
+    copy.restore(&guard.snapshot(), 7).unwrap();
+    assert!(copy.check(&Request::new(&raw[1234]), 8).is_allowed());
+}

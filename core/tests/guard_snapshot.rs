@@ -226,24 +226,24 @@ fn corrupt_snapshots_are_rejected() {
 fn future_versions_and_other_keys_are_rejected() {
     let (_, bytes) = populated();
     let mut future = bytes.clone();
-    future[4..6].copy_from_slice(&2u16.to_le_bytes());
+    future[4..6].copy_from_slice(&3u16.to_le_bytes());
     assert_rejected(&future, |e| {
         matches!(
             e,
             SnapshotError::UnsupportedVersion {
-                found: 2,
-                supported: 1
+                found: 3,
+                supported: 2
             }
         )
     });
     let message = SnapshotError::UnsupportedVersion {
-        found: 2,
-        supported: 1,
+        found: 3,
+        supported: 2,
     }
     .to_string();
     assert_eq!(
         message,
-        "snapshot version 2 is not supported (this build reads version 1)"
+        "snapshot version 3 is not supported (this build reads version 2)"
     );
     let other = Guard::new(TokenKey::new(b"another key"));
     assert_eq!(
@@ -258,7 +258,7 @@ fn well_checksummed_garbage_is_malformed() {
     // A payload that is not a snapshot body, wrapped in a valid header and checksum.
     let body = vec![0xffu8; 40];
     let mut bytes = b"TWGS".to_vec();
-    bytes.extend_from_slice(&1u16.to_le_bytes());
+    bytes.extend_from_slice(&tokenward::guard::SNAPSHOT_VERSION.to_le_bytes());
     bytes.extend_from_slice(&0u16.to_le_bytes());
     bytes.extend_from_slice(&(body.len() as u64).to_le_bytes());
     bytes.extend_from_slice(&body);

@@ -319,9 +319,12 @@ fn impossible_travel_by_country_and_by_coordinates() {
     let now = learn(&t, other);
     let alerts = t.observe(other, &br, now + 14 * HOUR);
     assert!(!kinds(&alerts).contains(&AlertKind::ImpossibleTravel));
-    // Same client, a possible move: it looks like a trip, so the new country is reported low.
-    assert_eq!(kinds(&alerts), vec![AlertKind::NewCountry]);
-    assert_eq!(alerts[0].severity, Severity::Low);
+    // Same client, a possible move, a token used in office hours: a trip, learned quietly.
+    assert!(alerts.is_empty(), "{alerts:?}");
+    assert_eq!(
+        t.stats(other, now + 14 * HOUR).unwrap().known.countries,
+        ["BR", "DE"]
+    );
     // Neighbours never look impossible.
     let near = id("near");
     let mut at = normal(0);
@@ -438,4 +441,21 @@ fn stats_report_windows_distincts_and_baseline() {
     assert_eq!(s.distinct.endpoints, 2);
     let json = serde_json::to_value(&s).unwrap();
     assert_eq!(json["token_id"], token.to_string());
+}
+
+#[test]
+fn a_service_in_a_new_country_is_flagged_even_next_door() {
+    let t = tracker();
+    let token = id("service-abroad");
+    let mut now = START;
+    // Four days around the clock: a service.
+    for i in 0..(4 * 24 * 6) {
+        assert!(t.observe(token, &normal(i), now).is_empty());
+        now += 10 * MIN;
+    }
+    let mut at = normal(0);
+    at.country = Some("AT");
+    let alerts = t.observe(token, &at, now);
+    assert_eq!(kinds(&alerts), vec![AlertKind::NewCountry], "{alerts:?}");
+    assert_eq!(alerts[0].severity, Severity::Medium);
 }

@@ -4,10 +4,13 @@ use std::sync::atomic::Ordering;
 
 use serde::Serialize;
 
+use super::events::EvidenceJson;
 use super::registry::{shard_of, Record, TokenState, NEVER};
+use super::respond::{Action, ActionTaken};
 use super::{EventKind, Guard, Request, MAX_TOKEN_LEN};
 use crate::policy::{Reason, TokenTimes};
 use crate::token::TokenId;
+use crate::usage::{Alert, Observation, UsageStats};
 use crate::Timestamp;
 
 /// Allow or deny.
@@ -20,10 +23,12 @@ pub enum Decision {
     Deny,
 }
 
-/// The outcome of a check: the decision, every reason for a denial, and the token's id.
+/// The outcome of a check: the decision, every reason for a denial, the token's id, and the
+/// alerts the request raised with the actions the response rules took.
 ///
-/// Serializes to JSON as `{"decision":"deny","reasons":["ip_not_allowed"],"token_id":"tid_..."}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// Serializes to JSON as `{"decision":"deny","reasons":["ip_not_allowed"],"token_id":"tid_..."}`,
+/// plus `"alerts"` and `"actions"` when there are any.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct Verdict {
     /// Allow or deny.
@@ -33,6 +38,29 @@ pub struct Verdict {
     /// The presented token's id. For an unknown token it is still its fingerprint, the same id
     /// a redacted log line shows, so repeated attempts can be correlated.
     pub token_id: Option<TokenId>,
+    /// Alerts the usage detectors raised on this request (usage tracking on only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub alerts: Vec<Alert>,
+    /// What the response rules did about them, one entry per alert and action.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub actions: Vec<ActionTaken>,
+}
+
+/// What a recorded outcome raised: see [`Guard::record_outcome`].
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct Reaction {
+    /// Alerts raised (an `error_burst` at most).
+    pub alerts: Vec<Alert>,
+    /// What the response rules did about them.
+    pub actions: Vec<ActionTaken>,
+}
+
+impl Reaction {
+    /// True when nothing was raised.
+    pub fn is_empty(&self) -> bool {
+        self.alerts.is_empty()
+    }
 }
 
 impl Verdict {
@@ -52,8 +80,18 @@ impl Verdict {
             },
             reasons,
             token_id,
+            alerts: Vec::new(),
+            actions: Vec::new(),
         }
     }
+}
+
+/// The response to the alerts of one call, before the token's state is changed.
+#[derive(Default)]
+struct Plan {
+    actions: Vec<ActionTaken>,
+    /// The strongest action taken.
+    strongest: Option<Action>,
 }
 
 /// What the stages of one check share.
@@ -85,7 +123,8 @@ impl Guard {
         }
         // Stage 1, lookup: one keyed hash and one probe, whether the token exists or not.
         let id = self.key.id(token);
-        let verdict = {
+        let mut plan = Plan::default();
+        let mut verdict = {
             let map = self.shards[shard_of(&id)].map.read();
             match map.get(&id) {
                 None => Verdict::new(Some(id), vec![Reason::UnknownToken]),
@@ -99,12 +138,17 @@ impl Guard {
                     check.lifecycle();
                     check.policy();
                     check.rate_limit();
-                    // A usage stage (sliding-window statistics, anomaly detectors, response
-                    // rules) slots in here: it sees the request, the record and the reasons.
-                    check.finish(id)
+                    let alerts = self.usage_stage(&mut check, id, &mut plan);
+                    let mut verdict = check.finish(id);
+                    verdict.alerts = alerts;
+                    verdict
                 }
             }
         };
+        // State changes need the shard's write lock: taken after the read lock is gone.
+        // This request already carries the matching reason.
+        self.respond(id, &verdict.alerts, &plan, now);
+        verdict.actions = plan.actions;
         if !verdict.is_allowed() {
             self.emit(
                 now,
@@ -115,6 +159,154 @@ impl Guard {
             );
         }
         verdict
+    }
+}
+
+impl Guard {
+    /// Stage 5: feed the usage tracker, plan the response to its alerts, and add the reason
+    /// the strongest action gives this request.
+    fn usage_stage(&self, check: &mut Check<'_, '_>, id: TokenId, plan: &mut Plan) -> Vec<Alert> {
+        let Some(tracker) = &self.usage else {
+            return Vec::new();
+        };
+        let request = check.request;
+        let declares_scope = check
+            .record
+            .policy
+            .as_ref()
+            .is_some_and(|e| !e.policy.doc().endpoints.is_empty());
+        let observation = Observation {
+            ip: request.ip,
+            country: request.country,
+            user_agent: request.user_agent,
+            method: request.method,
+            path: request.path,
+            location: request.location,
+            denied: !check.reasons.is_empty(),
+            declared_scope_match: declares_scope
+                .then(|| !check.reasons.contains(&Reason::ScopeDenied)),
+        };
+        let alerts = tracker.observe(id, &observation, check.now);
+        // A token already stopped (revoked, quarantined, rotated out) is counted, but raises
+        // nothing more: its owner was told when it was stopped, and the denials its holder
+        // keeps causing would only repeat that.
+        let stopped = check
+            .reasons
+            .iter()
+            .any(|r| matches!(r, Reason::Revoked | Reason::Quarantined | Reason::Rotated));
+        if alerts.is_empty() || stopped {
+            return Vec::new();
+        }
+        *plan = self.plan(&alerts);
+        match plan.strongest {
+            Some(Action::Revoke) => check.reasons.push(Reason::Revoked),
+            Some(Action::Quarantine) if check.record.state == TokenState::Active => {
+                check.reasons.push(Reason::Quarantined)
+            }
+            // A token already quarantined or revoked says so; a rotated one in its grace
+            // window cannot be quarantined, so this request alone is denied.
+            Some(Action::Quarantine) | Some(Action::Deny) => {
+                check.reasons.push(Reason::AnomalyDenied)
+            }
+            Some(Action::Notify) | None => {}
+        }
+        alerts
+    }
+
+    /// The actions the rules take on `alerts`.
+    fn plan(&self, alerts: &[Alert]) -> Plan {
+        let mut plan = Plan::default();
+        for alert in alerts {
+            for action in self.responder.actions(alert) {
+                plan.actions.push(ActionTaken {
+                    action,
+                    on: alert.kind,
+                });
+                plan.strongest = plan.strongest.max(Some(action));
+            }
+        }
+        plan
+    }
+
+    /// Queues an `alert` event per alert and applies the plan's quarantine or revocation.
+    fn respond(&self, id: TokenId, alerts: &[Alert], plan: &Plan, now: Timestamp) {
+        for alert in alerts {
+            let actions = plan
+                .actions
+                .iter()
+                .filter(|a| a.on == alert.kind)
+                .map(|a| a.action)
+                .collect();
+            self.emit(
+                now,
+                EventKind::Alert {
+                    token: id,
+                    kind: alert.kind,
+                    severity: alert.severity,
+                    evidence: EvidenceJson::of(&alert.evidence),
+                    actions,
+                },
+            );
+        }
+        let cause = |action: Action| {
+            plan.actions
+                .iter()
+                .find(|a| a.action == action)
+                .map(|a| a.on)
+        };
+        match plan.strongest {
+            Some(Action::Revoke) => self.revoke_for(&id, now, cause(Action::Revoke)),
+            Some(Action::Quarantine) => self.quarantine_for(&id, now, cause(Action::Quarantine)),
+            _ => {}
+        }
+    }
+
+    /// Records the response status of a request of token `id` (the `token_id` of its
+    /// [`Verdict`]). 401, 403 and 404 count as errors; a burst of them raises an `error_burst`
+    /// alert, which the response rules act on like any other (a `deny` has no request left to
+    /// deny and is only reported). Without usage tracking this does nothing.
+    ///
+    /// ```
+    /// use tokenward::{Guard, GuardConfig, Request, TokenKey, TokenMeta};
+    ///
+    /// let config = GuardConfig::from_toml("[usage]")?;
+    /// let guard = Guard::with_config(TokenKey::new(b"k"), &config)?;
+    /// let minted = guard.mint(&TokenMeta::new(), &[3; 32], 0)?;
+    /// let verdict = guard.check(&Request::new(minted.token.expose()), 1_000);
+    /// let reaction = guard.record_outcome(&verdict.token_id.unwrap(), 404, 1_050);
+    /// assert!(reaction.is_empty()); // one 404 is no burst
+    /// assert_eq!(guard.stats(&minted.id, 2_000).unwrap().fine.total.errors, 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn record_outcome(&self, id: &TokenId, status: u16, now: Timestamp) -> Reaction {
+        let Some(alert) = self
+            .usage
+            .as_ref()
+            .and_then(|t| t.record_outcome(*id, status, now))
+        else {
+            return Reaction::default();
+        };
+        let alerts = vec![alert];
+        let plan = self.plan(&alerts);
+        self.respond(*id, &alerts, &plan, now);
+        Reaction {
+            alerts,
+            actions: plan.actions,
+        }
+    }
+
+    /// [`record_outcome`](Self::record_outcome) for a raw token (hashed first).
+    pub fn record_outcome_token(&self, raw_token: &[u8], status: u16, now: Timestamp) -> Reaction {
+        if raw_token.is_empty() || raw_token.len() > MAX_TOKEN_LEN {
+            return Reaction::default();
+        }
+        self.record_outcome(&self.key.id(raw_token), status, now)
+    }
+
+    /// A token's usage statistics as of `now`: `None` without usage tracking, or when the
+    /// tracker holds no state for it (never checked, or evicted as idle).
+    pub fn stats(&self, id: &TokenId, now: Timestamp) -> Option<UsageStats> {
+        self.usage.as_ref()?.stats(*id, now)
     }
 }
 

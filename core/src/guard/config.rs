@@ -4,13 +4,21 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::respond::ResponseRule;
 use crate::policy::{parse_json, parse_toml, PolicyDoc, PolicyError};
+use crate::usage::UsageConfig;
 use crate::Timestamp;
 
 /// Default capacity of the event queue.
 pub const DEFAULT_EVENT_CAPACITY: usize = 4096;
 
-/// A Guard's configuration: the minting prefix, the event queue's size and named policies.
+/// A Guard's configuration: the minting prefix, the event queue's size, named policies, usage
+/// tracking with its anomaly detectors, and the response rules that act on their alerts.
+///
+/// A `[usage]` section (even empty) turns usage tracking on: every check of a registered token
+/// feeds its [`UsageTracker`](crate::UsageTracker), whose settings the section holds (see
+/// [`UsageConfig`]). `[[respond]]` rules (see [`ResponseRule`]) need it. Without rules every
+/// alert is only reported (`notify`).
 ///
 /// ```
 /// use tokenward::GuardConfig;
@@ -27,14 +35,26 @@ pub const DEFAULT_EVENT_CAPACITY: usize = 4096;
 ///     [policies.readonly]
 ///     endpoints = ["GET /v1/**"]
 ///     rate_limit = { requests = 100, window = "1m" }
+///
+///     [usage]
+///     learning_period_secs = 86400
+///
+///     [[respond]]
+///     on = "ip_fanout"
+///     min_severity = "high"
+///     action = "quarantine"
 /// "#)?;
 /// assert_eq!(config.policies.len(), 2);
+/// assert_eq!(config.respond.len(), 1);
+///
+/// let err = GuardConfig::from_toml("[usage]\ndistinct_cap = 99").unwrap_err();
+/// assert_eq!(err.to_string(), "usage.distinct_cap: must be between 1 and 16");
 ///
 /// let err = GuardConfig::from_toml("[policies.ci]\nallow_ips = [\"10.0.0.0/33\"]").unwrap_err();
 /// assert_eq!(err.to_string(), r#"policies.ci.allow_ips[0]: invalid CIDR "10.0.0.0/33": prefix length above 32"#);
 /// # Ok::<(), tokenward::policy::PolicyError>(())
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GuardConfig {
     /// The prefix of minted tokens (default `tw_`): a lowercase letter, up to 14 lowercase
@@ -47,6 +67,12 @@ pub struct GuardConfig {
     /// Policies by name, referred to by tokens (`TokenMeta::policy`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub policies: BTreeMap<String, PolicyDoc>,
+    /// Usage tracking and anomaly detection; off when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<UsageConfig>,
+    /// Response rules, applied to every alert in order (`[[respond]]` in TOML).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub respond: Vec<ResponseRule>,
 }
 
 impl GuardConfig {
@@ -75,6 +101,26 @@ impl GuardConfig {
                 .map_err(|r| PolicyError::new(format!("policies.{name}"), r))?;
             crate::policy::Policy::compile(doc)
                 .map_err(|e| e.within(&format!("policies.{name}")))?;
+        }
+        if let Some(usage) = &self.usage {
+            usage.validate().map_err(|e| {
+                // Usage errors read "usage.<field>: <reason>": keep the path apart.
+                let text = match e {
+                    crate::Error::Config(text) => text,
+                    other => other.to_string(),
+                };
+                match text.split_once(": ") {
+                    Some((path, reason)) if path.starts_with("usage") => {
+                        PolicyError::new(path, reason)
+                    }
+                    _ => PolicyError::new("usage", text),
+                }
+            })?;
+        } else if !self.respond.is_empty() {
+            return Err(PolicyError::new(
+                "respond",
+                "response rules act on usage alerts: add a [usage] section",
+            ));
         }
         Ok(())
     }

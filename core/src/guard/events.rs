@@ -6,9 +6,58 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use super::respond::Action;
 use crate::policy::Reason;
 use crate::token::TokenId;
+use crate::usage::{AlertKind, Evidence, Severity};
 use crate::Timestamp;
+
+/// An alert's evidence as canonical JSON text (keys sorted).
+///
+/// Events must hash the same after a JSON round trip and encode in the binary snapshot, so
+/// the evidence is kept as text: in JSON it appears as the object itself, in binary formats
+/// as a string.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct EvidenceJson(String);
+
+impl EvidenceJson {
+    /// The canonical JSON of `evidence`.
+    pub fn of(evidence: &Evidence) -> EvidenceJson {
+        let value = serde_json::to_value(evidence).unwrap_or(serde_json::Value::Null);
+        EvidenceJson(value.to_string())
+    }
+
+    /// The JSON text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The evidence as a JSON value.
+    pub fn to_value(&self) -> serde_json::Value {
+        serde_json::from_str(&self.0).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+impl Serialize for EvidenceJson {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if s.is_human_readable() {
+            self.to_value().serialize(s)
+        } else {
+            s.serialize_str(&self.0)
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for EvidenceJson {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<EvidenceJson, D::Error> {
+        if d.is_human_readable() {
+            // serde_json's maps are sorted, so this is the canonical text again.
+            Ok(EvidenceJson(serde_json::Value::deserialize(d)?.to_string()))
+        } else {
+            Ok(EvidenceJson(String::deserialize(d)?))
+        }
+    }
+}
 
 /// One state change or denial, as the host drains it.
 ///
@@ -58,6 +107,14 @@ pub enum EventKind {
         /// Its metadata.
         meta: TokenSummary,
     },
+    /// Tokens were registered together by [`Guard::register_many`](super::Guard::register_many),
+    /// all with the same metadata (one event per up to 1024 tokens).
+    RegisteredBatch {
+        /// The tokens, in the order given.
+        tokens: Vec<TokenId>,
+        /// Their metadata.
+        meta: TokenSummary,
+    },
     /// A token was minted (and registered).
     Minted {
         /// The token.
@@ -78,11 +135,15 @@ pub enum EventKind {
     Revoked {
         /// The token.
         token: TokenId,
+        /// The kind of the alert whose response rule revoked it; `null` when the host did.
+        cause: Option<AlertKind>,
     },
     /// A token was quarantined.
     Quarantined {
         /// The token.
         token: TokenId,
+        /// The kind of the alert whose response rule quarantined it; `null` when the host did.
+        cause: Option<AlertKind>,
     },
     /// A quarantined token was released.
     Released {
@@ -95,6 +156,20 @@ pub enum EventKind {
         token: TokenId,
         /// Every reason.
         reasons: Vec<Reason>,
+    },
+    /// A usage detector raised an alert (from a check or a recorded outcome).
+    Alert {
+        /// The token.
+        token: TokenId,
+        /// What was detected.
+        kind: AlertKind,
+        /// How serious it is.
+        severity: Severity,
+        /// The figures behind it (the alert's [`Evidence`](crate::usage::Evidence) as JSON).
+        evidence: EvidenceJson,
+        /// The actions the response rules took, weakest first; `["notify"]` when no rule is
+        /// configured, empty when rules exist and none matched.
+        actions: Vec<Action>,
     },
     /// A named policy was added or replaced.
     PolicySet {
@@ -123,11 +198,20 @@ impl Event {
     fn hash_with(&self, buffer: &mut Vec<u8>) -> [u8; 32] {
         buffer.clear();
         let bytes = postcard::to_extend(self, std::mem::take(buffer)).expect("events encode");
-        let mut hasher = blake3::Hasher::new_derive_key("tokenward 2026 audit event v1");
+        let mut hasher = event_hasher();
         hasher.update(&bytes);
         *buffer = bytes;
         *hasher.finalize().as_bytes()
     }
+}
+
+/// A BLAKE3 hasher in derive-key mode for event hashes. The context is hashed once per
+/// process, not once per event (same output as `Hasher::new_derive_key`).
+fn event_hasher() -> blake3::Hasher {
+    use blake3::hazmat::{hash_derive_key_context, ContextKey, HasherExt};
+    static CONTEXT: std::sync::OnceLock<ContextKey> = std::sync::OnceLock::new();
+    let key = CONTEXT.get_or_init(|| hash_derive_key_context("tokenward 2026 audit event v1"));
+    blake3::Hasher::new_from_context_key(key)
 }
 
 /// Where a chain stands: the last event's sequence number and hash.
@@ -337,6 +421,7 @@ mod tests {
     fn revoked(n: u8) -> EventKind {
         EventKind::Revoked {
             token: TokenId::from_bytes([n; 16]),
+            cause: None,
         }
     }
 
@@ -395,6 +480,15 @@ mod tests {
         };
         assert_eq!(verify_chain_from(&head, &events[2..]), Ok(()));
         assert!(verify_chain_from(&head, &events[3..]).is_err());
+    }
+
+    #[test]
+    fn the_cached_context_hashes_as_derive_key_mode() {
+        let mut expected = blake3::Hasher::new_derive_key("tokenward 2026 audit event v1");
+        expected.update(b"event bytes");
+        let mut cached = event_hasher();
+        cached.update(b"event bytes");
+        assert_eq!(cached.finalize(), expected.finalize());
     }
 
     #[test]

@@ -5,12 +5,22 @@ use std::collections::HashSet;
 use super::registry::{shard_of, Record, Sym, TokenState, NEVER};
 use super::{EventKind, Guard, GuardError, Minted, Selector};
 use crate::token::TokenId;
+use crate::usage::AlertKind;
 use crate::Timestamp;
 
 impl Guard {
     /// Revokes a token. From the moment this returns, every check of it denies with `revoked`,
     /// on every thread. Revoking a revoked token changes nothing and returns `Ok(false)`.
     pub fn revoke(&self, id: &TokenId, now: Timestamp) -> Result<bool, GuardError> {
+        self.revoke_with_cause(id, now, None)
+    }
+
+    fn revoke_with_cause(
+        &self,
+        id: &TokenId,
+        now: Timestamp,
+        cause: Option<AlertKind>,
+    ) -> Result<bool, GuardError> {
         let changed = self.update(id, |record| {
             if matches!(record.state, TokenState::Revoked { .. }) {
                 return Ok(false);
@@ -19,9 +29,20 @@ impl Guard {
             Ok(true)
         })?;
         if changed {
-            self.emit(now, EventKind::Revoked { token: *id });
+            self.emit(now, EventKind::Revoked { token: *id, cause });
         }
         Ok(changed)
+    }
+
+    /// A response rule's revocation: nothing to report when the token is gone already.
+    pub(crate) fn revoke_for(&self, id: &TokenId, now: Timestamp, cause: Option<AlertKind>) {
+        let _ = self.revoke_with_cause(id, now, cause);
+    }
+
+    /// A response rule's quarantine: only an active token is quarantined (a revoked or
+    /// quarantined one already denies; a rotated one was denied this request alone).
+    pub(crate) fn quarantine_for(&self, id: &TokenId, now: Timestamp, cause: Option<AlertKind>) {
+        let _ = self.quarantine_with_cause(id, now, cause);
     }
 
     /// Revokes every token whose metadata matches `selector` and returns their ids (tokens
@@ -59,13 +80,28 @@ impl Guard {
         }
         affected.sort_unstable();
         for id in &affected {
-            self.emit(now, EventKind::Revoked { token: *id });
+            self.emit(
+                now,
+                EventKind::Revoked {
+                    token: *id,
+                    cause: None,
+                },
+            );
         }
         Ok(affected)
     }
 
     /// Quarantines an active token: checks deny with `quarantined` until [`release`](Self::release).
     pub fn quarantine(&self, id: &TokenId, now: Timestamp) -> Result<(), GuardError> {
+        self.quarantine_with_cause(id, now, None)
+    }
+
+    fn quarantine_with_cause(
+        &self,
+        id: &TokenId,
+        now: Timestamp,
+        cause: Option<AlertKind>,
+    ) -> Result<(), GuardError> {
         self.update(id, |record| match record.state {
             TokenState::Active => {
                 record.state = TokenState::Quarantined { at: now };
@@ -73,7 +109,7 @@ impl Guard {
             }
             state => Err(invalid(id, state, "quarantine")),
         })?;
-        self.emit(now, EventKind::Quarantined { token: *id });
+        self.emit(now, EventKind::Quarantined { token: *id, cause });
         Ok(())
     }
 

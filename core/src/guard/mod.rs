@@ -9,11 +9,16 @@
 //! 2. **lifecycle**: revoked, quarantined, rotated past its grace, expired;
 //! 3. **policy**: the token's compiled [`Policy`];
 //! 4. **rate limit**: consumed only when every earlier stage passed;
-//! 5. *(usage statistics and anomaly detectors plug in here)*;
-//! 6. **verdict**: allow, or deny with every [`Reason`](crate::Reason), and the token's id.
+//! 5. **usage** (when the config has a `[usage]` section): the request, with whether it was
+//!    denied so far and whether it was inside the token's declared endpoint scope, feeds the
+//!    token's [`UsageTracker`]; its detectors may raise
+//!    [`Alert`](crate::Alert)s, and the response rules turn alerts into actions (`notify`,
+//!    `deny`, `quarantine`, `revoke`) that take effect on this very request;
+//! 6. **verdict**: allow, or deny with every [`Reason`](crate::Reason), the token's id, the
+//!    alerts and the actions taken.
 //!
-//! State changes (register, mint, rotate, revoke, quarantine, release) and denials are queued
-//! as hash-chained [`Event`]s for the host to [`drain`](Guard::drain_events).
+//! State changes (register, mint, rotate, revoke, quarantine, release), alerts and denials are
+//! queued as hash-chained [`Event`]s for the host to [`drain`](Guard::drain_events).
 //! [`snapshot`](Guard::snapshot) and [`restore`](Guard::restore) save and load the whole state.
 //!
 //! ```
@@ -51,6 +56,7 @@ mod events;
 mod lifecycle;
 mod registry;
 mod request;
+mod respond;
 mod snapshot;
 
 use std::fmt;
@@ -59,21 +65,24 @@ use std::sync::Arc;
 use hashbrown::hash_map::Entry;
 use parking_lot::{Mutex, RwLock};
 
-pub use check::{Decision, Verdict};
+pub use check::{Decision, Reaction, Verdict};
 pub use config::{GuardConfig, PolicySpec, Selector, TokenInfo, TokenMeta, DEFAULT_EVENT_CAPACITY};
 pub use events::{
     verify_chain, verify_chain_from, ChainError, ChainErrorKind, ChainHead, Event, EventKind,
-    TokenSummary,
+    EvidenceJson, TokenSummary,
 };
 pub use registry::TokenState;
 pub use request::Request;
-pub use snapshot::SnapshotError;
+pub use respond::{Action, ActionTaken, AlertKinds, ResponseRule};
+pub use snapshot::{SnapshotError, SNAPSHOT_VERSION};
 
 use crate::policy::{Policy, PolicyDoc, PolicyError};
 use crate::token::{PrefixError, RawToken, TokenId, TokenKey};
+use crate::usage::UsageTracker;
 use crate::Timestamp;
 use events::EventLog;
 use registry::{shard_of, Interner, Meta, PolicyEntry, Record, Shard, NEVER, SHARDS};
+use respond::Responder;
 
 /// Longest token accepted. Longer ones are unknown without being hashed, so a hostile
 /// multi-megabyte header costs nothing.
@@ -150,6 +159,9 @@ pub struct Guard {
     policies: RwLock<hashbrown::HashMap<Arc<str>, Arc<PolicyEntry>>>,
     interner: RwLock<Interner>,
     events: Mutex<EventLog>,
+    /// Usage statistics and detectors, when the config turns them on.
+    usage: Option<UsageTracker>,
+    responder: Responder,
 }
 
 impl fmt::Debug for Guard {
@@ -164,13 +176,15 @@ impl fmt::Debug for Guard {
 }
 
 impl Guard {
-    /// A Guard with the default config: prefix `tw_`, no named policies.
+    /// A Guard with the default config: prefix `tw_`, no named policies, no usage tracking.
     pub fn new(key: TokenKey) -> Guard {
         Guard::with_config(key, &GuardConfig::default()).expect("the default config is valid")
     }
 
-    /// A Guard with a config: its prefix, event capacity and named policies.
+    /// A Guard with a config: its prefix, event capacity, named policies, usage tracking and
+    /// response rules.
     pub fn with_config(key: TokenKey, config: &GuardConfig) -> Result<Guard, GuardError> {
+        config.validate()?;
         let prefix = config
             .token_prefix
             .as_deref()
@@ -190,7 +204,22 @@ impl Guard {
             events: Mutex::new(EventLog::new(
                 config.event_capacity.unwrap_or(DEFAULT_EVENT_CAPACITY),
             )),
+            usage: match &config.usage {
+                None => None,
+                Some(usage) => Some(
+                    UsageTracker::new(usage.clone())
+                        .map_err(|e| PolicyError::new("usage", e.to_string()))?,
+                ),
+            },
+            responder: Responder::new(&config.respond),
         })
+    }
+
+    /// The usage tracker, when the config has a `[usage]` section: for
+    /// [`delta`](UsageTracker::delta) / [`merge`](UsageTracker::merge) across a fleet,
+    /// [`evict_idle`](UsageTracker::evict_idle) and memory figures.
+    pub fn usage(&self) -> Option<&UsageTracker> {
+        self.usage.as_ref()
     }
 
     /// The prefix minted tokens carry.
@@ -261,6 +290,74 @@ impl Guard {
         let id = self.key.id(raw_token.as_bytes());
         self.insert(id, meta, now, false)?;
         Ok(id)
+    }
+
+    /// Registers many tokens that share metadata, by their raw values, all or none: bulk
+    /// loading at startup. Much cheaper per token than [`register`](Self::register): the
+    /// metadata is interned once, and one `registered_batch` event covers up to 1024 tokens
+    /// instead of one hash-chained event each. Every shard is locked for the insertion, so on
+    /// a Guard already serving checks, load in chunks of some thousands.
+    ///
+    /// Fails, registering nothing, when a token is empty or too long, a token is given twice
+    /// or already registered, or the policy is unknown.
+    ///
+    /// ```
+    /// use tokenward::{Guard, Request, TokenKey, TokenMeta};
+    ///
+    /// let guard = Guard::new(TokenKey::new(b"k"));
+    /// let ids = guard.register_many(["tw_one_example", "tw_two_example"], &TokenMeta::new().owner("ci"), 0)?;
+    /// assert_eq!(ids.len(), 2);
+    /// assert!(guard.check(&Request::new("tw_two_example"), 1).is_allowed());
+    /// assert!(guard.register_many(["tw_three_example", "tw_one_example"], &TokenMeta::new(), 2).is_err());
+    /// assert_eq!(guard.len(), 2); // all or none
+    /// # Ok::<(), tokenward::GuardError>(())
+    /// ```
+    pub fn register_many<'t>(
+        &self,
+        raw_tokens: impl IntoIterator<Item = &'t str>,
+        meta: &TokenMeta,
+        now: Timestamp,
+    ) -> Result<Vec<TokenId>, GuardError> {
+        let mut ids = Vec::new();
+        for raw in raw_tokens {
+            if raw.is_empty() || raw.len() > MAX_TOKEN_LEN {
+                return Err(GuardError::TokenLength(raw.len()));
+            }
+            ids.push(self.key.id(raw.as_bytes()));
+        }
+        let mut sorted = ids.clone();
+        sorted.sort_unstable();
+        if let Some(pair) = sorted.windows(2).find(|w| w[0] == w[1]) {
+            return Err(GuardError::AlreadyRegistered(pair[0]));
+        }
+        let policy = self.resolve_policy(meta.policy.as_ref())?;
+        let (interned, summary) = self.intern_meta(meta, policy.as_deref(), now);
+        {
+            let mut maps: Vec<_> = self.shards.iter().map(|s| s.map.write()).collect();
+            if let Some(id) = ids.iter().find(|id| maps[shard_of(id)].contains_key(*id)) {
+                return Err(GuardError::AlreadyRegistered(*id));
+            }
+            let mut per_shard = [0usize; SHARDS];
+            for id in &ids {
+                per_shard[shard_of(id)] += 1;
+            }
+            for (map, extra) in maps.iter_mut().zip(per_shard) {
+                map.reserve(extra);
+            }
+            for id in &ids {
+                maps[shard_of(id)].insert(*id, Record::new(interned, policy.clone()));
+            }
+        }
+        for chunk in ids.chunks(BATCH_EVENT_TOKENS) {
+            self.emit(
+                now,
+                EventKind::RegisteredBatch {
+                    tokens: chunk.to_vec(),
+                    meta: summary.clone(),
+                },
+            );
+        }
+        Ok(ids)
     }
 
     /// Registers a token by an id computed earlier with this Guard's key
@@ -379,26 +476,7 @@ impl Guard {
         minted: bool,
     ) -> Result<(), GuardError> {
         let policy = self.resolve_policy(meta.policy.as_ref())?;
-        let (interned, summary) = {
-            let mut interner = self.interner.write();
-            let interned = Meta {
-                owner: interner.intern(meta.owner.as_deref()),
-                service: interner.intern(meta.service.as_deref()),
-                environment: interner.intern(meta.environment.as_deref()),
-                tags: interner.intern_set(&meta.tags),
-                issued_at: meta.issued_at.unwrap_or(now),
-                expires_at: meta.expires_at.unwrap_or(NEVER),
-            };
-            // The event shares the interned strings: no copies per token.
-            let summary = TokenSummary {
-                owner: interner.name(interned.owner).cloned(),
-                service: interner.name(interned.service).cloned(),
-                environment: interner.name(interned.environment).cloned(),
-                tags: interner.set_names(interned.tags),
-                policy: policy_label(policy.as_deref()),
-            };
-            (interned, summary)
-        };
+        let (interned, summary) = self.intern_meta(meta, policy.as_deref(), now);
         match self.shards[shard_of(&id)].map.write().entry(id) {
             Entry::Occupied(_) => return Err(GuardError::AlreadyRegistered(id)),
             Entry::Vacant(slot) => {
@@ -420,6 +498,38 @@ impl Guard {
         Ok(())
     }
 }
+
+impl Guard {
+    /// Interns a token's metadata, and the summary its registration event shows.
+    fn intern_meta(
+        &self,
+        meta: &TokenMeta,
+        policy: Option<&PolicyEntry>,
+        now: Timestamp,
+    ) -> (Meta, TokenSummary) {
+        let mut interner = self.interner.write();
+        let interned = Meta {
+            owner: interner.intern(meta.owner.as_deref()),
+            service: interner.intern(meta.service.as_deref()),
+            environment: interner.intern(meta.environment.as_deref()),
+            tags: interner.intern_set(&meta.tags),
+            issued_at: meta.issued_at.unwrap_or(now),
+            expires_at: meta.expires_at.unwrap_or(NEVER),
+        };
+        // The event shares the interned strings: no copies per token.
+        let summary = TokenSummary {
+            owner: interner.name(interned.owner).cloned(),
+            service: interner.name(interned.service).cloned(),
+            environment: interner.name(interned.environment).cloned(),
+            tags: interner.set_names(interned.tags),
+            policy: policy_label(policy),
+        };
+        (interned, summary)
+    }
+}
+
+/// Tokens per `registered_batch` event.
+const BATCH_EVENT_TOKENS: usize = 1024;
 
 fn named_entry(name: &str, doc: &PolicyDoc) -> Result<Arc<PolicyEntry>, GuardError> {
     config::validate_policy_name(name)

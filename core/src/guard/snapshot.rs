@@ -4,7 +4,8 @@
 //! payload (postcard), and a BLAKE3 hash of everything before it. The payload holds the
 //! interned metadata strings, named and inline policy documents (recompiled on restore), every
 //! token record with its lifecycle, last use and rate-limit state, the queued events and the
-//! chain head, and a check value of the key (never the key itself).
+//! chain head, usage statistics (as JSON, when usage tracking is on), and a check value of the
+//! key (never the key itself).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -17,10 +18,13 @@ use super::registry::{Interner, Map, PolicyEntry, Record, Sym, TokenState, SHARD
 use super::{named_entry, Guard, GuardError};
 use crate::policy::{Policy, PolicyDoc, PolicyError};
 use crate::token::TokenId;
+use crate::usage::{UsageSnapshot, UsageTracker};
 
 const MAGIC: &[u8; 4] = b"TWGS";
 /// The snapshot format this build writes and reads.
-pub const SNAPSHOT_VERSION: u16 = 1;
+/// Version 2 added usage statistics and the `alert` event (version 1 is not read: its events
+/// encode differently).
+pub const SNAPSHOT_VERSION: u16 = 2;
 const HEADER_LEN: usize = 16;
 const CHECKSUM_LEN: usize = 32;
 
@@ -62,6 +66,9 @@ pub enum SnapshotError {
     /// A policy in the snapshot no longer compiles.
     #[error("snapshot policy {0}")]
     Policy(PolicyError),
+    /// The usage statistics do not fit this Guard's usage config (other windows).
+    #[error("snapshot usage state: {0}")]
+    Usage(String),
 }
 
 #[derive(Serialize, Deserialize)]
@@ -76,6 +83,8 @@ struct Payload {
     inline_policies: Vec<String>,
     tokens: Vec<TokenRecord>,
     events: EventLog,
+    /// The usage tracker's state as JSON ([`UsageSnapshot`]), when usage tracking is on.
+    usage: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -107,12 +116,14 @@ struct Restored {
     maps: Vec<Map>,
     events: EventLog,
     tokens: u64,
+    usage: Option<UsageTracker>,
 }
 
 impl Guard {
     /// The whole state as bytes: tokens, metadata, policies, lifecycle, last use, rate limits,
-    /// queued events and the chain head. The key is not included: restore into a Guard built
-    /// with the same key.
+    /// queued events, the chain head and usage statistics. The key is not included: restore
+    /// into a Guard built with the same key. (The response rules and usage settings are
+    /// configuration, not state: they come from the restoring Guard's config.)
     ///
     /// ```
     /// use tokenward::{Guard, Request, TokenKey, TokenMeta};
@@ -182,19 +193,31 @@ impl Guard {
             inline_policies: inline,
             tokens,
             events: events.clone(),
+            usage: self
+                .usage
+                .as_ref()
+                .map(|t| serde_json::to_string(&t.snapshot()).expect("usage state serializes")),
         };
         encode(&payload)
     }
 
     /// Replaces the whole state with a snapshot's. Everything is decoded, checked and built
     /// first; only then is the state swapped, under every lock at once. Any error leaves the
-    /// Guard as it was; on success a `restored` event (at `now`) follows the restored chain. The minting prefix stays the one this Guard was built with.
+    /// Guard as it was; on success a `restored` event (at `now`) follows the restored chain.
+    /// The minting prefix stays the one this Guard was built with. Usage statistics are
+    /// restored when this Guard tracks usage (with the same window settings, else
+    /// [`SnapshotError::Usage`]); a snapshot without them leaves the tracker empty.
     pub fn restore(&self, bytes: &[u8], now: crate::Timestamp) -> Result<(), GuardError> {
         let payload = decode(bytes)?;
         if payload.key_check != self.key_check() {
             return Err(SnapshotError::KeyMismatch.into());
         }
-        let restored = build(payload)?;
+        let usage = match &self.usage {
+            None => None,
+            Some(current) => Some(restore_usage(current, payload.usage.as_deref())?),
+        };
+        let mut restored = build(payload)?;
+        restored.usage = usage;
 
         let mut policies = self.policies.write();
         let mut interner = self.interner.write();
@@ -206,6 +229,9 @@ impl Guard {
             **map = new;
         }
         *events = restored.events;
+        if let (Some(current), Some(new)) = (&self.usage, restored.usage) {
+            current.replace_with(new);
+        }
         events.push(
             now,
             super::EventKind::Restored {
@@ -219,6 +245,23 @@ impl Guard {
     /// without revealing it.
     fn key_check(&self) -> [u8; 16] {
         *self.key.id(b"tokenward snapshot key check v1").as_bytes()
+    }
+}
+
+/// A tracker with the current one's config and the snapshot's usage state (empty without).
+fn restore_usage(
+    current: &UsageTracker,
+    json: Option<&str>,
+) -> Result<UsageTracker, SnapshotError> {
+    let config = current.config().clone();
+    let usage = |e: crate::Error| SnapshotError::Usage(e.to_string());
+    match json {
+        None => UsageTracker::new(config).map_err(usage),
+        Some(json) => {
+            let snapshot: UsageSnapshot =
+                serde_json::from_str(json).map_err(|e| SnapshotError::Usage(e.to_string()))?;
+            UsageTracker::restore(config, &snapshot).map_err(usage)
+        }
     }
 }
 
@@ -389,5 +432,6 @@ fn build(payload: Payload) -> Result<Restored, SnapshotError> {
         maps,
         events,
         tokens,
+        usage: None,
     })
 }

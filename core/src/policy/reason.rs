@@ -50,11 +50,13 @@ pub enum Reason {
     OutsideTimeWindow,
     /// The token's rate limit is used up.
     RateExceeded,
+    /// A response rule with action `deny` matched an anomaly alert raised by this request.
+    AnomalyDenied,
 }
 
 impl Reason {
     /// Every reason, in order.
-    pub const ALL: [Reason; 15] = [
+    pub const ALL: [Reason; 16] = [
         Reason::UnknownToken,
         Reason::Revoked,
         Reason::Quarantined,
@@ -70,6 +72,7 @@ impl Reason {
         Reason::ScopeDenied,
         Reason::OutsideTimeWindow,
         Reason::RateExceeded,
+        Reason::AnomalyDenied,
     ];
 
     /// The stable snake_case code.
@@ -90,6 +93,7 @@ impl Reason {
             Reason::ScopeDenied => "scope_denied",
             Reason::OutsideTimeWindow => "outside_time_window",
             Reason::RateExceeded => "rate_exceeded",
+            Reason::AnomalyDenied => "anomaly_denied",
         }
     }
 }

@@ -192,8 +192,10 @@ detector_config!(
 
 detector_config!(
     /// A country the token never used, after learning. Default severity medium, raised one
-    /// step when the user agent family is new too, lowered one step when it looks like a trip
-    /// (same client, a move that was possible in the time since the previous request). It subsumes `new_network` for that request.
+    /// step when the user agent family is new too. What looks like a trip (same client, a
+    /// move that was possible in the time since the previous request) is learned without an
+    /// alert for tokens not in use around the clock (people travel; services do not). It
+    /// subsumes `new_network` for that request.
     NewCountryConfig, severity: Severity::Medium, cooldown: HOUR, {}
 );
 

@@ -188,8 +188,14 @@ impl TokenUsage {
             return false;
         }
         let base = ctx.config.detectors.new_country.severity;
-        // A trip looks like this: same client, a move that was possible. Report it, lower.
+        // A trip looks like this: same client, a move that was possible in the time since
+        // the previous request. People travel, so for a person's token (not in use around
+        // the clock) it is learned quietly; a stolen token used that way is caught when the
+        // owner's next request comes from home (impossible travel). Services do not travel.
         let trip = !new_agent && self.plausible_move(ctx, obs);
+        if trip && !self.is_continuous(ctx) {
+            return true;
+        }
         let evidence = Evidence::NewCountry {
             country: hashing::country_text(code),
             known_countries: self
@@ -200,11 +206,7 @@ impl TokenUsage {
                 .collect(),
             new_user_agent: new_agent,
         };
-        let severity = match (new_agent, trip) {
-            (true, _) => base.raised(),
-            (false, true) => base.lowered(),
-            (false, false) => base,
-        };
+        let severity = if new_agent { base.raised() } else { base };
         self.raise(ctx, AlertKind::NewCountry, Some(severity), evidence, out);
         true
     }

@@ -681,6 +681,16 @@ impl UsageTracker {
     }
 }
 
+impl UsageTracker {
+    /// Swaps in the state of `other` (same config), shard by shard. The Guard's restore uses
+    /// it after building and checking `other` in full.
+    pub(crate) fn replace_with(&self, other: UsageTracker) {
+        for (mine, theirs) in self.shards.iter().zip(other.shards.iter()) {
+            std::mem::swap(&mut *mine.lock(), &mut *theirs.lock());
+        }
+    }
+}
+
 const DELTA_VERSION: u32 = 1;
 const SNAPSHOT_VERSION: u32 = 1;
 
