@@ -103,7 +103,7 @@ pub fn usage_error_line(error: &clap::Error) -> String {
     if error.kind() == ErrorKind::MissingSubcommand
         || error.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
     {
-        line = "a command is needed: redact, scan or rules (see 'tokenward --help')".into();
+        line = "a command is needed: redact, scan, rules or replay (see 'tokenward --help')".into();
     }
     line
 }
