@@ -89,6 +89,9 @@ pub fn clean_lines(count: usize) -> Vec<String> {
         .collect()
 }
 
+/// One clean access-log line of about 150 bytes: a URL, no keyword but `://`.
+pub const CLEAN_LINE: &str = "10.1.2.3 - - [19/Mar/2024:10:02:15 +0000] \"GET /static/js/app.7abf7aff.js?page=35&lang=en HTTP/1.1\" 201 26412 \"https://shop.example.com/\" \"Go-http-client/2.0\"";
+
 /// A hostile line of about `len` bytes: long runs of key-like characters broken by keywords
 /// of many rules, repeated thousands of times.
 pub fn adversarial_line(len: usize) -> String {

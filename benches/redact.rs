@@ -6,7 +6,7 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use tokenward::Redactor;
-use tokenward_benches::{adversarial_line, clean_lines, corpus_path};
+use tokenward_benches::{adversarial_line, clean_lines, corpus_path, CLEAN_LINE};
 
 fn per_line(redactor: &Redactor, lines: &[String]) -> usize {
     lines
@@ -32,7 +32,7 @@ fn clean(c: &mut Criterion) {
     });
     group.finish();
 
-    let line = "10.1.2.3 - - [19/Mar/2024:10:02:15 +0000] \"GET /static/js/app.7abf7aff.js?page=35&lang=en HTTP/1.1\" 201 26412 \"https://shop.example.com/\" \"Go-http-client/2.0\"";
+    let line = CLEAN_LINE;
     assert!((140..=160).contains(&line.len()), "{}", line.len());
     c.bench_function("clean_line_150b", |b| {
         b.iter(|| redactor.redact(black_box(line)).len())

@@ -7,14 +7,14 @@
 //!     target/release/examples/redact_profile corpus 1
 //! ```
 //!
-//! Workloads: `clean` (the bench's clean lines), `corpus` (the labeled corpus's lines) and
-//! `adversarial` (one 1 MiB hostile line). The second argument repeats the measured pass.
+//! Workloads: `clean` (the bench's clean lines), `line` (its one 150-byte line, repeated),
+//! `corpus` (the labeled corpus's lines) and `adversarial` (one 1 MiB hostile line). The second argument repeats the measured pass.
 
 use std::hint::black_box;
 use std::time::Instant;
 
 use tokenward::Redactor;
-use tokenward_benches::{adversarial_line, clean_lines, corpus_path};
+use tokenward_benches::{adversarial_line, clean_lines, corpus_path, CLEAN_LINE};
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -23,9 +23,11 @@ fn main() {
     let lines = match workload.as_str() {
         "clean" => clean_lines(20_000),
         "adversarial" => vec![adversarial_line(1 << 20)],
+        // The bench's single clean access-log line, 20,000 times.
+        "line" => vec![CLEAN_LINE.to_string(); 20_000],
         "corpus" => corpus_lines(),
         other => {
-            eprintln!("unknown workload {other:?}: clean, corpus or adversarial");
+            eprintln!("unknown workload {other:?}: clean, line, corpus or adversarial");
             std::process::exit(2);
         }
     };

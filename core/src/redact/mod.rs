@@ -189,19 +189,18 @@ impl Redactor {
 
     fn find_plain(&self, text: &[u8]) -> Vec<Finding> {
         let inner = &*self.inner;
-        let mut candidates: Vec<bool> = Vec::new();
+        let mut candidates = RuleBits::new(inner.rules.len());
         if let Some(prefilter) = &inner.prefilter {
             // The first keyword decides whether anything runs at all: most log lines have
             // none, and a plain `find` is much cheaper than overlapping iteration. It reports
             // the match that ends first, so no keyword starts before its end minus the longest
             // keyword's length.
             if let Some(first) = prefilter.find(text) {
-                candidates = vec![false; inner.rules.len()];
                 let from = first.end().saturating_sub(inner.longest_keyword);
                 let rest = aho_corasick::Input::new(text).range(from..);
                 for m in prefilter.find_overlapping_iter(rest) {
                     for &rule in &inner.keyword_rules[m.pattern().as_usize()] {
-                        candidates[rule] = true;
+                        candidates.insert(rule);
                     }
                 }
             }
@@ -210,12 +209,7 @@ impl Redactor {
             return Vec::new();
         }
         let mut found = Vec::new();
-        let tried = candidates
-            .iter()
-            .enumerate()
-            .filter_map(|(i, &hit)| hit.then_some(i))
-            .chain(inner.unanchored.iter().copied());
-        for index in tried {
+        for index in candidates.iter().chain(inner.unanchored.iter().copied()) {
             self.run_rule(index, text, &mut found);
         }
         merge_overlaps(found)
@@ -292,6 +286,62 @@ impl Redactor {
             public_len,
             self.inner.fingerprint_key.as_ref(),
         );
+    }
+}
+
+/// A set of rule indexes: the rules a text's keywords call for. Held on the stack for rule
+/// sets of up to 256 rules, so a line with a keyword costs no allocation to note them.
+struct RuleBits {
+    inline: [u64; 4],
+    heap: Vec<u64>,
+}
+
+impl RuleBits {
+    fn new(rules: usize) -> RuleBits {
+        let words = rules.div_ceil(64);
+        RuleBits {
+            inline: [0; 4],
+            heap: if words > 4 {
+                vec![0; words]
+            } else {
+                Vec::new()
+            },
+        }
+    }
+
+    fn words(&self) -> &[u64] {
+        if self.heap.is_empty() {
+            &self.inline
+        } else {
+            &self.heap
+        }
+    }
+
+    fn insert(&mut self, rule: usize) {
+        let words = if self.heap.is_empty() {
+            &mut self.inline[..]
+        } else {
+            &mut self.heap[..]
+        };
+        words[rule / 64] |= 1 << (rule % 64);
+    }
+
+    fn is_empty(&self) -> bool {
+        self.words().iter().all(|&w| w == 0)
+    }
+
+    /// The rules in the set, in index order (the order rules are tried in).
+    fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        self.words().iter().enumerate().flat_map(|(at, &word)| {
+            let mut rest = word;
+            std::iter::from_fn(move || {
+                (rest != 0).then(|| {
+                    let bit = rest.trailing_zeros() as usize;
+                    rest &= rest - 1;
+                    at * 64 + bit
+                })
+            })
+        })
     }
 }
 

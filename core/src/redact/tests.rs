@@ -368,3 +368,19 @@ fn coloured_output_is_read_as_plain_text() {
     assert_eq!(findings.len(), 1);
     assert_eq!(findings[0].span, 4..24);
 }
+
+#[test]
+fn rule_bits_hold_any_rule_count() {
+    for rules in [1, 64, 65, 256, 257, 1000] {
+        let mut bits = RuleBits::new(rules);
+        assert!(bits.is_empty());
+        let picked: Vec<usize> = (0..rules)
+            .filter(|i| i % 7 == 0 || i + 1 == rules)
+            .collect();
+        for &i in picked.iter().rev() {
+            bits.insert(i);
+        }
+        assert!(!bits.is_empty());
+        assert_eq!(bits.iter().collect::<Vec<_>>(), picked, "{rules} rules");
+    }
+}
