@@ -508,11 +508,17 @@ impl Guard {
         now: Timestamp,
     ) -> (Meta, TokenSummary) {
         let mut interner = self.interner.write();
+        let syms = interner.intern_meta(
+            meta.owner.as_deref(),
+            meta.service.as_deref(),
+            meta.environment.as_deref(),
+            &meta.tags,
+        );
         let interned = Meta {
-            owner: interner.intern(meta.owner.as_deref()),
-            service: interner.intern(meta.service.as_deref()),
-            environment: interner.intern(meta.environment.as_deref()),
-            tags: interner.intern_set(&meta.tags),
+            owner: syms.owner,
+            service: syms.service,
+            environment: syms.environment,
+            tags: syms.tags,
             issued_at: meta.issued_at.unwrap_or(now),
             expires_at: meta.expires_at.unwrap_or(NEVER),
         };

@@ -175,9 +175,49 @@ pub(crate) struct Interner {
     sets: Vec<TagSet>,
     /// Reused while interning a set, so a known set costs no allocation.
     scratch: Vec<Sym>,
+    /// The last metadata interned, as given and as symbols.
+    last: Option<(Vec<String>, MetaSyms)>,
+}
+
+/// A token's interned owner, service, environment and tag set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct MetaSyms {
+    pub owner: Sym,
+    pub service: Sym,
+    pub environment: Sym,
+    pub tags: u32,
 }
 
 impl Interner {
+    /// Interns a token's metadata strings. Hosts register runs of tokens that share them, so
+    /// the same metadata as the previous call costs a few string comparisons, no hashing.
+    pub fn intern_meta(
+        &mut self,
+        owner: Option<&str>,
+        service: Option<&str>,
+        environment: Option<&str>,
+        tags: &[String],
+    ) -> MetaSyms {
+        if let Some((last_tags, syms)) = &self.last {
+            let same = |sym: Sym, name: Option<&str>| self.name(sym).map(|n| &**n) == name;
+            if same(syms.owner, owner)
+                && same(syms.service, service)
+                && same(syms.environment, environment)
+                && last_tags.as_slice() == tags
+            {
+                return *syms;
+            }
+        }
+        let syms = MetaSyms {
+            owner: self.intern(owner),
+            service: self.intern(service),
+            environment: self.intern(environment),
+            tags: self.intern_set(tags),
+        };
+        self.last = Some((tags.to_vec(), syms));
+        syms
+    }
+
     pub fn get(&self, name: &str) -> Option<Sym> {
         self.ids.get(name).copied()
     }
@@ -253,6 +293,25 @@ impl Interner {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn repeated_metadata_interns_to_the_same_symbols() {
+        let mut interner = Interner::default();
+        let tags = vec!["ci".to_string(), "eu".to_string()];
+        let a = interner.intern_meta(Some("alice"), Some("billing"), None, &tags);
+        let again = interner.intern_meta(Some("alice"), Some("billing"), None, &tags);
+        assert_eq!(a, again);
+        // Any field that differs is interned anew; what matches keeps its symbol.
+        let b = interner.intern_meta(Some("alice"), Some("search"), None, &tags);
+        assert_eq!(b.owner, a.owner);
+        assert_ne!(b.service, a.service);
+        let c = interner.intern_meta(Some("alice"), Some("search"), Some("prod"), &[]);
+        assert_eq!((c.environment != 0, c.tags), (true, 0));
+        let back = interner.intern_meta(Some("alice"), Some("billing"), None, &tags);
+        assert_eq!(back, a);
+        assert_eq!(interner.name(a.owner).map(|n| &**n), Some("alice"));
+        assert_eq!(interner.set_names(a.tags).len(), 2);
+    }
 
     #[test]
     fn records_stay_small() {
