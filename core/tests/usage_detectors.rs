@@ -459,3 +459,93 @@ fn a_service_in_a_new_country_is_flagged_even_next_door() {
     assert_eq!(kinds(&alerts), vec![AlertKind::NewCountry], "{alerts:?}");
     assert_eq!(alerts[0].severity, Severity::Medium);
 }
+
+/// A day and a half of office-hours use every 5 minutes: more than half the default learning
+/// period (2 days), still learning. Asserts that it raised no alert.
+fn learn_a_day_and_a_half(t: &UsageTracker, token: TokenId) -> Timestamp {
+    let mut i = 0;
+    let mut now = START + 8 * HOUR;
+    while now < START + DAY + 18 * HOUR {
+        if (now - START) % DAY >= 8 * HOUR && (now - START) % DAY < 18 * HOUR {
+            let alerts = t.observe(token, &normal(i), now);
+            assert!(alerts.is_empty(), "ordinary use alerted: {alerts:?}");
+            i += 1;
+        }
+        now += 5 * MIN;
+    }
+    START + DAY + 19 * HOUR
+}
+
+#[test]
+fn a_token_leaked_while_learning_is_caught_from_another_country_with_another_client() {
+    let t = tracker();
+    let token = id("young");
+    let now = learn_a_day_and_a_half(&t, token);
+    let (first, _) = until(&t, token, now, 2_000, 5, AlertKind::NewCountry, |i| {
+        Observation {
+            country: Some("BR"),
+            user_agent: Some("python-requests/2.31.0"),
+            ..normal(i)
+        }
+    });
+    assert_eq!(first, Some(1));
+}
+
+#[test]
+fn while_learning_a_trip_or_a_brand_new_token_stays_quiet() {
+    // The same client in another country: learned quietly, as after learning.
+    let t = tracker();
+    let token = id("traveller");
+    let now = learn_a_day_and_a_half(&t, token);
+    let (first, _) = until(
+        &t,
+        token,
+        now + 12 * HOUR,
+        60_000,
+        5,
+        AlertKind::NewCountry,
+        |i| Observation {
+            country: Some("FR"),
+            ..normal(i)
+        },
+    );
+    assert_eq!(first, None);
+    // A token a few hours old has no settled history to differ from.
+    let token = id("newborn");
+    for i in 0..20 {
+        assert!(t.observe(token, &normal(i), START + i * 5 * MIN).is_empty());
+    }
+    let (first, all) = until(
+        &t,
+        token,
+        START + 2 * HOUR,
+        2_000,
+        5,
+        AlertKind::NewCountry,
+        |i| Observation {
+            country: Some("BR"),
+            user_agent: Some("python-requests/2.31.0"),
+            ..normal(i)
+        },
+    );
+    assert_eq!(first, None);
+    // (DE to BR within two hours is impossible travel, which does not wait for learning.)
+    assert_eq!(kinds(&all), [AlertKind::ImpossibleTravel]);
+}
+
+#[test]
+fn while_learning_only_a_large_burst_is_a_rate_spike() {
+    let t = tracker();
+    let token = id("young-burst");
+    let now = learn_a_day_and_a_half(&t, token);
+    // A CI job's minute of 60 requests: far above the 1 per 5 minutes so far, but below the
+    // doubled floors that apply while learning.
+    let (first, _) = until(&t, token, now, 1_000, 60, AlertKind::RateSpike, normal);
+    assert_eq!(first, None);
+    // A script at 5 requests a second on another young token: caught within the burst
+    // window of 16 requests.
+    let token = id("young-script");
+    let now = learn_a_day_and_a_half(&t, token);
+    let (first, _) = until(&t, token, now, 200, 40, AlertKind::RateSpike, normal);
+    assert!(first.is_some_and(|n| n <= 16), "{first:?}");
+}

@@ -175,6 +175,11 @@ detector_config!(
         min_burst_per_min: f64 = 120.0,
         /// And (for the bucket measure) the bucket holds at least this many requests (default 60).
         min_bucket_requests: u64 = 60,
+        /// While the token is still learning, once it has `learning_min_requests` requests
+        /// behind it: alert at this multiple of its peaks so far, which are still settling,
+        /// and at twice the two minimums above (default 10; 0 turns this off). A token leaked
+        /// in its first days is caught too.
+        learning_factor: f64 = 10.0,
     }
 );
 
@@ -373,6 +378,13 @@ impl UsageConfig {
             return bad(
                 "detectors.rate_spike",
                 "factor and min_burst_per_min must be positive",
+            );
+        }
+        let factor = d.rate_spike.learning_factor;
+        if !factor.is_finite() || factor < 0.0 {
+            return bad(
+                "detectors.rate_spike",
+                "learning_factor must be positive, or 0 to turn it off",
             );
         }
         if !positive(d.ip_fanout.factor) || d.ip_fanout.min_distinct_ips == 0 {

@@ -184,7 +184,12 @@ impl TokenUsage {
             hashing::hash_u64(u64::from(code)),
             ctx.config.distinct_cap,
         );
-        if self.known_countries.learn(code) != Novelty::New || !learned {
+        if self.known_countries.learn(code) != Novelty::New {
+            return false;
+        }
+        // While learning, only the clearest sign alerts: another country with another client,
+        // on a token with half its learning period and its minimum requests behind it.
+        if !learned && (!new_agent || !self.half_learned(ctx)) {
             return false;
         }
         let base = ctx.config.detectors.new_country.severity;
@@ -405,10 +410,21 @@ impl TokenUsage {
         let cfg = &ctx.config.detectors.rate_spike;
         let burst = self.burst.push(ctx.now);
         let bucket_ms = ctx.derived.fine_ms;
+        // Once learned, the configured factor and floors. While learning, for a token with
+        // some history, a higher factor and twice the floors: its peaks are still settling
+        // (a CI token's first job burst is not an attack). None for a token without history.
+        let bar = if learned {
+            Some((cfg.factor, 1.0))
+        } else {
+            (cfg.learning_factor > 0.0 && self.total_requests >= ctx.config.learning_min_requests)
+                .then_some((cfg.learning_factor, 2.0))
+        };
         if let Some(rate) = burst {
             let peak = self.baseline.peak_burst;
-            let limit = (cfg.factor * f64::from(peak)).max(cfg.min_burst_per_min);
-            if learned && peak > 0.0 && f64::from(rate) >= limit {
+            let over = bar.is_some_and(|(factor, floor)| {
+                f64::from(rate) >= (factor * f64::from(peak)).max(floor * cfg.min_burst_per_min)
+            });
+            if over && peak > 0.0 {
                 self.spiking = true;
                 let evidence = Evidence::RateSpike {
                     measure: "burst".into(),
@@ -426,8 +442,11 @@ impl TokenUsage {
             .bucket_mut(ctx.now)
             .map_or(0, |b| u64::from(b.requests));
         let peak = self.baseline.peak_bucket;
-        let limit = (cfg.factor * f64::from(peak)).max(cfg.min_bucket_requests as f64);
-        if learned && peak > 0.0 && in_bucket as f64 >= limit {
+        let over = bar.is_some_and(|(factor, floor)| {
+            in_bucket as f64
+                >= (factor * f64::from(peak)).max(floor * cfg.min_bucket_requests as f64)
+        });
+        if over && peak > 0.0 {
             self.spiking = true;
             let evidence = Evidence::RateSpike {
                 measure: "bucket".into(),

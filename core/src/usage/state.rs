@@ -179,6 +179,12 @@ impl TokenUsage {
             && self.total_requests >= ctx.config.learning_min_requests
     }
 
+    /// Whether half the learning period and the minimum requests are behind the token.
+    pub fn half_learned(&self, ctx: &Ctx) -> bool {
+        ctx.now.saturating_sub(self.first_seen) >= ctx.derived.learning_ms / 2
+            && self.total_requests >= ctx.config.learning_min_requests
+    }
+
     /// Moves both windows to `now`, feeding closed fine buckets to the baseline.
     pub fn advance(&mut self, ctx: &Ctx) {
         if let Some(closed) = self.fine.advance(ctx.now) {
