@@ -6,39 +6,19 @@ use std::io;
 use std::path::Path;
 
 use serde::Deserialize;
-use tokenward::guard::PolicySpec;
-use tokenward::{GuardConfig, Timestamp, TokenKey, TokenMeta};
+use serde_json::Value;
+use tokenward::{GuardConfig, TokenKey, TokenMeta};
 
-use super::traffic::optional_time;
 use super::Error;
 
-/// A token to register before the replay: its raw value and metadata.
-#[derive(Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// A token to register before the replay: its raw value and the Guard's token metadata
+/// (whose `issued_at` and `expires_at` may also be RFC 3339 text here).
+#[derive(Clone)]
 pub struct TokenEntry {
     /// The raw token as requests present it. Hashed when the replay starts; never printed.
     pub token: String,
-    /// Owner.
-    #[serde(default)]
-    pub owner: Option<String>,
-    /// Service.
-    #[serde(default)]
-    pub service: Option<String>,
-    /// Environment.
-    #[serde(default)]
-    pub environment: Option<String>,
-    /// Tags.
-    #[serde(default)]
-    pub tags: Vec<String>,
-    /// A policy of the config by name, or an inline policy table.
-    #[serde(default)]
-    pub policy: Option<PolicySpec>,
-    /// Issue time (RFC 3339 or Unix ms; default: the first request's time).
-    #[serde(default, deserialize_with = "optional_time")]
-    pub issued_at: Option<Timestamp>,
-    /// Expiry (RFC 3339 or Unix ms).
-    #[serde(default, deserialize_with = "optional_time")]
-    pub expires_at: Option<Timestamp>,
+    /// Owner, service, environment, tags, policy and times.
+    pub meta: TokenMeta,
 }
 
 impl fmt::Debug for TokenEntry {
@@ -48,23 +28,34 @@ impl fmt::Debug for TokenEntry {
                 "token",
                 &format_args!("<{} bytes hidden>", self.token.len()),
             )
-            .field("owner", &self.owner)
-            .field("service", &self.service)
-            .finish_non_exhaustive()
+            .field("meta", &self.meta)
+            .finish()
     }
 }
 
 impl TokenEntry {
-    pub(crate) fn meta(&self) -> TokenMeta {
-        TokenMeta {
-            owner: self.owner.clone(),
-            service: self.service.clone(),
-            environment: self.environment.clone(),
-            tags: self.tags.clone(),
-            policy: self.policy.clone(),
-            issued_at: self.issued_at,
-            expires_at: self.expires_at,
+    /// One `[[tokens]]` item, as a JSON value (TOML items are converted first). Errors name
+    /// the field path and never show the token.
+    fn parse(index: usize, item: Value) -> Result<TokenEntry, String> {
+        let at = |why: String| format!("tokens[{index}]{why}");
+        let Value::Object(mut fields) = item else {
+            return Err(at(": expected a table".into()));
+        };
+        let token = match fields.remove("token") {
+            Some(Value::String(token)) => token,
+            Some(_) => return Err(at(".token: expected a string".into())),
+            None => return Err(at(": missing field `token`".into())),
+        };
+        for field in ["issued_at", "expires_at"] {
+            if let Some(Value::String(text)) = fields.get(field) {
+                let ms = tokenward::policy::parse_instant(text)
+                    .map_err(|e| at(format!(".{field}: {e}")))?;
+                fields.insert(field.into(), ms.into());
+            }
         }
+        let meta =
+            TokenMeta::deserialize(Value::Object(fields)).map_err(|e| at(format!(": {e}")))?;
+        Ok(TokenEntry { token, meta })
     }
 }
 
@@ -83,24 +74,12 @@ impl ReplayConfig {
     pub fn parse(text: &str, json: Option<bool>) -> Result<ReplayConfig, String> {
         let json = json.unwrap_or_else(|| text.trim_start().starts_with('{'));
         if json {
-            let mut value: serde_json::Value =
-                serde_json::from_str(text).map_err(|e| e.to_string())?;
+            let mut value: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
             let tokens = match value.as_object_mut() {
                 Some(map) => map.remove("tokens"),
                 None => return Err("the config must be a JSON object".into()),
             };
             let guard = GuardConfig::from_json(&value.to_string()).map_err(|e| e.to_string())?;
-            let tokens = match tokens {
-                None => Vec::new(),
-                Some(serde_json::Value::Array(items)) => items
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, v)| {
-                        TokenEntry::deserialize(v).map_err(|e| format!("tokens[{i}]: {e}"))
-                    })
-                    .collect::<Result<_, _>>()?,
-                Some(_) => return Err("tokens: expected an array of tables".into()),
-            };
             return ReplayConfig::checked(guard, tokens);
         }
         let mut table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
@@ -117,19 +96,23 @@ impl ReplayConfig {
         // The rest is parsed again from re-serialized text, whose line numbers are not the
         // file's: keep the field path, drop the line.
         let guard = GuardConfig::from_toml(&rest).map_err(|e| strip_line(&e.to_string()))?;
-        let tokens = match tokens {
-            None => Vec::new(),
-            Some(toml::Value::Array(items)) => items
-                .into_iter()
-                .enumerate()
-                .map(|(i, v)| TokenEntry::deserialize(v).map_err(|e| format!("tokens[{i}]: {e}")))
-                .collect::<Result<_, _>>()?,
-            Some(_) => return Err("tokens: expected an array of tables ([[tokens]])".into()),
-        };
+        let tokens = tokens
+            .map(|t| serde_json::to_value(t).map_err(|e| e.to_string()))
+            .transpose()?;
         ReplayConfig::checked(guard, tokens)
     }
 
-    fn checked(guard: GuardConfig, tokens: Vec<TokenEntry>) -> Result<ReplayConfig, String> {
+    /// Parses the `tokens` array and checks every token's length and uniqueness.
+    fn checked(guard: GuardConfig, tokens: Option<Value>) -> Result<ReplayConfig, String> {
+        let tokens = match tokens {
+            None => Vec::new(),
+            Some(Value::Array(items)) => items
+                .into_iter()
+                .enumerate()
+                .map(|(i, item)| TokenEntry::parse(i, item))
+                .collect::<Result<_, _>>()?,
+            Some(_) => return Err("tokens: expected an array of tables ([[tokens]])".into()),
+        };
         let key = TokenKey::new(b"duplicate check");
         let mut seen = HashSet::new();
         for (i, t) in tokens.iter().enumerate() {
@@ -204,7 +187,7 @@ mod tests {
             None,
         )
         .unwrap();
-        assert_eq!(c.tokens[0].issued_at, Some(1_767_225_600_000));
+        assert_eq!(c.tokens[0].meta.issued_at, Some(1_767_225_600_000));
         assert!(!format!("{c:?}").contains("\"t\""));
     }
 }

@@ -98,7 +98,7 @@ impl Replay {
             .map_err(|e| e.to_string())?;
         for (i, entry) in config.tokens.iter().enumerate() {
             trial
-                .register(&entry.token, &entry.meta(), 0)
+                .register(&entry.token, &entry.meta, 0)
                 .map_err(|e| format!("tokens[{i}]: {e}"))?;
         }
         let guard = Guard::with_config(key, &config.guard).map_err(|e| e.to_string())?;
@@ -122,9 +122,9 @@ impl Replay {
 
     fn register_pending(&mut self, now: Timestamp) -> Result<(), String> {
         for (i, entry) in std::mem::take(&mut self.pending).into_iter().enumerate() {
-            let at = entry.issued_at.unwrap_or(now).min(now);
+            let at = entry.meta.issued_at.unwrap_or(now).min(now);
             self.guard
-                .register(&entry.token, &entry.meta(), at)
+                .register(&entry.token, &entry.meta, at)
                 .map_err(|e| format!("tokens[{i}]: {e}"))?;
         }
         // Registration events are not what a replay reports.

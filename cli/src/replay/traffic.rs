@@ -101,12 +101,6 @@ fn time<'de, D: Deserializer<'de>>(d: D) -> Result<Timestamp, D::Error> {
     d.deserialize_any(Time)
 }
 
-pub(crate) fn optional_time<'de, D: Deserializer<'de>>(
-    d: D,
-) -> Result<Option<Timestamp>, D::Error> {
-    time(d).map(Some)
-}
-
 /// serde_json's message, which quotes no input beyond a short token of it; a line that is
 /// not JSON at all may hold anything, so the reason keeps only serde's classification and
 /// position.
