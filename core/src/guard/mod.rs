@@ -508,20 +508,11 @@ impl Guard {
         now: Timestamp,
     ) -> (Meta, TokenSummary) {
         let mut interner = self.interner.write();
-        let syms = interner.intern_meta(
-            meta.owner.as_deref(),
-            meta.service.as_deref(),
-            meta.environment.as_deref(),
-            &meta.tags,
+        let interned = interner.intern_meta(
+            meta,
+            meta.issued_at.unwrap_or(now),
+            meta.expires_at.unwrap_or(NEVER),
         );
-        let interned = Meta {
-            owner: syms.owner,
-            service: syms.service,
-            environment: syms.environment,
-            tags: syms.tags,
-            issued_at: meta.issued_at.unwrap_or(now),
-            expires_at: meta.expires_at.unwrap_or(NEVER),
-        };
         // The event shares the interned strings: no copies per token.
         let summary = TokenSummary {
             owner: interner.name(interned.owner).cloned(),

@@ -8,6 +8,7 @@ use hashbrown::HashMap;
 use parking_lot::RwLock;
 use serde::{Deserialize, Serialize};
 
+use super::TokenMeta;
 use crate::policy::{Policy, RATE_FRESH};
 use crate::token::TokenId;
 use crate::Timestamp;
@@ -175,47 +176,45 @@ pub(crate) struct Interner {
     sets: Vec<TagSet>,
     /// Reused while interning a set, so a known set costs no allocation.
     scratch: Vec<Sym>,
-    /// The last metadata interned, as given and as symbols.
-    last: Option<(Vec<String>, MetaSyms)>,
-}
-
-/// A token's interned owner, service, environment and tag set.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct MetaSyms {
-    pub owner: Sym,
-    pub service: Sym,
-    pub environment: Sym,
-    pub tags: u32,
+    /// The last metadata interned: its tags as given, and the result.
+    last: Option<(Vec<String>, Meta)>,
 }
 
 impl Interner {
-    /// Interns a token's metadata strings. Hosts register runs of tokens that share them, so
-    /// the same metadata as the previous call costs a few string comparisons, no hashing.
+    /// Interns a token's metadata strings; `issued_at` and `expires_at` are taken as given.
+    /// Hosts register runs of tokens that share their metadata, so the same strings as the
+    /// previous call cost a few comparisons, no hashing.
     pub fn intern_meta(
         &mut self,
-        owner: Option<&str>,
-        service: Option<&str>,
-        environment: Option<&str>,
-        tags: &[String],
-    ) -> MetaSyms {
-        if let Some((last_tags, syms)) = &self.last {
-            let same = |sym: Sym, name: Option<&str>| self.name(sym).map(|n| &**n) == name;
-            if same(syms.owner, owner)
-                && same(syms.service, service)
-                && same(syms.environment, environment)
-                && last_tags.as_slice() == tags
+        meta: &TokenMeta,
+        issued_at: Timestamp,
+        expires_at: Timestamp,
+    ) -> Meta {
+        if let Some((tags, last)) = &self.last {
+            let same =
+                |sym: Sym, name: &Option<String>| self.name(sym).map(|n| &**n) == name.as_deref();
+            if same(last.owner, &meta.owner)
+                && same(last.service, &meta.service)
+                && same(last.environment, &meta.environment)
+                && *tags == meta.tags
             {
-                return *syms;
+                return Meta {
+                    issued_at,
+                    expires_at,
+                    ..*last
+                };
             }
         }
-        let syms = MetaSyms {
-            owner: self.intern(owner),
-            service: self.intern(service),
-            environment: self.intern(environment),
-            tags: self.intern_set(tags),
+        let interned = Meta {
+            owner: self.intern(meta.owner.as_deref()),
+            service: self.intern(meta.service.as_deref()),
+            environment: self.intern(meta.environment.as_deref()),
+            tags: self.intern_set(&meta.tags),
+            issued_at,
+            expires_at,
         };
-        self.last = Some((tags.to_vec(), syms));
-        syms
+        self.last = Some((meta.tags.clone(), interned));
+        interned
     }
 
     pub fn get(&self, name: &str) -> Option<Sym> {
@@ -297,17 +296,29 @@ mod tests {
     #[test]
     fn repeated_metadata_interns_to_the_same_symbols() {
         let mut interner = Interner::default();
-        let tags = vec!["ci".to_string(), "eu".to_string()];
-        let a = interner.intern_meta(Some("alice"), Some("billing"), None, &tags);
-        let again = interner.intern_meta(Some("alice"), Some("billing"), None, &tags);
-        assert_eq!(a, again);
+        let meta = TokenMeta::new()
+            .owner("alice")
+            .service("billing")
+            .tag("ci")
+            .tag("eu");
+        let a = interner.intern_meta(&meta, 1, 2);
+        let again = interner.intern_meta(&meta, 3, 4);
+        assert_eq!((again.issued_at, again.expires_at), (3, 4));
+        assert_eq!(
+            Meta {
+                issued_at: 1,
+                expires_at: 2,
+                ..again
+            },
+            a
+        );
         // Any field that differs is interned anew; what matches keeps its symbol.
-        let b = interner.intern_meta(Some("alice"), Some("search"), None, &tags);
+        let b = interner.intern_meta(&meta.clone().service("search"), 1, 2);
         assert_eq!(b.owner, a.owner);
         assert_ne!(b.service, a.service);
-        let c = interner.intern_meta(Some("alice"), Some("search"), Some("prod"), &[]);
+        let c = interner.intern_meta(&TokenMeta::new().owner("alice").environment("prod"), 1, 2);
         assert_eq!((c.environment != 0, c.tags), (true, 0));
-        let back = interner.intern_meta(Some("alice"), Some("billing"), None, &tags);
+        let back = interner.intern_meta(&meta, 1, 2);
         assert_eq!(back, a);
         assert_eq!(interner.name(a.owner).map(|n| &**n), Some("alice"));
         assert_eq!(interner.set_names(a.tags).len(), 2);
