@@ -8,7 +8,8 @@
 //! ```
 //!
 //! Workloads: `clean` (the bench's clean lines), `line` (its one 150-byte line, repeated),
-//! `corpus` (the labeled corpus's lines) and `adversarial` (one 1 MiB hostile line). The second argument repeats the measured pass.
+//! `corpus` (the labeled corpus's lines), `adversarial` (one 1 MiB hostile line) and
+//! `file:PATH` (the lines of a text file). The second argument repeats the measured pass.
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -26,8 +27,9 @@ fn main() {
         // The bench's single clean access-log line, 20,000 times.
         "line" => vec![CLEAN_LINE.to_string(); 20_000],
         "corpus" => corpus_lines(),
+        other if other.starts_with("file:") => file_lines(&other["file:".len()..]),
         other => {
-            eprintln!("unknown workload {other:?}: clean, line, corpus or adversarial");
+            eprintln!("unknown workload {other:?}: clean, line, corpus, adversarial or file:PATH");
             std::process::exit(2);
         }
     };
@@ -57,6 +59,16 @@ fn corpus_lines() -> Vec<String> {
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
         .filter_map(|v| v["line"].as_str().map(str::to_owned))
         .collect()
+}
+
+fn file_lines(path: &str) -> Vec<String> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => text.lines().map(str::to_owned).collect(),
+        Err(err) => {
+            eprintln!("{path}: {err}");
+            std::process::exit(2);
+        }
+    }
 }
 
 #[inline(never)]
