@@ -33,6 +33,8 @@
 mod ansi;
 mod catalogue;
 mod config;
+mod layout;
+mod required;
 mod rule;
 mod stream;
 mod style;
@@ -220,6 +222,9 @@ impl Redactor {
         let Some(compiled) = rule.compiled() else {
             return;
         };
+        if !compiled.may_match(text) {
+            return;
+        }
         let mut groups = Groups::default();
         let mut at = 0;
         // The lazy DFA finds where a match lies without resolving groups; most candidate texts
@@ -365,6 +370,24 @@ impl Groups {
     /// engines see a few dozen bytes instead of the rest of the text; look-around still sees
     /// the context. A `key = value` rule resolves only its tail (see `Builtin::value_tail`).
     fn resolve(&mut self, compiled: &Compiled, text: &[u8], span: Range<usize>) -> Option<Parts> {
+        if let Some(layout) = &compiled.layout {
+            let secret = layout.secret.within(&span);
+            return Some(Parts {
+                token: layout.token.map_or(secret.clone(), |t| t.within(&span)),
+                key: layout.key.map(|k| k.within(&span)),
+                secret,
+            });
+        }
+        self.resolve_by_captures(compiled, text, span)
+    }
+
+    /// [`Groups::resolve`] by running a capture engine, whatever the pattern's layout.
+    fn resolve_by_captures(
+        &mut self,
+        compiled: &Compiled,
+        text: &[u8],
+        span: Range<usize>,
+    ) -> Option<Parts> {
         if let Some(tail) = &compiled.tail {
             let key_end = span.start
                 + text[span.clone()]

@@ -3,6 +3,9 @@
 use std::ops::Range;
 use std::sync::{Arc, OnceLock};
 
+use super::layout::{fixed_offsets, Offsets};
+use super::required::{required_bytes, AnyOf};
+
 use regex_automata::meta::{self, Regex};
 use regex_automata::util::syntax;
 use regex_automata::PatternID;
@@ -110,7 +113,7 @@ pub struct RuleInfo {
 pub(crate) struct Rule {
     pub info: RuleInfo,
     /// The built-in pattern, compiled into `compiled` on first use.
-    pattern: &'static str,
+    pub pattern: &'static str,
     value_tail: Option<&'static str>,
     compiled: OnceLock<Option<Compiled>>,
     pub validate: Option<Validate>,
@@ -129,6 +132,50 @@ pub(crate) struct Compiled {
     pub secret_groups: Vec<usize>,
     pub token_group: Option<usize>,
     pub key_group: Option<usize>,
+    /// Where the groups lie when every match places them alike; then no capture engine runs.
+    pub layout: Option<Layout>,
+    /// Bytes every match contains: a text lacking one is not searched.
+    pub required: Vec<AnyOf>,
+}
+
+impl Compiled {
+    /// Whether `text` holds every byte a match needs; false means it cannot match.
+    pub fn may_match(&self, text: &[u8]) -> bool {
+        self.required.iter().all(|r| r.occurs_in(text))
+    }
+}
+
+/// The groups of a pattern that places them at fixed distances from a match's edges.
+pub(crate) struct Layout {
+    pub secret: Offsets,
+    pub token: Option<Offsets>,
+    pub key: Option<Offsets>,
+}
+
+impl Layout {
+    /// `None` when some group the engine reads has no fixed place.
+    fn of(
+        pattern: &str,
+        secret_groups: &[usize],
+        token: Option<usize>,
+        key: Option<usize>,
+    ) -> Option<Layout> {
+        let secret = match secret_groups {
+            [] => 0,
+            [one] => *one,
+            // Alternative secret groups: which one took part depends on the match.
+            _ => return None,
+        };
+        let place = |group: Option<usize>| match group {
+            Some(g) => fixed_offsets(pattern, g).map(Some),
+            None => Some(None),
+        };
+        Some(Layout {
+            secret: fixed_offsets(pattern, secret)?,
+            token: place(token)?,
+            key: place(key)?,
+        })
+    }
 }
 
 /// The compiled value part of a `key = value` pattern.
@@ -248,10 +295,19 @@ impl Compiled {
             }
             None => None,
         };
+        let secret_groups = secret_groups(&regex);
+        let (token_group, key_group) = (group("token"), group("key"));
+        // A value tail already narrows resolution to the value; the layout is for the rest.
+        let layout = match tail {
+            None => Layout::of(pattern, &secret_groups, token_group, key_group),
+            Some(_) => None,
+        };
         Ok(Compiled {
-            secret_groups: secret_groups(&regex),
-            token_group: group("token"),
-            key_group: group("key"),
+            secret_groups,
+            token_group,
+            key_group,
+            layout,
+            required: required_bytes(pattern),
             tail,
             regex,
         })

@@ -321,7 +321,7 @@ fn value_tail_resolves_the_groups_the_whole_pattern_does() {
                 matches += 1;
                 assert_eq!(
                     Groups::default().resolve(&with_tail, text, m.range()),
-                    Groups::default().resolve(&whole, text, m.range()),
+                    Groups::default().resolve_by_captures(&whole, text, m.range()),
                     "{}: {:?}",
                     b.id,
                     String::from_utf8_lossy(text)
@@ -344,8 +344,90 @@ proptest::proptest! {
                 at = m.end().max(m.start() + 1);
                 proptest::prop_assert_eq!(
                     Groups::default().resolve(with_tail, text, m.range()),
-                    Groups::default().resolve(whole, text, m.range())
+                    Groups::default().resolve_by_captures(whole, text, m.range())
                 );
+            }
+        }
+    }
+}
+
+/// A pattern's layout, where it has one, places the groups where the capture engines do.
+#[test]
+fn layouts_place_groups_as_captures_do() {
+    let mut laid_out = 0;
+    for b in catalogue::builtins() {
+        let compiled = Compiled::new(b.id, b.pattern, b.value_tail).unwrap();
+        if compiled.layout.is_none() {
+            continue;
+        }
+        laid_out += 1;
+        // Each example alone, and inside the contexts logs put tokens in.
+        let texts = b
+            .examples
+            .iter()
+            .map(|(t, _)| *t)
+            .chain(b.counterexamples.iter().copied())
+            .flat_map(|t| {
+                [
+                    t.to_string(),
+                    format!("x={t};"),
+                    format!("\"{t}\", {t}"),
+                    format!("({t}) {t}.{t}"),
+                ]
+            });
+        let mut matches = 0;
+        for text in texts {
+            let text = text.as_bytes();
+            let mut at = 0;
+            while let Some(m) = compiled.regex.search(&Input::new(text).range(at..)) {
+                at = m.end().max(m.start() + 1);
+                matches += 1;
+                assert_eq!(
+                    Groups::default().resolve(&compiled, text, m.range()),
+                    Groups::default().resolve_by_captures(&compiled, text, m.range()),
+                    "{}: {:?}",
+                    b.id,
+                    String::from_utf8_lossy(text)
+                );
+            }
+        }
+        assert!(matches > 0, "{}: no match compared", b.id);
+    }
+    // Most provider formats are a fixed prefix and a body.
+    assert!(laid_out >= 50, "only {laid_out} rules have a layout");
+}
+
+/// The bytes a rule requires are in every text its pattern matches, so checking them first
+/// never loses a match.
+#[test]
+fn required_bytes_are_in_every_match() {
+    let mut gated = 0;
+    for b in catalogue::builtins() {
+        let compiled = Compiled::new(b.id, b.pattern, b.value_tail).unwrap();
+        gated += usize::from(!compiled.required.is_empty());
+        for (text, _) in b.examples {
+            let text = text.as_bytes();
+            if let Some(m) = compiled.regex.search(&Input::new(text)) {
+                assert!(compiled.may_match(&text[m.range()]), "{}: {:?}", b.id, m);
+            }
+        }
+    }
+    assert!(gated > 50, "only {gated} rules require a byte");
+}
+
+proptest::proptest! {
+    #[test]
+    fn required_bytes_never_hide_a_match(text in r#"(key|pass|<|>|</|://|@|:|=|"|[a-z ]{1,4}){0,12}"#) {
+        let patterns = [
+            r#"(?i)<(?P<key>[a-z]+)>(?P<secret>[^<]+)</"#,
+            r#"(?i)[a-z]+://[^:@ ]*:(?P<secret>[^@ ]+)@"#,
+            r#"(?i)key[ \t]*(?:=>|:=|[:=])[ \t]*(?:"(?P<secret>[^"]+)"|(?P<bare>[^\s"]+))"#,
+        ];
+        for pattern in patterns {
+            let compiled = Compiled::new("p", pattern, None).unwrap();
+            let text = text.as_bytes();
+            if compiled.regex.is_match(text) {
+                proptest::prop_assert!(compiled.may_match(text), "{}", pattern);
             }
         }
     }

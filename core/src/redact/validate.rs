@@ -612,7 +612,15 @@ mod tests {
                 .sum()
         };
         let long = format!("{}{}", "a".repeat(100), "bcdefgh".repeat(9));
-        for s in ["a", "ab", "aab", "hunter2", "q8Zr2LmX9vTn4KpW", "é€ab", &long] {
+        for s in [
+            "a",
+            "ab",
+            "aab",
+            "hunter2",
+            "q8Zr2LmX9vTn4KpW",
+            "é€ab",
+            &long,
+        ] {
             let (got, want) = (shannon_entropy(s), direct(s));
             assert!((got - want).abs() < 1e-9, "{s}: {got} vs {want}");
         }
