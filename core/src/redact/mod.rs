@@ -84,9 +84,10 @@ struct Inner {
     prefilter: Option<AhoCorasick>,
     /// For each prefilter pattern, the rules it is a keyword of.
     keyword_rules: Vec<Vec<usize>>,
+    /// For each prefilter pattern, the length of the longest keyword that contains it.
+    keyword_reach: Vec<usize>,
     /// Rules without keywords: they run on every text.
     unanchored: Vec<usize>,
-    longest_keyword: usize,
     style: Style,
     fingerprint_key: Option<FingerprintKey>,
     allow_values: HashSet<Box<[u8]>>,
@@ -191,22 +192,7 @@ impl Redactor {
 
     fn find_plain(&self, text: &[u8]) -> Vec<Finding> {
         let inner = &*self.inner;
-        let mut candidates = RuleBits::new(inner.rules.len());
-        if let Some(prefilter) = &inner.prefilter {
-            // The first keyword decides whether anything runs at all: most log lines have
-            // none, and a plain `find` is much cheaper than overlapping iteration. It reports
-            // the match that ends first, so no keyword starts before its end minus the longest
-            // keyword's length.
-            if let Some(first) = prefilter.find(text) {
-                let from = first.end().saturating_sub(inner.longest_keyword);
-                let rest = aho_corasick::Input::new(text).range(from..);
-                for m in prefilter.find_overlapping_iter(rest) {
-                    for &rule in &inner.keyword_rules[m.pattern().as_usize()] {
-                        candidates.insert(rule);
-                    }
-                }
-            }
-        }
+        let candidates = self.candidates(text);
         if candidates.is_empty() && inner.unanchored.is_empty() {
             return Vec::new();
         }
@@ -215,6 +201,29 @@ impl Redactor {
             self.run_rule(index, text, &mut found);
         }
         merge_overlaps(found)
+    }
+
+    /// The rules whose keywords occur in `text`.
+    fn candidates(&self, text: &[u8]) -> RuleBits {
+        let inner = &*self.inner;
+        let mut candidates = RuleBits::new(inner.rules.len());
+        let Some(prefilter) = &inner.prefilter else {
+            return candidates;
+        };
+        // The first keyword decides whether anything runs at all: most log lines have none,
+        // and a plain `find` is much cheaper than overlapping iteration. It reports the match
+        // that ends first, so another keyword either starts after it starts or contains it:
+        // none starts before its end minus the longest keyword containing it.
+        if let Some(first) = prefilter.find(text) {
+            let reach = inner.keyword_reach[first.pattern().as_usize()];
+            let rest = aho_corasick::Input::new(text).range(first.end().saturating_sub(reach)..);
+            for m in prefilter.find_overlapping_iter(rest) {
+                for &rule in &inner.keyword_rules[m.pattern().as_usize()] {
+                    candidates.insert(rule);
+                }
+            }
+        }
+        candidates
     }
 
     fn run_rule(&self, index: usize, text: &[u8], found: &mut Vec<(Finding, bool)>) {
@@ -628,7 +637,12 @@ impl RedactorBuilder {
             return Err(Error::MissingFingerprintKey);
         }
         let rules = self.compile_rules()?;
-        let (prefilter, keyword_rules, unanchored) = build_prefilter(&rules)?;
+        let Prefilter {
+            automaton: prefilter,
+            keyword_rules,
+            keyword_reach,
+            unanchored,
+        } = build_prefilter(&rules)?;
         let allow_patterns = if self.allow_patterns.is_empty() {
             None
         } else {
@@ -649,14 +663,10 @@ impl RedactorBuilder {
         };
         Ok(Redactor {
             inner: Arc::new(Inner {
-                longest_keyword: rules
-                    .iter()
-                    .flat_map(|r| r.info.keywords.iter().map(String::len))
-                    .max()
-                    .unwrap_or(0),
                 rules,
                 prefilter,
                 keyword_rules,
+                keyword_reach,
                 unanchored,
                 style,
                 fingerprint_key: self.fingerprint_key.as_deref().map(FingerprintKey::derive),
@@ -706,7 +716,13 @@ impl RedactorBuilder {
     }
 }
 
-type Prefilter = (Option<AhoCorasick>, Vec<Vec<usize>>, Vec<usize>);
+/// The keyword automaton of a rule set and what each of its patterns stands for.
+struct Prefilter {
+    automaton: Option<AhoCorasick>,
+    keyword_rules: Vec<Vec<usize>>,
+    keyword_reach: Vec<usize>,
+    unanchored: Vec<usize>,
+}
 
 const DFA_KEYWORD_BYTES: usize = 8 * 1024;
 
@@ -729,8 +745,21 @@ fn build_prefilter(rules: &[Rule]) -> Result<Prefilter, Error> {
             }
         }
     }
+    // Keywords are lower-cased, so containment here is containment case-insensitively.
+    let keyword_reach = keywords
+        .iter()
+        .map(|k| {
+            let containing = keywords.iter().filter(|other| other.contains(k.as_str()));
+            containing.map(String::len).max().unwrap_or(k.len())
+        })
+        .collect();
     if keywords.is_empty() {
-        return Ok((None, keyword_rules, unanchored));
+        return Ok(Prefilter {
+            automaton: None,
+            keyword_rules,
+            keyword_reach,
+            unanchored,
+        });
     }
     // A full DFA scans several times faster than the default NFA; past a few thousand keyword
     // bytes (many user rules) its size is no longer worth it.
@@ -742,7 +771,12 @@ fn build_prefilter(rules: &[Rule]) -> Result<Prefilter, Error> {
         .kind(kind)
         .build(&keywords)
         .map_err(|e| Error::Config(format!("keyword automaton: {e}")))?;
-    Ok((Some(prefilter), keyword_rules, unanchored))
+    Ok(Prefilter {
+        automaton: Some(prefilter),
+        keyword_rules,
+        keyword_reach,
+        unanchored,
+    })
 }
 
 #[cfg(test)]

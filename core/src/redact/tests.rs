@@ -433,6 +433,58 @@ proptest::proptest! {
     }
 }
 
+/// What `candidates` must equal: the rules of every keyword occurrence, overlapping ones
+/// included, from an overlapping search of the whole text.
+fn all_keyword_rules(r: &Redactor, text: &[u8]) -> Vec<usize> {
+    let inner = &*r.inner;
+    let mut rules: Vec<usize> = inner
+        .prefilter
+        .as_ref()
+        .unwrap()
+        .find_overlapping_iter(text)
+        .flat_map(|m| inner.keyword_rules[m.pattern().as_usize()].iter().copied())
+        .collect();
+    rules.sort_unstable();
+    rules.dedup();
+    rules
+}
+
+#[test]
+fn candidates_are_the_rules_of_every_keyword_present() {
+    let r = Redactor::new();
+    let mut texts: Vec<String> = catalogue::builtins()
+        .iter()
+        .flat_map(|b| b.examples.iter().map(|(t, _)| t.to_string()))
+        .collect();
+    // Keywords inside longer ones, and keywords straddling the first one found.
+    texts.extend(
+        [
+            "my_client_secret=1",
+            "x-api-key: k",
+            "ghp_",
+            "password_assignment api_key",
+            "AUTHORIZATION: Bearer",
+            "",
+        ]
+        .map(String::from),
+    );
+    for text in &texts {
+        let got: Vec<usize> = r.candidates(text.as_bytes()).iter().collect();
+        assert_eq!(got, all_keyword_rules(&r, text.as_bytes()), "{text:?}");
+    }
+}
+
+proptest::proptest! {
+    #[test]
+    fn candidates_agree_with_an_overlapping_search(
+        text in r"((pass|word|secret|_key|api|token|auth|ghp_|://|sk|x-|ses|sion|[a-z_:= ]){0,10})"
+    ) {
+        let r = Redactor::new();
+        let got: Vec<usize> = r.candidates(text.as_bytes()).iter().collect();
+        proptest::prop_assert_eq!(got, all_keyword_rules(&r, text.as_bytes()));
+    }
+}
+
 #[test]
 fn coloured_output_is_read_as_plain_text() {
     let r = Redactor::new();
