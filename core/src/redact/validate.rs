@@ -277,6 +277,7 @@ pub fn is_reference(value: &str) -> bool {
 /// assert!(looks_random("5cede99692c7a2be25cc300526350714"));
 /// assert!(!looks_random("db-credentials"));
 /// assert!(!looks_random("2024-05-01T10:00:00Z"));
+/// assert!(!looks_random("00003e7a:profile"));
 /// ```
 pub fn looks_random(value: &str) -> bool {
     let v = value;
@@ -525,13 +526,23 @@ fn is_path(v: &str) -> bool {
 }
 
 /// `uploads/2024/report`, `team.prod.key`: lower-case segments joined by `/`, `.` or `:`.
+/// Two segments are a path when one is a word and both are short: `00003e7a:profile`,
+/// `42/avatar`, the way cache keys and routes name things.
 fn is_word_path(v: &str) -> bool {
     let segments: Vec<&str> = v.split(['/', ':']).collect();
-    segments.len() >= 3
-        && segments.iter().all(|s| {
-            s.bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-_.".contains(&b))
-        })
+    let plain = |s: &&str| {
+        s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-_.".contains(&b))
+    };
+    if !segments.iter().all(plain) {
+        return false;
+    }
+    let word = |s: &&str| s.len() >= 3 && s.bytes().all(|b| b.is_ascii_lowercase());
+    match segments.len() {
+        0 | 1 => false,
+        2 => segments.iter().any(word) && segments.iter().all(|s| s.len() < 16),
+        _ => true,
+    }
 }
 
 /// Decodes `%XX` escapes; `None` when the result is not UTF-8.

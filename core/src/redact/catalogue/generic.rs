@@ -913,6 +913,7 @@ pub(crate) static RULES: &[Builtin] = &[
             "session_timeout=1800",
             "inside=yes sid=12345",
             "AccountSid=AC6f2b9d1e0c8a4b7f3e5d2c1a0b9e8f7d",
+            "cache miss for key session:00003e7a:profile",
         ],
     },
     Builtin {
