@@ -8,7 +8,11 @@
 //!
 //! Matching runs in two steps. An [Aho-Corasick](aho_corasick) automaton over every rule's
 //! keywords scans the text once; a text with no keyword returns at once, borrowed and without
-//! allocating. Only the rules whose keywords occurred run their pattern. Patterns use bounded
+//! allocating. Only the rules whose keywords occurred run their pattern, and only on a text
+//! holding every byte the pattern needs (the `<` of an XML element, the `@` of a URL's
+//! userinfo: read off the pattern's syntax tree and checked with `memchr`). Where a pattern
+//! places its groups at fixed distances from the match's edges (`ghp_` then the secret), the
+//! groups are read off the match span instead of running a capture engine. Patterns use bounded
 //! repetitions and the [`regex`] crate's linear-time engines, so the cost stays linear in the
 //! text whatever it holds.
 //!
