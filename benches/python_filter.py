@@ -26,6 +26,7 @@ variant, each the median of several runs, in the same process:
 from __future__ import annotations
 
 import argparse
+import gc
 import io
 import logging
 import re
@@ -264,25 +265,42 @@ def make_logger(name: str, filt: Optional[logging.Filter]) -> logging.Logger:
     return logger
 
 
+class _no_gc:
+    """The cyclic garbage collector off while timing, as `timeit` does: otherwise a collection
+    of whatever the process holds (compiled patterns, earlier records) lands in a random
+    variant's timing."""
+
+    def __enter__(self) -> None:
+        gc.collect()
+        self.enabled = gc.isenabled()
+        gc.disable()
+
+    def __exit__(self, *exc: object) -> None:
+        if self.enabled:
+            gc.enable()
+
+
 def time_filter(filt: Optional[logging.Filter], calls: List[Call]) -> float:
     """ns per record of filt.filter(record) on fresh records."""
     records = [logging.LogRecord("bench", logging.INFO, __file__, 1, m, a, None) for m, a in calls]
     if filt is None:
         return 0.0
     f = filt.filter
-    start = CLOCK()
-    for record in records:
-        f(record)
-    return (CLOCK() - start) / len(records)
+    with _no_gc():
+        start = CLOCK()
+        for record in records:
+            f(record)
+        return (CLOCK() - start) / len(records)
 
 
 def time_logger(logger: logging.Logger, calls: List[Call]) -> float:
     """ns per record of logger.info(...) through a formatting handler."""
     info = logger.info
-    start = CLOCK()
-    for msg, args in calls:
-        info(msg, *args)
-    return (CLOCK() - start) / len(calls)
+    with _no_gc():
+        start = CLOCK()
+        for msg, args in calls:
+            info(msg, *args)
+        return (CLOCK() - start) / len(calls)
 
 
 def main() -> int:
