@@ -379,9 +379,11 @@ struct Groups {
 }
 
 impl Groups {
-    /// Resolves the groups of the match at `span`. The search is anchored on the span, so the
-    /// engines see a few dozen bytes instead of the rest of the text; look-around still sees
-    /// the context. A `key = value` rule resolves only its tail (see `Builtin::value_tail`).
+    /// Resolves the groups of the match at `span`: from the span alone when the pattern's
+    /// layout fixes them, else with a capture engine. Its search is anchored on the span, so
+    /// the engines see a few dozen bytes instead of the rest of the text; look-around still
+    /// sees the context. A `key = value` rule resolves only its tail (see
+    /// `Builtin::value_tail`).
     fn resolve(&mut self, compiled: &Compiled, text: &[u8], span: Range<usize>) -> Option<Parts> {
         if let Some(layout) = &compiled.layout {
             let secret = layout.secret.within(&span);

@@ -3,14 +3,14 @@
 use std::ops::Range;
 use std::sync::{Arc, OnceLock};
 
-use super::layout::{fixed_offsets, Offsets};
-use super::required::{required_bytes, AnyOf};
-
 use regex_automata::meta::{self, Regex};
 use regex_automata::util::syntax;
 use regex_automata::PatternID;
+use regex_syntax::hir::Hir;
 use serde::Deserialize;
 
+use super::layout::{fixed_offsets, Offsets};
+use super::required::{required_bytes, AnyOf};
 use crate::Error;
 
 /// A candidate match handed to a rule's validator after its pattern matched.
@@ -113,7 +113,7 @@ pub struct RuleInfo {
 pub(crate) struct Rule {
     pub info: RuleInfo,
     /// The built-in pattern, compiled into `compiled` on first use.
-    pub pattern: &'static str,
+    pattern: &'static str,
     value_tail: Option<&'static str>,
     compiled: OnceLock<Option<Compiled>>,
     pub validate: Option<Validate>,
@@ -155,7 +155,7 @@ pub(crate) struct Layout {
 impl Layout {
     /// `None` when some group the engine reads has no fixed place.
     fn of(
-        pattern: &str,
+        hir: &Hir,
         secret_groups: &[usize],
         token: Option<usize>,
         key: Option<usize>,
@@ -167,11 +167,11 @@ impl Layout {
             _ => return None,
         };
         let place = |group: Option<usize>| match group {
-            Some(g) => fixed_offsets(pattern, g).map(Some),
+            Some(g) => fixed_offsets(hir, g).map(Some),
             None => Some(None),
         };
         Some(Layout {
-            secret: fixed_offsets(pattern, secret)?,
+            secret: fixed_offsets(hir, secret)?,
             token: place(token)?,
             key: place(key)?,
         })
@@ -297,17 +297,19 @@ impl Compiled {
         };
         let secret_groups = secret_groups(&regex);
         let (token_group, key_group) = (group("token"), group("key"));
+        // The pattern compiled, so it parses; the analyses below read its syntax tree.
+        let hir = syntax::parse_with(pattern, &syntax_config()).ok();
         // A value tail already narrows resolution to the value; the layout is for the rest.
-        let layout = match tail {
-            None => Layout::of(pattern, &secret_groups, token_group, key_group),
-            Some(_) => None,
+        let layout = match (&hir, &tail) {
+            (Some(hir), None) => Layout::of(hir, &secret_groups, token_group, key_group),
+            _ => None,
         };
         Ok(Compiled {
             secret_groups,
             token_group,
             key_group,
             layout,
-            required: required_bytes(pattern),
+            required: hir.as_ref().map(required_bytes).unwrap_or_default(),
             tail,
             regex,
         })
@@ -323,9 +325,14 @@ fn build_regex(pattern: &str) -> Result<Regex, String> {
                 .nfa_size_limit(Some(MAX_REGEX_SIZE))
                 .utf8_empty(false),
         )
-        .syntax(syntax::Config::new().utf8(false))
+        .syntax(syntax_config())
         .build(pattern)
         .map_err(|e| describe(&e))
+}
+
+/// Patterns match bytes, not only UTF-8 text, as in `regex::bytes`.
+fn syntax_config() -> syntax::Config {
+    syntax::Config::new().utf8(false)
 }
 
 /// Groups holding the secret: `secret` and any `secret_*`.
