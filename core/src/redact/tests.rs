@@ -295,6 +295,32 @@ fn tailed_rules() -> &'static [(Compiled, Compiled)] {
     })
 }
 
+/// Asserts that `fast` resolves every match of `whole` in `texts` to the groups a capture
+/// engine finds with `whole`; returns how many matches were compared.
+fn compare_resolutions<T: AsRef<str>>(
+    id: &str,
+    fast: &Compiled,
+    whole: &Compiled,
+    texts: impl Iterator<Item = T>,
+) -> usize {
+    let mut matches = 0;
+    for text in texts {
+        let text = text.as_ref().as_bytes();
+        let mut at = 0;
+        while let Some(m) = whole.regex.search(&Input::new(text).range(at..)) {
+            at = m.end().max(m.start() + 1);
+            matches += 1;
+            assert_eq!(
+                Groups::default().resolve(fast, text, m.range()),
+                Groups::default().resolve_by_captures(whole, text, m.range()),
+                "{id}: {:?}",
+                String::from_utf8_lossy(text)
+            );
+        }
+    }
+    matches
+}
+
 #[test]
 fn value_tail_resolves_the_groups_the_whole_pattern_does() {
     let tailed: Vec<_> = catalogue::builtins()
@@ -312,22 +338,7 @@ fn value_tail_resolves_the_groups_the_whole_pattern_does() {
             .map(|(t, _)| *t)
             .chain(b.counterexamples.iter().copied())
             .chain(extra.iter().map(String::as_str));
-        let mut matches = 0;
-        for text in texts {
-            let text = text.as_bytes();
-            let mut at = 0;
-            while let Some(m) = whole.regex.search(&Input::new(text).range(at..)) {
-                at = m.end().max(m.start() + 1);
-                matches += 1;
-                assert_eq!(
-                    Groups::default().resolve(&with_tail, text, m.range()),
-                    Groups::default().resolve_by_captures(&whole, text, m.range()),
-                    "{}: {:?}",
-                    b.id,
-                    String::from_utf8_lossy(text)
-                );
-            }
-        }
+        let matches = compare_resolutions(b.id, &with_tail, &whole, texts);
         assert!(matches > 50, "{}: only {matches} matches compared", b.id);
     }
 }
@@ -375,22 +386,7 @@ fn layouts_place_groups_as_captures_do() {
                     format!("({t}) {t}.{t}"),
                 ]
             });
-        let mut matches = 0;
-        for text in texts {
-            let text = text.as_bytes();
-            let mut at = 0;
-            while let Some(m) = compiled.regex.search(&Input::new(text).range(at..)) {
-                at = m.end().max(m.start() + 1);
-                matches += 1;
-                assert_eq!(
-                    Groups::default().resolve(&compiled, text, m.range()),
-                    Groups::default().resolve_by_captures(&compiled, text, m.range()),
-                    "{}: {:?}",
-                    b.id,
-                    String::from_utf8_lossy(text)
-                );
-            }
-        }
+        let matches = compare_resolutions(b.id, &compiled, &compiled, texts);
         assert!(matches > 0, "{}: no match compared", b.id);
     }
     // Most provider formats are a fixed prefix and a body.
