@@ -50,9 +50,9 @@ const COMMON: &[u8] = b" \t.:/-_=,\"'()[]";
 /// How many requirements a rule checks: each one is a pass over the text.
 const MAX_CHECKED: usize = 3;
 
-/// The requirements worth checking before running the pattern `hir`: at most three,
-/// punctuation first (letters and digits are in most lines, and in the keywords that chose
-/// the rule). Empty when the pattern requires nothing useful.
+/// The requirements worth checking before running the pattern `hir`: at most three, rare
+/// punctuation first. Letters and digits are left out: they are in most lines, and in the
+/// keywords that chose the rule. Empty when the pattern requires nothing useful.
 pub(crate) fn required_bytes(hir: &Hir) -> Vec<AnyOf> {
     let mut found: Vec<AnyOf> = Vec::new();
     for req in requirements(hir) {
