@@ -60,7 +60,7 @@ pub use stream::StreamRedactor;
 pub use style::Style;
 
 use crate::Error;
-use rule::{Compiled, Rule};
+use rule::{Compiled, Rule, Shortcut, Tail};
 use style::FingerprintKey;
 
 /// A secret found in a text.
@@ -379,51 +379,60 @@ struct Groups {
 }
 
 impl Groups {
-    /// Resolves the groups of the match at `span`: from the span alone when the pattern's
-    /// layout fixes them, else with a capture engine. Its search is anchored on the span, so
-    /// the engines see a few dozen bytes instead of the rest of the text; look-around still
-    /// sees the context. A `key = value` rule resolves only its tail (see
-    /// `Builtin::value_tail`).
+    /// Resolves the groups of the match at `span`, by the pattern's shortcut when it has one
+    /// (see [`Shortcut`]), else by capturing on the whole pattern.
     fn resolve(&mut self, compiled: &Compiled, text: &[u8], span: Range<usize>) -> Option<Parts> {
-        if let Some(layout) = &compiled.layout {
-            let secret = layout.secret.within(&span);
-            return Some(Parts {
-                token: layout.token.map_or(secret.clone(), |t| t.within(&span)),
-                key: layout.key.map(|k| k.within(&span)),
-                secret,
-            });
+        match &compiled.shortcut {
+            Shortcut::Layout(layout) => {
+                let secret = layout.secret.within(&span);
+                return Some(Parts {
+                    token: layout.token.map_or(secret.clone(), |t| t.within(&span)),
+                    key: layout.key.map(|k| k.within(&span)),
+                    secret,
+                });
+            }
+            Shortcut::Tail(tail) => {
+                if let Some(parts) = self.resolve_tail(tail, text, &span) {
+                    return Some(parts);
+                }
+            }
+            Shortcut::None => {}
         }
         self.resolve_by_captures(compiled, text, span)
     }
 
-    /// [`Groups::resolve`] by running a capture engine, whatever the pattern's layout.
+    /// A `key = value` match: the key is its leading run of `[A-Za-z0-9_.-]`, and the groups
+    /// are captured on the rest (see `Builtin::value_tail`).
+    fn resolve_tail(&mut self, tail: &Tail, text: &[u8], span: &Range<usize>) -> Option<Parts> {
+        let key_end = span.start
+            + text[span.clone()]
+                .iter()
+                .take_while(|&&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+                .count();
+        let caps = self
+            .tail
+            .get_or_insert_with(|| tail.regex.create_captures());
+        let input = Input::new(text)
+            .range(key_end..span.end)
+            .anchored(Anchored::Yes);
+        tail.regex.search_captures(&input, caps);
+        let secret = first_group(caps, &tail.secret_groups)?;
+        Some(Parts {
+            token: secret.clone(),
+            secret,
+            key: Some(span.start..key_end),
+        })
+    }
+
+    /// The groups by capturing on the whole pattern, whatever its shortcut. The search is
+    /// anchored on the span, so the engines see a few dozen bytes instead of the rest of the
+    /// text; look-around still sees the context.
     fn resolve_by_captures(
         &mut self,
         compiled: &Compiled,
         text: &[u8],
         span: Range<usize>,
     ) -> Option<Parts> {
-        if let Some(tail) = &compiled.tail {
-            let key_end = span.start
-                + text[span.clone()]
-                    .iter()
-                    .take_while(|&&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
-                    .count();
-            let caps = self
-                .tail
-                .get_or_insert_with(|| tail.regex.create_captures());
-            let input = Input::new(text)
-                .range(key_end..span.end)
-                .anchored(Anchored::Yes);
-            tail.regex.search_captures(&input, caps);
-            if let Some(secret) = first_group(caps, &tail.secret_groups) {
-                return Some(Parts {
-                    token: secret.clone(),
-                    secret,
-                    key: Some(span.start..key_end),
-                });
-            }
-        }
         let caps = self
             .whole
             .get_or_insert_with(|| compiled.regex.create_captures());

@@ -124,16 +124,14 @@ pub(crate) struct Rule {
 /// A rule's regex and the groups the engine reads.
 pub(crate) struct Compiled {
     pub regex: Regex,
-    /// The value part of a `key = value` pattern (see [`Builtin::value_tail`]).
-    pub tail: Option<Tail>,
+    /// How a match's groups are found short of capturing on the whole pattern.
+    pub shortcut: Shortcut,
     /// Groups holding the secret: `secret` and any `secret_*`, of which the first that took
     /// part in a match is used (a pattern may offer the secret in several alternative forms,
     /// say quoted and bare, and the regex crate forbids one name twice). Empty: group 0.
     pub secret_groups: Vec<usize>,
     pub token_group: Option<usize>,
     pub key_group: Option<usize>,
-    /// Where the groups lie when every match places them alike; then no capture engine runs.
-    pub layout: Option<Layout>,
     /// Bytes every match contains: a text lacking one is not searched.
     pub required: Vec<AnyOf>,
 }
@@ -143,6 +141,16 @@ impl Compiled {
     pub fn may_match(&self, text: &[u8]) -> bool {
         self.required.iter().all(|r| r.occurs_in(text))
     }
+}
+
+/// A cheaper way to a match's groups than capturing on the whole pattern.
+pub(crate) enum Shortcut {
+    /// Every match places the groups alike: they are read off the match span.
+    Layout(Layout),
+    /// A `key = value` pattern: groups are captured on the value part alone.
+    Tail(Tail),
+    /// Neither applies.
+    None,
 }
 
 /// The groups of a pattern that places them at fixed distances from a match's edges.
@@ -299,18 +307,19 @@ impl Compiled {
         let (token_group, key_group) = (group("token"), group("key"));
         // The pattern compiled, so it parses; the analyses below read its syntax tree.
         let hir = syntax::parse_with(pattern, &syntax_config()).ok();
-        // A value tail already narrows resolution to the value; the layout is for the rest.
-        let layout = match (&hir, &tail) {
-            (Some(hir), None) => Layout::of(hir, &secret_groups, token_group, key_group),
-            _ => None,
+        let shortcut = match tail {
+            Some(tail) => Shortcut::Tail(tail),
+            None => hir
+                .as_ref()
+                .and_then(|hir| Layout::of(hir, &secret_groups, token_group, key_group))
+                .map_or(Shortcut::None, Shortcut::Layout),
         };
         Ok(Compiled {
             secret_groups,
             token_group,
             key_group,
-            layout,
+            shortcut,
             required: hir.as_ref().map(required_bytes).unwrap_or_default(),
-            tail,
             regex,
         })
     }
