@@ -44,7 +44,7 @@ mod traffic;
 pub use command::{run, Args, LONG_ABOUT};
 pub use config::{ReplayConfig, TokenEntry};
 pub use engine::{Processed, Replay, Summary, TimelineEntry, MAX_TIMELINE};
-pub use report::{rfc3339, write_json, write_summary};
+pub use report::{write_json, write_summary};
 
 /// Longest traffic line read; longer lines are reported and skipped without being buffered.
 pub const MAX_LINE: usize = 1 << 20;

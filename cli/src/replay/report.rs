@@ -5,6 +5,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 use tokenward::guard::ActionTaken;
+use tokenward::policy::format_instant;
 use tokenward::{Alert, Decision, Guard, Reason, Timestamp, TokenId};
 
 use super::engine::{Processed, Replay};
@@ -40,7 +41,7 @@ pub fn write_json(out: &mut impl Write, number: u64, p: &Processed) -> io::Resul
 pub fn write_summary(out: &mut impl Write, source: &str, replay: &Replay) -> io::Result<()> {
     let s = replay.summary();
     let span = match s.span {
-        Some((a, b)) => format!(", {} to {}", rfc3339(a), rfc3339(b)),
+        Some((a, b)) => format!(", {} to {}", format_instant(a), format_instant(b)),
         None => String::new(),
     };
     writeln!(
@@ -76,7 +77,7 @@ pub fn write_summary(out: &mut impl Write, source: &str, replay: &Replay) -> io:
             writeln!(
                 out,
                 "  {}  line {:<7} {label:<width$}  {:<22} {:<8} {:<17} {}",
-                rfc3339(entry.alert.at),
+                format_instant(entry.alert.at),
                 entry.line,
                 entry.alert.kind.code(),
                 entry.alert.severity.code(),
@@ -128,40 +129,4 @@ fn label(guard: &Guard, id: &TokenId) -> String {
         })
         .unwrap_or_else(|| "unknown".into());
     format!("{} {who}", id.short())
-}
-
-/// Unix ms as `YYYY-MM-DDTHH:MM:SSZ` (UTC).
-pub fn rfc3339(ms: Timestamp) -> String {
-    let secs = ms.div_euclid(1000);
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn formats_rfc3339() {
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
-        assert_eq!(rfc3339(1_767_225_600_000), "2026-01-01T00:00:00Z");
-        assert_eq!(rfc3339(951_782_400_000 + 3_723_000), "2000-02-29T01:02:03Z");
-        assert_eq!(rfc3339(-1000), "1969-12-31T23:59:59Z");
-    }
 }

@@ -43,7 +43,7 @@ pub use endpoint::EndpointSet;
 pub use ipset::IpSet;
 pub use rate::RateLimit;
 pub use reason::Reason;
-pub use time::{parse_duration, parse_instant};
+pub use time::{format_instant, parse_duration, parse_instant};
 pub use window::WeeklyWindows;
 
 pub(crate) use document::{parse_json, parse_toml};

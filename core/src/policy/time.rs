@@ -161,6 +161,20 @@ pub fn parse_instant(text: &str) -> Result<Timestamp, String> {
     Ok(ms - i64::from(offset) * 60_000)
 }
 
+/// Unix milliseconds as RFC 3339 in UTC to the second (`2026-01-01T08:00:00Z`): what
+/// [`parse_instant`] reads back, less the milliseconds.
+pub fn format_instant(ms: Timestamp) -> String {
+    let secs = ms.div_euclid(1000);
+    let (year, month, day) = civil_from_days(secs.div_euclid(86_400));
+    let rem = secs.rem_euclid(86_400);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
 fn days_in_month(y: i64, m: i64) -> i64 {
     match m {
         2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
@@ -181,9 +195,38 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+/// The proleptic Gregorian date of a day count since 1970-01-01: `days_from_civil` inverted.
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(month <= 2), month, day)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn instants_format_as_rfc3339() {
+        assert_eq!(format_instant(0), "1970-01-01T00:00:00Z");
+        assert_eq!(format_instant(1_767_225_600_000), "2026-01-01T00:00:00Z");
+        assert_eq!(
+            format_instant(951_782_400_000 + 3_723_000),
+            "2000-02-29T01:02:03Z"
+        );
+        assert_eq!(format_instant(-1000), "1969-12-31T23:59:59Z");
+        // What is formatted parses back, to the second, across leap days and centuries
+        // (the parser takes years 1970 to 9999).
+        for ms in [1_709_251_199_000, 0, 951_868_799_000, 4_102_444_800_000] {
+            assert_eq!(parse_instant(&format_instant(ms)), Ok(ms));
+        }
+    }
 
     #[test]
     fn durations() {
