@@ -165,7 +165,7 @@ pub enum EventKind {
         kind: AlertKind,
         /// How serious it is.
         severity: Severity,
-        /// The figures behind it (the alert's [`Evidence`](crate::usage::Evidence) as JSON).
+        /// The figures behind it (the alert's [`Evidence`] as JSON).
         evidence: EvidenceJson,
         /// The actions the response rules took, weakest first; `["notify"]` when no rule is
         /// configured, empty when rules exist and none matched.

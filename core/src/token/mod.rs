@@ -4,7 +4,7 @@
 //! presented token into a [`TokenId`], a 128-bit keyed BLAKE3 fingerprint; registries, usage
 //! statistics, events and redacted log lines all refer to tokens by that id.
 //!
-//! [`mint`] makes new tokens in the checksummed form `tw_<43 base62><6 base62 CRC32>` that the
+//! [`mint()`] makes new tokens in the checksummed form `tw_<43 base62><6 base62 CRC32>` that the
 //! redaction rule `tokenward_token` recognises offline.
 
 mod id;

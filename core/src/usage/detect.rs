@@ -1,5 +1,5 @@
 //! The detectors: each reads and updates one token's [`TokenUsage`] for one request and may
-//! raise an [`Alert`](super::Alert) through [`TokenUsage::raise`], which applies the per-kind
+//! raise an [`Alert`] through [`TokenUsage::raise`], which applies the per-kind
 //! switch, severity and cooldown.
 
 use super::alert::{AlertKind, Evidence, Severity};
