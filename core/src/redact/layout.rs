@@ -6,10 +6,16 @@
 //! of instructions per match) need not run. The analysis works on the pattern's syntax tree
 //! and accepts a group only when every match places it the same way; anything else falls back
 //! to resolving captures.
+//!
+//! Many patterns end with a boundary that the `regex` crate, lacking look-ahead, has to
+//! consume: `(?:[^A-Za-z0-9_-]|$)` after a token. Such a match ends one byte after the token,
+//! or at the token's end when the text ends there. [`trailing_boundary`] recognises the form,
+//! and when no byte the boundary consumes can end the rest of the pattern, the byte before a
+//! match's end tells which alternative was taken.
 
 use std::ops::Range;
 
-use regex_syntax::hir::{Hir, HirKind};
+use regex_syntax::hir::{Class, Hir, HirKind};
 
 /// A group's distance from the start of the match to its start, and from its end to the end
 /// of the match, both in bytes.
@@ -62,6 +68,96 @@ fn locate(hir: &Hir, group: u32) -> Option<Offsets> {
     }
 }
 
+/// A set of bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ByteSet([u64; 4]);
+
+impl ByteSet {
+    fn empty() -> ByteSet {
+        ByteSet([0; 4])
+    }
+
+    pub fn contains(&self, byte: u8) -> bool {
+        self.0[usize::from(byte / 64)] & (1 << (byte % 64)) != 0
+    }
+
+    fn insert_range(&mut self, from: u8, to: u8) {
+        for b in from..=to {
+            self.0[usize::from(b / 64)] |= 1 << (b % 64);
+        }
+    }
+
+    fn union(mut self, other: &ByteSet) -> ByteSet {
+        for (a, b) in self.0.iter_mut().zip(other.0) {
+            *a |= b;
+        }
+        self
+    }
+
+    fn is_disjoint(&self, other: &ByteSet) -> bool {
+        self.0.iter().zip(other.0).all(|(a, b)| a & b == 0)
+    }
+}
+
+/// A pattern that ends with a boundary `(?:C|<assertion>)`, C a class of single bytes none of
+/// which can end the rest of the pattern: the rest, and C. In a match the boundary consumed a
+/// byte exactly when the match's last byte is in C.
+pub(crate) fn trailing_boundary(hir: &Hir) -> Option<(Hir, ByteSet)> {
+    let HirKind::Concat(parts) = hir.kind() else {
+        return None;
+    };
+    let (last, body) = parts.split_last()?;
+    let HirKind::Alternation(alternatives) = last.kind() else {
+        return None;
+    };
+    let [consumed, asserted] = alternatives.as_slice() else {
+        return None;
+    };
+    let class = byte_class(consumed)?;
+    if !matches!(asserted.kind(), HirKind::Look(_)) {
+        return None;
+    }
+    let body = Hir::concat(body.to_vec());
+    last_bytes(&body)
+        .is_some_and(|ends| ends.is_disjoint(&class))
+        .then_some((body, class))
+}
+
+/// The bytes a one-byte class matches.
+fn byte_class(hir: &Hir) -> Option<ByteSet> {
+    let HirKind::Class(Class::Bytes(class)) = hir.kind() else {
+        return None;
+    };
+    let mut set = ByteSet::empty();
+    for range in class.ranges() {
+        set.insert_range(range.start(), range.end());
+    }
+    Some(set)
+}
+
+/// The bytes a match of `hir` can end with, where the pattern's shape makes that simple to
+/// tell: `None` for anything that may end empty or with a look-around.
+fn last_bytes(hir: &Hir) -> Option<ByteSet> {
+    match hir.kind() {
+        HirKind::Literal(literal) => {
+            let mut set = ByteSet::empty();
+            let &last = literal.0.last()?;
+            set.insert_range(last, last);
+            Some(set)
+        }
+        HirKind::Class(_) => byte_class(hir),
+        HirKind::Capture(cap) => last_bytes(&cap.sub),
+        HirKind::Repetition(rep) if rep.min > 0 => last_bytes(&rep.sub),
+        HirKind::Concat(parts) => last_bytes(parts.last()?),
+        HirKind::Alternation(alternatives) => {
+            alternatives.iter().try_fold(ByteSet::empty(), |set, alt| {
+                Some(set.union(&last_bytes(alt)?))
+            })
+        }
+        _ => None,
+    }
+}
+
 /// The length every match of `parts` in sequence has, if they all have one.
 fn fixed_len(parts: &[Hir]) -> Option<usize> {
     parts.iter().try_fold(0, |total, part| {
@@ -94,6 +190,37 @@ mod tests {
         assert_eq!(offsets(r"(?i-u)key:(?P<s>[a-z]+)", 1), Some((4, 0)));
         // In Unicode mode `k` also matches the 3-byte Kelvin sign, so the length varies.
         assert_eq!(offsets(r"(?i)key:(?P<s>[a-z]+)", 1), None);
+    }
+
+    fn boundary(pattern: &str) -> Option<(usize, usize, Vec<u8>)> {
+        let config = regex_automata::util::syntax::Config::new().utf8(false);
+        let hir = regex_automata::util::syntax::parse_with(pattern, &config).unwrap();
+        let (body, class) = trailing_boundary(&hir)?;
+        let o = fixed_offsets(&body, 1)?;
+        Some((
+            o.from_start,
+            o.to_end,
+            (0..=255).filter(|&b| class.contains(b)).collect(),
+        ))
+    }
+
+    #[test]
+    fn trailing_boundaries_are_split_off() {
+        let url =
+            r"(?-u)(?P<s>sk-(?:proj-[A-Za-z0-9_-]{40,250}|[A-Za-z0-9]{48}))(?:[^A-Za-z0-9_-]|$)";
+        let (from_start, to_end, class) = boundary(url).unwrap();
+        assert_eq!((from_start, to_end), (0, 0));
+        assert_eq!(class.len(), 256 - 64);
+        assert!(class.contains(&b'.') && !class.contains(&b'_'));
+        assert_eq!(boundary(r"(?-u)x(?P<s>[a-f]{8}=)(?:[^=]|\z)").unwrap().1, 0);
+        // A boundary byte could also end the token: which alternative matched is unknown.
+        assert_eq!(boundary(r"(?-u)(?P<s>[a-z.]+)(?:[^a-z]|$)"), None);
+        // The token may end empty, or with a look-around.
+        assert_eq!(boundary(r"(?-u)(?P<s>[a-z]*)(?:[^a-z]|$)"), None);
+        assert_eq!(boundary(r"(?-u)(?P<s>[a-z]+\b)(?:[^a-z]|$)"), None);
+        // Not a boundary of one byte or nothing.
+        assert_eq!(boundary(r"(?-u)(?P<s>[a-z]+)(?:[^a-z]{2}|$)"), None);
+        assert_eq!(boundary(r"(?-u)(?P<s>[a-z]+)(?:[^a-z]|x)"), None);
     }
 
     #[test]

@@ -384,6 +384,7 @@ impl Groups {
     fn resolve(&mut self, compiled: &Compiled, text: &[u8], span: Range<usize>) -> Option<Parts> {
         match &compiled.shortcut {
             Shortcut::Layout(layout) => {
+                let span = layout.frame(text, span);
                 let secret = layout.secret.within(&span);
                 return Some(Parts {
                     token: layout.token.map_or(secret.clone(), |t| t.within(&span)),
@@ -402,13 +403,24 @@ impl Groups {
     }
 
     /// A `key = value` match: the key is its leading run of `[A-Za-z0-9_.-]`, and the groups
-    /// are captured on the rest (see `Builtin::value_tail`).
+    /// are read off the rest by hand where the value is plain, else captured on the rest (see
+    /// `Builtin::value_tail`).
     fn resolve_tail(&mut self, tail: &Tail, text: &[u8], span: &Range<usize>) -> Option<Parts> {
         let key_end = span.start
             + text[span.clone()]
                 .iter()
                 .take_while(|&&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
                 .count();
+        let key = Some(span.start..key_end);
+        if tail.readable {
+            if let Some(secret) = catalogue::read_value(text, key_end, span.end) {
+                return Some(Parts {
+                    token: secret.clone(),
+                    secret,
+                    key,
+                });
+            }
+        }
         let caps = self
             .tail
             .get_or_insert_with(|| tail.regex.create_captures());
@@ -420,7 +432,7 @@ impl Groups {
         Some(Parts {
             token: secret.clone(),
             secret,
-            key: Some(span.start..key_end),
+            key,
         })
     }
 

@@ -9,7 +9,7 @@ use regex_automata::PatternID;
 use regex_syntax::hir::Hir;
 use serde::Deserialize;
 
-use super::layout::{fixed_offsets, Offsets};
+use super::layout::{fixed_offsets, trailing_boundary, ByteSet, Offsets};
 use super::required::{required_bytes, AnyOf};
 use crate::Error;
 
@@ -153,11 +153,15 @@ pub(crate) enum Shortcut {
     None,
 }
 
-/// The groups of a pattern that places them at fixed distances from a match's edges.
+/// The groups of a pattern that places them at fixed distances from a match's edges, once a
+/// trailing boundary, if the pattern has one, is set aside.
 pub(crate) struct Layout {
     pub secret: Offsets,
     pub token: Option<Offsets>,
     pub key: Option<Offsets>,
+    /// The bytes of a trailing boundary `(?:[^...]|$)`: a match that ends with one of them ends
+    /// one byte after the groups' frame.
+    pub boundary: Option<ByteSet>,
 }
 
 impl Layout {
@@ -174,15 +178,32 @@ impl Layout {
             // Alternative secret groups: which one took part depends on the match.
             _ => return None,
         };
-        let place = |group: Option<usize>| match group {
-            Some(g) => fixed_offsets(hir, g).map(Some),
-            None => Some(None),
+        let fixed = |hir: &Hir, boundary: Option<ByteSet>| {
+            let place = |group: Option<usize>| match group {
+                Some(g) => fixed_offsets(hir, g).map(Some),
+                None => Some(None),
+            };
+            Some(Layout {
+                secret: fixed_offsets(hir, secret)?,
+                token: place(token)?,
+                key: place(key)?,
+                boundary,
+            })
         };
-        Some(Layout {
-            secret: fixed_offsets(hir, secret)?,
-            token: place(token)?,
-            key: place(key)?,
+        fixed(hir, None).or_else(|| {
+            let (body, class) = trailing_boundary(hir)?;
+            fixed(&body, Some(class))
         })
+    }
+
+    /// The part of the match `span` that the groups' offsets refer to.
+    pub fn frame(&self, text: &[u8], span: Range<usize>) -> Range<usize> {
+        match &self.boundary {
+            Some(class) if span.end > span.start && class.contains(text[span.end - 1]) => {
+                span.start..span.end - 1
+            }
+            _ => span,
+        }
     }
 }
 
@@ -190,6 +211,9 @@ impl Layout {
 pub(crate) struct Tail {
     pub regex: Regex,
     pub secret_groups: Vec<usize>,
+    /// The tail is the built-in assignment tail, whose plain values are read by hand
+    /// ([`read_value`](super::catalogue::read_value)).
+    pub readable: bool,
 }
 
 /// Ceiling on a compiled pattern, so a hostile user rule cannot exhaust memory.
@@ -299,6 +323,7 @@ impl Compiled {
                 Some(Tail {
                     secret_groups: secret_groups(&regex),
                     regex,
+                    readable: tail == super::catalogue::ASSIGNMENT_TAIL,
                 })
             }
             None => None,

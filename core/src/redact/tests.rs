@@ -362,6 +362,73 @@ proptest::proptest! {
     }
 }
 
+/// The assignment tail compiled alone, and the secret its capture engine finds in `text`
+/// after a key ending at `key_end`, with the match's end.
+fn tail_capture(text: &[u8], key_end: usize) -> Option<(Range<usize>, usize)> {
+    static TAIL: std::sync::OnceLock<Compiled> = std::sync::OnceLock::new();
+    let tail =
+        TAIL.get_or_init(|| Compiled::new("tail", catalogue::ASSIGNMENT_TAIL, None).unwrap());
+    let input = Input::new(text).range(key_end..).anchored(Anchored::Yes);
+    let m = tail.regex.search(&input)?;
+    let parts = Groups::default().resolve_by_captures(tail, text, m.range())?;
+    Some((parts.secret, m.end()))
+}
+
+#[test]
+fn plain_values_are_read_by_hand_as_captured() {
+    let plain = [
+        "key=hunter2",
+        "key = hunter2 next",
+        "key: Zk3Lq9Xw/",
+        "key:=abc",
+        "key => x)",
+        "key:=,",
+        "key\": \"Zk3Lq9Xw2PvB7nRt\", ",
+        "key\\\": \\\"Zk3Lq9Xw2PvB7nRt\\\",",
+        "key\": \"open to the end",
+        "key: \"line\nnext\"",
+        "key='a b c'",
+        "key: 'crlf\r\n",
+        "key=caf\u{e9}!",
+    ];
+    for text in plain {
+        let (secret, end) = tail_capture(text.as_bytes(), 3).unwrap();
+        assert_eq!(
+            catalogue::read_value(text.as_bytes(), 3, end),
+            Some(secret),
+            "{text:?}"
+        );
+    }
+    // Escapes inside a quoted value are left to the capture engine.
+    for text in [r#"key="a\\b""#, r#"key=\"a\\\"b\""#, r#"key="a\nb""#] {
+        let (_, end) = tail_capture(text.as_bytes(), 3).unwrap();
+        assert_eq!(
+            catalogue::read_value(text.as_bytes(), 3, end),
+            None,
+            "{text:?}"
+        );
+    }
+}
+
+proptest::proptest! {
+    /// Wherever the hand reader reads a value, it finds what the capture engine finds, over
+    /// tails made of the bytes the grammar treats specially.
+    #[test]
+    fn read_value_agrees_with_the_capture_engine(
+        tail in "[\\\\\"' \t]{0,3}(=|:|=>|:=|>|)[ \t\"'\\\\=:>]{0,3}[a-z0-9 \t\"'\\\\`,;&<>)}\\]:/=\r\n\x0b\x0c\u{e9}]{0,24}"
+    ) {
+        let text = format!("key{tail}");
+        let text = text.as_bytes();
+        if let Some((secret, end)) = tail_capture(text, 3) {
+            if let Some(read) = catalogue::read_value(text, 3, end) {
+                proptest::prop_assert_eq!(read, secret);
+            }
+            // A wrong end (a match the reader did not parse) is never read.
+            proptest::prop_assert_eq!(catalogue::read_value(text, 3, end + 1), None);
+        }
+    }
+}
+
 /// A pattern's layout, where it has one, places the groups where the capture engines do.
 #[test]
 fn layouts_place_groups_as_captures_do() {
@@ -372,7 +439,8 @@ fn layouts_place_groups_as_captures_do() {
             continue;
         }
         laid_out += 1;
-        // Each example alone, and inside the contexts logs put tokens in.
+        // Each example alone (a trailing boundary then matches the text's end), and inside
+        // the contexts logs put tokens in (where it consumes the next byte).
         let texts = b
             .examples
             .iter()
@@ -384,13 +452,14 @@ fn layouts_place_groups_as_captures_do() {
                     format!("x={t};"),
                     format!("\"{t}\", {t}"),
                     format!("({t}) {t}.{t}"),
+                    format!("{t}\n{t}"),
                 ]
             });
         let matches = compare_resolutions(b.id, &compiled, &compiled, texts);
         assert!(matches > 0, "{}: no match compared", b.id);
     }
-    // Most provider formats are a fixed prefix and a body.
-    assert!(laid_out >= 50, "only {laid_out} rules have a layout");
+    // Most provider formats are a fixed prefix and a body, many with a trailing boundary.
+    assert!(laid_out >= 75, "only {laid_out} rules have a layout");
 }
 
 /// The bytes a rule requires are in every text its pattern matches, so checking them first

@@ -59,6 +59,10 @@ macro_rules! assignment_tail {
     };
 }
 
+/// The tail of every built-in assignment rule; [`super::assignment::read_value`] reads plain
+/// values of this grammar without the capture engine.
+pub(crate) const ASSIGNMENT_TAIL: &str = assignment_tail!();
+
 /// What may follow the key word and keep its meaning: `SECRET_KEY_BASE`, `token_value`,
 /// `password2`, `password_confirmation`.
 macro_rules! key_suffix {
@@ -894,7 +898,7 @@ pub(crate) static RULES: &[Builtin] = &[
         pattern: assignment!(session_words!()),
         validate: Some(key_value),
         generic: true,
-        value_tail: Some(assignment_tail!()),
+        value_tail: Some(ASSIGNMENT_TAIL),
         examples: &[
             (
                 "cookie: '_ga=GA1.2.5732392223.1710240736; connect.sid=s%3ACZD3qLD46BdpzDX9oYiiaWs7zD5J9dXl.DSnRci8AYds4aNxxAlW8C0040WVrMVc; theme=dark'",
@@ -1119,7 +1123,7 @@ pub(crate) static RULES: &[Builtin] = &[
         pattern: assignment!(password_words!()),
         validate: Some(key_value),
         generic: true,
-        value_tail: Some(assignment_tail!()),
+        value_tail: Some(ASSIGNMENT_TAIL),
         examples: &[
             (r#"{"password": "Tr0ub4dor3"}"#, "Tr0ub4dor3"),
             (r#"Parameters: {"user"=>{"email"=>"a@b.io", "password"=>"Baseball!1197"}}"#, "Baseball!1197"),
@@ -1161,7 +1165,7 @@ pub(crate) static RULES: &[Builtin] = &[
         pattern: assignment!(secret_words!()),
         validate: Some(secret_key_value),
         generic: true,
-        value_tail: Some(assignment_tail!()),
+        value_tail: Some(ASSIGNMENT_TAIL),
         examples: &[
             (
                 r#"export OAUTH_TOKEN="036f39b2a1629e0de055f5e71be4aabc4625051525db51daa7d722a07f6874d6""#,

@@ -1,0 +1,148 @@
+//! The value of a `key = value` match, read by hand.
+//!
+//! The key/value rules resolve their groups on the part after the key (the assignment tail of
+//! `generic.rs`: an optional closing quote of the key, a separator, a value). The capture
+//! engine that does this costs a few thousand instructions per match, more than the rest of a
+//! line's work. Most values are plain: bare (`password=hunter2`), or quoted with nothing
+//! escaped (`"token": "abc"`, `\"token\": \"abc\"`). For those, [`read_value`] follows the
+//! pattern's own order of alternatives byte by byte, and gives up (`None`) wherever that order
+//! would take more than a glance: escapes inside a quoted value, an unknown shape. The engine
+//! then captures as before, so giving up costs nothing but time.
+
+use std::ops::Range;
+
+/// What a value alternative found at one place.
+enum Value {
+    /// The secret's span and the end of the value, closing quote included.
+    Found(Range<usize>, usize),
+    /// No value alternative matches here.
+    Absent,
+    /// The reader cannot tell without the capture engine.
+    Unsure,
+}
+
+/// The secret of the assignment whose key ends at `key_end` and whose match ends at `end`,
+/// as the assignment tail's groups place it; `None` where the capture engine must decide.
+pub(crate) fn read_value(text: &[u8], key_end: usize, end: usize) -> Option<Range<usize>> {
+    let mut at = key_end;
+    // `(?:\\{0,3}["'])?`, the key's closing quote, maybe escaped. Backslashes without a quote
+    // can start neither a separator nor anything else the tail allows.
+    let slashes = backslashes(text, at);
+    match text.get(at + slashes) {
+        Some(b'"' | b'\'') => at += slashes + 1,
+        _ if slashes > 0 => return None,
+        _ => {}
+    }
+    at = skip_blanks(text, at);
+    // `(?:=>|:=|[:=])`, in the order the alternation tries them: after `:=` fails to lead to a
+    // value, `:` is tried with the value starting at `=`.
+    let separators: &[usize] = match (text.get(at), text.get(at + 1)) {
+        (Some(b'='), Some(b'>')) | (Some(b':'), Some(b'=')) => &[2, 1],
+        (Some(b':' | b'='), _) => &[1],
+        _ => return None,
+    };
+    for &len in separators {
+        // The blanks are skipped greedily; giving one back never helps, as no value starts
+        // with a blank.
+        match value_at(text, skip_blanks(text, at + len)) {
+            Value::Found(secret, value_end) => return (value_end == end).then_some(secret),
+            Value::Absent => continue,
+            Value::Unsure => return None,
+        }
+    }
+    None
+}
+
+/// The value alternatives at `at`, in their order: double-quoted, single-quoted, bare.
+fn value_at(text: &[u8], at: usize) -> Value {
+    match text.get(at) {
+        Some(b'"' | b'\\') => double_quoted(text, at),
+        Some(b'\'') => quoted(text, at + 1, b'\''),
+        Some(&b) if is_bare(b) => {
+            // `[bare](?:[bare]*[bare_last])?`: the longest run that ends on a byte allowed last.
+            let run = text[at..].iter().take_while(|&&b| is_bare(b)).count();
+            let len = text[at + 1..at + run]
+                .iter()
+                .rposition(|&b| may_end_bare(b))
+                .map_or(1, |last| last + 2);
+            Value::Found(at..at + len, at + len)
+        }
+        _ => Value::Absent,
+    }
+}
+
+/// `\\{0,3}"(?:[^"\\\r\n]|\\[^"\r\n])+(?:\\{0,3}"|\r|$)`, read only where the content holds no
+/// backslash, or ends at an escaped closing quote (`\"abc\"`).
+fn double_quoted(text: &[u8], at: usize) -> Value {
+    let slashes = backslashes(text, at);
+    if text.get(at + slashes) != Some(&b'"') {
+        // Neither quoted form starts here, and a bare value cannot start with `\`.
+        return Value::Absent;
+    }
+    let start = at + slashes + 1;
+    let content = run_until(text, start, |b| matches!(b, b'"' | b'\\' | b'\r' | b'\n'));
+    let end = start + content;
+    match (text.get(end), text.get(end + 1)) {
+        // An escaped character: the content may go on, or the closing quote may be escaped.
+        (Some(b'\\'), Some(b'"')) if content > 0 => Value::Found(start..end, end + 2),
+        (Some(b'\\'), _) => Value::Unsure,
+        _ if content == 0 => Value::Absent,
+        (Some(b'"' | b'\r'), _) => Value::Found(start..end, end + 1),
+        // `$`: a line end or the end of the text.
+        _ => Value::Found(start..end, end),
+    }
+}
+
+/// `'[^'\r\n]+(?:'|\r|$)` with the content starting at `start`.
+fn quoted(text: &[u8], start: usize, quote: u8) -> Value {
+    let content = run_until(text, start, |b| b == quote || b == b'\r' || b == b'\n');
+    let end = start + content;
+    match text.get(end) {
+        _ if content == 0 => Value::Absent,
+        Some(&b) if b == quote || b == b'\r' => Value::Found(start..end, end + 1),
+        _ => Value::Found(start..end, end),
+    }
+}
+
+/// A byte of a bare value: `[^\s"'`,;&<>\\]`, where `\s` is ASCII whitespace, vertical tab
+/// included.
+fn is_bare(b: u8) -> bool {
+    !matches!(
+        b,
+        b'\t'
+            | b'\n'
+            | 0x0B
+            | 0x0C
+            | b'\r'
+            | b' '
+            | b'"'
+            | b'\''
+            | b'`'
+            | b','
+            | b';'
+            | b'&'
+            | b'<'
+            | b'>'
+            | b'\\'
+    )
+}
+
+/// The last byte of a bare value of two or more bytes: not a closing bracket, `:` or `/`.
+fn may_end_bare(b: u8) -> bool {
+    is_bare(b) && !matches!(b, b')' | b'}' | b']' | b':' | b'/')
+}
+
+/// `\\{0,3}` at `at`, greedy.
+fn backslashes(text: &[u8], at: usize) -> usize {
+    run_until(text, at, |b| b != b'\\').min(3)
+}
+
+fn skip_blanks(text: &[u8], at: usize) -> usize {
+    at + run_until(text, at, |b| b != b' ' && b != b'\t')
+}
+
+/// How many bytes from `at` pass before one for which `stop` holds.
+fn run_until(text: &[u8], at: usize, stop: impl Fn(u8) -> bool) -> usize {
+    text.get(at..)
+        .map_or(0, |rest| rest.iter().take_while(|&&b| !stop(b)).count())
+}
