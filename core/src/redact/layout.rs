@@ -17,39 +17,77 @@ use std::ops::Range;
 
 use regex_syntax::hir::{Class, Hir, HirKind};
 
-/// A group's distance from the start of the match to its start, and from its end to the end
-/// of the match, both in bytes.
+/// Where one edge of a group lies: a fixed number of bytes after the match's start, or before
+/// its end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Edge {
+    FromStart(usize),
+    FromEnd(usize),
+}
+
+impl Edge {
+    fn within(self, span: &Range<usize>) -> usize {
+        match self {
+            Edge::FromStart(n) => span.start + n,
+            Edge::FromEnd(n) => span.end - n,
+        }
+    }
+}
+
+/// Where a group's two edges lie in every match.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Offsets {
-    pub from_start: usize,
-    pub to_end: usize,
+    pub start: Edge,
+    pub end: Edge,
 }
 
 impl Offsets {
     /// The group's span within the match `span`.
     pub fn within(self, span: &Range<usize>) -> Range<usize> {
-        span.start + self.from_start..span.end - self.to_end
+        self.start.within(span)..self.end.within(span)
     }
 }
 
 /// Where `group` (a capture index) lies in every match of the pattern `hir`, when that is
-/// fixed: the group is on every path (not under an alternation or a repetition) and
-/// everything before and after it has a fixed length.
+/// fixed: the group is on every path (not under an alternation or a repetition), and each of
+/// its edges has a fixed length of pattern on one side: `ghp_` before the body, or a body of
+/// 40 bytes before the match's end, whatever key name came first.
 pub(crate) fn fixed_offsets(hir: &Hir, group: usize) -> Option<Offsets> {
-    if group == 0 {
-        return Some(Offsets {
-            from_start: 0,
-            to_end: 0,
-        });
-    }
-    locate(hir, u32::try_from(group).ok()?)
+    let place = if group == 0 {
+        Place {
+            before: Some(0),
+            len: fixed_len(std::slice::from_ref(hir)),
+            after: Some(0),
+        }
+    } else {
+        locate(hir, u32::try_from(group).ok()?)?
+    };
+    let start = match (place.before, place.len, place.after) {
+        (Some(before), _, _) => Edge::FromStart(before),
+        (None, Some(len), Some(after)) => Edge::FromEnd(after + len),
+        _ => return None,
+    };
+    let end = match (place.before, place.len, place.after) {
+        (_, _, Some(after)) => Edge::FromEnd(after),
+        (Some(before), Some(len), None) => Edge::FromStart(before + len),
+        _ => return None,
+    };
+    Some(Offsets { start, end })
 }
 
-fn locate(hir: &Hir, group: u32) -> Option<Offsets> {
+/// The lengths, where fixed, of the pattern before a group, of the group, and after it.
+struct Place {
+    before: Option<usize>,
+    len: Option<usize>,
+    after: Option<usize>,
+}
+
+fn locate(hir: &Hir, group: u32) -> Option<Place> {
     match hir.kind() {
-        HirKind::Capture(cap) if cap.index == group => Some(Offsets {
-            from_start: 0,
-            to_end: 0,
+        HirKind::Capture(cap) if cap.index == group => Some(Place {
+            before: Some(0),
+            len: fixed_len(std::slice::from_ref(&*cap.sub)),
+            after: Some(0),
         }),
         HirKind::Capture(cap) => locate(&cap.sub, group),
         HirKind::Concat(parts) => {
@@ -57,9 +95,11 @@ fn locate(hir: &Hir, group: u32) -> Option<Offsets> {
                 .iter()
                 .enumerate()
                 .find_map(|(i, part)| locate(part, group).map(|o| (i, o)))?;
-            Some(Offsets {
-                from_start: fixed_len(&parts[..at])? + inner.from_start,
-                to_end: inner.to_end + fixed_len(&parts[at + 1..])?,
+            let sum = |a: Option<usize>, b: Option<usize>| Some(a? + b?);
+            Some(Place {
+                before: sum(fixed_len(&parts[..at]), inner.before),
+                len: inner.len,
+                after: sum(inner.after, fixed_len(&parts[at + 1..])),
             })
         }
         // Under an alternation the group may not take part; under a repetition it may take
@@ -173,33 +213,56 @@ fn fixed_len(parts: &[Hir]) -> Option<usize> {
 mod tests {
     use super::*;
 
-    fn offsets(pattern: &str, group: usize) -> Option<(usize, usize)> {
+    use Edge::{FromEnd, FromStart};
+
+    fn offsets(pattern: &str, group: usize) -> Option<(Edge, Edge)> {
         let config = regex_automata::util::syntax::Config::new().utf8(false);
         let hir = regex_automata::util::syntax::parse_with(pattern, &config).unwrap();
-        fixed_offsets(&hir, group).map(|o| (o.from_start, o.to_end))
+        fixed_offsets(&hir, group).map(|o| (o.start, o.end))
     }
 
     #[test]
     fn fixed_prefixes_and_suffixes_are_found() {
         let github = r"(?-u)(?P<token>gh[pousr]_(?P<secret>[A-Za-z0-9]{36}))\b";
-        assert_eq!(offsets(github, 1), Some((0, 0)));
-        assert_eq!(offsets(github, 2), Some((4, 0)));
+        assert_eq!(offsets(github, 1), Some((FromStart(0), FromEnd(0))));
+        assert_eq!(offsets(github, 2), Some((FromStart(4), FromEnd(0))));
         // Alternatives of equal length keep the offset fixed.
-        assert_eq!(offsets(r"sk_(?:live|test)_(?P<s>[a-z]+)", 1), Some((8, 0)));
-        assert_eq!(offsets(r"(?P<s>[a-z]+)@x\b", 1), Some((0, 2)));
-        assert_eq!(offsets(r"(?i-u)key:(?P<s>[a-z]+)", 1), Some((4, 0)));
+        assert_eq!(
+            offsets(r"sk_(?:live|test)_(?P<s>[a-z]+)", 1),
+            Some((FromStart(8), FromEnd(0)))
+        );
+        assert_eq!(
+            offsets(r"(?P<s>[a-z]+)@x\b", 1),
+            Some((FromStart(0), FromEnd(2)))
+        );
+        assert_eq!(
+            offsets(r"(?i-u)key:(?P<s>[a-z]+)", 1),
+            Some((FromStart(4), FromEnd(0)))
+        );
+        // A body of fixed length is placed from the end, whatever comes before it.
+        let aws = r#"(?i-u)aws_?secret_?(?:access_?)?key[ :="]+(?P<s>[A-Za-z0-9/+]{40})\b"#;
+        assert_eq!(offsets(aws, 1), Some((FromEnd(40), FromEnd(0))));
+        assert_eq!(
+            offsets(r"(?P<k>[a-z]+)=(?P<v>[0-9]{4})", 1),
+            Some((FromStart(0), FromEnd(5)))
+        );
+        // Both edges of a fixed-length group follow from one side.
+        assert_eq!(
+            offsets(r"x(?P<s>[0-9]{4})[a-z]+", 1),
+            Some((FromStart(1), FromStart(5)))
+        );
         // In Unicode mode `k` also matches the 3-byte Kelvin sign, so the length varies.
         assert_eq!(offsets(r"(?i)key:(?P<s>[a-z]+)", 1), None);
     }
 
-    fn boundary(pattern: &str) -> Option<(usize, usize, Vec<u8>)> {
+    fn boundary(pattern: &str) -> Option<(Edge, Edge, Vec<u8>)> {
         let config = regex_automata::util::syntax::Config::new().utf8(false);
         let hir = regex_automata::util::syntax::parse_with(pattern, &config).unwrap();
         let (body, class) = trailing_boundary(&hir)?;
         let o = fixed_offsets(&body, 1)?;
         Some((
-            o.from_start,
-            o.to_end,
+            o.start,
+            o.end,
             (0..=255).filter(|&b| class.contains(b)).collect(),
         ))
     }
@@ -208,11 +271,14 @@ mod tests {
     fn trailing_boundaries_are_split_off() {
         let url =
             r"(?-u)(?P<s>sk-(?:proj-[A-Za-z0-9_-]{40,250}|[A-Za-z0-9]{48}))(?:[^A-Za-z0-9_-]|$)";
-        let (from_start, to_end, class) = boundary(url).unwrap();
-        assert_eq!((from_start, to_end), (0, 0));
+        let (start, end, class) = boundary(url).unwrap();
+        assert_eq!((start, end), (FromStart(0), FromEnd(0)));
         assert_eq!(class.len(), 256 - 64);
         assert!(class.contains(&b'.') && !class.contains(&b'_'));
-        assert_eq!(boundary(r"(?-u)x(?P<s>[a-f]{8}=)(?:[^=]|\z)").unwrap().1, 0);
+        assert_eq!(
+            boundary(r"(?-u)x(?P<s>[a-f]{8}=)(?:[^=]|\z)").unwrap().1,
+            FromEnd(0)
+        );
         // A boundary byte could also end the token: which alternative matched is unknown.
         assert_eq!(boundary(r"(?-u)(?P<s>[a-z.]+)(?:[^a-z]|$)"), None);
         // The token may end empty, or with a look-around.
@@ -225,8 +291,8 @@ mod tests {
 
     #[test]
     fn variable_placements_are_refused() {
-        // Prefix of variable length.
-        assert_eq!(offsets(r"(?:hf|api_org)_(?P<s>[a-z]{34})", 1), None);
+        // Prefix of variable length, before a group of variable length.
+        assert_eq!(offsets(r"(?:hf|api_org)_(?P<s>[a-z]{30,34})", 1), None);
         assert_eq!(offsets(r"bearer[ \t]+(?P<s>[a-z]+)", 1), None);
         // Suffix of variable length.
         assert_eq!(offsets(r"(?P<s>[a-z]+)(?:[^a-z]|$)", 1), None);
