@@ -1,9 +1,14 @@
 //! Redaction throughput (issue 2, item 7):
 //! (a) clean log text with no secrets, (b) the lines of the labeled corpus, (c) adversarial lines
 //! of 1 and 4 MiB (the ratio shows the cost is linear), and the per-call cost of one clean line.
+//!
+//! `floor_*` time the keyword automaton that every redaction runs first, alone, built over the
+//! same keywords with the same settings as the core's: no redaction can cost less than it,
+//! so it shows how much of a target the matching engine's first step already takes.
 
 use std::hint::black_box;
 
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use tokenward::Redactor;
 use tokenward_benches::{adversarial_line, clean_lines, corpus_path, CLEAN_LINE};
@@ -37,6 +42,48 @@ fn clean(c: &mut Criterion) {
     c.bench_function("clean_line_150b", |b| {
         b.iter(|| redactor.redact(black_box(line)).len())
     });
+}
+
+/// The core's keyword automaton (`build_prefilter` in core/src/redact/mod.rs): every rule
+/// keyword, lower-cased, as one case-insensitive DFA.
+fn keyword_automaton(redactor: &Redactor) -> AhoCorasick {
+    let mut keywords: Vec<String> = redactor
+        .rules()
+        .flat_map(|r| r.keywords.iter().map(|k| k.to_ascii_lowercase()))
+        .collect();
+    keywords.sort();
+    keywords.dedup();
+    AhoCorasickBuilder::new()
+        .ascii_case_insensitive(true)
+        .match_kind(MatchKind::Standard)
+        .kind(Some(AhoCorasickKind::DFA))
+        .build(&keywords)
+        .expect("keywords build")
+}
+
+fn floor(c: &mut Criterion) {
+    let automaton = keyword_automaton(&Redactor::new());
+    c.bench_function("floor_keyword_scan_150b", |b| {
+        b.iter(|| automaton.find(black_box(CLEAN_LINE)).map_or(0, |m| m.end()))
+    });
+    let lines = clean_lines(20_000);
+    let bytes: usize = lines.iter().map(|l| l.len() + 1).sum();
+    let mut group = c.benchmark_group("floor_keyword_scan_clean");
+    group.throughput(Throughput::Bytes(bytes as u64));
+    // Every keyword of every line: what the core needs to know which rules to run.
+    group.bench_function("per_line", |b| {
+        b.iter(|| {
+            lines
+                .iter()
+                .map(|l| {
+                    automaton
+                        .find_overlapping_iter(black_box(l.as_str()))
+                        .count()
+                })
+                .sum::<usize>()
+        })
+    });
+    group.finish();
 }
 
 fn corpus(c: &mut Criterion) {
@@ -77,5 +124,5 @@ fn adversarial(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, clean, corpus, adversarial);
+criterion_group!(benches, clean, floor, corpus, adversarial);
 criterion_main!(benches);
