@@ -53,15 +53,13 @@ impl Offsets {
 /// its edges has a fixed length of pattern on one side: `ghp_` before the body, or a body of
 /// 40 bytes before the match's end, whatever key name came first.
 pub(crate) fn fixed_offsets(hir: &Hir, group: usize) -> Option<Offsets> {
-    let place = if group == 0 {
-        Place {
-            before: Some(0),
-            len: fixed_len(std::slice::from_ref(hir)),
-            after: Some(0),
-        }
-    } else {
-        locate(hir, u32::try_from(group).ok()?)?
-    };
+    if group == 0 {
+        return Some(Offsets {
+            start: Edge::FromStart(0),
+            end: Edge::FromEnd(0),
+        });
+    }
+    let place = locate(hir, u32::try_from(group).ok()?)?;
     let start = match (place.before, place.len, place.after) {
         (Some(before), _, _) => Edge::FromStart(before),
         (None, Some(len), Some(after)) => Edge::FromEnd(after + len),
@@ -215,10 +213,13 @@ mod tests {
 
     use Edge::{FromEnd, FromStart};
 
-    fn offsets(pattern: &str, group: usize) -> Option<(Edge, Edge)> {
+    fn parse(pattern: &str) -> Hir {
         let config = regex_automata::util::syntax::Config::new().utf8(false);
-        let hir = regex_automata::util::syntax::parse_with(pattern, &config).unwrap();
-        fixed_offsets(&hir, group).map(|o| (o.start, o.end))
+        regex_automata::util::syntax::parse_with(pattern, &config).unwrap()
+    }
+
+    fn offsets(pattern: &str, group: usize) -> Option<(Edge, Edge)> {
+        fixed_offsets(&parse(pattern), group).map(|o| (o.start, o.end))
     }
 
     #[test]
@@ -256,9 +257,7 @@ mod tests {
     }
 
     fn boundary(pattern: &str) -> Option<(Edge, Edge, Vec<u8>)> {
-        let config = regex_automata::util::syntax::Config::new().utf8(false);
-        let hir = regex_automata::util::syntax::parse_with(pattern, &config).unwrap();
-        let (body, class) = trailing_boundary(&hir)?;
+        let (body, class) = trailing_boundary(&parse(pattern))?;
         let o = fixed_offsets(&body, 1)?;
         Some((
             o.start,
