@@ -214,8 +214,7 @@ mod tests {
     use Edge::{FromEnd, FromStart};
 
     fn parse(pattern: &str) -> Hir {
-        let config = regex_automata::util::syntax::Config::new().utf8(false);
-        regex_automata::util::syntax::parse_with(pattern, &config).unwrap()
+        crate::redact::rule::parse(pattern).unwrap()
     }
 
     fn offsets(pattern: &str, group: usize) -> Option<(Edge, Edge)> {
@@ -225,33 +224,33 @@ mod tests {
     #[test]
     fn fixed_prefixes_and_suffixes_are_found() {
         let github = r"(?-u)(?P<token>gh[pousr]_(?P<secret>[A-Za-z0-9]{36}))\b";
-        assert_eq!(offsets(github, 1), Some((FromStart(0), FromEnd(0))));
-        assert_eq!(offsets(github, 2), Some((FromStart(4), FromEnd(0))));
-        // Alternatives of equal length keep the offset fixed.
-        assert_eq!(
-            offsets(r"sk_(?:live|test)_(?P<s>[a-z]+)", 1),
-            Some((FromStart(8), FromEnd(0)))
-        );
-        assert_eq!(
-            offsets(r"(?P<s>[a-z]+)@x\b", 1),
-            Some((FromStart(0), FromEnd(2)))
-        );
-        assert_eq!(
-            offsets(r"(?i-u)key:(?P<s>[a-z]+)", 1),
-            Some((FromStart(4), FromEnd(0)))
-        );
-        // A body of fixed length is placed from the end, whatever comes before it.
+        // A body of fixed length is placed from the end, whatever key name comes before it.
         let aws = r#"(?i-u)aws_?secret_?(?:access_?)?key[ :="]+(?P<s>[A-Za-z0-9/+]{40})\b"#;
-        assert_eq!(offsets(aws, 1), Some((FromEnd(40), FromEnd(0))));
-        assert_eq!(
-            offsets(r"(?P<k>[a-z]+)=(?P<v>[0-9]{4})", 1),
-            Some((FromStart(0), FromEnd(5)))
-        );
-        // Both edges of a fixed-length group follow from one side.
-        assert_eq!(
-            offsets(r"x(?P<s>[0-9]{4})[a-z]+", 1),
-            Some((FromStart(1), FromStart(5)))
-        );
+        let cases = [
+            (github, 1, FromStart(0), FromEnd(0)),
+            (github, 2, FromStart(4), FromEnd(0)),
+            // Alternatives of equal length keep the offset fixed.
+            (
+                r"sk_(?:live|test)_(?P<s>[a-z]+)",
+                1,
+                FromStart(8),
+                FromEnd(0),
+            ),
+            (r"(?P<s>[a-z]+)@x\b", 1, FromStart(0), FromEnd(2)),
+            (r"(?i-u)key:(?P<s>[a-z]+)", 1, FromStart(4), FromEnd(0)),
+            (aws, 1, FromEnd(40), FromEnd(0)),
+            (
+                r"(?P<k>[a-z]+)=(?P<v>[0-9]{4})",
+                1,
+                FromStart(0),
+                FromEnd(5),
+            ),
+            // Both edges of a fixed-length group follow from one side.
+            (r"x(?P<s>[0-9]{4})[a-z]+", 1, FromStart(1), FromStart(5)),
+        ];
+        for (pattern, group, start, end) in cases {
+            assert_eq!(offsets(pattern, group), Some((start, end)), "{pattern}");
+        }
         // In Unicode mode `k` also matches the 3-byte Kelvin sign, so the length varies.
         assert_eq!(offsets(r"(?i)key:(?P<s>[a-z]+)", 1), None);
     }

@@ -412,14 +412,12 @@ impl Groups {
                 .take_while(|&&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
                 .count();
         let key = Some(span.start..key_end);
-        if tail.readable {
-            if let Some(secret) = catalogue::read_value(text, key_end, span.end) {
-                return Some(Parts {
-                    token: secret.clone(),
-                    secret,
-                    key,
-                });
-            }
+        if let Some(secret) = catalogue::read_value(text, key_end, span.end) {
+            return Some(Parts {
+                token: secret.clone(),
+                secret,
+                key,
+            });
         }
         let caps = self
             .tail

@@ -130,8 +130,7 @@ mod tests {
     use super::*;
 
     fn required(pattern: &str) -> Vec<Vec<u8>> {
-        let config = regex_automata::util::syntax::Config::new().utf8(false);
-        let hir = regex_automata::util::syntax::parse_with(pattern, &config).unwrap();
+        let hir = crate::redact::rule::parse(pattern).unwrap();
         required_bytes(&hir)
             .iter()
             .map(|r| r.bytes().to_vec())

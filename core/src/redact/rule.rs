@@ -45,11 +45,11 @@ pub(crate) struct Builtin {
     pub validate: Option<Validate>,
     /// Generic forms (key/value, headers, URLs) yield to provider rules on the same span.
     pub generic: bool,
-    /// For `key = value` patterns that open with a `key` group matching a run of
-    /// `[A-Za-z0-9_.-]`, followed by something that cannot continue that run: the pattern of
-    /// everything after the key, with the same secret groups. Groups are then resolved on the
-    /// tail alone, which spares the regex engines backtracking through every key spelling.
-    pub value_tail: Option<&'static str>,
+    /// True for `key = value` patterns that open with a `key` group matching a run of
+    /// `[A-Za-z0-9_.-]` and go on with the assignment tail (`ASSIGNMENT_TAIL` in
+    /// `catalogue/generic.rs`). Groups are then resolved on the tail alone, by hand where the
+    /// value is plain, which spares the regex engines backtracking through every key spelling.
+    pub value_tail: bool,
     /// `(text, credential)`: the rule must find exactly `credential` in `text`.
     #[cfg_attr(not(test), allow(dead_code))]
     pub examples: &'static [(&'static str, &'static str)],
@@ -114,7 +114,7 @@ pub(crate) struct Rule {
     pub info: RuleInfo,
     /// The built-in pattern, compiled into `compiled` on first use.
     pattern: &'static str,
-    value_tail: Option<&'static str>,
+    value_tail: bool,
     compiled: OnceLock<Option<Compiled>>,
     pub validate: Option<Validate>,
     pub min_entropy: Option<f64>,
@@ -147,7 +147,8 @@ impl Compiled {
 pub(crate) enum Shortcut {
     /// Every match places the groups alike: they are read off the match span.
     Layout(Layout),
-    /// A `key = value` pattern: groups are captured on the value part alone.
+    /// A `key = value` pattern: groups are found on the value part alone, read by hand
+    /// ([`read_value`](super::catalogue::read_value)) or captured.
     Tail(Tail),
     /// Neither applies.
     None,
@@ -207,13 +208,10 @@ impl Layout {
     }
 }
 
-/// The compiled value part of a `key = value` pattern.
+/// The compiled assignment tail of a `key = value` pattern.
 pub(crate) struct Tail {
     pub regex: Regex,
     pub secret_groups: Vec<usize>,
-    /// The tail is the built-in assignment tail, whose plain values are read by hand
-    /// ([`read_value`](super::catalogue::read_value)).
-    pub readable: bool,
 }
 
 /// Ceiling on a compiled pattern, so a hostile user rule cannot exhaust memory.
@@ -290,11 +288,11 @@ impl Rule {
         pattern: &str,
         validate: Option<Validate>,
     ) -> Result<Rule, Error> {
-        let compiled = Compiled::new(&info.id, pattern, None)?;
+        let compiled = Compiled::new(&info.id, pattern, false)?;
         Ok(Rule {
             info,
             pattern: "",
-            value_tail: None,
+            value_tail: false,
             compiled: OnceLock::from(Some(compiled)),
             validate,
             min_entropy: None,
@@ -304,7 +302,8 @@ impl Rule {
 }
 
 impl Compiled {
-    pub fn new(id: &str, pattern: &str, value_tail: Option<&str>) -> Result<Compiled, Error> {
+    /// Compiles `pattern`; `value_tail` as in [`Builtin::value_tail`].
+    pub fn new(id: &str, pattern: &str, value_tail: bool) -> Result<Compiled, Error> {
         let invalid = |reason: String| Error::InvalidRule {
             id: id.to_string(),
             reason,
@@ -316,22 +315,20 @@ impl Compiled {
         }
         let info = regex.group_info();
         let group = |name: &str| info.to_index(PatternID::ZERO, name);
-        let tail = match value_tail {
-            Some(tail) => {
-                let regex = build_regex(tail)
-                    .map_err(|e| invalid(format!("value tail does not compile: {e}")))?;
-                Some(Tail {
-                    secret_groups: secret_groups(&regex),
-                    regex,
-                    readable: tail == super::catalogue::ASSIGNMENT_TAIL,
-                })
-            }
-            None => None,
+        let tail = if value_tail {
+            let regex = build_regex(super::catalogue::ASSIGNMENT_TAIL)
+                .map_err(|e| invalid(format!("value tail does not compile: {e}")))?;
+            Some(Tail {
+                secret_groups: secret_groups(&regex),
+                regex,
+            })
+        } else {
+            None
         };
         let secret_groups = secret_groups(&regex);
         let (token_group, key_group) = (group("token"), group("key"));
         // The pattern compiled, so it parses; the analyses below read its syntax tree.
-        let hir = syntax::parse_with(pattern, &syntax_config()).ok();
+        let hir = parse(pattern);
         let shortcut = match tail {
             Some(tail) => Shortcut::Tail(tail),
             None => hir
@@ -367,6 +364,11 @@ fn build_regex(pattern: &str) -> Result<Regex, String> {
 /// Patterns match bytes, not only UTF-8 text, as in `regex::bytes`.
 fn syntax_config() -> syntax::Config {
     syntax::Config::new().utf8(false)
+}
+
+/// The syntax tree of `pattern` as the regex is built from it; `None` if it does not parse.
+pub(crate) fn parse(pattern: &str) -> Option<Hir> {
+    syntax::parse_with(pattern, &syntax_config()).ok()
 }
 
 /// Groups holding the secret: `secret` and any `secret_*`.

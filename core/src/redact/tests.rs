@@ -284,11 +284,11 @@ fn tailed_rules() -> &'static [(Compiled, Compiled)] {
     RULES.get_or_init(|| {
         catalogue::builtins()
             .into_iter()
-            .filter(|b| b.value_tail.is_some())
+            .filter(|b| b.value_tail)
             .map(|b| {
                 (
                     Compiled::new(b.id, b.pattern, b.value_tail).unwrap(),
-                    Compiled::new(b.id, b.pattern, None).unwrap(),
+                    Compiled::new(b.id, b.pattern, false).unwrap(),
                 )
             })
             .collect()
@@ -325,13 +325,13 @@ fn compare_resolutions<T: AsRef<str>>(
 fn value_tail_resolves_the_groups_the_whole_pattern_does() {
     let tailed: Vec<_> = catalogue::builtins()
         .into_iter()
-        .filter(|b| b.value_tail.is_some())
+        .filter(|b| b.value_tail)
         .collect();
     assert!(!tailed.is_empty());
     let extra = assignment_texts();
     for b in tailed {
         let with_tail = Compiled::new(b.id, b.pattern, b.value_tail).unwrap();
-        let whole = Compiled::new(b.id, b.pattern, None).unwrap();
+        let whole = Compiled::new(b.id, b.pattern, false).unwrap();
         let texts = b
             .examples
             .iter()
@@ -367,7 +367,7 @@ proptest::proptest! {
 fn tail_capture(text: &[u8], key_end: usize) -> Option<(Range<usize>, usize)> {
     static TAIL: std::sync::OnceLock<Compiled> = std::sync::OnceLock::new();
     let tail =
-        TAIL.get_or_init(|| Compiled::new("tail", catalogue::ASSIGNMENT_TAIL, None).unwrap());
+        TAIL.get_or_init(|| Compiled::new("tail", catalogue::ASSIGNMENT_TAIL, false).unwrap());
     let input = Input::new(text).range(key_end..).anchored(Anchored::Yes);
     let m = tail.regex.search(&input)?;
     let parts = Groups::default().resolve_by_captures(tail, text, m.range())?;
@@ -489,7 +489,7 @@ proptest::proptest! {
             r#"(?i)key[ \t]*(?:=>|:=|[:=])[ \t]*(?:"(?P<secret>[^"]+)"|(?P<bare>[^\s"]+))"#,
         ];
         for pattern in patterns {
-            let compiled = Compiled::new("p", pattern, None).unwrap();
+            let compiled = Compiled::new("p", pattern, false).unwrap();
             let text = text.as_bytes();
             if compiled.regex.is_match(text) {
                 proptest::prop_assert!(compiled.may_match(text), "{}", pattern);

@@ -57,7 +57,7 @@ pub(crate) fn read_value(text: &[u8], key_end: usize, end: usize) -> Option<Rang
 fn value_at(text: &[u8], at: usize) -> Value {
     match text.get(at) {
         Some(b'"' | b'\\') => double_quoted(text, at),
-        Some(b'\'') => quoted(text, at + 1, b'\''),
+        Some(b'\'') => single_quoted(text, at + 1),
         Some(&b) if is_bare(b) => {
             // `[bare](?:[bare]*[bare_last])?`: the longest run that ends on a byte allowed last.
             let run = text[at..].iter().take_while(|&&b| is_bare(b)).count();
@@ -94,12 +94,12 @@ fn double_quoted(text: &[u8], at: usize) -> Value {
 }
 
 /// `'[^'\r\n]+(?:'|\r|$)` with the content starting at `start`.
-fn quoted(text: &[u8], start: usize, quote: u8) -> Value {
-    let content = run_until(text, start, |b| b == quote || b == b'\r' || b == b'\n');
+fn single_quoted(text: &[u8], start: usize) -> Value {
+    let content = run_until(text, start, |b| matches!(b, b'\'' | b'\r' | b'\n'));
     let end = start + content;
     match text.get(end) {
         _ if content == 0 => Value::Absent,
-        Some(&b) if b == quote || b == b'\r' => Value::Found(start..end, end + 1),
+        Some(b'\'' | b'\r') => Value::Found(start..end, end + 1),
         _ => Value::Found(start..end, end),
     }
 }
