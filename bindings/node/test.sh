@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds and tests the Node binding from nothing: installs the locked npm dev dependencies
-# (napi CLI, pino, winston, typescript), compiles the addon from source with cargo, runs the
+# with `npm ci` (napi CLI, pino, winston, typescript), compiles the addon from source with cargo, runs the
 # `node --test` suite, checks that the committed index.js / index.d.ts match a fresh
 # `napi build`, type-checks the declarations with tsc, and runs the pino example.
 #
@@ -19,15 +19,17 @@ step() { printf '\n== node: %s\n' "$*"; }
 
 node -e 'if (+process.versions.node.split(".")[0] < 18) { console.error("Node 18+ needed, found " + process.version); process.exit(1) }'
 
-step "npm install (locked dev dependencies)"
-# Not `npm ci`: the napi CLI depends on packages with one optional binary package per
-# platform, and registries that lack some of those (mirrors) leave them out of the lock,
-# which `npm ci` then rejects. `npm install` honours the lock and skips unavailable optional
-# packages; the checksum check keeps it as strict as `npm ci` about lock drift.
+step "npm ci (locked dev dependencies)"
+# The lock holds every optional per-platform package of the napi CLI's dependencies, so `npm ci`
+# installs the same tree on any machine. `npm ci` refuses a lock that disagrees with
+# package.json; --engine-strict turns an engine warning on this Node into an error. The
+# `overrides` in package.json pin two transitive packages whose newest releases dropped Node 20.
+npm ci --engine-strict --no-audit --no-fund --loglevel=error
 lock_before="$(sha256sum package-lock.json)"
-npm install --no-audit --no-fund --loglevel=error
+npm install --package-lock-only --engine-strict --no-audit --no-fund --loglevel=error
 if [[ "$(sha256sum package-lock.json)" != "$lock_before" ]]; then
   echo "error: package-lock.json is out of date with package.json: commit the updated lock" >&2
+  git -C "$here" --no-pager diff --stat -- package-lock.json >&2 || true
   exit 1
 fi
 
