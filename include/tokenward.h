@@ -87,6 +87,23 @@ typedef enum tw_status {
    * was changed; this is a bug in tokenward, please report it.
    */
   TW_PANIC = 7,
+  /**
+   * A token or policy the call names does not exist.
+   */
+  TW_NOT_FOUND = 8,
+  /**
+   * The call conflicts with the current state (a token registered twice, a revoked token
+   * released).
+   */
+  TW_CONFLICT = 9,
+  /**
+   * A snapshot or event chain is corrupt, tampered with, or from another key or version.
+   */
+  TW_SNAPSHOT = 10,
+  /**
+   * The operating system's random source failed.
+   */
+  TW_RANDOM = 11,
 } tw_status;
 
 /**

@@ -148,7 +148,7 @@ pub fn build_redactor(
     builder.build().map_err(|error| {
         let what = match (&error, &rules.config) {
             (tokenward::Error::MissingFingerprintKey, _) => "--style fingerprint".to_string(),
-            (tokenward::Error::UnknownRule(_), _) if rules.config.is_none() => {
+            (tokenward::Error::UnknownRule { .. }, _) if rules.config.is_none() => {
                 "--disable".to_string()
             }
             (_, Some(path)) => display_path(path),

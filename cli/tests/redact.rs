@@ -269,7 +269,7 @@ fn no_builtins_and_disable_narrow_the_rule_set() {
         .write_stdin("x\n")
         .assert()
         .code(2)
-        .stderr("tokenward: --disable: unknown rule id \"no_such_rule\"\n");
+        .stderr("tokenward: --disable: disable[0]: no built-in rule has this id (see `tokenward rules`)\n");
 }
 
 #[test]
@@ -282,7 +282,7 @@ fn a_bad_config_is_one_line_naming_the_file() {
         r#"{"rules": [{"id": "broken", "pattern": "(unclosed"}]}"#,
     );
     for (file, says) in [
-        ("bad.toml", "stlye"),
+        ("bad.toml", "unknown field, expected one of `style`"),
         ("badrule.json", "invalid rule \"broken\""),
         ("missing.toml", "No such file or directory"),
     ] {

@@ -42,12 +42,13 @@
 
 mod error;
 pub mod guard;
+mod parse;
 pub mod policy;
 pub mod redact;
 pub mod token;
 pub mod usage;
 
-pub use error::Error;
+pub use error::{Error, ErrorKind, FieldError};
 pub use guard::{
     Decision, Event, EventKind, Guard, GuardConfig, GuardError, Minted, Request, Selector,
     TokenMeta, TokenState, Verdict,

@@ -45,17 +45,7 @@ impl Failure {
 
 impl From<tokenward::Error> for Failure {
     fn from(err: tokenward::Error) -> Failure {
-        use tokenward::Error;
-        let status = match err {
-            Error::InvalidRule { .. }
-            | Error::UnknownRule(_)
-            | Error::DuplicateRule(_)
-            | Error::InvalidAllowPattern { .. } => tw_status::TW_RULE,
-            // `Config`, `MissingFingerprintKey`, and any kind added later: all come from the
-            // configuration the caller passed.
-            _ => tw_status::TW_CONFIG,
-        };
-        Failure::new(status, err.to_string())
+        Failure::new(err.kind().into(), err.to_string())
     }
 }
 
@@ -194,5 +184,10 @@ mod tests {
         assert_eq!(Failure::from(rule).status, tw_status::TW_RULE);
         let config = tokenward::Error::MissingFingerprintKey;
         assert_eq!(Failure::from(config).status, tw_status::TW_CONFIG);
+        let allow = tokenward::Error::InvalidAllowPattern {
+            index: 0,
+            reason: "unclosed group".into(),
+        };
+        assert_eq!(Failure::from(allow).status, tw_status::TW_RULE);
     }
 }

@@ -31,10 +31,19 @@ pub enum tw_status {
     /// tokenward panicked internally. The panic was caught at the API boundary and no state
     /// was changed; this is a bug in tokenward, please report it.
     TW_PANIC = 7,
+    /// A token or policy the call names does not exist.
+    TW_NOT_FOUND = 8,
+    /// The call conflicts with the current state (a token registered twice, a revoked token
+    /// released).
+    TW_CONFLICT = 9,
+    /// A snapshot or event chain is corrupt, tampered with, or from another key or version.
+    TW_SNAPSHOT = 10,
+    /// The operating system's random source failed.
+    TW_RANDOM = 11,
 }
 
 /// Every status, in numeric order. (Not an associated const: cbindgen would export it.)
-const ALL_STATUSES: [tw_status; 8] = [
+const ALL_STATUSES: [tw_status; 12] = [
     tw_status::TW_OK,
     tw_status::TW_NULL_POINTER,
     tw_status::TW_INVALID_UTF8,
@@ -43,6 +52,10 @@ const ALL_STATUSES: [tw_status; 8] = [
     tw_status::TW_BUFFER_TOO_SMALL,
     tw_status::TW_INVALID_ARGUMENT,
     tw_status::TW_PANIC,
+    tw_status::TW_NOT_FOUND,
+    tw_status::TW_CONFLICT,
+    tw_status::TW_SNAPSHOT,
+    tw_status::TW_RANDOM,
 ];
 
 impl tw_status {
@@ -57,6 +70,26 @@ impl tw_status {
             tw_status::TW_BUFFER_TOO_SMALL => "the output buffer is too small\0",
             tw_status::TW_INVALID_ARGUMENT => "an argument is out of range\0",
             tw_status::TW_PANIC => "internal panic in tokenward (a bug; please report it)\0",
+            tw_status::TW_NOT_FOUND => "no such token or policy\0",
+            tw_status::TW_CONFLICT => "the call conflicts with the current state\0",
+            tw_status::TW_SNAPSHOT => "the snapshot or event chain cannot be restored\0",
+            tw_status::TW_RANDOM => "the operating system's random source failed\0",
+        }
+    }
+}
+
+impl From<tokenward::ErrorKind> for tw_status {
+    /// The status of each core error kind: the C column of the core's one error table.
+    fn from(kind: tokenward::ErrorKind) -> tw_status {
+        use tokenward::ErrorKind as K;
+        match kind {
+            K::Config => tw_status::TW_CONFIG,
+            K::Rule => tw_status::TW_RULE,
+            K::InvalidArgument => tw_status::TW_INVALID_ARGUMENT,
+            K::NotFound => tw_status::TW_NOT_FOUND,
+            K::Conflict => tw_status::TW_CONFLICT,
+            K::Snapshot => tw_status::TW_SNAPSHOT,
+            K::Random => tw_status::TW_RANDOM,
         }
     }
 }
@@ -91,6 +124,15 @@ mod tests {
         }
         let unknown = unsafe { CStr::from_ptr(tw_status_message(-1)) };
         assert_eq!(unknown.to_str().unwrap(), "unknown status");
+    }
+
+    #[test]
+    fn every_error_kind_has_its_own_status() {
+        let statuses: std::collections::HashSet<_> = tokenward::ErrorKind::ALL
+            .into_iter()
+            .map(|kind| tw_status::from(kind) as c_int)
+            .collect();
+        assert_eq!(statuses.len(), tokenward::ErrorKind::ALL.len());
     }
 
     #[test]

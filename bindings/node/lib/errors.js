@@ -41,11 +41,43 @@ class InternalError extends TokenwardError {
   }
 }
 
+/** A token or policy the call names does not exist (`TOKENWARD_NOT_FOUND`). */
+class NotFoundError extends TokenwardError {
+  constructor(message, options) {
+    super(message, 'TOKENWARD_NOT_FOUND', options)
+  }
+}
+
+/** The call conflicts with the current state (a token registered twice, a revoked token released) (`TOKENWARD_CONFLICT`). */
+class ConflictError extends TokenwardError {
+  constructor(message, options) {
+    super(message, 'TOKENWARD_CONFLICT', options)
+  }
+}
+
+/** A snapshot or event chain is corrupt, tampered with, or from another key or version (`TOKENWARD_SNAPSHOT`). */
+class SnapshotError extends TokenwardError {
+  constructor(message, options) {
+    super(message, 'TOKENWARD_SNAPSHOT', options)
+  }
+}
+
+/** The operating system's random source failed (`TOKENWARD_RANDOM`). */
+class RandomError extends TokenwardError {
+  constructor(message, options) {
+    super(message, 'TOKENWARD_RANDOM', options)
+  }
+}
+
 const BY_CODE = {
   TOKENWARD_CONFIG: ConfigError,
   TOKENWARD_RULE: RuleError,
   TOKENWARD_INVALID_ARG: InvalidArgumentError,
   TOKENWARD_INTERNAL: InternalError,
+  TOKENWARD_NOT_FOUND: NotFoundError,
+  TOKENWARD_CONFLICT: ConflictError,
+  TOKENWARD_SNAPSHOT: SnapshotError,
+  TOKENWARD_RANDOM: RandomError,
 }
 
 // Codes napi-rs itself uses when an argument cannot be converted to the Rust type.
@@ -94,6 +126,10 @@ module.exports = {
   RuleError,
   InvalidArgumentError,
   InternalError,
+  NotFoundError,
+  ConflictError,
+  SnapshotError,
+  RandomError,
   fromNative,
   typeName,
 }

@@ -20,6 +20,10 @@ export type ErrorCode =
   | 'TOKENWARD_RULE'
   | 'TOKENWARD_INVALID_ARG'
   | 'TOKENWARD_INTERNAL'
+  | 'TOKENWARD_NOT_FOUND'
+  | 'TOKENWARD_CONFLICT'
+  | 'TOKENWARD_SNAPSHOT'
+  | 'TOKENWARD_RANDOM'
   | 'TOKENWARD_ERROR'
 
 /** Base class of every error tokenward throws; `code` is stable, the message is for humans. */
@@ -50,4 +54,28 @@ export declare class InvalidArgumentError extends TokenwardError {
 export declare class InternalError extends TokenwardError {
   constructor(message: string, options?: ErrorOptions)
   readonly code: 'TOKENWARD_INTERNAL'
+}
+
+/** A token or policy the call names does not exist (`TOKENWARD_NOT_FOUND`). */
+export declare class NotFoundError extends TokenwardError {
+  constructor(message: string, options?: ErrorOptions)
+  readonly code: 'TOKENWARD_NOT_FOUND'
+}
+
+/** The call conflicts with the current state (a token registered twice, a revoked token released) (`TOKENWARD_CONFLICT`). */
+export declare class ConflictError extends TokenwardError {
+  constructor(message: string, options?: ErrorOptions)
+  readonly code: 'TOKENWARD_CONFLICT'
+}
+
+/** A snapshot or event chain is corrupt, tampered with, or from another key or version (`TOKENWARD_SNAPSHOT`). */
+export declare class SnapshotError extends TokenwardError {
+  constructor(message: string, options?: ErrorOptions)
+  readonly code: 'TOKENWARD_SNAPSHOT'
+}
+
+/** The operating system's random source failed (`TOKENWARD_RANDOM`). */
+export declare class RandomError extends TokenwardError {
+  constructor(message: string, options?: ErrorOptions)
+  readonly code: 'TOKENWARD_RANDOM'
 }

@@ -13,6 +13,10 @@ const {
   RuleError,
   InvalidArgumentError,
   InternalError,
+  NotFoundError,
+  ConflictError,
+  SnapshotError,
+  RandomError,
   fromNative,
   typeName,
 } = errors
@@ -161,6 +165,10 @@ module.exports = {
   RuleError,
   InvalidArgumentError,
   InternalError,
+  NotFoundError,
+  ConflictError,
+  SnapshotError,
+  RandomError,
 }
 
 // The integrations need the exports above, so they load after them (no cycle at load time).

@@ -14,6 +14,30 @@ pub enum Code {
     InvalidArg,
     /// A bug inside tokenward, caught before it could cross into JS (`TOKENWARD_INTERNAL`).
     Internal,
+    /// A token or policy the call names does not exist (`TOKENWARD_NOT_FOUND`).
+    NotFound,
+    /// The call conflicts with the current state (`TOKENWARD_CONFLICT`).
+    Conflict,
+    /// A snapshot or event chain cannot be restored (`TOKENWARD_SNAPSHOT`).
+    Snapshot,
+    /// The operating system's random source failed (`TOKENWARD_RANDOM`).
+    Random,
+}
+
+impl From<tokenward::ErrorKind> for Code {
+    /// The code of each core error kind: the Node column of the core's one error table.
+    fn from(kind: tokenward::ErrorKind) -> Code {
+        use tokenward::ErrorKind as K;
+        match kind {
+            K::Config => Code::Config,
+            K::Rule => Code::Rule,
+            K::InvalidArgument => Code::InvalidArg,
+            K::NotFound => Code::NotFound,
+            K::Conflict => Code::Conflict,
+            K::Snapshot => Code::Snapshot,
+            K::Random => Code::Random,
+        }
+    }
 }
 
 impl AsRef<str> for Code {
@@ -23,6 +47,10 @@ impl AsRef<str> for Code {
             Code::Rule => "TOKENWARD_RULE",
             Code::InvalidArg => "TOKENWARD_INVALID_ARG",
             Code::Internal => "TOKENWARD_INTERNAL",
+            Code::NotFound => "TOKENWARD_NOT_FOUND",
+            Code::Conflict => "TOKENWARD_CONFLICT",
+            Code::Snapshot => "TOKENWARD_SNAPSHOT",
+            Code::Random => "TOKENWARD_RANDOM",
         }
     }
 }
@@ -40,14 +68,7 @@ pub fn error(code: Code, message: impl Into<String>) -> Error {
 
 /// Maps a core error to its code. Core messages never contain a secret, so they pass through.
 pub fn from_core(err: tokenward::Error) -> Error {
-    use tokenward::Error as E;
-    let code = match &err {
-        E::InvalidRule { .. } | E::UnknownRule(_) | E::DuplicateRule(_) => Code::Rule,
-        E::Config(_) | E::InvalidAllowPattern { .. } | E::MissingFingerprintKey => Code::Config,
-        // The core enum is non-exhaustive: a new kind is a configuration problem until mapped.
-        _ => Code::Config,
-    };
-    error(code, err.to_string())
+    error(err.kind().into(), err.to_string())
 }
 
 /// Runs `f`, turning a panic into a `TOKENWARD_INTERNAL` error: a panic must never unwind into

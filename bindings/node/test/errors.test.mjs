@@ -54,12 +54,14 @@ pattern = "x(unclosed"
   assert.match(err.message, /broken/)
 })
 
-test('an invalid allow pattern is a ConfigError', () => {
-  throwsWith(
-    () => new Redactor({ config: 'allow_patterns = ["(open"]' }),
-    ConfigError,
-    'TOKENWARD_CONFIG',
+test('an invalid allow pattern is a RuleError that does not quote the pattern', () => {
+  const err = throwsWith(
+    () => new Redactor({ config: 'allow_patterns = ["(AKIA7QX2M4RB5KQ3YHV6"]' }),
+    RuleError,
+    'TOKENWARD_RULE',
   )
+  assert.match(err.message, /allow_patterns\[0\]: unclosed group/)
+  assert.ok(!err.message.includes('AKIA7QX2'), err.message)
 })
 
 test('an unknown style is an InvalidArgumentError', () => {
@@ -88,19 +90,26 @@ test('wrong argument types throw InvalidArgumentError, never crash', () => {
   for (const fn of cases) throwsWith(fn, InvalidArgumentError, 'TOKENWARD_INVALID_ARG')
 })
 
-// todo: the core's TOML/JSON errors quote the offending value (serde's "unknown variant `...`"),
-// so a secret typed into a config field can reach the message. Reported to the core's owner.
-test('messages never echo the input text', { todo: 'core config errors quote values' }, () => {
-  const secretConfig = `style = "${'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'}"`
-  let caught
-  try {
-    new Redactor({ config: secretConfig })
-  } catch (err) {
-    caught = err
+test('config errors never echo a value, a key or a disable id', () => {
+  const secret = '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'
+  const configs = [
+    `style = "${secret}"`,
+    `allow = "${secret}"`,
+    `${secret} = 1`,
+    `disable = ["${secret}"]`,
+    JSON.stringify({ allow: secret }),
+    JSON.stringify({ rules: [{ id: 'x', pattern: 'x', [secret]: 1 }] }),
+  ]
+  for (const config of configs) {
+    let caught
+    try {
+      new Redactor({ config })
+    } catch (err) {
+      caught = err
+    }
+    assert.ok(caught instanceof TokenwardError, config)
+    assert.ok(!caught.message.includes('Ky9Pf34q'), caught.message)
   }
-  assert.ok(caught instanceof TokenwardError)
-  // The core clips echoed values; a full token must not appear.
-  assert.ok(!caught.message.includes('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'), caught.message)
 })
 
 test('calling the native layer directly still gives coded errors', async () => {

@@ -23,6 +23,14 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("TokenwardError", py.get_type::<errors::TokenwardError>())?;
     m.add("ConfigError", py.get_type::<errors::ConfigError>())?;
     m.add("RuleError", py.get_type::<errors::RuleError>())?;
+    m.add(
+        "InvalidArgumentError",
+        py.get_type::<errors::InvalidArgumentError>(),
+    )?;
+    m.add("NotFoundError", py.get_type::<errors::NotFoundError>())?;
+    m.add("ConflictError", py.get_type::<errors::ConflictError>())?;
+    m.add("SnapshotError", py.get_type::<errors::SnapshotError>())?;
+    m.add("RandomError", py.get_type::<errors::RandomError>())?;
     m.add("DETACH_THRESHOLD", text::DETACH_THRESHOLD)?;
     m.add_class::<redact::Redactor>()?;
     m.add_class::<redact::Finding>()?;

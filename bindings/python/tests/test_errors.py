@@ -18,6 +18,36 @@ def test_exception_hierarchy() -> None:
     assert issubclass(ConfigError, TokenwardError)
     assert issubclass(RuleError, TokenwardError)
     assert ConfigError.__module__ == "tokenward"
+    # One class per kind of the core's error table, all under the one base class.
+    kinds = [
+        tokenward.InvalidArgumentError,
+        tokenward.NotFoundError,
+        tokenward.ConflictError,
+        tokenward.SnapshotError,
+        tokenward.RandomError,
+    ]
+    for kind in kinds:
+        assert issubclass(kind, TokenwardError)
+        assert kind.__module__ == "tokenward"
+    assert len({ConfigError, RuleError, *kinds}) == 7
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        "allow = 'SECRET'",
+        "SECRET = 1",
+        "disable = ['SECRET']",
+        "[[rules]]\nid = 'x'\npattern = 'x'\nSECRET = 2",
+        '{"allow": "SECRET"}',
+        "allow_patterns = ['(SECRET']",
+    ],
+)
+def test_config_errors_never_quote_a_value(config: str) -> None:
+    secret = "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"
+    with pytest.raises(TokenwardError) as caught:
+        Redactor(config=config.replace("SECRET", secret))
+    assert "Ky9Pf34q" not in str(caught.value)
 
 
 @pytest.mark.parametrize(
@@ -26,10 +56,10 @@ def test_exception_hierarchy() -> None:
         ({"style": "blur"}, ConfigError, "unknown style"),
         ({"style": "fingerprint"}, ConfigError, "fingerprint key"),
         ({"config": "style = "}, ConfigError, "line 1"),
-        ({"config": "stlye = 'mask'"}, ConfigError, "stlye"),
+        ({"config": "stlye = 'mask'"}, ConfigError, "unknown field, expected one of `style`"),
         ({"config": '{"style": 3}'}, ConfigError, "invalid config"),
-        ({"config": {"allow_patterns": ["("]}}, ConfigError, "allow pattern 0"),
-        ({"config": {"disable": ["no_such_rule"]}}, RuleError, "no_such_rule"),
+        ({"config": {"allow_patterns": ["("]}}, RuleError, r"allow_patterns\[0\]: unclosed group"),
+        ({"config": {"disable": ["no_such_rule"]}}, RuleError, r"disable\[0\]: no built-in rule"),
         ({"config": {"rules": [{"id": "bad", "pattern": "(unclosed"}]}}, RuleError, "bad"),
         (
             {"config": {"rules": [{"id": "x", "pattern": "x1"}, {"id": "x", "pattern": "x2"}]}},

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::respond::ResponseRule;
-use crate::policy::{parse_json, parse_toml, PolicyDoc, PolicyError};
+use crate::policy::{PolicyDoc, PolicyError};
 use crate::usage::UsageConfig;
 use crate::Timestamp;
 
@@ -78,14 +78,14 @@ pub struct GuardConfig {
 impl GuardConfig {
     /// Parses a TOML config and checks every policy in it.
     pub fn from_toml(text: &str) -> Result<GuardConfig, PolicyError> {
-        let config: GuardConfig = parse_toml(text)?;
+        let config: GuardConfig = crate::parse::toml(text)?;
         config.validate()?;
         Ok(config)
     }
 
     /// Parses a JSON config and checks every policy in it.
     pub fn from_json(text: &str) -> Result<GuardConfig, PolicyError> {
-        let config: GuardConfig = parse_json(text)?;
+        let config: GuardConfig = crate::parse::json(text)?;
         config.validate()?;
         Ok(config)
     }
@@ -103,18 +103,9 @@ impl GuardConfig {
                 .map_err(|e| e.within(&format!("policies.{name}")))?;
         }
         if let Some(usage) = &self.usage {
-            usage.validate().map_err(|e| {
-                // Usage errors read "usage.<field>: <reason>": keep the path apart.
-                let text = match e {
-                    crate::Error::Config(text) => text,
-                    other => other.to_string(),
-                };
-                match text.split_once(": ") {
-                    Some((path, reason)) if path.starts_with("usage") => {
-                        PolicyError::new(path, reason)
-                    }
-                    _ => PolicyError::new("usage", text),
-                }
+            usage.validate().map_err(|e| match e {
+                crate::Error::Field(field) => field,
+                other => PolicyError::new("usage", other.to_string()),
             })?;
         } else if !self.respond.is_empty() {
             return Err(PolicyError::new(

@@ -243,6 +243,14 @@ pub enum ChainErrorKind {
     SequenceGap,
 }
 
+impl ChainError {
+    /// Always [`ErrorKind::Snapshot`](crate::ErrorKind::Snapshot): a broken chain is a record
+    /// that cannot be trusted.
+    pub fn kind(&self) -> crate::ErrorKind {
+        crate::ErrorKind::Snapshot
+    }
+}
+
 impl fmt::Display for ChainError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.kind {

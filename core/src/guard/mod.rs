@@ -139,6 +139,32 @@ pub enum GuardError {
     Random(String),
 }
 
+impl GuardError {
+    /// The class of this error, for hosts and bindings.
+    ///
+    /// ```
+    /// use tokenward::{ErrorKind, Guard, TokenId, TokenKey};
+    ///
+    /// let guard = Guard::new(TokenKey::new(b"k"));
+    /// let id: TokenId = "tid_00000000000000000000000000000000".parse().unwrap();
+    /// assert_eq!(guard.revoke(&id, 0).unwrap_err().kind(), ErrorKind::NotFound);
+    /// ```
+    pub fn kind(&self) -> crate::ErrorKind {
+        use crate::ErrorKind as K;
+        match self {
+            GuardError::Policy(e) => e.kind(),
+            GuardError::Prefix(_) => K::Config,
+            GuardError::UnknownPolicy(_) | GuardError::UnknownToken(_) => K::NotFound,
+            GuardError::AlreadyRegistered(_) | GuardError::InvalidState { .. } => K::Conflict,
+            GuardError::EmptySelector
+            | GuardError::TokenLength(_)
+            | GuardError::InvalidArgument { .. } => K::InvalidArgument,
+            GuardError::Snapshot(e) => e.kind(),
+            GuardError::Random(_) => K::Random,
+        }
+    }
+}
+
 /// A freshly minted token: its id, and the raw token to hand out once.
 #[derive(Debug, Clone)]
 pub struct Minted {

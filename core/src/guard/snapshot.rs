@@ -71,6 +71,14 @@ pub enum SnapshotError {
     Usage(String),
 }
 
+impl SnapshotError {
+    /// Always [`ErrorKind::Snapshot`](crate::ErrorKind::Snapshot): whatever is wrong, the bytes
+    /// cannot be restored into this Guard.
+    pub fn kind(&self) -> crate::ErrorKind {
+        crate::ErrorKind::Snapshot
+    }
+}
+
 #[derive(Serialize, Deserialize)]
 struct Payload {
     key_check: [u8; 16],

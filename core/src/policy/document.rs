@@ -104,50 +104,16 @@ pub enum TimeSpec {
 impl PolicyDoc {
     /// Parses a TOML document. Errors name the field path.
     pub fn from_toml(text: &str) -> Result<PolicyDoc, PolicyError> {
-        parse_toml(text)
+        crate::parse::toml(text)
     }
 
     /// Parses a JSON document. Errors name the field path.
     pub fn from_json(text: &str) -> Result<PolicyDoc, PolicyError> {
-        parse_json(text)
+        crate::parse::json(text)
     }
 
     /// The document as JSON.
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).expect("a policy document serializes")
     }
-}
-
-/// Deserializes TOML, naming the path of the field that failed.
-pub(crate) fn parse_toml<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, PolicyError> {
-    let deserializer = toml::Deserializer::new(text);
-    serde_path_to_error::deserialize(deserializer).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        // toml's Display quotes the source over several lines; keep the message and a line.
-        let reason = match inner.span() {
-            Some(span) => {
-                let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
-                format!("{} (line {line})", inner.message())
-            }
-            None => inner.message().to_string(),
-        };
-        PolicyError::new(if path == "." { String::new() } else { path }, reason)
-    })
-}
-
-/// Deserializes JSON, naming the path of the field that failed.
-pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, PolicyError> {
-    let mut deserializer = serde_json::Deserializer::from_str(text);
-    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(parse_error)?;
-    deserializer
-        .end()
-        .map_err(|e| PolicyError::new("", e.to_string()))?;
-    Ok(value)
-}
-
-fn parse_error<E: std::fmt::Display>(e: serde_path_to_error::Error<E>) -> PolicyError {
-    let path = e.path().to_string();
-    let path = if path == "." { String::new() } else { path };
-    PolicyError::new(path, e.inner().to_string())
 }

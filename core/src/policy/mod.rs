@@ -36,8 +36,6 @@ mod reason;
 mod time;
 mod window;
 
-use std::fmt;
-
 pub use document::{PolicyDoc, RateLimitDoc, TimeSpec};
 pub use endpoint::EndpointSet;
 pub use ipset::IpSet;
@@ -46,13 +44,18 @@ pub use reason::Reason;
 pub use time::{format_instant, parse_duration, parse_instant};
 pub use window::WeeklyWindows;
 
-pub(crate) use document::{parse_json, parse_toml};
 pub(crate) use rate::FRESH as RATE_FRESH;
 
 use crate::guard::Request;
 use crate::Timestamp;
 
-/// A policy document that failed to parse or compile: where, and why.
+/// A policy document that failed to parse or compile: where, and why. The same type as
+/// [`FieldError`](crate::FieldError), under the name the policy API has always used.
+///
+/// Parse errors (a wrong type, an unknown field) never quote the value found. Compile errors of
+/// a value that parses but cannot be used (a CIDR with a prefix of 33, a malformed time window)
+/// quote it, clipped: policy values are conditions (addresses, countries, patterns), never
+/// credentials, and the value is what a user needs to see to fix it.
 ///
 /// ```
 /// use tokenward::policy::Policy;
@@ -60,44 +63,9 @@ use crate::Timestamp;
 /// let err = Policy::from_toml(r#"allow_ips = ["10.0.0.0/8", "10.0.0.0/33"]"#).unwrap_err();
 /// assert_eq!(err.to_string(), r#"allow_ips[1]: invalid CIDR "10.0.0.0/33": prefix length above 32"#);
 /// let err = Policy::from_json(r#"{"subject": ["x"]}"#).unwrap_err();
-/// assert!(err.to_string().contains("unknown field `subject`"));
+/// assert!(err.to_string().starts_with("unknown field, expected one of `subjects`"));
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub struct PolicyError {
-    /// The field path (`policies.ci.allow_ips[1]`); empty for the document as a whole.
-    pub path: String,
-    /// What is wrong.
-    pub reason: String,
-}
-
-impl fmt::Display for PolicyError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.path.is_empty() {
-            f.write_str(&self.reason)
-        } else {
-            write!(f, "{}: {}", self.path, self.reason)
-        }
-    }
-}
-
-impl PolicyError {
-    pub(crate) fn new(path: impl Into<String>, reason: impl Into<String>) -> PolicyError {
-        PolicyError {
-            path: path.into(),
-            reason: reason.into(),
-        }
-    }
-
-    /// The same error inside a containing field (`policies.ci`).
-    pub(crate) fn within(mut self, prefix: &str) -> PolicyError {
-        self.path = match self.path.as_str() {
-            "" => prefix.to_string(),
-            p if p.starts_with('[') => format!("{prefix}{p}"),
-            p => format!("{prefix}.{p}"),
-        };
-        self
-    }
-}
+pub type PolicyError = crate::error::FieldError;
 
 /// When a token was issued and last used: the inputs of the lifetime and idle conditions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -248,14 +248,15 @@ fn errors_name_the_field_path() {
         "subjects[0]: must be 1 to 256 bytes long"
     );
     // Unknown fields and wrong types are errors with their path.
-    assert!(err(r#"subject = ["a"]"#).contains("unknown field `subject`"));
+    // Neither the unknown key nor the misplaced value is quoted: either could be a secret.
+    assert!(err(r#"subject = ["a"]"#).starts_with("unknown field, expected one of `subjects`"));
     assert_eq!(
         err(r#"rate_limit = { requests = 1, window = "1s", burst = 2 }"#),
-        "rate_limit.burst: unknown field `burst`, expected `requests` or `window` (line 1)"
+        "rate_limit: unknown field, expected `requests` or `window` (line 1)"
     );
     assert_eq!(
         err(r#"countries = "DE""#),
-        r#"countries: invalid type: string "DE", expected a sequence (line 1)"#
+        "countries: invalid type: string, expected a sequence (line 1)"
     );
     let json = Policy::from_json(r#"{"allow_ips": ["1.2.3.4/40"]}"#).unwrap_err();
     assert_eq!(json.path, "allow_ips[0]");

@@ -674,14 +674,14 @@ impl RedactorBuilder {
             for (index, pattern) in self.allow_patterns.iter().enumerate() {
                 regex::bytes::Regex::new(pattern).map_err(|e| Error::InvalidAllowPattern {
                     index,
-                    reason: e.to_string(),
+                    reason: crate::error::regex_reason(&e),
                 })?;
             }
             Some(
                 regex::bytes::RegexSet::new(&self.allow_patterns).map_err(|e| {
                     Error::InvalidAllowPattern {
                         index: 0,
-                        reason: e.to_string(),
+                        reason: crate::error::regex_reason(&e),
                     }
                 })?,
             )
@@ -708,9 +708,9 @@ impl RedactorBuilder {
 
     fn compile_rules(&self) -> Result<Vec<Rule>, Error> {
         let catalogue = catalogue::builtins();
-        for id in &self.disable {
+        for (index, id) in self.disable.iter().enumerate() {
             if !catalogue.iter().any(|b| b.id == id) {
-                return Err(Error::UnknownRule(id.clone()));
+                return Err(Error::UnknownRule { index });
             }
         }
         let mut rules = Vec::new();
@@ -733,7 +733,9 @@ impl RedactorBuilder {
         for def in &self.rules {
             let rule = Rule::from_def(def)?;
             if !ids.insert(rule.info.id.clone()) {
-                return Err(Error::DuplicateRule(def.id.clone()));
+                return Err(Error::DuplicateRule(
+                    crate::error::Clip(&def.id, 40).to_string(),
+                ));
             }
             rules.push(rule);
         }

@@ -144,7 +144,7 @@ fn invalid_rules_name_the_rule_and_the_problem() {
         .disable("no_such_rule")
         .build()
         .unwrap_err();
-    assert_eq!(err, Error::UnknownRule("no_such_rule".into()));
+    assert_eq!(err, Error::UnknownRule { index: 0 });
 }
 
 #[test]

@@ -321,24 +321,27 @@ impl DetectorsConfig {
 impl UsageConfig {
     /// Parses a TOML document and validates it.
     pub fn from_toml(text: &str) -> Result<UsageConfig, Error> {
-        let config: UsageConfig =
-            toml::from_str(text).map_err(|e| Error::Config(e.message().to_string()))?;
+        let config: UsageConfig = crate::parse::toml(text)?;
         config.validate()?;
         Ok(config)
     }
 
     /// Parses a JSON document and validates it.
     pub fn from_json(text: &str) -> Result<UsageConfig, Error> {
-        let config: UsageConfig =
-            serde_json::from_str(text).map_err(|e| Error::Config(e.to_string()))?;
+        let config: UsageConfig = crate::parse::json(text)?;
         config.validate()?;
         Ok(config)
     }
 
-    /// Checks every value is in range; the error names the field.
+    /// Checks every value is in range; the error ([`Error::Field`]) names the field by its path
+    /// inside a Guard config (`usage.distinct_cap`).
     pub fn validate(&self) -> Result<(), Error> {
-        let bad =
-            |field: &str, reason: &str| Err(Error::Config(format!("usage.{field}: {reason}")));
+        let bad = |field: &str, reason: &str| {
+            Err(Error::Field(crate::FieldError::new(
+                format!("usage.{field}"),
+                reason,
+            )))
+        };
         for (name, w) in [
             ("fine_window", self.fine_window),
             ("coarse_window", self.coarse_window),
@@ -453,9 +456,19 @@ mod tests {
         let e = UsageConfig::from_toml("[detectors.error_burst]\nmin_ratio = 2.0").unwrap_err();
         assert!(e.to_string().contains("error_burst"), "{e}");
         let e = UsageConfig::from_toml("[detectors.rate_spike]\nfactr = 2.0").unwrap_err();
-        assert!(e.to_string().contains("factr"), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("invalid config: detectors.rate_spike: unknown field, expected"),
+            "{e}"
+        );
         let e = UsageConfig::from_json(r#"{"detectors":{"ip_fanout":{"severity":"huge"}}}"#)
             .unwrap_err();
-        assert!(e.to_string().contains("huge"), "{e}");
+        assert!(
+            e.to_string().starts_with(
+                "invalid config: detectors.ip_fanout.severity: unknown variant, expected"
+            ),
+            "{e}"
+        );
+        assert!(!e.to_string().contains("huge"), "{e}");
     }
 }

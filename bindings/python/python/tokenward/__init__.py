@@ -12,15 +12,21 @@ integrations::
 - :class:`tokenward.logging.RedactingFilter` and :func:`tokenward.logging.install`: keep
   secrets out of :mod:`logging` output.
 - :mod:`tokenward.structlog`: a structlog processor.
-- Errors derive from :class:`TokenwardError` (:class:`ConfigError`, :class:`RuleError`).
+- Errors derive from :class:`TokenwardError`, one class per kind of the core's error table
+  (:class:`ConfigError`, :class:`RuleError`, :class:`InvalidArgumentError`, ...).
 """
 
 from tokenward._native import (
     ConfigError,
+    ConflictError,
     Finding,
+    InvalidArgumentError,
+    NotFoundError,
+    RandomError,
     Redactor,
     RuleError,
     RuleInfo,
+    SnapshotError,
     StreamRedactor,
     TokenwardError,
     __version__,
@@ -31,11 +37,16 @@ from tokenward.logging import RedactingFilter
 
 __all__ = [
     "ConfigError",
+    "ConflictError",
     "Finding",
+    "InvalidArgumentError",
+    "NotFoundError",
+    "RandomError",
     "RedactingFilter",
     "Redactor",
     "RuleError",
     "RuleInfo",
+    "SnapshotError",
     "StreamRedactor",
     "TokenwardError",
     "__version__",

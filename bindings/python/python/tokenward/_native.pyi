@@ -7,6 +7,11 @@ __all__ = [
     "TokenwardError",
     "ConfigError",
     "RuleError",
+    "InvalidArgumentError",
+    "NotFoundError",
+    "ConflictError",
+    "SnapshotError",
+    "RandomError",
     "DETACH_THRESHOLD",
     "Redactor",
     "Finding",
@@ -32,6 +37,21 @@ class ConfigError(TokenwardError):
 class RuleError(TokenwardError):
     """An invalid rule: a pattern that does not compile, a duplicate id, or an unknown id
     in a disable list."""
+
+class InvalidArgumentError(TokenwardError):
+    """An argument is out of range or malformed: a negative duration, an empty selector, an overlong token, a token id that does not parse."""
+
+class NotFoundError(TokenwardError):
+    """A token or policy the call names does not exist."""
+
+class ConflictError(TokenwardError):
+    """The call conflicts with the current state: a token registered twice, a revoked token released."""
+
+class SnapshotError(TokenwardError):
+    """A snapshot or event chain is corrupt, tampered with, or from another key or version."""
+
+class RandomError(TokenwardError):
+    """The operating system's random source failed."""
 
 @final
 class Redactor:
