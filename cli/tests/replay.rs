@@ -191,7 +191,7 @@ fn a_bad_config_is_one_clear_error() {
     let cases = [
         (
             "[usage]\n[[respond]]\non = \"ip_fanot\"\naction = \"deny\"",
-            "tokenward: bad.toml: respond[0].on: unknown alert kind \"ip_fanot\"",
+            "tokenward: bad.toml: respond[0].on: unknown alert kind (expected \"any\" or one of",
         ),
         (
             "[[tokens]]\ntoken = \"tw_secret_in_config\"\npolicy = \"missing\"",
