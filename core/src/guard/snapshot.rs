@@ -255,7 +255,7 @@ impl Guard {
                 .as_ref()
                 .map(|t| serde_json::to_string(&t.snapshot()).expect("usage state serializes")),
         };
-        encode(&payload)
+        encode(SNAPSHOT_VERSION, &payload)
     }
 
     /// Merges a snapshot into this Guard. A restore never makes a stopped token work again,
@@ -427,11 +427,11 @@ fn restore_usage(
     }
 }
 
-fn encode(payload: &Payload) -> Vec<u8> {
+fn encode<T: Serialize>(version: u16, payload: &Payload<T>) -> Vec<u8> {
     let body = postcard::to_allocvec(payload).expect("the snapshot payload encodes");
     let mut out = Vec::with_capacity(HEADER_LEN + body.len() + CHECKSUM_LEN);
     out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&SNAPSHOT_VERSION.to_le_bytes());
+    out.extend_from_slice(&version.to_le_bytes());
     out.extend_from_slice(&0u16.to_le_bytes());
     out.extend_from_slice(&(body.len() as u64).to_le_bytes());
     out.extend_from_slice(&body);
@@ -590,4 +590,60 @@ fn build(payload: Payload) -> Result<Restored, SnapshotError> {
         tokens: payload.tokens,
         events,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::token::TokenKey;
+    use crate::{Request, TokenMeta};
+
+    /// The same state in format version 2, which had no lifecycle versions.
+    fn as_version_2(bytes: &[u8]) -> Vec<u8> {
+        let payload = decode(bytes).unwrap();
+        let tokens = payload.tokens.into_iter().map(|t| TokenRecordV2 {
+            id: t.id,
+            owner: t.owner,
+            service: t.service,
+            environment: t.environment,
+            tags: t.tags,
+            issued_at: t.issued_at,
+            expires_at: t.expires_at,
+            policy: t.policy,
+            state: t.state,
+            last_used: t.last_used,
+            rate: t.rate,
+        });
+        let old = Payload {
+            key_check: payload.key_check,
+            token_prefix: payload.token_prefix,
+            names: payload.names,
+            tag_sets: payload.tag_sets,
+            policies: payload.policies,
+            inline_policies: payload.inline_policies,
+            tokens: tokens.collect(),
+            events: payload.events,
+            usage: payload.usage,
+        };
+        encode(2, &old)
+    }
+
+    #[test]
+    fn version_2_snapshots_are_still_read_and_still_never_restart_a_token() {
+        let guard = Guard::new(TokenKey::new(b"k"));
+        let meta = TokenMeta::new().owner("o").tag("t");
+        let kept = guard.mint(&meta, &[1; 32], 0).unwrap();
+        let stopped = guard.mint(&meta, &[2; 32], 0).unwrap();
+        let old = as_version_2(&guard.snapshot());
+        assert_eq!(u16::from_le_bytes([old[4], old[5]]), 2);
+        guard.quarantine(&stopped.id, 1).unwrap();
+
+        let fresh = Guard::new(TokenKey::new(b"k"));
+        fresh.restore(&old, 2).unwrap();
+        assert_eq!(fresh.token(&kept.id), guard.token(&kept.id));
+        guard.restore(&old, 2).unwrap();
+        let check = |m: &crate::guard::Minted| guard.check(&Request::new(m.token.expose()), 3);
+        assert!(check(&kept).is_allowed());
+        assert!(!check(&stopped).is_allowed());
+    }
 }
