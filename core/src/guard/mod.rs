@@ -19,7 +19,10 @@
 //!
 //! State changes (register, mint, rotate, revoke, quarantine, release), alerts and denials are
 //! queued as hash-chained [`Event`]s for the host to [`drain`](Guard::drain_events).
-//! [`snapshot`](Guard::snapshot) and [`restore`](Guard::restore) save and load the whole state.
+//! [`snapshot`](Guard::snapshot) and [`restore`](Guard::restore) save and load the whole state;
+//! a restore never makes a stopped token work again, and
+//! [`replay_events`](Guard::replay_events) catches a restored Guard up with the audit events
+//! written since its snapshot.
 //!
 //! ```
 //! use tokenward::{Guard, GuardConfig, Reason, Request, TokenKey, TokenMeta};

@@ -96,8 +96,8 @@ impl Guard {
     ///
     /// let running = Guard::new(TokenKey::new(b"k"));
     /// let minted = running.mint(&TokenMeta::new(), &[4; 32], 0)?;
+    /// running.drain_events(); // written to the audit log
     /// let backup = running.snapshot();
-    /// running.drain_events(); // written to the audit log before the backup
     /// running.revoke(&minted.id, 1)?;
     /// let since_backup = running.drain_events();
     ///
