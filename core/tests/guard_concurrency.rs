@@ -236,3 +236,72 @@ fn concurrent_mints_all_register() {
     assert_eq!(ids.len(), 2000);
     assert_eq!(guard.len(), 2000);
 }
+
+/// A rotation that fails because its new id exists must not undo a revocation or quarantine
+/// that landed while it ran (it once reset the token to active unconditionally).
+#[test]
+fn a_failed_rotation_never_erases_a_concurrent_revoke_or_quarantine() {
+    const N: usize = 2_000;
+    let g = Arc::new(Guard::new(TokenKey::new(b"rotate race")));
+    let minted: Vec<_> = (0..N)
+        .map(|i| g.mint(&TokenMeta::new(), &random(i), 0).unwrap())
+        .collect();
+    let ids: Arc<Vec<_>> = Arc::new(minted.iter().map(|m| m.id).collect());
+    let cursor = Arc::new(AtomicUsize::new(0));
+    let attempts = Arc::new(AtomicUsize::new(0));
+    let done = Arc::new(AtomicBool::new(false));
+    // The rotator keeps rotating the token under the cursor with the random bytes of another
+    // token, so every rotation collides and fails.
+    let rotator = {
+        let (g, ids) = (g.clone(), ids.clone());
+        let (cursor, attempts, done) = (cursor.clone(), attempts.clone(), done.clone());
+        thread::spawn(move || {
+            while !done.load(Ordering::Acquire) {
+                let i = cursor.load(Ordering::Acquire);
+                assert!(g.rotate(&ids[i], &random((i + 1) % N), Some(0), 1).is_err());
+                attempts.fetch_add(1, Ordering::AcqRel);
+            }
+        })
+    };
+    // The stopper stops each token while rotations of it are under way, and moves on once a
+    // later rotation attempt has finished (the one an undo would come from).
+    let wait_for_attempts = |n: usize| {
+        let target = attempts.load(Ordering::Acquire) + n;
+        while attempts.load(Ordering::Acquire) < target {
+            thread::yield_now();
+        }
+    };
+    // Bounded in time on a loaded machine: the assertions hold for however far it got.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    let (mut revoked, mut quarantined, mut refused) = (Vec::new(), Vec::new(), 0);
+    for i in (0..N).take_while(|_| std::time::Instant::now() < deadline) {
+        cursor.store(i, Ordering::Release);
+        wait_for_attempts(1);
+        if i % 2 == 0 {
+            match g.revoke(&ids[i], 2) {
+                Ok(_) => revoked.push(i),
+                Err(_) => refused += 1,
+            }
+        } else {
+            match g.quarantine(&ids[i], 2) {
+                Ok(()) => quarantined.push(i),
+                Err(_) => refused += 1,
+            }
+        }
+        wait_for_attempts(2);
+    }
+    done.store(true, Ordering::Release);
+    rotator.join().unwrap();
+    let check = |i: usize| g.check(&Request::new(minted[i].token.expose()), 3).reasons;
+    let erased = revoked
+        .iter()
+        .filter(|&&i| check(i) != [Reason::Revoked])
+        .count()
+        + quarantined
+            .iter()
+            .filter(|&&i| check(i) != [Reason::Quarantined])
+            .count();
+    assert_eq!(erased, 0, "stops erased by a failed rotation");
+    // A failed rotation claims nothing, so it never even gets in a stop's way.
+    assert_eq!(refused, 0, "stops refused");
+}

@@ -226,24 +226,29 @@ fn corrupt_snapshots_are_rejected() {
 fn future_versions_and_other_keys_are_rejected() {
     let (_, bytes) = populated();
     let mut future = bytes.clone();
-    future[4..6].copy_from_slice(&3u16.to_le_bytes());
+    future[4..6].copy_from_slice(&4u16.to_le_bytes());
     assert_rejected(&future, |e| {
         matches!(
             e,
             SnapshotError::UnsupportedVersion {
-                found: 3,
-                supported: 2
+                found: 4,
+                supported: 3
             }
         )
     });
+    let mut ancient = bytes.clone();
+    ancient[4..6].copy_from_slice(&1u16.to_le_bytes());
+    assert_rejected(&ancient, |e| {
+        matches!(e, SnapshotError::UnsupportedVersion { found: 1, .. })
+    });
     let message = SnapshotError::UnsupportedVersion {
-        found: 3,
-        supported: 2,
+        found: 4,
+        supported: 3,
     }
     .to_string();
     assert_eq!(
         message,
-        "snapshot version 3 is not supported (this build reads version 2)"
+        "snapshot version 4 is not supported (this build reads versions 2 to 3)"
     );
     let other = Guard::new(TokenKey::new(b"another key"));
     assert_eq!(

@@ -200,7 +200,7 @@ impl Guard {
         *plan = self.plan(&alerts);
         match plan.strongest {
             Some(Action::Revoke) => check.reasons.push(Reason::Revoked),
-            Some(Action::Quarantine) if check.record.state == TokenState::Active => {
+            Some(Action::Quarantine) if check.record.lifecycle.is_active() => {
                 check.reasons.push(Reason::Quarantined)
             }
             // A token already quarantined or revoked says so; a rotated one in its grace
@@ -314,7 +314,7 @@ impl Check<'_, '_> {
     /// Stage 2: the token's own state and expiry.
     fn lifecycle(&mut self) {
         let now = self.now;
-        match self.record.state {
+        match self.record.lifecycle.state() {
             TokenState::Active => {}
             TokenState::Revoked { .. } => self.reasons.push(Reason::Revoked),
             TokenState::Quarantined { .. } => self.reasons.push(Reason::Quarantined),

@@ -181,6 +181,14 @@ pub enum EventKind {
         /// Tokens in the restored registry.
         tokens: u64,
     },
+    /// Events of an audit chain (another process's, or this Guard's own from before a
+    /// restore) were replayed by [`Guard::replay_events`](super::Guard::replay_events).
+    Replayed {
+        /// The last replayed event's position and hash: links this chain to that one.
+        head: ChainHead,
+        /// How many of them changed a token's state.
+        applied: u64,
+    },
     /// The queue was full and `count` events were lost before this one.
     Dropped {
         /// How many.
@@ -214,14 +222,31 @@ fn event_hasher() -> blake3::Hasher {
     blake3::Hasher::new_from_context_key(key)
 }
 
-/// Where a chain stands: the last event's sequence number and hash.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// Where a chain stands: the last event's sequence number and hash. The default is
+/// [`ChainHead::GENESIS`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChainHead {
     /// The last event's `seq` (0 before the first).
     pub seq: u64,
     /// The last event's hash (zeros before the first).
     #[serde(with = "hex32")]
     pub hash: [u8; 32],
+}
+
+impl ChainHead {
+    /// Before the first event: sequence 0, hash all zeros.
+    pub const GENESIS: ChainHead = ChainHead {
+        seq: 0,
+        hash: [0; 32],
+    };
+
+    /// The head of a chain that ends with `event`.
+    pub fn of(event: &Event) -> ChainHead {
+        ChainHead {
+            seq: event.seq,
+            hash: event.hash(),
+        }
+    }
 }
 
 /// Where and how an event chain is broken.

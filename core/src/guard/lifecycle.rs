@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use super::registry::{shard_of, Record, Sym, TokenState, NEVER};
+use super::registry::{shard_of, Map, Record, Sym, TokenState, NEVER};
 use super::{EventKind, Guard, GuardError, Minted, Selector};
 use crate::token::TokenId;
 use crate::usage::AlertKind;
@@ -21,13 +21,7 @@ impl Guard {
         now: Timestamp,
         cause: Option<AlertKind>,
     ) -> Result<bool, GuardError> {
-        let changed = self.update(id, |record| {
-            if matches!(record.state, TokenState::Revoked { .. }) {
-                return Ok(false);
-            }
-            record.state = TokenState::Revoked { at: now };
-            Ok(true)
-        })?;
+        let changed = self.update(id, |record| Ok(record.lifecycle.revoke(now)))?;
         if changed {
             self.emit(now, EventKind::Revoked { token: *id, cause });
         }
@@ -72,8 +66,7 @@ impl Guard {
         let mut affected = Vec::new();
         for shard in self.shards.iter() {
             for (id, record) in shard.map.write().iter_mut() {
-                if matcher.matches(record) && !matches!(record.state, TokenState::Revoked { .. }) {
-                    record.state = TokenState::Revoked { at: now };
+                if matcher.matches(record) && record.lifecycle.revoke(now) {
                     affected.push(*id);
                 }
             }
@@ -102,12 +95,9 @@ impl Guard {
         now: Timestamp,
         cause: Option<AlertKind>,
     ) -> Result<(), GuardError> {
-        self.update(id, |record| match record.state {
-            TokenState::Active => {
-                record.state = TokenState::Quarantined { at: now };
-                Ok(())
-            }
-            state => Err(invalid(id, state, "quarantine")),
+        self.update(id, |record| match record.lifecycle.quarantine(now) {
+            true => Ok(()),
+            false => Err(invalid(id, record.lifecycle.state(), "quarantine")),
         })?;
         self.emit(now, EventKind::Quarantined { token: *id, cause });
         Ok(())
@@ -115,9 +105,9 @@ impl Guard {
 
     /// Releases a quarantined token back to active.
     pub fn release(&self, id: &TokenId, now: Timestamp) -> Result<(), GuardError> {
-        self.update(id, |record| match record.state {
+        self.update(id, |record| match record.lifecycle.state() {
             TokenState::Quarantined { .. } => {
-                record.state = TokenState::Active;
+                record.lifecycle.set(TokenState::Active);
                 Ok(())
             }
             state => Err(invalid(id, state, "release")),
@@ -158,10 +148,20 @@ impl Guard {
         }
         let token = crate::token::mint(&self.prefix, random)?;
         let new_id = self.key.id(token.expose().as_bytes());
-        // Claim the old token first, under its shard's lock, so two rotations cannot both win.
-        let (mut meta, policy, grace_end) = self.update(old, |record| {
-            if record.state != TokenState::Active {
-                return Err(invalid(old, record.state, "rotate"));
+        // Both shards are locked for the whole change, so it happens entirely or not at all:
+        // nothing is claimed that a failure would have to undo over a concurrent revocation.
+        let grace_end = self.with_pair(old, &new_id, |old_map, new_map| {
+            let occupied = new_map
+                .as_deref()
+                .unwrap_or(&*old_map)
+                .contains_key(&new_id);
+            let record = old_map.get_mut(old).ok_or(GuardError::UnknownToken(*old))?;
+            if !record.lifecycle.is_active() {
+                return Err(invalid(old, record.lifecycle.state(), "rotate"));
+            }
+            if occupied {
+                // Only possible when the caller reuses random bytes.
+                return Err(GuardError::AlreadyRegistered(new_id));
             }
             let grace = grace_ms
                 .or_else(|| {
@@ -172,34 +172,14 @@ impl Guard {
                 })
                 .unwrap_or(0);
             let grace_end = now.saturating_add(grace);
-            record.state = TokenState::Rotated {
+            record.lifecycle.set(TokenState::Rotated {
                 to: new_id,
                 grace_end,
-            };
-            Ok((record.meta(), record.policy.clone(), grace_end))
+            });
+            let successor = successor(record, now);
+            new_map.unwrap_or(old_map).insert(new_id, successor);
+            Ok(grace_end)
         })?;
-        if meta.expires_at != NEVER {
-            meta.expires_at = now.saturating_add(meta.expires_at.saturating_sub(meta.issued_at));
-        }
-        meta.issued_at = now;
-        let inserted = {
-            let mut map = self.shards[shard_of(&new_id)].map.write();
-            match map.entry(new_id) {
-                hashbrown::hash_map::Entry::Occupied(_) => false,
-                hashbrown::hash_map::Entry::Vacant(slot) => {
-                    slot.insert(Record::new(meta, policy));
-                    true
-                }
-            }
-        };
-        if !inserted {
-            // Only possible when the caller reuses random bytes: undo the claim.
-            self.update(old, |record| {
-                record.state = TokenState::Active;
-                Ok(())
-            })?;
-            return Err(GuardError::AlreadyRegistered(new_id));
-        }
         self.emit(
             now,
             EventKind::Rotated {
@@ -211,8 +191,29 @@ impl Guard {
         Ok(Minted { id: new_id, token })
     }
 
+    /// Runs `change` with the write locks of the shards of `a` and `b`, taken in ascending
+    /// order; the second map is `None` when both ids share a shard.
+    pub(crate) fn with_pair<T>(
+        &self,
+        a: &TokenId,
+        b: &TokenId,
+        change: impl FnOnce(&mut Map, Option<&mut Map>) -> Result<T, GuardError>,
+    ) -> Result<T, GuardError> {
+        let (sa, sb) = (shard_of(a), shard_of(b));
+        if sa == sb {
+            return change(&mut self.shards[sa].map.write(), None);
+        }
+        let mut first = self.shards[sa.min(sb)].map.write();
+        let mut second = self.shards[sa.max(sb)].map.write();
+        if sa < sb {
+            change(&mut first, Some(&mut second))
+        } else {
+            change(&mut second, Some(&mut first))
+        }
+    }
+
     /// Runs `change` on a token's record under its shard's write lock.
-    fn update<T>(
+    pub(crate) fn update<T>(
         &self,
         id: &TokenId,
         change: impl FnOnce(&mut Record) -> Result<T, GuardError>,
@@ -271,6 +272,17 @@ impl Matcher {
                 .as_ref()
                 .is_none_or(|sets| sets.contains(&record.tags))
     }
+}
+
+/// The record a rotation at `now` creates from the old token's: the same metadata and
+/// policy, issued at `now`, with an expiry (if any) of the same lifetime counted from `now`.
+pub(crate) fn successor(old: &Record, now: Timestamp) -> Record {
+    let mut meta = old.meta();
+    if meta.expires_at != NEVER {
+        meta.expires_at = now.saturating_add(meta.expires_at.saturating_sub(meta.issued_at));
+    }
+    meta.issued_at = now;
+    Record::new(meta, old.policy.clone())
 }
 
 fn invalid(token: &TokenId, state: TokenState, action: &'static str) -> GuardError {

@@ -19,7 +19,10 @@
 //!
 //! State changes (register, mint, rotate, revoke, quarantine, release), alerts and denials are
 //! queued as hash-chained [`Event`]s for the host to [`drain`](Guard::drain_events).
-//! [`snapshot`](Guard::snapshot) and [`restore`](Guard::restore) save and load the whole state.
+//! [`snapshot`](Guard::snapshot) and [`restore`](Guard::restore) save and load the whole state;
+//! a restore never makes a stopped token work again, and
+//! [`replay_events`](Guard::replay_events) catches a restored Guard up with the audit events
+//! written since its snapshot.
 //!
 //! ```
 //! use tokenward::{Guard, GuardConfig, Reason, Request, TokenKey, TokenMeta};
@@ -55,9 +58,11 @@ mod config;
 mod events;
 mod lifecycle;
 mod registry;
+mod replay;
 mod request;
 mod respond;
 mod snapshot;
+mod state;
 
 use std::fmt;
 use std::sync::Arc;
@@ -72,6 +77,7 @@ pub use events::{
     EvidenceJson, TokenSummary,
 };
 pub use registry::TokenState;
+pub use replay::{ReplayError, Replayed};
 pub use request::Request;
 pub use respond::{Action, ActionTaken, AlertKinds, ResponseRule};
 pub use snapshot::{SnapshotError, SNAPSHOT_VERSION};
@@ -134,6 +140,9 @@ pub enum GuardError {
     /// A snapshot could not be restored; the Guard is unchanged.
     #[error(transparent)]
     Snapshot(#[from] SnapshotError),
+    /// Events could not be replayed; the Guard is unchanged.
+    #[error(transparent)]
+    Replay(#[from] ReplayError),
     /// The operating system's random source failed (feature `getrandom`).
     #[error("random source failed: {0}")]
     Random(String),
@@ -159,7 +168,7 @@ impl GuardError {
             GuardError::EmptySelector
             | GuardError::TokenLength(_)
             | GuardError::InvalidArgument { .. } => K::InvalidArgument,
-            GuardError::Snapshot(e) => e.kind(),
+            GuardError::Snapshot(_) | GuardError::Replay(_) => K::Snapshot,
             GuardError::Random(_) => K::Random,
         }
     }
@@ -181,7 +190,10 @@ pub struct Guard {
     key: TokenKey,
     prefix: Box<str>,
     shards: Box<[Shard]>,
-    /// Named policies. Lock order: policies, interner, shards (ascending), events.
+    /// Where the audit chain stood at the last restore or replay: the next replayed event
+    /// must follow it. Lock order: replayed, policies, interner, shards (ascending), events.
+    replayed: Mutex<ChainHead>,
+    /// Named policies.
     policies: RwLock<hashbrown::HashMap<Arc<str>, Arc<PolicyEntry>>>,
     interner: RwLock<Interner>,
     events: Mutex<EventLog>,
@@ -225,6 +237,7 @@ impl Guard {
             key,
             prefix: prefix.into(),
             shards: (0..SHARDS).map(|_| Shard::default()).collect(),
+            replayed: Mutex::new(ChainHead::GENESIS),
             policies: RwLock::new(policies),
             interner: RwLock::new(Interner::default()),
             events: Mutex::new(EventLog::new(
@@ -447,7 +460,7 @@ impl Guard {
             policy: policy_label(record.policy.as_deref()).map(|p| p.to_string()),
             issued_at: record.issued_at,
             expires_at: (record.expires_at != NEVER).then_some(record.expires_at),
-            state: record.state,
+            state: record.lifecycle.state(),
             last_used: record.last_used(),
         })
     }

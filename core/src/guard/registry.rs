@@ -8,6 +8,7 @@ use hashbrown::HashMap;
 use parking_lot::RwLock;
 use serde::{Deserialize, Serialize};
 
+use super::state::Lifecycle;
 use super::TokenMeta;
 use crate::policy::{Policy, RATE_FRESH};
 use crate::token::TokenId;
@@ -77,7 +78,8 @@ pub(crate) struct Record {
     pub issued_at: Timestamp,
     pub expires_at: Timestamp,
     pub policy: Option<Arc<PolicyEntry>>,
-    pub state: TokenState,
+    /// Lifecycle state and its version.
+    pub lifecycle: Lifecycle,
     /// Last allowed use; checks update it under the shard's read lock.
     pub last_used: AtomicI64,
     /// Rate limiter state (see `RateLimit`).
@@ -94,7 +96,7 @@ impl Record {
             issued_at: meta.issued_at,
             expires_at: meta.expires_at,
             policy,
-            state: TokenState::Active,
+            lifecycle: Lifecycle::ACTIVE,
             last_used: AtomicI64::new(meta.issued_at),
             rate: AtomicI64::new(RATE_FRESH),
         }

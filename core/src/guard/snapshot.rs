@@ -14,17 +14,21 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::events::{Event, EventLog};
-use super::registry::{Interner, Map, PolicyEntry, Record, Sym, TokenState, SHARDS};
+use super::registry::{shard_of, Interner, Map, PolicyEntry, Record, Sym, TokenState};
+use super::state::Lifecycle;
 use super::{named_entry, Guard, GuardError};
 use crate::policy::{Policy, PolicyDoc, PolicyError};
 use crate::token::TokenId;
 use crate::usage::{UsageSnapshot, UsageTracker};
 
 const MAGIC: &[u8; 4] = b"TWGS";
-/// The snapshot format this build writes and reads.
-/// Version 2 added usage statistics and the `alert` event (version 1 is not read: its events
-/// encode differently).
-pub const SNAPSHOT_VERSION: u16 = 2;
+/// The snapshot format this build writes.
+/// Version 3 added a lifecycle version per token (see [`Guard::restore`]); version 2 is still
+/// read, its tokens at lifecycle version 0. Version 2 added usage statistics and the `alert`
+/// event (version 1 is not read: its events encode differently).
+pub const SNAPSHOT_VERSION: u16 = 3;
+/// The oldest snapshot format this build reads.
+const OLDEST_READ: u16 = 2;
 const HEADER_LEN: usize = 16;
 const CHECKSUM_LEN: usize = 32;
 
@@ -43,12 +47,15 @@ pub enum SnapshotError {
     /// The bytes are not a tokenward Guard snapshot.
     #[error("not a tokenward Guard snapshot (bad magic)")]
     BadMagic,
-    /// Written by a newer (or unknown) format version.
-    #[error("snapshot version {found} is not supported (this build reads version {supported})")]
+    /// Written by a newer, or too old, format version.
+    #[error(
+        "snapshot version {found} is not supported (this build reads versions {oldest} to {supported})",
+        oldest = OLDEST_READ
+    )]
     UnsupportedVersion {
         /// The version in the snapshot.
         found: u16,
-        /// The version this build reads.
+        /// The newest version this build reads.
         supported: u16,
     },
     /// More bytes than the header announces.
@@ -79,8 +86,9 @@ impl SnapshotError {
     }
 }
 
+/// The snapshot body; `T` is the token record of the format version.
 #[derive(Serialize, Deserialize)]
-struct Payload {
+struct Payload<T = TokenRecord> {
     key_check: [u8; 16],
     token_prefix: String,
     names: Vec<String>,
@@ -89,7 +97,7 @@ struct Payload {
     policies: Vec<(String, String)>,
     /// Inline policies as JSON documents.
     inline_policies: Vec<String>,
-    tokens: Vec<TokenRecord>,
+    tokens: Vec<T>,
     events: EventLog,
     /// The usage tracker's state as JSON ([`UsageSnapshot`]), when usage tracking is on.
     usage: Option<String>,
@@ -106,8 +114,56 @@ struct TokenRecord {
     expires_at: i64,
     policy: PolicyRef,
     state: TokenState,
+    /// Lifecycle changes the token has seen: of two states from one history, the newer.
+    version: u32,
     last_used: i64,
     rate: i64,
+}
+
+/// A token record of format version 2: no lifecycle version.
+#[derive(Serialize, Deserialize)]
+struct TokenRecordV2 {
+    id: TokenId,
+    owner: Sym,
+    service: Sym,
+    environment: Sym,
+    tags: u32,
+    issued_at: i64,
+    expires_at: i64,
+    policy: PolicyRef,
+    state: TokenState,
+    last_used: i64,
+    rate: i64,
+}
+
+impl Payload<TokenRecordV2> {
+    fn upgrade(self) -> Payload {
+        let tokens = self.tokens.into_iter().map(|t| TokenRecord {
+            id: t.id,
+            owner: t.owner,
+            service: t.service,
+            environment: t.environment,
+            tags: t.tags,
+            issued_at: t.issued_at,
+            expires_at: t.expires_at,
+            policy: t.policy,
+            state: t.state,
+            version: 0,
+            last_used: t.last_used,
+            rate: t.rate,
+        });
+        Payload {
+            key_check: self.key_check,
+            token_prefix: self.token_prefix,
+            names: self.names,
+            tag_sets: self.tag_sets,
+            policies: self.policies,
+            inline_policies: self.inline_policies,
+            tokens: tokens.collect(),
+            events: self.events,
+            usage: self.usage,
+        }
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -117,14 +173,14 @@ enum PolicyRef {
     Inline(u32),
 }
 
-/// The state a restore swaps in, fully built and checked beforehand.
+/// A snapshot's state, decoded and checked, ready to merge: every reference is valid.
 struct Restored {
+    /// The snapshot's strings and tag sets (its own symbols).
     interner: Interner,
-    policies: hashbrown::HashMap<Arc<str>, Arc<PolicyEntry>>,
-    maps: Vec<Map>,
+    named: Vec<Arc<PolicyEntry>>,
+    inline: Vec<Arc<PolicyEntry>>,
+    tokens: Vec<TokenRecord>,
     events: EventLog,
-    tokens: u64,
-    usage: Option<UsageTracker>,
 }
 
 impl Guard {
@@ -182,7 +238,8 @@ impl Guard {
                     issued_at: record.issued_at,
                     expires_at: record.expires_at,
                     policy,
-                    state: record.state,
+                    state: record.lifecycle.state(),
+                    version: record.lifecycle.version(),
                     last_used: record.last_used.load(Ordering::Relaxed),
                     rate: record.rate.load(Ordering::Relaxed),
                 });
@@ -206,15 +263,43 @@ impl Guard {
                 .as_ref()
                 .map(|t| serde_json::to_string(&t.snapshot()).expect("usage state serializes")),
         };
-        encode(&payload)
+        encode(SNAPSHOT_VERSION, &payload)
     }
 
-    /// Replaces the whole state with a snapshot's. Everything is decoded, checked and built
-    /// first; only then is the state swapped, under every lock at once. Any error leaves the
-    /// Guard as it was; on success a `restored` event (at `now`) follows the restored chain.
-    /// The minting prefix stays the one this Guard was built with. Usage statistics are
-    /// restored when this Guard tracks usage (with the same window settings, else
-    /// [`SnapshotError::Usage`]); a snapshot without them leaves the tracker empty.
+    /// Merges a snapshot into this Guard. A restore never makes a stopped token work again,
+    /// so restoring an old backup cannot undo a later revocation:
+    ///
+    /// - **Tokens** the Guard lacks are added. For a token on both sides, its lifecycle is
+    ///   merged: revoked is terminal; a rotation is never undone and its grace never ends
+    ///   later; otherwise the newer state wins, by a per-token lifecycle version that every
+    ///   change bumps (so a release after a quarantine stands, and an old snapshot's
+    ///   quarantine neither comes back nor lifts a newer one), quarantined winning a tie. An
+    ///   expiry never moves later; metadata, policy and rate-limit state stay this Guard's.
+    ///   Tokens only this Guard holds are kept.
+    /// - **Named policies** of this Guard win (a policy tightened since the snapshot stays
+    ///   tight); the snapshot's apply only to names this Guard lacks.
+    /// - **Events**: a Guard that never emitted one takes over the snapshot's queue and
+    ///   chain; any other keeps its own chain. A `restored` event (at `now`) follows.
+    /// - **Usage statistics** are replaced by the snapshot's when this Guard tracks usage
+    ///   (with the same window settings, else [`SnapshotError::Usage`]); a snapshot without
+    ///   them leaves the tracker empty.
+    ///
+    /// To bring a fresh process up to date, restore the last snapshot, then
+    /// [`replay_events`](Guard::replay_events) the audit events written since: the restore
+    /// records where the snapshot's chain stood. Everything is decoded and checked first;
+    /// any error leaves the Guard as it was. The minting prefix stays this Guard's.
+    ///
+    /// ```
+    /// use tokenward::{Guard, Request, TokenKey, TokenMeta};
+    ///
+    /// let guard = Guard::new(TokenKey::new(b"k"));
+    /// let minted = guard.mint(&TokenMeta::new(), &[4; 32], 0)?;
+    /// let backup = guard.snapshot();
+    /// guard.revoke(&minted.id, 1)?;
+    /// guard.restore(&backup, 2)?; // the backup predates the revocation
+    /// assert!(!guard.check(&Request::new(minted.token.expose()), 3).is_allowed());
+    /// # Ok::<(), tokenward::GuardError>(())
+    /// ```
     pub fn restore(&self, bytes: &[u8], now: crate::Timestamp) -> Result<(), GuardError> {
         let payload = decode(bytes)?;
         if payload.key_check != self.key_check() {
@@ -224,28 +309,40 @@ impl Guard {
             None => None,
             Some(current) => Some(restore_usage(current, payload.usage.as_deref())?),
         };
-        let mut restored = build(payload)?;
-        restored.usage = usage;
+        let restored = build(payload)?;
 
+        let mut replayed = self.replayed.lock();
         let mut policies = self.policies.write();
         let mut interner = self.interner.write();
         let mut maps: Vec<_> = self.shards.iter().map(|s| s.map.write()).collect();
         let mut events = self.events.lock();
-        *policies = restored.policies;
-        *interner = restored.interner;
-        for (map, new) in maps.iter_mut().zip(restored.maps) {
-            **map = new;
+        *replayed = restored.events.head;
+        let named: Vec<Arc<PolicyEntry>> = restored
+            .named
+            .iter()
+            .map(|e| {
+                let name = e.name.clone().expect("named");
+                policies.entry(name).or_insert_with(|| e.clone()).clone()
+            })
+            .collect();
+        let translate = Translation::new(&restored.interner, &mut interner);
+        for token in restored.tokens {
+            let policy = match token.policy {
+                PolicyRef::None => None,
+                PolicyRef::Named(i) => Some(named[i as usize].clone()),
+                PolicyRef::Inline(i) => Some(restored.inline[i as usize].clone()),
+            };
+            let record = translate.record(&token, policy);
+            merge_record(&mut maps[shard_of(&token.id)], token.id, record);
         }
-        *events = restored.events;
-        if let (Some(current), Some(new)) = (&self.usage, restored.usage) {
+        let tokens = maps.iter().map(|m| m.len() as u64).sum();
+        if events.head.seq == 0 && events.queue.is_empty() && events.dropped_total == 0 {
+            *events = restored.events;
+        }
+        if let (Some(current), Some(new)) = (&self.usage, usage) {
             current.replace_with(new);
         }
-        events.push(
-            now,
-            super::EventKind::Restored {
-                tokens: restored.tokens,
-            },
-        );
+        events.push(now, super::EventKind::Restored { tokens });
         Ok(())
     }
 
@@ -253,6 +350,71 @@ impl Guard {
     /// without revealing it.
     fn key_check(&self) -> [u8; 16] {
         *self.key.id(b"tokenward snapshot key check v1").as_bytes()
+    }
+}
+
+/// Maps a snapshot's interned symbols and tag sets to this Guard's, interning what is new.
+struct Translation {
+    /// This Guard's symbol for the snapshot's symbol `i + 1`.
+    syms: Vec<Sym>,
+    /// This Guard's tag set for the snapshot's set `i + 1`.
+    sets: Vec<u32>,
+}
+
+impl Translation {
+    fn new(from: &Interner, into: &mut Interner) -> Translation {
+        let syms: Vec<Sym> = from.names().iter().map(|n| into.intern(Some(n))).collect();
+        let sym = |s: Sym| s.checked_sub(1).map_or(0, |i| syms[i as usize]);
+        let sets = from
+            .sets()
+            .map(|set| {
+                let mut own: Vec<Sym> = set.iter().map(|&s| sym(s)).collect();
+                own.sort_unstable();
+                into.intern_syms(&own)
+            })
+            .collect();
+        Translation { syms, sets }
+    }
+
+    fn sym(&self, s: Sym) -> Sym {
+        s.checked_sub(1).map_or(0, |i| self.syms[i as usize])
+    }
+
+    /// A checked snapshot token as a record of this Guard.
+    fn record(&self, token: &TokenRecord, policy: Option<Arc<PolicyEntry>>) -> Record {
+        Record {
+            owner: self.sym(token.owner),
+            service: self.sym(token.service),
+            environment: self.sym(token.environment),
+            tags: token
+                .tags
+                .checked_sub(1)
+                .map_or(0, |i| self.sets[i as usize]),
+            issued_at: token.issued_at,
+            expires_at: token.expires_at,
+            policy,
+            lifecycle: Lifecycle::from_parts(token.state, token.version),
+            last_used: AtomicI64::new(token.last_used),
+            rate: AtomicI64::new(token.rate),
+        }
+    }
+}
+
+/// Adds a snapshot's record, or merges it into the one this Guard holds (see
+/// [`Guard::restore`]): the lifecycle merged, the earlier expiry, the later last use.
+fn merge_record(map: &mut Map, id: TokenId, from_snapshot: Record) {
+    match map.entry(id) {
+        hashbrown::hash_map::Entry::Vacant(slot) => {
+            slot.insert(from_snapshot);
+        }
+        hashbrown::hash_map::Entry::Occupied(mut slot) => {
+            let record = slot.get_mut();
+            record.lifecycle = record.lifecycle.merge(from_snapshot.lifecycle);
+            record.expires_at = record.expires_at.min(from_snapshot.expires_at);
+            record
+                .last_used
+                .fetch_max(from_snapshot.last_used(), Ordering::Relaxed);
+        }
     }
 }
 
@@ -273,11 +435,11 @@ fn restore_usage(
     }
 }
 
-fn encode(payload: &Payload) -> Vec<u8> {
+fn encode<T: Serialize>(version: u16, payload: &Payload<T>) -> Vec<u8> {
     let body = postcard::to_allocvec(payload).expect("the snapshot payload encodes");
     let mut out = Vec::with_capacity(HEADER_LEN + body.len() + CHECKSUM_LEN);
     out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&SNAPSHOT_VERSION.to_le_bytes());
+    out.extend_from_slice(&version.to_le_bytes());
     out.extend_from_slice(&0u16.to_le_bytes());
     out.extend_from_slice(&(body.len() as u64).to_le_bytes());
     out.extend_from_slice(&body);
@@ -302,7 +464,7 @@ fn decode(bytes: &[u8]) -> Result<Payload, SnapshotError> {
         return Err(truncated((HEADER_LEN + CHECKSUM_LEN) as u64));
     }
     let version = u16::from_le_bytes([bytes[4], bytes[5]]);
-    if version != SNAPSHOT_VERSION {
+    if !(OLDEST_READ..=SNAPSHOT_VERSION).contains(&version) {
         return Err(SnapshotError::UnsupportedVersion {
             found: version,
             supported: SNAPSHOT_VERSION,
@@ -325,7 +487,15 @@ fn decode(bytes: &[u8]) -> Result<Payload, SnapshotError> {
             "reserved header bytes are set".into(),
         ));
     }
-    let (payload, rest) = postcard::take_from_bytes::<Payload>(&bytes[HEADER_LEN..split])
+    let body = &bytes[HEADER_LEN..split];
+    if version == 2 {
+        return Ok(decode_body::<Payload<TokenRecordV2>>(body)?.upgrade());
+    }
+    decode_body(body)
+}
+
+fn decode_body<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, SnapshotError> {
+    let (payload, rest) = postcard::take_from_bytes::<T>(body)
         .map_err(|e| SnapshotError::Malformed(e.to_string()))?;
     if !rest.is_empty() {
         return Err(SnapshotError::Malformed("bytes after the payload".into()));
@@ -360,7 +530,11 @@ fn build(payload: Payload) -> Result<Restored, SnapshotError> {
         PolicyDoc::from_json(json).map_err(SnapshotError::Policy)
     };
     let mut named = Vec::with_capacity(payload.policies.len());
-    for (name, json) in &payload.policies {
+    let mut names_seen = std::collections::HashSet::new();
+    for (i, (name, json)) in payload.policies.iter().enumerate() {
+        if !names_seen.insert(name) {
+            return Err(malformed(format!("policy {i} appears twice")));
+        }
         let entry = named_entry(name, &doc(json)?).map_err(|e| match e {
             GuardError::Policy(p) => SnapshotError::Policy(p),
             other => malformed(other.to_string()),
@@ -374,9 +548,8 @@ fn build(payload: Payload) -> Result<Restored, SnapshotError> {
         inline.push(Arc::new(PolicyEntry { name: None, policy }));
     }
 
-    let mut maps: Vec<Map> = (0..SHARDS).map(|_| Map::default()).collect();
-    let tokens = payload.tokens.len() as u64;
-    for token in payload.tokens {
+    let mut seen = hashbrown::HashSet::with_capacity(payload.tokens.len());
+    for token in &payload.tokens {
         let sym_ok = |s: Sym| s <= names;
         if !sym_ok(token.owner)
             || !sym_ok(token.service)
@@ -388,31 +561,18 @@ fn build(payload: Payload) -> Result<Restored, SnapshotError> {
                 token.id
             )));
         }
-        let policy = match token.policy {
-            PolicyRef::None => None,
-            PolicyRef::Named(i) => Some(named.get(i as usize).cloned().ok_or_else(|| {
-                malformed(format!("token {} refers to unknown policy", token.id))
-            })?),
-            PolicyRef::Inline(i) => Some(inline.get(i as usize).cloned().ok_or_else(|| {
-                malformed(format!("token {} refers to unknown policy", token.id))
-            })?),
+        let known = match token.policy {
+            PolicyRef::None => true,
+            PolicyRef::Named(i) => (i as usize) < named.len(),
+            PolicyRef::Inline(i) => (i as usize) < inline.len(),
         };
-        let record = Record {
-            owner: token.owner,
-            service: token.service,
-            environment: token.environment,
-            tags: token.tags,
-            issued_at: token.issued_at,
-            expires_at: token.expires_at,
-            policy,
-            state: token.state,
-            last_used: AtomicI64::new(token.last_used),
-            rate: AtomicI64::new(token.rate),
-        };
-        if maps[super::registry::shard_of(&token.id)]
-            .insert(token.id, record)
-            .is_some()
-        {
+        if !known {
+            return Err(malformed(format!(
+                "token {} refers to unknown policy",
+                token.id
+            )));
+        }
+        if !seen.insert(token.id) {
             return Err(malformed(format!("token {} appears twice", token.id)));
         }
     }
@@ -433,13 +593,65 @@ fn build(payload: Payload) -> Result<Restored, SnapshotError> {
 
     Ok(Restored {
         interner,
-        policies: named
-            .into_iter()
-            .map(|e| (e.name.clone().expect("named"), e))
-            .collect(),
-        maps,
+        named,
+        inline,
+        tokens: payload.tokens,
         events,
-        tokens,
-        usage: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::token::TokenKey;
+    use crate::{Request, TokenMeta};
+
+    /// The same state in format version 2, which had no lifecycle versions.
+    fn as_version_2(bytes: &[u8]) -> Vec<u8> {
+        let payload = decode(bytes).unwrap();
+        let tokens = payload.tokens.into_iter().map(|t| TokenRecordV2 {
+            id: t.id,
+            owner: t.owner,
+            service: t.service,
+            environment: t.environment,
+            tags: t.tags,
+            issued_at: t.issued_at,
+            expires_at: t.expires_at,
+            policy: t.policy,
+            state: t.state,
+            last_used: t.last_used,
+            rate: t.rate,
+        });
+        let old = Payload {
+            key_check: payload.key_check,
+            token_prefix: payload.token_prefix,
+            names: payload.names,
+            tag_sets: payload.tag_sets,
+            policies: payload.policies,
+            inline_policies: payload.inline_policies,
+            tokens: tokens.collect(),
+            events: payload.events,
+            usage: payload.usage,
+        };
+        encode(2, &old)
+    }
+
+    #[test]
+    fn version_2_snapshots_are_still_read_and_still_never_restart_a_token() {
+        let guard = Guard::new(TokenKey::new(b"k"));
+        let meta = TokenMeta::new().owner("o").tag("t");
+        let kept = guard.mint(&meta, &[1; 32], 0).unwrap();
+        let stopped = guard.mint(&meta, &[2; 32], 0).unwrap();
+        let old = as_version_2(&guard.snapshot());
+        assert_eq!(u16::from_le_bytes([old[4], old[5]]), 2);
+        guard.quarantine(&stopped.id, 1).unwrap();
+
+        let fresh = Guard::new(TokenKey::new(b"k"));
+        fresh.restore(&old, 2).unwrap();
+        assert_eq!(fresh.token(&kept.id), guard.token(&kept.id));
+        guard.restore(&old, 2).unwrap();
+        let check = |m: &crate::guard::Minted| guard.check(&Request::new(m.token.expose()), 3);
+        assert!(check(&kept).is_allowed());
+        assert!(!check(&stopped).is_allowed());
+    }
 }
