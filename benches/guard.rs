@@ -1,6 +1,6 @@
 //! Guard benchmarks: `check()` against a ten-condition policy (also with usage tracking and
 //! every detector on), `record_outcome`, scaling from one thread to two, registering a million
-//! tokens, and memory per token (counting allocator).
+//! tokens, memory per token (counting allocator), and request-path canonicalisation.
 //!
 //! Run: `cargo bench -p tokenward-benches --bench guard`.
 //!
@@ -163,6 +163,15 @@ fn check_with<M: Measurement>(c: &mut Criterion<M>, name: &str) {
     group.bench_function("unknown_token", |b| {
         let unknown = "tw_0000000000000000000000000000000000000000000000000";
         b.iter(|| guard.check(black_box(&request(unknown)), NOW).is_allowed());
+        guard.drain_events();
+    });
+    group.bench_function("ten_conditions_deny_invalid_path", |b| {
+        let mut i = 0;
+        b.iter(|| {
+            i = (i + 1) & 1023;
+            let r = request(&tokens[i]).endpoint("GET", "/v1/resource19/..%2fadmin");
+            guard.check(black_box(&r), NOW).is_allowed()
+        });
         guard.drain_events();
     });
     // Baseline: the keyed hash of one token, the part of a check no design can skip.
@@ -442,9 +451,27 @@ fn redaction_rule_cost(c: &mut Criterion) {
     group.finish();
 }
 
+/// `canonical_path` alone: a plain path (borrowed, the usual case), one with escapes to
+/// rewrite, and one refused.
+fn request_path(c: &mut Criterion) {
+    use tokenward::policy::canonical_path;
+    let mut group = c.benchmark_group("request_path");
+    for (name, path) in [
+        ("plain", "/v1/resource19/42?page=2"),
+        ("escapes", "/v1/caf%c3%a9/%7euser/a%20b"),
+        ("refused", "/v1/resource19/..%2fadmin"),
+    ] {
+        group.bench_function(name, |b| {
+            b.iter(|| canonical_path(black_box(path)).map(|p| p.len()))
+        });
+    }
+    group.finish();
+}
+
 criterion_group!(
     benches,
     check,
+    request_path,
     check_usage,
     scaling,
     register,

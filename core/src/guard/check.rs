@@ -1,5 +1,6 @@
 //! `Guard::check`: the pipeline that turns a request into a verdict.
 
+use std::borrow::Cow;
 use std::sync::atomic::Ordering;
 
 use serde::Serialize;
@@ -8,7 +9,7 @@ use super::events::EvidenceJson;
 use super::registry::{shard_of, Record, TokenState, NEVER};
 use super::respond::{Action, ActionTaken};
 use super::{EventKind, Guard, Request, MAX_TOKEN_LEN};
-use crate::policy::{Reason, TokenTimes};
+use crate::policy::{canonical_path, PathError, Reason, TokenTimes};
 use crate::token::TokenId;
 use crate::usage::{Alert, Observation, UsageStats};
 use crate::Timestamp;
@@ -94,9 +95,16 @@ struct Plan {
     strongest: Option<Action>,
 }
 
+/// The path the usage tracker observes for a request path that has no canonical form: one
+/// endpoint of its own (a canonical path never holds a raw `{`), so a refused path can neither
+/// hide nor pass for a known endpoint.
+const INVALID_PATH_ENDPOINT: &str = "/{invalid-path}";
+
 /// What the stages of one check share.
 struct Check<'a, 'r> {
     request: &'a Request<'r>,
+    /// The request path in canonical form, computed once for the policy and the usage stages.
+    path: Option<Result<Cow<'r, str>, PathError>>,
     record: &'a Record,
     now: Timestamp,
     /// Reasons so far; allocates only when a stage fails.
@@ -131,6 +139,7 @@ impl Guard {
                 Some(record) => {
                     let mut check = Check {
                         request,
+                        path: request.path.map(canonical_path),
                         record,
                         now,
                         reasons: Vec::new(),
@@ -180,11 +189,19 @@ impl Guard {
             country: request.country,
             user_agent: request.user_agent,
             method: request.method,
-            path: request.path,
+            path: match &check.path {
+                Some(Ok(path)) => Some(path),
+                Some(Err(_)) => Some(INVALID_PATH_ENDPOINT),
+                None => None,
+            },
             location: request.location,
             denied: !check.reasons.is_empty(),
-            declared_scope_match: declares_scope
-                .then(|| !check.reasons.contains(&Reason::ScopeDenied)),
+            declared_scope_match: declares_scope.then(|| {
+                !check
+                    .reasons
+                    .iter()
+                    .any(|r| matches!(r, Reason::ScopeDenied | Reason::InvalidPath))
+            }),
         };
         let alerts = tracker.observe(id, &observation, check.now);
         // A token already stopped (revoked, quarantined, rotated out) is counted, but raises
@@ -336,9 +353,10 @@ impl Check<'_, '_> {
                 issued_at: self.record.issued_at,
                 last_used: self.record.last_used(),
             };
+            let path = self.path.as_ref().map(|p| p.as_deref().map_err(|e| *e));
             entry
                 .policy
-                .evaluate_into(self.request, times, self.now, &mut self.reasons);
+                .evaluate_into(self.request, path, times, self.now, &mut self.reasons);
         }
     }
 

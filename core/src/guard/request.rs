@@ -30,7 +30,14 @@ pub struct Request<'a> {
     pub country: Option<&'a str>,
     /// The HTTP method (or any verb the host uses).
     pub method: Option<&'a str>,
-    /// The request path, starting with `/`; a query string is ignored.
+    /// The raw request-target path as received, before the server decodes it
+    /// (`/v1/caf%C3%A9/1?x=2`, not `/v1/café/1`); the query string and fragment are ignored.
+    ///
+    /// The core canonicalises it ([`canonical_path`](crate::policy::canonical_path)) once per
+    /// check, for the endpoint scopes and the usage tracker alike. Pass it undecoded: a path
+    /// the server has already decoded may hide an encoded `/` that no check can see any more.
+    /// With endpoint scopes, a path that has no canonical form (`/v1/orders/..%2fadmin`) is
+    /// denied as `invalid_path`; without them it is not judged.
     pub path: Option<&'a str>,
     /// Who the caller says it is (a service account, a user id).
     pub subject: Option<&'a str>,
@@ -70,7 +77,7 @@ impl<'a> Request<'a> {
         self
     }
 
-    /// Sets the method and path.
+    /// Sets the method and the raw path (see [`Request::path`]).
     pub fn endpoint(mut self, method: &'a str, path: &'a str) -> Self {
         self.method = Some(method);
         self.path = Some(path);

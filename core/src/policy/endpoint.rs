@@ -1,4 +1,10 @@
 //! Endpoint scopes: `METHOD /path/pattern` with `*` (one segment) and a final `**` (any rest).
+//!
+//! Patterns and request paths are both put in canonical form ([`canonical_path`]) before
+//! they meet, so `GET /v1/%7Euser` and `GET /v1/~user` are one scope, and a request path that
+//! has no canonical form (`/v1/orders/..%2fadmin`) matches nothing.
+
+use super::path::canonical_path;
 
 /// The most segments a pattern may have.
 const MAX_SEGMENTS: usize = 64;
@@ -16,6 +22,7 @@ const MAX_SEGMENTS: usize = 64;
 /// assert!(scopes.allows("post", "/v1/carts/7/items?x=1"));
 /// assert!(scopes.allows("PUT", "/health"));
 /// assert!(!scopes.allows("GET", "/v1/orders/../admin"));
+/// assert!(!scopes.allows("GET", "/v1/orders/1%2Fadmin"));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct EndpointSet {
@@ -60,18 +67,18 @@ impl EndpointSet {
         Ok(set)
     }
 
-    /// True when some scope admits `method` on `path`. The query string and fragment are
-    /// ignored; a path with a `.` or `..` segment never matches.
+    /// True when some scope admits `method` on the raw request path `path`. The path is
+    /// canonicalised first ([`canonical_path`]: the query string and fragment are ignored); a
+    /// path that has no canonical form never matches.
     pub fn allows(&self, method: &str, path: &str) -> bool {
-        let end = memchr::memchr2(b'?', b'#', path.as_bytes()).unwrap_or(path.len());
-        let Some(rest) = path[..end].strip_prefix('/') else {
+        canonical_path(path).is_ok_and(|path| self.allows_canonical(method, &path))
+    }
+
+    /// [`allows`](Self::allows) for a path already in canonical form.
+    pub(crate) fn allows_canonical(&self, method: &str, path: &str) -> bool {
+        let Some(rest) = path.strip_prefix('/') else {
             return false;
         };
-        if memchr::memchr(b'.', rest.as_bytes()).is_some()
-            && rest.split('/').any(|s| s == "." || s == "..")
-        {
-            return false;
-        }
         let mut segments = rest.split('/');
         if rest.is_empty() {
             // "/" has no segments: consume the one empty piece `split` yields.
@@ -156,9 +163,12 @@ fn parse_scope(text: &str) -> Result<Scope, String> {
             })
             .collect::<Result<_, _>>()?
     };
-    let rest = path
-        .strip_prefix('/')
-        .ok_or_else(|| bad("the path must start with /"))?;
+    if path.contains(['?', '#']) {
+        return Err(bad("query strings and fragments are not matched"));
+    }
+    // The pattern takes the form the request paths it meets will have.
+    let path = canonical_path(path).map_err(|e| bad(&e.to_string()))?;
+    let rest = &path[1..];
     let mut segments = Vec::new();
     let mut tail = false;
     let pieces: Vec<&str> = if rest.is_empty() {
@@ -171,13 +181,9 @@ fn parse_scope(text: &str) -> Result<Scope, String> {
             "**" if i + 1 == pieces.len() => tail = true,
             "**" => return Err(bad("** may only end a path")),
             "*" => segments.push(Segment::Any),
-            "" if i + 1 == pieces.len() => segments.push(Segment::Literal("".into())),
-            "" => return Err(bad("empty path segment")),
-            "." | ".." => return Err(bad("dot segments are not allowed")),
+            // Canonical paths have no empty segment but a trailing one (`/v1/`).
+            "" => segments.push(Segment::Literal("".into())),
             p if p.contains('*') => return Err(bad("* must be a whole segment")),
-            p if p.contains(['?', '#']) => {
-                return Err(bad("query strings and fragments are not matched"))
-            }
             p => segments.push(Segment::Literal(p.into())),
         }
     }

@@ -10,6 +10,9 @@
 //! reason: a policy with `countries` denies a request without a country as
 //! `country_not_allowed`. Policies fail closed.
 //!
+//! Endpoint scopes are matched against the canonical form of the request path
+//! ([`canonical_path`]); with scopes, a path that has none is denied as `invalid_path`.
+//!
 //! ```
 //! use tokenward::policy::{Policy, TokenTimes};
 //! use tokenward::{Reason, Request};
@@ -31,6 +34,7 @@
 mod document;
 mod endpoint;
 mod ipset;
+mod path;
 mod rate;
 mod reason;
 mod time;
@@ -39,6 +43,7 @@ mod window;
 pub use document::{PolicyDoc, RateLimitDoc, TimeSpec};
 pub use endpoint::EndpointSet;
 pub use ipset::IpSet;
+pub use path::{canonical_path, PathError, MAX_PATH_LEN};
 pub use rate::RateLimit;
 pub use reason::Reason;
 pub use time::{format_instant, parse_duration, parse_instant};
@@ -197,15 +202,19 @@ impl Policy {
         now: Timestamp,
     ) -> Vec<Reason> {
         let mut reasons = Vec::new();
-        self.evaluate_into(request, times, now, &mut reasons);
+        let path = request.path.map(canonical_path);
+        let path = path.as_ref().map(|p| p.as_deref().map_err(|e| *e));
+        self.evaluate_into(request, path, times, now, &mut reasons);
         reasons
     }
 
-    /// Like [`evaluate`](Self::evaluate), appending to `out` (which allocates only on a
-    /// failure).
+    /// Like [`evaluate`](Self::evaluate) for a request whose path is already canonicalised
+    /// (`path` is [`canonical_path`] of `req.path`), appending to `out` (which allocates only
+    /// on a failure).
     pub(crate) fn evaluate_into(
         &self,
         req: &Request<'_>,
+        path: Option<Result<&str, PathError>>,
         times: TokenTimes,
         now: Timestamp,
         out: &mut Vec<Reason>,
@@ -245,17 +254,30 @@ impl Policy {
             !self.country_allowed(req.country),
             Reason::CountryNotAllowed,
         );
-        let scope_ok = match (&self.endpoints, req.method, req.path) {
-            (None, _, _) => true,
-            (Some(set), Some(method), Some(path)) => set.allows(method, path),
-            _ => false,
-        };
-        push_if(out, !scope_ok, Reason::ScopeDenied);
+        let scope = self.scope_reason(req.method, path);
+        push_if(out, scope == Some(Reason::ScopeDenied), Reason::ScopeDenied);
         push_if(
             out,
             self.windows.as_ref().is_some_and(|w| !w.contains(now)),
             Reason::OutsideTimeWindow,
         );
+        // Last, as in `Reason`'s order (new reasons are appended there).
+        push_if(out, scope == Some(Reason::InvalidPath), Reason::InvalidPath);
+    }
+
+    /// The endpoint scopes' verdict on a canonical path: a path that has no canonical form
+    /// cannot be judged, and says so instead of `scope_denied`.
+    fn scope_reason(
+        &self,
+        method: Option<&str>,
+        path: Option<Result<&str, PathError>>,
+    ) -> Option<Reason> {
+        let set = self.endpoints.as_ref()?;
+        match (method, path) {
+            (_, Some(Err(_))) => Some(Reason::InvalidPath),
+            (Some(method), Some(Ok(path))) if set.allows_canonical(method, path) => None,
+            _ => Some(Reason::ScopeDenied),
+        }
     }
 
     fn ip_allowed(&self, req: &Request<'_>) -> bool {

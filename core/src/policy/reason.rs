@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 
 /// One reason a check denied, as a stable code. Serializes as its code (`"ip_not_allowed"`).
 ///
-/// A verdict lists every reason that applied, sorted in the order of this enum.
+/// A verdict lists every reason that applied, sorted in the order of this enum. New reasons
+/// are added at the end, so stored events and snapshots keep their meaning.
 ///
 /// ```
 /// use tokenward::Reason;
@@ -52,11 +53,16 @@ pub enum Reason {
     RateExceeded,
     /// A response rule with action `deny` matched an anomaly alert raised by this request.
     AnomalyDenied,
+    /// The policy has `endpoints`, and the request path has no canonical form: an encoded
+    /// separator, a dot segment, a `;` parameter, a control character, invalid UTF-8, double
+    /// encoding, a malformed escape (see [`PathError`](crate::policy::PathError)). Given
+    /// instead of `scope_denied`, since no scope can be judged.
+    InvalidPath,
 }
 
 impl Reason {
     /// Every reason, in order.
-    pub const ALL: [Reason; 16] = [
+    pub const ALL: [Reason; 17] = [
         Reason::UnknownToken,
         Reason::Revoked,
         Reason::Quarantined,
@@ -73,6 +79,7 @@ impl Reason {
         Reason::OutsideTimeWindow,
         Reason::RateExceeded,
         Reason::AnomalyDenied,
+        Reason::InvalidPath,
     ];
 
     /// The stable snake_case code.
@@ -94,6 +101,7 @@ impl Reason {
             Reason::OutsideTimeWindow => "outside_time_window",
             Reason::RateExceeded => "rate_exceeded",
             Reason::AnomalyDenied => "anomaly_denied",
+            Reason::InvalidPath => "invalid_path",
         }
     }
 }

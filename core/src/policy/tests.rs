@@ -123,6 +123,12 @@ fn endpoints() {
     no_method.path = Some("/v1/orders/9");
     assert_eq!(eval(&p, &no_method, T0), [Reason::ScopeDenied]);
     assert_eq!(eval(&p, &req(), T0), [Reason::ScopeDenied]);
+    // `evaluate` canonicalises the raw path itself.
+    assert!(eval(&p, &req().endpoint("GET", "/v1/%6frders/%39"), T0).is_empty());
+    assert_eq!(
+        eval(&p, &req().endpoint("GET", "/v1/orders/..%2fadmin"), T0),
+        [Reason::InvalidPath]
+    );
 }
 
 #[test]

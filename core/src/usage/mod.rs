@@ -99,7 +99,10 @@ pub struct Observation<'a> {
     pub user_agent: Option<&'a str>,
     /// HTTP method (or any verb).
     pub method: Option<&'a str>,
-    /// Request path; the query string is ignored.
+    /// Request path; the query string is ignored. The Guard passes the canonical path
+    /// ([`canonical_path`](crate::policy::canonical_path)), and `/{invalid-path}` for one that
+    /// has none, so every spelling of an endpoint counts as that endpoint and a refused path
+    /// cannot pass for a known one.
     pub path: Option<&'a str>,
     /// Client latitude and longitude in degrees, when the host geolocates precisely.
     pub location: Option<(f64, f64)>,
