@@ -84,6 +84,13 @@ impl fmt::Display for PathError {
 
 impl std::error::Error for PathError {}
 
+impl PathError {
+    /// Always [`ErrorKind::InvalidArgument`](crate::ErrorKind::InvalidArgument).
+    pub fn kind(&self) -> crate::ErrorKind {
+        crate::ErrorKind::InvalidArgument
+    }
+}
+
 /// The canonical form of a raw request path, or why it has none.
 ///
 /// `raw` is the request-target path as received, before the server decodes it. The query
