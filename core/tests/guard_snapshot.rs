@@ -225,25 +225,25 @@ fn corrupt_snapshots_are_rejected() {
 #[test]
 fn future_versions_and_other_keys_are_rejected() {
     let (_, bytes) = populated();
-    let mut future = bytes.clone();
-    future[4..6].copy_from_slice(&3u16.to_le_bytes());
-    assert_rejected(&future, |e| {
-        matches!(
-            e,
-            SnapshotError::UnsupportedVersion {
-                found: 3,
-                supported: 2
+    let current = tokenward::guard::SNAPSHOT_VERSION;
+    for other in [current - 1, current + 1] {
+        let mut changed = bytes.clone();
+        changed[4..6].copy_from_slice(&other.to_le_bytes());
+        assert_rejected(&changed, |e| {
+            *e == SnapshotError::UnsupportedVersion {
+                found: other,
+                supported: current,
             }
-        )
-    });
+        });
+    }
     let message = SnapshotError::UnsupportedVersion {
-        found: 3,
-        supported: 2,
+        found: 4,
+        supported: 3,
     }
     .to_string();
     assert_eq!(
         message,
-        "snapshot version 3 is not supported (this build reads version 2)"
+        "snapshot version 4 is not supported (this build reads version 3)"
     );
     let other = Guard::new(TokenKey::new(b"another key"));
     assert_eq!(

@@ -11,20 +11,22 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
+use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 
 use super::events::{Event, EventLog};
 use super::registry::{Interner, Map, PolicyEntry, Record, Sym, TokenState, SHARDS};
 use super::{named_entry, Guard, GuardError};
-use crate::policy::{Policy, PolicyDoc, PolicyError};
+use crate::policy::{Policy, PolicyDoc, PolicyError, RateGroup, RateLog};
 use crate::token::TokenId;
 use crate::usage::{UsageSnapshot, UsageTracker};
 
 const MAGIC: &[u8; 4] = b"TWGS";
 /// The snapshot format this build writes and reads.
-/// Version 2 added usage statistics and the `alert` event (version 1 is not read: its events
-/// encode differently).
-pub const SNAPSHOT_VERSION: u16 = 2;
+/// Version 2 added usage statistics and the `alert` event; version 3 holds each token's
+/// sliding rate-limit log in place of a bucket state. Older versions are not read (their
+/// events, or rate states, encode differently).
+pub const SNAPSHOT_VERSION: u16 = 3;
 const HEADER_LEN: usize = 16;
 const CHECKSUM_LEN: usize = 32;
 
@@ -99,7 +101,8 @@ struct TokenRecord {
     policy: PolicyRef,
     state: TokenState,
     last_used: i64,
-    rate: i64,
+    /// The rate limit's log, oldest first.
+    rate: Vec<RateGroup>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -176,7 +179,7 @@ impl Guard {
                     policy,
                     state: record.state,
                     last_used: record.last_used.load(Ordering::Relaxed),
-                    rate: record.rate.load(Ordering::Relaxed),
+                    rate: record.rate.lock().groups().to_vec(),
                 });
             }
         }
@@ -389,6 +392,8 @@ fn build(payload: Payload) -> Result<Restored, SnapshotError> {
                 malformed(format!("token {} refers to unknown policy", token.id))
             })?),
         };
+        let rate = RateLog::from_groups(token.rate)
+            .map_err(|why| malformed(format!("token {} {why}", token.id)))?;
         let record = Record {
             owner: token.owner,
             service: token.service,
@@ -399,7 +404,7 @@ fn build(payload: Payload) -> Result<Restored, SnapshotError> {
             policy,
             state: token.state,
             last_used: AtomicI64::new(token.last_used),
-            rate: AtomicI64::new(token.rate),
+            rate: Mutex::new(rate),
         };
         if maps[super::registry::shard_of(&token.id)]
             .insert(token.id, record)
