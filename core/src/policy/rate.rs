@@ -84,9 +84,15 @@ pub(crate) struct Group {
 /// until a request is allowed: every registered token carries one.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct RateLog {
-    // Boxed so the log is 8 bytes, not 24, in every token record.
-    #[allow(clippy::box_collection)]
-    groups: Option<Box<Vec<Group>>>,
+    entries: Option<Box<Entries>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Entries {
+    groups: Vec<Group>,
+    /// The sum of the groups' counts (never less), so a check sums only the groups that
+    /// left.
+    counted: u64,
 }
 
 impl RateLog {
@@ -101,13 +107,14 @@ impl RateLog {
         {
             return Err("has an invalid rate-limit log");
         }
-        let groups = (!groups.is_empty()).then(|| Box::new(groups));
-        Ok(RateLog { groups })
+        let counted = sum(&groups);
+        let entries = (!groups.is_empty()).then(|| Box::new(Entries { groups, counted }));
+        Ok(RateLog { entries })
     }
 
     /// The groups, oldest first (for snapshots).
     pub fn groups(&self) -> &[Group] {
-        self.groups.as_deref().map_or(&[], Vec::as_slice)
+        self.entries.as_deref().map_or(&[], |e| e.groups.as_slice())
     }
 
     /// The limiter's clock: `now`, unless the log already counted a later request.
@@ -115,34 +122,47 @@ impl RateLog {
         self.groups().last().map_or(now, |g| g.latest.max(now))
     }
 
-    /// The groups still inside a window of `window_ms` ending at `clock`.
-    fn live(&self, clock: Timestamp, window_ms: i64) -> &[Group] {
-        let groups = self.groups();
-        let gone = groups.partition_point(|g| g.latest.saturating_add(window_ms) <= clock);
-        &groups[gone..]
+    /// How many leading groups left a window of `window_ms` ending at `clock`.
+    fn gone(&self, clock: Timestamp, window_ms: i64) -> usize {
+        self.groups()
+            .partition_point(|g| g.latest.saturating_add(window_ms) <= clock)
+    }
+
+    /// The groups still in the window, and the requests they hold.
+    fn live(&self, clock: Timestamp, window_ms: i64) -> (&[Group], u64) {
+        let (gone, live) = self.groups().split_at(self.gone(clock, window_ms));
+        let counted = self.entries.as_deref().map_or(0, |e| e.counted);
+        (live, counted - sum(gone))
     }
 
     /// Drops the groups that left the window at `clock`, and adds one request at `clock`:
     /// to the newest group if in the same cell of `cell_ms`, else as a new group.
     fn record(&mut self, clock: Timestamp, window_ms: i64, cell_ms: i64) {
-        let gone = self.groups().len() - self.live(clock, window_ms).len();
-        let groups = self.groups.get_or_insert_with(Box::default);
-        groups.drain(..gone);
+        let gone = self.gone(clock, window_ms);
+        let entries = self.entries.get_or_insert_with(Box::default);
+        entries.counted -= sum(&entries.groups[..gone]);
+        entries.groups.drain(..gone);
+        entries.counted = entries.counted.saturating_add(1);
         let cell = |t: Timestamp| t.div_euclid(cell_ms);
-        let full = groups.len() >= MAX_GROUPS;
-        match groups.last_mut() {
+        let full = entries.groups.len() >= MAX_GROUPS;
+        match entries.groups.last_mut() {
             // The same cell, or (after a policy change left an odd log) no room: joining the
             // newest group keeps older requests counted longer, never shorter.
             Some(last) if full || cell(last.latest) == cell(clock) => {
                 last.latest = clock;
                 last.count = last.count.saturating_add(1);
             }
-            _ => groups.push(Group {
+            _ => entries.groups.push(Group {
                 latest: clock,
                 count: 1,
             }),
         }
     }
+}
+
+/// The requests `groups` hold.
+fn sum(groups: &[Group]) -> u64 {
+    groups.iter().map(|g| u64::from(g.count)).sum()
 }
 
 impl RateLimit {
@@ -191,8 +211,7 @@ impl RateLimit {
     /// `now` far ahead must not drop entries that a later, earlier-clocked check still needs.
     pub(crate) fn would_allow(&self, log: &RateLog, now: Timestamp) -> Result<(), Exceeded> {
         let clock = log.clock(now);
-        let live = log.live(clock, self.window_ms);
-        let mut held: u64 = live.iter().map(|g| u64::from(g.count)).sum();
+        let (live, mut held) = log.live(clock, self.window_ms);
         if held < u64::from(self.requests) {
             return Ok(());
         }
