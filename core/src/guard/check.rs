@@ -9,7 +9,7 @@ use super::events::EvidenceJson;
 use super::registry::{shard_of, Record, TokenState, NEVER};
 use super::respond::{Action, ActionTaken};
 use super::{EventKind, Guard, Request, MAX_TOKEN_LEN};
-use crate::policy::{canonical_path, PathError, Reason, TokenTimes};
+use crate::policy::{canonical_path, PathError, RateExceeded, RateLimit, Reason, TokenTimes};
 use crate::token::TokenId;
 use crate::usage::{Alert, Observation, UsageStats};
 use crate::Timestamp;
@@ -28,7 +28,7 @@ pub enum Decision {
 /// alerts the request raised with the actions the response rules took.
 ///
 /// Serializes to JSON as `{"decision":"deny","reasons":["ip_not_allowed"],"token_id":"tid_..."}`,
-/// plus `"alerts"` and `"actions"` when there are any.
+/// plus `"retry_after_ms"`, `"alerts"` and `"actions"` when there are any.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct Verdict {
@@ -39,6 +39,12 @@ pub struct Verdict {
     /// The presented token's id. For an unknown token it is still its fingerprint, the same id
     /// a redacted log line shows, so repeated attempts can be correlated.
     pub token_id: Option<TokenId>,
+    /// Set exactly when `reasons` holds [`Reason::RateExceeded`]: milliseconds from the
+    /// check's `now` until the rate limit has room for one more request (at least 1). Other
+    /// reasons may still deny it then. An HTTP layer sends it as `Retry-After`, in seconds
+    /// rounded up.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after_ms: Option<u64>,
     /// Alerts the usage detectors raised on this request (usage tracking on only).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub alerts: Vec<Alert>,
@@ -81,6 +87,7 @@ impl Verdict {
             },
             reasons,
             token_id,
+            retry_after_ms: None,
             alerts: Vec::new(),
             actions: Vec::new(),
         }
@@ -109,6 +116,8 @@ struct Check<'a, 'r> {
     now: Timestamp,
     /// Reasons so far; allocates only when a stage fails.
     reasons: Vec<Reason>,
+    /// When the rate limit has room again, if it has none now.
+    retry_after_ms: Option<u64>,
 }
 
 impl Guard {
@@ -143,6 +152,7 @@ impl Guard {
                         record,
                         now,
                         reasons: Vec::new(),
+                        retry_after_ms: None,
                     };
                     check.lifecycle();
                     check.policy();
@@ -328,6 +338,22 @@ impl Guard {
 }
 
 impl Check<'_, '_> {
+    /// The token's rate limit, if its policy has one.
+    fn limit(&self) -> Option<&RateLimit> {
+        self.record
+            .policy
+            .as_ref()
+            .and_then(|e| e.policy.rate_limit())
+    }
+
+    /// Records a rate-limit denial: the reason, and when to retry.
+    fn exceeded(&mut self, outcome: Result<(), RateExceeded>) {
+        if let Err(exceeded) = outcome {
+            self.reasons.push(Reason::RateExceeded);
+            self.retry_after_ms = Some(exceeded.retry_after_ms);
+        }
+    }
+
     /// Stage 2: the token's own state and expiry.
     fn lifecycle(&mut self) {
         let now = self.now;
@@ -360,32 +386,33 @@ impl Check<'_, '_> {
         }
     }
 
-    /// Stage 4: the rate limit. A request denied for another reason does not use up the
-    /// budget, but is still told when the budget is gone.
+    /// Stage 4: is there room under the rate limit? Nothing is counted yet: only a request
+    /// that every stage allows is (in [`finish`](Self::finish)), so a denial for any reason,
+    /// anomaly responses included, uses up nothing. A request denied for another reason is
+    /// still told when the budget is gone.
     fn rate_limit(&mut self) {
-        let Some(limit) = self
-            .record
-            .policy
-            .as_ref()
-            .and_then(|e| e.policy.rate_limit())
-        else {
+        let Some(limit) = self.limit() else {
             return;
         };
-        let ok = if self.reasons.is_empty() {
-            limit.acquire(&self.record.rate, self.now)
-        } else {
-            limit.would_allow(&self.record.rate, self.now)
-        };
-        if !ok {
-            self.reasons.push(Reason::RateExceeded);
-        }
+        let outcome = limit.would_allow(&self.record.rate.lock(), self.now);
+        self.exceeded(outcome);
     }
 
-    /// Stage 6: the verdict; an allowed check counts as a use.
-    fn finish(self, id: TokenId) -> Verdict {
+    /// Stage 6: the verdict. An allowed check takes its place under the rate limit (denied
+    /// with `rate_exceeded` if a concurrent check of the same token took the last one since
+    /// stage 4; the usage tracker then saw it as allowed) and counts as a use.
+    fn finish(mut self, id: TokenId) -> Verdict {
+        if self.reasons.is_empty() {
+            if let Some(limit) = self.limit() {
+                let outcome = limit.acquire(&mut self.record.rate.lock(), self.now);
+                self.exceeded(outcome);
+            }
+        }
         if self.reasons.is_empty() {
             self.record.last_used.fetch_max(self.now, Ordering::Relaxed);
         }
-        Verdict::new(Some(id), self.reasons)
+        let mut verdict = Verdict::new(Some(id), self.reasons);
+        verdict.retry_after_ms = self.retry_after_ms;
+        verdict
     }
 }

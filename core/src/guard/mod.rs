@@ -8,14 +8,16 @@
 //!    costs the same hash and probe as a known one);
 //! 2. **lifecycle**: revoked, quarantined, rotated past its grace, expired;
 //! 3. **policy**: the token's compiled [`Policy`];
-//! 4. **rate limit**: consumed only when every earlier stage passed;
+//! 4. **rate limit**: is there room for one more request in the sliding window
+//!    ([`RateLimit`](crate::policy::RateLimit))?
 //! 5. **usage** (when the config has a `[usage]` section): the request, with whether it was
 //!    denied so far and whether it was inside the token's declared endpoint scope, feeds the
 //!    token's [`UsageTracker`]; its detectors may raise
 //!    [`Alert`](crate::Alert)s, and the response rules turn alerts into actions (`notify`,
 //!    `deny`, `quarantine`, `revoke`) that take effect on this very request;
-//! 6. **verdict**: allow, or deny with every [`Reason`](crate::Reason), the token's id, the
-//!    alerts and the actions taken.
+//! 6. **verdict**: allow (the request now counts under the rate limit), or deny with every
+//!    [`Reason`](crate::Reason), the token's id, when the rate limit has room again (for
+//!    `rate_exceeded`), the alerts and the actions taken.
 //!
 //! State changes (register, mint, rotate, revoke, quarantine, release), alerts and denials are
 //! queued as hash-chained [`Event`]s for the host to [`drain`](Guard::drain_events).

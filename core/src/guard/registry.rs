@@ -5,12 +5,12 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
 use hashbrown::HashMap;
-use parking_lot::RwLock;
+use parking_lot::{Mutex, RwLock};
 use serde::{Deserialize, Serialize};
 
 use super::state::Lifecycle;
 use super::TokenMeta;
-use crate::policy::{Policy, RATE_FRESH};
+use crate::policy::{Policy, RateLog};
 use crate::token::TokenId;
 use crate::Timestamp;
 
@@ -67,7 +67,7 @@ pub(crate) type Sym = u32;
 /// "No expiry" in a record.
 pub(crate) const NEVER: Timestamp = Timestamp::MAX;
 
-/// What the registry keeps per token: about 88 bytes, strings interned, policy shared.
+/// What the registry keeps per token: about 96 bytes, strings interned, policy shared.
 #[derive(Debug)]
 pub(crate) struct Record {
     pub owner: Sym,
@@ -82,8 +82,9 @@ pub(crate) struct Record {
     pub lifecycle: Lifecycle,
     /// Last allowed use; checks update it under the shard's read lock.
     pub last_used: AtomicI64,
-    /// Rate limiter state (see `RateLimit`).
-    pub rate: AtomicI64,
+    /// The requests the rate limit counts (see `RateLimit`); empty until one is allowed.
+    /// Checks lock it briefly under the shard's read lock.
+    pub rate: Mutex<RateLog>,
 }
 
 impl Record {
@@ -98,7 +99,7 @@ impl Record {
             policy,
             lifecycle: Lifecycle::ACTIVE,
             last_used: AtomicI64::new(meta.issued_at),
-            rate: AtomicI64::new(RATE_FRESH),
+            rate: Mutex::new(RateLog::default()),
         }
     }
 
@@ -330,7 +331,7 @@ mod tests {
     fn records_stay_small() {
         // The per-token budget is 256 bytes including the map's overhead; see the memory test.
         assert!(
-            std::mem::size_of::<Record>() <= 88,
+            std::mem::size_of::<Record>() <= 96,
             "{}",
             std::mem::size_of::<Record>()
         );

@@ -11,21 +11,24 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
+use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 
 use super::events::{Event, EventLog};
 use super::registry::{shard_of, Interner, Map, PolicyEntry, Record, Sym, TokenState};
 use super::state::Lifecycle;
 use super::{named_entry, Guard, GuardError};
-use crate::policy::{Policy, PolicyDoc, PolicyError};
+use crate::policy::{Policy, PolicyDoc, PolicyError, RateGroup, RateLog};
 use crate::token::TokenId;
 use crate::usage::{UsageSnapshot, UsageTracker};
 
 const MAGIC: &[u8; 4] = b"TWGS";
 /// The snapshot format this build writes.
-/// Version 3 added a lifecycle version per token (see [`Guard::restore`]); version 2 is still
-/// read, its tokens at lifecycle version 0. Version 2 added usage statistics and the `alert`
-/// event (version 1 is not read: its events encode differently).
+/// Version 3 added a lifecycle version per token (see [`Guard::restore`]) and holds each
+/// token's sliding rate-limit log in place of a bucket state. Version 2 is still read, its
+/// tokens at lifecycle version 0 and with empty rate logs (a bucket cannot be read as a log).
+/// Version 2 added usage statistics and the `alert` event (version 1 is not read: its events
+/// encode differently).
 pub const SNAPSHOT_VERSION: u16 = 3;
 /// The oldest snapshot format this build reads.
 const OLDEST_READ: u16 = 2;
@@ -117,7 +120,8 @@ struct TokenRecord {
     /// Lifecycle changes the token has seen: of two states from one history, the newer.
     version: u32,
     last_used: i64,
-    rate: i64,
+    /// The rate limit's log, oldest first.
+    rate: Vec<RateGroup>,
 }
 
 /// A token record of format version 2: no lifecycle version.
@@ -150,7 +154,8 @@ impl Payload<TokenRecordV2> {
             state: t.state,
             version: 0,
             last_used: t.last_used,
-            rate: t.rate,
+            // A version-2 token bucket cannot be read as a log of requests.
+            rate: Vec::new(),
         });
         Payload {
             key_check: self.key_check,
@@ -241,7 +246,7 @@ impl Guard {
                     state: record.lifecycle.state(),
                     version: record.lifecycle.version(),
                     last_used: record.last_used.load(Ordering::Relaxed),
-                    rate: record.rate.load(Ordering::Relaxed),
+                    rate: record.rate.lock().groups().to_vec(),
                 });
             }
         }
@@ -395,7 +400,8 @@ impl Translation {
             policy,
             lifecycle: Lifecycle::from_parts(token.state, token.version),
             last_used: AtomicI64::new(token.last_used),
-            rate: AtomicI64::new(token.rate),
+            // Checked when the snapshot was decoded.
+            rate: Mutex::new(RateLog::from_groups(token.rate.clone()).unwrap_or_default()),
         }
     }
 }
@@ -575,6 +581,8 @@ fn build(payload: Payload) -> Result<Restored, SnapshotError> {
         if !seen.insert(token.id) {
             return Err(malformed(format!("token {} appears twice", token.id)));
         }
+        RateLog::from_groups(token.rate.clone())
+            .map_err(|why| malformed(format!("token {} {why}", token.id)))?;
     }
 
     let events = payload.events;
@@ -620,7 +628,7 @@ mod tests {
             policy: t.policy,
             state: t.state,
             last_used: t.last_used,
-            rate: t.rate,
+            rate: 0,
         });
         let old = Payload {
             key_check: payload.key_check,

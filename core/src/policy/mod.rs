@@ -3,7 +3,7 @@
 //! A [`PolicyDoc`] is written by people in TOML or JSON; [`Policy::compile`] checks it once
 //! and builds fast structures: sorted, merged address ranges for CIDR lists ([`IpSet`]),
 //! pre-split path patterns ([`EndpointSet`]), a bitmap of the week's minutes
-//! ([`WeeklyWindows`]), and a lock-free rate limiter ([`RateLimit`]). Errors name the field and
+//! ([`WeeklyWindows`]), and a sliding-window rate limit ([`RateLimit`]). Errors name the field and
 //! the reason: `allow_ips[1]: invalid CIDR "10.0.0.0/33": prefix length above 32`.
 //!
 //! A condition that names a request field the request does not carry fails, with the matching
@@ -49,7 +49,7 @@ pub use reason::Reason;
 pub use time::{format_instant, parse_duration, parse_instant};
 pub use window::WeeklyWindows;
 
-pub(crate) use rate::FRESH as RATE_FRESH;
+pub(crate) use rate::{Exceeded as RateExceeded, Group as RateGroup, RateLog};
 
 use crate::guard::Request;
 use crate::Timestamp;

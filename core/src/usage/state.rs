@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::alert::{Alert, AlertKind, Evidence};
 use super::baseline::{raise_peak, Baseline, BurstRing, Decay};
 use super::config::UsageConfig;
+use super::delta::TokenDelta;
 use super::distinct::{KnownSet, RecentDistinct};
 use super::window::{Counts, Window};
 use super::Observation;
@@ -285,7 +286,7 @@ impl TokenUsage {
     }
 
     /// Adds another instance's delta for the same token (see `UsageTracker::merge`).
-    pub fn merge_from(&mut self, other: &super::TokenDelta, ctx: &Ctx) {
+    pub fn merge_from(&mut self, other: &TokenDelta, ctx: &Ctx) {
         let cap = ctx.config.distinct_cap;
         self.first_seen = self.first_seen.min(other.first_seen);
         self.last_seen = self.last_seen.max(other.last_seen);

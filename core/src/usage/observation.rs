@@ -1,0 +1,51 @@
+//! What the host tells the tracker about one request.
+
+use std::fmt;
+use std::net::IpAddr;
+
+use super::hashing;
+
+/// What the host knows about one request, borrowed from it. Everything is optional.
+///
+/// Debug output shows the path with its query string dropped and identifiers collapsed, so a
+/// secret in a URL never reaches a log through it.
+#[derive(Clone, Copy, Default)]
+pub struct Observation<'a> {
+    /// Client IP.
+    pub ip: Option<IpAddr>,
+    /// ISO 3166-1 alpha-2 country of the client (other values are ignored).
+    pub country: Option<&'a str>,
+    /// The User-Agent header.
+    pub user_agent: Option<&'a str>,
+    /// HTTP method (or any verb).
+    pub method: Option<&'a str>,
+    /// Request path; the query string is ignored. The Guard passes the canonical path
+    /// ([`canonical_path`](crate::policy::canonical_path)), and `/{invalid-path}` for one that
+    /// has none, so every spelling of an endpoint counts as that endpoint and a refused path
+    /// cannot pass for a known one.
+    pub path: Option<&'a str>,
+    /// Client latitude and longitude in degrees, when the host geolocates precisely.
+    pub location: Option<(f64, f64)>,
+    /// The guard denied this request.
+    pub denied: bool,
+    /// `Some(false)` when the request fell outside the token's declared scope; `None` when the
+    /// token declares none.
+    pub declared_scope_match: Option<bool>,
+}
+
+impl fmt::Debug for Observation<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Observation")
+            .field("ip", &self.ip)
+            .field("country", &self.country)
+            .field("user_agent", &self.user_agent.map(|a| hashing::clip(a, 80)))
+            .field(
+                "endpoint",
+                &self.path.map(|p| hashing::endpoint_text(self.method, p)),
+            )
+            .field("location", &self.location)
+            .field("denied", &self.denied)
+            .field("declared_scope_match", &self.declared_scope_match)
+            .finish()
+    }
+}

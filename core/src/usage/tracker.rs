@@ -1,0 +1,174 @@
+//! The tracker: sharded per-token state, fed one request (or response status) at a time.
+
+use std::fmt;
+
+use parking_lot::Mutex;
+
+use super::alert::Alert;
+use super::config::UsageConfig;
+use super::observation::Observation;
+use super::shard::{Capacity, Eviction, Shard, SHARDS};
+use super::state::{Ctx, Derived, TokenUsage};
+use super::window::Counts;
+use crate::{Error, Timestamp, TokenId};
+
+/// Per-token usage statistics and anomaly detectors for many tokens. See the [module
+/// documentation](super).
+pub struct UsageTracker {
+    pub(super) config: UsageConfig,
+    pub(super) derived: Derived,
+    pub(super) shards: Box<[Mutex<Shard>]>,
+    /// How many tokens each shard keeps.
+    capacity: Capacity,
+}
+
+impl fmt::Debug for UsageTracker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UsageTracker")
+            .field("tokens", &self.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl UsageTracker {
+    /// A tracker with a validated config.
+    pub fn new(config: UsageConfig) -> Result<UsageTracker, Error> {
+        config.validate()?;
+        Ok(UsageTracker {
+            derived: Derived::new(&config),
+            capacity: Capacity::per_shard(config.max_tokens, config.max_dormant_records),
+            shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
+            config,
+        })
+    }
+
+    /// The config in force.
+    pub fn config(&self) -> &UsageConfig {
+        &self.config
+    }
+
+    pub(super) fn shard(&self, id: &TokenId) -> &Mutex<Shard> {
+        // Token ids are keyed hashes: their bytes are already uniform.
+        &self.shards[id.as_bytes()[15] as usize % SHARDS]
+    }
+
+    pub(super) fn ctx(&self, id: TokenId, now: Timestamp) -> Ctx<'_> {
+        Ctx {
+            config: &self.config,
+            derived: &self.derived,
+            id,
+            now,
+        }
+    }
+
+    /// Records one request of token `id` at `now` and returns the alerts it raised (usually
+    /// none; the empty vector does not allocate).
+    pub fn observe(&self, id: TokenId, obs: &Observation, now: Timestamp) -> Vec<Alert> {
+        let ctx = self.ctx(id, now);
+        let mut out = Vec::new();
+        let mut guard = self.shard(&id).lock();
+        let shard = &mut *guard;
+        if let Some(state) = shard.live.get_mut(&id) {
+            state.observe(&ctx, obs, &mut out);
+            return out;
+        }
+        let revived_from = self.admit(shard, id, now);
+        if let Some(state) = shard.live.get_mut(&id) {
+            state.observe(&ctx, obs, &mut out);
+            if let Some(last) = revived_from {
+                state.check_dormant(&ctx, last, &mut out);
+            }
+        }
+        out
+    }
+
+    /// Makes room for and inserts fresh state for `id`; returns its last use if it had a
+    /// last-use record.
+    pub(super) fn admit(
+        &self,
+        shard: &mut Shard,
+        id: TokenId,
+        now: Timestamp,
+    ) -> Option<Timestamp> {
+        let state = TokenUsage::new(&self.config, &self.derived, now);
+        shard.admit(self.capacity, id, state)
+    }
+
+    /// Records the response status of a request of token `id`. 401, 403 and 404 count as
+    /// errors and may raise an [`AlertKind::ErrorBurst`](super::AlertKind::ErrorBurst); other statuses, and tokens without
+    /// usage state, are ignored.
+    pub fn record_outcome(&self, id: TokenId, status: u16, now: Timestamp) -> Option<Alert> {
+        if !matches!(status, 401 | 403 | 404) {
+            return None;
+        }
+        let ctx = self.ctx(id, now);
+        let mut guard = self.shard(&id).lock();
+        let state = guard.live.get_mut(&id)?;
+        state.advance(&ctx);
+        let counts = Counts {
+            errors: 1,
+            ..Counts::default()
+        };
+        state.count(now, counts, true, self.derived.fine_ms);
+        let learned = state.learned(&ctx);
+        state.check_errors(&ctx, learned)
+    }
+
+    /// The last use of a token, including tokens whose full state was evicted.
+    pub fn last_seen(&self, id: TokenId) -> Option<Timestamp> {
+        let guard = self.shard(&id).lock();
+        guard
+            .live
+            .get(&id)
+            .map(|s| s.last_seen)
+            .or_else(|| guard.dormant.get(&id).copied())
+    }
+
+    /// Drops the full state of tokens idle for `idle_evict_secs` (keeping their last use, so
+    /// a dormant wake-up is still detected) and forgets last uses older than
+    /// `forget_after_secs`. Call it now and then (every few minutes is plenty).
+    pub fn evict_idle(&self, now: Timestamp) -> Eviction {
+        let mut report = Eviction::default();
+        for shard in self.shards.iter() {
+            let (idle, forget) = (self.derived.idle_evict_ms, self.derived.forget_ms);
+            let done = shard.lock().evict_idle(self.capacity, now, idle, forget);
+            report.evicted += done.evicted;
+            report.forgotten += done.forgotten;
+        }
+        report
+    }
+
+    /// Number of tokens with full usage state.
+    pub fn len(&self) -> usize {
+        self.shards.iter().map(|s| s.lock().live.len()).sum()
+    }
+
+    /// Whether no token has usage state.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Number of last-use records of evicted tokens.
+    pub fn dormant_len(&self) -> usize {
+        self.shards.iter().map(|s| s.lock().dormant.len()).sum()
+    }
+
+    /// Bytes held for usage state (maps, boxed states, windows): what the 2 KiB-per-token bound
+    /// is about. Tests check it against a counting allocator.
+    pub fn memory_bytes(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|s| {
+                let s = s.lock();
+                let live_entry = std::mem::size_of::<(TokenId, Box<TokenUsage>)>() + 1;
+                let dormant_entry = std::mem::size_of::<(TokenId, Timestamp)>() + 1;
+                s.live.capacity() * live_entry
+                    + s.dormant.capacity() * dormant_entry
+                    + s.live
+                        .values()
+                        .map(|u| std::mem::size_of::<TokenUsage>() + u.heap_bytes())
+                        .sum::<usize>()
+            })
+            .sum()
+    }
+}
