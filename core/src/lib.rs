@@ -45,18 +45,20 @@ pub mod guard;
 mod parse;
 pub mod policy;
 pub mod redact;
+mod request;
 pub mod token;
 pub mod usage;
 
 pub use error::{Error, ErrorKind, FieldError};
 pub use guard::{
-    Decision, Event, EventKind, Guard, GuardConfig, GuardError, Minted, Request, Selector,
-    TokenMeta, TokenState, Verdict,
+    Decision, Event, EventKind, Guard, GuardConfig, GuardError, Minted, Selector, TokenMeta,
+    TokenState, Verdict,
 };
 pub use policy::{Policy, PolicyDoc, Reason};
 pub use redact::{
     Config, Finding, Redactor, RedactorBuilder, RuleDef, RuleInfo, StreamRedactor, Style,
 };
+pub use request::Request;
 pub use token::{TokenId, TokenKey};
 pub use usage::{Alert, AlertKind, Observation, Severity, UsageConfig, UsageStats, UsageTracker};
 

@@ -194,17 +194,12 @@ impl Guard {
             .policy
             .as_ref()
             .is_some_and(|e| !e.policy.doc().endpoints.is_empty());
+        let path = match &check.path {
+            Some(Ok(path)) => Some(&**path),
+            Some(Err(_)) => Some(INVALID_PATH_ENDPOINT),
+            None => None,
+        };
         let observation = Observation {
-            ip: request.ip,
-            country: request.country,
-            user_agent: request.user_agent,
-            method: request.method,
-            path: match &check.path {
-                Some(Ok(path)) => Some(path),
-                Some(Err(_)) => Some(INVALID_PATH_ENDPOINT),
-                None => None,
-            },
-            location: request.location,
             denied: !check.reasons.is_empty(),
             declared_scope_match: declares_scope.then(|| {
                 !check
@@ -212,6 +207,7 @@ impl Guard {
                     .iter()
                     .any(|r| matches!(r, Reason::ScopeDenied | Reason::InvalidPath))
             }),
+            ..Observation::from_request(&request, path)
         };
         let alerts = tracker.observe(id, &observation, check.now);
         // A token already stopped (revoked, quarantined, rotated out) is counted, but raises

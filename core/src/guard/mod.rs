@@ -61,7 +61,6 @@ mod events;
 mod lifecycle;
 mod registry;
 mod replay;
-mod request;
 mod respond;
 mod snapshot;
 mod state;
@@ -72,6 +71,7 @@ use std::sync::Arc;
 use hashbrown::hash_map::Entry;
 use parking_lot::{Mutex, RwLock};
 
+pub use crate::request::Request;
 pub use check::{Decision, Reaction, Verdict};
 pub use config::{GuardConfig, PolicySpec, Selector, TokenInfo, TokenMeta, DEFAULT_EVENT_CAPACITY};
 pub use events::{
@@ -80,7 +80,6 @@ pub use events::{
 };
 pub use registry::TokenState;
 pub use replay::{ReplayError, Replayed};
-pub use request::Request;
 pub use respond::{Action, ActionTaken, AlertKinds, ResponseRule};
 pub use snapshot::{SnapshotError, SNAPSHOT_VERSION};
 

@@ -51,7 +51,7 @@ pub use window::WeeklyWindows;
 
 pub(crate) use rate::{Exceeded as RateExceeded, Group as RateGroup, RateLog};
 
-use crate::guard::Request;
+use crate::Request;
 use crate::Timestamp;
 
 /// A policy document that failed to parse or compile: where, and why. The same type as

@@ -1,7 +1,7 @@
 //! Every condition's allow and deny paths, missing request fields, and document errors.
 
 use super::*;
-use crate::guard::Request;
+use crate::Request;
 
 const T0: Timestamp = 1_767_571_200_000; // Monday 2026-01-05 00:00 UTC
 const HOUR: i64 = 3_600_000;

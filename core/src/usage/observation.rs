@@ -4,6 +4,7 @@ use std::fmt;
 use std::net::IpAddr;
 
 use super::hashing;
+use crate::Request;
 
 /// What the host knows about one request, borrowed from it. Everything is optional.
 ///
@@ -31,6 +32,34 @@ pub struct Observation<'a> {
     /// `Some(false)` when the request fell outside the token's declared scope; `None` when the
     /// token declares none.
     pub declared_scope_match: Option<bool>,
+}
+
+impl<'a> Observation<'a> {
+    /// What `request` tells about itself (address, country, agent, method, location), with
+    /// `path` in place of its raw path: the one place a request's context becomes an
+    /// observation, so a new request attribute is added here once. `denied` and
+    /// `declared_scope_match` are the caller's to set.
+    ///
+    /// ```
+    /// use tokenward::{Observation, Request};
+    ///
+    /// let request = Request::new("tw_x").country("DE").endpoint("GET", "/v1/%6frders");
+    /// let observation = Observation::from_request(&request, Some("/v1/orders"));
+    /// assert_eq!(observation.country, Some("DE"));
+    /// assert_eq!(observation.path, Some("/v1/orders"));
+    /// ```
+    pub fn from_request(request: &Request<'a>, path: Option<&'a str>) -> Observation<'a> {
+        Observation {
+            ip: request.ip,
+            country: request.country,
+            user_agent: request.user_agent,
+            method: request.method,
+            path,
+            location: request.location,
+            denied: false,
+            declared_scope_match: None,
+        }
+    }
 }
 
 impl fmt::Debug for Observation<'_> {
