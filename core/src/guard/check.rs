@@ -207,7 +207,7 @@ impl Guard {
                     .iter()
                     .any(|r| matches!(r, Reason::ScopeDenied | Reason::InvalidPath))
             }),
-            ..Observation::from_request(&request, path)
+            ..Observation::from_request(request, path)
         };
         let alerts = tracker.observe(id, &observation, check.now);
         // A token already stopped (revoked, quarantined, rotated out) is counted, but raises
