@@ -24,6 +24,7 @@ rust_checks() {
     cargo fmt --all -- --check &&
         cargo clippy --workspace --all-targets --locked -- -D warnings &&
         cargo test --workspace --locked --no-fail-fast &&
+        cargo test -p tokenward --features getrandom --locked --lib --test guard_check &&
         RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
 }
 
