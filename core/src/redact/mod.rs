@@ -42,7 +42,7 @@ mod required;
 mod rule;
 mod stream;
 mod style;
-pub mod validate;
+pub(crate) mod validate;
 
 use std::borrow::Cow;
 use std::collections::HashSet;
@@ -55,7 +55,8 @@ use regex_automata::util::captures::Captures;
 use regex_automata::{Anchored, Input};
 
 pub use config::Config;
-pub use rule::{Candidate, RuleDef, RuleInfo, Validate};
+pub(crate) use rule::Candidate;
+pub use rule::{RuleDef, RuleInfo};
 pub use stream::StreamRedactor;
 pub use style::Style;
 

@@ -16,7 +16,7 @@ use crate::Error;
 
 /// A candidate match handed to a rule's validator after its pattern matched.
 #[derive(Clone)]
-pub struct Candidate<'h> {
+pub(crate) struct Candidate<'h> {
     /// The whole credential as found, public prefix included (the `token` group, else `secret`).
     pub token: &'h str,
     /// The part that must not survive (the `secret` group).
@@ -30,7 +30,7 @@ pub struct Candidate<'h> {
 }
 
 /// A validator: returns true when the candidate really is a secret.
-pub type Validate = fn(&Candidate<'_>) -> bool;
+pub(crate) type Validate = fn(&Candidate<'_>) -> bool;
 
 /// A built-in rule as written in the catalogue, with the examples its tests run.
 pub(crate) struct Builtin {
