@@ -192,7 +192,7 @@ impl StreamRedactor {
             });
         }
         // What lies past the cut is carried (see `release`).
-        self.release(target, Some(findings), out);
+        self.release(target, Some(merge_findings(findings)), out);
         if open {
             self.open = Some(Open {
                 rule,
@@ -214,6 +214,8 @@ impl StreamRedactor {
         out: &mut Vec<u8>,
     ) -> Option<Finding> {
         let mut findings = found.unwrap_or_else(|| self.redactor.find_bytes(&self.pending[..cut]));
+        // Findings of one search are already merged; only added ones call for merging again.
+        let added = !self.carried.is_empty() || self.open.is_some();
         findings.append(&mut self.carried);
         if let Some(open) = self.open.take() {
             let from = open.from;
@@ -235,7 +237,10 @@ impl StreamRedactor {
                 });
             }
         }
-        let (now, later) = split_at(merge_findings(findings), cut);
+        if added {
+            findings = merge_findings(findings);
+        }
+        let (now, later) = split_at(findings, cut);
         let text = &self.pending[..cut];
         self.redactor.write_redacted(text, &now, out);
         let tail = now
