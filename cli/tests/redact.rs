@@ -493,3 +493,46 @@ fn a_private_key_block_keeps_its_line_count() {
         assert!(!text.contains(&line[..16]), "key material survived: {text}");
     }
 }
+
+#[test]
+fn a_key_block_after_an_empty_header_is_redacted_whole() {
+    // The empty header must not run on into the next one and leave that key in clear.
+    let (begin, end) = (
+        "-----BEGIN RSA PRIVATE KEY-----",
+        "-----END RSA PRIVATE KEY-----",
+    );
+    let (first, second) = (
+        "MIIEowIBAAKCAQEAu7Qz4mJ0lVz2Qf3tW0bQ",
+        "Z9u8cX1yK2w3E4r5T6y7U8i9O0pQsRtU",
+    );
+    let input = format!("{begin}\n{begin}\n{first}\n{begin}\n{second}\n{end}\nafter\n");
+    let output = tokenward()
+        .arg("redact")
+        .write_stdin(input.clone())
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(!text.contains(first) && !text.contains(second), "{text}");
+    assert!(!text.contains("-----END"), "{text}");
+    assert_eq!(line_count(text.as_bytes()), line_count(input.as_bytes()));
+}
+
+#[test]
+fn a_long_line_of_passwords_is_redacted_across_reads() {
+    // Reads of 64 KiB cut the line between keys and values at many points.
+    let values: Vec<String> = (0..6_000u32)
+        .map(|i| format!("{:040x}", u64::from(i).wrapping_mul(0x9E37_79B9_7F4A_7C15)))
+        .map(|v| v.replace('0', "k"))
+        .collect();
+    let line: String = values.iter().map(|v| format!("password={v} ")).collect();
+    let output = tokenward()
+        .arg("redact")
+        .write_stdin(format!("{line}\n"))
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let text = String::from_utf8(output.stdout).unwrap();
+    let leaked = values.iter().filter(|v| text.contains(v.as_str())).count();
+    assert_eq!(leaked, 0, "{leaked} values in clear");
+}

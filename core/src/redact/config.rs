@@ -1,5 +1,7 @@
 //! Redaction configuration documents (TOML or JSON).
 
+use std::fmt;
+
 use serde::Deserialize;
 
 use super::{RuleDef, Style};
@@ -26,7 +28,7 @@ use crate::Error;
 ///     "k=acme_********",
 /// );
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// Output style; the builder's style when absent.
@@ -47,6 +49,21 @@ pub struct Config {
     /// Additional rules.
     #[serde(default)]
     pub rules: Vec<RuleDef>,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Allowlisted values are real credentials (test fixtures, documented examples), and a
+        // pattern may spell one out: only their counts are shown, as `Redactor` does.
+        f.debug_struct("Config")
+            .field("style", &self.style)
+            .field("builtins", &self.builtins)
+            .field("disable", &self.disable)
+            .field("allow", &self.allow.len())
+            .field("allow_patterns", &self.allow_patterns.len())
+            .field("rules", &self.rules)
+            .finish()
+    }
 }
 
 impl Config {

@@ -42,7 +42,7 @@ mod required;
 mod rule;
 mod stream;
 mod style;
-pub mod validate;
+pub(crate) mod validate;
 
 use std::borrow::Cow;
 use std::collections::HashSet;
@@ -55,7 +55,8 @@ use regex_automata::util::captures::Captures;
 use regex_automata::{Anchored, Input};
 
 pub use config::Config;
-pub use rule::{Candidate, RuleDef, RuleInfo, Validate};
+pub(crate) use rule::Candidate;
+pub use rule::{RuleDef, RuleInfo};
 pub use stream::StreamRedactor;
 pub use style::Style;
 
@@ -195,6 +196,24 @@ impl Redactor {
     }
 
     fn find_plain(&self, text: &[u8]) -> Vec<Finding> {
+        merge_overlaps(self.hits(text), None)
+    }
+
+    /// The secrets in `text` as [`find_bytes`](Self::find_bytes) gives them, each with where
+    /// the match that found it began (a key name, a quote before the value): the context a
+    /// stream must keep with the secret so that it is found again.
+    pub(crate) fn find_with_reach(&self, text: &[u8]) -> (Vec<Finding>, Vec<usize>) {
+        let hits = match ansi::blank_escapes(text) {
+            Some(plain) => self.hits(&plain),
+            None => self.hits(text),
+        };
+        let mut reach = Vec::new();
+        let findings = merge_overlaps(hits, Some(&mut reach));
+        (findings, reach)
+    }
+
+    /// Every rule's accepted matches in `text`, unsorted and possibly overlapping.
+    fn hits(&self, text: &[u8]) -> Vec<Hit> {
         let inner = &*self.inner;
         let candidates = self.candidates(text);
         if candidates.is_empty() && inner.unanchored.is_empty() {
@@ -204,7 +223,7 @@ impl Redactor {
         for index in candidates.iter().chain(inner.unanchored.iter().copied()) {
             self.run_rule(index, text, &mut found);
         }
-        merge_overlaps(found)
+        found
     }
 
     /// The rules whose keywords occur in `text`.
@@ -230,7 +249,7 @@ impl Redactor {
         candidates
     }
 
-    fn run_rule(&self, index: usize, text: &[u8], found: &mut Vec<(Finding, bool)>) {
+    fn run_rule(&self, index: usize, text: &[u8], found: &mut Vec<Hit>) {
         let rule = &self.inner.rules[index];
         let Some(compiled) = rule.compiled() else {
             return;
@@ -255,12 +274,18 @@ impl Redactor {
             };
             if accepted {
                 let (token, secret) = (parts.token, parts.secret);
+                let span = token.start.min(secret.start)..token.end.max(secret.end);
+                let reach = m.start().min(span.start);
                 let finding = Finding {
                     rule: rule.info.id.clone(),
-                    span: token.start.min(secret.start)..token.end.max(secret.end),
+                    span,
                     secret_span: secret,
                 };
-                found.push((finding, rule.generic));
+                found.push(Hit {
+                    finding,
+                    generic: rule.generic,
+                    reach,
+                });
             }
         }
     }
@@ -491,26 +516,46 @@ fn candidate<'h>(
     })
 }
 
+/// A rule's accepted match, before overlapping ones are merged.
+struct Hit {
+    finding: Finding,
+    /// Whether the rule is generic: a provider rule's label wins over it.
+    generic: bool,
+    /// Where the match began: at or before `finding.span.start`.
+    reach: usize,
+}
+
 /// Sorts findings and merges those that overlap, so every byte of every secret is covered.
 /// At one start position a provider rule beats a generic one, and a longer match a shorter.
-fn merge_overlaps(mut found: Vec<(Finding, bool)>) -> Vec<Finding> {
-    found.sort_by(|(a, a_generic), (b, b_generic)| {
-        a.span
+/// With `reach`, the earliest match start of each merged finding is pushed to it.
+fn merge_overlaps(mut found: Vec<Hit>, mut reach: Option<&mut Vec<usize>>) -> Vec<Finding> {
+    found.sort_by(|a, b| {
+        a.finding
+            .span
             .start
-            .cmp(&b.span.start)
-            .then(a_generic.cmp(b_generic))
-            .then(b.span.end.cmp(&a.span.end))
+            .cmp(&b.finding.span.start)
+            .then(a.generic.cmp(&b.generic))
+            .then(b.finding.span.end.cmp(&a.finding.span.end))
     });
     let mut merged: Vec<Finding> = Vec::with_capacity(found.len());
-    for (finding, _) in found {
+    for hit in found {
+        let finding = hit.finding;
         match merged.last_mut() {
             Some(last) if finding.span.start < last.span.end => {
                 if finding.span.end > last.span.end {
                     last.span.end = finding.span.end;
                     last.secret_span.end = finding.span.end;
                 }
+                if let Some(last_reach) = reach.as_deref_mut().and_then(|r| r.last_mut()) {
+                    *last_reach = (*last_reach).min(hit.reach);
+                }
             }
-            _ => merged.push(finding),
+            _ => {
+                merged.push(finding);
+                if let Some(reach) = reach.as_deref_mut() {
+                    reach.push(hit.reach);
+                }
+            }
         }
     }
     merged

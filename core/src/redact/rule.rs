@@ -1,5 +1,6 @@
 //! Rules: what a secret looks like and how a candidate is verified.
 
+use std::fmt;
 use std::ops::Range;
 use std::sync::{Arc, OnceLock};
 
@@ -14,8 +15,8 @@ use super::required::{required_bytes, AnyOf};
 use crate::Error;
 
 /// A candidate match handed to a rule's validator after its pattern matched.
-#[derive(Debug, Clone)]
-pub struct Candidate<'h> {
+#[derive(Clone)]
+pub(crate) struct Candidate<'h> {
     /// The whole credential as found, public prefix included (the `token` group, else `secret`).
     pub token: &'h str,
     /// The part that must not survive (the `secret` group).
@@ -29,7 +30,7 @@ pub struct Candidate<'h> {
 }
 
 /// A validator: returns true when the candidate really is a secret.
-pub type Validate = fn(&Candidate<'_>) -> bool;
+pub(crate) type Validate = fn(&Candidate<'_>) -> bool;
 
 /// A built-in rule as written in the catalogue, with the examples its tests run.
 pub(crate) struct Builtin {
@@ -56,6 +57,19 @@ pub(crate) struct Builtin {
     /// Texts in which the rule must find nothing.
     #[cfg_attr(not(test), allow(dead_code))]
     pub counterexamples: &'static [&'static str],
+}
+
+impl fmt::Debug for Candidate<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Every field but the span holds the credential or the text around it: sizes only.
+        f.debug_struct("Candidate")
+            .field("token_len", &self.token.len())
+            .field("secret_len", &self.secret.len())
+            .field("key_len", &self.key.map(str::len))
+            .field("haystack_len", &self.haystack.len())
+            .field("match_span", &self.match_span)
+            .finish()
+    }
 }
 
 /// A user-defined rule, as written in a TOML or JSON config.

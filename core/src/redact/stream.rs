@@ -1,16 +1,27 @@
 //! Redaction of chunked input (pipes, sockets, files read in blocks).
 
+use std::fmt;
+use std::ops::Range;
+use std::sync::Arc;
+
 use memchr::memmem;
 
-use super::{Finding, Redactor};
+use super::{merge_overlaps, Finding, Hit, Redactor};
 
 /// Redacts a stream given in arbitrary chunks.
 ///
 /// A secret split across chunks is still caught: text is released only up to a point no
-/// secret can straddle (the end of the last complete line, or, inside a very long line, a
-/// `window` before the end of what has arrived). A private-key block is held until its
-/// `-----END` line so it is redacted whole. Memory stays bounded by about three windows,
-/// whatever the stream's length.
+/// secret can straddle. That is the end of the last complete line, so a stream of lines
+/// shorter than two windows comes out exactly as [`Redactor::redact_bytes`] would write the
+/// whole text. A private-key block is held from its first open `-----BEGIN` line until its
+/// `-----END` line, so it is redacted whole.
+///
+/// Inside a line longer than that, text is released up to about a `window` before the end of
+/// what has arrived, at a point outside every match (a key name with its value, a token, a
+/// key block), and secrets already found past that point stay redacted when released, though
+/// their context has gone. Where no such point is near enough (one secret longer than a
+/// window), the secret is masked on both sides of the cut, and what may continue it after the
+/// cut too. Memory stays bounded by about three windows, whatever the stream's length.
 ///
 /// ```
 /// use tokenward::{Redactor, StreamRedactor};
@@ -22,15 +33,49 @@ use super::{Finding, Redactor};
 /// stream.finish(&mut out);
 /// assert_eq!(out, b"auth ok key=[REDACTED:aws_access_key_id]\nnext line\n");
 /// ```
-#[derive(Debug)]
 pub struct StreamRedactor {
     redactor: Redactor,
     pending: Vec<u8>,
     window: usize,
+    /// Secrets found in `pending` while their context (a key name, a command before them)
+    /// was still held; kept so that they are redacted once that context has been released.
+    carried: Vec<Finding>,
+    /// A secret released unfinished that may go on in `pending`.
+    open: Option<Open>,
+}
+
+/// A secret released unfinished (cut through inside a long line, or a key block held past the
+/// window): what follows it in the stream, as far as it can continue it, is masked too.
+struct Open {
+    rule: Arc<str>,
+    /// Offset in `pending` from which it may go on.
+    from: usize,
+    /// Whether `from` is just after a byte of the secret, not at a line start: a dash there
+    /// continues a token, where at a line start it opens a `-----END` line.
+    mid_token: bool,
+}
+
+impl fmt::Debug for StreamRedactor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Held bytes are unredacted input, and carried findings point into them: only sizes.
+        f.debug_struct("StreamRedactor")
+            .field("redactor", &self.redactor)
+            .field("window", &self.window)
+            .field("pending", &self.pending.len())
+            .field("carried", &self.carried.len())
+            .field("open", &self.open.is_some())
+            .finish()
+    }
 }
 
 /// Longer than any built-in rule's match, PEM blocks of 8192-bit RSA keys included.
-pub const DEFAULT_WINDOW: usize = 64 * 1024;
+const DEFAULT_WINDOW: usize = 64 * 1024;
+
+/// The smallest window: room for any key name with a token.
+const MIN_WINDOW: usize = 256;
+
+/// The largest window: three of them (what may be held) still fit in memory's address range.
+const MAX_WINDOW: usize = isize::MAX as usize / 4;
 
 impl StreamRedactor {
     /// A stream redactor with the default window (64 KiB).
@@ -38,22 +83,39 @@ impl StreamRedactor {
         StreamRedactor::with_window(redactor, DEFAULT_WINDOW)
     }
 
-    /// A stream redactor holding back at most `window` bytes inside a long line. It must
-    /// exceed the longest secret (with its key name) that should be caught.
+    /// A stream redactor holding back about `window` bytes inside a long line. It must
+    /// exceed the longest secret (with its key name) that should be found as in whole text.
+    /// Values below 256 bytes are raised to 256, and values above `isize::MAX / 4` lowered to
+    /// that, so any `usize` is accepted.
+    ///
+    /// ```
+    /// use tokenward::{Redactor, StreamRedactor};
+    ///
+    /// let mut stream = StreamRedactor::with_window(Redactor::new(), usize::MAX);
+    /// let mut out = Vec::new();
+    /// stream.push(b"password=Tr0ub4dor3\n", &mut out);
+    /// assert_eq!(out, b"password=[REDACTED:password_assignment]\n");
+    /// ```
     pub fn with_window(redactor: Redactor, window: usize) -> StreamRedactor {
         StreamRedactor {
             redactor,
             pending: Vec::new(),
-            window: window.max(256),
+            window: window.clamp(MIN_WINDOW, MAX_WINDOW),
+            carried: Vec::new(),
+            open: None,
         }
     }
 
     /// Adds a chunk and appends to `out` whatever can be released.
     pub fn push(&mut self, chunk: &[u8], out: &mut Vec<u8>) {
         self.pending.extend_from_slice(chunk);
-        let (cut, findings) = self.safe_cut();
-        if cut > 0 {
-            self.release(cut, findings, out);
+        // One chunk may hold many windows of one line: release until what is held is bounded.
+        loop {
+            let held = self.pending.len();
+            self.release_ready(out);
+            if self.pending.len() == held || self.pending.len() < 2 * self.window {
+                break;
+            }
         }
     }
 
@@ -61,6 +123,7 @@ impl StreamRedactor {
     pub fn finish(&mut self, out: &mut Vec<u8>) {
         let cut = self.pending.len();
         self.release(cut, None, out);
+        self.open = None;
     }
 
     /// Bytes held back, waiting for more input.
@@ -68,51 +131,277 @@ impl StreamRedactor {
         self.pending.len()
     }
 
-    /// Redacts `pending[..cut]` into `out` and drops it. `findings`, when the caller already
-    /// searched the whole of `pending`, are reused rather than searched for again.
-    fn release(&mut self, cut: usize, findings: Option<Vec<Finding>>, out: &mut Vec<u8>) {
-        let text = &self.pending[..cut];
-        let findings = match findings {
-            Some(mut all) => {
-                all.retain(|f| f.span.end <= cut);
-                all
-            }
-            None => self.redactor.find_bytes(text),
-        };
-        self.redactor.write_redacted(text, &findings, out);
-        self.pending.drain(..cut);
-    }
-
-    /// How much of `pending` can be redacted and released now, with the findings of
-    /// `pending` when they had to be searched to decide.
-    fn safe_cut(&self) -> (usize, Option<Vec<Finding>>) {
+    /// Releases what can be released now: complete lines, or part of a long line.
+    fn release_ready(&mut self, out: &mut Vec<u8>) {
         let buf = &self.pending;
-        let mut cut = memchr::memrchr(b'\n', buf).map_or(0, |i| i + 1);
-        if let Some(block) = open_key_block(&buf[..cut]) {
+        let line_end = memchr::memrchr(b'\n', buf).map_or(0, |i| i + 1);
+        let mut cut = line_end;
+        let mut expired_block = None;
+        if let Some(block) = open_key_block(&buf[..line_end]) {
             if buf.len() - block < self.window {
                 cut = block;
+            } else {
+                expired_block = Some(block);
             }
         }
-        if cut > 0 || buf.len() < 2 * self.window {
-            return (cut, None);
+        if cut == 0 && buf.len() >= 2 * self.window {
+            return self.release_long_line(out);
         }
-        // One long line: release all but the last window, never cutting through a secret.
-        cut = buf.len() - self.window;
-        let findings = self.redactor.find_bytes(buf);
-        for finding in &findings {
-            if finding.span.start < cut && finding.span.end > cut {
-                cut = finding.span.start;
+        if cut == 0 {
+            return;
+        }
+        let tail = self.release(cut, None, out);
+        // A key block held longer than the window goes out unfinished: its body goes on in
+        // the lines to come, which no longer follow a header, so they are masked as it.
+        if let (Some(block), Some(tail)) = (expired_block, tail) {
+            if tail.span.start >= block {
+                self.open = Some(Open {
+                    rule: tail.rule,
+                    from: 0,
+                    mid_token: false,
+                });
             }
         }
-        (cut, Some(findings))
+    }
+
+    /// Releases all but about the last window of one long line, at a point outside every
+    /// match and every word; where no such point is near enough (a secret or a word longer
+    /// than a window, which may be a secret not yet found whole), through it, masking it on
+    /// both sides of the cut.
+    fn release_long_line(&mut self, out: &mut Vec<u8>) {
+        let len = self.pending.len();
+        let (mut findings, reach) = self.redactor.find_with_reach(&self.pending);
+        let target = len - self.window;
+        let cut = safe_cut(&self.pending, &findings, &reach, target);
+        if len - cut <= 2 * self.window {
+            self.release(cut, Some(findings), out);
+            return;
+        }
+        let word = word_around(&self.pending, target);
+        let through = findings
+            .iter()
+            .find(|f| f.span.start < target && f.span.end > target);
+        let rule = through.map_or_else(|| Arc::from(LONG_WORD), |f| f.rule.clone());
+        // What may go on past what has arrived: the secret or the word reaching the end.
+        let open = through.is_some_and(|f| f.span.end == len) || word.end == len;
+        if !word.is_empty() {
+            findings.push(Finding {
+                rule: rule.clone(),
+                span: word.clone(),
+                secret_span: word,
+            });
+        }
+        // What lies past the cut is carried (see `release`).
+        self.release(target, Some(merge_findings(findings)), out);
+        if open {
+            self.open = Some(Open {
+                rule,
+                from: len - target,
+                mid_token: true,
+            });
+        }
+    }
+
+    /// Redacts `pending[..cut]` into `out` and drops it. `found` are the findings of
+    /// `pending` when the caller already searched it (else `pending[..cut]` is searched);
+    /// carried findings and the continuation of an open secret are added to them. A finding
+    /// that runs past `cut` is masked up to it and its rest carried. Returns the last finding
+    /// released when only whitespace follows it in the released text.
+    fn release(
+        &mut self,
+        cut: usize,
+        found: Option<Vec<Finding>>,
+        out: &mut Vec<u8>,
+    ) -> Option<Finding> {
+        let mut findings = found.unwrap_or_else(|| self.redactor.find_bytes(&self.pending[..cut]));
+        // Findings of one search are already merged; only added ones call for merging again.
+        let added = !self.carried.is_empty() || self.open.is_some();
+        findings.append(&mut self.carried);
+        if let Some(open) = self.open.take() {
+            let from = open.from;
+            let (len, exhausted) = continuation(&self.pending[from..], open.mid_token);
+            let end = from + len;
+            if end > from {
+                findings.push(Finding {
+                    rule: open.rule.clone(),
+                    span: from..end,
+                    secret_span: from..end,
+                });
+            }
+            // All that has arrived may continue it: so may what comes next.
+            if exhausted {
+                self.open = Some(Open {
+                    from: end.saturating_sub(cut),
+                    mid_token: end >= cut,
+                    rule: open.rule,
+                });
+            }
+        }
+        if added {
+            findings = merge_findings(findings);
+        }
+        let (now, later) = split_at(findings, cut);
+        let text = &self.pending[..cut];
+        self.redactor.write_redacted(text, &now, out);
+        let tail = now
+            .last()
+            .filter(|f| text[f.span.end..].iter().all(u8::is_ascii_whitespace))
+            .cloned();
+        self.pending.drain(..cut);
+        self.carried = later;
+        tail
     }
 }
 
-/// Start of the line holding a `-----BEGIN ...` with no `-----END` after it, if any.
-fn open_key_block(text: &[u8]) -> Option<usize> {
-    let begin = memmem::rfind(text, b"-----BEGIN")?;
-    if memmem::find(&text[begin..], b"-----END").is_some() {
-        return None;
+/// The label of a word longer than a window, masked where a cut had to go through it.
+const LONG_WORD: &str = "long_word";
+
+/// The last point at or before `target` inside no match and no word of `text`.
+fn safe_cut(text: &[u8], findings: &[Finding], reach: &[usize], target: usize) -> usize {
+    let mut cut = target;
+    loop {
+        let moved = word_around(text, outside_matches(findings, reach, cut)).start;
+        if moved == cut {
+            return cut;
+        }
+        cut = moved;
     }
+}
+
+/// The run of token bytes that `at` falls inside of (empty at `at` when it is between two
+/// runs): a cut there could split a secret not yet found whole.
+fn word_around(text: &[u8], at: usize) -> Range<usize> {
+    let is_word = |b: &u8| is_secret_byte(*b) || *b == b'-';
+    let before = text[..at].iter().rev().take_while(|b| is_word(b)).count();
+    let after = text[at..].iter().take_while(|b| is_word(b)).count();
+    if before == 0 || after == 0 {
+        return at..at;
+    }
+    at - before..at + after
+}
+
+/// The last point at or before `target` inside no match: not between a finding's `reach`
+/// (where its match began, at its key name) and its end, so a key is never released
+/// without its value nor a value without its key. Findings are sorted and disjoint.
+fn outside_matches(findings: &[Finding], reach: &[usize], target: usize) -> usize {
+    let mut cut = target;
+    for (finding, &start) in findings.iter().zip(reach).rev() {
+        if finding.span.end <= cut {
+            // Ends only grow with the index, so no earlier match reaches the cut either.
+            break;
+        }
+        if start < cut {
+            cut = start;
+        }
+    }
+    cut
+}
+
+/// Findings (each already merged, from several sources) merged again, sorted and disjoint.
+fn merge_findings(findings: Vec<Finding>) -> Vec<Finding> {
+    let hits = findings
+        .into_iter()
+        .map(|finding| Hit {
+            reach: finding.span.start,
+            finding,
+            generic: false,
+        })
+        .collect();
+    merge_overlaps(hits, None)
+}
+
+/// Splits sorted findings at `cut`: those released now, clipped to it, and those (or the
+/// parts of them) past it, shifted to offsets after the cut.
+fn split_at(findings: Vec<Finding>, cut: usize) -> (Vec<Finding>, Vec<Finding>) {
+    let mut now = Vec::new();
+    let mut later = Vec::new();
+    for finding in findings {
+        if finding.span.start < cut {
+            let mut head = finding.clone();
+            head.span.end = head.span.end.min(cut);
+            head.secret_span.start = head.secret_span.start.min(head.span.end);
+            head.secret_span.end = head.secret_span.end.min(cut);
+            now.push(head);
+        }
+        if finding.span.end > cut {
+            let start = finding.span.start.max(cut) - cut;
+            let end = finding.span.end - cut;
+            let secret_start = finding.secret_span.start.clamp(cut, finding.span.end) - cut;
+            later.push(Finding {
+                rule: finding.rule,
+                span: start..end,
+                secret_span: secret_start..end,
+            });
+        }
+    }
+    (now, later)
+}
+
+/// Start of the line holding the first `-----BEGIN` after the last `-----END`, if any: the
+/// first block still open, so that a key block opened before another is held too.
+fn open_key_block(text: &[u8]) -> Option<usize> {
+    let after_end = memmem::rfind(text, b"-----END").map_or(0, |i| i + 1);
+    let begin = after_end + memmem::find(&text[after_end..], b"-----BEGIN")?;
     Some(memchr::memrchr(b'\n', &text[..begin]).map_or(0, |i| i + 1))
 }
+
+/// The length of the run at the start of `text` that may continue a secret cut through:
+/// bytes that can occur in a token or a key body, lines of them (literal `\n` escapes
+/// too), up to a blank, a quote or bracket, or a line opening with `-` (a `-----END`).
+/// It ends on a secret byte, so a line break after the secret stays. Also whether the run
+/// reached the end of `text`, so that it may go on in what comes next.
+fn continuation(text: &[u8], mid_token: bool) -> (usize, bool) {
+    let mut at = if mid_token {
+        text.iter().take_while(|&&b| b == b'-').count()
+    } else {
+        0
+    };
+    let mut end = at;
+    loop {
+        match &text[at..] {
+            [b'\\', b'r' | b'n', ..] => at += 2,
+            [b'\r', b'\n', ..] | [b'\n', ..] => {
+                at += if text[at] == b'\r' { 2 } else { 1 };
+                at += text[at..]
+                    .iter()
+                    .take_while(|&&b| b == b' ' || b == b'\t')
+                    .count();
+            }
+            [b, ..] if is_secret_byte(*b) => {
+                at += 1;
+                at += text[at..].iter().take_while(|&&b| b == b'-').count();
+                end = at;
+            }
+            [] => return (end, true),
+            _ => return (end, false),
+        }
+    }
+}
+
+/// Whether `b` can be part of a token, a password or a key body.
+fn is_secret_byte(b: u8) -> bool {
+    !(b.is_ascii_whitespace()
+        || b.is_ascii_control()
+        || matches!(
+            b,
+            b'"' | b'\''
+                | b'`'
+                | b'<'
+                | b'>'
+                | b'&'
+                | b';'
+                | b','
+                | b'('
+                | b')'
+                | b'['
+                | b']'
+                | b'{'
+                | b'}'
+                | b'|'
+                | b'\\'
+                | b'-'
+        ))
+}
+
+#[cfg(test)]
+mod tests;

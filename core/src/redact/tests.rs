@@ -47,15 +47,26 @@ fn merge_covers_the_union_of_overlapping_spans() {
         secret_span: span.clone(),
         span,
     };
-    let merged = merge_overlaps(vec![
-        (finding("b", 5..12), true),
-        (finding("a", 0..8), false),
-        (finding("c", 20..25), false),
-    ]);
+    let hit = |rule: &str, span: Range<usize>, generic: bool, reach: usize| Hit {
+        finding: finding(rule, span),
+        generic,
+        reach,
+    };
+    let mut reach = Vec::new();
+    let merged = merge_overlaps(
+        vec![
+            hit("b", 5..12, true, 1),
+            hit("a", 0..8, false, 0),
+            hit("c", 20..25, false, 14),
+        ],
+        Some(&mut reach),
+    );
     assert_eq!(merged.len(), 2);
     assert_eq!(merged[0].span, 0..12);
     assert_eq!(merged[0].rule.as_ref(), "a");
     assert_eq!(merged[1].span, 20..25);
+    // Each merged finding reaches back to the earliest match start among its parts.
+    assert_eq!(reach, [0, 14]);
 }
 
 #[test]
@@ -159,6 +170,34 @@ fn debug_shows_no_key_material() {
         !shown.contains("super-secret-key") && !shown.contains("allowed-value"),
         "{shown}"
     );
+}
+
+#[test]
+fn debug_of_a_config_or_a_candidate_shows_no_credential() {
+    let config = Config::from_toml(
+        r#"allow = ["allowed-value-123"]
+allow_patterns = ["^fixture-secret-[0-9]+$"]"#,
+    )
+    .unwrap();
+    let shown = format!("{config:?}");
+    assert!(
+        !shown.contains("allowed-value") && !shown.contains("fixture-secret"),
+        "{shown}"
+    );
+    let line = b"password=Tr0ub4dor3";
+    let candidate = Candidate {
+        token: "Tr0ub4dor3",
+        secret: "Tr0ub4dor3",
+        key: Some("password"),
+        haystack: line,
+        match_span: 0..line.len(),
+    };
+    let shown = format!("{candidate:?}");
+    assert!(
+        !shown.contains("Tr0ub4dor3") && !shown.contains("84, 114"),
+        "{shown}"
+    );
+    assert!(shown.contains("secret_len: 10"), "{shown}");
 }
 
 #[test]
@@ -581,5 +620,30 @@ fn rule_bits_hold_any_rule_count() {
         }
         assert!(!bits.is_empty());
         assert_eq!(bits.iter().collect::<Vec<_>>(), picked, "{rules} rules");
+    }
+}
+
+#[test]
+fn a_key_block_after_an_empty_or_repeated_header_is_redacted_whole() {
+    // A header with no body (or cut short, or repeated on its line) must not run on into the
+    // next block's header, which would leave that block's body and END line in clear.
+    let r = Redactor::new();
+    let begin = "-----BEGIN RSA PRIVATE KEY-----";
+    let end = "-----END RSA PRIVATE KEY-----";
+    let (a, b) = (
+        "MIIEowIBAAKCAQEAu7Qz4mJ0lVz2Qf3tW0bQ",
+        "Z9u8cX1yK2w3E4r5T6y7U8i9O0pQsRtU",
+    );
+    let texts = [
+        format!("{begin}\n{begin}\n{b}\n{end}\n"),
+        format!("{begin}{begin}\n{b}\n{end}\n"),
+        format!("{begin}\n{a}\n{begin}\n{b}\n{end}\n"),
+        format!(r"{begin}\n{a}\n{begin}\n{b}\n{end}"),
+        format!("-----BEGIN RSA PRIVATE KEY\n{begin}\n{b}\n{end}\n"),
+    ];
+    for text in &texts {
+        let out = r.redact(text);
+        assert!(!out.contains(a) && !out.contains(b), "{text:?} -> {out:?}");
+        assert!(!out.contains("-----END"), "{text:?} -> {out:?}");
     }
 }

@@ -48,13 +48,6 @@ fn c_log2_c(c: u32) -> f64 {
 /// True for values that stand in for a secret rather than being one: masks (`****`, `xxx`,
 /// `sk-****abcd`), template and environment references (`${VAR}`, `{{ x }}`, `<token>`, `%s`,
 /// `$VAR`, `%(name)s`, also percent-encoded), and words such as `REDACTED` or `changeme`.
-///
-/// ```
-/// use tokenward::redact::validate::is_placeholder;
-/// assert!(is_placeholder("${DB_PASSWORD}"));
-/// assert!(is_placeholder("%3Credacted%3E"));
-/// assert!(!is_placeholder("winter-monkey-68"));
-/// ```
 pub fn is_placeholder(value: &str) -> bool {
     let v = value.trim_matches(|c: char| c == '"' || c == '\'' || c == '`' || c.is_whitespace());
     if v.is_empty() {
@@ -231,13 +224,6 @@ static REFERENCE_PREFIXES: LazyLock<AhoCorasick> = LazyLock::new(|| {
 /// True for values that name where a secret comes from instead of holding it: code
 /// (`os.environ["X"]`, `getenv("X")`, `self.password`), environment variable names
 /// (`DB_PASSWORD`), secret-manager references (`vault:`, `arn:aws:secretsmanager:`), paths.
-///
-/// ```
-/// use tokenward::redact::validate::is_reference;
-/// assert!(is_reference("os.environ[\"OPENAI_API_KEY\"]"));
-/// assert!(is_reference("DB_PASSWORD"));
-/// assert!(!is_reference("Tr0ub4dor3"));
-/// ```
 pub fn is_reference(value: &str) -> bool {
     let v = value.trim();
     let anchored = aho_corasick::Input::new(v).anchored(aho_corasick::Anchored::Yes);
@@ -270,15 +256,6 @@ pub fn is_reference(value: &str) -> bool {
 /// classes or a long single-class run, enough entropy, and not a word, an identifier, a
 /// number, a date, a path or a URL. Hex strings and UUIDs count as secrets: under a key that
 /// names a secret they usually are one.
-///
-/// ```
-/// use tokenward::redact::validate::looks_random;
-/// assert!(looks_random("BRJO6c9YiBZb8O18Pd4SlZ"));
-/// assert!(looks_random("5cede99692c7a2be25cc300526350714"));
-/// assert!(!looks_random("db-credentials"));
-/// assert!(!looks_random("2024-05-01T10:00:00Z"));
-/// assert!(!looks_random("00003e7a:profile"));
-/// ```
 pub fn looks_random(value: &str) -> bool {
     let v = value;
     let len = v.chars().count();
@@ -322,12 +299,6 @@ pub fn looks_random(value: &str) -> bool {
 /// True when `value` could be a password someone chose: not a boolean, a number, a status word,
 /// a type name, a reference or a URL. Human passwords such as `hunter2` or `winter-monkey-68`
 /// pass; `true`, `required`, `str` and `DB_PASSWORD` do not.
-///
-/// ```
-/// use tokenward::redact::validate::looks_like_password;
-/// assert!(looks_like_password("hunter2"));
-/// assert!(!looks_like_password("required"));
-/// ```
 pub fn looks_like_password(value: &str) -> bool {
     let v = value.trim();
     let len = v.chars().count();
@@ -430,12 +401,6 @@ pub fn is_uuid(value: &str) -> bool {
 
 /// True when `value` is standard base64 of `user:password` with a non-empty password: the
 /// credential of an HTTP `Basic` header or a Docker `auth` entry.
-///
-/// ```
-/// use tokenward::redact::validate::is_basic_credential;
-/// assert!(is_basic_credential("Ym9iOmh1bnRlcjI=")); // bob:hunter2
-/// assert!(!is_basic_credential("cmVhbG0="));        // realm
-/// ```
 pub fn is_basic_credential(value: &str) -> bool {
     use base64::Engine as _;
     let engine = base64::engine::GeneralPurpose::new(
@@ -462,12 +427,6 @@ pub fn is_basic_credential(value: &str) -> bool {
 
 /// True when `segment` (base64url, no padding) decodes to a JSON object header of a JWS or JWE:
 /// it names an `alg` or an `enc`.
-///
-/// ```
-/// use tokenward::redact::validate::is_jose_header;
-/// assert!(is_jose_header("eyJhbGciOiJIUzI1NiJ9")); // {"alg":"HS256"}
-/// assert!(!is_jose_header("eyJmb28iOjF9"));       // {"foo":1}
-/// ```
 pub fn is_jose_header(segment: &str) -> bool {
     use base64::Engine as _;
     let engine = base64::engine::GeneralPurpose::new(
@@ -599,6 +558,27 @@ pub fn crc32_base62_trailer(body: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn validators_judge_typical_values() {
+        assert!(is_placeholder("${DB_PASSWORD}"));
+        assert!(is_placeholder("%3Credacted%3E"));
+        assert!(!is_placeholder("winter-monkey-68"));
+        assert!(is_reference("os.environ[\"OPENAI_API_KEY\"]"));
+        assert!(is_reference("DB_PASSWORD"));
+        assert!(!is_reference("Tr0ub4dor3"));
+        assert!(looks_random("BRJO6c9YiBZb8O18Pd4SlZ"));
+        assert!(looks_random("5cede99692c7a2be25cc300526350714"));
+        assert!(!looks_random("db-credentials"));
+        assert!(!looks_random("2024-05-01T10:00:00Z"));
+        assert!(!looks_random("00003e7a:profile"));
+        assert!(looks_like_password("hunter2"));
+        assert!(!looks_like_password("required"));
+        assert!(is_basic_credential("Ym9iOmh1bnRlcjI=")); // bob:hunter2
+        assert!(!is_basic_credential("cmVhbG0=")); // realm
+        assert!(is_jose_header("eyJhbGciOiJIUzI1NiJ9")); // {"alg":"HS256"}
+        assert!(!is_jose_header("eyJmb28iOjF9")); // {"foo":1}
+    }
 
     #[test]
     fn entropy_orders_random_above_words() {

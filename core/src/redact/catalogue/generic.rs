@@ -576,7 +576,10 @@ pub(crate) static RULES: &[Builtin] = &[
         provider: "generic",
         description: "PEM or OpenSSH private key block (RSA, EC, DSA, OpenSSH, encrypted PKCS#8, PGP), multi-line or with literal \\n escapes, also cut short",
         keywords: &["PRIVATE KEY"],
-        pattern: r"(?-u)(?P<token>-----BEGIN[ A-Z0-9]{0,40}PRIVATE KEY(?: BLOCK)?-----(?:(?P<secret>(?:[A-Za-z0-9+/=\\]|\r?\n[ \t]*|(?:Proc-Type|DEK-Info|Version|Comment|Hash):[^\r\n\\]{0,128})*?-----END[ A-Z0-9]{0,40}PRIVATE KEY(?: BLOCK)?-----)|(?P<secret_cut>(?:\\[rn]|\r?\n[ \t]*|[A-Za-z0-9+/=,:\-])*[A-Za-z0-9+/=])))",
+        // In a body cut short a dash only follows another body character (`AES-128-CBC`), so
+        // the body stops before a line or escape that opens with `-----`: a repeated or empty
+        // header does not swallow the next block's header, and that block is found whole.
+        pattern: r"(?-u)(?P<token>-----BEGIN[ A-Z0-9]{0,40}PRIVATE KEY(?: BLOCK)?-----(?:(?P<secret>(?:[A-Za-z0-9+/=\\]|\r?\n[ \t]*|(?:Proc-Type|DEK-Info|Version|Comment|Hash):[^\r\n\\]{0,128})*?-----END[ A-Z0-9]{0,40}PRIVATE KEY(?: BLOCK)?-----)|(?P<secret_cut>(?:\\[rn]|\r?\n[ \t]*|[A-Za-z0-9+/=,:]-*)*[A-Za-z0-9+/=])))",
         validate: None,
         generic: false,
         value_tail: false,
