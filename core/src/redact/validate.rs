@@ -525,36 +525,6 @@ fn percent_decode(v: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-/// Base62 digits in the order GitHub's token checksum uses.
-pub const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-
-/// `value` written in base62, left-padded with `0` to `width` digits.
-pub fn base62(mut value: u64, width: usize) -> String {
-    let mut digits = Vec::with_capacity(width.max(11));
-    while value > 0 {
-        digits.push(BASE62[(value % 62) as usize]);
-        value /= 62;
-    }
-    while digits.len() < width {
-        digits.push(b'0');
-    }
-    digits.reverse();
-    String::from_utf8(digits).expect("base62 digits are ASCII")
-}
-
-/// The GitHub token checksum scheme (also npm's and tokenward's own): the last six characters
-/// of `body` are the CRC32 of the characters before them, in base62.
-pub fn crc32_base62_trailer(body: &str) -> bool {
-    let Some(split) = body.len().checked_sub(6) else {
-        return false;
-    };
-    if split == 0 || !body.is_char_boundary(split) {
-        return false;
-    }
-    let (data, checksum) = body.split_at(split);
-    base62(u64::from(crc32fast::hash(data.as_bytes())), 6) == checksum
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

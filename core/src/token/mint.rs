@@ -8,7 +8,7 @@
 
 use std::fmt;
 
-use crate::redact::validate::{base62, BASE62};
+use super::checksum::{base62, BASE62};
 
 /// The prefix minted tokens carry unless the Guard is configured otherwise.
 pub const DEFAULT_PREFIX: &str = "tw_";
@@ -112,7 +112,7 @@ pub fn is_well_formed(token: &str) -> bool {
     token[prefix_len..]
         .bytes()
         .all(|b| b.is_ascii_alphanumeric())
-        && crate::redact::validate::crc32_base62_trailer(token)
+        && super::checksum::crc32_base62_trailer(token)
 }
 
 /// Appends the 256-bit big-endian number in `bytes` as exactly 43 base62 digits.

@@ -7,8 +7,11 @@
 //! [`mint()`] makes new tokens in the checksummed form `tw_<43 base62><6 base62 CRC32>` that the
 //! redaction rule `tokenward_token` recognises offline.
 
+pub(crate) mod checksum;
 mod id;
 mod mint;
+
+pub(crate) use checksum::crc32_base62_trailer;
 
 pub use id::{TokenId, TokenKey};
 pub use mint::{

@@ -9,7 +9,8 @@ use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 use base64::Engine;
 
 use crate::redact::rule::Candidate;
-use crate::redact::validate::{crc32_base62_trailer, shannon_entropy};
+use crate::redact::validate::shannon_entropy;
+use crate::token::crc32_base62_trailer;
 
 /// GitHub classic tokens and npm tokens: the last six base62 characters of the body are the
 /// CRC32 of the rest of the body.
@@ -305,7 +306,7 @@ pub(super) mod bounded {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::redact::validate::base62;
+    use crate::token::checksum::base62;
 
     fn candidate<'a>(token: &'a str, secret: &'a str) -> Candidate<'a> {
         Candidate {
