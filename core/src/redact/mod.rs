@@ -35,6 +35,9 @@
 //! ```
 
 mod ansi;
+// The grammar's macros are used by the catalogue, so this module comes first.
+#[macro_use]
+mod assignment;
 mod catalogue;
 mod config;
 mod layout;
@@ -429,7 +432,7 @@ impl Groups {
 
     /// A `key = value` match: the key is its leading run of `[A-Za-z0-9_.-]`, and the groups
     /// are read off the rest by hand where the value is plain, else captured on the rest (see
-    /// `Builtin::value_tail`).
+    /// the `assignment` module).
     fn resolve_tail(&mut self, tail: &Tail, text: &[u8], span: &Range<usize>) -> Option<Parts> {
         let key_end = span.start
             + text[span.clone()]
@@ -437,7 +440,7 @@ impl Groups {
                 .take_while(|&&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
                 .count();
         let key = Some(span.start..key_end);
-        if let Some(secret) = catalogue::read_value(text, key_end, span.end) {
+        if let Some(secret) = assignment::read_value(text, key_end, span.end) {
             return Some(Parts {
                 token: secret.clone(),
                 secret,

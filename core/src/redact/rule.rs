@@ -46,11 +46,6 @@ pub(crate) struct Builtin {
     pub validate: Option<Validate>,
     /// Generic forms (key/value, headers, URLs) yield to provider rules on the same span.
     pub generic: bool,
-    /// True for `key = value` patterns that open with a `key` group matching a run of
-    /// `[A-Za-z0-9_.-]` and go on with the assignment tail (`ASSIGNMENT_TAIL` in
-    /// `catalogue/generic.rs`). Groups are then resolved on the tail alone, by hand where the
-    /// value is plain, which spares the regex engines backtracking through every key spelling.
-    pub value_tail: bool,
     /// `(text, credential)`: the rule must find exactly `credential` in `text`.
     #[cfg_attr(not(test), allow(dead_code))]
     pub examples: &'static [(&'static str, &'static str)],
@@ -243,7 +238,7 @@ impl Rule {
         Ok(Rule {
             info,
             pattern: b.pattern,
-            value_tail: b.value_tail,
+            value_tail: super::assignment::is_assignment(b.pattern),
             compiled: OnceLock::new(),
             validate: b.validate,
             min_entropy: None,
@@ -316,7 +311,8 @@ impl Rule {
 }
 
 impl Compiled {
-    /// Compiles `pattern`; `value_tail` as in [`Builtin::value_tail`].
+    /// Compiles `pattern`; with `value_tail`, a pattern in the assignment grammar
+    /// ([`is_assignment`](super::assignment::is_assignment)) gets its groups resolved on the tail.
     pub fn new(id: &str, pattern: &str, value_tail: bool) -> Result<Compiled, Error> {
         let invalid = |reason: String| Error::InvalidRule {
             id: id.to_string(),
@@ -330,7 +326,7 @@ impl Compiled {
         let info = regex.group_info();
         let group = |name: &str| info.to_index(PatternID::ZERO, name);
         let tail = if value_tail {
-            let regex = build_regex(super::catalogue::ASSIGNMENT_TAIL)
+            let regex = build_regex(super::assignment::TAIL)
                 .map_err(|e| invalid(format!("value tail does not compile: {e}")))?;
             Some(Tail {
                 secret_groups: secret_groups(&regex),

@@ -323,10 +323,10 @@ fn tailed_rules() -> &'static [(Compiled, Compiled)] {
     RULES.get_or_init(|| {
         catalogue::builtins()
             .into_iter()
-            .filter(|b| b.value_tail)
+            .filter(|b| assignment::is_assignment(b.pattern))
             .map(|b| {
                 (
-                    Compiled::new(b.id, b.pattern, b.value_tail).unwrap(),
+                    Compiled::new(b.id, b.pattern, assignment::is_assignment(b.pattern)).unwrap(),
                     Compiled::new(b.id, b.pattern, false).unwrap(),
                 )
             })
@@ -364,12 +364,13 @@ fn compare_resolutions<T: AsRef<str>>(
 fn value_tail_resolves_the_groups_the_whole_pattern_does() {
     let tailed: Vec<_> = catalogue::builtins()
         .into_iter()
-        .filter(|b| b.value_tail)
+        .filter(|b| assignment::is_assignment(b.pattern))
         .collect();
     assert!(!tailed.is_empty());
     let extra = assignment_texts();
     for b in tailed {
-        let with_tail = Compiled::new(b.id, b.pattern, b.value_tail).unwrap();
+        let with_tail =
+            Compiled::new(b.id, b.pattern, assignment::is_assignment(b.pattern)).unwrap();
         let whole = Compiled::new(b.id, b.pattern, false).unwrap();
         let texts = b
             .examples
@@ -405,8 +406,7 @@ proptest::proptest! {
 /// after a key ending at `key_end`, with the match's end.
 fn tail_capture(text: &[u8], key_end: usize) -> Option<(Range<usize>, usize)> {
     static TAIL: std::sync::OnceLock<Compiled> = std::sync::OnceLock::new();
-    let tail =
-        TAIL.get_or_init(|| Compiled::new("tail", catalogue::ASSIGNMENT_TAIL, false).unwrap());
+    let tail = TAIL.get_or_init(|| Compiled::new("tail", assignment::TAIL, false).unwrap());
     let input = Input::new(text).range(key_end..).anchored(Anchored::Yes);
     let m = tail.regex.search(&input)?;
     let parts = Groups::default().resolve_by_captures(tail, text, m.range())?;
@@ -433,7 +433,7 @@ fn plain_values_are_read_by_hand_as_captured() {
     for text in plain {
         let (secret, end) = tail_capture(text.as_bytes(), 3).unwrap();
         assert_eq!(
-            catalogue::read_value(text.as_bytes(), 3, end),
+            assignment::read_value(text.as_bytes(), 3, end),
             Some(secret),
             "{text:?}"
         );
@@ -442,7 +442,7 @@ fn plain_values_are_read_by_hand_as_captured() {
     for text in [r#"key="a\\b""#, r#"key=\"a\\\"b\""#, r#"key="a\nb""#] {
         let (_, end) = tail_capture(text.as_bytes(), 3).unwrap();
         assert_eq!(
-            catalogue::read_value(text.as_bytes(), 3, end),
+            assignment::read_value(text.as_bytes(), 3, end),
             None,
             "{text:?}"
         );
@@ -459,11 +459,11 @@ proptest::proptest! {
         let text = format!("key{tail}");
         let text = text.as_bytes();
         if let Some((secret, end)) = tail_capture(text, 3) {
-            if let Some(read) = catalogue::read_value(text, 3, end) {
+            if let Some(read) = assignment::read_value(text, 3, end) {
                 proptest::prop_assert_eq!(read, secret);
             }
             // A wrong end (a match the reader did not parse) is never read.
-            proptest::prop_assert_eq!(catalogue::read_value(text, 3, end + 1), None);
+            proptest::prop_assert_eq!(assignment::read_value(text, 3, end + 1), None);
         }
     }
 }
@@ -473,7 +473,8 @@ proptest::proptest! {
 fn layouts_place_groups_as_captures_do() {
     let mut laid_out = 0;
     for b in catalogue::builtins() {
-        let compiled = Compiled::new(b.id, b.pattern, b.value_tail).unwrap();
+        let compiled =
+            Compiled::new(b.id, b.pattern, assignment::is_assignment(b.pattern)).unwrap();
         if !matches!(compiled.shortcut, Shortcut::Layout(_)) {
             continue;
         }
@@ -507,7 +508,8 @@ fn layouts_place_groups_as_captures_do() {
 fn required_bytes_are_in_every_match() {
     let mut gated = 0;
     for b in catalogue::builtins() {
-        let compiled = Compiled::new(b.id, b.pattern, b.value_tail).unwrap();
+        let compiled =
+            Compiled::new(b.id, b.pattern, assignment::is_assignment(b.pattern)).unwrap();
         gated += usize::from(!compiled.required.is_empty());
         for (text, _) in b.examples {
             let text = text.as_bytes();

@@ -17,27 +17,11 @@ use crate::redact::validate::{
     is_basic_credential, is_jose_header, looks_like_password, looks_random, shannon_entropy,
 };
 
-/// A value after a key: double-quoted (`"..."`, `\"...\"`; a missing closing quote ends at the
-/// end of the line), single-quoted, or bare. A bare value stops at whitespace, quotes, `,`, `;`,
-/// `&`, `<`, `>` and `\` (a literal `\n` in an escaped string) and does not end with a closing
-/// bracket (the end of a call or a map), a colon (`?token=X: 401`) or a slash (git's
-/// `Authentication failed for 'https://host/?token=X/'`); `$not_first` lists characters it may not start with
-/// (`-` after a flag, where it is the next flag).
-macro_rules! value {
-    ($not_first:expr) => {
-        concat!(
-            r#"(?:\\{0,3}"(?P<secret_dq>(?:[^"\\\r\n]|\\[^"\r\n])+)(?:\\{0,3}"|\r|(?m:$))|'(?P<secret_sq>[^'\r\n]+)(?:'|\r|(?m:$))|(?P<secret>[^\s"'`,;&<>\\"#,
-            $not_first,
-            r#"](?:[^\s"'`,;&<>\\]*[^\s"'`,;&<>\\)}\]:/])?))"#
-        )
-    };
-}
-
 /// `key <separator> value` where the key ends with one of `$words`.
 macro_rules! assignment {
     ($words:expr) => {
         concat!(
-            r#"(?i-u)(?P<key>[a-z0-9_.\-]*(?:"#,
+            assignment_key_open!(),
             $words,
             r#")"#,
             key_suffix!(),
@@ -46,23 +30,6 @@ macro_rules! assignment {
         )
     };
 }
-
-/// What follows the key of an [`assignment!`]: separator and value. The key is a run of
-/// `[A-Za-z0-9_.-]` and the tail starts with none of them, so the engine can resolve groups on
-/// the tail alone (see `Builtin::value_tail`).
-macro_rules! assignment_tail {
-    () => {
-        concat!(
-            r#"(?i-u)(?:\\{0,3}["'])?[ \t]*(?:=>|:=|[:=])[ \t]*"#,
-            value!("")
-        )
-    };
-}
-
-/// The tail of every built-in assignment rule (those with `value_tail`), compiled on its own to
-/// resolve groups; [`super::assignment::read_value`] reads plain values of this grammar
-/// without the capture engine.
-pub(crate) const ASSIGNMENT_TAIL: &str = assignment_tail!();
 
 /// What may follow the key word and keep its meaning: `SECRET_KEY_BASE`, `token_value`,
 /// `password2`, `password_confirmation`.
@@ -582,7 +549,6 @@ pub(crate) static RULES: &[Builtin] = &[
         pattern: r"(?-u)(?P<token>-----BEGIN[ A-Z0-9]{0,40}PRIVATE KEY(?: BLOCK)?-----(?:(?P<secret>(?:[A-Za-z0-9+/=\\]|\r?\n[ \t]*|(?:Proc-Type|DEK-Info|Version|Comment|Hash):[^\r\n\\]{0,128})*?-----END[ A-Z0-9]{0,40}PRIVATE KEY(?: BLOCK)?-----)|(?P<secret_cut>(?:\\[rn]|\r?\n[ \t]*|[A-Za-z0-9+/=,:]-*)*[A-Za-z0-9+/=])))",
         validate: None,
         generic: false,
-        value_tail: false,
         examples: &[
             (
                 "key: -----BEGIN RSA PRIVATE KEY-----\\nMIIEowIBAAKCAQEAu7Qz4mJ0lVz2Qf3tW0bQ\\nZ9u8cX1yK2w3E4r5T6y7U8i9O0p=\\n-----END RSA PRIVATE KEY----- loaded",
@@ -619,7 +585,6 @@ pub(crate) static RULES: &[Builtin] = &[
         pattern: r"(?-u)\b(?P<secret>eyJ[A-Za-z0-9_\-]{10,}(?:\.[A-Za-z0-9_\-]*){2}(?:\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+)?)",
         validate: Some(jwt),
         generic: true,
-        value_tail: false,
         examples: &[
             (
                 "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
@@ -660,7 +625,6 @@ pub(crate) static RULES: &[Builtin] = &[
         pattern: r#"(?i-u)(?P<key>[a-z0-9_.\-]*(?:private|priv|signer|signing|wallet|deployer|validator|owner|operator|relayer|miner|eth|evm|account|mnemonic|seed)[_\-]?key)(?:\\{0,3}["'])?(?:[ \t]*(?:=>|:=|[:=])[ \t]*|[ \t]+)(?:\\{0,3}["'])?(?P<secret>(?:0x)?[0-9a-f]{64})(?:[^0-9a-z]|$)"#,
         validate: None,
         generic: true,
-        value_tail: false,
         examples: &[
             (
                 "WALLET_PRIVATE_KEY=0x7f1c917a8af20101cfc23a87214b0cd9c8fe8442fbdebe21cec2ff2af2a36e41",
@@ -692,7 +656,6 @@ pub(crate) static RULES: &[Builtin] = &[
         pattern: r#"(?i-u)(?P<key>[a-z0-9_.\-]*(?:secret[_\-]?access[_\-]?key|aws[_\-]?secret(?:[_\-]?access)?[_\-]?key))(?:\\{0,3}["'])?(?:[ \t]*(?:=>|:=|[:=])[ \t]*|[ \t]+)(?:\\{0,3}["'])?(?P<secret>[a-z0-9/+]{40})(?:[^a-z0-9/+=]|$)"#,
         validate: Some(aws_secret),
         generic: true,
-        value_tail: false,
         examples: &[
             (
                 "aws configure set aws_secret_access_key /37zzXoVqC+iYcqcHKf3HKRv57MVNi6+Qdnw9LFZ",
@@ -725,7 +688,6 @@ pub(crate) static RULES: &[Builtin] = &[
         pattern: r##"(?i-u)\b[a-z][a-z0-9+.\-]{0,30}://[^\s:/?#@"'<>\[\]\\]*:(?P<secret>[^\s/?#"'<>\\]+)@"##,
         validate: Some(url_password),
         generic: true,
-        value_tail: false,
         examples: &[
             (
                 "connect failed: postgresql://billing_rw:c7eX31Dr$14%40CQW_XE*$@db-2.example.com:5432/orders",
@@ -755,7 +717,6 @@ pub(crate) static RULES: &[Builtin] = &[
         pattern: r#"(?i-u)(?:[^\s:/@"'`=]{1,64}:(?P<secret>[^\s@"'`]{1,256})@(?:tcp|unix|udp)\(|\b(?:sqlplus|rman|expdp|impdp|sqlldr)(?:[ \t]+-[a-z]+)*[ \t]+[a-z0-9_$#]{1,64}/(?P<secret_oracle>[^\s@/"']{1,256})@)"#,
         validate: Some(password_only),
         generic: true,
-        value_tail: false,
         examples: &[
             ("dsn=app:Tr0ub4dor3@tcp(10.0.0.5:3306)/shop?parseTime=true", "Tr0ub4dor3"),
             ("sqlplus -s scott/T1ger#99@//db.example.com:1521/ORCL @report.sql", "T1ger#99"),
@@ -773,7 +734,6 @@ pub(crate) static RULES: &[Builtin] = &[
         pattern: r#"(?i-u)(?:dsn|conn(?:ect(?:ion)?)?(?:[_\-]?(?:str(?:ing)?|url|desc(?:riptor)?))?|tns[a-z_]*)["']?[ \t]*[:=][ \t]*["']?[a-z0-9_$#]+/(?P<secret>[^\s@/"']+)@(?://)?[a-z0-9]"#,
         validate: Some(password_only),
         generic: true,
-        value_tail: false,
         examples: &[
             ("DSN=scott/Tiger123@dbhost:1521/orcl", "Tiger123"),
             (r#"oracle: {connect_string: "app_user/Xq7!pw2z@//db.prod:1521/SALES"}"#, "Xq7!pw2z"),
@@ -794,7 +754,6 @@ pub(crate) static RULES: &[Builtin] = &[
         pattern: r"(?i-u)\b(?:https?|git|ssh|ftps?|wss?)://(?P<secret>[a-z0-9_\-.~%+]{16,})@[a-z0-9]",
         validate: Some(random_only),
         generic: true,
-        value_tail: false,
         examples: &[(
             "remote: https://9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f0a@git.example.com/team/app.git",
             "9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f0a",
@@ -812,7 +771,6 @@ pub(crate) static RULES: &[Builtin] = &[
         pattern: r"(?i-u)\bbearer[ \t]+(?P<secret>[a-z0-9\-._~+/]+=*)",
         validate: Some(bearer),
         generic: true,
-        value_tail: false,
         examples: &[
             (
                 "'Authorization': 'Bearer DPuFWEeAucf_AUHq7nJqxqJAKOq7ZKACBrljomWEeK', 'Content-Length': '42'",
@@ -839,7 +797,6 @@ pub(crate) static RULES: &[Builtin] = &[
         pattern: r"(?i-u)\bbasic[ \t]+(?P<secret>[a-z0-9+/]{6,}={0,2})",
         validate: Some(basic),
         generic: true,
-        value_tail: false,
         examples: &[
             ("> Authorization: Basic cGVnZ3k6Y2hhcmxpZS1yYW5nZXItMjM=", "cGVnZ3k6Y2hhcmxpZS1yYW5nZXItMjM="),
             (
@@ -861,7 +818,6 @@ pub(crate) static RULES: &[Builtin] = &[
         pattern: r#"(?i-u)\bdigest[ \t]+[^\r\n]{0,1024}?\bresponse[ \t]*=[ \t]*\\{0,3}"?(?P<secret>[0-9a-f]{32,128})\b"#,
         validate: None,
         generic: true,
-        value_tail: false,
         examples: &[(
             r#"Authorization: Digest username="bob", realm="api", nonce="dcd98b7102dd2f0e8b11d0f600bfb0c093", uri="/dir/index.html", response="6629fae49393a05397450978507c4ef1", opaque="5ccc069c403ebaf9f0171e9517f40e41""#,
             "6629fae49393a05397450978507c4ef1",
@@ -876,7 +832,6 @@ pub(crate) static RULES: &[Builtin] = &[
         pattern: r#"(?i-u)\b(?:proxy-)?authorization(?:\\{0,3}["'])?[ \t]*[:=][ \t]*(?:\\{0,3}["'])?[ \t]*(?:(?:token|bot|ssws|apikey|api-key|key|splunk|gitlab-token|sharedkey|hmac|negotiate|otp|dsn)[ \t]+)?(?P<secret>[a-z0-9\-._~+/:=]{8,})"#,
         validate: Some(authorization),
         generic: true,
-        value_tail: false,
         examples: &[
             (
                 "Authorization: token 3f1c9a77e2b44d0c8a5e6f7081b2c3d4e5f60718",
@@ -902,7 +857,6 @@ pub(crate) static RULES: &[Builtin] = &[
         pattern: assignment!(session_words!()),
         validate: Some(key_value),
         generic: true,
-        value_tail: true,
         examples: &[
             (
                 "cookie: '_ga=GA1.2.5732392223.1710240736; connect.sid=s%3ACZD3qLD46BdpzDX9oYiiaWs7zD5J9dXl.DSnRci8AYds4aNxxAlW8C0040WVrMVc; theme=dark'",
@@ -932,7 +886,6 @@ pub(crate) static RULES: &[Builtin] = &[
         pattern: r"(?i-u)(?:;[ \t]*(?:password|pwd)[ \t]*=[ \t]*(?:\{(?P<secret_brace>[^}\r\n]+)\}|(?P<secret>[^;\x22'\r\n]+))|\b(?:password|pwd)[ \t]*=[ \t]*(?P<secret_first>[^;\x22'\r\n]{1,256});)",
         validate: Some(connection_string),
         generic: true,
-        value_tail: false,
         examples: &[
             (
                 "Server=tcp:10.28.116.32,1433;Database=app;User Id=admin;Password=4W71=d@IKy gIfDg6kil-X@c;Encrypt=True;",
@@ -961,7 +914,6 @@ pub(crate) static RULES: &[Builtin] = &[
         pattern: r"(?i-u)\b(?:accountkey|sharedaccesskey|sharedsecretvalue)[ \t]*=[ \t]*(?P<secret>[a-z0-9+/]{20,}={0,2})",
         validate: Some(random_only),
         generic: true,
-        value_tail: false,
         examples: &[(
             "Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=send;SharedAccessKey=3kq0Yv9rA8hXz2LmN4pT6wB1cD5eF7gH9iJ0kL2mN4o=",
             "3kq0Yv9rA8hXz2LmN4pT6wB1cD5eF7gH9iJ0kL2mN4o=",
@@ -976,7 +928,6 @@ pub(crate) static RULES: &[Builtin] = &[
         pattern: r#"(?i-u)\b(?:pdo(?:->|::)?(?:__construct)?|mysqli(?:_connect|_real_connect|->__construct|::__construct)?|mysql_connect|getconnection)[ \t]*\([ \t]*(?:(?:'[^'\r\n]*'|"[^"\r\n]*"|[^,'"()\r\n]*)[ \t]*,[ \t]*){2}(?:'(?P<secret_sq>[^'\r\n]+)'|"(?P<secret_dq>[^"\r\n]+)")"#,
         validate: Some(connect_call),
         generic: true,
-        value_tail: false,
         examples: &[
             (
                 "#0 /var/www/html/lib/Db.php(49): PDO->__construct('mysql:host=db;dbname=shop', 'admin', 'kyKN=Imz7m32%em5YL*_')",
@@ -1002,7 +953,6 @@ pub(crate) static RULES: &[Builtin] = &[
         pattern: r#"(?i-u)(?:^|[^'"\w])(?:identified[ \t]+(?:with[ \t]+[a-z0-9_]+[ \t]+)?by|password)(?:[ \t]+|[ \t]*\([ \t]*)'(?P<secret>[^'\s][^'\r\n]*)'"#,
         validate: Some(password_only),
         generic: true,
-        value_tail: false,
         examples: &[
             ("Query\tCREATE USER 'etl'@'%' IDENTIFIED BY '_WxKTn#Os!g66d'", "_WxKTn#Os!g66d"),
             ("statement: CREATE USER app WITH PASSWORD 'Tigger$7611'", "Tigger$7611"),
@@ -1023,7 +973,6 @@ pub(crate) static RULES: &[Builtin] = &[
         pattern: r"(?i-u)\blogin[ \t]+[^\s]+[ \t]+password[ \t]+(?P<secret>[^\s]+)",
         validate: Some(password_only),
         generic: true,
-        value_tail: false,
         examples: &[(
             "machine api.heroku.com login me@example.com password Xw9-ab12-CD34",
             "Xw9-ab12-CD34",
@@ -1038,7 +987,6 @@ pub(crate) static RULES: &[Builtin] = &[
         pattern: r#"(?-u)(?:(?m:^)|[ \t])(?:-u|-U|--user|--proxy-user|--auth|--http-user)(?:[ \t]*|=)(?:'[^':\r\n]*:(?P<secret_sq>[^'\r\n]+)'|"[^":\r\n]*:(?P<secret_dq>[^"\r\n]+)"|[^\s:"'\-][^\s:"']*:(?P<secret>[^\s"']+))"#,
         validate: Some(cli_user),
         generic: true,
-        value_tail: false,
         examples: &[
             ("curl -X DELETE -u heidi:L1v3rp00l142 'https://api.example.com/v1/x'", "L1v3rp00l142"),
             ("curl --user 'admin:pepper charlie 4' https://nexus.local/", "pepper charlie 4"),
@@ -1058,7 +1006,6 @@ pub(crate) static RULES: &[Builtin] = &[
         pattern: r#"(?-u)(?:(?m:^)|[ \t])-p(?:'(?P<secret_sq>[^'\r\n]+)'|"(?P<secret_dq>[^"\r\n]+)"|(?P<secret>[^\s"'\-][^\s"']*))"#,
         validate: Some(mysql_flag),
         generic: true,
-        value_tail: false,
         examples: &[
             ("mysqldump -h db -uroot -pS3cr3t!x app > dump.sql", "S3cr3t!x"),
             ("mysql -u admin -p'winter monkey 68' -h 10.0.0.5", "winter monkey 68"),
@@ -1073,7 +1020,6 @@ pub(crate) static RULES: &[Builtin] = &[
         pattern: concat!(r"(?-u)(?:(?m:^)|[ \t])(?P<key>-[pa])[ \t]+", value!(r"\-")),
         validate: Some(short_flag),
         generic: true,
-        value_tail: false,
         examples: &[
             ("docker login -u ci-bot -p 9fQ2xL7mWv registry.example.com", "9fQ2xL7mWv"),
             ("sshpass -p 'hunter2' ssh deploy@10.0.0.4", "hunter2"),
@@ -1103,7 +1049,6 @@ pub(crate) static RULES: &[Builtin] = &[
         ),
         validate: Some(flag_value),
         generic: true,
-        value_tail: false,
         examples: &[
             ("vault login --method=userpass --password 'Fr33d0m 811' -u bob", "Fr33d0m 811"),
             ("gh auth login --with-token --token 7Rk2PqL9zXw3VbN8mT4s", "7Rk2PqL9zXw3VbN8mT4s"),
@@ -1127,7 +1072,6 @@ pub(crate) static RULES: &[Builtin] = &[
         pattern: assignment!(password_words!()),
         validate: Some(key_value),
         generic: true,
-        value_tail: true,
         examples: &[
             (r#"{"password": "Tr0ub4dor3"}"#, "Tr0ub4dor3"),
             (r#"Parameters: {"user"=>{"email"=>"a@b.io", "password"=>"Baseball!1197"}}"#, "Baseball!1197"),
@@ -1169,7 +1113,6 @@ pub(crate) static RULES: &[Builtin] = &[
         pattern: assignment!(secret_words!()),
         validate: Some(secret_key_value),
         generic: true,
-        value_tail: true,
         examples: &[
             (
                 r#"export OAUTH_TOKEN="036f39b2a1629e0de055f5e71be4aabc4625051525db51daa7d722a07f6874d6""#,
@@ -1226,7 +1169,6 @@ pub(crate) static RULES: &[Builtin] = &[
         ),
         validate: Some(key_value),
         generic: true,
-        value_tail: false,
         examples: &[
             (r#"<add key="ApiSecret" value="Zk3Lq9Xw2PvB7nRtQ4sD"/>"#, "Zk3Lq9Xw2PvB7nRtQ4sD"),
             (r#"<property name="hibernate.connection.password" value="Gh8!kq2Lz"/>"#, "Gh8!kq2Lz"),
@@ -1251,7 +1193,6 @@ pub(crate) static RULES: &[Builtin] = &[
         ),
         validate: Some(key_value),
         generic: true,
-        value_tail: false,
         examples: &[
             ("<password>Fr33d0m811</password>", "Fr33d0m811"),
             ("<session_id>f3b9c2d1e0a4b5c6d7e8f9a0b1c2d3e4</session_id>", "f3b9c2d1e0a4b5c6d7e8f9a0b1c2d3e4"),

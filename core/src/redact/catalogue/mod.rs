@@ -4,14 +4,10 @@
 //! checksum); `generic` holds forms that carry a credential whatever its issuer: key/value
 //! assignments, URLs, headers, cookies, connection strings, private-key blocks and JWTs.
 
-mod assignment;
 mod checksums;
 mod generic;
 mod providers;
 pub(crate) mod tokenward;
-
-pub(crate) use assignment::read_value;
-pub(crate) use generic::ASSIGNMENT_TAIL;
 
 use super::rule::Builtin;
 

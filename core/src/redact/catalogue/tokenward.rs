@@ -28,7 +28,6 @@ pub(crate) static RULES: &[Builtin] = &[Builtin {
     pattern: r"(?:^|(?-u:[^A-Za-z0-9]))(?P<token>tw_(?P<secret>[0-9A-Za-z]{49}))(?-u:\b)",
     validate: Some(checksum),
     generic: false,
-    value_tail: false,
     examples: &[
         (
             "auth ok token=tw_0Eoh211G4c8wtVWM00my5rsNSFlKgaWqQ4mb8gdEqno14eXMt user=7",

@@ -1,13 +1,62 @@
-//! The value of a `key = value` match, read by hand.
+//! The `key = value` grammar, and the value of such a match read by hand.
 //!
-//! The key/value rules resolve their groups on the part after the key (the assignment tail of
-//! `generic.rs`: an optional closing quote of the key, a separator, a value). The capture
+//! The grammar lives with the engine, not the catalogue, because the engine implements it twice
+//! over: a catalogue rule written as [`assignment_key_open!`] + key words + [`assignment_tail!`]
+//! ([`is_assignment`] tells) has its groups resolved on the part after the key (the tail: an
+//! optional closing quote of the key, a separator, a value). The capture
 //! engine that does this costs a few thousand instructions per match, more than the rest of a
 //! line's work. Most values are plain: bare (`password=hunter2`), or quoted with nothing
 //! escaped (`"token": "abc"`, `\"token\": \"abc\"`). For those, [`read_value`] follows the
 //! pattern's own order of alternatives byte by byte, and gives up (`None`) wherever that order
 //! would take more than a glance: escapes inside a quoted value, an unknown shape. The engine
 //! then captures as before, so giving up costs nothing but time.
+
+/// A value after a key: double-quoted (`"..."`, `\"...\"`; a missing closing quote ends at the
+/// end of the line), single-quoted, or bare. A bare value stops at whitespace, quotes, `,`, `;`,
+/// `&`, `<`, `>` and `\` (a literal `\n` in an escaped string) and does not end with a closing
+/// bracket (the end of a call or a map), a colon (`?token=X: 401`) or a slash (git's
+/// `Authentication failed for 'https://host/?token=X/'`); `$not_first` lists characters it may not start with
+/// (`-` after a flag, where it is the next flag).
+macro_rules! value {
+    ($not_first:expr) => {
+        concat!(
+            r#"(?:\\{0,3}"(?P<secret_dq>(?:[^"\\\r\n]|\\[^"\r\n])+)(?:\\{0,3}"|\r|(?m:$))|'(?P<secret_sq>[^'\r\n]+)(?:'|\r|(?m:$))|(?P<secret>[^\s"'`,;&<>\\"#,
+            $not_first,
+            r#"](?:[^\s"'`,;&<>\\]*[^\s"'`,;&<>\\)}\]:/])?))"#
+        )
+    };
+}
+
+/// What follows the key of an assignment rule: separator and value. The key is a run of
+/// `[A-Za-z0-9_.-]` and the tail starts with none of them, so the engine can resolve groups on
+/// the tail alone.
+macro_rules! assignment_tail {
+    () => {
+        concat!(
+            r#"(?i-u)(?:\\{0,3}["'])?[ \t]*(?:=>|:=|[:=])[ \t]*"#,
+            value!("")
+        )
+    };
+}
+
+/// The tail of every assignment rule, compiled on its own to resolve groups; [`read_value`]
+/// reads plain values of this grammar without the capture engine.
+pub(crate) const TAIL: &str = assignment_tail!();
+
+/// How an assignment rule's pattern opens: a case-insensitive `key` group of
+/// `[A-Za-z0-9_.-]` ending in one of the rule's key words (which the rule supplies, then closes
+/// the group).
+macro_rules! assignment_key_open {
+    () => {
+        r#"(?i-u)(?P<key>[a-z0-9_.\-]*(?:"#
+    };
+}
+
+/// Whether `pattern` is written in the assignment grammar (key group, then [`TAIL`]), so its
+/// groups can be resolved on the tail alone.
+pub(crate) fn is_assignment(pattern: &str) -> bool {
+    pattern.starts_with(assignment_key_open!()) && pattern.ends_with(TAIL)
+}
 
 use std::ops::Range;
 
