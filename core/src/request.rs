@@ -36,8 +36,8 @@ pub struct Request<'a> {
     /// The core canonicalises it ([`canonical_path`](crate::policy::canonical_path)) once per
     /// check, for the endpoint scopes and the usage tracker alike. Pass it undecoded: a path
     /// the server has already decoded may hide an encoded `/` that no check can see any more.
-    /// With endpoint scopes, a path that has no canonical form (`/v1/orders/..%2fadmin`) is
-    /// denied as `invalid_path`; without them it is not judged.
+    /// A path that has no canonical form (`/v1/orders/..%2fadmin`) is denied as
+    /// `invalid_path`, with or without endpoint scopes: the server may route it anywhere.
     pub path: Option<&'a str>,
     /// Who the caller says it is (a service account, a user id).
     pub subject: Option<&'a str>,

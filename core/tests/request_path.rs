@@ -239,14 +239,21 @@ fn long_paths_are_bounded() {
 }
 
 #[test]
-fn paths_are_judged_only_under_endpoint_scopes() {
+fn a_path_without_a_canonical_form_is_refused_with_or_without_scopes() {
     let scoped = guard(r#"endpoints = ["GET /v1/orders/*"]"#);
     let open = guard(r#"subjects = []"#);
     let no_path = |g: &(Guard, String)| g.0.check(&Request::new(&g.1), T0).reasons;
     assert_eq!(no_path(&scoped), [Reason::ScopeDenied]);
     assert!(no_path(&open).is_empty());
-    assert!(reasons(&open, "/v1/orders/..%2fadmin").is_empty());
-    assert!(reasons(&open, "not a path").is_empty());
+    assert!(reasons(&open, "/v1/orders/1").is_empty());
+    // The host's server may route such a path anywhere: a policy without scopes refuses it too.
+    assert_eq!(reasons(&open, "/v1/orders/..%2fadmin"), [Reason::InvalidPath]);
+    assert_eq!(reasons(&open, "not a path"), [Reason::InvalidPath]);
+    // So does a token with no policy at all.
+    let bare = Guard::new(TokenKey::new(b"path key"));
+    let token = bare.mint(&TokenMeta::new(), &[5; 32], T0).unwrap().token;
+    let request = Request::new(token.expose()).endpoint("GET", "/a/%2e%2e/b");
+    assert_eq!(bare.check(&request, T0).reasons, [Reason::InvalidPath]);
     // Without a method the scope fails too, and an invalid path says so.
     let request = Request {
         path: Some("/v1/orders/%2e%2e"),
@@ -309,7 +316,8 @@ fn the_usage_tracker_sees_the_canonical_path() {
     assert_eq!(endpoints(T0 + 10), 1);
     // A refused path is its own endpoint: it cannot pass for `/v1/orders/{id}` however its
     // raw text collapses (a long segment with a digit reads as an identifier).
-    assert!(check("/v1/orders/..%2f..%2fadmin%2f000000", T0 + 20).is_allowed());
+    let refused = check("/v1/orders/..%2f..%2fadmin%2f000000", T0 + 20);
+    assert_eq!(refused.reasons, [Reason::InvalidPath]);
     assert_eq!(endpoints(T0 + 30), 2);
 }
 

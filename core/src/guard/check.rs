@@ -379,6 +379,10 @@ impl Check<'_, '_> {
             entry
                 .policy
                 .evaluate_into(self.request, path, times, self.now, &mut self.reasons);
+        } else if matches!(self.path, Some(Err(_))) {
+            // No policy judges the path, but one without a canonical form is refused all the
+            // same: the host's server may route it anywhere.
+            self.reasons.push(Reason::InvalidPath);
         }
     }
 

@@ -262,11 +262,13 @@ impl Policy {
             Reason::OutsideTimeWindow,
         );
         // Last, as in `Reason`'s order (new reasons are appended there).
-        push_if(out, scope == Some(Reason::InvalidPath), Reason::InvalidPath);
+        // A path without a canonical form is refused whether or not the policy has scopes:
+        // the host's server may route it anywhere.
+        push_if(out, matches!(path, Some(Err(_))), Reason::InvalidPath);
     }
 
-    /// The endpoint scopes' verdict on a canonical path: a path that has no canonical form
-    /// cannot be judged, and says so instead of `scope_denied`.
+    /// The endpoint scopes' verdict on a canonical path. A path that has no canonical form is
+    /// `invalid_path` (see `evaluate_into`), not also `scope_denied`.
     fn scope_reason(
         &self,
         method: Option<&str>,
@@ -274,7 +276,7 @@ impl Policy {
     ) -> Option<Reason> {
         let set = self.endpoints.as_ref()?;
         match (method, path) {
-            (_, Some(Err(_))) => Some(Reason::InvalidPath),
+            (_, Some(Err(_))) => None,
             (Some(method), Some(Ok(path))) if set.allows_canonical(method, path) => None,
             _ => Some(Reason::ScopeDenied),
         }

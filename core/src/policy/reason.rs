@@ -53,9 +53,9 @@ pub enum Reason {
     RateExceeded,
     /// A response rule with action `deny` matched an anomaly alert raised by this request.
     AnomalyDenied,
-    /// The policy has `endpoints`, and the request path has no canonical form: an encoded
-    /// separator, a dot segment, a `;` parameter, a control character, invalid UTF-8, double
-    /// encoding, a malformed escape (see [`PathError`](crate::policy::PathError)). Given
+    /// The request path has no canonical form: an encoded separator, a dot segment, a `;`
+    /// parameter, a control character, invalid UTF-8, double encoding, a malformed escape (see
+    /// [`PathError`](crate::policy::PathError)). Given with or without endpoint scopes, and
     /// instead of `scope_denied`, since no scope can be judged.
     InvalidPath,
 }
