@@ -165,6 +165,15 @@ pub enum Error {
         /// What the regex compiler found wrong, without the pattern.
         reason: String,
     },
+    /// An argument does not have the form it needs (a token id that does not parse). The
+    /// argument is not quoted: a raw token passed by mistake must not reach a log.
+    #[error("invalid {what}: expected {expected}")]
+    InvalidArgument {
+        /// What the argument is.
+        what: &'static str,
+        /// The form it needs.
+        expected: &'static str,
+    },
     /// The fingerprint style was chosen but no key was supplied.
     #[error("the fingerprint style needs a fingerprint key")]
     MissingFingerprintKey,
@@ -179,6 +188,7 @@ impl Error {
             | Error::UnknownRule { .. }
             | Error::DuplicateRule(_)
             | Error::InvalidAllowPattern { .. } => ErrorKind::Rule,
+            Error::InvalidArgument { .. } => ErrorKind::InvalidArgument,
         }
     }
 }

@@ -96,11 +96,10 @@ impl FromStr for TokenId {
     type Err = Error;
 
     fn from_str(s: &str) -> Result<TokenId, Error> {
-        let bad = || {
-            Error::Config(format!(
-                "invalid token id {:?}: expected tid_ and 32 hex digits",
-                crate::error::Clip(s, 40).to_string()
-            ))
+        // The text is not quoted: a raw token passed where an id belongs must not reach a log.
+        let bad = || Error::InvalidArgument {
+            what: "token id",
+            expected: "tid_ and 32 hex digits",
         };
         let hex = s.strip_prefix("tid_").ok_or_else(bad)?;
         if hex.len() != 32 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
