@@ -137,3 +137,21 @@ impl fmt::Debug for TokenKey {
         f.write_str("TokenKey(<hidden>)")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_round_trip_and_bad_ids_are_not_quoted() {
+        let id = TokenKey::new(b"k").id(b"tw_token");
+        assert_eq!(id.to_string().parse::<TokenId>(), Ok(id));
+        let raw = "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";
+        for text in [raw, "tid_", "tid_0123456789abcdef0123456789abcdeZ", "tid_é"] {
+            let err = text.parse::<TokenId>().unwrap_err();
+            assert_eq!(err.kind(), crate::ErrorKind::InvalidArgument);
+            assert!(!err.to_string().contains("Ky9Pf34q"), "{err}");
+            assert_eq!(err.to_string(), "invalid token id: expected tid_ and 32 hex digits");
+        }
+    }
+}
