@@ -20,6 +20,9 @@ integrations::
   clock; random bytes for minting come from the operating system. The key (bytes, not
   empty: an empty key is an :class:`InvalidArgumentError`) fingerprints tokens and is never
   shown.
+- :class:`tokenward.asgi.GuardMiddleware`: ASGI middleware that checks each request's
+  token with a Guard (401/403/429 with the reason codes, the verdict in
+  ``scope["state"]["tokenward"]``).
 - Errors derive from :class:`TokenwardError`, one class per kind of the core's error table
   (:class:`ConfigError`, :class:`RuleError`, :class:`InvalidArgumentError`, ...).
 """
