@@ -2,8 +2,9 @@
 //!
 //! This crate only converts: Python strings and bytes in, core calls, Python objects and typed
 //! exceptions out. All logic lives in the `tokenward` crate. Its modules mirror the core's
-//! (`redact` wraps `tokenward::redact`); `text` holds the string plumbing they share and
-//! `errors` the exception hierarchy.
+//! (`redact` wraps `tokenward::redact`, `guard` wraps `tokenward::guard`); `text` holds the
+//! string plumbing they share, `json` the documents and JSON-shaped values, and `errors` the
+//! exception hierarchy.
 //!
 //! The pure-Python package `tokenward` (under `python/`) re-exports this module and adds the
 //! `logging` filter and the structlog processor.
@@ -11,6 +12,8 @@
 use pyo3::prelude::*;
 
 mod errors;
+mod guard;
+mod json;
 mod redact;
 mod text;
 
@@ -37,6 +40,10 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<redact::RuleInfo>()?;
     m.add_class::<redact::StreamRedactor>()?;
     m.add_function(wrap_pyfunction!(redact::redact, m)?)?;
+    m.add_class::<guard::Guard>()?;
+    m.add_class::<guard::Minted>()?;
+    m.add_class::<guard::Verdict>()?;
+    m.add_class::<guard::Alert>()?;
     m.add_function(wrap_pyfunction!(redact::py_default_redactor, m)?)?;
     Ok(())
 }

@@ -4,12 +4,12 @@
 use std::borrow::Cow;
 use std::sync::{Arc, OnceLock};
 
-use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedBytes;
-use pyo3::types::{PyBytes, PyDict, PyString};
+use pyo3::types::{PyBytes, PyString};
 
-use crate::errors::{to_py, ConfigError};
+use crate::errors::to_py;
+use crate::json::{document_text, Format};
 use crate::text::{decode_surrogates, detach_if_large, CharOffsets, Text};
 
 /// A compiled rule set that finds and redacts secrets.
@@ -156,24 +156,13 @@ fn redact_str<'py>(
     }
 }
 
-/// A config given as TOML/JSON text or as a dict (serialized to JSON, then parsed, so both
-/// forms accept exactly the same documents).
+/// A config given as TOML/JSON text or as a dict (see [`document_text`]).
 fn parse_config(config: &Bound<'_, PyAny>) -> PyResult<tokenward::Config> {
-    let py = config.py();
-    if let Ok(text) = config.cast::<PyString>() {
-        return tokenward::Config::parse(&text.to_cow()?).map_err(to_py);
-    }
-    if config.is_instance_of::<PyDict>() {
-        let json = py
-            .import("json")?
-            .call_method1("dumps", (config,))
-            .map_err(|e| ConfigError::new_err(format!("config dict is not JSON: {e}")))?;
-        return tokenward::Config::from_json(&json.cast::<PyString>()?.to_cow()?).map_err(to_py);
-    }
-    Err(PyTypeError::new_err(format!(
-        "config must be a str (TOML or JSON) or a dict, not {}",
-        config.get_type().name()?
-    )))
+    let parsed = match document_text(config, "config")? {
+        (text, Format::Json) => tokenward::Config::from_json(&text),
+        (text, Format::Toml) => tokenward::Config::from_toml(&text),
+    };
+    parsed.map_err(to_py)
 }
 
 /// A secret found by `Redactor.find` (character offsets) or `Redactor.find_bytes` (byte

@@ -1,4 +1,4 @@
-"""tokenward: redact secrets from text and logs before they are written.
+"""tokenward: redact secrets from logs, and guard the tokens your service accepts.
 
 The engine is Rust (``tokenward._native``); this package re-exports it and adds Python
 integrations::
@@ -12,15 +12,29 @@ integrations::
 - :class:`tokenward.logging.RedactingFilter` and :func:`tokenward.logging.install`: keep
   secrets out of :mod:`logging` output.
 - :mod:`tokenward.structlog`: a structlog processor.
+- :class:`Guard`: a thread-safe registry of tokens: mint or register them with metadata and
+  a policy, :meth:`Guard.check` each request (IP, country, endpoint with the raw path,
+  subject, rate limit, usage anomalies) to a :class:`Verdict`, revoke, quarantine or rotate
+  them, and drain hash-chained audit events; ``snapshot``/``restore``/``replay_events`` keep
+  the state across restarts. ``now`` arguments are Unix milliseconds, defaulting to the wall
+  clock; random bytes for minting come from the operating system. The key (bytes, not
+  empty: an empty key is an :class:`InvalidArgumentError`) fingerprints tokens and is never
+  shown.
+- :class:`tokenward.asgi.GuardMiddleware`: ASGI middleware that checks each request's
+  token with a Guard (401/403/429 with the reason codes, the verdict in
+  ``scope["state"]["tokenward"]``).
 - Errors derive from :class:`TokenwardError`, one class per kind of the core's error table
   (:class:`ConfigError`, :class:`RuleError`, :class:`InvalidArgumentError`, ...).
 """
 
 from tokenward._native import (
+    Alert,
     ConfigError,
     ConflictError,
     Finding,
+    Guard,
     InvalidArgumentError,
+    Minted,
     NotFoundError,
     RandomError,
     Redactor,
@@ -29,6 +43,7 @@ from tokenward._native import (
     SnapshotError,
     StreamRedactor,
     TokenwardError,
+    Verdict,
     __version__,
     default_redactor,
     redact,
@@ -36,10 +51,13 @@ from tokenward._native import (
 from tokenward.logging import RedactingFilter
 
 __all__ = [
+    "Alert",
     "ConfigError",
     "ConflictError",
     "Finding",
+    "Guard",
     "InvalidArgumentError",
+    "Minted",
     "NotFoundError",
     "RandomError",
     "RedactingFilter",
@@ -49,6 +67,7 @@ __all__ = [
     "SnapshotError",
     "StreamRedactor",
     "TokenwardError",
+    "Verdict",
     "__version__",
     "default_redactor",
     "redact",

@@ -1,6 +1,8 @@
 """Type stubs of the native module. Checked against it by ``python -m mypy.stubtest``."""
 
-from typing import Any, Literal, Mapping, final
+import ipaddress
+import os
+from typing import Any, Iterable, Literal, Mapping, final
 
 __all__ = [
     "__version__",
@@ -19,6 +21,10 @@ __all__ = [
     "StreamRedactor",
     "redact",
     "default_redactor",
+    "Guard",
+    "Minted",
+    "Verdict",
+    "Alert",
 ]
 
 __version__: str
@@ -127,3 +133,154 @@ def redact(text: str) -> str:
 
 def default_redactor() -> Redactor:
     """The default redactor (built-in rules, label style), built on first use and shared."""
+
+_Document = str | Mapping[str, Any]
+_IP = str | ipaddress.IPv4Address | ipaddress.IPv6Address
+
+@final
+class Minted:
+    """A freshly minted token. ``token`` is shown this once: hand it out and drop it.
+    ``repr()`` never shows it."""
+
+    @property
+    def token(self) -> str: ...
+    @property
+    def id(self) -> str: ...
+
+@final
+class Alert:
+    """An alert a usage detector raised."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def severity(self) -> Literal["low", "medium", "high"]: ...
+    @property
+    def token_id(self) -> str: ...
+    @property
+    def at(self) -> int: ...
+    @property
+    def evidence(self) -> dict[str, Any]:
+        """The figures behind the alert (shape per kind); never a secret."""
+
+@final
+class Verdict:
+    """The outcome of :meth:`Guard.check`; ``bool(verdict)`` is ``verdict.allowed``."""
+
+    @property
+    def allowed(self) -> bool: ...
+    @property
+    def reasons(self) -> list[str]:
+        """Every reason for a denial as its stable code (``"revoked"``, ...)."""
+    @property
+    def token_id(self) -> str | None: ...
+    @property
+    def retry_after_ms(self) -> int | None:
+        """Set exactly when ``"rate_exceeded"`` is among the reasons."""
+    @property
+    def alerts(self) -> list[Alert]: ...
+    @property
+    def actions(self) -> list[dict[str, str]]:
+        """What the response rules did: ``{"action": ..., "on": alert kind}``."""
+    def __bool__(self) -> bool: ...
+
+@final
+class Guard:
+    """A thread-safe registry of tokens with context policies, lifecycle, usage anomalies
+    and hash-chained audit events. ``now`` arguments are Unix milliseconds and default to
+    the wall clock."""
+
+    def __new__(cls, config: _Document | None = None, *, key: bytes) -> Guard: ...
+    @staticmethod
+    def from_file(path: str | os.PathLike[str], *, key: bytes) -> Guard:
+        """A Guard with the config in a ``.toml`` or ``.json`` file."""
+    def mint(
+        self,
+        *,
+        owner: str | None = None,
+        service: str | None = None,
+        environment: str | None = None,
+        tags: Iterable[str] | None = None,
+        policy: str | Mapping[str, Any] | None = None,
+        expires_at: int | None = None,
+        expect: None = None,
+        now: int | None = None,
+    ) -> Minted:
+        """Mints and registers a token (random bytes from the OS). ``expect`` is reserved
+        for soft expectations and must be None for now."""
+    def register(
+        self,
+        token: str,
+        *,
+        owner: str | None = None,
+        service: str | None = None,
+        environment: str | None = None,
+        tags: Iterable[str] | None = None,
+        policy: str | Mapping[str, Any] | None = None,
+        issued_at: int | None = None,
+        expires_at: int | None = None,
+        now: int | None = None,
+    ) -> str:
+        """Registers a host-issued token (hashed, never stored); returns its id."""
+    def register_id(
+        self,
+        id: str,
+        *,
+        owner: str | None = None,
+        service: str | None = None,
+        environment: str | None = None,
+        tags: Iterable[str] | None = None,
+        policy: str | Mapping[str, Any] | None = None,
+        issued_at: int | None = None,
+        expires_at: int | None = None,
+        now: int | None = None,
+    ) -> None:
+        """Registers a token by its id."""
+    def token_id(self, token: str | bytes) -> str:
+        """The id a raw token has under this Guard's key."""
+    def check(
+        self,
+        token: str | bytes,
+        *,
+        ip: _IP | None = None,
+        country: str | None = None,
+        method: str | None = None,
+        path: str | None = None,
+        subject: str | None = None,
+        device: str | None = None,
+        environment: str | None = None,
+        user_agent: str | None = None,
+        location: tuple[float, float] | None = None,
+        now: int | None = None,
+    ) -> Verdict:
+        """Checks a request presenting ``token``. ``path`` is the raw request path."""
+    def record_outcome(self, token: str | bytes, status: int, *, now: int | None = None) -> list[Alert]:
+        """Feeds back a response status; returns the alerts it raised."""
+    def revoke(self, id: str, *, now: int | None = None) -> bool:
+        """Revokes a token; True when it was not revoked already."""
+    def revoke_where(
+        self,
+        *,
+        owner: str | None = None,
+        service: str | None = None,
+        environment: str | None = None,
+        tag: str | None = None,
+        now: int | None = None,
+    ) -> list[str]:
+        """Revokes every token matching all given fields; returns their ids."""
+    def quarantine(self, id: str, *, now: int | None = None) -> None: ...
+    def release(self, id: str, *, now: int | None = None) -> None: ...
+    def rotate(self, id: str, *, grace: float | None = None, now: int | None = None) -> Minted:
+        """Replaces a token; the old one works for ``grace`` more seconds."""
+    def token_info(self, id: str) -> dict[str, Any] | None: ...
+    def set_policy(self, name: str, doc: _Document, *, now: int | None = None) -> None: ...
+    def drain_events(self) -> list[dict[str, Any]]: ...
+    def snapshot(self) -> bytes: ...
+    def restore(self, data: bytes | bytearray, *, now: int | None = None) -> None: ...
+    def replay_events(
+        self, events: Iterable[Mapping[str, Any] | str], *, now: int | None = None
+    ) -> dict[str, Any]: ...
+    def usage(self, id: str, *, now: int | None = None) -> dict[str, Any] | None: ...
+    @property
+    def token_prefix(self) -> str: ...
+    def __len__(self) -> int: ...

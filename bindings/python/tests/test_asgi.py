@@ -1,0 +1,252 @@
+"""tokenward.asgi.GuardMiddleware behind a real server (uvicorn on loopback), driven by httpx."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from typing import Any, Dict, Iterator, List, Optional
+
+import httpx
+import pytest
+import uvicorn
+
+from tokenward import Guard, Verdict
+from tokenward.asgi import GuardMiddleware, Message, Receive, Scope, Send
+
+KEY = b"asgi test key"
+CONFIG = """
+[policies.api]
+endpoints = ["GET /v1/**", "POST /v1/orders"]
+
+[policies.office]
+allow_ips = ["203.0.113.0/24"]
+
+[policies.limited]
+rate_limit = { requests = 2, window = "1h" }
+
+[policies.germany]
+countries = ["DE"]
+"""
+
+seen: List[Dict[str, Any]] = []
+
+
+async def app(scope: Scope, receive: Receive, send: Send) -> None:
+    """Echoes what the middleware handed over; /v1/missing answers 404."""
+    if scope["type"] == "lifespan":
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+    verdict: Optional[Verdict] = scope.get("state", {}).get("tokenward")
+    seen.append({"path": scope["path"], "verdict": verdict})
+    status = 404 if scope["path"] == "/v1/missing" else 200
+    body = json.dumps({"token_id": verdict.token_id if verdict else None}).encode()
+    await send({"type": "http.response.start", "status": status, "headers": []})
+    await send({"type": "http.response.body", "body": body})
+
+
+class Server:
+    """uvicorn in a thread on 127.0.0.1, on a free port."""
+
+    def __init__(self, asgi: Any) -> None:
+        # uvicorn's own X-Forwarded-For handling (on by default, trusting 127.0.0.1) is off:
+        # the middleware's rules are under test.
+        config = uvicorn.Config(
+            asgi, host="127.0.0.1", port=0, log_level="warning", lifespan="on", proxy_headers=False
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> httpx.Client:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            assert time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.01)
+        port = self.server.servers[0].sockets[0].getsockname()[1]
+        self.client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10)
+        return self.client
+
+    def __exit__(self, *exc: object) -> None:
+        self.client.close()
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+@pytest.fixture
+def guard() -> Guard:
+    return Guard(CONFIG, key=KEY)
+
+
+@pytest.fixture
+def client(guard: Guard) -> Iterator[httpx.Client]:
+    seen.clear()
+    middleware = GuardMiddleware(app, guard, exempt_paths=["/health"])
+    with Server(middleware) as client:
+        yield client
+
+
+def bearer(token: str) -> Dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_allowed_request_reaches_the_app_with_its_verdict(guard: Guard, client: httpx.Client) -> None:
+    minted = guard.mint(policy="api")
+    response = client.get("/v1/orders/42", headers=bearer(minted.token))
+    assert response.status_code == 200
+    assert response.json() == {"token_id": minted.id}
+    verdict = seen[-1]["verdict"]
+    assert isinstance(verdict, Verdict) and verdict.allowed
+
+
+def test_missing_token_is_401_with_a_challenge(client: httpx.Client) -> None:
+    for headers in ({}, {"Authorization": "Basic dXNlcjpwYXNz"}, {"Authorization": "Bearer"}):
+        response = client.get("/v1/orders", headers=headers)
+        assert response.status_code == 401
+        assert response.headers["www-authenticate"].startswith("Bearer")
+        assert response.json() == {"error": "missing_token", "reasons": []}
+    assert seen == []
+
+
+def test_unknown_and_revoked_tokens_are_401_without_echo(guard: Guard, client: httpx.Client) -> None:
+    unknown = "tw_this_token_was_never_registered"
+    response = client.get("/v1/orders", headers=bearer(unknown))
+    assert response.status_code == 401
+    assert 'error="invalid_token"' in response.headers["www-authenticate"]
+    assert response.json() == {"error": "invalid_token", "reasons": ["unknown_token"]}
+    assert unknown not in response.text and "never_registered" not in response.text
+    minted = guard.mint(policy="api")
+    guard.revoke(minted.id)
+    response = client.get("/v1/orders", headers=bearer(minted.token))
+    assert (response.status_code, response.json()["reasons"]) == (401, ["revoked"])
+    assert minted.token not in response.text
+    assert seen == []
+
+
+def test_policy_denials_are_403(guard: Guard, client: httpx.Client) -> None:
+    minted = guard.mint(policy="api")
+    response = client.delete("/v1/orders/1", headers=bearer(minted.token))
+    assert response.status_code == 403
+    assert response.json() == {"error": "forbidden", "reasons": ["scope_denied"]}
+    # The client connects from 127.0.0.1, outside the office network.
+    office = guard.mint(policy="office")
+    response = client.get("/anything", headers=bearer(office.token))
+    assert (response.status_code, response.json()["reasons"]) == (403, ["ip_not_allowed"])
+    quarantined = guard.mint()
+    guard.quarantine(quarantined.id)
+    assert client.get("/x", headers=bearer(quarantined.token)).status_code == 403
+    assert seen == []
+
+
+def test_the_raw_path_is_checked(guard: Guard, client: httpx.Client) -> None:
+    minted = guard.mint(policy="api")
+    # httpx would normalise the path; send the raw target as written.
+    request = client.build_request("GET", "/v1/orders/..%2f..%2fadmin", headers=bearer(minted.token))
+    request.url = request.url.copy_with(raw_path=b"/v1/orders/..%2f..%2fadmin")
+    response = client.send(request)
+    assert (response.status_code, response.json()["reasons"]) == (403, ["invalid_path"])
+    request = client.build_request("GET", "/v1/caf%C3%A9", headers=bearer(minted.token))
+    assert client.send(request).status_code == 200
+
+
+def test_rate_limit_is_429_with_retry_after(guard: Guard, client: httpx.Client) -> None:
+    minted = guard.mint(policy="limited")
+    assert client.get("/a", headers=bearer(minted.token)).status_code == 200
+    assert client.get("/a", headers=bearer(minted.token)).status_code == 200
+    response = client.get("/a", headers=bearer(minted.token))
+    assert response.status_code == 429
+    assert response.json() == {"error": "rate_limited", "reasons": ["rate_exceeded"]}
+    assert 3590 <= int(response.headers["retry-after"]) <= 3600
+
+
+def test_exempt_paths_pass_unchecked(client: httpx.Client) -> None:
+    assert client.get("/health").status_code == 200
+    assert seen[-1]["verdict"] is None
+    assert client.get("/health/x").status_code == 401  # exact matches only
+
+
+def test_outcomes_are_recorded() -> None:
+    guard = Guard("[usage]\n[usage.detectors.error_burst]\nmin_errors = 3", key=KEY)
+    minted = guard.mint()
+    with Server(GuardMiddleware(app, guard)) as client:
+        for _ in range(4):
+            assert client.get("/v1/missing", headers=bearer(minted.token)).status_code == 404
+    stats = guard.usage(minted.id)
+    assert stats is not None and stats["fine"]["total"]["errors"] == 4
+    alerts = [e for e in guard.drain_events() if "alert" in e["kind"]]
+    assert [a["kind"]["alert"]["kind"] for a in alerts] == ["error_burst"]
+
+
+def test_forwarded_for_only_from_trusted_proxies(guard: Guard) -> None:
+    office = guard.mint(policy="office")
+    headers = {**bearer(office.token), "X-Forwarded-For": "203.0.113.7"}
+    with Server(GuardMiddleware(app, guard)) as client:
+        # Not a trusted proxy: the header is ignored, the peer is 127.0.0.1.
+        assert client.get("/", headers=headers).status_code == 403
+    with Server(GuardMiddleware(app, guard, trusted_proxies=["127.0.0.0/8"])) as client:
+        assert client.get("/", headers=headers).status_code == 200
+        # A client-written entry left of an untrusted hop is not believed.
+        spoofed = {**headers, "X-Forwarded-For": "203.0.113.7, 198.51.100.1"}
+        assert client.get("/", headers=spoofed).status_code == 403
+        # A trusted hop is skipped.
+        via = {**headers, "X-Forwarded-For": "203.0.113.7, 127.0.0.5"}
+        assert client.get("/", headers=via).status_code == 200
+        # Garbage leaves the IP unknown: allow_ips denies it.
+        garbage = {**headers, "X-Forwarded-For": "203.0.113.7, not-an-ip"}
+        assert client.get("/", headers=garbage).json()["reasons"] == ["ip_not_allowed"]
+
+
+def test_country_header_only_from_trusted_proxies(guard: Guard) -> None:
+    minted = guard.mint(policy="germany")
+    headers = {**bearer(minted.token), "CF-IPCountry": "DE"}
+    with Server(GuardMiddleware(app, guard, country_header="cf-ipcountry")) as client:
+        assert client.get("/", headers=headers).json()["reasons"] == ["country_not_allowed"]
+    trusted = GuardMiddleware(app, guard, country_header="CF-IPCountry", trusted_proxies=["127.0.0.1/32"])
+    with Server(trusted) as client:
+        assert client.get("/", headers=headers).status_code == 200
+    looked_up = GuardMiddleware(app, guard, country_lookup=lambda ip: "DE" if ip == "127.0.0.1" else None)
+    with Server(looked_up) as client:
+        assert client.get("/", headers=bearer(minted.token)).status_code == 200
+
+
+def test_cookie_and_query_tokens_and_a_custom_header(guard: Guard) -> None:
+    minted = guard.mint()
+    middleware = GuardMiddleware(app, guard, header="x-api-key", cookie="session", query_param="key")
+    with Server(middleware) as client:
+        assert client.get("/", headers={"X-API-Key": minted.token}).status_code == 200
+        assert client.get("/", headers={"Cookie": f"session={minted.token}"}).status_code == 200
+        assert client.get("/", params={"key": minted.token}).status_code == 200
+        # Bearer is not read when another header is configured.
+        assert client.get("/", headers=bearer(minted.token)).status_code == 401
+        assert client.get("/", headers={"Cookie": "other=x"}).status_code == 401
+
+
+def test_events_go_to_the_host(guard: Guard) -> None:
+    received: List[Dict[str, Any]] = []
+    with Server(GuardMiddleware(app, guard, on_events=received.extend)) as client:
+        client.get("/", headers=bearer("tw_unknown_token_value"))
+    assert [next(iter(e["kind"])) for e in received] == ["denied"]
+    assert "tw_unknown_token_value" not in json.dumps(received)
+
+
+def test_websocket_handshake_is_checked(guard: Guard) -> None:
+    sent: List[Message] = []
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    async def receive() -> Message:
+        return {"type": "websocket.connect"}
+
+    async def must_not_run(scope: Scope, receive: Receive, send: Send) -> None:
+        raise AssertionError("the app saw a denied websocket")
+
+    scope: Scope = {"type": "websocket", "path": "/ws", "raw_path": b"/ws", "headers": [], "client": ("127.0.0.1", 1)}
+    asyncio.run(GuardMiddleware(must_not_run, guard)(scope, receive, send))
+    assert sent == [{"type": "websocket.close", "code": 1008, "reason": "missing_token"}]
