@@ -247,7 +247,10 @@ fn a_path_without_a_canonical_form_is_refused_with_or_without_scopes() {
     assert!(no_path(&open).is_empty());
     assert!(reasons(&open, "/v1/orders/1").is_empty());
     // The host's server may route such a path anywhere: a policy without scopes refuses it too.
-    assert_eq!(reasons(&open, "/v1/orders/..%2fadmin"), [Reason::InvalidPath]);
+    assert_eq!(
+        reasons(&open, "/v1/orders/..%2fadmin"),
+        [Reason::InvalidPath]
+    );
     assert_eq!(reasons(&open, "not a path"), [Reason::InvalidPath]);
     // So does a token with no policy at all.
     let bare = Guard::new(TokenKey::new(b"path key"));

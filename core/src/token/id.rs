@@ -151,7 +151,10 @@ mod tests {
             let err = text.parse::<TokenId>().unwrap_err();
             assert_eq!(err.kind(), crate::ErrorKind::InvalidArgument);
             assert!(!err.to_string().contains("Ky9Pf34q"), "{err}");
-            assert_eq!(err.to_string(), "invalid token id: expected tid_ and 32 hex digits");
+            assert_eq!(
+                err.to_string(),
+                "invalid token id: expected tid_ and 32 hex digits"
+            );
         }
     }
 }

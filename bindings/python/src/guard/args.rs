@@ -50,11 +50,9 @@ pub fn random32() -> PyResult<[u8; 32]> {
     Ok(bytes)
 }
 
-/// A token id (`tid_` and 32 hex digits). The message does not quote the argument: a raw
-/// token passed here by mistake must not end up in a log.
+/// A token id (`tid_` and 32 hex digits). The core's error does not quote the argument.
 pub fn token_id(id: &str) -> PyResult<TokenId> {
-    id.parse()
-        .map_err(|_| invalid("invalid token id: expected tid_ and 32 hex digits"))
+    id.parse().map_err(crate::errors::to_py)
 }
 
 /// A rotation grace period in seconds as milliseconds.
