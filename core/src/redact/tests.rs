@@ -649,3 +649,29 @@ fn a_key_block_after_an_empty_or_repeated_header_is_redacted_whole() {
         assert!(!out.contains("-----END"), "{text:?} -> {out:?}");
     }
 }
+
+#[test]
+fn a_placeholder_word_inside_a_random_value_is_chance() {
+    // Found by the `stream` fuzz target: one `xxxx` (or `ToDo`, `dummy`, `hidden`, `Sample`)
+    // inside a key's base64 body made the whole block pass for a placeholder.
+    let redactor = Redactor::new();
+    for word in ["xxxx", "ToDo", "dummy", "hidden", "Sample"] {
+        let pem = format!(
+            "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAu2SU1LfVLPHCozMxH2{word}lgOEePzNm0tRgeLezV6ffAt0gun\nVTLw7onL\n-----END RSA PRIVATE KEY-----\n"
+        );
+        let out = redactor.redact(&pem);
+        assert!(!out.contains("MIIEowIBAAKCAQEA"), "{word}: {out}");
+        let aws = format!("aws_secret_access_key=wJalrXUtnFEMI/K7MDENG/bPxRfiCYz{word}KEYabcd");
+        assert!(!redactor.redact(&aws).contains("wJalrXUtn"), "{word}");
+    }
+    // Words that stand apart still mark a stand-in.
+    for value in [
+        "your_api_key_here",
+        "TODO",
+        "xxxx1234",
+        "sk-****abcd",
+        "my-dummy-secret",
+    ] {
+        assert!(validate::is_placeholder(value), "{value}");
+    }
+}

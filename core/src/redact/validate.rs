@@ -103,7 +103,7 @@ pub fn is_placeholder(value: &str) -> bool {
     if EXACT.iter().any(|w| v.eq_ignore_ascii_case(w)) {
         return true;
     }
-    if PLACEHOLDER_WORDS.is_match(v) {
+    if stands_apart(&PLACEHOLDER_WORDS, v) {
         return true;
     }
     // A value of one repeated mask character (`****`, `xxxx`, `....`, `0000`, `••••`).
@@ -117,7 +117,22 @@ pub fn is_placeholder(value: &str) -> bool {
         return true;
     }
     // Masks with a visible edge, such as `sk-****abcd` or `****1234`.
-    PLACEHOLDER_MASKS.is_match(v)
+    stands_apart(&PLACEHOLDER_MASKS, v)
+}
+
+/// Whether one of `words` occurs in `v` standing apart: at an end of the value, or beside a
+/// character that is neither a letter nor a digit (`my_dummy_key`, `TODO`, `xxxx1234`,
+/// `sk-****abcd`). Inside a run of letters and digits (`...H2xxxxlgO...` in a key's base64
+/// body, `...tODoYw...` in a random password) the word is chance, and the value a secret.
+fn stands_apart(words: &AhoCorasick, v: &str) -> bool {
+    let bytes = v.as_bytes();
+    let apart = |i: Option<usize>| {
+        i.and_then(|i| bytes.get(i))
+            .is_none_or(|b| !b.is_ascii_alphanumeric())
+    };
+    words
+        .find_overlapping_iter(v)
+        .any(|m| apart(m.start().checked_sub(1)) || apart(Some(m.end())))
 }
 
 /// Words that mark a value as a stand-in, matched anywhere in it, case-insensitively.
