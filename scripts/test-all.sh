@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds and tests tokenward in every language, from nothing: Rust (format, lints, tests, docs),
 # then each binding's own script, which installs what it needs (pip, npm and cargo packages,
-# valgrind) before building and testing. Exits non-zero when anything fails.
+# valgrind) before building and testing, then a smoke pass of the fuzz targets. Exits non-zero
+# when anything fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,6 +35,8 @@ for binding in python node c; do
         run_suite "$binding" bash "bindings/$binding/test.sh"
     fi
 done
+# A short smoke pass of every fuzz target (about a minute of fuzzing; see fuzz/README.md).
+run_suite fuzz bash fuzz/smoke.sh
 
 echo "suites: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
