@@ -1,7 +1,7 @@
 'use strict'
 
-// The public entry point of the `tokenward` package: the native Redactor (loaded by the
-// generated ../index.js) behind thin wrappers that check argument types and turn native
+// The public entry point of the `tokenward` package: the native Redactor and Guard (loaded by
+// the generated ../index.js) behind thin wrappers that check argument types and turn native
 // errors into the classes of ./errors.js, plus the logging integrations.
 
 const native = require('../index.js')
@@ -160,6 +160,7 @@ module.exports = {
   Redactor,
   redact,
   defaultRedactor,
+  Guard: require('./guard.js').Guard,
   TokenwardError,
   ConfigError,
   RuleError,

@@ -1,7 +1,7 @@
 //! Node.js bindings for [`tokenward`], built with napi-rs.
 //!
 //! This crate only wraps: all logic lives in the core crate. Its modules mirror the core's
-//! (`redact` here wraps `tokenward::redact`), and `error` maps core errors to JS errors that
+//! (`redact` here wraps `tokenward::redact`, `guard` wraps `tokenward::guard`), and `error` maps core errors to JS errors that
 //! carry a stable `code` property (`TOKENWARD_CONFIG`, `TOKENWARD_RULE`, ...).
 //!
 //! The npm package `tokenward` loads the compiled addon through the generated `index.js`
@@ -14,9 +14,15 @@
 #![deny(missing_docs)]
 
 mod error;
+mod guard;
 mod offsets;
 mod redact;
 mod text;
 
 pub use error::Code;
+pub use guard::{
+    ActionTaken, Alert, CheckOptions, Guard, GuardEvent, GuardOptions, Minted, NowOptions,
+    Replayed, ReplayTask, RestoreTask, RotateOptions, SelectorOptions, SnapshotTask, TokenInfo,
+    TokenOptions, Verdict,
+};
 pub use redact::{redact, Finding, RedactTask, Redactor, RedactorOptions, RuleInfo};
