@@ -6,6 +6,7 @@
 
 const native = require('../index.js')
 const errors = require('./errors.js')
+const { Guard } = require('./guard.js')
 
 const {
   TokenwardError,
@@ -160,7 +161,7 @@ module.exports = {
   Redactor,
   redact,
   defaultRedactor,
-  Guard: require('./guard.js').Guard,
+  Guard,
   TokenwardError,
   ConfigError,
   RuleError,

@@ -22,7 +22,7 @@ mod text;
 pub use error::Code;
 pub use guard::{
     ActionTaken, Alert, CheckOptions, Guard, GuardEvent, GuardOptions, Minted, NowOptions,
-    Replayed, ReplayTask, RestoreTask, RotateOptions, SelectorOptions, SnapshotTask, TokenInfo,
+    ReplayTask, Replayed, RestoreTask, RotateOptions, SelectorOptions, SnapshotTask, TokenInfo,
     TokenOptions, Verdict,
 };
 pub use redact::{redact, Finding, RedactTask, Redactor, RedactorOptions, RuleInfo};

@@ -102,10 +102,29 @@ pub fn token_bytes(token: &Either<String, Buffer>) -> &[u8] {
     }
 }
 
+/// A JS value as JSON with its integers as integers. napi-rs reads every JS number as an
+/// `f64` and keeps only those within 32 bits as integers, so a Unix-millisecond time would
+/// reach serde as `1767225600000.0` and fail an integer field.
+pub fn integral(value: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    const SAFE: f64 = 9_007_199_254_740_991.0; // Number.MAX_SAFE_INTEGER
+    match value {
+        Value::Number(n) if !n.is_i64() && !n.is_u64() => match n.as_f64() {
+            Some(f) if f.trunc() == f && f.abs() <= SAFE => Value::from(f as i64),
+            _ => Value::Number(n),
+        },
+        Value::Array(items) => Value::Array(items.into_iter().map(integral).collect()),
+        Value::Object(map) => {
+            Value::Object(map.into_iter().map(|(k, v)| (k, integral(v))).collect())
+        }
+        other => other,
+    }
+}
+
 /// A document (a config or a policy) as text and whether it is JSON: TOML or JSON text (JSON
 /// when it starts with `{`), or an object (serialised as JSON).
 fn document(doc: serde_json::Value, what: &str) -> Result<(String, bool)> {
-    match doc {
+    match integral(doc) {
         serde_json::Value::String(text) => {
             let json = text.trim_start().starts_with('{');
             Ok((text, json))

@@ -51,8 +51,9 @@ impl Guard {
     /// Throws `TOKENWARD_CONFIG` for a bad config and `TOKENWARD_INVALID_ARG` for an empty key.
     #[napi(constructor)]
     pub fn new(
-        #[napi(ts_arg_type = "string | Record<string, unknown> | undefined | null")]
-        config: Option<serde_json::Value>,
+        #[napi(ts_arg_type = "string | Record<string, unknown> | undefined | null")] config: Option<
+            serde_json::Value,
+        >,
         options: GuardOptions,
     ) -> Result<Self> {
         guard(|| {
@@ -198,10 +199,7 @@ impl Guard {
                 environment: selector.environment,
                 tag: selector.tag,
             };
-            let ids = self
-                .inner
-                .revoke_where(&selector, now)
-                .map_err(from_core)?;
+            let ids = self.inner.revoke_where(&selector, now).map_err(from_core)?;
             Ok(ids.iter().map(|id| id.to_string()).collect())
         })
     }
@@ -413,7 +411,9 @@ fn parse_events(events: Vec<serde_json::Value>) -> Result<Vec<Event>> {
         .map(|(i, item)| {
             let parsed = match item {
                 serde_json::Value::String(text) => serde_json::from_str(&text),
-                object @ serde_json::Value::Object(_) => serde_json::from_value(object),
+                object @ serde_json::Value::Object(_) => {
+                    serde_json::from_value(args::integral(object))
+                }
                 _ => {
                     return Err(error(
                         Code::InvalidArg,

@@ -90,7 +90,11 @@ pub struct ReplayTask {
 }
 
 impl ReplayTask {
-    pub(super) fn new(guard: Arc<tokenward::Guard>, events: Vec<Event>, now: Timestamp) -> ReplayTask {
+    pub(super) fn new(
+        guard: Arc<tokenward::Guard>,
+        events: Vec<Event>,
+        now: Timestamp,
+    ) -> ReplayTask {
         ReplayTask { guard, events, now }
     }
 }
