@@ -1,8 +1,8 @@
 //! Node.js bindings for [`tokenward`], built with napi-rs.
 //!
 //! This crate only wraps: all logic lives in the core crate. Its modules mirror the core's
-//! (`redact` here wraps `tokenward::redact`, `guard` wraps `tokenward::guard`), and `error` maps core errors to JS errors that
-//! carry a stable `code` property (`TOKENWARD_CONFIG`, `TOKENWARD_RULE`, ...).
+//! (`redact` wraps `tokenward::redact`, `guard` wraps `tokenward::guard`), and `error` maps
+//! core errors to JS errors that carry a stable `code` property (`TOKENWARD_CONFIG`, ...).
 //!
 //! The npm package `tokenward` loads the compiled addon through the generated `index.js`
 //! (types in the generated `index.d.ts`) and adds a small JavaScript layer in `lib/`: error
