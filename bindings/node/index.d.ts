@@ -10,6 +10,118 @@
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
 /**
+ * A thread-safe registry of tokens: context policies, lifecycle (mint, rotate, revoke,
+ * quarantine), usage anomalies and hash-chained audit events. Raw tokens are never stored,
+ * only their keyed ids; the key is never shown.
+ *
+ * ```js
+ * const { Guard } = require('tokenward')
+ * const guard = new Guard({ policies: { ci: { allow_ips: ['10.0.0.0/8'] } } }, { key })
+ * const { token, id } = guard.mint({ owner: 'ci', policy: 'ci' })
+ * guard.check(token, { ip: '10.1.2.3', method: 'GET', path: '/v1/orders' }).allowed // true
+ * ```
+ */
+export declare class Guard {
+  /**
+   * A Guard with a config (TOML or JSON text, or an object: token prefix, named
+   * policies, usage tracking, response rules, event capacity; none for the defaults).
+   * Throws `TOKENWARD_CONFIG` for a bad config and `TOKENWARD_INVALID_ARG` for an empty key.
+   */
+  constructor(config: string | Record<string, unknown> | undefined | null, options: GuardOptions)
+  /** A Guard with the config in a `.toml` or `.json` file (read synchronously). */
+  static fromFile(path: string, options: GuardOptions): Guard
+  /**
+   * Mints a token with 32 bytes from the operating system's random source, registers it
+   * with `options` as its metadata, and returns it with its id. The raw token is not kept.
+   */
+  mint(options?: TokenOptions | undefined | null): Minted
+  /** Registers a token the host issued itself (hashed, never stored); returns its id. */
+  register(token: string, options?: TokenOptions | undefined | null): string
+  /**
+   * Registers a token by its id (`tokenId(token)` under the same key), for hosts that
+   * keep only fingerprints.
+   */
+  registerId(id: string, options?: TokenOptions | undefined | null): void
+  /** The id a raw token has under this Guard's key (the id redacted logs show). */
+  tokenId(token: string | Buffer): string
+  /**
+   * Checks a request presenting `token` (a string, or a Buffer for bytes that are not
+   * UTF-8) with its context. Never throws for a bad token: an unknown one is denied as
+   * `unknown_token`. Throws `TOKENWARD_INVALID_ARG` for an `ip` that is no address.
+   */
+  check(token: string | Buffer, options?: CheckOptions | undefined | null): Verdict
+  /**
+   * Feeds back the response status of a request made with `token`; returns the alerts
+   * it raised (an `error_burst` at most; none without usage tracking).
+   */
+  recordOutcome(token: string | Buffer, status: number, options?: NowOptions | undefined | null): Array<Alert>
+  /**
+   * Revokes a token; true when it was not revoked already. Throws `TOKENWARD_NOT_FOUND`
+   * for an unknown id.
+   */
+  revoke(id: string, options?: NowOptions | undefined | null): boolean
+  /**
+   * Revokes every token matching all the given fields (at least one); returns their ids,
+   * sorted. The blast-radius response to a leak: `revokeWhere({ owner: 'alice', tag:
+   * 'laptop' })`.
+   */
+  revokeWhere(selector: SelectorOptions): Array<string>
+  /** Quarantines an active token until `release`. */
+  quarantine(id: string, options?: NowOptions | undefined | null): void
+  /** Releases a quarantined token. */
+  release(id: string, options?: NowOptions | undefined | null): void
+  /**
+   * Replaces an active token with a newly minted one; the old one keeps working for
+   * `grace` seconds (default: its policy's `rotation_grace`, else none).
+   */
+  rotate(id: string, options?: RotateOptions | undefined | null): Minted
+  /** A token's record, or null when the id is not registered. */
+  tokenInfo(id: string): TokenInfo | null
+  /**
+   * Adds or replaces a named policy (TOML or JSON text, or an object). Tokens holding
+   * the name use the new policy from their next check.
+   */
+  setPolicy(name: string, doc: string | Record<string, unknown>, options?: NowOptions | undefined | null): void
+  /**
+   * The queued events, oldest first, in the core's JSON shape (chain fields `seq` and
+   * `prev_hash` included); the queue is then empty.
+   */
+  drainEvents(): Array<GuardEvent>
+  /**
+   * The whole state as bytes (without the key). Blocks for a time proportional to the
+   * number of tokens: see `snapshotAsync`.
+   */
+  snapshot(): Buffer
+  /** `snapshot()` on the libuv thread pool. */
+  snapshotAsync(): Promise<Buffer>
+  /**
+   * Merges a snapshot into this Guard; a restore never makes a stopped (revoked,
+   * quarantined, rotated) token work again. Throws `TOKENWARD_SNAPSHOT` for bytes that are
+   * corrupt or from another key or version; the Guard is then unchanged.
+   */
+  restore(data: Buffer, options?: NowOptions | undefined | null): void
+  /** `restore()` on the libuv thread pool (the bytes are copied first). */
+  restoreAsync(data: Buffer, options?: NowOptions | undefined | null): Promise<void>
+  /**
+   * Applies the lifecycle changes of drained events (objects as `drainEvents` returns
+   * them, or their JSON text) written since the last restore. Throws `TOKENWARD_SNAPSHOT`
+   * for a malformed event or a broken chain; the Guard is then unchanged.
+   */
+  replayEvents(events: Array<GuardEvent | string>, options?: NowOptions | undefined | null): Replayed
+  /** `replayEvents()` on the libuv thread pool (the events are parsed first). */
+  replayEventsAsync(events: Array<GuardEvent | string>, options?: NowOptions | undefined | null): Promise<Replayed>
+  /**
+   * A token's usage statistics (the core's JSON shape), or null (no usage tracking, or
+   * no state for it yet).
+   */
+  usage(id: string, options?: NowOptions | undefined | null): Record<string, unknown> | null
+  /** The prefix minted tokens carry (`tw_` by default). */
+  get tokenPrefix(): string
+  /** The number of registered tokens. */
+  get size(): number
+}
+
+/**
  * A compiled, immutable rule set that redacts secrets from text.
  *
  * ```js
@@ -46,6 +158,58 @@ export declare class Redactor {
   get style(): 'mask' | 'prefix' | 'label' | 'fingerprint'
 }
 
+/** What a response rule did about an alert. */
+export interface ActionTaken {
+  /** The action (`'notify'`, `'quarantine'`, `'revoke'`). */
+  action: string
+  /** The kind of the alert that triggered it. */
+  on: string
+}
+
+/** An alert a usage detector raised. */
+export interface Alert {
+  /** What was detected (`'ip_fanout'`, `'rate_spike'`, ...). */
+  kind: string
+  /** `'low'`, `'medium'` or `'high'`. */
+  severity: 'low' | 'medium' | 'high'
+  /** The token's id. */
+  tokenId: string
+  /** When, Unix ms. */
+  at: number
+  /** The figures behind it (the shape depends on the kind; never a secret). */
+  evidence: Record<string, unknown>
+}
+
+/**
+ * What a request presenting a token carries besides the token. Every field is optional; a
+ * policy condition on a field that is absent fails closed.
+ */
+export interface CheckOptions {
+  /** The client address (IPv4 or IPv6 text). Text that is no address throws. */
+  ip?: string
+  /** The client's country, ISO 3166-1 alpha-2. */
+  country?: string
+  /** The HTTP method. */
+  method?: string
+  /**
+   * The RAW request path as received, undecoded (`req.originalUrl`, not a decoded
+   * path): the core canonicalises it and denies what has no canonical form.
+   */
+  path?: string
+  /** Who the caller says it is. */
+  subject?: string
+  /** The device identifier. */
+  device?: string
+  /** The deployment environment. */
+  environment?: string
+  /** The user agent. */
+  userAgent?: string
+  /** `[latitude, longitude]` in degrees. */
+  location?: [number, number]
+  /** The time of the check, Unix ms (default: `Date.now()`). */
+  now?: number
+}
+
 /**
  * A secret found in a text.
  *
@@ -63,6 +227,49 @@ export interface Finding {
   secretStart: number
   /** End (exclusive) of the part that must not survive. */
   secretEnd: number
+}
+
+/**
+ * A drained event in the core's JSON shape (`serde_json` of `tokenward::Event`): its place
+ * in the hash chain (`seq`, `prev_hash`), its time, and what happened, keyed by the kind's
+ * name: `{ revoked: { token: 'tid_...', cause: null } }`. Write events to an audit log as
+ * they are; `replayEvents` takes them back.
+ */
+export interface GuardEvent {
+  /** Position in the chain, from 1, without gaps. */
+  seq: number
+  /** The time of the call that caused it, Unix ms. */
+  at: number
+  /** What happened: one key, the kind's name, holding its fields. */
+  kind: Record<string, any>
+  /** The BLAKE3 hash of the previous event in hex (all zeros for the first). */
+  prev_hash: string
+}
+
+/** Options of `new Guard(config, options)` and `Guard.fromFile(path, options)`. */
+export interface GuardOptions {
+  /**
+   * Key material for token ids (any length but empty). Kept only in derived form and never
+   * shown; the same key gives the same ids, so keep it secret and stable.
+   */
+  key: Buffer
+}
+
+/**
+ * A freshly minted token: `token` is the raw token, shown this once (hand it out and drop
+ * it); `id` is the id it is registered under.
+ */
+export interface Minted {
+  /** The raw token. */
+  token: string
+  /** Its id (`tid_...`). */
+  id: string
+}
+
+/** Options of calls that only take the time. */
+export interface NowOptions {
+  /** The time of the call, Unix ms (default: `Date.now()`). */
+  now?: number
 }
 
 /**
@@ -93,6 +300,42 @@ export interface RedactorOptions {
   fingerprintKey?: string | Buffer
 }
 
+/** What `replayEvents` did. */
+export interface Replayed {
+  /** Events that changed a token's state (or created a rotation's new token). */
+  applied: number
+  /** Events at or before the last one applied, skipped. */
+  alreadyApplied: number
+  /**
+   * Events that change nothing here (denials, alerts, registrations, changes the state
+   * already holds or overrides: a revoked token stays revoked).
+   */
+  unchanged: number
+  /** Events the source's full queue lost (`dropped` events): treat the state as incomplete. */
+  lost: number
+  /**
+   * Tokens the events left usable that this Guard does not hold: register them again
+   * from the host's records (until then they are denied as unknown). Sorted.
+   */
+  toRegister: Array<string>
+  /**
+   * Tokens the events revoked or left quarantined that this Guard does not hold: never
+   * register them again as active. Sorted.
+   */
+  stoppedUnknown: Array<string>
+}
+
+/** Options of `rotate`. */
+export interface RotateOptions {
+  /**
+   * How long the old token keeps working, in seconds (default: its policy's
+   * `rotation_grace`, else none).
+   */
+  grace?: number
+  /** The time of the call, Unix ms (default: `Date.now()`). */
+  now?: number
+}
+
 /** A rule in force, as listed by `rules()`. */
 export interface RuleInfo {
   /** Stable snake_case id, shown in labels. */
@@ -105,4 +348,99 @@ export interface RuleInfo {
   keywords: Array<string>
   /** True for rules of the built-in catalogue. */
   builtin: boolean
+}
+
+/** Which tokens `revokeWhere` revokes: every field that is set must match. At least one. */
+export interface SelectorOptions {
+  /** Owner. */
+  owner?: string
+  /** Service. */
+  service?: string
+  /** Environment. */
+  environment?: string
+  /** A tag the token carries. */
+  tag?: string
+  /** The time of the call, Unix ms (default: `Date.now()`). */
+  now?: number
+}
+
+/** A token's record, as `tokenInfo` shows it. */
+export interface TokenInfo {
+  /** Its id. */
+  id: string
+  /** Owner. */
+  owner?: string
+  /** Service. */
+  service?: string
+  /** Environment. */
+  environment?: string
+  /** Tags, sorted. */
+  tags: Array<string>
+  /** The named policy (`'<inline>'` for an inline one). */
+  policy?: string
+  /** Issue time, Unix ms. */
+  issuedAt: number
+  /** Expiry, Unix ms. */
+  expiresAt?: number
+  /** Lifecycle state. */
+  state: 'active' | 'revoked' | 'quarantined' | 'rotated'
+  /** When it was revoked or quarantined, Unix ms. */
+  stateSince?: number
+  /** The id of the token that replaced it (state `'rotated'`). */
+  rotatedTo?: string
+  /** When a rotated token stops working, Unix ms. */
+  graceEnd?: number
+  /** Last allowed use, Unix ms (the issue time if never used). */
+  lastUsed: number
+}
+
+/** A token's metadata, for `mint`, `register` and `registerId`. Every field is optional. */
+export interface TokenOptions {
+  /** Who the token belongs to. */
+  owner?: string
+  /** The service it is for. */
+  service?: string
+  /**
+   * The environment it is for (metadata for `revokeWhere`; a policy's `environments`
+   * condition checks requests).
+   */
+  environment?: string
+  /** Free-form tags, for `revokeWhere`. */
+  tags?: Array<string>
+  /**
+   * Its policy: the name of one of the Guard's policies, or a policy document of its own
+   * (TOML or JSON text is not accepted here: an object).
+   */
+  policy?: string | Record<string, unknown>
+  /** When it was issued, Unix ms (default: the registration time). Not for `mint`. */
+  issuedAt?: number
+  /** When it stops working, Unix ms. */
+  expiresAt?: number
+  /** The time of the call, Unix ms (default: `Date.now()`). */
+  now?: number
+}
+
+/** The outcome of `check`. */
+export interface Verdict {
+  /** True when every condition passed. */
+  allowed: boolean
+  /**
+   * Every reason for a denial as its stable code (`'revoked'`, `'ip_not_allowed'`, ...);
+   * empty when allowed.
+   */
+  reasons: Array<string>
+  /**
+   * The presented token's id (for an unknown token too: its fingerprint, the id a
+   * redacted log line shows).
+   */
+  tokenId?: string
+  /**
+   * Set exactly when `reasons` holds `'rate_exceeded'`: milliseconds until the rate
+   * limit has room again (at least 1). Send it as `Retry-After` in seconds rounded up.
+   */
+  retryAfterMs?: number
+  /** Alerts the request raised (usage tracking on only). */
+  alerts: Array<Alert>
+  /** What the response rules did about them. */
+  actions: Array<ActionTaken>
 }

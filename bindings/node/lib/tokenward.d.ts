@@ -1,11 +1,26 @@
-// Types of the package entry point. The Redactor API itself is declared in ../index.d.ts,
-// which `napi build` generates from the Rust source; it is re-exported here unchanged, since
-// lib/tokenward.js only adds argument checks and error classes.
+// Types of the package entry point. The Redactor and Guard APIs are declared in ../index.d.ts,
+// which `napi build` generates from the Rust source; they are re-exported here unchanged,
+// since lib/tokenward.js and lib/guard.js only add argument checks and error classes.
 
 import type { Redactor } from '../index'
 
-export { Redactor, redact } from '../index'
+export { Redactor, redact, Guard } from '../index'
 export type { Finding, RedactorOptions, RuleInfo } from '../index'
+export type {
+  ActionTaken,
+  Alert,
+  CheckOptions,
+  GuardEvent,
+  GuardOptions,
+  Minted,
+  NowOptions,
+  Replayed,
+  RotateOptions,
+  SelectorOptions,
+  TokenInfo,
+  TokenOptions,
+  Verdict,
+} from '../index'
 export { createPinoDestination, RedactingDestination } from './pino'
 export type { DestinationLike } from './pino'
 export { redactFormat } from './winston'

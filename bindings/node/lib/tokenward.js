@@ -1,11 +1,12 @@
 'use strict'
 
-// The public entry point of the `tokenward` package: the native Redactor (loaded by the
-// generated ../index.js) behind thin wrappers that check argument types and turn native
+// The public entry point of the `tokenward` package: the native Redactor and Guard (loaded by
+// the generated ../index.js) behind thin wrappers that check argument types and turn native
 // errors into the classes of ./errors.js, plus the logging integrations.
 
 const native = require('../index.js')
 const errors = require('./errors.js')
+const { Guard } = require('./guard.js')
 
 const {
   TokenwardError,
@@ -160,6 +161,7 @@ module.exports = {
   Redactor,
   redact,
   defaultRedactor,
+  Guard,
   TokenwardError,
   ConfigError,
   RuleError,

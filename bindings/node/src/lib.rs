@@ -1,12 +1,13 @@
 //! Node.js bindings for [`tokenward`], built with napi-rs.
 //!
 //! This crate only wraps: all logic lives in the core crate. Its modules mirror the core's
-//! (`redact` here wraps `tokenward::redact`), and `error` maps core errors to JS errors that
-//! carry a stable `code` property (`TOKENWARD_CONFIG`, `TOKENWARD_RULE`, ...).
+//! (`redact` wraps `tokenward::redact`, `guard` wraps `tokenward::guard`), and `error` maps
+//! core errors to JS errors that carry a stable `code` property (`TOKENWARD_CONFIG`, ...).
 //!
 //! The npm package `tokenward` loads the compiled addon through the generated `index.js`
 //! (types in the generated `index.d.ts`) and adds a small JavaScript layer in `lib/`: error
-//! classes for `instanceof`, a pino destination and a winston format.
+//! classes for `instanceof`, argument checks for the Guard, a pino destination and a winston
+//! format.
 //!
 //! Every exported function runs inside a panic guard, so a bug in Rust surfaces as a JS error
 //! with code `TOKENWARD_INTERNAL` instead of aborting the host process.
@@ -14,9 +15,15 @@
 #![deny(missing_docs)]
 
 mod error;
+mod guard;
 mod offsets;
 mod redact;
 mod text;
 
 pub use error::Code;
+pub use guard::{
+    ActionTaken, Alert, CheckOptions, Guard, GuardEvent, GuardOptions, Minted, NowOptions,
+    ReplayTask, Replayed, RestoreTask, RotateOptions, SelectorOptions, SnapshotTask, TokenInfo,
+    TokenOptions, Verdict,
+};
 pub use redact::{redact, Finding, RedactTask, Redactor, RedactorOptions, RuleInfo};

@@ -15,6 +15,14 @@ import {
   type RuleInfo,
   type RedactorOptions,
   type ErrorCode,
+  Guard,
+  InvalidArgumentError,
+  type Verdict,
+  type Minted,
+  type GuardEvent,
+  type TokenInfo,
+  type Replayed,
+  type Alert,
 } from 'tokenward'
 import { createPinoDestination as fromSubpath } from 'tokenward/pino'
 import { redactFormat as formatFromSubpath } from 'tokenward/winston'
@@ -56,4 +64,57 @@ winston.createLogger({
 })
 winston.createLogger({ format: formatFromSubpath() })
 
+const guard = new Guard({ policies: { ci: { allow_ips: ['10.0.0.0/8'] } } }, { key: Buffer.from('k') })
+const fromFile: Guard = Guard.fromFile('guard.toml', { key: Buffer.from('k') })
+const minted: Minted = guard.mint({ owner: 'ci', tags: ['a'], policy: 'ci', expiresAt: 1, now: 0 })
+const registered: string = guard.register('raw', { policy: { countries: ['DE'] } })
+guard.registerId(guard.tokenId(Buffer.from('raw')), { service: 's' })
+const verdict: Verdict = guard.check(minted.token, {
+  ip: '10.0.0.1',
+  method: 'GET',
+  path: '/v1/orders/..%2fadmin',
+  userAgent: 'ua',
+  location: [52.5, 13.4],
+  now: Date.now(),
+})
+const allowed: boolean = verdict.allowed
+const reasons: string[] = verdict.reasons
+const retry: number | undefined = verdict.retryAfterMs
+const alerts: Alert[] = guard.recordOutcome(minted.token, 500, { now: 1 })
+const revoked: boolean = guard.revoke(minted.id)
+const ids: string[] = guard.revokeWhere({ owner: 'alice', tag: 'laptop' })
+guard.quarantine(minted.id)
+guard.release(minted.id)
+const rotated: Minted = guard.rotate(minted.id, { grace: 30 })
+const info: TokenInfo | null = guard.tokenInfo(minted.id)
+guard.setPolicy('ci', 'allow_ips = []')
+const events: GuardEvent[] = guard.drainEvents()
+const prev: string | undefined = events[0]?.prev_hash
+const snap: Buffer = guard.snapshot()
+guard.restore(snap)
+const replayed: Replayed = guard.replayEvents(events)
+const asyncSnap: Promise<Buffer> = guard.snapshotAsync()
+const asyncRestore: Promise<void> = guard.restoreAsync(snap, { now: 1 })
+const asyncReplay: Promise<Replayed> = guard.replayEventsAsync(events.map((e) => JSON.stringify(e)))
+const usage: Record<string, unknown> | null = guard.usage(minted.id)
+const prefix: string = guard.tokenPrefix
+const size: number = guard.size
+
+// @ts-expect-error: the key is required
+new Guard(null)
+// @ts-expect-error: grace is a number of seconds
+guard.rotate(minted.id, { grace: '30s' })
+// @ts-expect-error: location is a pair
+guard.check('t', { location: [1, 2, 3] })
+
+try {
+  guard.check('t', { ip: 'nope' })
+} catch (err) {
+  if (err instanceof InvalidArgumentError) {
+    const code: 'TOKENWARD_INVALID_ARG' = err.code
+  }
+}
+
 export { out, bytes, later, first, rules, style, helper, shared }
+export { fromFile, registered, allowed, reasons, retry, alerts, revoked, ids, rotated, info }
+export { prev, replayed, asyncSnap, asyncRestore, asyncReplay, usage, prefix, size }
