@@ -141,7 +141,10 @@ impl StreamRedactor {
             if buf.len() - block < self.window {
                 cut = block;
             } else {
-                expired_block = Some(block);
+                // The block's header line: the key's finding starts there.
+                let header_end =
+                    memchr::memchr(b'\n', &buf[block..]).map_or(buf.len(), |i| block + i);
+                expired_block = Some(block..header_end);
             }
         }
         if cut == 0 && buf.len() >= 2 * self.window {
@@ -153,8 +156,10 @@ impl StreamRedactor {
         let tail = self.release(cut, None, out);
         // A key block held longer than the window goes out unfinished: its body goes on in
         // the lines to come, which no longer follow a header, so they are masked as it.
-        if let (Some(block), Some(tail)) = (expired_block, tail) {
-            if tail.span.start >= block {
+        // Only the key's own finding goes on: a later one on the same lines (a token after the
+        // cut-short body) ends where whole-text redaction ends it.
+        if let (Some(header), Some(tail)) = (expired_block, tail) {
+            if header.contains(&tail.span.start) {
                 self.open = Some(Open {
                     rule: tail.rule,
                     from: 0,

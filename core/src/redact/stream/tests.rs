@@ -258,3 +258,31 @@ fn continuation_stops_where_a_secret_cannot_go_on() {
     assert_eq!(continuation(b"-def", false), (0, false));
     assert_eq!(continuation(b"abc\n", false), (3, true));
 }
+
+#[test]
+fn only_the_key_of_an_expired_block_goes_on_past_it() {
+    // Found by the `stream` fuzz target: a cut-short key block held past the window was
+    // released, and the last finding of the released lines (an AWS key id after the block)
+    // was taken for the key and continued into the next line.
+    let mut text =
+        String::from("cfg: -----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2\n");
+    for i in 0..6 {
+        text.push_str(&format!(
+            "2026-11-21T14:02:4{i}Z INFO request served in 12ms\n"
+        ));
+    }
+    text.push_str("loaded aws_access_key_id=AKIA7QX2M4RB5KQ3YHV6\n2026-11-22T10:00:03Z INFO up\n");
+    let r = redactor();
+    let whole = r.redact_bytes(text.as_bytes()).into_owned();
+    assert!(String::from_utf8_lossy(&whole).contains("\n2026-11-22T10:00:03Z INFO up"));
+    // The block expires in the release that ends with the AWS key's line.
+    let first = text.find("2026-11-22").unwrap();
+    for sizes in [vec![first, 64], vec![1], vec![7], vec![text.len()]] {
+        let out = stream(r, 256, text.as_bytes(), &sizes);
+        let (out, whole) = (
+            String::from_utf8_lossy(&out),
+            String::from_utf8_lossy(&whole),
+        );
+        assert_eq!(out, whole, "chunks {sizes:?}");
+    }
+}
