@@ -138,7 +138,10 @@ impl StreamRedactor {
         let mut cut = line_end;
         let mut expired_block = None;
         if let Some(block) = open_key_block(&buf[..line_end]) {
-            if buf.len() - block < self.window {
+            // The block's age counts from its `-----BEGIN`, not from the start of its line:
+            // a long line before the header must not release the header without its body.
+            let begin = block + memmem::find(&buf[block..], b"-----BEGIN").unwrap_or(0);
+            if buf.len() - begin < self.window {
                 cut = block;
             } else {
                 // The block's header line: the key's finding starts there.

@@ -286,3 +286,23 @@ fn only_the_key_of_an_expired_block_goes_on_past_it() {
         assert_eq!(out, whole, "chunks {sizes:?}");
     }
 }
+
+#[test]
+fn a_key_header_after_a_long_prefix_is_held_with_its_body() {
+    // Found by the `stream` fuzz target: the block's age was counted from the start of its
+    // line, so a long prefix made a fresh header look expired and it went out without its body.
+    let header = format!("{} cfg: -----BEGIN RSA PRIVATE KEY-----\n", "x".repeat(230));
+    let text =
+        format!("{header}MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\n");
+    let r = redactor();
+    let whole = r.redact_bytes(text.as_bytes()).into_owned();
+    assert!(!String::from_utf8_lossy(&whole).contains("MIIEow"));
+    for sizes in [vec![header.len(), 64], vec![1], vec![text.len()]] {
+        let out = stream(r, 256, text.as_bytes(), &sizes);
+        let (out, whole) = (
+            String::from_utf8_lossy(&out),
+            String::from_utf8_lossy(&whole),
+        );
+        assert_eq!(out, whole, "chunks {sizes:?}");
+    }
+}
