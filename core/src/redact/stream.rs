@@ -138,11 +138,20 @@ impl StreamRedactor {
         let mut cut = line_end;
         let mut expired_block = None;
         if let Some(block) = open_key_block(&buf[..line_end]) {
-            // The block's age counts from its `-----BEGIN`, not from the start of its line:
-            // a long line before the header must not release the header without its body.
-            let begin = block + memmem::find(&buf[block..], b"-----BEGIN").unwrap_or(0);
-            if buf.len() - begin < self.window {
-                cut = block;
+            // A block's age counts from its `-----BEGIN`, not from the start of its line: a
+            // long line before the header must not release the header without its body.
+            // While a header is young, everything from the first open block is held (an older
+            // block's body may share the young header's line); past two windows, only the
+            // young header's line is, so memory stays bounded.
+            let young = memmem::find_iter(&buf[block..line_end], b"-----BEGIN")
+                .map(|i| block + i)
+                .find(|&begin| buf.len() - begin < self.window);
+            if let Some(begin) = young {
+                cut = if buf.len() - block < 2 * self.window {
+                    block
+                } else {
+                    memchr::memrchr(b'\n', &buf[..begin]).map_or(0, |i| i + 1)
+                };
             } else {
                 // The block's header line: the key's finding starts there.
                 let header_end =
