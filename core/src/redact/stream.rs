@@ -140,9 +140,9 @@ impl StreamRedactor {
         if let Some(block) = open_key_block(&buf[..line_end]) {
             // A block's age counts from its `-----BEGIN`, not from the start of its line: a
             // long line before the header must not release the header without its body.
-            // While a header is young, everything from the first open block is held (an older
-            // block's body may share the young header's line); past two windows, only the
-            // young header's line is, so memory stays bounded.
+            // While a header is young, everything from the first open block is held; past two
+            // windows, from the young header's line, moved back over every line that holds a
+            // header (its body may be the next line), so no header goes out without its body.
             let young = memmem::find_iter(&buf[block..line_end], b"-----BEGIN")
                 .map(|i| block + i)
                 .find(|&begin| buf.len() - begin < self.window);
@@ -150,7 +150,7 @@ impl StreamRedactor {
                 cut = if buf.len() - block < 2 * self.window {
                     block
                 } else {
-                    memchr::memrchr(b'\n', &buf[..begin]).map_or(0, |i| i + 1)
+                    line_holding_headers(buf, begin)
                 };
             } else {
                 // The block's header line: the key's finding starts there.
@@ -352,6 +352,21 @@ fn split_at(findings: Vec<Finding>, cut: usize) -> (Vec<Finding>, Vec<Finding>) 
         }
     }
     (now, later)
+}
+
+/// Start of the line holding `at`, moved back over each line before it that holds a
+/// `-----BEGIN`: a header's body starts on the line after it.
+fn line_holding_headers(text: &[u8], at: usize) -> usize {
+    let line_start = |at: usize| memchr::memrchr(b'\n', &text[..at]).map_or(0, |i| i + 1);
+    let mut start = line_start(at);
+    while start > 0 {
+        let previous = line_start(start - 1);
+        if memmem::find(&text[previous..start], b"-----BEGIN").is_none() {
+            break;
+        }
+        start = previous;
+    }
+    start
 }
 
 /// Start of the line holding the first `-----BEGIN` after the last `-----END`, if any: the
