@@ -153,6 +153,9 @@ impl StreamRedactor {
                     line_holding_headers(buf, begin)
                 };
             } else {
+                // Every block is old: out they go, but not a last header without the line
+                // of its body.
+                cut = line_holding_headers(buf, line_end);
                 // The block's header line: the key's finding starts there.
                 let header_end =
                     memchr::memchr(b'\n', &buf[block..]).map_or(buf.len(), |i| block + i);
