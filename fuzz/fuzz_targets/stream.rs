@@ -4,8 +4,9 @@
 //! Checks:
 //! - memory: after each push, the held bytes stay within the documented bound (about three
 //!   windows, plus the chunk just pushed);
-//! - equality: when every line fits the window (and so does every credential), the stream's
-//!   output equals `redact_bytes` of the whole text, wherever the chunks fall;
+//! - equality: when every line fits the window (and so does every credential, and every key
+//!   block closes within it), the stream's output equals `redact_bytes` of the whole text,
+//!   wherever the chunks fall;
 //! - no leak: a secret that whole-text redaction removes (and whose credential fits a quarter
 //!   of the window) never appears in the stream's output where the whole text's output has
 //!   none, whatever the line lengths.
@@ -50,6 +51,16 @@ fn chunks(text: &[u8], seed: u16, window: usize) -> Vec<&[u8]> {
     out
 }
 
+/// Whether every `-----BEGIN` is followed by a `-----END` within `window` bytes. A key block
+/// held longer than the window goes out unfinished and the lines after it are masked as its
+/// body (documented): more than whole-text redaction masks, so equality is not asked there.
+fn blocks_close_in(text: &[u8], window: usize) -> bool {
+    memchr::memmem::find_iter(text, b"-----BEGIN").all(|begin| {
+        let end = (begin + window).min(text.len());
+        memchr::memmem::find(&text[begin..end], b"-----END").is_some()
+    })
+}
+
 fuzz_target!(|data: &[u8]| {
     let mut input = Bytes::new(data);
     let window = 256 + usize::from(input.u16() % 2048);
@@ -73,7 +84,7 @@ fuzz_target!(|data: &[u8]| {
     let findings = redactor.find_bytes(text);
     let lines_fit = text.split(|&b| b == b'\n').all(|line| line.len() < window);
     let credentials_fit = findings.iter().all(|f| f.span.len() < window);
-    if lines_fit && credentials_fit {
+    if lines_fit && credentials_fit && blocks_close_in(text, window) {
         assert!(
             streamed == *whole,
             "stream output differs from whole-text redaction"

@@ -156,10 +156,13 @@ impl StreamRedactor {
                 // Every block is old: out they go, but not a last header without the line
                 // of its body.
                 cut = line_holding_headers(buf, line_end);
-                // The block's header line: the key's finding starts there.
+                // The last block's header line: the key that may go on starts there.
+                let last =
+                    memmem::rfind(&buf[block..cut], b"-----BEGIN").map_or(block, |i| block + i);
+                let start = memchr::memrchr(b'\n', &buf[..last]).map_or(0, |i| i + 1);
                 let header_end =
-                    memchr::memchr(b'\n', &buf[block..]).map_or(buf.len(), |i| block + i);
-                expired_block = Some(block..header_end);
+                    memchr::memchr(b'\n', &buf[last..]).map_or(buf.len(), |i| last + i);
+                expired_block = Some(start..header_end);
             }
         }
         if cut == 0 && buf.len() >= 2 * self.window {
@@ -226,7 +229,7 @@ impl StreamRedactor {
     /// `pending` when the caller already searched it (else `pending[..cut]` is searched);
     /// carried findings and the continuation of an open secret are added to them. A finding
     /// that runs past `cut` is masked up to it and its rest carried. Returns the last finding
-    /// released when only whitespace follows it in the released text.
+    /// released when only whitespace or dashes follow it in the released text.
     fn release(
         &mut self,
         cut: usize,
@@ -263,9 +266,14 @@ impl StreamRedactor {
         let (now, later) = split_at(findings, cut);
         let text = &self.pending[..cut];
         self.redactor.write_redacted(text, &now, out);
+        // Only whitespace, or a broken marker (`Y-----`), may follow a key whose body goes on.
         let tail = now
             .last()
-            .filter(|f| text[f.span.end..].iter().all(u8::is_ascii_whitespace))
+            .filter(|f| {
+                text[f.span.end..]
+                    .iter()
+                    .all(|b| b.is_ascii_whitespace() || *b == b'-')
+            })
             .cloned();
         self.pending.drain(..cut);
         self.carried = later;
