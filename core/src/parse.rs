@@ -64,32 +64,43 @@ fn field_path(path: &Path, message: &str) -> String {
     out
 }
 
-/// `message` with every quoted or backticked fragment before its `expected` removed:
+/// `message` reduced to what our own types wrote: of what was found, only its kind (the
+/// leading words, `invalid type: string`), then what was expected (after the last `, expected `
+/// or ` (expected `: the value comes before it), then serde_json's ` at line N column M`.
 /// `invalid type: string "x", expected a sequence` becomes `invalid type: string, expected a
 /// sequence`; `unknown field `x`, expected one of ...` becomes `unknown field, expected ...`.
-/// A missing or duplicate field is one of our own fields, and stays named.
+/// Nothing between is kept, so quotes, escapes or the word "expected" inside a value cannot
+/// carry it through. A missing or duplicate field is one of our own fields, and stays named.
 fn unquoted(message: &str) -> String {
     if message.starts_with("missing field") || message.starts_with("duplicate field") {
         return message.to_string();
     }
-    let (head, tail) = match message.find("expected") {
-        Some(at) => message.split_at(at),
-        None => (message, ""),
+    let (body, place) = split_place(message);
+    let expected = [", expected ", " (expected "]
+        .iter()
+        .filter_map(|marker| body.rfind(marker))
+        .max();
+    let (head, tail) = body.split_at(expected.unwrap_or(body.len()));
+    let kind_end = head
+        .find(|c: char| !(c.is_ascii_alphabetic() || c == ' ' || c == ':'))
+        .unwrap_or(head.len());
+    format!("{}{tail}{place}", head[..kind_end].trim_end())
+}
+
+/// `message` and its trailing ` at line N column M` (serde_json's), if it has one.
+fn split_place(message: &str) -> (&str, &str) {
+    let Some(at) = message.rfind(" at line ") else {
+        return (message, "");
     };
-    let mut out = String::with_capacity(message.len());
-    let mut rest = head;
-    while let Some(open) = rest.find(['"', '`']) {
-        let quote = rest.as_bytes()[open];
-        out.push_str(rest[..open].trim_end());
-        rest = match rest[open + 1..].find(quote as char) {
-            Some(close) => &rest[open + 1 + close + 1..],
-            // An unclosed quote: drop everything after it.
-            None => "",
-        };
+    let place = &message[at..];
+    let digits_and_words = place[" at line ".len()..]
+        .split(" column ")
+        .all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+    if digits_and_words && place.contains(" column ") {
+        (&message[..at], place)
+    } else {
+        (message, "")
     }
-    out.push_str(rest);
-    out.push_str(tail);
-    out
 }
 
 #[cfg(test)]
@@ -179,6 +190,38 @@ mod tests {
     }
 
     #[test]
+    fn quotes_escapes_and_the_word_expected_inside_a_value_carry_nothing() {
+        // Found in review: an escaped quote or a backtick closed the fragment early, and
+        // `expected` inside the value was taken for the start of the expectation.
+        for value in [
+            r#"ab\"AKIA7QX2M4RB5KQ3YHV6"#,
+            "a`AKIA7QX2M4RB5KQ3YHV6",
+            "myexpectedAKIA7QX2M4RB5KQ3YHV6",
+            "x, expected AKIA7QX2M4RB5KQ3YHV6",
+            "x (expected AKIA7QX2M4RB5KQ3YHV6",
+        ] {
+            let toml_text = format!("allow = '{value}'");
+            let json_text = format!("{{\"allow\": {}}}", serde_json::to_string(value).unwrap());
+            for err in errors(&toml_text, &json_text) {
+                assert!(!err.to_string().contains("7QX2M4"), "{err}");
+                assert!(
+                    err.reason
+                        .starts_with("invalid type: string, expected a sequence"),
+                    "{err}"
+                );
+            }
+            let toml_text = format!("[inner]\nmode = '{value}'");
+            let json_text = format!(
+                "{{\"inner\": {{\"mode\": {}}}}}",
+                serde_json::to_string(value).unwrap()
+            );
+            for err in errors(&toml_text, &json_text) {
+                assert!(!err.to_string().contains("7QX2M4"), "{err}");
+            }
+        }
+    }
+
+    #[test]
     fn nested_paths_and_lines() {
         let err = toml::<Doc>("count = 1\n[inner]\nmode = 3").unwrap_err();
         assert_eq!(err.path, "inner.mode");
@@ -208,9 +251,13 @@ mod tests {
         );
         assert_eq!(
             unquoted("invalid length 3, expected 2"),
-            "invalid length 3, expected 2"
+            "invalid length, expected 2"
         );
         assert_eq!(unquoted("bad \"unclosed"), "bad");
+        assert_eq!(
+            unquoted("expected value at line 1 column 5"),
+            "expected value at line 1 column 5"
+        );
         assert_eq!(unquoted("missing field `on`"), "missing field `on`");
     }
 }

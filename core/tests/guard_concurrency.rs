@@ -150,10 +150,22 @@ fn no_revoked_or_rotated_token_is_allowed_after_the_call_returns() {
         assert!(guard.check(&Request::new(raw), now).is_allowed());
     }
     assert_eq!(guard.len(), TOKENS + (ROTATE - REVOKE));
-    // The event chain stayed intact under contention.
+    // The event chain stayed intact under contention. How many denials the checkers cause
+    // depends on the machine's load, so the queue may overflow: then the loss is counted and a
+    // `dropped` event records the gap in the chain.
     let events = guard.drain_events();
     assert_eq!(tokenward::guard::verify_chain(&events), Ok(()));
-    assert_eq!(guard.dropped_events(), 0);
+    if guard.dropped_events() > 0 {
+        // The next event that finds room is preceded by the gap's record.
+        let head = guard.chain_head();
+        guard.check(&Request::new("tw_not_registered"), now + 1);
+        let next = guard.drain_events();
+        assert!(matches!(
+            next[0].kind,
+            tokenward::EventKind::Dropped { count } if count == guard.dropped_events()
+        ));
+        assert_eq!(tokenward::guard::verify_chain_from(&head, &next), Ok(()));
+    }
 }
 
 #[test]

@@ -451,3 +451,30 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_replayed_rotation_of_a_token_stopped_here_hands_on_no_successor() {
+    // Found in review: replaying `rotated {T -> T2}` into a Guard where T had since been
+    // revoked (an incident response by selector) created T2 active, unseen by the revocation.
+    let mut successor = None;
+    let s = scene(|g, id| {
+        let new = g.rotate(id, &[2; 32], None, T0 + 1).unwrap();
+        successor = Some(new.token.into_string());
+    });
+    let successor = successor.unwrap();
+    let fresh = guard();
+    fresh.restore(&s.backup, T0 + 50).unwrap();
+    let revoked = fresh
+        .revoke_where(&tokenward::Selector::new().owner("ops"), T0 + 50)
+        .unwrap();
+    assert_eq!(revoked.len(), 1);
+    fresh.replay_events(&s.since, T0 + 51).unwrap();
+    assert_eq!(reasons(&fresh, &s.raw, T0 + 52), [Reason::Revoked]);
+    assert_eq!(reasons(&fresh, &successor, T0 + 52), [Reason::UnknownToken]);
+    // Where the token was not stopped, the rotation replays whole.
+    let replayed = fresh_from(&s);
+    assert_eq!(
+        reasons(&replayed, &successor, T0 + 52),
+        Vec::<Reason>::new()
+    );
+}

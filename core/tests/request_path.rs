@@ -119,6 +119,15 @@ const CASES: &[(&str, Expect)] = &[
     ("/v1/orders/%2525", Refused(DoubleEncoding)),
     ("/v1/orders/%25%32%66", Refused(DoubleEncoding)),
     ("/v1/orders/%25%32f", Refused(DoubleEncoding)),
+    // IIS's %uXXXX after one decoding (found in review).
+    (
+        "/v1/orders/x%25u002f..%25u002fadmin",
+        Refused(DoubleEncoding),
+    ),
+    ("/v1/orders/%25U002F", Refused(DoubleEncoding)),
+    // Windows trims trailing dots and spaces from a segment.
+    ("/v1/orders/..%20/admin", Refused(DotSegment)),
+    ("/v1/orders/.%20./admin", Refused(DotSegment)),
     ("/v1/orders/%2541", Refused(DoubleEncoding)),
     // Malformed escapes.
     ("/v1/orders/%zz", Refused(MalformedEscape)),
@@ -429,9 +438,12 @@ fn reference(raw: &str) -> Result<String, ()> {
     };
     let refused_char =
         |c: char| ('\u{80}'..='\u{9F}').contains(&c) || c == '\u{2028}' || c == '\u{2029}';
-    let double = plain
-        .windows(3)
-        .any(|w| w[0] == b'%' && w[1].is_ascii_hexdigit() && w[2].is_ascii_hexdigit());
+    // Decoded once, a `%` followed by two hex digits (or IIS's `u`) is an escape again.
+    let double = plain.windows(3).any(|w| {
+        w[0] == b'%'
+            && (matches!(w[1], b'u' | b'U') || w[1].is_ascii_hexdigit() && w[2].is_ascii_hexdigit())
+    }) || plain.ends_with(b"%u")
+        || plain.ends_with(b"%U");
     if decoded.iter().any(refused_byte)
         || text
             .chars()
@@ -444,7 +456,8 @@ fn reference(raw: &str) -> Result<String, ()> {
     for (k, segment) in segments.iter().enumerate() {
         let last = k + 1 == segments.len();
         if (segment.is_empty() && !last)
-            || (!segment.is_empty() && segment.iter().all(|&(b, _)| b == b'.'))
+            // Windows trims trailing dots and spaces: `..%20` is `..` there.
+            || (!segment.is_empty() && segment.iter().all(|&(b, _)| b == b'.' || b == b' '))
         {
             return Err(());
         }

@@ -6,7 +6,7 @@ use hashbrown::HashMap;
 
 use super::events::{verify_chain, verify_chain_from, ChainError, ChainErrorKind, ChainHead};
 use super::lifecycle::successor;
-use super::registry::shard_of;
+use super::registry::{shard_of, TokenState};
 use super::state::Lifecycle;
 use super::{Event, EventKind, Guard, GuardError};
 use crate::token::TokenId;
@@ -210,6 +210,11 @@ impl Guard {
                 return Ok(None);
             };
             let rotated = record.lifecycle.apply_rotation(*to, grace_end);
+            // A token stopped here (revoked, quarantined) hands on nothing: its successor
+            // would be a usable token that a revocation by selector never saw.
+            if !matches!(record.lifecycle.state(), TokenState::Rotated { to: t, .. } if t == *to) {
+                return Ok(Some(rotated));
+            }
             let new = successor(record, at);
             let created = match to_map.unwrap_or(from_map).entry(*to) {
                 Entry::Vacant(slot) => {

@@ -28,7 +28,7 @@ pub const MAX_PATH_LEN: usize = 32 * 1024;
 ///
 /// assert_eq!(canonical_path("/v1/orders/..%2fadmin"), Err(PathError::EncodedSeparator));
 /// assert_eq!(canonical_path("/v1/orders/%2e%2e/admin"), Err(PathError::DotSegment));
-/// assert_eq!(PathError::DotSegment.to_string(), "a dot segment (., .. or only dots, possibly encoded)");
+/// assert_eq!(PathError::DotSegment.to_string(), "a dot segment (., .. or only dots and spaces, possibly encoded)");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -68,7 +68,9 @@ impl fmt::Display for PathError {
             PathError::NotAbsolute => "the path must start with /",
             PathError::TooLong => "the path is longer than 32768 bytes",
             PathError::EncodedSeparator => "an encoded separator (%2F, %5C) or a backslash",
-            PathError::DotSegment => "a dot segment (., .. or only dots, possibly encoded)",
+            PathError::DotSegment => {
+                "a dot segment (., .. or only dots and spaces, possibly encoded)"
+            }
             PathError::EmptySegment => "an empty path segment (//)",
             PathError::PathParameter => "a path parameter (; or %3B)",
             PathError::ControlCharacter => "a control character, raw or encoded",
@@ -292,7 +294,8 @@ impl<'a> Canonicaliser<'a> {
     /// Counts one decoded byte into the current segment.
     fn push_decoded(&mut self, b: u8) {
         self.segment_len += 1;
-        self.dots_only &= b == b'.';
+        // Windows servers trim trailing dots and spaces: `..%20` is `..` there.
+        self.dots_only &= b == b'.' || b == b' ';
     }
 
     /// Writes `src[start..end]` as `with` writes it.
@@ -424,8 +427,13 @@ fn hex_value(b: u8) -> Option<u8> {
 }
 
 /// Whether the two bytes that `bytes[i..]` decodes to first are both hex digits, so a `%`
-/// decoded just before them would form an escape when decoded again.
+/// decoded just before them would form an escape when decoded again; or the first is `u`,
+/// which a server that knows IIS's `%uXXXX` escapes would read as one.
 fn double_encoded(bytes: &[u8], i: usize) -> bool {
+    let first = escape_at(bytes, i).or_else(|| bytes.get(i).copied());
+    if matches!(first, Some(b'u' | b'U')) {
+        return true;
+    }
     let mut at = i;
     for _ in 0..2 {
         let (value, len) = match escape_at(bytes, at) {

@@ -125,7 +125,13 @@ impl RateLog {
     /// How many leading groups left a window of `window_ms` ending at `clock`.
     fn gone(&self, clock: Timestamp, window_ms: i64) -> usize {
         self.groups()
-            .partition_point(|g| g.latest.saturating_add(window_ms) <= clock)
+            // A request at the end of time never leaves (saturating would let it, and with it
+            // every later one: the limit would be off for good).
+            .partition_point(|g| {
+                g.latest
+                    .checked_add(window_ms)
+                    .is_some_and(|end| end <= clock)
+            })
     }
 
     /// The groups still in the window, and the requests they hold.

@@ -157,8 +157,8 @@ impl StreamRedactor {
                 // of its body.
                 cut = line_holding_headers(buf, line_end);
                 // The last block's header line: the key that may go on starts there.
-                let last =
-                    memmem::rfind(&buf[block..cut], b"-----BEGIN").map_or(block, |i| block + i);
+                // (The walk back over header lines may end before `block`.)
+                let last = memmem::rfind(&buf[..cut], b"-----BEGIN").unwrap_or(block.min(cut));
                 let start = memchr::memrchr(b'\n', &buf[..last]).map_or(0, |i| i + 1);
                 let header_end =
                     memchr::memchr(b'\n', &buf[last..]).map_or(buf.len(), |i| last + i);

@@ -277,3 +277,15 @@ fn snapshot_logs_are_checked() {
     assert!(RateLog::from_groups(vec![group(5, 0)]).is_err());
     assert!(RateLog::from_groups((0..=MAX_GROUPS as i64).map(|t| group(t, 1)).collect()).is_err());
 }
+
+#[test]
+fn a_request_at_the_end_of_time_does_not_turn_the_limit_off() {
+    // Found in review: `latest + window` saturated at i64::MAX, so every group counted as
+    // gone and every later request was allowed.
+    let limit = RateLimit::new(2, 60_000).unwrap();
+    let mut log = RateLog::default();
+    limit.acquire(&mut log, i64::MAX).unwrap();
+    limit.acquire(&mut log, i64::MAX).unwrap();
+    assert!(limit.acquire(&mut log, i64::MAX).is_err());
+    assert!(limit.acquire(&mut log, 0).is_err());
+}

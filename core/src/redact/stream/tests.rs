@@ -306,3 +306,19 @@ fn a_key_header_after_a_long_prefix_is_held_with_its_body() {
         assert_eq!(out, whole, "chunks {sizes:?}");
     }
 }
+
+#[test]
+fn a_closed_block_before_an_old_open_one_does_not_panic() {
+    // Found in review: the walk back over header lines could end before the first open block,
+    // and a slice from that block to the cut panicked.
+    for window in [256, 300] {
+        let text = format!(
+            "-----BEGIN A----- -----END A-----\n-----BEGIN B-----\n{}",
+            "z".repeat(window + 10)
+        );
+        for sizes in [vec![text.len()], vec![1], vec![40]] {
+            let out = stream(redactor(), window, text.as_bytes(), &sizes);
+            assert!(out.len() >= text.len() / 2);
+        }
+    }
+}
