@@ -74,6 +74,41 @@ impl fmt::Display for ErrorKind {
     }
 }
 
+/// An error of this crate, by its row in the [`ErrorKind`] table: what a binding needs to map
+/// any of them (`GuardError`, `Error`, `FieldError`, `SnapshotError`, `PathError`) one way.
+///
+/// ```
+/// use tokenward::{Classified, Config, ErrorKind};
+///
+/// fn code<E: Classified>(err: &E) -> &'static str {
+///     err.kind().code()
+/// }
+/// assert_eq!(code(&Config::from_toml("allow = 1").unwrap_err()), "config");
+/// ```
+pub trait Classified: std::error::Error {
+    /// Its row in the table.
+    fn kind(&self) -> ErrorKind;
+}
+
+/// Implements [`Classified`] through the type's own `kind()`.
+macro_rules! classified {
+    ($($ty:ty),*) => {
+        $(impl Classified for $ty {
+            fn kind(&self) -> ErrorKind {
+                <$ty>::kind(self)
+            }
+        })*
+    };
+}
+
+classified!(
+    Error,
+    FieldError,
+    crate::guard::GuardError,
+    crate::guard::SnapshotError,
+    crate::policy::PathError
+);
+
 /// A document field that failed to parse or holds an invalid value: where, and why.
 ///
 /// `path` is the field path (`policies.ci.allow_ips[1]`, `disable[2]`), empty for the document

@@ -49,7 +49,7 @@ mod request;
 pub mod token;
 pub mod usage;
 
-pub use error::{Error, ErrorKind, FieldError};
+pub use error::{Classified, Error, ErrorKind, FieldError};
 pub use guard::{
     Decision, Event, EventKind, Guard, GuardConfig, GuardError, Minted, Selector, TokenMeta,
     TokenState, Verdict,

@@ -66,32 +66,8 @@ pub fn error(code: Code, message: impl Into<String>) -> Error {
     napi::Error::new(code, message.into())
 }
 
-/// A core error: its message and its row in the core's error table.
-pub trait CoreError: std::fmt::Display {
-    /// Its row in the table.
-    fn kind(&self) -> tokenward::ErrorKind;
-}
-
-impl CoreError for tokenward::Error {
-    fn kind(&self) -> tokenward::ErrorKind {
-        tokenward::Error::kind(self)
-    }
-}
-
-impl CoreError for tokenward::FieldError {
-    fn kind(&self) -> tokenward::ErrorKind {
-        tokenward::FieldError::kind(self)
-    }
-}
-
-impl CoreError for tokenward::GuardError {
-    fn kind(&self) -> tokenward::ErrorKind {
-        tokenward::GuardError::kind(self)
-    }
-}
-
 /// Maps a core error to its code. Core messages never contain a secret, so they pass through.
-pub fn from_core<E: CoreError>(err: E) -> Error {
+pub fn from_core<E: tokenward::Classified>(err: E) -> Error {
     error(err.kind().into(), err.to_string())
 }
 

@@ -56,33 +56,9 @@ create_exception!(
     "The operating system's random source failed."
 );
 
-/// A core error type: every one has a kind in the core's error table.
-pub trait CoreError: std::fmt::Display {
-    /// Its row in the table.
-    fn kind(&self) -> tokenward::ErrorKind;
-}
-
-impl CoreError for tokenward::Error {
-    fn kind(&self) -> tokenward::ErrorKind {
-        tokenward::Error::kind(self)
-    }
-}
-
-impl CoreError for tokenward::FieldError {
-    fn kind(&self) -> tokenward::ErrorKind {
-        tokenward::FieldError::kind(self)
-    }
-}
-
-impl CoreError for tokenward::GuardError {
-    fn kind(&self) -> tokenward::ErrorKind {
-        tokenward::GuardError::kind(self)
-    }
-}
-
 /// Maps a core error to its Python exception by its kind: the Python column of the core's one
 /// error table. Core messages never contain a secret, so they are passed on as they are.
-pub fn to_py<E: CoreError>(err: E) -> PyErr {
+pub fn to_py<E: tokenward::Classified>(err: E) -> PyErr {
     from_kind(err.kind(), err.to_string())
 }
 
