@@ -41,6 +41,7 @@
 #![warn(missing_docs)]
 
 mod error;
+pub mod gate;
 pub mod guard;
 mod parse;
 pub mod policy;

@@ -76,7 +76,7 @@ impl Verdict {
         self.decision == Decision::Allow
     }
 
-    fn new(token_id: Option<TokenId>, mut reasons: Vec<Reason>) -> Verdict {
+    pub(crate) fn new(token_id: Option<TokenId>, mut reasons: Vec<Reason>) -> Verdict {
         reasons.sort_unstable();
         reasons.dedup();
         Verdict {
