@@ -22,7 +22,10 @@ integrations::
   shown.
 - :class:`tokenward.asgi.GuardMiddleware`: ASGI middleware that checks each request's
   token with a Guard (401/403/429 with the reason codes, the verdict in
-  ``scope["state"]["tokenward"]``).
+  ``scope["state"]["tokenward"]``), and :class:`tokenward.wsgi.GuardMiddleware` for WSGI
+  apps (the verdict in ``environ["tokenward.verdict"]``). Both stand on :class:`Gate`, the
+  core's HTTP front door (token, client address behind trusted proxies, exempt paths, the
+  denial), which other hosts can call directly.
 - Errors derive from :class:`TokenwardError`, one class per kind of the core's error table
   (:class:`ConfigError`, :class:`RuleError`, :class:`InvalidArgumentError`, ...).
 """
@@ -31,7 +34,9 @@ from tokenward._native import (
     Alert,
     ConfigError,
     ConflictError,
+    Denial,
     Finding,
+    Gate,
     Guard,
     InvalidArgumentError,
     Minted,
@@ -54,7 +59,9 @@ __all__ = [
     "Alert",
     "ConfigError",
     "ConflictError",
+    "Denial",
     "Finding",
+    "Gate",
     "Guard",
     "InvalidArgumentError",
     "Minted",

@@ -2,7 +2,7 @@
 
 import ipaddress
 import os
-from typing import Any, Iterable, Literal, Mapping, final
+from typing import Any, Callable, Iterable, Literal, Mapping, final
 
 __all__ = [
     "__version__",
@@ -25,6 +25,8 @@ __all__ = [
     "Minted",
     "Verdict",
     "Alert",
+    "Gate",
+    "Denial",
 ]
 
 __version__: str
@@ -284,3 +286,73 @@ class Guard:
     @property
     def token_prefix(self) -> str: ...
     def __len__(self) -> int: ...
+
+_Raw = bytes | str
+_Pairs = Iterable[tuple[_Raw, _Raw]]
+
+@final
+class Denial:
+    """A request turned away: answer with ``status``, ``headers`` and ``body`` instead of the
+    app. The body is JSON ``{"error": ..., "reasons": [...]}`` and never holds the token."""
+
+    @property
+    def status(self) -> int:
+        """400, 401, 403 or 429."""
+    @property
+    def error(self) -> Literal["missing_token", "invalid_request", "invalid_token", "rate_limited", "forbidden"]: ...
+    @property
+    def reasons(self) -> list[str]: ...
+    @property
+    def retry_after(self) -> int | None:
+        """Seconds, for ``Retry-After`` (429 only)."""
+    @property
+    def headers(self) -> list[tuple[str, str]]:
+        """Lower-case names: ``content-type``, ``cache-control``, and ``www-authenticate`` or
+        ``retry-after`` where they apply."""
+    @property
+    def body(self) -> bytes: ...
+    @property
+    def verdict(self) -> Verdict | None:
+        """The check's verdict, when a check ran."""
+
+@final
+class Gate:
+    """The HTTP front door of the core, in front of one Guard: reads the token, client
+    address, country, method and raw path of a request, checks it and maps a denial. The
+    ASGI and WSGI middleware are built on it. Options left out take the core's defaults; a
+    bad one is a :class:`ConfigError` naming it."""
+
+    def __new__(
+        cls,
+        guard: Guard,
+        *,
+        header: str | None = None,
+        cookie: str | None = None,
+        query_param: str | None = None,
+        trusted_proxies: Iterable[str] | None = None,
+        forwarded_header: Literal["x-forwarded-for", "forwarded"] | str | None = None,
+        country_header: str | None = None,
+        exempt_paths: Iterable[str] | None = None,
+        realm: str | None = None,
+    ) -> Gate: ...
+    def check(
+        self,
+        method: str,
+        target: _Raw,
+        headers: _Pairs,
+        peer: str | None,
+        *,
+        country: Callable[[str | None], str | None] | None = None,
+        now: int | None = None,
+    ) -> Verdict | Denial | None:
+        """``None`` for an exempt path, the ``Verdict`` when allowed, else the ``Denial``."""
+    def check_environ(
+        self,
+        environ: dict[str, Any],
+        *,
+        country: Callable[[str | None], str | None] | None = None,
+        now: int | None = None,
+    ) -> Verdict | Denial | None:
+        """:meth:`check` for a WSGI environ."""
+    def record_outcome(self, verdict: Verdict, status: int, *, now: int | None = None) -> list[Alert]:
+        """Feeds back the response status of an allowed request."""

@@ -11,7 +11,7 @@
 //! with it released. The core never calls back into Python, so holding a core lock never
 //! waits for the GIL.
 
-mod args;
+pub(crate) mod args;
 mod types;
 
 use std::path::PathBuf;
@@ -25,7 +25,7 @@ use tokenward::{Event, Request, Selector};
 use crate::errors::{from_kind, to_py, ConfigError};
 use crate::json;
 use args::{Meta, TokenArg};
-pub use types::{Alert, Minted, Verdict};
+pub use types::{alerts, Alert, Minted, Verdict};
 
 /// A thread-safe registry of tokens: context policies, lifecycle, usage anomalies and
 /// hash-chained audit events. See the package documentation and the stubs for each method.
@@ -254,7 +254,7 @@ impl Guard {
             args::status(status)?,
             args::now(now)?,
         );
-        Ok(types::alerts(&reaction))
+        Ok(alerts(&reaction))
     }
 
     /// Revokes a token; True when it was not revoked already.
@@ -411,6 +411,13 @@ impl Guard {
             self.inner.token_prefix(),
             self.inner.len()
         )
+    }
+}
+
+impl Guard {
+    /// The core Guard, shared with the gates in front of it.
+    pub(crate) fn core(&self) -> &Arc<tokenward::Guard> {
+        &self.inner
     }
 }
 

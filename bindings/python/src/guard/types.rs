@@ -96,6 +96,14 @@ pub struct Verdict {
     #[pyo3(get)]
     alerts: Vec<Alert>,
     actions: Vec<tokenward::guard::ActionTaken>,
+    id: Option<tokenward::TokenId>,
+}
+
+impl Verdict {
+    /// The presented token's id, for recording the outcome without the token.
+    pub(crate) fn id(&self) -> Option<&tokenward::TokenId> {
+        self.id.as_ref()
+    }
 }
 
 impl From<tokenward::Verdict> for Verdict {
@@ -107,6 +115,7 @@ impl From<tokenward::Verdict> for Verdict {
             retry_after_ms: verdict.retry_after_ms,
             alerts: verdict.alerts.iter().map(Alert::from).collect(),
             actions: verdict.actions,
+            id: verdict.token_id,
         }
     }
 }

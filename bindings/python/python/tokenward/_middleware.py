@@ -1,0 +1,87 @@
+"""What the ASGI and WSGI middleware share: the native gate built from their options, and the
+events after each request (to the ``tokenward.audit`` logger and the host's callback)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any, Callable, Dict, Iterable, List, Optional
+
+from tokenward._native import Gate, Guard
+
+Events = List[Dict[str, Any]]
+EventCallback = Callable[[Events], None]
+CountryLookup = Callable[[Optional[str]], Optional[str]]
+
+AUDIT = logging.getLogger("tokenward.audit")
+
+
+def gate(
+    guard: Guard,
+    *,
+    header: str,
+    cookie: Optional[str],
+    query_param: Optional[str],
+    trusted_proxies: Iterable[str],
+    forwarded_header: str,
+    country_header: Optional[str],
+    exempt_paths: Iterable[str],
+    realm: str,
+) -> Gate:
+    """The core's gate with these options (a ``ConfigError`` names a bad one)."""
+    return Gate(
+        guard,
+        header=header,
+        cookie=cookie,
+        query_param=query_param,
+        trusted_proxies=_listed(trusted_proxies),
+        forwarded_header=forwarded_header,
+        country_header=country_header,
+        exempt_paths=_listed(exempt_paths),
+        realm=realm,
+    )
+
+
+def _listed(items: Iterable[str]) -> Any:
+    # A lone str is passed as it is, for the core to refuse by name (not split into letters).
+    return items if isinstance(items, str) else list(items)
+
+
+class EventSink:
+    """Drains the Guard's events after a request: each goes to the ``tokenward.audit`` logger
+    (alerts at WARNING, the rest at INFO, as one line of JSON; the event dict also as
+    ``record.tokenward_event``), then the list to ``on_events``. With ``drain`` false the host
+    drains them itself and nothing happens here."""
+
+    def __init__(self, guard: Guard, on_events: Optional[EventCallback], drain: bool) -> None:
+        self.guard = guard
+        self.on_events = on_events
+        self.drain = drain
+
+    def emit(self) -> None:
+        if not self.drain:
+            return
+        events = self.guard.drain_events()
+        if not events:
+            return
+        for event in events:
+            kind = _kind(event)
+            level = logging.WARNING if kind == "alert" else logging.INFO
+            if AUDIT.isEnabledFor(level):
+                AUDIT.log(
+                    level,
+                    "%s %s",
+                    kind,
+                    json.dumps(event, sort_keys=True),
+                    extra={"tokenward_event": event},
+                )
+        if self.on_events is not None:
+            self.on_events(events)
+
+
+def _kind(event: Dict[str, Any]) -> str:
+    """The event's kind: ``{"kind": {"denied": {...}}}`` is ``denied``."""
+    kind = event.get("kind")
+    if isinstance(kind, dict):
+        return str(next(iter(kind), "event"))
+    return str(kind)
