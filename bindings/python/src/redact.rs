@@ -42,6 +42,13 @@ impl Redactor {
             builder = builder.style(style.parse().map_err(to_py)?);
         }
         if let Some(key) = fingerprint_key {
+            // An empty key makes every fingerprint computable by anyone: refused, as the
+            // Guard's key is.
+            if key.is_empty() {
+                return Err(crate::errors::ConfigError::new_err(
+                    "fingerprint_key must not be empty",
+                ));
+            }
             builder = builder.fingerprint_key(key);
         }
         let inner = builder.build().map_err(to_py)?;
@@ -281,6 +288,9 @@ impl RuleInfo {
 #[pyclass(module = "tokenward")]
 pub struct StreamRedactor {
     inner: tokenward::StreamRedactor,
+    /// `finish` was called: the stream is over, and a later chunk is a caller's bug that
+    /// must not pass silently (it would be redacted without its context).
+    finished: bool,
 }
 
 #[pymethods]
@@ -293,12 +303,21 @@ impl StreamRedactor {
             Some(window) => tokenward::StreamRedactor::with_window(redactor, window),
             None => tokenward::StreamRedactor::new(redactor),
         };
-        StreamRedactor { inner }
+        StreamRedactor {
+            inner,
+            finished: false,
+        }
     }
 
     /// Adds a chunk (bytes or bytearray); returns the redacted bytes that can be released.
     fn push<'py>(&mut self, chunk: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyBytes>> {
         let py = chunk.py();
+        if self.finished {
+            return Err(crate::errors::from_kind(
+                tokenward::ErrorKind::Conflict,
+                "push() after finish(): the stream is finished; start a new StreamRedactor".into(),
+            ));
+        }
         let input: PyBackedBytes = chunk.extract()?;
         let inner = &mut self.inner;
         let out = detach_if_large(py, input.len() + inner.pending(), || {
@@ -309,8 +328,9 @@ impl StreamRedactor {
         Ok(PyBytes::new(py, &out))
     }
 
-    /// Ends the stream: returns everything still held, redacted.
+    /// Ends the stream: returns everything still held, redacted (nothing on a second call).
     fn finish<'py>(&mut self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        self.finished = true;
         let inner = &mut self.inner;
         let out = detach_if_large(py, inner.pending(), || {
             let mut out = Vec::new();

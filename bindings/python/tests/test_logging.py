@@ -13,7 +13,7 @@ import pytest
 import tokenward
 import tokenward.logging
 from tokenward import Redactor
-from tokenward.logging import RedactingFilter, install
+from tokenward.logging import SERVER_LOGGERS, RedactingFilter, install
 
 from conftest import AWS, AWS_LABEL, GH, GH_LABEL
 
@@ -122,14 +122,20 @@ def test_root_install_covers_the_application() -> None:
     old_level = root.level
     root.addHandler(handler)
     root.setLevel(logging.INFO)
+    added = RedactingFilter()
     try:
         added = install()
         assert added in handler.filters
         logging.getLogger("app.module").info("key %s", AWS)
         assert out.getvalue() == f"app.module:key {AWS_LABEL}\n"
+        # The servers' loggers, which do not propagate here, are covered too.
+        assert all(added in logging.getLogger(name).filters for name in SERVER_LOGGERS)
     finally:
         root.removeHandler(handler)
         root.setLevel(old_level)
+        # pytest's own handlers on the root outlive this test: leave them as they were.
+        for other in [*root.handlers, *(logging.getLogger(n) for n in SERVER_LOGGERS)]:
+            other.removeFilter(added)
 
 
 def test_every_handler_is_covered_and_install_is_idempotent(captured_logger: Captured) -> None:
@@ -200,7 +206,55 @@ def test_filter_keeps_every_record(captured_logger: Captured) -> None:
     record = log.makeRecord(log.name, logging.INFO, __file__, 1, "k %s", (AWS,), None)
     assert RedactingFilter().filter(record) is True
     assert record.getMessage() == f"k {AWS_LABEL}"
-    assert record.args is None
+    assert record.args == (AWS_LABEL,)
+
+
+def test_arguments_keep_their_shape_and_types(captured_logger: Captured) -> None:
+    log, _ = captured_logger
+
+    class Client:
+        def __str__(self) -> str:
+            return f"client with {GH}"
+
+    record = log.makeRecord(log.name, logging.INFO, __file__, 1, "%s %s %d %.1f %s", ("GET", f"/x?t={GH}", 200, 1.5, Client()), None)
+    RedactingFilter().filter(record)
+    assert record.args == ("GET", f"/x?t={GH_LABEL}", 200, 1.5, f"client with {GH_LABEL}")
+    assert record.msg == "%s %s %d %.1f %s"
+    clean = log.makeRecord(log.name, logging.INFO, __file__, 1, "%s %d", ("GET", 200), None)
+    RedactingFilter().filter(clean)
+    assert (clean.msg, clean.args) == ("%s %d", ("GET", 200))  # untouched without a secret
+    mapped = log.makeRecord(log.name, logging.INFO, __file__, 1, "%(r)s %(s)d", ({"r": f"GET /?t={GH}", "s": 200},), None)
+    RedactingFilter().filter(mapped)
+    assert mapped.args == {"r": f"GET /?t={GH_LABEL}", "s": 200}
+
+
+def test_a_secret_split_across_template_and_argument_is_still_caught(captured_logger: Captured) -> None:
+    log, out = captured_logger
+    install(log)
+    log.info("ghp_%s", GH[4:])
+    log.info("%s%s", GH[:10], GH[10:])
+    assert out.getvalue().splitlines() == [f"INFO {log.name} {GH_LABEL}"] * 2
+
+
+def test_dict_and_list_extras_are_redacted_without_touching_the_callers_objects(
+    captured_logger: Captured,
+) -> None:
+    log, _ = captured_logger
+    headers = {"authorization": f"Bearer {GH}", "accept": "*/*"}
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    log.addHandler(Keep())
+    install(log)
+    log.info("request", extra={"headers": headers, "keys": [AWS, {"nested": (GH, 3)}], "raw": GH.encode()})
+    record = records[0]
+    assert record.headers == {"authorization": f"Bearer {GH_LABEL}", "accept": "*/*"}  # type: ignore[attr-defined]
+    assert record.keys == [AWS_LABEL, {"nested": (GH_LABEL, 3)}]  # type: ignore[attr-defined]
+    assert record.raw == GH_LABEL.encode()  # type: ignore[attr-defined]
+    assert headers["authorization"] == f"Bearer {GH}"  # the caller's dict is its own
 
 
 def test_dict_config_factory() -> None:

@@ -7,7 +7,7 @@ import re
 import pytest
 
 import tokenward
-from tokenward import Finding, Redactor, StreamRedactor
+from tokenward import ConfigError, ConflictError, Finding, Redactor, StreamRedactor
 
 from conftest import AWS, AWS_LABEL, GH, GH_LABEL
 
@@ -170,3 +170,17 @@ def test_stream_redactor_uses_the_given_redactor() -> None:
     stream = StreamRedactor(Redactor(style="mask"), window=1024)
     assert stream.push(f"{GH}\n".encode()) == b"********\n"
     assert stream.finish() == b""
+
+
+def test_an_empty_fingerprint_key_is_refused() -> None:
+    # Anyone could compute fingerprints under an empty key, and so test guesses against them.
+    with pytest.raises(ConfigError, match="fingerprint_key must not be empty"):
+        Redactor(style="fingerprint", fingerprint_key=b"")
+
+
+def test_push_after_finish_raises() -> None:
+    stream = StreamRedactor()
+    assert stream.push(b"key AKIA7QX2") + stream.finish() == b"key AKIA7QX2"
+    with pytest.raises(ConflictError, match="after finish"):
+        stream.push(b"M4RB5KQ3YHV6")
+    assert stream.finish() == b""  # nothing more, and no error

@@ -49,9 +49,14 @@ def _listed(items: Iterable[str]) -> Any:
 
 class EventSink:
     """Drains the Guard's events after a request: each goes to the ``tokenward.audit`` logger
-    (alerts at WARNING, the rest at INFO, as one line of JSON; the event dict also as
-    ``record.tokenward_event``), then the list to ``on_events``. With ``drain`` false the host
-    drains them itself and nothing happens here."""
+    (alerts at WARNING, the rest at INFO; the message is the kind and the event's JSON, the
+    event dict is also ``record.tokenward_event``), then the list to ``on_events``. With
+    ``drain`` false the host drains them itself and nothing happens here.
+
+    Events never hold a token. A :class:`~tokenward.logging.RedactingFilter` on the handlers
+    still masks the ``"token": "tid_..."`` pairs of the message's JSON (its generic
+    ``secret_assignment`` rule reads them as assignments); ``record.tokenward_event`` keeps
+    them, and ``on_events`` gets the events as they are."""
 
     def __init__(self, guard: Guard, on_events: Optional[EventCallback], drain: bool) -> None:
         self.guard = guard

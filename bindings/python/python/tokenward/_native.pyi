@@ -123,9 +123,11 @@ class StreamRedactor:
 
     def __new__(cls, redactor: Redactor | None = None, window: int | None = None) -> StreamRedactor: ...
     def push(self, chunk: bytes | bytearray) -> bytes:
-        """Adds a chunk; returns the redacted bytes that can be released."""
+        """Adds a chunk; returns the redacted bytes that can be released. After
+        :meth:`finish` it raises :class:`ConflictError`."""
     def finish(self) -> bytes:
-        """Ends the stream: returns everything still held, redacted."""
+        """Ends the stream: returns everything still held, redacted (``b""`` when called
+        again)."""
     @property
     def pending(self) -> int:
         """Bytes held back, waiting for more input."""
@@ -338,7 +340,7 @@ class Gate:
     def check(
         self,
         method: str,
-        target: _Raw,
+        target: _Raw,  # bytes as received, or a str of text
         headers: _Pairs,
         peer: str | None,
         *,

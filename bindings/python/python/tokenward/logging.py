@@ -15,7 +15,11 @@ for every handler of a logger (the root by default)::
     logging.getLogger("app").info("token %s", "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")
     # INFO:app:token [REDACTED:github_classic_token]
 
-With :func:`logging.config.dictConfig`, declare it as a filter factory::
+:func:`install` on the root also covers the loggers of uvicorn, gunicorn and other common
+servers and frameworks (:data:`SERVER_LOGGERS`), which do not propagate to the root.
+
+With :func:`logging.config.dictConfig` (or uvicorn's ``log_config``), declare it as a filter
+factory; the filter keeps ``record.args`` usable, so uvicorn's access formatter still works::
 
     "filters": {"redact": {"()": "tokenward.logging.RedactingFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact"]}},
@@ -24,11 +28,12 @@ With :func:`logging.config.dictConfig`, declare it as a filter factory::
 from __future__ import annotations
 
 import logging as _logging
-from typing import Optional, Union
+from typing import Any, Mapping, Optional, Union
 
 from tokenward._native import Redactor, default_redactor
+from tokenward._values import ValueRedactor
 
-__all__ = ["RedactingFilter", "install"]
+__all__ = ["SERVER_LOGGERS", "RedactingFilter", "install"]
 
 # Formats tracebacks and stacks the way a default Formatter does.
 _FORMATTER = _logging.Formatter()
@@ -44,9 +49,13 @@ class RedactingFilter(_logging.Filter):
 
     It rewrites, in place:
 
-    - the message: ``record.getMessage()`` (``msg % args``) is redacted into ``record.msg``
-      and ``record.args`` is set to ``None``, so a secret passed as an argument
-      (``log.info("token %s", tok)``) is caught;
+    - the message: when ``record.getMessage()`` (``msg % args``) holds a secret, the template
+      and each argument are redacted, keeping ``record.args`` a tuple (or mapping) of the
+      same shape, with non-string arguments left as they are unless their text held the
+      secret. Formatters that read ``record.args`` (uvicorn's access formatter unpacks it)
+      keep working. When a secret only appears across parts (split between the template and
+      an argument), the rendered message is redacted into ``record.msg`` and ``record.args``
+      set to ``None``;
     - the traceback: ``exc_info`` is formatted into ``record.exc_text`` and redacted.
       ``Formatter.format`` only formats ``exc_info`` while ``exc_text`` is empty, so the
       redacted text is what handlers print. ``exc_info`` is then cleared (as
@@ -54,7 +63,9 @@ class RedactingFilter(_logging.Filter):
       object itself would see the secret; pass ``keep_exc_info=True`` for handlers that need
       the object and are trusted with it;
     - ``stack_info`` (``stack_info=True``);
-    - string values passed with ``extra=``, which JSON formatters write out.
+    - values passed with ``extra=``, which JSON formatters write out: strings, and the
+      strings inside dicts, lists and tuples (request headers), copied, never changed in the
+      caller's own objects.
 
     The filter never raises into the logging call: a message whose arguments do not format
     is logged as its redacted template and arguments, and on any unexpected failure the
@@ -70,22 +81,19 @@ class RedactingFilter(_logging.Filter):
         self.redactor = redactor or default_redactor()
         self.keep_exc_info = keep_exc_info
         self._redact = self.redactor.redact
+        self._value = ValueRedactor(self.redactor)
 
     def filter(self, record: _logging.LogRecord) -> bool:
-        # The common record (a message, maybe arguments, nothing else) takes the shortest
+        # The common record (a message, maybe arguments, no secret) takes the shortest
         # path: this runs for every record the handler sees.
         try:
             if record.args:
-                try:
-                    msg = record.getMessage()
-                except Exception:
-                    msg = _unformatted(record)
-                record.args = None
+                self._redact_message(record)
             else:
                 msg = record.msg
                 if msg.__class__ is not str:
                     msg = str(msg)
-            record.msg = self._redact(msg)
+                record.msg = self._redact(msg)
             if record.exc_info or record.exc_text or record.stack_info:
                 self._redact_traces(record)
             if len(record.__dict__) > _BASE_COUNT:
@@ -97,6 +105,40 @@ class RedactingFilter(_logging.Filter):
             record.exc_text = None
             record.stack_info = None
         return True
+
+    def _redact_message(self, record: _logging.LogRecord) -> None:
+        try:
+            message = record.getMessage()
+        except Exception:
+            record.msg = self._redact(_unformatted(record))
+            record.args = None
+            return
+        redacted = self._redact(message)
+        if redacted == message:
+            return  # nothing secret: msg and args stay as they are
+        template = self._redact(str(record.msg))
+        args = record.args
+        if isinstance(args, Mapping):
+            parts: Any = {key: self._argument(value) for key, value in args.items()}
+        else:
+            parts = tuple(self._argument(value) for value in args or ())
+        try:
+            rendered: Optional[str] = template % parts
+        except Exception:
+            rendered = None
+        if rendered is not None and self._redact(rendered) == rendered:
+            record.msg, record.args = template, parts
+        else:  # the secret spans parts: only the whole message can be redacted
+            record.msg, record.args = redacted, None
+
+    def _argument(self, value: Any) -> Any:
+        if isinstance(value, (str, bytes, bytearray, dict, list, tuple)):
+            return self._value(value)
+        if value is None or isinstance(value, (int, float)):
+            return value
+        text = str(value)
+        redacted = self._redact(text)
+        return value if redacted == text else redacted
 
     def _redact_traces(self, record: _logging.LogRecord) -> None:
         if record.exc_info and not record.exc_text:
@@ -112,14 +154,41 @@ class RedactingFilter(_logging.Filter):
         attrs = record.__dict__
         for name in attrs.keys() - _RECORD_ATTRS:
             value = attrs[name]
-            if isinstance(value, str):
-                attrs[name] = self._redact(value)
+            if isinstance(value, (str, bytes, bytearray, dict, list, tuple)):
+                attrs[name] = self._value(value)
 
 
 def _unformatted(record: _logging.LogRecord) -> str:
     """A message whose arguments do not fit its template: both side by side (the stdlib
     would print both to stderr, unredacted)."""
     return f"{record.msg!s} (arguments did not format: {record.args!r})"
+
+
+SERVER_LOGGERS = (
+    "uvicorn",
+    "uvicorn.error",
+    "uvicorn.access",
+    "uvicorn.asgi",
+    "gunicorn",
+    "gunicorn.error",
+    "gunicorn.access",
+    "hypercorn.error",
+    "hypercorn.access",
+    "daphne",
+    "waitress",
+    "werkzeug",
+    "django",
+    "django.request",
+    "django.server",
+    "django.security",
+    "django.db.backends",
+    "flask.app",
+    "celery",
+    "celery.task",
+)
+"""The loggers of the common servers and frameworks that :func:`install` covers too. Several
+do not propagate to the root (``uvicorn.access``, ``gunicorn.error``, ``gunicorn.access``,
+``django.server``) and print the request line, query string included."""
 
 
 def install(
@@ -131,13 +200,19 @@ def install(
     """Adds a :class:`RedactingFilter` to every handler of ``logger`` (the root by default).
 
     Records from child loggers propagate to these handlers, so one call on the root covers
-    the whole application. Call it after handlers are configured (``basicConfig``,
-    ``dictConfig``); handlers added later, and handlers of loggers with
-    ``propagate = False``, need their own call or filter. Handlers that already hold a
-    ``RedactingFilter`` are left alone, so calling twice is harmless.
+    the whole application. On the root, it also covers the loggers in
+    :data:`SERVER_LOGGERS` (uvicorn, gunicorn, hypercorn, waitress, werkzeug, Django,
+    Celery), which often have handlers of their own and do not propagate: each gets the
+    filter on its handlers and on the logger itself. The logger's own filter stays when the
+    server configures its logging later (``uvicorn.run`` and gunicorn replace their
+    handlers, not logger filters), so calling ``install()`` before starting the server is
+    enough. Other handlers added later, and other non-propagating loggers, need their own
+    call or filter. Handlers and loggers that already hold a ``RedactingFilter`` are left
+    alone, so calling twice is harmless.
 
     Args:
-        logger: a logger or a logger name; the root logger when ``None``.
+        logger: a logger or a logger name; the root logger (and the server loggers) when
+            ``None``.
         redactor: the rule set; the default rule set when ``None``.
         keep_exc_info: see :class:`RedactingFilter`.
 
@@ -155,7 +230,21 @@ def install(
             f"logger {name!r} has no handlers; configure logging before tokenward.logging.install()"
         )
     redacting = RedactingFilter(redactor, keep_exc_info=keep_exc_info)
-    for handler in target.handlers:
-        if not any(isinstance(f, RedactingFilter) for f in handler.filters):
-            handler.addFilter(redacting)
+    _add_to_handlers(target, redacting)
+    if target is _logging.getLogger():
+        for name in SERVER_LOGGERS:
+            server = _logging.getLogger(name)
+            _add_to_handlers(server, redacting)
+            if not _has_filter(server.filters):
+                server.addFilter(redacting)
     return redacting
+
+
+def _add_to_handlers(logger: _logging.Logger, redacting: RedactingFilter) -> None:
+    for handler in logger.handlers:
+        if not _has_filter(handler.filters):
+            handler.addFilter(redacting)
+
+
+def _has_filter(filters: Any) -> bool:
+    return any(isinstance(f, RedactingFilter) for f in filters)

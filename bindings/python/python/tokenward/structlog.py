@@ -26,6 +26,7 @@ from __future__ import annotations
 from typing import Any, Callable, MutableMapping, Optional, Union
 
 from tokenward._native import Redactor, default_redactor
+from tokenward._values import ValueRedactor
 
 __all__ = ["RedactProcessor", "redact_processor", "redacting_renderer"]
 
@@ -49,27 +50,12 @@ class RedactProcessor:
     def __init__(self, redactor: Optional[Redactor] = None, max_depth: int = 32) -> None:
         self.redactor = redactor or default_redactor()
         self.max_depth = max_depth
-        self._redact = self.redactor.redact
+        self._value = ValueRedactor(self.redactor, max_depth)
 
     def __call__(self, logger: Any, method_name: str, event_dict: EventDict) -> EventDict:
         for key, value in event_dict.items():
-            event_dict[key] = self._value(value, 0)
+            event_dict[key] = self._value(value)
         return event_dict
-
-    def _value(self, value: Any, depth: int) -> Any:
-        if isinstance(value, str):
-            return self._redact(value)
-        if isinstance(value, (dict, list, tuple)) and depth >= self.max_depth:
-            return self._redact(repr(value))
-        if isinstance(value, dict):
-            return {k: self._value(v, depth + 1) for k, v in value.items()}
-        if isinstance(value, list):
-            return [self._value(v, depth + 1) for v in value]
-        if isinstance(value, tuple):
-            return tuple(self._value(v, depth + 1) for v in value)
-        if isinstance(value, (bytes, bytearray)):
-            return self.redactor.redact_bytes(value)
-        return value
 
 
 redact_processor = RedactProcessor()

@@ -84,8 +84,10 @@ impl Gate {
     }
 
     /// Admits and checks one request: `None` for an exempt path (pass it on unchecked), the
-    /// `Verdict` when it is allowed, else the `Denial` to answer with. `headers` are
-    /// `(name, value)` pairs (ASGI's `scope["headers"]`); `peer` is the connection's address;
+    /// `Verdict` when it is allowed, else the `Denial` to answer with. `target` is the raw
+    /// target (`bytes`, or a `str` of text); `headers` are `(name, value)` pairs of `bytes`
+    /// (ASGI's `scope["headers"]`) or of latin-1 `str` (as Python servers decode header
+    /// bytes); `peer` is the connection's address;
     /// `country(ip)` is asked when no trusted header gave the country.
     #[pyo3(signature = (method, target, headers, peer, *, country=None, now=None))]
     #[allow(clippy::too_many_arguments)] // Python arguments: the request's parts and options.
@@ -100,7 +102,7 @@ impl Gate {
         now: Option<i64>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let method = Text::extract(method)?;
-        let target = request::Raw::extract(target, "target")?;
+        let target = request::Raw::target(target)?;
         let headers = HeaderList::from_pairs(headers)?;
         let request = HttpRequest {
             method: method_str(&method),
@@ -211,7 +213,10 @@ fn option_value(value: &Bound<'_, PyAny>, name: &str) -> PyResult<Value> {
         return Ok(Value::Bool(flag.is_true()));
     }
     if value.is_instance_of::<PyInt>() {
-        return Ok(value.extract::<i64>().map(Value::from).unwrap_or(Value::Null));
+        return Ok(value
+            .extract::<i64>()
+            .map(Value::from)
+            .unwrap_or(Value::Null));
     }
     if !value.is_instance_of::<PyBytes>() && !value.is_instance_of::<PyDict>() {
         if let Ok(items) = value.try_iter() {
@@ -254,9 +259,7 @@ impl Denial {
         denial: tokenward::gate::Denial,
         verdict: Option<tokenward::Verdict>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let verdict = verdict
-            .map(|v| Py::new(py, Verdict::from(v)))
-            .transpose()?;
+        let verdict = verdict.map(|v| Py::new(py, Verdict::from(v))).transpose()?;
         let denial = Denial {
             status: denial.status,
             error: denial.error,

@@ -10,7 +10,7 @@ use std::net::IpAddr;
 
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyString};
+use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 use tokenward::gate::Headers;
 
 use crate::text::Text;
@@ -31,6 +31,14 @@ impl Raw<'_> {
 }
 
 impl<'py> Raw<'py> {
+    /// A request target: `bytes` as received, or a `str` as text (its UTF-8).
+    pub fn target(value: &Bound<'py, PyAny>) -> PyResult<Raw<'py>> {
+        match value.cast::<PyString>() {
+            Ok(text) => Ok(Raw::Owned(Text::extract(text)?.as_bytes().to_vec())),
+            Err(_) => Raw::extract(value, "target"),
+        }
+    }
+
     /// `bytes` as they are; a `str` as latin-1 (one byte per character, as HTTP servers
     /// decode header bytes), or as UTF-8 where it holds characters past U+00FF. `what` names
     /// the argument in a `TypeError`.
@@ -71,10 +79,7 @@ impl<'py> HeaderList<'py> {
     pub fn from_pairs(headers: &Bound<'py, PyAny>) -> PyResult<HeaderList<'py>> {
         let mut pairs = Vec::new();
         for item in headers.try_iter()? {
-            let (name, value): (Bound<'py, PyAny>, Bound<'py, PyAny>) =
-                item?.extract().map_err(|_| {
-                    PyTypeError::new_err("headers must be (name, value) pairs of bytes")
-                })?;
+            let (name, value) = pair(&item?)?;
             pairs.push((
                 Raw::extract(&name, "a header name")?,
                 Raw::extract(&value, "a header value")?,
@@ -98,12 +103,31 @@ impl<'py> HeaderList<'py> {
             };
             let name = name
                 .iter()
-                .map(|b| if *b == b'_' { b'-' } else { b.to_ascii_lowercase() })
+                .map(|b| {
+                    if *b == b'_' {
+                        b'-'
+                    } else {
+                        b.to_ascii_lowercase()
+                    }
+                })
                 .collect();
-            pairs.push((Raw::Owned(name), Raw::extract(&value, "a WSGI header value")?));
+            pairs.push((
+                Raw::Owned(name),
+                Raw::extract(&value, "a WSGI header value")?,
+            ));
         }
         Ok(HeaderList { pairs })
     }
+}
+
+/// A `(name, value)` tuple, or a list of two (some servers build their headers so).
+fn pair<'py>(item: &Bound<'py, PyAny>) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
+    let two = match (item.cast::<PyTuple>(), item.cast::<PyList>()) {
+        (Ok(tuple), _) if tuple.len() == 2 => Some((tuple.get_item(0)?, tuple.get_item(1)?)),
+        (_, Ok(list)) if list.len() == 2 => Some((list.get_item(0)?, list.get_item(1)?)),
+        _ => None,
+    };
+    two.ok_or_else(|| PyTypeError::new_err("headers must be (name, value) pairs of bytes"))
 }
 
 impl Headers for HeaderList<'_> {
@@ -120,7 +144,9 @@ impl Headers for HeaderList<'_> {
 pub fn target(raw: &[u8]) -> Cow<'_, str> {
     match std::str::from_utf8(raw) {
         Ok(text) if text.is_ascii() => Cow::Borrowed(text),
-        _ => Cow::Owned(percent_encode(raw, |b| b.is_ascii() && !b.is_ascii_control())),
+        _ => Cow::Owned(percent_encode(raw, |b| {
+            b.is_ascii() && !b.is_ascii_control()
+        })),
     }
 }
 
