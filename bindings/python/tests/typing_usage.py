@@ -40,3 +40,36 @@ try:
     guard.revoke("not an id")
 except tokenward.InvalidArgumentError as err:
     reason: str = str(err)
+
+gate = tokenward.Gate(guard, trusted_proxies=["10.0.0.0/8"], forwarded_header="forwarded", exempt_paths=("/health",))
+passage = gate.check("GET", b"/v1/x?y=1", [(b"authorization", b"Bearer x")], "10.0.0.1", country=lambda ip: None)
+if isinstance(passage, tokenward.Verdict):
+    outcome_alerts: list[tokenward.Alert] = gate.record_outcome(passage, 200)
+elif isinstance(passage, tokenward.Denial):
+    status: int = passage.status
+    body: bytes = passage.body
+    header_lines: list[tuple[str, str]] = passage.headers
+    retry_after: int | None = passage.retry_after
+    checked: tokenward.Verdict | None = passage.verdict
+environ_passage = gate.check_environ({"REQUEST_METHOD": "GET", "REQUEST_URI": "/"})
+
+import tokenward.asgi
+import tokenward.wsgi
+
+
+async def asgi_app(scope: tokenward.asgi.Scope, receive: tokenward.asgi.Receive, send: tokenward.asgi.Send) -> None:
+    pass
+
+
+def wsgi_app(environ: tokenward.wsgi.Environ, start_response: tokenward.wsgi.StartResponse) -> list[bytes]:
+    return [b""]
+
+
+asgi_guarded = tokenward.asgi.GuardMiddleware(asgi_app, guard, exempt_paths=["/health"], on_events=print)
+wsgi_guarded = tokenward.wsgi.GuardMiddleware(wsgi_app, guard, trusted_proxies=("10.0.0.0/8",), drain_events=False)
+servers: tuple[str, ...] = tokenward.logging.SERVER_LOGGERS
+stream = tokenward.StreamRedactor()
+try:
+    stream.push(b"x")
+except tokenward.ConflictError:
+    pass

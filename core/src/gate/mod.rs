@@ -327,6 +327,19 @@ impl Gate {
         })
     }
 
+    /// The headers [`Gate::admit`] reads, in lower case: the token's header, `cookie` when a
+    /// cookie is configured, the forwarded header, the country header and `user-agent`. A
+    /// host whose headers are costly to gather (a WSGI environ, a C server's callback) can
+    /// fetch these and no others.
+    pub fn header_names(&self) -> Vec<&str> {
+        let mut names = vec![self.header.as_str(), self.forwarded.name(), "user-agent"];
+        if self.cookie.is_some() {
+            names.push("cookie");
+        }
+        names.extend(self.country_header.as_deref());
+        names
+    }
+
     /// The denial for a verdict (`None` when it allows).
     pub fn respond(&self, verdict: &Verdict) -> Option<Denial> {
         Denial::for_verdict(verdict, &self.realm)

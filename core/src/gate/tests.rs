@@ -223,3 +223,41 @@ fn absolute_form_targets_are_read_by_their_path() {
     let request = HttpRequest::new("GET", "/a?b=1#c", &[] as &[(&str, &str)]);
     assert_eq!(request.path_and_query(), ("/a", "b=1"));
 }
+
+#[test]
+fn header_names_are_every_header_admit_reads() {
+    let gate = gate(
+        r#"{"header": "X-Api-Key", "cookie": "tw", "country_header": "CF-IPCountry",
+        "forwarded_header": "forwarded", "trusted_proxies": ["0.0.0.0/0"]}"#,
+    );
+    let names = gate.header_names();
+    assert_eq!(
+        names,
+        [
+            "x-api-key",
+            "forwarded",
+            "user-agent",
+            "cookie",
+            "cf-ipcountry"
+        ]
+    );
+    // Only those headers given, the request reads the same as with all of them.
+    let all: &[(&str, &[u8])] = &[
+        ("x-api-key", b"host-issued-token-0123456789"),
+        ("forwarded", b"for=198.51.100.7"),
+        ("cf-ipcountry", b"DE"),
+        ("user-agent", b"curl/8"),
+        ("x-other", b"1"),
+        ("authorization", b"Bearer other"),
+    ];
+    let some: Vec<(&str, &[u8])> = all
+        .iter()
+        .filter(|(n, _)| names.contains(n))
+        .copied()
+        .collect();
+    let read = |headers: &[(&str, &[u8])]| {
+        let request = HttpRequest::new("GET", "/x", headers).peer("10.0.0.1".parse().unwrap());
+        format!("{:?}", gate.admit(&request))
+    };
+    assert_eq!(read(all), read(&some));
+}

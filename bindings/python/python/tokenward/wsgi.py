@@ -47,6 +47,8 @@ from tokenward._native import Guard, Verdict
 
 __all__ = ["GuardMiddleware"]
 
+_STATUS_LINES = {status: f"{status} {HTTPStatus(status).phrase}" for status in (400, 401, 403, 429)}
+
 Environ = Dict[str, Any]
 Headers = List[Tuple[str, str]]
 StartResponse = Callable[..., Callable[[bytes], object]]
@@ -96,7 +98,7 @@ class GuardMiddleware:
         if passage is None:
             return self.app(environ, start_response)
         if not isinstance(passage, Verdict):
-            status = f"{passage.status} {HTTPStatus(passage.status).phrase}"
+            status = _STATUS_LINES.get(passage.status) or f"{passage.status} Denied"
             body = passage.body
             headers = list(passage.headers)
             headers.append(("content-length", str(len(body))))

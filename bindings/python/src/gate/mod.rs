@@ -33,6 +33,9 @@ use request::HeaderList;
 pub struct Gate {
     gate: tokenward::gate::Gate,
     guard: Arc<tokenward::Guard>,
+    /// The headers the gate reads, and their WSGI environ keys (interned once).
+    header_names: Vec<String>,
+    environ_keys: Vec<Py<PyString>>,
 }
 
 #[pymethods]
@@ -77,9 +80,16 @@ impl Gate {
         let gate = py
             .detach(|| tokenward::gate::Gate::from_json(&json))
             .map_err(to_py)?;
+        let header_names: Vec<String> = gate.header_names().into_iter().map(String::from).collect();
+        let environ_keys = header_names
+            .iter()
+            .map(|name| PyString::intern(py, &request::environ_key(name)).unbind())
+            .collect();
         Ok(Gate {
             gate,
             guard: guard.core().clone(),
+            header_names,
+            environ_keys,
         })
     }
 
@@ -103,7 +113,7 @@ impl Gate {
     ) -> PyResult<Bound<'py, PyAny>> {
         let method = Text::extract(method)?;
         let target = request::Raw::target(target)?;
-        let headers = HeaderList::from_pairs(headers)?;
+        let headers = HeaderList::from_pairs(headers, &self.header_names)?;
         let request = HttpRequest {
             method: method_str(&method),
             target: &request::target(target.as_bytes()),
@@ -127,7 +137,7 @@ impl Gate {
         let method = request::text_item(environ, "REQUEST_METHOD")?.unwrap_or_default();
         let method = std::str::from_utf8(&method).unwrap_or("");
         let target = request::wsgi_target(environ)?;
-        let headers = HeaderList::from_environ(environ)?;
+        let headers = HeaderList::from_environ(environ, &self.header_names, &self.environ_keys)?;
         let peer = environ.get_item("REMOTE_ADDR")?;
         let request = HttpRequest {
             method: if method.is_empty() { "GET" } else { method },

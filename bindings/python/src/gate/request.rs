@@ -75,49 +75,50 @@ pub struct HeaderList<'py> {
 }
 
 impl<'py> HeaderList<'py> {
-    /// ASGI's `scope["headers"]`: an iterable of `(name, value)` pairs of bytes (str accepted).
-    pub fn from_pairs(headers: &Bound<'py, PyAny>) -> PyResult<HeaderList<'py>> {
+    /// The headers `names` (lower case) of ASGI's `scope["headers"]`: an iterable of
+    /// `(name, value)` pairs of bytes (str accepted). Other headers are passed over.
+    pub fn from_pairs(headers: &Bound<'py, PyAny>, names: &[String]) -> PyResult<HeaderList<'py>> {
         let mut pairs = Vec::new();
         for item in headers.try_iter()? {
             let (name, value) = pair(&item?)?;
-            pairs.push((
-                Raw::extract(&name, "a header name")?,
-                Raw::extract(&value, "a header value")?,
-            ));
+            let name = Raw::extract(&name, "a header name")?;
+            let wanted = names
+                .iter()
+                .any(|n| n.as_bytes().eq_ignore_ascii_case(name.as_bytes()));
+            if wanted {
+                pairs.push((name, Raw::extract(&value, "a header value")?));
+            } else if !value.is_instance_of::<PyBytes>() && !value.is_instance_of::<PyString>() {
+                Raw::extract(&value, "a header value")?; // the same TypeError as when read
+            }
         }
         Ok(HeaderList { pairs })
     }
 
-    /// The `HTTP_*` entries of a WSGI environ: `HTTP_X_FORWARDED_FOR` is `x-forwarded-for`.
-    /// Servers join repeated headers with commas, and drop (gunicorn, waitress) headers whose
-    /// names hold `_`, which would otherwise collide with a `-` name.
-    pub fn from_environ(environ: &Bound<'py, PyDict>) -> PyResult<HeaderList<'py>> {
-        let mut pairs = Vec::new();
-        for (key, value) in environ.iter() {
-            let Ok(key) = key.cast::<PyString>() else {
-                continue;
-            };
-            let key = Text::extract(key)?;
-            let Some(name) = key.as_bytes().strip_prefix(b"HTTP_") else {
-                continue;
-            };
-            let name = name
-                .iter()
-                .map(|b| {
-                    if *b == b'_' {
-                        b'-'
-                    } else {
-                        b.to_ascii_lowercase()
-                    }
-                })
-                .collect();
-            pairs.push((
-                Raw::Owned(name),
-                Raw::extract(&value, "a WSGI header value")?,
-            ));
+    /// The headers `names` (lower case) from a WSGI environ, where `x-forwarded-for` is
+    /// `HTTP_X_FORWARDED_FOR` (`keys` holds those keys, in the same order). Only what the gate
+    /// reads is fetched: an environ holds many entries. Servers join repeated headers with
+    /// commas, and drop (gunicorn, waitress) headers whose names hold `_`, which would
+    /// otherwise collide with a `-` name.
+    pub fn from_environ(
+        environ: &Bound<'py, PyDict>,
+        names: &[String],
+        keys: &[Py<PyString>],
+    ) -> PyResult<HeaderList<'py>> {
+        let mut pairs = Vec::with_capacity(names.len());
+        for (name, key) in names.iter().zip(keys) {
+            if let Some(value) = environ.get_item(key.bind(environ.py()))? {
+                let value = Raw::extract(&value, "a WSGI header value")?;
+                pairs.push((Raw::Owned(name.as_bytes().to_vec()), value));
+            }
         }
         Ok(HeaderList { pairs })
     }
+}
+
+/// The WSGI environ key of a header: `x-forwarded-for` is `HTTP_X_FORWARDED_FOR`.
+pub fn environ_key(name: &str) -> String {
+    let name = name.to_ascii_uppercase().replace('-', "_");
+    format!("HTTP_{name}")
 }
 
 /// A `(name, value)` tuple, or a list of two (some servers build their headers so).
