@@ -48,7 +48,7 @@ from __future__ import annotations
 from typing import Any, Awaitable, Callable, Iterable, MutableMapping, Optional
 
 from tokenward._middleware import CountryLookup, EventCallback, EventSink, gate
-from tokenward._native import Denial, Guard, Verdict
+from tokenward._native import Denial, Gate, Guard, Verdict
 
 __all__ = ["GuardMiddleware"]
 
@@ -115,22 +115,29 @@ class GuardMiddleware:
         elif isinstance(passage, Verdict):
             scope.setdefault("state", {})["tokenward"] = passage
             try:
-                await self.app(scope, receive, self._recording(send, passage))
+                await self.app(scope, receive, _RecordingSend(send, self.gate, passage))
             finally:
                 self.events.emit()
         else:
             await _deny(scope, send, passage)
             self.events.emit()
 
-    def _recording(self, send: Send, verdict: Any) -> Send:
-        record = self.gate.record_outcome
 
-        async def recording_send(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                record(verdict, int(message.get("status", 0)))
-            await send(message)
+class _RecordingSend:
+    """``send`` that feeds the response status back to the Guard. A plain callable returning
+    the server's own awaitable: no coroutine of its own per message."""
 
-        return recording_send
+    __slots__ = ("_send", "_gate", "_verdict")
+
+    def __init__(self, send: Send, gate: Gate, verdict: Verdict) -> None:
+        self._send = send
+        self._gate = gate
+        self._verdict = verdict
+
+    def __call__(self, message: Message) -> Awaitable[None]:
+        if message["type"] == "http.response.start":
+            self._gate.record_outcome(self._verdict, int(message.get("status", 0)))
+        return self._send(message)
 
 
 async def _deny(scope: Scope, send: Send, denial: Denial) -> None:
