@@ -267,3 +267,25 @@ def test_websocket_handshake_is_checked(guard: Guard) -> None:
     scope: Scope = {"type": "websocket", "path": "/ws", "raw_path": b"/ws", "headers": [], "client": ("127.0.0.1", 1)}
     asyncio.run(GuardMiddleware(must_not_run, guard)(scope, receive, send))
     assert sent == [{"type": "websocket.close", "code": 1008, "reason": "missing_token"}]
+
+
+def test_servers_without_raw_path_get_the_path_re_encoded() -> None:
+    guard = Guard('[policies.cafe]\nendpoints = ["GET /v1/caf\u00e9/*"]', key=KEY)
+    minted = guard.mint(policy="cafe")
+    sent: List[Message] = []
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    async def receive() -> Message:
+        return {"type": "http.request"}
+
+    def scope(path: str) -> Scope:
+        headers = [(b"authorization", f"Bearer {minted.token}".encode())]
+        return {"type": "http", "method": "GET", "path": path, "headers": headers, "client": ("192.0.2.1", 1)}
+
+    middleware = GuardMiddleware(app, guard)
+    for path, status in (("/v1/caf\u00e9/1", 200), ("/v1/caf\u00e9/a?b", 200), ("/v1/caf\u00e9/%2e%2e", 403)):
+        sent.clear()
+        asyncio.run(middleware(scope(path), receive, send))
+        assert sent[0]["status"] == status, path
