@@ -369,6 +369,18 @@ impl Gate {
         }
     }
 
+    /// Whether [`Gate::admit`] may read the header `name` (case-insensitive). A host that
+    /// copies headers across a language boundary copies only these: the admission is the
+    /// same as with every header.
+    pub fn reads_header(&self, name: &str) -> bool {
+        let is = |wanted: &str| name.eq_ignore_ascii_case(wanted);
+        is(&self.header)
+            || is("user-agent")
+            || is(self.forwarded.name())
+            || (self.cookie.is_some() && is("cookie"))
+            || self.country_header.as_deref().is_some_and(is)
+    }
+
     fn is_exempt(&self, method: &str, path: &str) -> bool {
         self.exempt
             .as_ref()

@@ -223,3 +223,45 @@ fn absolute_form_targets_are_read_by_their_path() {
     let request = HttpRequest::new("GET", "/a?b=1#c", &[] as &[(&str, &str)]);
     assert_eq!(request.path_and_query(), ("/a", "b=1"));
 }
+
+#[test]
+fn the_headers_a_gate_reads_are_all_it_needs() {
+    let gate = gate(
+        r#"{"header": "X-Api-Key", "cookie": "tw", "country_header": "CF-IPCountry",
+            "forwarded_header": "forwarded", "trusted_proxies": ["10.0.0.0/8"]}"#,
+    );
+    let headers = [
+        ("Host", "api.example"),
+        ("x-api-key", TOKEN),
+        ("Cookie", "tw=other"),
+        ("Forwarded", "for=198.51.100.7"),
+        ("X-Forwarded-For", "6.6.6.6"),
+        ("cf-ipcountry", "DE"),
+        ("User-Agent", "curl/8"),
+        ("Accept", "*/*"),
+    ];
+    let kept: Vec<_> = headers
+        .iter()
+        .filter(|(name, _)| gate.reads_header(name))
+        .collect();
+    let names: Vec<&str> = kept.iter().map(|(n, _)| *n).collect();
+    assert_eq!(
+        names,
+        [
+            "x-api-key",
+            "Cookie",
+            "Forwarded",
+            "cf-ipcountry",
+            "User-Agent"
+        ]
+    );
+    let admit = |headers: &[(&str, &str)]| {
+        let headers: Vec<(&str, &[u8])> = headers.iter().map(|(n, v)| (*n, v.as_bytes())).collect();
+        let request =
+            HttpRequest::new("GET", "/v1", &headers[..]).peer("10.0.0.1".parse().unwrap());
+        format!("{:?}", gate.admit(&request))
+    };
+    let kept: Vec<(&str, &str)> = kept.into_iter().copied().collect();
+    assert_eq!(admit(&headers), admit(&kept));
+    assert!(admit(&kept).contains("198.51.100.7") && admit(&kept).contains("DE"));
+}
