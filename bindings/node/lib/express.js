@@ -76,8 +76,8 @@ function expressGuard(guard, options) {
       // Fail closed: the app's error handler answers (500), the route never runs.
       return next(err)
     }
-    if (passage.exempt) return next()
     req.tokenward = passage.verdict ?? null
+    if (passage.exempt) return next()
     try {
       deliverEvents(guard)
     } catch (err) {

@@ -37,8 +37,8 @@ function fastifyGuard(fastify, options, done) {
     } catch (err) {
       return next(err)
     }
-    if (passage.exempt) return next()
     request.tokenward = passage.verdict ?? null
+    if (passage.exempt) return next()
     try {
       deliverEvents(guard)
     } catch (err) {

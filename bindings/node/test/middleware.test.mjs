@@ -387,6 +387,8 @@ describe('Gate.check directly', () => {
     assert.equal(gate.check(guard, 'GET', '/v1', twice, '10.0.0.1').denial.status, 400)
     assert.throws(() => gate.check(guard, 'GET', '/v1', ['Authorization'], '10.0.0.1'), InvalidArgumentError)
     assert.throws(() => gate.check(guard, 'GET', '/v1', [1, 2], '10.0.0.1'), InvalidArgumentError)
+    assert.throws(() => gate.check(guard, 'GET', '/v1', 'Authorization: x', '10.0.0.1'), InvalidArgumentError)
+    assert.throws(() => gate.check({}, 'GET', '/v1', [], '10.0.0.1'), InvalidArgumentError)
     // A peer that is no address (a Unix socket) is an unknown client, never trusted.
     const xff = ['Authorization', `Bearer ${open.token}`, 'X-Forwarded-For', '198.51.100.7']
     assert.equal(gate.check(guard, 'GET', '/v1', xff, undefined).verdict.allowed, true)
