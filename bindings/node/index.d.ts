@@ -26,6 +26,11 @@ export declare class Gate {
    */
   constructor(options?: GateOptions | undefined | null)
   /**
+   * The headers the gate reads, in lower case: of a request's headers, only these need
+   * to be passed to `check`.
+   */
+  get headerNames(): Array<string>
+  /**
    * Admits, checks and answers one request in one call. `url` is the raw request target
    * (`req.url` as received, query included), `rawHeaders` the flat `[name, value, ...]`
    * list Node gives (`req.rawHeaders`: repeated headers stay apart, so two
@@ -33,8 +38,13 @@ export declare class Gate {
    * remote address (`req.socket.remoteAddress`), `now` Unix ms (default: the clock).
    * `country(ip)` is asked for the client's country when no trusted country header gave
    * one; an exception it throws is rethrown.
+   *
+   * An allowed request whose check raised no alert comes back as its token id (a
+   * string); anything else as a `GatePassage`. The package's `Gate` turns the string into
+   * the passage `{ exempt: false, verdict: { allowed: true, reasons: [], tokenId, alerts:
+   * [], actions: [] } }`.
    */
-  check(guard: Guard, method: string, url: string, rawHeaders: string[], peer?: string | undefined | null, now?: number | undefined | null, country?: ((ip: string | null) => string | null | undefined) | undefined | null): GatePassage
+  check(guard: Guard, method: string, url: string, rawHeaders: string[], peer?: string | undefined | null, now?: number | undefined | null, country?: ((ip: string | null) => string | null | undefined) | undefined | null): string | GatePassage
 }
 
 /**

@@ -70,6 +70,8 @@ function checkGateField(name, value, what) {
  * See index.d.ts; this subclass adds option checks and error classes.
  */
 class Gate extends native.Gate {
+  #names
+
   constructor(options) {
     const { gate } = splitOptions(options, [])
     try {
@@ -77,10 +79,12 @@ class Gate extends native.Gate {
     } catch (err) {
       throw fromNative(err)
     }
+    this.#names = new Set(this.headerNames)
   }
 
   check(guard, method, url, rawHeaders, peer, now, country) {
-    if (typeof country !== 'function') return this.#native(guard, method, url, rawHeaders, peer, now)
+    const headers = this.#pick(rawHeaders)
+    if (typeof country !== 'function') return expand(this.#native(guard, method, url, headers, peer, now))
     // The host's lookup runs inside the native call: an exception it throws is kept here and
     // rethrown as itself after the call, rather than as a wrapped native error.
     let failure = null
@@ -97,9 +101,29 @@ class Gate extends native.Gate {
       }
       return undefined
     }
-    const passage = this.#native(guard, method, url, rawHeaders, peer, now, lookup)
+    const passage = this.#native(guard, method, url, headers, peer, now, lookup)
     if (failure !== null) throw failure.thrown ?? failure
-    return passage
+    return expand(passage)
+  }
+
+  /**
+   * The `[name, value]` pairs of `rawHeaders` whose names the core reads (`headerNames`):
+   * comparing names here costs less than copying each across to the addon. Header names are
+   * ASCII tokens, for which toLowerCase is the ASCII lower case the core compares with.
+   */
+  #pick(rawHeaders) {
+    if (!Array.isArray(rawHeaders) || rawHeaders.length % 2 !== 0) {
+      throw new InvalidArgumentError('rawHeaders must be a flat array of strings [name, value, ...]')
+    }
+    const picked = []
+    for (let i = 0; i < rawHeaders.length; i += 2) {
+      const name = rawHeaders[i]
+      if (typeof name !== 'string') {
+        throw new InvalidArgumentError('rawHeaders must be a flat array of strings [name, value, ...]')
+      }
+      if (this.#names.has(name.toLowerCase())) picked.push(name, rawHeaders[i + 1])
+    }
+    return picked
   }
 
   #native(guard, method, url, rawHeaders, peer, now, lookup) {
@@ -108,6 +132,15 @@ class Gate extends native.Gate {
     } catch (err) {
       throw fromNative(err)
     }
+  }
+}
+
+/** The native call's answer as a passage: a string is the id of an allowed token. */
+function expand(result) {
+  if (typeof result !== 'string') return result
+  return {
+    exempt: false,
+    verdict: { allowed: true, reasons: [], tokenId: result, alerts: [], actions: [] },
   }
 }
 

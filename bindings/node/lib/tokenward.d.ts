@@ -3,11 +3,11 @@
 // since lib/tokenward.js and lib/guard.js only add argument checks and error classes.
 
 import type { EventEmitter } from 'node:events'
-import type { Redactor, GuardOptions, GuardEvent, NowOptions, Alert } from '../index'
-import { Guard as NativeGuard } from '../index'
+import type { Redactor, GuardOptions, GuardEvent, GatePassage } from '../index'
+import { Guard as NativeGuard, Gate as NativeGate } from '../index'
 import type { ExpressGuardOptions, ExpressMiddleware } from './express'
 
-export { Redactor, redact, Gate } from '../index'
+export { Redactor, redact } from '../index'
 export type { Finding, RedactorOptions, RuleInfo } from '../index'
 export type {
   ActionTaken,
@@ -64,6 +64,24 @@ export declare class Guard extends NativeGuard {
   once(event: string | symbol, listener: (...args: any[]) => void): this
 }
 export interface Guard extends EventEmitter {}
+
+/**
+ * The front door of an HTTP app (see the native declarations): `check` reads one request's
+ * token, client address and country the one way every tokenward middleware does, checks it
+ * with `guard`, and returns `{ exempt, verdict, denial }`. Of `rawHeaders` only the ones in
+ * `headerNames` are passed to the addon.
+ */
+export declare class Gate extends NativeGate {
+  check(
+    guard: Guard,
+    method: string,
+    url: string,
+    rawHeaders: string[],
+    peer?: string | null,
+    now?: number | null,
+    country?: ((ip: string | null) => string | null | undefined) | null,
+  ): GatePassage
+}
 
 export { expressGuard, proxiesFromSetting } from './express'
 export type { ExpressGuardOptions, ExpressMiddleware } from './express'

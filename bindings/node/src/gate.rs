@@ -3,18 +3,22 @@
 //!
 //! Everything a middleware decides (where the token is, whether a forwarded address is
 //! believed, which paths are exempt, what a denial says) is the core's [`Gate`]; this module
-//! only moves one request across the boundary in one call and the answer back. Of the raw
-//! header list only the headers the gate reads ([`Gate::reads_header`]) are copied out of JS,
-//! so a request with many headers costs no more than one with few.
+//! only moves one request across the boundary in one call and the answer back.
+//!
+//! Crossing the boundary costs per value, so the per-request call is kept lean: of the raw
+//! header list only the headers the gate reads ([`Gate::header_names`]) are copied out of JS
+//! (`lib/gate.js` also picks them before the call, where comparing names is cheaper), and an
+//! allowed request without alerts comes back as its token id alone, which `lib/gate.js`
+//! expands into the verdict object.
 //!
 //! [`Gate`]: tokenward::gate::Gate
-//! [`Gate::reads_header`]: tokenward::gate::Gate::reads_header
+//! [`Gate::header_names`]: tokenward::gate::Gate::header_names
 
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::net::IpAddr;
 
-use napi::bindgen_prelude::{Array, Function};
+use napi::bindgen_prelude::{Array, Either, Function};
 use napi_derive::napi;
 use tokenward::gate::{ForwardedHeader, GateConfig, HttpRequest, Passage};
 
@@ -197,6 +201,13 @@ impl Gate {
         })
     }
 
+    /// The headers the gate reads, in lower case: of a request's headers, only these need
+    /// to be passed to `check`.
+    #[napi(getter)]
+    pub fn header_names(&self) -> Vec<String> {
+        self.inner.header_names().map(String::from).collect()
+    }
+
     /// Admits, checks and answers one request in one call. `url` is the raw request target
     /// (`req.url` as received, query included), `rawHeaders` the flat `[name, value, ...]`
     /// list Node gives (`req.rawHeaders`: repeated headers stay apart, so two
@@ -204,6 +215,11 @@ impl Gate {
     /// remote address (`req.socket.remoteAddress`), `now` Unix ms (default: the clock).
     /// `country(ip)` is asked for the client's country when no trusted country header gave
     /// one; an exception it throws is rethrown.
+    ///
+    /// An allowed request whose check raised no alert comes back as its token id (a
+    /// string); anything else as a `GatePassage`. The package's `Gate` turns the string into
+    /// the passage `{ exempt: false, verdict: { allowed: true, reasons: [], tokenId, alerts:
+    /// [], actions: [] } }`.
     #[napi]
     #[allow(clippy::too_many_arguments)]
     pub fn check(
@@ -218,7 +234,7 @@ impl Gate {
             ts_arg_type = "((ip: string | null) => string | null | undefined) | undefined | null"
         )]
         country: Option<Function<Option<String>, Option<String>>>,
-    ) -> Result<GatePassage> {
+    ) -> Result<Either<String, GatePassage>> {
         guard(|| {
             let headers = self.headers(&raw_headers)?;
             let mut request = HttpRequest::new(&method, &url, &headers[..]);
@@ -245,7 +261,17 @@ impl Gate {
                     format!("country(ip): {}", e.reason),
                 ));
             }
-            Ok(passage.into())
+            Ok(match passage {
+                Passage::Allowed(verdict)
+                    if verdict.alerts.is_empty() && verdict.actions.is_empty() =>
+                {
+                    match verdict.token_id {
+                        Some(id) => Either::A(id.to_string()),
+                        None => Either::B(Passage::Allowed(verdict).into()),
+                    }
+                }
+                passage => Either::B(passage.into()),
+            })
         })
     }
 }

@@ -369,16 +369,23 @@ impl Gate {
         }
     }
 
-    /// Whether [`Gate::admit`] may read the header `name` (case-insensitive). A host that
-    /// copies headers across a language boundary copies only these: the admission is the
-    /// same as with every header.
+    /// The headers [`Gate::admit`] may read, in lower case. A host that copies headers across
+    /// a language boundary copies only these: the admission is the same as with every header.
+    pub fn header_names(&self) -> impl Iterator<Item = &str> {
+        [
+            Some(self.header.as_str()),
+            Some("user-agent"),
+            Some(self.forwarded.name()),
+            self.cookie.as_ref().map(|_| "cookie"),
+            self.country_header.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
+    }
+
+    /// Whether `name` (any case) is one of [`Gate::header_names`].
     pub fn reads_header(&self, name: &str) -> bool {
-        let is = |wanted: &str| name.eq_ignore_ascii_case(wanted);
-        is(&self.header)
-            || is("user-agent")
-            || is(self.forwarded.name())
-            || (self.cookie.is_some() && is("cookie"))
-            || self.country_header.as_deref().is_some_and(is)
+        self.header_names().any(|n| name.eq_ignore_ascii_case(n))
     }
 
     fn is_exempt(&self, method: &str, path: &str) -> bool {
