@@ -3,27 +3,31 @@
 //
 // Run after building the addon in release mode (bindings/node/test.sh does, or
 // `cd bindings/node && npm ci && npx napi build --platform --release`):
-//   node benches/node_middleware.mjs [--requests 4000] [--runs 15]
+//   node benches/node_middleware.mjs [--requests 200] [--runs 101]
 //
-// What is measured (all in this one process, sequential requests, no sockets unless said):
-// - fastify: `app.inject()` (light-my-request's in-process request/response objects, the
-//   whole Fastify pipeline) for an app with and without the plugin;
-// - express and fastify over HTTP: a real server on 127.0.0.1 and a keep-alive client in this
-//   process, one request at a time (client cost included in both columns, so only the
-//   difference is the middleware's). Express cannot be driven by the injector (it replaces
-//   the response object's prototype), so HTTP is its only measurement;
-// - gate.check: the one native call per request alone.
-// Each run times every contender once, in alternating order; the report gives the median
-// over runs of the time per request, and the difference with and without (the added cost),
-// both as wall-clock time and as this process's CPU time (user + system, from
-// process.cpuUsage), which other processes sharing the machine disturb less.
-// The guarded apps check an allowed token with an endpoint-scoped policy, usage tracking on,
-// a listener on the Guard (so events are drained after each request), and the response
-// status fed back: the full work of an allowed request.
+// What is measured, all in this one process, one request at a time:
+// - fastify inject: `app.inject()` (light-my-request's in-process request and response, the
+//   whole Fastify pipeline), for the app with and without the plugin;
+// - express in-process: the Express app called with Node's own IncomingMessage and
+//   ServerResponse over a socket that discards what is written (light-my-request cannot drive
+//   Express: Express replaces the response's prototype), with and without the middleware;
+// - express http / fastify http: real servers on 127.0.0.1 and a keep-alive client in this
+//   process (client cost in both columns, so only the difference is the middleware's);
+// - the middleware alone: the Express middleware function called on a prepared request,
+//   with the response's 'finish' (which records the outcome); and gate.check alone, the one
+//   native call per request.
+// Each run sends a batch to each app of a pair, in alternating order. The report gives, per
+// pair, the median over runs of the time per request without and with, and the median of
+// the per-run differences (paired, so drift on a shared machine cancels). Times are
+// wall-clock and this process's CPU time (user + system from process.cpuUsage), which other
+// processes on the machine disturb less. The guarded apps check an allowed token with an
+// endpoint-scoped policy, usage tracking on, a listener on the Guard (so events are drained
+// after each request) and the response status fed back: the whole work of an allowed request.
 
 import http from 'node:http'
 import { createRequire } from 'node:module'
 import { performance } from 'node:perf_hooks'
+import { Duplex } from 'node:stream'
 import { parseArgs } from 'node:util'
 
 const require = createRequire(new URL('../bindings/node/package.json', import.meta.url))
@@ -35,12 +39,13 @@ const fastifyGuard = require('tokenward/fastify')
 
 const { values: args } = parseArgs({
   options: {
-    requests: { type: 'string', default: '4000' },
-    runs: { type: 'string', default: '15' },
+    requests: { type: 'string', default: '200' },
+    runs: { type: 'string', default: '101' },
   },
 })
 const REQUESTS = Number(args.requests)
 const RUNS = Number(args.runs)
+const HTTP_SHARE = 4 // HTTP round trips are slower: fewer of them per batch
 
 const guard = new Guard(
   {
@@ -64,38 +69,65 @@ const HEADERS = {
   'x-request-id': '6f1c2a9e-3b8d-4c52-9a47-0e6d5f2b1c88',
   'sec-fetch-mode': 'cors',
 }
+const RAW_HEADERS = Object.entries(HEADERS).flat()
 const URL_PATH = '/v1/orders/42?expand=items'
+const OPTIONS = { trustedProxies: ['10.0.0.0/8'] }
 
 function expressApp(guarded) {
   const app = express()
   app.set('etag', false)
-  if (guarded) app.use(expressGuard(guard, { trustedProxies: ['10.0.0.0/8'] }))
+  if (guarded) app.use(expressGuard(guard, OPTIONS))
   app.get('/v1/orders/:id', (req, res) => res.json({ id: req.params.id }))
   return app
 }
 
 async function fastifyApp(guarded) {
   const app = Fastify()
-  if (guarded) await app.register(fastifyGuard, { guard, trustedProxies: ['10.0.0.0/8'] })
+  if (guarded) await app.register(fastifyGuard, { guard, ...OPTIONS })
   app.get('/v1/orders/:id', async (request) => ({ id: request.params.id }))
   await app.ready()
   return app
 }
 
-/** Sends `n` requests one after another through `send`; returns µs per request, wall and CPU. */
-async function timed(n, send) {
-  const cpu = process.cpuUsage()
-  const start = performance.now()
-  for (let i = 0; i < n; i++) {
-    const res = await send()
-    if (res.statusCode !== 200) throw new Error(`status ${res.statusCode}: ${res.payload ?? ''}`)
+/** A socket that accepts and drops whatever the response writes. */
+class NullSocket extends Duplex {
+  constructor() {
+    super()
+    this.remoteAddress = '127.0.0.1'
   }
-  const used = process.cpuUsage(cpu)
-  return { wall: ((performance.now() - start) * 1000) / n, cpu: (used.user + used.system) / n }
+  _read() {}
+  _write(chunk, encoding, callback) {
+    callback()
+  }
 }
 
-function keepAliveClient(port) {
+/** A request as Node's HTTP server would hand it over (headers already parsed). */
+function nodeRequest(socket) {
+  const req = new http.IncomingMessage(socket)
+  req.method = 'GET'
+  req.url = URL_PATH
+  req.headers = { ...HEADERS }
+  req.rawHeaders = RAW_HEADERS.slice()
+  req.push(null)
+  return req
+}
+
+/** Calls `handler(req, res)` with Node's own request and response objects, in process. */
+function inProcess(handler) {
+  return () =>
+    new Promise((resolve) => {
+      const socket = new NullSocket()
+      const req = nodeRequest(socket)
+      const res = new http.ServerResponse(req)
+      res.assignSocket(socket)
+      res.on('finish', () => resolve(res))
+      handler(req, res)
+    })
+}
+
+function keepAliveClient(server) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
+  const port = server.address().port
   return () =>
     new Promise((resolve, reject) => {
       const req = http.get({ host: '127.0.0.1', port, path: URL_PATH, headers: HEADERS, agent }, (res) => {
@@ -118,73 +150,107 @@ async function listenFastify(guarded) {
   return app.server
 }
 
+/** Sends `n` requests one after another; returns µs per request, wall and CPU. */
+async function timed(n, send) {
+  const cpu = process.cpuUsage()
+  const start = performance.now()
+  for (let i = 0; i < n; i++) {
+    const res = await send()
+    if (res.statusCode !== 200) throw new Error(`status ${res.statusCode}`)
+  }
+  const used = process.cpuUsage(cpu)
+  return { wall: ((performance.now() - start) * 1000) / n, cpu: (used.user + used.system) / n }
+}
+
+/**
+ * The Express middleware alone: a prepared request, the middleware (or, bare, a direct call
+ * of `next`), then the response's 'finish', on which the middleware records the outcome.
+ */
+function middlewareAlone(guarded) {
+  const middleware = guarded ? expressGuard(guard, OPTIONS) : (req, res, next) => next()
+  const socket = new NullSocket()
+  const res = new http.ServerResponse(nodeRequest(socket))
+  res.statusCode = 200
+  let passed = false
+  const next = (err) => {
+    if (err) throw err
+    passed = true
+  }
+  return () => {
+    passed = false
+    middleware(nodeRequest(socket), res, next)
+    res.emit('finish')
+    return { statusCode: passed ? 200 : 403 }
+  }
+}
+
+function gateAlone() {
+  const gate = new Gate(OPTIONS)
+  return () => {
+    const passage = gate.check(guard, 'GET', URL_PATH, RAW_HEADERS, '127.0.0.1')
+    return { statusCode: passage.verdict?.allowed === true ? 200 : 403 }
+  }
+}
+
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b)
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
 }
 
+const servers = [
+  await listen(expressApp(false)),
+  await listen(expressApp(true)),
+  await listenFastify(false),
+  await listenFastify(true),
+]
 const fastifyBare = await fastifyApp(false)
 const fastifyGuarded = await fastifyApp(true)
-const servers = {
-  expressBare: await listen(expressApp(false)),
-  expressGuarded: await listen(expressApp(true)),
-  fastifyBare: await listenFastify(false),
-  fastifyGuarded: await listenFastify(true),
-}
-
 const injectOptions = { method: 'GET', url: URL_PATH, headers: HEADERS, remoteAddress: '127.0.0.1' }
-const rawHeaders = Object.entries(HEADERS).flat()
-const gate = new Gate({ trustedProxies: ['10.0.0.0/8'] })
 
-const contenders = {
-  'fastify inject, bare': () => fastifyBare.inject(injectOptions),
-  'fastify inject, guarded': () => fastifyGuarded.inject(injectOptions),
-  'fastify http, bare': keepAliveClient(servers.fastifyBare.address().port),
-  'fastify http, guarded': keepAliveClient(servers.fastifyGuarded.address().port),
-  'express http, bare': keepAliveClient(servers.expressBare.address().port),
-  'express http, guarded': keepAliveClient(servers.expressGuarded.address().port),
+// [label, bare, guarded, requests per batch]; a pair without `bare` is measured alone.
+const pairs = [
+  ['fastify inject', () => fastifyBare.inject(injectOptions), () => fastifyGuarded.inject(injectOptions), REQUESTS],
+  ['express in-process', inProcess(expressApp(false)), inProcess(expressApp(true)), REQUESTS],
+  ['fastify http', keepAliveClient(servers[2]), keepAliveClient(servers[3]), REQUESTS / HTTP_SHARE],
+  ['express http', keepAliveClient(servers[0]), keepAliveClient(servers[1]), REQUESTS / HTTP_SHARE],
+  ['express middleware', middlewareAlone(false), middlewareAlone(true), REQUESTS],
+  ['gate.check alone', null, gateAlone(), REQUESTS],
+]
+const results = pairs.map(() => ({ bare: [], guarded: [] }))
+
+// Warm-up: JIT, connections, the token's usage state.
+for (const [, bare, guarded] of pairs) {
+  if (bare) await timed(300, bare)
+  await timed(300, guarded)
 }
-const HTTP_SHARE = 4 // HTTP round trips are slower: fewer of them per run
-
-const results = Object.fromEntries(Object.keys(contenders).map((k) => [k, []]))
-const gateCalls = []
-// Warm-up: JIT, connection set-up, the token's usage state.
-for (const send of Object.values(contenders)) await timed(500, send)
-
 for (let run = 0; run < RUNS; run++) {
-  const names = Object.keys(contenders)
-  if (run % 2) names.reverse()
-  for (const name of names) {
-    const n = name.includes('http') ? Math.ceil(REQUESTS / HTTP_SHARE) : REQUESTS
-    results[name].push(await timed(n, contenders[name]))
+  for (const [i, [, bare, guarded, n]] of pairs.entries()) {
+    const order = run % 2 ? ['guarded', 'bare'] : ['bare', 'guarded']
+    for (const which of order) {
+      const send = which === 'bare' ? bare : guarded
+      if (send) results[i][which].push(await timed(Math.ceil(n), send))
+    }
   }
-  gateCalls.push(
-    await timed(REQUESTS, () => {
-      const passage = gate.check(guard, 'GET', URL_PATH, rawHeaders, '127.0.0.1')
-      return { statusCode: passage.verdict?.allowed === true ? 200 : 403 }
-    }),
-  )
 }
-
-for (const server of Object.values(servers)) {
+for (const server of servers) {
   server.closeAllConnections()
   server.close()
 }
 
-const fmt = (us) => `${us.toFixed(2).padStart(8)} µs`
-const row = (label, bare, guarded) => {
+const fmt = (us) => `${us.toFixed(2)} µs`.padStart(11)
+const pick = (rows, t) => rows.map((r) => r[t])
+console.log(
+  `node ${process.version}; ${REQUESTS} requests per batch (HTTP ${REQUESTS / HTTP_SHARE}), ${RUNS} runs; medians of µs per request`,
+)
+console.log(['', 'wall bare', 'guarded', 'added', 'cpu bare', 'guarded', 'added'].map((c, i) => (i ? c.padStart(11) : c.padEnd(20))).join(' '))
+for (const [i, [label]] of pairs.entries()) {
+  const { bare, guarded } = results[i]
   const cells = ['wall', 'cpu'].flatMap((t) => {
-    const g = median(guarded.map((r) => r[t]))
-    if (bare === null) return ['', fmt(g), '']
-    const b = median(bare.map((r) => r[t]))
-    return [fmt(b), fmt(g), fmt(g - b)]
+    const g = pick(guarded, t)
+    if (bare.length === 0) return ['', fmt(median(g)), fmt(median(g))]
+    const b = pick(bare, t)
+    return [fmt(median(b)), fmt(median(g)), fmt(median(g.map((x, k) => x - b[k])))]
   })
-  console.log(`${label.padEnd(16)} ${cells.map((c) => c.padStart(11)).join(' ')}`)
+  console.log([label.padEnd(20), ...cells.map((c) => c.padStart(11))].join(' '))
 }
-console.log(`node ${process.version}, ${REQUESTS} requests per run (HTTP: ${Math.ceil(REQUESTS / HTTP_SHARE)}), ${RUNS} runs, medians of µs per request`)
-console.log(`${''.padEnd(16)} ${['wall: bare', 'guarded', 'added', 'cpu: bare', 'guarded', 'added'].map((c) => c.padStart(11)).join(' ')}`)
-for (const kind of ['fastify inject', 'fastify http', 'express http']) {
-  row(kind, results[`${kind}, bare`], results[`${kind}, guarded`])
-}
-row('gate.check', null, gateCalls)
 console.log(`(alerts seen by the listener during the run: ${alerts})`)

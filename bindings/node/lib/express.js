@@ -52,16 +52,19 @@ function expressGuard(guard, options) {
   const { gate: gateOptions, own } = splitOptions(options, ['countryLookup'])
   const country = checkFunction(own.countryLookup, 'options.countryLookup')
   const fixed = gateOptions.trustedProxies !== undefined ? new Gate(gateOptions) : null
+  // Built now, so that bad options throw here rather than at the first request.
+  const untrusting = fixed ?? new Gate({ ...gateOptions, trustedProxies: [] })
   // Without trustedProxies, one Gate per app, from its `trust proxy` setting at its first
   // request (a sub-app inherits the setting unless it sets its own).
   const perApp = new WeakMap()
   const gateFor = (app) => {
     if (fixed !== null) return fixed
-    let gate = app ? perApp.get(app) : undefined
+    if (!app || typeof app.get !== 'function') return untrusting
+    let gate = perApp.get(app)
     if (gate === undefined) {
-      const setting = app && typeof app.get === 'function' ? app.get('trust proxy') : undefined
-      gate = new Gate({ ...gateOptions, trustedProxies: proxiesFromSetting(setting) })
-      if (app) perApp.set(app, gate)
+      const proxies = proxiesFromSetting(app.get('trust proxy'))
+      gate = proxies.length === 0 ? untrusting : new Gate({ ...gateOptions, trustedProxies: proxies })
+      perApp.set(app, gate)
     }
     return gate
   }
@@ -76,22 +79,26 @@ function expressGuard(guard, options) {
       // Fail closed: the app's error handler answers (500), the route never runs.
       return next(err)
     }
-    req.tokenward = passage.verdict ?? null
+    const verdict = passage.verdict ?? null
+    req.tokenward = verdict
     if (passage.exempt) return next()
-    try {
-      deliverEvents(guard)
-    } catch (err) {
-      return next(err)
-    }
     const denial = passage.denial
+    // Events reach the Guard's listeners after each request: at once when this one raised
+    // some (a denial, an alert, a quarantine), else when its response is finished.
+    if ((denial !== undefined && denial !== null) || verdict.alerts.length > 0) {
+      try {
+        deliverEvents(guard)
+      } catch (err) {
+        return next(err)
+      }
+    }
     if (denial !== undefined && denial !== null) {
       res.writeHead(denial.status, denial.headers)
       res.end(denial.body)
       return
     }
-    const id = passage.verdict.tokenId
     res.once('finish', () => {
-      guard.recordOutcomeId(id, res.statusCode)
+      guard.recordOutcomeId(verdict.tokenId, res.statusCode)
       deliverEvents(guard)
     })
     next()

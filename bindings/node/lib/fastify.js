@@ -37,14 +37,19 @@ function fastifyGuard(fastify, options, done) {
     } catch (err) {
       return next(err)
     }
-    request.tokenward = passage.verdict ?? null
+    const verdict = passage.verdict ?? null
+    request.tokenward = verdict
     if (passage.exempt) return next()
-    try {
-      deliverEvents(guard)
-    } catch (err) {
-      return next(err)
-    }
     const denial = passage.denial
+    // Events reach the Guard's listeners after each request: at once when this one raised
+    // some (a denial, an alert, a quarantine), else when its response is sent.
+    if ((denial !== undefined && denial !== null) || verdict.alerts.length > 0) {
+      try {
+        deliverEvents(guard)
+      } catch (err) {
+        return next(err)
+      }
+    }
     if (denial !== undefined && denial !== null) {
       // Answered here: the route never runs (and `next` is not called). As bytes, so Fastify
       // sends the core's headers as they are (a string would get a charset appended).

@@ -7,8 +7,9 @@
 //!
 //! The npm package `tokenward` loads the compiled addon through the generated `index.js`
 //! (types in the generated `index.d.ts`) and adds a small JavaScript layer in `lib/`: error
-//! classes for `instanceof`, argument checks for the Guard, a pino destination and a winston
-//! format.
+//! classes for `instanceof`, argument checks, the Guard's events (an `EventEmitter`), the
+//! Express middleware and Fastify plugin on the `Gate`, a pino destination and transport, and
+//! a winston format.
 //!
 //! Every exported function runs inside a panic guard, so a bug in Rust surfaces as a JS error
 //! with code `TOKENWARD_INTERNAL` instead of aborting the host process.

@@ -366,6 +366,7 @@ describe('bad options', () => {
       return true
     })
     assert.throws(() => expressGuard(guard, { countryLookup: 'DE' }), InvalidArgumentError)
+    assert.throws(() => expressGuard(guard, { exemptPaths: ['health'] }), /exemptPaths\[0\]/)
     assert.throws(() => new Gate({ forwardedHeader: 'x-real-ip' }), ConfigError)
     assert.throws(() => new Gate({ exemptPaths: ['health'] }), ConfigError)
     const app = Fastify()
