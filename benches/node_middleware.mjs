@@ -3,7 +3,7 @@
 //
 // Run after building the addon in release mode (bindings/node/test.sh does, or
 // `cd bindings/node && npm ci && npx napi build --platform --release`):
-//   node benches/node_middleware.mjs [--requests 200] [--runs 101]
+//   node benches/node_middleware.mjs [--requests 200] [--runs 101] [--only express]
 //
 // What is measured, all in this one process, one request at a time:
 // - fastify inject: `app.inject()` (light-my-request's in-process request and response, the
@@ -41,6 +41,7 @@ const { values: args } = parseArgs({
   options: {
     requests: { type: 'string', default: '200' },
     runs: { type: 'string', default: '101' },
+    only: { type: 'string', default: '' },
   },
 })
 const REQUESTS = Number(args.requests)
@@ -73,10 +74,10 @@ const RAW_HEADERS = Object.entries(HEADERS).flat()
 const URL_PATH = '/v1/orders/42?expand=items'
 const OPTIONS = { trustedProxies: ['10.0.0.0/8'] }
 
-function expressApp(guarded) {
+function expressApp(guarded, middleware = expressGuard(guard, OPTIONS)) {
   const app = express()
   app.set('etag', false)
-  if (guarded) app.use(expressGuard(guard, OPTIONS))
+  if (guarded) app.use(middleware)
   app.get('/v1/orders/:id', (req, res) => res.json({ id: req.params.id }))
   return app
 }
@@ -211,11 +212,14 @@ const injectOptions = { method: 'GET', url: URL_PATH, headers: HEADERS, remoteAd
 const pairs = [
   ['fastify inject', () => fastifyBare.inject(injectOptions), () => fastifyGuarded.inject(injectOptions), REQUESTS],
   ['express in-process', inProcess(expressApp(false)), inProcess(expressApp(true)), REQUESTS],
+  // Calibration: what a middleware that does nothing adds.
+  ['express, no-op mw', inProcess(expressApp(false)), inProcess(expressApp(true, (req, res, next) => next())), REQUESTS],
   ['fastify http', keepAliveClient(servers[2]), keepAliveClient(servers[3]), REQUESTS / HTTP_SHARE],
   ['express http', keepAliveClient(servers[0]), keepAliveClient(servers[1]), REQUESTS / HTTP_SHARE],
   ['express middleware', middlewareAlone(false), middlewareAlone(true), REQUESTS],
   ['gate.check alone', null, gateAlone(), REQUESTS],
 ]
+if (args.only) pairs.splice(0, pairs.length, ...pairs.filter(([label]) => label.includes(args.only)))
 const results = pairs.map(() => ({ bare: [], guarded: [] }))
 
 // Warm-up: JIT, connections, the token's usage state.
