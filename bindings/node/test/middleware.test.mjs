@@ -374,6 +374,39 @@ describe('bad options', () => {
   })
 })
 
+describe('the Guard as an EventEmitter', () => {
+  test("drainEvents() on demand emits each event by kind and as 'event'", () => {
+    const { guard, open } = newGuard()
+    guard.drainEvents() // the mints
+    const seen = []
+    guard.on('revoked', (detail, event) => seen.push(['revoked', detail, event.seq]))
+    guard.on('event', (event) => seen.push(['event', Object.keys(event.kind)[0]]))
+    guard.revoke(open.id)
+    const events = guard.drainEvents()
+    assert.equal(events.length, 1)
+    assert.deepEqual(seen, [
+      ['revoked', { token: open.id, cause: null }, events[0].seq],
+      ['event', 'revoked'],
+    ])
+    assert.deepEqual(guard.drainEvents(), [])
+    assert.equal(seen.length, 2)
+  })
+
+  test('with no listener the middleware leaves the queue to the host', async () => {
+    const { guard, orders } = newGuard()
+    guard.drainEvents()
+    const app = await expressApp(guard, {})
+    try {
+      await get(`${app.url}/admin`, bearer(orders.token))
+      // The denial (and the alert an out-of-scope endpoint raises) are still queued.
+      const kinds = guard.drainEvents().map((e) => Object.keys(e.kind)[0])
+      assert.ok(kinds.includes('denied'), `${kinds}`)
+    } finally {
+      await app.close()
+    }
+  })
+})
+
 describe('Gate.check directly', () => {
   test('one call: exempt, denial or verdict; raw headers keep repeated headers apart', () => {
     const { guard, open } = newGuard()
