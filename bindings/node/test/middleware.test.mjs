@@ -331,6 +331,34 @@ describe('express: the app trust proxy setting', () => {
   })
 })
 
+describe('where the token is', () => {
+  test('a configured header, cookie or query parameter; RFC 7239 Forwarded from a trusted proxy', async () => {
+    const { guard, open } = newGuard()
+    const only = guard.mint({ policy: { allow_ips: ['198.51.100.0/24'] } })
+    const apps = {
+      header: await fastifyApp(guard, { header: 'X-Api-Key' }),
+      cookie: await expressApp(guard, { cookie: 'tw', queryParam: 'access_token' }),
+      forwarded: await expressApp(guard, { trustedProxies: ['127.0.0.1'], forwardedHeader: 'forwarded' }),
+    }
+    try {
+      assert.equal((await get(`${apps.header.url}/v1/x`, { 'x-api-key': open.token })).status, 200)
+      // The dedicated header is the only source: a bearer token is not looked at.
+      assert.equal((await get(`${apps.header.url}/v1/x`, bearer(open.token))).status, 401)
+      const cookie = await get(`${apps.cookie.url}/v1/x`, { cookie: `theme=dark; tw=${open.token}` })
+      assert.deepEqual([cookie.status, cookie.json.tokenId], [200, open.id])
+      const query = await get(`${apps.cookie.url}/v1/x?access_token=${open.token}`)
+      assert.deepEqual([query.status, query.json.tokenId], [200, open.id])
+      const twice = await get(`${apps.cookie.url}/v1/x?access_token=${open.token}&access_token=${open.token}`)
+      assertDenial(twice, 400, 'invalid_request', open.token)
+      const via = (value) => get(`${apps.forwarded.url}/v1/x`, { ...bearer(only.token), forwarded: value })
+      assert.equal((await via('for=198.51.100.7;proto=https')).status, 200)
+      assert.equal((await via('for=198.51.100.7, for=203.0.113.5')).status, 403)
+    } finally {
+      await Promise.all(Object.values(apps).map((a) => a.close()))
+    }
+  })
+})
+
 describe('the country header and lookup', () => {
   test('a trusted country header is believed, an untrusted one is not; a throwing lookup fails closed', async () => {
     const { guard } = newGuard()
