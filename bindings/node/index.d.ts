@@ -10,6 +10,44 @@
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
 /**
+ * The front door of an HTTP app: reads a request's token, client address and country the
+ * one way every tokenward middleware does, checks it with a Guard, and says what to answer.
+ * Immutable; one per app.
+ *
+ * ```js
+ * const gate = new Gate({ trustedProxies: ['10.0.0.0/8'], exemptPaths: ['/health'] })
+ * const passage = gate.check(guard, req.method, req.url, req.rawHeaders, req.socket.remoteAddress)
+ * ```
+ */
+export declare class Gate {
+  /**
+   * Compiles the options. Throws `TOKENWARD_CONFIG` naming the field (`trustedProxies[1]`)
+   * without quoting its value.
+   */
+  constructor(options?: GateOptions | undefined | null)
+  /**
+   * The headers the gate reads, in lower case: of a request's headers, only these need
+   * to be passed to `check`.
+   */
+  get headerNames(): Array<string>
+  /**
+   * Admits, checks and answers one request in one call. `url` is the raw request target
+   * (`req.url` as received, query included), `rawHeaders` the flat `[name, value, ...]`
+   * list Node gives (`req.rawHeaders`: repeated headers stay apart, so two
+   * `Authorization` headers are refused rather than one picked), `peer` the connection's
+   * remote address (`req.socket.remoteAddress`), `now` Unix ms (default: the clock).
+   * `country(ip)` is asked for the client's country when no trusted country header gave
+   * one; an exception it throws is rethrown.
+   *
+   * An allowed request whose check raised no alert comes back as its token id (a
+   * string); anything else as a `GatePassage`. The package's `Gate` turns the string into
+   * the passage `{ exempt: false, verdict: { allowed: true, reasons: [], tokenId, alerts:
+   * [], actions: [] } }`.
+   */
+  check(guard: Guard, method: string, url: string, rawHeaders: string[], peer?: string | undefined | null, now?: number | undefined | null, country?: ((ip: string | null) => string | null | undefined) | undefined | null): string | GatePassage
+}
+
+/**
  * A thread-safe registry of tokens: context policies, lifecycle (mint, rotate, revoke,
  * quarantine), usage anomalies and hash-chained audit events. Raw tokens are never stored,
  * only their keyed ids; the key is never shown.
@@ -55,6 +93,11 @@ export declare class Guard {
    * it raised (an `error_burst` at most; none without usage tracking).
    */
   recordOutcome(token: string | Buffer, status: number, options?: NowOptions | undefined | null): Array<Alert>
+  /**
+   * `recordOutcome` by the token's id (a verdict's `tokenId`), for hosts that do not keep
+   * the raw token around until the response is sent (the Express and Fastify middleware).
+   */
+  recordOutcomeId(id: string, status: number, options?: NowOptions | undefined | null): Array<Alert>
   /**
    * Revokes a token; true when it was not revoked already. Throws `TOKENWARD_NOT_FOUND`
    * for an unknown id.
@@ -210,6 +253,28 @@ export interface CheckOptions {
   now?: number
 }
 
+/** What a middleware sends instead of the app's response. */
+export interface Denial {
+  /** The HTTP status: 400, 401, 403 or 429. */
+  status: number
+  /**
+   * The body's `error` code: `missing_token`, `invalid_request`, `invalid_token`,
+   * `rate_limited` or `forbidden`.
+   */
+  error: string
+  /** The verdict's reasons (empty when no check ran). */
+  reasons: Array<string>
+  /** Seconds until a retry can succeed (429 only), as sent in `Retry-After`. */
+  retryAfter?: number
+  /**
+   * The response headers, names in lower case: `content-type`, `cache-control`, and
+   * `www-authenticate` or `retry-after` where they apply.
+   */
+  headers: Record<string, string>
+  /** The JSON body `{"error": ..., "reasons": [...]}`; it never holds the token. */
+  body: string
+}
+
 /**
  * A secret found in a text.
  *
@@ -227,6 +292,54 @@ export interface Finding {
   secretStart: number
   /** End (exclusive) of the part that must not survive. */
   secretEnd: number
+}
+
+/**
+ * How a `Gate` reads requests. Every field is optional: the defaults read
+ * `Authorization: Bearer`, trust no proxy and exempt nothing.
+ */
+export interface GateOptions {
+  /**
+   * The header holding the token. `authorization` (the default) is read as
+   * `Bearer <token>`; any other header's whole value is the token.
+   */
+  header?: string
+  /** A cookie holding the token, tried when the header has none. */
+  cookie?: string
+  /**
+   * A query parameter holding the token, tried last (tokens in URLs end up in access
+   * logs: prefer a header).
+   */
+  queryParam?: string
+  /**
+   * CIDRs of the proxies in front of the app (`10.0.0.0/8`, `::1`). Only a peer inside
+   * one is believed about the client address and the country header.
+   */
+  trustedProxies?: Array<string>
+  /** The header those proxies forward the client address in (default `x-forwarded-for`). */
+  forwardedHeader?: 'x-forwarded-for' | 'forwarded'
+  /** A header a trusted proxy or CDN sets to the client's country (`cf-ipcountry`). */
+  countryHeader?: string
+  /**
+   * Paths that pass unchecked, in the policy's pattern syntax: `/health`, `/static/**`,
+   * or with a method, `GET /metrics`. Matched against the canonical raw path.
+   */
+  exemptPaths?: Array<string>
+  /** The realm of the `WWW-Authenticate` challenge (default `api`). */
+  realm?: string
+}
+
+/**
+ * The outcome of `Gate.check`: exempt (pass unchecked), allowed (`verdict` set, pass and
+ * record the response status), or denied (`denial` set; `verdict` too when a check ran).
+ */
+export interface GatePassage {
+  /** An exempt path: pass the request on unchecked. */
+  exempt: boolean
+  /** The check's verdict (absent when exempt or when no credential was found). */
+  verdict?: Verdict
+  /** What to answer instead of the app (absent when the request may pass). */
+  denial?: Denial
 }
 
 /**

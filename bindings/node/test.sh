@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Builds and tests the Node binding from nothing: installs the locked npm dev dependencies
-# with `npm ci` (napi CLI, pino, winston, typescript), compiles the addon from source with cargo, runs the
-# `node --test` suite, checks that the committed index.js / index.d.ts match a fresh
-# `napi build`, type-checks the declarations with tsc, and runs the pino example.
+# with `npm ci` (napi CLI, pino, winston, express, fastify, typescript), compiles the addon
+# from source with cargo, checks that the committed index.js / index.d.ts match a fresh
+# `napi build`, installs the examples' locked dependencies, runs the `node --test` suite
+# (which runs the Express and Fastify examples and the README's js blocks), type-checks the
+# declarations with tsc, and runs the pino example.
 #
-# Needs Node 18+ with npm, and Rust. Idempotent; exits non-zero on the first failure.
+# Needs Node 20+ with npm, and Rust. Idempotent; exits non-zero on the first failure.
 # Usage: bindings/node/test.sh [--debug]   (--debug builds the addon without optimisation)
 set -euo pipefail
 
@@ -17,7 +19,7 @@ if [[ "${1:-}" == "--debug" ]]; then profile=(); fi
 
 step() { printf '\n== node: %s\n' "$*"; }
 
-node -e 'if (+process.versions.node.split(".")[0] < 18) { console.error("Node 18+ needed, found " + process.version); process.exit(1) }'
+node -e 'if (+process.versions.node.split(".")[0] < 20) { console.error("Node 20+ needed, found " + process.version); process.exit(1) }'
 
 step "npm ci (locked dev dependencies)"
 # The lock holds every optional per-platform package of the napi CLI's dependencies, so `npm ci`
@@ -50,6 +52,9 @@ for file in "${generated[@]}"; do
 done
 [[ $stale == 0 ]]
 
+step "examples/node: npm ci (locked)"
+(cd "$root/examples/node" && npm ci --engine-strict --no-audit --no-fund --loglevel=error)
+
 step "node --test"
 node --test test/
 
@@ -58,7 +63,6 @@ npx --no-install tsc -p test/types/tsconfig.json
 
 step "examples/node/pino.mjs"
 cd "$root/examples/node"
-npm ci --no-audit --no-fund --loglevel=error
 out="$(node pino.mjs)"
 printf '%s\n' "$out"
 if grep -q -e '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' -e 'AKIA7QX2M4RB5KQ3YHV6' <<<"$out"; then

@@ -4,6 +4,7 @@
 // behind a subclass that checks argument types and option names, and turns native errors into
 // the classes of ./errors.js. It changes no behaviour: every decision is the core's.
 
+const { EventEmitter } = require('node:events')
 const util = require('node:util')
 
 const native = require('../index.js')
@@ -167,6 +168,7 @@ class Guard extends native.Guard {
     } catch (err) {
       throw fromNative(err)
     }
+    EventEmitter.call(this)
   }
 
   static fromFile(path, options) {
@@ -174,7 +176,9 @@ class Guard extends native.Guard {
     const checked = checkGuardOptions(options)
     const guard = call(() => native.Guard.fromFile(path, checked))
     // The native factory builds a native.Guard; give it this class's checked methods.
-    return Object.setPrototypeOf(guard, Guard.prototype)
+    Object.setPrototypeOf(guard, Guard.prototype)
+    EventEmitter.call(guard)
+    return guard
   }
 
   mint(options) {
@@ -258,8 +262,29 @@ class Guard extends native.Guard {
     return call(() => super.setPolicy(name, doc, checked))
   }
 
+  /**
+   * The queued events, oldest first; the queue is then empty. Each is also emitted to the
+   * Guard's listeners: by its kind (`'alert'`, `'quarantined'`, `'revoked'`, ...) with the
+   * kind's fields and the whole event, and as `'event'` with the whole event.
+   */
   drainEvents() {
-    return call(() => super.drainEvents())
+    const events = call(() => super.drainEvents())
+    if (this.eventNames().length > 0) emitEvents(this, events)
+    return events
+  }
+
+  recordOutcomeId(id, status, options) {
+    checkString(id, 'id')
+    if (!Number.isInteger(status) || status < 0 || status > 65535) {
+      throw new InvalidArgumentError('status must be an integer from 0 to 65535')
+    }
+    const checked = checkOptions(options, 'now')
+    return call(() => super.recordOutcomeId(id, status, checked))
+  }
+
+  /** Express middleware checking every request with this Guard (see `tokenward/express`). */
+  express(options) {
+    return require('./express.js').expressGuard(this, options)
   }
 
   snapshot() {
@@ -302,6 +327,22 @@ class Guard extends native.Guard {
   // The key is never shown: only what is public.
   [util.inspect.custom]() {
     return `Guard { tokenPrefix: '${this.tokenPrefix}', size: ${this.size} }`
+  }
+}
+
+// A Guard is an EventEmitter: the native class (a plain JS class underneath) gets
+// EventEmitter.prototype as its parent, so `instanceof EventEmitter` holds and no method is
+// copied. No native method shares a name with one of EventEmitter's.
+Object.setPrototypeOf(native.Guard.prototype, EventEmitter.prototype)
+
+// Names EventEmitter gives a meaning of its own: no event kind is emitted under them.
+const RESERVED = new Set(['error', 'newListener', 'removeListener'])
+
+function emitEvents(guard, events) {
+  for (const event of events) {
+    const kind = event.kind !== null && typeof event.kind === 'object' ? Object.keys(event.kind)[0] : event.kind
+    if (typeof kind === 'string' && !RESERVED.has(kind)) guard.emit(kind, event.kind[kind], event)
+    guard.emit('event', event)
   }
 }
 

@@ -25,3 +25,24 @@ export declare function createPinoDestination(
   dest?: DestinationLike | null,
   redactor?: Redactor | null,
 ): RedactingDestination
+
+/** Options of the pino transport (`pino.transport({ target: 'tokenward/pino', options })`). */
+export interface PinoTransportOptions {
+  /** A file path, or a file descriptor (default 1, stdout). */
+  destination?: string | number
+  /** Append to the file (default true); false truncates it. */
+  append?: boolean
+  /** Create the file's directory (default false). */
+  mkdir?: boolean
+  /** The Redactor's style (default: the shared default redactor's). */
+  style?: 'mask' | 'prefix' | 'label' | 'fingerprint'
+  /** The Redactor's config (TOML or JSON text). */
+  config?: string
+  /** The key of the fingerprint style. */
+  fingerprintKey?: string | Uint8Array
+}
+
+/** The function pino calls in its worker thread: a redacting destination for `options`. */
+declare function pinoTransport(options?: PinoTransportOptions): Promise<RedactingDestination>
+export default pinoTransport
+export { pinoTransport }

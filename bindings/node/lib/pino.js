@@ -4,7 +4,15 @@
 // reaches the real destination. pino calls `write()` once per line with the full JSON text,
 // so a secret anywhere in the record (message, bindings, nested fields, error stacks) is
 // redacted after serialization, whatever its key.
+//
+// Two ways in:
+// - a transport (pino's usual production set-up, run in a worker thread by thread-stream):
+//   `pino.transport({ target: 'tokenward/pino', options: { destination: '/var/log/app.log' } })`.
+//   The module itself is the function pino calls in the worker, so it must be the export;
+// - a destination wrapper on the main thread: `pino(opts, createPinoDestination(dest))`.
 
+const fs = require('node:fs')
+const path = require('node:path')
 const { Writable } = require('node:stream')
 
 // A line longer than this without a newline is redacted and passed on in pieces, so a
@@ -126,4 +134,37 @@ function endDestination(dest, callback) {
   dest.end()
 }
 
-module.exports = { createPinoDestination, RedactingDestination }
+/**
+ * The transport pino runs in its worker thread: a redacting destination writing to
+ * `options.destination` (a file path, or a file descriptor; default 1, stdout), appended to
+ * unless `append` is false, its directory made when `mkdir` is true. `style`, `config` and
+ * `fingerprintKey` configure the Redactor (default: the shared default redactor).
+ */
+async function pinoTransport(options) {
+  const { Redactor, InvalidArgumentError } = require('./tokenward.js')
+  // Other names are not refused: pino adds its own (`$context`, `pinoWillSendConfig`) and may
+  // add more in any release.
+  const { destination = 1, append = true, mkdir = false, style, config, fingerprintKey } = options ?? {}
+  const redactor =
+    style === undefined && config === undefined && fingerprintKey === undefined
+      ? undefined
+      : new Redactor({ style, config, fingerprintKey })
+  let dest
+  if (typeof destination === 'number' && Number.isInteger(destination) && destination >= 0) {
+    // stdout and stderr are the process's: written directly (a worker's process.stdout is a
+    // proxy to the main thread), never closed.
+    dest = fs.createWriteStream(null, { fd: destination, autoClose: false })
+  } else if (typeof destination === 'string' && destination !== '') {
+    if (mkdir) fs.mkdirSync(path.dirname(destination), { recursive: true })
+    dest = fs.createWriteStream(destination, { flags: append ? 'a' : 'w' })
+  } else {
+    throw new InvalidArgumentError('options.destination must be a file path or a file descriptor')
+  }
+  return createPinoDestination(dest, redactor)
+}
+
+module.exports = pinoTransport
+module.exports.default = pinoTransport
+module.exports.pinoTransport = pinoTransport
+module.exports.createPinoDestination = createPinoDestination
+module.exports.RedactingDestination = RedactingDestination

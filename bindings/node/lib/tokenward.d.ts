@@ -2,12 +2,18 @@
 // which `napi build` generates from the Rust source; they are re-exported here unchanged,
 // since lib/tokenward.js and lib/guard.js only add argument checks and error classes.
 
-import type { Redactor } from '../index'
+import type { EventEmitter } from 'node:events'
+import type { Redactor, GuardOptions, GuardEvent, GatePassage } from '../index'
+import { Guard as NativeGuard, Gate as NativeGate } from '../index'
+import type { ExpressGuardOptions, ExpressMiddleware } from './express'
 
-export { Redactor, redact, Guard } from '../index'
+export { Redactor, redact } from '../index'
 export type { Finding, RedactorOptions, RuleInfo } from '../index'
 export type {
   ActionTaken,
+  Denial,
+  GateOptions,
+  GatePassage,
   Alert,
   CheckOptions,
   GuardEvent,
@@ -21,6 +27,66 @@ export type {
   TokenOptions,
   Verdict,
 } from '../index'
+/** The fields of an `alert` event (what `guard.on('alert', ...)` receives first). */
+export interface AlertEventDetail {
+  token: string
+  kind: string
+  severity: 'low' | 'medium' | 'high' | 'critical'
+  evidence: Record<string, unknown>
+  actions: string[]
+}
+
+/** The fields of a `revoked` or `quarantined` event: `cause` is the alert kind whose response
+ * rule stopped the token, `null` when the host did. */
+export interface StoppedEventDetail {
+  token: string
+  cause: string | null
+}
+
+/**
+ * The Guard (see the native declarations for each method), and an `EventEmitter`: every event
+ * `drainEvents()` returns is also emitted, under its kind (`'alert'`, `'quarantined'`,
+ * `'revoked'`, `'denied'`, ...) with the kind's fields and the whole event, and as `'event'`.
+ * The Express and Fastify middleware drain after each request when the Guard has listeners.
+ */
+export declare class Guard extends NativeGuard {
+  constructor(config: string | Record<string, unknown> | undefined | null, options: GuardOptions)
+  static fromFile(path: string, options: GuardOptions): Guard
+  /** Express middleware checking every request with this Guard (see `tokenward/express`). */
+  express(options?: ExpressGuardOptions): ExpressMiddleware
+  on(event: 'alert', listener: (alert: AlertEventDetail, event: GuardEvent) => void): this
+  on(event: 'quarantined' | 'revoked', listener: (detail: StoppedEventDetail, event: GuardEvent) => void): this
+  on(event: 'event', listener: (event: GuardEvent) => void): this
+  on(event: string | symbol, listener: (...args: any[]) => void): this
+  once(event: 'alert', listener: (alert: AlertEventDetail, event: GuardEvent) => void): this
+  once(event: 'quarantined' | 'revoked', listener: (detail: StoppedEventDetail, event: GuardEvent) => void): this
+  once(event: 'event', listener: (event: GuardEvent) => void): this
+  once(event: string | symbol, listener: (...args: any[]) => void): this
+}
+export interface Guard extends EventEmitter {}
+
+/**
+ * The front door of an HTTP app (see the native declarations): `check` reads one request's
+ * token, client address and country the one way every tokenward middleware does, checks it
+ * with `guard`, and returns `{ exempt, verdict, denial }`. Of `rawHeaders` only the ones in
+ * `headerNames` are passed to the addon.
+ */
+export declare class Gate extends NativeGate {
+  check(
+    guard: Guard,
+    method: string,
+    url: string,
+    rawHeaders: string[],
+    peer?: string | null,
+    now?: number | null,
+    country?: ((ip: string | null) => string | null | undefined) | null,
+  ): GatePassage
+}
+
+export { expressGuard, proxiesFromSetting } from './express'
+export type { ExpressGuardOptions, ExpressMiddleware } from './express'
+export { fastifyGuard } from './fastify'
+export type { FastifyGuardOptions } from './fastify'
 export { createPinoDestination, RedactingDestination } from './pino'
 export type { DestinationLike } from './pino'
 export { redactFormat } from './winston'

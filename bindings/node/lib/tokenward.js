@@ -7,6 +7,7 @@
 const native = require('../index.js')
 const errors = require('./errors.js')
 const { Guard } = require('./guard.js')
+const { Gate } = require('./gate.js')
 
 const {
   TokenwardError,
@@ -162,6 +163,7 @@ module.exports = {
   redact,
   defaultRedactor,
   Guard,
+  Gate,
   TokenwardError,
   ConfigError,
   RuleError,
@@ -176,3 +178,5 @@ module.exports = {
 // The integrations need the exports above, so they load after them (no cycle at load time).
 module.exports.createPinoDestination = require('./pino.js').createPinoDestination
 module.exports.redactFormat = require('./winston.js').redactFormat
+module.exports.expressGuard = require('./express.js').expressGuard
+module.exports.fastifyGuard = require('./fastify.js').fastifyGuard

@@ -5,10 +5,12 @@ import { once } from 'node:events'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { execFileSync } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
 
 import pino from 'pino'
 import { Redactor, InvalidArgumentError } from 'tokenward'
-import { createPinoDestination } from 'tokenward/pino'
+import pinoTransport, { createPinoDestination } from 'tokenward/pino'
 import { GITHUB, GITHUB_LABEL, AWS, AWS_LABEL, assertClean } from './fixtures.mjs'
 
 /** A Writable that keeps everything written to it. */
@@ -124,4 +126,73 @@ test('a failing destination fails the stream instead of hanging', async () => {
   destination.write('{"msg":"x"}\n')
   const [err] = await once(destination, 'error')
   assert.equal(err.message, 'disk full')
+})
+
+// pino's production set-up: pino.transport() runs the target in a worker thread (thread-stream),
+// which imports the module and calls its export with the options.
+
+/** Logs the fixture secrets through `transport` and waits until the worker has closed. */
+async function logThrough(transport) {
+  const logger = pino({ base: null, timestamp: false }, transport)
+  logger.info({ token: GITHUB, nested: { key: AWS } }, `cloning with ${GITHUB}`)
+  logger.error(new Error(`rejected ${AWS}`), 'sync failed')
+  logger.info('plain line')
+  const closed = once(transport, 'close')
+  transport.end()
+  // The worker is unref'd: keep this thread's event loop alive until it has closed.
+  const keepAlive = setInterval(() => {}, 50)
+  try {
+    await closed
+  } finally {
+    clearInterval(keepAlive)
+  }
+}
+
+test('pino.transport({ target: "tokenward/pino" }) writes redacted lines to a file', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tw-pino-'))
+  try {
+    const file = join(dir, 'logs', 'app.log')
+    await logThrough(pino.transport({ target: 'tokenward/pino', options: { destination: file, mkdir: true } }))
+    const text = readFileSync(file, 'utf8')
+    assertClean(assert, text)
+    const lines = text.trim().split('\n').map((l) => JSON.parse(l))
+    assert.equal(lines.length, 3)
+    assert.equal(lines[0].token, GITHUB_LABEL)
+    assert.equal(lines[0].nested.key, AWS_LABEL)
+    assert.equal(lines[0].msg, `cloning with ${GITHUB_LABEL}`)
+    assert.ok(lines[1].err.stack.includes(`rejected ${AWS_LABEL}`))
+    assert.equal(lines[2].msg, 'plain line')
+    // append (the default) keeps what is there; the Redactor options reach the worker.
+    const options = { destination: file, style: 'mask' }
+    await logThrough(pino.transport({ target: 'tokenward/pino', options }))
+    const again = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l))
+    assert.equal(again.length, 6)
+    assertClean(assert, JSON.stringify(again))
+    assert.ok(!again[3].token.includes('REDACTED') && again[3].token !== GITHUB, again[3].token)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test('the transport to stdout, in a process that exits without closing the logger', () => {
+  const here = fileURLToPath(new URL('.', import.meta.url))
+  const script = `
+    import pino from 'pino'
+    const logger = pino({ base: null }, pino.transport({ target: 'tokenward/pino' }))
+    logger.info({ token: '${GITHUB}' }, 'key ${AWS}')
+  `
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: here,
+    encoding: 'utf8',
+    timeout: 30_000,
+  })
+  assertClean(assert, out)
+  const line = JSON.parse(out)
+  assert.deepEqual([line.token, line.msg], [GITHUB_LABEL, `key ${AWS_LABEL}`])
+})
+
+test('the transport export is the function pino calls; bad options reject', async () => {
+  assert.equal(typeof pinoTransport, 'function')
+  await assert.rejects(pinoTransport({ destination: {} }), InvalidArgumentError)
+  await assert.rejects(pinoTransport({ style: 'rot13' }), /style/)
 })

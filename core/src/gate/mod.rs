@@ -327,19 +327,6 @@ impl Gate {
         })
     }
 
-    /// The headers [`Gate::admit`] reads, in lower case: the token's header, `cookie` when a
-    /// cookie is configured, the forwarded header, the country header and `user-agent`. A
-    /// host whose headers are costly to gather (a WSGI environ, a C server's callback) can
-    /// fetch these and no others.
-    pub fn header_names(&self) -> Vec<&str> {
-        let mut names = vec![self.header.as_str(), self.forwarded.name(), "user-agent"];
-        if self.cookie.is_some() {
-            names.push("cookie");
-        }
-        names.extend(self.country_header.as_deref());
-        names
-    }
-
     /// The denial for a verdict (`None` when it allows).
     pub fn respond(&self, verdict: &Verdict) -> Option<Denial> {
         Denial::for_verdict(verdict, &self.realm)
@@ -380,6 +367,25 @@ impl Gate {
                 verdict: Some(verdict),
             },
         }
+    }
+
+    /// The headers [`Gate::admit`] may read, in lower case. A host that copies headers across
+    /// a language boundary copies only these: the admission is the same as with every header.
+    pub fn header_names(&self) -> impl Iterator<Item = &str> {
+        [
+            Some(self.header.as_str()),
+            Some("user-agent"),
+            Some(self.forwarded.name()),
+            self.cookie.as_ref().map(|_| "cookie"),
+            self.country_header.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
+    }
+
+    /// Whether `name` (any case) is one of [`Gate::header_names`].
+    pub fn reads_header(&self, name: &str) -> bool {
+        self.header_names().any(|n| name.eq_ignore_ascii_case(n))
     }
 
     fn is_exempt(&self, method: &str, path: &str) -> bool {

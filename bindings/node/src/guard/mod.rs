@@ -12,7 +12,7 @@
 //! variant that runs on the libuv thread pool (`tasks`). The core's locks are held only
 //! inside one call and never wait for JS, so the pool and the JS thread can share a Guard.
 
-mod args;
+pub(crate) mod args;
 mod tasks;
 mod types;
 
@@ -171,6 +171,23 @@ impl Guard {
                 args::status(status)?,
                 now,
             );
+            Ok(types::alerts(&reaction))
+        })
+    }
+
+    /// `recordOutcome` by the token's id (a verdict's `tokenId`), for hosts that do not keep
+    /// the raw token around until the response is sent (the Express and Fastify middleware).
+    #[napi]
+    pub fn record_outcome_id(
+        &self,
+        id: String,
+        status: i64,
+        options: Option<NowOptions>,
+    ) -> Result<Vec<Alert>> {
+        guard(|| {
+            let id = args::token_id(&id)?;
+            let now = args::now(options.unwrap_or_default().now)?;
+            let reaction = self.inner.record_outcome(&id, args::status(status)?, now);
             Ok(types::alerts(&reaction))
         })
     }
@@ -393,6 +410,11 @@ impl Guard {
 }
 
 impl Guard {
+    /// The core Guard, for the other wrappers (the `Gate`).
+    pub(crate) fn core(&self) -> &tokenward::Guard {
+        &self.inner
+    }
+
     fn build(key: tokenward::TokenKey, config: &tokenward::GuardConfig) -> Result<Guard> {
         let inner = tokenward::Guard::with_config(key, config).map_err(from_core)?;
         Ok(Guard {

@@ -118,3 +118,47 @@ try {
 export { out, bytes, later, first, rules, style, helper, shared }
 export { fromFile, registered, allowed, reasons, retry, alerts, revoked, ids, rotated, info }
 export { prev, replayed, asyncSnap, asyncRestore, asyncReplay, usage, prefix, size }
+
+// The middleware, the Gate and the Guard's events.
+import express from 'express'
+import Fastify from 'fastify'
+import { Gate, type GatePassage, type Denial, type AlertEventDetail } from 'tokenward'
+import { expressGuard } from 'tokenward/express'
+import fastifyGuard from 'tokenward/fastify'
+import pinoTransport, { type PinoTransportOptions } from 'tokenward/pino'
+
+const app = express()
+app.use(expressGuard(guard, { trustedProxies: ['10.0.0.0/8'], exemptPaths: ['/health'] }))
+app.use(guard.express({ countryLookup: (ip) => (ip === null ? undefined : 'DE') }))
+app.get('/v1/orders', (req, res) => {
+  const id: string | undefined = req.tokenward?.tokenId
+  res.json({ id })
+})
+// @ts-expect-error: trustedProxies is a list
+expressGuard(guard, { trustedProxies: '10.0.0.0/8' })
+
+const fastify = Fastify()
+fastify.register(fastifyGuard, { guard, trustedProxies: ['127.0.0.1'], forwardedHeader: 'forwarded' })
+fastify.get('/v1/orders', async (request) => {
+  const allowed: boolean | undefined = request.tokenward?.allowed
+  return { allowed }
+})
+// @ts-expect-error: the plugin needs the guard
+fastify.register(fastifyGuard, { trustedProxies: [] })
+
+const gate = new Gate({ trustedProxies: ['10.0.0.0/8'], realm: 'api' })
+const passage: GatePassage = gate.check(guard, 'GET', '/v1', ['Authorization', 'Bearer x'], '10.0.0.1', null, () => 'DE')
+const denial: Denial | undefined = passage.denial
+const status: number | undefined = denial?.status
+const recorded: Alert[] = guard.recordOutcomeId(minted.id, 200)
+
+guard.on('alert', (alert: AlertEventDetail, event: GuardEvent) => console.log(alert.kind, event.seq))
+guard.on('quarantined', (detail) => console.log(detail.token, detail.cause))
+guard.once('event', (event) => console.log(event.seq))
+guard.removeAllListeners()
+
+const transportOptions: PinoTransportOptions = { destination: '/tmp/app.log', mkdir: true, style: 'label' }
+const destination: Promise<unknown> = pinoTransport(transportOptions)
+pino(pino.transport({ target: 'tokenward/pino', options: transportOptions }))
+
+export { status, recorded, destination }
