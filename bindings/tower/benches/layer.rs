@@ -1,1 +1,146 @@
-fn main() {}
+//! What the guard layer adds to a request: the same axum `Router` called in-process with
+//! `tower::ServiceExt::oneshot`, without the layer and with it (a token with a policy of
+//! endpoints and a rate limit; then with usage tracking and every detector on as well).
+//!
+//! Run: `cargo bench -p tokenward-tower --bench layer`.
+//!
+//! Besides criterion's figures, the run ends with an interleaved comparison in the same
+//! process: rounds of a batch without the layer and a batch with it, alternating so that
+//! drift on a shared machine hits both, and the median per-request time of each, with the
+//! difference (the target is at most 2 µs added).
+
+use std::hint::black_box;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::ConnectInfo;
+use axum::routing::get;
+use axum::Router;
+use criterion::Criterion;
+use http::Request;
+use tokenward::gate::{Gate, GateConfig};
+use tokenward::{Guard, GuardConfig, TokenKey, TokenMeta};
+use tokenward_tower::GuardLayer;
+use tower::ServiceExt;
+
+const POLICY: &str = r#"
+[policies.api]
+endpoints = ["GET /v1/orders", "GET /v1/orders/*"]
+rate_limit = { requests = 1000000000, window = "1h" }
+"#;
+
+fn router() -> Router {
+    Router::new().route("/v1/orders", get(|| async { "[]" }))
+}
+
+/// A guarded router and the bearer header of a token it allows.
+fn guarded(config: &str) -> (Router, String) {
+    let config = GuardConfig::from_toml(config).expect("config");
+    let guard = Guard::with_config(TokenKey::new(b"bench key"), &config).expect("guard");
+    let meta = TokenMeta::new().owner("bench").policy("api");
+    let minted = guard.mint(&meta, &[7; 32], 0).expect("mint");
+    let bearer = format!("Bearer {}", minted.token.expose());
+    let gate = Gate::new(&GateConfig::default()).expect("gate");
+    (
+        router().layer(GuardLayer::new(Arc::new(guard), gate)),
+        bearer,
+    )
+}
+
+fn request(bearer: &str) -> Request<axum::body::Body> {
+    let mut request = Request::get("/v1/orders?page=2")
+        .header("authorization", bearer)
+        .header("user-agent", "bench/1.0")
+        .body(axum::body::Body::empty())
+        .expect("request");
+    let peer: SocketAddr = ([198, 51, 100, 7], 40_000).into();
+    request.extensions_mut().insert(ConnectInfo(peer));
+    request
+}
+
+/// One request through `app`; panics unless it was allowed (a denial would be cheaper).
+fn call(rt: &tokio::runtime::Runtime, app: &Router, bearer: &str) {
+    let response = rt.block_on(app.clone().oneshot(request(bearer)));
+    assert_eq!(
+        black_box(response).map(|r| r.status()),
+        Ok(http::StatusCode::OK)
+    );
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime")
+}
+
+fn usage_config() -> String {
+    format!("{POLICY}\n[usage]\nlearning_period_secs = 0\n")
+}
+
+fn bench(c: &mut Criterion) {
+    let rt = runtime();
+    let plain = router();
+    let (layered, bearer) = guarded(POLICY);
+    let (with_usage, usage_bearer) = guarded(&usage_config());
+    let mut group = c.benchmark_group("tower_layer");
+    group.bench_function("router", |b| b.iter(|| call(&rt, &plain, &bearer)));
+    group.bench_function("guarded", |b| b.iter(|| call(&rt, &layered, &bearer)));
+    group.bench_function("guarded_usage", |b| {
+        b.iter(|| call(&rt, &with_usage, &usage_bearer))
+    });
+    group.finish();
+}
+
+/// Median per-request nanoseconds of each app, measured in alternating batches.
+fn interleaved(apps: &[(&Router, &str)], rounds: usize, batch: usize) -> Vec<f64> {
+    let rt = runtime();
+    let mut samples = vec![Vec::with_capacity(rounds); apps.len()];
+    for _ in 0..rounds {
+        for (i, (app, bearer)) in apps.iter().enumerate() {
+            let start = Instant::now();
+            for _ in 0..batch {
+                call(&rt, app, bearer);
+            }
+            samples[i].push(start.elapsed().as_nanos() as f64 / batch as f64);
+        }
+    }
+    samples
+        .into_iter()
+        .map(|mut s| {
+            s.sort_by(f64::total_cmp);
+            s[s.len() / 2]
+        })
+        .collect()
+}
+
+fn report() {
+    let plain = router();
+    let (layered, bearer) = guarded(POLICY);
+    let (with_usage, usage_bearer) = guarded(&usage_config());
+    let apps = [
+        (&plain, bearer.as_str()),
+        (&layered, bearer.as_str()),
+        (&with_usage, usage_bearer.as_str()),
+    ];
+    let medians = interleaved(&apps, 301, 2000);
+    println!("interleaved medians (301 rounds of 2000 requests each):");
+    println!("  router               {:8.0} ns/request", medians[0]);
+    for (name, median) in [("guarded", medians[1]), ("guarded_usage", medians[2])] {
+        println!(
+            "  {name:<20} {median:8.0} ns/request, {:+.0} ns added ({:.2}x)",
+            median - medians[0],
+            median / medians[0]
+        );
+    }
+}
+
+fn main() {
+    let mut criterion = Criterion::default().configure_from_args();
+    bench(&mut criterion);
+    criterion.final_summary();
+    // `cargo bench` passes --bench; `cargo test --benches` runs each bench once, without it.
+    if std::env::args().any(|a| a == "--bench") {
+        report();
+    }
+}
