@@ -19,9 +19,10 @@ use axum::routing::get;
 use axum::Router;
 use criterion::Criterion;
 use http::Request;
-use tokenward::gate::{Gate, GateConfig};
+use tokenward::gate::{Gate, GateConfig, HttpRequest};
 use tokenward::{Guard, GuardConfig, TokenKey, TokenMeta};
-use tokenward_tower::GuardLayer;
+use tokenward_tower::{GuardLayer, HeaderMapRef};
+use tower::util::MapRequestLayer;
 use tower::ServiceExt;
 
 const POLICY: &str = r#"
@@ -34,18 +35,22 @@ fn router() -> Router {
     Router::new().route("/v1/orders", get(|| async { "[]" }))
 }
 
-/// A guarded router and the bearer header of a token it allows.
-fn guarded(config: &str) -> (Router, String) {
+/// A guard with one token, its layer, and the token's bearer header.
+fn guard_layer(config: &str) -> (Arc<Guard>, GuardLayer, String) {
     let config = GuardConfig::from_toml(config).expect("config");
     let guard = Guard::with_config(TokenKey::new(b"bench key"), &config).expect("guard");
     let meta = TokenMeta::new().owner("bench").policy("api");
     let minted = guard.mint(&meta, &[7; 32], 0).expect("mint");
     let bearer = format!("Bearer {}", minted.token.expose());
     let gate = Gate::new(&GateConfig::default()).expect("gate");
-    (
-        router().layer(GuardLayer::new(Arc::new(guard), gate)),
-        bearer,
-    )
+    let guard = Arc::new(guard);
+    (guard.clone(), GuardLayer::new(guard, gate), bearer)
+}
+
+/// A router guarded with `Router::layer` and the bearer header of a token it allows.
+fn guarded(config: &str) -> (Router, String) {
+    let (_, layer, bearer) = guard_layer(config);
+    (router().layer(layer), bearer)
 }
 
 fn request(bearer: &str) -> Request<axum::body::Body> {
@@ -83,13 +88,29 @@ fn bench(c: &mut Criterion) {
     let plain = router();
     let (layered, bearer) = guarded(POLICY);
     let (with_usage, usage_bearer) = guarded(&usage_config());
+    // axum's own cost of any `Router::layer`: an identity layer.
+    let noop = router().layer(MapRequestLayer::new(|r: Request<axum::body::Body>| r));
     let mut group = c.benchmark_group("tower_layer");
     group.bench_function("router", |b| b.iter(|| call(&rt, &plain, &bearer)));
+    group.bench_function("noop_layer", |b| b.iter(|| call(&rt, &noop, &bearer)));
     group.bench_function("guarded", |b| b.iter(|| call(&rt, &layered, &bearer)));
     group.bench_function("guarded_usage", |b| {
         b.iter(|| call(&rt, &with_usage, &usage_bearer))
     });
     group.finish();
+
+    // The core's part of it: the gate reading the request and the Guard's check.
+    let (guard, _, bearer) = guard_layer(POLICY);
+    let gate = Gate::new(&GateConfig::default()).expect("gate");
+    let request = request(&bearer);
+    c.bench_function("gate_check", |b| {
+        b.iter(|| {
+            let headers = HeaderMapRef(request.headers());
+            let target = request.uri().path_and_query().map_or("/", |pq| pq.as_str());
+            let http = HttpRequest::new("GET", target, &headers).peer([198, 51, 100, 7].into());
+            black_box(gate.check(&guard, &http, 1_000, None))
+        })
+    });
 }
 
 /// Median per-request nanoseconds of each app, measured in alternating batches.
@@ -118,15 +139,21 @@ fn report() {
     let plain = router();
     let (layered, bearer) = guarded(POLICY);
     let (with_usage, usage_bearer) = guarded(&usage_config());
+    let noop = router().layer(MapRequestLayer::new(|r: Request<axum::body::Body>| r));
     let apps = [
         (&plain, bearer.as_str()),
+        (&noop, bearer.as_str()),
         (&layered, bearer.as_str()),
         (&with_usage, usage_bearer.as_str()),
     ];
     let medians = interleaved(&apps, 301, 2000);
     println!("interleaved medians (301 rounds of 2000 requests each):");
     println!("  router               {:8.0} ns/request", medians[0]);
-    for (name, median) in [("guarded", medians[1]), ("guarded_usage", medians[2])] {
+    for (name, median) in [
+        ("noop_layer", medians[1]),
+        ("guarded", medians[2]),
+        ("guarded_usage", medians[3]),
+    ] {
         println!(
             "  {name:<20} {median:8.0} ns/request, {:+.0} ns added ({:.2}x)",
             median - medians[0],
