@@ -14,7 +14,8 @@ use tokenward::gate::Headers;
 /// let mut map = HeaderMap::new();
 /// map.append("x-forwarded-for", "203.0.113.9".parse().unwrap());
 /// map.append("x-forwarded-for", "10.0.0.2".parse().unwrap());
-/// let values: Vec<&[u8]> = HeaderMapRef(&map).values("x-forwarded-for").collect();
+/// let headers = HeaderMapRef(&map);
+/// let values: Vec<&[u8]> = headers.values("x-forwarded-for").collect();
 /// assert_eq!(values, [b"203.0.113.9".as_slice(), b"10.0.0.2".as_slice()]);
 /// ```
 #[derive(Debug, Clone, Copy)]

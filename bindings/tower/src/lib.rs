@@ -1,6 +1,6 @@
 //! # tokenward-tower
 //!
-//! [tokenward](tokenward) for Rust servers: a [`GuardLayer`] that checks every request's token
+//! [`tokenward`] for Rust servers: a [`GuardLayer`] that checks every request's token
 //! with a [`Guard`](tokenward::Guard) in front of any [`tower`](https://docs.rs/tower) service
 //! (axum routers, hyper services, tonic servers), and, behind the `tracing` feature (on by
 //! default), redaction for [`tracing`](https://docs.rs/tracing) output: [`trace`].

@@ -33,7 +33,8 @@ use tracing_subscriber::fmt::MakeWriter;
 /// }
 ///
 /// let sink = Sink::default();
-/// let make = RedactingMakeWriter::new(sink.clone(), Redactor::new());
+/// let target = sink.clone();
+/// let make = RedactingMakeWriter::new(move || target.clone(), Redactor::new());
 /// let mut writer = make.make_writer();
 /// writer.write_all(b"key=AKIA7QX2")?;
 /// writer.write_all(b"M4RB5KQ3YHV6 done\n")?;
