@@ -249,11 +249,16 @@ impl Collect<'_> {
         let keyed = format!("{name}={text}");
         match self.redactor.redact(&keyed) {
             Cow::Borrowed(_) => text.to_owned(),
-            Cow::Owned(redacted) => match redacted.strip_prefix(name) {
-                Some(rest) if rest.starts_with('=') => rest[1..].to_owned(),
-                // The name went with the secret: keep the whole redacted text.
-                _ => redacted,
-            },
+            Cow::Owned(redacted) => {
+                match redacted
+                    .strip_prefix(name)
+                    .and_then(|r| r.strip_prefix('='))
+                {
+                    Some(value) => value.to_owned(),
+                    // The name went with the secret: keep the whole redacted text.
+                    None => redacted,
+                }
+            }
         }
     }
 }
