@@ -40,7 +40,8 @@ type EventsFn = dyn Fn(Vec<Event>) + Send + Sync;
 /// - the clock ([`SystemTime`], or [`clock`](Self::clock));
 /// - the country from [`country_lookup`](Self::country_lookup) when no trusted header gave it;
 /// - the allowed request's [`Verdict`](tokenward::Verdict), inserted into its extensions
-///   (axum: `Extension<Verdict>`);
+///   (axum: `Extension<Verdict>`; requests to exempt paths carry none, so their handlers
+///   take `Option<Extension<Verdict>>` if they look);
 /// - the response status fed back to [`Guard::record_outcome`] when the inner service's
 ///   future completes (a gRPC call counts as its `grpc-status` when the response headers
 ///   carry one, else as 200; a service error counts as 500; a future dropped before it
