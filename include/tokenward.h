@@ -1,7 +1,7 @@
 /*
- * tokenward: secret redaction for C programs.
+ * tokenward: secret redaction and token checks for C programs.
  *
- * Quick use:
+ * Redacting a line:
  *
  *     tw_redactor *r = NULL;
  *     if (tw_redactor_new(NULL, 0, &r) != TW_OK) { ... }
@@ -12,25 +12,60 @@
  *     }
  *     tw_redactor_free(r);
  *
+ * Checking a request (examples/c/guard.c is a whole program):
+ *
+ *     tw_guard *g = NULL;
+ *     if (tw_guard_new(config, config_len, key, key_len, &g) != TW_OK) { ... }
+ *     tw_request req = {0};
+ *     req.token = (tw_str){token, token_len};
+ *     req.ip = (tw_str){ip_text, ip_len};
+ *     tw_verdict v;
+ *     if (tw_guard_check(g, &req, TW_NOW, &v) != TW_OK || !v.allowed) { deny: 401/403/429 }
+ *     tw_guard_free(g);
+ *
  * Conventions:
  *
  * - Errors: every function that can fail returns a tw_status by value; TW_OK is 0.
  *   tw_status_message(status) gives a static description of a code, and
  *   tw_last_error_message(buf, cap, &len) copies the detailed message of the calling thread's
  *   last failure (set by the failing call, cleared by the next status-returning call on that
- *   thread). Messages never contain secret text from the input.
+ *   thread). Messages name fields and ids; they never contain a token, a key or secret text
+ *   from the input.
  * - Ownership: objects are opaque. What a tw_*_new* function or an out-parameter hands you, you
- *   own, and release it with the matching free (tw_redactor_free, tw_string_free), exactly once;
- *   the free functions accept NULL. Inputs are borrowed for the duration of the call only.
- *   Pointers returned by tw_status_message and tw_version are static: never free them.
+ *   own, and release it with the matching free (tw_redactor_free, tw_guard_free,
+ *   tw_string_free), exactly once; the free functions accept NULL. Inputs are borrowed for the
+ *   duration of the call only. Structs (tw_request, tw_verdict, tw_token_id, ...) are the
+ *   caller's, on the stack or anywhere. Pointers returned by tw_status_message, tw_reason_code
+ *   and tw_version are static: never free them.
  * - Arguments: text is passed as (pointer, length) with no NUL needed; a zero length accepts a
  *   NULL pointer. A required NULL pointer gives TW_NULL_POINTER, never a crash. On failure,
  *   handle out-parameters are set to NULL.
- * - Threads: a tw_redactor is immutable and may be used by any number of threads at once.
+ * - Time: the Guard's functions take now_ms, Unix milliseconds; TW_NOW (0) reads the system
+ *   clock. Randomness for minted tokens comes from the operating system.
+ * - Threads: a tw_redactor is immutable and a tw_guard locks internally: any number of threads
+ *   may use one at once. Only the free functions must not race with other uses. Each
+ *   function's documentation says so again.
  * - Panics: no Rust panic crosses this API; one would return TW_PANIC (a bug: please report).
  *
- * Link with the static library (-ltokenward_c -lpthread -ldl -lm) or the shared one
- * (-ltokenward_c).
+ * Building and linking. Install the header, libtokenward_c.a, libtokenward_c.so.<version>
+ * (SONAME libtokenward_c.so.<major>, with its symlinks) and the pkg-config files:
+ *
+ *     bindings/c/install.sh /usr/local
+ *
+ * Link with the shared library:
+ *
+ *     cc app.c $(pkg-config --cflags --libs tokenward)
+ *
+ * (under a prefix the loader does not search, add
+ * -Wl,-rpath,$(pkg-config --variable=libdir tokenward) or set LD_LIBRARY_PATH). Link with the
+ * static library:
+ *
+ *     cc app.c $(pkg-config --cflags --libs tokenward-static)
+ *
+ * or, without pkg-config, name the archive by its path (-ltokenward_c would pick the shared
+ * library installed beside it) and add what it needs from the system:
+ *
+ *     cc app.c -I$PREFIX/include $PREFIX/lib/libtokenward_c.a -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
  */
 
 
