@@ -197,8 +197,21 @@ fn valgrind_requested() -> bool {
     std::env::var_os("TOKENWARD_VALGRIND").is_some_and(|v| v == "1")
 }
 
-/// Runs a compiled program, under valgrind when `valgrind`.
+/// Runs a compiled program, under valgrind when `valgrind`, and checks that it ends with
+/// `ok: <name>`.
 fn run_with(name: &str, binary: &Path, valgrind: bool) -> String {
+    let stdout = run_program(name, binary, valgrind);
+    assert_eq!(
+        stdout.lines().last(),
+        Some(format!("ok: {name}").as_str()),
+        "{name} did not finish:\n{stdout}"
+    );
+    stdout
+}
+
+/// Runs a compiled program (under valgrind when `valgrind`), checks that it succeeded and
+/// wrote nothing to stderr, and returns its stdout.
+fn run_program(name: &str, binary: &Path, valgrind: bool) -> String {
     let mut command = if valgrind {
         let mut c = Command::new("valgrind");
         c.args([
@@ -233,11 +246,6 @@ fn run_with(name: &str, binary: &Path, valgrind: bool) -> String {
     assert!(
         stderr.trim().is_empty(),
         "{name} wrote to stderr:\n{stderr}"
-    );
-    assert_eq!(
-        stdout.lines().last(),
-        Some(format!("ok: {name}").as_str()),
-        "{name} did not finish:\n{stdout}"
     );
     stdout
 }
@@ -403,4 +411,83 @@ fn native_static_libs_are_what_rustc_says() {
     }
     let header = std::fs::read_to_string(crate_dir().join("../../include/tokenward.h")).unwrap();
     assert!(header.contains(&format!("libtokenward_c.a {libs}")), "the header lacks {libs}");
+}
+
+fn repo_root() -> PathBuf {
+    crate_dir().join("../..")
+}
+
+/// examples/c/guard.c builds as the header says and prints what its comments promise.
+#[test]
+fn example_guard_runs() {
+    let source = repo_root().join("examples/c/guard.c");
+    let binary = compile_source(&source, "example_guard", Link::Static, false);
+    let out = run_program("examples/c/guard", &binary, valgrind_requested());
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines[0].starts_with("10.2.3.4: allowed (tid_"), "{out}");
+    assert!(lines[1].starts_with("203.0.113.9: denied ip_not_allowed (tid_"), "{out}");
+    assert!(lines[2].starts_with("10.2.3.4: denied revoked (tid_"), "{out}");
+    // One id throughout: the minted token's.
+    let id = &lines[0][lines[0].find("tid_").unwrap()..lines[0].len() - 1];
+    assert!(lines[1].contains(id) && lines[2].contains(id), "{out}");
+    // minted, denied, revoked, denied: one JSON line each.
+    assert_eq!(lines[3], "4 events:", "{out}");
+    let kinds: Vec<&str> = lines[4..]
+        .iter()
+        .map(|line| {
+            let kind = line.split("\"kind\":{\"").nth(1).expect("a kind");
+            &kind[..kind.find('"').unwrap()]
+        })
+        .collect();
+    assert_eq!(kinds, ["minted", "denied", "revoked", "denied"], "{out}");
+    assert!(lines[4..].iter().all(|l| l.contains(id)), "{out}");
+    // The raw token (prefix tw_) is never printed, only its id.
+    assert!(!out.contains("\"tw_") && !out.contains(" tw_"), "{out}");
+}
+
+/// The ```c blocks of README.md, each extracted into a file, compiled as the header says and
+/// run: they must succeed and write nothing to stderr.
+fn readme_c_blocks() -> Vec<String> {
+    let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
+    let mut blocks = Vec::new();
+    let mut current: Option<String> = None;
+    for line in readme.lines() {
+        match (&mut current, line.trim_end()) {
+            (None, "```c") => current = Some(String::new()),
+            (Some(block), "```") => {
+                blocks.push(std::mem::take(block));
+                current = None;
+            }
+            (Some(block), _) => {
+                block.push_str(line);
+                block.push('\n');
+            }
+            (None, _) => {}
+        }
+    }
+    blocks
+}
+
+#[test]
+fn readme_c_blocks_compile_and_run() {
+    let blocks = readme_c_blocks();
+    assert!(blocks.len() >= 2, "README.md has {} C blocks", blocks.len());
+    for (i, block) in blocks.iter().enumerate() {
+        let source = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("readme_{i}.c"));
+        std::fs::write(&source, block).unwrap();
+        let binary = compile_source(&source, &format!("readme_{i}"), Link::Static, false);
+        run_program(&format!("README C block {i}"), &binary, valgrind_requested());
+    }
+}
+
+/// The README's Guard example is examples/c/guard.c, verbatim.
+#[test]
+fn readme_guard_block_is_the_example() {
+    let example = std::fs::read_to_string(repo_root().join("examples/c/guard.c")).unwrap();
+    let blocks = readme_c_blocks();
+    let guard = blocks
+        .iter()
+        .find(|b| b.contains("tw_guard_new"))
+        .expect("README.md has a C block with tw_guard_new");
+    assert!(guard == &example, "the README's Guard block differs from examples/c/guard.c");
 }
