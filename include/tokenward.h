@@ -161,6 +161,25 @@ typedef enum tw_status {
 } tw_status;
 
 /**
+ * What to do with a request: see `tw_passage`.
+ */
+typedef enum tw_passage_kind {
+  /**
+   * An exempt path: pass it to the application unchecked.
+   */
+  TW_PASSAGE_EXEMPT = 0,
+  /**
+   * Pass it to the application, then feed the response status back with
+   * `tw_guard_record_outcome_id(guard, verdict.token_id.text, ...)`.
+   */
+  TW_PASSAGE_ALLOWED = 1,
+  /**
+   * Answer with `status`, `headers` and `body` instead; the application never sees it.
+   */
+  TW_PASSAGE_DENIED = 2,
+} tw_passage_kind;
+
+/**
  * Why a check denied: stable codes, one bit each in `tw_verdict.reasons`
  * (`verdict.reasons & (UINT64_C(1) << TW_REASON_REVOKED)`, or `tw_verdict_has_reason`).
  * `tw_reason_code` gives the snake_case code the other bindings and the events use. New
@@ -238,6 +257,13 @@ typedef enum tw_reason {
 } tw_reason;
 
 /**
+ * A compiled gate configuration: where the token is read from, which proxies are trusted,
+ * which paths are exempt. Immutable: any number of threads may use one at once; only
+ * `tw_gate_free` must not race with other uses.
+ */
+typedef struct tw_gate tw_gate;
+
+/**
  * A Guard: the tokens it knows (by keyed fingerprint; raw tokens are never stored), their
  * policies and lifecycle, usage statistics and anomaly detectors, and a queue of audit
  * events.
@@ -275,21 +301,6 @@ typedef struct tw_redactor tw_redactor;
 typedef struct tw_string tw_string;
 
 /**
- * A token id as text, in a caller-owned struct: `tid_` and 32 lowercase hex digits,
- * NUL-terminated (`strlen` is 36), or the empty string when there is no id.
- *
- * An id is a keyed fingerprint of a token, not the token: safe to log, and what the
- * lifecycle functions (`tw_guard_revoke`, ...) take as their `id` argument
- * (`id.text, strlen(id.text)`).
- */
-typedef struct tw_token_id {
-  /**
-   * The id, NUL-terminated.
-   */
-  char text[TW_TOKEN_ID_SIZE];
-} tw_token_id;
-
-/**
  * A borrowed piece of text: `len` bytes at `ptr`, no NUL needed. A field of `tw_request`,
  * `tw_token_meta` and `tw_selector`.
  *
@@ -308,6 +319,139 @@ typedef struct tw_str {
    */
   size_t len;
 } tw_str;
+
+/**
+ * One request header. `name` must be UTF-8 (it is matched case-insensitively); `value` may be
+ * any bytes.
+ */
+typedef struct tw_header {
+  /**
+   * The header's name.
+   */
+  struct tw_str name;
+  /**
+   * Its value.
+   */
+  struct tw_str value;
+} tw_header;
+
+/**
+ * What a gate reads of one HTTP request. Every text field but the header values must be
+ * UTF-8.
+ */
+typedef struct tw_http_request {
+  /**
+   * The method (`GET`).
+   */
+  struct tw_str method;
+  /**
+   * The request target as received, undecoded: `/v1/orders/7?page=2`, or the absolute form
+   * a proxy may receive.
+   */
+  struct tw_str target;
+  /**
+   * `header_count` headers, in the order received (a header sent twice appears twice);
+   * `headers` may be NULL when `header_count` is 0.
+   */
+  const struct tw_header *headers;
+  /**
+   * The number of headers.
+   */
+  size_t header_count;
+  /**
+   * The connection's peer address as text (`10.0.0.1`); absent for a Unix socket.
+   * Forwarded addresses and the country header are believed only from a trusted peer.
+   */
+  struct tw_str peer;
+} tw_http_request;
+
+/**
+ * A token id as text, in a caller-owned struct: `tid_` and 32 lowercase hex digits,
+ * NUL-terminated (`strlen` is 36), or the empty string when there is no id.
+ *
+ * An id is a keyed fingerprint of a token, not the token: safe to log, and what the
+ * lifecycle functions (`tw_guard_revoke`, ...) take as their `id` argument
+ * (`id.text, strlen(id.text)`).
+ */
+typedef struct tw_token_id {
+  /**
+   * The id, NUL-terminated.
+   */
+  char text[TW_TOKEN_ID_SIZE];
+} tw_token_id;
+
+/**
+ * The outcome of `tw_guard_check`, written into a struct the caller owns (on the stack, say):
+ * nothing in it needs freeing.
+ */
+typedef struct tw_verdict {
+  /**
+   * True when the request may proceed. False on a denial, and whenever `tw_guard_check`
+   * fails (fail closed).
+   */
+  bool allowed;
+  /**
+   * Every reason that applied, bit `1 << r` for each `tw_reason r`; 0 when allowed.
+   */
+  uint64_t reasons;
+  /**
+   * The presented token's id (for an unknown token still its fingerprint, so repeated
+   * attempts correlate); empty when no token was presented.
+   */
+  struct tw_token_id token_id;
+  /**
+   * When `TW_REASON_RATE_EXCEEDED` is set: milliseconds until the rate limit has room again
+   * (at least 1; send it as `Retry-After` in seconds, rounded up). 0 otherwise.
+   */
+  uint64_t retry_after_ms;
+  /**
+   * How many anomaly alerts this request raised (usage tracking on). The alerts themselves,
+   * and what the response rules did, are queued as events (`tw_guard_drain_events`).
+   */
+  uint32_t alert_count;
+} tw_verdict;
+
+/**
+ * The outcome of `tw_gate_check`, in a caller-owned struct. `body` and `headers` are owned by
+ * the caller once filled: release them with `tw_passage_clear` (which accepts a passage
+ * holding none).
+ */
+typedef struct tw_passage {
+  /**
+   * Exempt, allowed or denied.
+   */
+  enum tw_passage_kind kind;
+  /**
+   * Whether a check ran (false for exempt paths and requests without a usable credential):
+   * then `verdict` holds its outcome.
+   */
+  bool checked;
+  /**
+   * The check's verdict, when `checked`.
+   */
+  struct tw_verdict verdict;
+  /**
+   * The HTTP status of a denial: 401 (no token, unknown or stopped token), 400 (a malformed
+   * credential), 403 (a policy or anomaly denial), 429 (rate limited). 0 otherwise.
+   */
+  uint16_t status;
+  /**
+   * The gRPC status code of a denial: 16 `UNAUTHENTICATED`, 7 `PERMISSION_DENIED`, 8
+   * `RESOURCE_EXHAUSTED`. 0 otherwise.
+   */
+  uint32_t grpc_code;
+  /**
+   * A denial's JSON body (`{"error":"forbidden","reasons":["ip_not_allowed"]}`), which never
+   * echoes the token; NULL otherwise.
+   */
+  struct tw_string *body;
+  /**
+   * A denial's response headers, one `name: value\r\n` line each (`content-type`,
+   * `cache-control`, and `www-authenticate` or `retry-after` where they apply); NULL
+   * otherwise.
+   */
+  struct tw_string *headers;
+} tw_passage;
 
 /**
  * What a token carries: who owns it, where it runs, its policy, its lifetime. Every field is
@@ -426,37 +570,6 @@ typedef struct tw_request {
 } tw_request;
 
 /**
- * The outcome of `tw_guard_check`, written into a struct the caller owns (on the stack, say):
- * nothing in it needs freeing.
- */
-typedef struct tw_verdict {
-  /**
-   * True when the request may proceed. False on a denial, and whenever `tw_guard_check`
-   * fails (fail closed).
-   */
-  bool allowed;
-  /**
-   * Every reason that applied, bit `1 << r` for each `tw_reason r`; 0 when allowed.
-   */
-  uint64_t reasons;
-  /**
-   * The presented token's id (for an unknown token still its fingerprint, so repeated
-   * attempts correlate); empty when no token was presented.
-   */
-  struct tw_token_id token_id;
-  /**
-   * When `TW_REASON_RATE_EXCEEDED` is set: milliseconds until the rate limit has room again
-   * (at least 1; send it as `Retry-After` in seconds, rounded up). 0 otherwise.
-   */
-  uint64_t retry_after_ms;
-  /**
-   * How many anomaly alerts this request raised (usage tracking on). The alerts themselves,
-   * and what the response rules did, are queued as events (`tw_guard_drain_events`).
-   */
-  uint32_t alert_count;
-} tw_verdict;
-
-/**
  * Which tokens `tw_guard_revoke_where` revokes: those matching every field given (owner,
  * service, environment, and one of their tags). At least one field must be given.
  */
@@ -540,6 +653,82 @@ const char *tw_version(void);
  * writable `size_t`.
  */
 enum tw_status tw_last_error_message(char *buf, size_t cap, size_t *len);
+
+/**
+ * Creates a gate from its configuration, a JSON object (NULL with `config_len` 0, or `{}`,
+ * for the defaults: the token from `Authorization: Bearer`, no trusted proxy, nothing exempt):
+ *
+ * ```json
+ * {"header": "authorization", "cookie": "session", "query_param": null,
+ *  "trusted_proxies": ["10.0.0.0/8"], "forwarded_header": "x-forwarded-for",
+ *  "country_header": "cf-ipcountry", "exempt_paths": ["/health", "GET /metrics"],
+ *  "realm": "api"}
+ * ```
+ *
+ * On success `*out` receives a gate, released with `tw_gate_free`. Fails with
+ * `TW_NULL_POINTER`, `TW_INVALID_UTF8` or `TW_CONFIG` (the message names the field, such as
+ * `trusted_proxies[1]`, never its value); `*out` is then NULL.
+ *
+ * Thread safety: may be called from any thread.
+ *
+ * # Safety
+ *
+ * `config` must be NULL or point to `config_len` readable bytes; `out` must be NULL or point
+ * to a writable `tw_gate *`.
+ */
+enum tw_status tw_gate_new(const char *config, size_t config_len, struct tw_gate **out);
+
+/**
+ * Releases a gate. `gate` may be NULL (nothing happens).
+ *
+ * # Safety
+ *
+ * `gate` must be NULL or a gate from `tw_gate_new` that was not freed yet, and no other
+ * thread may be using it; it must not be used afterwards.
+ */
+void tw_gate_free(struct tw_gate *gate);
+
+/**
+ * Reads an HTTP request, checks it with `guard` at `now_ms` (or `TW_NOW`), and says what to
+ * do, in `*passage`: pass an exempt path; pass an allowed request (then report its response
+ * status with `tw_guard_record_outcome_id`); or answer a denial with `passage->status`,
+ * `passage->headers` and `passage->body`. Release the passage's strings with
+ * `tw_passage_clear` after each call.
+ *
+ * The token comes from `Authorization: Bearer` (or the configured header, cookie or query
+ * parameter; a malformed one is a 400); the client address from the peer, or from the
+ * forwarded header when the peer is a trusted proxy (a client cannot spoof it); the country
+ * from the trusted country header; the path from the raw target, canonicalised by the core.
+ *
+ * Returns `TW_OK` whenever the request was read, whatever the outcome. Fails with
+ * `TW_NULL_POINTER`, `TW_INVALID_UTF8` (the method, target, a header name) or
+ * `TW_INVALID_ARGUMENT` (`peer` is no address); `*passage` is then `TW_PASSAGE_DENIED` with
+ * status 0 and no body: answer 500 (fail closed).
+ *
+ * Thread safety: any number of threads may call this at once with the same gate and Guard.
+ *
+ * # Safety
+ *
+ * `gate` and `guard` must be NULL or live; `request` must be NULL or point to a
+ * `tw_http_request` whose fields and headers are valid as documented; `passage` must be NULL
+ * or point to a writable `tw_passage` (its previous strings are not freed: clear it first).
+ */
+enum tw_status tw_gate_check(const struct tw_gate *gate,
+                             const struct tw_guard *guard,
+                             const struct tw_http_request *request,
+                             int64_t now_ms,
+                             struct tw_passage *passage);
+
+/**
+ * Releases the strings a `tw_gate_check` put in `*passage` and sets them to NULL. `passage`
+ * may be NULL, and a passage without strings is left as it is.
+ *
+ * # Safety
+ *
+ * `passage` must be NULL or point to a `tw_passage` whose `body` and `headers` are NULL or
+ * strings from this library not freed yet.
+ */
+void tw_passage_clear(struct tw_passage *passage);
 
 /**
  * Creates a Guard from a configuration document and a fingerprint key.
@@ -793,6 +982,28 @@ enum tw_status tw_guard_record_outcome(const struct tw_guard *guard,
                                        int status,
                                        int64_t now_ms,
                                        uint32_t *alert_count);
+
+/**
+ * As `tw_guard_record_outcome`, for the token with id `id` (`id_len` bytes: `tid_` and 32 hex
+ * digits, such as `verdict.token_id.text` of its check): what a host that kept only the
+ * verdict passes, `tw_gate_check` hosts among them.
+ *
+ * Fails with `TW_NULL_POINTER`, `TW_INVALID_UTF8` or `TW_INVALID_ARGUMENT` (an id that does
+ * not parse, `status` out of range). An id the Guard does not know records nothing.
+ *
+ * Thread safety: as `tw_guard_check`.
+ *
+ * # Safety
+ *
+ * `guard` must be NULL or a live Guard; `id` must be NULL or point to `id_len` readable bytes;
+ * `alert_count` must be NULL or point to a writable `uint32_t`.
+ */
+enum tw_status tw_guard_record_outcome_id(const struct tw_guard *guard,
+                                          const char *id,
+                                          size_t id_len,
+                                          int status,
+                                          int64_t now_ms,
+                                          uint32_t *alert_count);
 
 /**
  * The stable snake_case code of a reason (`"ip_not_allowed"`), as the events, the other

@@ -225,8 +225,14 @@ fn run_program(name: &str, binary: &Path, valgrind: bool) -> String {
     } else {
         let mut c = Command::new(binary);
         // For the sanitizer builds: stop at the first report, and check for leaks at exit.
-        c.env("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0:exitcode=23")
-            .env("UBSAN_OPTIONS", "halt_on_error=1:print_stacktrace=1:exitcode=24");
+        c.env(
+            "ASAN_OPTIONS",
+            "detect_leaks=1:abort_on_error=0:exitcode=23",
+        )
+        .env(
+            "UBSAN_OPTIONS",
+            "halt_on_error=1:print_stacktrace=1:exitcode=24",
+        );
         c
     };
     let output = command.output().unwrap_or_else(|e| {
@@ -327,6 +333,20 @@ fn guard_threads() {
     assert!(out.contains("2 checkers, 1 revoker, 64 tokens"), "{out}");
 }
 
+#[test]
+fn gate() {
+    let out = check("gate");
+    for group in [
+        "gate config",
+        "exempt and missing",
+        "forwarded addresses",
+        "rate limited",
+        "gate errors",
+    ] {
+        assert!(out.contains(group), "{out}");
+    }
+}
+
 /// The Guard programs linked both ways pkg-config offers.
 #[test]
 fn guard_through_pkg_config() {
@@ -341,7 +361,7 @@ fn guard_through_pkg_config() {
 /// host ASan.
 #[test]
 fn guard_under_sanitizers() {
-    for name in ["guard", "guard_threads"] {
+    for name in ["guard", "guard_threads", "gate"] {
         let source = crate_dir().join("tests/c").join(format!("{name}.c"));
         let binary = compile_source(&source, &format!("{name}_asan"), Link::Static, true);
         run_with(name, &binary, false);
@@ -377,9 +397,16 @@ fn installed_library_has_a_soname() {
     );
     // A program linked through pkg-config records the SONAME, not the unversioned name.
     let program = compile("basics", Link::PkgConfigShared);
-    let output = Command::new("readelf").arg("-d").arg(&program).output().unwrap();
+    let output = Command::new("readelf")
+        .arg("-d")
+        .arg(&program)
+        .output()
+        .unwrap();
     let needed = String::from_utf8_lossy(&output.stdout);
-    assert!(needed.contains(&format!("Shared library: [{soname}]")), "{needed}");
+    assert!(
+        needed.contains(&format!("Shared library: [{soname}]")),
+        "{needed}"
+    );
 }
 
 /// What the static library needs from the system, as rustc reports it for a staticlib, is
@@ -410,7 +437,10 @@ fn native_static_libs_are_what_rustc_says() {
         assert!(text.contains(&libs), "{pc} lacks {libs}");
     }
     let header = std::fs::read_to_string(crate_dir().join("../../include/tokenward.h")).unwrap();
-    assert!(header.contains(&format!("libtokenward_c.a {libs}")), "the header lacks {libs}");
+    assert!(
+        header.contains(&format!("libtokenward_c.a {libs}")),
+        "the header lacks {libs}"
+    );
 }
 
 fn repo_root() -> PathBuf {
@@ -425,8 +455,14 @@ fn example_guard_runs() {
     let out = run_program("examples/c/guard", &binary, valgrind_requested());
     let lines: Vec<&str> = out.lines().collect();
     assert!(lines[0].starts_with("10.2.3.4: allowed (tid_"), "{out}");
-    assert!(lines[1].starts_with("203.0.113.9: denied ip_not_allowed (tid_"), "{out}");
-    assert!(lines[2].starts_with("10.2.3.4: denied revoked (tid_"), "{out}");
+    assert!(
+        lines[1].starts_with("203.0.113.9: denied ip_not_allowed (tid_"),
+        "{out}"
+    );
+    assert!(
+        lines[2].starts_with("10.2.3.4: denied revoked (tid_"),
+        "{out}"
+    );
     // One id throughout: the minted token's.
     let id = &lines[0][lines[0].find("tid_").unwrap()..lines[0].len() - 1];
     assert!(lines[1].contains(id) && lines[2].contains(id), "{out}");
@@ -476,7 +512,11 @@ fn readme_c_blocks_compile_and_run() {
         let source = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("readme_{i}.c"));
         std::fs::write(&source, block).unwrap();
         let binary = compile_source(&source, &format!("readme_{i}"), Link::Static, false);
-        run_program(&format!("README C block {i}"), &binary, valgrind_requested());
+        run_program(
+            &format!("README C block {i}"),
+            &binary,
+            valgrind_requested(),
+        );
     }
 }
 
@@ -489,5 +529,8 @@ fn readme_guard_block_is_the_example() {
         .iter()
         .find(|b| b.contains("tw_guard_new"))
         .expect("README.md has a C block with tw_guard_new");
-    assert!(guard == &example, "the README's Guard block differs from examples/c/guard.c");
+    assert!(
+        guard == &example,
+        "the README's Guard block differs from examples/c/guard.c"
+    );
 }

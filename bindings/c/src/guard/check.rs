@@ -125,7 +125,7 @@ pub struct tw_verdict {
 
 impl tw_verdict {
     /// A denial with no reason: what a failed call leaves behind.
-    const FAILED: tw_verdict = tw_verdict {
+    pub(crate) const FAILED: tw_verdict = tw_verdict {
         allowed: false,
         reasons: 0,
         token_id: tw_token_id::EMPTY,
@@ -133,7 +133,7 @@ impl tw_verdict {
         alert_count: 0,
     };
 
-    fn of(verdict: &Verdict) -> tw_verdict {
+    pub(crate) fn of(verdict: &Verdict) -> tw_verdict {
         tw_verdict {
             allowed: verdict.is_allowed(),
             reasons: verdict
@@ -279,19 +279,61 @@ pub unsafe extern "C" fn tw_guard_record_outcome(
         let alert_count = unsafe { alert_count.as_mut() };
         let guard = unsafe { boundary::object(guard, "guard") }?;
         let token = unsafe { boundary::bytes(token.cast(), token_len, "token") }?;
-        let status = u16::try_from(status).map_err(|_| {
-            Failure::new(
-                tw_status::TW_INVALID_ARGUMENT,
-                format!("status {status} is not between 0 and 65535"),
-            )
-        })?;
-        let reaction = guard
-            .guard
-            .record_outcome_token(token, status, host::now(now_ms)?);
+        let reaction =
+            guard
+                .guard
+                .record_outcome_token(token, http_status(status)?, host::now(now_ms)?);
         if let Some(count) = alert_count {
             *count = u32::try_from(reaction.alerts.len()).unwrap_or(u32::MAX);
         }
         Ok(())
+    })
+}
+
+/// As `tw_guard_record_outcome`, for the token with id `id` (`id_len` bytes: `tid_` and 32 hex
+/// digits, such as `verdict.token_id.text` of its check): what a host that kept only the
+/// verdict passes, `tw_gate_check` hosts among them.
+///
+/// Fails with `TW_NULL_POINTER`, `TW_INVALID_UTF8` or `TW_INVALID_ARGUMENT` (an id that does
+/// not parse, `status` out of range). An id the Guard does not know records nothing.
+///
+/// Thread safety: as `tw_guard_check`.
+///
+/// # Safety
+///
+/// `guard` must be NULL or a live Guard; `id` must be NULL or point to `id_len` readable bytes;
+/// `alert_count` must be NULL or point to a writable `uint32_t`.
+#[no_mangle]
+pub unsafe extern "C" fn tw_guard_record_outcome_id(
+    guard: *const tw_guard,
+    id: *const c_char,
+    id_len: usize,
+    status: c_int,
+    now_ms: i64,
+    alert_count: *mut u32,
+) -> tw_status {
+    boundary::call("tw_guard_record_outcome_id", || {
+        // SAFETY: the caller's contract, as documented above.
+        let alert_count = unsafe { alert_count.as_mut() };
+        let guard = unsafe { boundary::object(guard, "guard") }?;
+        let id = unsafe { super::meta::parse_id(id, id_len) }?;
+        let reaction = guard
+            .guard
+            .record_outcome(&id, http_status(status)?, host::now(now_ms)?);
+        if let Some(count) = alert_count {
+            *count = u32::try_from(reaction.alerts.len()).unwrap_or(u32::MAX);
+        }
+        Ok(())
+    })
+}
+
+/// An HTTP status argument (0 to 65535; the core reads the class of 100 to 599).
+fn http_status(status: c_int) -> Result<u16, Failure> {
+    u16::try_from(status).map_err(|_| {
+        Failure::new(
+            tw_status::TW_INVALID_ARGUMENT,
+            format!("status {status} is not between 0 and 65535"),
+        )
     })
 }
 

@@ -21,8 +21,8 @@ use crate::status::tw_status;
 use crate::string::tw_string;
 
 pub use check::{
-    tw_guard_check, tw_guard_record_outcome, tw_reason, tw_reason_code, tw_request, tw_verdict,
-    tw_verdict_has_reason,
+    tw_guard_check, tw_guard_record_outcome, tw_guard_record_outcome_id, tw_reason, tw_reason_code,
+    tw_request, tw_verdict, tw_verdict_has_reason,
 };
 pub use lifecycle::{
     tw_guard_quarantine, tw_guard_release, tw_guard_revoke, tw_guard_revoke_where, tw_guard_rotate,
@@ -41,6 +41,13 @@ pub use meta::{tw_selector, tw_token_id, tw_token_meta, TW_TOKEN_ID_SIZE};
 /// shard of tokens). Only `tw_guard_free` must not race with other uses.
 pub struct tw_guard {
     guard: Guard,
+}
+
+impl tw_guard {
+    /// The core's Guard, for the other C type families (`tw_gate`).
+    pub(crate) fn guard(&self) -> &Guard {
+        &self.guard
+    }
 }
 
 /// Creates a Guard from a configuration document and a fingerprint key.
