@@ -23,6 +23,11 @@
  *     if (tw_guard_check(g, &req, TW_NOW, &v) != TW_OK || !v.allowed) { deny: 401/403/429 }
  *     tw_guard_free(g);
  *
+ * An HTTP host can leave the reading of requests and the answers to tokenward, as the
+ * Python, Node and tower middleware do: tw_gate_new(json, len, &gate), then per request
+ * tw_gate_check(gate, g, &http_request, TW_NOW, &passage) says pass (exempt or allowed) or
+ * answer with passage.status, passage.headers and passage.body (tw_passage_clear after).
+ *
  * Conventions:
  *
  * - Errors: every function that can fail returns a tw_status by value; TW_OK is 0.
@@ -42,8 +47,8 @@
  *   handle out-parameters are set to NULL.
  * - Time: the Guard's functions take now_ms, Unix milliseconds; TW_NOW (0) reads the system
  *   clock. Randomness for minted tokens comes from the operating system.
- * - Threads: a tw_redactor is immutable and a tw_guard locks internally: any number of threads
- *   may use one at once. Only the free functions must not race with other uses. Each
+ * - Threads: a tw_redactor and a tw_gate are immutable and a tw_guard locks internally: any
+ *   number of threads may use one at once. Only the free functions must not race with other uses. Each
  *   function's documentation says so again.
  * - Panics: no Rust panic crosses this API; one would return TW_PANIC (a bug: please report).
  *
@@ -681,6 +686,8 @@ enum tw_status tw_gate_new(const char *config, size_t config_len, struct tw_gate
 /**
  * Releases a gate. `gate` may be NULL (nothing happens).
  *
+ * Thread safety: no other thread may be using the gate.
+ *
  * # Safety
  *
  * `gate` must be NULL or a gate from `tw_gate_new` that was not freed yet, and no other
@@ -722,6 +729,8 @@ enum tw_status tw_gate_check(const struct tw_gate *gate,
 /**
  * Releases the strings a `tw_gate_check` put in `*passage` and sets them to NULL. `passage`
  * may be NULL, and a passage without strings is left as it is.
+ *
+ * Thread safety: may be called from any thread, but not on one passage from two at once.
  *
  * # Safety
  *
@@ -765,6 +774,8 @@ enum tw_status tw_guard_new(const char *config,
 
 /**
  * Releases a Guard and everything it holds. `guard` may be NULL (nothing happens).
+ *
+ * Thread safety: no other thread may be using the Guard (nor a `tw_gate_check` with it).
  *
  * # Safety
  *
@@ -1018,6 +1029,8 @@ const char *tw_reason_code(int reason);
 /**
  * Whether `verdict` denied for `reason`: `verdict->reasons & (1 << reason)`. False when
  * `verdict` is NULL or `reason` is out of range.
+ *
+ * Thread safety: may be called from any thread; it only reads `*verdict`.
  *
  * # Safety
  *

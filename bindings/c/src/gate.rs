@@ -172,6 +172,8 @@ pub unsafe extern "C" fn tw_gate_new(
 
 /// Releases a gate. `gate` may be NULL (nothing happens).
 ///
+/// Thread safety: no other thread may be using the gate.
+///
 /// # Safety
 ///
 /// `gate` must be NULL or a gate from `tw_gate_new` that was not freed yet, and no other
@@ -303,6 +305,8 @@ unsafe fn headers<'a>(
 
 /// Releases the strings a `tw_gate_check` put in `*passage` and sets them to NULL. `passage`
 /// may be NULL, and a passage without strings is left as it is.
+///
+/// Thread safety: may be called from any thread, but not on one passage from two at once.
 ///
 /// # Safety
 ///

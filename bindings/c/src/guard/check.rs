@@ -363,6 +363,8 @@ pub extern "C" fn tw_reason_code(reason: c_int) -> *const c_char {
 /// Whether `verdict` denied for `reason`: `verdict->reasons & (1 << reason)`. False when
 /// `verdict` is NULL or `reason` is out of range.
 ///
+/// Thread safety: may be called from any thread; it only reads `*verdict`.
+///
 /// # Safety
 ///
 /// `verdict` must be NULL or point to a `tw_verdict`.

@@ -123,6 +123,8 @@ fn guard_config(bytes: &[u8]) -> Result<GuardConfig, Failure> {
 
 /// Releases a Guard and everything it holds. `guard` may be NULL (nothing happens).
 ///
+/// Thread safety: no other thread may be using the Guard (nor a `tw_gate_check` with it).
+///
 /// # Safety
 ///
 /// `guard` must be NULL or a Guard from `tw_guard_new` that was not freed yet, and no other
