@@ -37,8 +37,8 @@
  *   thread). Messages name fields and ids; they never contain a token, a key or secret text
  *   from the input.
  * - Ownership: objects are opaque. What a tw_*_new* function or an out-parameter hands you, you
- *   own, and release it with the matching free (tw_redactor_free, tw_guard_free,
- *   tw_string_free), exactly once; the free functions accept NULL. Inputs are borrowed for the
+ *   own, and release it with the matching free (tw_redactor_free, tw_guard_free, tw_gate_free,
+ *   tw_string_free, tw_passage_clear), exactly once; the free functions accept NULL. Inputs are borrowed for the
  *   duration of the call only. Structs (tw_request, tw_verdict, tw_token_id, ...) are the
  *   caller's, on the stack or anywhere. Pointers returned by tw_status_message, tw_reason_code
  *   and tw_version are static: never free them.
@@ -48,8 +48,8 @@
  * - Time: the Guard's functions take now_ms, Unix milliseconds; TW_NOW (0) reads the system
  *   clock. Randomness for minted tokens comes from the operating system.
  * - Threads: a tw_redactor and a tw_gate are immutable and a tw_guard locks internally: any
- *   number of threads may use one at once. Only the free functions must not race with other uses. Each
- *   function's documentation says so again.
+ *   number of threads may use one at once. Only the free functions must not race with other
+ *   uses. Each function's documentation says so again.
  * - Panics: no Rust panic crosses this API; one would return TW_PANIC (a bug: please report).
  *
  * Building and linking. Install the header, libtokenward_c.a, libtokenward_c.so.<version>
