@@ -39,8 +39,33 @@ impl tw_str {
     ///
     /// # Safety
     /// As [`tw_str::bytes`].
-    #[inline]
+    #[inline(always)]
     pub(crate) unsafe fn text<'a>(&self, what: &str) -> Result<Option<&'a str>, Failure> {
+        if self.len == 0 {
+            return Ok(None);
+        }
+        // The common case inline (this runs for every field of every `tw_guard_check`): a
+        // present field of ASCII text. Anything else takes the general path, out of line.
+        if !self.ptr.is_null() && self.len <= isize::MAX as usize {
+            // SAFETY: non-NULL, length in range; validity is the caller's contract.
+            let bytes = unsafe { std::slice::from_raw_parts(self.ptr.cast::<u8>(), self.len) };
+            if bytes.is_ascii() {
+                // SAFETY: ASCII is UTF-8.
+                return Ok(Some(unsafe { std::str::from_utf8_unchecked(bytes) }));
+            }
+        }
+        // SAFETY: the caller's contract.
+        unsafe { self.text_general(what) }
+    }
+
+    /// [`tw_str::text`] for any input: NULL pointers, lengths out of range, non-ASCII UTF-8
+    /// and invalid UTF-8, each with its error.
+    ///
+    /// # Safety
+    /// As [`tw_str::bytes`].
+    #[cold]
+    #[inline(never)]
+    unsafe fn text_general<'a>(&self, what: &str) -> Result<Option<&'a str>, Failure> {
         // SAFETY: the caller's contract.
         match unsafe { self.bytes(what) }? {
             None => Ok(None),

@@ -36,19 +36,25 @@ impl tw_token_id {
     /// core's `Display` writes it (a test holds the two together). Written by hand: through
     /// `fmt` it cost more than the whole check (callgrind, `benches/c_guard_check.sh`).
     pub(crate) fn of(id: &TokenId) -> tw_token_id {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
-        let mut text = [0 as c_char; TW_TOKEN_ID_SIZE];
-        for (slot, byte) in text.iter_mut().zip(b"tid_") {
-            *slot = *byte as c_char;
+        /// The two lowercase hex digits of every byte.
+        const PAIRS: [[u8; 2]; 256] = {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            let mut pairs = [[0u8; 2]; 256];
+            let mut i = 0;
+            while i < 256 {
+                pairs[i] = [HEX[i >> 4], HEX[i & 0xf]];
+                i += 1;
+            }
+            pairs
+        };
+        let mut text = [0u8; TW_TOKEN_ID_SIZE];
+        text[..4].copy_from_slice(b"tid_");
+        for (i, byte) in id.as_bytes().iter().enumerate() {
+            text[4 + 2 * i..6 + 2 * i].copy_from_slice(&PAIRS[usize::from(*byte)]);
         }
-        for (pair, byte) in text[4..TW_TOKEN_ID_SIZE - 1]
-            .chunks_exact_mut(2)
-            .zip(id.as_bytes())
-        {
-            pair[0] = HEX[usize::from(byte >> 4)] as c_char;
-            pair[1] = HEX[usize::from(byte & 0xf)] as c_char;
+        tw_token_id {
+            text: text.map(|b| b as c_char),
         }
-        tw_token_id { text }
     }
 }
 
