@@ -9,8 +9,10 @@
 # `now`. The Rust timer (bindings/c/examples/rust_guard_check.rs) and the C timer
 # (benches/c_guard_check.c) run alternately RUNS times each; every run reports the median of
 # ROUNDS rounds of CHECKS checks, per check. Prints the median over runs per mode and the C/Rust
-# ratio (target: within 10%, ratio <= 1.10). `c_check_clock` passes TW_NOW (the library reads
-# the clock) and is shown for information.
+# ratios (target: within 10%, ratio <= 1.10). `c_check_clock` passes TW_NOW (the library reads
+# the clock) and is shown for information. `ffi_check` is tw_guard_check called through its C
+# ABI from the Rust timer, in rounds alternating with its `rust_check` rounds: the steadiest
+# ratio on a shared machine, where load drifts between the two processes.
 #
 # Wall times on a shared machine are noisy, so the script also counts the instructions of one
 # loop of CHECKS checks on each side with valgrind's callgrind (deterministic), when valgrind
@@ -51,6 +53,7 @@ med = {m: statistics.median(v) for m, v in runs.items()}
 print(f"{sys.argv[2]} checks per round; median over {len(runs['rust_check'])} runs")
 for m, ns in med.items():
     print(f"  {m:<14} {ns:8.1f} ns/check   (runs: {', '.join(f'{x:.1f}' for x in runs[m])})")
+print(f"  ffi_check / rust_check (alternating rounds, one process): {med['ffi_check'] / med['rust_check']:.3f}")
 print(f"  c_check / rust_check: {med['c_check'] / med['rust_check']:.3f}")
 print(f"  c_check_clock / rust_check: {med['c_check_clock'] / med['rust_check']:.3f}")
 PY
@@ -63,9 +66,11 @@ if command -v valgrind >/dev/null; then
     }
     n=2000
     # One round of n checks each; the first check (outside the loop) is not counted.
-    rust_ir="$(count '*rust_guard_check*checks_loop*' "$rust_bin" "$work/config.toml" 1 "$n")"
+    rust_ir="$(count 'rust_guard_check::checks_loop*' "$rust_bin" "$work/config.toml" 1 "$n")"
+    ffi_ir="$(count '*FfiGuard::checks_loop*' "$rust_bin" "$work/config.toml" 1 "$n")"
     c_ir="$(count checks_loop "$work/c_guard_check" "$work/config.toml" 1 "$n")"
     python3 -c "
-r, c, n = $rust_ir, $c_ir, $n
-print(f'instructions per check (callgrind, {n} checks): rust_check {r / n:.0f}, c_check {c / n:.0f} (ratio {c / r:.3f})')"
+r, f, c, n = $rust_ir, $ffi_ir, $c_ir, $n
+print(f'instructions per check (callgrind, {n} checks): rust_check {r / n:.0f}, '
+      f'ffi_check {f / n:.0f} (ratio {f / r:.3f}), c_check {c / n:.0f} (ratio {c / r:.3f})')"
 fi
