@@ -43,8 +43,10 @@ impl Failure {
     }
 }
 
-impl From<tokenward::Error> for Failure {
-    fn from(err: tokenward::Error) -> Failure {
+/// Any core error, by its row in the core's one error table. Core messages name fields and
+/// ids, never secret values.
+impl<E: tokenward::Classified> From<E> for Failure {
+    fn from(err: E) -> Failure {
         Failure::new(err.kind().into(), err.to_string())
     }
 }

@@ -46,13 +46,30 @@
 
 mod boundary;
 mod error;
+mod gate;
+mod guard;
+mod host;
 mod redactor;
 mod status;
 mod string;
+mod text;
 
 use std::ffi::c_char;
 
 pub use error::tw_last_error_message;
+pub use gate::{
+    tw_gate, tw_gate_check, tw_gate_free, tw_gate_new, tw_header, tw_http_request, tw_passage,
+    tw_passage_clear, tw_passage_kind,
+};
+pub use guard::{
+    tw_guard, tw_guard_check, tw_guard_drain_events, tw_guard_free, tw_guard_mint, tw_guard_new,
+    tw_guard_quarantine, tw_guard_record_outcome, tw_guard_record_outcome_id, tw_guard_register,
+    tw_guard_register_id, tw_guard_release, tw_guard_restore, tw_guard_revoke,
+    tw_guard_revoke_where, tw_guard_rotate, tw_guard_snapshot, tw_guard_token_id, tw_reason,
+    tw_reason_code, tw_request, tw_selector, tw_token_id, tw_token_meta, tw_verdict,
+    tw_verdict_has_reason, TW_GRACE_DEFAULT, TW_TOKEN_ID_SIZE,
+};
+pub use host::TW_NOW;
 pub use redactor::{
     tw_redactor, tw_redactor_free, tw_redactor_new, tw_redactor_new_with_style, tw_redactor_redact,
     tw_redactor_redact_into, tw_redactor_redact_str, tw_style, TW_STYLE_FINGERPRINT,
@@ -60,6 +77,7 @@ pub use redactor::{
 };
 pub use status::{tw_status, tw_status_message};
 pub use string::{tw_string, tw_string_free, tw_string_len, tw_string_ptr};
+pub use text::tw_str;
 
 /// The library version, such as `"0.1.0"`: a static NUL-terminated string, never to be freed.
 #[no_mangle]
