@@ -141,8 +141,7 @@ fn any_method(lists: &[Methods], method: &str) -> bool {
 }
 
 fn parse_scope(text: &str) -> Result<Scope, String> {
-    let shown = crate::error::Clip(text, 80);
-    let bad = |why: &str| format!("invalid endpoint \"{shown}\": {why}");
+    let bad = |why: &str| format!("invalid endpoint: {why}");
     let mut parts = text.split_whitespace();
     let (Some(methods), Some(path), None) = (parts.next(), parts.next(), parts.next()) else {
         return Err(bad(
