@@ -78,12 +78,15 @@ fn parse_hop(hop: &str) -> Option<IpAddr> {
 
 /// The `for=` value of each element of an RFC 7239 `Forwarded` header, unquoted. An element
 /// without `for=` yields an empty string, which is no address: the chain is broken there.
+///
+/// Elements are split at every `,` and pairs at every `;`, quotes or not. A quoted `for=`
+/// value (an IPv6 address, a port) never holds either, and a quote-aware split would let a
+/// client's unbalanced `"` swallow the elements its proxies append to the same line.
 fn forwarded_for(text: &str) -> Vec<&str> {
-    split_unquoted(text, ',')
-        .into_iter()
+    text.split(',')
         .map(|element| {
-            split_unquoted(element, ';')
-                .into_iter()
+            element
+                .split(';')
                 .filter_map(|pair| pair.split_once('='))
                 .find(|(name, _)| name.trim().eq_ignore_ascii_case("for"))
                 .map_or("", |(_, value)| unquote(value.trim()))
@@ -91,24 +94,27 @@ fn forwarded_for(text: &str) -> Vec<&str> {
         .collect()
 }
 
-/// Splits at `separator` outside double quotes (a quoted value may hold `,` or `;`).
-fn split_unquoted(text: &str, separator: char) -> Vec<&str> {
-    let mut parts = Vec::new();
-    let (mut start, mut quoted, mut escaped) = (0, false, false);
-    for (i, c) in text.char_indices() {
-        match c {
-            _ if escaped => escaped = false,
-            '\\' if quoted => escaped = true,
-            '"' => quoted = !quoted,
-            c if c == separator && !quoted => {
-                parts.push(&text[start..i]);
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    parts.push(&text[start..]);
-    parts
+/// A peer address as servers write it: `203.0.113.9`, `::ffff:10.0.0.1`, `[2001:db8::1]`,
+/// `fe80::1%eth0` (the zone is dropped), surrounding spaces ignored; IPv4-mapped IPv6 is
+/// read as IPv4. Anything else (a Unix socket path, a name, garbage) is no address: the
+/// client is then unknown, and never taken for a trusted proxy.
+///
+/// ```
+/// use tokenward::gate::parse_peer;
+///
+/// assert_eq!(parse_peer(" ::ffff:10.0.0.1 "), Some("10.0.0.1".parse().unwrap()));
+/// assert_eq!(parse_peer("fe80::1%eth0"), Some("fe80::1".parse().unwrap()));
+/// assert_eq!(parse_peer("[2001:db8::1]"), Some("2001:db8::1".parse().unwrap()));
+/// assert_eq!(parse_peer("/run/app.sock"), None);
+/// ```
+pub fn parse_peer(text: &str) -> Option<IpAddr> {
+    let text = text.trim();
+    let text = text
+        .strip_prefix('[')
+        .and_then(|t| t.strip_suffix(']'))
+        .unwrap_or(text);
+    let text = text.split('%').next().unwrap_or(text);
+    text.parse::<IpAddr>().ok().map(|ip| ip.to_canonical())
 }
 
 fn unquote(value: &str) -> &str {
@@ -194,8 +200,11 @@ mod tests {
             resolve("10.0.0.1", FWD, &[value]).unwrap(),
             "2001:db8:cafe::17"
         );
-        let value = r#"For="198.51.100.7:80";host="a,b;c", for=10.0.0.2"#;
+        let value = r#"For="198.51.100.7:80";host=api.example, for=10.0.0.2"#;
         assert_eq!(resolve("10.0.0.1", FWD, &[value]).unwrap(), "198.51.100.7");
         assert_eq!(resolve("10.0.0.1", FWD, &["proto=https"]), None);
+        // A client's unbalanced quote cannot swallow what its proxy appended to the line.
+        let value = r#"for="1.2.3.4, for=198.51.100.7"#;
+        assert_eq!(resolve("10.0.0.1", FWD, &[value]).unwrap(), "198.51.100.7");
     }
 }

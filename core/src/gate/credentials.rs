@@ -109,7 +109,17 @@ pub(crate) fn query<'r>(query: &'r str, name: &str) -> Found<'r> {
     found
 }
 
-impl Found<'_> {
+impl<'r> Found<'r> {
+    /// Combines what two sources held: one credential, or the same in both, is that
+    /// credential; two different ones, or a malformed one anywhere, are malformed.
+    pub(crate) fn or(self, other: Found<'r>) -> Found<'r> {
+        match (self, other) {
+            (Found::Absent, other) | (other, Found::Absent) => other,
+            (Found::Token(a), Found::Token(b)) if a == b => Found::Token(a),
+            _ => Found::Malformed,
+        }
+    }
+
     fn detached(self) -> Found<'static> {
         match self {
             Found::Absent => Found::Absent,
@@ -133,6 +143,9 @@ fn percent_decode(text: &str) -> Option<Cow<'_, [u8]>> {
             b'+' => out.push(b' '),
             b'%' => {
                 let hex = bytes.get(i + 1..i + 3)?;
+                if !hex.iter().all(u8::is_ascii_hexdigit) {
+                    return None;
+                }
                 let hex = std::str::from_utf8(hex).ok()?;
                 out.push(u8::from_str_radix(hex, 16).ok()?);
                 i += 2;
@@ -191,5 +204,6 @@ mod tests {
         );
         assert_eq!(token(query("t=a&t=b", "t")).unwrap(), "<malformed>");
         assert_eq!(token(query("t=a+b", "t")).unwrap(), "<malformed>");
+        assert_eq!(token(query("t=%+f", "t")).unwrap(), "<malformed>");
     }
 }

@@ -56,10 +56,10 @@ use std::net::IpAddr;
 use serde::Deserialize;
 
 use crate::error::FieldError;
-use crate::policy::{EndpointSet, IpSet};
+use crate::policy::{canonical_path, EndpointSet, IpSet};
 use crate::{Guard, Request, Timestamp, Verdict};
 
-pub use client::ForwardedHeader;
+pub use client::{parse_peer, ForwardedHeader};
 pub use denial::{Denial, GrpcCode};
 
 use credentials::Found;
@@ -172,16 +172,24 @@ impl<'r, H: Headers + ?Sized> HttpRequest<'r, H> {
     }
 
     fn path_and_query(&self) -> (&'r str, &'r str) {
-        let target = self.target;
-        // Absolute-form (`http://host/path`): the path starts at the first `/` after the host.
-        let target = match target.split_once("://") {
-            Some((scheme, rest)) if !scheme.contains('/') => {
-                rest.find('/').map_or("/", |at| &rest[at..])
-            }
-            _ => target,
-        };
-        let target = target.split('#').next().unwrap_or(target);
-        target.split_once('?').unwrap_or((target, ""))
+        let target = self.target.split('#').next().unwrap_or(self.target);
+        let (head, query) = target.split_once('?').unwrap_or((target, ""));
+        (origin_path(head), query)
+    }
+}
+
+/// The path of an absolute-form target (`http://host/path`, RFC 9112 §3.2.2), given without
+/// its query and fragment: what follows the authority, or `/` when nothing does
+/// (`http://host?a=/health` is the root, as servers route it). Other targets are returned as
+/// they are; one that does not start with `/` has no canonical path and is denied.
+fn origin_path(head: &str) -> &str {
+    match head.split_once("://") {
+        Some((scheme, rest))
+            if scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https") =>
+        {
+            rest.find('/').map_or("/", |at| &rest[at..])
+        }
+        _ => head,
     }
 }
 
@@ -266,6 +274,22 @@ impl Gate {
         if header.is_empty() || !header.bytes().all(is_token_char) {
             return Err(FieldError::new("header", "not a header name"));
         }
+        let name_ok = |name: &Option<String>| {
+            name.as_deref()
+                .is_none_or(|n| !n.is_empty() && n.bytes().all(is_token_char))
+        };
+        for (field, name) in [
+            ("cookie", &config.cookie),
+            ("query_param", &config.query_param),
+            ("country_header", &config.country_header),
+        ] {
+            if !name_ok(name) {
+                return Err(FieldError::new(
+                    field,
+                    "not a valid name (empty, spaces or separators)",
+                ));
+            }
+        }
         let trusted = IpSet::parse(&config.trusted_proxies).map_err(|(i, _)| {
             FieldError::new(format!("trusted_proxies[{i}]"), "not an IP address or CIDR")
         })?;
@@ -279,8 +303,8 @@ impl Gate {
         Ok(Gate {
             bearer: header == "authorization",
             header,
-            cookie: config.cookie.clone().filter(|c| !c.is_empty()),
-            query_param: config.query_param.clone().filter(|q| !q.is_empty()),
+            cookie: config.cookie.clone(),
+            query_param: config.query_param.clone(),
             trusted,
             forwarded: config.forwarded_header,
             country_header: config
@@ -388,33 +412,33 @@ impl Gate {
         self.header_names().any(|n| name.eq_ignore_ascii_case(n))
     }
 
+    /// Exempt only a path that is already in canonical form: the app's router sees the same
+    /// bytes the pattern matched. `/%68ealth` is `/health` to the core but may reach a
+    /// `/:page` route in a router that matches raw paths, so it is checked.
     fn is_exempt(&self, method: &str, path: &str) -> bool {
-        self.exempt
-            .as_ref()
-            .is_some_and(|set| set.allows(method, path))
+        let Some(set) = &self.exempt else {
+            return false;
+        };
+        matches!(canonical_path(path), Ok(Cow::Borrowed(plain)) if set.allows_canonical(method, plain))
     }
 
+    /// The one credential of the request. Every configured source is read: two sources that
+    /// disagree are malformed, since the app (or a backend) may act on the one not checked.
     fn credential<'r, H: Headers + ?Sized>(&self, headers: &'r H, query: &'r str) -> Found<'r> {
         let values: Vec<&[u8]> = headers.values(&self.header).collect();
-        let found = if self.bearer {
+        let mut found = if self.bearer {
             credentials::bearer(&values)
         } else {
             credentials::whole(&values)
         };
-        if !matches!(found, Found::Absent) {
-            return found;
-        }
         if let Some(name) = &self.cookie {
             let jar: Vec<&[u8]> = headers.values("cookie").collect();
-            let found = credentials::cookie(&jar, name);
-            if !matches!(found, Found::Absent) {
-                return found;
-            }
+            found = found.or(credentials::cookie(&jar, name));
         }
-        match &self.query_param {
-            Some(name) => credentials::query(query, name),
-            None => Found::Absent,
+        if let Some(name) = &self.query_param {
+            found = found.or(credentials::query(query, name));
         }
+        found
     }
 
     /// The trusted country header, believed only from a trusted peer; two letters or nothing.
@@ -427,7 +451,12 @@ impl Gate {
         if !peer.is_some_and(|p| self.trusted.contains(p.to_canonical())) {
             return None;
         }
-        let value = first_text(headers, name)?.trim();
+        let mut values = headers.values(name);
+        let (Some(value), None) = (values.next(), values.next()) else {
+            // Two values: one may be the client's, and which is the proxy's is unknowable.
+            return None;
+        };
+        let value = std::str::from_utf8(value).ok()?.trim();
         let valid = value.len() == 2 && value.bytes().all(|b| b.is_ascii_alphanumeric());
         valid.then_some(Cow::Borrowed(value))
     }

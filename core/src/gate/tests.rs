@@ -54,13 +54,22 @@ fn each_answer_of_a_middleware() {
     let ok = pass(&gate, &guard, "/v1/orders/7?x=1", &[BEARER], "198.51.100.7");
     assert_eq!(status(&ok), 200);
     assert!(matches!(ok, Passage::Allowed(ref v) if v.token_id.is_some()));
-    // Exempt, also when spelt with an escape of an unreserved character.
     assert!(matches!(
         pass(&gate, &guard, "/health", &[], "6.6.6.6"),
         Passage::Exempt
     ));
+    // An escaped spelling is checked: a router matching raw paths may send it elsewhere.
+    assert_eq!(
+        status(&pass(&gate, &guard, "/%68ealth", &[], "6.6.6.6")),
+        401
+    );
+    // Absolute form: `http://x?a=/health` is the root, not the exempt path.
+    assert_eq!(
+        status(&pass(&gate, &guard, "http://x?a=/health", &[], "6.6.6.6")),
+        401
+    );
     assert!(matches!(
-        pass(&gate, &guard, "/%68ealth", &[], "6.6.6.6"),
+        pass(&gate, &guard, "HTTP://x/health?a=1", &[], "6.6.6.6"),
         Passage::Exempt
     ));
     assert_eq!(
@@ -210,6 +219,12 @@ fn configurations_are_checked_without_echoing_values() {
     assert!(Gate::from_json(r#"{"realm": "a\"b"}"#).is_err());
     assert!(Gate::from_json(r#"{"exempt_paths": ["/a/**/b"]}"#).is_err());
     assert!(Gate::from_json(r#"{"forwarded_header": "forwarded"}"#).is_ok());
+    for field in ["cookie", "query_param", "country_header"] {
+        for bad in ["", "cf-ipcountry ", "a;b"] {
+            let err = Gate::from_json(&format!(r#"{{"{field}": "{bad}"}}"#)).unwrap_err();
+            assert_eq!(err.path, field);
+        }
+    }
 }
 
 #[test]
@@ -222,6 +237,54 @@ fn absolute_form_targets_are_read_by_their_path() {
     assert_eq!(request.path_and_query(), ("/v1/orders/1", "q=2"));
     let request = HttpRequest::new("GET", "/a?b=1#c", &[] as &[(&str, &str)]);
     assert_eq!(request.path_and_query(), ("/a", "b=1"));
+    for (target, read) in [
+        ("http://x?a=/health", ("/", "a=/health")),
+        ("http://x#/health", ("/", "")),
+        ("http://x", ("/", "")),
+        (
+            "/redirect/http://evil/health",
+            ("/redirect/http://evil/health", ""),
+        ),
+        ("ftp://x/health", ("ftp://x/health", "")),
+    ] {
+        let request = HttpRequest::new("GET", target, &[] as &[(&str, &str)]);
+        assert_eq!(request.path_and_query(), read, "{target}");
+    }
+}
+
+#[test]
+fn two_credentials_that_disagree_are_refused() {
+    let gate = gate(r#"{"cookie": "tw", "query_param": "access_token"}"#);
+    let other = ("cookie", "tw=attacker-chosen-value");
+    let same = ("cookie", "tw=host-issued-token-0123456789");
+    let run = |target: &str, headers: &[(&str, &str)]| {
+        status(&pass(&gate, &guard(), target, headers, "198.51.100.7"))
+    };
+    assert_eq!(run("/v1/orders/1", &[BEARER, other]), 400);
+    assert_eq!(run("/v1/orders/1?access_token=x", &[BEARER]), 400);
+    assert_eq!(run("/v1/orders/1", &[BEARER, same]), 200);
+    assert_eq!(
+        run(
+            "/v1/orders/1?access_token=host-issued-token-0123456789",
+            &[same]
+        ),
+        200
+    );
+}
+
+#[test]
+fn a_country_header_given_twice_is_no_country() {
+    let gate = gate(r#"{"trusted_proxies": ["10.0.0.0/8"], "country_header": "cf-ipcountry"}"#);
+    let headers: &[(&str, &[u8])] = &[
+        ("authorization", b"Bearer t"),
+        ("cf-ipcountry", b"DE"),
+        ("cf-ipcountry", b"RU"),
+    ];
+    let request = HttpRequest::new("GET", "/", headers).peer("10.0.0.1".parse().unwrap());
+    let Admission::Check(admitted) = gate.admit(&request) else {
+        panic!()
+    };
+    assert_eq!(admitted.country, None);
 }
 
 #[test]
@@ -233,7 +296,7 @@ fn the_headers_a_gate_reads_are_all_it_needs() {
     let headers = [
         ("Host", "api.example"),
         ("x-api-key", TOKEN),
-        ("Cookie", "tw=other"),
+        ("Cookie", "theme=dark"),
         ("Forwarded", "for=198.51.100.7"),
         ("X-Forwarded-For", "6.6.6.6"),
         ("cf-ipcountry", "DE"),
