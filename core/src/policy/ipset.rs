@@ -70,7 +70,7 @@ fn parse_cidr(entry: &str) -> Result<Range, String> {
         {
             len.parse().expect("checked digits")
         }
-        Some(_) => return Err(format!("invalid CIDR: prefix length is not a number")),
+        Some(_) => return Err("invalid CIDR: prefix length is not a number".to_string()),
     };
     if len > max {
         return Err(format!("invalid CIDR: prefix length above {max}"));
