@@ -198,7 +198,7 @@ impl Guard {
 
     /// A recorded rotation: `from` rotated (never weakened), and `to` created from `from`'s
     /// record as [`rotate`](Guard::rotate) did. `None` when `from` is unknown here.
-    fn replay_rotation(
+    pub(super) fn replay_rotation(
         &self,
         from: &TokenId,
         to: &TokenId,
