@@ -348,8 +348,9 @@ impl Guard {
                 }
             }
             Change::PolicySet { name, doc, replace } => {
-                let present = self.policies.read().contains_key(name.as_str());
-                if *replace || !present {
+                let current = self.policies.read().get(name.as_str()).cloned();
+                let same = current.as_ref().is_some_and(|e| e.policy.doc() == doc);
+                if !same && (*replace || current.is_none()) {
                     self.put_policy(name, doc, now, false)?;
                     applied.changed = true;
                 }
