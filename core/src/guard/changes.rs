@@ -311,7 +311,7 @@ impl Guard {
                 applied.changed = !applied.revoked.is_empty();
             }
             Change::Quarantined { token, at } => {
-                applied.changed = self.update(token, |r| Ok(r.lifecycle.quarantine(*at)))
+                applied.changed = self.update(token, |r| Ok(r.lifecycle.apply_quarantine(*at)))
                     .unwrap_or(false);
                 if applied.changed {
                     let kind = EventKind::Quarantined {
@@ -456,7 +456,7 @@ fn merge_state(lifecycle: &mut Lifecycle, state: TokenState) -> bool {
     match state {
         TokenState::Active => false,
         TokenState::Revoked { at } => lifecycle.revoke(at),
-        TokenState::Quarantined { at } => lifecycle.quarantine(at),
+        TokenState::Quarantined { at } => lifecycle.apply_quarantine(at),
         TokenState::Rotated { to, grace_end } => lifecycle.apply_rotation(to, grace_end),
     }
 }

@@ -139,7 +139,7 @@ impl Guard {
     pub fn release(&self, id: &TokenId, now: Timestamp) -> Result<(), GuardError> {
         self.update(id, |record| match record.lifecycle.state() {
             TokenState::Quarantined { .. } => {
-                record.lifecycle.set(TokenState::Active);
+                record.lifecycle.release_at(now);
                 self.record(|| Change::Released { token: *id, at: now });
                 Ok(())
             }
