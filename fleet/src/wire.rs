@@ -1,0 +1,144 @@
+//! What the fleet writes to Redis: stream positions, entries of changes and of usage deltas,
+//! and the snapshot document.
+
+use std::fmt;
+
+use redis::Value;
+use serde::{Deserialize, Serialize};
+use tokenward::guard::Change;
+use tokenward::usage::UsageDelta;
+
+/// Format of entries and snapshots this build writes and reads.
+pub(crate) const FORMAT: u32 = 1;
+/// Changes per stream entry.
+pub(crate) const CHANGES_PER_ENTRY: usize = 256;
+/// Largest entry or snapshot field decoded: anything bigger is refused unread.
+pub(crate) const MAX_FIELD_BYTES: usize = 256 << 20;
+
+/// A Redis stream id, `ms-seq`, ordered as Redis orders them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct StreamPos {
+    /// Milliseconds part.
+    pub ms: u64,
+    /// Sequence part.
+    pub seq: u64,
+}
+
+impl StreamPos {
+    /// Before every entry.
+    pub const ZERO: StreamPos = StreamPos { ms: 0, seq: 0 };
+
+    /// Parses `ms-seq` (or `ms`).
+    pub fn parse(text: &str) -> Option<StreamPos> {
+        let (ms, seq) = text.split_once('-').unwrap_or((text, "0"));
+        Some(StreamPos {
+            ms: ms.parse().ok()?,
+            seq: seq.parse().ok()?,
+        })
+    }
+
+    /// The smallest id after this one.
+    pub fn next(self) -> StreamPos {
+        match self.seq.checked_add(1) {
+            Some(seq) => StreamPos { seq, ..self },
+            None => StreamPos {
+                ms: self.ms + 1,
+                seq: 0,
+            },
+        }
+    }
+}
+
+impl fmt::Display for StreamPos {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}-{}", self.ms, self.seq)
+    }
+}
+
+/// The snapshot document: the state export of one instance and the stream id up to which
+/// every entry is in it.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SnapshotDoc {
+    pub format: u32,
+    pub covers: String,
+    pub changes: Vec<Change>,
+}
+
+/// Stores a snapshot only when it covers more than the stored one, so two writers can never
+/// move the covered position back (trimming relies on it). Returns 1 when stored.
+pub(crate) const STORE_SNAPSHOT: &str = r#"
+local cur = redis.call('GET', KEYS[2])
+if cur then
+  local ms, seq = string.match(cur, '^(%d+)-(%d+)$')
+  local nms, nseq = tonumber(ARGV[1]), tonumber(ARGV[2])
+  if ms and (nms < tonumber(ms) or (nms == tonumber(ms) and nseq <= tonumber(seq))) then
+    return 0
+  end
+end
+redis.call('SET', KEYS[1], ARGV[3])
+redis.call('SET', KEYS[2], ARGV[1] .. '-' .. ARGV[2])
+return 1
+"#;
+
+/// One entry read from a stream: its id, who wrote it, and its payload field.
+pub(crate) struct Entry {
+    pub pos: StreamPos,
+    pub origin: String,
+    pub payload: Vec<u8>,
+}
+
+/// The field an entry's payload is in: `c` (changes, JSON) or `d` (usage delta, JSON).
+pub(crate) fn entries(reply: &redis::streams::StreamKey, field: &str) -> Vec<Result<Entry, String>> {
+    reply
+        .ids
+        .iter()
+        .map(|id| {
+            let pos = StreamPos::parse(&id.id).ok_or("entry id does not parse")?;
+            let text = |name: &str| match id.map.get(name) {
+                Some(Value::BulkString(bytes)) if bytes.len() <= MAX_FIELD_BYTES => {
+                    Ok(bytes.clone())
+                }
+                Some(Value::BulkString(_)) => Err(format!("entry {pos}: field {name} too large")),
+                _ => Err(format!("entry {pos}: field {name} missing")),
+            };
+            let origin = String::from_utf8(text("o")?).map_err(|_| "origin is not UTF-8")?;
+            Ok(Entry {
+                pos,
+                origin,
+                payload: text(field)?,
+            })
+        })
+        .collect()
+}
+
+pub(crate) fn encode_changes(changes: &[Change]) -> Vec<u8> {
+    serde_json::to_vec(changes).expect("changes serialize")
+}
+
+pub(crate) fn decode_changes(bytes: &[u8]) -> Result<Vec<Change>, String> {
+    serde_json::from_slice(bytes).map_err(|e| format!("changes do not decode: {e}"))
+}
+
+pub(crate) fn encode_delta(delta: &UsageDelta) -> Vec<u8> {
+    serde_json::to_vec(delta).expect("deltas serialize")
+}
+
+pub(crate) fn decode_delta(bytes: &[u8]) -> Result<UsageDelta, String> {
+    serde_json::from_slice(bytes).map_err(|e| format!("usage delta does not decode: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_order_like_redis() {
+        let a = StreamPos::parse("1700000000000-5").unwrap();
+        let b = StreamPos::parse("1700000000001-0").unwrap();
+        assert!(a < b && a.next() < b && a < a.next());
+        assert_eq!(a.to_string(), "1700000000000-5");
+        assert_eq!(StreamPos::parse("12"), Some(StreamPos { ms: 12, seq: 0 }));
+        assert_eq!(StreamPos::parse("x-1"), None);
+    }
+}
