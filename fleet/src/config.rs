@@ -16,9 +16,11 @@ use crate::FleetError;
 ///     .prefix("billing-api")
 ///     .delta_interval(Duration::from_millis(500));
 /// assert_eq!(config.keys().changes, "{billing-api}:changes");
-/// // The password never shows.
-/// let secret = FleetConfig::new("rediss://app:hunter2@redis.internal:6380")?;
+/// // An ACL user; the password never shows.
+/// let secret = FleetConfig::new("redis://app:hunter2@redis.internal:6380/0")?;
 /// assert!(!format!("{secret:?}").contains("hunter2"));
+/// // TLS needs the redis crate built with a TLS backend (see the crate docs).
+/// assert!(FleetConfig::new("rediss://app:hunter2@redis.internal:6380").is_err());
 /// # Ok::<(), tokenward_fleet::FleetError>(())
 /// ```
 #[derive(Clone)]
@@ -57,8 +59,9 @@ pub struct Keys {
 
 impl FleetConfig {
     /// A config for the Redis at `url`: `redis://[user[:password]@]host[:port][/db]`,
-    /// `rediss://` for TLS (when the `redis` crate is built with a TLS feature), or
-    /// `redis+unix:///path`. Fails when the URL does not parse.
+    /// `rediss://` for TLS (only when the `redis` crate is built with a TLS feature: see the
+    /// crate docs), or `redis+unix:///path`. Fails when the URL does not parse or needs TLS
+    /// that is not built in.
     pub fn new(url: impl Into<String>) -> Result<FleetConfig, FleetError> {
         let url = url.into();
         redis::Client::open(url.as_str()).map_err(|e| FleetError::Url(scrub(&e.to_string())))?;
