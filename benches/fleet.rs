@@ -35,7 +35,11 @@ impl Drop for Server {
 }
 
 fn start_redis() -> Option<Server> {
-    let port = TcpListener::bind("127.0.0.1:0").ok()?.local_addr().ok()?.port();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .ok()?
+        .local_addr()
+        .ok()?
+        .port();
     let child = Command::new("redis-server")
         .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
         .args(["--save", "", "--appendonly", "no"])
@@ -65,7 +69,11 @@ fn now() -> i64 {
 }
 
 fn guard(usage: bool) -> Arc<Guard> {
-    let text = if usage { "[usage]\ntrack_deltas = true\n" } else { "" };
+    let text = if usage {
+        "[usage]\ntrack_deltas = true\n"
+    } else {
+        ""
+    };
     let config = GuardConfig::from_toml(text).unwrap();
     Arc::new(Guard::with_config(TokenKey::new(b"fleet bench key"), &config).unwrap())
 }
@@ -126,7 +134,11 @@ fn propagation(port: u16) {
 }
 
 /// Every token used once per `period`, cycling, on its own thread until `stop`.
-fn traffic(guard: Arc<Guard>, stop: Arc<AtomicBool>, period: Duration) -> std::thread::JoinHandle<()> {
+fn traffic(
+    guard: Arc<Guard>,
+    stop: Arc<AtomicBool>,
+    period: Duration,
+) -> std::thread::JoinHandle<()> {
     std::thread::spawn(move || {
         let tokens: Vec<String> = (0..TOKENS).map(raw).collect();
         while !stop.load(Ordering::Relaxed) {
@@ -210,6 +222,24 @@ fn delta_traffic(port: u16) {
     traffic.join().unwrap();
 }
 
+/// The benchmark name filter of the command line: its first argument that is neither an
+/// option nor an option's value.
+fn name_filter() -> Option<String> {
+    const WITH_VALUE: [&str; 6] = [
+        "--warm-up-time",
+        "--measurement-time",
+        "--sample-size",
+        "--save-baseline",
+        "--baseline",
+        "--noise-threshold",
+    ];
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    args.iter().enumerate().find_map(|(i, arg)| {
+        let is_value = i > 0 && WITH_VALUE.contains(&args[i - 1].as_str());
+        (!arg.starts_with('-') && !is_value).then(|| arg.clone())
+    })
+}
+
 fn main() {
     let Some(server) = start_redis() else {
         eprintln!("fleet bench: redis-server is not available (bash fleet/test.sh installs it)");
@@ -217,7 +247,7 @@ fn main() {
     };
     let port = server.1;
     let mut criterion = Criterion::default().configure_from_args();
-    let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    let filter = name_filter();
     let wants = |name: &str| filter.as_deref().is_none_or(|f| name.contains(f));
     if wants("fleet/revocation_propagation") {
         propagation(port);

@@ -85,8 +85,12 @@ fn revoke(args: &RevokeArgs) -> Result<Outcome, CliError> {
             .iter()
             .enumerate()
             .map(|(i, id)| {
-                id.parse::<TokenId>()
-                    .map_err(|_| CliError::new(format!("--id #{}", i + 1), "expected tid_ and 32 hex digits"))
+                id.parse::<TokenId>().map_err(|_| {
+                    CliError::new(
+                        format!("--id #{}", i + 1),
+                        "expected tid_ and 32 hex digits",
+                    )
+                })
             })
             .collect::<Result<Vec<_>, _>>()?;
         Change::Revoked { tokens, at }
@@ -96,6 +100,9 @@ fn revoke(args: &RevokeArgs) -> Result<Outcome, CliError> {
         .prefix(args.prefix.as_str());
     let entry = tokenward_fleet::publish(&config, &[change])
         .map_err(|e| CliError::new("fleet revoke", e))?;
-    println!("published revocation as stream entry {entry} of {}", config.keys().changes);
+    println!(
+        "published revocation as stream entry {entry} of {}",
+        config.keys().changes
+    );
     Ok(Outcome::Clean)
 }

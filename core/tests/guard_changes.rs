@@ -58,7 +58,11 @@ fn every_lifecycle_change_replicates_and_nothing_echoes() {
         )
         .unwrap();
     let many = a
-        .register_many(["tw_many_one", "tw_many_two"], &TokenMeta::new().tag("batch"), 5)
+        .register_many(
+            ["tw_many_one", "tw_many_two"],
+            &TokenMeta::new().tag("batch"),
+            5,
+        )
         .unwrap();
     let rotated = a.rotate(&bob.id, &[3; 32], Some(100), 6).unwrap();
     a.quarantine(&alice.id, 7).unwrap();
@@ -80,13 +84,26 @@ fn every_lifecycle_change_replicates_and_nothing_echoes() {
     let mut expected = many.clone();
     expected.sort_unstable();
     assert_eq!(revoked, expected);
-    assert_eq!(changes.len() - (changes.iter().filter(|c| matches!(c, Change::Revoked { .. })).count()), 9);
-    assert!(b.take_changes().changes.is_empty(), "applied changes are not recorded");
+    assert_eq!(
+        changes.len()
+            - (changes
+                .iter()
+                .filter(|c| matches!(c, Change::Revoked { .. }))
+                .count()),
+        9
+    );
+    assert!(
+        b.take_changes().changes.is_empty(),
+        "applied changes are not recorded"
+    );
     assert!(b.policy("narrow").is_some());
     for id in [alice.id, bob.id, rotated.id, carol, many[0], many[1]] {
         assert_eq!(b.token(&id).map(|t| t.state), a.token(&id).map(|t| t.state));
         assert_eq!(b.token(&id).unwrap().owner, a.token(&id).unwrap().owner);
-        assert_eq!(b.token(&id).unwrap().expires_at, a.token(&id).unwrap().expires_at);
+        assert_eq!(
+            b.token(&id).unwrap().expires_at,
+            a.token(&id).unwrap().expires_at
+        );
     }
     for (token, now) in [
         (alice.token.expose(), 12),
@@ -96,7 +113,11 @@ fn every_lifecycle_change_replicates_and_nothing_echoes() {
         ("tw_carol_registered_token", 12),
         ("tw_many_one", 12),
     ] {
-        assert_eq!(allowed(&b, token, now), allowed(&a, token, now), "{token} at {now}");
+        assert_eq!(
+            allowed(&b, token, now),
+            allowed(&a, token, now),
+            "{token} at {now}"
+        );
     }
 
     // Applying the same changes again changes nothing.
@@ -112,12 +133,12 @@ fn a_revocation_of_a_token_not_held_keeps_it_revoked_for_good() {
     let minted = a.mint(&TokenMeta::new(), &[1; 32], 0).unwrap();
     a.take_changes(); // b never hears of the registration
     a.revoke(&minted.id, 1).unwrap();
-    let applied = b
-        .apply_change(&a.take_changes().changes[0], 2)
-        .unwrap();
+    let applied = b.apply_change(&a.take_changes().changes[0], 2).unwrap();
     assert_eq!(applied.revoked, [minted.id]);
     // A host registering the token later on b cannot make it work.
-    assert!(b.register(minted.token.expose(), &TokenMeta::new(), 3).is_err());
+    assert!(b
+        .register(minted.token.expose(), &TokenMeta::new(), 3)
+        .is_err());
     assert!(!allowed(&b, minted.token.expose(), 4));
     // A registration arriving late only merges its (active) state: still revoked.
     let late = Change::Registered {
@@ -171,8 +192,12 @@ fn a_full_feed_counts_what_it_lost_and_the_audit_events_stay() {
 #[test]
 fn a_fleet_wide_selector_revokes_what_each_guard_holds() {
     let (a, b) = (guard(), guard());
-    let here = a.mint(&TokenMeta::new().owner("alice"), &[1; 32], 0).unwrap();
-    let there = b.mint(&TokenMeta::new().owner("alice"), &[2; 32], 0).unwrap();
+    let here = a
+        .mint(&TokenMeta::new().owner("alice"), &[1; 32], 0)
+        .unwrap();
+    let there = b
+        .mint(&TokenMeta::new().owner("alice"), &[2; 32], 0)
+        .unwrap();
     let other = b.mint(&TokenMeta::new().owner("bob"), &[3; 32], 0).unwrap();
     let change = Change::RevokedWhere {
         selector: Selector::new().owner("alice"),
@@ -192,9 +217,7 @@ fn a_fleet_wide_selector_revokes_what_each_guard_holds() {
 fn changes_serialize_as_tagged_json() {
     let a = guard();
     a.enable_changes(10);
-    let minted = a
-        .mint(&TokenMeta::new().policy("ci"), &[1; 32], 0)
-        .unwrap();
+    let minted = a.mint(&TokenMeta::new().policy("ci"), &[1; 32], 0).unwrap();
     a.revoke(&minted.id, 1).unwrap();
     for change in a.take_changes().changes {
         let json = serde_json::to_string(&change).unwrap();

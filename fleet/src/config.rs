@@ -164,7 +164,10 @@ impl FleetConfig {
         }
         let zero = Duration::ZERO;
         if self.poll == zero || self.block == zero || self.delta_interval == zero {
-            return bad("interval", "poll, block and delta_interval must not be zero");
+            return bad(
+                "interval",
+                "poll, block and delta_interval must not be zero",
+            );
         }
         if self.outbox_capacity == 0 {
             return bad("outbox_capacity", "must not be zero");

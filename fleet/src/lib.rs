@@ -259,7 +259,10 @@ impl Fleet {
             .stop
             .store(true, std::sync::atomic::Ordering::Release);
         self.wake_writer();
-        for handle in [self.writer.take(), self.reader.take()].into_iter().flatten() {
+        for handle in [self.writer.take(), self.reader.take()]
+            .into_iter()
+            .flatten()
+        {
             let _ = handle.join();
         }
         self.shared.guard.disable_changes();

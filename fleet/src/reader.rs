@@ -97,7 +97,9 @@ impl Reader {
         let conn = self.conn.as_mut().expect("connected");
         let behind = match self.changes {
             None => true,
-            Some(pos) => max_deleted(conn, &self.shared.keys.changes)?.is_some_and(|d| d >= pos.next()),
+            Some(pos) => {
+                max_deleted(conn, &self.shared.keys.changes)?.is_some_and(|d| d >= pos.next())
+            }
         };
         if behind {
             let covers = self.load_snapshot()?;
@@ -204,10 +206,9 @@ impl Reader {
                 let now = now_ms();
                 for change in &changes {
                     let result = match change {
-                        Change::RevokedWhere { selector, at } => self
-                            .shared
-                            .revoke_selected(selector, *at, false)
-                            .map(drop),
+                        Change::RevokedWhere { selector, at } => {
+                            self.shared.revoke_selected(selector, *at, false).map(drop)
+                        }
                         other => self.shared.guard.apply_change(other, now).map(drop),
                     };
                     if let Err(e) = result {

@@ -151,9 +151,8 @@ impl Shared {
     /// Marks one side's connection up or down; events when the fleet link as a whole (both
     /// sides) goes up or down.
     pub fn set_link(&self, side: &AtomicBool, up: bool, error: Option<String>) {
-        let both = |s: &Shared| {
-            s.reader_up.load(Ordering::Acquire) && s.writer_up.load(Ordering::Acquire)
-        };
+        let both =
+            |s: &Shared| s.reader_up.load(Ordering::Acquire) && s.writer_up.load(Ordering::Acquire);
         // The health lock orders the transitions of the two sides.
         let mut health = self.health.lock();
         let before = both(self);

@@ -19,28 +19,45 @@ const TOKEN: &str = "tw_token_shared_by_two_processes";
 /// parent's revocation arrives and says `FLEET-DENIED`.
 #[test]
 fn child_instance() {
-    let Some(url) = std::env::var_os("FLEET_CHILD_URL") else { return };
+    let Some(url) = std::env::var_os("FLEET_CHILD_URL") else {
+        return;
+    };
     let config = tokenward_fleet::FleetConfig::new(url.to_str().unwrap())
         .unwrap()
         .prefix("processes");
     let guard = guard("");
     let _fleet = attach(&guard, config);
-    assert!(eventually(WAIT, || allowed(&guard, TOKEN)), "never registered");
+    assert!(
+        eventually(WAIT, || allowed(&guard, TOKEN)),
+        "never registered"
+    );
     println!("FLEET-READY");
-    assert!(eventually(WAIT, || !allowed(&guard, TOKEN)), "never revoked");
+    assert!(
+        eventually(WAIT, || !allowed(&guard, TOKEN)),
+        "never revoked"
+    );
     println!("FLEET-DENIED");
 }
 
 #[test]
 fn a_revocation_in_one_process_is_denied_in_another() {
-    let Some(server) = RedisServer::start() else { return };
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
     let here = guard("");
     let fleet = attach(&here, config(&server, "processes"));
-    let id = here.register(TOKEN, &TokenMeta::new().owner("alice"), now()).unwrap();
+    let id = here
+        .register(TOKEN, &TokenMeta::new().owner("alice"), now())
+        .unwrap();
     assert!(fleet.flush(WAIT));
 
     let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "child_instance", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "child_instance",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env("FLEET_CHILD_URL", server.url())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -55,7 +72,10 @@ fn a_revocation_in_one_process_is_denied_in_another() {
     };
     assert!(wait_for("FLEET-READY"), "the child never saw the token");
     here.revoke(&id, now()).unwrap();
-    assert!(wait_for("FLEET-DENIED"), "the child never saw the revocation");
+    assert!(
+        wait_for("FLEET-DENIED"),
+        "the child never saw the revocation"
+    );
     assert!(child.wait().unwrap().success());
 }
 
@@ -75,12 +95,20 @@ fn cli() -> PathBuf {
 
 #[test]
 fn the_command_line_revokes_fleet_wide_by_selector_and_by_id() {
-    let Some(server) = RedisServer::start() else { return };
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
     let here = guard("");
     let _fleet = attach(&here, config(&server, "cli"));
-    let alice = here.mint(&TokenMeta::new().owner("alice"), &[1; 32], now()).unwrap();
-    let bob = here.mint(&TokenMeta::new().owner("bob"), &[2; 32], now()).unwrap();
-    let carol = here.mint(&TokenMeta::new().owner("carol"), &[3; 32], now()).unwrap();
+    let alice = here
+        .mint(&TokenMeta::new().owner("alice"), &[1; 32], now())
+        .unwrap();
+    let bob = here
+        .mint(&TokenMeta::new().owner("bob"), &[2; 32], now())
+        .unwrap();
+    let carol = here
+        .mint(&TokenMeta::new().owner("carol"), &[3; 32], now())
+        .unwrap();
 
     let revoke = |args: &[&str]| {
         Command::new(cli())
@@ -91,13 +119,21 @@ fn the_command_line_revokes_fleet_wide_by_selector_and_by_id() {
             .unwrap()
     };
     let out = revoke(&["--owner", "alice"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("{cli}:changes"));
     assert!(eventually(WAIT, || !allowed(&here, alice.token.expose())));
     assert!(allowed(&here, bob.token.expose()));
 
     let out = revoke(&["--id", &bob.id.to_string()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(eventually(WAIT, || !allowed(&here, bob.token.expose())));
     assert!(allowed(&here, carol.token.expose()));
 
@@ -108,7 +144,14 @@ fn the_command_line_revokes_fleet_wide_by_selector_and_by_id() {
     let out = revoke(&[]);
     assert_eq!(out.status.code(), Some(2));
     let out = Command::new(cli())
-        .args(["fleet", "revoke", "--owner", "x", "--redis", "redis://u:sekrit@127.0.0.1:1"])
+        .args([
+            "fleet",
+            "revoke",
+            "--owner",
+            "x",
+            "--redis",
+            "redis://u:sekrit@127.0.0.1:1",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));

@@ -7,19 +7,23 @@ use std::time::Duration;
 use support::*;
 use tokenward::usage::AlertKind;
 use tokenward::{Request, Selector, TokenMeta};
-use tokenward_fleet::{FleetEvent, Fleet};
+use tokenward_fleet::{Fleet, FleetEvent};
 
 const WAIT: Duration = Duration::from_secs(10);
 
 #[test]
 fn a_revocation_on_one_instance_is_denied_on_the_others() {
-    let Some(server) = RedisServer::start() else { return };
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
     let guards: Vec<_> = (0..3).map(|_| guard("")).collect();
     let fleets: Vec<Fleet> = guards
         .iter()
         .map(|g| attach(g, config(&server, "revoke")))
         .collect();
-    assert!(eventually(WAIT, || fleets.iter().all(|f| f.health().connected)));
+    assert!(eventually(WAIT, || fleets
+        .iter()
+        .all(|f| f.health().connected)));
 
     let alice = guards[0]
         .mint(&TokenMeta::new().owner("alice"), &[1; 32], now())
@@ -29,15 +33,31 @@ fn a_revocation_on_one_instance_is_denied_on_the_others() {
         .unwrap();
     let (alice, bob) = (alice.token.expose(), bob.token.expose());
     // Registrations travel both ways.
-    assert!(eventually(WAIT, || guards.iter().all(|g| allowed(g, alice) && allowed(g, bob))));
+    assert!(eventually(WAIT, || guards.iter().all(|g| allowed(
+        g, alice
+    ) && allowed(
+        g, bob
+    ))));
 
-    guards[2].revoke(&guards[2].token_id(alice.as_bytes()), now()).unwrap();
-    assert!(!allowed(&guards[2], alice), "in force where it was made at once");
-    assert!(eventually(WAIT, || guards.iter().all(|g| !allowed(g, alice))));
-    assert!(guards.iter().all(|g| allowed(g, bob)), "nothing else changed");
+    guards[2]
+        .revoke(&guards[2].token_id(alice.as_bytes()), now())
+        .unwrap();
+    assert!(
+        !allowed(&guards[2], alice),
+        "in force where it was made at once"
+    );
+    assert!(eventually(WAIT, || guards
+        .iter()
+        .all(|g| !allowed(g, alice))));
+    assert!(
+        guards.iter().all(|g| allowed(g, bob)),
+        "nothing else changed"
+    );
 
     // A fleet-wide selector revocation.
-    let revoked = fleets[1].revoke_where(&Selector::new().owner("bob"), now()).unwrap();
+    let revoked = fleets[1]
+        .revoke_where(&Selector::new().owner("bob"), now())
+        .unwrap();
     assert_eq!(revoked.len(), 1);
     assert!(eventually(WAIT, || guards.iter().all(|g| !allowed(g, bob))));
 
@@ -49,13 +69,18 @@ fn a_revocation_on_one_instance_is_denied_on_the_others() {
         .count();
     assert_eq!(revocations, 2, "{events:#?}");
     let published: u64 = fleets.iter().map(|f| f.health().published_changes).sum();
-    assert!(published >= 4, "two registrations, a revocation, a selector");
+    assert!(
+        published >= 4,
+        "two registrations, a revocation, a selector"
+    );
     assert!(fleets.iter().all(|f| f.health().apply_failures == 0));
 }
 
 #[test]
 fn a_distributed_fan_out_is_detected_by_the_fleet_and_not_by_one_instance() {
-    let Some(server) = RedisServer::start() else { return };
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
     let usage = r#"
         [usage]
         track_deltas = true
@@ -72,7 +97,9 @@ fn a_distributed_fan_out_is_detected_by_the_fleet_and_not_by_one_instance() {
     lone.register(minted.token.expose(), &TokenMeta::new(), now())
         .unwrap();
     let token = minted.token.expose();
-    assert!(eventually(WAIT, || guards.iter().all(|g| g.token(&minted.id).is_some())));
+    assert!(eventually(WAIT, || guards
+        .iter()
+        .all(|g| g.token(&minted.id).is_some())));
 
     // 24 distinct addresses, 8 per instance: each instance alone sees 8 < 20.
     let request = |n: u32| {
@@ -91,7 +118,9 @@ fn a_distributed_fan_out_is_detected_by_the_fleet_and_not_by_one_instance() {
         }
     }
     // The deltas reach each instance within about one interval.
-    assert!(eventually(WAIT, || fleets.iter().all(|f| f.health().deltas_merged >= 2)));
+    assert!(eventually(WAIT, || fleets
+        .iter()
+        .all(|f| f.health().deltas_merged >= 2)));
     let verdict = guards[0].check(&request(100), now());
     let kinds: Vec<AlertKind> = verdict.alerts.iter().map(|a| a.kind).collect();
     assert!(kinds.contains(&AlertKind::IpFanout), "fleet: {kinds:?}");
@@ -104,7 +133,9 @@ fn a_distributed_fan_out_is_detected_by_the_fleet_and_not_by_one_instance() {
 
 #[test]
 fn redis_killed_and_restarted_mid_run_loses_no_revocation() {
-    let Some(mut server) = RedisServer::start() else { return };
+    let Some(mut server) = RedisServer::start() else {
+        return;
+    };
     let (a, b) = (guard(""), guard(""));
     let fleet_a = attach(&a, config(&server, "restart"));
     let fleet_b = attach(&b, config(&server, "restart"));
@@ -150,7 +181,9 @@ fn redis_killed_and_restarted_mid_run_loses_no_revocation() {
 
 #[test]
 fn a_late_joiner_starts_from_the_snapshot_and_the_tail() {
-    let Some(server) = RedisServer::start() else { return };
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
     let a = guard("");
     let snapshotting = config(&server, "late")
         .snapshot(Duration::from_millis(50), 20)
@@ -158,7 +191,9 @@ fn a_late_joiner_starts_from_the_snapshot_and_the_tail() {
     let fleet_a = attach(&a, snapshotting);
     let minted: Vec<_> = (0..60u8)
         .map(|n| {
-            let minted = a.mint(&TokenMeta::new().owner("x"), &[n; 32], now()).unwrap();
+            let minted = a
+                .mint(&TokenMeta::new().owner("x"), &[n; 32], now())
+                .unwrap();
             assert!(fleet_a.flush(WAIT)); // one entry each: a long stream
             minted
         })
@@ -172,7 +207,10 @@ fn a_late_joiner_starts_from_the_snapshot_and_the_tail() {
         .iter()
         .any(|e| matches!(e, FleetEvent::SnapshotWritten { .. }))));
     let mut conn = server.conn();
-    let length: u64 = redis::cmd("XLEN").arg("{late}:changes").query(&mut conn).unwrap();
+    let length: u64 = redis::cmd("XLEN")
+        .arg("{late}:changes")
+        .query(&mut conn)
+        .unwrap();
     assert!(length < 60, "trimmed: {length} entries left");
 
     // Changes after the snapshot come from the tail.
@@ -183,7 +221,10 @@ fn a_late_joiner_starts_from_the_snapshot_and_the_tail() {
     let late = guard("");
     let fleet_late = attach(&late, config(&server, "late"));
     assert!(eventually(WAIT, || allowed(&late, tail.token.expose())));
-    assert!(eventually(WAIT, || !allowed(&late, minted[30].token.expose())));
+    assert!(eventually(WAIT, || !allowed(
+        &late,
+        minted[30].token.expose()
+    )));
     for (n, m) in minted.iter().enumerate() {
         let expected = !(n < 20 || n == 30);
         assert_eq!(allowed(&late, m.token.expose()), expected, "token {n}");

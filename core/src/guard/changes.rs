@@ -311,7 +311,8 @@ impl Guard {
                 applied.changed = !applied.revoked.is_empty();
             }
             Change::Quarantined { token, at } => {
-                applied.changed = self.update(token, |r| Ok(r.lifecycle.apply_quarantine(*at)))
+                applied.changed = self
+                    .update(token, |r| Ok(r.lifecycle.apply_quarantine(*at)))
                     .unwrap_or(false);
                 if applied.changed {
                     let kind = EventKind::Quarantined {

@@ -126,7 +126,10 @@ impl Guard {
     ) -> Result<(), GuardError> {
         self.update(id, |record| match record.lifecycle.quarantine(now) {
             true => {
-                self.record(|| Change::Quarantined { token: *id, at: now });
+                self.record(|| Change::Quarantined {
+                    token: *id,
+                    at: now,
+                });
                 Ok(())
             }
             false => Err(invalid(id, record.lifecycle.state(), "quarantine")),
@@ -140,7 +143,10 @@ impl Guard {
         self.update(id, |record| match record.lifecycle.state() {
             TokenState::Quarantined { .. } => {
                 record.lifecycle.release_at(now);
-                self.record(|| Change::Released { token: *id, at: now });
+                self.record(|| Change::Released {
+                    token: *id,
+                    at: now,
+                });
                 Ok(())
             }
             state => Err(invalid(id, state, "release")),

@@ -284,7 +284,10 @@ mod tests {
         let mut lifecycle = Lifecycle::ACTIVE;
         assert!(lifecycle.apply_quarantine(10));
         assert!(lifecycle.release(12));
-        assert!(!lifecycle.apply_quarantine(10), "replayed after its release");
+        assert!(
+            !lifecycle.apply_quarantine(10),
+            "replayed after its release"
+        );
         assert!(lifecycle.is_active());
         assert!(lifecycle.apply_quarantine(13));
     }
