@@ -4,13 +4,16 @@
 //! 1. revocation propagation latency: a token revoked on instance A, until instance B denies
 //!    it (p50, p99 over 400 revocations; target p99 <= 50 ms);
 //! 2. `check()` with usage tracking, on a Guard alone and on one attached to a fleet whose
-//!    other instance sends usage deltas of the same 10k tokens every second, in the same run
-//!    (criterion; wall and thread CPU time; target: at most 10% more);
+//!    other instance sends usage deltas of the same 10k tokens every second, alternately in
+//!    one run (wall and thread CPU time, medians; target: at most 10% more);
 //! 3. usage delta traffic per instance per second at 10k active tokens (each token used
 //!    every second).
 //!
-//! Run: `cargo bench -p tokenward-benches --bench fleet` (needs `redis-server` on the PATH;
-//! `bash fleet/test.sh` installs it).
+//! Run: `cargo bench -p tokenward-benches --bench fleet [NAME]` (needs `redis-server` on the
+//! PATH; `bash fleet/test.sh` installs it). NAME picks one of `fleet/revocation_propagation`,
+//! `fleet/delta_traffic`, `fleet/check_cost`; `FLEET_DELTA_MS` sets the delta interval
+//! (default 1000). A plain harness, not criterion: these are
+//! latencies across processes, byte counts and an alternating comparison.
 
 use std::hint::black_box;
 use std::net::TcpListener;
@@ -19,7 +22,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use criterion::Criterion;
 use tokenward::{Guard, GuardConfig, Request, TokenKey, TokenMeta};
 use tokenward_fleet::{Fleet, FleetConfig};
 
@@ -78,10 +80,19 @@ fn guard(usage: bool) -> Arc<Guard> {
     Arc::new(Guard::with_config(TokenKey::new(b"fleet bench key"), &config).unwrap())
 }
 
+/// The delta interval: 1 s, or `FLEET_DELTA_MS` milliseconds.
+fn delta_interval() -> Duration {
+    let ms = std::env::var("FLEET_DELTA_MS")
+        .ok()
+        .and_then(|v| v.parse().ok());
+    Duration::from_millis(ms.unwrap_or(1000))
+}
+
 fn fleet(guard: &Arc<Guard>, port: u16, prefix: &str) -> Fleet {
     let config = FleetConfig::new(format!("redis://127.0.0.1:{port}"))
         .unwrap()
-        .prefix(prefix);
+        .prefix(prefix)
+        .delta_interval(delta_interval());
     let fleet = Fleet::attach(guard.clone(), config).unwrap();
     assert!(fleet.flush(Duration::from_secs(10)), "no Redis");
     fleet
@@ -160,35 +171,82 @@ fn register_all(guard: &Guard) {
         .unwrap();
 }
 
-fn check_cost(c: &mut Criterion, port: u16) {
-    // The peer: uses every token every second and publishes its deltas to the fleet.
-    let peer = guard(true);
-    let peer_fleet = fleet(&peer, port, "cost");
+/// CPU time consumed by the calling thread.
+fn thread_cpu_time() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec; the clock id is a constant libc defines.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID) failed");
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+/// Checks on `guard` for about `span`, cycling over the tokens from `*n`: nanoseconds per
+/// check in wall time and in this thread's CPU time.
+fn measure(guard: &Guard, tokens: &[String], n: &mut usize, span: Duration) -> (f64, f64) {
+    let (wall, cpu) = (Instant::now(), thread_cpu_time());
+    let mut checks = 0u64;
+    while wall.elapsed() < span {
+        for _ in 0..1000 {
+            *n = (*n + 1) % tokens.len();
+            black_box(guard.check(&request(&tokens[*n], *n), now()));
+        }
+        checks += 1000;
+    }
+    let per = |d: Duration| d.as_nanos() as f64 / checks as f64;
+    (per(wall.elapsed()), per(thread_cpu_time() - cpu))
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+/// `check()` with usage tracking on 10k tokens, on a Guard alone and on one attached to a
+/// fleet, alternately in one-second rounds of one run (so machine load drifts alike), while
+/// a peer instance uses every token every second and sends its deltas.
+fn check_cost(port: u16, usage: bool) {
+    let prefix = if usage { "cost" } else { "cost-lifecycle" };
+    let peer = guard(usage);
+    let peer_fleet = fleet(&peer, port, prefix);
     register_all(&peer);
     let stop = Arc::new(AtomicBool::new(false));
     let peer_traffic = traffic(peer.clone(), stop.clone(), Duration::from_secs(1));
 
-    let alone = guard(true);
+    let alone = guard(usage);
     register_all(&alone);
-    let attached = guard(true);
-    let attached_fleet = fleet(&attached, port, "cost");
+    let attached = guard(usage);
+    let attached_fleet = fleet(&attached, port, prefix);
     assert!(attached_fleet.flush(Duration::from_secs(30)));
     let tokens: Vec<String> = (0..TOKENS).map(raw).collect();
-    let mut group = c.benchmark_group("fleet_check_usage");
-    for (name, guard) in [("alone", &alone), ("attached", &attached)] {
-        let mut n = 0usize;
-        group.bench_function(name, |bench| {
-            bench.iter(|| {
-                n = (n + 1) % TOKENS;
-                black_box(guard.check(&request(&tokens[n], n), now()))
-            })
-        });
+    let (mut n_alone, mut n_attached) = (0, 0);
+    // Warm up both: every token has usage state.
+    measure(&alone, &tokens, &mut n_alone, Duration::from_secs(1));
+    measure(&attached, &tokens, &mut n_attached, Duration::from_secs(1));
+    let (mut wall, mut cpu) = ([Vec::new(), Vec::new()], [Vec::new(), Vec::new()]);
+    for _ in 0..8 {
+        let span = Duration::from_secs(1);
+        let a = measure(&alone, &tokens, &mut n_alone, span);
+        let b = measure(&attached, &tokens, &mut n_attached, span);
+        for (side, (w, c)) in [a, b].into_iter().enumerate() {
+            wall[side].push(w);
+            cpu[side].push(c);
+        }
     }
-    group.finish();
-    let health = attached_fleet.health();
+    let [wall_alone, wall_attached] = wall.map(median);
+    let [cpu_alone, cpu_attached] = cpu.map(median);
+    let what = if usage { "with usage" } else { "without usage" };
     println!(
-        "fleet/check_cost: the attached instance merged {} deltas of its peer meanwhile",
-        health.deltas_merged
+        "fleet/check_cost {what}: alone {wall_alone:.0} ns wall, {cpu_alone:.0} ns CPU; attached {wall_attached:.0} ns wall, {cpu_attached:.0} ns CPU; ratio {:.3} wall, {:.3} CPU (medians of 8 alternating 1 s rounds; target <= 1.10)",
+        wall_attached / wall_alone,
+        cpu_attached / cpu_alone,
+    );
+    println!(
+        "fleet/check_cost: the attached instance merged {} deltas of its peer and published {} meanwhile",
+        attached_fleet.health().deltas_merged,
+        attached_fleet.health().deltas_published,
     );
     stop.store(true, Ordering::Relaxed);
     peer_traffic.join().unwrap();
@@ -246,7 +304,6 @@ fn main() {
         return;
     };
     let port = server.1;
-    let mut criterion = Criterion::default().configure_from_args();
     let filter = name_filter();
     let wants = |name: &str| filter.as_deref().is_none_or(|f| name.contains(f));
     if wants("fleet/revocation_propagation") {
@@ -255,8 +312,8 @@ fn main() {
     if wants("fleet/delta_traffic") {
         delta_traffic(port);
     }
-    if wants("fleet_check_usage") {
-        check_cost(&mut criterion, port);
+    if wants("fleet/check_cost") {
+        check_cost(port, true);
+        check_cost(port, false);
     }
-    criterion.final_summary();
 }

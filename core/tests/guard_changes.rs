@@ -239,3 +239,22 @@ fn changes_serialize_as_tagged_json() {
     assert_eq!(err.kind(), tokenward::ErrorKind::NotFound);
     assert!(fresh.is_empty());
 }
+
+#[test]
+fn a_restore_or_replay_asks_for_a_state_export() {
+    let a = guard();
+    let minted = a.mint(&TokenMeta::new(), &[1; 32], 0).unwrap();
+    a.drain_events();
+    let backup = a.snapshot();
+    a.revoke(&minted.id, 1).unwrap();
+    let log = a.drain_events();
+
+    let b = guard();
+    b.enable_changes(10);
+    b.restore(&backup, 2).unwrap();
+    assert_eq!(b.take_changes().lost, 1);
+    b.replay_events(&log, 3).unwrap();
+    assert_eq!(b.take_changes().lost, 1);
+    b.replay_events(&log, 4).unwrap(); // nothing new applied
+    assert_eq!(b.take_changes().lost, 0);
+}

@@ -91,13 +91,14 @@
 //!
 //! Per instance: two connections, one blocking read that returns on every new entry, one
 //! `XADD` per batch of changes and one per delta interval. Changes are rare (a revocation is
-//! a 100-byte entry), so the stream is bounded by the deltas: each instance writes about
-//! 300 bytes per token it saw in the interval (JSON), and each reads all the others'. With
-//! `n` instances and `t` tokens active per second each, Redis carries `n * t * 300` bytes/s
-//! in and `n * (n - 1) * t * 300` out: 10 instances with 1 000 active tokens each is 3 MB/s
-//! in and 27 MB/s out, well within one Redis; 50 instances with 10 000 each is not (raise
-//! `delta_interval`, or split the fleet by prefix). Token count itself costs only in the
-//! snapshot (about 200 bytes per token).
+//! a 100-byte entry), so the load is the usage deltas: deflated JSON of about 50 bytes per
+//! token used in the interval (53 measured at 10 000 tokens each used every second from one
+//! address; more addresses and agents per token compress less), written once and read by
+//! every other instance. With `n` instances and `t` tokens active on each per second, Redis
+//! takes in about `50 t n` bytes/s and sends `50 t n (n - 1)`: 10 instances with 10 000
+//! active tokens each is 5 MB/s in and 45 MB/s out, which one Redis serves; 50 such instances
+//! (1.2 GB/s out) is beyond one Redis: raise `delta_interval`, or split the fleet into
+//! prefixes. Registered tokens cost only snapshot size (about 200 bytes each, JSON).
 //!
 //! Redis Cluster: all keys of a fleet share the hash tag `{prefix}`, so they sit in one slot
 //! (the snapshot script and `XREAD` over both streams need that); one fleet is served by one

@@ -18,19 +18,21 @@ pub(crate) fn connect(config: &FleetConfig, read: Duration) -> RedisResult<Conne
 
 /// A value unlikely to repeat: for instance and epoch ids (not secrets).
 pub(crate) fn random_id() -> String {
-    use std::hash::{BuildHasher, Hash, Hasher};
+    use std::hash::BuildHasher;
     use std::sync::atomic::{AtomicU64, Ordering};
     static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    (
+    let seed = (
         std::process::id(),
         COUNTER.fetch_add(1, Ordering::Relaxed),
         std::time::SystemTime::now(),
+    );
+    // Two independently keyed hashers: 128 bits that differ between processes and calls.
+    let state = || std::collections::hash_map::RandomState::new();
+    format!(
+        "{:016x}{:016x}",
+        state().hash_one(seed),
+        state().hash_one(seed)
     )
-        .hash(&mut hasher);
-    let mut other = std::collections::hash_map::RandomState::new().build_hasher();
-    hasher.finish().hash(&mut other);
-    format!("{:016x}{:016x}", hasher.finish(), other.finish())
 }
 
 /// The highest id ever trimmed from a stream (Redis 7's `max-deleted-entry-id`); `None` when

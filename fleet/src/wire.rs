@@ -179,4 +179,3 @@ mod tests {
         assert!(decode_delta(&not_json).is_err());
     }
 }
-

@@ -7,7 +7,10 @@
 //! token's shard is locked, so the feed holds changes of one token in the order they took
 //! effect. Changes applied with [`Guard::apply_change`] (from another instance) are not
 //! recorded, so nothing echoes back; applying is idempotent, and never makes a stopped token
-//! work again (the rules of [`Guard::restore`]).
+//! work again (the rules of [`Guard::restore`]). A [`restore`](Guard::restore) or a
+//! [`replay_events`](Guard::replay_events) that applied something is not recorded change by
+//! change: it counts as a lost change ([`Changes::lost`]), so the replicator publishes the
+//! whole state.
 
 use std::collections::VecDeque;
 
@@ -196,6 +199,14 @@ impl Guard {
     pub(crate) fn record(&self, change: impl FnOnce() -> Change) {
         if let Some(feed) = self.changes.lock().as_mut() {
             feed.push(change());
+        }
+    }
+
+    /// Marks the feed incomplete (as if changes were lost), so the replicator publishes a
+    /// state export: after a restore or a replay, which change many tokens at once.
+    pub(crate) fn feed_incomplete(&self) {
+        if let Some(feed) = self.changes.lock().as_mut() {
+            feed.lost += 1;
         }
     }
 

@@ -147,6 +147,9 @@ impl Guard {
                 applied: summary.applied,
             },
         );
+        if summary.applied > 0 {
+            self.feed_incomplete();
+        }
         Ok(summary)
     }
 
