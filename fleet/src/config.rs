@@ -51,6 +51,8 @@ pub struct Keys {
     pub snapshot: String,
     /// The stream id the snapshot covers, alone (compared by the snapshot script).
     pub covers: String,
+    /// The id below which the stream was last trimmed.
+    pub trimmed: String,
     /// A random value set when the data is created: a different one means Redis lost it.
     pub epoch: String,
     /// Held by the instance writing a snapshot.
@@ -149,6 +151,7 @@ impl FleetConfig {
             usage: format!("{tag}:usage"),
             snapshot: format!("{tag}:snapshot"),
             covers: format!("{tag}:covers"),
+            trimmed: format!("{tag}:trimmed"),
             epoch: format!("{tag}:epoch"),
             lock: format!("{tag}:lock"),
         }

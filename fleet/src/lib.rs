@@ -83,9 +83,12 @@
 //! `snapshot_min_entries` (10 000) takes a lock key, writes its state export with the id of
 //! the last entry it applied (`covers`) to `{prefix}:snapshot` through a script that refuses
 //! to move `covers` back, and trims the stream (`XTRIM MINID`) to entries after `covers` but
-//! never ones younger than `retain` (10 minutes). A new instance loads the snapshot, then
-//! reads the stream after `covers`; an instance whose position the stream was trimmed past
-//! (Redis 7's `max-deleted-entry-id`) does the same.
+//! never ones younger than `retain` (10 minutes, so an instance cut off for less catches up
+//! from the stream alone). A new instance loads the snapshot, then
+//! reads the stream after `covers`. The script also trims and sets `{prefix}:trimmed` to the
+//! id below which entries are gone; every read fetches that mark with the entries, so an
+//! instance whose position the stream was trimmed past (it was away longer than `retain`, or
+//! a snapshot landed between its snapshot load and its read) loads the snapshot again.
 //!
 //! ## Scaling
 //!
@@ -110,8 +113,7 @@
 //! ## Authentication and TLS
 //!
 //! The URL carries them: `redis://user:password@host:6379/0` (an ACL user; needs
-//! `+xadd +xread +xrange +xrevrange +xtrim +xlen +xinfo +get +set +del +exists +eval` on
-//! `{prefix}:*` keys); `rediss://` for TLS. This crate builds the `redis` client without a
+//! `+xadd +xread +xrevrange +xtrim +xlen +get +set +eval` on the `{prefix}:*` keys); `rediss://` for TLS. This crate builds the `redis` client without a
 //! TLS backend (the backends need OpenSSL or a C crypto library); a host that needs TLS
 //! enables the `redis` crate's `tls-rustls` feature in its own build (Cargo unifies it), or
 //! runs a TLS tunnel. Passwords never appear in errors, events or `Debug` output.

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use redis::{Connection, RedisResult, Value};
+use redis::{Connection, RedisResult};
 
 use crate::config::FleetConfig;
 use crate::wire::StreamPos;
@@ -35,21 +35,6 @@ pub(crate) fn random_id() -> String {
     )
 }
 
-/// The highest id ever trimmed from a stream (Redis 7's `max-deleted-entry-id`); `None` when
-/// the stream does not exist or the server does not say.
-pub(crate) fn max_deleted(conn: &mut Connection, key: &str) -> RedisResult<Option<StreamPos>> {
-    let exists: bool = redis::cmd("EXISTS").arg(key).query(conn)?;
-    if !exists {
-        return Ok(None);
-    }
-    let info: Value = redis::cmd("XINFO").arg("STREAM").arg(key).query(conn)?;
-    Ok(field(&info, "max-deleted-entry-id").and_then(|v| match v {
-        Value::BulkString(b) => StreamPos::parse(std::str::from_utf8(b).ok()?),
-        Value::SimpleString(s) => StreamPos::parse(s),
-        _ => None,
-    }))
-}
-
 /// The id of a stream's newest entry, `ZERO` when it has none.
 pub(crate) fn last_id(conn: &mut Connection, key: &str) -> RedisResult<StreamPos> {
     let reply: redis::streams::StreamRangeReply = redis::cmd("XREVRANGE")
@@ -64,21 +49,4 @@ pub(crate) fn last_id(conn: &mut Connection, key: &str) -> RedisResult<StreamPos
         .first()
         .and_then(|e| StreamPos::parse(&e.id))
         .unwrap_or(StreamPos::ZERO))
-}
-
-/// A field of a reply that is a map (RESP3) or a flat list of names and values (RESP2).
-fn field<'v>(reply: &'v Value, name: &str) -> Option<&'v Value> {
-    let is = |v: &Value| match v {
-        Value::BulkString(b) => b == name.as_bytes(),
-        Value::SimpleString(s) => s == name,
-        _ => false,
-    };
-    match reply {
-        Value::Map(pairs) => pairs.iter().find(|(k, _)| is(k)).map(|(_, v)| v),
-        Value::Array(items) => items
-            .chunks(2)
-            .find(|pair| pair.len() == 2 && is(&pair[0]))
-            .map(|pair| &pair[1]),
-        _ => None,
-    }
 }

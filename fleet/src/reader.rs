@@ -2,13 +2,13 @@
 //! publish; on (re)connect it checks the epoch and catches up (snapshot, then the tail).
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use redis::streams::StreamReadReply;
 use redis::{Connection, RedisResult};
 use tokenward::guard::Change;
 
-use crate::link::{connect, last_id, max_deleted, random_id};
+use crate::link::{connect, last_id, random_id};
 use crate::shared::{now_ms, FleetEvent, Shared};
 use crate::wire::{self, SnapshotDoc, StreamPos, FORMAT};
 
@@ -22,7 +22,6 @@ struct Reader {
     epoch: Option<String>,
     changes: Option<StreamPos>,
     usage: Option<StreamPos>,
-    last_gap_check: Instant,
 }
 
 pub(crate) fn run(shared: Arc<Shared>) {
@@ -32,7 +31,6 @@ pub(crate) fn run(shared: Arc<Shared>) {
         epoch: None,
         changes: None,
         usage: None,
-        last_gap_check: Instant::now(),
     };
     let mut backoff = Duration::from_millis(10);
     while !reader.shared.stopping() {
@@ -93,20 +91,27 @@ impl Reader {
     /// Loads the snapshot when this instance has no position yet, or the stream was trimmed
     /// past it.
     fn catch_up(&mut self) -> RedisResult<()> {
-        self.last_gap_check = Instant::now();
         let conn = self.conn.as_mut().expect("connected");
-        let behind = match self.changes {
-            None => true,
-            Some(pos) => {
-                max_deleted(conn, &self.shared.keys.changes)?.is_some_and(|d| d >= pos.next())
-            }
-        };
-        if behind {
+        let trimmed: Option<String> = redis::cmd("GET")
+            .arg(&self.shared.keys.trimmed)
+            .query(conn)?;
+        if self.behind(trimmed.as_deref()) {
             let covers = self.load_snapshot()?;
             let pos = self.changes.unwrap_or(StreamPos::ZERO).max(covers);
             self.set_position(pos);
         }
         Ok(())
+    }
+
+    /// Whether entries this instance has not applied may be gone: it has no position yet, or
+    /// the stream was trimmed past it (`trimmed` is the id below which entries were removed).
+    fn behind(&self, trimmed: Option<&str>) -> bool {
+        let Some(pos) = self.changes else {
+            return true;
+        };
+        trimmed
+            .and_then(StreamPos::parse)
+            .is_some_and(|t| t > pos.next())
     }
 
     /// Applies the stored snapshot, if any; returns the position it covers.
@@ -142,9 +147,6 @@ impl Reader {
     }
 
     fn read_once(&mut self) -> RedisResult<()> {
-        if self.last_gap_check.elapsed() > self.shared.config.retain / 4 {
-            self.catch_up()?;
-        }
         let keys = &self.shared.keys;
         let (changes, usage) = (
             self.changes.unwrap_or(StreamPos::ZERO),
@@ -152,7 +154,10 @@ impl Reader {
         );
         let block = self.shared.config.block.as_millis().max(1) as u64;
         let conn = self.conn.as_mut().expect("connected");
-        let reply: Option<StreamReadReply> = redis::cmd("XREAD")
+        // The trim mark is read after the entries, in the same round trip: when it passed
+        // the position the read started from, entries may be missing in between.
+        let (reply, trimmed): (Option<StreamReadReply>, Option<String>) = redis::pipe()
+            .cmd("XREAD")
             .arg("COUNT")
             .arg(BATCH)
             .arg("BLOCK")
@@ -162,7 +167,10 @@ impl Reader {
             .arg(&keys.usage)
             .arg(changes.to_string())
             .arg(usage.to_string())
+            .cmd("GET")
+            .arg(&keys.trimmed)
             .query(conn)?;
+        let gap = self.behind(trimmed.as_deref());
         for key in reply.map(|r| r.keys).unwrap_or_default() {
             if key.key == self.shared.keys.changes {
                 for entry in wire::entries(&key, "c") {
@@ -173,6 +181,12 @@ impl Reader {
                     self.merge_delta(entry);
                 }
             }
+        }
+        if gap {
+            // What the batch skipped is in the snapshot (applying twice changes nothing).
+            let covers = self.load_snapshot()?;
+            let pos = self.changes.unwrap_or(StreamPos::ZERO).max(covers);
+            self.set_position(pos);
         }
         Ok(())
     }

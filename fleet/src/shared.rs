@@ -73,7 +73,7 @@ pub struct Health {
     pub applied_entries: u64,
     /// Changes published by this instance.
     pub published_changes: u64,
-    /// Usage deltas published, and merged from other instances.
+    /// Usage deltas published.
     pub deltas_published: u64,
     /// Usage deltas merged from other instances.
     pub deltas_merged: u64,

@@ -65,8 +65,13 @@ pub(crate) struct SnapshotDoc {
     pub changes: Vec<Change>,
 }
 
-/// Stores a snapshot only when it covers more than the stored one, so two writers can never
-/// move the covered position back (trimming relies on it). Returns 1 when stored.
+/// Stores a snapshot only when it covers more than the stored one (so two writers can never
+/// move the covered position back), then trims the stream to `ARGV[4]` (entries below it
+/// go; it is at most just after the covered position) and records that in the `trimmed` key,
+/// all at once: a reader that sees `trimmed` beyond its position knows it may have missed
+/// entries and loads the snapshot. Returns 1 when stored.
+/// KEYS: snapshot, covers, changes stream, trimmed. ARGV: covers ms, covers seq, document,
+/// trim id.
 pub(crate) const STORE_SNAPSHOT: &str = r#"
 local cur = redis.call('GET', KEYS[2])
 if cur then
@@ -78,7 +83,18 @@ if cur then
 end
 redis.call('SET', KEYS[1], ARGV[3])
 redis.call('SET', KEYS[2], ARGV[1] .. '-' .. ARGV[2])
+redis.call('XTRIM', KEYS[3], 'MINID', ARGV[4])
+redis.call('SET', KEYS[4], ARGV[4])
 return 1
+"#;
+
+/// Deletes the snapshot lock only when this instance still holds it (it may have expired and
+/// been taken by another).
+pub(crate) const RELEASE_LOCK: &str = r#"
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
 "#;
 
 /// One entry read from a stream: its id, who wrote it, and its payload field.

@@ -208,31 +208,34 @@ impl Writer {
             changes: self.shared.guard.export_changes(),
         };
         let json = serde_json::to_vec(&doc).expect("snapshots serialize");
+        let retain = self.shared.config.retain.as_millis() as i64;
+        let edge = StreamPos {
+            ms: now_ms().saturating_sub(retain).max(0) as u64,
+            seq: 0,
+        };
         let stored: i64 = redis::cmd("EVAL")
             .arg(wire::STORE_SNAPSHOT)
-            .arg(2)
+            .arg(4)
             .arg(&keys.snapshot)
             .arg(&keys.covers)
+            .arg(&keys.changes)
+            .arg(&keys.trimmed)
             .arg(covers.ms)
             .arg(covers.seq)
             .arg(json)
+            .arg(covers.next().min(edge).to_string())
             .query(conn)?;
         if stored == 1 {
-            let retain = self.shared.config.retain.as_millis() as i64;
-            let edge = StreamPos {
-                ms: now_ms().saturating_sub(retain).max(0) as u64,
-                seq: 0,
-            };
-            let _: u64 = redis::cmd("XTRIM")
-                .arg(&keys.changes)
-                .arg("MINID")
-                .arg(covers.next().min(edge).to_string())
-                .query(conn)?;
             self.shared.event(FleetEvent::SnapshotWritten {
                 covers: covers.to_string(),
             });
         }
-        let _: i64 = redis::cmd("DEL").arg(&keys.lock).query(conn)?;
+        let _: i64 = redis::cmd("EVAL")
+            .arg(wire::RELEASE_LOCK)
+            .arg(1)
+            .arg(&keys.lock)
+            .arg(&self.shared.origin)
+            .query(conn)?;
         Ok(())
     }
 }

@@ -250,3 +250,34 @@ fn attaching_twice_or_without_deltas_is_refused() {
     let err = Fleet::attach(no_deltas, config).unwrap_err();
     assert_eq!(err.kind(), tokenward::ErrorKind::Config);
 }
+
+#[test]
+fn an_instance_the_stream_was_trimmed_past_reloads_the_snapshot() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let (a, b) = (guard(""), guard(""));
+    let writer = config(&server, "gap").snapshot(Duration::from_millis(50), 1);
+    let fleet_a = attach(&a, writer);
+    let fleet_b = attach(&b, config(&server, "gap"));
+    let minted = a.mint(&TokenMeta::new(), &[1; 32], now()).unwrap();
+    assert!(eventually(WAIT, || allowed(&b, minted.token.expose())));
+    assert!(eventually(WAIT, || fleet_a
+        .drain_events()
+        .iter()
+        .any(|e| matches!(e, FleetEvent::SnapshotWritten { .. }))));
+    fleet_b.drain_events();
+
+    // As if a snapshot had trimmed everything up to far ahead of b's position.
+    let mut conn = server.conn();
+    let _: () = redis::cmd("SET")
+        .arg("{gap}:trimmed")
+        .arg(format!("{}-0", now() + 60_000))
+        .query(&mut conn)
+        .unwrap();
+    assert!(eventually(WAIT, || fleet_b
+        .drain_events()
+        .iter()
+        .any(|e| matches!(e, FleetEvent::SnapshotLoaded { .. }))));
+    assert!(allowed(&b, minted.token.expose()));
+}
