@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds and tests tokenward in every language, from nothing: Rust (format, lints, tests, docs),
-# then each binding's own script, which installs what it needs (pip, npm and cargo packages,
-# valgrind) before building and testing, then a smoke pass of the fuzz targets. Exits non-zero
-# when anything fails.
+# then the fleet crate against a real redis-server, then each binding's own script, which
+# installs what it needs (redis-server, pip, npm and cargo packages, valgrind) before building
+# and testing, then a smoke pass of the fuzz targets. Exits non-zero when anything fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,6 +30,8 @@ rust_checks() {
 }
 
 run_suite rust rust_checks
+# The fleet crate against a real redis-server (installed by its script when missing).
+run_suite fleet bash fleet/test.sh
 for binding in python node c; do
     if [ -f "bindings/$binding/test.sh" ]; then
         run_suite "$binding" bash "bindings/$binding/test.sh"

@@ -5,6 +5,7 @@
 //! A new subcommand is a new module plus one variant in [`Command`] and one arm in `main`.
 
 mod common;
+mod fleet;
 mod redact;
 mod rules;
 mod scan;
@@ -47,6 +48,9 @@ enum Command {
     /// Replay recorded traffic through a Guard: decisions, usage alerts, responses.
     #[command(long_about = tokenward_cli::LONG_ABOUT)]
     Replay(tokenward_cli::Args),
+    /// Act on a fleet of instances sharing their Guard state through Redis.
+    #[command(long_about = fleet::LONG_ABOUT)]
+    Fleet(fleet::Args),
 }
 
 fn main() -> ExitCode {
@@ -58,6 +62,7 @@ fn main() -> ExitCode {
         Command::Redact(args) => redact::run(&args),
         Command::Scan(args) => scan::run(&args),
         Command::Rules(args) => rules::run(&args),
+        Command::Fleet(args) => fleet::run(&args),
         Command::Replay(args) => tokenward_cli::run(&args)
             .map(|()| Outcome::Clean)
             .map_err(|e| common::CliError::new(e.what, e.why)),

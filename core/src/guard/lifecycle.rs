@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 
 use super::registry::{shard_of, Map, Record, Sym, TokenState, NEVER};
-use super::{EventKind, Guard, GuardError, Minted, Selector};
+use super::{Change, EventKind, Guard, GuardError, Minted, Selector};
 use crate::token::TokenId;
 use crate::usage::AlertKind;
 use crate::Timestamp;
@@ -21,7 +21,16 @@ impl Guard {
         now: Timestamp,
         cause: Option<AlertKind>,
     ) -> Result<bool, GuardError> {
-        let changed = self.update(id, |record| Ok(record.lifecycle.revoke(now)))?;
+        let changed = self.update(id, |record| {
+            let changed = record.lifecycle.revoke(now);
+            if changed {
+                self.record(|| Change::Revoked {
+                    tokens: vec![*id],
+                    at: now,
+                });
+            }
+            Ok(changed)
+        })?;
         if changed {
             self.emit(now, EventKind::Revoked { token: *id, cause });
         }
@@ -57,6 +66,17 @@ impl Guard {
         selector: &Selector,
         now: Timestamp,
     ) -> Result<Vec<TokenId>, GuardError> {
+        self.revoke_matching(selector, now, true)
+    }
+
+    /// [`revoke_where`](Self::revoke_where); records the revoked tokens in the change feed,
+    /// shard by shard under the shard's lock, when `record`.
+    pub(crate) fn revoke_matching(
+        &self,
+        selector: &Selector,
+        now: Timestamp,
+        record: bool,
+    ) -> Result<Vec<TokenId>, GuardError> {
         if selector.is_empty() {
             return Err(GuardError::EmptySelector);
         }
@@ -65,11 +85,20 @@ impl Guard {
         };
         let mut affected = Vec::new();
         for shard in self.shards.iter() {
-            for (id, record) in shard.map.write().iter_mut() {
+            let mut map = shard.map.write();
+            let first = affected.len();
+            for (id, record) in map.iter_mut() {
                 if matcher.matches(record) && record.lifecycle.revoke(now) {
                     affected.push(*id);
                 }
             }
+            if record && affected.len() > first {
+                self.record(|| Change::Revoked {
+                    tokens: affected[first..].to_vec(),
+                    at: now,
+                });
+            }
+            drop(map);
         }
         affected.sort_unstable();
         for id in &affected {
@@ -96,7 +125,13 @@ impl Guard {
         cause: Option<AlertKind>,
     ) -> Result<(), GuardError> {
         self.update(id, |record| match record.lifecycle.quarantine(now) {
-            true => Ok(()),
+            true => {
+                self.record(|| Change::Quarantined {
+                    token: *id,
+                    at: now,
+                });
+                Ok(())
+            }
             false => Err(invalid(id, record.lifecycle.state(), "quarantine")),
         })?;
         self.emit(now, EventKind::Quarantined { token: *id, cause });
@@ -107,7 +142,11 @@ impl Guard {
     pub fn release(&self, id: &TokenId, now: Timestamp) -> Result<(), GuardError> {
         self.update(id, |record| match record.lifecycle.state() {
             TokenState::Quarantined { .. } => {
-                record.lifecycle.set(TokenState::Active);
+                record.lifecycle.release_at(now);
+                self.record(|| Change::Released {
+                    token: *id,
+                    at: now,
+                });
                 Ok(())
             }
             state => Err(invalid(id, state, "release")),
@@ -178,6 +217,12 @@ impl Guard {
             });
             let successor = successor(record, now);
             new_map.unwrap_or(old_map).insert(new_id, successor);
+            self.record(|| Change::Rotated {
+                from: *old,
+                to: new_id,
+                grace_end,
+                at: now,
+            });
             Ok(grace_end)
         })?;
         self.emit(

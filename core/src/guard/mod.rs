@@ -55,6 +55,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod changes;
 mod check;
 mod config;
 mod events;
@@ -72,6 +73,7 @@ use hashbrown::hash_map::Entry;
 use parking_lot::{Mutex, RwLock};
 
 pub use crate::request::Request;
+pub use changes::{Applied, Change, Changes, DEFAULT_CHANGE_CAPACITY};
 pub use check::{Decision, Reaction, Verdict};
 pub use config::{GuardConfig, PolicySpec, Selector, TokenInfo, TokenMeta, DEFAULT_EVENT_CAPACITY};
 pub use events::{
@@ -192,12 +194,16 @@ pub struct Guard {
     prefix: Box<str>,
     shards: Box<[Shard]>,
     /// Where the audit chain stood at the last restore or replay: the next replayed event
-    /// must follow it. Lock order: replayed, policies, interner, shards (ascending), events.
+    /// must follow it. Lock order: replayed, policies, interner, shards (ascending), changes,
+    /// events.
     replayed: Mutex<ChainHead>,
     /// Named policies.
     policies: RwLock<hashbrown::HashMap<Arc<str>, Arc<PolicyEntry>>>,
     interner: RwLock<Interner>,
     events: Mutex<EventLog>,
+    /// The change feed for a fleet replicator, when on (see [`Guard::enable_changes`]).
+    /// Taken while a shard is locked, never while acquiring another lock.
+    changes: Mutex<Option<changes::ChangeLog>>,
     /// Usage statistics and detectors, when the config turns them on.
     usage: Option<UsageTracker>,
     responder: Responder,
@@ -244,6 +250,7 @@ impl Guard {
             events: Mutex::new(EventLog::new(
                 config.event_capacity.unwrap_or(DEFAULT_EVENT_CAPACITY),
             )),
+            changes: Mutex::new(None),
             usage: match &config.usage {
                 None => None,
                 Some(usage) => Some(
@@ -290,8 +297,26 @@ impl Guard {
         doc: &PolicyDoc,
         now: Timestamp,
     ) -> Result<(), GuardError> {
+        self.put_policy(name, doc, now, true)
+    }
+
+    /// Adds or replaces a named policy; records the change in the feed when `record`.
+    fn put_policy(
+        &self,
+        name: &str,
+        doc: &PolicyDoc,
+        now: Timestamp,
+        record: bool,
+    ) -> Result<(), GuardError> {
         let entry = named_entry(name, doc)?;
         let mut policies = self.policies.write();
+        if record {
+            self.record(|| Change::PolicySet {
+                name: name.to_string(),
+                doc: doc.clone(),
+                replace: true,
+            });
+        }
         if let Some(old) = policies.insert(entry.name.clone().expect("named"), entry.clone()) {
             for shard in self.shards.iter() {
                 for record in shard.map.write().values_mut() {
@@ -387,6 +412,7 @@ impl Guard {
             for id in &ids {
                 maps[shard_of(id)].insert(*id, Record::new(interned, policy.clone()));
             }
+            self.record_many(&ids, meta, interned.issued_at);
         }
         for chunk in ids.chunks(BATCH_EVENT_TOKENS) {
             self.emit(
@@ -521,6 +547,14 @@ impl Guard {
             Entry::Occupied(_) => return Err(GuardError::AlreadyRegistered(id)),
             Entry::Vacant(slot) => {
                 slot.insert(Record::new(interned, policy));
+                self.record(|| Change::Registered {
+                    token: id,
+                    meta: TokenMeta {
+                        issued_at: Some(interned.issued_at),
+                        ..meta.clone()
+                    },
+                    state: TokenState::Active,
+                });
             }
         }
         let kind = if minted {

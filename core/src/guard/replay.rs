@@ -147,6 +147,9 @@ impl Guard {
                 applied: summary.applied,
             },
         );
+        if summary.applied > 0 {
+            self.feed_incomplete();
+        }
         Ok(summary)
     }
 
@@ -198,7 +201,7 @@ impl Guard {
 
     /// A recorded rotation: `from` rotated (never weakened), and `to` created from `from`'s
     /// record as [`rotate`](Guard::rotate) did. `None` when `from` is unknown here.
-    fn replay_rotation(
+    pub(super) fn replay_rotation(
         &self,
         from: &TokenId,
         to: &TokenId,

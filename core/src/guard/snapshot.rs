@@ -348,6 +348,8 @@ impl Guard {
             current.replace_with(new);
         }
         events.push(now, super::EventKind::Restored { tokens });
+        drop(events);
+        self.feed_incomplete();
         Ok(())
     }
 

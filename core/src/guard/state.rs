@@ -106,8 +106,24 @@ impl Lifecycle {
         if self.kind != Kind::Quarantined || self.at > at {
             return false;
         }
-        self.set(TokenState::Active);
+        self.release_at(at);
         true
+    }
+
+    /// Makes a token active as a release at `at`, remembering when (until the next change),
+    /// so a quarantine from before it that arrives late is recognised as stale.
+    pub fn release_at(&mut self, at: Timestamp) {
+        self.set(TokenState::Active);
+        self.at = at;
+    }
+
+    /// A quarantine recorded elsewhere: [`quarantine`](Self::quarantine), except that one
+    /// older than the release this token had here is stale; true when it changed.
+    pub fn apply_quarantine(&mut self, at: Timestamp) -> bool {
+        if self.kind == Kind::Active && self.at > at {
+            return false;
+        }
+        self.quarantine(at)
     }
 
     /// Applies a rotation recorded elsewhere: an active token becomes rotated; a quarantined
@@ -261,6 +277,19 @@ mod tests {
                 grace_end: 20
             }
         );
+    }
+
+    #[test]
+    fn a_quarantine_older_than_the_release_is_stale() {
+        let mut lifecycle = Lifecycle::ACTIVE;
+        assert!(lifecycle.apply_quarantine(10));
+        assert!(lifecycle.release(12));
+        assert!(
+            !lifecycle.apply_quarantine(10),
+            "replayed after its release"
+        );
+        assert!(lifecycle.is_active());
+        assert!(lifecycle.apply_quarantine(13));
     }
 
     #[test]
