@@ -63,11 +63,5 @@ pub use request::Request;
 pub use token::{TokenId, TokenKey};
 pub use usage::{Alert, AlertKind, Observation, Severity, UsageConfig, UsageStats, UsageTracker};
 
-/// The Rust examples of the repository's README.md, compiled and run as doctests so they stay
-/// true.
-#[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
-pub struct ReadmeDoctests;
-
 /// Milliseconds since the Unix epoch. Every call that needs time takes one.
 pub type Timestamp = i64;
