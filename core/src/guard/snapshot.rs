@@ -15,6 +15,7 @@ use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 
 use super::events::{Event, EventLog};
+use super::expect::{Compiled, Expectations};
 use super::registry::{shard_of, Interner, Map, PolicyEntry, Record, Sym, TokenState};
 use super::state::Lifecycle;
 use super::{named_entry, Guard, GuardError};
@@ -24,12 +25,14 @@ use crate::usage::{UsageSnapshot, UsageTracker};
 
 const MAGIC: &[u8; 4] = b"TWGS";
 /// The snapshot format this build writes.
+/// Version 4 added each token's soft expectations (versions 2 and 3 are read as tokens
+/// without any).
 /// Version 3 added a lifecycle version per token (see [`Guard::restore`]) and holds each
 /// token's sliding rate-limit log in place of a bucket state. Version 2 is still read, its
 /// tokens at lifecycle version 0 and with empty rate logs (a bucket cannot be read as a log).
 /// Version 2 added usage statistics and the `alert` event (version 1 is not read: its events
 /// encode differently).
-pub const SNAPSHOT_VERSION: u16 = 3;
+pub const SNAPSHOT_VERSION: u16 = 4;
 /// The oldest snapshot format this build reads.
 const OLDEST_READ: u16 = 2;
 const HEADER_LEN: usize = 16;
@@ -122,6 +125,62 @@ struct TokenRecord {
     last_used: i64,
     /// The rate limit's log, oldest first.
     rate: Vec<RateGroup>,
+    /// Soft expectations (version 4 on).
+    expect: Option<Expectations>,
+}
+
+/// A token record of format version 3: no soft expectations.
+#[derive(Serialize, Deserialize)]
+struct TokenRecordV3 {
+    id: TokenId,
+    owner: Sym,
+    service: Sym,
+    environment: Sym,
+    tags: u32,
+    issued_at: i64,
+    expires_at: i64,
+    policy: PolicyRef,
+    state: TokenState,
+    version: u32,
+    last_used: i64,
+    rate: Vec<RateGroup>,
+}
+
+impl<T> Payload<T> {
+    /// The same payload with its token records converted.
+    fn map_tokens(self, f: impl FnMut(T) -> TokenRecord) -> Payload {
+        Payload {
+            key_check: self.key_check,
+            token_prefix: self.token_prefix,
+            names: self.names,
+            tag_sets: self.tag_sets,
+            policies: self.policies,
+            inline_policies: self.inline_policies,
+            tokens: self.tokens.into_iter().map(f).collect(),
+            events: self.events,
+            usage: self.usage,
+        }
+    }
+}
+
+impl Payload<TokenRecordV3> {
+    fn upgrade(self) -> Payload {
+        self.map_tokens(|t| TokenRecord {
+            id: t.id,
+            owner: t.owner,
+            service: t.service,
+            environment: t.environment,
+            tags: t.tags,
+            issued_at: t.issued_at,
+            expires_at: t.expires_at,
+            policy: t.policy,
+            state: t.state,
+            version: t.version,
+            last_used: t.last_used,
+            rate: t.rate,
+            expect: None,
+        })
+    }
 }
 
 /// A token record of format version 2: no lifecycle version.
@@ -142,7 +201,7 @@ struct TokenRecordV2 {
 
 impl Payload<TokenRecordV2> {
     fn upgrade(self) -> Payload {
-        let tokens = self.tokens.into_iter().map(|t| TokenRecord {
+        self.map_tokens(|t| TokenRecord {
             id: t.id,
             owner: t.owner,
             service: t.service,
@@ -156,18 +215,8 @@ impl Payload<TokenRecordV2> {
             last_used: t.last_used,
             // A version-2 token bucket cannot be read as a log of requests.
             rate: Vec::new(),
-        });
-        Payload {
-            key_check: self.key_check,
-            token_prefix: self.token_prefix,
-            names: self.names,
-            tag_sets: self.tag_sets,
-            policies: self.policies,
-            inline_policies: self.inline_policies,
-            tokens: tokens.collect(),
-            events: self.events,
-            usage: self.usage,
-        }
+            expect: None,
+        })
     }
 }
 
@@ -247,6 +296,7 @@ impl Guard {
                     version: record.lifecycle.version(),
                     last_used: record.last_used.load(Ordering::Relaxed),
                     rate: record.rate.lock().groups().to_vec(),
+                    expect: record.expect.as_ref().map(|e| e.doc.clone()),
                 });
             }
         }
@@ -398,6 +448,12 @@ impl Translation {
             issued_at: token.issued_at,
             expires_at: token.expires_at,
             policy,
+            // Checked when the snapshot was decoded.
+            expect: token
+                .expect
+                .as_ref()
+                .and_then(|doc| Compiled::new(doc).ok())
+                .map(Arc::new),
             lifecycle: Lifecycle::from_parts(token.state, token.version),
             last_used: AtomicI64::new(token.last_used),
             // Checked when the snapshot was decoded.
@@ -497,6 +553,9 @@ fn decode(bytes: &[u8]) -> Result<Payload, SnapshotError> {
     if version == 2 {
         return Ok(decode_body::<Payload<TokenRecordV2>>(body)?.upgrade());
     }
+    if version == 3 {
+        return Ok(decode_body::<Payload<TokenRecordV3>>(body)?.upgrade());
+    }
     decode_body(body)
 }
 
@@ -583,6 +642,9 @@ fn build(payload: Payload) -> Result<Restored, SnapshotError> {
         }
         RateLog::from_groups(token.rate.clone())
             .map_err(|why| malformed(format!("token {} {why}", token.id)))?;
+        if let Some(expect) = &token.expect {
+            Compiled::new(expect).map_err(|e| SnapshotError::Policy(e.within("expect")))?;
+        }
     }
 
     let events = payload.events;

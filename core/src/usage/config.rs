@@ -61,6 +61,11 @@ pub struct UsageConfig {
     pub max_tokens: usize,
     /// At most this many last-use records are kept (default 1,048,576: about 48 MiB at most).
     pub max_dormant_records: usize,
+    /// How long the context an alert pointed at (a new country, network or client, the
+    /// place an impossible move led to) stays suspect: requests from it are held, so a
+    /// `deny` response rule refuses them while the owner's own requests go through
+    /// (default 6 hours).
+    pub hold_secs: u64,
     /// Keep per-token counts since the last [`delta`](super::UsageTracker::delta) so instances
     /// of a fleet can exchange them (default false).
     pub track_deltas: bool,
@@ -89,6 +94,7 @@ impl Default for UsageConfig {
             forget_after_secs: 400 * DAY,
             max_tokens: 65_536,
             max_dormant_records: 1 << 20,
+            hold_secs: 6 * HOUR,
             track_deltas: false,
             detectors: DetectorsConfig::default(),
         }
@@ -364,6 +370,7 @@ impl UsageConfig {
             ("peak_half_life_secs", self.peak_half_life_secs),
             ("idle_evict_secs", self.idle_evict_secs),
             ("forget_after_secs", self.forget_after_secs),
+            ("hold_secs", self.hold_secs),
         ] {
             if secs == 0 || secs > 100 * 365 * DAY {
                 return bad(name, "must be between 1 second and 100 years");

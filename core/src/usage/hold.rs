@@ -1,0 +1,146 @@
+//! What a token is under suspicion of: the kinds whose evidence holds on the current request
+//! although their alert is cooling down, and the context (country, wide network, agent
+//! family) an alert pointed at, held for `hold_secs` so the host can refuse the suspicious
+//! requests while the owner's own keep working.
+//!
+//! This state is short-lived by design and is not part of snapshots: a restored tracker
+//! starts without suspicions, as after the hold ran out.
+
+use super::alert::{AlertKind, Severity};
+use crate::Timestamp;
+
+/// Kinds as a bit set, by [`AlertKind::index`].
+pub(crate) type KindSet = u16;
+
+pub(crate) const fn bit(kind: AlertKind) -> KindSet {
+    1 << kind.index()
+}
+
+fn severity_from(code: u8) -> Severity {
+    match code {
+        0 => Severity::Low,
+        1 => Severity::Medium,
+        2 => Severity::High,
+        _ => Severity::Critical,
+    }
+}
+
+/// The context an alert pointed at. Zero fields match nothing.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Context {
+    pub country: u16,
+    pub wide: u32,
+    pub agent: u32,
+}
+
+/// A context under suspicion, and until when.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Suspect {
+    pub context: Context,
+    /// The kinds whose alerts pointed at it.
+    pub kinds: KindSet,
+    pub until: Timestamp,
+}
+
+/// The transient part of a token's usage state.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Hold {
+    /// Kinds held on the request being observed (reset for each request).
+    pub held: KindSet,
+    /// Severity of each kind's last alert (`Severity as u8`), for held kinds.
+    pub severity: [u8; 10],
+    /// The context under suspicion, if any.
+    pub suspect: Option<Suspect>,
+    /// A country first used after learning, and when: not yet an established place.
+    pub fresh_country: u16,
+    pub fresh_since: Timestamp,
+}
+
+// Suspicion is transient and not snapshotted: two states equal in everything lasting are equal.
+impl PartialEq for Hold {
+    fn eq(&self, _: &Hold) -> bool {
+        true
+    }
+}
+
+impl Hold {
+    pub fn set_severity(&mut self, kind: AlertKind, severity: Severity) {
+        self.severity[kind.index()] = severity as u8;
+    }
+
+    /// Suspects `context` for `kind` until `until` (joining a suspicion of the same context).
+    pub fn suspect(&mut self, kind: AlertKind, context: Context, until: Timestamp) {
+        match &mut self.suspect {
+            Some(s) if s.context == context => {
+                s.kinds |= bit(kind);
+                s.until = s.until.max(until);
+            }
+            slot => {
+                *slot = Some(Suspect {
+                    context,
+                    kinds: bit(kind),
+                    until,
+                })
+            }
+        }
+    }
+
+    /// The kinds under whose suspicion a request from `here` falls at `now`.
+    pub fn matching(&mut self, here: Context, now: Timestamp) -> KindSet {
+        let Some(s) = self.suspect else { return 0 };
+        if now >= s.until {
+            self.suspect = None;
+            return 0;
+        }
+        let c = s.context;
+        let hit = (c.country != 0 && c.country == here.country)
+            || (c.wide != 0 && c.wide == here.wide)
+            || (c.agent != 0 && c.agent == here.agent);
+        if hit {
+            s.kinds
+        } else {
+            0
+        }
+    }
+}
+
+/// Kinds held on one request: alerted before and still cooling down, yet the evidence holds
+/// for this request too (the rate is still over the bar, the request comes from the suspected
+/// country, network or client, the endpoint is another never seen in a scan). A Guard refuses
+/// such requests when a `deny` (or stronger) rule covers the kind at the severity of its
+/// last alert; they raise no new alert.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Held {
+    kinds: KindSet,
+    severity: [u8; 10],
+    recent: KindSet,
+}
+
+impl Held {
+    pub(crate) fn new(hold: &Hold, recent: KindSet) -> Held {
+        Held {
+            kinds: hold.held,
+            severity: hold.severity,
+            recent,
+        }
+    }
+
+    /// Whether nothing is held.
+    pub fn is_empty(&self) -> bool {
+        self.kinds == 0
+    }
+
+    /// The held kinds, each with the severity of its last alert.
+    pub fn kinds(&self) -> impl Iterator<Item = (AlertKind, Severity)> + '_ {
+        AlertKind::ALL
+            .into_iter()
+            .filter(|k| self.kinds & bit(*k) != 0)
+            .map(|k| (k, severity_from(self.severity[k.index()])))
+    }
+
+    /// How many distinct kinds the token raised within the last hour, this request's included:
+    /// corroboration for response rules with `min_kinds`.
+    pub fn recent_kinds(&self) -> u32 {
+        self.recent.count_ones()
+    }
+}
