@@ -390,6 +390,12 @@ impl TokenUsage {
         }
     }
 
+    /// Empties the learned endpoint profile (a snapshot that keyed it differently).
+    pub fn forget_endpoints(&mut self) {
+        self.known_endpoints = KnownSet::default();
+        self.novel_endpoints = RecentDistinct::default();
+    }
+
     /// Whether deserialised state is internally consistent (lengths and cursors in range).
     pub fn is_valid(&self) -> bool {
         self.known_countries.is_valid()
