@@ -200,7 +200,8 @@ impl Guard {
             None => None,
         };
         let observation = Observation {
-            denied: !check.reasons.is_empty(),
+            // A path refused for its encoding says nothing about who holds the token.
+            denied: check.reasons.iter().any(|r| *r != Reason::InvalidPath),
             declared_scope_match: declares_scope.then(|| {
                 !check
                     .reasons

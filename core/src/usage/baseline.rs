@@ -175,7 +175,7 @@ mod tests {
         for i in 0..8 {
             r.push(1_100_000 + i * 100);
         }
-        assert_eq!(r.rate_over(8), Some(4200.0));
+        assert_eq!(r.rate_over(8), Some(600.0));
         // Out of order: no rate rather than a nonsense one.
         assert_eq!(r.push(10), None);
     }

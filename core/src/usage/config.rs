@@ -192,8 +192,8 @@ detector_config!(
 detector_config!(
     /// Many distinct IPs in the distinct window. Default severity high.
     IpFanoutConfig, severity: Severity::High, cooldown: HOUR, {
-        /// Never alert below this many distinct IPs (default 8).
-        min_distinct_ips: u64 = 8,
+        /// Never alert below this many distinct IPs (default 6).
+        min_distinct_ips: u64 = 6,
         /// Alert at this multiple of the token's learned peak of distinct IPs (default 3).
         factor: f64 = 3.0,
         /// Alert at this many distinct IPs even while still learning (default 64).
@@ -272,12 +272,15 @@ detector_config!(
     ErrorBurstConfig, severity: Severity::Medium, cooldown: HOUR, {
         /// The span examined, in seconds (default 300).
         window_secs: u64 = 300,
-        /// At least this many errors in the span (default 10)...
-        min_errors: u64 = 10,
+        /// At least this many errors in the span (default 6)...
+        min_errors: u64 = 6,
         /// ...making up at least this share of the span's requests (default 0.2)...
         min_ratio: f64 = 0.2,
-        /// ...and this multiple of the token's usual error rate (default 4).
+        /// ...and this multiple of the token's usual error rate (default 4)...
         factor: f64 = 4.0,
+        /// ...on at least this many distinct paths (1 to 4, default 3): a client retrying
+        /// one URL (polling a deleted resource, an expired session) is not probing.
+        min_paths: usize = 3,
     }
 );
 

@@ -7,7 +7,7 @@ use super::baseline::raise_peak;
 use super::distinct::Novelty;
 use super::geo;
 use super::hashing::{self, agent_key, country_code, endpoint_key, family_key, ip_keys};
-use super::hold::Context;
+use super::hold::{Context, ERROR_PATHS};
 use super::state::{context_of, Ctx, Place, TokenUsage, NOVEL_AGENT, NOVEL_NETWORK};
 use super::Observation;
 use crate::usage::alert::Alert;
@@ -281,9 +281,11 @@ impl TokenUsage {
                 .max(cfg.min_distinct_ips as f64) as u64
         };
         if generation > self.ips.generation() {
-            // A window closed: its distinct count teaches the peak, unless it was a fan-out.
+            // A window closed: its distinct count teaches the peak, unless it was a fan-out
+            // after learning (while learning, every window teaches: an app used from many
+            // carrier addresses is many-homed by nature).
             let finished = self.ips.estimate(self.ips.generation());
-            if finished < threshold(self.baseline.peak_ips) {
+            if !learned || finished < threshold(self.baseline.peak_ips) {
                 raise_peak(&mut self.baseline.peak_ips, finished as f32, learned);
             }
         }
@@ -291,14 +293,12 @@ impl TokenUsage {
             .insert(generation, keys.ip, ctx.config.distinct_cap);
         let distinct = self.ips.estimate(generation);
         let limit = threshold(self.baseline.peak_ips);
-        if (learned && distinct >= limit) || distinct >= cfg.absolute_distinct_ips {
+        // While learning, the absolute bar, above what the token has shown so far.
+        let learning_limit = limit.max(cfg.absolute_distinct_ips);
+        if (learned && distinct >= limit) || (!learned && distinct >= learning_limit) {
             let evidence = Evidence::IpFanout {
                 distinct_ips: distinct,
-                threshold: if learned {
-                    limit.min(cfg.absolute_distinct_ips)
-                } else {
-                    cfg.absolute_distinct_ips
-                },
+                threshold: if learned { limit } else { learning_limit },
                 window_secs: ctx.config.distinct_period_secs * 2,
             };
             self.raise(ctx, AlertKind::IpFanout, None, evidence, out);
@@ -605,9 +605,12 @@ impl TokenUsage {
         } else {
             0.0
         };
+        // Errors on one URL over and over are a client retrying (a poll of a deleted
+        // resource, an expired session); probing walks many.
         let enough = errors >= cfg.min_errors
             && errors as f64 >= cfg.min_ratio * f64::from(sum.requests)
-            && errors as f64 >= usual;
+            && errors as f64 >= usual
+            && self.hold.error_path_count() >= cfg.min_paths.min(ERROR_PATHS);
         enough.then_some((errors, u64::from(sum.requests)))
     }
 
@@ -619,8 +622,13 @@ impl TokenUsage {
             requests,
             window_secs: ctx.config.detectors.error_burst.window_secs,
         };
+        // Errors from the token's usual place and client are more often a broken deploy
+        // than a probe: reported, one step lower.
+        let cfg = &ctx.config.detectors.error_burst;
+        let usual = self.hold.usual_context;
+        let severity = if usual { cfg.severity.lowered() } else { cfg.severity };
         let mut out = Vec::new();
-        self.raise(ctx, AlertKind::ErrorBurst, None, evidence, &mut out);
+        self.raise(ctx, AlertKind::ErrorBurst, Some(severity), evidence, &mut out);
         out.pop()
     }
 

@@ -20,6 +20,7 @@ const TAG_AGENT: u8 = 4;
 const TAG_ENDPOINT: u8 = 5;
 const TAG_INT: u8 = 6;
 const TAG_FAMILY: u8 = 7;
+const TAG_PATH: u8 = 8;
 
 /// Inputs longer than this are hashed by their first `MAX_INPUT` bytes, bounding the work a
 /// hostile request can cause.
@@ -146,6 +147,17 @@ fn is_identifier(segment: &[u8]) -> bool {
         }
     }
     segment.iter().filter(|b| **b == b'-').count() >= 2
+}
+
+/// Hash of a path as requested (identifiers kept, query dropped): tells a client retrying one
+/// URL from one walking many.
+pub(crate) fn path_key(path: &str) -> u32 {
+    let mut h = hasher(TAG_PATH);
+    for segment in route(path) {
+        h.write_u8(b'/');
+        h.write(segment);
+    }
+    fold(h)
 }
 
 /// Route segments kept in a route family (see [`family_key`]).

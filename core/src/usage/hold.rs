@@ -54,7 +54,16 @@ pub(crate) struct Hold {
     /// A country first used after learning, and when: not yet an established place.
     pub fresh_country: u16,
     pub fresh_since: Timestamp,
+    /// The path of the last request observed, and the last distinct paths that got an
+    /// error: a client retrying one URL is not probing.
+    pub last_path: u32,
+    /// The last request came from a known country, wide network and agent family.
+    pub usual_context: bool,
+    pub error_paths: [u32; ERROR_PATHS],
 }
+
+/// Distinct errored paths remembered.
+pub(crate) const ERROR_PATHS: usize = 4;
 
 // Suspicion is transient and not snapshotted: two states equal in everything lasting are equal.
 impl PartialEq for Hold {
@@ -83,6 +92,20 @@ impl Hold {
                 })
             }
         }
+    }
+
+    /// Remembers that the last observed path got an error.
+    pub fn errored(&mut self) {
+        let path = self.last_path;
+        if !self.error_paths.contains(&path) {
+            self.error_paths.rotate_right(1);
+            self.error_paths[0] = path;
+        }
+    }
+
+    /// How many distinct paths got the recent errors (up to `ERROR_PATHS`).
+    pub fn error_path_count(&self) -> usize {
+        self.error_paths.iter().filter(|p| **p != 0).count()
     }
 
     /// The kinds under whose suspicion a request from `here` falls at `now`.

@@ -251,6 +251,7 @@ impl TokenUsage {
     /// Updates the state with one request and runs the detectors.
     pub fn observe(&mut self, ctx: &Ctx, obs: &Observation, out: &mut Vec<Alert>) {
         self.hold.held = 0;
+        self.hold.last_path = obs.path.map_or(1, super::hashing::path_key).max(1);
         let previous_use = (self.total_requests > 0).then_some(self.last_seen);
         self.advance(ctx);
         let counts = Counts {
@@ -266,6 +267,11 @@ impl TokenUsage {
         if let Some(last) = previous_use {
             self.check_dormant(ctx, obs, last, out);
         }
+        let here = context_of(obs);
+        self.hold.usual_context = (here.country == 0 || self.known_countries.contains(here.country))
+            && (here.wide == 0 || self.known_wide.contains(here.wide))
+            && (here.agent == 0 || self.known_agents.contains(here.agent))
+            && here.country != self.hold.fresh_country;
         let agent = self.check_agent(ctx, obs);
         let new_agent = agent.is_some();
         let new_country = self.check_country(ctx, obs, learned, new_agent, out);
@@ -281,7 +287,6 @@ impl TokenUsage {
             self.check_denials(ctx, out);
         }
         self.hold_errors(ctx, learned);
-        let here = context_of(obs);
         self.hold.held |= self.hold.matching(here, ctx.now);
     }
 

@@ -157,6 +157,7 @@ impl UsageTracker {
             ..Counts::default()
         };
         state.count(now, counts, true, self.derived.fine_ms);
+        state.hold.errored();
         let learned = state.learned(&ctx);
         state.check_errors(&ctx, learned)
     }
