@@ -125,8 +125,8 @@ struct TokenRecord {
     last_used: i64,
     /// The rate limit's log, oldest first.
     rate: Vec<RateGroup>,
-    /// Soft expectations (version 4 on).
-    expect: Option<Expectations>,
+    /// Soft expectations as a JSON document (version 4 on).
+    expect: Option<String>,
 }
 
 /// A token record of format version 3: no soft expectations.
@@ -296,7 +296,9 @@ impl Guard {
                     version: record.lifecycle.version(),
                     last_used: record.last_used.load(Ordering::Relaxed),
                     rate: record.rate.lock().groups().to_vec(),
-                    expect: record.expect.as_ref().map(|e| e.doc.clone()),
+                    expect: record.expect.as_ref().map(|e| {
+                        serde_json::to_string(&e.doc).expect("expectations serialize")
+                    }),
                 });
             }
         }
@@ -451,8 +453,9 @@ impl Translation {
             // Checked when the snapshot was decoded.
             expect: token
                 .expect
-                .as_ref()
-                .and_then(|doc| Compiled::new(doc).ok())
+                .as_deref()
+                .and_then(|json| Expectations::from_json(json).ok())
+                .and_then(|doc| Compiled::new(&doc).ok())
                 .map(Arc::new),
             lifecycle: Lifecycle::from_parts(token.state, token.version),
             last_used: AtomicI64::new(token.last_used),
@@ -642,8 +645,8 @@ fn build(payload: Payload) -> Result<Restored, SnapshotError> {
         }
         RateLog::from_groups(token.rate.clone())
             .map_err(|why| malformed(format!("token {} {why}", token.id)))?;
-        if let Some(expect) = &token.expect {
-            Compiled::new(expect).map_err(|e| SnapshotError::Policy(e.within("expect")))?;
+        if let Some(json) = &token.expect {
+            Expectations::from_json(json).map_err(|e| SnapshotError::Policy(e.within("expect")))?;
         }
     }
 
@@ -723,5 +726,63 @@ mod tests {
         let check = |m: &crate::guard::Minted| guard.check(&Request::new(m.token.expose()), 3);
         assert!(check(&kept).is_allowed());
         assert!(!check(&stopped).is_allowed());
+    }
+
+    /// The same state in format version 3, which had no soft expectations.
+    fn as_version_3(bytes: &[u8]) -> Vec<u8> {
+        let payload = decode(bytes).unwrap();
+        let old = Payload {
+            key_check: payload.key_check,
+            token_prefix: payload.token_prefix,
+            names: payload.names,
+            tag_sets: payload.tag_sets,
+            policies: payload.policies,
+            inline_policies: payload.inline_policies,
+            tokens: payload
+                .tokens
+                .into_iter()
+                .map(|t| TokenRecordV3 {
+                    id: t.id,
+                    owner: t.owner,
+                    service: t.service,
+                    environment: t.environment,
+                    tags: t.tags,
+                    issued_at: t.issued_at,
+                    expires_at: t.expires_at,
+                    policy: t.policy,
+                    state: t.state,
+                    version: t.version,
+                    last_used: t.last_used,
+                    rate: t.rate,
+                })
+                .collect(),
+            events: payload.events,
+            usage: payload.usage,
+        };
+        encode(3, &old)
+    }
+
+    #[test]
+    fn expectations_survive_and_version_3_is_still_read() {
+        let guard = Guard::new(TokenKey::new(b"k"));
+        let expect = Expectations::from_json(r#"{"countries": ["DE"], "networks": ["10.0.0.0/8"]}"#)
+            .unwrap();
+        let minted = guard
+            .mint(&TokenMeta::new().owner("o").expect(expect.clone()), &[1; 32], 0)
+            .unwrap();
+        let bytes = guard.snapshot();
+        let payload = decode(&bytes).unwrap();
+        let json = payload.tokens[0].expect.as_deref().unwrap();
+        assert_eq!(Expectations::from_json(json).unwrap(), expect);
+        let copy = Guard::new(TokenKey::new(b"k"));
+        copy.restore(&bytes, 1).unwrap();
+        let kept = decode(&copy.snapshot()).unwrap().tokens[0].expect.clone();
+        assert_eq!(kept.as_deref(), Some(json));
+        let old = as_version_3(&bytes);
+        assert_eq!(u16::from_le_bytes([old[4], old[5]]), 3);
+        let fresh = Guard::new(TokenKey::new(b"k"));
+        fresh.restore(&old, 1).unwrap();
+        assert_eq!(fresh.token(&minted.id), guard.token(&minted.id));
+        assert!(decode(&fresh.snapshot()).unwrap().tokens[0].expect.is_none());
     }
 }

@@ -192,8 +192,8 @@ detector_config!(
 detector_config!(
     /// Many distinct IPs in the distinct window. Default severity high.
     IpFanoutConfig, severity: Severity::High, cooldown: HOUR, {
-        /// Never alert below this many distinct IPs (default 6).
-        min_distinct_ips: u64 = 6,
+        /// Never alert below this many distinct IPs (default 8).
+        min_distinct_ips: u64 = 8,
         /// Alert at this multiple of the token's learned peak of distinct IPs (default 3).
         factor: f64 = 3.0,
         /// Alert at this many distinct IPs even while still learning (default 64).
@@ -258,8 +258,12 @@ detector_config!(
 
 detector_config!(
     /// Two consecutive locations (request lat/lon, else country centroid) further apart than
-    /// `min_distance_km` and implying more than `max_speed_kmh`. Default severity high.
-    TravelConfig, severity: Severity::High, cooldown: HOUR, {
+    /// `min_distance_km` and implying more than `max_speed_kmh`, judged on the request that
+    /// arrives at a place new for the token (first used within the last day, or unknown)
+    /// after learning: moves between places a token is established in (a team in two
+    /// offices, CI in two clouds, a VPN) say nothing. Default severity medium, raised one
+    /// step when the client is new too or the place is outside what the registry expects.
+    TravelConfig, severity: Severity::Medium, cooldown: HOUR, {
         /// Fastest plausible travel (default 1000 km/h).
         max_speed_kmh: f64 = 1000.0,
         /// Ignore jumps shorter than this: neighbours and geolocation error (default 500 km).

@@ -229,8 +229,10 @@ impl TokenUsage {
         // the previous request. People travel, so for a person's token (not in use around
         // the clock) it is learned quietly; a stolen token used that way is caught when the
         // owner's next request comes from home (impossible travel). Services do not travel.
+        // Outside the countries the registry expects is evidence: no quiet trip.
+        let outside = obs.expected.country == Some(false);
         let trip = !new_agent && self.plausible_move(ctx, obs);
-        if trip && !self.is_continuous(ctx) {
+        if trip && !outside && !self.is_continuous(ctx) {
             return true;
         }
         let evidence = Evidence::NewCountry {
@@ -243,8 +245,6 @@ impl TokenUsage {
                 .collect(),
             new_user_agent: new_agent,
         };
-        // Outside the countries the registry expects is evidence too.
-        let outside = obs.expected.country == Some(false);
         let severity = if new_agent || outside {
             base.raised()
         } else {
