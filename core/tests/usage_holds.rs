@@ -134,17 +134,35 @@ fn retrying_one_url_is_not_probing_but_walking_ids_is() {
         now += 3_000;
     }
     now += HOUR;
+    // Walking ids from another network: the sixth error makes a burst.
     let paths: Vec<String> = (0..20).map(|i| format!("/v1/orders/{}", 9000 + i * 3)).collect();
-    let found = paths.iter().position(|p| {
+    let walk = |from: &'static str, now: &mut Timestamp| {
+        paths.iter().position(|p| {
+            let o = Observation {
+                path: Some(p.as_str()),
+                ip: Some(from.parse().unwrap()),
+                ..home
+            };
+            t.observe(token, &o, *now);
+            *now += 2_000;
+            t.record_outcome(token, 404, *now - 1_990).is_some()
+        })
+    };
+    assert_eq!(walk("192.0.2.44", &mut now), Some(5));
+    // From the owner's own place and client it takes twice the evidence.
+    let other = id("errors-home");
+    let mut now = learn(&t, other, &home, &home);
+    let found = (0..20).position(|i| {
+        let p = format!("/v1/orders/{}", 7000 + i);
         let o = Observation {
             path: Some(p.as_str()),
             ..home
         };
-        t.observe(token, &o, now);
+        t.observe(other, &o, now);
         now += 2_000;
-        t.record_outcome(token, 404, now - 1_990).is_some()
+        t.record_outcome(other, 404, now - 1_990).is_some()
     });
-    assert!(found.is_some_and(|i| i < 7), "{found:?}");
+    assert_eq!(found, Some(11));
 }
 
 fn guard(rules: &str) -> Guard {

@@ -272,7 +272,9 @@ detector_config!(
 );
 
 detector_config!(
-    /// 401/403/404 responses (from `record_outcome`) piling up. Default severity medium.
+    /// 401/403/404 responses (from `record_outcome`) piling up on distinct paths. From the
+    /// token's usual place and client (more often a broken deploy than a probe) it takes
+    /// twice `min_errors` and is reported one step lower. Default severity medium.
     ErrorBurstConfig, severity: Severity::Medium, cooldown: HOUR, {
         /// The span examined, in seconds (default 300).
         window_secs: u64 = 300,

@@ -607,7 +607,14 @@ impl TokenUsage {
         };
         // Errors on one URL over and over are a client retrying (a poll of a deleted
         // resource, an expired session); probing walks many.
-        let enough = errors >= cfg.min_errors
+        // From the token's usual place and client, errors are more often a broken deploy
+        // than a probe: twice the evidence.
+        let min_errors = if self.hold.usual_context {
+            cfg.min_errors.saturating_mul(2)
+        } else {
+            cfg.min_errors
+        };
+        let enough = errors >= min_errors
             && errors as f64 >= cfg.min_ratio * f64::from(sum.requests)
             && errors as f64 >= usual
             && self.hold.error_path_count() >= cfg.min_paths.min(ERROR_PATHS);
@@ -622,8 +629,7 @@ impl TokenUsage {
             requests,
             window_secs: ctx.config.detectors.error_burst.window_secs,
         };
-        // Errors from the token's usual place and client are more often a broken deploy
-        // than a probe: reported, one step lower.
+        // From the usual place and client: reported one step lower.
         let cfg = &ctx.config.detectors.error_burst;
         let usual = self.hold.usual_context;
         let severity = if usual { cfg.severity.lowered() } else { cfg.severity };

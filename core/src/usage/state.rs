@@ -268,7 +268,14 @@ impl TokenUsage {
             self.check_dormant(ctx, obs, last, out);
         }
         let here = context_of(obs);
-        self.hold.usual_context = (here.country == 0 || self.known_countries.contains(here.country))
+        // The usual context: known place and client, and nothing new met within the hour.
+        let minute = ctx.minute();
+        let quiet = self
+            .last_novelty
+            .iter()
+            .all(|&m| m == 0 || minute.saturating_sub(m) >= 60);
+        self.hold.usual_context = quiet
+            && (here.country == 0 || self.known_countries.contains(here.country))
             && (here.wide == 0 || self.known_wide.contains(here.wide))
             && (here.agent == 0 || self.known_agents.contains(here.agent))
             && here.country != self.hold.fresh_country;
