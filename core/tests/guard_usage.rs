@@ -147,9 +147,7 @@ fn quarantine_denies_the_very_request_that_raised_the_alert() {
     guard.release(&id, T0 + 3 * MIN).unwrap();
     // Released, the token works again once the fan-out's window has passed (while it lasts,
     // requests are held: see `deny_refuses_what_the_evidence_still_covers`).
-    assert!(guard
-        .check(&request(&token, 1), T0 + 25 * MIN)
-        .is_allowed());
+    assert!(guard.check(&request(&token, 1), T0 + 25 * MIN).is_allowed());
 }
 
 #[test]
@@ -247,9 +245,9 @@ fn outcomes_feed_error_bursts_and_rules() {
     let mut raised = None;
     // Probing walks many URLs (a client retrying one URL is not probing).
     let paths: Vec<String> = (0..12).map(|i| format!("/v1/orders/{}", 40 + i)).collect();
-    for i in 0..12 {
+    for (i, path) in paths.iter().enumerate() {
         let at = T0 + MIN + i as i64 * 2000;
-        let verdict = guard.check(&request(&token, 0).endpoint("GET", &paths[i]), at);
+        let verdict = guard.check(&request(&token, 0).endpoint("GET", path), at);
         assert!(verdict.is_allowed());
         let reaction = guard.record_outcome(&verdict.token_id.unwrap(), 403, at + 50);
         if !reaction.is_empty() {

@@ -339,7 +339,10 @@ fn impossible_travel_by_country_and_by_coordinates() {
     ny.location = Some((40.71, -74.0));
     t.observe(us, &berlin, now);
     let alerts = t.observe(us, &ny, now + 10 * MIN);
-    assert!(kinds(&alerts).contains(&AlertKind::ImpossibleTravel), "{alerts:?}");
+    assert!(
+        kinds(&alerts).contains(&AlertKind::ImpossibleTravel),
+        "{alerts:?}"
+    );
     // A centroid and a precise point of the same large country say nothing.
     let mut us_only = ny;
     us_only.location = None;

@@ -4,7 +4,9 @@
 
 use tokenward::guard::Expectations;
 use tokenward::usage::{AlertKind, Observation, Severity, UsageConfig, UsageTracker};
-use tokenward::{EventKind, Guard, GuardConfig, Reason, Request, Timestamp, TokenId, TokenKey, TokenMeta};
+use tokenward::{
+    EventKind, Guard, GuardConfig, Reason, Request, Timestamp, TokenId, TokenKey, TokenMeta,
+};
 
 const MIN: i64 = 60_000;
 const HOUR: i64 = 60 * MIN;
@@ -15,7 +17,12 @@ fn id(name: &str) -> TokenId {
     TokenKey::new(b"holds").id(name.as_bytes())
 }
 
-fn obs(country: &'static str, ip: &'static str, agent: &'static str, path: &'static str) -> Observation<'static> {
+fn obs(
+    country: &'static str,
+    ip: &'static str,
+    agent: &'static str,
+    path: &'static str,
+) -> Observation<'static> {
     Observation {
         ip: Some(ip.parse().unwrap()),
         country: Some(country),
@@ -66,13 +73,23 @@ fn a_new_place_is_judged_and_held_while_the_owner_keeps_working() {
     let first: Vec<AlertKind> = alerts.iter().map(|a| a.kind).collect();
     // A new country, and a move to it no airliner makes: both judged on the new place.
     assert_eq!(first, [AlertKind::NewCountry, AlertKind::ImpossibleTravel]);
-    assert_eq!(alerts[1].severity, Severity::Medium, "the client is the owner's");
+    assert_eq!(
+        alerts[1].severity,
+        Severity::Medium,
+        "the client is the owner's"
+    );
     let explained = alerts[0].explain();
-    assert!(explained.contains("first request from BR") && explained.contains("DE"), "{explained}");
+    assert!(
+        explained.contains("first request from BR") && explained.contains("DE"),
+        "{explained}"
+    );
     now += MIN;
     // The owner's next request: from an established place, nothing held.
     let (alerts, held) = t.observe_held(token, &home, now);
-    assert!(alerts.iter().all(|a| a.kind != AlertKind::ImpossibleTravel), "{alerts:?}");
+    assert!(
+        alerts.iter().all(|a| a.kind != AlertKind::ImpossibleTravel),
+        "{alerts:?}"
+    );
     assert!(held.is_empty());
     now += MIN;
     // The thief again: nothing new to say (cooling down), but the request is held.
@@ -107,7 +124,14 @@ fn identifiers_of_real_apis_never_fill_the_endpoint_profile() {
     let stats = t.stats(token, now).unwrap();
     assert!(stats.known.endpoints <= 8, "{:?}", stats.known);
     // A scan still shows within a few requests.
-    let scan = ["/admin", "/.env", "/.git/config", "/actuator/env", "/wp-login.php", "/console"];
+    let scan = [
+        "/admin",
+        "/.env",
+        "/.git/config",
+        "/actuator/env",
+        "/wp-login.php",
+        "/console",
+    ];
     let at = scan.iter().position(|p| {
         let o = Observation {
             path: Some(p),
@@ -130,12 +154,17 @@ fn retrying_one_url_is_not_probing_but_walking_ids_is() {
     let gone = obs("DE", "198.51.100.7", "app/1", "/v1/orders/4411");
     for _ in 0..30 {
         t.observe(token, &gone, now);
-        assert!(t.record_outcome(token, 404, now + 10).is_none(), "a poll alerted");
+        assert!(
+            t.record_outcome(token, 404, now + 10).is_none(),
+            "a poll alerted"
+        );
         now += 3_000;
     }
     now += HOUR;
     // Walking ids from another network: the sixth error makes a burst.
-    let paths: Vec<String> = (0..20).map(|i| format!("/v1/orders/{}", 9000 + i * 3)).collect();
+    let paths: Vec<String> = (0..20)
+        .map(|i| format!("/v1/orders/{}", 9000 + i * 3))
+        .collect();
     let walk = |from: &'static str, now: &mut Timestamp| {
         paths.iter().position(|p| {
             let o = Observation {
@@ -205,7 +234,8 @@ action = "quarantine"
 fn a_deny_rule_refuses_the_suspect_context_and_lets_the_owner_work() {
     let g = guard(STEP_UP);
     let token = "tw_step_up_token_1";
-    g.register(token, &TokenMeta::new().owner("billing"), START).unwrap();
+    g.register(token, &TokenMeta::new().owner("billing"), START)
+        .unwrap();
     let mut now = warm(&g, token);
     let v = g.check(&request(token, "BR", "192.0.2.55", "billing/2.0"), now);
     assert_eq!(v.reasons, [Reason::AnomalyDenied]);
@@ -219,18 +249,26 @@ fn a_deny_rule_refuses_the_suspect_context_and_lets_the_owner_work() {
     assert!(!v.is_allowed(), "the thief's second request passed");
     assert_eq!(v.reasons, [Reason::AnomalyDenied]);
     // A medium travel alert too (the owner's client): two kinds, not high: no quarantine.
-    assert_eq!(g.token(&g.token_id(token.as_bytes())).unwrap().state.name(), "active");
+    assert_eq!(
+        g.token(&g.token_id(token.as_bytes())).unwrap().state.name(),
+        "active"
+    );
 }
 
 #[test]
 fn corroborated_high_evidence_quarantines_and_the_stopped_token_keeps_reporting() {
     let g = guard(STEP_UP);
     let token = "tw_step_up_token_2";
-    let id = g.register(token, &TokenMeta::new().owner("billing"), START).unwrap();
+    let id = g
+        .register(token, &TokenMeta::new().owner("billing"), START)
+        .unwrap();
     let mut now = warm(&g, token);
     // A new country with a new client, and an impossible move to it: two detectors agree,
     // at high severity: quarantined on the spot.
-    let v = g.check(&request(token, "BR", "192.0.2.55", "python-requests/2.31"), now);
+    let v = g.check(
+        &request(token, "BR", "192.0.2.55", "python-requests/2.31"),
+        now,
+    );
     let kinds: Vec<AlertKind> = v.alerts.iter().map(|a| a.kind).collect();
     assert_eq!(kinds, [AlertKind::NewCountry, AlertKind::ImpossibleTravel]);
     assert!(v.alerts.iter().all(|a| a.severity == Severity::High));
@@ -268,7 +306,9 @@ fn corroborated_high_evidence_quarantines_and_the_stopped_token_keeps_reporting(
     unique.sort();
     unique.dedup();
     assert_eq!(unique.len(), stopped.len(), "{stopped:?}");
-    assert!(events.iter().all(|e| !matches!(e.kind, EventKind::Alert { .. })));
+    assert!(events
+        .iter()
+        .all(|e| !matches!(e.kind, EventKind::Alert { .. })));
 }
 
 #[test]
@@ -276,7 +316,12 @@ fn soft_expectations_inform_but_never_deny() {
     let g = guard(STEP_UP);
     let token = "tw_expect_token_1";
     let expect = Expectations::from_json(r#"{"countries": ["DE", "BR"]}"#).unwrap();
-    g.register(token, &TokenMeta::new().owner("billing").expect(expect.clone()), START).unwrap();
+    g.register(
+        token,
+        &TokenMeta::new().owner("billing").expect(expect.clone()),
+        START,
+    )
+    .unwrap();
     let mut now = warm(&g, token);
     // Expected: learned quietly.
     let v = g.check(&request(token, "BR", "192.0.2.55", "billing/2.0"), now);
@@ -288,7 +333,9 @@ fn soft_expectations_inform_but_never_deny() {
     assert_eq!(v.alerts[0].severity, Severity::High);
     // Without rules, nothing is denied because of an expectation.
     let plain = guard("");
-    plain.register(token, &TokenMeta::new().expect(expect), START).unwrap();
+    plain
+        .register(token, &TokenMeta::new().expect(expect), START)
+        .unwrap();
     let v = plain.check(&request(token, "JP", "203.0.113.5", "x/1"), START);
     assert!(v.is_allowed());
     // They survive a snapshot: the restored Guard still expects BR.
@@ -296,11 +343,18 @@ fn soft_expectations_inform_but_never_deny() {
     copy.restore(&g.snapshot(), now).unwrap();
     let other = "tw_expect_token_2";
     let fresh = guard(STEP_UP);
-    fresh.register(other, &TokenMeta::new().owner("billing"), START).unwrap();
+    fresh
+        .register(other, &TokenMeta::new().owner("billing"), START)
+        .unwrap();
     let later = warm(&fresh, other);
     let v = fresh.check(&request(other, "BR", "192.0.2.55", "billing/2.0"), later);
     assert!(!v.alerts.is_empty(), "without expectations BR is news");
-    let v = copy.check(&request(token, "BR", "192.0.2.77", "billing/2.0"), now + 2 * DAY);
-    assert!(v.alerts.iter().all(|a| a.kind != AlertKind::NewCountry), "{v:?}");
+    let v = copy.check(
+        &request(token, "BR", "192.0.2.77", "billing/2.0"),
+        now + 2 * DAY,
+    );
+    assert!(
+        v.alerts.iter().all(|a| a.kind != AlertKind::NewCountry),
+        "{v:?}"
+    );
 }
-

@@ -176,7 +176,10 @@ mod tests {
     fn config_errors_name_the_field_and_hide_tokens() {
         let e = ReplayConfig::parse("[[tokens]]\ntoken = \"tw_secret_value\"\nowner = 3", None)
             .unwrap_err();
-        assert!(e.starts_with("tokens[0].owner: invalid type: integer, expected"), "{e}");
+        assert!(
+            e.starts_with("tokens[0].owner: invalid type: integer, expected"),
+            "{e}"
+        );
         assert!(!e.contains("tw_secret_value"));
         let e = ReplayConfig::parse("[[tokens]]\ntoken = \"a\"\n[[tokens]]\ntoken = \"a\"", None)
             .unwrap_err();
@@ -202,7 +205,10 @@ mod tests {
             None,
         )
         .unwrap();
-        assert_eq!(c.tokens[0].meta.expect.as_ref().unwrap().countries, ["DE", "FR"]);
+        assert_eq!(
+            c.tokens[0].meta.expect.as_ref().unwrap().countries,
+            ["DE", "FR"]
+        );
         let c = ReplayConfig::parse(
             "[[tokens]]\ntoken = \"t\"\nissued_at = \"2026-01-01T00:00:00Z\"",
             None,

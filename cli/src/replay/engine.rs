@@ -5,9 +5,7 @@ use std::fmt;
 use std::net::IpAddr;
 
 use tokenward::guard::{Action, ActionTaken, Reaction};
-use tokenward::{
-    Alert, Decision, Guard, Reason, Request, Timestamp, TokenId, TokenKey, Verdict,
-};
+use tokenward::{Alert, Decision, Guard, Reason, Request, Timestamp, TokenId, TokenKey, Verdict};
 
 use super::config::{ReplayConfig, TokenEntry};
 use super::traffic::{json_reason, Line};
@@ -216,9 +214,10 @@ impl Replay {
             *s.reasons.entry(*reason).or_default() += 1;
         }
         let stopped_before = p.verdict.alerts.is_empty()
-            && p.verdict.reasons.iter().any(|r| {
-                matches!(r, Reason::Quarantined | Reason::Revoked)
-            });
+            && p.verdict
+                .reasons
+                .iter()
+                .any(|r| matches!(r, Reason::Quarantined | Reason::Revoked));
         if let (true, Some(id)) = (stopped_before, p.verdict.token_id) {
             if s.stopped_by.contains_key(&id) {
                 *s.attempts_after_stop.entry(id).or_default() += 1;

@@ -219,9 +219,10 @@ impl Guard {
         let (alerts, held) = tracker.observe_held(id, &observation, check.now);
         // A token already stopped (revoked, quarantined, rotated out) keeps being watched:
         // what its holder tries is reported as `stopped_alert` events, and no rule acts.
-        let stopped = check.reasons.iter().find(|r| {
-            matches!(r, Reason::Revoked | Reason::Quarantined | Reason::Rotated)
-        });
+        let stopped = check
+            .reasons
+            .iter()
+            .find(|r| matches!(r, Reason::Revoked | Reason::Quarantined | Reason::Rotated));
         if let Some(&state) = stopped {
             for alert in &alerts {
                 self.emit_stopped(state, alert);

@@ -123,10 +123,13 @@ impl Compiled {
                 .device
                 .is_some_and(|d| self.devices.binary_search_by(|x| (**x).cmp(d)).is_ok())
         });
-        let endpoint = self.endpoints.as_ref().map(|set| match (request.method, path) {
-            (Some(method), Some(path)) => set.allows_canonical(method, path),
-            _ => false,
-        });
+        let endpoint = self
+            .endpoints
+            .as_ref()
+            .map(|set| match (request.method, path) {
+                (Some(method), Some(path)) => set.allows_canonical(method, path),
+                _ => false,
+            });
         Expected {
             country,
             network,

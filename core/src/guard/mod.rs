@@ -75,11 +75,11 @@ use parking_lot::{Mutex, RwLock};
 pub use crate::request::Request;
 pub use check::{Decision, Reaction, Verdict};
 pub use config::{GuardConfig, PolicySpec, Selector, TokenInfo, TokenMeta, DEFAULT_EVENT_CAPACITY};
-pub use expect::Expectations;
 pub use events::{
     verify_chain, verify_chain_from, ChainError, ChainErrorKind, ChainHead, Event, EventKind,
     EvidenceJson, TokenSummary,
 };
+pub use expect::Expectations;
 pub use registry::TokenState;
 pub use replay::{ReplayError, Replayed};
 pub use respond::{Action, ActionTaken, AlertKinds, ResponseRule};
@@ -388,7 +388,10 @@ impl Guard {
                 map.reserve(extra);
             }
             for id in &ids {
-                maps[shard_of(id)].insert(*id, Record::new(interned, policy.clone(), expect_compiled.clone()));
+                maps[shard_of(id)].insert(
+                    *id,
+                    Record::new(interned, policy.clone(), expect_compiled.clone()),
+                );
             }
         }
         for chunk in ids.chunks(BATCH_EVENT_TOKENS) {

@@ -296,9 +296,10 @@ impl Guard {
                     version: record.lifecycle.version(),
                     last_used: record.last_used.load(Ordering::Relaxed),
                     rate: record.rate.lock().groups().to_vec(),
-                    expect: record.expect.as_ref().map(|e| {
-                        serde_json::to_string(&e.doc).expect("expectations serialize")
-                    }),
+                    expect: record
+                        .expect
+                        .as_ref()
+                        .map(|e| serde_json::to_string(&e.doc).expect("expectations serialize")),
                 });
             }
         }
@@ -765,10 +766,15 @@ mod tests {
     #[test]
     fn expectations_survive_and_version_3_is_still_read() {
         let guard = Guard::new(TokenKey::new(b"k"));
-        let expect = Expectations::from_json(r#"{"countries": ["DE"], "networks": ["10.0.0.0/8"]}"#)
-            .unwrap();
+        let expect =
+            Expectations::from_json(r#"{"countries": ["DE"], "networks": ["10.0.0.0/8"]}"#)
+                .unwrap();
         let minted = guard
-            .mint(&TokenMeta::new().owner("o").expect(expect.clone()), &[1; 32], 0)
+            .mint(
+                &TokenMeta::new().owner("o").expect(expect.clone()),
+                &[1; 32],
+                0,
+            )
             .unwrap();
         let bytes = guard.snapshot();
         let payload = decode(&bytes).unwrap();
@@ -783,6 +789,8 @@ mod tests {
         let fresh = Guard::new(TokenKey::new(b"k"));
         fresh.restore(&old, 1).unwrap();
         assert_eq!(fresh.token(&minted.id), guard.token(&minted.id));
-        assert!(decode(&fresh.snapshot()).unwrap().tokens[0].expect.is_none());
+        assert!(decode(&fresh.snapshot()).unwrap().tokens[0]
+            .expect
+            .is_none());
     }
 }

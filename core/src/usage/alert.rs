@@ -252,7 +252,10 @@ impl Evidence {
                 let before = if known_countries.is_empty() {
                     "no country was known for it before".to_string()
                 } else {
-                    format!("before, it was used only from {}", known_countries.join(", "))
+                    format!(
+                        "before, it was used only from {}",
+                        known_countries.join(", ")
+                    )
                 };
                 format!("first request from {country}{client}; {before}")
             }

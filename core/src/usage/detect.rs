@@ -375,7 +375,11 @@ impl TokenUsage {
         if let Some(alert) = out[before..].first() {
             let context = Context {
                 country: 0,
-                wide: if alert.kind == AlertKind::NewNetwork { here.wide } else { 0 },
+                wide: if alert.kind == AlertKind::NewNetwork {
+                    here.wide
+                } else {
+                    0
+                },
                 agent: if new_agent { here.agent } else { 0 },
             };
             let kind = alert.kind;
@@ -500,7 +504,13 @@ impl TokenUsage {
                 base
             };
             let before = out.len();
-            self.raise(ctx, AlertKind::ImpossibleTravel, Some(severity), evidence, out);
+            self.raise(
+                ctx,
+                AlertKind::ImpossibleTravel,
+                Some(severity),
+                evidence,
+                out,
+            );
             if out.len() > before {
                 let context = Context {
                     agent: 0,
@@ -632,9 +642,19 @@ impl TokenUsage {
         // From the usual place and client: reported one step lower.
         let cfg = &ctx.config.detectors.error_burst;
         let usual = self.hold.usual_context;
-        let severity = if usual { cfg.severity.lowered() } else { cfg.severity };
+        let severity = if usual {
+            cfg.severity.lowered()
+        } else {
+            cfg.severity
+        };
         let mut out = Vec::new();
-        self.raise(ctx, AlertKind::ErrorBurst, Some(severity), evidence, &mut out);
+        self.raise(
+            ctx,
+            AlertKind::ErrorBurst,
+            Some(severity),
+            evidence,
+            &mut out,
+        );
         out.pop()
     }
 

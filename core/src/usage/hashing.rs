@@ -129,9 +129,12 @@ fn is_identifier(segment: &[u8]) -> bool {
     }
     let digits = segment.iter().filter(|b| b.is_ascii_digit()).count();
     if digits > 0 {
-        let separated = segment
-            .iter()
-            .any(|b| matches!(b, b'.' | b'_' | b'-' | b'~' | b':' | b'@' | b'+' | b'=' | b','));
+        let separated = segment.iter().any(|b| {
+            matches!(
+                b,
+                b'.' | b'_' | b'-' | b'~' | b':' | b'@' | b'+' | b'=' | b','
+            )
+        });
         let hex = segment.len() >= 8 && segment.iter().all(|b| b.is_ascii_hexdigit() || *b == b'-');
         return digits == segment.len() || hex || separated || segment.len() >= 8;
     }
@@ -334,10 +337,22 @@ mod tests {
     fn real_world_identifiers_fold() {
         let text = |p| endpoint_text(Some("GET"), p);
         assert_eq!(text("/v1/customers/cus_9fZk2LmQ"), "GET /v1/customers/{id}");
-        assert_eq!(text("/v1/subscriptions/sub_NffrFeUfNVHib"), "GET /v1/subscriptions/{id}");
-        assert_eq!(text("/v1/releases/1.4.2/assets"), "GET /v1/releases/{id}/assets");
-        assert_eq!(text("/v1/releases/v2.0/assets"), "GET /v1/releases/{id}/assets");
-        assert_eq!(text("/v1/objects/reports%2F2024%2Fq1.csv"), "GET /v1/objects/{id}");
+        assert_eq!(
+            text("/v1/subscriptions/sub_NffrFeUfNVHib"),
+            "GET /v1/subscriptions/{id}"
+        );
+        assert_eq!(
+            text("/v1/releases/1.4.2/assets"),
+            "GET /v1/releases/{id}/assets"
+        );
+        assert_eq!(
+            text("/v1/releases/v2.0/assets"),
+            "GET /v1/releases/{id}/assets"
+        );
+        assert_eq!(
+            text("/v1/objects/reports%2F2024%2Fq1.csv"),
+            "GET /v1/objects/{id}"
+        );
         assert_eq!(text("/v1/days/2024-01-05"), "GET /v1/days/{id}");
         assert_eq!(text("/docs/how-to-reset-password"), "GET /docs/{id}");
         assert_eq!(text("/v1/builds/a1b2c3d4"), "GET /v1/builds/{id}");
@@ -349,8 +364,14 @@ mod tests {
 
     #[test]
     fn families_keep_two_segments() {
-        assert_eq!(family_key("/v1/projects/acme-web/builds"), family_key("/v1/projects"));
-        assert_eq!(family_key("/v1/customers/cus_9fZk2LmQ"), family_key("/v1/customers/7"));
+        assert_eq!(
+            family_key("/v1/projects/acme-web/builds"),
+            family_key("/v1/projects")
+        );
+        assert_eq!(
+            family_key("/v1/customers/cus_9fZk2LmQ"),
+            family_key("/v1/customers/7")
+        );
         assert_ne!(family_key("/v1/projects"), family_key("/v1/admin"));
         assert_ne!(family_key("/.env"), family_key("/admin"));
     }

@@ -5,8 +5,8 @@ use std::fmt;
 use parking_lot::Mutex;
 
 use super::alert::Alert;
-use super::hold::Held;
 use super::config::UsageConfig;
+use super::hold::Held;
 use super::observation::Observation;
 use super::shard::{Capacity, Eviction, Shard, SHARDS};
 use super::state::{Ctx, Derived, TokenUsage};
