@@ -423,7 +423,7 @@ class Gen:
                 if ts < start or ts >= end:
                     continue
                 regions = tok.get("regions", [tok["country"]])
-                region = rng.choice(regions)
+                region = regions[0] if len(regions) == 1 else rng.choice(regions)
                 pool = self.cloud_pool if region == regions[0] else self.region_pool(region)
                 for job in range(rng.randint(1, self.p["ci_parallel_max"])):
                     ip = self.net.ip_in(rng.choice(pool))
