@@ -77,12 +77,27 @@ impl Hold {
         self.severity[kind.index()] = severity as u8;
     }
 
-    /// Suspects `context` for `kind` until `until` (joining a suspicion of the same context).
+    /// Suspects `context` for `kind` until `until`. Alerts that point at the same place (one
+    /// country or wide network in common) join one suspicion, which matches on any of their
+    /// fields.
     pub fn suspect(&mut self, kind: AlertKind, context: Context, until: Timestamp) {
+        let same = |a: u32, b: u32| a != 0 && a == b;
         match &mut self.suspect {
-            Some(s) if s.context == context => {
+            Some(s)
+                if same(u32::from(s.context.country), u32::from(context.country))
+                    || same(s.context.wide, context.wide)
+                    || s.context == context =>
+            {
                 s.kinds |= bit(kind);
                 s.until = s.until.max(until);
+                let c = &mut s.context;
+                c.country = if c.country == 0 {
+                    context.country
+                } else {
+                    c.country
+                };
+                c.wide = if c.wide == 0 { context.wide } else { c.wide };
+                c.agent = if c.agent == 0 { context.agent } else { c.agent };
             }
             slot => {
                 *slot = Some(Suspect {
