@@ -127,10 +127,57 @@ def endpoint_set(rng, n):
     return list(dict.fromkeys(out))
 
 
-def render(rng, ep):
+WORDS = ["acme", "widget", "service", "platform", "mobile", "web", "billing", "data", "core",
+         "north", "blue", "river", "quick", "start", "guide", "release", "notes", "team",
+         "alpha", "beta", "reset", "password", "how", "to", "setup", "sso", "export"]
+ID_PREFIXES = ["cus", "sub", "inv", "pi", "acct", "prod", "price", "evt", "ch", "txn"]
+B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+def rich_endpoint_set(rng, n):
+    """Endpoints as real APIs shape them: prefixed ids, slugs, versions, object keys."""
+    out = []
+    for _ in range(n):
+        r = rng.choice(RESOURCES)
+        shape = rng.random()
+        if shape < 0.25:
+            out.append(("GET", f"/v1/{r}/{{pid}}", True))
+        elif shape < 0.4:
+            out.append((rng.choice(["GET", "PATCH"]), f"/v1/projects/{{slug}}/{r}", True))
+        elif shape < 0.5:
+            out.append(("GET", f"/v1/releases/{{ver}}/{r}", True))
+        elif shape < 0.6:
+            out.append((rng.choice(["GET", "PUT"]), "/v1/objects/{key}", True))
+        elif shape < 0.7:
+            out.append(("GET", "/repos/{org}/{slug}/" + r, True))
+        elif shape < 0.8:
+            out.append(("GET", f"/v1/docs/{{slug}}", True))
+        else:
+            out.append(("GET", f"/v1/{r}", False))
+    return list(dict.fromkeys(out))
+
+
+def render(rng, ep, orgs=("acme",)):
     method, path, _ = ep
     while "{id}" in path:
         path = path.replace("{id}", str(rng.randint(1, 99999)), 1)
+    while "{pid}" in path:
+        body = "".join(rng.choice(B62) for _ in range(rng.randint(8, 24)))
+        path = path.replace("{pid}", f"{rng.choice(ID_PREFIXES)}_{body}", 1)
+    while "{slug}" in path:
+        slug = "-".join(rng.sample(WORDS, rng.choice([1, 2, 2, 3, 4])))
+        path = path.replace("{slug}", slug, 1)
+    while "{ver}" in path:
+        ver = rng.choice([f"{rng.randint(0, 9)}.{rng.randint(0, 30)}.{rng.randint(0, 20)}",
+                          f"v{rng.randint(1, 5)}.{rng.randint(0, 12)}",
+                          f"{rng.randint(2019, 2026)}.{rng.randint(1, 12):02d}"])
+        path = path.replace("{ver}", ver, 1)
+    while "{key}" in path:
+        key = f"{rng.choice(['reports', 'exports', 'uploads'])}%2F{rng.randint(2020, 2026)}%2F" \
+              f"{rng.choice(WORDS)}-{rng.randint(1, 999)}.{rng.choice(['csv', 'pdf', 'json'])}"
+        path = path.replace("{key}", key, 1)
+    while "{org}" in path:
+        path = path.replace("{org}", rng.choice(orgs), 1)
     if rng.random() < 0.1:
         path += f"?page={rng.randint(1, 9)}"
     return method, path
@@ -142,9 +189,10 @@ def zipf_pick(rng, items, s=1.1):
 
 
 class Gen:
-    def __init__(self, seed, tokens, days):
+    def __init__(self, seed, tokens, days, noise=False):
         self.rng = random.Random(seed)
         rng = self.rng
+        self.noise = noise
         self.net = Net(rng)
         self.days = days
         # Per-seed population parameters: vary the world, not just the noise.
@@ -168,6 +216,17 @@ class Gen:
             "warmup_days": rng.randint(4, 6),
             "attacker_speed": rng.uniform(0.5, 3.0),
         }
+        if noise:
+            # How real fleets differ from the tidy model above (see REAL_WORLD in the module
+            # docs): drawn per seed like the rest.
+            self.p["mix"].update({"team": rng.uniform(0.05, 0.12), "mobile": rng.uniform(0.03, 0.08)})
+            self.p.update({
+                "ci_two_clouds_share": rng.uniform(0.2, 0.5),
+                "vpn_share": rng.uniform(0.1, 0.3),
+                "rich_paths_share": rng.uniform(0.3, 0.6),
+                "error_noise_per_day": rng.uniform(0.05, 0.2),
+                "backfill_per_day": rng.uniform(0.02, 0.08),
+            })
         self.events = []  # (ts, seq, record, incident or None)
         self.labels = []
         self.seq = 0
@@ -180,7 +239,7 @@ class Gen:
     def emit(self, tok, ts, ip, country, agent, ep=None, status=200, incident=None,
              method_path=None, denied=False, loc=None):
         if method_path is None:
-            method, path = render(self.rng, ep)
+            method, path = render(self.rng, ep, tok.get("orgs", ("acme",)))
         else:
             method, path = method_path
         rec = {"ts": int(ts), "token": tok["token"], "ip": ip, "country": country,
@@ -235,10 +294,37 @@ class Gen:
             tok["agent"] = rng.choice(["ci-runner/2.311.0", "gitlab-runner/16.6.1", "buildkite-agent/3.59"])
             tok["builds_per_day"] = rng.uniform(2, 30)
             tok["country"] = home
-        else:
+        elif kind == "cron":
             tok["ip"] = self.net.ip_in(rng.choice(self.dc_nets[home]))
             tok["agent"] = rng.choice(SERVICE_AGENTS)
             tok["hour"] = rng.randint(0, 23)
+        elif kind == "team":
+            # One token shared by a team with offices in two countries, each at its own hours.
+            other = rng.choice([c for c in HOME_COUNTRIES if c != home])
+            tok["sites"] = [(c, COUNTRIES[c][2], self.net.ip_in(rng.choice(self.country_nets[c])),
+                             [self.net.ip_in(rng.choice(self.country_nets[c])) for _ in range(4)])
+                            for c in (home, other)]
+            tok["agents"] = rng.sample(PERSONAL_AGENTS, rng.randint(2, 4))
+            tok["sessions_per_day"] = rng.uniform(3, 10)
+        else:  # mobile: an app's token, used by its installs from carriers in 1-3 countries
+            tok["markets"] = [home] + rng.sample([c for c in HOME_COUNTRIES if c != home],
+                                                 rng.randint(0, 2))
+            tok["agents"] = [f"{rng.choice(['AcmeApp', 'ShopKit', 'FitTrack'])}/{v}.{m} "
+                             f"({os_})" for v in (4, 5) for m in range(3)
+                             for os_ in ("iOS 17.2", "Android 14")]
+            tok["rate"] = rng.uniform(0.5, 4)
+        if self.noise and kind in ("service", "ci", "team", "mobile", "personal") \
+                and rng.random() < self.p["rich_paths_share"]:
+            tok["endpoints"] = rich_endpoint_set(rng, rng.randint(3, 12)) + tok["endpoints"][:4]
+            tok["orgs"] = tuple(rng.sample(WORDS, rng.randint(1, 3)))
+        if self.noise and kind == "ci" and rng.random() < self.p["ci_two_clouds_share"]:
+            # Runners in two clouds or regions (say us-east and eu-west).
+            tok["regions"] = [home, rng.choice([c for c in ("US", "IE", "DE", "SG", "JP")
+                                                if c != home])]
+        if self.noise and kind == "personal" and rng.random() < self.p["vpn_share"]:
+            # A corporate VPN whose exit is in another country, on in some sessions.
+            exit_c = rng.choice([c for c in ("NL", "US", "DE", "GB", "SG", "CH") if c != home])
+            tok["vpn"] = (exit_c, self.net.ip_in(self.dc_nets[exit_c][0]))
         return tok
 
     def local_hour(self, tok, ts):
@@ -315,6 +401,9 @@ class Gen:
                 hotel = tok.setdefault("hotel", self.net.ip_in(rng.choice(self.country_nets[dest])))
                 lat, lon, _ = COUNTRIES[dest]
                 return dest, hotel, (lat, lon)
+        if "vpn" in tok and rng.random() < 0.35:
+            exit_c, exit_ip = tok["vpn"]
+            return exit_c, exit_ip, None
         r = rng.random()
         wd = self.weekday(tok, ts)
         if tok["mobile"] and r < 0.3:
@@ -333,15 +422,25 @@ class Gen:
                 ts = day + rng.uniform(0, DAY)
                 if ts < start or ts >= end:
                     continue
+                regions = tok.get("regions", [tok["country"]])
+                region = regions[0] if len(regions) == 1 else rng.choice(regions)
+                pool = self.cloud_pool if region == regions[0] else self.region_pool(region)
                 for job in range(rng.randint(1, self.p["ci_parallel_max"])):
-                    ip = self.net.ip_in(rng.choice(self.cloud_pool))
+                    ip = self.net.ip_in(rng.choice(pool))
                     t = ts + job * rng.uniform(0, 20_000)
                     for _ in range(rng.randint(4, 40)):
                         t += rng.expovariate(1 / 3_000) + 100
-                        self.emit(tok, t, ip, tok["country"], tok["agent"],
+                        self.emit(tok, t, ip, region, tok["agent"],
                                   zipf_pick(rng, tok["endpoints"]),
                                   404 if rng.random() < 0.01 else 200)
             day += DAY
+
+    def region_pool(self, region):
+        if not hasattr(self, "_regions"):
+            self._regions = {}
+        if region not in self._regions:
+            self._regions[region] = [self.net.wide() for _ in range(10)]
+        return self._regions[region]
 
     def cron_traffic(self, tok, start, end):
         rng = self.rng
@@ -355,8 +454,105 @@ class Gen:
                               rng.choice(tok["endpoints"]))
             day += DAY
 
+    def team_traffic(self, tok, start, end):
+        """Both offices work their local hours; the token alternates between them when the
+        hours overlap, and members also use it from home."""
+        rng = self.rng
+        day = start - start % DAY
+        while day < end:
+            for country, tz, office, homes in tok["sites"]:
+                for _ in range(poisson(rng, tok["sessions_per_day"] / 2)):
+                    ts = day + (rng.gauss(13, 3) - tz) * HOUR
+                    if ts < start or ts >= end or (self.weekday({"tz": tz}, ts) >= 5
+                                                   and rng.random() > 0.1):
+                        continue
+                    ip = office if rng.random() < 0.7 else rng.choice(homes)
+                    agent = rng.choice(tok["agents"])
+                    for _ in range(max(1, int(rng.expovariate(1 / 10)))):
+                        ts += rng.expovariate(1 / 30_000) + 500
+                        status = 404 if rng.random() < 0.01 else 200
+                        self.emit(tok, ts, ip, country, agent, zipf_pick(rng, tok["endpoints"]),
+                                  status, loc=COUNTRIES[country][:2])
+            day += DAY
+
+    def mobile_traffic(self, tok, start, end):
+        """An app's installs: many carrier addresses (CGNAT) in its markets, a diurnal rate,
+        app versions and two platforms."""
+        rng = self.rng
+        ts = start
+        while ts < end:
+            ts += rng.expovariate(tok["rate"] / MIN)
+            market = rng.choice(tok["markets"])
+            h = ((ts / HOUR) + COUNTRIES[market][2]) % 24
+            if 1 <= h < 7 and rng.random() < 0.8:
+                continue
+            ip = self.net.ip_in(rng.choice(self.country_nets[market][:3]))
+            status = 401 if rng.random() < 0.01 else (404 if rng.random() < 0.01 else 200)
+            self.emit(tok, ts, ip, market, rng.choice(tok["agents"]),
+                      zipf_pick(rng, tok["endpoints"]), status)
+
+    def error_noise(self, tok, start, end):
+        """Honest errors: a client polling a deleted resource, a deploy whose permissions are
+        wrong for a few minutes, an expired session retried."""
+        rng = self.rng
+        days = (end - start) / DAY
+        for _ in range(poisson(rng, self.p["error_noise_per_day"] * days)):
+            t = self.active_time_raw(tok, start, end)
+            if t is None:
+                return
+            ip, agent, country = self.usual_context(tok)
+            kind = rng.choice(["poll", "perm", "session"])
+            ep = zipf_pick(rng, tok["endpoints"])
+            method, path = render(rng, ep, tok.get("orgs", ("acme",)))
+            n = {"poll": rng.randint(10, 40), "perm": rng.randint(8, 30),
+                 "session": rng.randint(3, 8)}[kind]
+            for _ in range(n):
+                t += {"poll": rng.uniform(5_000, 30_000), "perm": rng.uniform(1_000, 20_000),
+                      "session": rng.uniform(500, 3_000)}[kind]
+                if kind == "poll":
+                    self.emit(tok, t, ip, country, agent, None, 404, method_path=(method, path))
+                elif kind == "perm":
+                    self.emit(tok, t, ip, country, agent, zipf_pick(rng, tok["endpoints"]), 403)
+                else:
+                    self.emit(tok, t, ip, country, agent, None, 401, method_path=(method, path))
+
+    def backfill_noise(self, tok, start, end):
+        """A backfill or replay job: an hour at two to three times the usual rate."""
+        rng = self.rng
+        days = (end - start) / DAY
+        for _ in range(poisson(rng, self.p["backfill_per_day"] * days)):
+            t = self.active_time_raw(tok, start, end)
+            if t is None:
+                return
+            ip, agent, country = self.usual_context(tok)
+            rate = tok["rate"] * rng.uniform(2, 3)
+            stop = t + rng.uniform(20, 60) * MIN
+            while t < stop:
+                t += rng.expovariate(rate / MIN)
+                self.emit(tok, t, ip, country, agent, zipf_pick(rng, tok["endpoints"]))
+
+    def active_time_raw(self, tok, lo, hi):
+        times = [e[0] for e in self.events[-5000:] if e[2]["token"] == tok["token"]
+                 and lo <= e[0] < hi]
+        return self.rng.choice(times) if times else None
+
+    def usual_context(self, tok):
+        kind = tok["kind"]
+        if kind == "team":
+            c, _, office, _ = tok["sites"][0]
+            return office, tok["agents"][0], c
+        if kind == "mobile":
+            return (self.net.ip_in(self.country_nets[tok["home"]][0]), tok["agents"][0],
+                    tok["home"])
+        return self.usual_ip(tok), self.usual_agent(tok), tok.get("country", tok["home"])
+
     def traffic(self, tok, start, end):
         getattr(self, tok["kind"] + "_traffic")(tok, start, end)
+        if self.noise and not tok["dormant"]:
+            if tok["kind"] in ("service", "personal", "team", "mobile", "ci"):
+                self.error_noise(tok, start, end)
+            if tok["kind"] == "service":
+                self.backfill_noise(tok, start, end)
 
     # --- incidents ----------------------------------------------------------------------------
 
@@ -428,6 +624,20 @@ class Gen:
                 t += rng.expovariate(1 / (rng.uniform(1, 30) * 1000 / speed))
                 self.emit(tok, t, ip, country, agent, zipf_pick(rng, tok["endpoints"]), 403,
                           incident=inc, denied=True, loc=COUNTRIES[country][:2])
+        elif kind == "reconnaissance":
+            # Someone with the token maps what it can reach: ids walked on the token's own
+            # routes, mostly refused or missing, from wherever they are.
+            country = rng.choice([tok.get("country", tok["home"])] + ATTACKER_COUNTRIES)
+            ip = self.net.ip_in(rng.choice(self.country_nets[country]))
+            agent = rng.choice(ATTACKER_AGENTS) if rng.random() < 0.5 else self.usual_agent(tok)
+            base = rng.randint(1, 5000)
+            for i in range(rng.randint(20, 80)):
+                t += rng.expovariate(1 / (rng.uniform(1, 8) * 1000 / speed))
+                r = rng.choice(RESOURCES[:12])
+                self.emit(tok, t, ip, country, agent, None,
+                          rng.choice([404, 404, 404, 403, 401, 200]), incident=inc,
+                          method_path=("GET", f"/v1/{r}/{base + i * rng.randint(1, 7)}"),
+                          loc=COUNTRIES[country][:2])
         elif kind == "dormant_wakeup":
             country = rng.choice([tok["home"]] + ATTACKER_COUNTRIES)
             ip = self.net.ip_in(rng.choice(self.country_nets[country]))
@@ -441,7 +651,10 @@ class Gen:
     def usual_ip(self, tok):
         return {"service": lambda: tok["ips"][0], "personal": lambda: tok["office_ip"],
                 "ci": lambda: self.net.ip_in(self.rng.choice(self.cloud_pool)),
-                "cron": lambda: tok["ip"]}[tok["kind"]]()
+                "cron": lambda: tok["ip"],
+                "team": lambda: tok["sites"][0][2],
+                "mobile": lambda: self.net.ip_in(self.country_nets[tok["home"]][0]),
+                }[tok["kind"]]()
 
     def usual_agent(self, tok):
         return tok.get("agent") or tok["agents"][0]
@@ -455,6 +668,9 @@ class Gen:
         tokens = [self.make_token(i, k) for i, k in enumerate(kinds)]
         end = T0 + self.days * DAY
         warm = T0 + self.p["warmup_days"] * DAY
+        if self.noise:
+            # Short streams (four days, as evaluators replay) leave two days to learn in.
+            warm = T0 + min(self.p["warmup_days"], self.days - 1.5) * DAY
         # Dormant tokens: active long ago, silent since, wake up during the stream.
         dormant = []
         for j in range(incidents_per_kind):
@@ -471,11 +687,13 @@ class Gen:
         rng.shuffle(victims)
         plan = ["leaked_new_country", "botnet_fanout", "rate_spike", "endpoint_scan",
                 "error_burst", "impossible_travel", "repeated_denials"]
+        if self.noise:
+            plan.append("reconnaissance")
         taken = set()
         for kind in plan:
             for _ in range(incidents_per_kind):
                 # One incident per token, so incidents never mask each other.
-                wanted = ("personal", "service") if kind == "impossible_travel" else None
+                wanted = ("personal", "service", "team") if kind == "impossible_travel" else None
                 tok = next((t for t in victims if t["token"] not in taken
                             and (wanted is None or t["kind"] in wanted)), None)
                 if tok is None:
@@ -586,27 +804,38 @@ class Example(Gen):
                "# and baseline detectors are live. See UsageConfig for every setting.",
                "[usage]",
                "",
-               "# Response rules: every alert matching a rule gets its action; the strongest",
-               "# decides this request. Quarantine stops the token until Guard::release; deny",
-               "# refuses only the request that raised the alert (alerts of a kind have an hour",
-               "# of cooldown per token); notify only marks the alert event for the host.",
+               "# Response rules, recommended for production: protect without locking out.",
+               "#",
+               "# Every alert matching a rule gets its action; the strongest decides the request.",
+               "# Step one denies only what is suspicious: the request that raised the alert, and",
+               "# while its evidence holds (the rate is still over the bar, the fan-out goes on,",
+               "# another never-seen route is tried, the errors keep coming) or comes from the",
+               "# context it pointed at (the new country, network or client, the place of an",
+               "# impossible move; held for usage.hold_secs, 6 hours), the requests like it. The",
+               "# owner's requests from their usual places keep working, so a false alarm costs",
+               "# a few requests, not a locked-out team.",
                "[[respond]]",
-               "on = [\"ip_fanout\", \"impossible_travel\", \"endpoint_out_of_scope\"]",
-               "min_severity = \"high\"",
-               "action = \"quarantine\"",
-               "",
-               "[[respond]]",
-               "on = \"new_country\"       # high: a new country together with a new client",
-               "min_severity = \"high\"",
-               "action = \"quarantine\"",
-               "",
-               "[[respond]]",
-               "on = \"dormant_wakeup\"    # a token silent for 30 days: refuse its first request",
+               "on = [\"rate_spike\", \"ip_fanout\", \"endpoint_out_of_scope\", \"error_burst\",",
+               "      \"new_country\", \"impossible_travel\", \"dormant_wakeup\"]",
+               "min_severity = \"medium\"",
                "action = \"deny\"",
                "",
+               "# Step two quarantines the token only on overwhelming, corroborated evidence: a",
+               "# critical alert (say an impossible move with a client never seen, from outside",
+               "# what the registry expects) while at least three different detectors fired on",
+               "# the token within the hour. Quarantine stops the owner too, until someone",
+               "# releases or rotates the token: the deny rule above already stops the attacker's",
+               "# requests, so quarantine is kept for what cannot be told apart from the owner.",
                "[[respond]]",
                "on = \"any\"",
-               "min_severity = \"medium\"",
+               "min_severity = \"critical\"",
+               "min_kinds = 3",
+               "action = \"quarantine\"",
+               "",
+               "# Every alert is reported; a quarantined or revoked token keeps reporting what is",
+               "# tried with it as stopped_alert events.",
+               "[[respond]]",
+               "on = \"any\"",
                "action = \"notify\"",
                "",
                "[policies.developer]",
@@ -682,6 +911,10 @@ def main():
     ap.add_argument("--out", help="traffic JSON lines")
     ap.add_argument("--labels", help="incident labels (JSON)")
     ap.add_argument("--example", metavar="DIR", help="write the shipped example into DIR")
+    ap.add_argument("--real-world", action="store_true",
+                    help="add the noise of real fleets: team tokens in two countries, CI in two "
+                    "clouds, VPN users, mobile apps, ids/slugs/versions/object keys in paths, "
+                    "honest error bursts and backfills, and reconnaissance incidents")
     a = ap.parse_args()
     if a.example:
         os.makedirs(a.example, exist_ok=True)
@@ -692,7 +925,7 @@ def main():
         return
     if not (a.out and a.labels):
         ap.error("give --out and --labels, or --example DIR")
-    g = Gen(a.seed, a.tokens, a.days)
+    g = Gen(a.seed, a.tokens, a.days, noise=a.real_world)
     g.build(a.incidents_per_kind)
     g.write(a.out, a.labels)
     print(f"{len(g.events)} requests, {len(g.labels)} incidents -> {a.out}, {a.labels}")

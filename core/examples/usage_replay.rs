@@ -114,6 +114,7 @@ fn run() -> Result<(), String> {
             location: parsed.lat.zip(parsed.lon),
             denied: parsed.denied,
             declared_scope_match: None,
+            expected: Default::default(),
         };
         requests += 1;
         let mut alerts = tracker.observe(id, &obs, now);

@@ -40,6 +40,14 @@ pub(crate) fn json<T: DeserializeOwned>(text: &str) -> Result<T, FieldError> {
     Ok(value)
 }
 
+/// Deserializes a JSON value already parsed (a table taken out of a larger document).
+pub(crate) fn value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, FieldError> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let message = e.inner().to_string();
+        FieldError::new(field_path(e.path(), &message), unquoted(&message))
+    })
+}
+
 /// `a.b[2].c`, empty for the document itself. The key of an unknown field is user text, so
 /// its path stops at the table that holds it (the message lists the fields it may have).
 fn field_path(path: &Path, message: &str) -> String {

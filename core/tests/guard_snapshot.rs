@@ -226,13 +226,13 @@ fn corrupt_snapshots_are_rejected() {
 fn future_versions_and_other_keys_are_rejected() {
     let (_, bytes) = populated();
     let mut future = bytes.clone();
-    future[4..6].copy_from_slice(&4u16.to_le_bytes());
+    future[4..6].copy_from_slice(&5u16.to_le_bytes());
     assert_rejected(&future, |e| {
         matches!(
             e,
             SnapshotError::UnsupportedVersion {
-                found: 4,
-                supported: 3
+                found: 5,
+                supported: 4
             }
         )
     });
@@ -242,13 +242,13 @@ fn future_versions_and_other_keys_are_rejected() {
         matches!(e, SnapshotError::UnsupportedVersion { found: 1, .. })
     });
     let message = SnapshotError::UnsupportedVersion {
-        found: 4,
-        supported: 3,
+        found: 5,
+        supported: 4,
     }
     .to_string();
     assert_eq!(
         message,
-        "snapshot version 4 is not supported (this build reads versions 2 to 3)"
+        "snapshot version 5 is not supported (this build reads versions 2 to 4)"
     );
     let other = Guard::new(TokenKey::new(b"another key"));
     assert_eq!(

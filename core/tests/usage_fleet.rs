@@ -207,7 +207,7 @@ fn snapshot_restores_everything() {
     let err = UsageTracker::restore(UsageConfig::default(), &bad).unwrap_err();
     assert!(err.to_string().contains("inconsistent"), "{err}");
     assert!(serde_json::from_str::<UsageSnapshot>(
-        &text.replace("\"version\":1", "\"version\":1,\"x\":2")
+        &text.replace("\"version\":2", "\"version\":2,\"x\":2")
     )
     .is_err());
 }

@@ -90,6 +90,7 @@ mod hostile_input {
                     location: Some((*lat, *lon)),
                     denied: *denied,
                     declared_scope_match: Some(*denied),
+                    expected: Default::default(),
                 };
                 let _ = t.observe(token, &obs, *ts);
                 let _ = t.record_outcome(token, *status, *ts);

@@ -32,6 +32,7 @@ fn hostile(t: &UsageTracker, token: TokenId, n: u64, now: i64) {
         location: Some(((n % 180) as f64 - 90.0, (n % 360) as f64 - 180.0)),
         denied: n % 3 == 0,
         declared_scope_match: Some(n % 5 != 0),
+        expected: Default::default(),
     };
     t.observe(token, &obs, now);
     t.record_outcome(token, 404, now + 1);

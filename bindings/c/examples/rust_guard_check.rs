@@ -112,6 +112,7 @@ impl FfiGuard {
             policy_doc: none,
             issued_at: 0,
             expires_at: 0,
+            expect: none,
         };
         let status = unsafe {
             tw_guard_register(

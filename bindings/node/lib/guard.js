@@ -29,8 +29,8 @@ const STRING = new Set([
 // ignored, or a policy condition would silently see "absent".
 const KEYS = {
   guard: ['key'],
-  token: ['owner', 'service', 'environment', 'tags', 'policy', 'issuedAt', 'expiresAt', 'now'],
-  mint: ['owner', 'service', 'environment', 'tags', 'policy', 'expiresAt', 'now'],
+  token: ['owner', 'service', 'environment', 'tags', 'policy', 'issuedAt', 'expiresAt', 'expect', 'now'],
+  mint: ['owner', 'service', 'environment', 'tags', 'policy', 'expiresAt', 'expect', 'now'],
   check: [
     'ip',
     'country',
@@ -71,6 +71,11 @@ function checkField(name, value, what) {
   }
   if (name === 'tags' && !(Array.isArray(value) && value.every((t) => typeof t === 'string'))) {
     throw new InvalidArgumentError(`${what}.tags must be an array of strings`)
+  }
+  if (name === 'expect' && !isPlainObject(value)) {
+    throw new InvalidArgumentError(
+      `${what}.expect must be an object of countries, networks, devices and endpoints`,
+    )
   }
   if (name === 'policy' && typeof value !== 'string' && !isPlainObject(value)) {
     throw new InvalidArgumentError(`${what}.policy must be a policy name or a policy object`)

@@ -570,3 +570,19 @@ test('the native layer throws coded errors too', async () => {
 function minted(guard) {
   return guard.mint({ now: T0 }).token
 }
+
+test('soft expectations inform the detectors and never deny', () => {
+  const guard = new Guard('[usage]\n', { key: KEY })
+  const expect = { countries: ['DE', 'FR'], networks: ['198.51.100.0/24'], endpoints: ['GET /v1/**'] }
+  const { token } = guard.mint({ owner: 'alice', expect, now: T0 })
+  guard.register('host-issued-token-with-expectations', { expect, now: T0 })
+  const verdict = guard.check(token, { ip: '203.0.113.9', country: 'BR', method: 'POST', path: '/v2/x', now: T0 + 1 })
+  assert.ok(verdict.allowed, verdict.reasons.join(','))
+  const err = throwsWith(
+    () => guard.mint({ expect: { countries: ['DE', 'AKIA7QX2M4RB5KQ3YHV6'] } }),
+    ConfigError,
+    /expect\.countries\[1\]/,
+  )
+  assert.ok(!err.message.includes('AKIA'))
+  throwsWith(() => guard.mint({ expect: ['DE'] }), InvalidArgumentError, /expect must be an object/)
+})

@@ -445,8 +445,10 @@ def test_typed_errors(guard: Guard) -> None:
         guard.rotate(minted.id)
     with pytest.raises(InvalidArgumentError, match="empty"):
         Guard(key=b"")
-    with pytest.raises(InvalidArgumentError, match="expect"):
-        guard.mint(expect={"countries": ["DE"]})  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match=r"expect\.countries\[1\]"):
+        guard.mint(expect={"countries": ["DE", "Germany"]})
+    with pytest.raises(TypeError, match="expect must be a dict"):
+        guard.mint(expect=["DE"])  # type: ignore[arg-type]
     with pytest.raises(InvalidArgumentError, match="status"):
         guard.record_outcome(minted.token, 70_000)
     with pytest.raises(InvalidArgumentError):
@@ -610,3 +612,13 @@ def test_exports() -> None:
     for name in ("Guard", "Minted", "Verdict", "Alert"):
         assert getattr(tokenward, name) is getattr(tokenward._native, name)
         assert name in tokenward.__all__
+
+
+def test_expectations_inform_and_never_deny() -> None:
+    guard = Guard("[usage]\n", key=b"expect test key")
+    expect = {"countries": ["DE", "FR"], "networks": ["198.51.100.0/24"], "endpoints": ["GET /v1/**"]}
+    minted = guard.mint(owner="alice", expect=expect, now=T0)
+    guard.register("host-issued-token-with-expectations", expect=expect, now=T0)
+    # Outside every expectation: evidence for the detectors, never a denial by itself.
+    verdict = guard.check(minted.token, ip="203.0.113.9", country="BR", method="POST", path="/v2/x", now=T0 + 1)
+    assert verdict.allowed, verdict.reasons

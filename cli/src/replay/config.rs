@@ -5,7 +5,6 @@ use std::fmt;
 use std::io;
 use std::path::Path;
 
-use serde::Deserialize;
 use serde_json::Value;
 use tokenward::{GuardConfig, TokenKey, TokenMeta};
 
@@ -34,27 +33,36 @@ impl fmt::Debug for TokenEntry {
 }
 
 impl TokenEntry {
-    /// One `[[tokens]]` item, as a JSON value (TOML items are converted first). Errors name
-    /// the field path and never show the token.
+    /// One `[[tokens]]` item, as a JSON value (TOML items are converted first), parsed by the
+    /// core's document machinery: errors name the field path and what was expected, never a
+    /// value found or an unknown key, and never the token.
     fn parse(index: usize, item: Value) -> Result<TokenEntry, String> {
-        let at = |why: String| format!("tokens[{index}]{why}");
+        let at = |path: &str, why: &str| {
+            if path.is_empty() {
+                format!("tokens[{index}]: {why}")
+            } else if path.starts_with('[') {
+                format!("tokens[{index}]{path}: {why}")
+            } else {
+                format!("tokens[{index}].{path}: {why}")
+            }
+        };
         let Value::Object(mut fields) = item else {
-            return Err(at(": expected a table".into()));
+            return Err(at("", "expected a table"));
         };
         let token = match fields.remove("token") {
             Some(Value::String(token)) => token,
-            Some(_) => return Err(at(".token: expected a string".into())),
-            None => return Err(at(": missing field `token`".into())),
+            Some(_) => return Err(at("token", "expected a string")),
+            None => return Err(at("", "missing field `token`")),
         };
         for field in ["issued_at", "expires_at"] {
             if let Some(Value::String(text)) = fields.get(field) {
                 let ms = tokenward::policy::parse_instant(text)
-                    .map_err(|e| at(format!(".{field}: {e}")))?;
+                    .map_err(|e| at(field, &e.to_string()))?;
                 fields.insert(field.into(), ms.into());
             }
         }
         let meta =
-            TokenMeta::deserialize(Value::Object(fields)).map_err(|e| at(format!(": {e}")))?;
+            TokenMeta::from_value(Value::Object(fields)).map_err(|e| at(&e.path, &e.reason))?;
         Ok(TokenEntry { token, meta })
     }
 }
@@ -168,7 +176,10 @@ mod tests {
     fn config_errors_name_the_field_and_hide_tokens() {
         let e = ReplayConfig::parse("[[tokens]]\ntoken = \"tw_secret_value\"\nowner = 3", None)
             .unwrap_err();
-        assert!(e.starts_with("tokens[0]: invalid type: integer `3`"), "{e}");
+        assert!(
+            e.starts_with("tokens[0].owner: invalid type: integer, expected"),
+            "{e}"
+        );
         assert!(!e.contains("tw_secret_value"));
         let e = ReplayConfig::parse("[[tokens]]\ntoken = \"a\"\n[[tokens]]\ntoken = \"a\"", None)
             .unwrap_err();
@@ -181,7 +192,23 @@ mod tests {
         );
         let e =
             ReplayConfig::parse(r#"{"tokens": [{"token": "t", "colour": 1}]}"#, None).unwrap_err();
-        assert!(e.contains("tokens[0]: unknown field `colour`"), "{e}");
+        assert!(e.starts_with("tokens[0]: unknown field, expected"), "{e}");
+        assert!(!e.contains("colour"), "{e}");
+        let e = ReplayConfig::parse(
+            "[[tokens]]\ntoken = \"t\"\nexpect = { networks = [\"10.0.0.0/33\"] }",
+            None,
+        )
+        .unwrap_err();
+        assert!(e.starts_with("tokens[0].expect.networks[0]:"), "{e}");
+        let c = ReplayConfig::parse(
+            "[[tokens]]\ntoken = \"t\"\nexpect = { countries = [\"DE\", \"FR\"] }",
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            c.tokens[0].meta.expect.as_ref().unwrap().countries,
+            ["DE", "FR"]
+        );
         let c = ReplayConfig::parse(
             "[[tokens]]\ntoken = \"t\"\nissued_at = \"2026-01-01T00:00:00Z\"",
             None,

@@ -5,7 +5,7 @@ use std::fmt;
 use std::net::IpAddr;
 
 use tokenward::guard::{Action, ActionTaken, Reaction};
-use tokenward::{Alert, Decision, Guard, Reason, Request, Timestamp, TokenKey, Verdict};
+use tokenward::{Alert, Decision, Guard, Reason, Request, Timestamp, TokenId, TokenKey, Verdict};
 
 use super::config::{ReplayConfig, TokenEntry};
 use super::traffic::{json_reason, Line};
@@ -66,6 +66,10 @@ pub struct Summary {
     pub alerts: BTreeMap<&'static str, u64>,
     /// First and last request time.
     pub span: Option<(Timestamp, Timestamp)>,
+    /// Per token a response rule quarantined or revoked: the alert that stopped it.
+    pub stopped_by: BTreeMap<TokenId, TimelineEntry>,
+    /// Per stopped token: requests presented after it was stopped.
+    pub attempts_after_stop: BTreeMap<TokenId, u64>,
 }
 
 /// Alerts kept for the timeline; later ones are counted only, so memory stays bounded.
@@ -208,6 +212,36 @@ impl Replay {
         }
         for reason in &p.verdict.reasons {
             *s.reasons.entry(*reason).or_default() += 1;
+        }
+        let stopped_before = p.verdict.alerts.is_empty()
+            && p.verdict
+                .reasons
+                .iter()
+                .any(|r| matches!(r, Reason::Quarantined | Reason::Revoked));
+        if let (true, Some(id)) = (stopped_before, p.verdict.token_id) {
+            if s.stopped_by.contains_key(&id) {
+                *s.attempts_after_stop.entry(id).or_default() += 1;
+            }
+        }
+        for alert in p.alerts() {
+            let stops = p.actions().any(|a| {
+                a.on == alert.kind && matches!(a.action, Action::Quarantine | Action::Revoke)
+            });
+            if stops && !s.stopped_by.contains_key(&alert.token_id) {
+                let actions = p
+                    .actions()
+                    .filter(|a| a.on == alert.kind)
+                    .map(|a| a.action)
+                    .collect();
+                s.stopped_by.insert(
+                    alert.token_id,
+                    TimelineEntry {
+                        line: number,
+                        alert: alert.clone(),
+                        actions,
+                    },
+                );
+            }
         }
         for alert in p.alerts() {
             *s.alerts.entry(alert.kind.code()).or_default() += 1;

@@ -86,7 +86,7 @@ pub fn write_summary(out: &mut impl Write, source: &str, replay: &Replay) -> io:
                 } else {
                     actions.join(",")
                 },
-                serde_json::to_string(&entry.alert.evidence).unwrap_or_default(),
+                entry.alert.explain(),
             )?;
         }
         if (total as usize) > s.timeline.len() {
@@ -94,10 +94,11 @@ pub fn write_summary(out: &mut impl Write, source: &str, replay: &Replay) -> io:
         }
     }
     for (title, state) in [("quarantined", "quarantined"), ("revoked", "revoked")] {
-        let mut tokens: Vec<String> = s
+        let mut tokens: Vec<TokenId> = s
             .timeline
             .iter()
             .map(|e| e.alert.token_id)
+            .chain(s.stopped_by.keys().copied())
             .collect::<BTreeSet<_>>()
             .into_iter()
             .filter(|id| {
@@ -106,12 +107,28 @@ pub fn write_summary(out: &mut impl Write, source: &str, replay: &Replay) -> io:
                     .token(id)
                     .is_some_and(|t| t.state.name() == state)
             })
-            .map(|id| label(replay.guard(), &id))
             .collect();
         tokens.dedup();
         writeln!(out, "\ntokens {title}: {}", tokens.len())?;
-        for t in tokens {
-            writeln!(out, "  {t}")?;
+        for id in tokens {
+            writeln!(out, "  {}", label(replay.guard(), &id))?;
+            // What stopped it, so an operator can tell a false alarm from an attack.
+            match s.stopped_by.get(&id) {
+                Some(e) => {
+                    writeln!(
+                        out,
+                        "    stopped by {} ({}) at {}, line {}: {}",
+                        e.alert.kind.code(),
+                        e.alert.severity.code(),
+                        format_instant(e.alert.at),
+                        e.line,
+                        e.alert.explain()
+                    )?;
+                    let after = s.attempts_after_stop.get(&id).copied().unwrap_or(0);
+                    writeln!(out, "    requests presented after it was stopped: {after}")?;
+                }
+                None => writeln!(out, "    stopped by the host, not by a response rule")?,
+            }
         }
     }
     Ok(())

@@ -19,7 +19,9 @@ use serde::{Deserialize, Serialize};
 
 use super::registry::{shard_of, Meta, Record, NEVER};
 use super::state::Lifecycle;
-use super::{EventKind, Guard, GuardError, PolicySpec, Selector, TokenMeta, TokenState};
+use super::{
+    compile_expect, EventKind, Guard, GuardError, PolicySpec, Selector, TokenMeta, TokenState,
+};
 use crate::policy::PolicyDoc;
 use crate::token::TokenId;
 use crate::Timestamp;
@@ -278,6 +280,7 @@ impl Guard {
                     policy,
                     issued_at: Some(record.issued_at),
                     expires_at: (record.expires_at != NEVER).then_some(record.expires_at),
+                    expect: record.expect.as_ref().map(|e| e.doc.clone()),
                 };
                 out.push(Change::Registered {
                     token: *id,
@@ -383,6 +386,7 @@ impl Guard {
             return Ok(changed);
         }
         let policy = self.resolve_policy(meta.policy.as_ref())?;
+        let expect = compile_expect(meta)?;
         let (interned, summary) = self.intern_meta(meta, policy.as_deref(), now);
         let inserted = match self.shards[shard_of(id)].map.write().entry(*id) {
             Entry::Occupied(mut slot) => {
@@ -390,7 +394,7 @@ impl Guard {
                 return Ok(merge_state(&mut slot.get_mut().lifecycle, state));
             }
             Entry::Vacant(slot) => {
-                let mut record = Record::new(interned, policy);
+                let mut record = Record::new(interned, policy, expect);
                 merge_state(&mut record.lifecycle, state);
                 slot.insert(record);
                 true
@@ -413,11 +417,12 @@ impl Guard {
         now: Timestamp,
     ) -> Result<bool, GuardError> {
         let policy = self.resolve_policy(meta.policy.as_ref())?;
+        let expect = compile_expect(meta)?;
         let (interned, summary) = self.intern_meta(meta, policy.as_deref(), now);
         let mut added = Vec::new();
         for id in ids {
             if let Entry::Vacant(slot) = self.shards[shard_of(id)].map.write().entry(*id) {
-                slot.insert(Record::new(interned, policy.clone()));
+                slot.insert(Record::new(interned, policy.clone(), expect.clone()));
                 added.push(*id);
             }
         }
@@ -446,7 +451,7 @@ impl Guard {
                     issued_at: at,
                     expires_at: NEVER,
                 };
-                let mut record = Record::new(meta, None);
+                let mut record = Record::new(meta, None, None);
                 record.lifecycle.revoke(at);
                 slot.insert(record);
                 true

@@ -200,27 +200,42 @@ impl Guard {
             None => None,
         };
         let observation = Observation {
-            denied: !check.reasons.is_empty(),
+            // A path refused for its encoding says nothing about who holds the token.
+            denied: check.reasons.iter().any(|r| *r != Reason::InvalidPath),
             declared_scope_match: declares_scope.then(|| {
                 !check
                     .reasons
                     .iter()
                     .any(|r| matches!(r, Reason::ScopeDenied | Reason::InvalidPath))
             }),
+            expected: check
+                .record
+                .expect
+                .as_ref()
+                .map(|e| e.judge(request, path))
+                .unwrap_or_default(),
             ..Observation::from_request(request, path)
         };
-        let alerts = tracker.observe(id, &observation, check.now);
-        // A token already stopped (revoked, quarantined, rotated out) is counted, but raises
-        // nothing more: its owner was told when it was stopped, and the denials its holder
-        // keeps causing would only repeat that.
+        let (alerts, held) = tracker.observe_held(id, &observation, check.now);
+        // A token already stopped (revoked, quarantined, rotated out) keeps being watched:
+        // what its holder tries is reported as `stopped_alert` events, and no rule acts.
         let stopped = check
             .reasons
             .iter()
-            .any(|r| matches!(r, Reason::Revoked | Reason::Quarantined | Reason::Rotated));
-        if alerts.is_empty() || stopped {
+            .find(|r| matches!(r, Reason::Revoked | Reason::Quarantined | Reason::Rotated));
+        if let Some(&state) = stopped {
+            for alert in &alerts {
+                self.emit_stopped(state, alert);
+            }
             return Vec::new();
         }
-        *plan = self.plan(&alerts);
+        if alerts.is_empty() {
+            if self.responder.denies_held(&held).is_some() {
+                check.reasons.push(Reason::AnomalyDenied);
+            }
+            return alerts;
+        }
+        *plan = self.plan(&alerts, held.recent_kinds());
         match plan.strongest {
             Some(Action::Revoke) => check.reasons.push(Reason::Revoked),
             Some(Action::Quarantine) if check.record.lifecycle.is_active() => {
@@ -231,16 +246,34 @@ impl Guard {
             Some(Action::Quarantine) | Some(Action::Deny) => {
                 check.reasons.push(Reason::AnomalyDenied)
             }
-            Some(Action::Notify) | None => {}
+            Some(Action::Notify) | None => {
+                if self.responder.denies_held(&held).is_some() {
+                    check.reasons.push(Reason::AnomalyDenied);
+                }
+            }
         }
         alerts
     }
 
+    /// Queues a `stopped_alert` event.
+    fn emit_stopped(&self, state: Reason, alert: &Alert) {
+        self.emit(
+            alert.at,
+            EventKind::StoppedAlert {
+                token: alert.token_id,
+                state,
+                kind: alert.kind,
+                severity: alert.severity,
+                evidence: EvidenceJson::of(&alert.evidence),
+            },
+        );
+    }
+
     /// The actions the rules take on `alerts`.
-    fn plan(&self, alerts: &[Alert]) -> Plan {
+    fn plan(&self, alerts: &[Alert], recent_kinds: u32) -> Plan {
         let mut plan = Plan::default();
         for alert in alerts {
-            for action in self.responder.actions(alert) {
+            for action in self.responder.actions(alert, recent_kinds) {
                 plan.actions.push(ActionTaken {
                     action,
                     on: alert.kind,
@@ -302,19 +335,34 @@ impl Guard {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn record_outcome(&self, id: &TokenId, status: u16, now: Timestamp) -> Reaction {
-        let Some(alert) = self
-            .usage
-            .as_ref()
-            .and_then(|t| t.record_outcome(*id, status, now))
-        else {
+        let Some(tracker) = self.usage.as_ref() else {
             return Reaction::default();
         };
+        let Some(alert) = tracker.record_outcome(*id, status, now) else {
+            return Reaction::default();
+        };
+        // The same rule as for checks: on a stopped token an alert is only reported.
+        if let Some(state) = self.stopped_reason(id, now) {
+            self.emit_stopped(state, &alert);
+            return Reaction::default();
+        }
         let alerts = vec![alert];
-        let plan = self.plan(&alerts);
+        let plan = self.plan(&alerts, tracker.recent_kinds(*id, now));
         self.respond(*id, &alerts, &plan, now);
         Reaction {
             alerts,
             actions: plan.actions,
+        }
+    }
+
+    /// `revoked`, `quarantined` or `rotated` when the token is stopped at `now`.
+    fn stopped_reason(&self, id: &TokenId, now: Timestamp) -> Option<Reason> {
+        let map = self.shards[shard_of(id)].map.read();
+        match map.get(id)?.lifecycle.state() {
+            TokenState::Revoked { .. } => Some(Reason::Revoked),
+            TokenState::Quarantined { .. } => Some(Reason::Quarantined),
+            TokenState::Rotated { grace_end, .. } if now >= grace_end => Some(Reason::Rotated),
+            _ => None,
         }
     }
 

@@ -179,6 +179,10 @@ pub struct TokenMeta {
     /// When it stops working.
     #[serde(default)]
     pub expires_at: Option<Timestamp>,
+    /// Soft expectations (countries, networks, devices, endpoints): they inform the usage
+    /// detectors and never deny by themselves. See [`Expectations`](super::Expectations).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expect: Option<super::Expectations>,
 }
 
 impl TokenMeta {
@@ -233,6 +237,49 @@ impl TokenMeta {
     pub fn expires_at(mut self, at: Timestamp) -> Self {
         self.expires_at = Some(at);
         self
+    }
+
+    /// Sets the soft expectations.
+    pub fn expect(mut self, expect: super::Expectations) -> Self {
+        self.expect = Some(expect);
+        self
+    }
+
+    /// Parses token metadata given as JSON text (how the bindings pass a dict or an object):
+    /// owner, service, environment, tags, policy, issued_at, expires_at and `expect`. Errors
+    /// name the field path and what was expected, never the value found or an unknown key.
+    ///
+    /// ```
+    /// use tokenward::TokenMeta;
+    ///
+    /// let meta = TokenMeta::from_json(r#"{"owner": "ci", "expect": {"countries": ["DE", "FR"]}}"#)?;
+    /// assert_eq!(meta.expect.unwrap().countries, ["DE", "FR"]);
+    /// let err = TokenMeta::from_json(r#"{"expect": {"networks": ["10.0.0.0/33"]}}"#).unwrap_err();
+    /// assert!(err.to_string().starts_with("expect.networks[0]:"), "{err}");
+    /// # Ok::<(), tokenward::policy::PolicyError>(())
+    /// ```
+    pub fn from_json(text: &str) -> Result<TokenMeta, crate::policy::PolicyError> {
+        let meta: TokenMeta = crate::parse::json(text)?;
+        meta.validate()?;
+        Ok(meta)
+    }
+
+    /// [`from_json`](Self::from_json) for a value already parsed (a `[[tokens]]` entry).
+    pub fn from_value(value: serde_json::Value) -> Result<TokenMeta, crate::policy::PolicyError> {
+        let meta: TokenMeta = crate::parse::value(value)?;
+        meta.validate()?;
+        Ok(meta)
+    }
+
+    /// Checks what can be checked without a Guard: the expectations and an inline policy.
+    pub fn validate(&self) -> Result<(), crate::policy::PolicyError> {
+        if let Some(expect) = &self.expect {
+            super::expect::Compiled::new(expect).map_err(|e| e.within("expect"))?;
+        }
+        if let Some(PolicySpec::Inline(doc)) = &self.policy {
+            crate::policy::Policy::compile(doc).map_err(|e| e.within("policy"))?;
+        }
+        Ok(())
     }
 }
 

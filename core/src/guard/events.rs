@@ -194,6 +194,22 @@ pub enum EventKind {
         /// How many.
         count: u64,
     },
+    /// A usage detector raised an alert on a token already stopped (revoked, quarantined or
+    /// rotated out): what is being tried with it. Every detector keeps running on a stopped
+    /// token and reports this way, at most once per kind and cooldown (the usual alert rate
+    /// limit); no response rule acts on it, and the verdict carries no alert.
+    StoppedAlert {
+        /// The token.
+        token: TokenId,
+        /// Why it is stopped: `revoked`, `quarantined` or `rotated`.
+        state: Reason,
+        /// What was detected.
+        kind: AlertKind,
+        /// How serious it is.
+        severity: Severity,
+        /// The figures behind it (the alert's [`Evidence`] as JSON).
+        evidence: EvidenceJson,
+    },
 }
 
 impl Event {

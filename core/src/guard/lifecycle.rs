@@ -327,7 +327,7 @@ pub(crate) fn successor(old: &Record, now: Timestamp) -> Record {
         meta.expires_at = now.saturating_add(meta.expires_at.saturating_sub(meta.issued_at));
     }
     meta.issued_at = now;
-    Record::new(meta, old.policy.clone())
+    Record::new(meta, old.policy.clone(), old.expect.clone())
 }
 
 fn invalid(token: &TokenId, state: TokenState, action: &'static str) -> GuardError {

@@ -59,6 +59,7 @@ mod changes;
 mod check;
 mod config;
 mod events;
+mod expect;
 mod lifecycle;
 mod registry;
 mod replay;
@@ -80,6 +81,7 @@ pub use events::{
     verify_chain, verify_chain_from, ChainError, ChainErrorKind, ChainHead, Event, EventKind,
     EvidenceJson, TokenSummary,
 };
+pub use expect::Expectations;
 pub use registry::TokenState;
 pub use replay::{ReplayError, Replayed};
 pub use respond::{Action, ActionTaken, AlertKinds, ResponseRule};
@@ -390,6 +392,7 @@ impl Guard {
             }
             ids.push(self.key.id(raw.as_bytes()));
         }
+        let expect_compiled = compile_expect(meta)?;
         let mut sorted = ids.clone();
         sorted.sort_unstable();
         if let Some(pair) = sorted.windows(2).find(|w| w[0] == w[1]) {
@@ -410,7 +413,10 @@ impl Guard {
                 map.reserve(extra);
             }
             for id in &ids {
-                maps[shard_of(id)].insert(*id, Record::new(interned, policy.clone()));
+                maps[shard_of(id)].insert(
+                    *id,
+                    Record::new(interned, policy.clone(), expect_compiled.clone()),
+                );
             }
             self.record_many(&ids, meta, interned.issued_at);
         }
@@ -542,11 +548,12 @@ impl Guard {
         minted: bool,
     ) -> Result<(), GuardError> {
         let policy = self.resolve_policy(meta.policy.as_ref())?;
+        let expect = compile_expect(meta)?;
         let (interned, summary) = self.intern_meta(meta, policy.as_deref(), now);
         match self.shards[shard_of(&id)].map.write().entry(id) {
             Entry::Occupied(_) => return Err(GuardError::AlreadyRegistered(id)),
             Entry::Vacant(slot) => {
-                slot.insert(Record::new(interned, policy));
+                slot.insert(Record::new(interned, policy, expect));
                 self.record(|| Change::Registered {
                     token: id,
                     meta: TokenMeta {
@@ -596,6 +603,18 @@ impl Guard {
             policy: policy_label(policy),
         };
         (interned, summary)
+    }
+}
+
+/// A token's soft expectations, compiled (none when it has none or they are empty).
+pub(super) fn compile_expect(
+    meta: &TokenMeta,
+) -> Result<Option<Arc<expect::Compiled>>, GuardError> {
+    match &meta.expect {
+        Some(doc) if !doc.is_empty() => Ok(Some(Arc::new(
+            expect::Compiled::new(doc).map_err(|e| e.within("expect"))?,
+        ))),
+        _ => Ok(None),
     }
 }
 

@@ -8,6 +8,7 @@ use hashbrown::HashMap;
 use parking_lot::{Mutex, RwLock};
 use serde::{Deserialize, Serialize};
 
+use super::expect::Compiled;
 use super::state::Lifecycle;
 use super::TokenMeta;
 use crate::policy::{Policy, RateLog};
@@ -78,6 +79,8 @@ pub(crate) struct Record {
     pub issued_at: Timestamp,
     pub expires_at: Timestamp,
     pub policy: Option<Arc<PolicyEntry>>,
+    /// Soft expectations, compiled; shared with the token's successors.
+    pub expect: Option<Arc<Compiled>>,
     /// Lifecycle state and its version.
     pub lifecycle: Lifecycle,
     /// Last allowed use; checks update it under the shard's read lock.
@@ -88,8 +91,13 @@ pub(crate) struct Record {
 }
 
 impl Record {
-    pub fn new(meta: Meta, policy: Option<Arc<PolicyEntry>>) -> Record {
+    pub fn new(
+        meta: Meta,
+        policy: Option<Arc<PolicyEntry>>,
+        expect: Option<Arc<Compiled>>,
+    ) -> Record {
         Record {
+            expect,
             owner: meta.owner,
             service: meta.service,
             environment: meta.environment,
@@ -330,8 +338,9 @@ mod tests {
     #[test]
     fn records_stay_small() {
         // The per-token budget is 256 bytes including the map's overhead; see the memory test.
+        // (96 bytes plus the pointer to soft expectations.)
         assert!(
-            std::mem::size_of::<Record>() <= 96,
+            std::mem::size_of::<Record>() <= 104,
             "{}",
             std::mem::size_of::<Record>()
         );

@@ -8,7 +8,7 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::usage::{Alert, AlertKind, Severity};
+use crate::usage::{Alert, AlertKind, Held, Severity};
 
 /// What a response rule does. Ordered by strength: `notify < deny < quarantine < revoke`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -150,6 +150,11 @@ pub struct ResponseRule {
     /// The least severity it reacts to (default `low`: every alert of those kinds).
     #[serde(default = "lowest")]
     pub min_severity: Severity,
+    /// Corroboration: the rule reacts only when the token raised at least this many distinct
+    /// alert kinds within the last hour, this alert's included (default 1: any alert). A
+    /// quarantine that waits for two detectors to agree locks out far fewer honest users.
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub min_kinds: u32,
     /// What it does.
     pub action: Action,
 }
@@ -158,10 +163,26 @@ fn lowest() -> Severity {
     Severity::Low
 }
 
+fn one() -> u32 {
+    1
+}
+
+fn is_one(n: &u32) -> bool {
+    *n == 1
+}
+
 impl ResponseRule {
-    /// Whether the rule reacts to `alert`.
+    /// Whether the rule reacts to `alert` (on a token that raised one kind in the hour).
     pub fn matches(&self, alert: &Alert) -> bool {
-        alert.severity >= self.min_severity && self.on.contains(alert.kind)
+        self.matches_kind(alert.kind, alert.severity, 1)
+    }
+
+    /// Whether the rule reacts to an alert of `kind` and `severity` on a token that raised
+    /// `recent_kinds` distinct kinds within the last hour.
+    pub fn matches_kind(&self, kind: AlertKind, severity: Severity, recent_kinds: u32) -> bool {
+        severity >= self.min_severity
+            && self.on.contains(kind)
+            && recent_kinds.max(1) >= self.min_kinds
     }
 }
 
@@ -190,21 +211,34 @@ impl Responder {
         }
     }
 
-    /// The actions for one alert, strongest last and without repeats; `[notify]` when no rule
-    /// is configured.
-    pub fn actions(&self, alert: &Alert) -> Vec<Action> {
+    /// The actions for one alert on a token that raised `recent_kinds` kinds within the hour,
+    /// strongest last and without repeats; `[notify]` when no rule is configured.
+    pub fn actions(&self, alert: &Alert, recent_kinds: u32) -> Vec<Action> {
         if self.rules.is_empty() {
             return vec![Action::Notify];
         }
         let mut actions: Vec<Action> = self
             .rules
             .iter()
-            .filter(|r| r.matches(alert))
+            .filter(|r| r.matches_kind(alert.kind, alert.severity, recent_kinds))
             .map(|r| r.action)
             .collect();
         actions.sort_unstable();
         actions.dedup();
         actions
+    }
+
+    /// The kind of the first held alert that a `deny` (or stronger) rule covers: the request
+    /// is refused. Held evidence never quarantines or revokes by itself.
+    pub fn denies_held(&self, held: &Held) -> Option<AlertKind> {
+        held.kinds()
+            .find(|(kind, severity)| {
+                self.rules.iter().any(|r| {
+                    r.action >= Action::Deny
+                        && r.matches_kind(*kind, *severity, held.recent_kinds())
+                })
+            })
+            .map(|(kind, _)| kind)
     }
 }
 
@@ -238,6 +272,15 @@ mod tests {
         assert!(e.contains("ban"), "{e}");
         let e = rule("on = \"any\"\naction = \"deny\"\nseverity = \"high\"").unwrap_err();
         assert!(e.contains("severity"), "{e}");
+    }
+
+    #[test]
+    fn corroboration_waits_for_more_kinds() {
+        let r = rule("on = \"any\"\nmin_kinds = 2\naction = \"quarantine\"").unwrap();
+        assert!(!r.matches_kind(AlertKind::RateSpike, Severity::High, 1));
+        assert!(r.matches_kind(AlertKind::RateSpike, Severity::High, 2));
+        let json = serde_json::to_string(&r).unwrap();
+        assert!(json.contains("\"min_kinds\":2"), "{json}");
     }
 
     #[test]

@@ -15,6 +15,7 @@ use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 
 use super::events::{Event, EventLog};
+use super::expect::{Compiled, Expectations};
 use super::registry::{shard_of, Interner, Map, PolicyEntry, Record, Sym, TokenState};
 use super::state::Lifecycle;
 use super::{named_entry, Guard, GuardError};
@@ -24,12 +25,14 @@ use crate::usage::{UsageSnapshot, UsageTracker};
 
 const MAGIC: &[u8; 4] = b"TWGS";
 /// The snapshot format this build writes.
+/// Version 4 added each token's soft expectations (versions 2 and 3 are read as tokens
+/// without any).
 /// Version 3 added a lifecycle version per token (see [`Guard::restore`]) and holds each
 /// token's sliding rate-limit log in place of a bucket state. Version 2 is still read, its
 /// tokens at lifecycle version 0 and with empty rate logs (a bucket cannot be read as a log).
 /// Version 2 added usage statistics and the `alert` event (version 1 is not read: its events
 /// encode differently).
-pub const SNAPSHOT_VERSION: u16 = 3;
+pub const SNAPSHOT_VERSION: u16 = 4;
 /// The oldest snapshot format this build reads.
 const OLDEST_READ: u16 = 2;
 const HEADER_LEN: usize = 16;
@@ -122,6 +125,62 @@ struct TokenRecord {
     last_used: i64,
     /// The rate limit's log, oldest first.
     rate: Vec<RateGroup>,
+    /// Soft expectations as a JSON document (version 4 on).
+    expect: Option<String>,
+}
+
+/// A token record of format version 3: no soft expectations.
+#[derive(Serialize, Deserialize)]
+struct TokenRecordV3 {
+    id: TokenId,
+    owner: Sym,
+    service: Sym,
+    environment: Sym,
+    tags: u32,
+    issued_at: i64,
+    expires_at: i64,
+    policy: PolicyRef,
+    state: TokenState,
+    version: u32,
+    last_used: i64,
+    rate: Vec<RateGroup>,
+}
+
+impl<T> Payload<T> {
+    /// The same payload with its token records converted.
+    fn map_tokens(self, f: impl FnMut(T) -> TokenRecord) -> Payload {
+        Payload {
+            key_check: self.key_check,
+            token_prefix: self.token_prefix,
+            names: self.names,
+            tag_sets: self.tag_sets,
+            policies: self.policies,
+            inline_policies: self.inline_policies,
+            tokens: self.tokens.into_iter().map(f).collect(),
+            events: self.events,
+            usage: self.usage,
+        }
+    }
+}
+
+impl Payload<TokenRecordV3> {
+    fn upgrade(self) -> Payload {
+        self.map_tokens(|t| TokenRecord {
+            id: t.id,
+            owner: t.owner,
+            service: t.service,
+            environment: t.environment,
+            tags: t.tags,
+            issued_at: t.issued_at,
+            expires_at: t.expires_at,
+            policy: t.policy,
+            state: t.state,
+            version: t.version,
+            last_used: t.last_used,
+            rate: t.rate,
+            expect: None,
+        })
+    }
 }
 
 /// A token record of format version 2: no lifecycle version.
@@ -142,7 +201,7 @@ struct TokenRecordV2 {
 
 impl Payload<TokenRecordV2> {
     fn upgrade(self) -> Payload {
-        let tokens = self.tokens.into_iter().map(|t| TokenRecord {
+        self.map_tokens(|t| TokenRecord {
             id: t.id,
             owner: t.owner,
             service: t.service,
@@ -156,18 +215,8 @@ impl Payload<TokenRecordV2> {
             last_used: t.last_used,
             // A version-2 token bucket cannot be read as a log of requests.
             rate: Vec::new(),
-        });
-        Payload {
-            key_check: self.key_check,
-            token_prefix: self.token_prefix,
-            names: self.names,
-            tag_sets: self.tag_sets,
-            policies: self.policies,
-            inline_policies: self.inline_policies,
-            tokens: tokens.collect(),
-            events: self.events,
-            usage: self.usage,
-        }
+            expect: None,
+        })
     }
 }
 
@@ -247,6 +296,10 @@ impl Guard {
                     version: record.lifecycle.version(),
                     last_used: record.last_used.load(Ordering::Relaxed),
                     rate: record.rate.lock().groups().to_vec(),
+                    expect: record
+                        .expect
+                        .as_ref()
+                        .map(|e| serde_json::to_string(&e.doc).expect("expectations serialize")),
                 });
             }
         }
@@ -400,6 +453,13 @@ impl Translation {
             issued_at: token.issued_at,
             expires_at: token.expires_at,
             policy,
+            // Checked when the snapshot was decoded.
+            expect: token
+                .expect
+                .as_deref()
+                .and_then(|json| Expectations::from_json(json).ok())
+                .and_then(|doc| Compiled::new(&doc).ok())
+                .map(Arc::new),
             lifecycle: Lifecycle::from_parts(token.state, token.version),
             last_used: AtomicI64::new(token.last_used),
             // Checked when the snapshot was decoded.
@@ -499,6 +559,9 @@ fn decode(bytes: &[u8]) -> Result<Payload, SnapshotError> {
     if version == 2 {
         return Ok(decode_body::<Payload<TokenRecordV2>>(body)?.upgrade());
     }
+    if version == 3 {
+        return Ok(decode_body::<Payload<TokenRecordV3>>(body)?.upgrade());
+    }
     decode_body(body)
 }
 
@@ -585,6 +648,9 @@ fn build(payload: Payload) -> Result<Restored, SnapshotError> {
         }
         RateLog::from_groups(token.rate.clone())
             .map_err(|why| malformed(format!("token {} {why}", token.id)))?;
+        if let Some(json) = &token.expect {
+            Expectations::from_json(json).map_err(|e| SnapshotError::Policy(e.within("expect")))?;
+        }
     }
 
     let events = payload.events;
@@ -663,5 +729,70 @@ mod tests {
         let check = |m: &crate::guard::Minted| guard.check(&Request::new(m.token.expose()), 3);
         assert!(check(&kept).is_allowed());
         assert!(!check(&stopped).is_allowed());
+    }
+
+    /// The same state in format version 3, which had no soft expectations.
+    fn as_version_3(bytes: &[u8]) -> Vec<u8> {
+        let payload = decode(bytes).unwrap();
+        let old = Payload {
+            key_check: payload.key_check,
+            token_prefix: payload.token_prefix,
+            names: payload.names,
+            tag_sets: payload.tag_sets,
+            policies: payload.policies,
+            inline_policies: payload.inline_policies,
+            tokens: payload
+                .tokens
+                .into_iter()
+                .map(|t| TokenRecordV3 {
+                    id: t.id,
+                    owner: t.owner,
+                    service: t.service,
+                    environment: t.environment,
+                    tags: t.tags,
+                    issued_at: t.issued_at,
+                    expires_at: t.expires_at,
+                    policy: t.policy,
+                    state: t.state,
+                    version: t.version,
+                    last_used: t.last_used,
+                    rate: t.rate,
+                })
+                .collect(),
+            events: payload.events,
+            usage: payload.usage,
+        };
+        encode(3, &old)
+    }
+
+    #[test]
+    fn expectations_survive_and_version_3_is_still_read() {
+        let guard = Guard::new(TokenKey::new(b"k"));
+        let expect =
+            Expectations::from_json(r#"{"countries": ["DE"], "networks": ["10.0.0.0/8"]}"#)
+                .unwrap();
+        let minted = guard
+            .mint(
+                &TokenMeta::new().owner("o").expect(expect.clone()),
+                &[1; 32],
+                0,
+            )
+            .unwrap();
+        let bytes = guard.snapshot();
+        let payload = decode(&bytes).unwrap();
+        let json = payload.tokens[0].expect.as_deref().unwrap();
+        assert_eq!(Expectations::from_json(json).unwrap(), expect);
+        let copy = Guard::new(TokenKey::new(b"k"));
+        copy.restore(&bytes, 1).unwrap();
+        let kept = decode(&copy.snapshot()).unwrap().tokens[0].expect.clone();
+        assert_eq!(kept.as_deref(), Some(json));
+        let old = as_version_3(&bytes);
+        assert_eq!(u16::from_le_bytes([old[4], old[5]]), 3);
+        let fresh = Guard::new(TokenKey::new(b"k"));
+        fresh.restore(&old, 1).unwrap();
+        assert_eq!(fresh.token(&minted.id), guard.token(&minted.id));
+        assert!(decode(&fresh.snapshot()).unwrap().tokens[0]
+            .expect
+            .is_none());
     }
 }

@@ -221,7 +221,7 @@ fn errors_name_the_field_path() {
     );
     assert_eq!(
         err(r#"countries = ["DEU"]"#),
-        r#"countries[0]: invalid country "DEU": expected an ISO 3166-1 alpha-2 code like "DE""#
+        r#"countries[0]: invalid country: expected an ISO 3166-1 alpha-2 code like "DE""#
     );
     assert!(err(r#"endpoints = ["GET"]"#).starts_with("endpoints[0]: invalid endpoint"));
     assert!(
@@ -235,9 +235,8 @@ fn errors_name_the_field_path() {
         err(r#"utc_offset = "Z""#),
         "utc_offset: set without time_windows"
     );
-    assert!(err(r#"max_lifetime = "forever""#)
-        .starts_with("max_lifetime: invalid duration \"forever\""));
-    assert!(err(r#"idle_expiry = "0s""#).starts_with("idle_expiry: duration"));
+    assert!(err(r#"max_lifetime = "forever""#).starts_with("max_lifetime: invalid duration:"));
+    assert!(err(r#"idle_expiry = "0s""#).starts_with("idle_expiry: the duration must be positive"));
     assert!(err(r#"expires_at = "tomorrow""#).starts_with("expires_at: invalid time"));
     assert_eq!(
         err("not_before = 10\nexpires_at = 5"),

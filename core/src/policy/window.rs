@@ -78,8 +78,7 @@ impl WeeklyWindows {
 
 /// `(day bits, start minute, end minute)` of one window.
 fn parse_window(text: &str) -> Result<(u8, usize, usize), String> {
-    let shown = crate::error::Clip(text, 60);
-    let bad = |why: &str| format!("invalid time window \"{shown}\": {why}");
+    let bad = |why: &str| format!("invalid time window: {why}");
     let mut parts = text.split_whitespace();
     let (Some(days), Some(hours), None) = (parts.next(), parts.next(), parts.next()) else {
         return Err(bad("expected days and hours, like \"mon-fri 08:00-18:00\""));
@@ -87,12 +86,9 @@ fn parse_window(text: &str) -> Result<(u8, usize, usize), String> {
     let mut bits = 0u8;
     for item in days.to_ascii_lowercase().split(',') {
         let day = |name: &str| {
-            DAYS.iter().position(|d| *d == name).ok_or_else(|| {
-                bad(&format!(
-                    "unknown day \"{}\" (use mon..sun or daily)",
-                    crate::error::Clip(name, 20)
-                ))
-            })
+            DAYS.iter()
+                .position(|d| *d == name)
+                .ok_or_else(|| bad("unknown day (use mon..sun or daily)"))
         };
         match item.split_once('-') {
             _ if item == "daily" => bits = 0x7f,
@@ -170,7 +166,8 @@ mod tests {
     fn errors() {
         let err = |w: &str| WeeklyWindows::parse(&[w], 0).unwrap_err().1;
         assert!(err("mon-fri").contains("expected days and hours"));
-        assert!(err("mon-fry 08:00-18:00").contains("unknown day \"fry\""));
+        let unknown = err("mon-fry 08:00-18:00");
+        assert!(unknown.contains("unknown day") && !unknown.contains("fry"));
         assert!(err("mon 8:00-18:00").contains("HH:MM-HH:MM"));
         assert!(err("mon 08:00-08:00").contains("empty"));
         assert!(err("mon 24:00-01:00").contains("24:00"));

@@ -184,6 +184,143 @@ pub struct Alert {
     pub evidence: Evidence,
 }
 
+impl Alert {
+    /// What was seen, against what is normal for the token, in one line a person reads:
+    /// `first request from BR; before, the token was used only from DE, FR`.
+    ///
+    /// ```
+    /// use tokenward::usage::{Alert, AlertKind, Evidence, Severity};
+    /// use tokenward::TokenId;
+    ///
+    /// let alert = Alert {
+    ///     kind: AlertKind::NewCountry,
+    ///     severity: Severity::High,
+    ///     token_id: TokenId::from_bytes([1; 16]),
+    ///     at: 0,
+    ///     evidence: Evidence::NewCountry {
+    ///         country: "BR".into(),
+    ///         known_countries: vec!["DE".into(), "FR".into()],
+    ///         new_user_agent: true,
+    ///     },
+    /// };
+    /// assert_eq!(
+    ///     alert.explain(),
+    ///     "first request from BR, with a client never seen on this token; before, it was used only from DE, FR"
+    /// );
+    /// ```
+    pub fn explain(&self) -> String {
+        self.evidence.explain(self.kind)
+    }
+}
+
+impl Evidence {
+    fn explain(&self, kind: AlertKind) -> String {
+        match self {
+            Evidence::RateSpike {
+                measure,
+                rate_per_min,
+                learned_peak_per_min,
+            } => {
+                let over = if measure == "bucket" {
+                    "in the current minute"
+                } else {
+                    "over the last requests"
+                };
+                format!(
+                    "{rate_per_min} requests/min {over}; this token's learned peak is \
+                     {learned_peak_per_min}/min"
+                )
+            }
+            Evidence::IpFanout {
+                distinct_ips,
+                threshold,
+                window_secs,
+            } => format!(
+                "{distinct_ips} distinct IPs within {} min (alerts at {threshold})",
+                window_secs / 60
+            ),
+            Evidence::NewCountry {
+                country,
+                known_countries,
+                new_user_agent,
+            } => {
+                let client = if *new_user_agent {
+                    ", with a client never seen on this token"
+                } else {
+                    ""
+                };
+                let before = if known_countries.is_empty() {
+                    "no country was known for it before".to_string()
+                } else {
+                    format!(
+                        "before, it was used only from {}",
+                        known_countries.join(", ")
+                    )
+                };
+                format!("first request from {country}{client}; {before}")
+            }
+            Evidence::NewNetwork {
+                network,
+                user_agent,
+            } => match user_agent {
+                Some(agent) => format!(
+                    "first request from network {network}, with a client never seen: {agent}"
+                ),
+                None => format!("first request from network {network}; its usual networks are few"),
+            },
+            Evidence::NewUserAgent { user_agent } => {
+                format!("first request with client {user_agent}; it used few clients before")
+            }
+            Evidence::EndpointOutOfScope {
+                endpoint,
+                declared,
+                new_endpoints,
+            } => {
+                if *declared {
+                    format!("{endpoint} is outside the token's declared scope")
+                } else {
+                    format!(
+                        "{new_endpoints} routes never used by this token within minutes, \
+                         latest {endpoint}"
+                    )
+                }
+            }
+            Evidence::DormantWakeup { idle_days, .. } => {
+                format!("first use after {idle_days} days of silence")
+            }
+            Evidence::ImpossibleTravel {
+                from_country,
+                to_country,
+                distance_km,
+                elapsed_hours,
+                speed_kmh,
+            } => {
+                let place = |c: &Option<String>| c.clone().unwrap_or_else(|| "?".into());
+                format!(
+                    "{} is {distance_km} km from {}, reached {elapsed_hours} h after the \
+                     previous request ({speed_kmh} km/h); {} is not a place this token is \
+                     established in",
+                    place(to_country),
+                    place(from_country),
+                    place(to_country)
+                )
+            }
+            Evidence::Burst {
+                count,
+                requests,
+                window_secs,
+            } => {
+                let what = if kind == AlertKind::RepeatedDenials {
+                    "were denied"
+                } else {
+                    "got 401/403/404"
+                };
+                format!("{count} of {requests} requests {what} within {window_secs} s")
+            }
+        }
+    }
+}
+
 /// The figures behind an [`Alert`], one shape per kind.
 ///
 /// Serialised without a tag (the alert's `kind` says which shape it is).

@@ -113,6 +113,22 @@ impl BurstRing {
         }
         Some((BURST_LEN - 1) as f32 * 60_000.0 / span.max(50) as f32)
     }
+
+    /// The rate over the last `n` requests (2..=16) in requests per minute, once that many are
+    /// known: a fast script shows within `n` requests.
+    pub fn rate_over(&self, n: usize) -> Option<f32> {
+        let n = n.clamp(2, BURST_LEN);
+        if (self.filled as usize) < n {
+            return None;
+        }
+        let newest = self.times[(self.next as usize + BURST_LEN - 1) % BURST_LEN];
+        let oldest = self.times[(self.next as usize + BURST_LEN - n) % BURST_LEN];
+        let span = newest.wrapping_sub(oldest);
+        if span > u32::MAX / 2 {
+            return None;
+        }
+        Some((n - 1) as f32 * 60_000.0 / span.max(50) as f32)
+    }
 }
 
 #[cfg(test)]
@@ -155,6 +171,11 @@ mod tests {
         assert_eq!(rate, Some(60.0));
         let rate = r.push(1_000_000 + 16_000).unwrap();
         assert_eq!(rate, 60.0);
+        // The last 8 of them, after a faster run: 7 gaps of 100 ms.
+        for i in 0..8 {
+            r.push(1_100_000 + i * 100);
+        }
+        assert_eq!(r.rate_over(8), Some(600.0));
         // Out of order: no rate rather than a nonsense one.
         assert_eq!(r.push(10), None);
     }

@@ -61,6 +61,11 @@ pub struct UsageConfig {
     pub max_tokens: usize,
     /// At most this many last-use records are kept (default 1,048,576: about 48 MiB at most).
     pub max_dormant_records: usize,
+    /// How long the context an alert pointed at (a new country, network or client, the
+    /// place an impossible move led to) stays suspect: requests from it are held, so a
+    /// `deny` response rule refuses them while the owner's own requests go through
+    /// (default 6 hours).
+    pub hold_secs: u64,
     /// Keep per-token counts since the last [`delta`](super::UsageTracker::delta) so instances
     /// of a fleet can exchange them (default false).
     pub track_deltas: bool,
@@ -89,6 +94,7 @@ impl Default for UsageConfig {
             forget_after_secs: 400 * DAY,
             max_tokens: 65_536,
             max_dormant_records: 1 << 20,
+            hold_secs: 6 * HOUR,
             track_deltas: false,
             detectors: DetectorsConfig::default(),
         }
@@ -252,8 +258,12 @@ detector_config!(
 
 detector_config!(
     /// Two consecutive locations (request lat/lon, else country centroid) further apart than
-    /// `min_distance_km` and implying more than `max_speed_kmh`. Default severity high.
-    TravelConfig, severity: Severity::High, cooldown: HOUR, {
+    /// `min_distance_km` and implying more than `max_speed_kmh`, judged on the request that
+    /// arrives at a place new for the token (first used within the last day, or unknown)
+    /// after learning: moves between places a token is established in (a team in two
+    /// offices, CI in two clouds, a VPN) say nothing. Default severity medium, raised one
+    /// step when the client is new too or the place is outside what the registry expects.
+    TravelConfig, severity: Severity::Medium, cooldown: HOUR, {
         /// Fastest plausible travel (default 1000 km/h).
         max_speed_kmh: f64 = 1000.0,
         /// Ignore jumps shorter than this: neighbours and geolocation error (default 500 km).
@@ -262,16 +272,21 @@ detector_config!(
 );
 
 detector_config!(
-    /// 401/403/404 responses (from `record_outcome`) piling up. Default severity medium.
+    /// 401/403/404 responses (from `record_outcome`) piling up on distinct paths. From the
+    /// token's usual place and client (more often a broken deploy than a probe) it takes
+    /// twice `min_errors` and is reported one step lower. Default severity medium.
     ErrorBurstConfig, severity: Severity::Medium, cooldown: HOUR, {
         /// The span examined, in seconds (default 300).
         window_secs: u64 = 300,
-        /// At least this many errors in the span (default 10)...
-        min_errors: u64 = 10,
+        /// At least this many errors in the span (default 6)...
+        min_errors: u64 = 6,
         /// ...making up at least this share of the span's requests (default 0.2)...
         min_ratio: f64 = 0.2,
-        /// ...and this multiple of the token's usual error rate (default 4).
+        /// ...and this multiple of the token's usual error rate (default 4)...
         factor: f64 = 4.0,
+        /// ...on at least this many distinct paths (1 to 4, default 3): a client retrying
+        /// one URL (polling a deleted resource, an expired session) is not probing.
+        min_paths: usize = 3,
     }
 );
 
@@ -364,6 +379,7 @@ impl UsageConfig {
             ("peak_half_life_secs", self.peak_half_life_secs),
             ("idle_evict_secs", self.idle_evict_secs),
             ("forget_after_secs", self.forget_after_secs),
+            ("hold_secs", self.hold_secs),
         ] {
             if secs == 0 || secs > 100 * 365 * DAY {
                 return bad(name, "must be between 1 second and 100 years");

@@ -6,8 +6,9 @@ use super::alert::{AlertKind, Evidence, Severity};
 use super::baseline::raise_peak;
 use super::distinct::Novelty;
 use super::geo;
-use super::hashing::{self, agent_key, country_code, endpoint_key, ip_keys};
-use super::state::{Ctx, Place, TokenUsage, NOVEL_AGENT, NOVEL_NETWORK};
+use super::hashing::{self, agent_key, country_code, endpoint_key, family_key, ip_keys};
+use super::hold::{Context, ERROR_PATHS};
+use super::state::{context_of, Ctx, Place, TokenUsage, NOVEL_AGENT, NOVEL_NETWORK};
 use super::Observation;
 use crate::usage::alert::Alert;
 use crate::Timestamp;
@@ -127,6 +128,13 @@ pub(crate) struct News {
     text: String,
 }
 
+/// Requests the short burst measure spans, and how much higher its bar is.
+const SHORT_BURST: usize = 8;
+const SHORT_SLACK: f32 = 1.5;
+
+/// A country first used after learning is a new place for this long; then it is established.
+const ESTABLISH_MS: i64 = 86_400_000;
+
 /// Hours of the last day with traffic that make a token machine-like.
 const CONTINUOUS_HOURS: usize = 20;
 
@@ -138,14 +146,30 @@ impl TokenUsage {
         self.coarse.active_buckets(ctx.now, hours) >= needed.max(1)
     }
 
-    pub(crate) fn check_dormant(&mut self, ctx: &Ctx, last: Timestamp, out: &mut Vec<Alert>) {
+    /// A token silent for `idle_days` is used again; the network it wakes from is suspect.
+    pub(crate) fn check_dormant(
+        &mut self,
+        ctx: &Ctx,
+        obs: &Observation,
+        last: Timestamp,
+        out: &mut Vec<Alert>,
+    ) {
         let idle = ctx.now.saturating_sub(last);
         if idle >= ctx.derived.dormant_ms {
             let evidence = Evidence::DormantWakeup {
                 idle_days: (idle as f64 / 86_400_000.0 * 10.0).round() / 10.0,
                 last_seen: last,
             };
+            let before = out.len();
             self.raise(ctx, AlertKind::DormantWakeup, None, evidence, out);
+            if out.len() > before {
+                let context = Context {
+                    country: 0,
+                    agent: 0,
+                    ..context_of(obs)
+                };
+                self.suspect(ctx, AlertKind::DormantWakeup, context);
+            }
         }
     }
 
@@ -187,6 +211,14 @@ impl TokenUsage {
         if self.known_countries.learn(code) != Novelty::New {
             return false;
         }
+        if learned {
+            // Not an established place yet: travel to or from it is judged (see check_travel).
+            self.hold.fresh_country = code;
+            self.hold.fresh_since = ctx.now;
+        }
+        if obs.expected.country == Some(true) {
+            return true; // the registry said so: learned quietly
+        }
         // While learning, only the clearest sign alerts: another country with another client,
         // on a token with half its learning period and its minimum requests behind it.
         if !learned && (!new_agent || !self.half_learned(ctx)) {
@@ -197,8 +229,10 @@ impl TokenUsage {
         // the previous request. People travel, so for a person's token (not in use around
         // the clock) it is learned quietly; a stolen token used that way is caught when the
         // owner's next request comes from home (impossible travel). Services do not travel.
+        // Outside the countries the registry expects is evidence: no quiet trip.
+        let outside = obs.expected.country == Some(false);
         let trip = !new_agent && self.plausible_move(ctx, obs);
-        if trip && !self.is_continuous(ctx) {
+        if trip && !outside && !self.is_continuous(ctx) {
             return true;
         }
         let evidence = Evidence::NewCountry {
@@ -211,8 +245,21 @@ impl TokenUsage {
                 .collect(),
             new_user_agent: new_agent,
         };
-        let severity = if new_agent { base.raised() } else { base };
+        let severity = if new_agent || outside {
+            base.raised()
+        } else {
+            base
+        };
+        let before = out.len();
         self.raise(ctx, AlertKind::NewCountry, Some(severity), evidence, out);
+        if out.len() > before {
+            let here = context_of(obs);
+            let context = Context {
+                agent: if new_agent { here.agent } else { 0 },
+                ..here
+            };
+            self.suspect(ctx, AlertKind::NewCountry, context);
+        }
         true
     }
 
@@ -234,9 +281,11 @@ impl TokenUsage {
                 .max(cfg.min_distinct_ips as f64) as u64
         };
         if generation > self.ips.generation() {
-            // A window closed: its distinct count teaches the peak, unless it was a fan-out.
+            // A window closed: its distinct count teaches the peak, unless it was a fan-out
+            // after learning (while learning, every window teaches: an app used from many
+            // carrier addresses is many-homed by nature).
             let finished = self.ips.estimate(self.ips.generation());
-            if finished < threshold(self.baseline.peak_ips) {
+            if !learned || finished < threshold(self.baseline.peak_ips) {
                 raise_peak(&mut self.baseline.peak_ips, finished as f32, learned);
             }
         }
@@ -244,14 +293,12 @@ impl TokenUsage {
             .insert(generation, keys.ip, ctx.config.distinct_cap);
         let distinct = self.ips.estimate(generation);
         let limit = threshold(self.baseline.peak_ips);
-        if (learned && distinct >= limit) || distinct >= cfg.absolute_distinct_ips {
+        // While learning, the absolute bar, above what the token has shown so far.
+        let learning_limit = limit.max(cfg.absolute_distinct_ips);
+        if (learned && distinct >= limit) || (!learned && distinct >= learning_limit) {
             let evidence = Evidence::IpFanout {
                 distinct_ips: distinct,
-                threshold: if learned {
-                    limit.min(cfg.absolute_distinct_ips)
-                } else {
-                    cfg.absolute_distinct_ips
-                },
+                threshold: if learned { limit } else { learning_limit },
                 window_secs: ctx.config.distinct_period_secs * 2,
             };
             self.raise(ctx, AlertKind::IpFanout, None, evidence, out);
@@ -274,13 +321,21 @@ impl TokenUsage {
     pub(crate) fn check_novelty(
         &mut self,
         ctx: &Ctx,
+        obs: &Observation,
         agent: Option<News>,
         network: Option<News>,
         out: &mut Vec<Alert>,
     ) {
+        // A network or device the registry expects is known already.
+        let network = network.filter(|_| obs.expected.network != Some(true));
+        let agent = agent.filter(|_| obs.expected.device != Some(true));
         if agent.is_none() && network.is_none() {
             return;
         }
+        let outside = obs.expected.network == Some(false) || obs.expected.device == Some(false);
+        let before = out.len();
+        let here = context_of(obs);
+        let new_agent = agent.is_some();
         let continuous = self.is_continuous(ctx);
         let agent = agent.map(|a| News {
             stable: a.stable && continuous,
@@ -297,20 +352,38 @@ impl TokenUsage {
                     user_agent: Some(a.text),
                 };
                 let severity = ctx.config.detectors.new_network.severity.raised();
+                let severity = if outside { severity.raised() } else { severity };
                 self.raise(ctx, AlertKind::NewNetwork, Some(severity), evidence, out);
             }
-            (None, Some(n)) if n.settled && n.stable => {
+            (None, Some(n)) if n.settled && (n.stable || outside) => {
                 let evidence = Evidence::NewNetwork {
                     network: n.text,
                     user_agent: None,
                 };
-                self.raise(ctx, AlertKind::NewNetwork, None, evidence, out);
+                let severity = ctx.config.detectors.new_network.severity;
+                let severity = if outside { severity.raised() } else { severity };
+                self.raise(ctx, AlertKind::NewNetwork, Some(severity), evidence, out);
             }
-            (Some(a), None) if a.settled && a.stable => {
+            (Some(a), None) if a.settled && (a.stable || outside) => {
                 let evidence = Evidence::NewUserAgent { user_agent: a.text };
-                self.raise(ctx, AlertKind::NewUserAgent, None, evidence, out);
+                let severity = ctx.config.detectors.new_user_agent.severity;
+                let severity = if outside { severity.raised() } else { severity };
+                self.raise(ctx, AlertKind::NewUserAgent, Some(severity), evidence, out);
             }
             _ => {}
+        }
+        if let Some(alert) = out[before..].first() {
+            let context = Context {
+                country: 0,
+                wide: if alert.kind == AlertKind::NewNetwork {
+                    here.wide
+                } else {
+                    0
+                },
+                agent: if new_agent { here.agent } else { 0 },
+            };
+            let kind = alert.kind;
+            self.suspect(ctx, kind, context);
         }
     }
 
@@ -344,14 +417,21 @@ impl TokenUsage {
                 out,
             );
         }
-        if self.known_endpoints.contains(key) {
+        // Novelty is judged by route family (see `family_key`); an expected endpoint is known.
+        let family = family_key(path);
+        if self.known_endpoints.contains(family) {
             return;
         }
-        if !learned || self.known_endpoints.is_saturated() {
-            self.known_endpoints.learn(key);
+        let fresh_profile = self.known_endpoints.len() == 0;
+        if !learned
+            || fresh_profile
+            || self.known_endpoints.is_saturated()
+            || obs.expected.endpoint == Some(true)
+        {
+            self.known_endpoints.learn(family);
             return;
         }
-        self.novel_endpoints.insert(generation, key, cap);
+        self.novel_endpoints.insert(generation, family, cap);
         let novel = self.novel_endpoints.estimate(generation);
         if novel < cfg.new_endpoints {
             // One new endpoint now and then is a feature being used: learn it quietly.
@@ -366,8 +446,31 @@ impl TokenUsage {
         self.raise(ctx, AlertKind::EndpointOutOfScope, None, evidence, out);
     }
 
-    /// Impossible travel between this request's place and the previous one.
-    pub(crate) fn check_travel(&mut self, ctx: &Ctx, obs: &Observation, out: &mut Vec<Alert>) {
+    /// Whether `country` is a place the token is established in: learned before this day, or
+    /// expected by the registry. Unknown countries are not.
+    fn established(&self, ctx: &Ctx, obs: &Observation, country: u16) -> bool {
+        if obs.expected.country == Some(true) {
+            return true;
+        }
+        let fresh = country == self.hold.fresh_country
+            && ctx.now.saturating_sub(self.hold.fresh_since) < ESTABLISH_MS;
+        country != 0 && self.known_countries.contains(country) && !fresh
+    }
+
+    /// Impossible travel between this request's place and the previous one. Tokens are used
+    /// from several places at once (a team in two offices, CI in two clouds, a person behind
+    /// a VPN): a move between places the token is established in says nothing. It is judged
+    /// on the request that arrives at a place new for the token (first used within the last
+    /// day, or unknown), and only after the learning period. The severity is raised when the
+    /// client is new too, or the place is outside what the registry expects.
+    pub(crate) fn check_travel(
+        &mut self,
+        ctx: &Ctx,
+        obs: &Observation,
+        learned: bool,
+        new_agent: bool,
+        out: &mut Vec<Alert>,
+    ) {
         let Some(here) = place_of(ctx, obs) else {
             return;
         };
@@ -379,6 +482,9 @@ impl TokenUsage {
             return; // out of order: keep the newest place
         }
         self.place = Some(here);
+        if !learned || self.established(ctx, obs, here.country) {
+            return;
+        }
         let Some(m) = travel(ctx, &prev, &here) else {
             return;
         };
@@ -391,7 +497,27 @@ impl TokenUsage {
                 elapsed_hours: (m.hours * 100.0).round() / 100.0,
                 speed_kmh: m.speed_kmh.round(),
             };
-            self.raise(ctx, AlertKind::ImpossibleTravel, None, evidence, out);
+            let base = ctx.config.detectors.impossible_travel.severity;
+            let severity = if new_agent || obs.expected.country == Some(false) {
+                base.raised()
+            } else {
+                base
+            };
+            let before = out.len();
+            self.raise(
+                ctx,
+                AlertKind::ImpossibleTravel,
+                Some(severity),
+                evidence,
+                out,
+            );
+            if out.len() > before {
+                let context = Context {
+                    agent: 0,
+                    ..context_of(obs)
+                };
+                self.suspect(ctx, AlertKind::ImpossibleTravel, context);
+            }
         }
     }
 
@@ -419,22 +545,26 @@ impl TokenUsage {
             (cfg.learning_factor > 0.0 && self.total_requests >= ctx.config.learning_min_requests)
                 .then_some((cfg.learning_factor, 2.0))
         };
-        if let Some(rate) = burst {
+        if let Some(long) = burst {
+            // The short measure (last 8 requests) shows a fast script sooner; it is noisier
+            // than the 16-request measure the peak is learned from, so it clears a higher bar.
+            let short = self.burst.rate_over(SHORT_BURST).unwrap_or(0.0);
+            let judged = long.max(short / SHORT_SLACK);
             let peak = self.baseline.peak_burst;
             let over = bar.is_some_and(|(factor, floor)| {
-                f64::from(rate) >= (factor * f64::from(peak)).max(floor * cfg.min_burst_per_min)
+                f64::from(judged) >= (factor * f64::from(peak)).max(floor * cfg.min_burst_per_min)
             });
             if over && peak > 0.0 {
                 self.spiking = true;
                 let evidence = Evidence::RateSpike {
                     measure: "burst".into(),
-                    rate_per_min: f64::from(rate).round(),
+                    rate_per_min: f64::from(long.max(short)).round(),
                     learned_peak_per_min: f64::from(peak).round(),
                 };
-                let sev = severity_for(f64::from(rate / peak), cfg.severity);
+                let sev = severity_for(f64::from(judged / peak), cfg.severity);
                 self.raise(ctx, AlertKind::RateSpike, Some(sev), evidence, out);
             } else if !self.spiking {
-                self.bucket_burst_max = self.bucket_burst_max.max(rate);
+                self.bucket_burst_max = self.bucket_burst_max.max(long);
             }
         }
         let in_bucket = self
@@ -473,8 +603,9 @@ impl TokenUsage {
         }
     }
 
-    /// 401/403/404 within the configured span, against the token's usual error rate.
-    pub(crate) fn check_errors(&mut self, ctx: &Ctx, learned: bool) -> Option<Alert> {
+    /// 401/403/404 within the configured span, when they make a burst against the token's
+    /// usual error rate: `(errors, requests)` of the span.
+    fn error_burst(&self, ctx: &Ctx, learned: bool) -> Option<(u64, u64)> {
         let cfg = &ctx.config.detectors.error_burst;
         let n = self.fine.buckets_for(cfg.window_secs as i64 * 1000);
         let sum = self.fine.sum_recent(ctx.now, n);
@@ -484,19 +615,58 @@ impl TokenUsage {
         } else {
             0.0
         };
-        let enough = errors >= cfg.min_errors
+        // Errors on one URL over and over are a client retrying (a poll of a deleted
+        // resource, an expired session); probing walks many.
+        // From the token's usual place and client, errors are more often a broken deploy
+        // than a probe: twice the evidence.
+        let min_errors = if self.hold.usual_context {
+            cfg.min_errors.saturating_mul(2)
+        } else {
+            cfg.min_errors
+        };
+        let enough = errors >= min_errors
             && errors as f64 >= cfg.min_ratio * f64::from(sum.requests)
-            && errors as f64 >= usual;
-        if !enough {
-            return None;
-        }
+            && errors as f64 >= usual
+            && self.hold.error_path_count() >= cfg.min_paths.min(ERROR_PATHS);
+        enough.then_some((errors, u64::from(sum.requests)))
+    }
+
+    /// Raises `error_burst` on a recorded outcome.
+    pub(crate) fn check_errors(&mut self, ctx: &Ctx, learned: bool) -> Option<Alert> {
+        let (count, requests) = self.error_burst(ctx, learned)?;
         let evidence = Evidence::Burst {
-            count: errors,
-            requests: sum.requests.into(),
-            window_secs: cfg.window_secs,
+            count,
+            requests,
+            window_secs: ctx.config.detectors.error_burst.window_secs,
+        };
+        // From the usual place and client: reported one step lower.
+        let cfg = &ctx.config.detectors.error_burst;
+        let usual = self.hold.usual_context;
+        let severity = if usual {
+            cfg.severity.lowered()
+        } else {
+            cfg.severity
         };
         let mut out = Vec::new();
-        self.raise(ctx, AlertKind::ErrorBurst, None, evidence, &mut out);
+        self.raise(
+            ctx,
+            AlertKind::ErrorBurst,
+            Some(severity),
+            evidence,
+            &mut out,
+        );
         out.pop()
+    }
+
+    /// On a request: while an error burst raised before still goes on, the request is held.
+    pub(crate) fn hold_errors(&mut self, ctx: &Ctx, learned: bool) {
+        let alerted = self.last_alert[AlertKind::ErrorBurst.index()] != 0;
+        if alerted && self.error_burst(ctx, learned).is_some() {
+            let cooldown = ctx.config.detectors.error_burst.cooldown_secs;
+            let last = i64::from(self.last_alert[AlertKind::ErrorBurst.index()]) * 60_000;
+            if ctx.now.saturating_sub(last) < (cooldown as i64).max(60) * 1000 {
+                self.hold.held |= super::hold::bit(AlertKind::ErrorBurst);
+            }
+        }
     }
 }

@@ -19,6 +19,8 @@ const TAG_WIDE: u8 = 3;
 const TAG_AGENT: u8 = 4;
 const TAG_ENDPOINT: u8 = 5;
 const TAG_INT: u8 = 6;
+const TAG_FAMILY: u8 = 7;
+const TAG_PATH: u8 = 8;
 
 /// Inputs longer than this are hashed by their first `MAX_INPUT` bytes, bounding the work a
 /// hostile request can cause.
@@ -108,17 +110,77 @@ pub(crate) fn agent_key(agent: &str) -> u32 {
     fold(h)
 }
 
-/// Whether a path segment is an identifier (number, hex or UUID, long random slug) rather than
-/// part of the route. Identifiers collapse to `{id}` so `/users/17` and `/users/42` are one
-/// endpoint, and a secret in a path never reaches evidence.
+/// Whether a path segment is an identifier rather than part of the route. Identifiers collapse
+/// to `{id}` so `/users/17` and `/users/42` are one endpoint, and a secret in a path never
+/// reaches evidence. What real APIs put in paths:
+/// - numbers, hex and UUIDs, long random strings (20+ bytes);
+/// - anything percent-encoded (object keys such as `reports%2F2024%2Fq1.csv`);
+/// - digits mixed with separators: versions (`1.4.2`, `v2.0`), dates (`2024-01-05`), prefixed
+///   ids (`cus_9fZk2L`, `sub-00017`), names with numbers (`build-4411`);
+/// - letters and digits mixed over 8+ bytes (`a1b2c3d4`, `NffrFeUfNV2Hib`);
+/// - prefixed ids without digits (`acct_NffrFeUfNVHib`: a short lower-case prefix, `_` and 8+
+///   characters with upper case);
+/// - slugs of three or more words (`how-to-reset-a-password`).
+///
+/// Short words (`v1`, `api2`, `audit-logs`, `wp-login.php`) stay route segments.
 fn is_identifier(segment: &[u8]) -> bool {
-    let has_digit = segment.iter().any(u8::is_ascii_digit);
-    if !has_digit {
-        return false;
+    if segment.contains(&b'%') || segment.len() >= 20 {
+        return true;
     }
-    segment.iter().all(u8::is_ascii_digit)
-        || (segment.len() >= 8 && segment.iter().all(|b| b.is_ascii_hexdigit() || *b == b'-'))
-        || segment.len() >= 20
+    let digits = segment.iter().filter(|b| b.is_ascii_digit()).count();
+    if digits > 0 {
+        let separated = segment.iter().any(|b| {
+            matches!(
+                b,
+                b'.' | b'_' | b'-' | b'~' | b':' | b'@' | b'+' | b'=' | b','
+            )
+        });
+        let hex = segment.len() >= 8 && segment.iter().all(|b| b.is_ascii_hexdigit() || *b == b'-');
+        return digits == segment.len() || hex || separated || segment.len() >= 8;
+    }
+    if let Some(at) = segment.iter().position(|b| *b == b'_') {
+        let (prefix, rest) = (&segment[..at], &segment[at + 1..]);
+        if (2..=8).contains(&prefix.len())
+            && prefix.iter().all(u8::is_ascii_lowercase)
+            && rest.len() >= 8
+            && rest.iter().all(u8::is_ascii_alphanumeric)
+            && rest.iter().any(u8::is_ascii_uppercase)
+        {
+            return true;
+        }
+    }
+    segment.iter().filter(|b| **b == b'-').count() >= 2
+}
+
+/// Hash of a path as requested (identifiers kept, query dropped): tells a client retrying one
+/// URL from one walking many.
+pub(crate) fn path_key(path: &str) -> u32 {
+    let mut h = hasher(TAG_PATH);
+    for segment in route(path) {
+        h.write_u8(b'/');
+        h.write(segment);
+    }
+    fold(h)
+}
+
+/// Route segments kept in a route family (see [`family_key`]).
+const FAMILY_DEPTH: usize = 2;
+
+/// Hash of a path's route family: its first two segments with identifiers collapsed, any
+/// method. The scan detector learns families rather than full endpoints, so identifiers the
+/// folding misses deeper in a path (`/v1/projects/acme-web/builds`) never look like new
+/// endpoints, while a scan's `/admin`, `/.env`, `/v1/internal` still do.
+pub(crate) fn family_key(path: &str) -> u32 {
+    let mut h = hasher(TAG_FAMILY);
+    for segment in route(path).take(FAMILY_DEPTH) {
+        h.write_u8(b'/');
+        if is_identifier(segment) {
+            h.write_u8(0);
+        } else {
+            h.write(segment);
+        }
+    }
+    fold(h)
 }
 
 fn route(path: &str) -> impl Iterator<Item = &[u8]> {
@@ -269,6 +331,49 @@ mod tests {
         );
         let long = "/a".repeat(5000);
         assert!(endpoint_text(Some("GET"), &long).len() <= 124);
+    }
+
+    #[test]
+    fn real_world_identifiers_fold() {
+        let text = |p| endpoint_text(Some("GET"), p);
+        assert_eq!(text("/v1/customers/cus_9fZk2LmQ"), "GET /v1/customers/{id}");
+        assert_eq!(
+            text("/v1/subscriptions/sub_NffrFeUfNVHib"),
+            "GET /v1/subscriptions/{id}"
+        );
+        assert_eq!(
+            text("/v1/releases/1.4.2/assets"),
+            "GET /v1/releases/{id}/assets"
+        );
+        assert_eq!(
+            text("/v1/releases/v2.0/assets"),
+            "GET /v1/releases/{id}/assets"
+        );
+        assert_eq!(
+            text("/v1/objects/reports%2F2024%2Fq1.csv"),
+            "GET /v1/objects/{id}"
+        );
+        assert_eq!(text("/v1/days/2024-01-05"), "GET /v1/days/{id}");
+        assert_eq!(text("/docs/how-to-reset-password"), "GET /docs/{id}");
+        assert_eq!(text("/v1/builds/a1b2c3d4"), "GET /v1/builds/{id}");
+        // Route words stay.
+        assert_eq!(text("/api2/audit-logs"), "GET /api2/audit-logs");
+        assert_eq!(text("/wp-login.php"), "GET /wp-login.php");
+        assert_eq!(text("/v1/user_settings"), "GET /v1/user_settings");
+    }
+
+    #[test]
+    fn families_keep_two_segments() {
+        assert_eq!(
+            family_key("/v1/projects/acme-web/builds"),
+            family_key("/v1/projects")
+        );
+        assert_eq!(
+            family_key("/v1/customers/cus_9fZk2LmQ"),
+            family_key("/v1/customers/7")
+        );
+        assert_ne!(family_key("/v1/projects"), family_key("/v1/admin"));
+        assert_ne!(family_key("/.env"), family_key("/admin"));
     }
 
     #[test]

@@ -62,6 +62,7 @@ mod detect;
 mod distinct;
 mod geo;
 mod hashing;
+mod hold;
 mod observation;
 mod shape;
 mod shard;
@@ -78,7 +79,8 @@ pub use config::{
     TravelConfig, UsageConfig, WindowSpec,
 };
 pub use delta::UsageDelta;
-pub use observation::Observation;
+pub use hold::Held;
+pub use observation::{Expected, Observation};
 pub use shard::Eviction;
 pub use snapshot::UsageSnapshot;
 pub use stats::{BaselineStats, DistinctStats, KnownStats, UsageStats, WindowCounts, WindowStats};

@@ -32,6 +32,25 @@ pub struct Observation<'a> {
     /// `Some(false)` when the request fell outside the token's declared scope; `None` when the
     /// token declares none.
     pub declared_scope_match: Option<bool>,
+    /// Whether the request is inside what the registry expects of the token (its soft
+    /// expectations): informs the detectors, never denies.
+    pub expected: Expected,
+}
+
+/// Whether a request is inside a token's soft expectations, per dimension: `None` when the
+/// token expects nothing of it. Inside counts as known (no novelty, an established place);
+/// outside is evidence that raises the severity of a novelty or travel alert, never a denial
+/// by itself.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Expected {
+    /// The country is one of the expected countries.
+    pub country: Option<bool>,
+    /// The IP is inside one of the expected networks.
+    pub network: Option<bool>,
+    /// The device is one of the expected devices.
+    pub device: Option<bool>,
+    /// The endpoint matches one of the expected endpoint patterns.
+    pub endpoint: Option<bool>,
 }
 
 impl<'a> Observation<'a> {
@@ -58,6 +77,7 @@ impl<'a> Observation<'a> {
             location: request.location,
             denied: false,
             declared_scope_match: None,
+            expected: Expected::default(),
         }
     }
 }
@@ -75,6 +95,7 @@ impl fmt::Debug for Observation<'_> {
             .field("location", &self.location)
             .field("denied", &self.denied)
             .field("declared_scope_match", &self.declared_scope_match)
+            .field("expected", &self.expected)
             .finish()
     }
 }

@@ -10,7 +10,10 @@ use super::UsageTracker;
 use crate::{Error, Timestamp, TokenId};
 
 /// The usage snapshot format this build writes and restores.
-const SNAPSHOT_VERSION: u32 = 1;
+const SNAPSHOT_VERSION: u32 = 2;
+/// Version 1 learned endpoints by full route rather than route family: read, with each
+/// token's endpoint profile emptied to be learned again (quietly, see `check_endpoint`).
+const OLDEST_READ: u32 = 1;
 
 impl UsageTracker {
     /// The whole state, serialisable, for [`restore`](Self::restore).
@@ -45,9 +48,9 @@ impl UsageTracker {
     /// A tracker with `config` and the state of a snapshot. Fails when the snapshot's version
     /// or window settings differ from `config`'s.
     pub fn restore(config: UsageConfig, snapshot: &UsageSnapshot) -> Result<UsageTracker, Error> {
-        if snapshot.version != SNAPSHOT_VERSION {
+        if !(OLDEST_READ..=SNAPSHOT_VERSION).contains(&snapshot.version) {
             return Err(Error::Config(format!(
-                "usage snapshot version {} is not supported (expected {SNAPSHOT_VERSION})",
+                "usage snapshot version {} is not supported (expected {OLDEST_READ} to {SNAPSHOT_VERSION})",
                 snapshot.version
             )));
         }
@@ -80,6 +83,9 @@ impl UsageTracker {
             }
             let mut state = t.state.clone();
             state.pending = tracker.config.track_deltas.then(Box::default);
+            if snapshot.version < 2 {
+                state.forget_endpoints();
+            }
             let mut guard = tracker.shard(&t.token_id).lock();
             guard.live.insert(t.token_id, Box::new(state));
         }

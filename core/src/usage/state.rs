@@ -7,6 +7,8 @@ use super::baseline::{raise_peak, Baseline, BurstRing, Decay};
 use super::config::UsageConfig;
 use super::delta::TokenDelta;
 use super::distinct::{KnownSet, RecentDistinct};
+use super::hashing::{agent_key, country_code, ip_keys};
+use super::hold::{bit, Context, Held, Hold, KindSet};
 use super::window::{Counts, Window};
 use super::Observation;
 use crate::{Timestamp, TokenId};
@@ -21,6 +23,7 @@ pub(crate) struct Derived {
     pub idle_evict_ms: i64,
     pub forget_ms: i64,
     pub dormant_ms: i64,
+    pub hold_ms: i64,
     pub decay: Decay,
 }
 
@@ -36,6 +39,7 @@ impl Derived {
             idle_evict_ms: ms(c.idle_evict_secs),
             forget_ms: ms(c.forget_after_secs),
             dormant_ms: (c.detectors.dormant_wakeup.idle_days * 86_400_000.0) as i64,
+            hold_ms: ms(c.hold_secs),
             decay: Decay::new(
                 fine_ms,
                 ms(c.baseline_half_life_secs),
@@ -62,6 +66,23 @@ impl Ctx<'_> {
     pub fn minute(&self) -> u32 {
         self.now.div_euclid(60_000).clamp(1, u32::MAX as i64) as u32
     }
+}
+
+/// The context of a request, as suspicions match it.
+pub(crate) fn context_of(obs: &Observation) -> Context {
+    Context {
+        country: obs.country.and_then(country_code).unwrap_or(0),
+        wide: obs.ip.map_or(0, |ip| ip_keys(ip).wide),
+        agent: obs.user_agent.map_or(0, agent_key),
+    }
+}
+
+/// Whether no alert was raised within the hour (the common case: nothing to compute).
+fn out_of_alerts(s: &TokenUsage, ctx: &Ctx) -> bool {
+    let minute = ctx.minute();
+    s.last_alert
+        .iter()
+        .all(|&last| last == 0 || minute.saturating_sub(last) >= 60)
 }
 
 /// Which novelty a `last_novelty` slot tracks.
@@ -144,6 +165,9 @@ pub(crate) struct TokenUsage {
     pub last_novelty: [u32; 2],
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pending: Option<Box<Pending>>,
+    /// Suspicion: transient, never serialised (see `hold`).
+    #[serde(skip)]
+    pub hold: Hold,
 }
 
 impl TokenUsage {
@@ -171,6 +195,7 @@ impl TokenUsage {
             last_alert: [0; 10],
             last_novelty: [0; 2],
             pending: config.track_deltas.then(Box::default),
+            hold: Hold::default(),
         }
     }
 
@@ -225,6 +250,8 @@ impl TokenUsage {
 
     /// Updates the state with one request and runs the detectors.
     pub fn observe(&mut self, ctx: &Ctx, obs: &Observation, out: &mut Vec<Alert>) {
+        self.hold.held = 0;
+        self.hold.last_path = obs.path.map_or(1, super::hashing::path_key).max(1);
         let previous_use = (self.total_requests > 0).then_some(self.last_seen);
         self.advance(ctx);
         let counts = Counts {
@@ -238,20 +265,63 @@ impl TokenUsage {
         let learned = self.learned(ctx);
 
         if let Some(last) = previous_use {
-            self.check_dormant(ctx, last, out);
+            self.check_dormant(ctx, obs, last, out);
         }
+        let here = context_of(obs);
+        // The usual context: known place and client, and nothing new met within the hour.
+        let minute = ctx.minute();
+        let quiet = self
+            .last_novelty
+            .iter()
+            .all(|&m| m == 0 || minute.saturating_sub(m) >= 60);
+        self.hold.usual_context = quiet
+            && (here.country == 0 || self.known_countries.contains(here.country))
+            && (here.wide == 0 || self.known_wide.contains(here.wide))
+            && (here.agent == 0 || self.known_agents.contains(here.agent))
+            && here.country != self.hold.fresh_country;
         let agent = self.check_agent(ctx, obs);
-        let new_country = self.check_country(ctx, obs, learned, agent.is_some(), out);
+        let new_agent = agent.is_some();
+        let new_country = self.check_country(ctx, obs, learned, new_agent, out);
         let network = self.check_ip(ctx, obs, learned, out);
         if learned && !new_country {
             // A new country already says it; the network and agent are in its evidence.
-            self.check_novelty(ctx, agent, network, out);
+            self.check_novelty(ctx, obs, agent, network, out);
         }
         self.check_endpoint(ctx, obs, learned, out);
-        self.check_travel(ctx, obs, out);
+        self.check_travel(ctx, obs, learned, new_agent, out);
         self.check_rate(ctx, learned, out);
         if obs.denied {
             self.check_denials(ctx, out);
+        }
+        self.hold_errors(ctx, learned);
+        self.hold.held |= self.hold.matching(here, ctx.now);
+    }
+
+    /// What the request just observed is held for.
+    pub fn held(&self, ctx: &Ctx) -> Held {
+        if self.hold.held == 0 && out_of_alerts(self, ctx) {
+            return Held::default();
+        }
+        Held::new(&self.hold, self.recent_kinds(ctx))
+    }
+
+    /// Kinds alerted within the last hour: corroboration for response rules.
+    pub fn recent_kinds(&self, ctx: &Ctx) -> KindSet {
+        let minute = ctx.minute();
+        AlertKind::ALL
+            .into_iter()
+            .filter(|k| {
+                let last = self.last_alert[k.index()];
+                last != 0 && minute >= last && minute - last < 60
+            })
+            .fold(0, |set, k| set | bit(k))
+    }
+
+    /// Suspects the context of `obs` for `kind` for the configured hold.
+    pub fn suspect(&mut self, ctx: &Ctx, kind: AlertKind, context: Context) {
+        if ctx.config.detectors.common(kind).enabled {
+            let until = ctx.now.saturating_add(ctx.derived.hold_ms);
+            self.hold.suspect(kind, context, until);
         }
     }
 
@@ -272,13 +342,17 @@ impl TokenUsage {
         let minute = ctx.minute();
         let last = self.last_alert[kind.index()];
         let cooldown_min = common.cooldown_secs.div_ceil(60).min(u32::MAX as u64) as u32;
+        let severity = severity.unwrap_or(common.severity);
         if last != 0 && minute.saturating_sub(last) < cooldown_min.max(1) && minute >= last {
+            // Cooling down: no new alert, but the evidence holds for this request too.
+            self.hold.held |= bit(kind);
             return;
         }
         self.last_alert[kind.index()] = minute;
+        self.hold.set_severity(kind, severity);
         out.push(Alert {
             kind,
-            severity: severity.unwrap_or(common.severity),
+            severity,
             token_id: ctx.id,
             at: ctx.now,
             evidence,
@@ -326,6 +400,12 @@ impl TokenUsage {
         for (mine, theirs) in self.last_novelty.iter_mut().zip(other.last_novelty) {
             *mine = (*mine).max(theirs);
         }
+    }
+
+    /// Empties the learned endpoint profile (a snapshot that keyed it differently).
+    pub fn forget_endpoints(&mut self) {
+        self.known_endpoints = KnownSet::default();
+        self.novel_endpoints = RecentDistinct::default();
     }
 
     /// Whether deserialised state is internally consistent (lengths and cursors in range).

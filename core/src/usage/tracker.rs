@@ -6,6 +6,7 @@ use parking_lot::Mutex;
 
 use super::alert::Alert;
 use super::config::UsageConfig;
+use super::hold::Held;
 use super::observation::Observation;
 use super::shard::{Capacity, Eviction, Shard, SHARDS};
 use super::state::{Ctx, Derived, TokenUsage};
@@ -64,22 +65,68 @@ impl UsageTracker {
     /// Records one request of token `id` at `now` and returns the alerts it raised (usually
     /// none; the empty vector does not allocate).
     pub fn observe(&self, id: TokenId, obs: &Observation, now: Timestamp) -> Vec<Alert> {
+        self.observe_held(id, obs, now).0
+    }
+
+    /// [`observe`](Self::observe), also returning what the request is [`Held`] for: kinds
+    /// alerted earlier whose evidence holds for this request too, and how many kinds the
+    /// token raised within the hour (corroboration). A Guard denies held requests when a
+    /// `deny` rule covers them.
+    ///
+    /// ```
+    /// use tokenward::usage::{AlertKind, Observation, UsageConfig, UsageTracker};
+    /// use tokenward::TokenKey;
+    ///
+    /// let tracker = UsageTracker::new(UsageConfig::default()).unwrap();
+    /// let id = TokenKey::new(b"k").id(b"tw_token");
+    /// let at = |i: i64| 1_767_225_600_000 + i * 3_600_000;
+    /// let home = Observation { country: Some("DE"), user_agent: Some("app/1"), ..Default::default() };
+    /// for i in 0..72 {
+    ///     tracker.observe(id, &home, at(i));
+    /// }
+    /// let away = Observation { country: Some("BR"), user_agent: Some("curl/8"), ..Default::default() };
+    /// let (alerts, _) = tracker.observe_held(id, &away, at(72));
+    /// assert_eq!(alerts[0].kind, AlertKind::NewCountry);
+    /// // The next request from there raises nothing new, but is held; the owner's is not.
+    /// let (alerts, held) = tracker.observe_held(id, &away, at(72) + 60_000);
+    /// assert!(alerts.is_empty());
+    /// assert!(held.kinds().any(|(kind, _)| kind == AlertKind::NewCountry));
+    /// let (_, held) = tracker.observe_held(id, &home, at(72) + 120_000);
+    /// assert!(held.is_empty());
+    /// ```
+    pub fn observe_held(
+        &self,
+        id: TokenId,
+        obs: &Observation,
+        now: Timestamp,
+    ) -> (Vec<Alert>, Held) {
         let ctx = self.ctx(id, now);
         let mut out = Vec::new();
         let mut guard = self.shard(&id).lock();
         let shard = &mut *guard;
         if let Some(state) = shard.live.get_mut(&id) {
             state.observe(&ctx, obs, &mut out);
-            return out;
+            return (out, state.held(&ctx));
         }
         let revived_from = self.admit(shard, id, now);
-        if let Some(state) = shard.live.get_mut(&id) {
-            state.observe(&ctx, obs, &mut out);
-            if let Some(last) = revived_from {
-                state.check_dormant(&ctx, last, &mut out);
-            }
+        let Some(state) = shard.live.get_mut(&id) else {
+            return (out, Held::default());
+        };
+        state.observe(&ctx, obs, &mut out);
+        if let Some(last) = revived_from {
+            state.check_dormant(&ctx, obs, last, &mut out);
         }
-        out
+        (out, state.held(&ctx))
+    }
+
+    /// How many distinct alert kinds token `id` raised within the last hour.
+    pub fn recent_kinds(&self, id: TokenId, now: Timestamp) -> u32 {
+        let ctx = self.ctx(id, now);
+        let guard = self.shard(&id).lock();
+        guard
+            .live
+            .get(&id)
+            .map_or(0, |s| s.recent_kinds(&ctx).count_ones())
     }
 
     /// Makes room for and inserts fresh state for `id`; returns its last use if it had a
@@ -110,6 +157,7 @@ impl UsageTracker {
             ..Counts::default()
         };
         state.count(now, counts, true, self.derived.fine_ms);
+        state.hold.errored();
         let learned = state.learned(&ctx);
         state.check_errors(&ctx, learned)
     }

@@ -3,7 +3,7 @@
 
 use std::ffi::c_char;
 
-use tokenward::guard::PolicySpec;
+use tokenward::guard::{Expectations, PolicySpec};
 use tokenward::{PolicyDoc, Selector, TokenId, TokenMeta};
 
 use crate::boundary::Failure;
@@ -106,6 +106,10 @@ pub struct tw_token_meta {
     /// When the token expires, Unix milliseconds; 0 means never (its policy may still limit
     /// its lifetime).
     pub expires_at: i64,
+    /// Soft expectations, a JSON object: `{"countries": ["DE"], "networks": ["10.0.0.0/8"],
+    /// "devices": [...], "endpoints": ["GET /v1/**"]}`. They inform the usage detectors
+    /// (something outside them is evidence) and never deny by themselves.
+    pub expect: tw_str,
 }
 
 /// Which tokens `tw_guard_revoke_where` revokes: those matching every field given (owner,
@@ -159,6 +163,21 @@ pub(crate) unsafe fn token_meta(meta: *const tw_token_meta) -> Result<TokenMeta,
         policy,
         issued_at: (meta.issued_at != 0).then_some(meta.issued_at),
         expires_at: (meta.expires_at != 0).then_some(meta.expires_at),
+        // SAFETY: the caller's contract.
+        expect: unsafe { meta.expect.text("meta.expect") }?
+            .map(expectations)
+            .transpose()?,
+    })
+}
+
+/// Soft expectations from JSON text; errors name the field (`meta.expect.countries[1]`).
+fn expectations(text: &str) -> Result<Expectations, Failure> {
+    Expectations::from_json(text).map_err(|e| {
+        let path = match e.path.as_str() {
+            "" => "meta.expect".to_string(),
+            p => format!("meta.expect.{p}"),
+        };
+        Failure::new(e.kind().into(), format!("{path}: {}", e.reason))
     })
 }
 
@@ -263,7 +282,28 @@ mod tests {
             policy_doc: NONE,
             issued_at: 0,
             expires_at: 0,
+            expect: NONE,
         }
+    }
+
+    #[test]
+    fn expectations_are_read_and_their_errors_name_the_field() {
+        let doc = r#"{"countries": ["DE", "FR"], "networks": ["10.0.0.0/8"]}"#;
+        let meta = tw_token_meta {
+            expect: s(doc),
+            ..empty_meta()
+        };
+        let core = unsafe { token_meta(&meta) }.unwrap();
+        let expect = core.expect.expect("expectations read");
+        assert_eq!(expect.countries, ["DE", "FR"]);
+        let bad = tw_token_meta {
+            expect: s(r#"{"countries": ["DE", "AKIA7QX2M4RB5KQ3YHV6"]}"#),
+            ..empty_meta()
+        };
+        let err = unsafe { token_meta(&bad) }.unwrap_err();
+        let message = err.message;
+        assert!(message.contains("meta.expect.countries[1]"), "{message}");
+        assert!(!message.contains("AKIA"), "{message}");
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use napi::bindgen_prelude::{Buffer, Either};
 use napi_derive::napi;
-use tokenward::guard::PolicySpec;
+use tokenward::guard::{Expectations, PolicySpec};
 use tokenward::{GuardConfig, PolicyDoc, TokenId, TokenKey, TokenMeta};
 
 use crate::error::{error, from_core, Code, Result};
@@ -206,6 +206,13 @@ pub struct TokenOptions {
     pub issued_at: Option<i64>,
     /// When it stops working, Unix ms.
     pub expires_at: Option<i64>,
+    /// Soft expectations (`countries`, `networks` as CIDRs, `devices`, `endpoints` as scope
+    /// patterns): they inform the detectors, something outside them is evidence, and they
+    /// never deny by themselves.
+    #[napi(
+        ts_type = "{ countries?: string[]; networks?: string[]; devices?: string[]; endpoints?: string[] }"
+    )]
+    pub expect: Option<serde_json::Value>,
     /// The time of the call, Unix ms (default: `Date.now()`).
     pub now: Option<i64>,
 }
@@ -221,8 +228,20 @@ impl TokenOptions {
             policy: self.policy.clone().map(policy_spec).transpose()?,
             issued_at: self.issued_at,
             expires_at: self.expires_at,
+            expect: self.expect.clone().map(expectations).transpose()?,
         })
     }
+}
+
+/// Soft expectations, from a plain object.
+fn expectations(expect: serde_json::Value) -> Result<Expectations> {
+    Expectations::from_json(&expect.to_string()).map_err(|e| {
+        let path = match e.path.as_str() {
+            "" => "expect".to_string(),
+            p => format!("expect.{p}"),
+        };
+        error(e.kind().into(), format!("{path}: {}", e.reason))
+    })
 }
 
 /// A token's policy: a name of the Guard's config, or an object holding its own policy.

@@ -207,11 +207,12 @@ class Guard:
         tags: Iterable[str] | None = None,
         policy: str | Mapping[str, Any] | None = None,
         expires_at: int | None = None,
-        expect: None = None,
+        expect: Mapping[str, Iterable[str]] | None = None,
         now: int | None = None,
     ) -> Minted:
-        """Mints and registers a token (random bytes from the OS). ``expect`` is reserved
-        for soft expectations and must be None for now."""
+        """Mints and registers a token (random bytes from the OS). ``expect`` holds soft
+        expectations (``countries``, ``networks``, ``devices``, ``endpoints``) that inform the
+        detectors and never deny."""
     def register(
         self,
         token: str,
@@ -223,6 +224,7 @@ class Guard:
         policy: str | Mapping[str, Any] | None = None,
         issued_at: int | None = None,
         expires_at: int | None = None,
+        expect: Mapping[str, Iterable[str]] | None = None,
         now: int | None = None,
     ) -> str:
         """Registers a host-issued token (hashed, never stored); returns its id."""
@@ -237,6 +239,7 @@ class Guard:
         policy: str | Mapping[str, Any] | None = None,
         issued_at: int | None = None,
         expires_at: int | None = None,
+        expect: Mapping[str, Iterable[str]] | None = None,
         now: int | None = None,
     ) -> None:
         """Registers a token by its id."""

@@ -9,7 +9,7 @@ use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::pybacked::{PyBackedBytes, PyBackedStr};
 use pyo3::types::{PyBytes, PyString};
-use tokenward::guard::PolicySpec;
+use tokenward::guard::{Expectations, PolicySpec};
 use tokenward::{GuardConfig, PolicyDoc, TokenId, TokenKey, TokenMeta};
 
 use crate::errors::{from_kind, to_py};
@@ -160,6 +160,7 @@ pub struct Meta<'py> {
     pub policy: Option<Bound<'py, PyAny>>,
     pub issued_at: Option<i64>,
     pub expires_at: Option<i64>,
+    pub expect: Option<Bound<'py, PyAny>>,
 }
 
 impl Meta<'_> {
@@ -177,8 +178,30 @@ impl Meta<'_> {
             policy: self.policy.as_ref().map(policy_spec).transpose()?,
             issued_at: self.issued_at,
             expires_at: self.expires_at,
+            expect: match &self.expect {
+                Some(expect) if !expect.is_none() => Some(expectations(expect)?),
+                _ => None,
+            },
         })
     }
+}
+
+/// Soft expectations: a dict (`{"countries": ["DE"], "networks": ["10.0.0.0/8"]}`).
+fn expectations(expect: &Bound<'_, PyAny>) -> PyResult<Expectations> {
+    if !expect.is_instance_of::<pyo3::types::PyDict>() {
+        return Err(PyTypeError::new_err(format!(
+            "expect must be a dict of countries, networks, devices and endpoints, not {}",
+            expect.get_type().name()?
+        )));
+    }
+    let (text, _) = document_text(expect, "expect")?;
+    Expectations::from_json(&text).map_err(|e| {
+        let path = match e.path.as_str() {
+            "" => "expect".to_string(),
+            p => format!("expect.{p}"),
+        };
+        from_kind(e.kind(), format!("{path}: {}", e.reason))
+    })
 }
 
 /// Tags: any iterable of `str`, but not a `str` itself (which would be split into letters).

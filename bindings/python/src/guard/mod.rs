@@ -85,8 +85,8 @@ impl Guard {
     }
 
     /// Mints a token with 32 bytes from the operating system's random source, registers it,
-    /// and returns it with its id. `expect` (soft expectations) is not supported yet: only
-    /// `None` is accepted.
+    /// and returns it with its id. `expect` holds soft expectations (a dict of `countries`,
+    /// `networks`, `devices`, `endpoints`): they inform the detectors and never deny.
     #[pyo3(signature = (
         *, owner=None, service=None, environment=None, tags=None, policy=None,
         expires_at=None, expect=None, now=None
@@ -103,12 +103,6 @@ impl Guard {
         expect: Option<Bound<'_, PyAny>>,
         now: Option<i64>,
     ) -> PyResult<Minted> {
-        if expect.is_some() {
-            return Err(from_kind(
-                tokenward::ErrorKind::InvalidArgument,
-                "expect is not supported yet: pass None".into(),
-            ));
-        }
         let meta = Meta {
             owner,
             service,
@@ -117,6 +111,7 @@ impl Guard {
             policy,
             issued_at: None,
             expires_at,
+            expect,
         }
         .to_core()?;
         let random = args::random32()?;
@@ -130,7 +125,7 @@ impl Guard {
     /// Registers a token the host issued itself (hashed, never stored); returns its id.
     #[pyo3(signature = (
         token, *, owner=None, service=None, environment=None, tags=None, policy=None,
-        issued_at=None, expires_at=None, now=None
+        issued_at=None, expires_at=None, expect=None, now=None
     ))]
     #[allow(clippy::too_many_arguments)] // Python keyword arguments, one per metadata field.
     fn register(
@@ -143,6 +138,7 @@ impl Guard {
         policy: Option<Bound<'_, PyAny>>,
         issued_at: Option<i64>,
         expires_at: Option<i64>,
+        expect: Option<Bound<'_, PyAny>>,
         now: Option<i64>,
     ) -> PyResult<String> {
         let meta = Meta {
@@ -153,6 +149,7 @@ impl Guard {
             policy,
             issued_at,
             expires_at,
+            expect,
         }
         .to_core()?;
         let id = self
@@ -166,7 +163,7 @@ impl Guard {
     /// fingerprints.
     #[pyo3(signature = (
         id, *, owner=None, service=None, environment=None, tags=None, policy=None,
-        issued_at=None, expires_at=None, now=None
+        issued_at=None, expires_at=None, expect=None, now=None
     ))]
     #[allow(clippy::too_many_arguments)] // Python keyword arguments, one per metadata field.
     fn register_id(
@@ -179,6 +176,7 @@ impl Guard {
         policy: Option<Bound<'_, PyAny>>,
         issued_at: Option<i64>,
         expires_at: Option<i64>,
+        expect: Option<Bound<'_, PyAny>>,
         now: Option<i64>,
     ) -> PyResult<()> {
         let id = args::token_id(id)?;
@@ -190,6 +188,7 @@ impl Guard {
             policy,
             issued_at,
             expires_at,
+            expect,
         }
         .to_core()?;
         self.inner

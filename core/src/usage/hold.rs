@@ -1,0 +1,184 @@
+//! What a token is under suspicion of: the kinds whose evidence holds on the current request
+//! although their alert is cooling down, and the context (country, wide network, agent
+//! family) an alert pointed at, held for `hold_secs` so the host can refuse the suspicious
+//! requests while the owner's own keep working.
+//!
+//! This state is short-lived by design and is not part of snapshots: a restored tracker
+//! starts without suspicions, as after the hold ran out.
+
+use super::alert::{AlertKind, Severity};
+use crate::Timestamp;
+
+/// Kinds as a bit set, by [`AlertKind::index`].
+pub(crate) type KindSet = u16;
+
+pub(crate) const fn bit(kind: AlertKind) -> KindSet {
+    1 << kind.index()
+}
+
+fn severity_from(code: u8) -> Severity {
+    match code {
+        0 => Severity::Low,
+        1 => Severity::Medium,
+        2 => Severity::High,
+        _ => Severity::Critical,
+    }
+}
+
+/// The context an alert pointed at. Zero fields match nothing.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Context {
+    pub country: u16,
+    pub wide: u32,
+    pub agent: u32,
+}
+
+/// A context under suspicion, and until when.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Suspect {
+    pub context: Context,
+    /// The kinds whose alerts pointed at it.
+    pub kinds: KindSet,
+    pub until: Timestamp,
+}
+
+/// The transient part of a token's usage state.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Hold {
+    /// Kinds held on the request being observed (reset for each request).
+    pub held: KindSet,
+    /// Severity of each kind's last alert (`Severity as u8`), for held kinds.
+    pub severity: [u8; 10],
+    /// The context under suspicion, if any.
+    pub suspect: Option<Suspect>,
+    /// A country first used after learning, and when: not yet an established place.
+    pub fresh_country: u16,
+    pub fresh_since: Timestamp,
+    /// The path of the last request observed, and the last distinct paths that got an
+    /// error: a client retrying one URL is not probing.
+    pub last_path: u32,
+    /// The last request came from a known country, wide network and agent family.
+    pub usual_context: bool,
+    pub error_paths: [u32; ERROR_PATHS],
+}
+
+/// Distinct errored paths remembered.
+pub(crate) const ERROR_PATHS: usize = 4;
+
+// Suspicion is transient and not snapshotted: two states equal in everything lasting are equal.
+impl PartialEq for Hold {
+    fn eq(&self, _: &Hold) -> bool {
+        true
+    }
+}
+
+impl Hold {
+    pub fn set_severity(&mut self, kind: AlertKind, severity: Severity) {
+        self.severity[kind.index()] = severity as u8;
+    }
+
+    /// Suspects `context` for `kind` until `until`. Alerts that point at the same place (one
+    /// country or wide network in common) join one suspicion, which matches on any of their
+    /// fields.
+    pub fn suspect(&mut self, kind: AlertKind, context: Context, until: Timestamp) {
+        let same = |a: u32, b: u32| a != 0 && a == b;
+        match &mut self.suspect {
+            Some(s)
+                if same(u32::from(s.context.country), u32::from(context.country))
+                    || same(s.context.wide, context.wide)
+                    || s.context == context =>
+            {
+                s.kinds |= bit(kind);
+                s.until = s.until.max(until);
+                let c = &mut s.context;
+                c.country = if c.country == 0 {
+                    context.country
+                } else {
+                    c.country
+                };
+                c.wide = if c.wide == 0 { context.wide } else { c.wide };
+                c.agent = if c.agent == 0 { context.agent } else { c.agent };
+            }
+            slot => {
+                *slot = Some(Suspect {
+                    context,
+                    kinds: bit(kind),
+                    until,
+                })
+            }
+        }
+    }
+
+    /// Remembers that the last observed path got an error.
+    pub fn errored(&mut self) {
+        let path = self.last_path;
+        if !self.error_paths.contains(&path) {
+            self.error_paths.rotate_right(1);
+            self.error_paths[0] = path;
+        }
+    }
+
+    /// How many distinct paths got the recent errors (up to `ERROR_PATHS`).
+    pub fn error_path_count(&self) -> usize {
+        self.error_paths.iter().filter(|p| **p != 0).count()
+    }
+
+    /// The kinds under whose suspicion a request from `here` falls at `now`.
+    pub fn matching(&mut self, here: Context, now: Timestamp) -> KindSet {
+        let Some(s) = self.suspect else { return 0 };
+        if now >= s.until {
+            self.suspect = None;
+            return 0;
+        }
+        let c = s.context;
+        let hit = (c.country != 0 && c.country == here.country)
+            || (c.wide != 0 && c.wide == here.wide)
+            || (c.agent != 0 && c.agent == here.agent);
+        if hit {
+            s.kinds
+        } else {
+            0
+        }
+    }
+}
+
+/// Kinds held on one request: alerted before and still cooling down, yet the evidence holds
+/// for this request too (the rate is still over the bar, the request comes from the suspected
+/// country, network or client, the endpoint is another never seen in a scan). A Guard refuses
+/// such requests when a `deny` (or stronger) rule covers the kind at the severity of its
+/// last alert; they raise no new alert.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Held {
+    kinds: KindSet,
+    severity: [u8; 10],
+    recent: KindSet,
+}
+
+impl Held {
+    pub(crate) fn new(hold: &Hold, recent: KindSet) -> Held {
+        Held {
+            kinds: hold.held,
+            severity: hold.severity,
+            recent,
+        }
+    }
+
+    /// Whether nothing is held.
+    pub fn is_empty(&self) -> bool {
+        self.kinds == 0
+    }
+
+    /// The held kinds, each with the severity of its last alert.
+    pub fn kinds(&self) -> impl Iterator<Item = (AlertKind, Severity)> + '_ {
+        AlertKind::ALL
+            .into_iter()
+            .filter(|k| self.kinds & bit(*k) != 0)
+            .map(|k| (k, severity_from(self.severity[k.index()])))
+    }
+
+    /// How many distinct kinds the token raised within the last hour, this request's included:
+    /// corroboration for response rules with `min_kinds`.
+    pub fn recent_kinds(&self) -> u32 {
+        self.recent.count_ones()
+    }
+}

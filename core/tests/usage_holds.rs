@@ -1,0 +1,360 @@
+//! Detection that tells compromise from the noise of real fleets, and responses that protect
+//! without locking out: multi-homed tokens, established places, folded identifiers, probing
+//! versus retrying, soft expectations, held requests, corroborated quarantine, stopped tokens.
+
+use tokenward::guard::Expectations;
+use tokenward::usage::{AlertKind, Observation, Severity, UsageConfig, UsageTracker};
+use tokenward::{
+    EventKind, Guard, GuardConfig, Reason, Request, Timestamp, TokenId, TokenKey, TokenMeta,
+};
+
+const MIN: i64 = 60_000;
+const HOUR: i64 = 60 * MIN;
+const DAY: i64 = 24 * HOUR;
+const START: i64 = 1_767_225_600_000;
+
+fn id(name: &str) -> TokenId {
+    TokenKey::new(b"holds").id(name.as_bytes())
+}
+
+fn obs(
+    country: &'static str,
+    ip: &'static str,
+    agent: &'static str,
+    path: &'static str,
+) -> Observation<'static> {
+    Observation {
+        ip: Some(ip.parse().unwrap()),
+        country: Some(country),
+        user_agent: Some(agent),
+        method: Some("GET"),
+        path: Some(path),
+        ..Observation::default()
+    }
+}
+
+/// Three days of use every 10 minutes, alternating between two observations; asserts quiet.
+fn learn(t: &UsageTracker, token: TokenId, a: &Observation, b: &Observation) -> Timestamp {
+    let mut now = START;
+    let mut i = 0;
+    while now < START + 3 * DAY {
+        let o = if i % 2 == 0 { a } else { b };
+        let alerts = t.observe(token, o, now);
+        assert!(alerts.is_empty(), "learning alerted: {alerts:?}");
+        now += 10 * MIN;
+        i += 1;
+    }
+    now
+}
+
+#[test]
+fn a_team_in_two_countries_is_not_impossible_travel() {
+    let t = UsageTracker::new(UsageConfig::default()).unwrap();
+    let token = id("team");
+    let berlin = obs("DE", "198.51.100.7", "tw-cli/1.0", "/v1/builds");
+    let paris = obs("FR", "203.0.113.9", "tw-cli/1.0", "/v1/builds");
+    let mut now = learn(&t, token, &berlin, &paris);
+    for i in 0..50 {
+        let o = if i % 2 == 0 { &berlin } else { &paris };
+        let alerts = t.observe(token, o, now);
+        assert!(alerts.is_empty(), "multi-homed use alerted: {alerts:?}");
+        now += MIN;
+    }
+}
+
+#[test]
+fn a_new_place_is_judged_and_held_while_the_owner_keeps_working() {
+    let t = UsageTracker::new(UsageConfig::default()).unwrap();
+    let token = id("service");
+    let home = obs("DE", "198.51.100.7", "billing/2.0", "/v1/invoices");
+    let mut now = learn(&t, token, &home, &home);
+    let thief = obs("BR", "192.0.2.55", "billing/2.0", "/v1/invoices");
+    let (alerts, _) = t.observe_held(token, &thief, now);
+    let first: Vec<AlertKind> = alerts.iter().map(|a| a.kind).collect();
+    // A new country, and a move to it no airliner makes: both judged on the new place.
+    assert_eq!(first, [AlertKind::NewCountry, AlertKind::ImpossibleTravel]);
+    assert_eq!(
+        alerts[1].severity,
+        Severity::Medium,
+        "the client is the owner's"
+    );
+    let explained = alerts[0].explain();
+    assert!(
+        explained.contains("first request from BR") && explained.contains("DE"),
+        "{explained}"
+    );
+    now += MIN;
+    // The owner's next request: from an established place, nothing held.
+    let (alerts, held) = t.observe_held(token, &home, now);
+    assert!(
+        alerts.iter().all(|a| a.kind != AlertKind::ImpossibleTravel),
+        "{alerts:?}"
+    );
+    assert!(held.is_empty());
+    now += MIN;
+    // The thief again: nothing new to say (cooling down), but the request is held.
+    let (alerts, held) = t.observe_held(token, &thief, now);
+    assert!(alerts.is_empty(), "{alerts:?}");
+    let kinds: Vec<AlertKind> = held.kinds().map(|(k, _)| k).collect();
+    assert_eq!(kinds, [AlertKind::NewCountry, AlertKind::ImpossibleTravel]);
+    assert_eq!(held.recent_kinds(), 2);
+}
+
+#[test]
+fn identifiers_of_real_apis_never_fill_the_endpoint_profile() {
+    let t = UsageTracker::new(UsageConfig::default()).unwrap();
+    let token = id("api");
+    let paths: Vec<String> = (0..400)
+        .map(|i| match i % 4 {
+            0 => format!("/v1/customers/cus_{i}Nf{}Zk", i * 7),
+            1 => format!("/v1/releases/1.{}.{}/assets", i % 9, i % 13),
+            2 => format!("/v1/objects/reports%2F2024%2Fq{i}.csv"),
+            _ => format!("/v1/projects/acme-web-{i}/builds"),
+        })
+        .collect();
+    let mut now = START;
+    for p in &paths {
+        let o = Observation {
+            path: Some(p.as_str()),
+            ..obs("DE", "198.51.100.7", "app/1", "/")
+        };
+        assert!(t.observe(token, &o, now).is_empty());
+        now += 15 * MIN;
+    }
+    let stats = t.stats(token, now).unwrap();
+    assert!(stats.known.endpoints <= 8, "{:?}", stats.known);
+    // A scan still shows within a few requests.
+    let scan = [
+        "/admin",
+        "/.env",
+        "/.git/config",
+        "/actuator/env",
+        "/wp-login.php",
+        "/console",
+    ];
+    let at = scan.iter().position(|p| {
+        let o = Observation {
+            path: Some(p),
+            ..obs("DE", "198.51.100.7", "app/1", "/")
+        };
+        now += 2_000;
+        t.observe(token, &o, now)
+            .iter()
+            .any(|a| a.kind == AlertKind::EndpointOutOfScope)
+    });
+    assert_eq!(at, Some(4), "the fifth new route makes a scan");
+}
+
+#[test]
+fn retrying_one_url_is_not_probing_but_walking_ids_is() {
+    let t = UsageTracker::new(UsageConfig::default()).unwrap();
+    let token = id("errors");
+    let home = obs("DE", "198.51.100.7", "app/1", "/v1/orders");
+    let mut now = learn(&t, token, &home, &home);
+    let gone = obs("DE", "198.51.100.7", "app/1", "/v1/orders/4411");
+    for _ in 0..30 {
+        t.observe(token, &gone, now);
+        assert!(
+            t.record_outcome(token, 404, now + 10).is_none(),
+            "a poll alerted"
+        );
+        now += 3_000;
+    }
+    now += HOUR;
+    // Walking ids from another network: the sixth error makes a burst.
+    let paths: Vec<String> = (0..20)
+        .map(|i| format!("/v1/orders/{}", 9000 + i * 3))
+        .collect();
+    let walk = |from: &'static str, now: &mut Timestamp| {
+        paths.iter().position(|p| {
+            let o = Observation {
+                path: Some(p.as_str()),
+                ip: Some(from.parse().unwrap()),
+                ..home
+            };
+            t.observe(token, &o, *now);
+            *now += 2_000;
+            t.record_outcome(token, 404, *now - 1_990).is_some()
+        })
+    };
+    assert_eq!(walk("192.0.2.44", &mut now), Some(5));
+    // From the owner's own place and client it takes twice the evidence.
+    let other = id("errors-home");
+    let mut now = learn(&t, other, &home, &home);
+    let found = (0..20).position(|i| {
+        let p = format!("/v1/orders/{}", 7000 + i);
+        let o = Observation {
+            path: Some(p.as_str()),
+            ..home
+        };
+        t.observe(other, &o, now);
+        now += 2_000;
+        t.record_outcome(other, 404, now - 1_990).is_some()
+    });
+    assert_eq!(found, Some(11));
+}
+
+fn guard(rules: &str) -> Guard {
+    let config = GuardConfig::from_toml(&format!("[usage]\n{rules}")).unwrap();
+    Guard::with_config(TokenKey::new(b"k"), &config).unwrap()
+}
+
+fn request<'a>(token: &'a str, country: &'a str, ip: &'a str, agent: &'a str) -> Request<'a> {
+    Request::new(token)
+        .ip(ip.parse().unwrap())
+        .country(country)
+        .user_agent(agent)
+        .endpoint("GET", "/v1/invoices")
+}
+
+/// Three days of use from Germany.
+fn warm(g: &Guard, token: &str) -> Timestamp {
+    let mut now = START;
+    while now < START + 3 * DAY {
+        let v = g.check(&request(token, "DE", "198.51.100.7", "billing/2.0"), now);
+        assert!(v.is_allowed() && v.alerts.is_empty(), "{v:?}");
+        now += 10 * MIN;
+    }
+    now
+}
+
+const STEP_UP: &str = r#"
+[[respond]]
+on = ["new_country", "impossible_travel", "endpoint_out_of_scope", "error_burst"]
+min_severity = "medium"
+action = "deny"
+[[respond]]
+on = "any"
+min_severity = "high"
+min_kinds = 2
+action = "quarantine"
+"#;
+
+#[test]
+fn a_deny_rule_refuses_the_suspect_context_and_lets_the_owner_work() {
+    let g = guard(STEP_UP);
+    let token = "tw_step_up_token_1";
+    g.register(token, &TokenMeta::new().owner("billing"), START)
+        .unwrap();
+    let mut now = warm(&g, token);
+    let v = g.check(&request(token, "BR", "192.0.2.55", "billing/2.0"), now);
+    assert_eq!(v.reasons, [Reason::AnomalyDenied]);
+    assert_eq!(v.alerts[0].kind, AlertKind::NewCountry);
+    assert_eq!(v.alerts[0].severity, Severity::Medium);
+    now += MIN;
+    let v = g.check(&request(token, "DE", "198.51.100.7", "billing/2.0"), now);
+    assert!(v.is_allowed(), "the owner is locked out: {v:?}");
+    now += MIN;
+    let v = g.check(&request(token, "BR", "192.0.2.56", "billing/2.0"), now);
+    assert!(!v.is_allowed(), "the thief's second request passed");
+    assert_eq!(v.reasons, [Reason::AnomalyDenied]);
+    // A medium travel alert too (the owner's client): two kinds, not high: no quarantine.
+    assert_eq!(
+        g.token(&g.token_id(token.as_bytes())).unwrap().state.name(),
+        "active"
+    );
+}
+
+#[test]
+fn corroborated_high_evidence_quarantines_and_the_stopped_token_keeps_reporting() {
+    let g = guard(STEP_UP);
+    let token = "tw_step_up_token_2";
+    let id = g
+        .register(token, &TokenMeta::new().owner("billing"), START)
+        .unwrap();
+    let mut now = warm(&g, token);
+    // A new country with a new client, and an impossible move to it: two detectors agree,
+    // at high severity: quarantined on the spot.
+    let v = g.check(
+        &request(token, "BR", "192.0.2.55", "python-requests/2.31"),
+        now,
+    );
+    let kinds: Vec<AlertKind> = v.alerts.iter().map(|a| a.kind).collect();
+    assert_eq!(kinds, [AlertKind::NewCountry, AlertKind::ImpossibleTravel]);
+    assert!(v.alerts.iter().all(|a| a.severity == Severity::High));
+    assert_eq!(v.reasons, [Reason::Quarantined]);
+    let info = g.token(&id).unwrap();
+    assert_eq!(info.state.name(), "quarantined", "{info:?}");
+    g.drain_events();
+    // Stopped: what is tried still shows, as stopped_alert events; the verdict has no alert.
+    now += 10 * MIN;
+    for i in 0..40 {
+        let r = Request::new(token)
+            .ip(format!("203.0.113.{i}").parse().unwrap())
+            .country("CN")
+            .user_agent("curl/8")
+            .endpoint("GET", "/v1/invoices");
+        let v = g.check(&r, now + i * 500);
+        assert!(v.alerts.is_empty());
+        assert!(v.reasons.contains(&Reason::Quarantined));
+        g.record_outcome(&id, 403, now + i * 500 + 10);
+    }
+    let events = g.drain_events();
+    let stopped: Vec<AlertKind> = events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::StoppedAlert { kind, state, .. } => {
+                assert_eq!(*state, Reason::Quarantined);
+                Some(*kind)
+            }
+            _ => None,
+        })
+        .collect();
+    assert!(stopped.contains(&AlertKind::IpFanout), "{stopped:?}");
+    // Rate limited: each kind at most once per cooldown.
+    let mut unique = stopped.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), stopped.len(), "{stopped:?}");
+    assert!(events
+        .iter()
+        .all(|e| !matches!(e.kind, EventKind::Alert { .. })));
+}
+
+#[test]
+fn soft_expectations_inform_but_never_deny() {
+    let g = guard(STEP_UP);
+    let token = "tw_expect_token_1";
+    let expect = Expectations::from_json(r#"{"countries": ["DE", "BR"]}"#).unwrap();
+    g.register(
+        token,
+        &TokenMeta::new().owner("billing").expect(expect.clone()),
+        START,
+    )
+    .unwrap();
+    let mut now = warm(&g, token);
+    // Expected: learned quietly.
+    let v = g.check(&request(token, "BR", "192.0.2.55", "billing/2.0"), now);
+    assert!(v.is_allowed() && v.alerts.is_empty(), "{v:?}");
+    now += DAY;
+    // Outside: evidence (severity raised), still only what the rules say.
+    let v = g.check(&request(token, "US", "203.0.113.5", "billing/2.0"), now);
+    assert_eq!(v.alerts[0].kind, AlertKind::NewCountry);
+    assert_eq!(v.alerts[0].severity, Severity::High);
+    // Without rules, nothing is denied because of an expectation.
+    let plain = guard("");
+    plain
+        .register(token, &TokenMeta::new().expect(expect), START)
+        .unwrap();
+    let v = plain.check(&request(token, "JP", "203.0.113.5", "x/1"), START);
+    assert!(v.is_allowed());
+    // They survive a snapshot: the restored Guard still expects BR.
+    let copy = guard(STEP_UP);
+    copy.restore(&g.snapshot(), now).unwrap();
+    let other = "tw_expect_token_2";
+    let fresh = guard(STEP_UP);
+    fresh
+        .register(other, &TokenMeta::new().owner("billing"), START)
+        .unwrap();
+    let later = warm(&fresh, other);
+    let v = fresh.check(&request(other, "BR", "192.0.2.55", "billing/2.0"), later);
+    assert!(!v.alerts.is_empty(), "without expectations BR is news");
+    let v = copy.check(
+        &request(token, "BR", "192.0.2.77", "billing/2.0"),
+        now + 2 * DAY,
+    );
+    assert!(
+        v.alerts.iter().all(|a| a.kind != AlertKind::NewCountry),
+        "{v:?}"
+    );
+}
