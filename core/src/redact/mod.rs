@@ -76,6 +76,11 @@ pub struct Finding {
     pub span: Range<usize>,
     /// Byte range of the part that must not survive; within `span`.
     pub secret_span: Range<usize>,
+    /// True when the rule's checksum (or the structure its issuer encodes) holds. A finding
+    /// with a distinctive prefix whose checksum fails (a truncated or hand-edited key) is still
+    /// redacted, with `verified` false; so is every finding of a rule without a checksum
+    /// ([`RuleInfo::checksum`]).
+    pub verified: bool,
 }
 
 /// An immutable, compiled rule set. Cheap to clone; `Send + Sync`.
@@ -269,8 +274,9 @@ impl Redactor {
             let Some(parts) = groups.resolve(compiled, text, m.range()) else {
                 continue;
             };
-            let accepted = match candidate(text, m.range(), &parts) {
-                Some(c) => self.accepts(rule, &c),
+            let found_candidate = candidate(text, m.range(), &parts);
+            let accepted = match &found_candidate {
+                Some(c) => self.accepts(rule, c),
                 // A user pattern may match bytes that are not UTF-8; with no validator to
                 // ask, such a match is still redacted.
                 None => rule.validate.is_none() && rule.min_entropy.is_none(),
@@ -279,10 +285,15 @@ impl Redactor {
                 let (token, secret) = (parts.token, parts.secret);
                 let span = token.start.min(secret.start)..token.end.max(secret.end);
                 let reach = m.start().min(span.start);
+                let verified = match (&found_candidate, rule.checksum) {
+                    (Some(c), Some(check)) => check(c),
+                    _ => false,
+                };
                 let finding = Finding {
                     rule: rule.info.id.clone(),
                     span,
                     secret_span: secret,
+                    verified,
                 };
                 found.push(Hit {
                     finding,

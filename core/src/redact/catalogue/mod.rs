@@ -11,10 +11,17 @@ pub(crate) mod tokenward;
 
 use super::rule::Builtin;
 
+/// The checksum that verifies the findings of built-in rule `id`, if it has one.
+pub(crate) fn checksum_of(id: &str) -> Option<super::rule::Validate> {
+    providers::CHECKSUMS
+        .iter()
+        .find(|(rule, _)| *rule == id)
+        .map(|(_, check)| *check)
+}
+
 /// Every built-in rule, providers first.
 pub(crate) fn builtins() -> Vec<&'static Builtin> {
-    providers::RULES
-        .iter()
+    providers::rules()
         .chain(tokenward::RULES)
         .chain(generic::RULES)
         .collect()

@@ -1,0 +1,168 @@
+//! Chat, voice and SMS platforms, and their incoming webhooks.
+
+use super::prelude::*;
+
+pub(crate) static RULES: &[Builtin] = &[
+    Builtin {
+        id: "slack_bot_token",
+        provider: "slack",
+        description: "Slack bot token (xoxb-)",
+        keywords: &["xoxb-"],
+        pattern: r"(?-u)(?P<token>xoxb-(?P<secret>[0-9]{8,14}-(?:[0-9]{8,14}-)?[A-Za-z0-9]{24,34}))\b",
+        validate: Some(left_boundary),
+        generic: false,
+        examples: &[
+            ("SLACK_BOT_TOKEN=xoxb-52954826591-7518169977401-tn6QMfStFUWSus4jowQUux6h", "xoxb-52954826591-7518169977401-tn6QMfStFUWSus4jowQUux6h"),
+        ],
+        counterexamples: &["xoxb-52954826591-7518169977401-short", "xoxb-your-token-here"],
+    },
+    Builtin {
+        id: "slack_user_token",
+        provider: "slack",
+        description: "Slack user and session tokens (xoxp-, xoxs-)",
+        keywords: &["xoxp-", "xoxs-"],
+        pattern: r"(?-u)(?P<token>xox[ps]-(?P<secret>[0-9]{8,14}(?:-[0-9]{8,14}){1,2}-[A-Za-z0-9]{24,64}))\b",
+        validate: Some(left_boundary),
+        generic: false,
+        examples: &[
+            ("token=xoxp-57994784753-68315505696-3956829922174-071590d292a283a2043d77faecbaa4ff", "xoxp-57994784753-68315505696-3956829922174-071590d292a283a2043d77faecbaa4ff"),
+        ],
+        counterexamples: &["xoxp-57994784753-68315505696-3956829922174", "xoxp-1-2-3-4"],
+    },
+    Builtin {
+        id: "slack_legacy_token",
+        provider: "slack",
+        description: "Slack workspace, legacy and refresh tokens (xoxa-, xoxo-, xoxr-)",
+        keywords: &["xoxa-", "xoxo-", "xoxr-"],
+        pattern: concat!(r"(?-u)(?P<token>xox[aor]-(?P<secret>[0-9][A-Za-z0-9-]{20,200}))", end_url!()),
+        validate: Some(left_boundary),
+        generic: false,
+        examples: &[("xoxa-2-oZQVmK4BnccSbCHURNzz63Gi39DfFFLOCf7IGSGa revoked", "xoxa-2-oZQVmK4BnccSbCHURNzz63Gi39DfFFLOCf7IGSGa")],
+        counterexamples: &["xoxa-2-short", "xoxr- tokens rotate"],
+    },
+    Builtin {
+        id: "slack_config_token",
+        provider: "slack",
+        description: "Slack configuration access and refresh tokens (xoxe.xoxp-, xoxe.xoxb-, xoxe-)",
+        keywords: &["xoxe"],
+        pattern: r"(?-u)(?P<token>xoxe(?:\.xox[bp])?-(?P<secret>[0-9]-[A-Za-z0-9]{60,300}))\b",
+        validate: Some(left_boundary),
+        generic: false,
+        examples: &[
+            ("xoxe.xoxp-1-IZUeTN6cAW0Qw2aZy1f4D9IObHxTaZhA7A6jpVkOyRkunyBHsr4dEtUhtPjX6l6dWDbLE6ZcugmlwnLpMTEMGoCl5rzl6W7tOJ80JE2qF4z69vQJX9fE3ozdn8iZZyHYHXrYdQ7p5a3E",
+             "xoxe.xoxp-1-IZUeTN6cAW0Qw2aZy1f4D9IObHxTaZhA7A6jpVkOyRkunyBHsr4dEtUhtPjX6l6dWDbLE6ZcugmlwnLpMTEMGoCl5rzl6W7tOJ80JE2qF4z69vQJX9fE3ozdn8iZZyHYHXrYdQ7p5a3E"),
+        ],
+        counterexamples: &["xoxe.xoxp-1-short"],
+    },
+    Builtin {
+        id: "slack_app_token",
+        provider: "slack",
+        description: "Slack app-level token (xapp-)",
+        keywords: &["xapp-"],
+        pattern: r"(?-u)(?P<token>xapp-(?P<secret>[0-9]-[A-Z0-9]{8,14}-[0-9]{10,14}-[a-f0-9]{64}))\b",
+        validate: Some(left_boundary),
+        generic: false,
+        examples: &[
+            ("SLACK_APP_TOKEN=xapp-1-AX2P0K0KUJQ-8294880292032-42b83fe2906d62e61df59a9c29e2b243ce3e0cf793e0649c9ac2866c3a98faec", "xapp-1-AX2P0K0KUJQ-8294880292032-42b83fe2906d62e61df59a9c29e2b243ce3e0cf793e0649c9ac2866c3a98faec"),
+        ],
+        counterexamples: &["xapp-1-AX2P0K0KUJQ-8294880292032-42b83fe2"],
+    },
+    Builtin {
+        id: "slack_webhook",
+        provider: "slack",
+        description: "Slack incoming webhook URL (the path after services/ is the secret)",
+        keywords: &["hooks.slack.com"],
+        pattern: concat!(
+            r"(?-u)(?P<token>https?://hooks\.slack\.com/(?:services|workflows|triggers)/(?P<secret>T[A-Z0-9]{6,12}/[A-Za-z0-9_/-]{20,120}))",
+            r"(?:[^A-Za-z0-9_/-]|$)"
+        ),
+        validate: None,
+        generic: false,
+        examples: &[
+            ("posting to https://hooks.slack.com/services/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 failed", "https://hooks.slack.com/services/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"),
+            (r#"{"webhook":"https://hooks.slack.com/services/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"}"#, "https://hooks.slack.com/services/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"),
+        ],
+        counterexamples: &["see https://hooks.slack.com/services/ for docs", "https://hooks.slack.com/services/T000/B000/XXXX"],
+    },
+    Builtin {
+        id: "telegram_bot_token",
+        provider: "telegram",
+        description: "Telegram bot token (bot id : AA + 33)",
+        keywords: &[":AA"],
+        pattern: concat!(r"(?-u)(?P<token>[0-9]{8,10}:(?P<secret>AA[A-Za-z0-9_-]{33}))", end_url!()),
+        validate: Some(telegram_bot_id),
+        generic: false,
+        examples: &[
+            ("export TELEGRAM_BOT_TOKEN=4528812433:AAvhSerzdu8PHxOoafMXGXx1-eEJIzkiGxE", "4528812433:AAvhSerzdu8PHxOoafMXGXx1-eEJIzkiGxE"),
+            ("GET https://api.telegram.org/bot5076722896:AAUoC4LUaEVb6qqKjIZnFEDpeCiisz_pJoK/getMe", "5076722896:AAUoC4LUaEVb6qqKjIZnFEDpeCiisz_pJoK"),
+        ],
+        counterexamples: &["4528812433:AAvhSerzdu8PHxOoafMXGXx1-eEJIzkiGx", "id 14528812433:AAvhSerzdu8PHxOoafMXGXx1-eEJIzkiGxE", "4528812433:AAvhSerzdu8PHxOoafMXGXx1-eEJIzkiGxEE", "at 12:AA"],
+    },
+    Builtin {
+        id: "discord_bot_token",
+        provider: "discord",
+        description: "Discord bot token (base64 user id . timestamp . HMAC; the id is verified to decode to a snowflake)",
+        keywords: &["discord", "bot "],
+        pattern: concat!(r"(?-u)(?P<secret>[MNO][A-Za-z0-9_-]{23,27}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,40})", end_url!()),
+        validate: Some(bounded::discord_user_id),
+        generic: false,
+        examples: &[
+            ("Authorization: Bot OTI3MDMxNzY2NzM3NTM2NTMz.MQT9Xz.W-T_oJ6PmPSQpSEIlcnoEmx-gwsmr-mYVJ-6WS", "OTI3MDMxNzY2NzM3NTM2NTMz.MQT9Xz.W-T_oJ6PmPSQpSEIlcnoEmx-gwsmr-mYVJ-6WS"),
+        ],
+        counterexamples: &["discord token NQUJDREVGR0hJSktMTU5PUFFS.MQT9Xz.W-T_oJ6PmPSQpSEIlcnoEmx-gwsmr-mYVJ-6WS"],
+    },
+    Builtin {
+        id: "discord_webhook",
+        provider: "discord",
+        description: "Discord webhook URL (the token after the webhook id is the secret)",
+        keywords: &["discord"],
+        pattern: concat!(
+            r"(?-u)(?P<token>https?://(?:ptb\.|canary\.)?discord(?:app)?\.com/api/(?:v[0-9]{1,2}/)?webhooks/[0-9]{17,20}/(?P<secret>[A-Za-z0-9_-]{60,80}))",
+            end_url!()
+        ),
+        validate: None,
+        generic: false,
+        examples: &[("POST https://discord.com/api/webhooks/641657006796184010/UVQXsxAb-E5y_fjeqyX7C3WuUgSisJuedEWslfrReoDKxy5o3zjvjvW0tWmXa8NfdyQb 204", "https://discord.com/api/webhooks/641657006796184010/UVQXsxAb-E5y_fjeqyX7C3WuUgSisJuedEWslfrReoDKxy5o3zjvjvW0tWmXa8NfdyQb")],
+        counterexamples: &["https://discord.com/api/webhooks/641657006796184010/short"],
+    },
+    Builtin {
+        id: "twilio_api_key",
+        provider: "twilio",
+        description: "Twilio API key sid (SK + 32 hex)",
+        keywords: &["SK"],
+        pattern: r"(?-u)(?P<secret>SK[0-9a-fA-F]{32})\b",
+        validate: Some(bounded::random_hex),
+        generic: false,
+        examples: &[
+            ("TWILIO_API_KEY=SK3445d3d0743c590c3f91cd92683daf64", "SK3445d3d0743c590c3f91cd92683daf64"),
+            ("twilioKeySid=SKed28cd5f0a1faecdbb595cf9d32a3ace status=ok", "SKed28cd5f0a1faecdbb595cf9d32a3ace"),
+        ],
+        counterexamples: &["SK3445d3d0743c590c3f91cd92683daf6", "SK3445d3d0743c590c3f91cd92683daf64a", "SKIP this task", "SK00000000000000000000000000000000"],
+    },
+    Builtin {
+        id: "twilio_auth_token",
+        provider: "twilio",
+        description: "Twilio auth token or API secret (32 hex beside a twilio key name)",
+        keywords: &["twilio"],
+        pattern: concat!(
+            r"(?-u)(?i:twilio)[A-Za-z0-9_.-]{0,20}(?i:auth[_-]?token|secret|token)",
+            assign!(),
+            r"(?P<secret>[a-fA-F0-9]{32})\b"
+        ),
+        validate: Some(random_hex),
+        generic: false,
+        examples: &[("TWILIO_AUTH_TOKEN=3c9887b2dfcbdae31915cac73b1abf7f", "3c9887b2dfcbdae31915cac73b1abf7f")],
+        counterexamples: &["TWILIO_AUTH_TOKEN=${TWILIO_AUTH_TOKEN}", "twilio_auth_token: 00000000000000000000000000000000"],
+    },
+    Builtin {
+        id: "twilio_account_credentials",
+        provider: "twilio",
+        description: "Twilio account sid and auth token written as a pair (AC + 32 hex : 32 hex), as in basic auth",
+        keywords: &["twilio"],
+        pattern: r"(?-u)\bAC[a-f0-9]{32}:(?P<secret>[a-f0-9]{32})\b",
+        validate: Some(random_hex),
+        generic: false,
+        examples: &[("POST https://ACcaf17dfa283461468fe4c138bdd4e724:5407b1de8fa2b132d31520914c40eef0@api.twilio.com/2010-04-01/Accounts", "5407b1de8fa2b132d31520914c40eef0")],
+        counterexamples: &["twilio account ACcaf17dfa283461468fe4c138bdd4e724 created"],
+    },
+];

@@ -1,0 +1,145 @@
+//! Source control, code search, code quality and CI/CD services.
+
+use super::prelude::*;
+
+pub(crate) static RULES: &[Builtin] = &[
+    Builtin {
+        id: "github_classic_token",
+        provider: "github",
+        description: "GitHub personal, OAuth, user-to-server, server-to-server and refresh tokens (checksum verified)",
+        keywords: &["ghp_", "gho_", "ghu_", "ghs_", "ghr_"],
+        pattern: r"(?-u)(?P<token>gh[pousr]_(?P<secret>[A-Za-z0-9]{36}))\b",
+        validate: Some(left_boundary),
+        generic: false,
+        examples: &[
+            ("token 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.", "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"),
+            ("git clone https://x-access-token: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@github.com/o/r", "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"),
+            (r#"{"token":"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"}"#, "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"),
+            ("GET /hook?cfg=%7B%22token%22%3A%22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%22%7D", "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"),
+            (r#"{"msg":"env:\n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\n"}"#, "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"),
+        ],
+        counterexamples: &[
+            "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x",
+            "x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",
+            "prefix ghp_ in prose",
+            "ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+        ],
+    },
+    Builtin {
+        id: "github_fine_grained_pat",
+        provider: "github",
+        description: "GitHub fine-grained personal access token (github_pat_ + 22 + _ + 59)",
+        keywords: &["github_pat_"],
+        pattern: r"(?-u)(?P<token>github_pat_(?P<secret>[A-Za-z0-9]{22}_[A-Za-z0-9]{59}))\b",
+        validate: Some(left_boundary),
+        generic: false,
+        examples: &[
+            ("GITHUB_TOKEN=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", "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"),
+        ],
+        counterexamples: &[
+            "github_pat_lorXwIS8HGNWkz2YS5ofA7_5UyiCDmO46ayJKP4GY08vDuPngU30ZP7Thnp5yftIY7uq6T2bwGfcCvJAX",
+            "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Q",
+            "set github_pat_ in the settings",
+        ],
+    },
+    Builtin {
+        id: "gitlab_routable_token",
+        provider: "gitlab",
+        description: "GitLab routable token (gl prefix + base64url payload + .version.length + CRC32 base36; checksum verified)",
+        keywords: &["glpat-", "glrt-", "gldt-", "glft-", "glcbt-", "glimt-", "glsoat-", "glptt-", "gloas-", "glagent-", "glffct-", "glwt-"],
+        pattern: concat!(
+            r"(?-u)(?P<token>gl(?:pat|rt|dt|ft|cbt|imt|soat|ptt|oas|agent|ffct|wt)-(?P<secret>[A-Za-z0-9_-]{27,260}\.[0-9a-z]{2}\.[0-9a-z]{9}))",
+            end_url!()
+        ),
+        validate: Some(left_boundary),
+        generic: false,
+        examples: &[
+            ("PRIVATE-TOKEN: glpat-kQWrwmmz0rfUH_gg0QP-zG86MWEyYgp1OjNmCw.01.120j6tqze", "glpat-kQWrwmmz0rfUH_gg0QP-zG86MWEyYgp1OjNmCw.01.120j6tqze"),
+            ("runner token=glrt-t1_tVzc5EKk3SiCPkiAPZfbyG86MWEyYgp1OjNmCw.01.120r5syz9 registered", "glrt-t1_tVzc5EKk3SiCPkiAPZfbyG86MWEyYgp1OjNmCw.01.120r5syz9"),
+        ],
+        counterexamples: &[
+            "glpat-kQWrwmmz0rfUH_gg0QP-zG86MWEyYgp1OjNmCw.01.120j6tqzeX",
+        ],
+    },
+    Builtin {
+        id: "gitlab_pat",
+        provider: "gitlab",
+        description: "GitLab personal, project or group access token (legacy glpat- + 20; a longer run is taken whole)",
+        keywords: &["glpat-"],
+        pattern: concat!(r"(?-u)(?P<token>glpat-(?P<secret>[A-Za-z0-9_-]{20,50}))", end_url!()),
+        validate: Some(left_boundary),
+        generic: false,
+        examples: &[
+            ("curl -H 'PRIVATE-TOKEN: glpat-_dBi2ewQr8t4-lC4LvGN' https://gitlab.com/api/v4/user", "glpat-_dBi2ewQr8t4-lC4LvGN"),
+            ("GITLAB_TOKEN=glpat-qHqQpzkO0CotiAqsZgPQ", "glpat-qHqQpzkO0CotiAqsZgPQ"),
+        ],
+        counterexamples: &["glpat-qHqQpzkO0CotiAqsZgP", "glpat-xxxxxxxxxxxxxxxxxxxx", "myglpat-qHqQpzkO0CotiAqsZgPQ"],
+    },
+    Builtin {
+        id: "gitlab_runner_token",
+        provider: "gitlab",
+        description: "GitLab runner authentication token (legacy glrt- + 20) and registration token (GR1348941 + 20)",
+        keywords: &["glrt-", "GR1348941"],
+        pattern: concat!(r"(?-u)(?P<token>(?:glrt-|GR1348941)(?P<secret>[A-Za-z0-9_-]{20}))", end_url!()),
+        validate: Some(left_boundary),
+        generic: false,
+        examples: &[
+            ("token = \"glrt-WAMsI-z0oaWdfZp_lvi6\"", "glrt-WAMsI-z0oaWdfZp_lvi6"),
+            ("--registration-token GR1348941uEV99TARR-rjp5B42HXt", "GR1348941uEV99TARR-rjp5B42HXt"),
+        ],
+        counterexamples: &["glrt-WAMsI-z0oaWdfZp_lvi", "GR1348941 is the prefix"],
+    },
+    Builtin {
+        id: "gitlab_deploy_token",
+        provider: "gitlab",
+        description: "GitLab deploy token (gldt- + 20)",
+        keywords: &["gldt-"],
+        pattern: concat!(r"(?-u)(?P<token>gldt-(?P<secret>[A-Za-z0-9_-]{20}))", end_url!()),
+        validate: Some(left_boundary),
+        generic: false,
+        examples: &[("docker login -u deploy -p gldt-0ZIF8-qR38Ony1dHqcey registry.gitlab.com", "gldt-0ZIF8-qR38Ony1dHqcey")],
+        counterexamples: &["gldt-0ZIF8-qR38Ony1dHqce", "gldt-0ZIF8-qR38Ony1dHqceyQ"],
+    },
+    Builtin {
+        id: "gitlab_token",
+        provider: "gitlab",
+        description: "Other GitLab tokens: feed glft-, CI job glcbt-, incoming mail glimt-, SCIM glsoat-, pipeline trigger glptt-, agent glagent-, OAuth app gloas-, feature flags glffct-, workspace glwt-",
+        keywords: &["glft-", "glcbt-", "glimt-", "glsoat-", "glptt-", "glagent-", "gloas-", "glffct-", "glwt-"],
+        pattern: concat!(
+            r"(?-u)(?P<token>(?:glft-|glcbt-(?:[0-9A-Za-z]{1,5}_)?|glimt-|glsoat-|glptt-|glagent-|gloas-|glffct-|glwt-)(?P<secret>[A-Za-z0-9_-]{20,64}))",
+            end_url!()
+        ),
+        validate: Some(left_boundary),
+        generic: false,
+        examples: &[
+            ("feed url ?feed_token=glft-qzZcmzTUoRyj9nde9syx", "glft-qzZcmzTUoRyj9nde9syx"),
+            ("CI_JOB_TOKEN=glcbt-hn_wuKmhr7jmPY72T3AVbfz", "glcbt-hn_wuKmhr7jmPY72T3AVbfz"),
+            ("trigger glptt-4709ab7f3f386d0cd566647b5aa666347428c3dd", "glptt-4709ab7f3f386d0cd566647b5aa666347428c3dd"),
+            ("agent token glagent--BpYconEG4ZgzWbmHGJR1m4jfXuX8v-h2-1KZNUK9IKLdbFfu0", "glagent--BpYconEG4ZgzWbmHGJR1m4jfXuX8v-h2-1KZNUK9IKLdbFfu0"),
+            ("glimt-x06UVZyvmbPkZyRHJouZrQV3x", "glimt-x06UVZyvmbPkZyRHJouZrQV3x"),
+        ],
+        counterexamples: &["glft-short", "use a glsoat- token"],
+    },
+    Builtin {
+        id: "bitbucket_app_password",
+        provider: "atlassian",
+        description: "Bitbucket app password (ATBB + 32)",
+        keywords: &["ATBB"],
+        pattern: r"(?-u)(?P<token>ATBB(?P<secret>[A-Za-z0-9]{28,40}))\b",
+        validate: Some(bounded::random_looking),
+        generic: false,
+        examples: &[("BITBUCKET_APP_PASSWORD=ATBBtfeqvEOJuLbVwYOFXV777I9ppv4wODK4DCAC5D79", "ATBBtfeqvEOJuLbVwYOFXV777I9ppv4wODK4DCAC5D79")],
+        counterexamples: &["ATBB prefix", "ATBBshort"],
+    },
+    Builtin {
+        id: "sourcegraph_token",
+        provider: "sourcegraph",
+        description: "Sourcegraph access token (sgp_ + optional 16 hex instance id _ + 40 hex)",
+        keywords: &["sgp_"],
+        pattern: r"(?-u)(?P<token>sgp_(?:[a-f0-9]{16}_|local_)?(?P<secret>[a-f0-9]{40}))\b",
+        validate: Some(left_boundary),
+        generic: false,
+        examples: &[("SRC_ACCESS_TOKEN=sgp_11f3a844006bd05e_ef07752dc286782ef115658db5a83a0f33b0287e", "sgp_11f3a844006bd05e_ef07752dc286782ef115658db5a83a0f33b0287e")],
+        counterexamples: &["sgp_11f3a844006bd05e_short"],
+    },
+];
