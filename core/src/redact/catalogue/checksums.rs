@@ -269,6 +269,19 @@ fn after_escape(h: &[u8], s: usize) -> bool {
     percent || backslash || unicode
 }
 
+/// False for bodies that stand in for a token in documentation: a character repeated, a
+/// counting run (`1234567890`, `abcdefghij`), or too few distinct characters to be random.
+pub(super) fn lively(c: &Candidate<'_>) -> bool {
+    const RUNS: &[&str] = &["1234567890", "0123456789", "abcdefghij", "xxxxxxxx", "00000000"];
+    let lower = c.secret.to_ascii_lowercase();
+    !RUNS.iter().any(|run| lower.contains(run)) && shannon_entropy(c.secret) >= 2.5
+}
+
+/// Values drawn from letters alone (no digits to ask for): a high entropy and no dummy run.
+pub(super) fn high_entropy(c: &Candidate<'_>) -> bool {
+    lively(c) && shannon_entropy(c.secret) >= 3.5
+}
+
 /// Validators combined with [`left_boundary`], for rules anchored on a literal prefix.
 pub(super) mod bounded {
     use super::{left_boundary, Candidate};
@@ -294,6 +307,8 @@ pub(super) mod bounded {
         discord_user_id,
         gitlab_routable,
         grafana_crc32,
+        high_entropy,
+        lively,
         mailgun_key,
         mixed_case_letters,
         pypi_macaroon,
@@ -467,6 +482,15 @@ mod tests {
     }
 
     #[test]
+    fn documentation_dummies_are_not_lively() {
+        for dummy in ["1234567890abcdef", "xxxxxxxxxxxxxxxx", "aaaaaaaaaaaaaaaaaaaa", "ab12ab12ab12ab12"] {
+            assert!(!lively(&candidate(dummy, dummy)), "{dummy}");
+        }
+        let token = "Q7vLm2Kx9TzR4wNp8Hc3";
+        assert!(lively(&candidate(token, token)));
+    }
+
+    #[test]
     fn random_values_and_words() {
         assert!(random_looking(&candidate(
             "x",
@@ -501,6 +525,8 @@ mod tests {
             asana_token,
             telegram_bot_id,
             mailgun_key,
+            lively,
+            high_entropy,
         ];
         let samples = [
             "",

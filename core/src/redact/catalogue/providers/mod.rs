@@ -72,8 +72,8 @@ macro_rules! named {
 /// What the rule files share.
 mod prelude {
     pub(super) use super::super::checksums::{
-        asana_token, azure_client_secret, bounded, left_boundary, random_hex, random_looking,
-        sas_signature, telegram_bot_id,
+        asana_token, azure_client_secret, bounded, high_entropy, left_boundary, random_hex,
+        random_looking, sas_signature, telegram_bot_id,
     };
     pub(super) use super::{PREFIXED, NAMED};
     pub(super) use crate::redact::rule::Builtin;
@@ -94,14 +94,15 @@ mod social;
 mod source_control;
 
 /// Defaults of a rule anchored on a literal prefix: the prefix starts a token
-/// ([`left_boundary`](super::checksums::left_boundary)); fill in the rest.
+/// ([`left_boundary`](super::checksums::left_boundary)) and the body is not a documentation
+/// dummy ([`lively`](super::checksums::lively)); fill in the rest.
 const PREFIXED: Builtin = Builtin {
     id: "",
     provider: "",
     description: "",
     keywords: &[],
     pattern: "",
-    validate: Some(super::checksums::left_boundary),
+    validate: Some(super::checksums::bounded::lively),
     generic: false,
     examples: &[],
     counterexamples: &[],

@@ -83,4 +83,136 @@ pub(crate) static RULES: &[Builtin] = &[
         examples: &[("deploy token: CLOJARS_c507g41t5nrq4gu0ezksyzvva7gn9lus95ambcfyl45x35hfzer9v47hywva", "CLOJARS_c507g41t5nrq4gu0ezksyzvva7gn9lus95ambcfyl45x35hfzer9v47hywva")],
         counterexamples: &["CLOJARS_USERNAME=me"],
     },
+    Builtin {
+        id: "crates_io_token",
+        provider: "crates.io",
+        description: "crates.io API token (cio + 32 alphanumerics)",
+        keywords: &["cio"],
+        pattern: prefixed!(r"cio", r"[A-Za-z0-9]{32}"),
+        examples: &[
+            (r#"[registry]
+token = "ciorrawr4iqdj6XIkSdlYqJJWvxmhe2l4jn""#, "ciorrawr4iqdj6XIkSdlYqJJWvxmhe2l4jn"),
+            ("CARGO_REGISTRY_TOKEN=ciodEYSzRVKKpF3mLbVQdWz3trIhGkpCjxd", "ciodEYSzRVKKpF3mLbVQdWz3trIhGkpCjxd"),
+        ],
+        counterexamples: &["cioxxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like cio1234567890", "ciolYwyiz0GDBPTW7pF3yty1d3e4tOan05"],
+        ..PREFIXED
+    },
+    Builtin {
+        id: "jfrog_reference_token",
+        provider: "jfrog",
+        description: "JFrog reference token (base64 of reftkn:01:...)",
+        keywords: &["cmVmdGtuOjAxOj"],
+        pattern: prefixed!(r"cmVmdGtuOjAxOj", r"[A-Za-z0-9]{50,64}"),
+        examples: &[
+            ("export JFROG_REFERENCE_TOKEN=cmVmdGtuOjAxOjuJfUQsp5rXHgyYeu95jRuomWe0DBtKEwzGW0ZAIZzRi3CPj6b0", "cmVmdGtuOjAxOjuJfUQsp5rXHgyYeu95jRuomWe0DBtKEwzGW0ZAIZzRi3CPj6b0"),
+            ("curl -s -H 'Authorization: Bearer cmVmdGtuOjAxOjIk9JM6RNT59OzaSVFcvyliAt1act2sw8pSWKmCEFu3fFpwv9WlP' https://api.example.net/v1/me", "cmVmdGtuOjAxOjIk9JM6RNT59OzaSVFcvyliAt1act2sw8pSWKmCEFu3fFpwv9WlP"),
+        ],
+        counterexamples: &["cmVmdGtuOjAxOjxxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like cmVmdGtuOjAxOj1234567890", "cmVmdGtuOjAxOjng049WGwSXU7wRvzDeMS8PBJZXAyci3SyevL2tmCWeZkR37On"],
+        ..PREFIXED
+    },
+    Builtin {
+        id: "jfrog_api_key",
+        provider: "jfrog",
+        description: "JFrog Artifactory API key (AKCp + 69 alphanumerics)",
+        keywords: &["AKCp"],
+        pattern: prefixed!(r"AKCp", r"[A-Za-z0-9]{69}"),
+        examples: &[
+            ("2024-06-11T08:14:52Z DEBUG jfrog client configured token=AKCpP8SvKwepspRebBA0CCNu3c6wj45nf8WLN98a7uiy4w97906S2DeKWkh9Qoy3NlDF0Voz0", "AKCpP8SvKwepspRebBA0CCNu3c6wj45nf8WLN98a7uiy4w97906S2DeKWkh9Qoy3NlDF0Voz0"),
+            (r#"level=info msg="auth ok" key=AKCpjtRPJfDAgwHzU5BEwBg2ZUuHj9V17dqVERm1riwFThz6sjRxAdyoL44nOtWDt14toDSvg"#, "AKCpjtRPJfDAgwHzU5BEwBg2ZUuHj9V17dqVERm1riwFThz6sjRxAdyoL44nOtWDt14toDSvg"),
+        ],
+        counterexamples: &["AKCpxxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like AKCp1234567890", "AKCpkyX381uVDr8OmIzhuoRzfUZ3aaSwcuhY4Khs7rB7ShrCfP7HWK8GXzAz3PWOJUvtqSb5"],
+        ..PREFIXED
+    },
+    Builtin {
+        id: "sidekiq_gem_credentials_url",
+        provider: "contribsys",
+        description: "Sidekiq Pro / Enterprise credentials in a gems.contribsys.com source URL (8 hex user : 8 hex password)",
+        keywords: &["@gems.contribsys.com"],
+        pattern: r"(?-u)https?://(?P<secret>[a-f0-9]{8}:[a-f0-9]{8})@gems\.contribsys\.com\b",
+        examples: &[
+            (r#"source "https://4c2e9a1f:8d07b35e@gems.contribsys.com/" do"#, "4c2e9a1f:8d07b35e"),
+            ("gem install sidekiq-ent --source https://e5a17c90:31fb2d6a@gems.contribsys.com/", "e5a17c90:31fb2d6a"),
+        ],
+        counterexamples: &[r#"source "https://xxxxxxxx:xxxxxxxx@gems.contribsys.com/""#, r#"source "https://user:pass@gems.contribsys.com/""#, "https://4c2e9a1f@gems.contribsys.com/"],
+        ..PREFIXED
+    },
+    Builtin {
+        id: "sidekiq_bundle_credentials",
+        provider: "contribsys",
+        description: "Sidekiq Pro / Enterprise credentials in BUNDLE_GEMS__CONTRIBSYS__COM (8 hex user : 8 hex password)",
+        keywords: &["BUNDLE_GEMS__CONTRIBSYS__COM", "gems.contribsys.com"],
+        pattern: concat!(r#"(?-u)(?:BUNDLE_GEMS__CONTRIBSYS__COM|(?i:bundle\s+config\s+(?:set\s+)?(?:--global\s+)?gems\.contribsys\.com))["']?\s{0,4}[=:\s]\s{0,4}["']?(?P<secret>[a-f0-9]{8}:[a-f0-9]{8})"#, end_url!()),
+        examples: &[
+            ("BUNDLE_GEMS__CONTRIBSYS__COM=3f9a0c1e:7b24d86f", "3f9a0c1e:7b24d86f"),
+            ("bundle config --global gems.contribsys.com 9e1d4b7a:c03f58e2", "9e1d4b7a:c03f58e2"),
+            (r#"  BUNDLE_GEMS__CONTRIBSYS__COM: "a81c3e5f:2d9b7460""#, "a81c3e5f:2d9b7460"),
+        ],
+        counterexamples: &["BUNDLE_GEMS__CONTRIBSYS__COM=xxxxxxxx:yyyyyyyy", "BUNDLE_GEMS__CONTRIBSYS__COM=${SIDEKIQ_CREDS}", "BUNDLE_GEMS__CONTRIBSYS__COM=3f9a0c1e"],
+        ..PREFIXED
+    },
+    Builtin {
+        id: "docker_org_access_token",
+        provider: "docker",
+        description: "Docker Hub organisation access token (dckr_oat_ + 32)",
+        keywords: &["dckr_oat_"],
+        pattern: prefixed!(r"dckr_oat_", r"[A-Za-z0-9_-]{32}"),
+        examples: &[
+            ("env DOCKER_ORG_ACCESS_TOKEN=dckr_oat_KGe5ftieL_I4j-6OVbf4mIzPtRb1GPEF ./deploy.sh", "dckr_oat_KGe5ftieL_I4j-6OVbf4mIzPtRb1GPEF"),
+            ("docker run -e DOCKER_ORG_ACCESS_TOKEN=dckr_oat_iQP64l_PougyUwroA4SWh4ToZXqtUNZv app:latest", "dckr_oat_iQP64l_PougyUwroA4SWh4ToZXqtUNZv"),
+        ],
+        counterexamples: &["dckr_oat_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like dckr_oat_1234567890", "dckr_oat_hVC5rw2cP1063OUxRjPJTjwRwR1_OJo"],
+        ..PREFIXED
+    },
+    Builtin {
+        id: "cloudsmith_api_key",
+        provider: "cloudsmith",
+        description: "Cloudsmith API key (40 hex beside a Cloudsmith key name)",
+        keywords: &["cloudsmith"],
+        pattern: concat!(r"(?-u)(?i:cloudsmith)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{40})", end_url!()),
+        examples: &[
+            (r#"CLOUDSMITH_API_KEY: "26604104a007212bae5ec9d66005da8e57cf8931""#, "26604104a007212bae5ec9d66005da8e57cf8931"),
+            ("cloudsmith_token = 33be407df8bf6a3ca0cbfa3c273dcc1e13cd19f0", "33be407df8bf6a3ca0cbfa3c273dcc1e13cd19f0"),
+        ],
+        counterexamples: &["CLOUDSMITH_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "CLOUDSMITH_API_KEY=<your-cloudsmith-key>", "CLOUDSMITH_API_KEY=7ccfb7204de22a0aa6139e7d4cfb99f0d198f76"],
+        ..NAMED
+    },
+    Builtin {
+        id: "gemfury_token",
+        provider: "gemfury",
+        description: "Gemfury push / deploy token beside a Gemfury or fury key name",
+        keywords: &["fury"],
+        pattern: concat!(r"(?-u)(?i:gemfury|fury)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{20,40})", end_url!()),
+        examples: &[
+            (r#"export GEMFURY_TOKEN="5pN8oHgvDcaAtvLjZL6QtzxTc0XCQ""#, "5pN8oHgvDcaAtvLjZL6QtzxTc0XCQ"),
+            ("  FURY_AUTH: DZy0VnSqQY5eGbqwTMcz3vZsZ", "DZy0VnSqQY5eGbqwTMcz3vZsZ"),
+        ],
+        counterexamples: &["GEMFURY_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "GEMFURY_TOKEN=<your-gemfury-key>", "GEMFURY_TOKEN=drpKSu3fAtY5AUyMlG6"],
+        ..NAMED
+    },
+    Builtin {
+        id: "packagist_token",
+        provider: "packagist",
+        description: "Private Packagist / packagist.com token beside a Packagist key name",
+        keywords: &["packagist"],
+        pattern: concat!(r"(?-u)(?i:packagist)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{40,64})", end_url!()),
+        examples: &[
+            (r#"{"PACKAGIST_TOKEN":"f5fa366cca67894c4de6376c6d5706f99fe685e729fc84f44f4"}"#, "f5fa366cca67894c4de6376c6d5706f99fe685e729fc84f44f4"),
+            ("packagist_api_token=ebb072d1074630f6ec9d325de566aa991ed452f0", "ebb072d1074630f6ec9d325de566aa991ed452f0"),
+        ],
+        counterexamples: &["PACKAGIST_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "PACKAGIST_TOKEN=<your-packagist-key>", "PACKAGIST_TOKEN=f0278894489f99ab7fea3c86e4b1d5d8ebb3ef4"],
+        ..NAMED
+    },
+    Builtin {
+        id: "anaconda_token",
+        provider: "anaconda",
+        description: "Anaconda.org API token beside an Anaconda key name",
+        keywords: &["anaconda"],
+        pattern: concat!(r"(?-u)(?i:anaconda)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9_-]{30,40})", end_url!()),
+        examples: &[
+            ("ANACONDA_API_TOKEN = Aj5p1V0UF9Azd_7JIElLij8pHADz9vNYnBt0jiQI", "Aj5p1V0UF9Azd_7JIElLij8pHADz9vNYnBt0jiQI"),
+            (r#"anaconda_token: "wOexoBitZG6thrjG9BJjfDO9FwGCs4U""#, "wOexoBitZG6thrjG9BJjfDO9FwGCs4U"),
+        ],
+        counterexamples: &["ANACONDA_API_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "ANACONDA_API_TOKEN=<your-anaconda-key>", "ANACONDA_API_TOKEN=rpoOpZT5Z3GtyuYaqFXSM0kyCNIX5"],
+        ..NAMED
+    },
 ];
