@@ -277,6 +277,12 @@ pub(super) fn lively(c: &Candidate<'_>) -> bool {
     !RUNS.iter().any(|run| lower.contains(run)) && shannon_entropy(c.secret) >= 2.5
 }
 
+/// Values found beside a key name: random looking ([`random_looking`]) and no documentation
+/// dummy ([`lively`]).
+pub(super) fn random_lively(c: &Candidate<'_>) -> bool {
+    random_looking(c) && lively(c)
+}
+
 /// Values drawn from letters alone (no digits to ask for): a high entropy and no dummy run.
 pub(super) fn high_entropy(c: &Candidate<'_>) -> bool {
     lively(c) && shannon_entropy(c.secret) >= 3.5
@@ -527,6 +533,7 @@ mod tests {
             mailgun_key,
             lively,
             high_entropy,
+            random_lively,
         ];
         let samples = [
             "",

@@ -108,9 +108,10 @@ const PREFIXED: Builtin = Builtin {
     counterexamples: &[],
 };
 
-/// Defaults of a rule found by a key name: the value must look random.
+/// Defaults of a rule found by a key name: the value must look random and not be a
+/// documentation dummy.
 const NAMED: Builtin = Builtin {
-    validate: Some(super::checksums::random_looking),
+    validate: Some(super::checksums::random_lively),
     ..PREFIXED
 };
 
