@@ -80,10 +80,13 @@ mod prelude {
 }
 
 mod ai;
+mod analytics;
 mod cloud;
+mod crm;
 mod data;
 mod email;
 mod hosting;
+mod iot;
 mod messaging;
 mod observability;
 mod payments;
@@ -92,6 +95,7 @@ mod registries;
 mod security;
 mod social;
 mod source_control;
+mod web_data;
 
 /// Defaults of a rule anchored on a literal prefix: the prefix starts a token
 /// ([`left_boundary`](super::checksums::left_boundary)) and the body is not a documentation
@@ -131,6 +135,10 @@ pub(crate) fn rules() -> impl Iterator<Item = &'static Builtin> {
         data::RULES,
         security::RULES,
         productivity::RULES,
+        analytics::RULES,
+        crm::RULES,
+        iot::RULES,
+        web_data::RULES,
     ]
     .into_iter()
     .flatten()

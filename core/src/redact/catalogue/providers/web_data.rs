@@ -1,0 +1,6 @@
+//! Web data, search, maps, media and other public-data APIs.
+
+use super::prelude::*;
+
+pub(crate) static RULES: &[Builtin] = &[
+];
