@@ -319,6 +319,7 @@ pub(super) mod bounded {
         mixed_case_letters,
         pypi_macaroon,
         random_hex,
+        random_lively,
         random_looking,
         sentry_token
     );

@@ -621,10 +621,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["exa_api", "exa-api"],
         pattern: concat!(r"(?-u)(?i:exa)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12})", end_url!()),
         examples: &[
-            (r#"{"EXA_API_KEY":"7c9b1814-3ced-70d7-29a0-858bfc73e36c"}"#, "7c9b1814-3ced-70d7-29a0-858bfc73e36c"),
-            ("exa_api_key=74467f01-5faa-5e57-ba3a-15ee96f3f59e", "74467f01-5faa-5e57-ba3a-15ee96f3f59e"),
+            (r#"{"EXA_API_KEY":"7c9b1814-3ced-70d7-29a0-856ec31af894"}"#, "7c9b1814-3ced-70d7-29a0-856ec31af894"),
+            ("exa_api_key=b193aca0-68cf-6d93-2a10-d0aa74ebf062", "b193aca0-68cf-6d93-2a10-d0aa74ebf062"),
         ],
-        counterexamples: &["EXA_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "EXA_API_KEY=<your-exa-key>", "EXA_API_KEY=c5f350b2-e856-c31a-8948-1830824b193"],
+        counterexamples: &["EXA_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "EXA_API_KEY=<your-exa-key>", "EXA_API_KEY=c12ae38d-e2cf-0f84-fad2-e98efda647c"],
         ..NAMED
     },
     Builtin {
@@ -634,10 +634,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["leonardo"],
         pattern: concat!(r"(?-u)(?i:leonardo)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12})", end_url!()),
         examples: &[
-            ("LEONARDO_API_KEY = ca0d68cf-6d93-2a10-d0aa-4ebf062ac12a", "ca0d68cf-6d93-2a10-d0aa-4ebf062ac12a"),
-            (r#"leonardo_key: "38d5e2cf-0f84-fad2-e98e-da647c29896a""#, "38d5e2cf-0f84-fad2-e98e-da647c29896a"),
+            ("LEONARDO_API_KEY = 9896a9fe-4375-59de-7170-fc7f601c9835", "9896a9fe-4375-59de-7170-fc7f601c9835"),
+            (r#"leonardo_key: "e4b1a5bc-ced7-c9c1-9061-762ed9fbcdc4""#, "e4b1a5bc-ced7-c9c1-9061-762ed9fbcdc4"),
         ],
-        counterexamples: &["LEONARDO_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "LEONARDO_API_KEY=<your-leonardo-key>", "LEONARDO_API_KEY=fe04375e-9ded-170d-bb15-3cdc9bfb55b"],
+        counterexamples: &["LEONARDO_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "LEONARDO_API_KEY=<your-leonardo-key>", "LEONARDO_API_KEY=4035c0f1-c54d-0199-76ef-a2f7ba5f63b"],
         ..NAMED
     },
     Builtin {
@@ -647,10 +647,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["portkey"],
         pattern: concat!(r"(?-u)(?i:portkey)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{32})", end_url!()),
         examples: &[
-            ("  PORTKEY_API_KEY: TGXJUhnONni11CyTccsjssuzwJuSJL0I", "TGXJUhnONni11CyTccsjssuzwJuSJL0I"),
-            (r#"export portkey_key="VH8EWt8Ka6CBzP3VIyuFmN7YY1bUMnpT""#, "VH8EWt8Ka6CBzP3VIyuFmN7YY1bUMnpT"),
+            ("  PORTKEY_API_KEY: RvzDeMS8PBJZXAyci3SyevL2tmCWeZkR", "RvzDeMS8PBJZXAyci3SyevL2tmCWeZkR"),
+            (r#"export portkey_key="qsXyP8SvKwepspRebBA0CCNu3c6wj45n""#, "qsXyP8SvKwepspRebBA0CCNu3c6wj45n"),
         ],
-        counterexamples: &["PORTKEY_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "PORTKEY_API_KEY=<your-portkey-key>", "PORTKEY_API_KEY=5o1NtrTYRoQZEATjseBIryRLXVva0RK"],
+        counterexamples: &["PORTKEY_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "PORTKEY_API_KEY=<your-portkey-key>", "PORTKEY_API_KEY=8WLN98a7uiy4w97906S2DeKWkh9Qoy3"],
         ..NAMED
     },
     Builtin {
@@ -660,10 +660,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["unstructured"],
         pattern: concat!(r"(?-u)(?i:unstructured)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{30})", end_url!()),
         examples: &[
-            ("UNSTRUCTURED_API_KEY=m12yf8zsV0LB2nD4gfvJKU7iU7Uj79", "m12yf8zsV0LB2nD4gfvJKU7iU7Uj79"),
-            (r#"{"unstructured_key":"XazZSrXyM4wSuOb2kPPhIj8pituaNM"}"#, "XazZSrXyM4wSuOb2kPPhIj8pituaNM"),
+            ("UNSTRUCTURED_API_KEY=DF0Voz0tjtRPJfDAgwHzU5BEwBg2ZU", "DF0Voz0tjtRPJfDAgwHzU5BEwBg2ZU"),
+            (r#"{"unstructured_key":"Hj9V17dqVERm1riwFThz6sjRxAdyoL"}"#, "Hj9V17dqVERm1riwFThz6sjRxAdyoL"),
         ],
-        counterexamples: &["UNSTRUCTURED_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "UNSTRUCTURED_API_KEY=<your-unstructured-key>", "UNSTRUCTURED_API_KEY=wQN3H6fs6D7Cs5tcb7SLXDgJDKD6t"],
+        counterexamples: &["UNSTRUCTURED_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "UNSTRUCTURED_API_KEY=<your-unstructured-key>", "UNSTRUCTURED_API_KEY=OtWDt14toDSvgPvkyX381uVDr8OmI"],
         ..NAMED
     },
 ];

@@ -250,10 +250,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["amzn1.oa2-cs.v1."],
         pattern: prefixed!(r"amzn1\.oa2-cs\.v1\.", r"[a-f0-9]{64}"),
         examples: &[
-            ("curl -s -H 'Authorization: Bearer amzn1.oa2-cs.v1.0c62e9795c34b3523566c35ab68671f366758a1e9df135a0bc0d461372f35fc5' https://api.example.net/v1/me", "amzn1.oa2-cs.v1.0c62e9795c34b3523566c35ab68671f366758a1e9df135a0bc0d461372f35fc5"),
-            ("  amazon_lwa_client_secret: amzn1.oa2-cs.v1.3714c8773a8e3dbf6e3a4516753fb0eadf777ce7fc466aa32475e0bb4d872127", "amzn1.oa2-cs.v1.3714c8773a8e3dbf6e3a4516753fb0eadf777ce7fc466aa32475e0bb4d872127"),
+            ("docker run -e AMAZON_LWA_CLIENT_SECRET=amzn1.oa2-cs.v1.dc3d702e1fe5e54c87e70443f7b26e363ce517807defb06252f3a6a32a5dd872 app:latest", "amzn1.oa2-cs.v1.dc3d702e1fe5e54c87e70443f7b26e363ce517807defb06252f3a6a32a5dd872"),
+            ("export AMAZON_LWA_CLIENT_SECRET=amzn1.oa2-cs.v1.3463a5947baf3c62b695e5b2ad12aaa86127cef5d91b7cc75851809aa866c680", "amzn1.oa2-cs.v1.3463a5947baf3c62b695e5b2ad12aaa86127cef5d91b7cc75851809aa866c680"),
         ],
-        counterexamples: &["amzn1.oa2-cs.v1.xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like amzn1.oa2-cs.v1.1234567890", "amzn1.oa2-cs.v1.296cb38531f422973503efa10b4ce4df3aa84358036fa5bbc649ec949a50ab2"],
+        counterexamples: &["amzn1.oa2-cs.v1.xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like amzn1.oa2-cs.v1.1234567890", "amzn1.oa2-cs.v1.1e2c4360fec634c4bd368320c6e1aec6f6424cd4f8f4ff7dcbcbd4cc1bfcfe4"],
         ..PREFIXED
     },
     Builtin {
@@ -263,10 +263,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["amzn.mws."],
         pattern: prefixed!(r"amzn\.mws\.", r"[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}"),
         examples: &[
-            ("  amazon_mws_token: amzn.mws.497358ee-15a1-6b28-a68c-2beef9372bc7", "amzn.mws.497358ee-15a1-6b28-a68c-2beef9372bc7"),
-            (r#"{"amazon_mws_token": "amzn.mws.af7b93de-226f-a822-5d3c-603fc23bf7a2", "region": "eu-west-1"}"#, "amzn.mws.af7b93de-226f-a822-5d3c-603fc23bf7a2"),
+            (r#"{"amazon_mws_token": "amzn.mws.19d758a5-6b31-2b3b-017f-4ac1bfae893b", "region": "eu-west-1"}"#, "amzn.mws.19d758a5-6b31-2b3b-017f-4ac1bfae893b"),
+            ("docker run -e AMAZON_MWS_TOKEN=amzn.mws.77c73dd2-a830-2a4a-7dc8-2e9ac187b079 app:latest", "amzn.mws.77c73dd2-a830-2a4a-7dc8-2e9ac187b079"),
         ],
-        counterexamples: &["amzn.mws.xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like amzn.mws.1234567890", "amzn.mws.f1f8b971-d1f1-0a99-379e-a8bb164081f"],
+        counterexamples: &["amzn.mws.xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like amzn.mws.1234567890", "amzn.mws.90f569fe-822c-1e41-1933-caaa3638c6c"],
         ..PREFIXED
     },
     Builtin {
@@ -292,10 +292,10 @@ pub(crate) static RULES: &[Builtin] = &[
         pattern: concat!(r#"(?-u)(?P<token>(?P<secret>[A-Za-z0-9+/]{76}\+ASt[A-Za-z0-9+/]{6}==))"#, end_b64!()),
         validate: Some(sas_signature),
         examples: &[
-            ("  azure_storage_identifiable_key: T+/5p+sVk8pM44lF5gs092LvrzQmrQRT6XlL9ky3YJ2VzZliXaMXrNE+U/jPsRpcGW9OFpzDb5kv+ASt6J3423==", "T+/5p+sVk8pM44lF5gs092LvrzQmrQRT6XlL9ky3YJ2VzZliXaMXrNE+U/jPsRpcGW9OFpzDb5kv+ASt6J3423=="),
-            ("Authorization: Bearer E7F5tHwjRbnMM9tDhpDuFO+nni9MSK+I/BWqNEvRWMYKw5R8g/pLNIllgHPkpNe4UIPSB/HdMvTg+AStiI3vj2==", "E7F5tHwjRbnMM9tDhpDuFO+nni9MSK+I/BWqNEvRWMYKw5R8g/pLNIllgHPkpNe4UIPSB/HdMvTg+AStiI3vj2=="),
+            (r#"level=info msg="auth ok" key=Npj2WKfFRvOPWsITmla20jsG4MDn3G9a+Rsqhmujg1pB1GYZGdXgGBr0T+CzqcYHR7yM/AiX97h/+AStcNI7iy=="#, "Npj2WKfFRvOPWsITmla20jsG4MDn3G9a+Rsqhmujg1pB1GYZGdXgGBr0T+CzqcYHR7yM/AiX97h/+AStcNI7iy=="),
+            ("  azure_storage_identifiable_key: uy28cFpEkHlOxMyqpqMZlZ/U0MyZdxrBAI7gMPvZE8IB1e7cGwM/EbMjPaMF79mGKgPkpBAcAv/g+ASt0qwcZa==", "uy28cFpEkHlOxMyqpqMZlZ/U0MyZdxrBAI7gMPvZE8IB1e7cGwM/EbMjPaMF79mGKgPkpBAcAv/g+ASt0qwcZa=="),
         ],
-        counterexamples: &["xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like 1234567890", "nb+n+NsG5OP0o7aqY3DMxRBi1Oq9CAaKGMFmbHsK/NGv8qMYqPBxKe1KKDRuHAMmECGV4fKeEL/q+AStA56wg==", "AccountKey=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA+AStAAAAAA=="],
+        counterexamples: &["xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like 1234567890", "SEfmeHkiWLYhkMrbK7hQcLVxKVVXJR2bPtJ1YlZeSqtys37FxoGWucKtrgUJfYZM2wQxzUmxVtge+AStssuiD==", "AccountKey=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA+AStAAAAAA=="],
         ..PREFIXED
     },
     Builtin {
@@ -306,10 +306,10 @@ pub(crate) static RULES: &[Builtin] = &[
         pattern: concat!(r#"(?-u)(?P<token>(?P<secret>[A-Za-z0-9+/]{76}ACDb[A-Za-z0-9+/]{6}==))"#, end_b64!()),
         validate: Some(sas_signature),
         examples: &[
-            ("  azure_cosmos_identifiable_key: fqMIWigX2d7tBacGQ/zJ+uBgwG5TNEgCJ4vODlrrzqEdT+ivt5ftSYx1cu/VnWx4CfTfnzCw8yXZACDbqrwM8i==", "fqMIWigX2d7tBacGQ/zJ+uBgwG5TNEgCJ4vODlrrzqEdT+ivt5ftSYx1cu/VnWx4CfTfnzCw8yXZACDbqrwM8i=="),
-            ("export AZURE_COSMOS_IDENTIFIABLE_KEY=6+bEokURAvGeO/zeVKPSME0sL0r1j6AWfBKyi/fZyTseN32y36BUXrIbhsBaNHOlRQJOAUhCOOI0ACDbJqMmL8==", "6+bEokURAvGeO/zeVKPSME0sL0r1j6AWfBKyi/fZyTseN32y36BUXrIbhsBaNHOlRQJOAUhCOOI0ACDbJqMmL8=="),
+            (r#"azure_cosmos_identifiable_key = "dezRKZMXXiMFO1ahUML0VHYzazV76mQULxRAnoKPaSteznJ13Q2I8bJ5Uoad4pqd2O22ir0eZicGACDbLZL+R8==""#, "dezRKZMXXiMFO1ahUML0VHYzazV76mQULxRAnoKPaSteznJ13Q2I8bJ5Uoad4pqd2O22ir0eZicGACDbLZL+R8=="),
+            ("curl -s -H 'Authorization: Bearer UQKKvjJDdNDYpY+d/u2h3cdEtCHOO2vffJthDGT+/sRKuvrmojilb/My8ZmFaiIBBd03Fa6iDw2TACDbMmgEH2==' https://api.example.net/v1/me", "UQKKvjJDdNDYpY+d/u2h3cdEtCHOO2vffJthDGT+/sRKuvrmojilb/My8ZmFaiIBBd03Fa6iDw2TACDbMmgEH2=="),
         ],
-        counterexamples: &["xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like 1234567890", "m1Zm3Cai6g/6u5xqXHC7Cbtro+CVkz6nymW6ugCIbD27+TbAivi8pOAOojRx13GElTntBpRxLrEUACDb9pYyk=="],
+        counterexamples: &["xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like 1234567890", "zXnun9sWW0Plb6dntvCDOl2mK6YDPVSO3ZJBglULhfTxDizTDhbDFmHSIbae0oHl5nG0q2Alj3ExACDbRmwh8=="],
         ..PREFIXED
     },
     Builtin {
@@ -320,10 +320,10 @@ pub(crate) static RULES: &[Builtin] = &[
         pattern: concat!(r#"(?-u)(?P<token>(?P<secret>[A-Za-z0-9+/]{76}APIM[A-Za-z0-9+/]{6}==))"#, end_b64!()),
         validate: Some(sas_signature),
         examples: &[
-            (r#"azure_apim_identifiable_key = "Lv7wTjO3fjPOOHBejEZ59v0KeSEWZEwHwfGbLPRHBzWzHawh6iWsnzc/5WAosXqS2nyJoldXy5fPAPIMWz8yqj==""#, "Lv7wTjO3fjPOOHBejEZ59v0KeSEWZEwHwfGbLPRHBzWzHawh6iWsnzc/5WAosXqS2nyJoldXy5fPAPIMWz8yqj=="),
-            ("  azure_apim_identifiable_key: Y3q+I9t+8D3XVWT2sZZhT9X95sv+dhM1FxGPw8yVnhtlSnVlchC9CsRWgS/P5JMnS3CDWEn11jLPAPIMOQC2ZH==", "Y3q+I9t+8D3XVWT2sZZhT9X95sv+dhM1FxGPw8yVnhtlSnVlchC9CsRWgS/P5JMnS3CDWEn11jLPAPIMOQC2ZH=="),
+            ("  azure_apim_identifiable_key: vH0gez3m/lFoSprt9BB451bUF46mJc+IbF/PSojuU00nhhqJb0RU3KBHdNS9qa9MVv0UfGcGaccEAPIM99oF9J==", "vH0gez3m/lFoSprt9BB451bUF46mJc+IbF/PSojuU00nhhqJb0RU3KBHdNS9qa9MVv0UfGcGaccEAPIM99oF9J=="),
+            ("Authorization: Bearer A1zNjPOlHYCnU4qv1yI08lyMnPb8X6sJ56vUfvxQmjNHTwG9u6ByFsczumFlV00aJNeGuDN2kqzdAPIM5sRgM/==", "A1zNjPOlHYCnU4qv1yI08lyMnPb8X6sJ56vUfvxQmjNHTwG9u6ByFsczumFlV00aJNeGuDN2kqzdAPIM5sRgM/=="),
         ],
-        counterexamples: &["xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like 1234567890", "H39mtHodICu2ht/sknQOSsWs3OXfrcprxxuBwHSA5oUz105jsmvBGmtCwGmSeY0+/NpuibXg14NeAPIMCmx1z=="],
+        counterexamples: &["xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like 1234567890", "fltu3y1kKaX0PAkXNVzvTTUpdFbe/4j3p4CoO8BqN+wkGvnZqdpYCRLJdG55qZwPRMqcrNqBHeOmAPIMa74vd=="],
         ..PREFIXED
     },
     Builtin {
@@ -334,10 +334,10 @@ pub(crate) static RULES: &[Builtin] = &[
         pattern: concat!(r#"(?-u)(?P<token>(?P<secret>[A-Za-z0-9+/]{33}\+ASb[A-Za-z0-9+/]{6}=))"#, end_b64!()),
         validate: Some(sas_signature),
         examples: &[
-            (r#"level=info msg="auth ok" key=TNd5rFGSgvKtxF2YhOzFAX+lKisVl5wCZ+ASbeUH9JX="#, "TNd5rFGSgvKtxF2YhOzFAX+lKisVl5wCZ+ASbeUH9JX="),
-            ("docker run -e AZURE_SERVICE_BUS_IDENTIFIABLE_KEY=eB/1nCGk5LQYhHEUdFN4Ka/xzK/6CIkjZ+ASbg6qghg= app:latest", "eB/1nCGk5LQYhHEUdFN4Ka/xzK/6CIkjZ+ASbg6qghg="),
+            ("export AZURE_SERVICE_BUS_IDENTIFIABLE_KEY=/lfJfGq2RwpZ2zDrmtPbGkwNzAAKqz+Gk+ASbW0kjc0=", "/lfJfGq2RwpZ2zDrmtPbGkwNzAAKqz+Gk+ASbW0kjc0="),
+            ("docker run -e AZURE_SERVICE_BUS_IDENTIFIABLE_KEY=x8jMcPZztUXLk9CkkHn7nL+41HCdpzQ+i+ASbEM4ZG5= app:latest", "x8jMcPZztUXLk9CkkHn7nL+41HCdpzQ+i+ASbEM4ZG5="),
         ],
-        counterexamples: &["xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like 1234567890", "nmEXQROozoIWyZPyNpj2WKfFRvOPWsITm+ASba20js="],
+        counterexamples: &["xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like 1234567890", "E7tR2oBdzflGxGaFVyLqoZoD+xQZaE6X0+ASb4pzx3="],
         ..PREFIXED
     },
     Builtin {
@@ -348,10 +348,10 @@ pub(crate) static RULES: &[Builtin] = &[
         pattern: concat!(r#"(?-u)(?P<token>(?P<secret>[A-Za-z0-9+/]{33}\+AEh[A-Za-z0-9+/]{6}=))"#, end_b64!()),
         validate: Some(sas_signature),
         examples: &[
-            ("2024-06-11T08:14:52Z DEBUG azure client configured token=Dn3G9a+Rsqhmujg1pB1GYZGdXgGBr0T+C+AEhqcYHR7=", "Dn3G9a+Rsqhmujg1pB1GYZGdXgGBr0T+C+AEhqcYHR7="),
-            ("docker run -e AZURE_EVENT_HUBS_IDENTIFIABLE_KEY=M/AiX97h/1cNI7iy7uy28cFpEkHlOxMyq+AEhU0MyZd= app:latest", "M/AiX97h/1cNI7iy7uy28cFpEkHlOxMyq+AEhU0MyZd="),
+            ("  azure_event_hubs_identifiable_key: 0C+vMtVsLQC6I7aRn8aq/+11JcfRhY6Y0+AEhJas4dK=", "0C+vMtVsLQC6I7aRn8aq/+11JcfRhY6Y0+AEhJas4dK="),
+            ("Authorization: Bearer lsvPo2+Yg+bcyNYha98QSBNzxCqRTnnOW+AEhLwu9OS=", "lsvPo2+Yg+bcyNYha98QSBNzxCqRTnnOW+AEhLwu9OS="),
         ],
-        counterexamples: &["xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like 1234567890", "rBAI7gMPvZE8IB1e7cGwM/EbMjPaMF79m+AEhKgPkp="],
+        counterexamples: &["xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like 1234567890", "3Wd0dKunz4EbpIZcwY3X1escrkLI79etX+AEh7Ff6f="],
         ..PREFIXED
     },
     Builtin {
@@ -362,10 +362,10 @@ pub(crate) static RULES: &[Builtin] = &[
         pattern: concat!(r#"(?-u)(?P<token>(?P<secret>[A-Za-z0-9+/]{33}\+ARm[A-Za-z0-9+/]{6}=))"#, end_b64!()),
         validate: Some(sas_signature),
         examples: &[
-            ("Authorization: Bearer cAv/gD0qwcZaPSEfmeHkiWLYhkMrbK7hQ+ARmXJR2bP=", "cAv/gD0qwcZaPSEfmeHkiWLYhkMrbK7hQ+ARmXJR2bP="),
-            ("env AZURE_RELAY_IDENTIFIABLE_KEY=J1YlZeSqtys37FxoGWucKtrgUJfYZM2wQ+ARmiD2/de= ./deploy.sh", "J1YlZeSqtys37FxoGWucKtrgUJfYZM2wQ+ARmiD2/de="),
+            ("docker run -e AZURE_RELAY_IDENTIFIABLE_KEY=UnT30MApijRaj4rYKJ1tivIoDyGp+gEqR+ARmDyYL3c= app:latest", "UnT30MApijRaj4rYKJ1tivIoDyGp+gEqR+ARmDyYL3c="),
+            (r#"{"azure_relay_identifiable_key": "ZUK+wIpa6/U2VqVZoqvhSwbnSpBVeKJtW+ARmB701/Y=", "region": "eu-west-1"}"#, "ZUK+wIpa6/U2VqVZoqvhSwbnSpBVeKJtW+ARmB701/Y="),
         ],
-        counterexamples: &["xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like 1234567890", "RKZMXXiMFO1ahUML0VHYzazV76mQULxRA+ARmoKPaS="],
+        counterexamples: &["xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like 1234567890", "jFiHtCrXW879IQp4TSu8W2/VwtTCdz6XG+ARm4v+uD="],
         ..PREFIXED
     },
     Builtin {
@@ -376,10 +376,10 @@ pub(crate) static RULES: &[Builtin] = &[
         pattern: concat!(r#"(?-u)(?P<token>(?P<secret>[A-Za-z0-9+/]{33}AIoT[A-Za-z0-9+/]{6}=))"#, end_b64!()),
         validate: Some(sas_signature),
         examples: &[
-            ("env AZURE_IOT_IDENTIFIABLE_KEY=znJ13Q2I8bJ5Uoad4pqd2O22ir0eZicGNAIoTZL+R8U= ./deploy.sh", "znJ13Q2I8bJ5Uoad4pqd2O22ir0eZicGNAIoTZL+R8U="),
-            (r#"{"azure_iot_identifiable_key": "QKKvjJDdNDYpY+d/u2h3cdEtCHOO2vffJAIoT/My8Zm=", "region": "eu-west-1"}"#, "QKKvjJDdNDYpY+d/u2h3cdEtCHOO2vffJAIoT/My8Zm="),
+            ("curl -s -H 'Authorization: Bearer AxZrjpGBLJKw20jluK7s6cYotOVuEqQ4bAIoTZdtGq2=' https://api.example.net/v1/me", "AxZrjpGBLJKw20jluK7s6cYotOVuEqQ4bAIoTZdtGq2="),
+            (r#"azure_iot_identifiable_key = "0N1L0cmd4qOv468pNSZB9kOnwdXrAB7N6AIoTC6CAM1=""#, "0N1L0cmd4qOv468pNSZB9kOnwdXrAB7N6AIoTC6CAM1="),
         ],
-        counterexamples: &["xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like 1234567890", "aiIBBd03Fa6iDw2TVMmgEH2ezXnun9sWWAIoTPlb6d="],
+        counterexamples: &["xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like 1234567890", "yI2eCZc+ePZ+q5EzSQZMBpfRWnDgsarSIAIoTzVvj2="],
         ..PREFIXED
     },
     Builtin {
@@ -390,10 +390,10 @@ pub(crate) static RULES: &[Builtin] = &[
         pattern: concat!(r#"(?-u)(?P<token>(?P<secret>[A-Za-z0-9+/]{33}AZEG[A-Za-z0-9+/]{6}=))"#, end_b64!()),
         validate: Some(sas_signature),
         examples: &[
-            (r#"AZURE_EVENT_GRID_IDENTIFIABLE_KEY="CDOl2mK6YDPVSO3ZJBglULhfTxDizTDhbAZEGae0oHl=""#, "CDOl2mK6YDPVSO3ZJBglULhfTxDizTDhbAZEGae0oHl="),
-            (r#"{"azure_event_grid_identifiable_key": "nG0q2Alj3ExMRmwh8QCovH0gez3m/lFoSAZEGrt9BB4=", "region": "eu-west-1"}"#, "nG0q2Alj3ExMRmwh8QCovH0gez3m/lFoSAZEGrt9BB4="),
+            ("2024-06-11T08:14:52Z DEBUG azure client configured token=eKVnhF5PEw2k8jT0K2DvSuyK/zqb9LltTAZEGqXH92X=", "eKVnhF5PEw2k8jT0K2DvSuyK/zqb9LltTAZEGqXH92X="),
+            ("  azure_event_grid_identifiable_key: mc59FS9DAwHeHdZ3Bkfl4TJcuXYeommYmAZEG2Npvuq=", "mc59FS9DAwHeHdZ3Bkfl4TJcuXYeommYmAZEG2Npvuq="),
         ],
-        counterexamples: &["xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like 1234567890", "1bUF46mJc+IbF/PSojuU00nhhqJb0RU3KAZEGHdNS9="],
+        counterexamples: &["xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like 1234567890", "IDXvrhIWVDhHiJXVySz/OqG+rYZ9E3JzHAZEG5xMBp="],
         ..PREFIXED
     },
     Builtin {
@@ -404,10 +404,10 @@ pub(crate) static RULES: &[Builtin] = &[
         pattern: prefixed!(r"", r"[A-Za-z0-9]{33}AzCa[A-Z0-9]{1}[A-Za-z0-9]{5}="),
         validate: Some(sas_signature),
         examples: &[
-            (r#"azure_redis_identifiable_key = "LEtxXk31AHYHZLIZxOXZKcq6bWGHX9qTJAzCaBpnEPI=""#, "LEtxXk31AHYHZLIZxOXZKcq6bWGHX9qTJAzCaBpnEPI="),
-            (r#"{"azure_redis_identifiable_key": "hp7EWr3P50FnAXmNteuuWZf6q74Oz2ogxAzCaIAmNrN=", "region": "eu-west-1"}"#, "hp7EWr3P50FnAXmNteuuWZf6q74Oz2ogxAzCaIAmNrN="),
+            ("export AZURE_REDIS_IDENTIFIABLE_KEY=klf9XfquLg08NRMwoCLNjWwfJWCdu5TG4AzCa4UPf9t=", "klf9XfquLg08NRMwoCLNjWwfJWCdu5TG4AzCa4UPf9t="),
+            ("Authorization: Bearer XvprGeq3ma9NtkbmYPRx130Q8AUnmdXeYAzCaD1PZkS=", "XvprGeq3ma9NtkbmYPRx130Q8AUnmdXeYAzCaD1PZkS="),
         ],
-        counterexamples: &["xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like 1234567890", "Efm5tguaEIMyDMj5r9CSDkxPZG50Uck3UAzCa6gOet="],
+        counterexamples: &["xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like 1234567890", "6YFvijU94RHr3bSYPvdjRZgX0LsDhXqwXAzCaPAxi0="],
         ..PREFIXED
     },
     Builtin {
@@ -418,10 +418,10 @@ pub(crate) static RULES: &[Builtin] = &[
         pattern: prefixed!(r"", r"[A-Za-z0-9_-]{44}AzFu[A-Za-z0-9_-]{5}AQ=="),
         validate: Some(sas_signature),
         examples: &[
-            ("2024-06-11T08:14:52Z DEBUG azure client configured token=G9u6ByFsczumFlV00aJNeGuDN2kqzdH5sRgM-mfltu3yAzFukKaX0AQ==", "G9u6ByFsczumFlV00aJNeGuDN2kqzdH5sRgM-mfltu3yAzFukKaX0AQ=="),
-            ("  azure_functions_identifiable_key: AkXNVzvTTUpdFbe-4j3p4CoO8BqN_wkGvnZqdpYCRLJdAzFu55qZwAQ==", "AkXNVzvTTUpdFbe-4j3p4CoO8BqN_wkGvnZqdpYCRLJdAzFu55qZwAQ=="),
+            ("docker run -e AZURE_FUNCTIONS_IDENTIFIABLE_KEY=9d68i7BqCMFGAtsI9ElmELOD_KeowfGpFXj9nBWB8pQsAzFuDr26vAQ== app:latest", "9d68i7BqCMFGAtsI9ElmELOD_KeowfGpFXj9nBWB8pQsAzFuDr26vAQ=="),
+            ("2024-06-11T08:14:52Z DEBUG azure client configured token=eXj8T5zp0P4k-2jfJdGQ0w-kH0aVxmc-Aa26vGuWtssUAzFuOwWmXAQ==", "eXj8T5zp0P4k-2jfJdGQ0w-kH0aVxmc-Aa26vGuWtssUAzFuOwWmXAQ=="),
         ],
-        counterexamples: &["xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like 1234567890", "RMqcrNqBHeOmca74vdc6r-lfJfGq2RwpZ2zDrmtPbGkwAzFuzAAKAQ=="],
+        counterexamples: &["xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like 1234567890", "0CkniDTfX0P0s82SWtWaDAWPsqyXDMLcrOqlabvYGyfIAzFuK6AJAQ=="],
         ..PREFIXED
     },
     Builtin {
@@ -432,10 +432,10 @@ pub(crate) static RULES: &[Builtin] = &[
         pattern: prefixed!(r"", r"[A-Za-z0-9]{42}AzSe[A-Za-z0-9]{6}"),
         validate: Some(sas_signature),
         examples: &[
-            (r#"level=info msg="auth ok" key=ZFqRfF3yAfebLAnlQ8EetbuZVzOUmMHjx7O3O1LNyXAzSeOfEo3M"#, "ZFqRfF3yAfebLAnlQ8EetbuZVzOUmMHjx7O3O1LNyXAzSeOfEo3M"),
-            (r#"{"azure_search_identifiable_key": "f4qgDg65sINFG5C8QPJKYUAWKGq0obQh7m8vFeZfptAzSe5UU3Kp", "region": "eu-west-1"}"#, "f4qgDg65sINFG5C8QPJKYUAWKGq0obQh7m8vFeZfptAzSe5UU3Kp"),
+            ("docker run -e AZURE_SEARCH_IDENTIFIABLE_KEY=hjxhkEuEgTUdrKjkYjz8W0lQOV671NBeOmQFgWWRNjAzSeu7MhS8 app:latest", "hjxhkEuEgTUdrKjkYjz8W0lQOV671NBeOmQFgWWRNjAzSeu7MhS8"),
+            ("env AZURE_SEARCH_IDENTIFIABLE_KEY=ZQNViBTuT6VtfnNhihMhao76FZdzFbD1Oee0OfUZ5LAzSeknmC7x ./deploy.sh", "ZQNViBTuT6VtfnNhihMhao76FZdzFbD1Oee0OfUZ5LAzSeknmC7x"),
         ],
-        counterexamples: &["xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like 1234567890", "j9O4vBPJ69Lhn63bm6ScZ6fUql1qapL5xX10LmVsihAzSeh8oWF"],
+        counterexamples: &["xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like 1234567890", "gHEgtHbsjxiSQHOAfUdcgs23Qj1mvGlIslaVSGQ4W7AzSeIoWiK"],
         ..PREFIXED
     },
     Builtin {
@@ -446,10 +446,10 @@ pub(crate) static RULES: &[Builtin] = &[
         pattern: concat!(r#"(?-u)(?P<token>(?P<secret>[A-Za-z0-9+/]{42}\+ACR[A-Za-z0-9+/]{6}))"#, end_b64!()),
         validate: Some(sas_signature),
         examples: &[
-            ("env AZURE_CONTAINER_REGISTRY_KEY=ZaE6X0W4pzx3UzX0C+vMtVsLQC6I7aRn8aq/+11Jcf+ACRhY6Y01 ./deploy.sh", "ZaE6X0W4pzx3UzX0C+vMtVsLQC6I7aRn8aq/+11Jcf+ACRhY6Y01"),
-            (r#"{"azure_container_registry_key": "as4dKJlsvPo2+Yg+bcyNYha98QSBNzxCqRTnnOWZLw+ACR9OSN3W", "region": "eu-west-1"}"#, "as4dKJlsvPo2+Yg+bcyNYha98QSBNzxCqRTnnOWZLw+ACR9OSN3W"),
+            ("Authorization: Bearer pgKU5e1uv4zTH5nPaHekldcTarYa/s9tJYDqOCqUFY+ACRnuT91F", "pgKU5e1uv4zTH5nPaHekldcTarYa/s9tJYDqOCqUFY+ACRnuT91F"),
+            ("export AZURE_CONTAINER_REGISTRY_KEY=/PCmVXY5WhpLQsOYYlzGP3zr90NqLefe+kuCgBzw+v+ACR2xzEZe", "/PCmVXY5WhpLQsOYYlzGP3zr90NqLefe+kuCgBzw+v+ACR2xzEZe"),
         ],
-        counterexamples: &["xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like 1234567890", "0dKunz4EbpIZcwY3X1escrkLI79etXw7Ff6f+vZUnT+ACR0MApi"],
+        counterexamples: &["xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like 1234567890", "EJDzWWIuBY1Eiacxixv4B1g6pclhzQ4g71Tkwq0NCn+ACRjA4hP"],
         ..PREFIXED
     },
     Builtin {
@@ -459,10 +459,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["ocp-apim"],
         pattern: concat!(r"(?-u)(?i:ocp-apim)[A-Za-z0-9_.-]{0,24}?(?i:subscription-key)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{32})", end_url!()),
         examples: &[
-            (r#"export Ocp-Apim-Subscription-Key="a02e4c98d425837683f174a376c9d0cc""#, "a02e4c98d425837683f174a376c9d0cc"),
-            ("  ocp-apim-subscription-key: 9f5830efbdb4bc3451b503b36b1984c5", "9f5830efbdb4bc3451b503b36b1984c5"),
+            (r#"export Ocp-Apim-Subscription-Key="33246ec558dab8d48d07faf3e168f6f4""#, "33246ec558dab8d48d07faf3e168f6f4"),
+            ("  ocp-apim-subscription-key: 9568d216c8f72555852c0967468c7542", "9568d216c8f72555852c0967468c7542"),
         ],
-        counterexamples: &["Ocp-Apim-Subscription-Key=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "Ocp-Apim-Subscription-Key=<your-azure-key>", "Ocp-Apim-Subscription-Key=eddfcb2728474ccfef8a3ebb5fcdfb5"],
+        counterexamples: &["Ocp-Apim-Subscription-Key=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "Ocp-Apim-Subscription-Key=<your-azure-key>", "Ocp-Apim-Subscription-Key=7df7e0cc39976bed288810da8798991"],
         ..NAMED
     },
     Builtin {
@@ -472,10 +472,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["huawei"],
         pattern: concat!(r"(?-u)(?i:huawei)[A-Za-z0-9_.-]{0,24}?(?i:ak|sk|key|secret)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Z0-9]{20})", end_url!()),
         examples: &[
-            (r#"{"HUAWEICLOUD_SDK_AK":"WOBM3YQF2K5KO195NLZI"}"#, "WOBM3YQF2K5KO195NLZI"),
-            ("huawei_access_key=HQNSRSL10EFKS73J3BZH", "HQNSRSL10EFKS73J3BZH"),
+            (r#"{"HUAWEICLOUD_SDK_AK":"3K3FGZ7MSL4F1DKWSS6U"}"#, "3K3FGZ7MSL4F1DKWSS6U"),
+            ("huawei_access_key=M5XUQLI7ZWPKV76DHR8Q", "M5XUQLI7ZWPKV76DHR8Q"),
         ],
-        counterexamples: &["HUAWEICLOUD_SDK_AK=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "HUAWEICLOUD_SDK_AK=<your-huawei-key>", "HUAWEICLOUD_SDK_AK=UXKPI7V2A0RQF9WPTZB"],
+        counterexamples: &["HUAWEICLOUD_SDK_AK=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "HUAWEICLOUD_SDK_AK=<your-huawei-key>", "HUAWEICLOUD_SDK_AK=RBKMDZR6C51ZY4TT5OY"],
         ..NAMED
     },
     Builtin {
@@ -485,10 +485,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["huawei"],
         pattern: concat!(r"(?-u)(?i:huawei)[A-Za-z0-9_.-]{0,24}?(?i:sk|secret)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{40})", end_url!()),
         examples: &[
-            ("HUAWEICLOUD_SDK_SK = JqiHBYqAtHAsAbgbCi6R1ukWRCJXKDEhQ4UtYOwz", "JqiHBYqAtHAsAbgbCi6R1ukWRCJXKDEhQ4UtYOwz"),
-            (r#"huawei_secret_key: "EIfuglbyTOQinMKY3nKIDtDKXUxkUGVYhm7SQPYd""#, "EIfuglbyTOQinMKY3nKIDtDKXUxkUGVYhm7SQPYd"),
+            ("HUAWEICLOUD_SDK_SK = dSr2N5lnMyyor1QCfYWStIj3p4riHRSa59pC2HBX", "dSr2N5lnMyyor1QCfYWStIj3p4riHRSa59pC2HBX"),
+            (r#"huawei_secret_key: "W2toA36BGUEs8xR5V9as8S7t6FR2IFtyxehq6ylb""#, "W2toA36BGUEs8xR5V9as8S7t6FR2IFtyxehq6ylb"),
         ],
-        counterexamples: &["HUAWEICLOUD_SDK_SK=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "HUAWEICLOUD_SDK_SK=<your-huawei-key>", "HUAWEICLOUD_SDK_SK=NcMoDoYnYt7AomrTBMV3coYz9bFQPcuz8RFiCpm"],
+        counterexamples: &["HUAWEICLOUD_SDK_SK=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "HUAWEICLOUD_SDK_SK=<your-huawei-key>", "HUAWEICLOUD_SDK_SK=eaB8ItDFlr6IyczJqMUmcfYRB7AzGxhNk5qm9KP"],
         ..NAMED
     },
     Builtin {
@@ -498,10 +498,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["AQVN"],
         pattern: prefixed!(r"AQVN", r"[A-Za-z0-9_-]{35,38}"),
         examples: &[
-            (r#"level=info msg="auth ok" key=AQVNZMBpfRWnDgsarSIazVvj2MOoeKVnhF5PEw2k8"#, "AQVNZMBpfRWnDgsarSIazVvj2MOoeKVnhF5PEw2k8"),
-            ("  yandex_api_key: AQVNT0K2DvSuyK-zqb9LltTaqXH92XZmc59FS9D", "AQVNT0K2DvSuyK-zqb9LltTaqXH92XZmc59FS9D"),
+            ("Authorization: Bearer AQVN0QJXfNAs5ezNr_qKw1ENDw-_IljsW16NjOqX3", "AQVN0QJXfNAs5ezNr_qKw1ENDw-_IljsW16NjOqX3"),
+            (r#"yandex_api_key = "AQVNoJWTCK3ZQLPBmUlBmGYARvSCiOI1CHYNIKG""#, "AQVNoJWTCK3ZQLPBmUlBmGYARvSCiOI1CHYNIKG"),
         ],
-        counterexamples: &["AQVNxxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like AQVN1234567890", "AQVNwHeHdZ3Bkfl4TJcuXYeommYmi2NpvuqhID"],
+        counterexamples: &["AQVNxxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like AQVN1234567890", "AQVNwshFATSRjrHGN2vai8rei3KTxa-XTlN2be"],
         ..PREFIXED
     },
     Builtin {
@@ -511,10 +511,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["YCAJ", "YCAK", "YCM", "YCO"],
         pattern: prefixed!(r"(?:YCAJ|YCAK|YCM|YCO)", r"[A-Za-z0-9_-]{36,38}"),
         examples: &[
-            ("curl -s -H 'Authorization: Bearer YCAJhIWVDhHiJXVySz-OqG_rYZ9E3JzHd5xMBpgz' https://api.example.net/v1/me", "YCAJhIWVDhHiJXVySz-OqG_rYZ9E3JzHd5xMBpgz"),
-            (r#"{"yandex_static_key_secret": "YCOOvwklHOnSC5tSk5gOo8AlNsRFIiGyaNudzV1By", "region": "eu-west-1"}"#, "YCOOvwklHOnSC5tSk5gOo8AlNsRFIiGyaNudzV1By"),
+            ("  yandex_static_key_secret: YCAJttgVQTL5Q5qUQOvm8KtW6DzEiC0iymdFZ-egGU", "YCAJttgVQTL5Q5qUQOvm8KtW6DzEiC0iymdFZ-egGU"),
+            (r#"YANDEX_STATIC_KEY_SECRET="YCOqWC_ldM_1W0dh-RuN3dCJfC3rQtmNsQWSP5YG""#, "YCOqWC_ldM_1W0dh-RuN3dCJfC3rQtmNsQWSP5YG"),
         ],
-        counterexamples: &["YCAJxxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like YCAJ1234567890", "YCAJjkhDv5_RqsJdQgsnK7oGSOFc0Vr7Mu9d68i"],
+        counterexamples: &["YCAJxxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like YCAJ1234567890", "YCAJ-7BDVWIY76_SRFKwOct1-2ITQ9eVENHMBt8"],
         ..PREFIXED
     },
     Builtin {
@@ -524,10 +524,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["t1.9eu"],
         pattern: prefixed!(r"t1\.9eu", r"[A-Za-z0-9_-]{40,200}\.[A-Za-z0-9_-]{86}"),
         examples: &[
-            ("docker run -e YANDEX_IAM_TOKEN=t1.9euqCMFGAtsI9ElmELOD_KeowfGpFXj9nBWB8pQsqDr26v.eXj8T5zp0P4k-2jfJdGQ0w-kH0aVxmc-Aa26vGuWtssUNOwWmXi0CkniDTfX0P0s82SWtWaDAWPsqyXDMLcrOq app:latest", "t1.9euqCMFGAtsI9ElmELOD_KeowfGpFXj9nBWB8pQsqDr26v.eXj8T5zp0P4k-2jfJdGQ0w-kH0aVxmc-Aa26vGuWtssUNOwWmXi0CkniDTfX0P0s82SWtWaDAWPsqyXDMLcrOq"),
-            (r#"yandex_iam_token = "t1.9eulabvYGyfIxK6AJ8ApsVov8P9mgItutZw3jy_msJPo2r2PNlB.rppbC_gY_c7jjkLwPRvBz4Vnm9nMdKsVq0kgfnLtzRwKwaICrDhnpgKU5e1uv4zTH5nPaHekldcTarYa-s9tJY""#, "t1.9eulabvYGyfIxK6AJ8ApsVov8P9mgItutZw3jy_msJPo2r2PNlB.rppbC_gY_c7jjkLwPRvBz4Vnm9nMdKsVq0kgfnLtzRwKwaICrDhnpgKU5e1uv4zTH5nPaHekldcTarYa-s9tJY"),
+            ("2024-06-11T08:14:52Z DEBUG yandex client configured token=t1.9euxghSJDkZgIuadoRSl2pC0E6bUEXZYJ5jh5Vfeln2hD.8Buf-jBtw2Akv0vl4SjlSyOXyvKutELqSnhVtXgjVKGqtCSt703CbGAlZlS2GWz-C3GceJHUad7agU4iQ_vlzI", "t1.9euxghSJDkZgIuadoRSl2pC0E6bUEXZYJ5jh5Vfeln2hD.8Buf-jBtw2Akv0vl4SjlSyOXyvKutELqSnhVtXgjVKGqtCSt703CbGAlZlS2GWz-C3GceJHUad7agU4iQ_vlzI"),
+            ("Authorization: Bearer t1.9eux8PQsHvFJgdIM_GTboCpwZ2I654hXeqox0YZ7TqDWUh0jzIH.PbU8GF-ca38c_lgdlSjRoJJ3hkQe-0jL6gfLZJkqwAGb1OcyqsZlB-WFB7M7VwxKyfPYUnAkDpvnL8bt7l3TBB", "t1.9eux8PQsHvFJgdIM_GTboCpwZ2I654hXeqox0YZ7TqDWUh0jzIH.PbU8GF-ca38c_lgdlSjRoJJ3hkQe-0jL6gfLZJkqwAGb1OcyqsZlB-WFB7M7VwxKyfPYUnAkDpvnL8bt7l3TBB"),
         ],
-        counterexamples: &["t1.9euxxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like t1.9eu1234567890", "t1.9euqOCqUFYIayPHlfqQlEqYHVYZnhnuT91F9-PCmVXY5Wh.LQsOYYlzGP3zr90NqLefe_kuCgBzw_vO2xzEZeREJDzWWIuBY1Eiacxixv4B1g6pclhzQ4g71Tkwq0NCnwjA4"],
+        counterexamples: &["t1.9euxxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like t1.9eu1234567890", "t1.9eu1K1NUP7U3Ifbfs-Vu_-w_dwFL0iEHPB_NBmvazZaAGXC.Qnl2nCvq32P8jXPqfdTaNij13x5tAmmjKtmL1pxD-fMf6GKu5Z8F4NcjshUOtm63wl3WnCgMVvm5EyoCOUCXn"],
         ..PREFIXED
     },
     Builtin {
@@ -537,10 +537,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["y0_", "y1_", "y2_", "y3_"],
         pattern: prefixed!(r"(?:y0_|y1_|y2_|y3_)", r"[A-Za-z0-9_-]{55,60}"),
         examples: &[
-            ("export YANDEX_OAUTH_TOKEN=y0_oolqA7ZvvJ0QVI0rH3cC9R9p5hBI_B9tILvyJ2jhAWJ_EkwvwHxlZcM", "y0_oolqA7ZvvJ0QVI0rH3cC9R9p5hBI_B9tILvyJ2jhAWJ_EkwvwHxlZcM"),
-            ("  yandex_oauth_token: y3_BFtzJYExslNC08E7dWWnMMCzV50iIIIgd3PHEMILMga6u7kmYzKx8k2guSLK", "y3_BFtzJYExslNC08E7dWWnMMCzV50iIIIgd3PHEMILMga6u7kmYzKx8k2guSLK"),
+            ("env YANDEX_OAUTH_TOKEN=y0_15egnaf1mXILf68peCS4AeIPtJv2cfcCrLRaa9Va9TdJ08miSvANfT1ZM ./deploy.sh", "y0_15egnaf1mXILf68peCS4AeIPtJv2cfcCrLRaa9Va9TdJ08miSvANfT1ZM"),
+            ("docker run -e YANDEX_OAUTH_TOKEN=y3_4-7RuwSTPaqwVhzgZUSPJAF7tCvwwQ2hsA5Yo4BaoP8HawIyOU2pbjzoy2c app:latest", "y3_4-7RuwSTPaqwVhzgZUSPJAF7tCvwwQ2hsA5Yo4BaoP8HawIyOU2pbjzoy2c"),
         ],
-        counterexamples: &["y0_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like y0_1234567890", "y0_OUz_UPHxrYTEvRhpJGiJcvyhZJf-2ZW8NN_DXuhIwAXWCI4kMsEIqa"],
+        counterexamples: &["y0_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like y0_1234567890", "y0_Y6nLwd3HvuPXon-vLNMYzdmU5ymTxQk8cmIaIPYkCTM-WMq9g9mfcd"],
         ..PREFIXED
     },
     Builtin {
@@ -550,10 +550,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["ibm"],
         pattern: concat!(r"(?-u)(?i:ibm)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9_-]{44})", end_url!()),
         examples: &[
-            (r#"{"IBMCLOUD_API_KEY":"53OND139LUbLM-_MWUioGXxd4ja3M7_wJXeYHzel31ZV"}"#, "53OND139LUbLM-_MWUioGXxd4ja3M7_wJXeYHzel31ZV"),
-            ("ibm_cloud_apikey=vHzBN0QJXfNAs5ezNr_qKw1ENDw-_IljsW16NjOqX3co", "vHzBN0QJXfNAs5ezNr_qKw1ENDw-_IljsW16NjOqX3co"),
+            (r#"{"IBMCLOUD_API_KEY":"INNR0TUKPNYnpMkSwunnnlDDDs40BpA52AaRNSOY1ZoR"}"#, "INNR0TUKPNYnpMkSwunnnlDDDs40BpA52AaRNSOY1ZoR"),
+            ("ibm_cloud_apikey=cHt25qxmwy8ifRb-VqtrfylGHNcDaDx26837EkyXLCqD", "cHt25qxmwy8ifRb-VqtrfylGHNcDaDx26837EkyXLCqD"),
         ],
-        counterexamples: &["IBMCLOUD_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "IBMCLOUD_API_KEY=<your-ibm-key>", "IBMCLOUD_API_KEY=WTCK3ZQLPBmUlBmGYARvSCiOI1CHYNIKGDwshFATSRj"],
+        counterexamples: &["IBMCLOUD_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "IBMCLOUD_API_KEY=<your-ibm-key>", "IBMCLOUD_API_KEY=-UHrHL0GgcwxpbrTRtu1pO5n-zGKOX-yg9dz4TCweq8"],
         ..NAMED
     },
     Builtin {
@@ -563,10 +563,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["ibm"],
         pattern: concat!(r"(?-u)(?i:ibm)[A-Za-z0-9_.-]{0,24}?(?i:secret)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{48})", end_url!()),
         examples: &[
-            ("IBM_COS_SECRET_ACCESS_KEY = 889d502f412d9b50fcb29d01a2441bab9eae4baa53f94ce7", "889d502f412d9b50fcb29d01a2441bab9eae4baa53f94ce7"),
-            (r#"ibm_cos_secret: "727d26307cf118bd4c7f209fdcd01fa59d07817d4a4394ac""#, "727d26307cf118bd4c7f209fdcd01fa59d07817d4a4394ac"),
+            ("IBM_COS_SECRET_ACCESS_KEY = 867b58f3ddc8dfde3fd6d64bae7b1ed319d5d7fda1f4bbf3", "867b58f3ddc8dfde3fd6d64bae7b1ed319d5d7fda1f4bbf3"),
+            (r#"ibm_cos_secret: "58daddbd4187cd7599e2ab263f1924afed1a7a9a2e74c476""#, "58daddbd4187cd7599e2ab263f1924afed1a7a9a2e74c476"),
         ],
-        counterexamples: &["IBM_COS_SECRET_ACCESS_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "IBM_COS_SECRET_ACCESS_KEY=<your-ibm-key>", "IBM_COS_SECRET_ACCESS_KEY=aec88fe67bc8ceefba795a04dfd8baf1b798964f964511b"],
+        counterexamples: &["IBM_COS_SECRET_ACCESS_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "IBM_COS_SECRET_ACCESS_KEY=<your-ibm-key>", "IBM_COS_SECRET_ACCESS_KEY=3227e99bbf2ba2e7c35c462f6850a279cd695f44260b93f"],
         ..NAMED
     },
     Builtin {
@@ -576,10 +576,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["oracle"],
         pattern: concat!(r"(?-u)(?i:oracle)[A-Za-z0-9_.-]{0,24}?(?i:token|password|secret|key)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9_-]{20})", end_url!()),
         examples: &[
-            ("  ORACLE_AUTH_TOKEN: DkZgIuadoRSl2pC0E6bU", "DkZgIuadoRSl2pC0E6bU"),
-            (r#"export oracle_cloud_password="XZYJ5jh5Vfeln2hDF8Bu""#, "XZYJ5jh5Vfeln2hDF8Bu"),
+            ("  ORACLE_AUTH_TOKEN: Ce6VofKFb_VEPmIMOxZF", "Ce6VofKFb_VEPmIMOxZF"),
+            (r#"export oracle_cloud_password="c7UpnP5nNeUMpStuOl0v""#, "c7UpnP5nNeUMpStuOl0v"),
         ],
-        counterexamples: &["ORACLE_AUTH_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "ORACLE_AUTH_TOKEN=<your-oracle-key>", "ORACLE_AUTH_TOKEN=-jBtw2Akv0vl4SjlSyO"],
+        counterexamples: &["ORACLE_AUTH_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "ORACLE_AUTH_TOKEN=<your-oracle-key>", "ORACLE_AUTH_TOKEN=wQPzmjzx96kF4Py1jrc"],
         ..NAMED
     },
     Builtin {
@@ -589,10 +589,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["linode"],
         pattern: concat!(r"(?-u)(?i:linode)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{64})", end_url!()),
         examples: &[
-            ("LINODE_TOKEN=65954794b31b4c12b98447b4edd70862c2bd8c6f7d80188b00e01be2af52685f", "65954794b31b4c12b98447b4edd70862c2bd8c6f7d80188b00e01be2af52685f"),
-            (r#"{"linode_api_token":"a485781089f8b03735cd8eee1c1435dcceb47cb1d26881a0bf87f00df0f2102b"}"#, "a485781089f8b03735cd8eee1c1435dcceb47cb1d26881a0bf87f00df0f2102b"),
+            ("LINODE_TOKEN=4788b458560f581ee226823995d474c350875ac2fe18a5e51b18a4dfdf24697d", "4788b458560f581ee226823995d474c350875ac2fe18a5e51b18a4dfdf24697d"),
+            (r#"{"linode_api_token":"096fe0019a1d93fabc2e2b296d56788e7941034a05fca9948c62fdf876b50834"}"#, "096fe0019a1d93fabc2e2b296d56788e7941034a05fca9948c62fdf876b50834"),
         ],
-        counterexamples: &["LINODE_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "LINODE_TOKEN=<your-linode-key>", "LINODE_TOKEN=a388d12a1fd29e119c8245680da0644c26fc76e9eb55961acb36273539f04e2"],
+        counterexamples: &["LINODE_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "LINODE_TOKEN=<your-linode-key>", "LINODE_TOKEN=2bc068092a29b7e5d17e05a506a6ad9fbeadb07a4bb10ed92b675d289066759"],
         ..NAMED
     },
     Builtin {
@@ -602,10 +602,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["SCW"],
         pattern: prefixed!(r"SCW", r"[A-Z0-9]{17}"),
         examples: &[
-            ("curl -s -H 'Authorization: Bearer SCWNNT0S0TX9U3X1RCAC' https://api.example.net/v1/me", "SCWNNT0S0TX9U3X1RCAC"),
-            ("env SCALEWAY_ACCESS_KEY=SCW5XK55L5BL9PS90EPQ ./deploy.sh", "SCW5XK55L5BL9PS90EPQ"),
+            ("  scaleway_access_key: SCWMLDXQIAHROU8XTUKZ", "SCWMLDXQIAHROU8XTUKZ"),
+            ("export SCALEWAY_ACCESS_KEY=SCWE1GFT85XAKQ5U10Y5", "SCWE1GFT85XAKQ5U10Y5"),
         ],
-        counterexamples: &["SCWxxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like SCW1234567890", "SCWN5T8NGKAMZANQYO1"],
+        counterexamples: &["SCWxxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like SCW1234567890", "SCWH373OWT8BNELE76H"],
         ..PREFIXED
     },
     Builtin {
@@ -615,10 +615,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["scw", "scaleway"],
         pattern: concat!(r"(?-u)(?i:scw|scaleway)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12})", end_url!()),
         examples: &[
-            (r#"export SCW_SECRET_KEY="32d3754d-af2c-410b-922d-5e463329439d""#, "32d3754d-af2c-410b-922d-5e463329439d"),
-            ("  scaleway_secret: 57f191e8-5ecf-e902-1ba4-ed52dc3719b5", "57f191e8-5ecf-e902-1ba4-ed52dc3719b5"),
+            (r#"export SCW_SECRET_KEY="2734f2eb-fef6-860f-3582-0523deab2977""#, "2734f2eb-fef6-860f-3582-0523deab2977"),
+            ("  scaleway_secret: 15f8fcb6-aea9-aaa6-94a3-17e4bb56a097", "15f8fcb6-aea9-aaa6-94a3-17e4bb56a097"),
         ],
-        counterexamples: &["SCW_SECRET_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SCW_SECRET_KEY=<your-scaleway-key>", "SCW_SECRET_KEY=e7637ab7-3fbd-1130-d3c8-1ef317be618"],
+        counterexamples: &["SCW_SECRET_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SCW_SECRET_KEY=<your-scaleway-key>", "SCW_SECRET_KEY=00ba883a-2070-c304-a222-69f6a8322ff"],
         ..NAMED
     },
     Builtin {
@@ -628,10 +628,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["hcloud", "hetzner"],
         pattern: concat!(r"(?-u)(?i:hcloud|hetzner)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{64})", end_url!()),
         examples: &[
-            (r#"{"HCLOUD_TOKEN":"LGKSjL8rJkRS2RXBbKcboi23sISvaXaExaWEP3wKbrA6KOZEge8IwkRYn3OtcKwA"}"#, "LGKSjL8rJkRS2RXBbKcboi23sISvaXaExaWEP3wKbrA6KOZEge8IwkRYn3OtcKwA"),
-            ("hetzner_api_token=tMPM8CFDvPkSUlww4uaM2i4lxORdm75d7z7TVxHw139urnpDjZo1KKkllvBdjnUC", "tMPM8CFDvPkSUlww4uaM2i4lxORdm75d7z7TVxHw139urnpDjZo1KKkllvBdjnUC"),
+            (r#"{"HCLOUD_TOKEN":"3mL9AnlsMbgQ0c6OcYtHVRES5LnxOxdRAlg0ihCeG2plz7evcYnKFyePgSFOIdGj"}"#, "3mL9AnlsMbgQ0c6OcYtHVRES5LnxOxdRAlg0ihCeG2plz7evcYnKFyePgSFOIdGj"),
+            ("hetzner_api_token=6HfR5UnkOwIBDXmdYsRZFjU7INGlMRCCoy7JHSSucr1aiZ3JodyB6ffXm30Y2MxA", "6HfR5UnkOwIBDXmdYsRZFjU7INGlMRCCoy7JHSSucr1aiZ3JodyB6ffXm30Y2MxA"),
         ],
-        counterexamples: &["HCLOUD_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "HCLOUD_TOKEN=<your-hetzner-key>", "HCLOUD_TOKEN=hC08n4ahuPE9NYq6SO2alTHLXrmN9uxBhaemhmBbfPTzDgs9Rl7YKbBqN9kZTR5"],
+        counterexamples: &["HCLOUD_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "HCLOUD_TOKEN=<your-hetzner-key>", "HCLOUD_TOKEN=Fbhq7ebrcjzHfpP91D3eP7rU5gRKGlmGdN36LBQzoMvxzEashVQPWztY5GZXvnE"],
         ..NAMED
     },
     Builtin {
@@ -641,10 +641,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["vultr"],
         pattern: concat!(r"(?-u)(?i:vultr)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Z0-9]{36})", end_url!()),
         examples: &[
-            ("VULTR_API_KEY = UYH8G957KSTTZMBGX29MGWL9VF4BGRARUZFO", "UYH8G957KSTTZMBGX29MGWL9VF4BGRARUZFO"),
-            (r#"vultr_key: "T5YTI4D4GCBB3RTTV0WXSUTZGHTFWLKG6GGF""#, "T5YTI4D4GCBB3RTTV0WXSUTZGHTFWLKG6GGF"),
+            ("VULTR_API_KEY = 7QOL1EHCRMNJH13FLKZQLFOP2GFWNHPD1D7D", "7QOL1EHCRMNJH13FLKZQLFOP2GFWNHPD1D7D"),
+            (r#"vultr_key: "UYCW3ASBFJ3189HI98F2D91YUL44PWITTC2R""#, "UYCW3ASBFJ3189HI98F2D91YUL44PWITTC2R"),
         ],
-        counterexamples: &["VULTR_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "VULTR_API_KEY=<your-vultr-key>", "VULTR_API_KEY=OOJ720N8HN21NAVT8WUZ0ZHVTBQJ12I6LGL"],
+        counterexamples: &["VULTR_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "VULTR_API_KEY=<your-vultr-key>", "VULTR_API_KEY=GC4H1ORMXTC7H1MH9IZ1UL7W6W73SJT6RE7"],
         ..NAMED
     },
     Builtin {
@@ -654,10 +654,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["ovh"],
         pattern: concat!(r"(?-u)(?i:ovh)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{32})", end_url!()),
         examples: &[
-            ("  OVH_APPLICATION_SECRET: EecvaFxiRjicm7Z3fQqqtbo8aWMolBYD", "EecvaFxiRjicm7Z3fQqqtbo8aWMolBYD"),
-            (r#"export ovh_consumer_key="B324D6pWfm6WyRNW0OIRsoLi4ofFxPXq""#, "B324D6pWfm6WyRNW0OIRsoLi4ofFxPXq"),
+            ("  OVH_APPLICATION_SECRET: rmfsAlqXka7bft43xzFGMU8eRREtVFoB", "rmfsAlqXka7bft43xzFGMU8eRREtVFoB"),
+            (r#"export ovh_consumer_key="Aw94ovJIF5n1vFx8vEz0ymAbv1oIqh7z""#, "Aw94ovJIF5n1vFx8vEz0ymAbv1oIqh7z"),
         ],
-        counterexamples: &["OVH_APPLICATION_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "OVH_APPLICATION_SECRET=<your-ovh-key>", "OVH_APPLICATION_SECRET=9qHsAqSML2KT6dJ5LblNUYTUlVhaZ40"],
+        counterexamples: &["OVH_APPLICATION_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "OVH_APPLICATION_SECRET=<your-ovh-key>", "OVH_APPLICATION_SECRET=6iI2dTpHiBd31Kun5qSZbRSjZicJSz4"],
         ..NAMED
     },
     Builtin {
@@ -667,10 +667,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["EXO"],
         pattern: prefixed!(r"EXO", r"[a-f0-9]{24}"),
         examples: &[
-            (r#"{"exoscale_access_key": "EXO45d3ae3f689acf61f06eb751", "region": "eu-west-1"}"#, "EXO45d3ae3f689acf61f06eb751"),
-            ("  exoscale_access_key: EXOf6867b58f3ddc8dfde3fd6d6", "EXOf6867b58f3ddc8dfde3fd6d6"),
+            ("  exoscale_access_key: EXOe355b038cfa076da7363b28b", "EXOe355b038cfa076da7363b28b"),
+            ("2024-06-11T08:14:52Z DEBUG exoscale client configured token=EXOd7a3ca1ace6851f90fedac53", "EXOd7a3ca1ace6851f90fedac53"),
         ],
-        counterexamples: &["EXOxxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like EXO1234567890", "EXObae7b1ed319d5d7fda1f4bb"],
+        counterexamples: &["EXOxxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like EXO1234567890", "EXO6627194729a757e241c035e"],
         ..PREFIXED
     },
     Builtin {
@@ -680,10 +680,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["exoscale"],
         pattern: concat!(r"(?-u)(?i:exoscale)[A-Za-z0-9_.-]{0,24}?(?i:secret)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9_-]{43})", end_url!()),
         examples: &[
-            (r#"EXOSCALE_API_SECRET: "mowH3P20V0rfHDX0FuNN5lOUkBn9hLkqR973fREPLRi""#, "mowH3P20V0rfHDX0FuNN5lOUkBn9hLkqR973fREPLRi"),
-            ("exoscale_secret = FsZrEy3mliC4KKUT-iURl5FYoxXqyk_BIwaOkCKY3BL", "FsZrEy3mliC4KKUT-iURl5FYoxXqyk_BIwaOkCKY3BL"),
+            (r#"EXOSCALE_API_SECRET: "7FXGRvTjTv6w8ZaY3Th9YH4800Jwcog2-63H9eOgAcp""#, "7FXGRvTjTv6w8ZaY3Th9YH4800Jwcog2-63H9eOgAcp"),
+            ("exoscale_secret = qq-mtMbylXXtCVs4y_p1tlq9p7pXUWsbwUPl0WHmomE", "qq-mtMbylXXtCVs4y_p1tlq9p7pXUWsbwUPl0WHmomE"),
         ],
-        counterexamples: &["EXOSCALE_API_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "EXOSCALE_API_SECRET=<your-exoscale-key>", "EXOSCALE_API_SECRET=9rrkzaVKn_yCe6VofKFb_VEPmIMOxZFUc7UpnP5nNe"],
+        counterexamples: &["EXOSCALE_API_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "EXOSCALE_API_SECRET=<your-exoscale-key>", "EXOSCALE_API_SECRET=kk6Enf1DyuKK7CHjCpB9O38tlegyAHH12N73pL58hy"],
         ..NAMED
     },
     Builtin {
@@ -693,10 +693,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["civo"],
         pattern: concat!(r"(?-u)(?i:civo)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{50})", end_url!()),
         examples: &[
-            (r#"export CIVO_TOKEN="Ithw9jkMGUNuXfAGkNXG99D8lSvuMXmgemlSEDW72fRpUCIuHm""#, "Ithw9jkMGUNuXfAGkNXG99D8lSvuMXmgemlSEDW72fRpUCIuHm"),
-            ("  civo_api_key: UYeiVUbmZjp5rqWLS6x0jK9UlHSqkma29TEkqcCQDfSfmreJOg", "UYeiVUbmZjp5rqWLS6x0jK9UlHSqkma29TEkqcCQDfSfmreJOg"),
+            (r#"export CIVO_TOKEN="mLxoZrdu8zaiEypy6nkl545yQMRZOIiy6AAAVrLRjSy5OFef95""#, "mLxoZrdu8zaiEypy6nkl545yQMRZOIiy6AAAVrLRjSy5OFef95"),
+            ("  civo_api_key: q5GEFM6pOxbIeNBspCHP3lCpHfNkutXv7HqIeCxKUNO9bKWiSP", "q5GEFM6pOxbIeNBspCHP3lCpHfNkutXv7HqIeCxKUNO9bKWiSP"),
         ],
-        counterexamples: &["CIVO_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "CIVO_TOKEN=<your-civo-key>", "CIVO_TOKEN=t2kA9MHWjpjNQzgk5aro6lvzeZED4JXdPU6Kqul2RDkc2MRx4"],
+        counterexamples: &["CIVO_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "CIVO_TOKEN=<your-civo-key>", "CIVO_TOKEN=dPOQA9tpzWVjEDx2yj7vMjUXfNHCBVE8fvkxPqvTqePx0Zf7P"],
         ..NAMED
     },
     Builtin {
@@ -706,10 +706,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["upcloud"],
         pattern: concat!(r"(?-u)(?i:upcloud)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{24,64})", end_url!()),
         examples: &[
-            (r#"{"UPCLOUD_PASSWORD":"q00vUJJjPAE4AWJW5EHfim2s"}"#, "q00vUJJjPAE4AWJW5EHfim2s"),
-            ("upcloud_token=B9253Ija144NTtm23UEUC2WaadP", "B9253Ija144NTtm23UEUC2WaadP"),
+            (r#"{"UPCLOUD_PASSWORD":"QefaLbBPm6CMhqgRwbqYuIFHjqWjhYXG4m"}"#, "QefaLbBPm6CMhqgRwbqYuIFHjqWjhYXG4m"),
+            ("upcloud_token=ek7sEhMmMKtHnTvkOULS64KYej", "ek7sEhMmMKtHnTvkOULS64KYej"),
         ],
-        counterexamples: &["UPCLOUD_PASSWORD=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "UPCLOUD_PASSWORD=<your-upcloud-key>", "UPCLOUD_PASSWORD=vcHBtWS93hEuwz9V0fDeweP"],
+        counterexamples: &["UPCLOUD_PASSWORD=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "UPCLOUD_PASSWORD=<your-upcloud-key>", "UPCLOUD_PASSWORD=WWQOdIEv20vPGYPW67RSQIZ"],
         ..NAMED
     },
     Builtin {
@@ -719,10 +719,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["b2_app", "backblaze"],
         pattern: concat!(r"(?-u)(?i:b2_|backblaze)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>K[0-9]{3}[A-Za-z0-9+/]{27})", end_b64!()),
         examples: &[
-            ("B2_APPLICATION_KEY = K362FIH7CMsfbosPau+WOKLtIXAk818", "K362FIH7CMsfbosPau+WOKLtIXAk818"),
-            (r#"backblaze_key: "K335dJmr7lSYaAHcKlOiKTC4x1gC7du""#, "K335dJmr7lSYaAHcKlOiKTC4x1gC7du"),
+            ("B2_APPLICATION_KEY = K6559xePTT/6A7yoReU5ASySD0PV3Pq", "K6559xePTT/6A7yoReU5ASySD0PV3Pq"),
+            (r#"backblaze_key: "K894fY4SDiLeyi1LuYNIy4xVEBqIuJF""#, "K894fY4SDiLeyi1LuYNIy4xVEBqIuJF"),
         ],
-        counterexamples: &["B2_APPLICATION_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "B2_APPLICATION_KEY=<your-backblaze-key>", "B2_APPLICATION_KEY=K820PyQ1L9V4P3UcERsTTfb60NiSBD"],
+        counterexamples: &["B2_APPLICATION_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "B2_APPLICATION_KEY=<your-backblaze-key>", "B2_APPLICATION_KEY=K990eI1IkHdYI+6WlQ//p4FJLC7ft9"],
         ..NAMED
     },
     Builtin {
@@ -732,10 +732,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["wasabi"],
         pattern: concat!(r"(?-u)(?i:wasabi)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{40})", end_url!()),
         examples: &[
-            ("  WASABI_SECRET_KEY: BeqtTaV2MOmmYpH8SYltwbKHnYmldxqS4i6Ka5hr", "BeqtTaV2MOmmYpH8SYltwbKHnYmldxqS4i6Ka5hr"),
-            (r#"export wasabi_secret="uZIKx8WPtukzeeYBNgf3tIFxakqMFuB2AyFqhXZQ""#, "uZIKx8WPtukzeeYBNgf3tIFxakqMFuB2AyFqhXZQ"),
+            ("  WASABI_SECRET_KEY: AFOkiY1N3Rz1lxdsI6OqLzjU3quJXiqwltcEEfBY", "AFOkiY1N3Rz1lxdsI6OqLzjU3quJXiqwltcEEfBY"),
+            (r#"export wasabi_secret="tMKf8tP9lXYz1E5CaWCR6qFWJP1gs6QtfntebgD0""#, "tMKf8tP9lXYz1E5CaWCR6qFWJP1gs6QtfntebgD0"),
         ],
-        counterexamples: &["WASABI_SECRET_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "WASABI_SECRET_KEY=<your-wasabi-key>", "WASABI_SECRET_KEY=HDXowYtI1bMnePTle69HRXGhe6epQhiE4eDxrQF"],
+        counterexamples: &["WASABI_SECRET_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "WASABI_SECRET_KEY=<your-wasabi-key>", "WASABI_SECRET_KEY=W1TMfQrS0Jb50Ef5kZpFSYgFxbq9TBZbWpYgAvJ"],
         ..NAMED
     },
     Builtin {
@@ -745,10 +745,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["cloudflare", "cf_api", "cf-api", "cf_auth", "x-auth-key"],
         pattern: concat!(r"(?-u)(?i:cloudflare|cf)[A-Za-z0-9_.-]{0,24}?(?i:api[_-]?key|auth[_-]?key)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{37})", end_url!()),
         examples: &[
-            ("CLOUDFLARE_API_KEY=f68860f13582c0523deab2977815f8fcb6cae", "f68860f13582c0523deab2977815f8fcb6cae"),
-            (r#"{"CF_API_KEY":"96aaa6c94a3792011b9d91df5e51e77f79363"}"#, "96aaa6c94a3792011b9d91df5e51e77f79363"),
+            ("CLOUDFLARE_API_KEY=8d9e51ad73b06d2e0ef2add382ef22c32bfce", "8d9e51ad73b06d2e0ef2add382ef22c32bfce"),
+            (r#"{"CF_API_KEY":"4751411b8a9b3c23097236170326899909ce5"}"#, "4751411b8a9b3c23097236170326899909ce5"),
         ],
-        counterexamples: &["CLOUDFLARE_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "CLOUDFLARE_API_KEY=<your-cloudflare-key>", "CLOUDFLARE_API_KEY=0287d87c4c9bd57484253417e4bb56a09700"],
+        counterexamples: &["CLOUDFLARE_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "CLOUDFLARE_API_KEY=<your-cloudflare-key>", "CLOUDFLARE_API_KEY=43a93abac8abe8857e16799b798d29ec99a6"],
         ..NAMED
     },
     Builtin {
@@ -758,10 +758,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["r2_secret", "r2-secret"],
         pattern: concat!(r"(?-u)(?i:r2)[A-Za-z0-9_.-]{0,24}?(?i:secret)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{64})", end_url!()),
         examples: &[
-            (r#"R2_SECRET_ACCESS_KEY: "ba883a72070bc304ba222f69f6a8322ff56d65903119f6bb1d5343e275c2a16f""#, "ba883a72070bc304ba222f69f6a8322ff56d65903119f6bb1d5343e275c2a16f"),
-            ("r2_secret_key = 23f14d265bde619f45ee7ca180471cd226bd5f03820814c27e283561dc7abcf0", "23f14d265bde619f45ee7ca180471cd226bd5f03820814c27e283561dc7abcf0"),
+            (r#"R2_SECRET_ACCESS_KEY: "ee16eea6fda6b13599bd5b41474658653d07b0341c5ac8a9315d740d5557d4a9""#, "ee16eea6fda6b13599bd5b41474658653d07b0341c5ac8a9315d740d5557d4a9"),
+            ("r2_secret_key = b24bbe2061abd380ec7804f223f53d7ea6becbd46a625409b55920378e116df6", "b24bbe2061abd380ec7804f223f53d7ea6becbd46a625409b55920378e116df6"),
         ],
-        counterexamples: &["R2_SECRET_ACCESS_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "R2_SECRET_ACCESS_KEY=<your-cloudflare-key>", "R2_SECRET_ACCESS_KEY=3c9a6f1875d23186643de255c85277e32b6371d114ac1be09024ed342e1dca5"],
+        counterexamples: &["R2_SECRET_ACCESS_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "R2_SECRET_ACCESS_KEY=<your-cloudflare-key>", "R2_SECRET_ACCESS_KEY=be59f6904f77bb0b15a01bdafc14490dce6a10467cc2c9af931157b6b739d69"],
         ..NAMED
     },
     Builtin {
@@ -771,10 +771,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["eyJhIjoi"],
         pattern: concat!(r#"(?-u)(?P<token>eyJhIjoi(?P<secret>[A-Za-z0-9+/]{80,300}))"#, end_b64!()),
         examples: &[
-            ("docker run -e CLOUDFLARE_TUNNEL_TOKEN=eyJhIjoiTqNNe4JMnf9o3CJzUMfo3zoqY3OxST7KsMIicJykL1wHvbckNVZ+i8N/C3W1SCQ/BR/VR9ZWz1cRCHpYKrg app:latest", "eyJhIjoiTqNNe4JMnf9o3CJzUMfo3zoqY3OxST7KsMIicJykL1wHvbckNVZ+i8N/C3W1SCQ/BR/VR9ZWz1cRCHpYKrg"),
-            (r#"level=info msg="auth ok" key=eyJhIjoiFq3gOAGcsqeYPJ+7oxuVaoGW9OcFB2PEnznVkIVl3DOpZQhQX6yIue/Ka/72PXwnpAAjCgNqFiKPCuC5iteYcou5/7F"#, "eyJhIjoiFq3gOAGcsqeYPJ+7oxuVaoGW9OcFB2PEnznVkIVl3DOpZQhQX6yIue/Ka/72PXwnpAAjCgNqFiKPCuC5iteYcou5/7F"),
+            ("curl -s -H 'Authorization: Bearer eyJhIjoinNrJ+FAD5h3mZxpt1suMwHcnNOcBKaCW+F7Jfb/3IyvMn7Kf0iwupAUt3dAOYwM6xLxCX4OrE0AHckChj' https://api.example.net/v1/me", "eyJhIjoinNrJ+FAD5h3mZxpt1suMwHcnNOcBKaCW+F7Jfb/3IyvMn7Kf0iwupAUt3dAOYwM6xLxCX4OrE0AHckChj"),
+            ("export CLOUDFLARE_TUNNEL_TOKEN=eyJhIjoiukfJeojpdlAu+OcWWoFpt49ASURu4uMfzl83a/xf1+3O1GoHJUHjSC/n1wlJbtADW0+mf16mK+HTX2oKRs7LmZLMvFwG", "eyJhIjoiukfJeojpdlAu+OcWWoFpt49ASURu4uMfzl83a/xf1+3O1GoHJUHjSC/n1wlJbtADW0+mf16mK+HTX2oKRs7LmZLMvFwG"),
         ],
-        counterexamples: &["eyJhIjoixxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like eyJhIjoi1234567890", "eyJhIjoiXGRvTjTv6w8ZaY3Th9YH4800Jwcog2/63H9eOgAcpbVcqWoETA++GVsYTxvfAekbxHDIiMoXUEEwMZO"],
+        counterexamples: &["eyJhIjoixxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like eyJhIjoi1234567890", "eyJhIjoiyRbYNbU3e1GYXLJwo7zdEWF72WrEFXcWaZYX+vQCqcXpKzhsvTWwJJRYsxTv3M3dN7z2cu8pb/L8Q9F"],
         ..PREFIXED
     },
     Builtin {
@@ -784,10 +784,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["akab-"],
         pattern: prefixed!(r"akab-", r"[a-z0-9]{16}-[a-z0-9]{16}"),
         examples: &[
-            (r#"level=info msg="auth ok" key=akab-pgzfii5gjt7amfyy-7o7xj2m95h0jfi4h"#, "akab-pgzfii5gjt7amfyy-7o7xj2m95h0jfi4h"),
-            ("export AKAMAI_CLIENT_TOKEN=akab-hyxyjalxuf0yqgh6-p0f9f3pgc0omkss6", "akab-hyxyjalxuf0yqgh6-p0f9f3pgc0omkss6"),
+            ("Authorization: Bearer akab-wiijempwlk302ho6-4kg9b88378lx39y8", "akab-wiijempwlk302ho6-4kg9b88378lx39y8"),
+            (r#"{"akamai_client_token": "akab-szj6pvdyxebnpg1h-c96re7sy73a5airc", "region": "eu-west-1"}"#, "akab-szj6pvdyxebnpg1h-c96re7sy73a5airc"),
         ],
-        counterexamples: &["akab-xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like akab-1234567890", "akab-8oqeohn46u14jf88-dmnqq01t31hs264"],
+        counterexamples: &["akab-xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like akab-1234567890", "akab-0d74jq0fk84lvkof-vcy98af48tm7hnh"],
         ..PREFIXED
     },
     Builtin {
@@ -797,10 +797,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["akamai"],
         pattern: concat!(r"(?-u)(?i:akamai)[A-Za-z0-9_.-]{0,24}?(?i:secret)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9+/]{43}=)", end_b64!()),
         examples: &[
-            ("AKAMAI_CLIENT_SECRET = yJyUCJgOZbq9WEWBuwWrX101IsW/jkOH8+FVdi2KF5w=", "yJyUCJgOZbq9WEWBuwWrX101IsW/jkOH8+FVdi2KF5w="),
-            (r#"akamai_client_secret: "FkvOMRHj4Vcrmh1MFYs87UXtQsl538lRuVGQHiUkjka=""#, "FkvOMRHj4Vcrmh1MFYs87UXtQsl538lRuVGQHiUkjka="),
+            ("AKAMAI_CLIENT_SECRET = TH1VlTLTUaLTHx3nLGosDZBDh9+TRuJigua4LB9P3G9=", "TH1VlTLTUaLTHx3nLGosDZBDh9+TRuJigua4LB9P3G9="),
+            (r#"akamai_client_secret: "b7XKcPtyyqXcsXlJ+X0F75EC4kNbaofj9UITAXmkGmZ=""#, "b7XKcPtyyqXcsXlJ+X0F75EC4kNbaofj9UITAXmkGmZ="),
         ],
-        counterexamples: &["AKAMAI_CLIENT_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "AKAMAI_CLIENT_SECRET=<your-akamai-key>", "AKAMAI_CLIENT_SECRET=2y4oGnScGP/tHspyqjvL9ozMBQvit0h9RR7ZUQV9xe="],
+        counterexamples: &["AKAMAI_CLIENT_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "AKAMAI_CLIENT_SECRET=<your-akamai-key>", "AKAMAI_CLIENT_SECRET=4LZL/BFZ/Rcn35gzpaYMCC892WCjF/b1k/GObKna9z="],
         ..NAMED
     },
     Builtin {
@@ -810,10 +810,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["fastly"],
         pattern: concat!(r"(?-u)(?i:fastly)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9_-]{32})", end_url!()),
         examples: &[
-            ("  FASTLY_API_TOKEN: TT-6A7yoReU5ASySD0PV3Pq8JkfY4SDi", "TT-6A7yoReU5ASySD0PV3Pq8JkfY4SDi"),
-            (r#"export fastly_key="eyi1LuYNIy4xVEBqIuJF9fbeI1IkHdYI""#, "eyi1LuYNIy4xVEBqIuJF9fbeI1IkHdYI"),
+            ("  FASTLY_API_TOKEN: iZMCFobALwvK7wDxUHyU7jbEbsqHP8CY", "iZMCFobALwvK7wDxUHyU7jbEbsqHP8CY"),
+            (r#"export fastly_key="ScJMpoQhqxeKz4OSU70_Ee91AoYdXf-E""#, "ScJMpoQhqxeKz4OSU70_Ee91AoYdXf-E"),
         ],
-        counterexamples: &["FASTLY_API_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "FASTLY_API_TOKEN=<your-fastly-key>", "FASTLY_API_TOKEN=6WlQ--p4FJLC7ft9N1-vqZxVgLGZtGO"],
+        counterexamples: &["FASTLY_API_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "FASTLY_API_TOKEN=<your-fastly-key>", "FASTLY_API_TOKEN=u2e6pyBMBWrQwhymStIPhae8ogyZxql"],
         ..NAMED
     },
     Builtin {
@@ -823,10 +823,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["bunny"],
         pattern: concat!(r"(?-u)(?i:bunny)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}-[a-f0-9]{4}[a-f0-9]{8})", end_url!()),
         examples: &[
-            ("BUNNY_API_KEY=8b591ff2-4929-cfe0-8f39-269203e0280f-57f3b08d073d", "8b591ff2-4929-cfe0-8f39-269203e0280f-57f3b08d073d"),
-            (r#"{"bunnycdn_access_key":"e8d9e51a-73b0-d2e0-f2ad-382ef22c32bf-e6471411b8a9"}"#, "e8d9e51a-73b0-d2e0-f2ad-382ef22c32bf-e6471411b8a9"),
+            ("BUNNY_API_KEY=6b1bfc8e-8f77-42a2-99c9-92b6b7addc1f-258e53f3354c", "6b1bfc8e-8f77-42a2-99c9-92b6b7addc1f-258e53f3354c"),
+            (r#"{"bunnycdn_access_key":"d8e548e8-dbf6-1180-f06d-76e1b5aa8984-397eeda22e33"}"#, "d8e548e8-dbf6-1180-f06d-76e1b5aa8984-397eeda22e33"),
         ],
-        counterexamples: &["BUNNY_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "BUNNY_API_KEY=<your-bunny-key>", "BUNNY_API_KEY=3c230972-6170-2689-909c-5f43a93abac8-be887e16799"],
+        counterexamples: &["BUNNY_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "BUNNY_API_KEY=<your-bunny-key>", "BUNNY_API_KEY=67a18288-5736-3be1-73bd-905d2e281c60-e7ac50633d7"],
         ..NAMED
     },
     Builtin {
@@ -849,10 +849,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["imgix"],
         pattern: concat!(r"(?-u)(?i:imgix)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{16,64})", end_url!()),
         examples: &[
-            (r#"export IMGIX_API_KEY="UwT3QpsrY552BftWDytJsT1uMOU""#, "UwT3QpsrY552BftWDytJsT1uMOU"),
-            ("  imgix_secure_token: nLh7CDdmLZ1UK1ZCCP4vmEIA3I", "nLh7CDdmLZ1UK1ZCCP4vmEIA3I"),
+            (r#"export IMGIX_API_KEY="DHNTCHcAEYSquAuhv60JaNotzf""#, "DHNTCHcAEYSquAuhv60JaNotzf"),
+            ("  imgix_secure_token: epe3gAvCuJ0HmNOslSe", "epe3gAvCuJ0HmNOslSe"),
         ],
-        counterexamples: &["IMGIX_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "IMGIX_API_KEY=<your-imgix-key>", "IMGIX_API_KEY=0kx9Mj10Q21djoj"],
+        counterexamples: &["IMGIX_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "IMGIX_API_KEY=<your-imgix-key>", "IMGIX_API_KEY=B7RvCiyZQYKgIrt"],
         ..NAMED
     },
     Builtin {
@@ -862,10 +862,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["spaces"],
         pattern: concat!(r"(?-u)(?i:spaces)[A-Za-z0-9_.-]{0,24}?(?i:secret)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9+/]{43})", end_b64!()),
         examples: &[
-            (r#"{"SPACES_SECRET_KEY":"xHBxm1dETdpthYxPWIQLmgx2Frd1uvxE0tPNrUitTS4"}"#, "xHBxm1dETdpthYxPWIQLmgx2Frd1uvxE0tPNrUitTS4"),
-            ("do_spaces_secret=dAhRU2pHd5XDHbr9jkn9xo3D4QAS6ZS2tBQyivsbLVx", "dAhRU2pHd5XDHbr9jkn9xo3D4QAS6ZS2tBQyivsbLVx"),
+            (r#"{"SPACES_SECRET_KEY":"gw5FwM/ngVRz6lfH5gGcH1b/equan+CQeFO/KNZVPff"}"#, "gw5FwM/ngVRz6lfH5gGcH1b/equan+CQeFO/KNZVPff"),
+            ("do_spaces_secret=gG3/CFHxofP4dxOOrAQDZEYzPP/2N4aYaBJnD8AVlNO", "gG3/CFHxofP4dxOOrAQDZEYzPP/2N4aYaBJnD8AVlNO"),
         ],
-        counterexamples: &["SPACES_SECRET_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SPACES_SECRET_KEY=<your-digitalocean-key>", "SPACES_SECRET_KEY=NianDH7gez19BJS4vM/yMcs+CFSTbUewPahS3R+Zet"],
+        counterexamples: &["SPACES_SECRET_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SPACES_SECRET_KEY=<your-digitalocean-key>", "SPACES_SECRET_KEY=mvbW/tz6Iouz4J/yD8zsQmEEaaReaXe82t+fpDOvLu"],
         ..NAMED
     },
 ];

@@ -60,10 +60,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["mdb_sa_sk_"],
         pattern: prefixed!(r"mdb_sa_sk_", r"[A-Za-z0-9_-]{40}"),
         examples: &[
-            (r#"mongodb_atlas_service_account_secret = "mdb_sa_sk_ciqBLcC6gXP60BOYuePdHSpnNJ7QGEA6qU1D2R4f""#, "mdb_sa_sk_ciqBLcC6gXP60BOYuePdHSpnNJ7QGEA6qU1D2R4f"),
-            ("env MONGODB_ATLAS_SERVICE_ACCOUNT_SECRET=mdb_sa_sk_nRXXEzxUjmYsbwVMuote_PtH6tlRrqxbjWOXsx5S ./deploy.sh", "mdb_sa_sk_nRXXEzxUjmYsbwVMuote_PtH6tlRrqxbjWOXsx5S"),
+            ("  mongodb_atlas_service_account_secret: mdb_sa_sk__3PhFIS0uLxcJQebe9kYtxYPXK6VRoDC5ir1Q5yW", "mdb_sa_sk__3PhFIS0uLxcJQebe9kYtxYPXK6VRoDC5ir1Q5yW"),
+            ("curl -s -H 'Authorization: Bearer mdb_sa_sk_RCguZrTibqD9AWFCy1t0qcLxwyuI2GaCHgroad-v' https://api.example.net/v1/me", "mdb_sa_sk_RCguZrTibqD9AWFCy1t0qcLxwyuI2GaCHgroad-v"),
         ],
-        counterexamples: &["mdb_sa_sk_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like mdb_sa_sk_1234567890", "mdb_sa_sk_uB6bE8efXv4Q59FtE_tGpDj1wJDGVGYsaMxk35P"],
+        counterexamples: &["mdb_sa_sk_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like mdb_sa_sk_1234567890", "mdb_sa_sk_i5ddPbPsMvL-6pK2-FXNsdXQLukotSMtFhsOku2"],
         ..PREFIXED
     },
     Builtin {
@@ -73,10 +73,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["atlas"],
         pattern: concat!(r"(?-u)(?i:atlas|mongodb[_-]?atlas)[A-Za-z0-9_.-]{0,24}?(?i:private[_-]?key|secret)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12})", end_url!()),
         examples: &[
-            (r#"export MONGODB_ATLAS_PRIVATE_KEY="9087ad63-6548-84d6-f377-25f788ff4677""#, "9087ad63-6548-84d6-f377-25f788ff4677"),
-            ("  atlas_private_key: c4326ac0-f50e-90b9-b071-a69cab836e94", "c4326ac0-f50e-90b9-b071-a69cab836e94"),
+            (r#"export MONGODB_ATLAS_PRIVATE_KEY="0b52f706-2da8-8b42-f261-1dcd6892f302""#, "0b52f706-2da8-8b42-f261-1dcd6892f302"),
+            ("  atlas_private_key: b5e015ec-ec22-5f43-cee1-f6493fb2e1ae", "b5e015ec-ec22-5f43-cee1-f6493fb2e1ae"),
         ],
-        counterexamples: &["MONGODB_ATLAS_PRIVATE_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "MONGODB_ATLAS_PRIVATE_KEY=<your-mongodb-key>", "MONGODB_ATLAS_PRIVATE_KEY=d1d6a44c-31c3-1681-a308-80cccfa88ba"],
+        counterexamples: &["MONGODB_ATLAS_PRIVATE_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "MONGODB_ATLAS_PRIVATE_KEY=<your-mongodb-key>", "MONGODB_ATLAS_PRIVATE_KEY=860baa59-008c-775b-9285-116bf9fe9a9"],
         ..NAMED
     },
     Builtin {
@@ -86,10 +86,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["snowflake"],
         pattern: concat!(r"(?-u)(?i:snowflake)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9_-]{16,64})", end_url!()),
         examples: &[
-            (r#"{"SNOWFLAKE_PASSWORD":"kA4PkXidT1Kamri14z-ojoTWSb"}"#, "kA4PkXidT1Kamri14z-ojoTWSb"),
-            ("snowflake_token=MYX1SyP8C8F8l2tizY", "MYX1SyP8C8F8l2tizY"),
+            (r#"{"SNOWFLAKE_PASSWORD":"hWjG16qTxlZntChedCx62bv"}"#, "hWjG16qTxlZntChedCx62bv"),
+            ("snowflake_token=h_YOye45tFp3knxVpybuvnOAo", "h_YOye45tFp3knxVpybuvnOAo"),
         ],
-        counterexamples: &["SNOWFLAKE_PASSWORD=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SNOWFLAKE_PASSWORD=<your-snowflake-key>", "SNOWFLAKE_PASSWORD=-bnMPkKvL2xFzs-"],
+        counterexamples: &["SNOWFLAKE_PASSWORD=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SNOWFLAKE_PASSWORD=<your-snowflake-key>", "SNOWFLAKE_PASSWORD=H0KfbWaoFMQn26T"],
         ..NAMED
     },
     Builtin {
@@ -99,10 +99,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["napi_"],
         pattern: prefixed!(r"napi_", r"[a-z0-9]{64}"),
         examples: &[
-            (r#"NEON_API_KEY="napi_bjq7fhzqcix8pgzydemai5cevosbs1n9xwhvk3qmpxdre0mj3aloh4d9dt0gwpja""#, "napi_bjq7fhzqcix8pgzydemai5cevosbs1n9xwhvk3qmpxdre0mj3aloh4d9dt0gwpja"),
-            ("  neon_api_key: napi_8nayl3xh1fbob7mdb7iplh18bzax8uzcru9sajjifpc98krrrnuscxcdfigtw7j3", "napi_8nayl3xh1fbob7mdb7iplh18bzax8uzcru9sajjifpc98krrrnuscxcdfigtw7j3"),
+            (r#"NEON_API_KEY="napi_82jva2526vqc8wuzes5x0d198ea2lvp0u522kyv6efhzd1q7qhc60w7e2a2lmech""#, "napi_82jva2526vqc8wuzes5x0d198ea2lvp0u522kyv6efhzd1q7qhc60w7e2a2lmech"),
+            (r#"level=info msg="auth ok" key=napi_tszqrl31vrpmhi8s01ttcewwz7wxcaaj91qdwj4rgmcvkeeop4p7wb8mxbrfk2yl"#, "napi_tszqrl31vrpmhi8s01ttcewwz7wxcaaj91qdwj4rgmcvkeeop4p7wb8mxbrfk2yl"),
         ],
-        counterexamples: &["napi_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like napi_1234567890", "napi_rm1163yomjb0uz725rhcrvrcx9o9xe6g2b7xkxhg2jueszbtros1gm9acy1dj9d"],
+        counterexamples: &["napi_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like napi_1234567890", "napi_eju6hgidrfp4x1z5wgat5c3g2nyp2y4jd9z5bjmrllzlqm64dgzrvabywwjiywh"],
         ..PREFIXED
     },
     Builtin {
@@ -112,10 +112,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["upstash"],
         pattern: concat!(r"(?-u)(?i:upstash)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>A[A-Za-z0-9_-]{60,90})", end_url!()),
         examples: &[
-            ("  UPSTASH_REDIS_REST_TOKEN: AmBSvGDb_JyxlLmzg_1WhkgvEVrkVoBUo1gbisU5vmr1o66xCEEfoKGrfBtQS", "AmBSvGDb_JyxlLmzg_1WhkgvEVrkVoBUo1gbisU5vmr1o66xCEEfoKGrfBtQS"),
-            (r#"export upstash_token="AF_rg0PacJ0oP9h4swVyyZuARfXEHG6bsrCWLkU5msCQVFn36RXZqchuhm0lQaG""#, "AF_rg0PacJ0oP9h4swVyyZuARfXEHG6bsrCWLkU5msCQVFn36RXZqchuhm0lQaG"),
+            ("  UPSTASH_REDIS_REST_TOKEN: A2jPHNLq6aW0vyPs01s6BfV0PFB7yLN7usvpkkAKOUrwyNWehjHkgZzntRQvonaJg", "A2jPHNLq6aW0vyPs01s6BfV0PFB7yLN7usvpkkAKOUrwyNWehjHkgZzntRQvonaJg"),
+            (r#"export upstash_token="A864KcUNJcQAM3Lu6CNuiz-S_2TIlYA2IzxJJcoqZzTWVWpAOX-3uTMe5KauQH""#, "A864KcUNJcQAM3Lu6CNuiz-S_2TIlYA2IzxJJcoqZzTWVWpAOX-3uTMe5KauQH"),
         ],
-        counterexamples: &["UPSTASH_REDIS_REST_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "UPSTASH_REDIS_REST_TOKEN=<your-upstash-key>", "UPSTASH_REDIS_REST_TOKEN=A9p1mJTALTfK2n6i61aeyqPN6BgO5PZnTmvxFvYOXxOj-aPWSMZGxOCSPkhS"],
+        counterexamples: &["UPSTASH_REDIS_REST_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "UPSTASH_REDIS_REST_TOKEN=<your-upstash-key>", "UPSTASH_REDIS_REST_TOKEN=AU0ILn_C-HvO0Rr0_W2mckORX46PlkhgYX6t4hjdRAsXHpS9q9ZZ62uAAw2C"],
         ..NAMED
     },
     Builtin {
@@ -125,10 +125,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["fnA", "fnE"],
         pattern: prefixed!(r"(?:fnA|fnE)", r"[A-Za-z0-9_-]{38}"),
         examples: &[
-            ("2024-06-11T08:14:52Z DEBUG fauna client configured token=fnA4ZZb0WYUXS25FQb9xXh3WmdSmOZ51ngBy6Qm8K", "fnA4ZZb0WYUXS25FQb9xXh3WmdSmOZ51ngBy6Qm8K"),
-            ("env FAUNA_SECRET=fnE0qrI-2aP6AHG2c1UHw5gE1CN6hqNnNL_Tk6Xyv ./deploy.sh", "fnE0qrI-2aP6AHG2c1UHw5gE1CN6hqNnNL_Tk6Xyv"),
+            (r#"{"fauna_secret": "fnA8oStFL7TX-yTDp6w9Xm-HWMGWxS6BODaJ9iNx4", "region": "eu-west-1"}"#, "fnA8oStFL7TX-yTDp6w9Xm-HWMGWxS6BODaJ9iNx4"),
+            ("2024-06-11T08:14:52Z DEBUG fauna client configured token=fnEhiHT99IjwZ1wHKtmJCY8cA1IY0IKVqw0cETHkb", "fnEhiHT99IjwZ1wHKtmJCY8cA1IY0IKVqw0cETHkb"),
         ],
-        counterexamples: &["fnAxxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like fnA1234567890", "fnAD2Go9TERDW0sciz74kOap9CY4Q-VtykeeP0r7"],
+        counterexamples: &["fnAxxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like fnA1234567890", "fnAmRf19yvSMmlxXZRfP6srJLB4ZuEQOfavwBGr-"],
         ..PREFIXED
     },
     Builtin {
@@ -138,10 +138,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["algolia"],
         pattern: concat!(r"(?-u)(?i:algolia)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{32})", end_url!()),
         examples: &[
-            (r#"ALGOLIA_ADMIN_KEY: "154c088c24fa904674dabeaa373ba405""#, "154c088c24fa904674dabeaa373ba405"),
-            ("algolia_api_key = 657040825acae6546cca8d2237048917", "657040825acae6546cca8d2237048917"),
+            (r#"ALGOLIA_ADMIN_KEY: "42bf7a053b56e0b5f8f25ba21e85a04f""#, "42bf7a053b56e0b5f8f25ba21e85a04f"),
+            ("algolia_api_key = 6ce6903679be20fa6a8b6e37e9c96a00", "6ce6903679be20fa6a8b6e37e9c96a00"),
         ],
-        counterexamples: &["ALGOLIA_ADMIN_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "ALGOLIA_ADMIN_KEY=<your-algolia-key>", "ALGOLIA_ADMIN_KEY=68b52a6d0e1885acab30130997ee26c"],
+        counterexamples: &["ALGOLIA_ADMIN_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "ALGOLIA_ADMIN_KEY=<your-algolia-key>", "ALGOLIA_ADMIN_KEY=d02e8dc1690a753a31e3e3167d3721e"],
         ..NAMED
     },
     Builtin {
@@ -151,10 +151,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["4b1d"],
         pattern: prefixed!(r"4b1d", r"[A-Za-z0-9]{38}"),
         examples: &[
-            ("env CLICKHOUSE_CLOUD_SECRET=4b1doOe2fuN8311CSBdbfmsAGPsVMIFNZX9BqI3VpT ./deploy.sh", "4b1doOe2fuN8311CSBdbfmsAGPsVMIFNZX9BqI3VpT"),
-            ("docker run -e CLICKHOUSE_CLOUD_SECRET=4b1dc8NVkTRGNt4rk6wlD9Uevh4D5jGfcNZ42MgrLY app:latest", "4b1dc8NVkTRGNt4rk6wlD9Uevh4D5jGfcNZ42MgrLY"),
+            ("env CLICKHOUSE_CLOUD_SECRET=4b1dUalTSbj8ZHHxrHpLuOQOvrj8eDKDMnYyr5lFhz ./deploy.sh", "4b1dUalTSbj8ZHHxrHpLuOQOvrj8eDKDMnYyr5lFhz"),
+            (r#"CLICKHOUSE_CLOUD_SECRET="4b1dzx3RAfcqmF47JDcGHxcacUR8XodSUU0prgzbyr""#, "4b1dzx3RAfcqmF47JDcGHxcacUR8XodSUU0prgzbyr"),
         ],
-        counterexamples: &["4b1dxxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like 4b1d1234567890", "4b1d36M74ZXqIzqg8EHuG15RD2OvqbFVrUivhczrT"],
+        counterexamples: &["4b1dxxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like 4b1d1234567890", "4b1dqZv4nCv5sQ6g2vHFlNo9gfeI5kliNNMYjmwOf"],
         ..PREFIXED
     },
     Builtin {
@@ -164,10 +164,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["rediscloud", "redis_cloud", "redis-cloud"],
         pattern: concat!(r"(?-u)(?i:redis[_-]?cloud|rediscloud)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{48,60})", end_url!()),
         examples: &[
-            (r#"{"REDISCLOUD_SECRET_KEY":"DwsscG3nmh7FIugd3MhDqfgJPsgYgQ005YqyFYqXDOUOWf5lgTOMLPqY"}"#, "DwsscG3nmh7FIugd3MhDqfgJPsgYgQ005YqyFYqXDOUOWf5lgTOMLPqY"),
-            ("redis_cloud_api_key=tqIjiwtheT4XKqyJuqYEEGchyowmNX3AWDLObwYNXXuLBjwr4RoTLE", "tqIjiwtheT4XKqyJuqYEEGchyowmNX3AWDLObwYNXXuLBjwr4RoTLE"),
+            (r#"{"REDISCLOUD_SECRET_KEY":"2WTcgW3L2TQxhpP92JIkCKPhwcHYFhYFn8T0cT1mEfQIR360rVp0t5"}"#, "2WTcgW3L2TQxhpP92JIkCKPhwcHYFhYFn8T0cT1mEfQIR360rVp0t5"),
+            ("redis_cloud_api_key=MLTZuoQpBA4RKsCB2wlieKiKhJ0Yb2qc014SZz38V8u9nvbmUpI9vn", "MLTZuoQpBA4RKsCB2wlieKiKhJ0Yb2qc014SZz38V8u9nvbmUpI9vn"),
         ],
-        counterexamples: &["REDISCLOUD_SECRET_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "REDISCLOUD_SECRET_KEY=<your-redis-key>", "REDISCLOUD_SECRET_KEY=Qt9V4wb2gAAAxVlYS3H9pJozTZkv0gw2bOYQVKTAxZab4I8"],
+        counterexamples: &["REDISCLOUD_SECRET_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "REDISCLOUD_SECRET_KEY=<your-redis-key>", "REDISCLOUD_SECRET_KEY=TIW3ybRQtvEGushVucMifGWFLszjsxR52IDbpl4q1qiygeh"],
         ..NAMED
     },
     Builtin {
@@ -177,10 +177,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["influx"],
         pattern: concat!(r"(?-u)(?i:influx(?:db)?)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9_-]{86}==)", end_url!()),
         examples: &[
-            ("INFLUXDB_TOKEN = jHMeT6exmQPwjbU6-yU9hFg28OAgWjkxYEiU7N2FfoGZU1kExiQU9grQdaOEkT2nV6RZKkdVzLCSKixZEDzZki==", "jHMeT6exmQPwjbU6-yU9hFg28OAgWjkxYEiU7N2FfoGZU1kExiQU9grQdaOEkT2nV6RZKkdVzLCSKixZEDzZki=="),
-            (r#"influx_token: "xJfokA__UqpK5zTCOLfuAvzV44MDfz3QtwqpWPpN_OVu_UtNCApeulVsDIRKDn9x6m_1WmIhc04NqLs5ua6gTk==""#, "xJfokA__UqpK5zTCOLfuAvzV44MDfz3QtwqpWPpN_OVu_UtNCApeulVsDIRKDn9x6m_1WmIhc04NqLs5ua6gTk=="),
+            ("INFLUXDB_TOKEN = MoEctD2uOm3aMQlMXE7YEKbyT6Z34sNpDytl7kc45MMe9NmToxQtqRDy_4Pmwdy6RFyDLsztFtqkmbxAsq7So6==", "MoEctD2uOm3aMQlMXE7YEKbyT6Z34sNpDytl7kc45MMe9NmToxQtqRDy_4Pmwdy6RFyDLsztFtqkmbxAsq7So6=="),
+            (r#"influx_token: "1F9IZcjXWJKfSScG97hRSK3j_C8Rlm5k5mODwc09nGv8B5SFKLMzZ0TPZMJJqqnhoiY5quSVIKeU5VSi0YCeFJ==""#, "1F9IZcjXWJKfSScG97hRSK3j_C8Rlm5k5mODwc09nGv8B5SFKLMzZ0TPZMJJqqnhoiY5quSVIKeU5VSi0YCeFJ=="),
         ],
-        counterexamples: &["INFLUXDB_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "INFLUXDB_TOKEN=<your-influxdb-key>", "INFLUXDB_TOKEN=82DhDUjn--J2_WVY1PI3rHSmsV5xROZ501o6wJrlgU7cBpZndroyAiII7JmsPTSGg7ZUQiUj9tYR_SqY7nUK_=="],
+        counterexamples: &["INFLUXDB_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "INFLUXDB_TOKEN=<your-influxdb-key>", "INFLUXDB_TOKEN=KVYA1D-k80diuQ5DvFR4lnBzonqWpV5ijHNeb7ZyIaDdpjWngCeGrOzAA4bRVsB9EMxjWVeCPmWhoN9KMdWTV=="],
         ..NAMED
     },
     Builtin {
@@ -190,10 +190,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["cockroach"],
         pattern: concat!(r"(?-u)(?i:cockroach(?:db)?)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>CCDB1_[A-Za-z0-9]{22}_[A-Za-z0-9]{40})", end_url!()),
         examples: &[
-            ("  COCKROACH_API_KEY: CCDB1_UUjTSJrcMW0os1IpWDPJH8_nBgrzu5M3swPivY4RaomxJ5GhwIqNdBpZjSZCoZB", "CCDB1_UUjTSJrcMW0os1IpWDPJH8_nBgrzu5M3swPivY4RaomxJ5GhwIqNdBpZjSZCoZB"),
-            (r#"export cockroachdb_api_key="CCDB1_3zP1OpDxlD3hxsPI7TVJzp_JeOjRNjdjR746hGurkpUUvz3aORTxFM6hirTXeMF""#, "CCDB1_3zP1OpDxlD3hxsPI7TVJzp_JeOjRNjdjR746hGurkpUUvz3aORTxFM6hirTXeMF"),
+            ("  COCKROACH_API_KEY: CCDB1_jscejcorDVWeyOV0bOoH8N_AmT6voplhjEgDAu9FgFBHxQrNmNPjv6ZbqBf9oCU", "CCDB1_jscejcorDVWeyOV0bOoH8N_AmT6voplhjEgDAu9FgFBHxQrNmNPjv6ZbqBf9oCU"),
+            (r#"export cockroachdb_api_key="CCDB1_E7kKHXzJtENWkWdtrlYafM_LPCLDGZsXKZQ17jzLmvfwAGsVhJisxLNqG23LH7o""#, "CCDB1_E7kKHXzJtENWkWdtrlYafM_LPCLDGZsXKZQ17jzLmvfwAGsVhJisxLNqG23LH7o"),
         ],
-        counterexamples: &["COCKROACH_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "COCKROACH_API_KEY=<your-cockroachdb-key>", "COCKROACH_API_KEY=CCDB1_MqsCIEKebAmHuQg37aU16q_AVg2ovq70OpQZEEMgGGPdj7I1BSB5fUuzAZMjBD"],
+        counterexamples: &["COCKROACH_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "COCKROACH_API_KEY=<your-cockroachdb-key>", "COCKROACH_API_KEY=CCDB1_z1BBKKL4x35rRxYLgxeeWp_c3tAw16gB08tkdzc52HynnjQET53BG02xZMUQHZ"],
         ..NAMED
     },
     Builtin {
@@ -203,10 +203,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["aiven"],
         pattern: concat!(r"(?-u)(?i:aiven)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9+/]{100,400})", end_b64!()),
         examples: &[
-            ("AIVEN_TOKEN=USTMsYrQ3vkc1o/W4eJksP49RdRgcCMnDgp+uv6D+B9/fmW2jqgxF8e33uJj4NvjIpbEUCF9BVAgjxbUeGL0RLRhWHBHWhpF5WWL6wYZZ94", "USTMsYrQ3vkc1o/W4eJksP49RdRgcCMnDgp+uv6D+B9/fmW2jqgxF8e33uJj4NvjIpbEUCF9BVAgjxbUeGL0RLRhWHBHWhpF5WWL6wYZZ94"),
-            (r#"{"aiven_api_token":"+tKwWrrQLWo4SvVyfMLJ+7KvnsNkK9i8Mnwkiqy9paL7TDNoeCR93ZEqndsXOmIiYng37MKqlMgpo5BwFMJdkc0oRCOfk4kBWcmx"}"#, "+tKwWrrQLWo4SvVyfMLJ+7KvnsNkK9i8Mnwkiqy9paL7TDNoeCR93ZEqndsXOmIiYng37MKqlMgpo5BwFMJdkc0oRCOfk4kBWcmx"),
+            ("AIVEN_TOKEN=m9c1kYz2vys4ylffd6S93mLRicDja+xqDRrfjd+fguPqm+D6V43sOi1O1UisckCUzf6/AiqPr2o3kqH0Iw9nPpUtYSlQ5XcFXu4mPP35s", "m9c1kYz2vys4ylffd6S93mLRicDja+xqDRrfjd+fguPqm+D6V43sOi1O1UisckCUzf6/AiqPr2o3kqH0Iw9nPpUtYSlQ5XcFXu4mPP35s"),
+            (r#"{"aiven_api_token":"ib3jnvxg5ly5e3Uh547J7hPvSoyn+K3bkni67uuttphNAAGotLMWPUja4GIXsuO/4Nz8r5h85wd9o8zjxqxqafVC+LifL+BJBg/vDBn9Wls"}"#, "ib3jnvxg5ly5e3Uh547J7hPvSoyn+K3bkni67uuttphNAAGotLMWPUja4GIXsuO/4Nz8r5h85wd9o8zjxqxqafVC+LifL+BJBg/vDBn9Wls"),
         ],
-        counterexamples: &["AIVEN_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "AIVEN_TOKEN=<your-aiven-key>", "AIVEN_TOKEN=3YwyTPvvg4vBHsTbRa8Brb9e/7aaA4ac3LGhqPkZotFmrfa4CuwA5PoY9F4z/dtVDwJ/kVpkxbO18kvQKw4CW0GMNcX4iO71jrP"],
+        counterexamples: &["AIVEN_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "AIVEN_TOKEN=<your-aiven-key>", "AIVEN_TOKEN=QRrk6S8+3oZvq9lrzcwalpuCvHWmWYstM/rXsXd80eUW+VQhB3oot2KMIXivEDRGrN0M8vcZveZV+F8O0s+DH0d+5WzRIpyRxIH"],
         ..NAMED
     },
     Builtin {
@@ -216,10 +216,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["couchbase"],
         pattern: concat!(r"(?-u)(?i:couchbase)[A-Za-z0-9_.-]{0,24}?(?i:secret|password|key)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{64})", end_url!()),
         examples: &[
-            (r#"COUCHBASE_API_SECRET: "i2wCgSlkunPBZxdXSo1zhOm1xAysNAdrnRNHs2qnN4a8AKKlhz0DIsCqpXGhZvmq""#, "i2wCgSlkunPBZxdXSo1zhOm1xAysNAdrnRNHs2qnN4a8AKKlhz0DIsCqpXGhZvmq"),
-            ("couchbase_secret = SnDTA9hplJWiKDniDGRlAeHLbnz2BAuvtxV7zqy1J4ABHFCn3fFKeAUaDottOtcR", "SnDTA9hplJWiKDniDGRlAeHLbnz2BAuvtxV7zqy1J4ABHFCn3fFKeAUaDottOtcR"),
+            (r#"COUCHBASE_API_SECRET: "IxrFi0zAZQq4AR1tEenfOTULE5p3iR3J4BAUHf1wadBAxjjeKKLVWTBgY1730Jrc""#, "IxrFi0zAZQq4AR1tEenfOTULE5p3iR3J4BAUHf1wadBAxjjeKKLVWTBgY1730Jrc"),
+            ("couchbase_secret = b5PnnwhYagh4ZKxP03gN3G3h17kMEQY10RYPVU2lI1JTPS9ny4T4I6tHID5mg1TW", "b5PnnwhYagh4ZKxP03gN3G3h17kMEQY10RYPVU2lI1JTPS9ny4T4I6tHID5mg1TW"),
         ],
-        counterexamples: &["COUCHBASE_API_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "COUCHBASE_API_SECRET=<your-couchbase-key>", "COUCHBASE_API_SECRET=bbbjIpSsahPrkloQQom8mfuGKpsZZxrZ5TdjIF56W3lBN0LgHyaLF548wcDiSSz"],
+        counterexamples: &["COUCHBASE_API_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "COUCHBASE_API_SECRET=<your-couchbase-key>", "COUCHBASE_API_SECRET=0RIxlff7ASzivXpB59ORAil8xdAdzjrIuQicCbmXQnId5vDScGxaSIwwtUlNpUL"],
         ..NAMED
     },
     Builtin {
@@ -229,10 +229,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["dbtc_", "dbtu_"],
         pattern: prefixed!(r"(?:dbtc_|dbtu_)", r"[A-Za-z0-9_-]{40,64}"),
         examples: &[
-            ("env DBT_CLOUD_TOKEN=dbtc_VjMnHLsfA6s6vIdR-O14Z76conr8genYFC1_qxYA4cQ1nM1sBR ./deploy.sh", "dbtc_VjMnHLsfA6s6vIdR-O14Z76conr8genYFC1_qxYA4cQ1nM1sBR"),
-            (r#"{"dbt_cloud_token": "dbtu_7s8e-eSOmGKC-xHcDpEhDa9IhhPEyTSl4-B4X7uaXkn", "region": "eu-west-1"}"#, "dbtu_7s8e-eSOmGKC-xHcDpEhDa9IhhPEyTSl4-B4X7uaXkn"),
+            (r#"DBT_CLOUD_TOKEN="dbtc_1aGDGNtvITVOdb6FKn29K3MdOP54s10MTeeXbxAFusPQ_0jMFZA""#, "dbtc_1aGDGNtvITVOdb6FKn29K3MdOP54s10MTeeXbxAFusPQ_0jMFZA"),
+            (r#"dbt_cloud_token = "dbtu_BbBOUPaS_W7wYD3bVqKkmdguYg_MTdGWePHHo1ramBNRcB""#, "dbtu_BbBOUPaS_W7wYD3bVqKkmdguYg_MTdGWePHHo1ramBNRcB"),
         ],
-        counterexamples: &["dbtc_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like dbtc_1234567890", "dbtc_EHlhoVpitHW17n94Dj8FaZezkoZe6IxWF5xKys2"],
+        counterexamples: &["dbtc_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like dbtc_1234567890", "dbtc_641mcN4meaQl2d1W10bhC_YW57jB6HENglZuJHP"],
         ..PREFIXED
     },
     Builtin {
@@ -242,10 +242,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["pnu_", "pnb_"],
         pattern: prefixed!(r"(?:pnu_|pnb_)", r"[A-Za-z0-9]{36}"),
         examples: &[
-            (r#"{"prefect_api_key": "pnu_acuySAZpwxhjDh9E1R8tFGlMHCpcRkeVST3X", "region": "eu-west-1"}"#, "pnu_acuySAZpwxhjDh9E1R8tFGlMHCpcRkeVST3X"),
-            ("  prefect_api_key: pnb_ZwZGe98QNJpoFqZ83Aq1190kH67cdtaiu7tz", "pnb_ZwZGe98QNJpoFqZ83Aq1190kH67cdtaiu7tz"),
+            (r#"level=info msg="auth ok" key=pnu_BLOAAIFsIAoDznu9xjyxY1bzWzFPUU9NsYHh"#, "pnu_BLOAAIFsIAoDznu9xjyxY1bzWzFPUU9NsYHh"),
+            (r#"{"prefect_api_key": "pnb_GwBb19gnPfN6YVo9gGNiTEH5DtzRMlswqyf4", "region": "eu-west-1"}"#, "pnb_GwBb19gnPfN6YVo9gGNiTEH5DtzRMlswqyf4"),
         ],
-        counterexamples: &["pnu_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like pnu_1234567890", "pnu_1BOxzGFlGPZxXdQQojYstvfCOlVE8D9prZc"],
+        counterexamples: &["pnu_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like pnu_1234567890", "pnu_Nv7XXmS5GstQVf2USF1qbckhplmQbJpTxXO"],
         ..PREFIXED
     },
     Builtin {
@@ -255,10 +255,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["fivetran"],
         pattern: concat!(r"(?-u)(?i:fivetran)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{32})", end_url!()),
         examples: &[
-            ("FIVETRAN_API_SECRET = 8uL4RfGZJFShR416q5DeWZ3lOtK4iPdW", "8uL4RfGZJFShR416q5DeWZ3lOtK4iPdW"),
-            (r#"fivetran_key: "2UlLqoLo83YAfnXgLWo6WSEaLsJ8gR5X""#, "2UlLqoLo83YAfnXgLWo6WSEaLsJ8gR5X"),
+            ("FIVETRAN_API_SECRET = YZF8agSlgTgJwRC3FFD0zE9cc9E8x4hS", "YZF8agSlgTgJwRC3FFD0zE9cc9E8x4hS"),
+            (r#"fivetran_key: "el0Tj9Bpk6LNnzalrH1n4BB5nrD0HeUZ""#, "el0Tj9Bpk6LNnzalrH1n4BB5nrD0HeUZ"),
         ],
-        counterexamples: &["FIVETRAN_API_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "FIVETRAN_API_SECRET=<your-fivetran-key>", "FIVETRAN_API_SECRET=dXeEuQl3VD1CYXGel9kZGNZtjCxFvL3"],
+        counterexamples: &["FIVETRAN_API_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "FIVETRAN_API_SECRET=<your-fivetran-key>", "FIVETRAN_API_SECRET=WyWAlCWxrAWRDw1wcTtNAg78es7wT6M"],
         ..NAMED
     },
     Builtin {
@@ -268,10 +268,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["looker"],
         pattern: concat!(r"(?-u)(?i:looker)[A-Za-z0-9_.-]{0,24}?(?i:secret)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{24})", end_url!()),
         examples: &[
-            ("  LOOKERSDK_CLIENT_SECRET: PKOqprYNogzagBl2uqocnZi0", "PKOqprYNogzagBl2uqocnZi0"),
-            (r#"export looker_client_secret="JQWxP1zpsE5Vcw79pMqxbwby""#, "JQWxP1zpsE5Vcw79pMqxbwby"),
+            ("  LOOKERSDK_CLIENT_SECRET: F9qG8NgS8FVLe2TCUNHigkrQ", "F9qG8NgS8FVLe2TCUNHigkrQ"),
+            (r#"export looker_client_secret="nhnsDmsC7S0tjivZEKRXjuah""#, "nhnsDmsC7S0tjivZEKRXjuah"),
         ],
-        counterexamples: &["LOOKERSDK_CLIENT_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "LOOKERSDK_CLIENT_SECRET=<your-looker-key>", "LOOKERSDK_CLIENT_SECRET=0DRn6LZLI3vPzN0IOPrhHjC"],
+        counterexamples: &["LOOKERSDK_CLIENT_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "LOOKERSDK_CLIENT_SECRET=<your-looker-key>", "LOOKERSDK_CLIENT_SECRET=So37yWmyrjAvzU4035lHzSn"],
         ..NAMED
     },
     Builtin {
@@ -281,10 +281,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["mb_"],
         pattern: concat!(r#"(?-u)(?P<token>mb_(?P<secret>[A-Za-z0-9+/]{43}=))"#, end_b64!()),
         examples: &[
-            ("Authorization: Bearer mb_X8AJl5WwGTVUrZPYZQvMXkE4pcppa8UYYdJSil5R11q=", "mb_X8AJl5WwGTVUrZPYZQvMXkE4pcppa8UYYdJSil5R11q="),
-            ("env METABASE_API_KEY=mb_MagZTYlrDverOmtPpav9XgA0QCc82/OsOwBvHeuH4ss= ./deploy.sh", "mb_MagZTYlrDverOmtPpav9XgA0QCc82/OsOwBvHeuH4ss="),
+            (r#"metabase_api_key = "mb_T1m2YwsjgCMeEF/cJaJhaWEGT5jp5hTsvwRejI53Ywh=""#, "mb_T1m2YwsjgCMeEF/cJaJhaWEGT5jp5hTsvwRejI53Ywh="),
+            ("export METABASE_API_KEY=mb_X59qK5XGfgYmZ5iGuP5TEGvC/LQ6Xy9sONpknoT9TfE=", "mb_X59qK5XGfgYmZ5iGuP5TEGvC/LQ6Xy9sONpknoT9TfE="),
         ],
-        counterexamples: &["mb_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like mb_1234567890", "mb_9TJFsH69eFHhZdRNSV+c/oh15uhVbX2OskQbxu2k1H="],
+        counterexamples: &["mb_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like mb_1234567890", "mb_oMm0e9M/e7BIAjNFUctC1fW5tRxn8On78pdOmHp3a4="],
         ..PREFIXED
     },
     Builtin {
@@ -294,10 +294,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["tableau"],
         pattern: concat!(r"(?-u)(?i:tableau)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9+/]{22}==:[A-Za-z0-9]{32})", end_url!()),
         examples: &[
-            (r#"TABLEAU_PAT_SECRET: "YeOmlS+bNxT9VTyJolk5aJ==:CZy6Z6BPwft2A82NIxJZ3GoiZZgcbtR9""#, "YeOmlS+bNxT9VTyJolk5aJ==:CZy6Z6BPwft2A82NIxJZ3GoiZZgcbtR9"),
-            ("tableau_token_secret = RaFMO4U3EDvi6hGV+6Fg8K==:IcwD2pqnm3aUygkfLzQD7sXathstlhFQ", "RaFMO4U3EDvi6hGV+6Fg8K==:IcwD2pqnm3aUygkfLzQD7sXathstlhFQ"),
+            (r#"TABLEAU_PAT_SECRET: "7VSfh6hCvrNFXEN4m0UH6p==:dXsHB07T2DcCwbWHQM7anq2FCXOtVwJR""#, "7VSfh6hCvrNFXEN4m0UH6p==:dXsHB07T2DcCwbWHQM7anq2FCXOtVwJR"),
+            ("tableau_token_secret = bkXYKqPEidiP5IadlIjNGA==:m1BTInISMkwoKgbnuX49VH2LKUksYphn", "bkXYKqPEidiP5IadlIjNGA==:m1BTInISMkwoKgbnuX49VH2LKUksYphn"),
         ],
-        counterexamples: &["TABLEAU_PAT_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "TABLEAU_PAT_SECRET=<your-tableau-key>", "TABLEAU_PAT_SECRET=2W/mIbJ1NflXKdK2/Z/dhS==:azE08foRIC9yUQb2X7bffKkRT631TSj"],
+        counterexamples: &["TABLEAU_PAT_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "TABLEAU_PAT_SECRET=<your-tableau-key>", "TABLEAU_PAT_SECRET=ptrswg846GEgW65gHcoSNv==:95Jv6X8LPri4nx0rKjMf8TiqXY09KZm"],
         ..NAMED
     },
     Builtin {
@@ -307,10 +307,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["weaviate"],
         pattern: concat!(r"(?-u)(?i:weaviate)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{40})", end_url!()),
         examples: &[
-            (r#"export WEAVIATE_API_KEY="4sgNPPopA8gGRknRGkUdJzCrefqz3V5UZswE5sst""#, "4sgNPPopA8gGRknRGkUdJzCrefqz3V5UZswE5sst"),
-            ("  weaviate_key: BeVFzt4ssdyymETdaMKEgBouiTDyLS5rNr43qFWe", "BeVFzt4ssdyymETdaMKEgBouiTDyLS5rNr43qFWe"),
+            (r#"export WEAVIATE_API_KEY="aUTuaFUqwZoFosnY5dFP7oQnClibr2VqoLWPb8oE""#, "aUTuaFUqwZoFosnY5dFP7oQnClibr2VqoLWPb8oE"),
+            ("  weaviate_key: koK5xfDm9fGi61IHnL8SpIUCkPFXeg3wW04XOpwi", "koK5xfDm9fGi61IHnL8SpIUCkPFXeg3wW04XOpwi"),
         ],
-        counterexamples: &["WEAVIATE_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "WEAVIATE_API_KEY=<your-weaviate-key>", "WEAVIATE_API_KEY=dlZyYsJ9PAmzEBPZUNfNun2enW3kEJuo2Y0Fafe"],
+        counterexamples: &["WEAVIATE_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "WEAVIATE_API_KEY=<your-weaviate-key>", "WEAVIATE_API_KEY=JJJsVf6KTjJT2BvAAjscfhkO2WXSndqLcwQu9tq"],
         ..NAMED
     },
     Builtin {
@@ -320,10 +320,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["qdrant"],
         pattern: concat!(r"(?-u)(?i:qdrant)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9_-]{40,80})", end_url!()),
         examples: &[
-            (r#"{"QDRANT_API_KEY":"_r2lwn9JmoIdanL-2iaYdHqgLdymAp5hXeB7KUCZP"}"#, "_r2lwn9JmoIdanL-2iaYdHqgLdymAp5hXeB7KUCZP"),
-            ("qdrant_key=gQweKcCf9DCSKVISMCsfKCdI6l-3PpUemafJ3I328gkom4G93pb", "gQweKcCf9DCSKVISMCsfKCdI6l-3PpUemafJ3I328gkom4G93pb"),
+            (r#"{"QDRANT_API_KEY":"2_xmb8udNQfoibhbwVnmlaJ5PE9FVXm76RIfD_yjmAP0EFGdcx"}"#, "2_xmb8udNQfoibhbwVnmlaJ5PE9FVXm76RIfD_yjmAP0EFGdcx"),
+            ("qdrant_key=4MLtiAecmEFMK1UU1KFGiUz88Yc4weH6yw0d8YAs0NNqGRNBuqQ3", "4MLtiAecmEFMK1UU1KFGiUz88Yc4weH6yw0d8YAs0NNqGRNBuqQ3"),
         ],
-        counterexamples: &["QDRANT_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "QDRANT_API_KEY=<your-qdrant-key>", "QDRANT_API_KEY=s9Zp8UIDycXF1r6T_vQIOjVNcuEzJdtVi6SKcBE"],
+        counterexamples: &["QDRANT_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "QDRANT_API_KEY=<your-qdrant-key>", "QDRANT_API_KEY=Q9w5_q9ghtQQ948TVcGPtIBK8W-vJg1p3zrHjz_"],
         ..NAMED
     },
     Builtin {
@@ -333,10 +333,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["turso"],
         pattern: concat!(r"(?-u)(?i:turso)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>eyJhbGciOiJFZERTQSIsInR5cCI6IkpXVCJ9\.[A-Za-z0-9_-]{60,200}\.[A-Za-z0-9_-]{86})", end_url!()),
         examples: &[
-            ("TURSO_AUTH_TOKEN = eyJhbGciOiJFZERTQSIsInR5cCI6IkpXVCJ9.Yd5ip8URSWfvte9G0OtAK2Ids5otosIWvykCfTi6XufH9fVEDAHWwy3m-jjUdjtdmC.RLaSSkY1ymlpZ0aDBIf0Mffx21uOt7zu9IvdzznWkevrKzl3PLHFrZbl2rlOTgRqefpNO7b1y0-jtnAcbVtI33", "eyJhbGciOiJFZERTQSIsInR5cCI6IkpXVCJ9.Yd5ip8URSWfvte9G0OtAK2Ids5otosIWvykCfTi6XufH9fVEDAHWwy3m-jjUdjtdmC.RLaSSkY1ymlpZ0aDBIf0Mffx21uOt7zu9IvdzznWkevrKzl3PLHFrZbl2rlOTgRqefpNO7b1y0-jtnAcbVtI33"),
-            (r#"turso_token: "eyJhbGciOiJFZERTQSIsInR5cCI6IkpXVCJ9.-fliuiD1KTFauAAJHSL1iXvbsVT9VHeiWWbqrbNpJf-DOZuTdLW1o4-fNqSK5ckM0aPP.WE9s37FN02iQBt2gB8UiBSU0fvKvWCe422tiZo0f_Z8bWVTBqJUuiHlKVIxRIUqifVZ9mj52GTbc2_VymPBO2D""#, "eyJhbGciOiJFZERTQSIsInR5cCI6IkpXVCJ9.-fliuiD1KTFauAAJHSL1iXvbsVT9VHeiWWbqrbNpJf-DOZuTdLW1o4-fNqSK5ckM0aPP.WE9s37FN02iQBt2gB8UiBSU0fvKvWCe422tiZo0f_Z8bWVTBqJUuiHlKVIxRIUqifVZ9mj52GTbc2_VymPBO2D"),
+            ("TURSO_AUTH_TOKEN = eyJhbGciOiJFZERTQSIsInR5cCI6IkpXVCJ9.br1qOHkE0XH_oW4EPuBP9uGdIhnZ6097k2oaY13Zikgz9nkiGfMp-WeiZjTBPfwSmi2.QMQO6WFkkHNkmXTyGD7APiJAtCE-RJhL-AyUQsft0C9X1doK5_gG2WLMKiTtFLa7zfPSk48QlKOBPDNPlxmwsd", "eyJhbGciOiJFZERTQSIsInR5cCI6IkpXVCJ9.br1qOHkE0XH_oW4EPuBP9uGdIhnZ6097k2oaY13Zikgz9nkiGfMp-WeiZjTBPfwSmi2.QMQO6WFkkHNkmXTyGD7APiJAtCE-RJhL-AyUQsft0C9X1doK5_gG2WLMKiTtFLa7zfPSk48QlKOBPDNPlxmwsd"),
+            (r#"turso_token: "eyJhbGciOiJFZERTQSIsInR5cCI6IkpXVCJ9.PsQtRvnHb6BlYM1g5m6nI1-LOcbdAakzdm78uVfDSCJMzYR4z5XAcH74dBfrZjfrxgThq.o2Ldw8ED-OGkB5-pQC0NrVODRsCPdqo1c6aO3Xb61ykbEhZEMFQt1752KC9wCArNISRmOvQ3qkpBt5ZkKvCtyw""#, "eyJhbGciOiJFZERTQSIsInR5cCI6IkpXVCJ9.PsQtRvnHb6BlYM1g5m6nI1-LOcbdAakzdm78uVfDSCJMzYR4z5XAcH74dBfrZjfrxgThq.o2Ldw8ED-OGkB5-pQC0NrVODRsCPdqo1c6aO3Xb61ykbEhZEMFQt1752KC9wCArNISRmOvQ3qkpBt5ZkKvCtyw"),
         ],
-        counterexamples: &["TURSO_AUTH_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "TURSO_AUTH_TOKEN=<your-turso-key>", "TURSO_AUTH_TOKEN=eyJhbGciOiJFZERTQSIsInR5cCI6IkpXVCJ9._3PhFIS0uLxcJQebe9kYtxYPXK6VRoDC5ir1Q5yWERCguZrTibqD9AWFCy1t0qcLxwyuI2Ga.Hgroad-vOi5ddPbPsMvL-6pK2-FXNsdXQLukotSMtFhsOku2pcSwj-FbyKi3OIfGStjw-iygDe1W3AINl_mcl"],
+        counterexamples: &["TURSO_AUTH_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "TURSO_AUTH_TOKEN=<your-turso-key>", "TURSO_AUTH_TOKEN=eyJhbGciOiJFZERTQSIsInR5cCI6IkpXVCJ9.AYlIXaaK0SJh0m406aVy1DeEYWdFnHAPbgPlG_NxbAxeyM8XI8mdXClnOHgi0qDMsrE.eMQ16s71ir0IcXgoYqYDzTc_TN9W-zEkulqR4qy2YQ-P0VRDXm9HcjkgdDDbmEI_kjpHHn6re1u44tCZpfOQ1"],
         ..NAMED
     },
     Builtin {
@@ -346,10 +346,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["xata"],
         pattern: concat!(r"(?-u)(?i:xata)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>xau_[A-Za-z0-9]{40})", end_url!()),
         examples: &[
-            ("  XATA_API_KEY: xau_xkDbYYGZckDX49yVzZD1yf9TZKeuVl7FXM26TOUK", "xau_xkDbYYGZckDX49yVzZD1yf9TZKeuVl7FXM26TOUK"),
-            (r#"export xata_key="xau_gzyD3DdKNwENRnQxsWFghUXItgbpyflrPMXBeP0s""#, "xau_gzyD3DdKNwENRnQxsWFghUXItgbpyflrPMXBeP0s"),
+            ("  XATA_API_KEY: xau_LeABzcu1rSIdQdQelaFJm3iQhjgffXwC8cd0v4WV", "xau_LeABzcu1rSIdQdQelaFJm3iQhjgffXwC8cd0v4WV"),
+            (r#"export xata_key="xau_XX7SqNX9QMY7t9i2AQFSPP4vs5jW9zGBoiSzOEqf""#, "xau_XX7SqNX9QMY7t9i2AQFSPP4vs5jW9zGBoiSzOEqf"),
         ],
-        counterexamples: &["XATA_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "XATA_API_KEY=<your-xata-key>", "XATA_API_KEY=xau_h4gj0U7LKij99RxSmDrTkNjgs9jwsTR4P2zru5W"],
+        counterexamples: &["XATA_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "XATA_API_KEY=<your-xata-key>", "XATA_API_KEY=xau_iR0VPwdN16ILWQA95CWtHIre95ZY0v74QLtOBFp"],
         ..NAMED
     },
     Builtin {
@@ -359,10 +359,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["truenas"],
         pattern: concat!(r"(?-u)(?i:truenas)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[0-9]{1,4}-[A-Za-z0-9]{64})", end_url!()),
         examples: &[
-            ("TRUENAS_API_KEY=68-KTe5rHPIDYO6KqXCCdj4fpYEItlNGJG5s9fdl2exXGluraDbCOjPyrZB06KWAw6G", "68-KTe5rHPIDYO6KqXCCdj4fpYEItlNGJG5s9fdl2exXGluraDbCOjPyrZB06KWAw6G"),
-            (r#"{"truenas_key":"40-NED12o7wzgiWefIzR31f9spjQE8hSB9SWufEVmV2i1th6E2O2xKfD5R7d7uDRiUq"}"#, "40-NED12o7wzgiWefIzR31f9spjQE8hSB9SWufEVmV2i1th6E2O2xKfD5R7d7uDRiUq"),
+            ("TRUENAS_API_KEY=665-DuTrB35QVSZlsjjZ3UsCZyBwyQfRv0w4R4xkTwHCHMOSWnSuhQjKHhXNld532kU2", "665-DuTrB35QVSZlsjjZ3UsCZyBwyQfRv0w4R4xkTwHCHMOSWnSuhQjKHhXNld532kU2"),
+            (r#"{"truenas_key":"75-5jsmhzcnIwhG6gIkZsfX1VT13doICN08ZBpLYuNGsvkAHMJBXaWCbwYUz9eWqhwP"}"#, "75-5jsmhzcnIwhG6gIkZsfX1VT13doICN08ZBpLYuNGsvkAHMJBXaWCbwYUz9eWqhwP"),
         ],
-        counterexamples: &["TRUENAS_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "TRUENAS_API_KEY=<your-truenas-key>", "TRUENAS_API_KEY=05-YJultjNHbMQbTqy4PMIipIKpkwBsWHWfGrRlhW61V33WddnxOF2LtFJCtv9sE1d"],
+        counterexamples: &["TRUENAS_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "TRUENAS_API_KEY=<your-truenas-key>", "TRUENAS_API_KEY=03-Vvjk4TWdOcM8cn1GTUxVF4sBLWOuwjOnb6nN9POXXCVtOs5sbmZCfBjbXpJbLaR"],
         ..NAMED
     },
     Builtin {
@@ -372,8 +372,8 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["truenas"],
         pattern: concat!(r"(?-u)(?i:truenas)[^\n]{0,160}?(?i:bearer)\s+(?P<secret>[0-9]{1,4}-[A-Za-z0-9]{64})", end_url!()),
         examples: &[
-            (r#"GET https://truenas.local/api/v2.0/pool -H "Authorization: Bearer 3-GeqTQ1SIAQ5DJ9iwl0fzgWWjod2cXbPGQolDBa5kL1797dFzV7SuJ1mS1cMI2QCC""#, "3-GeqTQ1SIAQ5DJ9iwl0fzgWWjod2cXbPGQolDBa5kL1797dFzV7SuJ1mS1cMI2QCC"),
-            ("truenas client: Authorization: Bearer 12-p5hBfPg7Jlx1hYmIHWQ4ak9k2g7unXhfq59As4ZR03PNIcayaWShYRL9LPptHvgG", "12-p5hBfPg7Jlx1hYmIHWQ4ak9k2g7unXhfq59As4ZR03PNIcayaWShYRL9LPptHvgG"),
+            (r#"GET https://truenas.local/api/v2.0/pool -H "Authorization: Bearer 3-MAXfhmDO99LlznVAIxQ2tf4B5Q5p30k5uB5caZafMPgdLaGNqjwG8jYyDI491kfo""#, "3-MAXfhmDO99LlznVAIxQ2tf4B5Q5p30k5uB5caZafMPgdLaGNqjwG8jYyDI491kfo"),
+            ("truenas client: Authorization: Bearer 12-axNdOam5GsdUWhnklOb5qJGB8g5BiV6zCwE3pqJJaHE6V8t5rP7ORFYvbEJsr6CU", "12-axNdOam5GsdUWhnklOb5qJGB8g5BiV6zCwE3pqJJaHE6V8t5rP7ORFYvbEJsr6CU"),
         ],
         counterexamples: &["truenas Authorization: Bearer 1-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "truenas Authorization: Bearer $TRUENAS_KEY"],
         ..NAMED

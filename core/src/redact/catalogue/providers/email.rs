@@ -69,10 +69,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["postmark"],
         pattern: concat!(r"(?-u)(?i:postmark)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12})", end_url!()),
         examples: &[
-            (r#"POSTMARK_SERVER_TOKEN: "e27cef60-811f-19a1-72b0-a042add7b3db""#, "e27cef60-811f-19a1-72b0-a042add7b3db"),
-            ("postmark_api_token = 0977de08-7ad5-400b-afab-406da294ff58", "0977de08-7ad5-400b-afab-406da294ff58"),
+            (r#"POSTMARK_SERVER_TOKEN: "0c518869-844a-974c-dac3-1a94eecd528d""#, "0c518869-844a-974c-dac3-1a94eecd528d"),
+            ("postmark_api_token = 0040a639-a8df-a7f3-865d-62b31a7e46a8", "0040a639-a8df-a7f3-865d-62b31a7e46a8"),
         ],
-        counterexamples: &["POSTMARK_SERVER_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "POSTMARK_SERVER_TOKEN=<your-postmark-key>", "POSTMARK_SERVER_TOKEN=f6f67247-8877-5095-7bc0-112e5660563"],
+        counterexamples: &["POSTMARK_SERVER_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "POSTMARK_SERVER_TOKEN=<your-postmark-key>", "POSTMARK_SERVER_TOKEN=8d448c70-2a61-8817-a075-44c4490f09c"],
         ..NAMED
     },
     Builtin {
@@ -82,10 +82,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["sparkpost"],
         pattern: concat!(r"(?-u)(?i:sparkpost)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{40})", end_url!()),
         examples: &[
-            (r#"export SPARKPOST_API_KEY="aae4b8ca315159d6a2b04dc10a2630f87bb09180""#, "aae4b8ca315159d6a2b04dc10a2630f87bb09180"),
-            ("  sparkpost_key: 476edbdecdf8ea54161cdf3bbac3d702fac5045c", "476edbdecdf8ea54161cdf3bbac3d702fac5045c"),
+            (r#"export SPARKPOST_API_KEY="bfafdc7fd01de3ff40ca11067a4e613c1d86b3bf""#, "bfafdc7fd01de3ff40ca11067a4e613c1d86b3bf"),
+            ("  sparkpost_key: fe4afe18ab7bcb2ff21893ee9a6642e2e6989f3d", "fe4afe18ab7bcb2ff21893ee9a6642e2e6989f3d"),
         ],
-        counterexamples: &["SPARKPOST_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SPARKPOST_API_KEY=<your-sparkpost-key>", "SPARKPOST_API_KEY=4b4a6f216fb48b75dc3e1d5da77b3f6dd4022cd"],
+        counterexamples: &["SPARKPOST_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SPARKPOST_API_KEY=<your-sparkpost-key>", "SPARKPOST_API_KEY=bade272237e59936e39686ba372f35f7b5605c5"],
         ..NAMED
     },
     Builtin {
@@ -95,10 +95,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["mailjet", "mj_api"],
         pattern: concat!(r"(?-u)(?i:mailjet|mj_api)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{32})", end_url!()),
         examples: &[
-            (r#"{"MAILJET_API_SECRET":"9a37297759a66a4b5795a50527f2a415"}"#, "9a37297759a66a4b5795a50527f2a415"),
-            ("MJ_APIKEY_PRIVATE=756d0ebc16930daac59e8d797b8f63c0", "756d0ebc16930daac59e8d797b8f63c0"),
+            (r#"{"MAILJET_API_SECRET":"36db408205625de8b50fba86c4f58b16"}"#, "36db408205625de8b50fba86c4f58b16"),
+            ("MJ_APIKEY_PRIVATE=0bc749f111ebd291508e11805313057d", "0bc749f111ebd291508e11805313057d"),
         ],
-        counterexamples: &["MAILJET_API_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "MAILJET_API_SECRET=<your-mailjet-key>", "MAILJET_API_SECRET=bb30864fec076ad8b2f1b975e9958aa"],
+        counterexamples: &["MAILJET_API_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "MAILJET_API_SECRET=<your-mailjet-key>", "MAILJET_API_SECRET=bd93dd174e33b25253d5a7d6630abba"],
         ..NAMED
     },
     Builtin {
@@ -108,10 +108,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["mandrill"],
         pattern: concat!(r"(?-u)(?i:mandrill)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9_-]{22})", end_url!()),
         examples: &[
-            ("MANDRILL_API_KEY = i9qoK8R3RCUDWslgCayBqN", "i9qoK8R3RCUDWslgCayBqN"),
-            (r#"mandrill_key: "haXUEdc6GCrPuZx4PDzOL0""#, "haXUEdc6GCrPuZx4PDzOL0"),
+            ("MANDRILL_API_KEY = rGeYmHaw43I-yD3JDOIbKB", "rGeYmHaw43I-yD3JDOIbKB"),
+            (r#"mandrill_key: "OUuxwQGzERsHxXVNS7phhC""#, "OUuxwQGzERsHxXVNS7phhC"),
         ],
-        counterexamples: &["MANDRILL_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "MANDRILL_API_KEY=<your-mandrill-key>", "MANDRILL_API_KEY=Omr6Xvai_KLEJX_Bwf1n7"],
+        counterexamples: &["MANDRILL_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "MANDRILL_API_KEY=<your-mandrill-key>", "MANDRILL_API_KEY=70CNTGAWAl8Vn4xyZt5yb"],
         ..NAMED
     },
     Builtin {
@@ -121,10 +121,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["re_"],
         pattern: prefixed!(r"re_", r"[A-Za-z0-9]{8}_[A-Za-z0-9]{24}"),
         examples: &[
-            ("  resend_api_key: re_4GlA9wY7_HFEaH26d5vZ5NAHx5388mO8J", "re_4GlA9wY7_HFEaH26d5vZ5NAHx5388mO8J"),
-            (r#"{"resend_api_key": "re_yc7TEVJ1_A0Z8aKD0Xx3uW6gDx63VIZB3", "region": "eu-west-1"}"#, "re_yc7TEVJ1_A0Z8aKD0Xx3uW6gDx63VIZB3"),
+            ("Authorization: Bearer re_okZyxZ6Q_3wLnbuNiWPjSHJGLzTcFj7Xy", "re_okZyxZ6Q_3wLnbuNiWPjSHJGLzTcFj7Xy"),
+            ("docker run -e RESEND_API_KEY=re_0mxyaXOC_veqdZikYfhvWNuoQDq9ed8Ju app:latest", "re_0mxyaXOC_veqdZikYfhvWNuoQDq9ed8Ju"),
         ],
-        counterexamples: &["re_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like re_1234567890", "re_edWLih7g_jdmRhuZ8gUzfK2yQzNf6Wmq"],
+        counterexamples: &["re_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like re_1234567890", "re_6PKNBaoS_HseIf8ab4jAKfKipu12SxoP"],
         ..PREFIXED
     },
     Builtin {
@@ -134,10 +134,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["loops"],
         pattern: concat!(r"(?-u)(?i:loops)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{32})", end_url!()),
         examples: &[
-            ("LOOPS_API_KEY=5498be89b519e3a02f08618e3fed3ec1", "5498be89b519e3a02f08618e3fed3ec1"),
-            (r#"{"loops_key":"f2b291a898b03ecbbf791f2bd04ab24d"}"#, "f2b291a898b03ecbbf791f2bd04ab24d"),
+            ("LOOPS_API_KEY=dfa811b0898f02d249ee523bf6ce1e49", "dfa811b0898f02d249ee523bf6ce1e49"),
+            (r#"{"loops_key":"549821cb2e95e00fc3b044b25d6d5c26"}"#, "549821cb2e95e00fc3b044b25d6d5c26"),
         ],
-        counterexamples: &["LOOPS_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "LOOPS_API_KEY=<your-loops-key>", "LOOPS_API_KEY=392f3b5110248bf06d99791504d5b01"],
+        counterexamples: &["LOOPS_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "LOOPS_API_KEY=<your-loops-key>", "LOOPS_API_KEY=0625c989911fa921e017c9321433b75"],
         ..NAMED
     },
     Builtin {
@@ -147,10 +147,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["mlsn."],
         pattern: prefixed!(r"mlsn\.", r"[a-f0-9]{64}"),
         examples: &[
-            ("curl -s -H 'Authorization: Bearer mlsn.3eb9552c5e2e2d031f7fc88d1fc9a8ba4642d3f0746ae2482d2e842a48855ffb' https://api.example.net/v1/me", "mlsn.3eb9552c5e2e2d031f7fc88d1fc9a8ba4642d3f0746ae2482d2e842a48855ffb"),
-            ("  mailersend_api_token: mlsn.3028d249685c9a5f3886cb3019181a4710e9fc287d307cebc425cc85f2aa40d6", "mlsn.3028d249685c9a5f3886cb3019181a4710e9fc287d307cebc425cc85f2aa40d6"),
+            ("docker run -e MAILERSEND_API_TOKEN=mlsn.83e2c2a531101276d2b0149c9c4c6f2e05765b16e68c7bfc37cc0ebfdc4b889d app:latest", "mlsn.83e2c2a531101276d2b0149c9c4c6f2e05765b16e68c7bfc37cc0ebfdc4b889d"),
+            ("curl -s -H 'Authorization: Bearer mlsn.1b8806be01ac3624ca7781666f28b88f8a9f79aff776777291116f4627c4b74a' https://api.example.net/v1/me", "mlsn.1b8806be01ac3624ca7781666f28b88f8a9f79aff776777291116f4627c4b74a"),
         ],
-        counterexamples: &["mlsn.xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like mlsn.1234567890", "mlsn.db9519f3184588e2f47d66da7e7feee65c86557ac3e2a8975960382a2aa4dbc"],
+        counterexamples: &["mlsn.xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like mlsn.1234567890", "mlsn.86a998586e0fba3fc54a379e790dc567ca675f362311700134fcd9d29743024"],
         ..PREFIXED
     },
     Builtin {
@@ -160,10 +160,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["mailtrap"],
         pattern: concat!(r"(?-u)(?i:mailtrap)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{32})", end_url!()),
         examples: &[
-            (r#"export MAILTRAP_API_TOKEN="ea227911b5b51c73ceebd9690e14cd82""#, "ea227911b5b51c73ceebd9690e14cd82"),
-            ("  mailtrap_token: 173ee9e1f4edd98b7635869052202238", "173ee9e1f4edd98b7635869052202238"),
+            (r#"export MAILTRAP_API_TOKEN="9ed2b32787a6ff694f465b1f7b24aeab""#, "9ed2b32787a6ff694f465b1f7b24aeab"),
+            ("  mailtrap_token: f2dfcbabbdcd9943986b3d430fe6cc89", "f2dfcbabbdcd9943986b3d430fe6cc89"),
         ],
-        counterexamples: &["MAILTRAP_API_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "MAILTRAP_API_TOKEN=<your-mailtrap-key>", "MAILTRAP_API_TOKEN=c5ec18c5a6128c68badc03fba4b4b3d"],
+        counterexamples: &["MAILTRAP_API_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "MAILTRAP_API_TOKEN=<your-mailtrap-key>", "MAILTRAP_API_TOKEN=87c7cec8448a9bb9af0718db4bf2ae3"],
         ..NAMED
     },
     Builtin {
@@ -173,10 +173,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["convertkit"],
         pattern: concat!(r"(?-u)(?i:convertkit)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9_-]{43})", end_url!()),
         examples: &[
-            (r#"{"CONVERTKIT_API_SECRET":"RphbNjnXXvQg010UJVRO1L-a4u2eKbma7Bc4dDmqx02"}"#, "RphbNjnXXvQg010UJVRO1L-a4u2eKbma7Bc4dDmqx02"),
-            ("convertkit_key=PpWalTlswYDy2SXDfgz0IqnA4pYjOPNrztusBqyaTUY", "PpWalTlswYDy2SXDfgz0IqnA4pYjOPNrztusBqyaTUY"),
+            (r#"{"CONVERTKIT_API_SECRET":"u5WbylRj1Gn3t3AKPduG1wSeBQ7KBvjxqpngQt950XW"}"#, "u5WbylRj1Gn3t3AKPduG1wSeBQ7KBvjxqpngQt950XW"),
+            ("convertkit_key=ARmj_JprY-JWEuR2zHo0rOWD1MuS0rPiC3trScXRn26", "ARmj_JprY-JWEuR2zHo0rOWD1MuS0rPiC3trScXRn26"),
         ],
-        counterexamples: &["CONVERTKIT_API_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "CONVERTKIT_API_SECRET=<your-convertkit-key>", "CONVERTKIT_API_SECRET=4rcrRRzAtG0gbTqnDfAKc96YakKAaapwGQ0JxdX2QB"],
+        counterexamples: &["CONVERTKIT_API_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "CONVERTKIT_API_SECRET=<your-convertkit-key>", "CONVERTKIT_API_SECRET=HuvzLSCIzjfmDRsxr6ShAoMltcDCw4dCrW2eDzoeBg"],
         ..NAMED
     },
     Builtin {
@@ -186,10 +186,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["pk_"],
         pattern: prefixed!(r"pk_", r"[a-f0-9]{34}"),
         examples: &[
-            ("export KLAVIYO_PRIVATE_KEY=pk_2c9ac8498cd1c269cb1101e63b9d834291", "pk_2c9ac8498cd1c269cb1101e63b9d834291"),
-            (r#"{"klaviyo_private_key": "pk_178a1378b858a2ddb3cee06adc62fffb9e", "region": "eu-west-1"}"#, "pk_178a1378b858a2ddb3cee06adc62fffb9e"),
+            (r#"{"klaviyo_private_key": "pk_a6856de79021f9fa6e7f1f1d3793cb0dfc", "region": "eu-west-1"}"#, "pk_a6856de79021f9fa6e7f1f1d3793cb0dfc"),
+            ("env KLAVIYO_PRIVATE_KEY=pk_330fb4605428a24ae450150122adcb39eb ./deploy.sh", "pk_330fb4605428a24ae450150122adcb39eb"),
         ],
-        counterexamples: &["pk_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like pk_1234567890", "pk_1e40668e1f32e6039a22daf42287ee11e"],
+        counterexamples: &["pk_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like pk_1234567890", "pk_7159cf73bd89c6608e981497f2a3efebf"],
         ..PREFIXED
     },
     Builtin {
@@ -199,10 +199,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["customerio", "customer_io", "customer.io", "customer-io"],
         pattern: concat!(r"(?-u)(?i:customer[_.-]?io)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{32})", end_url!()),
         examples: &[
-            ("  CUSTOMERIO_APP_API_KEY: a2f575a2e6dd4ac9a70caee345d23254", "a2f575a2e6dd4ac9a70caee345d23254"),
-            (r#"export customerio_api_key="c1b93dbd1e3fe3c2b25eff232da71943""#, "c1b93dbd1e3fe3c2b25eff232da71943"),
+            ("  CUSTOMERIO_APP_API_KEY: a3f0c038ed51dd0d90074564e08f59fc", "a3f0c038ed51dd0d90074564e08f59fc"),
+            (r#"export customerio_api_key="9439f92bc7d9cdd42f9adb2a50cfb673""#, "9439f92bc7d9cdd42f9adb2a50cfb673"),
         ],
-        counterexamples: &["CUSTOMERIO_APP_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "CUSTOMERIO_APP_API_KEY=<your-customerio-key>", "CUSTOMERIO_APP_API_KEY=d60718c666818e395b78d185c34a9f0"],
+        counterexamples: &["CUSTOMERIO_APP_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "CUSTOMERIO_APP_API_KEY=<your-customerio-key>", "CUSTOMERIO_APP_API_KEY=a71c62486c01f4f2b5d991142455b7c"],
         ..NAMED
     },
     Builtin {
@@ -212,10 +212,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["campaignmonitor", "campaign_monitor", "campaign-monitor"],
         pattern: concat!(r"(?-u)(?i:campaign[_-]?monitor)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9+/]{86}==)", end_b64!()),
         examples: &[
-            ("CAMPAIGN_MONITOR_API_KEY=G26d20k7XKagUVR1zjiZXT0E/N9Tj1z00EE1peUA/ih0Fn5ss6aiLb3MZP6RM0fB5OjCNmKnolEO9DPPhMJHX5==", "G26d20k7XKagUVR1zjiZXT0E/N9Tj1z00EE1peUA/ih0Fn5ss6aiLb3MZP6RM0fB5OjCNmKnolEO9DPPhMJHX5=="),
-            (r#"{"campaignmonitor_key":"kZQ+igg5VohaBGC70qtJKTI0bDwaf4CFxSeuZT8DuMPbCG7Qg7n9xEN4UTynZGX5zRjCXFC2cR/rdurV3jeVqi=="}"#, "kZQ+igg5VohaBGC70qtJKTI0bDwaf4CFxSeuZT8DuMPbCG7Qg7n9xEN4UTynZGX5zRjCXFC2cR/rdurV3jeVqi=="),
+            ("CAMPAIGN_MONITOR_API_KEY=BmHJKfrXd0Vw+gBy7ffpRCRbBcSTW5/J4Wn9O/n5NjoNFIWzQX9UXFKPCclUOqWWgRKT2UAhQiiaD9zGJE8gQI==", "BmHJKfrXd0Vw+gBy7ffpRCRbBcSTW5/J4Wn9O/n5NjoNFIWzQX9UXFKPCclUOqWWgRKT2UAhQiiaD9zGJE8gQI=="),
+            (r#"{"campaignmonitor_key":"RfsdFwaLoZ1mpduyDV5Mq02zE52Jyz8oEt+kV1QutKdSCtX3i5djgEYsWk4V7cxxTImi/WBzVvhByr4qBWnGYj=="}"#, "RfsdFwaLoZ1mpduyDV5Mq02zE52Jyz8oEt+kV1QutKdSCtX3i5djgEYsWk4V7cxxTImi/WBzVvhByr4qBWnGYj=="),
         ],
-        counterexamples: &["CAMPAIGN_MONITOR_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "CAMPAIGN_MONITOR_API_KEY=<your-campaignmonitor-key>", "CAMPAIGN_MONITOR_API_KEY=Pmm9MUdCxReFQvpoQpQ4fKTvb0IJhKdd54/KjMJGVnBxEpv3iXu7AW6+n0hRe05lwsM+/EAeKXB+KtoCtEGsb=="],
+        counterexamples: &["CAMPAIGN_MONITOR_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "CAMPAIGN_MONITOR_API_KEY=<your-campaignmonitor-key>", "CAMPAIGN_MONITOR_API_KEY=FbjiTR8ZgwUbvlDWaX1Hl2VQniyyrAaIfU0+xbJk836KWqShtbq/EL8vPEIdP1IJxuNJG7HvIKmgha7O5VbX6=="],
         ..NAMED
     },
     Builtin {
@@ -225,10 +225,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["elasticemail", "elastic_email", "elastic-email"],
         pattern: concat!(r"(?-u)(?i:elastic[_-]?email)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-F0-9]{96})", end_url!()),
         examples: &[
-            (r#"ELASTICEMAIL_API_KEY: "001CA1CF6971C39A8EC715C3144CC6FF690FC34333418220D7354B6D5203984DA5FFC72E3D9B09D66D29AF50D2948B70""#, "001CA1CF6971C39A8EC715C3144CC6FF690FC34333418220D7354B6D5203984DA5FFC72E3D9B09D66D29AF50D2948B70"),
-            ("elastic_email_key = BFABFB0120BCABE94C7042FCA8877C95F982480C87DD65133FCDA77E2688771D0A7EC2389106ADB4BA78F30D80220660", "BFABFB0120BCABE94C7042FCA8877C95F982480C87DD65133FCDA77E2688771D0A7EC2389106ADB4BA78F30D80220660"),
+            (r#"ELASTICEMAIL_API_KEY: "C48ED77EDE9D7194AD89641055F1538876FD95EA42F4DB07BCB809BBCB76FF0E57E522BCD086AD8528D2B57BE54B66D5""#, "C48ED77EDE9D7194AD89641055F1538876FD95EA42F4DB07BCB809BBCB76FF0E57E522BCD086AD8528D2B57BE54B66D5"),
+            ("elastic_email_key = 5747672FBA9B1AF8A181EC16945F093ADE0C0538B36245E78321BC16523931F7E2EC7782F3CA8FABCBA0840770FEC866", "5747672FBA9B1AF8A181EC16945F093ADE0C0538B36245E78321BC16523931F7E2EC7782F3CA8FABCBA0840770FEC866"),
         ],
-        counterexamples: &["ELASTICEMAIL_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "ELASTICEMAIL_API_KEY=<your-elasticemail-key>", "ELASTICEMAIL_API_KEY=01960971BFA90D1D4F0D875005653A95B7253DFE582764EF5E303F0BB1664CAB6266F35DE297D8043FB10D43A398DDD"],
+        counterexamples: &["ELASTICEMAIL_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "ELASTICEMAIL_API_KEY=<your-elasticemail-key>", "ELASTICEMAIL_API_KEY=51AD2EF81C119096130F879BBA36855DD4E7B9A5940C1D0E1B52D69B9820B37E06A0A90154D829BBB78EBBDE7FE2368"],
         ..NAMED
     },
     Builtin {
@@ -238,10 +238,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["api-"],
         pattern: prefixed!(r"api-", r"[A-F0-9]{32}"),
         examples: &[
-            ("Authorization: Bearer api-BA5E3D9ABA8F133D170365D517D252F8", "api-BA5E3D9ABA8F133D170365D517D252F8"),
-            ("  smtp2go_api_key: api-DFBBF8F89E0309F75E9802CEDC8F5B16", "api-DFBBF8F89E0309F75E9802CEDC8F5B16"),
+            ("Authorization: Bearer api-D2ACEDFED3F01B9F7368A83C938C4353", "api-D2ACEDFED3F01B9F7368A83C938C4353"),
+            ("  smtp2go_api_key: api-53A76DB2A14775F9C3C485200D4FDEB0", "api-53A76DB2A14775F9C3C485200D4FDEB0"),
         ],
-        counterexamples: &["api-xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like api-1234567890", "api-229FA83562F0855EC0C597E25EF5A57"],
+        counterexamples: &["api-xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like api-1234567890", "api-37D194D525E987A4F64C292ED89EBB4"],
         ..PREFIXED
     },
     Builtin {
@@ -251,10 +251,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["mailerlite"],
         pattern: concat!(r"(?-u)(?i:mailerlite)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{32})", end_url!()),
         examples: &[
-            (r#"{"MAILERLITE_API_KEY":"a8e0d4fc6bc55342130edada5bf62d27"}"#, "a8e0d4fc6bc55342130edada5bf62d27"),
-            ("mailerlite_token=6a12c3d284c401e818a07bc0c30e37e5", "6a12c3d284c401e818a07bc0c30e37e5"),
+            (r#"{"MAILERLITE_API_KEY":"4d3ba491ef9a409c5f3b0981ef856331"}"#, "4d3ba491ef9a409c5f3b0981ef856331"),
+            ("mailerlite_token=18ec363888afe44852b69df5c08834aa", "18ec363888afe44852b69df5c08834aa"),
         ],
-        counterexamples: &["MAILERLITE_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "MAILERLITE_API_KEY=<your-mailerlite-key>", "MAILERLITE_API_KEY=142264c8fb90f4497cef38b7840a70d"],
+        counterexamples: &["MAILERLITE_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "MAILERLITE_API_KEY=<your-mailerlite-key>", "MAILERLITE_API_KEY=c013fb165f6b52576836fdb45c54094"],
         ..NAMED
     },
     Builtin {
@@ -264,10 +264,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["brevo", "sendinblue"],
         pattern: concat!(r"(?-u)(?i:brevo|sendinblue)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>xsmtpsib-[a-f0-9]{64}-[A-Za-z0-9]{16})", end_url!()),
         examples: &[
-            ("BREVO_SMTP_KEY = xsmtpsib-82e7095b621057718a6d58cd15bb60e48019ed96e754442118ae33a595ae33ac-PGkvKA3PIzZX9nNC", "xsmtpsib-82e7095b621057718a6d58cd15bb60e48019ed96e754442118ae33a595ae33ac-PGkvKA3PIzZX9nNC"),
-            (r#"SENDINBLUE_SMTP_KEY: "xsmtpsib-a4dff4bfced726033c09fa4f56d6999aa7475784ad0839e5c053c4cece4fda7b-TDsAn5KysJrH2gsg""#, "xsmtpsib-a4dff4bfced726033c09fa4f56d6999aa7475784ad0839e5c053c4cece4fda7b-TDsAn5KysJrH2gsg"),
+            ("BREVO_SMTP_KEY = xsmtpsib-bc01838d62286b8e64e4ead5672152409dd69e2442a1f37cb9eceb9d1b4197c1-7SLGiMOZPB00jr93", "xsmtpsib-bc01838d62286b8e64e4ead5672152409dd69e2442a1f37cb9eceb9d1b4197c1-7SLGiMOZPB00jr93"),
+            (r#"SENDINBLUE_SMTP_KEY: "xsmtpsib-2546517202f4a8c3731a276a8a720d376c11cbddd8c179a533d82b74378bcc42-lm6nAPQez9MgmVRx""#, "xsmtpsib-2546517202f4a8c3731a276a8a720d376c11cbddd8c179a533d82b74378bcc42-lm6nAPQez9MgmVRx"),
         ],
-        counterexamples: &["BREVO_SMTP_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "BREVO_SMTP_KEY=<your-brevo-key>", "BREVO_SMTP_KEY=xsmtpsib-e8af2d67e93e628ce0803c9b7a33b5bb591fe5a262cbcb9916db64d7879c0c51-vNS4FIAAIc0Od8E"],
+        counterexamples: &["BREVO_SMTP_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "BREVO_SMTP_KEY=<your-brevo-key>", "BREVO_SMTP_KEY=xsmtpsib-5e5e8c6bb85fe95009e91b45a327bb0dfa0b1f7c91c862617807de4bc5fcac2d-i57huKvodYTMbdy"],
         ..NAMED
     },
     Builtin {
@@ -277,10 +277,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["xsmtpsib-"],
         pattern: prefixed!(r"xsmtpsib-", r"[a-f0-9]{64}-[A-Za-z0-9]{16}"),
         examples: &[
-            ("Authorization: Bearer xsmtpsib-aad6ae27f941a94eecd528de0040a639aa8dfaa7f3b865d1af67e1a20a8b6a97-VWhd0v4YoNOCj39T", "xsmtpsib-aad6ae27f941a94eecd528de0040a639aa8dfaa7f3b865d1af67e1a20a8b6a97-VWhd0v4YoNOCj39T"),
-            (r#"{"brevo_smtp_key": "xsmtpsib-a828d448c70d2a61488171a075844c4490f09c8bfafdc7fd01de3ff40ca11067-jKCKnWdUT48Sh9Xy", "region": "eu-west-1"}"#, "xsmtpsib-a828d448c70d2a61488171a075844c4490f09c8bfafdc7fd01de3ff40ca11067-jKCKnWdUT48Sh9Xy"),
+            ("export BREVO_SMTP_KEY=xsmtpsib-ff32925000aef3bbae10c2b654ca87982743f91200d0c7f723b5a538242dc3f6-yt5oNcPXHbbSSzzY", "xsmtpsib-ff32925000aef3bbae10c2b654ca87982743f91200d0c7f723b5a538242dc3f6-yt5oNcPXHbbSSzzY"),
+            (r#"brevo_smtp_key = "xsmtpsib-0dceeae18c9da8534967a762a44d2d38119e73f37e3a6c6fd56a2e02918bb1f4-R6aVEdgJO9XQbWAg""#, "xsmtpsib-0dceeae18c9da8534967a762a44d2d38119e73f37e3a6c6fd56a2e02918bb1f4-R6aVEdgJO9XQbWAg"),
         ],
-        counterexamples: &["xsmtpsib-xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like xsmtpsib-1234567890", "xsmtpsib-d86b3bf4fe4afe18ab7bcb2ff21893ee9a6642e2e6989f3d3bade272237e5993-CSgsmSrmIw1ugo7"],
+        counterexamples: &["xsmtpsib-xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like xsmtpsib-1234567890", "xsmtpsib-19734a03779448a4bcf70d297f874bba43e2bcf906e1bc326cce4b8ee538584f-1rtOuD3JCRiPQAv"],
         ..PREFIXED
     },
     Builtin {
@@ -290,10 +290,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["mailgun"],
         pattern: concat!(r"(?-u)(?i:mailgun)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{32}-[a-f0-9]{8}-[a-f0-9]{8})", end_url!()),
         examples: &[
-            ("MAILGUN_WEBHOOK_SIGNING_KEY=f35f7b5605c5536db408205625de8b50-ba86c4f5-b16f0bc7", "f35f7b5605c5536db408205625de8b50-ba86c4f5-b16f0bc7"),
-            (r#"{"mailgun_signing_key":"9f111ebd291508e11805313057dbbd93-d174e33b-5253d5a7"}"#, "9f111ebd291508e11805313057dbbd93-d174e33b-5253d5a7"),
+            ("MAILGUN_WEBHOOK_SIGNING_KEY=8b008d3ce67dfbed2276f0dda551772d-a21513f0-84fc0bb5", "8b008d3ce67dfbed2276f0dda551772d-a21513f0-84fc0bb5"),
+            (r#"{"mailgun_signing_key":"3659374b82edcb1caff02050c8666b5f-ec9c5c00-0ad8ba85"}"#, "3659374b82edcb1caff02050c8666b5f-ec9c5c00-0ad8ba85"),
         ],
-        counterexamples: &["MAILGUN_WEBHOOK_SIGNING_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "MAILGUN_WEBHOOK_SIGNING_KEY=<your-mailgun-key>", "MAILGUN_WEBHOOK_SIGNING_KEY=6630abba3481c3805ed8f67d87a8096c-b555a867-485cb9b"],
+        counterexamples: &["MAILGUN_WEBHOOK_SIGNING_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "MAILGUN_WEBHOOK_SIGNING_KEY=<your-mailgun-key>", "MAILGUN_WEBHOOK_SIGNING_KEY=1332030356850ecc1f4808cbebcdfb75-37d75900-f47d3d2"],
         ..NAMED
     },
     Builtin {
@@ -303,10 +303,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["ses_smtp", "ses-smtp", "ses_password"],
         pattern: concat!(r"(?-u)(?i:ses)[A-Za-z0-9_.-]{0,24}?(?i:password|secret)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>B[A-Za-z0-9+/]{43})", end_b64!()),
         examples: &[
-            (r#"SES_SMTP_PASSWORD: "BphhCt70CNTGAWAl8Vn4xyZt5ybA9jDuXVLTBdOqsYe/""#, "BphhCt70CNTGAWAl8Vn4xyZt5ybA9jDuXVLTBdOqsYe/"),
-            ("ses_smtp_password = BWWzUXa4VRiHgqukpROC7GjhP3tiW+3bD5Ljkads1lrE", "BWWzUXa4VRiHgqukpROC7GjhP3tiW+3bD5Ljkads1lrE"),
+            (r#"SES_SMTP_PASSWORD: "B6o2K3ewhYa26MfOT18hcaxXbGgdxUHcdM5T7hCoXNy7""#, "B6o2K3ewhYa26MfOT18hcaxXbGgdxUHcdM5T7hCoXNy7"),
+            ("ses_smtp_password = BBTevqXHGtoXq4izjroMybkslDQY/Dllxm4qeUaYICX9", "BBTevqXHGtoXq4izjroMybkslDQY/Dllxm4qeUaYICX9"),
         ],
-        counterexamples: &["SES_SMTP_PASSWORD=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SES_SMTP_PASSWORD=<your-aws-key>", "SES_SMTP_PASSWORD=BVDE09OHffVbGLG8di1lrL77uknS8zX6h7tLOwsLJlh"],
+        counterexamples: &["SES_SMTP_PASSWORD=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SES_SMTP_PASSWORD=<your-aws-key>", "SES_SMTP_PASSWORD=B6scuJkRqzx+/VxlDzlWgHj6LRr+M0LAQbcpbhcSdt7"],
         ..NAMED
     },
 ];

@@ -124,10 +124,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["rnd_"],
         pattern: prefixed!(r"rnd_", r"[A-Za-z0-9]{32}"),
         examples: &[
-            (r#"{"render_api_key": "rnd_B6NPyCLU4muPdajORnozy2eIytYQuU8F", "region": "eu-west-1"}"#, "rnd_B6NPyCLU4muPdajORnozy2eIytYQuU8F"),
-            ("2024-06-11T08:14:52Z DEBUG render client configured token=rnd_UhdKSWQdko9xmxoYh5s39TAnszbf53gt", "rnd_UhdKSWQdko9xmxoYh5s39TAnszbf53gt"),
+            (r#"render_api_key = "rnd_RDxRYjkHrq81WODRuoVUU5EdaKeeDtGA""#, "rnd_RDxRYjkHrq81WODRuoVUU5EdaKeeDtGA"),
+            ("export RENDER_API_KEY=rnd_77lRWbOKjrQJ4LXby45Vg9YG7aYB643M", "rnd_77lRWbOKjrQJ4LXby45Vg9YG7aYB643M"),
         ],
-        counterexamples: &["rnd_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like rnd_1234567890", "rnd_GIrFpQnZoIKCdBGgzUl8ZhjAjkLSYTS"],
+        counterexamples: &["rnd_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like rnd_1234567890", "rnd_Jac1yVTKsgOn6jA0ntauktl9rQqcZoL"],
         ..PREFIXED
     },
     Builtin {
@@ -137,10 +137,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["railway"],
         pattern: concat!(r"(?-u)(?i:railway)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12})", end_url!()),
         examples: &[
-            ("  RAILWAY_TOKEN: 58039a06-07cf-e810-d865-3e91d25536b4", "58039a06-07cf-e810-d865-3e91d25536b4"),
-            (r#"export railway_api_token="06ac59e5-57ce-47d6-0271-fa0cc3734ef6""#, "06ac59e5-57ce-47d6-0271-fa0cc3734ef6"),
+            ("  RAILWAY_TOKEN: 73aaaeab-3e5c-4743-0f3b-8479bfc0f395", "73aaaeab-3e5c-4743-0f3b-8479bfc0f395"),
+            (r#"export railway_api_token="347a8ef6-a63f-e586-25d5-794588db1fed""#, "347a8ef6-a63f-e586-25d5-794588db1fed"),
         ],
-        counterexamples: &["RAILWAY_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "RAILWAY_TOKEN=<your-railway-key>", "RAILWAY_TOKEN=ba5e5916-fd0f-1dfd-d838-b82b7f3d528"],
+        counterexamples: &["RAILWAY_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "RAILWAY_TOKEN=<your-railway-key>", "RAILWAY_TOKEN=3d8b1705-81b5-980d-de5a-d89e976c7bd"],
         ..NAMED
     },
     Builtin {
@@ -150,10 +150,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["ddp_", "ddo_"],
         pattern: prefixed!(r"(?:ddp_|ddo_)", r"[A-Za-z0-9]{36}"),
         examples: &[
-            ("export DENO_DEPLOY_TOKEN=ddp_oN35yAFgcQ1ADHgOs6FWqw1Q5yB0TUhJsvjW", "ddp_oN35yAFgcQ1ADHgOs6FWqw1Q5yB0TUhJsvjW"),
-            (r#"{"deno_deploy_token": "ddo_s1gWzstkWR5plOq90SmVvR4a2NzMta3xJBc8", "region": "eu-west-1"}"#, "ddo_s1gWzstkWR5plOq90SmVvR4a2NzMta3xJBc8"),
+            ("Authorization: Bearer ddp_lGGLBu8IlRR06WQeyXqsVeejBmDsaYgXV0ww", "ddp_lGGLBu8IlRR06WQeyXqsVeejBmDsaYgXV0ww"),
+            ("env DENO_DEPLOY_TOKEN=ddo_0vHTaLnCGv0wczED0VUcCq0cWNPZjl7tbYxE ./deploy.sh", "ddo_0vHTaLnCGv0wczED0VUcCq0cWNPZjl7tbYxE"),
         ],
-        counterexamples: &["ddp_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like ddp_1234567890", "ddp_Pqz5ys4rGlIhRDmOJbpypDL2BySippy95UP"],
+        counterexamples: &["ddp_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like ddp_1234567890", "ddp_qMaMxBLKjWn4lAoVSeOY3hGcDfYBFIB7WdV"],
         ..PREFIXED
     },
     Builtin {
@@ -163,10 +163,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["standard_"],
         pattern: prefixed!(r"standard_", r"[a-f0-9]{256}"),
         examples: &[
-            (r#"level=info msg="auth ok" key=standard_c0cccf5a740c396145bc588ac45b5d9d09e6d05f30f9faf7748b444267b55ede375f530e5bec09c47a1cb20673d381829ce0f04812d1f48d25f5a5726a1c02f96363eb8db2b9bb09b85d398347c671ffba582150e96fad8f40ec90a4664c04c28fcd7ee77e2900312fb8b6c3283c5e9c9f67cfa03de1630c977ffdc727f0d2f8"#, "standard_c0cccf5a740c396145bc588ac45b5d9d09e6d05f30f9faf7748b444267b55ede375f530e5bec09c47a1cb20673d381829ce0f04812d1f48d25f5a5726a1c02f96363eb8db2b9bb09b85d398347c671ffba582150e96fad8f40ec90a4664c04c28fcd7ee77e2900312fb8b6c3283c5e9c9f67cfa03de1630c977ffdc727f0d2f8"),
-            ("env APPWRITE_API_KEY=standard_0930f672c9773069559e575b86be2070448af7c4b08933a145196eabbedf71fd63c0c1f725d1e36696c4a5163b48a101f316c54256b1bfc8eb8f77a42a2199c9faaed36ff02f34c9a74213dc7d37475562b875a233ab8844b2a6a5244352ea7b2e44f7da160976a926a4992b6b7addc1f1258e153f3354c1d8e548e8fdbf6f11 ./deploy.sh", "standard_0930f672c9773069559e575b86be2070448af7c4b08933a145196eabbedf71fd63c0c1f725d1e36696c4a5163b48a101f316c54256b1bfc8eb8f77a42a2199c9faaed36ff02f34c9a74213dc7d37475562b875a233ab8844b2a6a5244352ea7b2e44f7da160976a926a4992b6b7addc1f1258e153f3354c1d8e548e8fdbf6f11"),
+            ("docker run -e APPWRITE_API_KEY=standard_5b88bc5e849054534e7ab1c7004ae8193fa80281a7f1be5490bae7a20a7b187bb46933ed6c80a04ba90197b94d073f030f01da472d7e54aff9ef37aa283f1b7dfe3a38e238d2c58e9cc508f5cb3b3ff0888aef8f6338444a6db25f9949f321d8a8eabb2cdee46c1f641cafe3f02638b9e1466915c63cb51bdf658cfa719fd2f0 app:latest", "standard_5b88bc5e849054534e7ab1c7004ae8193fa80281a7f1be5490bae7a20a7b187bb46933ed6c80a04ba90197b94d073f030f01da472d7e54aff9ef37aa283f1b7dfe3a38e238d2c58e9cc508f5cb3b3ff0888aef8f6338444a6db25f9949f321d8a8eabb2cdee46c1f641cafe3f02638b9e1466915c63cb51bdf658cfa719fd2f0"),
+            ("env APPWRITE_API_KEY=standard_7f54d1444b38c427c70d2a0c022bfbf76c64ccb0b6e41539c24afa99e9d13bb6e3d68fa2cb1efe0d75b0e94a5ad09d1c1cf6c074634e6168d7978882e986d5c48bf2f7dad4af1cfc5d46771f48055b31582453cf08bafaa4fa0a658fa266da650f14fb5d5a86e03a47b64960805d1e09d921d9865675f04ad880b2bd5d368f90 ./deploy.sh", "standard_7f54d1444b38c427c70d2a0c022bfbf76c64ccb0b6e41539c24afa99e9d13bb6e3d68fa2cb1efe0d75b0e94a5ad09d1c1cf6c074634e6168d7978882e986d5c48bf2f7dad4af1cfc5d46771f48055b31582453cf08bafaa4fa0a658fa266da650f14fb5d5a86e03a47b64960805d1e09d921d9865675f04ad880b2bd5d368f90"),
         ],
-        counterexamples: &["standard_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like standard_1234567890", "standard_03f06d33b8322241b9b90c7a802cec00d95e71f29995abc05bac08d0828649d4245d30512071eda40b50bb4c63c51f993710b3b76e1b5aa8984c397eaeda22e33667a182883573663be1f73bd0a9333f2be15fda041f512775e1beebc44515ea07e38370568bfdecaf18714af3f74548d8c7877de6f7d3e183033c84d3ad0a4"],
+        counterexamples: &["standard_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like standard_1234567890", "standard_87a28dd43a5423d73eb5371d7e2f6dd97fc6fa363cb0242da5c63e43e5187da2291692d6a6ac03a4ad06929890ec0dc1c7739d4a4efd9b7e9ef2c1c56ff33da71a449b9564487ee6c751bb930f48f382438ca161c0c0a3e54aac138cdec1a069aed54a5cfa5cea5b0145812a7a748df507d4054f3441a98176c3203dfc7145d"],
         ..PREFIXED
     },
     Builtin {
@@ -176,10 +176,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["koyeb"],
         pattern: concat!(r"(?-u)(?i:koyeb)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{64})", end_url!()),
         examples: &[
-            (r#"export KOYEB_TOKEN="7xFwZ6rZhSGCS399qKy4Z82ATICV01k5wFaIDhCQ6Wp3LBIzm8psFJocpDF14dPR""#, "7xFwZ6rZhSGCS399qKy4Z82ATICV01k5wFaIDhCQ6Wp3LBIzm8psFJocpDF14dPR"),
-            ("  koyeb_api_token: zXWBG43C1hlXSDmWRRCxnj8fRSyjMSpS2fBXYayXMJHjcFhUb9XylryC00yO3a33", "zXWBG43C1hlXSDmWRRCxnj8fRSyjMSpS2fBXYayXMJHjcFhUb9XylryC00yO3a33"),
+            (r#"export KOYEB_TOKEN="rgP4iO30ReAiYRcMdwTlX2e2vDg9YYED2khFVXRq5CpEa9EuRzouxtwnZt3EYvQa""#, "rgP4iO30ReAiYRcMdwTlX2e2vDg9YYED2khFVXRq5CpEa9EuRzouxtwnZt3EYvQa"),
+            ("  koyeb_api_token: WqaWlF9wTLKqFv82rHMZfPwPjO6Fjw3aYwmDvK24ZWQXoQVmMKLrL9r9Xth3O59M", "WqaWlF9wTLKqFv82rHMZfPwPjO6Fjw3aYwmDvK24ZWQXoQVmMKLrL9r9Xth3O59M"),
         ],
-        counterexamples: &["KOYEB_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "KOYEB_TOKEN=<your-koyeb-key>", "KOYEB_TOKEN=uUCmtak0BfIWCZ2f3rdymaTpLDoPuQZ9SyY458Cl56P3aOmg7gApRDHNTCHcAEY"],
+        counterexamples: &["KOYEB_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "KOYEB_TOKEN=<your-koyeb-key>", "KOYEB_TOKEN=9PyRRktR0tdEzcqbSfi8opXCmQrm53l8xyQqnXydYWxUg2z7VKlKplNJhLExR9F"],
         ..NAMED
     },
     Builtin {
@@ -189,10 +189,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["replit"],
         pattern: concat!(r"(?-u)(?i:replit)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9_-]{40,64})", end_url!()),
         examples: &[
-            (r#"{"REPLIT_TOKEN":"GO1PpRbCNZkCjFin0Q4PzKwjc2R4qWmJNLgw5FwM-ngVRz6lfH5"}"#, "GO1PpRbCNZkCjFin0Q4PzKwjc2R4qWmJNLgw5FwM-ngVRz6lfH5"),
-            ("replit_api_key=gGcH1b-equan_CQeFO-KNZVPffOgG3-CFHxofP4dxOOrAQDZ", "gGcH1b-equan_CQeFO-KNZVPffOgG3-CFHxofP4dxOOrAQDZ"),
+            (r#"{"REPLIT_TOKEN":"OkgY4ETnhfnbM6vuGVByaJ2HlWrU-j03BHH2xBV74R"}"#, "OkgY4ETnhfnbM6vuGVByaJ2HlWrU-j03BHH2xBV74R"),
+            ("replit_api_key=maVt2lbAZUuzBI1ggPf5KRICG_ijrLULYqylxIjIBb", "maVt2lbAZUuzBI1ggPf5KRICG_ijrLULYqylxIjIBb"),
         ],
-        counterexamples: &["REPLIT_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "REPLIT_TOKEN=<your-replit-key>", "REPLIT_TOKEN=EYzPP-2N4aYaBJnD8AVlNOnmvbW-tz6Iouz4J-y"],
+        counterexamples: &["REPLIT_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "REPLIT_TOKEN=<your-replit-key>", "REPLIT_TOKEN=Z-so0kVEbtvm8F0XVZVkD94CcwPQK4frf2Zi6L-"],
         ..NAMED
     },
     Builtin {
@@ -202,10 +202,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["northflank"],
         pattern: concat!(r"(?-u)(?i:northflank)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9_-]{40,64})", end_url!()),
         examples: &[
-            ("NORTHFLANK_API_TOKEN = 8zsQmEEaaReaXe82t_fpDOvLucX7VtuIH7PC8haij6N", "8zsQmEEaaReaXe82t_fpDOvLucX7VtuIH7PC8haij6N"),
-            (r#"northflank_token: "0LwdtJdWmb2eaeXLnBs0AMbPuNxJHeCSFnQRP6QSsm5wWlsD""#, "0LwdtJdWmb2eaeXLnBs0AMbPuNxJHeCSFnQRP6QSsm5wWlsD"),
+            ("NORTHFLANK_API_TOKEN = iO09OGDgoTew_iA9bZ5DVZGIxJs0nwp638lTwjXSp3O8B", "iO09OGDgoTew_iA9bZ5DVZGIxJs0nwp638lTwjXSp3O8B"),
+            (r#"northflank_token: "78oQbWsRJU8bk5JTjBZKMZQK6cY_NvahE1JTmG404""#, "78oQbWsRJU8bk5JTjBZKMZQK6cY_NvahE1JTmG404"),
         ],
-        counterexamples: &["NORTHFLANK_API_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "NORTHFLANK_API_TOKEN=<your-northflank-key>", "NORTHFLANK_API_TOKEN=nxc8mTWCdiMcZxO4awty1h2IHP_ZYt_JyvhlOjq"],
+        counterexamples: &["NORTHFLANK_API_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "NORTHFLANK_API_TOKEN=<your-northflank-key>", "NORTHFLANK_API_TOKEN=ow_VsoY6zjyKE0JYCHAd_KElFKHx_3y7uoJAWOy"],
         ..NAMED
     },
     Builtin {
@@ -215,10 +215,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["netlify"],
         pattern: concat!(r"(?-u)(?i:netlify)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9_-]{43,64})", end_url!()),
         examples: &[
-            ("  NETLIFY_AUTH_TOKEN: WheQMN4_s3W4oc7gj3nO1ZEYTSMfdzUFsigakDkNdYMkd4vCyZ", "WheQMN4_s3W4oc7gj3nO1ZEYTSMfdzUFsigakDkNdYMkd4vCyZ"),
-            (r#"export netlify_api_token="JtI5jFxSlXRIHrEKU8Wa-mLukntCOH59zTQym_y6vGznjx1uJk""#, "JtI5jFxSlXRIHrEKU8Wa-mLukntCOH59zTQym_y6vGznjx1uJk"),
+            ("  NETLIFY_AUTH_TOKEN: MCrjWDZjJOYxRgbLpxSuUStgJi9i9rJGnWNJgk2Y4_Xf", "MCrjWDZjJOYxRgbLpxSuUStgJi9i9rJGnWNJgk2Y4_Xf"),
+            (r#"export netlify_api_token="7iIivxjl0Zt96udvVwICyZmZSx6i2RZXMqst_bkTyY2JDHl""#, "7iIivxjl0Zt96udvVwICyZmZSx6i2RZXMqst_bkTyY2JDHl"),
         ],
-        counterexamples: &["NETLIFY_AUTH_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "NETLIFY_AUTH_TOKEN=<your-netlify-key>", "NETLIFY_AUTH_TOKEN=fUjZhBeTdKrANhOOAdFdJOj3NR1a_Jks5MGPaqdXLd"],
+        counterexamples: &["NETLIFY_AUTH_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "NETLIFY_AUTH_TOKEN=<your-netlify-key>", "NETLIFY_AUTH_TOKEN=E8wRaKlVj7ww9zbISL7PtPhz7moXbTDyUaziWolB10"],
         ..NAMED
     },
     Builtin {
@@ -228,10 +228,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["vercel"],
         pattern: concat!(r"(?-u)(?i:vercel)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{24})", end_url!()),
         examples: &[
-            ("VERCEL_TOKEN=hkV6utpsiSUkGqrAKx5c6NEV", "hkV6utpsiSUkGqrAKx5c6NEV"),
-            (r#"{"vercel_api_token":"XUB0vXY99OhB55q5xcoHa0kE"}"#, "XUB0vXY99OhB55q5xcoHa0kE"),
+            ("VERCEL_TOKEN=Jac1x1jCOpZ1Kq1PrpP20FWQ", "Jac1x1jCOpZ1Kq1PrpP20FWQ"),
+            (r#"{"vercel_api_token":"bbzrjOVZChxErIQzZYRw6BJY"}"#, "bbzrjOVZChxErIQzZYRw6BJY"),
         ],
-        counterexamples: &["VERCEL_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "VERCEL_TOKEN=<your-vercel-key>", "VERCEL_TOKEN=9WRNdIS8JYwlesqNbBoBCKO"],
+        counterexamples: &["VERCEL_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "VERCEL_TOKEN=<your-vercel-key>", "VERCEL_TOKEN=ejJNA79FN03xp5u6UXYBR2y"],
         ..NAMED
     },
     Builtin {
@@ -241,10 +241,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["vcp_", "vci_", "vca_", "vcr_", "vck_"],
         pattern: prefixed!(r"(?:vcp_|vci_|vca_|vcr_|vck_)", r"[A-Za-z0-9]{56}"),
         examples: &[
-            (r#"{"vercel_prefixed_token": "vcp_29MAVqtXLSCXGtW8LU2pKmzOp7UwAnNDlGGLBu8IlRR06WQeyXqsVeej", "region": "eu-west-1"}"#, "vcp_29MAVqtXLSCXGtW8LU2pKmzOp7UwAnNDlGGLBu8IlRR06WQeyXqsVeej"),
-            ("  vercel_prefixed_token: vck_mDsaYgXV0wwf0vHTaLnCGv0wczED0VUcCq0cWNPZjl7tbYxESiqMaMxB", "vck_mDsaYgXV0wwf0vHTaLnCGv0wczED0VUcCq0cWNPZjl7tbYxESiqMaMxB"),
+            ("docker run -e VERCEL_PREFIXED_TOKEN=vcp_Z1KWTP0ntwoahRe2l9LCr92R5yUfKcsowSADvE45rl6dZEYXZMrPaefB app:latest", "vcp_Z1KWTP0ntwoahRe2l9LCr92R5yUfKcsowSADvE45rl6dZEYXZMrPaefB"),
+            ("env VERCEL_PREFIXED_TOKEN=vck_GiOxQt6D6jSAtjlz8taVseT8dGHepXxe4VDViWutntDti0DpTXz1Tdu5 ./deploy.sh", "vck_GiOxQt6D6jSAtjlz8taVseT8dGHepXxe4VDViWutntDti0DpTXz1Tdu5"),
         ],
-        counterexamples: &["vcp_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like vcp_1234567890", "vcp_Wn4lAoVSeOY3hGcDfYBFIB7WdVC5Nvlx48UrrY66xzkDMRqjTVtal3I"],
+        counterexamples: &["vcp_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like vcp_1234567890", "vcp_WXNo3DRkl1MTtHikJpHMP6DpGNcZGIaSCtFbjiY6YbblKIqN769WvRo"],
         ..PREFIXED
     },
     Builtin {
@@ -254,10 +254,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["heroku"],
         pattern: concat!(r"(?-u)(?i:heroku)[A-Za-z0-9_.-]{0,24}?(?i:secret)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12})", end_url!()),
         examples: &[
-            (r#"export HEROKU_OAUTH_SECRET="534e7ab1-7004-e819-fa80-81a7f1be5490""#, "534e7ab1-7004-e819-fa80-81a7f1be5490"),
-            ("  heroku_client_secret: ae7a20a7-187b-4693-ed6c-0a04ba90197b", "ae7a20a7-187b-4693-ed6c-0a04ba90197b"),
+            (r#"export HEROKU_OAUTH_SECRET="6ac1f879-83dc-b3c3-ac05-d63ba42efd73""#, "6ac1f879-83dc-b3c3-ac05-d63ba42efd73"),
+            ("  heroku_client_secret: f42e5e24-e447-2e30-3b9a-6389cda4574f", "f42e5e24-e447-2e30-3b9a-6389cda4574f"),
         ],
-        counterexamples: &["HEROKU_OAUTH_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "HEROKU_OAUTH_SECRET=<your-heroku-key>", "HEROKU_OAUTH_SECRET=4d073f03-f01d-472d-e54a-f9ef37aa283"],
+        counterexamples: &["HEROKU_OAUTH_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "HEROKU_OAUTH_SECRET=<your-heroku-key>", "HEROKU_OAUTH_SECRET=edcbeca0-37dd-2105-505d-9de1f86dd69"],
         ..NAMED
     },
     Builtin {
@@ -267,10 +267,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["glitch"],
         pattern: concat!(r"(?-u)(?i:glitch)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12})", end_url!()),
         examples: &[
-            (r#"{"GLITCH_TOKEN":"1b7dfe3a-8e23-d2c5-e9cc-08f5cb3b3ff0"}"#, "1b7dfe3a-8e23-d2c5-e9cc-08f5cb3b3ff0"),
-            ("glitch_persistent_token=88aef8f6-3844-a6db-5f99-9f321d8a8eab", "88aef8f6-3844-a6db-5f99-9f321d8a8eab"),
+            (r#"{"GLITCH_TOKEN":"4e164e60-b2f1-e56e-7845-05f48ba2e62c"}"#, "4e164e60-b2f1-e56e-7845-05f48ba2e62c"),
+            ("glitch_persistent_token=2ff930a3-27e7-07d2-1f26-e9161a3acf47", "2ff930a3-27e7-07d2-1f26-e9161a3acf47"),
         ],
-        counterexamples: &["GLITCH_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "GLITCH_TOKEN=<your-glitch-key>", "GLITCH_TOKEN=2cdee46c-f641-afe3-0263-b9e1466915c"],
+        counterexamples: &["GLITCH_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "GLITCH_TOKEN=<your-glitch-key>", "GLITCH_TOKEN=773a5ae3-041f-73c6-2e83-5d7bf1b315d"],
         ..NAMED
     },
     Builtin {
@@ -280,10 +280,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["pythonanywhere"],
         pattern: concat!(r"(?-u)(?i:pythonanywhere)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{40})", end_url!()),
         examples: &[
-            ("PYTHONANYWHERE_API_TOKEN = 3cb51bdf658cfa719fd2f0f7f54d1444b38c427c", "3cb51bdf658cfa719fd2f0f7f54d1444b38c427c"),
-            (r#"pythonanywhere_token: "0d2a0c022bfbf76c64ccb0b6e41539c24afa99e9""#, "0d2a0c022bfbf76c64ccb0b6e41539c24afa99e9"),
+            ("PYTHONANYWHERE_API_TOKEN = 9cf7e00fd637445686c00bd2e6fa37f6a3558415", "9cf7e00fd637445686c00bd2e6fa37f6a3558415"),
+            (r#"pythonanywhere_token: "18c45188ebd1b044769c88dca8ca433484e472e9""#, "18c45188ebd1b044769c88dca8ca433484e472e9"),
         ],
-        counterexamples: &["PYTHONANYWHERE_API_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "PYTHONANYWHERE_API_TOKEN=<your-pythonanywhere-key>", "PYTHONANYWHERE_API_TOKEN=13bb6e3d68fa2cb1efe0d75b0e94a5ad09d1c1c"],
+        counterexamples: &["PYTHONANYWHERE_API_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "PYTHONANYWHERE_API_TOKEN=<your-pythonanywhere-key>", "PYTHONANYWHERE_API_TOKEN=83d10d5724a61644da6d2ae676ccc7aec9ad316"],
         ..NAMED
     },
     Builtin {
@@ -293,10 +293,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["scalingo"],
         pattern: concat!(r"(?-u)(?i:scalingo)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>tk-us-[A-Za-z0-9_-]{48})", end_url!()),
         examples: &[
-            ("  SCALINGO_API_TOKEN: tk-us-yXaDsBps4AeBG0CKDJHHi6KIy0vZrJT-j9F1P2sR9gY-Zx2s", "tk-us-yXaDsBps4AeBG0CKDJHHi6KIy0vZrJT-j9F1P2sR9gY-Zx2s"),
-            (r#"export scalingo_token="tk-us-FCe-rIdwxSpexHkrvmW-cITQ8PQs-RdRywH-RiBz0PAud9fq""#, "tk-us-FCe-rIdwxSpexHkrvmW-cITQ8PQs-RdRywH-RiBz0PAud9fq"),
+            ("  SCALINGO_API_TOKEN: tk-us-3tUzbnc92QZBTT2_9efvKaFfVq0kI944lyrlvuhlJjl1XFkZ", "tk-us-3tUzbnc92QZBTT2_9efvKaFfVq0kI944lyrlvuhlJjl1XFkZ"),
+            (r#"export scalingo_token="tk-us-Jb46snWk43nslawkn7pSW6Q-XSQR-kbvchaJiov1HPTQ2PFG""#, "tk-us-Jb46snWk43nslawkn7pSW6Q-XSQR-kbvchaJiov1HPTQ2PFG"),
         ],
-        counterexamples: &["SCALINGO_API_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SCALINGO_API_TOKEN=<your-scalingo-key>", "SCALINGO_API_TOKEN=tk-us-Tx1uRGB4amQqCUzrMAbGcu0h7bM2Kle1KGBvyEu9asR3IJb"],
+        counterexamples: &["SCALINGO_API_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SCALINGO_API_TOKEN=<your-scalingo-key>", "SCALINGO_API_TOKEN=tk-us-ZrxC4niAX358mAh7mcyX4DTKMOBsUMO7ZtfeTbPhqlQzr4r"],
         ..NAMED
     },
     Builtin {
@@ -306,10 +306,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["tk-us-"],
         pattern: prefixed!(r"tk-us-", r"[A-Za-z0-9_-]{48}"),
         examples: &[
-            ("  scalingo_prefixed_token: tk-us-3w1nBG_NcCIDOjJ22snQwqjp1Dm7SumEf1D5k8y22KE9Xz8P", "tk-us-3w1nBG_NcCIDOjJ22snQwqjp1Dm7SumEf1D5k8y22KE9Xz8P"),
-            (r#"SCALINGO_PREFIXED_TOKEN="tk-us-BoZVdltk1RwXzo6to7veHC1OiiLhAMj3yRBQZcoRtR0cyLlN""#, "tk-us-BoZVdltk1RwXzo6to7veHC1OiiLhAMj3yRBQZcoRtR0cyLlN"),
+            (r#"SCALINGO_PREFIXED_TOKEN="tk-us-X6KtzmmTB0NiqSFeX0NWYVeLLXEd4KNrb-Bh0j7Z0pS2B0_G""#, "tk-us-X6KtzmmTB0NiqSFeX0NWYVeLLXEd4KNrb-Bh0j7Z0pS2B0_G"),
+            ("export SCALINGO_PREFIXED_TOKEN=tk-us-ntvgsjnf7Ll0sM14RqVp60MpTKwugrk1mI0xIavWOvd9DKOQ", "tk-us-ntvgsjnf7Ll0sM14RqVp60MpTKwugrk1mI0xIavWOvd9DKOQ"),
         ],
-        counterexamples: &["tk-us-xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like tk-us-1234567890", "tk-us-Md7Xd0ZeYDFpL2rPq582MSC7K6_lYeXwy-9pn3QEhOtrLUL"],
+        counterexamples: &["tk-us-xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like tk-us-1234567890", "tk-us-WVHFDcaFh8otOcguwK3JSTQw4xOEYodg_nLMXFEF4G9WLY_"],
         ..PREFIXED
     },
     Builtin {
@@ -319,10 +319,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["ico-"],
         pattern: prefixed!(r"ico-", r"[A-Za-z0-9]{32}"),
         examples: &[
-            (r#"{"infracost_api_key": "ico-jj8VqUoY0DCnXy5pldw8wsgaFSI3HirE", "region": "eu-west-1"}"#, "ico-jj8VqUoY0DCnXy5pldw8wsgaFSI3HirE"),
-            (r#"infracost_api_key = "ico-RqejGgr0y2vH459dndQJySbyNavLgCYl""#, "ico-RqejGgr0y2vH459dndQJySbyNavLgCYl"),
+            (r#"{"infracost_api_key": "ico-DcyX6GSuxYuj58h8SssyLR9ArQLgWbvQ", "region": "eu-west-1"}"#, "ico-DcyX6GSuxYuj58h8SssyLR9ArQLgWbvQ"),
+            ("Authorization: Bearer ico-eTDLPPAuQFaJENbqacPe8kXo1EJ4W8mY", "ico-eTDLPPAuQFaJENbqacPe8kXo1EJ4W8mY"),
         ],
-        counterexamples: &["ico-xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like ico-1234567890", "ico-4vO4Xu0PyJPcMXg0WIq7zA5DzcvamtT"],
+        counterexamples: &["ico-xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like ico-1234567890", "ico-Q7PezSIaImlcAxxzzpjHE3CbcKMbQNV"],
         ..PREFIXED
     },
     Builtin {
@@ -332,10 +332,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["platformsh"],
         pattern: concat!(r"(?-u)(?i:platformsh)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9_-]{43})", end_url!()),
         examples: &[
-            (r#"export PLATFORMSH_CLI_TOKEN="73uqOuZ_QxY6PwSbftxHflRDOCqH3-wdC1tdxt8mqqe""#, "73uqOuZ_QxY6PwSbftxHflRDOCqH3-wdC1tdxt8mqqe"),
-            ("  platformsh_token: LJeCAWolbm08YCgrx0qJnqi0qfgSwjR7m86vo_G4F9b", "LJeCAWolbm08YCgrx0qJnqi0qfgSwjR7m86vo_G4F9b"),
+            (r#"export PLATFORMSH_CLI_TOKEN="fWmPtYnU3OiujRdtpVLKLMX50L5PTZ--ICvQ9tKGdVa""#, "fWmPtYnU3OiujRdtpVLKLMX50L5PTZ--ICvQ9tKGdVa"),
+            ("  platformsh_token: JRaACFtuJUCSUzEodA_yuNkAN5-Rv5J8bWn6Zov18jp", "JRaACFtuJUCSUzEodA_yuNkAN5-Rv5J8bWn6Zov18jp"),
         ],
-        counterexamples: &["PLATFORMSH_CLI_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "PLATFORMSH_CLI_TOKEN=<your-platformsh-key>", "PLATFORMSH_CLI_TOKEN=OYDOVMTBN8QamGbw_TH_QIkSs-sTbSz7RDzJJNoeXu"],
+        counterexamples: &["PLATFORMSH_CLI_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "PLATFORMSH_CLI_TOKEN=<your-platformsh-key>", "PLATFORMSH_CLI_TOKEN=D3eStWolR0kSAgdJWT2jMohC2LgrTxfpHCc3koyTNi"],
         ..NAMED
     },
     Builtin {
@@ -345,10 +345,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["hasura"],
         pattern: concat!(r"(?-u)(?i:hasura)[A-Za-z0-9_.-]{0,24}?(?i:secret|key)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{32,64})", end_url!()),
         examples: &[
-            (r#"{"HASURA_GRAPHQL_ADMIN_SECRET":"R0tdEzcqbSfi8opXCmQrm53l8xyQqnXydYWx"}"#, "R0tdEzcqbSfi8opXCmQrm53l8xyQqnXydYWx"),
-            ("hasura_admin_secret=g2z7VKlKplNJhLExR9FiZu5f7UdzKUCp7wWgdMc438g", "g2z7VKlKplNJhLExR9FiZu5f7UdzKUCp7wWgdMc438g"),
+            (r#"{"HASURA_GRAPHQL_ADMIN_SECRET":"CEl4jwUMZcGSoI7fH2WSV0kIuc2OqEsDCqKheCewL4R"}"#, "CEl4jwUMZcGSoI7fH2WSV0kIuc2OqEsDCqKheCewL4R"),
+            ("hasura_admin_secret=56Wjil3TRDAIkbusSjhbMnDKQrfnAkQhG5SjBJ6", "56Wjil3TRDAIkbusSjhbMnDKQrfnAkQhG5SjBJ6"),
         ],
-        counterexamples: &["HASURA_GRAPHQL_ADMIN_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "HASURA_GRAPHQL_ADMIN_SECRET=<your-hasura-key>", "HASURA_GRAPHQL_ADMIN_SECRET=tDkkqH17xGnmLaSTrBKqfyixFKeAB0P"],
+        counterexamples: &["HASURA_GRAPHQL_ADMIN_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "HASURA_GRAPHQL_ADMIN_SECRET=<your-hasura-key>", "HASURA_GRAPHQL_ADMIN_SECRET=y8yAVDvXU2KHuvkRLvqmsFjol7Hy3QX"],
         ..NAMED
     },
     Builtin {
@@ -358,10 +358,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["apigee"],
         pattern: concat!(r"(?-u)(?i:apigee)[A-Za-z0-9_.-]{0,24}?(?i:secret)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{32,64})", end_url!()),
         examples: &[
-            ("APIGEE_CONSUMER_SECRET = nqqO3UBlYJnPxDCv8kNPgHa5xjBJfaVnzxKWUkmUnrAd", "nqqO3UBlYJnPxDCv8kNPgHa5xjBJfaVnzxKWUkmUnrAd"),
-            (r#"apigee_client_secret: "8uOcCsT07Pv3ro9IqFJG5eei9sPH82K9""#, "8uOcCsT07Pv3ro9IqFJG5eei9sPH82K9"),
+            ("APIGEE_CONSUMER_SECRET = V6izIWtVAk5e8muD9sTnP27jak9VNMTsDwJJW", "V6izIWtVAk5e8muD9sTnP27jak9VNMTsDwJJW"),
+            (r#"apigee_client_secret: "3r9P5OGS38R3YKdZxfslLQiq6L1PAjST6o8""#, "3r9P5OGS38R3YKdZxfslLQiq6L1PAjST6o8"),
         ],
-        counterexamples: &["APIGEE_CONSUMER_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "APIGEE_CONSUMER_SECRET=<your-apigee-key>", "APIGEE_CONSUMER_SECRET=szimfVlYRrQWeIr2na9nIZ9KzFjhASN"],
+        counterexamples: &["APIGEE_CONSUMER_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "APIGEE_CONSUMER_SECRET=<your-apigee-key>", "APIGEE_CONSUMER_SECRET=tviHfxT2Ki9klrOI78dh0qGINApG2nJ"],
         ..NAMED
     },
     Builtin {
@@ -371,10 +371,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["tyk"],
         pattern: concat!(r"(?-u)(?i:tyk)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{32})", end_url!()),
         examples: &[
-            ("  TYK_GW_SECRET: b70453f7dcbcb27fe705aa9e141dc2e9", "b70453f7dcbcb27fe705aa9e141dc2e9"),
-            (r#"export tyk_api_key="b2adfa8713b15f26f0ce7bc88584d353""#, "b2adfa8713b15f26f0ce7bc88584d353"),
+            ("  TYK_GW_SECRET: 40317d98367c645adf534032d223e048", "40317d98367c645adf534032d223e048"),
+            (r#"export tyk_api_key="39b68ff685a3cac87d9acf9d0be2f889""#, "39b68ff685a3cac87d9acf9d0be2f889"),
         ],
-        counterexamples: &["TYK_GW_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "TYK_GW_SECRET=<your-tyk-key>", "TYK_GW_SECRET=df2b52cb3daf62ef3a0c4a8bf02e8b2"],
+        counterexamples: &["TYK_GW_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "TYK_GW_SECRET=<your-tyk-key>", "TYK_GW_SECRET=a30e83e71253d9395eff20b6f8da740"],
         ..NAMED
     },
 ];

@@ -251,10 +251,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["mattermost"],
         pattern: concat!(r"(?-u)(?i:mattermost)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-z0-9]{26})", end_url!()),
         examples: &[
-            ("MATTERMOST_TOKEN = yyovb9lqdrgir4njl2k4f88rjl", "yyovb9lqdrgir4njl2k4f88rjl"),
-            (r#"mattermost_bot_token: "xp27fqdq0agukfa58rbwwi0ivx""#, "xp27fqdq0agukfa58rbwwi0ivx"),
+            ("MATTERMOST_TOKEN = 01crld8f62fsm8th7cn2ytp43y", "01crld8f62fsm8th7cn2ytp43y"),
+            (r#"mattermost_bot_token: "m39i87shm8ycrsd2o31634y3e5""#, "m39i87shm8ycrsd2o31634y3e5"),
         ],
-        counterexamples: &["MATTERMOST_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "MATTERMOST_TOKEN=<your-mattermost-key>", "MATTERMOST_TOKEN=djpz7f16baery3brtwaonfcdv"],
+        counterexamples: &["MATTERMOST_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "MATTERMOST_TOKEN=<your-mattermost-key>", "MATTERMOST_TOKEN=ol5kec2hcnyhhu0ug3irnyosh"],
         ..NAMED
     },
     Builtin {
@@ -264,10 +264,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["rocketchat", "rocket_chat", "rocket.chat", "rocket-chat"],
         pattern: concat!(r"(?-u)(?i:rocket[_.-]?chat)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9_-]{43})", end_url!()),
         examples: &[
-            ("  ROCKETCHAT_AUTH_TOKEN: G3zxDk1bnCaYRg5oZAq4sO1U-49iCg2wwGYdiZ7IFV2", "G3zxDk1bnCaYRg5oZAq4sO1U-49iCg2wwGYdiZ7IFV2"),
-            (r#"export rocketchat_token="21rTeIKfrpjqjA61ZPW95VY4281a390S6R1x7HAQa3M""#, "21rTeIKfrpjqjA61ZPW95VY4281a390S6R1x7HAQa3M"),
+            ("  ROCKETCHAT_AUTH_TOKEN: QFSoTglGvhKdfGHda0KYjKOZukvGdridQnx4S6dgAhs", "QFSoTglGvhKdfGHda0KYjKOZukvGdridQnx4S6dgAhs"),
+            (r#"export rocketchat_token="Ue0XCe3_Z_ImgnjdOUxpDsEbIujgx6U753GbtZ3ls3-""#, "Ue0XCe3_Z_ImgnjdOUxpDsEbIujgx6U753GbtZ3ls3-"),
         ],
-        counterexamples: &["ROCKETCHAT_AUTH_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "ROCKETCHAT_AUTH_TOKEN=<your-rocketchat-key>", "ROCKETCHAT_AUTH_TOKEN=i975VqUZw82ujOxqsusib-NjGUe8krMAM4iEOmI4il"],
+        counterexamples: &["ROCKETCHAT_AUTH_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "ROCKETCHAT_AUTH_TOKEN=<your-rocketchat-key>", "ROCKETCHAT_AUTH_TOKEN=M4Ih85qegxaJebibbm4CWtx771OTbRVFXQ8mE1Vy21"],
         ..NAMED
     },
     Builtin {
@@ -277,10 +277,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["zulip"],
         pattern: concat!(r"(?-u)(?i:zulip)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{32})", end_url!()),
         examples: &[
-            ("ZULIP_API_KEY=MC5izpcDJrumgGNWdAWjgEZPIRX9GQO5", "MC5izpcDJrumgGNWdAWjgEZPIRX9GQO5"),
-            (r#"{"zulip_key":"0RLEwoKne7F8D4H5vBCfKU5s7PCLoHaX"}"#, "0RLEwoKne7F8D4H5vBCfKU5s7PCLoHaX"),
+            ("ZULIP_API_KEY=B4dgytvL9E9yWGMIvd54yabC6OKwR8D6", "B4dgytvL9E9yWGMIvd54yabC6OKwR8D6"),
+            (r#"{"zulip_key":"5PyuiTay5Y5iSkMiDnMjLIMR00M7YxcM"}"#, "5PyuiTay5Y5iSkMiDnMjLIMR00M7YxcM"),
         ],
-        counterexamples: &["ZULIP_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "ZULIP_API_KEY=<your-zulip-key>", "ZULIP_API_KEY=GZU1HX5D3Q3wLGOxxUo5OwaY5kiwBiM"],
+        counterexamples: &["ZULIP_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "ZULIP_API_KEY=<your-zulip-key>", "ZULIP_API_KEY=IOtiDHoikC6zkEYe852uGj2z2Ua9qWW"],
         ..NAMED
     },
     Builtin {
@@ -290,10 +290,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["gitter"],
         pattern: concat!(r"(?-u)(?i:gitter)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{40})", end_url!()),
         examples: &[
-            (r#"GITTER_TOKEN: "e6d92ca3f26776bd20ebb235545d6b6211ce89cb""#, "e6d92ca3f26776bd20ebb235545d6b6211ce89cb"),
-            ("gitter_api_key = 03a1f02fb9979757a3aeae78e3f0bba3f056f01a", "03a1f02fb9979757a3aeae78e3f0bba3f056f01a"),
+            (r#"GITTER_TOKEN: "501ab180c356ece2fe18b715f48eddbe4428c84a""#, "501ab180c356ece2fe18b715f48eddbe4428c84a"),
+            ("gitter_api_key = 51aec90ae1f154b5fa35acd6fdb36d443915d6a0", "51aec90ae1f154b5fa35acd6fdb36d443915d6a0"),
         ],
-        counterexamples: &["GITTER_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "GITTER_TOKEN=<your-gitter-key>", "GITTER_TOKEN=4ded8fe26b49d5c7ad1bcf843d4a5df7c68765c"],
+        counterexamples: &["GITTER_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "GITTER_TOKEN=<your-gitter-key>", "GITTER_TOKEN=d0f5d8a1cd2f88cde96103fd029f2c4f9ccfd81"],
         ..NAMED
     },
     Builtin {
@@ -303,10 +303,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["line_channel", "line-channel", "linechannel"],
         pattern: concat!(r"(?-u)(?i:line[_-]?channel)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9+/]{150,180}=)", end_b64!()),
         examples: &[
-            (r#"export LINE_CHANNEL_ACCESS_TOKEN="i7B6do+S6SkbW64Y5smthC9oUDpl6TwGvL7RGgAGYRYkJe0AsxfRxHmH2FMrr/gpr46NNYTAjEnPGBsPCr4uyB0vV/5UtRgNY+sfYC8izwx0mDzV/bBrxtzZwu+r/OZb8XYOF/bk/6pa1qMpUDMFIwqw980exoat=""#, "i7B6do+S6SkbW64Y5smthC9oUDpl6TwGvL7RGgAGYRYkJe0AsxfRxHmH2FMrr/gpr46NNYTAjEnPGBsPCr4uyB0vV/5UtRgNY+sfYC8izwx0mDzV/bBrxtzZwu+r/OZb8XYOF/bk/6pa1qMpUDMFIwqw980exoat="),
-            ("  line_channel_secret: FRaCw/5S88z8f4uq0ue8NOXkFqnfx0loBcwPMRmIMdktwZ1eSy/Ck1OcDr7tEMZ8PF6q4gDe4+Q0vysnGiE16tYD5K2OBW+5OxogXWq1YSM7wW2aN8s6VmIJDXCylOgbh5SsStbaxw+2Sn9OD+hkDq7GFa=", "FRaCw/5S88z8f4uq0ue8NOXkFqnfx0loBcwPMRmIMdktwZ1eSy/Ck1OcDr7tEMZ8PF6q4gDe4+Q0vysnGiE16tYD5K2OBW+5OxogXWq1YSM7wW2aN8s6VmIJDXCylOgbh5SsStbaxw+2Sn9OD+hkDq7GFa="),
+            (r#"export LINE_CHANNEL_ACCESS_TOKEN="tv5TgUzJ4Jjo/fkIG4aFP7eTuH7XUpqrtNkVK7C9fs3X7InqD9TDKMTvDRjGRoDPKP+vnbIzkK2UGD9TWq271F73N+YM7B/o3LKYoqazClYiQaCg/uBsAwdh2j5nsSF7Ly7fIMk2QirDi9Y9aV0f3fEulebe=""#, "tv5TgUzJ4Jjo/fkIG4aFP7eTuH7XUpqrtNkVK7C9fs3X7InqD9TDKMTvDRjGRoDPKP+vnbIzkK2UGD9TWq271F73N+YM7B/o3LKYoqazClYiQaCg/uBsAwdh2j5nsSF7Ly7fIMk2QirDi9Y9aV0f3fEulebe="),
+            ("  line_channel_secret: 36EZMbRh3GC+yUZfPHmyGie0RXDxbOQn0sV+S48axE8MgH7UX4vJbSIVuEaTVzHZmTb6Jwir0iXfy8EHnnhN46bmGZelDdRzUJSmN7pLWln3HHyeftZr9tO6JfOH20XVnzDip5sPEFJ4gt2iLn2kshYCpI0UXuZ0Q=", "36EZMbRh3GC+yUZfPHmyGie0RXDxbOQn0sV+S48axE8MgH7UX4vJbSIVuEaTVzHZmTb6Jwir0iXfy8EHnnhN46bmGZelDdRzUJSmN7pLWln3HHyeftZr9tO6JfOH20XVnzDip5sPEFJ4gt2iLn2kshYCpI0UXuZ0Q="),
         ],
-        counterexamples: &["LINE_CHANNEL_ACCESS_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "LINE_CHANNEL_ACCESS_TOKEN=<your-line-key>", "LINE_CHANNEL_ACCESS_TOKEN=K0O1Wi7DlxNNOi5Aw9M6KIjn33R0bSrpXszKEtxfN50iYxLYmKgwOyIvdWJDMy/TP2BXQMtcY2+9jRIOY9acZvzqU+U+acKafpUMJMKhdxCtkuHWomYHoL8OYnwofM5a3ybv/v48ZQINq0uEm/Gdx="],
+        counterexamples: &["LINE_CHANNEL_ACCESS_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "LINE_CHANNEL_ACCESS_TOKEN=<your-line-key>", "LINE_CHANNEL_ACCESS_TOKEN=tY9JPmTkSlS4hNG2rmmIU7kjxr4+/N78qj4uR9ScC5OaaXIXW5sjeSZnsJQT6kBMK4MlWPk/jOAxCmt46HhI6dB+0nfaxJh1+l7gS8xmrHe0V99rf4nmThM3NQ5HjgCnL08dqD4d2sphUD4Hv43T2="],
         ..NAMED
     },
     Builtin {
@@ -316,10 +316,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["line_notify", "line-notify", "linenotify"],
         pattern: concat!(r"(?-u)(?i:line[_-]?notify)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{43})", end_url!()),
         examples: &[
-            (r#"{"LINE_NOTIFY_TOKEN":"kKHUX7mWxOWR5dsrAc8mp5KIh4l86dHwx346v31p6Cn"}"#, "kKHUX7mWxOWR5dsrAc8mp5KIh4l86dHwx346v31p6Cn"),
-            ("line_notify_token=3rs6WJWcEKOmTdh0Ltn8HjqAptrcRFMc2zuafjVLcX5", "3rs6WJWcEKOmTdh0Ltn8HjqAptrcRFMc2zuafjVLcX5"),
+            (r#"{"LINE_NOTIFY_TOKEN":"RjzcXsfWDqcpNziGj1uDJmn8XHQ9Y37IwDT4FJyZIV7"}"#, "RjzcXsfWDqcpNziGj1uDJmn8XHQ9Y37IwDT4FJyZIV7"),
+            ("line_notify_token=x49m92NBTFGuceOrKLRrlu7Kg3fcMsc8cnc5FZ0jMH2", "x49m92NBTFGuceOrKLRrlu7Kg3fcMsc8cnc5FZ0jMH2"),
         ],
-        counterexamples: &["LINE_NOTIFY_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "LINE_NOTIFY_TOKEN=<your-line-key>", "LINE_NOTIFY_TOKEN=CaGXkYgNm5sl9WgsgPOTUChtmf55wGC4yIhtJuRRXX"],
+        counterexamples: &["LINE_NOTIFY_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "LINE_NOTIFY_TOKEN=<your-line-key>", "LINE_NOTIFY_TOKEN=Vwh4OtkvyvNHH6W3DvBEgam28fo4HanwIezqGxMJnd"],
         ..NAMED
     },
     Builtin {
@@ -329,10 +329,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["vonage", "nexmo"],
         pattern: concat!(r"(?-u)(?i:vonage|nexmo)[A-Za-z0-9_.-]{0,24}?(?i:secret)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{16})", end_url!()),
         examples: &[
-            ("VONAGE_API_SECRET = tJcdlgSK2DfgoaGv", "tJcdlgSK2DfgoaGv"),
-            (r#"NEXMO_API_SECRET: "WZuSrYwNGcnQp2mq""#, "WZuSrYwNGcnQp2mq"),
+            ("VONAGE_API_SECRET = P0n2srsvZGGhWuxZ", "P0n2srsvZGGhWuxZ"),
+            (r#"NEXMO_API_SECRET: "vVy1GzXFieeKW19I""#, "vVy1GzXFieeKW19I"),
         ],
-        counterexamples: &["VONAGE_API_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "VONAGE_API_SECRET=<your-vonage-key>", "VONAGE_API_SECRET=Agc4t9KXp0YVzLc"],
+        counterexamples: &["VONAGE_API_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "VONAGE_API_SECRET=<your-vonage-key>", "VONAGE_API_SECRET=g2KbLWw3QFGLojQ"],
         ..NAMED
     },
     Builtin {
@@ -342,10 +342,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["messagebird"],
         pattern: concat!(r"(?-u)(?i:messagebird)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{25})", end_url!()),
         examples: &[
-            ("  MESSAGEBIRD_API_KEY: FiVSXB7l6KWK8vAE7BQlL2h2Y", "FiVSXB7l6KWK8vAE7BQlL2h2Y"),
-            (r#"export messagebird_access_key="o4BFL11XgFqw8qagzIR0dMNqv""#, "o4BFL11XgFqw8qagzIR0dMNqv"),
+            ("  MESSAGEBIRD_API_KEY: 8xWkJlugR75RwbwCEetMWU1Qc", "8xWkJlugR75RwbwCEetMWU1Qc"),
+            (r#"export messagebird_access_key="0nghPwDz0FovEtkmfYPEaVGi3""#, "0nghPwDz0FovEtkmfYPEaVGi3"),
         ],
-        counterexamples: &["MESSAGEBIRD_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "MESSAGEBIRD_API_KEY=<your-messagebird-key>", "MESSAGEBIRD_API_KEY=SZzqEoYLd6bXPUiNXnlnTQ9Y"],
+        counterexamples: &["MESSAGEBIRD_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "MESSAGEBIRD_API_KEY=<your-messagebird-key>", "MESSAGEBIRD_API_KEY=2tklfYnHGuRADpVjkRMI9GlT"],
         ..NAMED
     },
     Builtin {
@@ -355,10 +355,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["plivo"],
         pattern: concat!(r"(?-u)(?i:plivo)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{40})", end_url!()),
         examples: &[
-            ("PLIVO_AUTH_TOKEN=7bAiAcrue3TVTcK2Kpb38mvYmZN508HZeZISR9aO", "7bAiAcrue3TVTcK2Kpb38mvYmZN508HZeZISR9aO"),
-            (r#"{"plivo_token":"ZGRWuBN9F6Z80r52eeG8lMoacjKp4vX0Ho2mrBAK"}"#, "ZGRWuBN9F6Z80r52eeG8lMoacjKp4vX0Ho2mrBAK"),
+            ("PLIVO_AUTH_TOKEN=PpChrcwAzpzMye02jpCK0wRYoiDrkElTiktiWDN7", "PpChrcwAzpzMye02jpCK0wRYoiDrkElTiktiWDN7"),
+            (r#"{"plivo_token":"40uet7fyZGRwL9qud2MIeOHu68imU5VwJ64ZQbTc"}"#, "40uet7fyZGRwL9qud2MIeOHu68imU5VwJ64ZQbTc"),
         ],
-        counterexamples: &["PLIVO_AUTH_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "PLIVO_AUTH_TOKEN=<your-plivo-key>", "PLIVO_AUTH_TOKEN=NiovLGCFu0pPxh5osI1tEwOjNV5TBYIz06LOKLs"],
+        counterexamples: &["PLIVO_AUTH_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "PLIVO_AUTH_TOKEN=<your-plivo-key>", "PLIVO_AUTH_TOKEN=S555A6bIpFoqqEATRdWn98LQ1JXRy7qpGChAZnE"],
         ..NAMED
     },
     Builtin {
@@ -368,10 +368,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["KEY0", "KEY1", "KEY2", "KEY3", "KEY4", "KEY5", "KEY6", "KEY7", "KEY8", "KEY9", "KEYA", "KEYB", "KEYC", "KEYD", "KEYE", "KEYF"],
         pattern: prefixed!(r"KEY", r"[A-F0-9]{32}_[A-Za-z0-9_-]{22}"),
         examples: &[
-            (r#"TELNYX_API_KEY="KEY878666F3FB38DC83134FDFF50636A850_0u0aWErHF9N-yBKxWdRU5X""#, "KEY878666F3FB38DC83134FDFF50636A850_0u0aWErHF9N-yBKxWdRU5X"),
-            (r#"level=info msg="auth ok" key=KEYDDA83A91CB537021B43ED621FAF29CFA_G4766IJTU5l-oE_AnKeKB1"#, "KEYDDA83A91CB537021B43ED621FAF29CFA_G4766IJTU5l-oE_AnKeKB1"),
+            ("env TELNYX_API_KEY=KEY9654B6709459E75C07922FA6E27CEF60_Ieg-keLPg3CjSc6RaqiO02 ./deploy.sh", "KEY9654B6709459E75C07922FA6E27CEF60_Ieg-keLPg3CjSc6RaqiO02"),
+            ("2024-06-11T08:14:52Z DEBUG telnyx client configured token=KEYB3DBC0977DE0897AD55400BDAFAB6406_PlLq8_uJ6-z8zCjtCdJIDC", "KEYB3DBC0977DE0897AD55400BDAFAB6406_PlLq8_uJ6-z8zCjtCdJIDC"),
         ],
-        counterexamples: &["KEYxxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like KEY1234567890", "KEY01FFEA7C5DAF78D4D903AA12278F46D5_g7FhMM6NWxnzN0AHadw5K"],
+        counterexamples: &["KEYxxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like KEY1234567890", "KEY5095B7BC00112E56605630AAE4B8CA31_gxN3AOkUaq2WfaRkzoa8G"],
         ..PREFIXED
     },
     Builtin {
@@ -381,10 +381,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["sinch"],
         pattern: concat!(r"(?-u)(?i:sinch)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{32})", end_url!()),
         examples: &[
-            (r#"export SINCH_API_TOKEN="bef970195135ea766ed7179aa86aaf40""#, "bef970195135ea766ed7179aa86aaf40"),
-            ("  sinch_token: 1ffcab4965c24f14ce36f707d5768e5e", "1ffcab4965c24f14ce36f707d5768e5e"),
+            (r#"export SINCH_API_TOKEN="bb09180f476edbdecdf8ea54161cdf3b""#, "bb09180f476edbdecdf8ea54161cdf3b"),
+            ("  sinch_token: ac3d702fac5045c34b4a6f216fb48b75", "ac3d702fac5045c34b4a6f216fb48b75"),
         ],
-        counterexamples: &["SINCH_API_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SINCH_API_TOKEN=<your-sinch-key>", "SINCH_API_TOKEN=534c972873fb13d4a0839fc22c9cd96"],
+        counterexamples: &["SINCH_API_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SINCH_API_TOKEN=<your-sinch-key>", "SINCH_API_TOKEN=c3e1d5da77b3f6dd4022cd69a372977"],
         ..NAMED
     },
     Builtin {
@@ -394,10 +394,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["pusher"],
         pattern: concat!(r"(?-u)(?i:pusher)[A-Za-z0-9_.-]{0,24}?(?i:secret)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{20})", end_url!()),
         examples: &[
-            (r#"{"PUSHER_APP_SECRET":"a1dbb1bf21de5ef2899c"}"#, "a1dbb1bf21de5ef2899c"),
-            ("pusher_secret=c0d20f896f6e597bfd87", "c0d20f896f6e597bfd87"),
+            (r#"{"PUSHER_APP_SECRET":"415f756d0ebc16930daa"}"#, "415f756d0ebc16930daa"),
+            ("pusher_secret=59e8d797b8f63c04bb30", "59e8d797b8f63c04bb30"),
         ],
-        counterexamples: &["PUSHER_APP_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "PUSHER_APP_SECRET=<your-pusher-key>", "PUSHER_APP_SECRET=92d5dd5afbd7ccb5e40"],
+        counterexamples: &["PUSHER_APP_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "PUSHER_APP_SECRET=<your-pusher-key>", "PUSHER_APP_SECRET=64fec076ad8b2f1b975"],
         ..NAMED
     },
     Builtin {
@@ -407,10 +407,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["ably"],
         pattern: concat!(r"(?-u)(?i:ably)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{6}:[A-Za-z0-9_-]{43})", end_url!()),
         examples: &[
-            ("ABLY_API_KEY = osb25m.tgSF7o:bP-4Y-oPNaKwUYbdWFHVKjBpIkZCZYqVwW0YKFeZo4V", "osb25m.tgSF7o:bP-4Y-oPNaKwUYbdWFHVKjBpIkZCZYqVwW0YKFeZo4V"),
-            (r#"ably_key: "gt2Dut.tuU8oj:OoMRp5zuDpeHCcE2Z1WVSLdRyEislXLk3A0Z_9fK3NZ""#, "gt2Dut.tuU8oj:OoMRp5zuDpeHCcE2Z1WVSLdRyEislXLk3A0Z_9fK3NZ"),
+            ("ABLY_API_KEY = Ki9qoK.R3RCUD:slgCayBqN8haXUEdc6GCrPuZx4PDzOL01Omr6Xvai_K", "Ki9qoK.R3RCUD:slgCayBqN8haXUEdc6GCrPuZx4PDzOL01Omr6Xvai_K"),
+            (r#"ably_key: "f1n7Vt.w1Tt-9:gQ0UyzXf99sOYfRilpjNTCJIu3S0b6UPn7V2mTlFNBr""#, "f1n7Vt.w1Tt-9:gQ0UyzXf99sOYfRilpjNTCJIu3S0b6UPn7V2mTlFNBr"),
         ],
-        counterexamples: &["ABLY_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "ABLY_API_KEY=<your-ably-key>", "ABLY_API_KEY=heUq_6.Ec8Nhr:IHdWnLJDywOcvrcJzzqH4jnv7gnEdyFJ5rZF8RO8q5"],
+        counterexamples: &["ABLY_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "ABLY_API_KEY=<your-ably-key>", "ABLY_API_KEY=up1igr.NJS7IM:xeL6mObj9dIyeH5o-40m4Whl_jSjMfOGNITbp7XVT9"],
         ..NAMED
     },
     Builtin {
@@ -420,10 +420,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["getstream", "stream_api", "stream-api", "streamapi"],
         pattern: concat!(r"(?-u)(?i:getstream|stream[_-]?api)[A-Za-z0-9_.-]{0,24}?(?i:secret)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-z0-9]{64})", end_url!()),
         examples: &[
-            ("  STREAM_API_SECRET: ctizbs6gumak8z75so3lv5901wy203xlborfkl6jkr0mdvqgvlhgrlz8zks1jopb", "ctizbs6gumak8z75so3lv5901wy203xlborfkl6jkr0mdvqgvlhgrlz8zks1jopb"),
-            (r#"export getstream_secret="yakfc71fh7zup60wcsqm3u7nbq7ohmg9vxs8w0jqzsbulzbf5wy2v6mr0oiughtv""#, "yakfc71fh7zup60wcsqm3u7nbq7ohmg9vxs8w0jqzsbulzbf5wy2v6mr0oiughtv"),
+            ("  STREAM_API_SECRET: sd5f89x0bivxfi1khtf58hwkddafjrw59bn1ttotckbj0kxadyuig2wskley7l69", "sd5f89x0bivxfi1khtf58hwkddafjrw59bn1ttotckbj0kxadyuig2wskley7l69"),
+            (r#"export getstream_secret="e82f1bhc588o4zrr81d4ztuqwvimie0g5bpimu2fjre1e3r8ifvjqqlk55xpgaeq""#, "e82f1bhc588o4zrr81d4ztuqwvimie0g5bpimu2fjre1e3r8ifvjqqlk55xpgaeq"),
         ],
-        counterexamples: &["STREAM_API_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "STREAM_API_SECRET=<your-getstream-key>", "STREAM_API_SECRET=194g11en7cxgshbp7q0m4v0yi4h99e59hcq6y64cpj8e5aww7918320tqm49myd"],
+        counterexamples: &["STREAM_API_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "STREAM_API_SECRET=<your-getstream-key>", "STREAM_API_SECRET=fi8tnqkz77suk4h68qrn9yxhacsdrdv7jpd7a2t5yeqo1gboz3wyjflzzrl5euv"],
         ..NAMED
     },
     Builtin {
@@ -433,10 +433,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["sendbird"],
         pattern: concat!(r"(?-u)(?i:sendbird)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{40})", end_url!()),
         examples: &[
-            ("SENDBIRD_API_TOKEN=acc04b3ad07bf36530f4fefd02e93beb2ffd1db6", "acc04b3ad07bf36530f4fefd02e93beb2ffd1db6"),
-            (r#"{"sendbird_token":"dd4cac4cbcdd12136886dae48325987859d2629d"}"#, "dd4cac4cbcdd12136886dae48325987859d2629d"),
+            ("SENDBIRD_API_TOKEN=0d64db9519f3184588e2f47d66da7e7feee65c86", "0d64db9519f3184588e2f47d66da7e7feee65c86"),
+            (r#"{"sendbird_token":"57ac3e2a8975960382a2aa4dbc1ea227911b5b51"}"#, "57ac3e2a8975960382a2aa4dbc1ea227911b5b51"),
         ],
-        counterexamples: &["SENDBIRD_API_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SENDBIRD_API_TOKEN=<your-sendbird-key>", "SENDBIRD_API_TOKEN=8e6098a5fa6d10ff9004fff9d7fe5a7dbbd7439"],
+        counterexamples: &["SENDBIRD_API_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SENDBIRD_API_TOKEN=<your-sendbird-key>", "SENDBIRD_API_TOKEN=73ceebd9690e14cd827173ee9e1f4edd98b7635"],
         ..NAMED
     },
     Builtin {
@@ -446,10 +446,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["dG9rOj"],
         pattern: concat!(r#"(?-u)(?P<token>dG9rOj(?P<secret>[A-Za-z0-9+/]{50,70}=))"#, end_b64!()),
         examples: &[
-            (r#"INTERCOM_ACCESS_TOKEN="dG9rOj7w010xIcqQ1R+k73AFIC2vvSkajB94OyVObhBNpGP6CeYpGdIViOm/=""#, "dG9rOj7w010xIcqQ1R+k73AFIC2vvSkajB94OyVObhBNpGP6CeYpGdIViOm/="),
-            ("Authorization: Bearer dG9rOjkYL61BWOfmVZgdAI8FCqsEhKNkQzmFrFOzNWKU6OTgkSPDcdKcdKIzSyxI1T=", "dG9rOjkYL61BWOfmVZgdAI8FCqsEhKNkQzmFrFOzNWKU6OTgkSPDcdKcdKIzSyxI1T="),
+            ("2024-06-11T08:14:52Z DEBUG intercom client configured token=dG9rOjMawilbkjmGdYv6YgIXvOAejIWzHVP0Wan9VOrVtUn1aRphbNjnXXvQg010UJV=", "dG9rOjMawilbkjmGdYv6YgIXvOAejIWzHVP0Wan9VOrVtUn1aRphbNjnXXvQg010UJV="),
+            ("Authorization: Bearer dG9rOjO1L/a4u2eKbma7Bc4dDmqx02CPpWalTlswYDy2SXDfgz0IqnA4pYjOP=", "dG9rOjO1L/a4u2eKbma7Bc4dDmqx02CPpWalTlswYDy2SXDfgz0IqnA4pYjOP="),
         ],
-        counterexamples: &["dG9rOjxxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like dG9rOj1234567890", "dG9rOjheBJoJhKuDT/rNp0hEwJkQy8JhrGu+J9bB1qBYFYopji7SDCT="],
+        counterexamples: &["dG9rOjxxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like dG9rOj1234567890", "dG9rOjrztusBqyaTUYn4rcrRRzAtG0gbTqnDfAKc96YakKAaapwGQ0J="],
         ..PREFIXED
     },
     Builtin {
@@ -459,10 +459,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["zoom"],
         pattern: concat!(r"(?-u)(?i:zoom)[A-Za-z0-9_.-]{0,24}?(?i:secret)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{32})", end_url!()),
         examples: &[
-            (r#"export ZOOM_CLIENT_SECRET="Hn6VuzBLG3hALB8VsryZCSqzSFERH0Gr""#, "Hn6VuzBLG3hALB8VsryZCSqzSFERH0Gr"),
-            ("  zoom_secret_token: I2jAm2l7BYIC7eTHAl3XVAHFS7xCAEsd", "I2jAm2l7BYIC7eTHAl3XVAHFS7xCAEsd"),
+            (r#"export ZOOM_CLIENT_SECRET="byBvnbjmeztUvyWLIqWMHjtrzA6c0zfn""#, "byBvnbjmeztUvyWLIqWMHjtrzA6c0zfn"),
+            ("  zoom_secret_token: z8HxddZXacSDZnIhxt8Y3BqhOSjetd4e", "z8HxddZXacSDZnIhxt8Y3BqhOSjetd4e"),
         ],
-        counterexamples: &["ZOOM_CLIENT_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "ZOOM_CLIENT_SECRET=<your-zoom-key>", "ZOOM_CLIENT_SECRET=rPERvkAt0E0K3slNlsGlL2sjDjWncIS"],
+        counterexamples: &["ZOOM_CLIENT_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "ZOOM_CLIENT_SECRET=<your-zoom-key>", "ZOOM_CLIENT_SECRET=PpZ0qv5dh0GpqwSqT1lTrue1MBBwh7z"],
         ..NAMED
     },
     Builtin {
@@ -472,10 +472,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["webex"],
         pattern: concat!(r"(?-u)(?i:webex)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{64}_[A-Z0-9]{4}_[a-f0-9]{8}-[a-f0-9]{4})", end_url!()),
         examples: &[
-            (r#"{"WEBEX_BOT_TOKEN":"Bq8bVsZKgy52Gzt6NtbfO7YA5LBcrXld8IPfG6Cfs80mIth4H8cnCytNpED1yi57_39I8_36c1891e-edef"}"#, "Bq8bVsZKgy52Gzt6NtbfO7YA5LBcrXld8IPfG6Cfs80mIth4H8cnCytNpED1yi57_39I8_36c1891e-edef"),
-            ("webex_access_token=6DT38XPe2FBRWKol9Fke7cChcnXyh5ZhuAVNugDRir2nyUoVsOhkv04VpPw7h0wd_QKD6_018800d9-29ac", "6DT38XPe2FBRWKol9Fke7cChcnXyh5ZhuAVNugDRir2nyUoVsOhkv04VpPw7h0wd_QKD6_018800d9-29ac"),
+            (r#"{"WEBEX_BOT_TOKEN":"3MC7KPamMuAKyHm9eNEVOUFKF0UxGsL147DncC6MLiamPnVNqKCdIFheLCGna8Og_UFF0_f42287ee-1efa"}"#, "3MC7KPamMuAKyHm9eNEVOUFKF0UxGsL147DncC6MLiamPnVNqKCdIFheLCGna8Og_UFF0_f42287ee-1efa"),
+            ("webex_access_token=PFPl62LplufSDmABOiuRztupaXLVWyuMDChOikKBfgI399fYkXjsTzIdxtTg73RU_X0D2_fe3c2b25-ff23", "PFPl62LplufSDmABOiuRztupaXLVWyuMDChOikKBfgI399fYkXjsTzIdxtTg73RU_X0D2_fe3c2b25-ff23"),
         ],
-        counterexamples: &["WEBEX_BOT_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "WEBEX_BOT_TOKEN=<your-webex-key>", "WEBEX_BOT_TOKEN=fkqbiebvglCw0DbdMn3YYXdQjtxUcV5Ayoc1BFzFZrUIgUO4YdNge19KbZR31uxV_HOJP_85215ebe-d80"],
+        counterexamples: &["WEBEX_BOT_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "WEBEX_BOT_TOKEN=<your-webex-key>", "WEBEX_BOT_TOKEN=B7QJWu6Y3TYpcLQtMKihDBmbocQO13JrOXy3mPRm2IPnr1dqChtHlwpqGBc6UrkZ_GIU9_f078de0d-2ec"],
         ..NAMED
     },
     Builtin {
@@ -485,10 +485,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["pushover"],
         pattern: concat!(r"(?-u)(?i:pushover)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-z0-9]{30})", end_url!()),
         examples: &[
-            ("PUSHOVER_TOKEN = z1fj15629t2rd42icdlarcaeaag2oy", "z1fj15629t2rd42icdlarcaeaag2oy"),
-            (r#"pushover_user_key: "l3930uwav6xpyv4gp0xm1001dgytv4""#, "l3930uwav6xpyv4gp0xm1001dgytv4"),
+            ("PUSHOVER_TOKEN = adxxv0mee6zy6w0p57t74we09m8070", "adxxv0mee6zy6w0p57t74we09m8070"),
+            (r#"pushover_user_key: "7p0hcx6n5ed0pg2jj3aesa1tzu3vt0""#, "7p0hcx6n5ed0pg2jj3aesa1tzu3vt0"),
         ],
-        counterexamples: &["PUSHOVER_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "PUSHOVER_TOKEN=<your-pushover-key>", "PUSHOVER_TOKEN=68vdyab2w3vyuiayiki3nj8xct8ti"],
+        counterexamples: &["PUSHOVER_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "PUSHOVER_TOKEN=<your-pushover-key>", "PUSHOVER_TOKEN=n2ueotgsghfpu4ouudtrqy92gfzv6"],
         ..NAMED
     },
     Builtin {
@@ -498,10 +498,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["pushbullet"],
         pattern: concat!(r"(?-u)(?i:pushbullet)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>o\.[A-Za-z0-9]{32})", end_url!()),
         examples: &[
-            ("  PUSHBULLET_TOKEN: o.HoikC6zkEYe852uGj2z2Ua9qWWylZaOc", "o.HoikC6zkEYe852uGj2z2Ua9qWWylZaOc"),
-            (r#"export pushbullet_api_key="o.wdrazgknCJzLQ8DfEDdqxVMoM8Ud1lSE""#, "o.wdrazgknCJzLQ8DfEDdqxVMoM8Ud1lSE"),
+            ("  PUSHBULLET_TOKEN: o.eNddCX7GSxhYdanqoD2VAXiKRjrsS6wR", "o.eNddCX7GSxhYdanqoD2VAXiKRjrsS6wR"),
+            (r#"export pushbullet_api_key="o.KMTAZYaoG7laL9PcPICoP2plJH5YwHck""#, "o.KMTAZYaoG7laL9PcPICoP2plJH5YwHck"),
         ],
-        counterexamples: &["PUSHBULLET_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "PUSHBULLET_TOKEN=<your-pushbullet-key>", "PUSHBULLET_TOKEN=o.rDBBW8wWCWSj3jfqJzW9qjuFKld7K4X"],
+        counterexamples: &["PUSHBULLET_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "PUSHBULLET_TOKEN=<your-pushbullet-key>", "PUSHBULLET_TOKEN=o.T9Lw63EokVtZuV0GaQKoq7DRJSv4dDS"],
         ..NAMED
     },
     Builtin {
@@ -511,10 +511,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["tk_"],
         pattern: prefixed!(r"tk_", r"[a-z0-9]{29}"),
         examples: &[
-            ("  ntfy_access_token: tk_s7bu2c74cliwk49vhlvy1n40wg7m1", "tk_s7bu2c74cliwk49vhlvy1n40wg7m1"),
-            ("docker run -e NTFY_ACCESS_TOKEN=tk_jgtdl0nvbe1b48l0qu6dy1e74qqz1 app:latest", "tk_jgtdl0nvbe1b48l0qu6dy1e74qqz1"),
+            (r#"NTFY_ACCESS_TOKEN="tk_pt2xwmgzqy2mveoypo19bv5ibkix1""#, "tk_pt2xwmgzqy2mveoypo19bv5ibkix1"),
+            ("docker run -e NTFY_ACCESS_TOKEN=tk_cx8iep7ugg4txbolvcpv8khhvhv2c app:latest", "tk_cx8iep7ugg4txbolvcpv8khhvhv2c"),
         ],
-        counterexamples: &["tk_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like tk_1234567890", "tk_tmcag40bet5eyi5szz490rdzjk2w"],
+        counterexamples: &["tk_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like tk_1234567890", "tk_wka0rrdsbb225se7trqxgnlphk1e"],
         ..PREFIXED
     },
     Builtin {
@@ -524,10 +524,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["gotify"],
         pattern: concat!(r"(?-u)(?i:gotify)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9_-]{15})", end_url!()),
         examples: &[
-            (r#"GOTIFY_TOKEN: "UzJ4Jjo-fkIG4aF""#, "UzJ4Jjo-fkIG4aF"),
-            ("gotify_app_token = 7eTuH7XUpqrtNkV", "7eTuH7XUpqrtNkV"),
+            (r#"GOTIFY_TOKEN: "u7AW6_n0hRe05lw""#, "u7AW6_n0hRe05lw"),
+            ("gotify_app_token = FgYmKQI6YEhuYog", "FgYmKQI6YEhuYog"),
         ],
-        counterexamples: &["GOTIFY_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "GOTIFY_TOKEN=<your-gotify-key>", "GOTIFY_TOKEN=7C9fs3X7InqD9T"],
+        counterexamples: &["GOTIFY_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "GOTIFY_TOKEN=<your-gotify-key>", "GOTIFY_TOKEN=rYXy--AMb8Xnsn"],
         ..NAMED
     },
     Builtin {
@@ -537,10 +537,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["onesignal"],
         pattern: concat!(r"(?-u)(?i:onesignal)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{48})", end_url!()),
         examples: &[
-            (r#"export ONESIGNAL_REST_API_KEY="s99tSwkOI4oTvePqRvHhoQuK9suH57F8kgaNrPmfsBTx2YYq""#, "s99tSwkOI4oTvePqRvHhoQuK9suH57F8kgaNrPmfsBTx2YYq"),
-            ("  onesignal_api_key: SEwKy1i3BDApDBt957FzJHKtL53YDH4nFhB6Oss1GzhiUaLm", "SEwKy1i3BDApDBt957FzJHKtL53YDH4nFhB6Oss1GzhiUaLm"),
+            (r#"export ONESIGNAL_REST_API_KEY="7h3Hjdq5Gee6bAoWPHMRgkjxmANlfbht2Q2riAukVFEzpHIf""#, "7h3Hjdq5Gee6bAoWPHMRgkjxmANlfbht2Q2riAukVFEzpHIf"),
+            ("  onesignal_api_key: hAtOwbtAmGQn6NX5KB3fsu0FlXbBVesUSSjr97HxJM8o6brx", "hAtOwbtAmGQn6NX5KB3fsu0FlXbBVesUSSjr97HxJM8o6brx"),
         ],
-        counterexamples: &["ONESIGNAL_REST_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "ONESIGNAL_REST_API_KEY=<your-onesignal-key>", "ONESIGNAL_REST_API_KEY=SfzeKI5RKvao3HN8dF8Z6RknjOnKlbdB3RUeQCgjUw9p60G"],
+        counterexamples: &["ONESIGNAL_REST_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "ONESIGNAL_REST_API_KEY=<your-onesignal-key>", "ONESIGNAL_REST_API_KEY=vRxTEx3b0d3fS0Sa65GOVGJwyvLwDtjypa5YU4OYGTHieNE"],
         ..NAMED
     },
     Builtin {
@@ -550,10 +550,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["os_v2_app_", "os_v2_org_"],
         pattern: prefixed!(r"(?:os_v2_app_|os_v2_org_)", r"[a-z0-9]{100,120}"),
         examples: &[
-            ("docker run -e ONESIGNAL_API_KEY=os_v2_app_93crtf616vei6oe4z4ax0c1cpkfcac13p9z6tavd19qo5mxzcuqgmqec0vyolauvg0j8x65w24alp4tdq3xy2krawrx8kpawxmqzgwa app:latest", "os_v2_app_93crtf616vei6oe4z4ax0c1cpkfcac13p9z6tavd19qo5mxzcuqgmqec0vyolauvg0j8x65w24alp4tdq3xy2krawrx8kpawxmqzgwa"),
-            ("2024-06-11T08:14:52Z DEBUG onesignal client configured token=os_v2_org_rlei07eycm4pqggdt23a9gqzcfo7bvmxrwgt63hsyfg1qq88mccjzi64ju93rcu6q810yxgmoeh2juppr2dj196e9sg71fjdzohr0x6ykz0", "os_v2_org_rlei07eycm4pqggdt23a9gqzcfo7bvmxrwgt63hsyfg1qq88mccjzi64ju93rcu6q810yxgmoeh2juppr2dj196e9sg71fjdzohr0x6ykz0"),
+            ("env ONESIGNAL_API_KEY=os_v2_app_vrro6oztk5tqfirbzqp911mkcg8g4y1vop29fmqqooc0aup2zegrtcanu0w9ixu9or4h87b0raffa8nn7b8wbds9naspdw84usa078c1j5a90r ./deploy.sh", "os_v2_app_vrro6oztk5tqfirbzqp911mkcg8g4y1vop29fmqqooc0aup2zegrtcanu0w9ixu9or4h87b0raffa8nn7b8wbds9naspdw84usa078c1j5a90r"),
+            ("curl -s -H 'Authorization: Bearer os_v2_org_kbbl8nkgvs6kx9pf8kg153lrfpnj25k2gah4bwxdnmjz9uwmem9m5gk03fs97p0qbih4xcb0igvhsr07170pw5wul2h0tuwu6q4chg1' https://api.example.net/v1/me", "os_v2_org_kbbl8nkgvs6kx9pf8kg153lrfpnj25k2gah4bwxdnmjz9uwmem9m5gk03fs97p0qbih4xcb0igvhsr07170pw5wul2h0tuwu6q4chg1"),
         ],
-        counterexamples: &["os_v2_app_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like os_v2_app_1234567890", "os_v2_app_cj8z4rugwfwfw2dt8q1igg66rx3feli255t34ie692kv48wbo2u69aa8yr8yy2jecwzgj8rvw3fnts2tfyuf597eunlogj23qdr"],
+        counterexamples: &["os_v2_app_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like os_v2_app_1234567890", "os_v2_app_pbgml0kcp1elf5q8d14wx4q5qs2agbs46pl28sr8aey317zr4kxcnsfft4uqhlne4arll3zbylto3ek34lvkpmuq3a0i5y79mxy"],
         ..PREFIXED
     },
     Builtin {
@@ -563,10 +563,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["discord"],
         pattern: concat!(r"(?-u)(?i:discord)[A-Za-z0-9_.-]{0,24}?(?i:secret)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9_-]{32})", end_url!()),
         examples: &[
-            ("DISCORD_CLIENT_SECRET = dB_0nfaxJh1_l7gS8xmrHe0V99rf4nmT", "dB_0nfaxJh1_l7gS8xmrHe0V99rf4nmT"),
-            (r#"discord_secret: "M3NQ5HjgCnL08dqD4d2sphUD4Hv43T2g""#, "M3NQ5HjgCnL08dqD4d2sphUD4Hv43T2g"),
+            ("DISCORD_CLIENT_SECRET = wpqifoa41O1PuU_yl2kFuzPglZm0iHrX", "wpqifoa41O1PuU_yl2kFuzPglZm0iHrX"),
+            (r#"discord_secret: "ch4JeJPaEUWbZma5pD6w9gsiiysZH8VN""#, "ch4JeJPaEUWbZma5pD6w9gsiiysZH8VN"),
         ],
-        counterexamples: &["DISCORD_CLIENT_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "DISCORD_CLIENT_SECRET=<your-discord-key>", "DISCORD_CLIENT_SECRET=YfKl7GfFZqtP6zBS6-XkUz2-OfjIIwO"],
+        counterexamples: &["DISCORD_CLIENT_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "DISCORD_CLIENT_SECRET=<your-discord-key>", "DISCORD_CLIENT_SECRET=8ttNFW68pJVCJqcPCd3lIj7CcKvVBle"],
         ..NAMED
     },
     Builtin {
@@ -576,10 +576,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["telegram", "tg_api", "tg-api"],
         pattern: concat!(r"(?-u)(?i:telegram|tg)[A-Za-z0-9_.-]{0,24}?(?i:hash)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{32})", end_url!()),
         examples: &[
-            ("  TELEGRAM_API_HASH: 2191161f43b395acaeadf3062706b2c8", "2191161f43b395acaeadf3062706b2c8"),
-            (r#"export tg_api_hash="61d6989a3abdaccf422630bf744b55a3""#, "61d6989a3abdaccf422630bf744b55a3"),
+            ("  TELEGRAM_API_HASH: 57718a6d58cd15bb60e48019ed96e754", "57718a6d58cd15bb60e48019ed96e754"),
+            (r#"export tg_api_hash="42118ae33a595ae33ac85adc6e1a4dff""#, "42118ae33a595ae33ac85adc6e1a4dff"),
         ],
-        counterexamples: &["TELEGRAM_API_HASH=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "TELEGRAM_API_HASH=<your-telegram-key>", "TELEGRAM_API_HASH=0bef2915633becf7af9562f04795526"],
+        counterexamples: &["TELEGRAM_API_HASH=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "TELEGRAM_API_HASH=<your-telegram-key>", "TELEGRAM_API_HASH=bfced726033c09fa4f56d6999aa7475"],
         ..NAMED
     },
     Builtin {
@@ -589,10 +589,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["slack"],
         pattern: concat!(r"(?-u)(?i:slack)[A-Za-z0-9_.-]{0,24}?(?i:secret)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{32})", end_url!()),
         examples: &[
-            ("SLACK_SIGNING_SECRET=de7455d7e381bdc7cc247eb74e85f545", "de7455d7e381bdc7cc247eb74e85f545"),
-            (r#"{"slack_client_secret":"4e5a292cb8a12a46b010d07f788fd16c"}"#, "4e5a292cb8a12a46b010d07f788fd16c"),
+            ("SLACK_SIGNING_SECRET=84ad0839e5c053c4cece4fda7bde9d6c", "84ad0839e5c053c4cece4fda7bde9d6c"),
+            (r#"{"slack_client_secret":"8393ce8af2d67e93e628ce0803c9b7a3"}"#, "8393ce8af2d67e93e628ce0803c9b7a3"),
         ],
-        counterexamples: &["SLACK_SIGNING_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SLACK_SIGNING_SECRET=<your-slack-key>", "SLACK_SIGNING_SECRET=7e3d6f9b9654b6709459e75c07922fa"],
+        counterexamples: &["SLACK_SIGNING_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SLACK_SIGNING_SECRET=<your-slack-key>", "SLACK_SIGNING_SECRET=b5bb591fe5a262cbcb9916db64d7879"],
         ..NAMED
     },
 ];

@@ -162,10 +162,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["hcaik_", "hcxik_"],
         pattern: prefixed!(r"(?:hcaik_|hcxik_)", r"[a-z0-9]{58}"),
         examples: &[
-            (r#"HONEYCOMB_INGEST_KEY="hcaik_tx8012lx1jj9cgwjle2gbd1xjreb2elqqo9l5f5abcbm84isx8o3shrwr7""#, "hcaik_tx8012lx1jj9cgwjle2gbd1xjreb2elqqo9l5f5abcbm84isx8o3shrwr7"),
-            ("env HONEYCOMB_INGEST_KEY=hcxik_5sw6riqpvx2em6tzvyvcn5qf171khitrwyzisopq4huvo7u6j51skvjixe ./deploy.sh", "hcxik_5sw6riqpvx2em6tzvyvcn5qf171khitrwyzisopq4huvo7u6j51skvjixe"),
+            (r#"honeycomb_ingest_key = "hcaik_yaap9jgx44fruef2o7srjjez0038ilo8ynnhk2sekaijkam3dmu905ofyk""#, "hcaik_yaap9jgx44fruef2o7srjjez0038ilo8ynnhk2sekaijkam3dmu905ofyk"),
+            ("export HONEYCOMB_INGEST_KEY=hcxik_7ncicuugibgyomo68g7hn7bsds2x83jsgql1k3k4dww79mt66uqfca0tcr", "hcxik_7ncicuugibgyomo68g7hn7bsds2x83jsgql1k3k4dww79mt66uqfca0tcr"),
         ],
-        counterexamples: &["hcaik_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like hcaik_1234567890", "hcaik_xbrauakwq6z5vkearctjfekjywpd2eyshp5agr2iey8ddl8pwiua63if6"],
+        counterexamples: &["hcaik_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like hcaik_1234567890", "hcaik_b6p7zls3zavognhfyrj76bv1do9hrr5ubxkf3o3kz1ohewkguujcjfwix"],
         ..PREFIXED
     },
     Builtin {
@@ -175,10 +175,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["honeycomb"],
         pattern: concat!(r"(?-u)(?i:honeycomb)[A-Za-z0-9_.-]{0,24}?(?i:key|team|token)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{22})", end_url!()),
         examples: &[
-            ("  HONEYCOMB_API_KEY: zKaRbTIIaq6NC1vgkrioGV", "zKaRbTIIaq6NC1vgkrioGV"),
-            (r#"export x-honeycomb-team="DLmbqO01dAxPD2cee0VQ1o""#, "DLmbqO01dAxPD2cee0VQ1o"),
+            ("  HONEYCOMB_API_KEY: okkKVpeEsHcM4m9S5u74lX", "okkKVpeEsHcM4m9S5u74lX"),
+            (r#"export x-honeycomb-team="UYzNsUe1Jt2DppPanQdtTs""#, "UYzNsUe1Jt2DppPanQdtTs"),
         ],
-        counterexamples: &["HONEYCOMB_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "HONEYCOMB_API_KEY=<your-honeycomb-key>", "HONEYCOMB_API_KEY=U4EsvmjYwoXJt4l57RQ8x"],
+        counterexamples: &["HONEYCOMB_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "HONEYCOMB_API_KEY=<your-honeycomb-key>", "HONEYCOMB_API_KEY=4ZdTNq2sd4I4dhDnT1nSt"],
         ..NAMED
     },
     Builtin {
@@ -188,10 +188,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["eyJrIjoi"],
         pattern: concat!(r#"(?-u)(?P<token>eyJrIjoi(?P<secret>[A-Za-z0-9+/]{40,120}=))"#, end_b64!()),
         examples: &[
-            ("export GRAFANA_LEGACY_API_KEY=eyJrIjoi4/Ch8h57G1Crj0haYRwJ97FH30eWK0UkcHjXhPMUYmO5tsV7HGp=", "eyJrIjoi4/Ch8h57G1Crj0haYRwJ97FH30eWK0UkcHjXhPMUYmO5tsV7HGp="),
-            (r#"grafana_legacy_api_key = "eyJrIjoiYmhMZf2OQDD80B0S+BvHBNzlgIWE33FhiastguVUXpX=""#, "eyJrIjoiYmhMZf2OQDD80B0S+BvHBNzlgIWE33FhiastguVUXpX="),
+            ("export GRAFANA_LEGACY_API_KEY=eyJrIjoi93XYyIvG6OsZG7nHd1JRNQjTnlTG9l/I85dqcDYU=", "eyJrIjoi93XYyIvG6OsZG7nHd1JRNQjTnlTG9l/I85dqcDYU="),
+            (r#"grafana_legacy_api_key = "eyJrIjoi5KA1jv4qGnI0QjbcMzv/KJG+95/sdk0dAhGGu8XPiOcskQsSEYW=""#, "eyJrIjoi5KA1jv4qGnI0QjbcMzv/KJG+95/sdk0dAhGGu8XPiOcskQsSEYW="),
         ],
-        counterexamples: &["eyJrIjoixxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like eyJrIjoi1234567890", "eyJrIjoihYlUpbxMeBVqrtMg8YUBzPMb7pgKrarZDls7GX3="],
+        counterexamples: &["eyJrIjoixxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like eyJrIjoi1234567890", "eyJrIjoiKzZ2MKM+6974CWvBBychLxuR/C6WqNbosNiM1nq="],
         ..PREFIXED
     },
     Builtin {
@@ -201,10 +201,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["pagerduty"],
         pattern: concat!(r"(?-u)(?i:pagerduty)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>u\+[A-Za-z0-9_-]{18})", end_url!()),
         examples: &[
-            (r#"PAGERDUTY_API_KEY: "u+SG9Cyps8ak9WnapDcx""#, "u+SG9Cyps8ak9WnapDcx"),
-            ("pagerduty_token = u+YL62D5FSrumxG-pkn8", "u+YL62D5FSrumxG-pkn8"),
+            (r#"PAGERDUTY_API_KEY: "u+yxZ3Si3eqmD4dc6xiD""#, "u+yxZ3Si3eqmD4dc6xiD"),
+            ("pagerduty_token = u+9mcynI3_Cbsn8Xyjfr", "u+9mcynI3_Cbsn8Xyjfr"),
         ],
-        counterexamples: &["PAGERDUTY_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "PAGERDUTY_API_KEY=<your-pagerduty-key>", "PAGERDUTY_API_KEY=u+wshqt2JigtL4RIk9z"],
+        counterexamples: &["PAGERDUTY_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "PAGERDUTY_API_KEY=<your-pagerduty-key>", "PAGERDUTY_API_KEY=u+nC7FperOYwGDEpDhi"],
         ..NAMED
     },
     Builtin {
@@ -214,10 +214,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["pagerduty"],
         pattern: concat!(r"(?-u)(?i:pagerduty)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{32})", end_url!()),
         examples: &[
-            (r#"export PAGERDUTY_INTEGRATION_KEY="dcd87734e5314f84bd2dc237b28d3364""#, "dcd87734e5314f84bd2dc237b28d3364"),
-            ("  pagerduty_routing_key: b64fa25d8f0cdc9fc20212c17a1f64b2", "b64fa25d8f0cdc9fc20212c17a1f64b2"),
+            (r#"export PAGERDUTY_INTEGRATION_KEY="1617a70c95493e48c7e401fc1c8fd3d2""#, "1617a70c95493e48c7e401fc1c8fd3d2"),
+            ("  pagerduty_routing_key: 2138d5972ad2e83d79d677fd0a889203", "2138d5972ad2e83d79d677fd0a889203"),
         ],
-        counterexamples: &["PAGERDUTY_INTEGRATION_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "PAGERDUTY_INTEGRATION_KEY=<your-pagerduty-key>", "PAGERDUTY_INTEGRATION_KEY=c635357ff8093077a63327f72c5b51b"],
+        counterexamples: &["PAGERDUTY_INTEGRATION_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "PAGERDUTY_INTEGRATION_KEY=<your-pagerduty-key>", "PAGERDUTY_INTEGRATION_KEY=8d897f0e7bad094739f221c7dad19d2"],
         ..NAMED
     },
     Builtin {
@@ -227,10 +227,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["opsgenie"],
         pattern: concat!(r"(?-u)(?i:opsgenie)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12})", end_url!()),
         examples: &[
-            (r#"{"OPSGENIE_API_KEY":"6cc74c52-f0b4-5673-2891-214aa00273b5"}"#, "6cc74c52-f0b4-5673-2891-214aa00273b5"),
-            ("opsgenie_key=a0296808-8e45-6272-403e-2bb0ae13b894", "a0296808-8e45-6272-403e-2bb0ae13b894"),
+            (r#"{"OPSGENIE_API_KEY":"6380e748-8688-472b-b28e-3ada760b8bf2"}"#, "6380e748-8688-472b-b28e-3ada760b8bf2"),
+            ("opsgenie_key=c9c3ba6b-526a-d671-d83b-9b5d6218fc29", "c9c3ba6b-526a-d671-d83b-9b5d6218fc29"),
         ],
-        counterexamples: &["OPSGENIE_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "OPSGENIE_API_KEY=<your-opsgenie-key>", "OPSGENIE_API_KEY=d512884f-6072-f79c-e4ea-12b2296d75e"],
+        counterexamples: &["OPSGENIE_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "OPSGENIE_API_KEY=<your-opsgenie-key>", "OPSGENIE_API_KEY=ce8f5a28-f8f9-0ddb-fd86-54787eb593a"],
         ..NAMED
     },
     Builtin {
@@ -240,10 +240,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["splunk"],
         pattern: concat!(r"(?-u)(?i:splunk)[A-Za-z0-9_.-]{0,24}?(?i:token|key|hec)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12})", end_url!()),
         examples: &[
-            ("SPLUNK_HEC_TOKEN = a3a41115-8793-4a08-d3cb-192062a0bfa5", "a3a41115-8793-4a08-d3cb-192062a0bfa5"),
-            (r#"splunk_token: "7ca7c9af-a64d-11ce-8202-b8da3567b27d""#, "7ca7c9af-a64d-11ce-8202-b8da3567b27d"),
+            ("SPLUNK_HEC_TOKEN = d15f9310-273d-9794-7b45-306b172e5f60", "d15f9310-273d-9794-7b45-306b172e5f60"),
+            (r#"splunk_token: "28270b84-ed5d-a2a6-f945-aab657c18f4c""#, "28270b84-ed5d-a2a6-f945-aab657c18f4c"),
         ],
-        counterexamples: &["SPLUNK_HEC_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SPLUNK_HEC_TOKEN=<your-splunk-key>", "SPLUNK_HEC_TOKEN=cf1adc2f-0fa3-c7d4-ed7f-bf48440f748"],
+        counterexamples: &["SPLUNK_HEC_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SPLUNK_HEC_TOKEN=<your-splunk-key>", "SPLUNK_HEC_TOKEN=8e8c391a-379b-72b3-f5b6-afdbce1bda3"],
         ..NAMED
     },
     Builtin {
@@ -253,10 +253,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["sumo"],
         pattern: concat!(r"(?-u)(?i:sumo(?:logic)?)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{64})", end_url!()),
         examples: &[
-            ("  SUMO_ACCESS_KEY: KxLKUdNVaGJ9XSgliLQ0PuhHOmWk4dwcBQL9SNR2K281X9f9NbRYGl5lCJBIqCSk", "KxLKUdNVaGJ9XSgliLQ0PuhHOmWk4dwcBQL9SNR2K281X9f9NbRYGl5lCJBIqCSk"),
-            (r#"export sumologic_access_key="9IkdZXAxpRYO4lR782XFI6cObM3LTppkD3tZdsvpdArHYlu8Q9f7vCcAGJqiHkxq""#, "9IkdZXAxpRYO4lR782XFI6cObM3LTppkD3tZdsvpdArHYlu8Q9f7vCcAGJqiHkxq"),
+            ("  SUMO_ACCESS_KEY: v3z1Icsokg0I1K6pTS33277cvUspPnT6TweaXxjqCtkQxQ2Z7AqWcPU7pvS1bn96", "v3z1Icsokg0I1K6pTS33277cvUspPnT6TweaXxjqCtkQxQ2Z7AqWcPU7pvS1bn96"),
+            (r#"export sumologic_access_key="FnfUwZrlGnjl0KIpESgcERvY0VsLuMZeMm2lfXpFu3oRhF3GuOsMn7LAp1oqEbao""#, "FnfUwZrlGnjl0KIpESgcERvY0VsLuMZeMm2lfXpFu3oRhF3GuOsMn7LAp1oqEbao"),
         ],
-        counterexamples: &["SUMO_ACCESS_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SUMO_ACCESS_KEY=<your-sumologic-key>", "SUMO_ACCESS_KEY=3YfmODTuKpmFnjiFwxQbENRWNZSJHcFvQ8ubmlcZ5Dp1MaEtrweC5Dz1mMkkAWq"],
+        counterexamples: &["SUMO_ACCESS_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SUMO_ACCESS_KEY=<your-sumologic-key>", "SUMO_ACCESS_KEY=0BdpeJw4msjSk51qkNMVkuvP9RoDfaAF4HwVDeZcq9JrqcVR4vbDAjYMqNOKCxD"],
         ..NAMED
     },
     Builtin {
@@ -266,10 +266,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["logzio", "logz.io", "logz_io", "logz-io"],
         pattern: concat!(r"(?-u)(?i:logz[_.-]?io)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{32})", end_url!()),
         examples: &[
-            ("LOGZIO_TOKEN=0WX7Y1DqICCGkoe20bO32eQ7t2R47t9L", "0WX7Y1DqICCGkoe20bO32eQ7t2R47t9L"),
-            (r#"{"logzio_api_token":"JdCn82KWhYGdynBKwFR4uWsWpberyr8x"}"#, "JdCn82KWhYGdynBKwFR4uWsWpberyr8x"),
+            ("LOGZIO_TOKEN=ZnSlzLZKM56FUAB2mcUkbrtVfdSKbCyR", "ZnSlzLZKM56FUAB2mcUkbrtVfdSKbCyR"),
+            (r#"{"logzio_api_token":"BeKHnKAwf5I4lCQs4eFg5RCtTGP8EZmW"}"#, "BeKHnKAwf5I4lCQs4eFg5RCtTGP8EZmW"),
         ],
-        counterexamples: &["LOGZIO_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "LOGZIO_TOKEN=<your-logzio-key>", "LOGZIO_TOKEN=oHPiSEJ5vzaDPXuwIWnGGghm3Gh0Rax"],
+        counterexamples: &["LOGZIO_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "LOGZIO_TOKEN=<your-logzio-key>", "LOGZIO_TOKEN=I6dHSi4mh8T3u8JN3rHtlCw709MyXOQ"],
         ..NAMED
     },
     Builtin {
@@ -279,10 +279,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["loggly"],
         pattern: concat!(r"(?-u)(?i:loggly)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12})", end_url!()),
         examples: &[
-            (r#"LOGGLY_TOKEN: "5be1ca82-ae85-549f-469a-bd9e864e1b1f""#, "5be1ca82-ae85-549f-469a-bd9e864e1b1f"),
-            ("loggly_customer_token = 4855267a-e5b7-f673-64d3-3255eaf4d3d8", "4855267a-e5b7-f673-64d3-3255eaf4d3d8"),
+            (r#"LOGGLY_TOKEN: "10acf73d-f502-6907-1cae-6ac51a08b339""#, "10acf73d-f502-6907-1cae-6ac51a08b339"),
+            ("loggly_customer_token = ea876e4b-7dae-33ac-765b-b8c40952dead", "ea876e4b-7dae-33ac-765b-b8c40952dead"),
         ],
-        counterexamples: &["LOGGLY_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "LOGGLY_TOKEN=<your-loggly-key>", "LOGGLY_TOKEN=650ffecd-a090-5e4f-d33e-8bb82840d7c"],
+        counterexamples: &["LOGGLY_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "LOGGLY_TOKEN=<your-loggly-key>", "LOGGLY_TOKEN=087ad63f-5484-4d6f-3774-5f788ff4677"],
         ..NAMED
     },
     Builtin {
@@ -292,10 +292,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["papertrail"],
         pattern: concat!(r"(?-u)(?i:papertrail)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{20})", end_url!()),
         examples: &[
-            (r#"export PAPERTRAIL_API_TOKEN="ORA66vAujWkrx9UFdxJK""#, "ORA66vAujWkrx9UFdxJK"),
-            ("  papertrail_token: C77qAI5LNgYXBXP9fgKp", "C77qAI5LNgYXBXP9fgKp"),
+            (r#"export PAPERTRAIL_API_TOKEN="zZi1ML3UJ8hHJ8emuNz9""#, "zZi1ML3UJ8hHJ8emuNz9"),
+            ("  papertrail_token: vEVkT6P4b3H3YGHCntQP", "vEVkT6P4b3H3YGHCntQP"),
         ],
-        counterexamples: &["PAPERTRAIL_API_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "PAPERTRAIL_API_TOKEN=<your-papertrail-key>", "PAPERTRAIL_API_TOKEN=gY6AtFmIzcJ6Xfsmlzf"],
+        counterexamples: &["PAPERTRAIL_API_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "PAPERTRAIL_API_TOKEN=<your-papertrail-key>", "PAPERTRAIL_API_TOKEN=0TxY5sW6RB0wUbocBvX"],
         ..NAMED
     },
     Builtin {
@@ -305,10 +305,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["rollbar"],
         pattern: concat!(r"(?-u)(?i:rollbar)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{32})", end_url!()),
         examples: &[
-            (r#"{"ROLLBAR_ACCESS_TOKEN":"64d6f3e5f7fbae11992330294b024da4"}"#, "64d6f3e5f7fbae11992330294b024da4"),
-            ("rollbar_token=03c01de1925270ecbb64e2ba234a29ad", "03c01de1925270ecbb64e2ba234a29ad"),
+            (r#"{"ROLLBAR_ACCESS_TOKEN":"9cab836e946d1d6a44cb31c3c16816a3"}"#, "9cab836e946d1d6a44cb31c3c16816a3"),
+            ("rollbar_token=8080cccfa88ba26ea2c20bd90342de6f", "8080cccfa88ba26ea2c20bd90342de6f"),
         ],
-        counterexamples: &["ROLLBAR_ACCESS_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "ROLLBAR_ACCESS_TOKEN=<your-rollbar-key>", "ROLLBAR_ACCESS_TOKEN=558a9076020717aacda65ca94253183"],
+        counterexamples: &["ROLLBAR_ACCESS_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "ROLLBAR_ACCESS_TOKEN=<your-rollbar-key>", "ROLLBAR_ACCESS_TOKEN=23bcb049ccdb6af7f7f2d426c2f039a"],
         ..NAMED
     },
     Builtin {
@@ -318,10 +318,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["bugsnag"],
         pattern: concat!(r"(?-u)(?i:bugsnag)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{32})", end_url!()),
         examples: &[
-            ("BUGSNAG_API_KEY = 1353b704aace4fd5172620047802030a", "1353b704aace4fd5172620047802030a"),
-            (r#"bugsnag_auth_token: "403b8e0ea89f0aebac08af1ca96be88b""#, "403b8e0ea89f0aebac08af1ca96be88b"),
+            ("BUGSNAG_API_KEY = 959d5764f2bb04823c814b73cc12604f", "959d5764f2bb04823c814b73cc12604f"),
+            (r#"bugsnag_auth_token: "2a7909d6bb3a5e867b182d64e0573f11""#, "2a7909d6bb3a5e867b182d64e0573f11"),
         ],
-        counterexamples: &["BUGSNAG_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "BUGSNAG_API_KEY=<your-bugsnag-key>", "BUGSNAG_API_KEY=9ec420309a413b8603465be07141de7"],
+        counterexamples: &["BUGSNAG_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "BUGSNAG_API_KEY=<your-bugsnag-key>", "BUGSNAG_API_KEY=d3b740260c5eb3d20706104753d0c0b"],
         ..NAMED
     },
     Builtin {
@@ -331,10 +331,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["raygun"],
         pattern: concat!(r"(?-u)(?i:raygun)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{22,43})", end_url!()),
         examples: &[
-            ("  RAYGUN_API_KEY: 7kjcmCxvyRuVK0JdcUOX85EcRC", "7kjcmCxvyRuVK0JdcUOX85EcRC"),
-            (r#"export raygun_token="1MbcLf1HMAhdJlaFqoZzaVI""#, "1MbcLf1HMAhdJlaFqoZzaVI"),
+            ("  RAYGUN_API_KEY: Iuz0cOOTrUuJsaj0j0ifNRT4Ppc9JIk0", "Iuz0cOOTrUuJsaj0j0ifNRT4Ppc9JIk0"),
+            (r#"export raygun_token="rTrnuMscxcdfigtwHjD00cZrmB""#, "rTrnuMscxcdfigtwHjD00cZrmB"),
         ],
-        counterexamples: &["RAYGUN_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "RAYGUN_API_KEY=<your-raygun-key>", "RAYGUN_API_KEY=YUaoIwtuq7iR24DLXd8UN"],
+        counterexamples: &["RAYGUN_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "RAYGUN_API_KEY=<your-raygun-key>", "RAYGUN_API_KEY=PGSDyom5OjX7bA5ZuRzYH"],
         ..NAMED
     },
     Builtin {
@@ -344,10 +344,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["airbrake"],
         pattern: concat!(r"(?-u)(?i:airbrake)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{32})", end_url!()),
         examples: &[
-            ("AIRBRAKE_PROJECT_KEY=cbd2322995c79396d7aed1901b8ba89c", "cbd2322995c79396d7aed1901b8ba89c"),
-            (r#"{"airbrake_api_key":"e381db968146cd2051755e2b217e954d"}"#, "e381db968146cd2051755e2b217e954d"),
+            ("AIRBRAKE_PROJECT_KEY=f8318a81b7b23e0b5b33e4a29c09879d", "f8318a81b7b23e0b5b33e4a29c09879d"),
+            (r#"{"airbrake_api_key":"601cd141036b5870f86529361fdc1215"}"#, "601cd141036b5870f86529361fdc1215"),
         ],
-        counterexamples: &["AIRBRAKE_PROJECT_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "AIRBRAKE_PROJECT_KEY=<your-airbrake-key>", "AIRBRAKE_PROJECT_KEY=77da446a6f641a82d7916cf52015feb"],
+        counterexamples: &["AIRBRAKE_PROJECT_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "AIRBRAKE_PROJECT_KEY=<your-airbrake-key>", "AIRBRAKE_PROJECT_KEY=b42b36b3d1024be534d3ee577713984"],
         ..NAMED
     },
     Builtin {
@@ -357,10 +357,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["hbp_"],
         pattern: prefixed!(r"hbp_", r"[A-Za-z0-9]{36}"),
         examples: &[
-            ("Authorization: Bearer hbp_L99gV5ZNQ8Eu6k3J16HzT0PZh6BtxE8Px6bM", "hbp_L99gV5ZNQ8Eu6k3J16HzT0PZh6BtxE8Px6bM"),
-            ("curl -s -H 'Authorization: Bearer hbp_pAVoaKDdkMUIPWdNyoogJTm2mRR5k4FXLZXP' https://api.example.net/v1/me", "hbp_pAVoaKDdkMUIPWdNyoogJTm2mRR5k4FXLZXP"),
+            ("export HONEYBADGER_PAT=hbp_VNvw0jJpFidAMQLTuKYaW4QbrS8WRAhWuE0R", "hbp_VNvw0jJpFidAMQLTuKYaW4QbrS8WRAhWuE0R"),
+            ("Authorization: Bearer hbp_YCKSjUlxZ9RmmzknvKcSypqNqYDQ6WajiKoY", "hbp_YCKSjUlxZ9RmmzknvKcSypqNqYDQ6WajiKoY"),
         ],
-        counterexamples: &["hbp_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like hbp_1234567890", "hbp_l4JrVeSJW3yNbtCuleMlB3Y7JJtffgVTQxg"],
+        counterexamples: &["hbp_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like hbp_1234567890", "hbp_1sfx9Cgjov3LxpgI5BLDvyKZLz8iVbWYd9k"],
         ..PREFIXED
     },
     Builtin {
@@ -370,10 +370,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["lightstep"],
         pattern: concat!(r"(?-u)(?i:lightstep)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9_-]{84,200})", end_url!()),
         examples: &[
-            (r#"export LIGHTSTEP_ACCESS_TOKEN="VDN15i4JFlYYnZbovD0YK_V8Pp_NOkruwhPyFOXEYrKXmy6DdqWSZLC5RYcp6-hLqcjdDEEyrQq7zLq9cMvxh0NRVpGL""#, "VDN15i4JFlYYnZbovD0YK_V8Pp_NOkruwhPyFOXEYrKXmy6DdqWSZLC5RYcp6-hLqcjdDEEyrQq7zLq9cMvxh0NRVpGL"),
-            ("  lightstep_token: ri3Yw5l5ViSA18uPPzCG6eB53Wt_fxZlcPUQVYsoAjFwQbbM2JLYi65GnWIuHr49hTyNhT8lmNXE2Fb703ceivPGB4", "ri3Yw5l5ViSA18uPPzCG6eB53Wt_fxZlcPUQVYsoAjFwQbbM2JLYi65GnWIuHr49hTyNhT8lmNXE2Fb703ceivPGB4"),
+            (r#"export LIGHTSTEP_ACCESS_TOKEN="hm0lQaG9p1mJTALTfK2n6i61aeyqPN6BgO5PZnTmvxFvYOXxOj-aPWSMZGxOCSPkhSGY4ZZb0WYUXS25FQb9xXh3WmdS""#, "hm0lQaG9p1mJTALTfK2n6i61aeyqPN6BgO5PZnTmvxFvYOXxOj-aPWSMZGxOCSPkhSGY4ZZb0WYUXS25FQb9xXh3WmdS"),
+            ("  lightstep_token: mOZ51ngBy6Qm8K60qrI-2aP6AHG2c1UHw5gE1CN6hqNnNL_Tk6Xyv5D2Go9TERDW0sciz74kOap9CY4Q-VtykeeP0r79gxs", "mOZ51ngBy6Qm8K60qrI-2aP6AHG2c1UHw5gE1CN6hqNnNL_Tk6Xyv5D2Go9TERDW0sciz74kOap9CY4Q-VtykeeP0r79gxs"),
         ],
-        counterexamples: &["LIGHTSTEP_ACCESS_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "LIGHTSTEP_ACCESS_TOKEN=<your-lightstep-key>", "LIGHTSTEP_ACCESS_TOKEN=MibpUlWK42PSUW_sK4syehGyiCzxFd7LDNdpgbsq3UKceqO9W1iH-__yk7PJgmFH36w8KcoGYtGtwJq0vyG"],
+        counterexamples: &["LIGHTSTEP_ACCESS_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "LIGHTSTEP_ACCESS_TOKEN=<your-lightstep-key>", "LIGHTSTEP_ACCESS_TOKEN=dJHXis9OLarBEs2RU4PRnDpTQqcwVAvCctcIlvRWQ6yvtAXWRJ0llnDctJNgEnBHUukOB1d4fHHuPYOSoaf"],
         ..NAMED
     },
     Builtin {
@@ -383,10 +383,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["instana"],
         pattern: concat!(r"(?-u)(?i:instana)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9_-]{22})", end_url!()),
         examples: &[
-            (r#"{"INSTANA_API_TOKEN":"EszXFsXpdQKzUCis71Jq65"}"#, "EszXFsXpdQKzUCis71Jq65"),
-            ("instana_agent_key=hffSZx-LDrh7nViqkDSh4S", "hffSZx-LDrh7nViqkDSh4S"),
+            (r#"{"INSTANA_API_TOKEN":"bKLE55kyX99DjlP53gclzL"}"#, "bKLE55kyX99DjlP53gclzL"),
+            ("instana_agent_key=L_2HEbfvNIuSw6jQo7tkfm", "L_2HEbfvNIuSw6jQo7tkfm"),
         ],
-        counterexamples: &["INSTANA_API_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "INSTANA_API_TOKEN=<your-instana-key>", "INSTANA_API_TOKEN=GDsS9SO3CjL--c32j4H9R"],
+        counterexamples: &["INSTANA_API_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "INSTANA_API_TOKEN=<your-instana-key>", "INSTANA_API_TOKEN=YGZGm9O6RHd-JqQoeZI6T"],
         ..NAMED
     },
     Builtin {
@@ -396,10 +396,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["essu_"],
         pattern: concat!(r#"(?-u)(?P<token>essu_(?P<secret>[A-Za-z0-9+/]{60,120}))"#, end_b64!()),
         examples: &[
-            (r#"ELASTIC_CLOUD_API_KEY="essu_l/n5Fv27W7te27DCqVSQ+pW2wYed+vykRjjlCeilBph9Qp/95CsUZEB1A5VU/Bi""#, "essu_l/n5Fv27W7te27DCqVSQ+pW2wYed+vykRjjlCeilBph9Qp/95CsUZEB1A5VU/Bi"),
-            ("env ELASTIC_CLOUD_API_KEY=essu_sejayeMNWUV3VnjjBscWl9BwxDKlby3taUCn0cGrIQwx4I+QrtvZSHskn1boH ./deploy.sh", "essu_sejayeMNWUV3VnjjBscWl9BwxDKlby3taUCn0cGrIQwx4I+QrtvZSHskn1boH"),
+            ("2024-06-11T08:14:52Z DEBUG elastic client configured token=essu_Byo/Onhp6HlmLnnHW+G6kwnG1MGtrSMpiGWPG99epXDSz06cSP2tSID8aNTd", "essu_Byo/Onhp6HlmLnnHW+G6kwnG1MGtrSMpiGWPG99epXDSz06cSP2tSID8aNTd"),
+            (r#"level=info msg="auth ok" key=essu_011UxECYuQmSd0UbdIjHMeT6exmQPwjbU6/yU9hFg28OAgWjkxYEiU7N2FfoG"#, "essu_011UxECYuQmSd0UbdIjHMeT6exmQPwjbU6/yU9hFg28OAgWjkxYEiU7N2FfoG"),
         ],
-        counterexamples: &["essu_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like essu_1234567890", "essu_SaxUUJ76piTidTFucmDvcMT3duouIEsajNJftmXIHVZsKb9cs9D9JB2EDw1"],
+        counterexamples: &["essu_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like essu_1234567890", "essu_ZU1kExiQU9grQdaOEkT2nV6RZKkdVzLCSKixZEDzZkiVxJfokA++UqpK5zT"],
         ..PREFIXED
     },
     Builtin {
@@ -409,10 +409,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["elastic"],
         pattern: concat!(r"(?-u)(?i:elastic(?:search)?)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9+/]{58}==)", end_b64!()),
         examples: &[
-            ("  ELASTIC_API_KEY: cy7ybG1C4UNaX4jbC/xcOSWkSHqQTIiCbqW9AOAQPj0VVAvb74778Zw8Al==", "cy7ybG1C4UNaX4jbC/xcOSWkSHqQTIiCbqW9AOAQPj0VVAvb74778Zw8Al=="),
-            (r#"export elasticsearch_api_key="WtDeDgWnFXt63eFH2jvR7cpHn3tmkw7PVADBk1mdB9JQxGzCeEJYhAIHv9==""#, "WtDeDgWnFXt63eFH2jvR7cpHn3tmkw7PVADBk1mdB9JQxGzCeEJYhAIHv9=="),
+            ("  ELASTIC_API_KEY: OLfuAvzV44MDfz3QtwqpWPpN+OVu+UtNCApeulVsDIRKDn9x6m+1WmIhc0==", "OLfuAvzV44MDfz3QtwqpWPpN+OVu+UtNCApeulVsDIRKDn9x6m+1WmIhc0=="),
+            (r#"export elasticsearch_api_key="NqLs5ua6gTkq82DhDUjn//J2+WVY1PI3rHSmsV5xROZ501o6wJrlgU7cBp==""#, "NqLs5ua6gTkq82DhDUjn//J2+WVY1PI3rHSmsV5xROZ501o6wJrlgU7cBp=="),
         ],
-        counterexamples: &["ELASTIC_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "ELASTIC_API_KEY=<your-elastic-key>", "ELASTIC_API_KEY=0ky0zu2QraXm6UsLOccdxj1U7leEjPoGEPVG5zgJGCtR5+tv5KtuYEM8y=="],
+        counterexamples: &["ELASTIC_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "ELASTIC_API_KEY=<your-elastic-key>", "ELASTIC_API_KEY=ndroyAiII7JmsPTSGg7ZUQiUj9tYR+SqY7nUK+VsJfDLF6UB3mJZPKTqR=="],
         ..NAMED
     },
     Builtin {
@@ -422,10 +422,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["xaat-", "xapt-"],
         pattern: prefixed!(r"(?:xaat-|xapt-)", r"[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}"),
         examples: &[
-            (r#"axiom_token = "xaat-80fdb388-3764-5098-6673-9d953a963cd0""#, "xaat-80fdb388-3764-5098-6673-9d953a963cd0"),
-            ("export AXIOM_TOKEN=xapt-f5542833-6b5e-7ae9-3f88-5fb04d5b58e4", "xapt-f5542833-6b5e-7ae9-3f88-5fb04d5b58e4"),
+            (r#"level=info msg="auth ok" key=xaat-6b3b81d7-e7da-7eb5-3b9c-3e65798020d3"#, "xaat-6b3b81d7-e7da-7eb5-3b9c-3e65798020d3"),
+            ("export AXIOM_TOKEN=xapt-7a12e26c-35dc-6ba5-1e56-0adf25a95e7c", "xapt-7a12e26c-35dc-6ba5-1e56-0adf25a95e7c"),
         ],
-        counterexamples: &["xaat-xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like xaat-1234567890", "xaat-dc4f11c3-f3aa-a593-36cd-99f66cb3640"],
+        counterexamples: &["xaat-xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like xaat-1234567890", "xaat-8990ce2a-d24a-4be3-5a6d-17c36bdc9d1"],
         ..PREFIXED
     },
     Builtin {
@@ -435,10 +435,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["cu_"],
         pattern: prefixed!(r"cu_", r"[a-f0-9]{32}"),
         examples: &[
-            (r#"level=info msg="auth ok" key=cu_cf89379b6f0991da2bb2614b2fa68fa5"#, "cu_cf89379b6f0991da2bb2614b2fa68fa5"),
-            ("docker run -e CHECKLY_API_KEY=cu_a7e17f4396b4795aabbd057461f0326f app:latest", "cu_a7e17f4396b4795aabbd057461f0326f"),
+            ("2024-06-11T08:14:52Z DEBUG checkly client configured token=cu_860d53ce9e873a68b6ed3754e64e5d20", "cu_860d53ce9e873a68b6ed3754e64e5d20"),
+            ("Authorization: Bearer cu_cddaa9bc8cddfe62f2d0e79991600047", "cu_cddaa9bc8cddfe62f2d0e79991600047"),
         ],
-        counterexamples: &["cu_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like cu_1234567890", "cu_2a3497e58f0f205c00743bff28a22e7"],
+        counterexamples: &["cu_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like cu_1234567890", "cu_0385577662a79b814f5d3c0fb1e4c4b"],
         ..PREFIXED
     },
     Builtin {
@@ -448,10 +448,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["cronitor"],
         pattern: concat!(r"(?-u)(?i:cronitor)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{32})", end_url!()),
         examples: &[
-            (r#"export CRONITOR_API_KEY="5rjjM5ezRA2A6DIil3oIyn5nhk24Csek""#, "5rjjM5ezRA2A6DIil3oIyn5nhk24Csek"),
-            ("  cronitor_key: Oi3QYjkamDdmuVJAU8KLFo2fyRSkRyHn", "Oi3QYjkamDdmuVJAU8KLFo2fyRSkRyHn"),
+            (r#"export CRONITOR_API_KEY="Kt786gqOsjQPcPnDjDSQkr8bXMv3FuAC""#, "Kt786gqOsjQPcPnDjDSQkr8bXMv3FuAC"),
+            ("  cronitor_key: 79PDSJD5bThgiEMdcgzpoZAF1IilzTXK", "79PDSJD5bThgiEMdcgzpoZAF1IilzTXK"),
         ],
-        counterexamples: &["CRONITOR_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "CRONITOR_API_KEY=<your-cronitor-key>", "CRONITOR_API_KEY=icuPKMRVug0ib4gyOYom3QoG43MIgHM"],
+        counterexamples: &["CRONITOR_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "CRONITOR_API_KEY=<your-cronitor-key>", "CRONITOR_API_KEY=CIbvZAPQUXg5PtAWjn2PvmTDH28WjSE"],
         ..NAMED
     },
     Builtin {
@@ -461,10 +461,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["uptimerobot", "uptime_robot", "uptime-robot"],
         pattern: concat!(r"(?-u)(?i:uptime[_-]?robot)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>u[0-9]{7}-[a-f0-9]{24})", end_url!()),
         examples: &[
-            (r#"{"UPTIMEROBOT_API_KEY":"u3804047-e49385d5e5f1bb69a8210d91"}"#, "u3804047-e49385d5e5f1bb69a8210d91"),
-            ("uptime_robot_key=u9208386-9ec0a73632c840ad17388fa0", "u9208386-9ec0a73632c840ad17388fa0"),
+            (r#"{"UPTIMEROBOT_API_KEY":"u7055194-7f580737170f811a76bb2ef6"}"#, "u7055194-7f580737170f811a76bb2ef6"),
+            ("uptime_robot_key=u6782061-78213b3248cde3fe72f70c16", "u6782061-78213b3248cde3fe72f70c16"),
         ],
-        counterexamples: &["UPTIMEROBOT_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "UPTIMEROBOT_API_KEY=<your-uptimerobot-key>", "UPTIMEROBOT_API_KEY=u2173726-732b53aa4142b4b275572f9"],
+        counterexamples: &["UPTIMEROBOT_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "UPTIMEROBOT_API_KEY=<your-uptimerobot-key>", "UPTIMEROBOT_API_KEY=u1896074-c7e5964d4bd01acd7bb34e3"],
         ..NAMED
     },
     Builtin {
@@ -474,10 +474,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["statuspage"],
         pattern: concat!(r"(?-u)(?i:statuspage)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12})", end_url!()),
         examples: &[
-            ("STATUSPAGE_API_KEY = 6a513e49-b67a-c555-929e-706199c18911", "6a513e49-b67a-c555-929e-706199c18911"),
-            (r#"statuspage_token: "e66910fd-c685-ea4c-e380-8a9a2b32b8f2""#, "e66910fd-c685-ea4c-e380-8a9a2b32b8f2"),
+            ("STATUSPAGE_API_KEY = 9f5e7152-b277-8d85-1904-99a2e5fe7813", "9f5e7152-b277-8d85-1904-99a2e5fe7813"),
+            (r#"statuspage_token: "2f38e259-1558-7d26-7f09-4ebfa087873c""#, "2f38e259-1558-7d26-7f09-4ebfa087873c"),
         ],
-        counterexamples: &["STATUSPAGE_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "STATUSPAGE_API_KEY=<your-statuspage-key>", "STATUSPAGE_API_KEY=8fe0407c-e96d-5e48-8da2-0965f988ffe"],
+        counterexamples: &["STATUSPAGE_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "STATUSPAGE_API_KEY=<your-statuspage-key>", "STATUSPAGE_API_KEY=3d5a8716-9bc7-f1b7-b0b0-8e6ac834e7b"],
         ..NAMED
     },
     Builtin {
@@ -487,10 +487,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["logtail", "betterstack", "better_stack", "better-stack", "betteruptime"],
         pattern: concat!(r"(?-u)(?i:logtail|better[_-]?stack|betteruptime)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{24})", end_url!()),
         examples: &[
-            ("  LOGTAIL_SOURCE_TOKEN: 9j1bf7AMbLZn9dq9OW3qkEKJ", "9j1bf7AMbLZn9dq9OW3qkEKJ"),
-            (r#"export BETTERSTACK_API_TOKEN="4TUu0euKbIjfGvj20Z640wpz""#, "4TUu0euKbIjfGvj20Z640wpz"),
+            ("  LOGTAIL_SOURCE_TOKEN: POOPXGVEUGMH1nIPGSrfCylq", "POOPXGVEUGMH1nIPGSrfCylq"),
+            (r#"export BETTERSTACK_API_TOKEN="x7x9iz0uzzvkJMWtyfpCUh5b""#, "x7x9iz0uzzvkJMWtyfpCUh5b"),
         ],
-        counterexamples: &["LOGTAIL_SOURCE_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "LOGTAIL_SOURCE_TOKEN=<your-betterstack-key>", "LOGTAIL_SOURCE_TOKEN=u1KsVHWmzBtJstFW5QD8ZOG"],
+        counterexamples: &["LOGTAIL_SOURCE_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "LOGTAIL_SOURCE_TOKEN=<your-betterstack-key>", "LOGTAIL_SOURCE_TOKEN=haExTPzHO8ROzbWrUwYU3Ye"],
         ..NAMED
     },
     Builtin {
@@ -500,10 +500,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["cxtp_"],
         pattern: prefixed!(r"cxtp_", r"[A-Za-z0-9]{30}"),
         examples: &[
-            ("env CORALOGIX_KEY=cxtp_KVC6MSoQQJyU2knnmbLdslkWvIFH0o ./deploy.sh", "cxtp_KVC6MSoQQJyU2knnmbLdslkWvIFH0o"),
-            ("docker run -e CORALOGIX_KEY=cxtp_y1i1tahjt0etAJgPi8Ry5Kmlz0BweT app:latest", "cxtp_y1i1tahjt0etAJgPi8Ry5Kmlz0BweT"),
+            (r#"CORALOGIX_KEY="cxtp_ZAA2iI7dVtWaMdPzwSzV1fio490k9c""#, "cxtp_ZAA2iI7dVtWaMdPzwSzV1fio490k9c"),
+            ("docker run -e CORALOGIX_KEY=cxtp_35TY0ZuRgj3uha1kEVyTXdKnAI9ZKG app:latest", "cxtp_35TY0ZuRgj3uha1kEVyTXdKnAI9ZKG"),
         ],
-        counterexamples: &["cxtp_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like cxtp_1234567890", "cxtp_Z877ciH7goCTbZ9bDTleoVvS2JEgJ"],
+        counterexamples: &["cxtp_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like cxtp_1234567890", "cxtp_ZobE9BFuWjulnkqO7OckUqCjjEEw6"],
         ..PREFIXED
     },
     Builtin {
@@ -513,10 +513,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["newrelic", "new_relic", "new-relic"],
         pattern: concat!(r"(?-u)(?i:new[_-]?relic)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{40})", end_url!()),
         examples: &[
-            (r#"NEW_RELIC_API_KEY: "638df7043fc6214037e7314ac58773712a1617a7""#, "638df7043fc6214037e7314ac58773712a1617a7"),
-            ("newrelic_insert_key = c95493e48c7e401fc1c8fd3d242138d5972ad2e8", "c95493e48c7e401fc1c8fd3d242138d5972ad2e8"),
+            (r#"NEW_RELIC_API_KEY: "748ef1781c0a9bbf0f31de51b0cda42a055d2d89""#, "748ef1781c0a9bbf0f31de51b0cda42a055d2d89"),
+            ("newrelic_insert_key = 1a32bf095bfbb68322e082ecdb29db7431099a07", "1a32bf095bfbb68322e082ecdb29db7431099a07"),
         ],
-        counterexamples: &["NEW_RELIC_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "NEW_RELIC_API_KEY=<your-newrelic-key>", "NEW_RELIC_API_KEY=d79d677fd0a88920348d897f0e7bad094739f22"],
+        counterexamples: &["NEW_RELIC_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "NEW_RELIC_API_KEY=<your-newrelic-key>", "NEW_RELIC_API_KEY=aebd7752e18bfe71f9a1be78660c352ce909399"],
         ..NAMED
     },
     Builtin {
@@ -526,10 +526,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["appdynamics"],
         pattern: concat!(r"(?-u)(?i:appdynamics)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{36})", end_url!()),
         examples: &[
-            (r#"export APPDYNAMICS_AGENT_ACCOUNT_ACCESS_KEY="yoAVv7HAPcsBUfpnNgrKMaDojrm4LM6qmrqL""#, "yoAVv7HAPcsBUfpnNgrKMaDojrm4LM6qmrqL"),
-            ("  appdynamics_secret: ip1ewx2TP7wXfqPUDhgNv6A1RvWonZRawqxN", "ip1ewx2TP7wXfqPUDhgNv6A1RvWonZRawqxN"),
+            (r#"export APPDYNAMICS_AGENT_ACCOUNT_ACCESS_KEY="hFQYzPByFQgrI4LaKrAtcfy9sOYbQsBF0z7K""#, "hFQYzPByFQgrI4LaKrAtcfy9sOYbQsBF0z7K"),
+            ("  appdynamics_secret: bdwAazE08foRIC9yUQb2X7bffKkRT631TSjS", "bdwAazE08foRIC9yUQb2X7bffKkRT631TSjS"),
         ],
-        counterexamples: &["APPDYNAMICS_AGENT_ACCOUNT_ACCESS_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "APPDYNAMICS_AGENT_ACCOUNT_ACCESS_KEY=<your-appdynamics-key>", "APPDYNAMICS_AGENT_ACCOUNT_ACCESS_KEY=f0QPNHzGztyhxv8mVOws5lRfmuq9JB5noc8"],
+        counterexamples: &["APPDYNAMICS_AGENT_ACCOUNT_ACCESS_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "APPDYNAMICS_AGENT_ACCOUNT_ACCESS_KEY=<your-appdynamics-key>", "APPDYNAMICS_AGENT_ACCOUNT_ACCESS_KEY=4sgNPPopA8gGRknRGkUdJzCrefqz3V5UZsw"],
         ..NAMED
     },
     Builtin {
@@ -539,10 +539,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["signalfx", "sfx_"],
         pattern: concat!(r"(?-u)(?i:signalfx|sfx)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9_-]{22})", end_url!()),
         examples: &[
-            (r#"{"SIGNALFX_ACCESS_TOKEN":"0ImTSgCGZ1wf1xv5qIGRqS"}"#, "0ImTSgCGZ1wf1xv5qIGRqS"),
-            ("sfx_token=WHwW1xzL6V2u3Fk2krNUx3", "WHwW1xzL6V2u3Fk2krNUx3"),
+            (r#"{"SIGNALFX_ACCESS_TOKEN":"KLMB3i-ZNKLgXWy9ha9n3D"}"#, "KLMB3i-ZNKLgXWy9ha9n3D"),
+            ("sfx_token=r6WIJG-jggxWK0yY92kOAj", "r6WIJG-jggxWK0yY92kOAj"),
         ],
-        counterexamples: &["SIGNALFX_ACCESS_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SIGNALFX_ACCESS_TOKEN=<your-signalfx-key>", "SIGNALFX_ACCESS_TOKEN=lgG-YjL-X7G_xRlGZ_G8K"],
+        counterexamples: &["SIGNALFX_ACCESS_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SIGNALFX_ACCESS_TOKEN=<your-signalfx-key>", "SIGNALFX_ACCESS_TOKEN=u9OD-bkjk_r2lwn9JmoId"],
         ..NAMED
     },
     Builtin {
@@ -552,10 +552,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["scout"],
         pattern: concat!(r"(?-u)(?i:scout)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{20})", end_url!()),
         examples: &[
-            ("SCOUT_KEY = 313aB0HBIxJhFMAq1m5p", "313aB0HBIxJhFMAq1m5p"),
-            (r#"scout_apm_key: "iIoO1r5pJ6ICxWlthZu6""#, "iIoO1r5pJ6ICxWlthZu6"),
+            ("SCOUT_KEY = gU1sFWBOeIa7z9bqidNs", "gU1sFWBOeIa7z9bqidNs"),
+            (r#"scout_apm_key: "Mm7gTnh3CUdOycnDsYxQ""#, "Mm7gTnh3CUdOycnDsYxQ"),
         ],
-        counterexamples: &["SCOUT_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SCOUT_KEY=<your-scout-key>", "SCOUT_KEY=I6pk5pRlscdt2Ur9a2j"],
+        counterexamples: &["SCOUT_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SCOUT_KEY=<your-scout-key>", "SCOUT_KEY=z0KuSdvPOPY1Wlcsboc"],
         ..NAMED
     },
     Builtin {
@@ -565,10 +565,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["librato", "appoptics"],
         pattern: concat!(r"(?-u)(?i:librato|appoptics)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{64})", end_url!()),
         examples: &[
-            ("  LIBRATO_TOKEN: 2004d15f93100273d1979427b454b1c5fa2c0c80cd2fff0f332dc60ed2001835", "2004d15f93100273d1979427b454b1c5fa2c0c80cd2fff0f332dc60ed2001835"),
-            (r#"export appoptics_api_token="ed8c1864c934c14dbfa373c9be1ee9cb5a1b00487d0302559f37a7462f4306b1""#, "ed8c1864c934c14dbfa373c9be1ee9cb5a1b00487d0302559f37a7462f4306b1"),
+            ("  LIBRATO_TOKEN: 77b9b8b97419708e2fda3b13018d8ddf1233e8fd304fc3fb8760c7d4ebf5a8a2", "77b9b8b97419708e2fda3b13018d8ddf1233e8fd304fc3fb8760c7d4ebf5a8a2"),
+            (r#"export appoptics_api_token="90576804b2eb9067cc0e23fbabc1541f8da469d804e34348c56271b2ec518f1b""#, "90576804b2eb9067cc0e23fbabc1541f8da469d804e34348c56271b2ec518f1b"),
         ],
-        counterexamples: &["LIBRATO_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "LIBRATO_TOKEN=<your-librato-key>", "LIBRATO_TOKEN=2e5f60a28270b845ed5d7a2a6af9458ab94dfff7ae7aab657c18f4ca8e8c391"],
+        counterexamples: &["LIBRATO_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "LIBRATO_TOKEN=<your-librato-key>", "LIBRATO_TOKEN=768c56d3f22b0240377a90bb2cd6323cd07681d9115dd5a4e65f850663c2154"],
         ..NAMED
     },
     Builtin {
@@ -578,10 +578,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["chronosphere"],
         pattern: concat!(r"(?-u)(?i:chronosphere)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{64})", end_url!()),
         examples: &[
-            ("CHRONOSPHERE_API_TOKEN=7379b372b3cf5b6eafdbce1bda36ac1975371a976b20b48e95bd817a06cf62b8", "7379b372b3cf5b6eafdbce1bda36ac1975371a976b20b48e95bd817a06cf62b8"),
-            (r#"{"chronosphere_token":"6457f31fa9a26527fa73fa96d778f0072d172b6945855aa7e20dfbe218881a0e"}"#, "6457f31fa9a26527fa73fa96d778f0072d172b6945855aa7e20dfbe218881a0e"),
+            ("CHRONOSPHERE_API_TOKEN=62da9874c02d42ab1a41139ae0d6df243600b48ddf122527d9b7056688b9d2c5", "62da9874c02d42ab1a41139ae0d6df243600b48ddf122527d9b7056688b9d2c5"),
+            (r#"{"chronosphere_token":"4bbfb812cc04409381f7ac5b09cd3ef194b9e029d0aa5c7f4de79dd2a64d16fb"}"#, "4bbfb812cc04409381f7ac5b09cd3ef194b9e029d0aa5c7f4de79dd2a64d16fb"),
         ],
-        counterexamples: &["CHRONOSPHERE_API_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "CHRONOSPHERE_API_TOKEN=<your-chronosphere-key>", "CHRONOSPHERE_API_TOKEN=48ebeb65cfdd615089210ec6d26db25e92f3e9f631463a895ebc710acf73d9f"],
+        counterexamples: &["CHRONOSPHERE_API_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "CHRONOSPHERE_API_TOKEN=<your-chronosphere-key>", "CHRONOSPHERE_API_TOKEN=6bbd1595c71edd42c3d1fcf0cbb648b52829b85a8b421bcf32ed8b00dfb63a6"],
         ..NAMED
     },
 ];

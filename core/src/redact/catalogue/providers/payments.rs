@@ -104,10 +104,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["sq0atp-"],
         pattern: prefixed!(r"sq0atp-", r"[A-Za-z0-9_-]{22}"),
         examples: &[
-            (r#"square_legacy_access_token = "sq0atp-KMZQK6cY_NvahE1JTmG404""#, "sq0atp-KMZQK6cY_NvahE1JTmG404"),
-            ("Authorization: Bearer sq0atp-w_VsoY6zjyKE0JYCHAd_KE", "sq0atp-w_VsoY6zjyKE0JYCHAd_KE"),
+            ("curl -s -H 'Authorization: Bearer sq0atp-MkoZRwEa_jNuE2wXMuWjVR' https://api.example.net/v1/me", "sq0atp-MkoZRwEa_jNuE2wXMuWjVR"),
+            (r#"square_legacy_access_token = "sq0atp-MKw1xZk-7t_XtEHAvrdc5k""#, "sq0atp-MKw1xZk-7t_XtEHAvrdc5k"),
         ],
-        counterexamples: &["sq0atp-xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like sq0atp-1234567890", "sq0atp-FKHx_3y7uoJAWOymMCrjW"],
+        counterexamples: &["sq0atp-xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like sq0atp-1234567890", "sq0atp-dxM7twucRQq0HmPesubU0"],
         ..PREFIXED
     },
     Builtin {
@@ -117,10 +117,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["access_token$"],
         pattern: prefixed!(r"(?:access_token\$production\$|access_token\$sandbox\$)", r"[a-z0-9]{16}\$[a-f0-9]{32}"),
         examples: &[
-            ("Authorization: Bearer access_token$production$re4e4irqgytrdf1z$fc19e2825522dc4fe505b5876c3cb5e2", "access_token$production$re4e4irqgytrdf1z$fc19e2825522dc4fe505b5876c3cb5e2"),
-            ("curl -s -H 'Authorization: Bearer access_token$sandbox$vzytij7j57afwmz1$78267f5a092b2e55f608b9ea4a16e33c' https://api.example.net/v1/me", "access_token$sandbox$vzytij7j57afwmz1$78267f5a092b2e55f608b9ea4a16e33c"),
+            (r#"PAYPAL_BRAINTREE_TOKEN="access_token$production$vqesldyvga0y7965$dd6eea165071fd787a6a70767bd221b8""#, "access_token$production$vqesldyvga0y7965$dd6eea165071fd787a6a70767bd221b8"),
+            ("env PAYPAL_BRAINTREE_TOKEN=access_token$sandbox$lajld78kpd1gqclv$2c59b1345cd35620347bec393731080c ./deploy.sh", "access_token$sandbox$lajld78kpd1gqclv$2c59b1345cd35620347bec393731080c"),
         ],
-        counterexamples: &["access_token$production$xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like access_token$production$1234567890", "access_token$production$womxameyhfn00p9a$b4e7887fd00c84e3bf8cbd224dfb7ad"],
+        counterexamples: &["access_token$production$xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like access_token$production$1234567890", "access_token$production$o2jn30u8j9mnbdrh$5dec083da4ccc743290adb4e091434d"],
         ..PREFIXED
     },
     Builtin {
@@ -130,10 +130,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["paypal"],
         pattern: concat!(r"(?-u)(?i:paypal)[A-Za-z0-9_.-]{0,24}?(?i:secret)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9_-]{80})", end_url!()),
         examples: &[
-            (r#"export PAYPAL_CLIENT_SECRET="4HAMSCboiw5JWkfKDS06R8Iwg8Jbjk3cqVN7s0MswZNbKihiFUi7rPMBM6Nr7FYgP3D6uwMquF6Ffa5M""#, "4HAMSCboiw5JWkfKDS06R8Iwg8Jbjk3cqVN7s0MswZNbKihiFUi7rPMBM6Nr7FYgP3D6uwMquF6Ffa5M"),
-            ("  paypal_secret: dtqdcxHRD1ARZe9JDMwGp2ZOSoZoVPZduRuQvoD1D1VCIJxSDN5eRKIguu1BnUPqj6_3Enz-ri6x6is3", "dtqdcxHRD1ARZe9JDMwGp2ZOSoZoVPZduRuQvoD1D1VCIJxSDN5eRKIguu1BnUPqj6_3Enz-ri6x6is3"),
+            (r#"export PAYPAL_CLIENT_SECRET="KoVFkCdgYHtWtY1KSFUM_M8wdruqVFOe0lfe0us5kK_YurpPBj4k3Gh_Sst-Ud-q-freVhr1ojastj-j""#, "KoVFkCdgYHtWtY1KSFUM_M8wdruqVFOe0lfe0us5kK_YurpPBj4k3Gh_Sst-Ud-q-freVhr1ojastj-j"),
+            ("  paypal_secret: ksZWotxGtj4yPAY_lZnWvsLwJ1HH0FXUyOFIPqWMoLboU66wNAfbBIskHaznq2vlGlHPOZg_icLjDzxL", "ksZWotxGtj4yPAY_lZnWvsLwJ1HH0FXUyOFIPqWMoLboU66wNAfbBIskHaznq2vlGlHPOZg_icLjDzxL"),
         ],
-        counterexamples: &["PAYPAL_CLIENT_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "PAYPAL_CLIENT_SECRET=<your-paypal-key>", "PAYPAL_CLIENT_SECRET=rqE1k6ndhoTKO-ynIMZ2QruDs-Z73XU6ZQcIoE20Zifdxrxax29M36f-HA01yLdr4gzt5AdzUl-fO5u"],
+        counterexamples: &["PAYPAL_CLIENT_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "PAYPAL_CLIENT_SECRET=<your-paypal-key>", "PAYPAL_CLIENT_SECRET=NVDYaOutL63t8_jNUkzI8xkv7x2pIyHbnUSw07Rc3nO7_tuVR6u81Xo6qfBgkCYqDnflfD4cvTAnlkj"],
         ..NAMED
     },
     Builtin {
@@ -143,10 +143,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["braintree"],
         pattern: concat!(r"(?-u)(?i:braintree)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{32})", end_url!()),
         examples: &[
-            (r#"{"BRAINTREE_PRIVATE_KEY":"e57845a3faa695164811d0c462d1c9c8"}"#, "e57845a3faa695164811d0c462d1c9c8"),
-            ("braintree_private_key=d95315f8894c10c484f18c26f87e3057", "d95315f8894c10c484f18c26f87e3057"),
+            (r#"{"BRAINTREE_PRIVATE_KEY":"a8db2cf7d59082f7109394ac33e259e0"}"#, "a8db2cf7d59082f7109394ac33e259e0"),
+            ("braintree_private_key=592d7e91676b6044bc8b3beb60f61c96", "592d7e91676b6044bc8b3beb60f61c96"),
         ],
-        counterexamples: &["BRAINTREE_PRIVATE_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "BRAINTREE_PRIVATE_KEY=<your-braintree-key>", "BRAINTREE_PRIVATE_KEY=09a6d196dc944af3d3b2bca106b64a5"],
+        counterexamples: &["BRAINTREE_PRIVATE_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "BRAINTREE_PRIVATE_KEY=<your-braintree-key>", "BRAINTREE_PRIVATE_KEY=343533dfb9200af6a3bdfb62e3235d2"],
         ..NAMED
     },
     Builtin {
@@ -156,10 +156,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["access-production-", "access-development-", "access-sandbox-"],
         pattern: prefixed!(r"(?:access-production-|access-development-|access-sandbox-)", r"[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}"),
         examples: &[
-            (r#"plaid_access_token = "access-production-5939a955-9bd8-4a67-71ae-b7a2827b95d1""#, "access-production-5939a955-9bd8-4a67-71ae-b7a2827b95d1"),
-            ("docker run -e PLAID_ACCESS_TOKEN=access-sandbox-b75ccaac-1611-4659-d272-9a48949d1a5c app:latest", "access-sandbox-b75ccaac-1611-4659-d272-9a48949d1a5c"),
+            ("env PLAID_ACCESS_TOKEN=access-production-b95a2e13-3320-47f8-bcab-9e4f4da0c118 ./deploy.sh", "access-production-b95a2e13-3320-47f8-bcab-9e4f4da0c118"),
+            ("export PLAID_ACCESS_TOKEN=access-sandbox-2228c26b-0e90-33e6-de81-31b223e89cfa", "access-sandbox-2228c26b-0e90-33e6-de81-31b223e89cfa"),
         ],
-        counterexamples: &["access-production-xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like access-production-1234567890", "access-production-c1eb8f41-06f9-2aa9-f5b3-6f4f80d2b8a"],
+        counterexamples: &["access-production-xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like access-production-1234567890", "access-production-6a53fe46-0109-7136-c595-f7bc177bf53"],
         ..PREFIXED
     },
     Builtin {
@@ -169,10 +169,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["plaid"],
         pattern: concat!(r"(?-u)(?i:plaid)[A-Za-z0-9_.-]{0,24}?(?i:secret|key)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{30})", end_url!()),
         examples: &[
-            ("  PLAID_SECRET: c6826f5779db7fb24e4f3c0b52c512", "c6826f5779db7fb24e4f3c0b52c512"),
-            (r#"export plaid_secret_key="5f48ba2e62c12ff930a3727e7c07d2""#, "5f48ba2e62c12ff930a3727e7c07d2"),
+            ("  PLAID_SECRET: 4109a24306e47684a833a22ba181ef", "4109a24306e47684a833a22ba181ef"),
+            (r#"export plaid_secret_key="73eaf38be207bb5333628a58d69f15""#, "73eaf38be207bb5333628a58d69f15"),
         ],
-        counterexamples: &["PLAID_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "PLAID_SECRET=<your-plaid-key>", "PLAID_SECRET=1f26c1bd18eb5e60e49ac2afe6ba0"],
+        counterexamples: &["PLAID_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "PLAID_SECRET=<your-plaid-key>", "PLAID_SECRET=974cdb6e7f59400c9f49a027bcf0d"],
         ..NAMED
     },
     Builtin {
@@ -182,10 +182,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["FLWSECK-", "FLWSECK_TEST-"],
         pattern: prefixed!(r"(?:FLWSECK-|FLWSECK_TEST-)", r"[a-f0-9]{32}-X"),
         examples: &[
-            ("env FLUTTERWAVE_SECRET_KEY=FLWSECK-f89eef46847776c4e53f89e9d549d02b-X ./deploy.sh", "FLWSECK-f89eef46847776c4e53f89e9d549d02b-X"),
-            ("curl -s -H 'Authorization: Bearer FLWSECK_TEST-5ba4ecc1cc4a55b727c5572adfa7c137-X' https://api.example.net/v1/me", "FLWSECK_TEST-5ba4ecc1cc4a55b727c5572adfa7c137-X"),
+            (r#"FLUTTERWAVE_SECRET_KEY="FLWSECK-119e48f52a270f2b8847af9b0fcd7deb-X""#, "FLWSECK-119e48f52a270f2b8847af9b0fcd7deb-X"),
+            ("curl -s -H 'Authorization: Bearer FLWSECK_TEST-503c818abad99af40041bcc08d342756-X' https://api.example.net/v1/me", "FLWSECK_TEST-503c818abad99af40041bcc08d342756-X"),
         ],
-        counterexamples: &["FLWSECK-xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like FLWSECK-1234567890", "FLWSECK-10d792ed0e05101b0ca14a10a1e55de-X"],
+        counterexamples: &["FLWSECK-xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like FLWSECK-1234567890", "FLWSECK-3d1f628ae5938ce176d43d89af864a0-X"],
         ..PREFIXED
     },
     Builtin {
@@ -195,10 +195,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["razorpay"],
         pattern: concat!(r"(?-u)(?i:razorpay)[A-Za-z0-9_.-]{0,24}?(?i:secret)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{24})", end_url!()),
         examples: &[
-            (r#"RAZORPAY_KEY_SECRET: "wvYGrGq67grdHLqdcSNhSIgK""#, "wvYGrGq67grdHLqdcSNhSIgK"),
-            ("razorpay_secret = wg7pv42GPZTxkkOXU3xfeDrG", "wg7pv42GPZTxkkOXU3xfeDrG"),
+            (r#"RAZORPAY_KEY_SECRET: "19n4TxMHvv5p0oazoIFvcgOI""#, "19n4TxMHvv5p0oazoIFvcgOI"),
+            ("razorpay_secret = xSQ5Br3ZNGoEdKRkct9KxnPx", "xSQ5Br3ZNGoEdKRkct9KxnPx"),
         ],
-        counterexamples: &["RAZORPAY_KEY_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "RAZORPAY_KEY_SECRET=<your-razorpay-key>", "RAZORPAY_KEY_SECRET=WrlQKTPMgEHcwCsR0VdncKK"],
+        counterexamples: &["RAZORPAY_KEY_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "RAZORPAY_KEY_SECRET=<your-razorpay-key>", "RAZORPAY_KEY_SECRET=lLNtO2ejFvoIwJoBudQKxoA"],
         ..NAMED
     },
     Builtin {
@@ -208,10 +208,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["paystack"],
         pattern: concat!(r"(?-u)(?i:paystack)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>sk_test_[a-f0-9]{40})", end_url!()),
         examples: &[
-            (r#"export PAYSTACK_SECRET_KEY="sk_test_3acf47d773a5ae34041f473c692e8395d7bf1b31""#, "sk_test_3acf47d773a5ae34041f473c692e8395d7bf1b31"),
-            ("  paystack_key: sk_test_da9cf7e00fd637445686c00bd2e6fa37f6a35584", "sk_test_da9cf7e00fd637445686c00bd2e6fa37f6a35584"),
+            (r#"export PAYSTACK_SECRET_KEY="sk_test_1507e46ec1624921505329f0aa357c2c1e4106b2""#, "sk_test_1507e46ec1624921505329f0aa357c2c1e4106b2"),
+            ("  paystack_key: sk_test_86a823644fa608c7ceeba6719053b005fa8ed8f1", "sk_test_86a823644fa608c7ceeba6719053b005fa8ed8f1"),
         ],
-        counterexamples: &["PAYSTACK_SECRET_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "PAYSTACK_SECRET_KEY=<your-paystack-key>", "PAYSTACK_SECRET_KEY=sk_test_5618c45188ebd1b044769c88dca8ca433484e47"],
+        counterexamples: &["PAYSTACK_SECRET_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "PAYSTACK_SECRET_KEY=<your-paystack-key>", "PAYSTACK_SECRET_KEY=sk_test_318f613e7cce89e82e4075e694c2a1122d3aa49"],
         ..NAMED
     },
     Builtin {
@@ -221,10 +221,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["mollie"],
         pattern: concat!(r"(?-u)(?i:mollie)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>live_[A-Za-z0-9]{30})", end_url!()),
         examples: &[
-            (r#"{"MOLLIE_API_KEY":"live_D9sSzOrhNMJ83Ad34LaBkpfPi2vn86"}"#, "live_D9sSzOrhNMJ83Ad34LaBkpfPi2vn86"),
-            ("mollie_key=live_QmXjH6JjHAT4SR2v6nBevCOnpmzyyo", "live_QmXjH6JjHAT4SR2v6nBevCOnpmzyyo"),
+            (r#"{"MOLLIE_API_KEY":"live_vpnlcVK5LPgZMkIL66329CXfo6iOTT"}"#, "live_vpnlcVK5LPgZMkIL66329CXfo6iOTT"),
+            ("mollie_key=live_3xtUHzZUR67G2OCeHYG4QtwaZCNCeo", "live_3xtUHzZUR67G2OCeHYG4QtwaZCNCeo"),
         ],
-        counterexamples: &["MOLLIE_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "MOLLIE_API_KEY=<your-mollie-key>", "MOLLIE_API_KEY=live_D46zsuAgSdnIoBjxmagbPREBvOz9P"],
+        counterexamples: &["MOLLIE_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "MOLLIE_API_KEY=<your-mollie-key>", "MOLLIE_API_KEY=live_NiJG5sjW2QbNAAgCmzdbFe756HM51"],
         ..NAMED
     },
     Builtin {
@@ -234,10 +234,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["gocardless"],
         pattern: concat!(r"(?-u)(?i:gocardless)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>live_[A-Za-z0-9_-]{40})", end_url!()),
         examples: &[
-            ("GOCARDLESS_ACCESS_TOKEN = live_TT2_9efvKaFfVq0kI944lyrlvuhlJjl1XFkZAJb4", "live_TT2_9efvKaFfVq0kI944lyrlvuhlJjl1XFkZAJb4"),
-            (r#"gocardless_token: "live_snWk43nslawkn7pSW6Q-XSQR-kbvchaJiov1HPTQ""#, "live_snWk43nslawkn7pSW6Q-XSQR-kbvchaJiov1HPTQ"),
+            ("GOCARDLESS_ACCESS_TOKEN = live_1oe5wUQv0xtwRKoV5zms7Wtep1wiNNE_0-VkkSIq", "live_1oe5wUQv0xtwRKoV5zms7Wtep1wiNNE_0-VkkSIq"),
+            (r#"gocardless_token: "live__ZkZ_MS1j9D9rnwoUqtLfXNyOtq428bLCD8mU5EJ""#, "live__ZkZ_MS1j9D9rnwoUqtLfXNyOtq428bLCD8mU5EJ"),
         ],
-        counterexamples: &["GOCARDLESS_ACCESS_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "GOCARDLESS_ACCESS_TOKEN=<your-gocardless-key>", "GOCARDLESS_ACCESS_TOKEN=live_PFGOZrxC4niAX358mAh7mcyX4DTKMOBsUMO7Ztf"],
+        counterexamples: &["GOCARDLESS_ACCESS_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "GOCARDLESS_ACCESS_TOKEN=<your-gocardless-key>", "GOCARDLESS_ACCESS_TOKEN=live_n0K6dHhYUzTBX9r7OIr_r00ms84edID0q8PJzG0"],
         ..NAMED
     },
     Builtin {
@@ -247,10 +247,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["pdl_live_apikey_", "pdl_sdbx_apikey_"],
         pattern: prefixed!(r"(?:pdl_live_apikey_|pdl_sdbx_apikey_)", r"[a-z0-9]{26}_[A-Za-z0-9_-]{22}_[A-Za-z0-9_-]{3}"),
         examples: &[
-            ("export PADDLE_API_KEY=pdl_live_apikey_udifv8mi2ifdby38sjmg8gwn70_iqSFeX0NWYVeLLXEd4KNrb_Bh0", "pdl_live_apikey_udifv8mi2ifdby38sjmg8gwn70_iqSFeX0NWYVeLLXEd4KNrb_Bh0"),
-            ("  paddle_api_key: pdl_sdbx_apikey_3z0hw1n9805qfgjkdjegc3sf0j_14RqVp60MpTKwugrk1mI0x_avW", "pdl_sdbx_apikey_3z0hw1n9805qfgjkdjegc3sf0j_14RqVp60MpTKwugrk1mI0x_avW"),
+            (r#"paddle_api_key = "pdl_live_apikey_ewngk7fe5gv0du4k4aifx78uta_3sOwIHe4m2a4bSENknSO9Z_fw0""#, "pdl_live_apikey_ewngk7fe5gv0du4k4aifx78uta_3sOwIHe4m2a4bSENknSO9Z_fw0"),
+            ("  paddle_api_key: pdl_sdbx_apikey_ewe7m4vnjsgwfsttgiad904a1t_6v-TL9lPkawPjs0b9pCjAa_LDS", "pdl_sdbx_apikey_ewe7m4vnjsgwfsttgiad904a1t_6v-TL9lPkawPjs0b9pCjAa_LDS"),
         ],
-        counterexamples: &["pdl_live_apikey_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like pdl_live_apikey_1234567890", "pdl_live_apikey_kb4osuv8zyxqpobapd4hjubdkl_3JSTQw4xOEYodg_nLMXFEF_G9"],
+        counterexamples: &["pdl_live_apikey_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like pdl_live_apikey_1234567890", "pdl_live_apikey_6r5wyuoxkljeed08hd7ndn9r0q_ZT7QvHJ_gd76azWZ-CG7nt_io"],
         ..PREFIXED
     },
     Builtin {
@@ -260,10 +260,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["paddle"],
         pattern: concat!(r"(?-u)(?i:paddle)[A-Za-z0-9_.-]{0,24}?(?i:auth|key|secret)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{50})", end_url!()),
         examples: &[
-            ("PADDLE_VENDOR_AUTH_CODE=9cf465e1caba4399cd830a22edaf0f0801257f612c0651dbbc", "9cf465e1caba4399cd830a22edaf0f0801257f612c0651dbbc"),
-            (r#"{"paddle_auth_code":"74fe01091c3a4c3bda252a043b9999ced9eabcff875af4980b"}"#, "74fe01091c3a4c3bda252a043b9999ced9eabcff875af4980b"),
+            ("PADDLE_VENDOR_AUTH_CODE=9dff23083543e2b115159b22e76c5a3905ede0a31083a18ce6", "9dff23083543e2b115159b22e76c5a3905ede0a31083a18ce6"),
+            (r#"{"paddle_auth_code":"5dcdc33e191e1d65e3e688fdeeceed8b3a827792045644ad01"}"#, "5dcdc33e191e1d65e3e688fdeeceed8b3a827792045644ad01"),
         ],
-        counterexamples: &["PADDLE_VENDOR_AUTH_CODE=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "PADDLE_VENDOR_AUTH_CODE=<your-paddle-key>", "PADDLE_VENDOR_AUTH_CODE=88a0677458b7bb67306f659269efa5e8f0c3ec35df2317d1b"],
+        counterexamples: &["PADDLE_VENDOR_AUTH_CODE=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "PADDLE_VENDOR_AUTH_CODE=<your-paddle-key>", "PADDLE_VENDOR_AUTH_CODE=5a97c70346bef0415eade7a0937699c43e87055686ab9b3b2"],
         ..NAMED
     },
     Builtin {
@@ -273,10 +273,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["EZAK", "EZTK"],
         pattern: prefixed!(r"(?:EZAK|EZTK)", r"[A-Za-z0-9]{54}"),
         examples: &[
-            (r#"level=info msg="auth ok" key=EZAKhfvYY7ARfLw5nLdbry7wBNethd7oPQI7B0Js2dZi8QwXlcRhqobBGf"#, "EZAKhfvYY7ARfLw5nLdbry7wBNethd7oPQI7B0Js2dZi8QwXlcRhqobBGf"),
-            (r#"{"easypost_api_key": "EZTKmXU5IwteUCEl4jwUMZcGSoI7fH2WSV0kIuc2OqEsDCqKheCewL4RF5", "region": "eu-west-1"}"#, "EZTKmXU5IwteUCEl4jwUMZcGSoI7fH2WSV0kIuc2OqEsDCqKheCewL4RF5"),
+            ("Authorization: Bearer EZAKld2gIvwfT2DPh3sUTt2v6DZFG1Nmpsdre8rxEvDWhgAczt8UcM8kPQ", "EZAKld2gIvwfT2DPh3sUTt2v6DZFG1Nmpsdre8rxEvDWhgAczt8UcM8kPQ"),
+            ("  easypost_api_key: EZTKE1Oa0vGYgdEH6s5iBHX7pGpXL1cOJt0lv5KD69bUWcn1EmptYLmZyU", "EZTKE1Oa0vGYgdEH6s5iBHX7pGpXL1cOJt0lv5KD69bUWcn1EmptYLmZyU"),
         ],
-        counterexamples: &["EZAKxxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like EZAK1234567890", "EZAKil3TRDAIkbusSjhbMnDKQrfnAkQhG5SjBJ6Ay8yAVDvXU2KHuvkRL"],
+        counterexamples: &["EZAKxxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like EZAK1234567890", "EZAKqQSmMjCHqj7gxbTc8HvDHRikf7FhCvtSziuAoHB2CKonaXiMGMtRR"],
         ..PREFIXED
     },
     Builtin {
@@ -286,10 +286,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["lob"],
         pattern: concat!(r"(?-u)(?i:lob)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>live_[a-f0-9]{35})", end_url!()),
         examples: &[
-            (r#"export LOB_API_KEY="live_869f475ca4c9d526ae964059eb781b29548""#, "live_869f475ca4c9d526ae964059eb781b29548"),
-            ("  lob_secret_key: live_479a42b4558138d76840317d98367c645ad", "live_479a42b4558138d76840317d98367c645ad"),
+            (r#"export LOB_API_KEY="live_1d4d9bc8ebea6354fab448b0db1ceea66ef""#, "live_1d4d9bc8ebea6354fab448b0db1ceea66ef"),
+            ("  lob_secret_key: live_f57956c9a44864665cebc1a833ec68aaa2a", "live_f57956c9a44864665cebc1a833ec68aaa2a"),
         ],
-        counterexamples: &["LOB_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "LOB_API_KEY=<your-lob-key>", "LOB_API_KEY=live_534032d223e048e39b68ff685a3cac87d9"],
+        counterexamples: &["LOB_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "LOB_API_KEY=<your-lob-key>", "LOB_API_KEY=live_9ced7f68d1a551102d8551e8084e200125"],
         ..NAMED
     },
     Builtin {
@@ -299,10 +299,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["shipengine"],
         pattern: concat!(r"(?-u)(?i:shipengine)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>TEST_[A-Za-z0-9_-]{43})", end_url!()),
         examples: &[
-            (r#"{"SHIPENGINE_API_KEY":"TEST_W_M0bU4i-IILsRmc4Jp7Dfkvm1NmKx789kbSA9J0REr"}"#, "TEST_W_M0bU4i-IILsRmc4Jp7Dfkvm1NmKx789kbSA9J0REr"),
-            ("shipengine_key=TEST_Y8MkoZRwEa_jNuE2wXMuWjVRGMKw1xZk-7t_XtEHAvr", "TEST_Y8MkoZRwEa_jNuE2wXMuWjVRGMKw1xZk-7t_XtEHAvr"),
+            (r#"{"SHIPENGINE_API_KEY":"TEST_eOVBHreO3keNdWCK9QaG7WfPROsjOBfEe1mtrd6uOrK"}"#, "TEST_eOVBHreO3keNdWCK9QaG7WfPROsjOBfEe1mtrd6uOrK"),
+            ("shipengine_key=TEST_OtBnoxJuHh5Wlc3PZI5Lc-MMDThLgyohx7XhZvry3DZ", "TEST_OtBnoxJuHh5Wlc3PZI5Lc-MMDThLgyohx7XhZvry3DZ"),
         ],
-        counterexamples: &["SHIPENGINE_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SHIPENGINE_API_KEY=<your-shipengine-key>", "SHIPENGINE_API_KEY=TEST_c5ktdxM7twucRQq0HmPesubU0mCRHiKxgWQma1X_53"],
+        counterexamples: &["SHIPENGINE_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SHIPENGINE_API_KEY=<your-shipengine-key>", "SHIPENGINE_API_KEY=TEST_Zjkci0rwN7WfI_ommnCk5xwy5GE3QwIcl3KHThJ9-t"],
         ..NAMED
     },
     Builtin {
@@ -312,10 +312,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["checkout"],
         pattern: concat!(r"(?-u)(?i:checkout)[A-Za-z0-9_.-]{0,24}?(?i:secret)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>sk_sbox_[a-z0-9]{26,36})", end_url!()),
         examples: &[
-            ("CHECKOUT_SECRET_KEY = sk_sbox_0n32u6dmkbod40pqov7nuobompw0efdwrwl", "sk_sbox_0n32u6dmkbod40pqov7nuobompw0efdwrwl"),
-            (r#"checkout_com_secret_key: "sk_sbox_jld78kpd1gqclveezktw6cg7jl""#, "sk_sbox_jld78kpd1gqclveezktw6cg7jl"),
+            ("CHECKOUT_SECRET_KEY = sk_sbox_6n9ptihia3i36f5hv7fjx848tbh", "sk_sbox_6n9ptihia3i36f5hv7fjx848tbh"),
+            (r#"checkout_com_secret_key: "sk_sbox_g2ahieo4d9dbup2b2vd20kp5zijiuyc3458a""#, "sk_sbox_g2ahieo4d9dbup2b2vd20kp5zijiuyc3458a"),
         ],
-        counterexamples: &["CHECKOUT_SECRET_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "CHECKOUT_SECRET_KEY=<your-checkout-key>", "CHECKOUT_SECRET_KEY=sk_sbox_0gk8mfagipx2zgsho6gdaray8"],
+        counterexamples: &["CHECKOUT_SECRET_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "CHECKOUT_SECRET_KEY=<your-checkout-key>", "CHECKOUT_SECRET_KEY=sk_sbox_qi6r4v1m8q43xcnse3ra0l35k"],
         ..NAMED
     },
     Builtin {
@@ -325,10 +325,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["adyen"],
         pattern: concat!(r"(?-u)(?i:adyen)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>AQE[A-Za-z0-9_-]{60,200})", end_url!()),
         examples: &[
-            ("  ADYEN_API_KEY: AQEC5sA71PtyBcgIoTv36XaIm0RsYZZCqpiKbO3Ur5cNftor3dKoVFkCdgYHtWtY1KSFUM", "AQEC5sA71PtyBcgIoTv36XaIm0RsYZZCqpiKbO3Ur5cNftor3dKoVFkCdgYHtWtY1KSFUM"),
-            (r#"export adyen_key="AQE_M8wdruqVFOe0lfe0us5kK_YurpPBj4k3Gh_Sst-Ud-q-freVhr1ojastj-jLksZWotxGtj4""#, "AQE_M8wdruqVFOe0lfe0us5kK_YurpPBj4k3Gh_Sst-Ud-q-freVhr1ojastj-jLksZWotxGtj4"),
+            ("  ADYEN_API_KEY: AQEBjMShSRolRgTQu0b_QhYxmr2B14dT1UIB_MYO7boqzwIzUS-Q_Jwj7w77Lz6I1NC", "AQEBjMShSRolRgTQu0b_QhYxmr2B14dT1UIB_MYO7boqzwIzUS-Q_Jwj7w77Lz6I1NC"),
+            (r#"export adyen_key="AQElCu-nXeNfLx9eOn8QWT7lFsLqx9V30CmVfbUFUy3KgsW4AF0o8oncVnHu1d0""#, "AQElCu-nXeNfLx9eOn8QWT7lFsLqx9V30CmVfbUFUy3KgsW4AF0o8oncVnHu1d0"),
         ],
-        counterexamples: &["ADYEN_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "ADYEN_API_KEY=<your-adyen-key>", "ADYEN_API_KEY=AQEPAY_lZnWvsLwJ1HH0FXUyOFIPqWMoLboU66wNAfbBIskHaznq2vlGlHPOZg"],
+        counterexamples: &["ADYEN_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "ADYEN_API_KEY=<your-adyen-key>", "ADYEN_API_KEY=AQE0OYAbZR7TAAcQYuTEyq0KdeXLyzbL4BkccM0j7-Zt0Kf0ETOcG2hjynz-Nk"],
         ..NAMED
     },
     Builtin {
@@ -338,10 +338,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["wise"],
         pattern: concat!(r"(?-u)(?i:wise|transferwise)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12})", end_url!()),
         examples: &[
-            ("WISE_API_TOKEN=39b7c0a5-9ed4-f29b-68f5-5e5d386803bb", "39b7c0a5-9ed4-f29b-68f5-5e5d386803bb"),
-            (r#"{"transferwise_token":"dea0d3ae-45ba-5fdc-e416-27c4731217e0"}"#, "dea0d3ae-45ba-5fdc-e416-27c4731217e0"),
+            ("WISE_API_TOKEN=d208b210-1678-4ce6-4b62-b2e0768d6c91", "d208b210-1678-4ce6-4b62-b2e0768d6c91"),
+            (r#"{"transferwise_token":"5a625665-4a09-8d37-c0f1-892fe6d5c30a"}"#, "5a625665-4a09-8d37-c0f1-892fe6d5c30a"),
         ],
-        counterexamples: &["WISE_API_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "WISE_API_TOKEN=<your-wise-key>", "WISE_API_TOKEN=b632224a-db2c-7d59-82f7-09394ac33e2"],
+        counterexamples: &["WISE_API_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "WISE_API_TOKEN=<your-wise-key>", "WISE_API_TOKEN=27e7d6f5-e92b-2fc1-b46b-464efdf4080"],
         ..NAMED
     },
     Builtin {
@@ -351,10 +351,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["coinbase"],
         pattern: concat!(r"(?-u)(?i:coinbase)[A-Za-z0-9_.-]{0,24}?(?i:secret|key)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9+/]{32,88})", end_b64!()),
         examples: &[
-            (r#"COINBASE_API_SECRET: "N5dpxMi1D6NeBCzVzcsrTZJVmV5VAb/BfZ""#, "N5dpxMi1D6NeBCzVzcsrTZJVmV5VAb/BfZ"),
-            ("coinbase_secret = A8ptoumo38VMlddR/yQoU19VAl7olou0lfwS", "A8ptoumo38VMlddR/yQoU19VAl7olou0lfwS"),
+            (r#"COINBASE_API_SECRET: "pAC+Se1JIh/dXz0lSpYSLoIKpMR/P7fKCgITRRD""#, "pAC+Se1JIh/dXz0lSpYSLoIKpMR/P7fKCgITRRD"),
+            ("coinbase_secret = W8E0zP6njdcthnYZC+2J65ONM+sHGXXDQdwHgJ", "W8E0zP6njdcthnYZC+2J65ONM+sHGXXDQdwHgJ"),
         ],
-        counterexamples: &["COINBASE_API_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "COINBASE_API_SECRET=<your-coinbase-key>", "COINBASE_API_SECRET=uRj4gpVnokcSrD9JkVWRUUCECs3Hc6J"],
+        counterexamples: &["COINBASE_API_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "COINBASE_API_SECRET=<your-coinbase-key>", "COINBASE_API_SECRET=mqJ9Bsx5v8kJtxEUE5lHhH1amOvka+I"],
         ..NAMED
     },
     Builtin {
@@ -364,10 +364,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["kraken"],
         pattern: concat!(r"(?-u)(?i:kraken)[A-Za-z0-9_.-]{0,24}?(?i:secret|private)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9+/]{86}==)", end_b64!()),
         examples: &[
-            (r#"export KRAKEN_API_SECRET="x+aCdAwWxOyICcl+/S4WmpVFQXg1NfREcHdfBwAPVakLSiQp+hUrqM7INhos6Bycjxll+P9U4NABZJPcAng6kK==""#, "x+aCdAwWxOyICcl+/S4WmpVFQXg1NfREcHdfBwAPVakLSiQp+hUrqM7INhos6Bycjxll+P9U4NABZJPcAng6kK=="),
-            ("  kraken_private_key: NSgDlWKsOwLGZnam2MJDZuW9sK92lIIOCNGN5t+t1QbZgfH7kikHZjBVAa7NaXno6yC26HfHoeTkio6IMX8O4y==", "NSgDlWKsOwLGZnam2MJDZuW9sK92lIIOCNGN5t+t1QbZgfH7kikHZjBVAa7NaXno6yC26HfHoeTkio6IMX8O4y=="),
+            (r#"export KRAKEN_API_SECRET="TTr0qQVmgtEYl2cajIX7dJNTbCBkegQqG3zxDk1bnCaYRg5oZAq4sO1U/49iCg2wwGYdiZ7IFV2l21rTeIKfrp==""#, "TTr0qQVmgtEYl2cajIX7dJNTbCBkegQqG3zxDk1bnCaYRg5oZAq4sO1U/49iCg2wwGYdiZ7IFV2l21rTeIKfrp=="),
+            ("  kraken_private_key: qjA61ZPW95VY4281a390S6R1x7HAQa3Mei975VqUZw82ujOxqsusib/NjGUe8krMAM4iEOmI4ilO4qZEf7JPym==", "qjA61ZPW95VY4281a390S6R1x7HAQa3Mei975VqUZw82ujOxqsusib/NjGUe8krMAM4iEOmI4ilO4qZEf7JPym=="),
         ],
-        counterexamples: &["KRAKEN_API_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "KRAKEN_API_SECRET=<your-kraken-key>", "KRAKEN_API_SECRET=wm87qyYbfdKPCfpzeZvNxz8CVWeDFU/wpCshbMPlsobB4qDAJtPJpmQilSQfHh48KDp5Q/oJT4lcDTTxpnmAj=="],
+        counterexamples: &["KRAKEN_API_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "KRAKEN_API_SECRET=<your-kraken-key>", "KRAKEN_API_SECRET=0tm8s8SCAj/6Q35kK4Dbf6TVVCTavrS3r94y0LkZPp+iBCEAT0ib7USinuvrw2zTBjfhW7JNXTNanPh/cl8TN=="],
         ..NAMED
     },
     Builtin {
@@ -377,10 +377,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["binance"],
         pattern: concat!(r"(?-u)(?i:binance)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{64})", end_url!()),
         examples: &[
-            (r#"{"BINANCE_API_SECRET":"vkqA8ZmK07PsM2FckShG4I1spOjyBZxm6VCoF6l7Ptj4bL9Za5zIY392tLFjtMvR"}"#, "vkqA8ZmK07PsM2FckShG4I1spOjyBZxm6VCoF6l7Ptj4bL9Za5zIY392tLFjtMvR"),
-            ("binance_api_key=epxS9NzJFaHAfzidWXdZsXC7jrRFkfSJSv4Mf07pVQaETXGSewq6XrHKjovFsxVa", "epxS9NzJFaHAfzidWXdZsXC7jrRFkfSJSv4Mf07pVQaETXGSewq6XrHKjovFsxVa"),
+            (r#"{"BINANCE_API_SECRET":"TpQsokJovh2u24DuKOCp0ZMY98rDOg9FQ7bwwuhLEYbRJ3l5nFaUduyL3jBDBZqE"}"#, "TpQsokJovh2u24DuKOCp0ZMY98rDOg9FQ7bwwuhLEYbRJ3l5nFaUduyL3jBDBZqE"),
+            ("binance_api_key=IVUfnwTjtIKBXTIkKJyUpuGAcwzFVYrj9VH6hAju8lNA1EUo5ynHr0pSnlUyPJeX", "IVUfnwTjtIKBXTIkKJyUpuGAcwzFVYrj9VH6hAju8lNA1EUo5ynHr0pSnlUyPJeX"),
         ],
-        counterexamples: &["BINANCE_API_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "BINANCE_API_SECRET=<your-binance-key>", "BINANCE_API_SECRET=G374NyGApBCw2w9kZ2LRYSLaN6hyTrdPRrNXTuwvAsPsTvEibajdxy5yaNO6qHS"],
+        counterexamples: &["BINANCE_API_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "BINANCE_API_SECRET=<your-binance-key>", "BINANCE_API_SECRET=n802D8LbhHOFwPQD3Gwfa63yD6CUzKCjgjdoEhxohfJ6D7wl0q9Lk30sDW3YY0X"],
         ..NAMED
     },
     Builtin {
@@ -390,10 +390,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["bitfinex"],
         pattern: concat!(r"(?-u)(?i:bitfinex)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{43})", end_url!()),
         examples: &[
-            ("BITFINEX_API_SECRET = 5KQKS4hie97plnaXgKA6dEne9qvDJlsg2778rzDdoR3", "5KQKS4hie97plnaXgKA6dEne9qvDJlsg2778rzDdoR3"),
-            (r#"bitfinex_key: "KAM627jhAq2sv4E6qP6XnjuV79bz19n4TxMHvv5p0oa""#, "KAM627jhAq2sv4E6qP6XnjuV79bz19n4TxMHvv5p0oa"),
+            ("BITFINEX_API_SECRET = qdnWqzvzfrcUA74njY3SlN37SOcv5T4GlTIqRg9qBpt", "qdnWqzvzfrcUA74njY3SlN37SOcv5T4GlTIqRg9qBpt"),
+            (r#"bitfinex_key: "iJFdh5i6CJDttWzwnYeRpguPqnU1jTWuoi8MJGCHkV0""#, "iJFdh5i6CJDttWzwnYeRpguPqnU1jTWuoi8MJGCHkV0"),
         ],
-        counterexamples: &["BITFINEX_API_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "BITFINEX_API_SECRET=<your-bitfinex-key>", "BITFINEX_API_SECRET=oIFvcgOIAxSQ5Br3ZNGoEdKRkct9KxnPxElLNtO2ej"],
+        counterexamples: &["BITFINEX_API_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "BITFINEX_API_SECRET=<your-bitfinex-key>", "BITFINEX_API_SECRET=nAkxFMC2xj8vRT3dYNtzM7F4WjRczoHV7Eem6IllAg"],
         ..NAMED
     },
     Builtin {
@@ -403,10 +403,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["kucoin"],
         pattern: concat!(r"(?-u)(?i:kucoin)[A-Za-z0-9_.-]{0,24}?(?i:secret)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12})", end_url!()),
         examples: &[
-            ("  KUCOIN_API_SECRET: a7b7da1b-d715-7e46-c162-921505329f0a", "a7b7da1b-d715-7e46-c162-921505329f0a"),
-            (r#"export kucoin_secret="357c2c1e-106b-c86a-2364-fa608c7ceeba""#, "357c2c1e-106b-c86a-2364-fa608c7ceeba"),
+            ("  KUCOIN_API_SECRET: 6bf06454-c55f-fac0-cca7-02fe30d493b7", "6bf06454-c55f-fac0-cca7-02fe30d493b7"),
+            (r#"export kucoin_secret="78545ffd-5304-7a07-febf-c274315d2360""#, "78545ffd-5304-7a07-febf-c274315d2360"),
         ],
-        counterexamples: &["KUCOIN_API_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "KUCOIN_API_SECRET=<your-kucoin-key>", "KUCOIN_API_SECRET=719053b0-5fa8-d8f1-318f-13e7cce89e8"],
+        counterexamples: &["KUCOIN_API_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "KUCOIN_API_SECRET=<your-kucoin-key>", "KUCOIN_API_SECRET=a9a38902-5cd1-6f72-a074-479cfa7e4e1"],
         ..NAMED
     },
     Builtin {
@@ -416,10 +416,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["etherscan"],
         pattern: concat!(r"(?-u)(?i:etherscan)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Z0-9]{34})", end_url!()),
         examples: &[
-            ("ETHERSCAN_API_KEY=2J89B7PL3NTIZEU9DDEF0GVVJTRVPNLCGK", "2J89B7PL3NTIZEU9DDEF0GVVJTRVPNLCGK"),
-            (r#"{"etherscan_key":"FOIKXT7Z62E76TWA22EO8JI96SJB00G2MZ"}"#, "FOIKXT7Z62E76TWA22EO8JI96SJB00G2MZ"),
+            ("ETHERSCAN_API_KEY=7C25V0KMJGQEP03J9ZO2S1UNY6952ULHD9", "7C25V0KMJGQEP03J9ZO2S1UNY6952ULHD9"),
+            (r#"{"etherscan_key":"YI0ZWT39LY61AT4J3XGRROYOMFUDAD26WJ"}"#, "YI0ZWT39LY61AT4J3XGRROYOMFUDAD26WJ"),
         ],
-        counterexamples: &["ETHERSCAN_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "ETHERSCAN_API_KEY=<your-etherscan-key>", "ETHERSCAN_API_KEY=B5E7I07HC2LXVK0LJL9VSHX2MGJ3YJCH0"],
+        counterexamples: &["ETHERSCAN_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "ETHERSCAN_API_KEY=<your-etherscan-key>", "ETHERSCAN_API_KEY=6JAALL51W9G4UO5DFOI73QPA9S808U0YE"],
         ..NAMED
     },
     Builtin {
@@ -429,10 +429,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["alchemy"],
         pattern: concat!(r"(?-u)(?i:alchemy)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9_-]{32})", end_url!()),
         examples: &[
-            (r#"ALCHEMY_API_KEY: "iNNE_0-VkkSIqh_ZkZ_MS1j9D9rnwoUq""#, "iNNE_0-VkkSIqh_ZkZ_MS1j9D9rnwoUq"),
-            ("alchemy_key = LfXNyOtq428bLCD8mU5EJsn0K6dHhYUz", "LfXNyOtq428bLCD8mU5EJsn0K6dHhYUz"),
+            (r#"ALCHEMY_API_KEY: "DlxNNOi5Aw9M6KIjn33R0bSrpXszKEtx""#, "DlxNNOi5Aw9M6KIjn33R0bSrpXszKEtx"),
+            ("alchemy_key = N50iYxLYmKgwOyIvdWJDMy-TP2BXQMtc", "N50iYxLYmKgwOyIvdWJDMy-TP2BXQMtc"),
         ],
-        counterexamples: &["ALCHEMY_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "ALCHEMY_API_KEY=<your-alchemy-key>", "ALCHEMY_API_KEY=BX9r7OIr_r00ms84edID0q8PJzG0Paj"],
+        counterexamples: &["ALCHEMY_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "ALCHEMY_API_KEY=<your-alchemy-key>", "ALCHEMY_API_KEY=2_9jRIOY9acZvzqU_U_acKafpUMJMKh"],
         ..NAMED
     },
     Builtin {
@@ -442,10 +442,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["infura"],
         pattern: concat!(r"(?-u)(?i:infura)[A-Za-z0-9_.-]{0,24}?(?i:key|secret|id)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{32})", end_url!()),
         examples: &[
-            (r#"export INFURA_PROJECT_SECRET="63522f3ad1af5f042ba904d4a5881e3d""#, "63522f3ad1af5f042ba904d4a5881e3d"),
-            ("  infura_api_key: e0b7923bafc215dc2b26fa6493b29993", "e0b7923bafc215dc2b26fa6493b29993"),
+            (r#"export INFURA_PROJECT_SECRET="574258c33c839fac35319e0d605f5efc""#, "574258c33c839fac35319e0d605f5efc"),
+            ("  infura_api_key: 894d573f805856b198d167351bba7e60", "894d573f805856b198d167351bba7e60"),
         ],
-        counterexamples: &["INFURA_PROJECT_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "INFURA_PROJECT_SECRET=<your-infura-key>", "INFURA_PROJECT_SECRET=01df0d9ae5fb9f2a205a24d0f372605"],
+        counterexamples: &["INFURA_PROJECT_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "INFURA_PROJECT_SECRET=<your-infura-key>", "INFURA_PROJECT_SECRET=91f6139648d7981f1ca02413e053695"],
         ..NAMED
     },
     Builtin {
@@ -455,10 +455,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["moralis"],
         pattern: concat!(r"(?-u)(?i:moralis)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{64})", end_url!()),
         examples: &[
-            (r#"{"MORALIS_API_KEY":"Mow89cSGRrXXZFwyuoxklVjTee2dAIhdHWnd8nS1JrA5qEQzwDWSPYWv1k2qrFX8"}"#, "Mow89cSGRrXXZFwyuoxklVjTee2dAIhdHWnd8nS1JrA5qEQzwDWSPYWv1k2qrFX8"),
-            ("moralis_key=b18DDS8am4NyGzF6oq5IDgj7bZeJhwsVTBRWKEFIVfhbqSX9hJljhD33IOKew4dc", "b18DDS8am4NyGzF6oq5IDgj7bZeJhwsVTBRWKEFIVfhbqSX9hJljhD33IOKew4dc"),
+            (r#"{"MORALIS_API_KEY":"sgPOTUChtmf55wGC4yIhtJuRRXXLltJcdlgSK2DfgoaGvHqWZuSrYwNGcnQp2mqj"}"#, "sgPOTUChtmf55wGC4yIhtJuRRXXLltJcdlgSK2DfgoaGvHqWZuSrYwNGcnQp2mqj"),
+            ("moralis_key=gc4t9KXp0YVzLcnFiVSXB7l6KWK8vAE7BQlL2h2Yno4BFL11XgFqw8qagzIR0dMN", "gc4t9KXp0YVzLcnFiVSXB7l6KWK8vAE7BQlL2h2Yno4BFL11XgFqw8qagzIR0dMN"),
         ],
-        counterexamples: &["MORALIS_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "MORALIS_API_KEY=<your-moralis-key>", "MORALIS_API_KEY=dlsxeeCPVoMRnRzlvKgRtTbHlDYAUGCb2Qu9gcb19rTJXh2vdqGzSCmPSy2l5BX"],
+        counterexamples: &["MORALIS_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "MORALIS_API_KEY=<your-moralis-key>", "MORALIS_API_KEY=viSZzqEoYLd6bXPUiNXnlnTQ9Y0WN94Jf7bAiAcrue3TVTcK2Kpb38mvYmZN508"],
         ..NAMED
     },
     Builtin {
@@ -468,10 +468,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["quicknode"],
         pattern: concat!(r"(?-u)(?i:quicknode)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{40})", end_url!()),
         examples: &[
-            ("QUICKNODE_TOKEN = dc33e191e1d65e3e688fdeeceed8b3a827792045", "dc33e191e1d65e3e688fdeeceed8b3a827792045"),
-            (r#"quicknode_api_key: "44ad01d5a97c70346bef0415eade7a0937699c43""#, "44ad01d5a97c70346bef0415eade7a0937699c43"),
+            ("QUICKNODE_TOKEN = 05adf822570147a768dd247aefa7b3799fb4dc92", "05adf822570147a768dd247aefa7b3799fb4dc92"),
+            (r#"quicknode_api_key: "b878666f3fb38dc83134fdff50636a8502d5d0c7""#, "b878666f3fb38dc83134fdff50636a8502d5d0c7"),
         ],
-        counterexamples: &["QUICKNODE_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "QUICKNODE_TOKEN=<your-quicknode-key>", "QUICKNODE_TOKEN=87055686ab9b3b27bd513ab2e399aef6791828b"],
+        counterexamples: &["QUICKNODE_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "QUICKNODE_TOKEN=<your-quicknode-key>", "QUICKNODE_TOKEN=87f9f6695c0abec8dda83a91cb537021b43ed62"],
         ..NAMED
     },
     Builtin {
@@ -494,10 +494,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["finnhub"],
         pattern: concat!(r"(?-u)(?i:finnhub)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-z0-9]{20})", end_url!()),
         examples: &[
-            ("FINNHUB_API_KEY=v3hg0cztckx4av6gd47s", "v3hg0cztckx4av6gd47s"),
-            (r#"{"finnhub_token":"17p6pc9tlv3bcn4mptmy"}"#, "17p6pc9tlv3bcn4mptmy"),
+            ("FINNHUB_API_KEY=84v5esy4u36q2333rrwx", "84v5esy4u36q2333rrwx"),
+            (r#"{"finnhub_token":"f5hp59ng6scsn0lbc452"}"#, "f5hp59ng6scsn0lbc452"),
         ],
-        counterexamples: &["FINNHUB_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "FINNHUB_API_KEY=<your-finnhub-key>", "FINNHUB_API_KEY=qmj27qjgxbc7v37ikf5"],
+        counterexamples: &["FINNHUB_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "FINNHUB_API_KEY=<your-finnhub-key>", "FINNHUB_API_KEY=oy78k0u5oq1j1s6agvv"],
         ..NAMED
     },
     Builtin {
@@ -507,10 +507,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["polygon"],
         pattern: concat!(r"(?-u)(?i:polygon)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9_-]{32})", end_url!()),
         examples: &[
-            (r#"POLYGON_API_KEY: "4RMZqO0D35CAbrMvf1r2NTXJ4S7Qyout""#, "4RMZqO0D35CAbrMvf1r2NTXJ4S7Qyout"),
-            ("polygon_key = RUstHTd2UgY44RBB7_19wCMuBXMRtsIA", "RUstHTd2UgY44RBB7_19wCMuBXMRtsIA"),
+            (r#"POLYGON_API_KEY: "kiEJ9rB2vUg7FhMM6NWxnzN0AHadw5Ke""#, "kiEJ9rB2vUg7FhMM6NWxnzN0AHadw5Ke"),
+            ("polygon_key = 79LFchKwfpu7PEyA72FhCKRQGyPO8sbc", "79LFchKwfpu7PEyA72FhCKRQGyPO8sbc"),
         ],
-        counterexamples: &["POLYGON_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "POLYGON_API_KEY=<your-polygon-key>", "POLYGON_API_KEY=AzvW4TYeOGmp7YAGRRRjOLNX71F-BG0"],
+        counterexamples: &["POLYGON_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "POLYGON_API_KEY=<your-polygon-key>", "POLYGON_API_KEY=-_ZPUsMBwXkq_hqY6ny9DdE0vCBJ7x6"],
         ..NAMED
     },
     Builtin {
@@ -520,10 +520,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["apca", "alpaca"],
         pattern: concat!(r"(?-u)(?i:apca|alpaca)[A-Za-z0-9_.-]{0,24}?(?i:secret)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{40})", end_url!()),
         examples: &[
-            (r#"export APCA_API_SECRET_KEY="vkVlPYQMddPaeA6qkl9G7cTCrbQrL689jCfbJa64""#, "vkVlPYQMddPaeA6qkl9G7cTCrbQrL689jCfbJa64"),
-            ("  alpaca_secret_key: 3elsVcuxSnqicuUTBXVfctQ7bQySX7Q9oVs6Eva2", "3elsVcuxSnqicuUTBXVfctQ7bQySX7Q9oVs6Eva2"),
+            (r#"export APCA_API_SECRET_KEY="lg2Y12jLMy4sJZSoeJrRogUFwcMKg2NVAj7I6uKb""#, "lg2Y12jLMy4sJZSoeJrRogUFwcMKg2NVAj7I6uKb"),
+            ("  alpaca_secret_key: hV71tF82VzJffz5syBsn7WYIQRV7wvdBxxJc60Gw", "hV71tF82VzJffz5syBsn7WYIQRV7wvdBxxJc60Gw"),
         ],
-        counterexamples: &["APCA_API_SECRET_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "APCA_API_SECRET_KEY=<your-alpaca-key>", "APCA_API_SECRET_KEY=Dyc7VuvujeZuncXp9cAgHXj5LibDMkKuYiWS3Gs"],
+        counterexamples: &["APCA_API_SECRET_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "APCA_API_SECRET_KEY=<your-alpaca-key>", "APCA_API_SECRET_KEY=ecADkDEfrt4sJzbMzV6aBfGIaLV7FYYI0Krtm4E"],
         ..NAMED
     },
     Builtin {
@@ -533,10 +533,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["alphavantage", "alpha_vantage", "alpha-vantage"],
         pattern: concat!(r"(?-u)(?i:alpha[_-]?vantage)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Z0-9]{16})", end_url!()),
         examples: &[
-            (r#"{"ALPHAVANTAGE_API_KEY":"UJNGHLRK8QD2YFB1"}"#, "UJNGHLRK8QD2YFB1"),
-            ("alpha_vantage_key=ZR972S9B5T8T76OW", "ZR972S9B5T8T76OW"),
+            (r#"{"ALPHAVANTAGE_API_KEY":"2LSPW41ROYSE0L10"}"#, "2LSPW41ROYSE0L10"),
+            ("alpha_vantage_key=V5X1OZYX8L2IA4EW", "V5X1OZYX8L2IA4EW"),
         ],
-        counterexamples: &["ALPHAVANTAGE_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "ALPHAVANTAGE_API_KEY=<your-alphavantage-key>", "ALPHAVANTAGE_API_KEY=SDMHDL3YDZKIM1O"],
+        counterexamples: &["ALPHAVANTAGE_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "ALPHAVANTAGE_API_KEY=<your-alphavantage-key>", "ALPHAVANTAGE_API_KEY=VVEHJA12GJJDW8P"],
         ..NAMED
     },
     Builtin {
@@ -546,10 +546,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["lemonsqueezy", "lemon_squeezy", "lemon-squeezy"],
         pattern: concat!(r"(?-u)(?i:lemon[_-]?squeezy)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9\.[A-Za-z0-9_-]{100,200})", end_url!()),
         examples: &[
-            ("LEMONSQUEEZY_API_KEY = eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.yZjkci0rwN7WfI_ommnCk5xwy5GE3QwIcl3KHThJ9-toAEMrpqb7r6k_oQlsV9Ncom4apqjC9ggcOE4c5Rg40vF_ZqtrOWf68_aHqI8R3y", "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.yZjkci0rwN7WfI_ommnCk5xwy5GE3QwIcl3KHThJ9-toAEMrpqb7r6k_oQlsV9Ncom4apqjC9ggcOE4c5Rg40vF_ZqtrOWf68_aHqI8R3y"),
-            (r#"lemon_squeezy_key: "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.H96UeALi7Ib0w6_vLBjMShSRolRgTQu0b_QhYxmr2B14dT1UIB_MYO7boqzwIzUS-Q_Jwj7w77Lz6I1NCclCu-nXeNfLx9eOn8QWT7lFsLqx""#, "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.H96UeALi7Ib0w6_vLBjMShSRolRgTQu0b_QhYxmr2B14dT1UIB_MYO7boqzwIzUS-Q_Jwj7w77Lz6I1NCclCu-nXeNfLx9eOn8QWT7lFsLqx"),
+            ("LEMONSQUEEZY_API_KEY = eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.oPbP-4Y-oPNaKwUYbdWFHVKjBpIkZCZYqVwW0YKFeZo4VVgt2Dut3tuU8ojvOoMRp5zuDpeHCcE2Z1WVSLdRyEislXLk3A0Z_9fK3NZqrgz", "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.oPbP-4Y-oPNaKwUYbdWFHVKjBpIkZCZYqVwW0YKFeZo4VVgt2Dut3tuU8ojvOoMRp5zuDpeHCcE2Z1WVSLdRyEislXLk3A0Z_9fK3NZqrgz"),
+            (r#"lemon_squeezy_key: "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.lFTlzMiWCheUq_61Ec8NhrlIHdWnLJDywOcvrcJzzqH4jnv7gnEdyFJ5rZF8RO8q5xeMrYdLmOzbuZ_LD6xR_12SX506VxdCIkvwsvJ1zgQH""#, "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.lFTlzMiWCheUq_61Ec8NhrlIHdWnLJDywOcvrcJzzqH4jnv7gnEdyFJ5rZF8RO8q5xeMrYdLmOzbuZ_LD6xR_12SX506VxdCIkvwsvJ1zgQH"),
         ],
-        counterexamples: &["LEMONSQUEEZY_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "LEMONSQUEEZY_API_KEY=<your-lemonsqueezy-key>", "LEMONSQUEEZY_API_KEY=eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.V30CmVfbUFUy3KgsW4AF0o8oncVnHu1d00OYAbZR7TAAcQYuTEyq0KdeXLyzbL4BkccM0j7-Zt0Kf0ETOcG2hjynz-NkD2jdGTi"],
+        counterexamples: &["LEMONSQUEEZY_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "LEMONSQUEEZY_API_KEY=<your-lemonsqueezy-key>", "LEMONSQUEEZY_API_KEY=eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.QwpnIxYZvL3tDEd2Xbule2kpZOE0TfKHy6OBcGCpynRUKS0tGYKcPwYdl-SW4RzJ1DrOmpMQj39m22jBfUnLpcEG1y8Q0Wr9pi-"],
         ..NAMED
     },
     Builtin {
@@ -559,10 +559,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["recurly"],
         pattern: concat!(r"(?-u)(?i:recurly)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{32})", end_url!()),
         examples: &[
-            ("  RECURLY_API_KEY: 0e167824ce634b62703a8d6fc87f7eef", "0e167824ce634b62703a8d6fc87f7eef"),
-            (r#"export recurly_private_key="a5eab587223385ba60d21468e9535978""#, "a5eab587223385ba60d21468e9535978"),
+            ("  RECURLY_API_KEY: 18cf1742f0bbdeed986f6c15acc04b3a", "18cf1742f0bbdeed986f6c15acc04b3a"),
+            (r#"export recurly_private_key="07bf36530f4fefd02e93beb2ffd1db63""#, "07bf36530f4fefd02e93beb2ffd1db63"),
         ],
-        counterexamples: &["RECURLY_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "RECURLY_API_KEY=<your-recurly-key>", "RECURLY_API_KEY=ab116b7fac5ea7153cc1c7171dcb9d7"],
+        counterexamples: &["RECURLY_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "RECURLY_API_KEY=<your-recurly-key>", "RECURLY_API_KEY=d4cac4cbcdd12136886dae483259878"],
         ..NAMED
     },
     Builtin {
@@ -572,10 +572,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["chargebee"],
         pattern: concat!(r"(?-u)(?i:chargebee)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>live_[A-Za-z0-9]{32})", end_url!()),
         examples: &[
-            ("CHARGEBEE_API_KEY=live_igsjmeJSP0aD5rTY0iyzrHxkfiopoA3O", "live_igsjmeJSP0aD5rTY0iyzrHxkfiopoA3O"),
-            (r#"{"chargebee_key":"live_ggkWR8tUrPsOkXWSID57bTa6J4AAAip4"}"#, "live_ggkWR8tUrPsOkXWSID57bTa6J4AAAip4"),
+            ("CHARGEBEE_API_KEY=live_tBe6mfsAgrCHmT2IaIKsqRVN5vHlFXUv", "live_tBe6mfsAgrCHmT2IaIKsqRVN5vHlFXUv"),
+            (r#"{"chargebee_key":"live_Adb5EELtLab9iFYFFQs0HOBRNIJ7oUNE"}"#, "live_Adb5EELtLab9iFYFFQs0HOBRNIJ7oUNE"),
         ],
-        counterexamples: &["CHARGEBEE_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "CHARGEBEE_API_KEY=<your-chargebee-key>", "CHARGEBEE_API_KEY=live_Mbz81pW6Z3so16qhIsENewGzDPIPdPB"],
+        counterexamples: &["CHARGEBEE_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "CHARGEBEE_API_KEY=<your-chargebee-key>", "CHARGEBEE_API_KEY=live_kvLYIMTNpAwwNApigJ9R6KGVOthp3tW"],
         ..NAMED
     },
     Builtin {
@@ -585,10 +585,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["authorizenet", "authorize_net", "authorize.net"],
         pattern: concat!(r"(?-u)(?i:authorize[_.-]?net)[A-Za-z0-9_.-]{0,24}?(?i:key|secret)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{16})", end_url!()),
         examples: &[
-            (r#"AUTHORIZENET_TRANSACTION_KEY: "VNBMLSazoF6v0Sm9""#, "VNBMLSazoF6v0Sm9"),
-            ("authorize_net_transaction_key = 55VIwqRPea4ry0Vl", "55VIwqRPea4ry0Vl"),
+            (r#"AUTHORIZENET_TRANSACTION_KEY: "lAAAlNrbTiXKvA8v""#, "lAAAlNrbTiXKvA8v"),
+            ("authorize_net_transaction_key = fHDPBnpY8roGBM5H", "fHDPBnpY8roGBM5H"),
         ],
-        counterexamples: &["AUTHORIZENET_TRANSACTION_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "AUTHORIZENET_TRANSACTION_KEY=<your-authorizenet-key>", "AUTHORIZENET_TRANSACTION_KEY=6vnTjIhkNRxfDaQ"],
+        counterexamples: &["AUTHORIZENET_TRANSACTION_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "AUTHORIZENET_TRANSACTION_KEY=<your-authorizenet-key>", "AUTHORIZENET_TRANSACTION_KEY=VkZ7wfaeMnECumU"],
         ..NAMED
     },
     Builtin {
@@ -598,10 +598,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["shopify"],
         pattern: concat!(r"(?-u)(?i:shopify)[A-Za-z0-9_.-]{0,24}?(?i:secret)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{32})", end_url!()),
         examples: &[
-            (r#"export SHOPIFY_API_SECRET="68d6c9155a62566564a09b8d375c0f13""#, "68d6c9155a62566564a09b8d375c0f13"),
-            ("  shopify_client_secret: b93599467c096ebc950ecc5bbabff281", "b93599467c096ebc950ecc5bbabff281"),
+            (r#"export SHOPIFY_API_SECRET="a016938ae71c3808b2a3f2c9ed6ca13b""#, "a016938ae71c3808b2a3f2c9ed6ca13b"),
+            ("  shopify_client_secret: 1068f774471992a63747a69c9beab12b", "1068f774471992a63747a69c9beab12b"),
         ],
-        counterexamples: &["SHOPIFY_API_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SHOPIFY_API_SECRET=<your-shopify-key>", "SHOPIFY_API_SECRET=efcaaeb2b1080b892fe6d5c30a127e7"],
+        counterexamples: &["SHOPIFY_API_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SHOPIFY_API_SECRET=<your-shopify-key>", "SHOPIFY_API_SECRET=700900986b658dbf1168381957bf493"],
         ..NAMED
     },
     Builtin {
@@ -611,10 +611,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["shppa_", "shpua_", "shptka_", "prtapi_"],
         pattern: prefixed!(r"(?:shppa_|shpua_|shptka_|prtapi_)", r"[a-f0-9]{32}"),
         examples: &[
-            ("curl -s -H 'Authorization: Bearer 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' https://api.example.net/v1/me", "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"),
-            ("Authorization: Bearer prtapi_b1d881f0c6d2b3cb938939afae19718b", "prtapi_b1d881f0c6d2b3cb938939afae19718b"),
+            (r#"level=info msg="auth ok" key=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"#, "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"),
+            ("curl -s -H 'Authorization: Bearer prtapi_6acd3dd98ce8cff8a4d65de2d5dfbedf' https://api.example.net/v1/me", "prtapi_6acd3dd98ce8cff8a4d65de2d5dfbedf"),
         ],
-        counterexamples: &["shppa_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like shppa_1234567890", "shppa_a7dcf7d6ae3200413cc7fd8eea99f48"],
+        counterexamples: &["shppa_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like shppa_1234567890", "shppa_1f8fa5d9f9559594e461dd8093cc990"],
         ..PREFIXED
     },
 ];

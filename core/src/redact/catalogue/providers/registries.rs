@@ -91,10 +91,10 @@ pub(crate) static RULES: &[Builtin] = &[
         pattern: prefixed!(r"cio", r"[A-Za-z0-9]{32}"),
         examples: &[
             (r#"[registry]
-token = "ciorrawr4iqdj6XIkSdlYqJJWvxmhe2l4jn""#, "ciorrawr4iqdj6XIkSdlYqJJWvxmhe2l4jn"),
-            ("CARGO_REGISTRY_TOKEN=ciodEYSzRVKKpF3mLbVQdWz3trIhGkpCjxd", "ciodEYSzRVKKpF3mLbVQdWz3trIhGkpCjxd"),
+token = "ciohuoRzfUZ3aaSwcuhY4Khs7rB7ShrCfP7""#, "ciohuoRzfUZ3aaSwcuhY4Khs7rB7ShrCfP7"),
+            ("CARGO_REGISTRY_TOKEN=cioAz3PWOJUvtqSb52KFHJbsqURcP9SCKZI", "cioAz3PWOJUvtqSb52KFHJbsqURcP9SCKZI"),
         ],
-        counterexamples: &["cioxxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like cio1234567890", "ciolYwyiz0GDBPTW7pF3yty1d3e4tOan05"],
+        counterexamples: &["cioxxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like cio1234567890", "cioLjVJIeKNcLsFrCN1e4F9DGuxaK78cCg"],
         ..PREFIXED
     },
     Builtin {
@@ -104,10 +104,10 @@ token = "ciorrawr4iqdj6XIkSdlYqJJWvxmhe2l4jn""#, "ciorrawr4iqdj6XIkSdlYqJJWvxmhe
         keywords: &["cmVmdGtuOjAxOj"],
         pattern: prefixed!(r"cmVmdGtuOjAxOj", r"[A-Za-z0-9]{50,64}"),
         examples: &[
-            ("export JFROG_REFERENCE_TOKEN=cmVmdGtuOjAxOjuJfUQsp5rXHgyYeu95jRuomWe0DBtKEwzGW0ZAIZzRi3CPj6b0", "cmVmdGtuOjAxOjuJfUQsp5rXHgyYeu95jRuomWe0DBtKEwzGW0ZAIZzRi3CPj6b0"),
-            ("curl -s -H 'Authorization: Bearer cmVmdGtuOjAxOjIk9JM6RNT59OzaSVFcvyliAt1act2sw8pSWKmCEFu3fFpwv9WlP' https://api.example.net/v1/me", "cmVmdGtuOjAxOjIk9JM6RNT59OzaSVFcvyliAt1act2sw8pSWKmCEFu3fFpwv9WlP"),
+            (r#"jfrog_reference_token = "cmVmdGtuOjAxOjuj78vaMHRRZ0AqupHp1pevWuDCWV6TfFuhLkHZ8dmxlJihnCwydC2""#, "cmVmdGtuOjAxOjuj78vaMHRRZ0AqupHp1pevWuDCWV6TfFuhLkHZ8dmxlJihnCwydC2"),
+            ("2024-06-11T08:14:52Z DEBUG jfrog client configured token=cmVmdGtuOjAxOj8ZIwGH10LLhYKRzyUijxTtzRQZkid2xoTXSCilZPBb1MIuAXA0D7HQ2Bux", "cmVmdGtuOjAxOj8ZIwGH10LLhYKRzyUijxTtzRQZkid2xoTXSCilZPBb1MIuAXA0D7HQ2Bux"),
         ],
-        counterexamples: &["cmVmdGtuOjAxOjxxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like cmVmdGtuOjAxOj1234567890", "cmVmdGtuOjAxOjng049WGwSXU7wRvzDeMS8PBJZXAyci3SyevL2tmCWeZkR37On"],
+        counterexamples: &["cmVmdGtuOjAxOjxxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like cmVmdGtuOjAxOj1234567890", "cmVmdGtuOjAxOjTvK0UeurwIelvGlvA09FurIhcKZe6n1nUbidSb8ju8abpedYf"],
         ..PREFIXED
     },
     Builtin {
@@ -117,10 +117,10 @@ token = "ciorrawr4iqdj6XIkSdlYqJJWvxmhe2l4jn""#, "ciorrawr4iqdj6XIkSdlYqJJWvxmhe
         keywords: &["AKCp"],
         pattern: prefixed!(r"AKCp", r"[A-Za-z0-9]{69}"),
         examples: &[
-            ("2024-06-11T08:14:52Z DEBUG jfrog client configured token=AKCpP8SvKwepspRebBA0CCNu3c6wj45nf8WLN98a7uiy4w97906S2DeKWkh9Qoy3NlDF0Voz0", "AKCpP8SvKwepspRebBA0CCNu3c6wj45nf8WLN98a7uiy4w97906S2DeKWkh9Qoy3NlDF0Voz0"),
-            (r#"level=info msg="auth ok" key=AKCpjtRPJfDAgwHzU5BEwBg2ZUuHj9V17dqVERm1riwFThz6sjRxAdyoL44nOtWDt14toDSvg"#, "AKCpjtRPJfDAgwHzU5BEwBg2ZUuHj9V17dqVERm1riwFThz6sjRxAdyoL44nOtWDt14toDSvg"),
+            ("  jfrog_api_key: AKCpl3XCyYsJ14AmY2na2alBTvqXMCWlToTzWE0rsgddg3ZhHLHxRDjVIPaSOoAEqx25GFHn3", "AKCpl3XCyYsJ14AmY2na2alBTvqXMCWlToTzWE0rsgddg3ZhHLHxRDjVIPaSOoAEqx25GFHn3"),
+            (r#"level=info msg="auth ok" key=AKCpgWXOyKuTHJ79ayP4wEO1v11XgHyf9phByzdCcNh0yA5ctSFaIs4ozRZHVzEw2XO6TpXXO"#, "AKCpgWXOyKuTHJ79ayP4wEO1v11XgHyf9phByzdCcNh0yA5ctSFaIs4ozRZHVzEw2XO6TpXXO"),
         ],
-        counterexamples: &["AKCpxxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like AKCp1234567890", "AKCpkyX381uVDr8OmIzhuoRzfUZ3aaSwcuhY4Khs7rB7ShrCfP7HWK8GXzAz3PWOJUvtqSb5"],
+        counterexamples: &["AKCpxxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like AKCp1234567890", "AKCpbMLiBCf5OfvbuvndhsKCpAWjz7ExtsEaJBGc45trFMY0on5L5pN8oHgvDcaAtvLjZL6Q"],
         ..PREFIXED
     },
     Builtin {
@@ -157,10 +157,10 @@ token = "ciorrawr4iqdj6XIkSdlYqJJWvxmhe2l4jn""#, "ciorrawr4iqdj6XIkSdlYqJJWvxmhe
         keywords: &["dckr_oat_"],
         pattern: prefixed!(r"dckr_oat_", r"[A-Za-z0-9_-]{32}"),
         examples: &[
-            ("env DOCKER_ORG_ACCESS_TOKEN=dckr_oat_KGe5ftieL_I4j-6OVbf4mIzPtRb1GPEF ./deploy.sh", "dckr_oat_KGe5ftieL_I4j-6OVbf4mIzPtRb1GPEF"),
-            ("docker run -e DOCKER_ORG_ACCESS_TOKEN=dckr_oat_iQP64l_PougyUwroA4SWh4ToZXqtUNZv app:latest", "dckr_oat_iQP64l_PougyUwroA4SWh4ToZXqtUNZv"),
+            ("2024-06-11T08:14:52Z DEBUG docker client configured token=dckr_oat_e4S6WBGjcHSeYQKRhJEOl0N0Wx_x_Ooz", "dckr_oat_e4S6WBGjcHSeYQKRhJEOl0N0Wx_x_Ooz"),
+            ("curl -s -H 'Authorization: Bearer dckr_oat_XXOyDIMrXr07ymEzWB0xFaz8KN-5yGw5' https://api.example.net/v1/me", "dckr_oat_XXOyDIMrXr07ymEzWB0xFaz8KN-5yGw5"),
         ],
-        counterexamples: &["dckr_oat_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like dckr_oat_1234567890", "dckr_oat_hVC5rw2cP1063OUxRjPJTjwRwR1_OJo"],
+        counterexamples: &["dckr_oat_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like dckr_oat_1234567890", "dckr_oat_jK8YHq9st_rc7VUaEi3hbFtzpd9z6WM"],
         ..PREFIXED
     },
     Builtin {
@@ -170,10 +170,10 @@ token = "ciorrawr4iqdj6XIkSdlYqJJWvxmhe2l4jn""#, "ciorrawr4iqdj6XIkSdlYqJJWvxmhe
         keywords: &["cloudsmith"],
         pattern: concat!(r"(?-u)(?i:cloudsmith)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{40})", end_url!()),
         examples: &[
-            (r#"CLOUDSMITH_API_KEY: "26604104a007212bae5ec9d66005da8e57cf8931""#, "26604104a007212bae5ec9d66005da8e57cf8931"),
-            ("cloudsmith_token = 33be407df8bf6a3ca0cbfa3c273dcc1e13cd19f0", "33be407df8bf6a3ca0cbfa3c273dcc1e13cd19f0"),
+            (r#"CLOUDSMITH_API_KEY: "325de566aa991ed452f0f0278894489f99ab7fea""#, "325de566aa991ed452f0f0278894489f99ab7fea"),
+            ("cloudsmith_token = c86e4b1d5d8ebb3ef462e3dbdb7f660fe8872922", "c86e4b1d5d8ebb3ef462e3dbdb7f660fe8872922"),
         ],
-        counterexamples: &["CLOUDSMITH_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "CLOUDSMITH_API_KEY=<your-cloudsmith-key>", "CLOUDSMITH_API_KEY=7ccfb7204de22a0aa6139e7d4cfb99f0d198f76"],
+        counterexamples: &["CLOUDSMITH_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "CLOUDSMITH_API_KEY=<your-cloudsmith-key>", "CLOUDSMITH_API_KEY=38676f59c364d22a825a153624c8e41428f6821"],
         ..NAMED
     },
     Builtin {
@@ -183,10 +183,10 @@ token = "ciorrawr4iqdj6XIkSdlYqJJWvxmhe2l4jn""#, "ciorrawr4iqdj6XIkSdlYqJJWvxmhe
         keywords: &["fury"],
         pattern: concat!(r"(?-u)(?i:gemfury|fury)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{20,40})", end_url!()),
         examples: &[
-            (r#"export GEMFURY_TOKEN="5pN8oHgvDcaAtvLjZL6QtzxTc0XCQ""#, "5pN8oHgvDcaAtvLjZL6QtzxTc0XCQ"),
-            ("  FURY_AUTH: DZy0VnSqQY5eGbqwTMcz3vZsZ", "DZy0VnSqQY5eGbqwTMcz3vZsZ"),
+            (r#"export GEMFURY_TOKEN="OU83LIuEOplJTqojCxhiQhh""#, "OU83LIuEOplJTqojCxhiQhh"),
+            ("  FURY_AUTH: NhZYz0J5wCzB7VqjRmPWkzTaG", "NhZYz0J5wCzB7VqjRmPWkzTaG"),
         ],
-        counterexamples: &["GEMFURY_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "GEMFURY_TOKEN=<your-gemfury-key>", "GEMFURY_TOKEN=drpKSu3fAtY5AUyMlG6"],
+        counterexamples: &["GEMFURY_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "GEMFURY_TOKEN=<your-gemfury-key>", "GEMFURY_TOKEN=K1p5ywtAfXTN9KKWmot"],
         ..NAMED
     },
     Builtin {
@@ -196,10 +196,10 @@ token = "ciorrawr4iqdj6XIkSdlYqJJWvxmhe2l4jn""#, "ciorrawr4iqdj6XIkSdlYqJJWvxmhe
         keywords: &["packagist"],
         pattern: concat!(r"(?-u)(?i:packagist)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{40,64})", end_url!()),
         examples: &[
-            (r#"{"PACKAGIST_TOKEN":"f5fa366cca67894c4de6376c6d5706f99fe685e729fc84f44f4"}"#, "f5fa366cca67894c4de6376c6d5706f99fe685e729fc84f44f4"),
-            ("packagist_api_token=ebb072d1074630f6ec9d325de566aa991ed452f0", "ebb072d1074630f6ec9d325de566aa991ed452f0"),
+            (r#"{"PACKAGIST_TOKEN":"ceed362e6c5549d580badc704221c041c060e00832de"}"#, "ceed362e6c5549d580badc704221c041c060e00832de"),
+            ("packagist_api_token=ebd9a22a7f9861c4802f38feed721a0e5c308b9a4b643d5", "ebd9a22a7f9861c4802f38feed721a0e5c308b9a4b643d5"),
         ],
-        counterexamples: &["PACKAGIST_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "PACKAGIST_TOKEN=<your-packagist-key>", "PACKAGIST_TOKEN=f0278894489f99ab7fea3c86e4b1d5d8ebb3ef4"],
+        counterexamples: &["PACKAGIST_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "PACKAGIST_TOKEN=<your-packagist-key>", "PACKAGIST_TOKEN=569c0aaee5faea5e8965490f3e935f84921d031"],
         ..NAMED
     },
     Builtin {
@@ -209,10 +209,10 @@ token = "ciorrawr4iqdj6XIkSdlYqJJWvxmhe2l4jn""#, "ciorrawr4iqdj6XIkSdlYqJJWvxmhe
         keywords: &["anaconda"],
         pattern: concat!(r"(?-u)(?i:anaconda)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9_-]{30,40})", end_url!()),
         examples: &[
-            ("ANACONDA_API_TOKEN = Aj5p1V0UF9Azd_7JIElLij8pHADz9vNYnBt0jiQI", "Aj5p1V0UF9Azd_7JIElLij8pHADz9vNYnBt0jiQI"),
-            (r#"anaconda_token: "wOexoBitZG6thrjG9BJjfDO9FwGCs4U""#, "wOexoBitZG6thrjG9BJjfDO9FwGCs4U"),
+            ("ANACONDA_API_TOKEN = QFoZFZd_8cFh59LX8GOSEkcuO4bSjjQypWQw9ER", "QFoZFZd_8cFh59LX8GOSEkcuO4bSjjQypWQw9ER"),
+            (r#"anaconda_token: "ye7_7xkY7HfiKg6K8XqQS1Ik7FXUBgt539epb""#, "ye7_7xkY7HfiKg6K8XqQS1Ik7FXUBgt539epb"),
         ],
-        counterexamples: &["ANACONDA_API_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "ANACONDA_API_TOKEN=<your-anaconda-key>", "ANACONDA_API_TOKEN=rpoOpZT5Z3GtyuYaqFXSM0kyCNIX5"],
+        counterexamples: &["ANACONDA_API_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "ANACONDA_API_TOKEN=<your-anaconda-key>", "ANACONDA_API_TOKEN=WCzaqFzvxiREySuOl1d3NDQHrV2ft"],
         ..NAMED
     },
 ];

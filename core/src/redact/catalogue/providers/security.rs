@@ -127,10 +127,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["consul"],
         pattern: concat!(r"(?-u)(?i:consul)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12})", end_url!()),
         examples: &[
-            ("CONSUL_HTTP_TOKEN = eb221e4a-efea-1bac-9fbd-d20e5a7dafee", "eb221e4a-efea-1bac-9fbd-d20e5a7dafee"),
-            (r#"consul_acl_token: "ca223c1d-831d-2e0e-6213-99c885eda876""#, "ca223c1d-831d-2e0e-6213-99c885eda876"),
+            ("CONSUL_HTTP_TOKEN = b4bf2f7b-967d-fe5e-44d5-deb46a218bec", "b4bf2f7b-967d-fe5e-44d5-deb46a218bec"),
+            (r#"consul_acl_token: "399d2a38-70ce-ee66-3f7d-1ed782c6073c""#, "399d2a38-70ce-ee66-3f7d-1ed782c6073c"),
         ],
-        counterexamples: &["CONSUL_HTTP_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "CONSUL_HTTP_TOKEN=<your-consul-key>", "CONSUL_HTTP_TOKEN=49dd9912-bcbb-004d-1b4f-361a52277f7"],
+        counterexamples: &["CONSUL_HTTP_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "CONSUL_HTTP_TOKEN=<your-consul-key>", "CONSUL_HTTP_TOKEN=12fca613-2662-b2d5-a355-65f550797a2"],
         ..NAMED
     },
     Builtin {
@@ -140,10 +140,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["consul"],
         pattern: concat!(r"(?-u)(?i:consul)[A-Za-z0-9_.-]{0,24}?(?i:encrypt|key)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9+/]{43}=)", end_b64!()),
         examples: &[
-            ("  CONSUL_ENCRYPT: cyUcJlu4WwbisPomrgJkE9V2Y/SmbN+f7m5AXE4X9th=", "cyUcJlu4WwbisPomrgJkE9V2Y/SmbN+f7m5AXE4X9th="),
-            (r#"export consul_encrypt_key="/ctyJxxZwGy8hmZJRadXSSsqXToM2jPHNLq6aW0vyPs=""#, "/ctyJxxZwGy8hmZJRadXSSsqXToM2jPHNLq6aW0vyPs="),
+            ("  CONSUL_ENCRYPT: vmGiAjmlSqlD/A3JulQdRY+xk9DJbBOFGOwIpTEJJdD=", "vmGiAjmlSqlD/A3JulQdRY+xk9DJbBOFGOwIpTEJJdD="),
+            (r#"export consul_encrypt_key="8Q8mYCCMRbsdS7zwC9o5MsxxMIJGOPSf7YOdkf1WTxR=""#, "8Q8mYCCMRbsdS7zwC9o5MsxxMIJGOPSf7YOdkf1WTxR="),
         ],
-        counterexamples: &["CONSUL_ENCRYPT=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "CONSUL_ENCRYPT=<your-consul-key>", "CONSUL_ENCRYPT=1s6BfV0PFB7yLN7usvpkkAKOUrwyNWehjHkgZzntRQ="],
+        counterexamples: &["CONSUL_ENCRYPT=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "CONSUL_ENCRYPT=<your-consul-key>", "CONSUL_ENCRYPT=AeK1bbgNa9DF1BfQp4c7KtCTO4Koz2VkigjhmAvmPh="],
         ..NAMED
     },
     Builtin {
@@ -153,10 +153,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["nomad"],
         pattern: concat!(r"(?-u)(?i:nomad)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12})", end_url!()),
         examples: &[
-            ("NOMAD_TOKEN=330813fe-90b9-0a69-95e7-526fbfdb82c6", "330813fe-90b9-0a69-95e7-526fbfdb82c6"),
-            (r#"{"nomad_acl_token":"c6bcbc36-cfd5-91e9-5a89-d893f7f85ada"}"#, "c6bcbc36-cfd5-91e9-5a89-d893f7f85ada"),
+            ("NOMAD_TOKEN=d3705d0a-3e77-0228-6c65-5fb2e6a49fda", "d3705d0a-3e77-0228-6c65-5fb2e6a49fda"),
+            (r#"{"nomad_acl_token":"972826fa-dfef-7480-0c59-a964096bfcd8"}"#, "972826fa-dfef-7480-0c59-a964096bfcd8"),
         ],
-        counterexamples: &["NOMAD_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "NOMAD_TOKEN=<your-nomad-key>", "NOMAD_TOKEN=dfcd302a-ceea-211c-e4e1-0a64c83bf4f"],
+        counterexamples: &["NOMAD_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "NOMAD_TOKEN=<your-nomad-key>", "NOMAD_TOKEN=03310cc9-7dac-2695-233c-fbbf61ea905"],
         ..NAMED
     },
     Builtin {
@@ -166,10 +166,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["ops_"],
         pattern: prefixed!(r"ops_", r"eyJ[A-Za-z0-9_-]{200,800}"),
         examples: &[
-            ("curl -s -H 'Authorization: Bearer ops_eyJ2uAAw2CvMl8oStFL7TX-yTDp6w9Xm-HWMGWxS6BODaJ9iNx4AhiHT99IjwZ1wHKtmJCY8cA1IY0IKVqw0cETHkbVmRf19yvSMmlxXZRfP6srJLB4ZuEQOfavwBGr-QrjT9EPavoSwA6dVw9J9luTPif6GxPds_AzX4AKdmBCKS5ld9PzOITB5mE7LXKAOddl3ai4H2YhBKbODwp' https://api.example.net/v1/me", "ops_eyJ2uAAw2CvMl8oStFL7TX-yTDp6w9Xm-HWMGWxS6BODaJ9iNx4AhiHT99IjwZ1wHKtmJCY8cA1IY0IKVqw0cETHkbVmRf19yvSMmlxXZRfP6srJLB4ZuEQOfavwBGr-QrjT9EPavoSwA6dVw9J9luTPif6GxPds_AzX4AKdmBCKS5ld9PzOITB5mE7LXKAOddl3ai4H2YhBKbODwp"),
-            (r#"level=info msg="auth ok" key=ops_eyJOof6o5mhzF0nFih6pNbwdtUJFPQJsj76AWIw_pZbZU0keGy_7fVebfDgFImYcXJjHQB5RLmQ-xCnkjvwqszTkZenUpFv4oTe_o_Aey9kIEMYOCF20L43SxqjqodHfZOARczEQAWdMR8OKpOerk-LYsLU7cFxHGrXniogMoEctD2uOm3aMQlMXE7YEKbyT6Z34sNpDytl7kc45MMe"#, "ops_eyJOof6o5mhzF0nFih6pNbwdtUJFPQJsj76AWIw_pZbZU0keGy_7fVebfDgFImYcXJjHQB5RLmQ-xCnkjvwqszTkZenUpFv4oTe_o_Aey9kIEMYOCF20L43SxqjqodHfZOARczEQAWdMR8OKpOerk-LYsLU7cFxHGrXniogMoEctD2uOm3aMQlMXE7YEKbyT6Z34sNpDytl7kc45MMe"),
+            (r#"level=info msg="auth ok" key=ops_eyJLvVaI4PudWbgkMe6wDcvOdqJ9zggrsYSPPRWxJ5v39IHqDRR1r_jHvIT-skRouovacQjNPbGOJwUo-mcC2sIMvUZNE0zkV8EUFgMlQY8p2JIuVTUDyqbDRlDFc5XLtbAy0zdZr7ZpDF8Oawozh7ELagRpVtEqAfvfHx5ypVdcVHoYgiS3zemy99GYSC9KlCmul9mkuLo3Ixfhe"#, "ops_eyJLvVaI4PudWbgkMe6wDcvOdqJ9zggrsYSPPRWxJ5v39IHqDRR1r_jHvIT-skRouovacQjNPbGOJwUo-mcC2sIMvUZNE0zkV8EUFgMlQY8p2JIuVTUDyqbDRlDFc5XLtbAy0zdZr7ZpDF8Oawozh7ELagRpVtEqAfvfHx5ypVdcVHoYgiS3zemy99GYSC9KlCmul9mkuLo3Ixfhe"),
+            ("Authorization: Bearer ops_eyJB62xBUD6Vkz0GZT55RBUB3w8TZNIomA4It7WoqL-MOptOacLi1psji2g21vTVggCbXPap4mp7JA6prsL3Ohg7w54HmPYSmTZuvuU7hArpcMRdw1N7tLP65-3nfg0khJuTkx7IlOGttguEvyRM2iwtp_K7sBxzUuhKdV2GPU4TM1XZ6_3AOF3NrtS3DznslTHP9xRTjDYScXX", "ops_eyJB62xBUD6Vkz0GZT55RBUB3w8TZNIomA4It7WoqL-MOptOacLi1psji2g21vTVggCbXPap4mp7JA6prsL3Ohg7w54HmPYSmTZuvuU7hArpcMRdw1N7tLP65-3nfg0khJuTkx7IlOGttguEvyRM2iwtp_K7sBxzUuhKdV2GPU4TM1XZ6_3AOF3NrtS3DznslTHP9xRTjDYScXX"),
         ],
-        counterexamples: &["ops_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like ops_1234567890", "ops_eyJNmToxQtqRDy_4Pmwdy6RFyDLsztFtqkmbxAsq7So641F9IZcjXWJKfSScG97hRSK3j_C8Rlm5k5mODwc09nGv8B5SFKLMzZ0TPZMJJqqnhoiY5quSVIKeU5VSi0YCeFJoKVYA1D-k80diuQ5DvFR4lnBzonqWpV5ijHNeb7ZyIaDdpjWngCeGrOzAA4bRVsB9EMxjWV"],
+        counterexamples: &["ops_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like ops_1234567890", "ops_eyJYwts8z-Z8OqBIggl7m2JNDwrijaBwRob8TyK1vAvfusW1w7wVgVYMjUNLoeMOqkMe-RpV-ifRYVVDo7hSufiWTsEgPe-zzCHafGbE2WSseeeA3bkYrgKNqRrFJUIXIl75Nc0Jrm6Ue8HVojkhFPGhzaHQdqomeGApFzgoesIcjRHwzfdy6b6aCLNCIcZ7vIPG1QNPWY"],
         ..PREFIXED
     },
     Builtin {
@@ -179,10 +179,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["op_connect", "op_service", "onepassword"],
         pattern: concat!(r"(?-u)(?i:op_connect|op_service_account|onepassword)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>eyJ[A-Za-z0-9_-]{100,600})", end_url!()),
         examples: &[
-            (r#"export OP_CONNECT_TOKEN="eyJCPmWhoN9KMdWTVisLfiseDI7iXdCs1yQCFwpt8n71P-m-3UIztQdH2lD4o8uYN8vgNIwbl047LsYyQlT1LorLVHCtY32UIVnViiE""#, "eyJCPmWhoN9KMdWTVisLfiseDI7iXdCs1yQCFwpt8n71P-m-3UIztQdH2lD4o8uYN8vgNIwbl047LsYyQlT1LorLVHCtY32UIVnViiE"),
-            ("  OP_SERVICE_ACCOUNT_TOKEN: eyJeN0Tn2MugZeXBBt92VPm9c1kYz2vys4ylffd6S93mLRicDja_xqDRrfjd_fguPqm_D6V43sOi1O1UisckCUzf6-AiqPr2o3kqH0Iw9nPpU", "eyJeN0Tn2MugZeXBBt92VPm9c1kYz2vys4ylffd6S93mLRicDja_xqDRrfjd_fguPqm_D6V43sOi1O1UisckCUzf6-AiqPr2o3kqH0Iw9nPpU"),
+            (r#"export OP_CONNECT_TOKEN="eyJeLq88nuHRMBIWBHkSd5sVDQTuRDjw7RRrt_GyH5WMHxoAcTK3D2N-9yhM4hnGY2c0XYYT0ubCX6kCvTf5qN5gpdYZyTLKo86b7NLn7TJZHCn4Y""#, "eyJeLq88nuHRMBIWBHkSd5sVDQTuRDjw7RRrt_GyH5WMHxoAcTK3D2N-9yhM4hnGY2c0XYYT0ubCX6kCvTf5qN5gpdYZyTLKo86b7NLn7TJZHCn4Y"),
+            ("  OP_SERVICE_ACCOUNT_TOKEN: eyJgXDmagEIn3oqGZbZPzcvH6vPD6rexBTOnOIAHCaj7a1WZSUDNLUMAKieg5P5l6GO8CtDOD3DARUkG9qA4iJXNkR8hBhWfeNOqH3JAVYC0mI", "eyJgXDmagEIn3oqGZbZPzcvH6vPD6rexBTOnOIAHCaj7a1WZSUDNLUMAKieg5P5l6GO8CtDOD3DARUkG9qA4iJXNkR8hBhWfeNOqH3JAVYC0mI"),
         ],
-        counterexamples: &["OP_CONNECT_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "OP_CONNECT_TOKEN=<your-1password-key>", "OP_CONNECT_TOKEN=eyJYSlQ5XcFXu4mPP35s-ib3jnvxg5ly5e3Uh547J7hPvSoyn_K3bkni67uuttphNAAGotLMWPUja4GIXsuO-4Nz8r5h85wd9o8zjx"],
+        counterexamples: &["OP_CONNECT_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "OP_CONNECT_TOKEN=<your-1password-key>", "OP_CONNECT_TOKEN=eyJ5Rvz0exvZoc09f3WsgQG8AlSaYRgYE7HEluhIzMG2j5MAQwPar_b3SgkGTa9cFgt3YQtL6rJNkH5qaSuwdBv4uiYJR5SHAweFmZ"],
         ..NAMED
     },
     Builtin {
@@ -192,10 +192,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["A3-"],
         pattern: prefixed!(r"A3-", r"[A-Z0-9]{6}-[A-Z0-9]{6}-[A-Z0-9]{5}-[A-Z0-9]{5}-[A-Z0-9]{5}-[A-Z0-9]{5}"),
         examples: &[
-            (r#"{"onepassword_secret_key": "A3-AC9XO5-ECS57N-N9D5K-NG4YF-V8VIF-W451H", "region": "eu-west-1"}"#, "A3-AC9XO5-ECS57N-N9D5K-NG4YF-V8VIF-W451H"),
-            (r#"level=info msg="auth ok" key=A3-KI4F8I-ZJ7JT5-YJYB4-CXY5X-DN18H-J1STR"#, "A3-KI4F8I-ZJ7JT5-YJYB4-CXY5X-DN18H-J1STR"),
+            ("2024-06-11T08:14:52Z DEBUG 1password client configured token=A3-I7315F-4IFML5-J2UMG-HF9ND-YYM81-GO4P4", "A3-I7315F-4IFML5-J2UMG-HF9ND-YYM81-GO4P4"),
+            (r#"ONEPASSWORD_SECRET_KEY="A3-C30CFG-Q8AH5V-LEI61-II9YL-6Y89W-5UPE2""#, "A3-C30CFG-Q8AH5V-LEI61-II9YL-6Y89W-5UPE2"),
         ],
-        counterexamples: &["A3-xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like A3-1234567890", "A3-E7KPOV-IT0T4K-ZK8CZ-5P4U0-59OQ8-B52Y"],
+        counterexamples: &["A3-xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like A3-1234567890", "A3-P90QZ6-0KMANX-MMGCN-4YK5S-6JTYO-LTTH"],
         ..PREFIXED
     },
     Builtin {
@@ -205,10 +205,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["0."],
         pattern: concat!(r#"(?-u)(?P<token>0\.(?P<secret>[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}\.[A-Za-z0-9]{30}:[A-Za-z0-9+/]{22}==))"#, end_b64!()),
         examples: &[
-            ("Authorization: Bearer 0.836a5881-8f4c-8d9f-62f7-dd2b01ddb442.gY1730Jrc1Bb5PnnwhYagh4ZKxP03g:v9wBXN7zmIVwkl0ZrRE30r==", "0.836a5881-8f4c-8d9f-62f7-dd2b01ddb442.gY1730Jrc1Bb5PnnwhYagh4ZKxP03g:v9wBXN7zmIVwkl0ZrRE30r=="),
-            (r#"bitwarden_access_token = "0.b1d1c48a-1e06-1ae1-0bb9-73d08789458b.ubYaNDpsgBEsBtJbuQ0Gu6PCUCjAOA:TeeXbxAFusPQ+0jMFZA3Bb==""#, "0.b1d1c48a-1e06-1ae1-0bb9-73d08789458b.ubYaNDpsgBEsBtJbuQ0Gu6PCUCjAOA:TeeXbxAFusPQ+0jMFZA3Bb=="),
+            ("Authorization: Bearer 0.6fb5d79c-5599-0cfd-f44d-54a96688ed10.EvDVGiUpsjNykTDRgWPXCW4UORovEz:8GdvKeO3A4QL0PdN3jT9DX==", "0.6fb5d79c-5599-0cfd-f44d-54a96688ed10.EvDVGiUpsjNykTDRgWPXCW4UORovEz:8GdvKeO3A4QL0PdN3jT9DX=="),
+            ("curl -s -H 'Authorization: Bearer 0.54e53367-372f-961d-4851-7d7a1c9f30d6.flIjWPLOgG2kuChxiDAplzIgYmDCqo:VMPQYNofWsVaD2Xh4hxeU/==' https://api.example.net/v1/me", "0.54e53367-372f-961d-4851-7d7a1c9f30d6.flIjWPLOgG2kuChxiDAplzIgYmDCqo:VMPQYNofWsVaD2Xh4hxeU/=="),
         ],
-        counterexamples: &["0.xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like 0.1234567890", "0.aba0bfce-c7d0-4923-15c1-9b08c1a883d4.gnTtQvbnjDC9PLASgTbWtQJCV2Ygca:l2d1W10bhC+YW57jB6HEN=="],
+        counterexamples: &["0.xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like 0.1234567890", "0.c011c732-af8c-f80a-4d8c-5c8a8a7d14b6.O3jYSCYlmxoKYnb0PsqxmRLNPuYM5s:9jYxSCYp4WAXxd2Iw88Fo=="],
         ..PREFIXED
     },
     Builtin {
@@ -218,10 +218,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["infisical"],
         pattern: concat!(r"(?-u)(?i:infisical)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>st\.[a-f0-9]{24}\.[a-f0-9]{32}\.[a-f0-9]{32})", end_url!()),
         examples: &[
-            ("  INFISICAL_TOKEN: st.2c588a48dddf9d7ec6ab4cb0.cf93dbd0362734fe9c59b8c2ca6992f8.15375607bef03533beffecf11fb39254", "st.2c588a48dddf9d7ec6ab4cb0.cf93dbd0362734fe9c59b8c2ca6992f8.15375607bef03533beffecf11fb39254"),
-            (r#"export infisical_client_secret="st.756c0586dd68e2dcd5eb8deb.19d329bef83f2e4358b6369e69e944af.a0337c6c84dac5c60dbd3dc542179177""#, "st.756c0586dd68e2dcd5eb8deb.19d329bef83f2e4358b6369e69e944af.a0337c6c84dac5c60dbd3dc542179177"),
+            ("  INFISICAL_TOKEN: st.46e8ed9a24bb63f13fabf4d1.5927ad7f1be0ee55670d21244933866d.5c82f098e16d20a41b8a2a66447abd92", "st.46e8ed9a24bb63f13fabf4d1.5927ad7f1be0ee55670d21244933866d.5c82f098e16d20a41b8a2a66447abd92"),
+            (r#"export infisical_client_secret="st.09f954847f71430ce68a49be.c4175e3d92315c2c1836c8fb87505aa9.23ffa563636b6836a6c667b065bd5105""#, "st.09f954847f71430ce68a49be.c4175e3d92315c2c1836c8fb87505aa9.23ffa563636b6836a6c667b065bd5105"),
         ],
-        counterexamples: &["INFISICAL_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "INFISICAL_TOKEN=<your-infisical-key>", "INFISICAL_TOKEN=st.080810c78be23e1b455a128e.c51fcef49ec811c3ce285aeb7857f9ae.6f4a93233bfb171393d1f9f1e686297"],
+        counterexamples: &["INFISICAL_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "INFISICAL_TOKEN=<your-infisical-key>", "INFISICAL_TOKEN=st.6e73afacd568c76dae9cfecc.a8a6ccd8b3137b4b3dfd9237c945a9ab.b1a90eb790b7ab322f961622b7eaa68"],
         ..NAMED
     },
     Builtin {
@@ -231,10 +231,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["akeyless"],
         pattern: concat!(r"(?-u)(?i:akeyless)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9+/]{43}=)", end_b64!()),
         examples: &[
-            ("AKEYLESS_ACCESS_KEY=ctC1fW5tRxn8On78pdOmHp3a447VSfh6hCvrNFXEN4m=", "ctC1fW5tRxn8On78pdOmHp3a447VSfh6hCvrNFXEN4m="),
-            (r#"{"akeyless_secret":"UH6pahL37e5ScbBH+4NSYbkXYKqPEidiP5IadlIjNGA="}"#, "UH6pahL37e5ScbBH+4NSYbkXYKqPEidiP5IadlIjNGA="),
+            ("AKEYLESS_ACCESS_KEY=rmzru9bKvOmK1iIf3PMuxnhPq34FbV/0/jw6iZ+i0f+=", "rmzru9bKvOmK1iIf3PMuxnhPq34FbV/0/jw6iZ+i0f+="),
+            (r#"{"akeyless_secret":"sak1JYcdG5BaSPfjXBvSVZQqtOhXeocqpxZubKnXmc2="}"#, "sak1JYcdG5BaSPfjXBvSVZQqtOhXeocqpxZubKnXmc2="),
         ],
-        counterexamples: &["AKEYLESS_ACCESS_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "AKEYLESS_ACCESS_KEY=<your-akeyless-key>", "AKEYLESS_ACCESS_KEY=z3AvTCndBPuKFpA4ptrswg846GEgW65gHcoSNvKQIr="],
+        counterexamples: &["AKEYLESS_ACCESS_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "AKEYLESS_ACCESS_KEY=<your-akeyless-key>", "AKEYLESS_ACCESS_KEY=8rcawG16+xwgwduAbBDYYOmGqQoFY4w7tPlxvqfmsd="],
         ..NAMED
     },
     Builtin {
@@ -244,10 +244,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["conjur", "cyberark"],
         pattern: concat!(r"(?-u)(?i:conjur|cyberark)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-z0-9]{50,56})", end_url!()),
         examples: &[
-            (r#"CONJUR_AUTHN_API_KEY: "xrjfiqm5aua5qwo5osnd5on2librqobo471koxf3mf6i87np82k""#, "xrjfiqm5aua5qwo5osnd5on2librqobo471koxf3mf6i87np82k"),
-            ("cyberark_api_key = 5egwpwib999sfj91v00jscfhkndqcwutq15lga4kbtv68che699adal", "5egwpwib999sfj91v00jscfhkndqcwutq15lga4kbtv68che699adal"),
+            (r#"CONJUR_AUTHN_API_KEY: "hoctud63we0asr19up10oriuod30fenqp9xsdvyorh7e0r0gxs""#, "hoctud63we0asr19up10oriuod30fenqp9xsdvyorh7e0r0gxs"),
+            ("cyberark_api_key = 8053gg7swmcg3l7z45ea382rmpsooqz6y99z5vay1tma2dhoeyjdm7", "8053gg7swmcg3l7z45ea382rmpsooqz6y99z5vay1tma2dhoeyjdm7"),
         ],
-        counterexamples: &["CONJUR_AUTHN_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "CONJUR_AUTHN_API_KEY=<your-cyberark-key>", "CONJUR_AUTHN_API_KEY=g7gfar2up4p9xyg33vrco5megnu0ppqb79bl72t8sjencbgpp"],
+        counterexamples: &["CONJUR_AUTHN_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "CONJUR_AUTHN_API_KEY=<your-cyberark-key>", "CONJUR_AUTHN_API_KEY=k8uvkh14jk62go7u59yt9p4kf7ct8gw9tv5xlp1i0ro61p9jn"],
         ..NAMED
     },
     Builtin {
@@ -257,10 +257,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["auth0"],
         pattern: concat!(r"(?-u)(?i:auth0)[A-Za-z0-9_.-]{0,24}?(?i:secret)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9_-]{64})", end_url!()),
         examples: &[
-            (r#"export AUTH0_CLIENT_SECRET="K1UU1KFGiUz88Yc4weH6yw0d8YAs0NNqGRNBuqQ3hQ9w5_q9ghtQQ948TVcGPtIB""#, "K1UU1KFGiUz88Yc4weH6yw0d8YAs0NNqGRNBuqQ3hQ9w5_q9ghtQQ948TVcGPtIB"),
-            ("  auth0_secret: 8W-vJg1p3zrHjz__br1qOHkE0XH_oW4EPuBP9uGdIhnZ6097k2oaY13Zikgz9nki", "8W-vJg1p3zrHjz__br1qOHkE0XH_oW4EPuBP9uGdIhnZ6097k2oaY13Zikgz9nki"),
+            (r#"export AUTH0_CLIENT_SECRET="8XXrG76z6EykSUs-gB--jgbVehSMTRIIx46OzOvseftJvZMeLoExKQNWXm-pH-nO""#, "8XXrG76z6EykSUs-gB--jgbVehSMTRIIx46OzOvseftJvZMeLoExKQNWXm-pH-nO"),
+            ("  auth0_secret: IRe0fIQp8e2b6DUuUhVCuy3MkDAPtbQVYOLfo-0o5N98kv072ZmXYlLnRn6hn6nJ", "IRe0fIQp8e2b6DUuUhVCuy3MkDAPtbQVYOLfo-0o5N98kv072ZmXYlLnRn6hn6nJ"),
         ],
-        counterexamples: &["AUTH0_CLIENT_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "AUTH0_CLIENT_SECRET=<your-auth0-key>", "AUTH0_CLIENT_SECRET=fMp-WeiZjTBPfwSmi2NQMQO6WFkkHNkmXTyGD7APiJAtCE-RJhL-AyUQsft0C9X"],
+        counterexamples: &["AUTH0_CLIENT_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "AUTH0_CLIENT_SECRET=<your-auth0-key>", "AUTH0_CLIENT_SECRET=glNbhyRrVdo3WMyFmWielqbbDjWukavhFsGJlMf02l0PNerNqEvAjKTMF5PS8rb"],
         ..NAMED
     },
     Builtin {
@@ -270,10 +270,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["auth0"],
         pattern: concat!(r"(?-u)(?i:auth0)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>eyJ[A-Za-z0-9_-]{30,60}\.eyJ[A-Za-z0-9_-]{100,300}\.[A-Za-z0-9_-]{43,342})", end_url!()),
         examples: &[
-            (r#"{"AUTH0_MANAGEMENT_API_TOKEN":"eyJdoK5_gG2WLMKiTtFLa7zfPSk48QlKOBPDNPl.eyJmwsdPsQtRvnHb6BlYM1g5m6nI1-LOcbdAakzdm78uVfDSCJMzYR4z5XAcH74dBfrZjfrxgThqqo2Ldw8ED-OGkB5-pQC0NrVODRsCP.dqo1c6aO3Xb61ykbEhZEMFQt1752KC9wCArNISRmOvQ3qkpBt5ZkKvC"}"#, "eyJdoK5_gG2WLMKiTtFLa7zfPSk48QlKOBPDNPl.eyJmwsdPsQtRvnHb6BlYM1g5m6nI1-LOcbdAakzdm78uVfDSCJMzYR4z5XAcH74dBfrZjfrxgThqqo2Ldw8ED-OGkB5-pQC0NrVODRsCP.dqo1c6aO3Xb61ykbEhZEMFQt1752KC9wCArNISRmOvQ3qkpBt5ZkKvC"),
-            ("auth0_api_token=eyJyw_AYlIXaaK0SJh0m406aVy1DeEYWdFn.eyJHAPbgPlG_NxbAxeyM8XI8mdXClnOHgi0qDMsrEceMQ16s71ir0IcXgoYqYDzTc_TN9W-zEkulqR4qy2YQ-P0VRDXm9HcjkgdDDbmEI_kjpHHn.6re1u44tCZpfOQ1pj12ZfOJggixb_zrotmklS5egQ1GMq0-RLsY2C", "eyJyw_AYlIXaaK0SJh0m406aVy1DeEYWdFn.eyJHAPbgPlG_NxbAxeyM8XI8mdXClnOHgi0qDMsrEceMQ16s71ir0IcXgoYqYDzTc_TN9W-zEkulqR4qy2YQ-P0VRDXm9HcjkgdDDbmEI_kjpHHn.6re1u44tCZpfOQ1pj12ZfOJggixb_zrotmklS5egQ1GMq0-RLsY2C"),
+            (r#"{"AUTH0_MANAGEMENT_API_TOKEN":"eyJdbSzTcZswsYpOPIethzqtpZmMFv3iPmv3Lz.eyJkVHAp8z7No0wmBOkfuC8VSVmlY6ees4s624xv6aHT9XpsRRS-xXTqhwMZ3okWbvu2M1SbHSvlZO2cpQRIBlh0rxhH5_HvZpHFvxgn7Z-.N45PoF9lPeto-FTTYr19_M1-iqFTvwPAAoiPyzUW_nO8"}"#, "eyJdbSzTcZswsYpOPIethzqtpZmMFv3iPmv3Lz.eyJkVHAp8z7No0wmBOkfuC8VSVmlY6ees4s624xv6aHT9XpsRRS-xXTqhwMZ3okWbvu2M1SbHSvlZO2cpQRIBlh0rxhH5_HvZpHFvxgn7Z-.N45PoF9lPeto-FTTYr19_M1-iqFTvwPAAoiPyzUW_nO8"),
+            ("auth0_api_token=eyJK5fuXUgQCyBE_c3GCSapoNaJgmaW24bnKST06.eyJFQMJXlQ_DpCg9afUDXv5PSK7Z1-Nl9zjYkoVnZw-CB67h9a1QnUB6v0ai8e2THfwBpVPaAWJVSaXdSoz2LEBqf35kBjmUc1pWQ176HhaDJ.Ua6g8PJihmrfbfaRbFDOha5446HBhemVW9VAtvMWAwBZC6ut", "eyJK5fuXUgQCyBE_c3GCSapoNaJgmaW24bnKST06.eyJFQMJXlQ_DpCg9afUDXv5PSK7Z1-Nl9zjYkoVnZw-CB67h9a1QnUB6v0ai8e2THfwBpVPaAWJVSaXdSoz2LEBqf35kBjmUc1pWQ176HhaDJ.Ua6g8PJihmrfbfaRbFDOha5446HBhemVW9VAtvMWAwBZC6ut"),
         ],
-        counterexamples: &["AUTH0_MANAGEMENT_API_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "AUTH0_MANAGEMENT_API_TOKEN=<your-auth0-key>", "AUTH0_MANAGEMENT_API_TOKEN=eyJY8GlhrSh05NJiRM2_EUY2R87OJ3wLttK.eyJX3TXkRTUvS4BPpspwgvB-UVtLyoZeBSpmvKlgD53FPLRu03a4cSYjGoTCdAkQtvgefBU-L2PTtAcB5MKLdy5k3tcFcax1lpy6xZB0VMk2Ev.2fabkngbHsSsX6vkC2aUgbyKhoAvxdH2m2qY5T9FGa"],
+        counterexamples: &["AUTH0_MANAGEMENT_API_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "AUTH0_MANAGEMENT_API_TOKEN=<your-auth0-key>", "AUTH0_MANAGEMENT_API_TOKEN=eyJSBuU7TkJ-YjlWGhcN9i4osWQjyAAvpJ4g.eyJ80hkFJC93mi-HH9EdGCRCJZ285nQFPvTSXo1b88VxkZE3r1IEdlUsqYR2YIxerNWp7WZQz4XZF7e0Jxw97k2O1RHt5NUXBVUK-qTQ.KEjIpoaPDmYfMtBW_B31GYL1KB6HGd_VaVeeLcZfpF"],
         ..NAMED
     },
     Builtin {
@@ -283,10 +283,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["secret-live-", "secret-test-"],
         pattern: prefixed!(r"(?:secret-live-|secret-test-)", r"[A-Za-z0-9_-]{36}"),
         examples: &[
-            (r#"stytch_secret = "secret-live-I-Rd9LJ5kSrU9i8CVVKBC2x96w5Aqt1we34S""#, "secret-live-I-Rd9LJ5kSrU9i8CVVKBC2x96w5Aqt1we34S"),
-            ("docker run -e STYTCH_SECRET=secret-test-ARkfGU4ZkmLL3lPnG6FaW4p56yAtm-D2Ee60 app:latest", "secret-test-ARkfGU4ZkmLL3lPnG6FaW4p56yAtm-D2Ee60"),
+            ("2024-06-11T08:14:52Z DEBUG stytch client configured token=secret-live-mqeBtFk9fk1jHc8QDz8IewJecgSLybcJKmmu", "secret-live-mqeBtFk9fk1jHc8QDz8IewJecgSLybcJKmmu"),
+            (r#"level=info msg="auth ok" key=secret-test-Vl5ipzSp3DVIQdY7kOP3aqAT1n8493IlU8WC"#, "secret-test-Vl5ipzSp3DVIQdY7kOP3aqAT1n8493IlU8WC"),
         ],
-        counterexamples: &["secret-live-xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like secret-live-1234567890", "secret-live-HiZAbCnZ_fl8WRBhnijBAlVUj3urQpxxnBw"],
+        counterexamples: &["secret-live-xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like secret-live-1234567890", "secret-live-pxiBYPDagleUvd4Zd8kf9vsHjczzaqugBnA"],
         ..PREFIXED
     },
     Builtin {
@@ -296,10 +296,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["descope"],
         pattern: concat!(r"(?-u)(?i:descope)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9_-]{50,80})", end_url!()),
         examples: &[
-            ("  DESCOPE_MANAGEMENT_KEY: uwbCKEQkGvmGiAjmlSqlD-A3JulQdRY_xk9DJbBOFGOwIpTEJJdDL8Q8m", "uwbCKEQkGvmGiAjmlSqlD-A3JulQdRY_xk9DJbBOFGOwIpTEJJdDL8Q8m"),
-            (r#"export descope_key="CCMRbsdS7zwC9o5MsxxMIJGOPSf7YOdkf1WTxR3AeK1bbgNa9DF1BfQp""#, "CCMRbsdS7zwC9o5MsxxMIJGOPSf7YOdkf1WTxR3AeK1bbgNa9DF1BfQp"),
+            ("  DESCOPE_MANAGEMENT_KEY: glNedimkvxqXm4PCI5VkhNeQJdDGrhzTyskpLp7OIfsRujSueMi4RLt", "glNedimkvxqXm4PCI5VkhNeQJdDGrhzTyskpLp7OIfsRujSueMi4RLt"),
+            (r#"export descope_key="bgEXQQNvhn-cKNIf0b43P3T2qvNJrfvJlY4SKlUfeE5iWJOWfc3wwo1-OdtCmX""#, "bgEXQQNvhn-cKNIf0b43P3T2qvNJrfvJlY4SKlUfeE5iWJOWfc3wwo1-OdtCmX"),
         ],
-        counterexamples: &["DESCOPE_MANAGEMENT_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "DESCOPE_MANAGEMENT_KEY=<your-descope-key>", "DESCOPE_MANAGEMENT_KEY=c7KtCTO4Koz2VkigjhmAvmPhL2oFax2cQLp4EDUckkG_BXBw8"],
+        counterexamples: &["DESCOPE_MANAGEMENT_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "DESCOPE_MANAGEMENT_KEY=<your-descope-key>", "DESCOPE_MANAGEMENT_KEY=Tyys6DySZysnJrpiZh4DVvsgN2cs9tQD6pXD_TX46CSedaG83"],
         ..NAMED
     },
     Builtin {
@@ -309,10 +309,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["frontegg"],
         pattern: concat!(r"(?-u)(?i:frontegg)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12})", end_url!()),
         examples: &[
-            ("FRONTEGG_API_KEY=1c84e156-a054-ebd7-fb5c-2494b590abb7", "1c84e156-a054-ebd7-fb5c-2494b590abb7"),
-            (r#"{"frontegg_client_secret":"bb6ce65c-b329-a80f-f955-b2e6a49fda19"}"#, "bb6ce65c-b329-a80f-f955-b2e6a49fda19"),
+            ("FRONTEGG_API_KEY=e50160cf-640b-e6ac-11ec-53cdea1c7f9a", "e50160cf-640b-e6ac-11ec-53cdea1c7f9a"),
+            (r#"{"frontegg_client_secret":"ce2c7a74-d1ac-7fa0-45a1-f78c1b5ad64f"}"#, "ce2c7a74-d1ac-7fa0-45a1-f78c1b5ad64f"),
         ],
-        counterexamples: &["FRONTEGG_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "FRONTEGG_API_KEY=<your-frontegg-key>", "FRONTEGG_API_KEY=2826fadd-ef07-80e0-592f-d1d077b33cf"],
+        counterexamples: &["FRONTEGG_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "FRONTEGG_API_KEY=<your-frontegg-key>", "FRONTEGG_API_KEY=2c3709f9-5e3e-66ab-89a9-887be0f53e3"],
         ..NAMED
     },
     Builtin {
@@ -322,10 +322,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["fusionauth"],
         pattern: concat!(r"(?-u)(?i:fusionauth)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9_-]{43,64})", end_url!()),
         examples: &[
-            (r#"FUSIONAUTH_API_KEY: "KVkg9eANTz6OHK1W35KscyLwQ4rKLK7lGHOZuYL4ws8i6V6afyluVvJ""#, "KVkg9eANTz6OHK1W35KscyLwQ4rKLK7lGHOZuYL4ws8i6V6afyluVvJ"),
-            ("fusionauth_key = zqXOMzqaNBT-Y3ImanogaYXKkD1OXckzMwFjomZL_TT_B", "zqXOMzqaNBT-Y3ImanogaYXKkD1OXckzMwFjomZL_TT_B"),
+            (r#"FUSIONAUTH_API_KEY: "0jgeNbZtKXDWc3seq-4OzPuHnqepqqfJqxzII-mbioZs8DjXn""#, "0jgeNbZtKXDWc3seq-4OzPuHnqepqqfJqxzII-mbioZs8DjXn"),
+            ("fusionauth_key = Oc2OVclaxsbni2pezmtwy3RzKW3ccaQDET84VbPzL7RLFJ4I", "Oc2OVclaxsbni2pezmtwy3RzKW3ccaQDET84VbPzL7RLFJ4I"),
         ],
-        counterexamples: &["FUSIONAUTH_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "FUSIONAUTH_API_KEY=<your-fusionauth-key>", "FUSIONAUTH_API_KEY=4QLbuD3LvVaI4PudWbgkMe6wDcvOdqJ9zggrsYSPPR"],
+        counterexamples: &["FUSIONAUTH_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "FUSIONAUTH_API_KEY=<your-fusionauth-key>", "FUSIONAUTH_API_KEY=HA6Mx2sYyyP-cjc29jLM6YhlZpsq2n-sN9HBxGGulm"],
         ..NAMED
     },
     Builtin {
@@ -335,10 +335,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["keycloak"],
         pattern: concat!(r"(?-u)(?i:keycloak)[A-Za-z0-9_.-]{0,24}?(?i:secret)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{32})", end_url!()),
         examples: &[
-            (r#"export KEYCLOAK_CLIENT_SECRET="9lr17Ck59BErqIi53oXO6v27IvAiFeqk""#, "9lr17Ck59BErqIi53oXO6v27IvAiFeqk"),
-            ("  keycloak_secret: wFGXQPIYjfvhkhkKJUNaLbve59t7RVGP", "wFGXQPIYjfvhkhkKJUNaLbve59t7RVGP"),
+            (r#"export KEYCLOAK_CLIENT_SECRET="V0ONh7uzJPOGWiEyn55ntqqBbmOhJ7LO""#, "V0ONh7uzJPOGWiEyn55ntqqBbmOhJ7LO"),
+            ("  keycloak_secret: XaJLsQGZlo9P4x0nfvCFV8oJJPwWJQTi", "XaJLsQGZlo9P4x0nfvCFV8oJJPwWJQTi"),
         ],
-        counterexamples: &["KEYCLOAK_CLIENT_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "KEYCLOAK_CLIENT_SECRET=<your-keycloak-key>", "KEYCLOAK_CLIENT_SECRET=4aquGRrl6Kxh0FgbToZBjrOtkxz58tO"],
+        counterexamples: &["KEYCLOAK_CLIENT_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "KEYCLOAK_CLIENT_SECRET=<your-keycloak-key>", "KEYCLOAK_CLIENT_SECRET=7gVchIXo5DU27fbHGdiruLEbCcI6PLx"],
         ..NAMED
     },
     Builtin {
@@ -348,10 +348,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["duo_", "duo-"],
         pattern: concat!(r"(?-u)(?i:duo)[A-Za-z0-9_.-]{0,24}?(?i:secret|skey|key)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{40})", end_url!()),
         examples: &[
-            (r#"{"DUO_SECRET_KEY":"MAYmfxEpPLxpNdYNNK7MPtKfvLzEh0BJNrrkxPVL"}"#, "MAYmfxEpPLxpNdYNNK7MPtKfvLzEh0BJNrrkxPVL"),
-            ("duo_skey=KxN80QUomJUiOI9ao0v0NfopI5bCysja2nR9VmGA", "KxN80QUomJUiOI9ao0v0NfopI5bCysja2nR9VmGA"),
+            (r#"{"DUO_SECRET_KEY":"BM5T0X3blYTu1Kf7cehFlbViBB8TOCBsGNTQeZc3"}"#, "BM5T0X3blYTu1Kf7cehFlbViBB8TOCBsGNTQeZc3"),
+            ("duo_skey=bVZzUUgi3jQTMlUtT6vZxrTcOizNqt1T0auFxyJI", "bVZzUUgi3jQTMlUtT6vZxrTcOizNqt1T0auFxyJI"),
         ],
-        counterexamples: &["DUO_SECRET_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "DUO_SECRET_KEY=<your-duo-key>", "DUO_SECRET_KEY=WGb2zGi7M3QWD2ZGzJUGh8opEuaQSlXUThZmUdD"],
+        counterexamples: &["DUO_SECRET_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "DUO_SECRET_KEY=<your-duo-key>", "DUO_SECRET_KEY=lA5EbIu1uvhUAEQtfXFaKMorUPhfSfOFANOiCti"],
         ..NAMED
     },
     Builtin {
@@ -361,10 +361,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["jumpcloud"],
         pattern: concat!(r"(?-u)(?i:jumpcloud)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{40})", end_url!()),
         examples: &[
-            ("JUMPCLOUD_API_KEY = 901a3b474615185e63b00b83c12bd6136ff8cb7f", "901a3b474615185e63b00b83c12bd6136ff8cb7f"),
-            (r#"jumpcloud_key: "27352f32593d8511196ed56b7eb26d8cbeea6b6d""#, "27352f32593d8511196ed56b7eb26d8cbeea6b6d"),
+            ("JUMPCLOUD_API_KEY = 20e0077feaacb59bd816cf5d6ef1dbb16ce8edf0", "20e0077feaacb59bd816cf5d6ef1dbb16ce8edf0"),
+            (r#"jumpcloud_key: "0028191ad5ecdc1d534638fb8691c665bc01e69c""#, "0028191ad5ecdc1d534638fb8691c665bc01e69c"),
         ],
-        counterexamples: &["JUMPCLOUD_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "JUMPCLOUD_API_KEY=<your-jumpcloud-key>", "JUMPCLOUD_API_KEY=fbc98336e84ec349f9a34a0092d3422d1dd5bb1"],
+        counterexamples: &["JUMPCLOUD_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "JUMPCLOUD_API_KEY=<your-jumpcloud-key>", "JUMPCLOUD_API_KEY=696eb9f209f0b243871ef21cf93a566f204c488"],
         ..NAMED
     },
     Builtin {
@@ -374,10 +374,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["ngrok"],
         pattern: concat!(r"(?-u)(?i:ngrok)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[0-9]{1}[A-Za-z0-9]{26}_[A-Za-z0-9]{21})", end_url!()),
         examples: &[
-            ("  NGROK_AUTHTOKEN: 3yWuPah02RCghK1DrnDhiRjsBud_MDSlCCLK5q9PURg7uNzwX", "3yWuPah02RCghK1DrnDhiRjsBud_MDSlCCLK5q9PURg7uNzwX"),
-            (r#"export ngrok_api_key="5JKI1kVk7kXOOxDHdJnih10Qbt6_b7lUAHtDjs5uU5V6V0DCV""#, "5JKI1kVk7kXOOxDHdJnih10Qbt6_b7lUAHtDjs5uU5V6V0DCV"),
+            ("  NGROK_AUTHTOKEN: 0oMmfDx3cGj6oQBiBeaBJ3thnye_uUMezdhEHUyWz7gNdo7DB", "0oMmfDx3cGj6oQBiBeaBJ3thnye_uUMezdhEHUyWz7gNdo7DB"),
+            (r#"export ngrok_api_key="6boM0eyoeo9UiZdHHOh4uZck1SS_MOEh67QKKHovs2vlMrMJV""#, "6boM0eyoeo9UiZdHHOh4uZck1SS_MOEh67QKKHovs2vlMrMJV"),
         ],
-        counterexamples: &["NGROK_AUTHTOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "NGROK_AUTHTOKEN=<your-ngrok-key>", "NGROK_AUTHTOKEN=6OcPIRdZAf8d4r4kw4f6lRD0OrL_uq1GXJ3jj5dkpkmvtSBe"],
+        counterexamples: &["NGROK_AUTHTOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "NGROK_AUTHTOKEN=<your-ngrok-key>", "NGROK_AUTHTOKEN=5vA3HxLfSSvL9eoURBfke2fdkJ3_M0CjdsKvm4dEMDfqQa8j"],
         ..NAMED
     },
     Builtin {
@@ -387,10 +387,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["zerotier"],
         pattern: concat!(r"(?-u)(?i:zerotier)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{32})", end_url!()),
         examples: &[
-            ("ZEROTIER_API_TOKEN=N4jhFsDj8NnXlmVxGSQkdsMbxBOquxCJ", "N4jhFsDj8NnXlmVxGSQkdsMbxBOquxCJ"),
-            (r#"{"zerotier_token":"gjf3Ww26U0q5O7JuElvwPeoSKz5ONWXP"}"#, "gjf3Ww26U0q5O7JuElvwPeoSKz5ONWXP"),
+            ("ZEROTIER_API_TOKEN=SSRMRmSVIAEWpCv22yiQF1uJBrqdGGsF", "SSRMRmSVIAEWpCv22yiQF1uJBrqdGGsF"),
+            (r#"{"zerotier_token":"vwS3rUi6WKmafZIccUtIfz4lVDxElcML"}"#, "vwS3rUi6WKmafZIccUtIfz4lVDxElcML"),
         ],
-        counterexamples: &["ZEROTIER_API_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "ZEROTIER_API_TOKEN=<your-zerotier-key>", "ZEROTIER_API_TOKEN=IbGy7ydzHljj3QEmF3zEIYOuinrJddO"],
+        counterexamples: &["ZEROTIER_API_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "ZEROTIER_API_TOKEN=<your-zerotier-key>", "ZEROTIER_API_TOKEN=YLRIOUP8upJeDKGroybGlT1ctpMii7u"],
         ..NAMED
     },
     Builtin {
@@ -400,10 +400,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["twingate"],
         pattern: concat!(r"(?-u)(?i:twingate)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9_-]{60,100})", end_url!()),
         examples: &[
-            (r#"TWINGATE_API_TOKEN: "7m2JNDwrijaBwRob8TyK1vAvfusW1w7wVgVYMjUNLoeMOqkMe-RpV-ifRYVVD""#, "7m2JNDwrijaBwRob8TyK1vAvfusW1w7wVgVYMjUNLoeMOqkMe-RpV-ifRYVVD"),
-            ("twingate_key = o7hSufiWTsEgPe-zzCHafGbE2WSseeeA3bkYrgKNqRrFJUIXIl75Nc0Jrm6Ue8HVojkhFPGh", "o7hSufiWTsEgPe-zzCHafGbE2WSseeeA3bkYrgKNqRrFJUIXIl75Nc0Jrm6Ue8HVojkhFPGh"),
+            (r#"TWINGATE_API_TOKEN: "w0YjEeNNzFN9dDLl7YfT5JIQDTbS1KrWk_OWs_rgKKUdG4ynSj7_RiWAB-PY_pZQXZYo1xQ""#, "w0YjEeNNzFN9dDLl7YfT5JIQDTbS1KrWk_OWs_rgKKUdG4ynSj7_RiWAB-PY_pZQXZYo1xQ"),
+            ("twingate_key = T0225iw1vC38h3KyUe6DNDZiwQ2g7nCIq4V0OkkKd3EKkA7fdc-MzVhaGf5jwe", "T0225iw1vC38h3KyUe6DNDZiwQ2g7nCIq4V0OkkKd3EKkA7fdc-MzVhaGf5jwe"),
         ],
-        counterexamples: &["TWINGATE_API_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "TWINGATE_API_TOKEN=<your-twingate-key>", "TWINGATE_API_TOKEN=zaHQdqomeGApFzgoesIcjRHwzfdy6b6aCLNCIcZ7vIPG1QNPWYeLq88nuHR"],
+        counterexamples: &["TWINGATE_API_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "TWINGATE_API_TOKEN=<your-twingate-key>", "TWINGATE_API_TOKEN=d3jm7PxyHl8HPqZGuoH8-A0OvgpBtfxRHypSQejYKj6aYc9s5-4RTjyEt9g"],
         ..NAMED
     },
     Builtin {
@@ -413,10 +413,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["teleport"],
         pattern: concat!(r"(?-u)(?i:teleport)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{32})", end_url!()),
         examples: &[
-            (r#"export TELEPORT_JOIN_TOKEN="68c682b0e4b7ab5a725eaa44f868ec98""#, "68c682b0e4b7ab5a725eaa44f868ec98"),
-            ("  teleport_auth_token: 360b9d7d9ff619e138cd0dcccbd507ce", "360b9d7d9ff619e138cd0dcccbd507ce"),
+            (r#"export TELEPORT_JOIN_TOKEN="fc42e6e3a6a9a904f35d392c5069bdfd""#, "fc42e6e3a6a9a904f35d392c5069bdfd"),
+            ("  teleport_auth_token: 1206e4ce80f0a02b440bfb0aad771479", "1206e4ce80f0a02b440bfb0aad771479"),
         ],
-        counterexamples: &["TELEPORT_JOIN_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "TELEPORT_JOIN_TOKEN=<your-teleport-key>", "TELEPORT_JOIN_TOKEN=75b1e49e130cc6b993fe0e993eb8c87"],
+        counterexamples: &["TELEPORT_JOIN_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "TELEPORT_JOIN_TOKEN=<your-teleport-key>", "TELEPORT_JOIN_TOKEN=bdb9b4d1d4a8bfe611663eee30f37c1"],
         ..NAMED
     },
     Builtin {
@@ -439,10 +439,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["virustotal", "vt_api", "vt-api"],
         pattern: concat!(r"(?-u)(?i:virustotal|vt)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{64})", end_url!()),
         examples: &[
-            ("VIRUSTOTAL_API_KEY = ece1c7301783d348c0ca6058e5a7e4156ba3a868702e0dccbb799b969211eae2", "ece1c7301783d348c0ca6058e5a7e4156ba3a868702e0dccbb799b969211eae2"),
-            (r#"vt_api_key: "8af747a7d76ab28f46e28c92af161c119a48d86bc7d388ea56d155c30df1dc41""#, "8af747a7d76ab28f46e28c92af161c119a48d86bc7d388ea56d155c30df1dc41"),
+            ("VIRUSTOTAL_API_KEY = 6511a89abea5a79eefb720adeab0d28c53090b63587a378b2ca27a71a25bd377", "6511a89abea5a79eefb720adeab0d28c53090b63587a378b2ca27a71a25bd377"),
+            (r#"vt_api_key: "a1802412fc71f5f59fc007d0d6e44daff7ed463255bb12e7f9a31a8eaee2c581""#, "a1802412fc71f5f59fc007d0d6e44daff7ed463255bb12e7f9a31a8eaee2c581"),
         ],
-        counterexamples: &["VIRUSTOTAL_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "VIRUSTOTAL_API_KEY=<your-virustotal-key>", "VIRUSTOTAL_API_KEY=8f62b0ca1c7e872518698d2e96a5a04f0db128b0f0714dca49e48928e40b550"],
+        counterexamples: &["VIRUSTOTAL_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "VIRUSTOTAL_API_KEY=<your-virustotal-key>", "VIRUSTOTAL_API_KEY=3c852410b178882968c0cc66093648da12e7ddd3eb0fd74f7488c91b383a73f"],
         ..NAMED
     },
     Builtin {
@@ -452,10 +452,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["shodan"],
         pattern: concat!(r"(?-u)(?i:shodan)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{32})", end_url!()),
         examples: &[
-            ("  SHODAN_API_KEY: 1WSkTCWUkezQr1NXKvY9CwMqnlKcpgYR", "1WSkTCWUkezQr1NXKvY9CwMqnlKcpgYR"),
-            (r#"export shodan_key="qU4hVhZ3iHQVD3BFf7MsE8UifPmL6WlW""#, "qU4hVhZ3iHQVD3BFf7MsE8UifPmL6WlW"),
+            ("  SHODAN_API_KEY: SPuAaQU45cY6kBrUw44mHFI41JN0W8BH", "SPuAaQU45cY6kBrUw44mHFI41JN0W8BH"),
+            (r#"export shodan_key="eKULaIFfY0F1liPeWSgj3hMqJywlPEnS""#, "eKULaIFfY0F1liPeWSgj3hMqJywlPEnS"),
         ],
-        counterexamples: &["SHODAN_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SHODAN_API_KEY=<your-shodan-key>", "SHODAN_API_KEY=T3XnjCumgWDh0fJ8QMn9dDSM4yVymT3"],
+        counterexamples: &["SHODAN_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SHODAN_API_KEY=<your-shodan-key>", "SHODAN_API_KEY=X7YaYLrO6fQem6HbCCuOatIHCkWvzhR"],
         ..NAMED
     },
     Builtin {
@@ -465,10 +465,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["censys"],
         pattern: concat!(r"(?-u)(?i:censys)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{32})", end_url!()),
         examples: &[
-            ("CENSYS_API_SECRET=GogWVKMoE0pEjcDNWAL9cUfgjvwT9Xa1", "GogWVKMoE0pEjcDNWAL9cUfgjvwT9Xa1"),
-            (r#"{"censys_token":"wyZqIah3O22OFYvRRCleOi0G7BBMiNiJ"}"#, "wyZqIah3O22OFYvRRCleOi0G7BBMiNiJ"),
+            ("CENSYS_API_SECRET=BDXlpcq94DwcGzpFDBlmnOuVqsSxKru6", "BDXlpcq94DwcGzpFDBlmnOuVqsSxKru6"),
+            (r#"{"censys_token":"Tl1dvC3d4qxSRk2heW7SdhRk9WS5LRlQ"}"#, "Tl1dvC3d4qxSRk2heW7SdhRk9WS5LRlQ"),
         ],
-        counterexamples: &["CENSYS_API_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "CENSYS_API_SECRET=<your-censys-key>", "CENSYS_API_SECRET=l8D5GyPSIJwnF4upeCS1Nx9pZ1OK6J9"],
+        counterexamples: &["CENSYS_API_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "CENSYS_API_SECRET=<your-censys-key>", "CENSYS_API_SECRET=eh1TDGrWebVvZoGuwVnlUclfaBuYfk3"],
         ..NAMED
     },
     Builtin {
@@ -478,10 +478,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["securitytrails"],
         pattern: concat!(r"(?-u)(?i:securitytrails)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{32})", end_url!()),
         examples: &[
-            (r#"SECURITYTRAILS_API_KEY: "qZWzGVYl5WAkmanxu5mmg4cnXhE4XOyN""#, "qZWzGVYl5WAkmanxu5mmg4cnXhE4XOyN"),
-            ("securitytrails_key = FsOlGjZtyX0oHvl8tthm7AHF76GmIFxk", "FsOlGjZtyX0oHvl8tthm7AHF76GmIFxk"),
+            (r#"SECURITYTRAILS_API_KEY: "d4z5BWhWWaMTQxBWX1dZbta6JcIO3ICa""#, "d4z5BWhWWaMTQxBWX1dZbta6JcIO3ICa"),
+            ("securitytrails_key = o6j5wjn2s87pU034wsklAlsjTXVv0V6s", "o6j5wjn2s87pU034wsklAlsjTXVv0V6s"),
         ],
-        counterexamples: &["SECURITYTRAILS_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SECURITYTRAILS_API_KEY=<your-securitytrails-key>", "SECURITYTRAILS_API_KEY=otzIJu0kKl6QstT7ZpZbzWYZ5QKRVFA"],
+        counterexamples: &["SECURITYTRAILS_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SECURITYTRAILS_API_KEY=<your-securitytrails-key>", "SECURITYTRAILS_API_KEY=s0v5Ujj3E11a6RoYetFU12LqlvMe31x"],
         ..NAMED
     },
     Builtin {
@@ -491,10 +491,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["abuseipdb"],
         pattern: concat!(r"(?-u)(?i:abuseipdb)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{80})", end_url!()),
         examples: &[
-            (r#"export ABUSEIPDB_API_KEY="f44dc4c17ca75b051d9830dc751180d4bf2f656e5cf1258c316355cef5e25f40b886d041603c254a""#, "f44dc4c17ca75b051d9830dc751180d4bf2f656e5cf1258c316355cef5e25f40b886d041603c254a"),
-            ("  abuseipdb_key: 6688ed105fae4794c5e3e7afcdf80591ad6ea9da09d2bf7cf54e53367b372f1961df4851a9cb448e", "6688ed105fae4794c5e3e7afcdf80591ad6ea9da09d2bf7cf54e53367b372f1961df4851a9cb448e"),
+            (r#"export ABUSEIPDB_API_KEY="08196a84b5e71eeb81ae3bfa469b6326a1746c9cfbadc0d250ed859c595f45057183b9099472ce41""#, "08196a84b5e71eeb81ae3bfa469b6326a1746c9cfbadc0d250ed859c595f45057183b9099472ce41"),
+            ("  abuseipdb_key: 9fd3d4ff99ee6516f2cb0de2774b8f4a0eb6746f9ee1ac54ebc4a9f7c9d12ed7a606baa616eceaf3", "9fd3d4ff99ee6516f2cb0de2774b8f4a0eb6746f9ee1ac54ebc4a9f7c9d12ed7a606baa616eceaf3"),
         ],
-        counterexamples: &["ABUSEIPDB_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "ABUSEIPDB_API_KEY=<your-abuseipdb-key>", "ABUSEIPDB_API_KEY=7d5b7d7a1c9f30d6125435ae3b4ed75c36ee87bb9aac931c4b07dc1e151bffc011c7328af8c7f80"],
+        counterexamples: &["ABUSEIPDB_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "ABUSEIPDB_API_KEY=<your-abuseipdb-key>", "ABUSEIPDB_API_KEY=582631d3973932de704da2f9e9d842738eac9156006b2eb288fd74d1ad779e4f1c452468aba3205"],
         ..NAMED
     },
     Builtin {
@@ -504,10 +504,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["hibp", "haveibeenpwned"],
         pattern: concat!(r"(?-u)(?i:hibp|haveibeenpwned)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{32})", end_url!()),
         examples: &[
-            (r#"{"HIBP_API_KEY":"c4d8c4cd6db57f66f50605550e135a39"}"#, "c4d8c4cd6db57f66f50605550e135a39"),
-            ("haveibeenpwned_key=e538a822503edd01b92dd5c8a8a7d14b", "e538a822503edd01b92dd5c8a8a7d14b"),
+            (r#"{"HIBP_API_KEY":"91b58c45a506bae145734d5e4ea41d28"}"#, "91b58c45a506bae145734d5e4ea41d28"),
+            ("haveibeenpwned_key=7eeddf11a437a04bcd44a31c5cc25dee", "7eeddf11a437a04bcd44a31c5cc25dee"),
         ],
-        counterexamples: &["HIBP_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "HIBP_API_KEY=<your-haveibeenpwned-key>", "HIBP_API_KEY=54e56b76098b6a98f2c5b7c3ec6c50d"],
+        counterexamples: &["HIBP_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "HIBP_API_KEY=<your-haveibeenpwned-key>", "HIBP_API_KEY=3aa9a3d1989e25d34095d0985163ff5"],
         ..NAMED
     },
     Builtin {
@@ -517,10 +517,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["greynoise"],
         pattern: concat!(r"(?-u)(?i:greynoise)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{64})", end_url!()),
         examples: &[
-            ("GREYNOISE_API_KEY = lEEph4ojnDqVDAsuI7PQeNHWjwXwmgI1FWJYdhEu8xFXRiBNcV9y2NIIkWXZsOKf", "lEEph4ojnDqVDAsuI7PQeNHWjwXwmgI1FWJYdhEu8xFXRiBNcV9y2NIIkWXZsOKf"),
-            (r#"greynoise_key: "uApIFcxCaDDZWkNlUm1oU9NIaAfdIejR7ishhrmTmBXSH1gPlYyqX50eWR5FQat0""#, "uApIFcxCaDDZWkNlUm1oU9NIaAfdIejR7ishhrmTmBXSH1gPlYyqX50eWR5FQat0"),
+            ("GREYNOISE_API_KEY = CBgihe2Nxb8PyKYsFrk3LS2Bz8Wmg42tQ52cQJAUm3N3GM2oVW3zUrVjtHqsfggS", "CBgihe2Nxb8PyKYsFrk3LS2Bz8Wmg42tQ52cQJAUm3N3GM2oVW3zUrVjtHqsfggS"),
+            (r#"greynoise_key: "IJttBdhkvJ2Sy5rkh6Vh865UM2ndgA9n5EjSFBRuO1KFnD5FBDFemPZrkHHrTKcO""#, "IJttBdhkvJ2Sy5rkh6Vh865UM2ndgA9n5EjSFBRuO1KFnD5FBDFemPZrkHHrTKcO"),
         ],
-        counterexamples: &["GREYNOISE_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "GREYNOISE_API_KEY=<your-greynoise-key>", "GREYNOISE_API_KEY=XDdW12NmBeN9Ya8ujGdW1GwXrWvfVvnni4OLiovWx1AsfKqbNtWFV7tOki727qj"],
+        counterexamples: &["GREYNOISE_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "GREYNOISE_API_KEY=<your-greynoise-key>", "GREYNOISE_API_KEY=9R79L6VnzFS9j1zr356q5ul953FSnrUBf3Q1jaDvembiLKCbRO9XgfK0nr9uU0a"],
         ..NAMED
     },
     Builtin {
@@ -530,10 +530,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["urlscan"],
         pattern: concat!(r"(?-u)(?i:urlscan)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12})", end_url!()),
         examples: &[
-            ("  URLSCAN_API_KEY: f71430ce-8a49-e3c4-75e3-92315c2c1836", "f71430ce-8a49-e3c4-75e3-92315c2c1836"),
-            (r#"export urlscan_key="8fb87505-a972-ffa5-3636-6836a6c667b0""#, "8fb87505-a972-ffa5-3636-6836a6c667b0"),
+            ("  URLSCAN_API_KEY: 3625d9c5-401c-2a23-3d7c-510c32a2647f", "3625d9c5-401c-2a23-3d7c-510c32a2647f"),
+            (r#"export urlscan_key="f491a10c-701a-4664-aa23-08f3c241d961""#, "f491a10c-701a-4664-aa23-08f3c241d961"),
         ],
-        counterexamples: &["URLSCAN_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "URLSCAN_API_KEY=<your-urlscan-key>", "URLSCAN_API_KEY=5bd5105e-e73a-acd5-8c76-ae9cfeccda8"],
+        counterexamples: &["URLSCAN_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "URLSCAN_API_KEY=<your-urlscan-key>", "URLSCAN_API_KEY=0c924501-48c5-fc8e-2a4d-59262f8b024"],
         ..NAMED
     },
     Builtin {
@@ -543,10 +543,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["hunter"],
         pattern: concat!(r"(?-u)(?i:hunter)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{40})", end_url!()),
         examples: &[
-            ("HUNTER_API_KEY=6ccd8b3137b4b3dfd9237c945a9ab8b1a90eb790", "6ccd8b3137b4b3dfd9237c945a9ab8b1a90eb790"),
-            (r#"{"hunter_io_key":"7ab322f961622b7eaa68543645f095a39d281da9"}"#, "7ab322f961622b7eaa68543645f095a39d281da9"),
+            ("HUNTER_API_KEY=a8ae84579cac1604e464985b3b6d22e2cb06c10f", "a8ae84579cac1604e464985b3b6d22e2cb06c10f"),
+            (r#"{"hunter_io_key":"7603111970e556d2a2fbf8fb842439fe1922f969"}"#, "7603111970e556d2a2fbf8fb842439fe1922f969"),
         ],
-        counterexamples: &["HUNTER_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "HUNTER_API_KEY=<your-hunter-key>", "HUNTER_API_KEY=531a4de70bfdf25e2cf2d1f1402d8c008e60ba1"],
+        counterexamples: &["HUNTER_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "HUNTER_API_KEY=<your-hunter-key>", "HUNTER_API_KEY=38ac3d3d0e40da746c4f2717f36c89ccc7623a0"],
         ..NAMED
     },
     Builtin {
@@ -556,10 +556,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["tenable"],
         pattern: concat!(r"(?-u)(?i:tenable)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{64})", end_url!()),
         examples: &[
-            (r#"TENABLE_SECRET_KEY: "c65bbca44a1c130435c5093c30d9f40058def5515056067cca384a37ce5e4a25""#, "c65bbca44a1c130435c5093c30d9f40058def5515056067cca384a37ce5e4a25"),
-            ("tenable_access_key = 4134033719a1eb2d098da7dd784a71ed22687b91ac7832d8d3b9dfe339b613e5", "4134033719a1eb2d098da7dd784a71ed22687b91ac7832d8d3b9dfe339b613e5"),
+            (r#"TENABLE_SECRET_KEY: "ddbbf2e010dfc13196b1569347d9164ac5ed557a67fbf1cf47e8e386b668457c""#, "ddbbf2e010dfc13196b1569347d9164ac5ed557a67fbf1cf47e8e386b668457c"),
+            ("tenable_access_key = c32cf6f38bc390f743664aaf6558dd885bda726764993127996a9034973278de", "c32cf6f38bc390f743664aaf6558dd885bda726764993127996a9034973278de"),
         ],
-        counterexamples: &["TENABLE_SECRET_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "TENABLE_SECRET_KEY=<your-tenable-key>", "TENABLE_SECRET_KEY=ff20ee8679778cccfa0cd960e1372c4165aa53df45e37afc97f52193b9afb57"],
+        counterexamples: &["TENABLE_SECRET_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "TENABLE_SECRET_KEY=<your-tenable-key>", "TENABLE_SECRET_KEY=6cee7988657aafadb9817ef43bc703b1b76dd1ab66f4400f7806b32585d4017"],
         ..NAMED
     },
     Builtin {
@@ -569,10 +569,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["crowdstrike", "falcon"],
         pattern: concat!(r"(?-u)(?i:crowdstrike|falcon)[A-Za-z0-9_.-]{0,24}?(?i:secret)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{40})", end_url!()),
         examples: &[
-            (r#"export FALCON_CLIENT_SECRET="KW5TiASRroG9BpJVjnsEJyUHYyiqDDmDpmfUwxRj""#, "KW5TiASRroG9BpJVjnsEJyUHYyiqDDmDpmfUwxRj"),
-            ("  crowdstrike_secret: 0dnFFLeJdYaxcNd57Hw9t8WwvNrQIMS3rWlCMDum", "0dnFFLeJdYaxcNd57Hw9t8WwvNrQIMS3rWlCMDum"),
+            (r#"export FALCON_CLIENT_SECRET="Wef4Rnvoqvm4g1dNctPJnCokeOs4YUHAxRgXOpoL""#, "Wef4Rnvoqvm4g1dNctPJnCokeOs4YUHAxRgXOpoL"),
+            ("  crowdstrike_secret: 7NnkZUwj3DNjDByl3ViD8RYMc9CNJHvILtKge3ED", "7NnkZUwj3DNjDByl3ViD8RYMc9CNJHvILtKge3ED"),
         ],
-        counterexamples: &["FALCON_CLIENT_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "FALCON_CLIENT_SECRET=<your-crowdstrike-key>", "FALCON_CLIENT_SECRET=6kjcOcjPrkKztc9TYshp1l6s9vLtyyYRgN1FhqF"],
+        counterexamples: &["FALCON_CLIENT_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "FALCON_CLIENT_SECRET=<your-crowdstrike-key>", "FALCON_CLIENT_SECRET=05SR662HU5KXyry0l4dyJnzRtbLbXd3RBEcbH8T"],
         ..NAMED
     },
     Builtin {
@@ -582,10 +582,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["sentinelone", "s1_api"],
         pattern: concat!(r"(?-u)(?i:sentinelone|s1)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{80})", end_url!()),
         examples: &[
-            (r#"{"SENTINELONE_API_TOKEN":"HudYrI1Q66vcWLL5WMAcrvRhEcBaDToxH7kxdxMHo4XHkJmB2WtPYf6onOUuYIWjVSavxzY2us4chF38"}"#, "HudYrI1Q66vcWLL5WMAcrvRhEcBaDToxH7kxdxMHo4XHkJmB2WtPYf6onOUuYIWjVSavxzY2us4chF38"),
-            ("s1_api_token=hGCXtENEfkADPHBzKgLMWUyzXfHLsg17vNgM3DdNgNDgPrfQdfHLt1aTdmvixbh8TLOBMU3Ky1KtYKQm", "hGCXtENEfkADPHBzKgLMWUyzXfHLsg17vNgM3DdNgNDgPrfQdfHLt1aTdmvixbh8TLOBMU3Ky1KtYKQm"),
+            (r#"{"SENTINELONE_API_TOKEN":"VXzbzIEMXHl2x4CIWPHKYQI6Si6ZlJmI3ENumVnQCjRwNOQk0u5keM5gO2OzlsiAWC0Xlu16sfkoWUCT"}"#, "VXzbzIEMXHl2x4CIWPHKYQI6Si6ZlJmI3ENumVnQCjRwNOQk0u5keM5gO2OzlsiAWC0Xlu16sfkoWUCT"),
+            ("s1_api_token=aBC8pmmiN28Sq5A2cdJGa3Z3fjqDbWU6Wotre4maMzZdgwASvjQyG74fl1ZaYBSOiQszQT03Prpft7G9", "aBC8pmmiN28Sq5A2cdJGa3Z3fjqDbWU6Wotre4maMzZdgwASvjQyG74fl1ZaYBSOiQszQT03Prpft7G9"),
         ],
-        counterexamples: &["SENTINELONE_API_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SENTINELONE_API_TOKEN=<your-sentinelone-key>", "SENTINELONE_API_TOKEN=9gyecfiI3aQaoIHWeykPfa9M08k627d8WXpRjqr4ftWcMABX6f7SALKIutcYi6t7PZP6ipYkn9eswtp"],
+        counterexamples: &["SENTINELONE_API_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SENTINELONE_API_TOKEN=<your-sentinelone-key>", "SENTINELONE_API_TOKEN=RqRM2d8Vgw9CF2sbR4UY0weLBAlFZ6yAWKLedFOaZMlPlmkBgwflsFdbxU8ivhEuWy4CRZ5zsFcgMLe"],
         ..NAMED
     },
     Builtin {
@@ -595,10 +595,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["wiz_", "wiz-"],
         pattern: concat!(r"(?-u)(?i:wiz)[A-Za-z0-9_.-]{0,24}?(?i:secret)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{64})", end_url!()),
         examples: &[
-            ("WIZ_CLIENT_SECRET = RLZuwEiax45SJIbawmwbz0jYNljQ4S3z9h0IuurcjdVmijUhWzg5TtQpkTBe2uKg", "RLZuwEiax45SJIbawmwbz0jYNljQ4S3z9h0IuurcjdVmijUhWzg5TtQpkTBe2uKg"),
-            (r#"wiz_secret: "BPWsmrXfxqSnUMhXEm6ZWDthYAUlgnufZckRoEXxwx0UgX3fzNJDKcWcOI73jVC8""#, "BPWsmrXfxqSnUMhXEm6ZWDthYAUlgnufZckRoEXxwx0UgX3fzNJDKcWcOI73jVC8"),
+            ("WIZ_CLIENT_SECRET = zRstZuByYUWxk4hqMNCCaMbgMFoM8PNHpsFJWkmxez9fLk15K9RIaoVA8zn8INzF", "zRstZuByYUWxk4hqMNCCaMbgMFoM8PNHpsFJWkmxez9fLk15K9RIaoVA8zn8INzF"),
+            (r#"wiz_secret: "ydhUnm0YEWIpsCBBCKY23CiycjkrPN0fnqBF6yyssJX2WM8ei8oqcolzYxzN3w0Q""#, "ydhUnm0YEWIpsCBBCKY23CiycjkrPN0fnqBF6yyssJX2WM8ei8oqcolzYxzN3w0Q"),
         ],
-        counterexamples: &["WIZ_CLIENT_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "WIZ_CLIENT_SECRET=<your-wiz-key>", "WIZ_CLIENT_SECRET=DBCL1IlXkDOaqMw4Ey1h4MjW3WvvMwFlywG2idUlVR8N9t3GKzBh4UZfyGRaTkT"],
+        counterexamples: &["WIZ_CLIENT_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "WIZ_CLIENT_SECRET=<your-wiz-key>", "WIZ_CLIENT_SECRET=jp0nS7BydDUqq9kHLbf4R7SAbMAFqoCOwsKES2INtLnclRXW199riJhMvTyNms8"],
         ..NAMED
     },
     Builtin {
@@ -608,10 +608,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["lacework"],
         pattern: concat!(r"(?-u)(?i:lacework)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>_[a-f0-9]{32})", end_url!()),
         examples: &[
-            ("  LACEWORK_API_SECRET: _d9db08b52cad03aa8621d4518ef85c38", "_d9db08b52cad03aa8621d4518ef85c38"),
-            (r#"export lacework_secret="_5513ecf29eea37f2a143f7bbc4dff9df""#, "_5513ecf29eea37f2a143f7bbc4dff9df"),
+            ("  LACEWORK_API_SECRET: _d855cc5e0c061136010c113ac53e72d4", "_d855cc5e0c061136010c113ac53e72d4"),
+            (r#"export lacework_secret="_49c106ac3231e458bde6742950818e13""#, "_49c106ac3231e458bde6742950818e13"),
         ],
-        counterexamples: &["LACEWORK_API_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "LACEWORK_API_SECRET=<your-lacework-key>", "LACEWORK_API_SECRET=_47b55a6632a66bcf3afe9e15cb1a766"],
+        counterexamples: &["LACEWORK_API_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "LACEWORK_API_SECRET=<your-lacework-key>", "LACEWORK_API_SECRET=_85b49a5227d06c58660dceebc90dcfd"],
         ..NAMED
     },
     Builtin {
@@ -621,10 +621,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["yubico"],
         pattern: concat!(r"(?-u)(?i:yubico)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9+/]{27}=)", end_b64!()),
         examples: &[
-            ("YUBICO_SECRET_KEY=+c3GCSapoNaJgmaW24bnKST060F=", "+c3GCSapoNaJgmaW24bnKST060F="),
-            (r#"{"yubico_api_secret":"MJXlQ+DpCg9afUDXv5PSK7Z1/Nl="}"#, "MJXlQ+DpCg9afUDXv5PSK7Z1/Nl="),
+            ("YUBICO_SECRET_KEY=i9RxjBt2iJDcXFE/CwcqIdhAV8/=", "i9RxjBt2iJDcXFE/CwcqIdhAV8/="),
+            (r#"{"yubico_api_secret":"hUYnA81trvhepH0LxEyWcb21z56="}"#, "hUYnA81trvhepH0LxEyWcb21z56="),
         ],
-        counterexamples: &["YUBICO_SECRET_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "YUBICO_SECRET_KEY=<your-yubico-key>", "YUBICO_SECRET_KEY=zjYkoVnZw/CB67h9a1QnUB6v0a="],
+        counterexamples: &["YUBICO_SECRET_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "YUBICO_SECRET_KEY=<your-yubico-key>", "YUBICO_SECRET_KEY=kzvKjxMAucrUYL4hnHaUGGYo3l="],
         ..NAMED
     },
     Builtin {
@@ -634,10 +634,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["gpg", "pgp"],
         pattern: concat!(r"(?-u)(?i:gpg|pgp)[A-Za-z0-9_.-]{0,24}?(?i:passphrase|password)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{16,64})", end_url!()),
         examples: &[
-            (r#"GPG_PASSPHRASE: "0TEcBPwqclnhxIuan""#, "0TEcBPwqclnhxIuan"),
-            ("PGP_PASSPHRASE = 6G4Qyr3xw2aybRJwRhmSBspKW8GV", "6G4Qyr3xw2aybRJwRhmSBspKW8GV"),
+            (r#"GPG_PASSPHRASE: "jXhE6CkxVzYO8yvgi0""#, "jXhE6CkxVzYO8yvgi0"),
+            ("PGP_PASSPHRASE = tbkX4ZstQpg7biRtW49", "tbkX4ZstQpg7biRtW49"),
         ],
-        counterexamples: &["GPG_PASSPHRASE=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "GPG_PASSPHRASE=<your-gpg-key>", "GPG_PASSPHRASE=iPcBOCfnVeg04LP"],
+        counterexamples: &["GPG_PASSPHRASE=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "GPG_PASSPHRASE=<your-gpg-key>", "GPG_PASSPHRASE=qUwvqV1jiiHhDzJ"],
         ..NAMED
     },
 ];

@@ -37,10 +37,10 @@ pub(crate) static RULES: &[Builtin] = &[
         pattern: prefixed!(r"EAA", r"[A-Z0-9]{1}[A-Za-z0-9]{90,200}"),
         validate: Some(bounded::mixed_case_letters),
         examples: &[
-            ("curl -s -H 'Authorization: Bearer EAA7sKlKP0WGDZaObFyXh9R82Gxa1I540jiY4xJTPe6YZZUJOlBO0nBNly6enX9mYbm5elyMtS4rtZPMY8tTUddEYvtNOf8cKCYbc' https://api.example.net/v1/me", "EAA7sKlKP0WGDZaObFyXh9R82Gxa1I540jiY4xJTPe6YZZUJOlBO0nBNly6enX9mYbm5elyMtS4rtZPMY8tTUddEYvtNOf8cKCYbc"),
-            ("  facebook_access_token: EAA82the86JGVLOKIcSSj4gWQTSL4ThLwRpN5KRZXJkD9zarhCeyevkhWcSOc6bd3fKLoWMmBSfxbdjtz49HsyiymL50LF0f4YDR", "EAA82the86JGVLOKIcSSj4gWQTSL4ThLwRpN5KRZXJkD9zarhCeyevkhWcSOc6bd3fKLoWMmBSfxbdjtz49HsyiymL50LF0f4YDR"),
+            (r#"{"facebook_access_token": "EAA63uNyZt4zGJzu71v1f7iZOawTV01KjejJQbtNZ101Hzjw0ORk2MFd7sL98pzlKMjFw2HHHCeK0R9idiiLkLrxNqgQpZfuFbhSAfW", "region": "eu-west-1"}"#, "EAA63uNyZt4zGJzu71v1f7iZOawTV01KjejJQbtNZ101Hzjw0ORk2MFd7sL98pzlKMjFw2HHHCeK0R9idiiLkLrxNqgQpZfuFbhSAfW"),
+            ("  facebook_access_token: EAAQrViN2KLs7zeF3XeUeKsegp1000pIZfP73bV3KW1sffXFiL1DhHUr7D9MTSfY2jVbP4ozTj6xQOppctIsZxdm9UpYas0k5VAbG9XK2", "EAAQrViN2KLs7zeF3XeUeKsegp1000pIZfP73bV3KW1sffXFiL1DhHUr7D9MTSfY2jVbP4ozTj6xQOppctIsZxdm9UpYas0k5VAbG9XK2"),
         ],
-        counterexamples: &["EAAxxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like EAA1234567890", "EAAKpVTmlxNc8mCmqypOOx1FQ0RzSLKIgHoyzPOVbCxZFMJAGHKz7jw5rqsAwLdMxVqrbSnUwD3Wb7dvPyLH3gXmfGj4z"],
+        counterexamples: &["EAAxxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like EAA1234567890", "EAA7wyBsRcL2YeABAlBOBDNkuq3RupZRJG25WUWJsrBm7kKNZ6gS6EKfhfF2YtYMer3MYVWpw35QK05nIFfWI8BIUGEzb"],
         ..PREFIXED
     },
     Builtin {
@@ -50,10 +50,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["IGQV", "IGAA"],
         pattern: prefixed!(r"(?:IGQV|IGAA)", r"[A-Za-z0-9_-]{120,200}"),
         examples: &[
-            (r#"level=info msg="auth ok" key=IGQVFJhABB_lIUGI9HQK8CLR9_EFzCDFjMfhfy8tziEWrVCqQtGyPKLHxHB5b_SRm9WvtPnEK5CNa1XwyCYOzCw9nykofhEcdfmq9Z3M3lKCqmcir8M43kSnjCICOz8"#, "IGQVFJhABB_lIUGI9HQK8CLR9_EFzCDFjMfhfy8tziEWrVCqQtGyPKLHxHB5b_SRm9WvtPnEK5CNa1XwyCYOzCw9nykofhEcdfmq9Z3M3lKCqmcir8M43kSnjCICOz8"),
-            ("  instagram_access_token: IGAAyNr9tAuSh8FTktP5RTP9k38XTOTU3X1LMrmNIzTp3qnc-4yXWHKDGEWEY6ZJrrIONSTKO-dDeH1UrT8iQ6mZu5WbylRj1Gn3t3AKPduG1wSeBQ7KBvjxqpngQt950XW", "IGAAyNr9tAuSh8FTktP5RTP9k38XTOTU3X1LMrmNIzTp3qnc-4yXWHKDGEWEY6ZJrrIONSTKO-dDeH1UrT8iQ6mZu5WbylRj1Gn3t3AKPduG1wSeBQ7KBvjxqpngQt950XW"),
+            ("curl -s -H 'Authorization: Bearer IGQVS-x7-Dha4jLLam3saczU0uEjVVOiCKa7tfkwj_xOltnJ7RskkdYlSn8o1kPYh9yfdo8lU0DM_ggkuZMV_Tt-2IYS_4HC77gFL6VJmDq8XfrHRP5xeHdt2P10oZ3L' https://api.example.net/v1/me", "IGQVS-x7-Dha4jLLam3saczU0uEjVVOiCKa7tfkwj_xOltnJ7RskkdYlSn8o1kPYh9yfdo8lU0DM_ggkuZMV_Tt-2IYS_4HC77gFL6VJmDq8XfrHRP5xeHdt2P10oZ3L"),
+            (r#"instagram_access_token = "IGAA8wNtpomZltoErcnxsvYpjxIzHvEiL2M0SE7qmn79D0fa2drq48YqxTqRwiK92DK4YK7USYcCOKsTrkV77mFcGb_fnRtVnHz4M_Ky1WCCzx_IUj4fNWWAMVjKSc6eEBLwo""#, "IGAA8wNtpomZltoErcnxsvYpjxIzHvEiL2M0SE7qmn79D0fa2drq48YqxTqRwiK92DK4YK7USYcCOKsTrkV77mFcGb_fnRtVnHz4M_Ky1WCCzx_IUj4fNWWAMVjKSc6eEBLwo"),
         ],
-        counterexamples: &["IGQVxxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like IGQV1234567890", "IGQV3ARmj_JprY-JWEuR2zHo0rOWD1MuS0rPiC3trScXRn26hHuvzLSCIzjfmDRsxr6ShAoMltcDCw4dCrW2eDzoeBgr_PyJwA27CNble9M9Qy6F-f_h1mELoXS"],
+        counterexamples: &["IGQVxxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like IGQV1234567890", "IGQVNWzl58AtkcqEYsx889pFPQOIjTE-KzvaDcpwvflo564jtiy8D2I6KpKqPL6T5WYKXxmxUBP2LkDywgKp6QRW5v_Y2NMwRDpHYEcK4nzLCYOAQcBu1lqPVvQ"],
         ..PREFIXED
     },
     Builtin {
@@ -63,10 +63,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["facebook", "fb_app", "fb-app", "fb_secret", "meta_app"],
         pattern: concat!(r"(?-u)(?i:facebook|fb|meta)[A-Za-z0-9_.-]{0,24}?(?i:secret)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{32})", end_url!()),
         examples: &[
-            ("FACEBOOK_APP_SECRET = dfc8330fb4605428a24ae450150122ad", "dfc8330fb4605428a24ae450150122ad"),
-            (r#"fb_app_secret: "b39eb27159cf73bd89c6608e981497f2""#, "b39eb27159cf73bd89c6608e981497f2"),
+            ("FACEBOOK_APP_SECRET = bb790778c02d464f70243c0cda11675c", "bb790778c02d464f70243c0cda11675c"),
+            (r#"fb_app_secret: "c0b947de30bab6d709c6a5a51322d9ce""#, "c0b947de30bab6d709c6a5a51322d9ce"),
         ],
-        counterexamples: &["FACEBOOK_APP_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "FACEBOOK_APP_SECRET=<your-facebook-key>", "FACEBOOK_APP_SECRET=3efebfaa3f0c038ed51dd0d90074564"],
+        counterexamples: &["FACEBOOK_APP_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "FACEBOOK_APP_SECRET=<your-facebook-key>", "FACEBOOK_APP_SECRET=87ad21d219d297609da8bf147b1219b"],
         ..NAMED
     },
     Builtin {
@@ -76,10 +76,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["live_"],
         pattern: prefixed!(r"live_", r"[0-9]{6,12}_[A-Za-z0-9]{30}"),
         examples: &[
-            ("docker run -e TWITCH_STREAM_KEY=live_47249767421_4OFtfYw7ypBtyTBAj6Me1EWtLuYSB7 app:latest", "live_47249767421_4OFtfYw7ypBtyTBAj6Me1EWtLuYSB7"),
-            ("export TWITCH_STREAM_KEY=live_18599206_xmogKSOpJvpVcynN8eT70irmybRcES", "live_18599206_xmogKSOpJvpVcynN8eT70irmybRcES"),
+            ("  twitch_stream_key: live_659873497_ZdBkK30J8e65Sb2ZgVMqg2D5VT0kHd", "live_659873497_ZdBkK30J8e65Sb2ZgVMqg2D5VT0kHd"),
+            ("export TWITCH_STREAM_KEY=live_79794308_nJbeDd6IVSFBb5ATzCEufWIudKfURi", "live_79794308_nJbeDd6IVSFBb5ATzCEufWIudKfURi"),
         ],
-        counterexamples: &["live_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like live_1234567890", "live_27152684409_j2XeGiVkkxN93ozdn7gqSHVrscUiJ"],
+        counterexamples: &["live_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like live_1234567890", "live_058599_P4E7DBxHAddw69rvzC3RLw5lEVo4E"],
         ..PREFIXED
     },
     Builtin {
@@ -89,10 +89,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["twitter", "x_api"],
         pattern: concat!(r"(?-u)(?i:twitter|x_api)[A-Za-z0-9_.-]{0,24}?(?i:secret)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{45,50})", end_url!()),
         examples: &[
-            ("TWITTER_API_SECRET=ybAxlLGFQd1Qnm5Dc3TcMh8Pvova6n2bOGwRTwLyCFrCygEHu", "ybAxlLGFQd1Qnm5Dc3TcMh8Pvova6n2bOGwRTwLyCFrCygEHu"),
-            (r#"{"twitter_access_token_secret":"7YgJCtP5ehtpH6rymOISNvZZ6ZyExVyXpsu2T8obLISfLxui"}"#, "7YgJCtP5ehtpH6rymOISNvZZ6ZyExVyXpsu2T8obLISfLxui"),
+            ("TWITTER_API_SECRET=ReQrhEs2Vi1SAuOeBolMka0AxZjGWe9QjX8ed9CgydLEv", "ReQrhEs2Vi1SAuOeBolMka0AxZjGWe9QjX8ed9CgydLEv"),
+            (r#"{"twitter_access_token_secret":"RY3LY2ZIBhepAKPqQfAytThVdaXvHbUJYXQZcryKFt8KjX"}"#, "RY3LY2ZIBhepAKPqQfAytThVdaXvHbUJYXQZcryKFt8KjX"),
         ],
-        counterexamples: &["TWITTER_API_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "TWITTER_API_SECRET=<your-twitter-key>", "TWITTER_API_SECRET=yJy66d0KvsGwBxn05dYve5JPeaJWOYZoE3mTqrLpEGdV"],
+        counterexamples: &["TWITTER_API_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "TWITTER_API_SECRET=<your-twitter-key>", "TWITTER_API_SECRET=e6Kjan8P9IfpeIcZxjQzEZqXj5uTfM7G2LfIsOF9RHhS"],
         ..NAMED
     },
     Builtin {
@@ -102,10 +102,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["twitter"],
         pattern: concat!(r"(?-u)(?i:twitter)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[0-9]{8,19}-[A-Za-z0-9]{40})", end_url!()),
         examples: &[
-            (r#"TWITTER_ACCESS_TOKEN: "9449502032041-Ag6ShbkmoQTxCtiABKmS9pVCBrmmENhp3Kj5SKRF""#, "9449502032041-Ag6ShbkmoQTxCtiABKmS9pVCBrmmENhp3Kj5SKRF"),
-            ("twitter_oauth_token = 956852824-wojyBe0XX1Cb56Zed0Npzjy2fTSCx6DbllVUMw9G", "956852824-wojyBe0XX1Cb56Zed0Npzjy2fTSCx6DbllVUMw9G"),
+            (r#"TWITTER_ACCESS_TOKEN: "6442128681715-8ekTEatj7hvHpjXmJrmWDiPoiM5R0dPfTJTeChk1""#, "6442128681715-8ekTEatj7hvHpjXmJrmWDiPoiM5R0dPfTJTeChk1"),
+            ("twitter_oauth_token = 547962548-VgKIucT8LH9f1MYrm5QM5AdrpXq3mrlLpafRhrDC", "547962548-VgKIucT8LH9f1MYrm5QM5AdrpXq3mrlLpafRhrDC"),
         ],
-        counterexamples: &["TWITTER_ACCESS_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "TWITTER_ACCESS_TOKEN=<your-twitter-key>", "TWITTER_ACCESS_TOKEN=811763352038-QiGICin9yg7qzebpQaeIGewYS8vLURELzdl2xaU"],
+        counterexamples: &["TWITTER_ACCESS_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "TWITTER_ACCESS_TOKEN=<your-twitter-key>", "TWITTER_ACCESS_TOKEN=69465607501526-NlpsTZNPZFNDspfvnJLOTbLeomjs2SbORy5kw9j"],
         ..NAMED
     },
     Builtin {
@@ -115,10 +115,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["twitter"],
         pattern: concat!(r"(?-u)(?i:twitter)[A-Za-z0-9_.-]{0,24}?(?i:key)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{25})", end_url!()),
         examples: &[
-            (r#"export TWITTER_CONSUMER_KEY="foKVyaIZ1S8GUTYy8AqfBKxNv""#, "foKVyaIZ1S8GUTYy8AqfBKxNv"),
-            ("  twitter_api_key: JI8emmIiNnarWcQxKA79FTlaZ", "JI8emmIiNnarWcQxKA79FTlaZ"),
+            (r#"export TWITTER_CONSUMER_KEY="g2pldePBPD9YbEOAcIONp0UB1""#, "g2pldePBPD9YbEOAcIONp0UB1"),
+            ("  twitter_api_key: kdJo6wsFVzhYFrxoEiatzazw5", "kdJo6wsFVzhYFrxoEiatzazw5"),
         ],
-        counterexamples: &["TWITTER_CONSUMER_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "TWITTER_CONSUMER_KEY=<your-twitter-key>", "TWITTER_CONSUMER_KEY=fEBIYDSsyiYZIwdVjaP7IMiF"],
+        counterexamples: &["TWITTER_CONSUMER_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "TWITTER_CONSUMER_KEY=<your-twitter-key>", "TWITTER_CONSUMER_KEY=Nyj9WLe2FQ0lvxYZ6zjB7IZC"],
         ..NAMED
     },
     Builtin {
@@ -128,10 +128,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["linkedin"],
         pattern: concat!(r"(?-u)(?i:linkedin)[A-Za-z0-9_.-]{0,24}?(?i:secret)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{16})", end_url!()),
         examples: &[
-            (r#"{"LINKEDIN_CLIENT_SECRET":"9sEkup4NQrbuA4rr"}"#, "9sEkup4NQrbuA4rr"),
-            ("linkedin_secret=kWtr5q9DTq6TkrsY", "kWtr5q9DTq6TkrsY"),
+            (r#"{"LINKEDIN_CLIENT_SECRET":"MJY5wvyT1vqTVzDo"}"#, "MJY5wvyT1vqTVzDo"),
+            ("linkedin_secret=s3LL2VZ645VHIT3j", "s3LL2VZ645VHIT3j"),
         ],
-        counterexamples: &["LINKEDIN_CLIENT_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "LINKEDIN_CLIENT_SECRET=<your-linkedin-key>", "LINKEDIN_CLIENT_SECRET=KddMaMDuONCKx3N"],
+        counterexamples: &["LINKEDIN_CLIENT_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "LINKEDIN_CLIENT_SECRET=<your-linkedin-key>", "LINKEDIN_CLIENT_SECRET=S90uabSfk7Y7Y5V"],
         ..NAMED
     },
     Builtin {
@@ -141,10 +141,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["linkedin"],
         pattern: concat!(r"(?-u)(?i:linkedin)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>AQ[A-Za-z0-9_-]{300,400})", end_url!()),
         examples: &[
-            ("LINKEDIN_ACCESS_TOKEN = AQbX6KXtG41DD627M2EeNtP0HMyqhdww9hvoHHFA_3Lw6Qrj-q1TbFVZUGaNSTWSCy98c6uF5xikUX1dJzR0IxiG2iSvDV6wtUBz3wRvEqDyDk-TRKVeP-IPgJg4ZeAMrw_cMnO07bYcxpHSnyirv7EJokeSXfAximLof_E6i7YFDHl-oZOG-PVXTRaHraFFc-6ZIBySwhO1j4_IfXgeNaKAeod-JDLVVPnBJuu33s4EUKQxMqbWg0a7hSwi3yMVKGkcTpD5cBRbRMafxq3JlMTTVEI6VU15C_5joBHFSR2jQX71-73m9bh", "AQbX6KXtG41DD627M2EeNtP0HMyqhdww9hvoHHFA_3Lw6Qrj-q1TbFVZUGaNSTWSCy98c6uF5xikUX1dJzR0IxiG2iSvDV6wtUBz3wRvEqDyDk-TRKVeP-IPgJg4ZeAMrw_cMnO07bYcxpHSnyirv7EJokeSXfAximLof_E6i7YFDHl-oZOG-PVXTRaHraFFc-6ZIBySwhO1j4_IfXgeNaKAeod-JDLVVPnBJuu33s4EUKQxMqbWg0a7hSwi3yMVKGkcTpD5cBRbRMafxq3JlMTTVEI6VU15C_5joBHFSR2jQX71-73m9bh"),
-            (r#"linkedin_token: "AQL-EnAHPIoYMpIXtmupqwmRDA2TiRerCFv_LZmWsJxiac1s937Tb-nE2fMr0uiv6NJCQq8BqZiKk43IN6UUrzt0mTPsMg7_LQtbMZx9nTbMIf5-JxBonfOhJ7WoBnGIHR87tsIulVzN09wYdGIosOQWXbfp-Vhzw9zUviuEyJpA83SqxXxtbKqRSXcfJoI2BikIATH4ys4q7O2uyDlfvjtaK11zM7kqtiQf8pDWTL5X5SK1eTqfNFXhAr2sJokuqzxhCkbl8sPIYmEpgOkEAOGQCjd2mCAWehXT103HXgCNOwmo1Ij""#, "AQL-EnAHPIoYMpIXtmupqwmRDA2TiRerCFv_LZmWsJxiac1s937Tb-nE2fMr0uiv6NJCQq8BqZiKk43IN6UUrzt0mTPsMg7_LQtbMZx9nTbMIf5-JxBonfOhJ7WoBnGIHR87tsIulVzN09wYdGIosOQWXbfp-Vhzw9zUviuEyJpA83SqxXxtbKqRSXcfJoI2BikIATH4ys4q7O2uyDlfvjtaK11zM7kqtiQf8pDWTL5X5SK1eTqfNFXhAr2sJokuqzxhCkbl8sPIYmEpgOkEAOGQCjd2mCAWehXT103HXgCNOwmo1Ij"),
+            ("LINKEDIN_ACCESS_TOKEN = AQAgQv-DmvMQGZhiqCNabwxtHKuuxvvSng37-KWTiUwCggfjcJK8y4OzF3pMyovzW9uuCmoVdeChaZPH-1qSCvT1b2sxghXdYYHvMrdKa9Dbw9cCrV_bJQAEJxFKzIU-e-CZnxvlm6LoRfCS5g4vsSmPpxRTorEdyOSCb5IrdMrFFz05dKe-bmoXbAWiGRS_uaxYXXcModnbmHXdcmkvksHBSN1JpDSY1XPBRty0cyWd1XEaR4W7UYwfxcm4PV8PD3VFnv-4BV6_sbIMw2Z79DEVqrW7USW-Q6YBxq6r3Pt8wMG", "AQAgQv-DmvMQGZhiqCNabwxtHKuuxvvSng37-KWTiUwCggfjcJK8y4OzF3pMyovzW9uuCmoVdeChaZPH-1qSCvT1b2sxghXdYYHvMrdKa9Dbw9cCrV_bJQAEJxFKzIU-e-CZnxvlm6LoRfCS5g4vsSmPpxRTorEdyOSCb5IrdMrFFz05dKe-bmoXbAWiGRS_uaxYXXcModnbmHXdcmkvksHBSN1JpDSY1XPBRty0cyWd1XEaR4W7UYwfxcm4PV8PD3VFnv-4BV6_sbIMw2Z79DEVqrW7USW-Q6YBxq6r3Pt8wMG"),
+            (r#"linkedin_token: "AQstDokO--voXmV7FDy9pa0atBS8D0DsFBvmKUJyA66GLkzW03NZEE3yAQYK15EpqyL7dx90EXfGTSi4Wf1o9KR8k8_m6Vn5yHsjd53bMkY5pplqnFqW-CJsxhPNam6FBL4KtoEOjqq7jPl8C4ujk8G5I6xBvlUROn4eggob41pbp3UwJv77BzDPWyyG2DCPv8TyOntFRLY9EdbKYJQDia3AovlX-6e1aWz56Vea0lbvDoSWrJ2gzjaiYf3KBrFe0mnzNmHUc6aIjO8tFm2AgVCOLdcTJUC8AqTsomUgg_YF3k""#, "AQstDokO--voXmV7FDy9pa0atBS8D0DsFBvmKUJyA66GLkzW03NZEE3yAQYK15EpqyL7dx90EXfGTSi4Wf1o9KR8k8_m6Vn5yHsjd53bMkY5pplqnFqW-CJsxhPNam6FBL4KtoEOjqq7jPl8C4ujk8G5I6xBvlUROn4eggob41pbp3UwJv77BzDPWyyG2DCPv8TyOntFRLY9EdbKYJQDia3AovlX-6e1aWz56Vea0lbvDoSWrJ2gzjaiYf3KBrFe0mnzNmHUc6aIjO8tFm2AgVCOLdcTJUC8AqTsomUgg_YF3k"),
         ],
-        counterexamples: &["LINKEDIN_ACCESS_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "LINKEDIN_ACCESS_TOKEN=<your-linkedin-key>", "LINKEDIN_ACCESS_TOKEN=AQTCtoDISXZsjbwyA0iYmyUsx6u7GXBVTIv-5MuccK4KfStxOnkFTVa18OcUe_FZMeXGBiygEIcF14rSZx_YPZl1yroORDgdhWex__pkMivbadO4-mUVQ4hdXiSBwsZPHELJjFtn9Lflcb1dWD8EloUwOxnIiql2Ym-APWMCeddYYga1Z66O6fJZN0PHxptNzCRFzkOqq3i3oGffN7Em-nD7oOBWB-3xARk5diMeGVUf9tCb9gnc0nZfNFnqRcpCCLqrGPrTW9Ca0iMC_ICrVTPro4kTZ8KaB5fSXoiyXZ6sV"],
+        counterexamples: &["LINKEDIN_ACCESS_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "LINKEDIN_ACCESS_TOKEN=<your-linkedin-key>", "LINKEDIN_ACCESS_TOKEN=AQLo4l3onz0e4RaSL9at-Ooy5UcawTrsD9phkdgL5hoteng8xmfAfOIMb04mUcNZ-EkGcIqNplDSMFWnsE4SxccOCDmV3oS1eKbXW7aPaMRkQ61xU_7ayPa8MXBCzk_sO5Gl6skqHlyLP3gvvQF_jpjnFTo6zxfTGGUVuaMPaG1nn87W3ZxJWP4s3a_zalQy6w9MveFUERdmll3Ecxe4xIJvnvci1wFsg7dAnTAK3RXUsEcgETM0T1mpM8pFIQWkvoPfUgpTlsxtGVEeZKq5YunbMU035wV2ttfnTtxj4ncg2"],
         ..NAMED
     },
     Builtin {
@@ -154,10 +154,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["reddit"],
         pattern: concat!(r"(?-u)(?i:reddit)[A-Za-z0-9_.-]{0,24}?(?i:secret)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9_-]{27,30})", end_url!()),
         examples: &[
-            ("  REDDIT_CLIENT_SECRET: 47wnGxIt_WJMO75r1QQJUbcG3oW5B", "47wnGxIt_WJMO75r1QQJUbcG3oW5B"),
-            (r#"export reddit_secret="39T42klFB_b32PvxhCDl1iRkguhm""#, "39T42klFB_b32PvxhCDl1iRkguhm"),
+            ("  REDDIT_CLIENT_SECRET: sJid4ixHHDw-l_acfdy9rLVC7KoJT", "sJid4ixHHDw-l_acfdy9rLVC7KoJT"),
+            (r#"export reddit_secret="X-LSJrHFQV5izMYRXQeA_Gk32voqM""#, "X-LSJrHFQV5izMYRXQeA_Gk32voqM"),
         ],
-        counterexamples: &["REDDIT_CLIENT_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "REDDIT_CLIENT_SECRET=<your-reddit-key>", "REDDIT_CLIENT_SECRET=abHq9ZcVVxopzvLoDsTIk53XUh"],
+        counterexamples: &["REDDIT_CLIENT_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "REDDIT_CLIENT_SECRET=<your-reddit-key>", "REDDIT_CLIENT_SECRET=TXYrKDFH9pPQDPt-2KuRsrVjxV"],
         ..NAMED
     },
     Builtin {
@@ -167,10 +167,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["spotify"],
         pattern: concat!(r"(?-u)(?i:spotify)[A-Za-z0-9_.-]{0,24}?(?i:secret)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{32})", end_url!()),
         examples: &[
-            ("SPOTIFY_CLIENT_SECRET=aff02050c8666b5f2ec9c5c0010ad8ba", "aff02050c8666b5f2ec9c5c0010ad8ba"),
-            (r#"{"spotify_secret":"5e1332030356850ecc1f4808cbebcdfb"}"#, "5e1332030356850ecc1f4808cbebcdfb"),
+            ("SPOTIFY_CLIENT_SECRET=80a05b8cfa52081942254cb71e2c937f", "80a05b8cfa52081942254cb71e2c937f"),
+            (r#"{"spotify_secret":"38e42c1157b4a0e428c0008ea358475e"}"#, "38e42c1157b4a0e428c0008ea358475e"),
         ],
-        counterexamples: &["SPOTIFY_CLIENT_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SPOTIFY_CLIENT_SECRET=<your-spotify-key>", "SPOTIFY_CLIENT_SECRET=5a37d75900df47d3d25e3d9d151c0de"],
+        counterexamples: &["SPOTIFY_CLIENT_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SPOTIFY_CLIENT_SECRET=<your-spotify-key>", "SPOTIFY_CLIENT_SECRET=081dbe12277f9a64b795b1ef71f1ee8"],
         ..NAMED
     },
     Builtin {
@@ -180,10 +180,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["tiktok"],
         pattern: concat!(r"(?-u)(?i:tiktok)[A-Za-z0-9_.-]{0,24}?(?i:secret)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{32})", end_url!()),
         examples: &[
-            (r#"TIKTOK_CLIENT_SECRET: "4UcuwAHEd8bKa9ly6OY1aqdblx0P4qbK""#, "4UcuwAHEd8bKa9ly6OY1aqdblx0P4qbK"),
-            ("tiktok_app_secret = QGItCwSLD6dohytWm7Dbn52wcXkIY0i6", "QGItCwSLD6dohytWm7Dbn52wcXkIY0i6"),
+            (r#"TIKTOK_CLIENT_SECRET: "o8ieMA3PdYVa56SzvMl0rED0pqRXBAc8""#, "o8ieMA3PdYVa56SzvMl0rED0pqRXBAc8"),
+            ("tiktok_app_secret = sAxfbqJ7ey4RI2dutxzU94guCj8XJjU5", "sAxfbqJ7ey4RI2dutxzU94guCj8XJjU5"),
         ],
-        counterexamples: &["TIKTOK_CLIENT_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "TIKTOK_CLIENT_SECRET=<your-tiktok-key>", "TIKTOK_CLIENT_SECRET=qq2jhL70yN21TVWZiCNeme8Ii4HhKtm"],
+        counterexamples: &["TIKTOK_CLIENT_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "TIKTOK_CLIENT_SECRET=<your-tiktok-key>", "TIKTOK_CLIENT_SECRET=DH06qqhpzYL4g1Ldt3PJz4QYc4Buv7Y"],
         ..NAMED
     },
     Builtin {
@@ -193,10 +193,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["mastodon"],
         pattern: concat!(r"(?-u)(?i:mastodon)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9_-]{43})", end_url!()),
         examples: &[
-            (r#"export MASTODON_ACCESS_TOKEN="kslDQY-Dllxm4qeUaYICX9O6scuJkRqzx_-VxlDzlWg""#, "kslDQY-Dllxm4qeUaYICX9O6scuJkRqzx_-VxlDzlWg"),
-            ("  mastodon_token: j6LRr_M0LAQbcpbhcSdt7sQKPXNYZORkqbTtitcNZsT", "j6LRr_M0LAQbcpbhcSdt7sQKPXNYZORkqbTtitcNZsT"),
+            (r#"export MASTODON_ACCESS_TOKEN="D80B0S_BvHBNzlgIWE33FhiastguVUXpXhYlUpbxMeB""#, "D80B0S_BvHBNzlgIWE33FhiastguVUXpXhYlUpbxMeB"),
+            ("  mastodon_token: qrtMg8YUBzPMb7pgKrarZDls7GX3TSG9Cyps8ak9Wna", "qrtMg8YUBzPMb7pgKrarZDls7GX3TSG9Cyps8ak9Wna"),
         ],
-        counterexamples: &["MASTODON_ACCESS_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "MASTODON_ACCESS_TOKEN=<your-mastodon-key>", "MASTODON_ACCESS_TOKEN=_hLFYxt-S5jrgqquIUHnElO_do1lFGIqKYj_jjLimE"],
+        counterexamples: &["MASTODON_ACCESS_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "MASTODON_ACCESS_TOKEN=<your-mastodon-key>", "MASTODON_ACCESS_TOKEN=DcxTYL62D5FSrumxG-pkn8ewshqt2JigtL4RIk9ze2"],
         ..NAMED
     },
     Builtin {
@@ -206,10 +206,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["youtube"],
         pattern: concat!(r"(?-u)(?i:youtube)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4})", end_url!()),
         examples: &[
-            (r#"{"YOUTUBE_STREAM_KEY":"8fbs-f5i3-7r3f-bozj-ppct"}"#, "8fbs-f5i3-7r3f-bozj-ppct"),
-            ("youtube_stream_key=xdmp-sk0b-7wy1-ce01-l113", "xdmp-sk0b-7wy1-ce01-l113"),
+            (r#"{"YOUTUBE_STREAM_KEY":"81ro-6gi2-hcj5-ix1f-yfgp"}"#, "81ro-6gi2-hcj5-ix1f-yfgp"),
+            ("youtube_stream_key=e6q1-g6mj-9xnj-vfk0-5bz0", "e6q1-g6mj-9xnj-vfk0-5bz0"),
         ],
-        counterexamples: &["YOUTUBE_STREAM_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "YOUTUBE_STREAM_KEY=<your-youtube-key>", "YOUTUBE_STREAM_KEY=uqup-r1mk-4fhf-terp-n85"],
+        counterexamples: &["YOUTUBE_STREAM_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "YOUTUBE_STREAM_KEY=<your-youtube-key>", "YOUTUBE_STREAM_KEY=t5yf-e6cf-co8v-5nj9-eqz"],
         ..NAMED
     },
     Builtin {
@@ -219,10 +219,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["vimeo"],
         pattern: concat!(r"(?-u)(?i:vimeo)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{32})", end_url!()),
         examples: &[
-            ("VIMEO_ACCESS_TOKEN = dfc0d8bf5ef710e29903d4006bd572bb", "dfc0d8bf5ef710e29903d4006bd572bb"),
-            (r#"vimeo_token: "2790e41252f5a2438ea4220c2b3f3d2a""#, "2790e41252f5a2438ea4220c2b3f3d2a"),
+            ("VIMEO_ACCESS_TOKEN = 35357ff8093077a63327f72c5b51ba6c", "35357ff8093077a63327f72c5b51ba6c"),
+            (r#"vimeo_token: "74c52ff0b415673528918214aa00273b""#, "74c52ff0b415673528918214aa00273b"),
         ],
-        counterexamples: &["VIMEO_ACCESS_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "VIMEO_ACCESS_TOKEN=<your-vimeo-key>", "VIMEO_ACCESS_TOKEN=1f6103f2bd79f1125c9bfb4fd8cbfe8"],
+        counterexamples: &["VIMEO_ACCESS_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "VIMEO_ACCESS_TOKEN=<your-vimeo-key>", "VIMEO_ACCESS_TOKEN=7a029680858e45962722403e42bb0ae"],
         ..NAMED
     },
     Builtin {
@@ -232,10 +232,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["flickr"],
         pattern: concat!(r"(?-u)(?i:flickr)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{32})", end_url!()),
         examples: &[
-            ("  FLICKR_API_KEY: ee179eb8374fc148aae51804dadd3cd9", "ee179eb8374fc148aae51804dadd3cd9"),
-            (r#"export flickr_secret="594333c2437403545c3258685729d9db""#, "594333c2437403545c3258685729d9db"),
+            ("  FLICKR_API_KEY: 3b894cd512884f160722f79cae4ead12", "3b894cd512884f160722f79cae4ead12"),
+            (r#"export flickr_secret="2296d75e6a3a41115a8793d4a08ed3cb""#, "2296d75e6a3a41115a8793d4a08ed3cb"),
         ],
-        counterexamples: &["FLICKR_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "FLICKR_API_KEY=<your-flickr-key>", "FLICKR_API_KEY=e433ef7d10d044efc45b4a529fd79ec"],
+        counterexamples: &["FLICKR_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "FLICKR_API_KEY=<your-flickr-key>", "FLICKR_API_KEY=192062a0bfa507ca7c9afda64d511ce"],
         ..NAMED
     },
     Builtin {
@@ -245,10 +245,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["giphy"],
         pattern: concat!(r"(?-u)(?i:giphy)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{32})", end_url!()),
         examples: &[
-            ("GIPHY_API_KEY=DxNwPzboJH45usKNjNwN3XifQxYDNHWW", "DxNwPzboJH45usKNjNwN3XifQxYDNHWW"),
-            (r#"{"giphy_key":"gpWbq7aRSF6V6c6Y27JgvG7U6jxgqmHC"}"#, "gpWbq7aRSF6V6c6Y27JgvG7U6jxgqmHC"),
+            ("GIPHY_API_KEY=9Xq2S2fRafkxrBOYuRYhknoxe6pBMrWL", "9Xq2S2fRafkxrBOYuRYhknoxe6pBMrWL"),
+            (r#"{"giphy_key":"EXcuAUS1yf3E9qaFuIgnVzQoBVSjFSDB"}"#, "EXcuAUS1yf3E9qaFuIgnVzQoBVSjFSDB"),
         ],
-        counterexamples: &["GIPHY_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "GIPHY_API_KEY=<your-giphy-key>", "GIPHY_API_KEY=WM7NFsPMmOAWyPoom8lF79rRxeCctyy"],
+        counterexamples: &["GIPHY_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "GIPHY_API_KEY=<your-giphy-key>", "GIPHY_API_KEY=FWrM6wYEjqiHPO3jbJZFoUjqGRFKxLK"],
         ..NAMED
     },
     Builtin {
@@ -258,10 +258,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["tumblr"],
         pattern: concat!(r"(?-u)(?i:tumblr)[A-Za-z0-9_.-]{0,24}?(?i:secret)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{50})", end_url!()),
         examples: &[
-            (r#"TUMBLR_CONSUMER_SECRET: "txeZsUZw9b9UDVcQMNpnslHVPXh41pt48ymTf4TCHEVnj3fbip""#, "txeZsUZw9b9UDVcQMNpnslHVPXh41pt48ymTf4TCHEVnj3fbip"),
-            ("tumblr_token_secret = j3QlEE4LEhpuUv5YV7urewpJ8FOTWs7TmkaobISTh37L5RLGVH", "j3QlEE4LEhpuUv5YV7urewpJ8FOTWs7TmkaobISTh37L5RLGVH"),
+            (r#"TUMBLR_CONSUMER_SECRET: "NVaGJ9XSgliLQ0PuhHOmWk4dwcBQL9SNR2K281X9f9NbRYGl5l""#, "NVaGJ9XSgliLQ0PuhHOmWk4dwcBQL9SNR2K281X9f9NbRYGl5l"),
+            ("tumblr_token_secret = JBIqCSkA9IkdZXAxpRYO4lR782XFI6cObM3LTppkD3tZdsvpdA", "JBIqCSkA9IkdZXAxpRYO4lR782XFI6cObM3LTppkD3tZdsvpdA"),
         ],
-        counterexamples: &["TUMBLR_CONSUMER_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "TUMBLR_CONSUMER_SECRET=<your-tumblr-key>", "TUMBLR_CONSUMER_SECRET=6kcfQPThC8R6DCeZjTemOG2UEoBrD8s3Z4h2sJiusDwCyz29s"],
+        counterexamples: &["TUMBLR_CONSUMER_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "TUMBLR_CONSUMER_SECRET=<your-tumblr-key>", "TUMBLR_CONSUMER_SECRET=HYlu8Q9f7vCcAGJqiHkxqz3YfmODTuKpmFnjiFwxQbENRWNZS"],
         ..NAMED
     },
     Builtin {
@@ -271,10 +271,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["yelp"],
         pattern: concat!(r"(?-u)(?i:yelp)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9_-]{128})", end_url!()),
         examples: &[
-            (r#"export YELP_API_KEY="xmxUBP2LkDywgKp6QRW5v_Y2NMwRDpHYEcK4nzLCYOAQcBu1lqPVvQMTVCNaFFIYdj2qAq9FdirmWdW1PfhACuZnXdTNrF06odSOSB1EcMZBRwQugpli3LZ5wGFR1if2""#, "xmxUBP2LkDywgKp6QRW5v_Y2NMwRDpHYEcK4nzLCYOAQcBu1lqPVvQMTVCNaFFIYdj2qAq9FdirmWdW1PfhACuZnXdTNrF06odSOSB1EcMZBRwQugpli3LZ5wGFR1if2"),
-            ("  yelp_key: fN2jLCybL1OIT9htDVgkfMSOeZ3T9zN8Hg2ujcmHn6ugK58JEgTAdj7h_3c0Z48PkPglrkfORV872V0ggSJQY5Tw8D8miJo8Kr1Pj2Dxua0Vtisjh5nXh9Qr2oiE0Hl1", "fN2jLCybL1OIT9htDVgkfMSOeZ3T9zN8Hg2ujcmHn6ugK58JEgTAdj7h_3c0Z48PkPglrkfORV872V0ggSJQY5Tw8D8miJo8Kr1Pj2Dxua0Vtisjh5nXh9Qr2oiE0Hl1"),
+            (r#"export YELP_API_KEY="-RPcywf6Eb9MJTj47Yzuu0Gw7G45uDicjMM6h4AphWB3T_PKEdjIWIUfCr8RYb7OTAnpyoaVuuT5eYOGiBP4HvgusM-ItALPQT1N4Jzr4fUf9CrJvxkzDPk5vTCg8BFn""#, "-RPcywf6Eb9MJTj47Yzuu0Gw7G45uDicjMM6h4AphWB3T_PKEdjIWIUfCr8RYb7OTAnpyoaVuuT5eYOGiBP4HvgusM-ItALPQT1N4Jzr4fUf9CrJvxkzDPk5vTCg8BFn"),
+            ("  yelp_key: zq1nrmjvx6P-r1o3HDAwb__4X2-QcKdax6t9O0nm4sHTSIlHrc1EXn1R0OsuJV_gVT4H0n3knFtn1M_yYflKzxYkKAs2A-o4v-F9VO7eeLKjppdjMqSblt2QsXdnZde1", "zq1nrmjvx6P-r1o3HDAwb__4X2-QcKdax6t9O0nm4sHTSIlHrc1EXn1R0OsuJV_gVT4H0n3knFtn1M_yYflKzxYkKAs2A-o4v-F9VO7eeLKjppdjMqSblt2QsXdnZde1"),
         ],
-        counterexamples: &["YELP_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "YELP_API_KEY=<your-yelp-key>", "YELP_API_KEY=MogbQdfIW_MtHisaAkEjfVtZ8HtOkkL_oR2NNqkrXm6pUSiv8bMsoRFszJz7qDqhkj4pvnUI-WsTNdmPflJy0gIFGzJxFbkoI74Y0HZRWb7UboQs01wEL-6LFlRAdjC"],
+        counterexamples: &["YELP_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "YELP_API_KEY=<your-yelp-key>", "YELP_API_KEY=gNkxkDa7XSTBq4iSRimrOlMO0LvvJQMcFybjaEgEPOW1OBvXOLslvpfIpYgmuoSEdqORW5q82ugDjBlcaqFGdjambP3qanVG6a5OJN9aQ5URZaGR9gZPKBU4IHSFL4W"],
         ..NAMED
     },
     Builtin {
@@ -284,10 +284,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["fsq3"],
         pattern: concat!(r#"(?-u)(?P<token>fsq3(?P<secret>[A-Za-z0-9+/]{44}))"#, end_b64!()),
         examples: &[
-            ("Authorization: Bearer fsq3cWvTs2mEwgi36d90eE2wvhCSL+Zo/JUD9qaNYbZSNWtj", "fsq3cWvTs2mEwgi36d90eE2wvhCSL+Zo/JUD9qaNYbZSNWtj"),
-            (r#"{"foursquare_api_key": "fsq3xQUZs25QSQWRGY7CFKtqPadlukAgQv/DmvMQGZhiqCNa", "region": "eu-west-1"}"#, "fsq3xQUZs25QSQWRGY7CFKtqPadlukAgQv/DmvMQGZhiqCNa"),
+            (r#"{"foursquare_api_key": "fsq3maNOsfnUHBbntBvU7aEgsh14DHvtey5VQWPge9e5odfl", "region": "eu-west-1"}"#, "fsq3maNOsfnUHBbntBvU7aEgsh14DHvtey5VQWPge9e5odfl"),
+            (r#"FOURSQUARE_API_KEY="fsq3pgwb/GDYaCbCTMPGr7hLWS0lpikNNuWDLmLz2EQ41fLb""#, "fsq3pgwb/GDYaCbCTMPGr7hLWS0lpikNNuWDLmLz2EQ41fLb"),
         ],
-        counterexamples: &["fsq3xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like fsq31234567890", "fsq3wxtHKuuxvvSng37/KWTiUwCggfjcJK8y4OzF3pMyovz"],
+        counterexamples: &["fsq3xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like fsq31234567890", "fsq3UHSOHNWg7nHh0UMAJftBZ1laueDxx7lTifC4Nxs1yCE"],
         ..PREFIXED
     },
     Builtin {
@@ -297,10 +297,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["steam"],
         pattern: concat!(r"(?-u)(?i:steam)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-F0-9]{32})", end_url!()),
         examples: &[
-            ("STEAM_API_KEY = F55733B01710CA8FD4B75BD0D4511C0C", "F55733B01710CA8FD4B75BD0D4511C0C"),
-            (r#"steam_web_api_key: "8594090F705F074BF08A67857968BF1F""#, "8594090F705F074BF08A67857968BF1F"),
+            ("STEAM_API_KEY = A446A6F641A82D7916CF52015FEB6DA3", "A446A6F641A82D7916CF52015FEB6DA3"),
+            (r#"steam_web_api_key: "A5C3D9BFB0B7D70E151C773665F8582C""#, "A5C3D9BFB0B7D70E151C773665F8582C"),
         ],
-        counterexamples: &["STEAM_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "STEAM_API_KEY=<your-steam-key>", "STEAM_API_KEY=C35523E93A17BE1E54B3A35AB34706A"],
+        counterexamples: &["STEAM_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "STEAM_API_KEY=<your-steam-key>", "STEAM_API_KEY=9EA525D9223B3B79DE2E872CC3C0357"],
         ..NAMED
     },
     Builtin {
@@ -310,10 +310,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["RGAPI-"],
         pattern: prefixed!(r"RGAPI-", r"[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}"),
         examples: &[
-            ("  riot_api_key: RGAPI-e8409477-de09-f033-06c2-abf505ccc093", "RGAPI-e8409477-de09-f033-06c2-abf505ccc093"),
-            ("Authorization: Bearer RGAPI-3038c003-5248-b9d8-7bcd-a6a46d06c0dc", "RGAPI-3038c003-5248-b9d8-7bcd-a6a46d06c0dc"),
+            ("curl -s -H 'Authorization: Bearer RGAPI-fbfa3f9a-4551-67ac-c49c-dc4f15c20aba' https://api.example.net/v1/me", "RGAPI-fbfa3f9a-4551-67ac-c49c-dc4f15c20aba"),
+            (r#"level=info msg="auth ok" key=RGAPI-c436275a-09d8-c2ee-3c85-f62ea81378de"#, "RGAPI-c436275a-09d8-c2ee-3c85-f62ea81378de"),
         ],
-        counterexamples: &["RGAPI-xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like RGAPI-1234567890", "RGAPI-0aecebc5-503e-bfa7-b735-e6bef40895d"],
+        counterexamples: &["RGAPI-xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like RGAPI-1234567890", "RGAPI-f9038c48-584d-68e7-6c74-30a96b724ed"],
         ..PREFIXED
     },
     Builtin {
@@ -323,10 +323,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["pinterest"],
         pattern: concat!(r"(?-u)(?i:pinterest)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>pina_[A-Z0-9]{80,120})", end_url!()),
         examples: &[
-            ("PINTEREST_ACCESS_TOKEN=pina_Z34OP9XIIY3XWY5V3ZNLI3I1UJ4LTQAJ7JOH8F7U55KHYGX3POM4HA0AJNW4O07O9JPNKGSXRMN338QSFMY016T7Z", "pina_Z34OP9XIIY3XWY5V3ZNLI3I1UJ4LTQAJ7JOH8F7U55KHYGX3POM4HA0AJNW4O07O9JPNKGSXRMN338QSFMY016T7Z"),
-            (r#"{"pinterest_token":"pina_PP1MNVZS02PHIMS3BL40PYCQW7W7E2YC0H647S8V4F45G83XG277MQJ8EB21ATFZ2HHFIG7PIY5ORJLDUTAG37PN"}"#, "pina_PP1MNVZS02PHIMS3BL40PYCQW7W7E2YC0H647S8V4F45G83XG277MQJ8EB21ATFZ2HHFIG7PIY5ORJLDUTAG37PN"),
+            ("PINTEREST_ACCESS_TOKEN=pina_88I3828EDCCWZL5SOID3GXEIFOWD2WJQOJW74WU1O6ES55B11E2Q4VGP8F75G2PK13Y3JC13OOIXWV95H7Y1", "pina_88I3828EDCCWZL5SOID3GXEIFOWD2WJQOJW74WU1O6ES55B11E2Q4VGP8F75G2PK13Y3JC13OOIXWV95H7Y1"),
+            (r#"{"pinterest_token":"pina_LZCB975KMFVEEF9OCE8FNHD498V8H7542OJXZPN0N2XX5NEFJCEAMCTTYXX1XG8EENJBYF467NLLO9SF7AM1JA7XO6G0"}"#, "pina_LZCB975KMFVEEF9OCE8FNHD498V8H7542OJXZPN0N2XX5NEFJCEAMCTTYXX1XG8EENJBYF467NLLO9SF7AM1JA7XO6G0"),
         ],
-        counterexamples: &["PINTEREST_ACCESS_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "PINTEREST_ACCESS_TOKEN=<your-pinterest-key>", "PINTEREST_ACCESS_TOKEN=pina_S2S8JHPUE8I7I38EU6F4O2KEF4Q2R83LNKFX6VUG2CDDHA270HAH91XLRK33N8MOU7YMMQ1OOUK4WM8"],
+        counterexamples: &["PINTEREST_ACCESS_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "PINTEREST_ACCESS_TOKEN=<your-pinterest-key>", "PINTEREST_ACCESS_TOKEN=pina_BQIRV7LL2R5VIJKZWQJFG0AHQWALX99XR393HEWEBW6PKBGOKBTW1B8KHKRPJAETRCJGYRQXZJSA64B"],
         ..NAMED
     },
     Builtin {
@@ -336,10 +336,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["snapchat", "snap_kit", "snap-kit", "snapkit"],
         pattern: concat!(r"(?-u)(?i:snapchat|snap[_-]?kit)[A-Za-z0-9_.-]{0,24}?(?i:secret)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9_-]{43})", end_url!()),
         examples: &[
-            (r#"SNAPCHAT_CLIENT_SECRET: "ntFRLY9EdbKYJQDia3AovlX-6e1aWz56Vea0lbvDoSW""#, "ntFRLY9EdbKYJQDia3AovlX-6e1aWz56Vea0lbvDoSW"),
-            ("snap_kit_secret = J2gzjaiYf3KBrFe0mnzNmHUc6aIjO8tFm2AgVCOLdcT", "J2gzjaiYf3KBrFe0mnzNmHUc6aIjO8tFm2AgVCOLdcT"),
+            (r#"SNAPCHAT_CLIENT_SECRET: "9D9JB2EDw1Lcy7ybG1C4UNaX4jbC-xcOSWkSHqQTIiC""#, "9D9JB2EDw1Lcy7ybG1C4UNaX4jbC-xcOSWkSHqQTIiC"),
+            ("snap_kit_secret = qW9AOAQPj0VVAvb74778Zw8AlaWtDeDgWnFXt63eFH2", "qW9AOAQPj0VVAvb74778Zw8AlaWtDeDgWnFXt63eFH2"),
         ],
-        counterexamples: &["SNAPCHAT_CLIENT_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SNAPCHAT_CLIENT_SECRET=<your-snapchat-key>", "SNAPCHAT_CLIENT_SECRET=UC8AqTsomUgg_YF3kuLo4l3onz0e4RaSL9at-Ooy5U"],
+        counterexamples: &["SNAPCHAT_CLIENT_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SNAPCHAT_CLIENT_SECRET=<your-snapchat-key>", "SNAPCHAT_CLIENT_SECRET=vR7cpHn3tmkw7PVADBk1mdB9JQxGzCeEJYhAIHv990"],
         ..NAMED
     },
     Builtin {
@@ -349,10 +349,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["kick_"],
         pattern: concat!(r"(?-u)(?i:kick)[A-Za-z0-9_.-]{0,24}?(?i:secret)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{64})", end_url!()),
         examples: &[
-            (r#"export KICK_CLIENT_SECRET="05b447f312019e134131f53161a890de3b09cf7280849327b97c347eb500a773""#, "05b447f312019e134131f53161a890de3b09cf7280849327b97c347eb500a773"),
-            ("  kick_app_secret: d3bd190cce0a09a2aed5bfe06a0f9c6762f4ae82e4248269ad155a7f23237b3e", "d3bd190cce0a09a2aed5bfe06a0f9c6762f4ae82e4248269ad155a7f23237b3e"),
+            (r#"export KICK_CLIENT_SECRET="6d65da40c3eb49a00052dbe2172a387ab8e618874aef45e945c79f61080fdb38""#, "6d65da40c3eb49a00052dbe2172a387ab8e618874aef45e945c79f61080fdb38"),
+            ("  kick_app_secret: c3764d509876673f9d953a963cd0bf5542833b6b5e57ae903f8815fb04d5b58e", "c3764d509876673f9d953a963cd0bf5542833b6b5e57ae903f8815fb04d5b58e"),
         ],
-        counterexamples: &["KICK_CLIENT_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "KICK_CLIENT_SECRET=<your-kick-key>", "KICK_CLIENT_SECRET=51b88bb509a08d33fecdc58cae4d0f602a6e5f9517b7a0322d7051e58853502"],
+        counterexamples: &["KICK_CLIENT_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "KICK_CLIENT_SECRET=<your-kick-key>", "KICK_CLIENT_SECRET=2dc4f11c3ff3aa6a593836cd699f66cb3640ebcf89379b6f0991da2bb2614b2"],
         ..NAMED
     },
     Builtin {
@@ -362,10 +362,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["bluesky", "bsky"],
         pattern: concat!(r"(?-u)(?i:bluesky|bsky)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4})", end_url!()),
         examples: &[
-            (r#"{"BLUESKY_APP_PASSWORD":"lpjd-bngw-7s1v-xjpb"}"#, "lpjd-bngw-7s1v-xjpb"),
-            ("bsky_password=pwt0-0ght-hprv-fkhu", "pwt0-0ght-hprv-fkhu"),
+            (r#"{"BLUESKY_APP_PASSWORD":"vnq4-lyu8-3dp4-hsmw"}"#, "vnq4-lyu8-3dp4-hsmw"),
+            ("bsky_password=otku-ww1b-ojm9-674b", "otku-ww1b-ojm9-674b"),
         ],
-        counterexamples: &["BLUESKY_APP_PASSWORD=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "BLUESKY_APP_PASSWORD=<your-bluesky-key>", "BLUESKY_APP_PASSWORD=xdhw-jljq-pczs-2zk"],
+        counterexamples: &["BLUESKY_APP_PASSWORD=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "BLUESKY_APP_PASSWORD=<your-bluesky-key>", "BLUESKY_APP_PASSWORD=fn44-vgit-38kq-b4f"],
         ..NAMED
     },
 ];

@@ -149,10 +149,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["sqp_", "squ_", "sqa_"],
         pattern: prefixed!(r"(?:sqp_|squ_|sqa_)", r"[a-f0-9]{40}"),
         examples: &[
-            ("docker run -e SONARQUBE_TOKEN=sqp_362e6c5549d580badc704221c041c060e00832de app:latest", "sqp_362e6c5549d580badc704221c041c060e00832de"),
-            (r#"sonarqube_token = "sqa_ebd9a22a7f9861c4802f38feed721a0e5c308b9a""#, "sqa_ebd9a22a7f9861c4802f38feed721a0e5c308b9a"),
+            ("2024-06-11T08:14:52Z DEBUG sonarqube client configured token=sqp_49683936ba05668f027304b6bd1d4e4f603beb24", "sqp_49683936ba05668f027304b6bd1d4e4f603beb24"),
+            ("docker run -e SONARQUBE_TOKEN=sqa_2685eb60f2a4a25430fb70e2e69dc2c78e1530a2 app:latest", "sqa_2685eb60f2a4a25430fb70e2e69dc2c78e1530a2"),
         ],
-        counterexamples: &["sqp_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like sqp_1234567890", "sqp_b643d5569c0aaee5faea5e8965490f3e935f849"],
+        counterexamples: &["sqp_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like sqp_1234567890", "sqp_5de424341c1c52a32b9033db15fcc439aca5714"],
         ..PREFIXED
     },
     Builtin {
@@ -162,10 +162,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["sonar"],
         pattern: concat!(r"(?-u)(?i:sonar)[A-Za-z0-9_.-]{0,24}?(?i:token|login|key|secret)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{40})", end_url!()),
         examples: &[
-            ("SONAR_TOKEN=1d031a73c7c0ff071ef9cf8ab7205ae0b22a63ca", "1d031a73c7c0ff071ef9cf8ab7205ae0b22a63ca"),
-            (r#"{"sonar.login":"f7af61efe52ce81291e9fc4abd82e7cb614edf13"}"#, "f7af61efe52ce81291e9fc4abd82e7cb614edf13"),
+            ("SONAR_TOKEN=23746038bb1169c83c06e2c119070eabf00dd210", "23746038bb1169c83c06e2c119070eabf00dd210"),
+            (r#"{"sonar.login":"2e1f6e5303ef02280641c936d3fffa53efcb7f3f"}"#, "2e1f6e5303ef02280641c936d3fffa53efcb7f3f"),
         ],
-        counterexamples: &["SONAR_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SONAR_TOKEN=<your-sonar-key>", "SONAR_TOKEN=c760476552a76b5a2d0d97a84bd149fc4968393"],
+        counterexamples: &["SONAR_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SONAR_TOKEN=<your-sonar-key>", "SONAR_TOKEN=6610381ddd8676011258d610555dfa27f3b01b1"],
         ..NAMED
     },
     Builtin {
@@ -175,10 +175,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["CCIPAT_", "CCIPRJ_"],
         pattern: prefixed!(r"(?:CCIPAT_|CCIPRJ_)", r"[A-Za-z0-9]{22}_[a-f0-9]{40}"),
         examples: &[
-            ("Authorization: Bearer CCIPAT_aknLPZmqVF9XWa7V4Sfog5_4b6bd1d4e4f603beb24d2685eb60f2a4a25430fb", "CCIPAT_aknLPZmqVF9XWa7V4Sfog5_4b6bd1d4e4f603beb24d2685eb60f2a4a25430fb"),
-            ("  circleci_token: CCIPRJ_aGDfTC6n1tBzQey0p6rDHd_30a2b5de424341c1c52a32b9033db15fcc439aca", "CCIPRJ_aGDfTC6n1tBzQey0p6rDHd_30a2b5de424341c1c52a32b9033db15fcc439aca"),
+            ("curl -s -H 'Authorization: Bearer CCIPAT_c7lxWnpTQhgJMzjq966wIt_3c4a107be02cd19b5e9eae607529382e2224c609' https://api.example.net/v1/me", "CCIPAT_c7lxWnpTQhgJMzjq966wIt_3c4a107be02cd19b5e9eae607529382e2224c609"),
+            (r#"level=info msg="auth ok" key=CCIPRJ_JT2KwyrjU6nCDeiSvSk68j_a5b0054fd39cd68b1a3c541b1a07cbc18f6256c6"#, "CCIPRJ_JT2KwyrjU6nCDeiSvSk68j_a5b0054fd39cd68b1a3c541b1a07cbc18f6256c6"),
         ],
-        counterexamples: &["CCIPAT_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like CCIPAT_1234567890", "CCIPAT_pdWW7iH6fe13hIVoiMmMag_bb1169c83c06e2c119070eabf00dd210c2e1f6e"],
+        counterexamples: &["CCIPAT_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like CCIPAT_1234567890", "CCIPAT_oOTjQKsWHNqsbLwsoZ8ENv_650b2a86e75e751f7dd73ce3a91d019b373bf8e"],
         ..PREFIXED
     },
     Builtin {
@@ -188,10 +188,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["circle"],
         pattern: concat!(r"(?-u)(?i:circle(?:ci)?)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{40})", end_url!()),
         examples: &[
-            (r#"export CIRCLECI_TOKEN="303ef02280641c936d3fffa53efcb7f3f5661038""#, "303ef02280641c936d3fffa53efcb7f3f5661038"),
-            ("  circle_token: ddd8676011258d610555dfa27f3b01b1cce15b67", "ddd8676011258d610555dfa27f3b01b1cce15b67"),
+            (r#"export CIRCLECI_TOKEN="e3db55082aa70442ef6df69448b21bece5631fae""#, "e3db55082aa70442ef6df69448b21bece5631fae"),
+            ("  circle_token: f20487e34701c7e5353936fb12ff33df8c77593c", "f20487e34701c7e5353936fb12ff33df8c77593c"),
         ],
-        counterexamples: &["CIRCLECI_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "CIRCLECI_TOKEN=<your-circleci-key>", "CIRCLECI_TOKEN=3c48b933c4a107be02cd19b5e9eae607529382e"],
+        counterexamples: &["CIRCLECI_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "CIRCLECI_TOKEN=<your-circleci-key>", "CIRCLECI_TOKEN=f2fd58f720bd2ba9355df44f2d169e98d506d58"],
         ..NAMED
     },
     Builtin {
@@ -201,10 +201,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["bkua_"],
         pattern: prefixed!(r"bkua_", r"[a-f0-9]{40}"),
         examples: &[
-            ("env BUILDKITE_TOKEN=bkua_24c6097bc846ee24a548a5b0054fd39cd68b1a3c ./deploy.sh", "bkua_24c6097bc846ee24a548a5b0054fd39cd68b1a3c"),
-            (r#"BUILDKITE_TOKEN="bkua_41b1a07cbc18f6256c61749890b97faf650b2a86""#, "bkua_41b1a07cbc18f6256c61749890b97faf650b2a86"),
+            (r#"{"buildkite_token": "bkua_f22d323f3e10b4f77f04aa428e8e1b25d58ff575", "region": "eu-west-1"}"#, "bkua_f22d323f3e10b4f77f04aa428e8e1b25d58ff575"),
+            (r#"level=info msg="auth ok" key=bkua_9bf156af8fb1db3176f71efe5590bb2e715f6a66"#, "bkua_9bf156af8fb1db3176f71efe5590bb2e715f6a66"),
         ],
-        counterexamples: &["bkua_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like bkua_1234567890", "bkua_75e751f7dd73ce3a91d019b373bf8e6e3db5508"],
+        counterexamples: &["bkua_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like bkua_1234567890", "bkua_541e6351577ab3c5fc265f107363af01b62b796"],
         ..PREFIXED
     },
     Builtin {
@@ -214,10 +214,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["bkct_"],
         pattern: prefixed!(r"bkct_", r"[a-f0-9]{40}"),
         examples: &[
-            (r#"BUILDKITE_AGENT_TOKEN="bkct_70442ef6df69448b21bece5631faeef20487e347""#, "bkct_70442ef6df69448b21bece5631faeef20487e347"),
-            ("  buildkite_agent_token: bkct_1c7e5353936fb12ff33df8c77593c1f2fd58f720", "bkct_1c7e5353936fb12ff33df8c77593c1f2fd58f720"),
+            ("docker run -e BUILDKITE_AGENT_TOKEN=bkct_90497e4cfd0d28505754c80e839d40f021070934 app:latest", "bkct_90497e4cfd0d28505754c80e839d40f021070934"),
+            ("export BUILDKITE_AGENT_TOKEN=bkct_79ede0a3ea6980f21758ac56bc505ee274b1b2d7", "bkct_79ede0a3ea6980f21758ac56bc505ee274b1b2d7"),
         ],
-        counterexamples: &["bkct_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like bkct_1234567890", "bkct_d2ba9355df44f2d169e98d506d5844ff22d323f"],
+        counterexamples: &["bkct_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like bkct_1234567890", "bkct_d9fff598268f423674c4eba9b696d6d17e8e4a0"],
         ..PREFIXED
     },
     Builtin {
@@ -227,10 +227,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["buildkite"],
         pattern: concat!(r"(?-u)(?i:buildkite)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{50})", end_url!()),
         examples: &[
-            ("  BUILDKITE_AGENT_TOKEN: e10b4f77f04aa428e8e1b25d58ff57589bf156af8fb1db3176", "e10b4f77f04aa428e8e1b25d58ff57589bf156af8fb1db3176"),
-            (r#"export buildkite_agent_token="71efe5590bb2e715f6a667541e6351577ab3c5fc265f107363""#, "71efe5590bb2e715f6a667541e6351577ab3c5fc265f107363"),
+            ("  BUILDKITE_AGENT_TOKEN: d5cbc9b18ca48f02e667f576e318c89a50e9cd02031ac79b70", "d5cbc9b18ca48f02e667f576e318c89a50e9cd02031ac79b70"),
+            (r#"export buildkite_agent_token="048cb0823cd859a4625e3df478a09bdb51ed66b0c0f085b3f4""#, "048cb0823cd859a4625e3df478a09bdb51ed66b0c0f085b3f4"),
         ],
-        counterexamples: &["BUILDKITE_AGENT_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "BUILDKITE_AGENT_TOKEN=<your-buildkite-key>", "BUILDKITE_AGENT_TOKEN=f01b62b796e1b90497e4cfd0d28505754c80e839d40f02107"],
+        counterexamples: &["BUILDKITE_AGENT_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "BUILDKITE_AGENT_TOKEN=<your-buildkite-key>", "BUILDKITE_AGENT_TOKEN=b22ae2f955bf4449acd5062d9b1e1d9a836ab95a45a1476a1"],
         ..NAMED
     },
     Builtin {
@@ -240,10 +240,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["travis"],
         pattern: concat!(r"(?-u)(?i:travis)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9_-]{22})", end_url!()),
         examples: &[
-            ("TRAVIS_API_TOKEN=NnrrCK405aOn5OBLGc_jhE", "NnrrCK405aOn5OBLGc_jhE"),
-            (r#"{"travis_token":"GOZuATXwdv56kDqTeSi3F3"}"#, "GOZuATXwdv56kDqTeSi3F3"),
+            ("TRAVIS_API_TOKEN=njbaJnVkH9j-PqfL0wwJQt", "njbaJnVkH9j-PqfL0wwJQt"),
+            (r#"{"travis_token":"mmZ94Lr2lZnwBx5SXafGRA"}"#, "mmZ94Lr2lZnwBx5SXafGRA"),
         ],
-        counterexamples: &["TRAVIS_API_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "TRAVIS_API_TOKEN=<your-travis-key>", "TRAVIS_API_TOKEN=M_9-uKGlyH8rjpzDtYs4S"],
+        counterexamples: &["TRAVIS_API_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "TRAVIS_API_TOKEN=<your-travis-key>", "TRAVIS_API_TOKEN=uLn2GtD5EhrvN5hAeGHSL"],
         ..NAMED
     },
     Builtin {
@@ -253,10 +253,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["drone"],
         pattern: concat!(r"(?-u)(?i:drone)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{32})", end_url!()),
         examples: &[
-            (r#"DRONE_TOKEN: "twM9nPStmPBMm4AcpDRIrMC9jNv7bzAZ""#, "twM9nPStmPBMm4AcpDRIrMC9jNv7bzAZ"),
-            ("drone_rpc_secret = yN6Mx0y660twdTKryPZ8ujrE0OKbeODm", "yN6Mx0y660twdTKryPZ8ujrE0OKbeODm"),
+            (r#"DRONE_TOKEN: "ivMBK9dw5Mg89kIzpWlL6HGr8niJyvSn""#, "ivMBK9dw5Mg89kIzpWlL6HGr8niJyvSn"),
+            ("drone_rpc_secret = 9GewUQUJLHJQGS2YxJIjetyYzr0MeFxl", "9GewUQUJLHJQGS2YxJIjetyYzr0MeFxl"),
         ],
-        counterexamples: &["DRONE_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "DRONE_TOKEN=<your-drone-key>", "DRONE_TOKEN=p5FlMpY5HK5nD0hdryr8sUuZ529JJ1k"],
+        counterexamples: &["DRONE_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "DRONE_TOKEN=<your-drone-key>", "DRONE_TOKEN=Tzm6Wi3KynB0FIez6QLKil2cgfOUZJL"],
         ..NAMED
     },
     Builtin {
@@ -266,10 +266,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["pat.", "sat."],
         pattern: prefixed!(r"(?:pat\.|sat\.)", r"[A-Za-z0-9_-]{22}\.[a-f0-9]{24}\.[A-Za-z0-9]{20}"),
         examples: &[
-            ("export HARNESS_TOKEN=pat.Y3dkaofQYENVFcqbtHZSdH.3cd859a4625e3df478a09bdb.c0CUA2SmLL9mWwaybE6b", "pat.Y3dkaofQYENVFcqbtHZSdH.3cd859a4625e3df478a09bdb.c0CUA2SmLL9mWwaybE6b"),
-            ("docker run -e HARNESS_TOKEN=sat.vUn9t1TjkQ5j-KuwS_tssK.cd5062d9b1e1d9a836ab95a4.u4cUiKpnG5u3cbY18gea app:latest", "sat.vUn9t1TjkQ5j-KuwS_tssK.cd5062d9b1e1d9a836ab95a4.u4cUiKpnG5u3cbY18gea"),
+            ("Authorization: Bearer pat.kEOn6LRmRpAbj20ofNMooR.0a1532b774365512a6ebb0f9.0E2kHyxYvKkXX2wO4QDJ", "pat.kEOn6LRmRpAbj20ofNMooR.0a1532b774365512a6ebb0f9.0E2kHyxYvKkXX2wO4QDJ"),
+            (r#"harness_token = "sat.fin6Vu_ymqtwqVLnG8SVvM.e0aaa763dcd54d3165610b77.mfphyghcpsabe2ttQTy6""#, "sat.fin6Vu_ymqtwqVLnG8SVvM.e0aaa763dcd54d3165610b77.mfphyghcpsabe2ttQTy6"),
         ],
-        counterexamples: &["pat.xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like pat.1234567890", "pat.JnVkH9j-PqfL0wwJQtOmmZ.e94d2c3565ebc018a64593d8.QVJo8PCpdLiktCZVdnc"],
+        counterexamples: &["pat.xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like pat.1234567890", "pat.J9V9lrV-FKkMzT6mrM6doj.0061960ff41dceb0ae696230.af2lyWvI5muS3TapFRC"],
         ..PREFIXED
     },
     Builtin {
@@ -279,10 +279,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["API-"],
         pattern: prefixed!(r"API-", r"[A-Z0-9]{25,32}"),
         examples: &[
-            ("2024-06-11T08:14:52Z DEBUG octopus client configured token=API-6SJIV1DWGK8ZPL76RNI9YVNC6EW979", "API-6SJIV1DWGK8ZPL76RNI9YVNC6EW979"),
-            (r#"level=info msg="auth ok" key=API-98JETYZRE5XLWZMIYN158EZILCGF9P"#, "API-98JETYZRE5XLWZMIYN158EZILCGF9P"),
+            (r#"level=info msg="auth ok" key=API-T7Y7P4IZIVA3FXNEIDHSJ067PDUALNW"#, "API-T7Y7P4IZIVA3FXNEIDHSJ067PDUALNW"),
+            ("export OCTOPUS_API_KEY=API-LYGR834PG2HC6DREC5CRY3AREW", "API-LYGR834PG2HC6DREC5CRY3AREW"),
         ],
-        counterexamples: &["API-xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like API-1234567890", "API-FPUG3SVGVHNAE610HCTT6HHV"],
+        counterexamples: &["API-xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like API-1234567890", "API-XHVI9K8DKG9L0VQWPFLDZV32"],
         ..PREFIXED
     },
     Builtin {
@@ -292,10 +292,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["codecov"],
         pattern: concat!(r"(?-u)(?i:codecov)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12})", end_url!()),
         examples: &[
-            ("CODECOV_TOKEN = 0a1532b7-4365-12a6-bb0f-5f5cba5bef12", "0a1532b7-4365-12a6-bb0f-5f5cba5bef12"),
-            (r#"codecov_upload_token: "eb5f6344-4b93-fbb5-4e0a-a763dcd54d31""#, "eb5f6344-4b93-fbb5-4e0a-a763dcd54d31"),
+            ("CODECOV_TOKEN = 2245cdbf-509b-2f6e-f13f-3ea187009f15", "2245cdbf-509b-2f6e-f13f-3ea187009f15"),
+            (r#"codecov_upload_token: "4e502368-a660-51bc-5741-ea6c0253af51""#, "4e502368-a660-51bc-5741-ea6c0253af51"),
         ],
-        counterexamples: &["CODECOV_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "CODECOV_TOKEN=<your-codecov-key>", "CODECOV_TOKEN=5610b775-273c-3179-0299-28fbf24bf79"],
+        counterexamples: &["CODECOV_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "CODECOV_TOKEN=<your-codecov-key>", "CODECOV_TOKEN=51697dbb-2357-0aaf-2ed2-9b9279fb737"],
         ..NAMED
     },
     Builtin {
@@ -305,10 +305,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["coveralls"],
         pattern: concat!(r"(?-u)(?i:coveralls)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{32,37})", end_url!()),
         examples: &[
-            ("  COVERALLS_REPO_TOKEN: tmJ2wO4H3DRg7Y900iULtDbhM3ejgUKu", "tmJ2wO4H3DRg7Y900iULtDbhM3ejgUKu"),
-            (r#"export coveralls_token="zkvjYC1mhblj4wvPIZmlZJM4bMm0k8kz""#, "zkvjYC1mhblj4wvPIZmlZJM4bMm0k8kz"),
+            ("  COVERALLS_REPO_TOKEN: fbnCIZlZUsubBd7xLJKvSW8M83ZjGWIfdU06w", "fbnCIZlZUsubBd7xLJKvSW8M83ZjGWIfdU06w"),
+            (r#"export coveralls_token="GQErh5RTNunauMB5275ZpnuCkrSGwAom5""#, "GQErh5RTNunauMB5275ZpnuCkrSGwAom5"),
         ],
-        counterexamples: &["COVERALLS_REPO_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "COVERALLS_REPO_TOKEN=<your-coveralls-key>", "COVERALLS_REPO_TOKEN=v27TRLbaRIMndsnbPFXFi1cAJyCwb9W"],
+        counterexamples: &["COVERALLS_REPO_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "COVERALLS_REPO_TOKEN=<your-coveralls-key>", "COVERALLS_REPO_TOKEN=sXAzLfoeG1HpPDeZmF6WKT0CLgRtonp"],
         ..NAMED
     },
     Builtin {
@@ -318,10 +318,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["codacy"],
         pattern: concat!(r"(?-u)(?i:codacy)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{32})", end_url!()),
         examples: &[
-            ("CODACY_PROJECT_TOKEN=DWntRmehbpaf2lyWvI5muS3TapFRC1Pb", "DWntRmehbpaf2lyWvI5muS3TapFRC1Pb"),
-            (r#"{"codacy_api_token":"tHNyHpEizivUaDWf2xUne5idO9hsjKRA"}"#, "tHNyHpEizivUaDWf2xUne5idO9hsjKRA"),
+            ("CODACY_PROJECT_TOKEN=ycWEUZvi1DOQuof3MWf7bMtCcgtxiZGF", "ycWEUZvi1DOQuof3MWf7bMtCcgtxiZGF"),
+            (r#"{"codacy_api_token":"un4A0X8tAuPy2wVu0qWJm5R3yQDUNuaE"}"#, "un4A0X8tAuPy2wVu0qWJm5R3yQDUNuaE"),
         ],
-        counterexamples: &["CODACY_PROJECT_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "CODACY_PROJECT_TOKEN=<your-codacy-key>", "CODACY_PROJECT_TOKEN=Kdua0Y3lnw8hRlyPgMr1X3MIZUDEKp4"],
+        counterexamples: &["CODACY_PROJECT_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "CODACY_PROJECT_TOKEN=<your-codacy-key>", "CODACY_PROJECT_TOKEN=f2Q4svgRXSetRjgvVbiV1UXMBkGCjD8"],
         ..NAMED
     },
     Builtin {
@@ -331,10 +331,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["snyk"],
         pattern: concat!(r"(?-u)(?i:snyk)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12})", end_url!()),
         examples: &[
-            (r#"SNYK_TOKEN: "e311821f-8ce0-2bdb-a451-35da8b7251ca""#, "e311821f-8ce0-2bdb-a451-35da8b7251ca"),
-            ("snyk_api_key = eb2245cd-ff50-ba2f-eaf1-f13ea187009f", "eb2245cd-ff50-ba2f-eaf1-f13ea187009f"),
+            (r#"SNYK_TOKEN: "6dbaa388-0139-1a18-25c4-d530fbaf8493""#, "6dbaa388-0139-1a18-25c4-d530fbaf8493"),
+            ("snyk_api_key = 26fc3cbf-2316-9d58-5af0-cf8264e20dab", "26fc3cbf-2316-9d58-5af0-cf8264e20dab"),
         ],
-        counterexamples: &["SNYK_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SNYK_TOKEN=<your-snyk-key>", "SNYK_TOKEN=554e5023-8ca6-0451-ca57-1d90ea2f251"],
+        counterexamples: &["SNYK_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SNYK_TOKEN=<your-snyk-key>", "SNYK_TOKEN=4ac98c7b-e0ef-fea1-5951-a219615d5c8"],
         ..NAMED
     },
     Builtin {
@@ -344,10 +344,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["odt_"],
         pattern: prefixed!(r"odt_", r"[A-Za-z0-9_]{32,48}"),
         examples: &[
-            ("env DEPENDENCY_TRACK_API_KEY=odt_QmeKLwN53afnnXM92dO19TnKDCsd2ePll ./deploy.sh", "odt_QmeKLwN53afnnXM92dO19TnKDCsd2ePll"),
-            (r#"level=info msg="auth ok" key=odt_NQGJDc2ClDRP1atTj4GTgaV7ZRqcPara9m3iS"#, "odt_NQGJDc2ClDRP1atTj4GTgaV7ZRqcPara9m3iS"),
+            (r#"level=info msg="auth ok" key=odt_8dBfBIv0NpcNgtkjbJaNFzYknqr6AnZTLLeHsqd5"#, "odt_8dBfBIv0NpcNgtkjbJaNFzYknqr6AnZTLLeHsqd5"),
+            ("env DEPENDENCY_TRACK_API_KEY=odt_hV1IrkgmEwlZt_6PoCMomiupavIdKhKnZh8 ./deploy.sh", "odt_hV1IrkgmEwlZt_6PoCMomiupavIdKhKnZh8"),
         ],
-        counterexamples: &["odt_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like odt_1234567890", "odt_kQwUaDKLv0nXT5zPPO6aekY5YhHM2vF"],
+        counterexamples: &["odt_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like odt_1234567890", "odt_Ac9nXGWtEUa8cPbKGRQ4SC38c5Wfkyy"],
         ..PREFIXED
     },
     Builtin {
@@ -357,10 +357,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["dependency_track", "dependency-track", "dependencytrack", "dtrack"],
         pattern: concat!(r"(?-u)(?i:dependency[_-]?track|dtrack)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{32})", end_url!()),
         examples: &[
-            (r#"{"DEPENDENCY_TRACK_API_KEY":"ctk90dZmsUG070YpSHAQ3xRxG3rfQQgG"}"#, "ctk90dZmsUG070YpSHAQ3xRxG3rfQQgG"),
-            ("dtrack_api_key=onaYuGuTVF4NKzf9S7KCR6Be5UZA43sP", "onaYuGuTVF4NKzf9S7KCR6Be5UZA43sP"),
+            (r#"{"DEPENDENCY_TRACK_API_KEY":"cgM2UQ9Ccz4ciYBfQjMwEoCi60YzsU3S"}"#, "cgM2UQ9Ccz4ciYBfQjMwEoCi60YzsU3S"),
+            ("dtrack_api_key=Th4kTZ86rhOTyF9uYGcOZ4Wl34ufuwH1", "Th4kTZ86rhOTyF9uYGcOZ4Wl34ufuwH1"),
         ],
-        counterexamples: &["DEPENDENCY_TRACK_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "DEPENDENCY_TRACK_API_KEY=<your-dependency-track-key>", "DEPENDENCY_TRACK_API_KEY=399MteXPptNFwMpgIo72VfbnCIZlZUs"],
+        counterexamples: &["DEPENDENCY_TRACK_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "DEPENDENCY_TRACK_API_KEY=<your-dependency-track-key>", "DEPENDENCY_TRACK_API_KEY=qKlObAESHU6xc1Wo5Fl0hrRDtM67dcR"],
         ..NAMED
     },
     Builtin {
@@ -370,10 +370,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["eyJ0eXAiOiAiVENWMiJ9."],
         pattern: prefixed!(r"eyJ0eXAiOiAiVENWMiJ9\.", r"[A-Za-z0-9_-]{36,60}"),
         examples: &[
-            ("  teamcity_token: eyJ0eXAiOiAiVENWMiJ9.gURskgSr9IoPAaP3FAO5uIS0CyiK1ZlDiE6jy-4nMD", "eyJ0eXAiOiAiVENWMiJ9.gURskgSr9IoPAaP3FAO5uIS0CyiK1ZlDiE6jy-4nMD"),
-            ("export TEAMCITY_TOKEN=eyJ0eXAiOiAiVENWMiJ9.EfXf9Qq6ODlldM5fnMUq-fOB1N0OWSOGzX7Ob8P", "eyJ0eXAiOiAiVENWMiJ9.EfXf9Qq6ODlldM5fnMUq-fOB1N0OWSOGzX7Ob8P"),
+            (r#"{"teamcity_token": "eyJ0eXAiOiAiVENWMiJ9.yp_Z5arrzPSBOoNe9QTZB3_pa8SL0MNUXGTcJ6Wog9vcdpJ1", "region": "eu-west-1"}"#, "eyJ0eXAiOiAiVENWMiJ9.yp_Z5arrzPSBOoNe9QTZB3_pa8SL0MNUXGTcJ6Wog9vcdpJ1"),
+            ("curl -s -H 'Authorization: Bearer eyJ0eXAiOiAiVENWMiJ9.28aL9ObqsEXYVkpKD3sqwRSWEn-BbXnUDxzjd' https://api.example.net/v1/me", "eyJ0eXAiOiAiVENWMiJ9.28aL9ObqsEXYVkpKD3sqwRSWEn-BbXnUDxzjd"),
         ],
-        counterexamples: &["eyJ0eXAiOiAiVENWMiJ9.xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like eyJ0eXAiOiAiVENWMiJ9.1234567890", "eyJ0eXAiOiAiVENWMiJ9.KQmiMsnQcq2u5t7TB1SORpIJ3deoLNfPgJd"],
+        counterexamples: &["eyJ0eXAiOiAiVENWMiJ9.xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like eyJ0eXAiOiAiVENWMiJ9.1234567890", "eyJ0eXAiOiAiVENWMiJ9.e0hvQrqTBmCkjQul4aXIXr8H5cN40z4KuPj"],
         ..PREFIXED
     },
     Builtin {
@@ -383,10 +383,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["jenkins"],
         pattern: concat!(r"(?-u)(?i:jenkins)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{32,34})", end_url!()),
         examples: &[
-            ("  JENKINS_API_TOKEN: 5c4f6a7f7c572a32d530fbaf8493726f", "5c4f6a7f7c572a32d530fbaf8493726f"),
-            (r#"export jenkins_token="3cbf32316e9d5885af0de5df7f93b0bf8""#, "3cbf32316e9d5885af0de5df7f93b0bf8"),
+            ("  JENKINS_API_TOKEN: 4cefba36c8d2d583744c669a8342daf4c", "4cefba36c8d2d583744c669a8342daf4c"),
+            (r#"export jenkins_token="89fee6ca5fa005063a56d3f3dda8a7c44b""#, "89fee6ca5fa005063a56d3f3dda8a7c44b"),
         ],
-        counterexamples: &["JENKINS_API_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "JENKINS_API_TOKEN=<your-jenkins-key>", "JENKINS_API_TOKEN=068143fe20228c2566eba63622c9850"],
+        counterexamples: &["JENKINS_API_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "JENKINS_API_TOKEN=<your-jenkins-key>", "JENKINS_API_TOKEN=7ed3ec529e5f716abeac8395427f07e"],
         ..NAMED
     },
     Builtin {
@@ -396,10 +396,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["gitea"],
         pattern: concat!(r"(?-u)(?i:gitea)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{40})", end_url!()),
         examples: &[
-            ("GITEA_TOKEN=57527441ce24077610336ece6b8ecfb89e65e672", "57527441ce24077610336ece6b8ecfb89e65e672"),
-            (r#"{"gitea_access_token":"caa79b8aa51579312341d8cd8e3e2ea67f028ff4"}"#, "caa79b8aa51579312341d8cd8e3e2ea67f028ff4"),
+            ("GITEA_TOKEN=d7257137961bbe6c421e8eb5d5ef908502703886", "d7257137961bbe6c421e8eb5d5ef908502703886"),
+            (r#"{"gitea_access_token":"1f6fd1cf9c20d5ea096648362dc3673d6773f0b7"}"#, "1f6fd1cf9c20d5ea096648362dc3673d6773f0b7"),
         ],
-        counterexamples: &["GITEA_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "GITEA_TOKEN=<your-gitea-key>", "GITEA_TOKEN=5a795aef512b4b2c2736a7de9700ee425672738"],
+        counterexamples: &["GITEA_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "GITEA_TOKEN=<your-gitea-key>", "GITEA_TOKEN=75c9fe0b61d69c5e4f6533273ea0ca313fbb5f4"],
         ..NAMED
     },
     Builtin {
@@ -409,10 +409,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["gitee"],
         pattern: concat!(r"(?-u)(?i:gitee)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{32})", end_url!()),
         examples: &[
-            (r#"GITEE_TOKEN: "31c6dc7ada4b4432578a285ece230db9""#, "31c6dc7ada4b4432578a285ece230db9"),
-            ("gitee_access_token = b3ae8c6290c22f62b27cb3f264bcf826", "b3ae8c6290c22f62b27cb3f264bcf826"),
+            (r#"GITEE_TOKEN: "b62c08a1e550a637e9511b8b0c90866a""#, "b62c08a1e550a637e9511b8b0c90866a"),
+            ("gitee_access_token = 949607cff87cf3d0498682aee4046d62", "949607cff87cf3d0498682aee4046d62"),
         ],
-        counterexamples: &["GITEE_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "GITEE_TOKEN=<your-gitee-key>", "GITEE_TOKEN=e20dab94ac98c7bee0efafea1d59512"],
+        counterexamples: &["GITEE_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "GITEE_TOKEN=<your-gitee-key>", "GITEE_TOKEN=d96f9e5656744645b648839e59bb0f7"],
         ..NAMED
     },
     Builtin {
@@ -422,10 +422,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["bitbucket"],
         pattern: concat!(r"(?-u)(?i:bitbucket)[A-Za-z0-9_.-]{0,24}?(?i:secret)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{32})", end_url!()),
         examples: &[
-            (r#"export BITBUCKET_CLIENT_SECRET="6IGeO2csQnGcHlATkzq0WONG8dBfBIv0""#, "6IGeO2csQnGcHlATkzq0WONG8dBfBIv0"),
-            ("  bitbucket_secret: cNgtkjbJaNFzYknqr6AnZTLLeHsqd52o", "cNgtkjbJaNFzYknqr6AnZTLLeHsqd52o"),
+            (r#"export BITBUCKET_CLIENT_SECRET="E5l2vhqrtb0GIExz4s53STZRDPaxP4zK""#, "E5l2vhqrtb0GIExz4s53STZRDPaxP4zK"),
+            ("  bitbucket_secret: ALwyoZUnGE91NF0pdd9HckfhPUrcLKv6", "ALwyoZUnGE91NF0pdd9HckfhPUrcLKv6"),
         ],
-        counterexamples: &["BITBUCKET_CLIENT_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "BITBUCKET_CLIENT_SECRET=<your-bitbucket-key>", "BITBUCKET_CLIENT_SECRET=V1IrkgmEwlZt6PoCMomiupavIdKhKnZ"],
+        counterexamples: &["BITBUCKET_CLIENT_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "BITBUCKET_CLIENT_SECRET=<your-bitbucket-key>", "BITBUCKET_CLIENT_SECRET=4TvcdzgQDOIm28iNwYWfYBsMQBctT8a"],
         ..NAMED
     },
     Builtin {
@@ -435,10 +435,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["github"],
         pattern: concat!(r"(?-u)(?i:github)[A-Za-z0-9_.-]{0,24}?(?i:secret)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{40})", end_url!()),
         examples: &[
-            (r#"{"GITHUB_CLIENT_SECRET":"d169f010e125cc513e1c14d24bf7e4c943583cfa"}"#, "d169f010e125cc513e1c14d24bf7e4c943583cfa"),
-            ("github_oauth_secret=5a2ab0850dfb17f538e9114d63fce0446ab6a391", "5a2ab0850dfb17f538e9114d63fce0446ab6a391"),
+            (r#"{"GITHUB_CLIENT_SECRET":"d9459021091449185cf7585389379169640c1a34"}"#, "d9459021091449185cf7585389379169640c1a34"),
+            ("github_oauth_secret=e4eeeb9c975fe65e6436a0480df05f6fae4f1f77", "e4eeeb9c975fe65e6436a0480df05f6fae4f1f77"),
         ],
-        counterexamples: &["GITHUB_CLIENT_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "GITHUB_CLIENT_SECRET=<your-github-key>", "GITHUB_CLIENT_SECRET=abc6df30fb9d99bc8b08ec31f50038d2df09fa0"],
+        counterexamples: &["GITHUB_CLIENT_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "GITHUB_CLIENT_SECRET=<your-github-key>", "GITHUB_CLIENT_SECRET=ac202905dc47ee2d41dca4156ff2cb683fc07a2"],
         ..NAMED
     },
     Builtin {
@@ -461,10 +461,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["sgp_local_", "sgd_", "sgph_"],
         pattern: prefixed!(r"(?:sgp_local_|sgd_|sgph_)", r"[a-f0-9]{40}"),
         examples: &[
-            (r#"level=info msg="auth ok" key=sgp_local_7ccb2397d445abc73f60c3b75620c1d15a44b637"#, "sgp_local_7ccb2397d445abc73f60c3b75620c1d15a44b637"),
-            (r#"{"sourcegraph_dotcom_token": "sgph_2a52e0c8c4f8e09ed6e95a2c4cefba36c8d2d583", "region": "eu-west-1"}"#, "sgph_2a52e0c8c4f8e09ed6e95a2c4cefba36c8d2d583"),
+            (r#"SOURCEGRAPH_DOTCOM_TOKEN="sgp_local_695bbd3323f80da54b8eafd3898486c52c608903""#, "sgp_local_695bbd3323f80da54b8eafd3898486c52c608903"),
+            ("export SOURCEGRAPH_DOTCOM_TOKEN=sgph_808cf0111ca7569d6c6b7fac78dce97d07ecb856", "sgph_808cf0111ca7569d6c6b7fac78dce97d07ecb856"),
         ],
-        counterexamples: &["sgp_local_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like sgp_local_1234567890", "sgp_local_44c669a8342daf4c89fee6ca5fa005063a56d3f"],
+        counterexamples: &["sgp_local_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like sgp_local_1234567890", "sgp_local_656a175d27f6d3c6da37bd089a26e19e4f094db"],
         ..PREFIXED
     },
     Builtin {
@@ -474,10 +474,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["semgrep"],
         pattern: concat!(r"(?-u)(?i:semgrep)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{64})", end_url!()),
         examples: &[
-            ("SEMGREP_APP_TOKEN=dda8a7c44b77ed3ec529e5f716abeac8395427f07ead7257137961bbe6c421e8", "dda8a7c44b77ed3ec529e5f716abeac8395427f07ead7257137961bbe6c421e8"),
-            (r#"{"semgrep_token":"b5d5ef908502703886b1f6fd1cf9c20d5ea096648362dc3673d6773f0b7175c9"}"#, "b5d5ef908502703886b1f6fd1cf9c20d5ea096648362dc3673d6773f0b7175c9"),
+            ("SEMGREP_APP_TOKEN=3c563def9fcf43568b015fa35fa5c8f65d47d4a70d502f9641be9b37fd729102", "3c563def9fcf43568b015fa35fa5c8f65d47d4a70d502f9641be9b37fd729102"),
+            (r#"{"semgrep_token":"f158d235de4fd14fe61681909212eaabcfd80624f225af4c7654a33534ba1687"}"#, "f158d235de4fd14fe61681909212eaabcfd80624f225af4c7654a33534ba1687"),
         ],
-        counterexamples: &["SEMGREP_APP_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SEMGREP_APP_TOKEN=<your-semgrep-key>", "SEMGREP_APP_TOKEN=e0b61d69c5e4f6533273ea0ca313fbb5f48b62c08a1e550a637e9511b8b0c90"],
+        counterexamples: &["SEMGREP_APP_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SEMGREP_APP_TOKEN=<your-semgrep-key>", "SEMGREP_APP_TOKEN=02ecdeed594e83dedaf7e2dc19cd1344019ec1ad832786d94c24accfc418167"],
         ..NAMED
     },
     Builtin {
@@ -487,10 +487,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["dsp_"],
         pattern: prefixed!(r"dsp_", r"[a-f0-9]{40}"),
         examples: &[
-            ("2024-06-11T08:14:52Z DEBUG deepsource client configured token=dsp_a1949607cff87cf3d0498682aee4046d625d96f9", "dsp_a1949607cff87cf3d0498682aee4046d625d96f9"),
-            ("Authorization: Bearer dsp_5656744645b648839e59bb0f75f5a38890fbc9e0", "dsp_5656744645b648839e59bb0f75f5a38890fbc9e0"),
+            ("docker run -e DEEPSOURCE_TOKEN=dsp_6a205e5498e2a05363323c0db8e6f004bc62ba8f app:latest", "dsp_6a205e5498e2a05363323c0db8e6f004bc62ba8f"),
+            (r#"{"deepsource_token": "dsp_3eacf9b2f6aee8e078f55bc223a6daa63782ad28", "region": "eu-west-1"}"#, "dsp_3eacf9b2f6aee8e078f55bc223a6daa63782ad28"),
         ],
-        counterexamples: &["dsp_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like dsp_1234567890", "dsp_cfdbc76ff711152381a6a11c3e64b2d9d190cd9"],
+        counterexamples: &["dsp_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like dsp_1234567890", "dsp_5737c7120a8ae49c49d67b664a71a5935464b65"],
         ..PREFIXED
     },
     Builtin {
@@ -500,10 +500,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["bitrise"],
         pattern: concat!(r"(?-u)(?i:bitrise)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9_-]{86})", end_url!()),
         examples: &[
-            (r#"export BITRISE_TOKEN="wLaihaLessMgHvX8EuGxpHNnCKhANyqcZePnsx5r777TKWNEx87Ax5AsozQdrJd28av9B-Q7q-e9CDvPWjcjNb""#, "wLaihaLessMgHvX8EuGxpHNnCKhANyqcZePnsx5r777TKWNEx87Ax5AsozQdrJd28av9B-Q7q-e9CDvPWjcjNb"),
-            ("  bitrise_access_token: 0WtC55k1tf2XRqhwB__iWSyGn8WbDRinhOzLwTV2nojn8Gd2RxsUH7R91oJNIsHAZwkZBbJNapGHcIY8cfgeYP", "0WtC55k1tf2XRqhwB__iWSyGn8WbDRinhOzLwTV2nojn8Gd2RxsUH7R91oJNIsHAZwkZBbJNapGHcIY8cfgeYP"),
+            (r#"export BITRISE_TOKEN="O39J8IKQz9vxoHoqXOtUqfCTdRVF-OjY45dU7GRnYSghNQTdt1TE8CxSSUG1J7ZHbFGF2sggcRrLQYaWLpDfws""#, "O39J8IKQz9vxoHoqXOtUqfCTdRVF-OjY45dU7GRnYSghNQTdt1TE8CxSSUG1J7ZHbFGF2sggcRrLQYaWLpDfws"),
+            ("  bitrise_access_token: E8DhxegC1LlJ6s8k3rKMoy1Uh9PyA0xFYVZI6ef3Ry7jv1HnRhRewNzgkFauyzfuib-54YwskP1nLGR8YgENZH", "E8DhxegC1LlJ6s8k3rKMoy1Uh9PyA0xFYVZI6ef3Ry7jv1HnRhRewNzgkFauyzfuib-54YwskP1nLGR8YgENZH"),
         ],
-        counterexamples: &["BITRISE_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "BITRISE_TOKEN=<your-bitrise-key>", "BITRISE_TOKEN=uBL3yZzVC8RXCG2W5LE1dF5ZTIwA1zwBQgDx1lE9y0pYA3PnEV0cJNPiB6hL5t9aMs2S7oZvyo369L-W9tnvy"],
+        counterexamples: &["BITRISE_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "BITRISE_TOKEN=<your-bitrise-key>", "BITRISE_TOKEN=W1J8U63JxcAVt_608eYbZAHn6UA0WCwnjz41zgZZ6gK3FMY7cE-IYZHeShFDbCI1AAKPwHPVkzIIQQobcKstY"],
         ..NAMED
     },
     Builtin {
@@ -513,10 +513,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["semaphore"],
         pattern: concat!(r"(?-u)(?i:semaphore)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{20})", end_url!()),
         examples: &[
-            (r#"{"SEMAPHORE_API_TOKEN":"w1ZPbckEMvgYkWE6uK71"}"#, "w1ZPbckEMvgYkWE6uK71"),
-            ("semaphore_token=TzqEm1lBj2pOBi386Z9v", "TzqEm1lBj2pOBi386Z9v"),
+            (r#"{"SEMAPHORE_API_TOKEN":"y58pGwbzFpVaraM6Jl5c"}"#, "y58pGwbzFpVaraM6Jl5c"),
+            ("semaphore_token=7R1nZN2SSi7PpxUTTkU9", "7R1nZN2SSi7PpxUTTkU9"),
         ],
-        counterexamples: &["SEMAPHORE_API_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SEMAPHORE_API_TOKEN=<your-semaphore-key>", "SEMAPHORE_API_TOKEN=3aBkT9HbeEtnG37jZdw"],
+        counterexamples: &["SEMAPHORE_API_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SEMAPHORE_API_TOKEN=<your-semaphore-key>", "SEMAPHORE_API_TOKEN=6zo2AKMlCepR94t0HOr"],
         ..NAMED
     },
     Builtin {
@@ -526,10 +526,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["codefresh"],
         pattern: concat!(r"(?-u)(?i:codefresh)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{24}\.[a-f0-9]{32})", end_url!()),
         examples: &[
-            ("CODEFRESH_API_KEY = 9b37fd7291025f158d235de4.d14fe61681909212eaabcfd80624f225", "9b37fd7291025f158d235de4.d14fe61681909212eaabcfd80624f225"),
-            (r#"codefresh_token: "f4c7654a33534ba1687b02ec.eed594e83dedaf7e2dc19cd1344019ec""#, "f4c7654a33534ba1687b02ec.eed594e83dedaf7e2dc19cd1344019ec"),
+            ("CODEFRESH_API_KEY = 75e172b19c26e6223f6f5572.01405da108d68ad772b6eec197225f4d", "75e172b19c26e6223f6f5572.01405da108d68ad772b6eec197225f4d"),
+            (r#"codefresh_token: "29075d489b8cf20bc9ee6529.736a68881598e7d9d299ee3fd4601113""#, "29075d489b8cf20bc9ee6529.736a68881598e7d9d299ee3fd4601113"),
         ],
-        counterexamples: &["CODEFRESH_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "CODEFRESH_API_KEY=<your-codefresh-key>", "CODEFRESH_API_KEY=ad832786d94c24accfc41816.f4d6a205e5498e2a05363323c0db8e6"],
+        counterexamples: &["CODEFRESH_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "CODEFRESH_API_KEY=<your-codefresh-key>", "CODEFRESH_API_KEY=ca6c6213e9a9242b66dc7b7c.904cbd1f6729dce40869e1f1353be1f"],
         ..NAMED
     },
     Builtin {
@@ -539,10 +539,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["appveyor"],
         pattern: concat!(r"(?-u)(?i:appveyor)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>v2\.[A-Za-z0-9]{20})", end_url!()),
         examples: &[
-            ("  APPVEYOR_API_TOKEN: v2.Mab9KTjwzLm002fwIvqF", "v2.Mab9KTjwzLm002fwIvqF"),
-            (r#"export appveyor_token="v2.MRhDJuzH0EWsZxfMKQ2F""#, "v2.MRhDJuzH0EWsZxfMKQ2F"),
+            ("  APPVEYOR_API_TOKEN: v2.yzt6rxdAPYDl2dZvTJpo", "v2.yzt6rxdAPYDl2dZvTJpo"),
+            (r#"export appveyor_token="v2.K7ZAt6FcimacppTWh9cP""#, "v2.K7ZAt6FcimacppTWh9cP"),
         ],
-        counterexamples: &["APPVEYOR_API_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "APPVEYOR_API_TOKEN=<your-appveyor-key>", "APPVEYOR_API_TOKEN=v2.XuRCCqCS1aoqF9kNk16"],
+        counterexamples: &["APPVEYOR_API_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "APPVEYOR_API_TOKEN=<your-appveyor-key>", "APPVEYOR_API_TOKEN=v2.sbyZYrQJ0UVGbbR6NGR"],
         ..NAMED
     },
     Builtin {
@@ -552,10 +552,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["browserstack"],
         pattern: concat!(r"(?-u)(?i:browserstack)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{20})", end_url!()),
         examples: &[
-            ("BROWSERSTACK_ACCESS_KEY=yfUehHum9BuuMngMpX5q", "yfUehHum9BuuMngMpX5q"),
-            (r#"{"browserstack_key":"uqvZCLitzjsJZB45n1p1"}"#, "uqvZCLitzjsJZB45n1p1"),
+            ("BROWSERSTACK_ACCESS_KEY=fiqU2KRGtkdTKzNokjDu", "fiqU2KRGtkdTKzNokjDu"),
+            (r#"{"browserstack_key":"VN8wAveGRbCfIQ8CsIOt"}"#, "VN8wAveGRbCfIQ8CsIOt"),
         ],
-        counterexamples: &["BROWSERSTACK_ACCESS_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "BROWSERSTACK_ACCESS_KEY=<your-browserstack-key>", "BROWSERSTACK_ACCESS_KEY=LmV9niuGoJcvktglYiP"],
+        counterexamples: &["BROWSERSTACK_ACCESS_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "BROWSERSTACK_ACCESS_KEY=<your-browserstack-key>", "BROWSERSTACK_ACCESS_KEY=ZG4N6TZv5bhzkfA9Bwv"],
         ..NAMED
     },
     Builtin {
@@ -565,10 +565,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["sauce"],
         pattern: concat!(r"(?-u)(?i:sauce(?:labs)?)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12})", end_url!()),
         examples: &[
-            (r#"SAUCE_ACCESS_KEY: "4b65fadf-f89a-f553-34ca-b417b0ab7fa2""#, "4b65fadf-f89a-f553-34ca-b417b0ab7fa2"),
-            ("saucelabs_key = ee0be8a3-b119-b04d-7f75-bb8d8ec80787", "ee0be8a3-b119-b04d-7f75-bb8d8ec80787"),
+            (r#"SAUCE_ACCESS_KEY: "bf36ec0a-df03-6386-963d-30cb674acd38""#, "bf36ec0a-df03-6386-963d-30cb674acd38"),
+            ("saucelabs_key = 5c32c904-26fb-7b34-bb60-5edb021f78cb", "5c32c904-26fb-7b34-bb60-5edb021f78cb"),
         ],
-        counterexamples: &["SAUCE_ACCESS_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SAUCE_ACCESS_KEY=<your-saucelabs-key>", "SAUCE_ACCESS_KEY=4110a49a-0c93-154e-f715-17d928e4f2d"],
+        counterexamples: &["SAUCE_ACCESS_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SAUCE_ACCESS_KEY=<your-saucelabs-key>", "SAUCE_ACCESS_KEY=5bcac5a8-6ea6-5cb2-5d92-1a5ee8013d3"],
         ..NAMED
     },
     Builtin {
@@ -578,10 +578,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["lambdatest"],
         pattern: concat!(r"(?-u)(?i:lambdatest)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{50})", end_url!()),
         examples: &[
-            (r#"export LAMBDATEST_ACCESS_KEY="OsMSPtMhmSAWxdEUQumTQQnAlpz9QxzrPD9cWRc5BUvmDOQekA""#, "OsMSPtMhmSAWxdEUQumTQQnAlpz9QxzrPD9cWRc5BUvmDOQekA"),
-            ("  lambdatest_key: LgKvdLvHcltI7NMmOdfpa9km15m5LckeaFC46ISHCNzlj2RLfK", "LgKvdLvHcltI7NMmOdfpa9km15m5LckeaFC46ISHCNzlj2RLfK"),
+            (r#"export LAMBDATEST_ACCESS_KEY="wo6x2roTNbDaxw5Pd7v0pjmwO8YPxcy3zt1KR1PacnWinryxB1""#, "wo6x2roTNbDaxw5Pd7v0pjmwO8YPxcy3zt1KR1PacnWinryxB1"),
+            ("  lambdatest_key: v2S4qS2aAG90BS81CUD0yRufmbpKDvgUnSGZ9BOtDMKWbcSkHP", "v2S4qS2aAG90BS81CUD0yRufmbpKDvgUnSGZ9BOtDMKWbcSkHP"),
         ],
-        counterexamples: &["LAMBDATEST_ACCESS_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "LAMBDATEST_ACCESS_KEY=<your-lambdatest-key>", "LAMBDATEST_ACCESS_KEY=UAg9sqvTEz4dHptzNq3mV0VX2yASrUEHxMDXP4Br06lbROQUn"],
+        counterexamples: &["LAMBDATEST_ACCESS_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "LAMBDATEST_ACCESS_KEY=<your-lambdatest-key>", "LAMBDATEST_ACCESS_KEY=VbI7Q5vWSkeHLLxd4MW2BJvtNEC382DkfdLVwNdqRmTK4IKB2"],
         ..NAMED
     },
     Builtin {
@@ -591,10 +591,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["cypress"],
         pattern: concat!(r"(?-u)(?i:cypress)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12})", end_url!()),
         examples: &[
-            (r#"{"CYPRESS_RECORD_KEY":"4fedf1c0-683e-6dc7-326e-61cce19d79ce"}"#, "4fedf1c0-683e-6dc7-326e-61cce19d79ce"),
-            ("cypress_key=7f8cc81b-7707-d669-58ab-688aa300944c", "7f8cc81b-7707-d669-58ab-688aa300944c"),
+            (r#"{"CYPRESS_RECORD_KEY":"3d0583ea-7fab-beb5-7199-f710cded63e9"}"#, "3d0583ea-7fab-beb5-7199-f710cded63e9"),
+            ("cypress_key=47104edc-4630-5119-b9d4-07d6e84e5f01", "47104edc-4630-5119-b9d4-07d6e84e5f01"),
         ],
-        counterexamples: &["CYPRESS_RECORD_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "CYPRESS_RECORD_KEY=<your-cypress-key>", "CYPRESS_RECORD_KEY=c7b0cf70-051b-47b5-c7d5-2798775e172"],
+        counterexamples: &["CYPRESS_RECORD_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "CYPRESS_RECORD_KEY=<your-cypress-key>", "CYPRESS_RECORD_KEY=a4f5107d-d132-0f89-59b3-fc8ea2b2605"],
         ..NAMED
     },
     Builtin {
@@ -604,10 +604,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["percy"],
         pattern: concat!(r"(?-u)(?i:percy)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{64})", end_url!()),
         examples: &[
-            ("PERCY_TOKEN = 19c26e6223f6f5572901405da108d68ad772b6eec197225f4d129075d489b8cf", "19c26e6223f6f5572901405da108d68ad772b6eec197225f4d129075d489b8cf"),
-            (r#"percy_token: "0bc9ee65290736a68881598e7d9d299ee3fd46011138ca6c6213e9a9242b66dc""#, "0bc9ee65290736a68881598e7d9d299ee3fd46011138ca6c6213e9a9242b66dc"),
+            ("PERCY_TOKEN = 23cc4eb23cb303f0ca5d58a732342c92f26d98f7aa39b61bb3f9d8b3ba05c0e6", "23cc4eb23cb303f0ca5d58a732342c92f26d98f7aa39b61bb3f9d8b3ba05c0e6"),
+            (r#"percy_token: "d8666e835da30c62e9795c34b3523566c35ab68671f366758a1e9df135a0bc0d""#, "d8666e835da30c62e9795c34b3523566c35ab68671f366758a1e9df135a0bc0d"),
         ],
-        counterexamples: &["PERCY_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "PERCY_TOKEN=<your-percy-key>", "PERCY_TOKEN=b7c9904cbd1f6729dce40869e1f1353be1f0cc98b1de51a771d9f1460177314"],
+        counterexamples: &["PERCY_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "PERCY_TOKEN=<your-percy-key>", "PERCY_TOKEN=61372f35fc5e3714c8773a8e3dbf6e3a4516753fb0eadf777ce7fc466aa3247"],
         ..NAMED
     },
     Builtin {
@@ -617,10 +617,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["chromatic"],
         pattern: concat!(r"(?-u)(?i:chromatic)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-z0-9]{12})", end_url!()),
         examples: &[
-            ("  CHROMATIC_PROJECT_TOKEN: byr96bb6tfiq", "byr96bb6tfiq"),
-            (r#"export chromatic_token="kdzokj3u62w0""#, "kdzokj3u62w0"),
+            ("  CHROMATIC_PROJECT_TOKEN: 2bwwi91rof6c", "2bwwi91rof6c"),
+            (r#"export chromatic_token="pdesnywgrk7h""#, "pdesnywgrk7h"),
         ],
-        counterexamples: &["CHROMATIC_PROJECT_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "CHROMATIC_PROJECT_TOKEN=<your-chromatic-key>", "CHROMATIC_PROJECT_TOKEN=e6b2f82s8tu"],
+        counterexamples: &["CHROMATIC_PROJECT_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "CHROMATIC_PROJECT_TOKEN=<your-chromatic-key>", "CHROMATIC_PROJECT_TOKEN=5if8fspglbg"],
         ..NAMED
     },
     Builtin {
@@ -630,10 +630,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["gitguardian"],
         pattern: concat!(r"(?-u)(?i:gitguardian)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{71})", end_url!()),
         examples: &[
-            ("GITGUARDIAN_API_KEY=5bhzkfA9BwvtGwFhmPSDKy714LIZa1Mv8VmAFMaYQOhQnXGmG11JhqnEtnh8ONL1QBoa6xe", "5bhzkfA9BwvtGwFhmPSDKy714LIZa1Mv8VmAFMaYQOhQnXGmG11JhqnEtnh8ONL1QBoa6xe"),
-            (r#"{"gitguardian_token":"QbxOV6GIwdiOWlS5cBfi1YP936iajPXsud05iUJFoUb1PAEG5rty4hYPQ90HbrvNhCa1Ys6"}"#, "QbxOV6GIwdiOWlS5cBfi1YP936iajPXsud05iUJFoUb1PAEG5rty4hYPQ90HbrvNhCa1Ys6"),
+            ("GITGUARDIAN_API_KEY=KELRu2LdbIwjJzDjOGAIS6F2g0URVYuvrjglPTMHqbOh8GnEu7kx6NJw79ynitCJzXsTRjt", "KELRu2LdbIwjJzDjOGAIS6F2g0URVYuvrjglPTMHqbOh8GnEu7kx6NJw79ynitCJzXsTRjt"),
+            (r#"{"gitguardian_token":"M7lOav5wfYSvQkzi5spgY5lJqCZDWBcku9cUR48nm3Zx7er1v1ISKvnqySHPHfeIWxDDNVE"}"#, "M7lOav5wfYSvQkzi5spgY5lJqCZDWBcku9cUR48nm3Zx7er1v1ISKvnqySHPHfeIWxDDNVE"),
         ],
-        counterexamples: &["GITGUARDIAN_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "GITGUARDIAN_API_KEY=<your-gitguardian-key>", "GITGUARDIAN_API_KEY=QIgSlUUKWNCO41D8JuxzW1HYcY3ZS1dX5Q0O16hcSiQ7u6bqT5R8xxjwkz7ifwieP7UXLk"],
+        counterexamples: &["GITGUARDIAN_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "GITGUARDIAN_API_KEY=<your-gitguardian-key>", "GITGUARDIAN_API_KEY=hUGPp6Qe8wz9SoAQvFpxt3hSLACVEU0fenFfuPLZreN1fiPkRAg7yim6bhFyVWegwN1J5R"],
         ..NAMED
     },
     Builtin {
@@ -643,10 +643,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["depot"],
         pattern: concat!(r"(?-u)(?i:depot)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9_-]{40,64})", end_url!()),
         examples: &[
-            (r#"DEPOT_TOKEN: "ROyLRQpaZTyFtQW3mImuZolWKctRiA_UIESmr9TVzcc""#, "ROyLRQpaZTyFtQW3mImuZolWKctRiA_UIESmr9TVzcc"),
-            ("depot_api_token = LM6evwvWi99w4wASAGFHMWXKFTr1rPCjyYeiWR313NvMlWz9s9", "LM6evwvWi99w4wASAGFHMWXKFTr1rPCjyYeiWR313NvMlWz9s9"),
+            (r#"DEPOT_TOKEN: "FRjY_h8ITMCe92g9gucOKMbpDN5rRHUUeBqaGh8TyQT_-5p""#, "FRjY_h8ITMCe92g9gucOKMbpDN5rRHUUeBqaGh8TyQT_-5p"),
+            ("depot_api_token = _sVk8pM44lF5gs092LvrzQmrQRT6XlL9ky3YJ2VzZliXaMXrNE", "_sVk8pM44lF5gs092LvrzQmrQRT6XlL9ky3YJ2VzZliXaMXrNE"),
         ],
-        counterexamples: &["DEPOT_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "DEPOT_TOKEN=<your-depot-key>", "DEPOT_TOKEN=f14KbHdBcx63Uckh_DIXSGxTZOWvRIoA7PBYxXU"],
+        counterexamples: &["DEPOT_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "DEPOT_TOKEN=<your-depot-key>", "DEPOT_TOKEN=_U-jPsRpcGW9OFpzDb5kvq6J3423bE7F5tHwjRb"],
         ..NAMED
     },
     Builtin {
@@ -656,10 +656,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["spacelift"],
         pattern: concat!(r"(?-u)(?i:spacelift)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{64})", end_url!()),
         examples: &[
-            (r#"export SPACELIFT_API_KEY_SECRET="65d9211a5ee8013d3ab7b870e0bb1a746bb1cc9016468cbdea80ddeeca2607ea""#, "65d9211a5ee8013d3ab7b870e0bb1a746bb1cc9016468cbdea80ddeeca2607ea"),
-            ("  spacelift_secret: 6d9e015a0a52b1da9fee521b186d03d0583ea67fab1beb507199bc8b0b830c39", "6d9e015a0a52b1da9fee521b186d03d0583ea67fab1beb507199bc8b0b830c39"),
+            (r#"export SPACELIFT_API_KEY_SECRET="99f4713757af332f9b9f8f6c4975ac9c95eaf1f39982218a2391eb8ab6f8095b""#, "99f4713757af332f9b9f8f6c4975ac9c95eaf1f39982218a2391eb8ab6f8095b"),
+            ("  spacelift_secret: f28d52dc30f3f948eaad3e04cd795a62da4f760989730849f985f49c4a6591d9", "f28d52dc30f3f948eaad3e04cd795a62da4f760989730849f985f49c4a6591d9"),
         ],
-        counterexamples: &["SPACELIFT_API_KEY_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SPACELIFT_API_KEY_SECRET=<your-spacelift-key>", "SPACELIFT_API_KEY_SECRET=e1714c6be99b64724525a161f710cded63e9047104edcd4630351197b9d4259"],
+        counterexamples: &["SPACELIFT_API_KEY_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SPACELIFT_API_KEY_SECRET=<your-spacelift-key>", "SPACELIFT_API_KEY_SECRET=7a58693778be19179f4c6ee51b011498c21cd0e46008af68f56158eb97178e5"],
         ..NAMED
     },
     Builtin {
@@ -669,10 +669,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["env0"],
         pattern: concat!(r"(?-u)(?i:env0)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{32})", end_url!()),
         examples: &[
-            (r#"{"ENV0_API_SECRET":"enl7ThoFRZGOTPP8VGfsZBbpAnOD37q7"}"#, "enl7ThoFRZGOTPP8VGfsZBbpAnOD37q7"),
-            ("env0_api_key=9LCY8lERbUM5Kd14Pp7JuiWK49EkcaWp", "9LCY8lERbUM5Kd14Pp7JuiWK49EkcaWp"),
+            (r#"{"ENV0_API_SECRET":"OJo1WOfXiimN5iRUHSHpbU89wWFeZkjX"}"#, "OJo1WOfXiimN5iRUHSHpbU89wWFeZkjX"),
+            ("env0_api_key=Rcjw0KzlIIAKbYX9kFxgJylGCLocwOPT", "Rcjw0KzlIIAKbYX9kFxgJylGCLocwOPT"),
         ],
-        counterexamples: &["ENV0_API_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "ENV0_API_SECRET=<your-env0-key>", "ENV0_API_SECRET=RJDKAcg7ehaQ3Eq5tBlPswR2Q6h2w24"],
+        counterexamples: &["ENV0_API_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "ENV0_API_SECRET=<your-env0-key>", "ENV0_API_SECRET=4gmUolZE9my9X0zMKKSniYiRlSQOKtW"],
         ..NAMED
     },
     Builtin {
@@ -682,10 +682,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["kpat_", "spat_"],
         pattern: prefixed!(r"(?:kpat_|spat_)", r"[A-Za-z0-9]{49}"),
         examples: &[
-            ("docker run -e KONG_KONNECT_TOKEN=kpat_ZDQvfxeZnQ9OallfhyziD3wVPH4e6gZHTUUPG0YyxG0LhahEJ app:latest", "kpat_ZDQvfxeZnQ9OallfhyziD3wVPH4e6gZHTUUPG0YyxG0LhahEJ"),
-            ("curl -s -H 'Authorization: Bearer spat_UyulAkru5ZphSVfhLie813ZzsGGfUFfmROBtrEoYuXvNg4sxm' https://api.example.net/v1/me", "spat_UyulAkru5ZphSVfhLie813ZzsGGfUFfmROBtrEoYuXvNg4sxm"),
+            ("docker run -e KONG_KONNECT_TOKEN=kpat_DFaJphTTM4fxvX5nKPNkqcHuFmPcVJx3suwWtpSA65j4sWAiA app:latest", "kpat_DFaJphTTM4fxvX5nKPNkqcHuFmPcVJx3suwWtpSA65j4sWAiA"),
+            (r#"KONG_KONNECT_TOKEN="spat_DMnycQ47nsmeFc0VRz3JmwYU9TjctBBmRZHBDnxYyQJQirMGa""#, "spat_DMnycQ47nsmeFc0VRz3JmwYU9TjctBBmRZHBDnxYyQJQirMGa"),
         ],
-        counterexamples: &["kpat_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like kpat_1234567890", "kpat_Q7wxgFtJBrYxgGwMYubkzaCnfX4GB9r5nGnHmCSK6VMqh6l0"],
+        counterexamples: &["kpat_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like kpat_1234567890", "kpat_jnat2OTquPfPvv2Nr58OIuNn9GRxYdouuOrA2z8OTQritgsX"],
         ..PREFIXED
     },
 ];
