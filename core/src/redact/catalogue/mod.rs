@@ -2,11 +2,14 @@
 //!
 //! `providers` holds formats issued by a known service (most with a fixed prefix, many with a
 //! checksum); `generic` holds forms that carry a credential whatever its issuer: key/value
-//! assignments, URLs, headers, cookies, connection strings, private-key blocks and JWTs.
+//! assignments, URLs, headers, cookies, connection strings, private-key blocks and JWTs;
+//! `services` catches the long tail of services without a format of their own by their name
+//! beside a secret-looking value.
 
 mod checksums;
 mod generic;
 mod providers;
+mod services;
 pub(crate) mod tokenward;
 
 use super::rule::Builtin;
@@ -24,6 +27,7 @@ pub(crate) fn builtins() -> Vec<&'static Builtin> {
     providers::rules()
         .chain(tokenward::RULES)
         .chain(generic::RULES)
+        .chain(services::RULES)
         .collect()
 }
 

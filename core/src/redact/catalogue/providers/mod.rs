@@ -52,30 +52,13 @@ macro_rules! prefixed {
     };
 }
 
-/// A value beside a key name: `name` (a case-insensitive regex for the key) then an
-/// assignment, then `value` (the secret, a regex), ending where the base64url alphabet ends.
-macro_rules! named {
-    ($name:literal, $value:literal) => {
-        concat!(
-            r"(?-u)(?i:",
-            $name,
-            r")",
-            assign!(),
-            r"(?P<secret>",
-            $value,
-            r")",
-            end_url!()
-        )
-    };
-}
-
 /// What the rule files share.
 mod prelude {
     pub(super) use super::super::checksums::{
         asana_token, azure_client_secret, bounded, high_entropy, left_boundary, random_hex,
         random_looking, sas_signature, telegram_bot_id,
     };
-    pub(super) use super::{PREFIXED, NAMED};
+    pub(super) use super::{NAMED, PREFIXED};
     pub(super) use crate::redact::rule::Builtin;
 }
 

@@ -92,7 +92,10 @@ fn findings_of_checksummed_rules_are_verified_and_others_are_not() {
         let checksummed = CHECKSUMS.iter().any(|(id, _)| *id == rule.id);
         let redactor = only(rule.id);
         assert_eq!(
-            redactor.rules().find(|r| *r.id == *rule.id).map(|r| r.checksum),
+            redactor
+                .rules()
+                .find(|r| *r.id == *rule.id)
+                .map(|r| r.checksum),
             Some(checksummed),
             "{}",
             rule.id
