@@ -579,7 +579,7 @@ pub(crate) static RULES: &[Builtin] = &[
         id: "modal_token_secret",
         provider: "modal",
         description: "Modal token secret (as- + 22 beside a Modal token name)",
-        keywords: &["modal"],
+        keywords: &["modal_token", "modal-token"],
         pattern: concat!(r"(?-u)(?i:modal)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>as-[A-Za-z0-9]{22})", end_url!()),
         examples: &[
             ("MODAL_TOKEN_SECRET=as-78msuMiDVvunwqMKbPR7zo", "as-78msuMiDVvunwqMKbPR7zo"),
@@ -592,7 +592,7 @@ pub(crate) static RULES: &[Builtin] = &[
         id: "vastai_api_key",
         provider: "vastai",
         description: "Vast.ai API key (64 hex beside a Vast key name)",
-        keywords: &["vast"],
+        keywords: &["vastai", "vast_"],
         pattern: concat!(r"(?-u)(?i:vast(?:ai|_ai)?)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{64})", end_url!()),
         examples: &[
             (r#"VAST_API_KEY: "4f169de626841ac617640be82b7e00f2c41c6fb957d0a7931d6577ba601ffbd6""#, "4f169de626841ac617640be82b7e00f2c41c6fb957d0a7931d6577ba601ffbd6"),

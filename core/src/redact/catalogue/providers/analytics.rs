@@ -10,10 +10,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["phx_"],
         pattern: prefixed!(r"phx_", r"[A-Za-z0-9]{43}"),
         examples: &[
-            (r#"POSTHOG_PERSONAL_KEY="phx_xhLQlz9Ci8o07d2nvGMFxXnyUyIT3RO9xUB9YGhp8Eb""#, "phx_xhLQlz9Ci8o07d2nvGMFxXnyUyIT3RO9xUB9YGhp8Eb"),
-            ("env POSTHOG_PERSONAL_KEY=phx_nx4U7BpLPxDMrp062k8a0H1cLocAWlpodGmyMjqd1nV ./deploy.sh", "phx_nx4U7BpLPxDMrp062k8a0H1cLocAWlpodGmyMjqd1nV"),
+            ("2024-06-11T08:14:52Z DEBUG posthog client configured token=phx_Pv26OFh66a7wRcHktQ4YiVayWybMULVww4n1Y4Ypsvl", "phx_Pv26OFh66a7wRcHktQ4YiVayWybMULVww4n1Y4Ypsvl"),
+            ("curl -s -H 'Authorization: Bearer phx_z0WXZ4AK9dOKjhXC7FTii82q4l6T1IYOrOBr2lf4TlC' https://api.example.net/v1/me", "phx_z0WXZ4AK9dOKjhXC7FTii82q4l6T1IYOrOBr2lf4TlC"),
         ],
-        counterexamples: &["phx_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like phx_1234567890", "phx_w7F3wob8eYmWpctO1MGFXgLjdwaf01wYakw3BVgean"],
+        counterexamples: &["phx_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like phx_1234567890", "phx_66AY1RowInnFiHmiMYksmOzPXbxC8a0wLDNGXnk3pT"],
         ..PREFIXED
     },
     Builtin {
@@ -23,21 +23,21 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["phs_"],
         pattern: prefixed!(r"phs_", r"[A-Za-z0-9]{43}"),
         examples: &[
-            (r#"level=info msg="auth ok" key=phs_asC36eOjRzqyyPfEYc6NJNXSqWyWgvlNXMW6TPJFYx0"#, "phs_asC36eOjRzqyyPfEYc6NJNXSqWyWgvlNXMW6TPJFYx0"),
-            ("2024-06-11T08:14:52Z DEBUG posthog client configured token=phs_e6DlvkY691EwTZ3Ha85tHmW5WBWevR5R5HBQhzMfcXz", "phs_e6DlvkY691EwTZ3Ha85tHmW5WBWevR5R5HBQhzMfcXz"),
+            ("export POSTHOG_PROJECT_SECRET=phs_Sg87Unqyc41mJgY6uVVwXyDx2gqj5w6Tp117JEKbW1T", "phs_Sg87Unqyc41mJgY6uVVwXyDx2gqj5w6Tp117JEKbW1T"),
+            (r#"POSTHOG_PROJECT_SECRET="phs_X90GXcGx3lA8AKvo1ZyQYIomQdd8eizD1MMtHdKS7ie""#, "phs_X90GXcGx3lA8AKvo1ZyQYIomQdd8eizD1MMtHdKS7ie"),
         ],
-        counterexamples: &["phs_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like phs_1234567890", "phs_u5JQnRXDlAHOqmYsl7uM5mDMco9oL5toctuOc6AxOi"],
+        counterexamples: &["phs_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like phs_1234567890", "phs_xIhsV9f47wvdHDu23GSGA9G5Rg7iUJ9YAUsuJ19B0R"],
         ..PREFIXED
     },
     Builtin {
         id: "launchdarkly_key",
         provider: "launchdarkly",
-        description: "LaunchDarkly API access token (api-) and server-side SDK key (sdk-) (+ UUID)",
-        keywords: &["api-", "sdk-"],
+        description: "LaunchDarkly API access token (api-) and server-side SDK key (sdk-) (+ UUID) in a line naming LaunchDarkly",
+        keywords: &["launchdarkly", "ld_sdk", "ld_api", "ldclient"],
         pattern: prefixed!(r"(?:api-|sdk-)", r"[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}"),
         examples: &[
-            (r#"launchdarkly_key = "api-285ca10e-1772-d54f-8c49-679a5dcd143e""#, "api-285ca10e-1772-d54f-8c49-679a5dcd143e"),
-            ("Authorization: Bearer sdk-44858d85-5e1d-b66f-6459-21a5f4be0f66", "sdk-44858d85-5e1d-b66f-6459-21a5f4be0f66"),
+            ("LAUNCHDARKLY_SDK_KEY=api-1feb380f-7d71-78d7-de3f-2854badfa7f6", "api-1feb380f-7d71-78d7-de3f-2854badfa7f6"),
+            (r#"ldclient.set_config(Config("sdk-c3547553-47de-1130-2a79-21a5f4be0f66"))"#, "sdk-c3547553-47de-1130-2a79-21a5f4be0f66"),
         ],
         counterexamples: &["api-xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like api-1234567890", "api-70e20bdd-5ab9-0f93-ba53-fd9b4b2027e"],
         ..PREFIXED
@@ -72,7 +72,7 @@ pub(crate) static RULES: &[Builtin] = &[
         id: "segment_write_key",
         provider: "segment",
         description: "Segment write key (32) beside a Segment key name",
-        keywords: &["segment"],
+        keywords: &["segment_write", "segment_api", "segment-write", "segmentio"],
         pattern: concat!(r"(?-u)(?i:segment)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{32})", end_url!()),
         examples: &[
             ("SEGMENT_WRITE_KEY=SI247CdfGGQbQUbzzMVBNxefAgwB2kGG", "SI247CdfGGQbQUbzzMVBNxefAgwB2kGG"),
@@ -98,7 +98,7 @@ pub(crate) static RULES: &[Builtin] = &[
         id: "heap_api_key",
         provider: "heap",
         description: "Heap API key beside a Heap key name",
-        keywords: &["heap_", "heap-"],
+        keywords: &["heap_api", "heap_app", "heapanalytics"],
         pattern: concat!(r"(?-u)(?i:heap)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{32})", end_url!()),
         examples: &[
             (r#"export HEAP_API_KEY="a9032dfd6a9b31130ba2c0e821b7b8e5""#, "a9032dfd6a9b31130ba2c0e821b7b8e5"),
@@ -111,7 +111,7 @@ pub(crate) static RULES: &[Builtin] = &[
         id: "split_api_key",
         provider: "split",
         description: "Split.io SDK / admin API key (36) beside a Split key name",
-        keywords: &["split"],
+        keywords: &["split_io", "splitio", "split.io", "split_api", "split-api"],
         pattern: concat!(r"(?-u)(?i:split(?:io|_io|\.io)?)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-z0-9]{36})", end_url!()),
         examples: &[
             (r#"{"SPLIT_API_KEY":"xwgq8f00upobmrke5e96i0cbkpg2szrni78p"}"#, "xwgq8f00upobmrke5e96i0cbkpg2szrni78p"),
@@ -123,14 +123,14 @@ pub(crate) static RULES: &[Builtin] = &[
     Builtin {
         id: "flagsmith_server_key",
         provider: "flagsmith",
-        description: "Flagsmith server-side environment key (ser. + 22)",
-        keywords: &["ser."],
+        description: "Flagsmith server-side environment key (ser. + 22) in a line naming Flagsmith",
+        keywords: &["flagsmith"],
         pattern: prefixed!(r"ser\.", r"[A-Za-z0-9]{22}"),
         examples: &[
-            (r#"{"flagsmith_server_key": "ser.GYO5LdBGpSxdBy65jk3YEb", "region": "eu-west-1"}"#, "ser.GYO5LdBGpSxdBy65jk3YEb"),
-            ("docker run -e FLAGSMITH_SERVER_KEY=ser.99UnHSIkdMDI5nsb5zbq1f app:latest", "ser.99UnHSIkdMDI5nsb5zbq1f"),
+            ("FLAGSMITH_ENVIRONMENT_KEY=ser.6CVjGYO5LdBGpSxdBy65jk", "ser.6CVjGYO5LdBGpSxdBy65jk"),
+            (r#"flagsmith = Flagsmith(environment_key="ser.bYD99UnHSIkdMDI5nsb5zb")"#, "ser.bYD99UnHSIkdMDI5nsb5zb"),
         ],
-        counterexamples: &["ser.xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like ser.1234567890", "ser.qhjd2OAUVDCNQjc63Syva"],
+        counterexamples: &["ser.xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like ser.1234567890", "ser.1f9Urqhjd2OAUVDCNQjc6"],
         ..PREFIXED
     },
     Builtin {
@@ -140,10 +140,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["flagsmith"],
         pattern: concat!(r"(?-u)(?i:flagsmith)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{40})", end_url!()),
         examples: &[
-            ("  FLAGSMITH_API_TOKEN: 9fc5367c9b3fd79d9d8150324eb14f5108f1270c", "9fc5367c9b3fd79d9d8150324eb14f5108f1270c"),
-            (r#"export flagsmith_token="706e035acb0aca0211a44c307a19bd59b6de453e""#, "706e035acb0aca0211a44c307a19bd59b6de453e"),
+            ("  FLAGSMITH_API_TOKEN: a099fc5367c9b3fd79d9d8150324eb14f5108f12", "a099fc5367c9b3fd79d9d8150324eb14f5108f12"),
+            (r#"export flagsmith_token="0ca706e035acb0aca0211a44c307a19bd59b6de4""#, "0ca706e035acb0aca0211a44c307a19bd59b6de4"),
         ],
-        counterexamples: &["FLAGSMITH_API_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "FLAGSMITH_API_TOKEN=<your-flagsmith-key>", "FLAGSMITH_API_TOKEN=5a7fc90bbfdf842e5360d81ffd389e9f760b6ab"],
+        counterexamples: &["FLAGSMITH_API_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "FLAGSMITH_API_TOKEN=<your-flagsmith-key>", "FLAGSMITH_API_TOKEN=3ea5a7fc90bbfdf842e5360d81ffd389e9f760b"],
         ..NAMED
     },
     Builtin {
@@ -153,10 +153,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["configcat-sdk-1/"],
         pattern: prefixed!(r"configcat-sdk-1/", r"[A-Za-z0-9_-]{22}/[A-Za-z0-9_-]{22}"),
         examples: &[
-            (r#"CONFIGCAT_SDK_KEY="configcat-sdk-1/LTamIF92xxqKYPu4Ymqg_z/wOZtz6mY57a6rKdDH6qsMJ""#, "configcat-sdk-1/LTamIF92xxqKYPu4Ymqg_z/wOZtz6mY57a6rKdDH6qsMJ"),
-            (r#"client = ConfigCatClient.get("configcat-sdk-1/hKSD7vlSJnkdfbWpvPq6BB/eRhqurkNX-cGofl0fZLKlW")"#, "configcat-sdk-1/hKSD7vlSJnkdfbWpvPq6BB/eRhqurkNX-cGofl0fZLKlW"),
+            (r#"CONFIGCAT_SDK_KEY="configcat-sdk-1/OSaLTamIF92xxqKYPu4Ymq/_zuwOZtz6mY57a6rKdDH6q""#, "configcat-sdk-1/OSaLTamIF92xxqKYPu4Ymq/_zuwOZtz6mY57a6rKdDH6q"),
+            (r#"client = ConfigCatClient.get("configcat-sdk-1/MJWhKSD7vlSJnkdfbWpvPq/BBWeRhqurkNX-cGofl0fZL")"#, "configcat-sdk-1/MJWhKSD7vlSJnkdfbWpvPq/BBWeRhqurkNX-cGofl0fZL"),
         ],
-        counterexamples: &["configcat-sdk-1/xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like configcat-sdk-1/1234567890", "configcat-sdk-1/YeGG30UVkS5gKddGo8B30Z/-vaxfMcok8RqUWdjewWrL"],
+        counterexamples: &["configcat-sdk-1/xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like configcat-sdk-1/1234567890", "configcat-sdk-1/lWyYeGG30UVkS5gKddGo8B/0Zg-vaxfMcok8RqUWdjew"],
         ..PREFIXED
     },
     Builtin {
@@ -166,10 +166,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["configcat"],
         pattern: concat!(r"(?-u)(?i:configcat)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9_-]{22}/[A-Za-z0-9_-]{22})", end_url!()),
         examples: &[
-            (r#"CONFIGCAT_SDK_KEY: "hu8TXW3GvhahBAIt2bIUxX/CVd2lK4qargKDpiDg7XIcm""#, "hu8TXW3GvhahBAIt2bIUxX/CVd2lK4qargKDpiDg7XIcm"),
-            ("configcat_key = M1FTUfpMEV7IF1jKeUAY-8/KpbFyecUOuS2d3jS_-m6vN", "M1FTUfpMEV7IF1jKeUAY-8/KpbFyecUOuS2d3jS_-m6vN"),
+            (r#"CONFIGCAT_SDK_KEY: "rL6hu8TXW3GvhahBAIt2bI/xXECVd2lK4qargKDpiDg7X""#, "rL6hu8TXW3GvhahBAIt2bI/xXECVd2lK4qargKDpiDg7X"),
+            ("configcat_key = cm9M1FTUfpMEV7IF1jKeUA/-83KpbFyecUOuS2d3jS_-m", "cm9M1FTUfpMEV7IF1jKeUA/-83KpbFyecUOuS2d3jS_-m"),
         ],
-        counterexamples: &["CONFIGCAT_SDK_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "CONFIGCAT_SDK_KEY=<your-configcat-key>", "CONFIGCAT_SDK_KEY=L1UOJUFUAxt8n3fwr4wPBI/oMPW60aO1zylLKEy_d68O"],
+        counterexamples: &["CONFIGCAT_SDK_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "CONFIGCAT_SDK_KEY=<your-configcat-key>", "CONFIGCAT_SDK_KEY=vNoL1UOJUFUAxt8n3fwr4w/BIXoMPW60aO1zylLKEy_d"],
         ..NAMED
     },
     Builtin {
@@ -179,10 +179,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["unleash"],
         pattern: concat!(r"(?-u)(?i:unleash)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>default:production\.[a-f0-9]{64})", end_url!()),
         examples: &[
-            (r#"export UNLEASH_API_TOKEN="default:production.bc476a56a5438c1f4d6f143f84dbd86fa3a99758fecc3b6131b4fd1b316a01f1""#, "default:production.bc476a56a5438c1f4d6f143f84dbd86fa3a99758fecc3b6131b4fd1b316a01f1"),
-            ("  unleash_token: default:production.d2115b0a5618286b09fe19e5f477264846bed777b47e3342bb2f5626b6bcf62d", "default:production.d2115b0a5618286b09fe19e5f477264846bed777b47e3342bb2f5626b6bcf62d"),
+            (r#"export UNLEASH_API_TOKEN="default:production.fa8bc476a56a5438c1f4d6f143f84dbd86fa3a99758fecc3b6131b4fd1b316a0""#, "default:production.fa8bc476a56a5438c1f4d6f143f84dbd86fa3a99758fecc3b6131b4fd1b316a0"),
+            ("  unleash_token: default:production.f12d2115b0a5618286b09fe19e5f477264846bed777b47e3342bb2f5626b6bcf", "default:production.f12d2115b0a5618286b09fe19e5f477264846bed777b47e3342bb2f5626b6bcf"),
         ],
-        counterexamples: &["UNLEASH_API_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "UNLEASH_API_TOKEN=<your-unleash-key>", "UNLEASH_API_TOKEN=default:production.f20f7312b4a6dfe70b6bea016f9d5e2f55676781dd92dd57b1352831bbb88e8"],
+        counterexamples: &["UNLEASH_API_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "UNLEASH_API_TOKEN=<your-unleash-key>", "UNLEASH_API_TOKEN=default:production.2d7f20f7312b4a6dfe70b6bea016f9d5e2f55676781dd92dd57b1352831bbb8"],
         ..NAMED
     },
     Builtin {
@@ -192,10 +192,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["statsig"],
         pattern: concat!(r"(?-u)(?i:statsig)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>secret-[A-Za-z0-9]{43})", end_url!()),
         examples: &[
-            (r#"{"STATSIG_SERVER_SECRET":"secret-ma4D2yDopwvA04Us3BqpzSHcijHzSeYcxNKOqHzZyzH"}"#, "secret-ma4D2yDopwvA04Us3BqpzSHcijHzSeYcxNKOqHzZyzH"),
-            ("statsig_secret_key=secret-DURbvqhHxvyOXx0cF5Ro1l9oxFHDgzEotNE3guICDgd", "secret-DURbvqhHxvyOXx0cF5Ro1l9oxFHDgzEotNE3guICDgd"),
+            (r#"{"STATSIG_SERVER_SECRET":"secret-W7TLDU2ZKrQ1Ama4D2yDopwvA04Us3BqpzSHcijHzSe"}"#, "secret-W7TLDU2ZKrQ1Ama4D2yDopwvA04Us3BqpzSHcijHzSe"),
+            ("statsig_secret_key=secret-xNKOqHzZyzHnDURbvqhHxvyOXx0cF5Ro1l9oxFHDgzE", "secret-xNKOqHzZyzHnDURbvqhHxvyOXx0cF5Ro1l9oxFHDgzE"),
         ],
-        counterexamples: &["STATSIG_SERVER_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "STATSIG_SERVER_SECRET=<your-statsig-key>", "STATSIG_SERVER_SECRET=secret-Hi4U0OJTITjcn9EaRg8GaQHkF1I8RP48QsiI3p4eCx"],
+        counterexamples: &["STATSIG_SERVER_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "STATSIG_SERVER_SECRET=<your-statsig-key>", "STATSIG_SERVER_SECRET=secret-tNE3guICDgdPGDHi4U0OJTITjcn9EaRg8GaQHkF1I8"],
         ..NAMED
     },
     Builtin {
@@ -205,10 +205,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["optimizely"],
         pattern: concat!(r"(?-u)(?i:optimizely)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>2:[A-Za-z0-9_-]{40,60})", end_url!()),
         examples: &[
-            ("OPTIMIZELY_ACCESS_TOKEN = 2:IcuKoJrgTb8oXRi1VNgpm_Y-o5VOe9DJNIAQf8JozsjItWkkD", "2:IcuKoJrgTb8oXRi1VNgpm_Y-o5VOe9DJNIAQf8JozsjItWkkD"),
-            (r#"optimizely_sdk_key: "2:aF-AiWiYw1Z-RNTJF2_TWKz1EUaGBvGCUsp7zB8RFyU""#, "2:aF-AiWiYw1Z-RNTJF2_TWKz1EUaGBvGCUsp7zB8RFyU"),
+            ("OPTIMIZELY_ACCESS_TOKEN = 2:LrFj5UIcuKoJrgTb8oXRi1VNgpm_Y-o5VOe9DJNIAQf8JozsjI", "2:LrFj5UIcuKoJrgTb8oXRi1VNgpm_Y-o5VOe9DJNIAQf8JozsjI"),
+            (r#"optimizely_sdk_key: "2:WkkDEaF-AiWiYw1Z-RNTJF2_TWKz1EUaGBvGCUsp7z""#, "2:WkkDEaF-AiWiYw1Z-RNTJF2_TWKz1EUaGBvGCUsp7z"),
         ],
-        counterexamples: &["OPTIMIZELY_ACCESS_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "OPTIMIZELY_ACCESS_TOKEN=<your-optimizely-key>", "OPTIMIZELY_ACCESS_TOKEN=2:1aTvO6CAi7ZBexBlhw4BOqw6XZKDYOwEOxtuMUD"],
+        counterexamples: &["OPTIMIZELY_ACCESS_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "OPTIMIZELY_ACCESS_TOKEN=<your-optimizely-key>", "OPTIMIZELY_ACCESS_TOKEN=2:8RFyUo1aTvO6CAi7ZBexBlhw4BOqw6XZKDYOwEO"],
         ..NAMED
     },
     Builtin {
@@ -218,10 +218,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["growthbook"],
         pattern: concat!(r"(?-u)(?i:growthbook)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>secret_[A-Za-z0-9]{40})", end_url!()),
         examples: &[
-            ("  GROWTHBOOK_SECRET_KEY: secret_bFrFXQfX9sHP2QN1uvzTlPBu8eGHbnaOEuYjZb6m", "secret_bFrFXQfX9sHP2QN1uvzTlPBu8eGHbnaOEuYjZb6m"),
-            (r#"export growthbook_api_key="secret_madNJxX2I0ggOWOzJ5KSbZAfW8rFtSnh7umtkit8""#, "secret_madNJxX2I0ggOWOzJ5KSbZAfW8rFtSnh7umtkit8"),
+            ("  GROWTHBOOK_SECRET_KEY: secret_5Ojktxo58CbFrFXQfX9sHP2QN1uvzTlPBu8eGHbn", "secret_5Ojktxo58CbFrFXQfX9sHP2QN1uvzTlPBu8eGHbn"),
+            (r#"export growthbook_api_key="secret_OEuYjZb6mFmadNJxX2I0ggOWOzJ5KSbZAfW8rFtS""#, "secret_OEuYjZb6mFmadNJxX2I0ggOWOzJ5KSbZAfW8rFtS"),
         ],
-        counterexamples: &["GROWTHBOOK_SECRET_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "GROWTHBOOK_SECRET_KEY=<your-growthbook-key>", "GROWTHBOOK_SECRET_KEY=secret_IiNBS7D612aeJODkGp9AU93IvXO30t0IiePqCJW"],
+        counterexamples: &["GROWTHBOOK_SECRET_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "GROWTHBOOK_SECRET_KEY=<your-growthbook-key>", "GROWTHBOOK_SECRET_KEY=secret_h7umtkit8961DIiNBS7D612aeJODkGp9AU93IvX"],
         ..NAMED
     },
     Builtin {
@@ -231,10 +231,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["fullstory"],
         pattern: concat!(r"(?-u)(?i:fullstory)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>na1\.[A-Za-z0-9+/]{100,140})", end_b64!()),
         examples: &[
-            ("FULLSTORY_API_KEY=na1.wQU4XWtq7/772GBoX5056praTh3LCP+hj1rrWih5GG1ywi5C5JC1FWSJxTGD5mXOVCeBTRqV3DQxPp0ra0H5MD8j8wEzdy11osoCWxeq0MaRl", "na1.wQU4XWtq7/772GBoX5056praTh3LCP+hj1rrWih5GG1ywi5C5JC1FWSJxTGD5mXOVCeBTRqV3DQxPp0ra0H5MD8j8wEzdy11osoCWxeq0MaRl"),
-            (r#"{"fullstory_key":"na1.LLu30nPEqOYXC8srxhOcYtknNlxkMGh2x743tvSnOicSNHDGAwBuHZMwohY+laQPZx9lIlle9CuOwqtMb0rW0VZS+QO16qjolk+EE5q95ul5s"}"#, "na1.LLu30nPEqOYXC8srxhOcYtknNlxkMGh2x743tvSnOicSNHDGAwBuHZMwohY+laQPZx9lIlle9CuOwqtMb0rW0VZS+QO16qjolk+EE5q95ul5s"),
+            ("FULLSTORY_API_KEY=na1.NrjG5wQU4XWtq7/772GBoX5056praTh3LCP+hj1rrWih5GG1ywi5C5JC1FWSJxTGD5mXOVCeBTRqV3DQxPp0ra0H5MD8j8wEzdy11osoCWxeq0", "na1.NrjG5wQU4XWtq7/772GBoX5056praTh3LCP+hj1rrWih5GG1ywi5C5JC1FWSJxTGD5mXOVCeBTRqV3DQxPp0ra0H5MD8j8wEzdy11osoCWxeq0"),
+            (r#"{"fullstory_key":"na1.aRlLLu30nPEqOYXC8srxhOcYtknNlxkMGh2x743tvSnOicSNHDGAwBuHZMwohY+laQPZx9lIlle9CuOwqtMb0rW0VZS+QO16qjolk+EE"}"#, "na1.aRlLLu30nPEqOYXC8srxhOcYtknNlxkMGh2x743tvSnOicSNHDGAwBuHZMwohY+laQPZx9lIlle9CuOwqtMb0rW0VZS+QO16qjolk+EE"),
         ],
-        counterexamples: &["FULLSTORY_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "FULLSTORY_API_KEY=<your-fullstory-key>", "FULLSTORY_API_KEY=na1.a8L4a0FACG/BMzxm10/Vp4YbTxWCo/45DhOYi6djj+iSMfVLTjBYhrwy6skmiVjIjB8EZ0SzTJUb2u+LJ9+qlXXGkExVCZcSQoX"],
+        counterexamples: &["FULLSTORY_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "FULLSTORY_API_KEY=<your-fullstory-key>", "FULLSTORY_API_KEY=na1.q95ul5sDa8L4a0FACG/BMzxm10/Vp4YbTxWCo/45DhOYi6djj+iSMfVLTjBYhrwy6skmiVjIjB8EZ0SzTJUb2u+LJ9+qlXXGkEx"],
         ..NAMED
     },
     Builtin {
@@ -244,10 +244,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["hotjar"],
         pattern: concat!(r"(?-u)(?i:hotjar)[A-Za-z0-9_.-]{0,24}?(?i:secret)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{64})", end_url!()),
         examples: &[
-            (r#"HOTJAR_CLIENT_SECRET: "TMD1iUlJ6Mf1IVvluarUwGZnQ33nkA8naAvPnPs5RKN88w6ueeUEHo1gSU02XX8n""#, "TMD1iUlJ6Mf1IVvluarUwGZnQ33nkA8naAvPnPs5RKN88w6ueeUEHo1gSU02XX8n"),
-            ("hotjar_secret = MdTqPY4q1dqlfDnvX4XQkIVTc9pFZjVnpmlJeUVrH0Beq2vFvGgRwBoBMLI7tnlH", "MdTqPY4q1dqlfDnvX4XQkIVTc9pFZjVnpmlJeUVrH0Beq2vFvGgRwBoBMLI7tnlH"),
+            (r#"HOTJAR_CLIENT_SECRET: "ozNZX7bTwvhZI2yATMD1iUlJ6Mf1IVvluarUwGZnQ33nkA8naAvPnPs5RKN88w6u""#, "ozNZX7bTwvhZI2yATMD1iUlJ6Mf1IVvluarUwGZnQ33nkA8naAvPnPs5RKN88w6u"),
+            ("hotjar_secret = eUEHo1gSU02XX8ngMdTqPY4q1dqlfDnvX4XQkIVTc9pFZjVnpmlJeUVrH0Beq2vF", "eUEHo1gSU02XX8ngMdTqPY4q1dqlfDnvX4XQkIVTc9pFZjVnpmlJeUVrH0Beq2vF"),
         ],
-        counterexamples: &["HOTJAR_CLIENT_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "HOTJAR_CLIENT_SECRET=<your-hotjar-key>", "HOTJAR_CLIENT_SECRET=HS73JA3NP6IkZQzaOzNBVzrTVFjRqXek3b6XNwTM7J4XnA1ToLhC1KIG5rk80AR"],
+        counterexamples: &["HOTJAR_CLIENT_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "HOTJAR_CLIENT_SECRET=<your-hotjar-key>", "HOTJAR_CLIENT_SECRET=GgRwBoBMLI7tnlHWWrHS73JA3NP6IkZQzaOzNBVzrTVFjRqXek3b6XNwTM7J4Xn"],
         ..NAMED
     },
     Builtin {
@@ -257,10 +257,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["plausible"],
         pattern: concat!(r"(?-u)(?i:plausible)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9_-]{64})", end_url!()),
         examples: &[
-            (r#"export PLAUSIBLE_API_KEY="8lAbCmsXAMik9rMpRbnDOi8kb23N-hXnrYap063kG_AyAkroSkneCyLEKzfAIQFf""#, "8lAbCmsXAMik9rMpRbnDOi8kb23N-hXnrYap063kG_AyAkroSkneCyLEKzfAIQFf"),
-            ("  plausible_key: EVy94IvBEUsaJu_aWllLnRj5jg6WhsdfbvV5FiRg41hKX_F4tSpIG3PogfvrDMmL", "EVy94IvBEUsaJu_aWllLnRj5jg6WhsdfbvV5FiRg41hKX_F4tSpIG3PogfvrDMmL"),
+            (r#"export PLAUSIBLE_API_KEY="Dp5Ju1O8lAbCmsXAMik9rMpRbnDOi8kb23N-hXnrYap063kG_AyAkroSkneCyLEK""#, "Dp5Ju1O8lAbCmsXAMik9rMpRbnDOi8kb23N-hXnrYap063kG_AyAkroSkneCyLEK"),
+            ("  plausible_key: fAIQFfPEVy94IvBEUsaJu_aWllLnRj5jg6WhsdfbvV5FiRg41hKX_F4tSpIG3Pog", "fAIQFfPEVy94IvBEUsaJu_aWllLnRj5jg6WhsdfbvV5FiRg41hKX_F4tSpIG3Pog"),
         ],
-        counterexamples: &["PLAUSIBLE_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "PLAUSIBLE_API_KEY=<your-plausible-key>", "PLAUSIBLE_API_KEY=sxYmUWazAPageKC6gv4z8NoCD3YtiwuYLILmeZwmnzt-aJH7oMD1ceMZqwqjNhN"],
+        counterexamples: &["PLAUSIBLE_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "PLAUSIBLE_API_KEY=<your-plausible-key>", "PLAUSIBLE_API_KEY=vrDMmL1sxYmUWazAPageKC6gv4z8NoCD3YtiwuYLILmeZwmnzt-aJH7oMD1ceMZ"],
         ..NAMED
     },
     Builtin {
@@ -270,10 +270,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["rudderstack"],
         pattern: concat!(r"(?-u)(?i:rudderstack)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{27})", end_url!()),
         examples: &[
-            (r#"{"RUDDERSTACK_WRITE_KEY":"EYysF0v0RvgZiaWAvu7HGQbNC5a"}"#, "EYysF0v0RvgZiaWAvu7HGQbNC5a"),
-            ("rudderstack_token=Bh56Ef7TfQRxPB9Orh16CDWm33k", "Bh56Ef7TfQRxPB9Orh16CDWm33k"),
+            (r#"{"RUDDERSTACK_WRITE_KEY":"Zl9Vi4eVKJWtYdtmEYysF0v0Rvg"}"#, "Zl9Vi4eVKJWtYdtmEYysF0v0Rvg"),
+            ("rudderstack_token=aWAvu7HGQbNC5aFBh56Ef7TfQRx", "aWAvu7HGQbNC5aFBh56Ef7TfQRx"),
         ],
-        counterexamples: &["RUDDERSTACK_WRITE_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "RUDDERSTACK_WRITE_KEY=<your-rudderstack-key>", "RUDDERSTACK_WRITE_KEY=q3g5P9yz3aU2vfMEnzERAcdqSR"],
+        counterexamples: &["RUDDERSTACK_WRITE_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "RUDDERSTACK_WRITE_KEY=<your-rudderstack-key>", "RUDDERSTACK_WRITE_KEY=9Orh16CDWm33kJAq3g5P9yz3aU"],
         ..NAMED
     },
     Builtin {
@@ -283,10 +283,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["customerio_track", "customer_io_track"],
         pattern: concat!(r"(?-u)(?i:customer[_.-]?io[_.-]?track)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{20})", end_url!()),
         examples: &[
-            ("CUSTOMERIO_TRACK_API_KEY = f7a9462c4eda46597498", "f7a9462c4eda46597498"),
-            (r#"customerio_track_key: "be53ab524ada81d409f2""#, "be53ab524ada81d409f2"),
+            ("CUSTOMERIO_TRACK_API_KEY = 2f6cfd118af7a9462c4e", "2f6cfd118af7a9462c4e"),
+            (r#"customerio_track_key: "a46597498bbe53ab524a""#, "a46597498bbe53ab524a"),
         ],
-        counterexamples: &["CUSTOMERIO_TRACK_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "CUSTOMERIO_TRACK_API_KEY=<your-customerio-key>", "CUSTOMERIO_TRACK_API_KEY=c72b8259599a7801f4c"],
+        counterexamples: &["CUSTOMERIO_TRACK_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "CUSTOMERIO_TRACK_API_KEY=<your-customerio-key>", "CUSTOMERIO_TRACK_API_KEY=a81d409f2e73247803a"],
         ..NAMED
     },
 ];

@@ -274,7 +274,7 @@ pub(crate) static RULES: &[Builtin] = &[
         provider: "aws",
         description: "AWS secret access key quoted right after its quoted access key id (`\"AKIA...\", \"secret\"`, argument lists and tuples)",
         keywords: &["AKIA", "ASIA"],
-        pattern: concat!(r#"(?-u)["'`](?:AKIA|ASIA)[A-Z0-9]{16}["'`]\s{0,4}[,;)\]]?\s{0,8}(?:[A-Za-z_]{1,40}\s{0,2}=\s{0,2})?["'`](?P<secret>[A-Za-z0-9/+]{40})["'`]"#),
+        pattern: r#"(?-u)["'`](?:AKIA|ASIA)[A-Z0-9]{16}["'`]\s{0,4}[,;)\]]?\s{0,8}(?:[A-Za-z_]{1,40}\s{0,2}=\s{0,2})?["'`](?P<secret>[A-Za-z0-9/+]{40})["'`]"#,
         validate: Some(bounded::aws_secret_shape),
         examples: &[
             (r#"client = boto3.client("s3", "AKIA2E0A8F3B8F9D1E2C", "yPm4c9f7nWqE0Jr3Hk8dVb2Zt6Lx1Ga5Ro7Is9Uq")"#, "yPm4c9f7nWqE0Jr3Hk8dVb2Zt6Lx1Ga5Ro7Is9Uq"),
@@ -834,7 +834,7 @@ pub(crate) static RULES: &[Builtin] = &[
         provider: "cloudinary",
         description: "Cloudinary URL with its API key and secret (cloudinary://<15 digits>:<27>@cloud)",
         keywords: &["cloudinary://"],
-        pattern: concat!(r"(?-u)cloudinary://(?P<secret>[0-9]{15}:[A-Za-z0-9_-]{27})@"),
+        pattern: r"(?-u)cloudinary://(?P<secret>[0-9]{15}:[A-Za-z0-9_-]{27})@",
         examples: &[
             ("CLOUDINARY_URL=cloudinary://582941736104829:Qf7xK2mN9pL4vB8cR3tY6wZ1sDa@demo-cloud", "582941736104829:Qf7xK2mN9pL4vB8cR3tY6wZ1sDa"),
             (r#"cloudinary.config(url="cloudinary://309174628501937:h3Jk8Lm2Np5Qr9St4Vw7Xy1Za6b@acme")"#, "309174628501937:h3Jk8Lm2Np5Qr9St4Vw7Xy1Za6b"),
@@ -859,7 +859,7 @@ pub(crate) static RULES: &[Builtin] = &[
         id: "digitalocean_spaces_secret",
         provider: "digitalocean",
         description: "DigitalOcean Spaces secret key (43 base64) beside a Spaces key name",
-        keywords: &["spaces"],
+        keywords: &["spaces_secret", "spaces-secret", "do_spaces"],
         pattern: concat!(r"(?-u)(?i:spaces)[A-Za-z0-9_.-]{0,24}?(?i:secret)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9+/]{43})", end_b64!()),
         examples: &[
             (r#"{"SPACES_SECRET_KEY":"gw5FwM/ngVRz6lfH5gGcH1b/equan+CQeFO/KNZVPff"}"#, "gw5FwM/ngVRz6lfH5gGcH1b/equan+CQeFO/KNZVPff"),

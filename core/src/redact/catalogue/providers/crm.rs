@@ -10,10 +10,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["pat-na1-", "pat-na2-", "pat-eu1-", "pat-ap1-"],
         pattern: prefixed!(r"(?:pat-na1-|pat-na2-|pat-eu1-|pat-ap1-)", r"[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}"),
         examples: &[
-            (r#"level=info msg="auth ok" key=pat-na1-ef648677-8c38-11ff-3df1-a21c3d90c8f7"#, "pat-na1-ef648677-8c38-11ff-3df1-a21c3d90c8f7"),
-            ("2024-06-11T08:14:52Z DEBUG hubspot client configured token=pat-ap1-e7f747fe-1b33-d2b8-1c8a-5796a2854a1d", "pat-ap1-e7f747fe-1b33-d2b8-1c8a-5796a2854a1d"),
+            ("Authorization: Bearer pat-na1-614322ac-2b82-9599-7801-1c8ac9f49d72", "pat-na1-614322ac-2b82-9599-7801-1c8ac9f49d72"),
+            (r#"level=info msg="auth ok" key=pat-ap1-2051e047-1052-2357-6a28-4a1d393521b0"#, "pat-ap1-2051e047-1052-2357-6a28-4a1d393521b0"),
         ],
-        counterexamples: &["pat-na1-xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like pat-na1-1234567890", "pat-na1-93521b0e-2a60-8d0e-27f8-329002710df"],
+        counterexamples: &["pat-na1-xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like pat-na1-1234567890", "pat-na1-d2a6078d-e127-8a32-0027-0df08522806"],
         ..PREFIXED
     },
     Builtin {
@@ -111,7 +111,7 @@ pub(crate) static RULES: &[Builtin] = &[
         id: "close_api_key",
         provider: "close",
         description: "Close CRM API key (api_ + 22 + . + 22) beside a Close key name",
-        keywords: &["close"],
+        keywords: &["close_api", "closeio", "close.io", "close_io"],
         pattern: concat!(r"(?-u)(?i:close(?:io|_io|\.io)?)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>api_[A-Za-z0-9]{22}\.[A-Za-z0-9]{22})", end_url!()),
         examples: &[
             (r#"CLOSE_API_KEY: "api_aeTI4F1UZhff3NPTCZwYNM.KGzquzZlukPT6MAjGhdsYw""#, "api_aeTI4F1UZhff3NPTCZwYNM.KGzquzZlukPT6MAjGhdsYw"),
@@ -124,7 +124,7 @@ pub(crate) static RULES: &[Builtin] = &[
         id: "front_api_token",
         provider: "front",
         description: "Front API token (JWT) beside a Front key name",
-        keywords: &["front_", "frontapp"],
+        keywords: &["front_api", "frontapp"],
         pattern: concat!(r"(?-u)(?i:front(?:app)?)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9\.[A-Za-z0-9_-]{100,250}\.[A-Za-z0-9_-]{43})", end_url!()),
         examples: &[
             (r#"export FRONT_API_TOKEN="eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.OqUPnK3odbbqGHGdiq91cWsSRCPJFRe1xPID-R4YeOP9fh5-gAe69JX27_3hpLtJjdrHHw_ljCdii4fUIzM0LuSqfYiWHGLs5vGEa29Wn.F9AM_XmSB2muQIHPNca6x6eaBWev8MeSZRcGvmDL-ns""#, "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.OqUPnK3odbbqGHGdiq91cWsSRCPJFRe1xPID-R4YeOP9fh5-gAe69JX27_3hpLtJjdrHHw_ljCdii4fUIzM0LuSqfYiWHGLs5vGEa29Wn.F9AM_XmSB2muQIHPNca6x6eaBWev8MeSZRcGvmDL-ns"),

@@ -60,10 +60,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["mdb_sa_sk_"],
         pattern: prefixed!(r"mdb_sa_sk_", r"[A-Za-z0-9_-]{40}"),
         examples: &[
-            ("  mongodb_atlas_service_account_secret: mdb_sa_sk__3PhFIS0uLxcJQebe9kYtxYPXK6VRoDC5ir1Q5yW", "mdb_sa_sk__3PhFIS0uLxcJQebe9kYtxYPXK6VRoDC5ir1Q5yW"),
-            ("curl -s -H 'Authorization: Bearer mdb_sa_sk_RCguZrTibqD9AWFCy1t0qcLxwyuI2GaCHgroad-v' https://api.example.net/v1/me", "mdb_sa_sk_RCguZrTibqD9AWFCy1t0qcLxwyuI2GaCHgroad-v"),
+            ("curl -s -H 'Authorization: Bearer mdb_sa_sk_liOw_smYW77hS9BUL_mpMncFXkxJ3jKGpmsqsUz7' https://api.example.net/v1/me", "mdb_sa_sk_liOw_smYW77hS9BUL_mpMncFXkxJ3jKGpmsqsUz7"),
+            ("docker run -e MONGODB_ATLAS_SERVICE_ACCOUNT_SECRET=mdb_sa_sk_usmKtSKYJOqXRjI6G54gslF8MwLkhwiUwPIa7d5t app:latest", "mdb_sa_sk_usmKtSKYJOqXRjI6G54gslF8MwLkhwiUwPIa7d5t"),
         ],
-        counterexamples: &["mdb_sa_sk_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like mdb_sa_sk_1234567890", "mdb_sa_sk_i5ddPbPsMvL-6pK2-FXNsdXQLukotSMtFhsOku2"],
+        counterexamples: &["mdb_sa_sk_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like mdb_sa_sk_1234567890", "mdb_sa_sk_I31TCLbM87DTZnqjlZlKEt9o2Pl9zqMo8Uk7hP6"],
         ..PREFIXED
     },
     Builtin {
@@ -73,10 +73,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["atlas"],
         pattern: concat!(r"(?-u)(?i:atlas|mongodb[_-]?atlas)[A-Za-z0-9_.-]{0,24}?(?i:private[_-]?key|secret)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12})", end_url!()),
         examples: &[
-            (r#"export MONGODB_ATLAS_PRIVATE_KEY="0b52f706-2da8-8b42-f261-1dcd6892f302""#, "0b52f706-2da8-8b42-f261-1dcd6892f302"),
-            ("  atlas_private_key: b5e015ec-ec22-5f43-cee1-f6493fb2e1ae", "b5e015ec-ec22-5f43-cee1-f6493fb2e1ae"),
+            (r#"export MONGODB_ATLAS_PRIVATE_KEY="860baa59-008c-775b-9285-1c28de4b52c3""#, "860baa59-008c-775b-9285-1c28de4b52c3"),
+            ("  atlas_private_key: 711075ed-51fc-61ee-73d2-ea81bac29fbd", "711075ed-51fc-61ee-73d2-ea81bac29fbd"),
         ],
-        counterexamples: &["MONGODB_ATLAS_PRIVATE_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "MONGODB_ATLAS_PRIVATE_KEY=<your-mongodb-key>", "MONGODB_ATLAS_PRIVATE_KEY=860baa59-008c-775b-9285-116bf9fe9a9"],
+        counterexamples: &["MONGODB_ATLAS_PRIVATE_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "MONGODB_ATLAS_PRIVATE_KEY=<your-mongodb-key>", "MONGODB_ATLAS_PRIVATE_KEY=d20e5a7d-fee5-a223-1d88-1db2e0e5621"],
         ..NAMED
     },
     Builtin {
@@ -86,10 +86,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["snowflake"],
         pattern: concat!(r"(?-u)(?i:snowflake)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9_-]{16,64})", end_url!()),
         examples: &[
-            (r#"{"SNOWFLAKE_PASSWORD":"hWjG16qTxlZntChedCx62bv"}"#, "hWjG16qTxlZntChedCx62bv"),
-            ("snowflake_token=h_YOye45tFp3knxVpybuvnOAo", "h_YOye45tFp3knxVpybuvnOAo"),
+            (r#"{"SNOWFLAKE_PASSWORD":"pMLYHJw73RIFyoqK1"}"#, "pMLYHJw73RIFyoqK1"),
+            ("snowflake_token=MMeiTTYTUfbbt2HgSs8Imz", "MMeiTTYTUfbbt2HgSs8Imz"),
         ],
-        counterexamples: &["SNOWFLAKE_PASSWORD=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SNOWFLAKE_PASSWORD=<your-snowflake-key>", "SNOWFLAKE_PASSWORD=H0KfbWaoFMQn26T"],
+        counterexamples: &["SNOWFLAKE_PASSWORD=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SNOWFLAKE_PASSWORD=<your-snowflake-key>", "SNOWFLAKE_PASSWORD=RviiCF8FTcyUcJl"],
         ..NAMED
     },
     Builtin {
@@ -99,10 +99,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["napi_"],
         pattern: prefixed!(r"napi_", r"[a-z0-9]{64}"),
         examples: &[
-            (r#"NEON_API_KEY="napi_82jva2526vqc8wuzes5x0d198ea2lvp0u522kyv6efhzd1q7qhc60w7e2a2lmech""#, "napi_82jva2526vqc8wuzes5x0d198ea2lvp0u522kyv6efhzd1q7qhc60w7e2a2lmech"),
-            (r#"level=info msg="auth ok" key=napi_tszqrl31vrpmhi8s01ttcewwz7wxcaaj91qdwj4rgmcvkeeop4p7wb8mxbrfk2yl"#, "napi_tszqrl31vrpmhi8s01ttcewwz7wxcaaj91qdwj4rgmcvkeeop4p7wb8mxbrfk2yl"),
+            (r#"{"neon_api_key": "napi_l7aeju6hgidrfp4x1z5wgat5c3g2nyp2y4jd9z5bjmrllzlqm64dgzrvabywwjiy", "region": "eu-west-1"}"#, "napi_l7aeju6hgidrfp4x1z5wgat5c3g2nyp2y4jd9z5bjmrllzlqm64dgzrvabywwjiy"),
+            ("docker run -e NEON_API_KEY=napi_ht16euqtsi3ay0kmuj00j3ncx0upn3m7st3kjkhffn9s8uxilm679tycdeqfdzmg app:latest", "napi_ht16euqtsi3ay0kmuj00j3ncx0upn3m7st3kjkhffn9s8uxilm679tycdeqfdzmg"),
         ],
-        counterexamples: &["napi_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like napi_1234567890", "napi_eju6hgidrfp4x1z5wgat5c3g2nyp2y4jd9z5bjmrllzlqm64dgzrvabywwjiywh"],
+        counterexamples: &["napi_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like napi_1234567890", "napi_v8vkhgardg8432sbxtrbvnt1sk3otkem5w51wrfzn1rm7lrrbhi6zmwy7xyhnuy"],
         ..PREFIXED
     },
     Builtin {
@@ -112,10 +112,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["upstash"],
         pattern: concat!(r"(?-u)(?i:upstash)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>A[A-Za-z0-9_-]{60,90})", end_url!()),
         examples: &[
-            ("  UPSTASH_REDIS_REST_TOKEN: A2jPHNLq6aW0vyPs01s6BfV0PFB7yLN7usvpkkAKOUrwyNWehjHkgZzntRQvonaJg", "A2jPHNLq6aW0vyPs01s6BfV0PFB7yLN7usvpkkAKOUrwyNWehjHkgZzntRQvonaJg"),
-            (r#"export upstash_token="A864KcUNJcQAM3Lu6CNuiz-S_2TIlYA2IzxJJcoqZzTWVWpAOX-3uTMe5KauQH""#, "A864KcUNJcQAM3Lu6CNuiz-S_2TIlYA2IzxJJcoqZzTWVWpAOX-3uTMe5KauQH"),
+            ("  UPSTASH_REDIS_REST_TOKEN: A-3uTMe5KauQHLU0ILn_C-HvO0Rr0_W2mckORX46PlkhgYX6t4hjdRAsXHpS9q9ZZ62uAAw", "A-3uTMe5KauQHLU0ILn_C-HvO0Rr0_W2mckORX46PlkhgYX6t4hjdRAsXHpS9q9ZZ62uAAw"),
+            (r#"export upstash_token="ACvMl8oStFL7TX-yTDp6w9Xm-HWMGWxS6BODaJ9iNx4AhiHT99IjwZ1wHKtmJCY8cA1""#, "ACvMl8oStFL7TX-yTDp6w9Xm-HWMGWxS6BODaJ9iNx4AhiHT99IjwZ1wHKtmJCY8cA1"),
         ],
-        counterexamples: &["UPSTASH_REDIS_REST_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "UPSTASH_REDIS_REST_TOKEN=<your-upstash-key>", "UPSTASH_REDIS_REST_TOKEN=AU0ILn_C-HvO0Rr0_W2mckORX46PlkhgYX6t4hjdRAsXHpS9q9ZZ62uAAw2C"],
+        counterexamples: &["UPSTASH_REDIS_REST_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "UPSTASH_REDIS_REST_TOKEN=<your-upstash-key>", "UPSTASH_REDIS_REST_TOKEN=AIY0IKVqw0cETHkbVmRf19yvSMmlxXZRfP6srJLB4ZuEQOfavwBGr-QrjT9E"],
         ..NAMED
     },
     Builtin {
@@ -125,10 +125,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["fnA", "fnE"],
         pattern: prefixed!(r"(?:fnA|fnE)", r"[A-Za-z0-9_-]{38}"),
         examples: &[
-            (r#"{"fauna_secret": "fnA8oStFL7TX-yTDp6w9Xm-HWMGWxS6BODaJ9iNx4", "region": "eu-west-1"}"#, "fnA8oStFL7TX-yTDp6w9Xm-HWMGWxS6BODaJ9iNx4"),
-            ("2024-06-11T08:14:52Z DEBUG fauna client configured token=fnEhiHT99IjwZ1wHKtmJCY8cA1IY0IKVqw0cETHkb", "fnEhiHT99IjwZ1wHKtmJCY8cA1IY0IKVqw0cETHkb"),
+            ("env FAUNA_SECRET=fnAvoSwA6dVw9J9luTPif6GxPds_AzX4AKdmBCKS5 ./deploy.sh", "fnAvoSwA6dVw9J9luTPif6GxPds_AzX4AKdmBCKS5"),
+            ("  fauna_secret: fnEd9PzOITB5mE7LXKAOddl3ai4H2YhBKbODwpOof", "fnEd9PzOITB5mE7LXKAOddl3ai4H2YhBKbODwpOof"),
         ],
-        counterexamples: &["fnAxxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like fnA1234567890", "fnAmRf19yvSMmlxXZRfP6srJLB4ZuEQOfavwBGr-"],
+        counterexamples: &["fnAxxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like fnA1234567890", "fnAo5mhzF0nFih6pNbwdtUJFPQJsj76AWIw_pZbZ"],
         ..PREFIXED
     },
     Builtin {
@@ -138,10 +138,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["algolia"],
         pattern: concat!(r"(?-u)(?i:algolia)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{32})", end_url!()),
         examples: &[
-            (r#"ALGOLIA_ADMIN_KEY: "42bf7a053b56e0b5f8f25ba21e85a04f""#, "42bf7a053b56e0b5f8f25ba21e85a04f"),
-            ("algolia_api_key = 6ce6903679be20fa6a8b6e37e9c96a00", "6ce6903679be20fa6a8b6e37e9c96a00"),
+            (r#"ALGOLIA_ADMIN_KEY: "d2186fe1b10171783c0c828a6ea93af5""#, "d2186fe1b10171783c0c828a6ea93af5"),
+            ("algolia_api_key = 32255446b2c13b375e3b1f3f616f2879", "32255446b2c13b375e3b1f3f616f2879"),
         ],
-        counterexamples: &["ALGOLIA_ADMIN_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "ALGOLIA_ADMIN_KEY=<your-algolia-key>", "ALGOLIA_ADMIN_KEY=d02e8dc1690a753a31e3e3167d3721e"],
+        counterexamples: &["ALGOLIA_ADMIN_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "ALGOLIA_ADMIN_KEY=<your-algolia-key>", "ALGOLIA_ADMIN_KEY=a77dd9edb54243081ca6a067a6c09af"],
         ..NAMED
     },
     Builtin {
@@ -151,10 +151,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["4b1d"],
         pattern: prefixed!(r"4b1d", r"[A-Za-z0-9]{38}"),
         examples: &[
-            ("env CLICKHOUSE_CLOUD_SECRET=4b1dUalTSbj8ZHHxrHpLuOQOvrj8eDKDMnYyr5lFhz ./deploy.sh", "4b1dUalTSbj8ZHHxrHpLuOQOvrj8eDKDMnYyr5lFhz"),
-            (r#"CLICKHOUSE_CLOUD_SECRET="4b1dzx3RAfcqmF47JDcGHxcacUR8XodSUU0prgzbyr""#, "4b1dzx3RAfcqmF47JDcGHxcacUR8XodSUU0prgzbyr"),
+            (r#"clickhouse_cloud_secret = "4b1dhVucMifGWFLszjsxR52IDbpl4q1qiygehYJOdM""#, "4b1dhVucMifGWFLszjsxR52IDbpl4q1qiygehYJOdM"),
+            ("  clickhouse_cloud_secret: 4b1dhpMbjK5oWBkug2JBatvMfKtypDzHLpsONamNNw", "4b1dhpMbjK5oWBkug2JBatvMfKtypDzHLpsONamNNw"),
         ],
-        counterexamples: &["4b1dxxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like 4b1d1234567890", "4b1dqZv4nCv5sQ6g2vHFlNo9gfeI5kliNNMYjmwOf"],
+        counterexamples: &["4b1dxxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like 4b1d1234567890", "4b1dzBCjt1ZhoKYm0YjfDJZ3fRb0CCStt3cEtg49V"],
         ..PREFIXED
     },
     Builtin {
@@ -164,10 +164,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["rediscloud", "redis_cloud", "redis-cloud"],
         pattern: concat!(r"(?-u)(?i:redis[_-]?cloud|rediscloud)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{48,60})", end_url!()),
         examples: &[
-            (r#"{"REDISCLOUD_SECRET_KEY":"2WTcgW3L2TQxhpP92JIkCKPhwcHYFhYFn8T0cT1mEfQIR360rVp0t5"}"#, "2WTcgW3L2TQxhpP92JIkCKPhwcHYFhYFn8T0cT1mEfQIR360rVp0t5"),
-            ("redis_cloud_api_key=MLTZuoQpBA4RKsCB2wlieKiKhJ0Yb2qc014SZz38V8u9nvbmUpI9vn", "MLTZuoQpBA4RKsCB2wlieKiKhJ0Yb2qc014SZz38V8u9nvbmUpI9vn"),
+            (r#"{"REDISCLOUD_SECRET_KEY":"hlLZ4NvjSIUi0PvORomFSMHCQu4gl4YbJGLImODvTpmoRYs4ROjmX"}"#, "hlLZ4NvjSIUi0PvORomFSMHCQu4gl4YbJGLImODvTpmoRYs4ROjmX"),
+            ("redis_cloud_api_key=jTpROjifINHgaMl7VnG3IjiVDwThODCH3A0Yp9ESIKGr9z1beyyYr2scw", "jTpROjifINHgaMl7VnG3IjiVDwThODCH3A0Yp9ESIKGr9z1beyyYr2scw"),
         ],
-        counterexamples: &["REDISCLOUD_SECRET_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "REDISCLOUD_SECRET_KEY=<your-redis-key>", "REDISCLOUD_SECRET_KEY=TIW3ybRQtvEGushVucMifGWFLszjsxR52IDbpl4q1qiygeh"],
+        counterexamples: &["REDISCLOUD_SECRET_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "REDISCLOUD_SECRET_KEY=<your-redis-key>", "REDISCLOUD_SECRET_KEY=JSw0bq5IESDdZvXTwsMNZRM3B8eFoYEv0fgCfCQg6MuR0W0"],
         ..NAMED
     },
     Builtin {
@@ -177,10 +177,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["influx"],
         pattern: concat!(r"(?-u)(?i:influx(?:db)?)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9_-]{86}==)", end_url!()),
         examples: &[
-            ("INFLUXDB_TOKEN = MoEctD2uOm3aMQlMXE7YEKbyT6Z34sNpDytl7kc45MMe9NmToxQtqRDy_4Pmwdy6RFyDLsztFtqkmbxAsq7So6==", "MoEctD2uOm3aMQlMXE7YEKbyT6Z34sNpDytl7kc45MMe9NmToxQtqRDy_4Pmwdy6RFyDLsztFtqkmbxAsq7So6=="),
-            (r#"influx_token: "1F9IZcjXWJKfSScG97hRSK3j_C8Rlm5k5mODwc09nGv8B5SFKLMzZ0TPZMJJqqnhoiY5quSVIKeU5VSi0YCeFJ==""#, "1F9IZcjXWJKfSScG97hRSK3j_C8Rlm5k5mODwc09nGv8B5SFKLMzZ0TPZMJJqqnhoiY5quSVIKeU5VSi0YCeFJ=="),
+            ("INFLUXDB_TOKEN = wc09nGv8B5SFKLMzZ0TPZMJJqqnhoiY5quSVIKeU5VSi0YCeFJoKVYA1D-k80diuQ5DvFR4lnBzonqWpV5ijHN==", "wc09nGv8B5SFKLMzZ0TPZMJJqqnhoiY5quSVIKeU5VSi0YCeFJoKVYA1D-k80diuQ5DvFR4lnBzonqWpV5ijHN=="),
+            (r#"influx_token: "b7ZyIaDdpjWngCeGrOzAA4bRVsB9EMxjWVeCPmWhoN9KMdWTVisLfiseDI7iXdCs1yQCFwpt8n71P-m-3UIztQ==""#, "b7ZyIaDdpjWngCeGrOzAA4bRVsB9EMxjWVeCPmWhoN9KMdWTVisLfiseDI7iXdCs1yQCFwpt8n71P-m-3UIztQ=="),
         ],
-        counterexamples: &["INFLUXDB_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "INFLUXDB_TOKEN=<your-influxdb-key>", "INFLUXDB_TOKEN=KVYA1D-k80diuQ5DvFR4lnBzonqWpV5ijHNeb7ZyIaDdpjWngCeGrOzAA4bRVsB9EMxjWVeCPmWhoN9KMdWTV=="],
+        counterexamples: &["INFLUXDB_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "INFLUXDB_TOKEN=<your-influxdb-key>", "INFLUXDB_TOKEN=H2lD4o8uYN8vgNIwbl047LsYyQlT1LorLVHCtY32UIVnViiEYeN0Tn2MugZeXBBt92VPm9c1kYz2vys4ylffd=="],
         ..NAMED
     },
     Builtin {
@@ -190,10 +190,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["cockroach"],
         pattern: concat!(r"(?-u)(?i:cockroach(?:db)?)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>CCDB1_[A-Za-z0-9]{22}_[A-Za-z0-9]{40})", end_url!()),
         examples: &[
-            ("  COCKROACH_API_KEY: CCDB1_jscejcorDVWeyOV0bOoH8N_AmT6voplhjEgDAu9FgFBHxQrNmNPjv6ZbqBf9oCU", "CCDB1_jscejcorDVWeyOV0bOoH8N_AmT6voplhjEgDAu9FgFBHxQrNmNPjv6ZbqBf9oCU"),
-            (r#"export cockroachdb_api_key="CCDB1_E7kKHXzJtENWkWdtrlYafM_LPCLDGZsXKZQ17jzLmvfwAGsVhJisxLNqG23LH7o""#, "CCDB1_E7kKHXzJtENWkWdtrlYafM_LPCLDGZsXKZQ17jzLmvfwAGsVhJisxLNqG23LH7o"),
+            ("  COCKROACH_API_KEY: CCDB1_wWEZB03gsv1MeX2b4828Ho_NaFXGlPiovW4iV4PMcebI4O38FVI82cdkR6VuigS", "CCDB1_wWEZB03gsv1MeX2b4828Ho_NaFXGlPiovW4iV4PMcebI4O38FVI82cdkR6VuigS"),
+            (r#"export cockroachdb_api_key="CCDB1_Z0oWWDxC4BjuOeAuHA11x6_jNbH19foxZ7mcYD4XFneXiuiBhBfQiq68MArlEgu""#, "CCDB1_Z0oWWDxC4BjuOeAuHA11x6_jNbH19foxZ7mcYD4XFneXiuiBhBfQiq68MArlEgu"),
         ],
-        counterexamples: &["COCKROACH_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "COCKROACH_API_KEY=<your-cockroachdb-key>", "COCKROACH_API_KEY=CCDB1_z1BBKKL4x35rRxYLgxeeWp_c3tAw16gB08tkdzc52HynnjQET53BG02xZMUQHZ"],
+        counterexamples: &["COCKROACH_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "COCKROACH_API_KEY=<your-cockroachdb-key>", "COCKROACH_API_KEY=CCDB1_Ixjz0wVfvLC4NybpIyWkCg_GIPPuBC6QVjFeRaBJ4eYgkldZCfSLNmC3QJNcBx"],
         ..NAMED
     },
     Builtin {
@@ -203,10 +203,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["aiven"],
         pattern: concat!(r"(?-u)(?i:aiven)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9+/]{100,400})", end_b64!()),
         examples: &[
-            ("AIVEN_TOKEN=m9c1kYz2vys4ylffd6S93mLRicDja+xqDRrfjd+fguPqm+D6V43sOi1O1UisckCUzf6/AiqPr2o3kqH0Iw9nPpUtYSlQ5XcFXu4mPP35s", "m9c1kYz2vys4ylffd6S93mLRicDja+xqDRrfjd+fguPqm+D6V43sOi1O1UisckCUzf6/AiqPr2o3kqH0Iw9nPpUtYSlQ5XcFXu4mPP35s"),
-            (r#"{"aiven_api_token":"ib3jnvxg5ly5e3Uh547J7hPvSoyn+K3bkni67uuttphNAAGotLMWPUja4GIXsuO/4Nz8r5h85wd9o8zjxqxqafVC+LifL+BJBg/vDBn9Wls"}"#, "ib3jnvxg5ly5e3Uh547J7hPvSoyn+K3bkni67uuttphNAAGotLMWPUja4GIXsuO/4Nz8r5h85wd9o8zjxqxqafVC+LifL+BJBg/vDBn9Wls"),
+            ("AIVEN_TOKEN=h547J7hPvSoyn+K3bkni67uuttphNAAGotLMWPUja4GIXsuO/4Nz8r5h85wd9o8zjxqxqafVC+LifL+BJBg/vDBn9WlsQRrk6S8+3oZvq9lrzcwa", "h547J7hPvSoyn+K3bkni67uuttphNAAGotLMWPUja4GIXsuO/4Nz8r5h85wd9o8zjxqxqafVC+LifL+BJBg/vDBn9WlsQRrk6S8+3oZvq9lrzcwa"),
+            (r#"{"aiven_api_token":"puCvHWmWYstM/rXsXd80eUW+VQhB3oot2KMIXivEDRGrN0M8vcZveZV+F8O0s+DH0d+5WzRIpyRxIHgUI+qZ1G0M9jBl8Er21lSag"}"#, "puCvHWmWYstM/rXsXd80eUW+VQhB3oot2KMIXivEDRGrN0M8vcZveZV+F8O0s+DH0d+5WzRIpyRxIHgUI+qZ1G0M9jBl8Er21lSag"),
         ],
-        counterexamples: &["AIVEN_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "AIVEN_TOKEN=<your-aiven-key>", "AIVEN_TOKEN=QRrk6S8+3oZvq9lrzcwalpuCvHWmWYstM/rXsXd80eUW+VQhB3oot2KMIXivEDRGrN0M8vcZveZV+F8O0s+DH0d+5WzRIpyRxIH"],
+        counterexamples: &["AIVEN_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "AIVEN_TOKEN=<your-aiven-key>", "AIVEN_TOKEN=1Vssi2nIf2dBASpanpUnov9wBXN7zmIVwkl0ZrRE30rxVh1gZsJPrf5dzAhR6eUbTTNwFn1aGDGNtvITVOdb6FKn29K3MdOP54s"],
         ..NAMED
     },
     Builtin {
@@ -216,10 +216,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["couchbase"],
         pattern: concat!(r"(?-u)(?i:couchbase)[A-Za-z0-9_.-]{0,24}?(?i:secret|password|key)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{64})", end_url!()),
         examples: &[
-            (r#"COUCHBASE_API_SECRET: "IxrFi0zAZQq4AR1tEenfOTULE5p3iR3J4BAUHf1wadBAxjjeKKLVWTBgY1730Jrc""#, "IxrFi0zAZQq4AR1tEenfOTULE5p3iR3J4BAUHf1wadBAxjjeKKLVWTBgY1730Jrc"),
-            ("couchbase_secret = b5PnnwhYagh4ZKxP03gN3G3h17kMEQY10RYPVU2lI1JTPS9ny4T4I6tHID5mg1TW", "b5PnnwhYagh4ZKxP03gN3G3h17kMEQY10RYPVU2lI1JTPS9ny4T4I6tHID5mg1TW"),
+            (r#"COUCHBASE_API_SECRET: "OASVt1wccy38a5lZnpSOO1JkOj4TuR0LOvF4L4Ae2tMpXJz7nB8nanuQxZuawFyD""#, "OASVt1wccy38a5lZnpSOO1JkOj4TuR0LOvF4L4Ae2tMpXJz7nB8nanuQxZuawFyD"),
+            ("couchbase_secret = zHoB0UaQx5JRQisfg0U7GSLNWbSd06PkzK3dY1LWIFtwRV5bqNy60cuqTU4qh80A", "zHoB0UaQx5JRQisfg0U7GSLNWbSd06PkzK3dY1LWIFtwRV5bqNy60cuqTU4qh80A"),
         ],
-        counterexamples: &["COUCHBASE_API_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "COUCHBASE_API_SECRET=<your-couchbase-key>", "COUCHBASE_API_SECRET=0RIxlff7ASzivXpB59ORAil8xdAdzjrIuQicCbmXQnId5vDScGxaSIwwtUlNpUL"],
+        counterexamples: &["COUCHBASE_API_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "COUCHBASE_API_SECRET=<your-couchbase-key>", "COUCHBASE_API_SECRET=GI9agnTtQvbnjDC9PLASgTbWtQJCV2Ygcav7fKBbAyAAYaPXdoFMzS2yQCDeV0n"],
         ..NAMED
     },
     Builtin {
@@ -229,10 +229,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["dbtc_", "dbtu_"],
         pattern: prefixed!(r"(?:dbtc_|dbtu_)", r"[A-Za-z0-9_-]{40,64}"),
         examples: &[
-            (r#"DBT_CLOUD_TOKEN="dbtc_1aGDGNtvITVOdb6FKn29K3MdOP54s10MTeeXbxAFusPQ_0jMFZA""#, "dbtc_1aGDGNtvITVOdb6FKn29K3MdOP54s10MTeeXbxAFusPQ_0jMFZA"),
-            (r#"dbt_cloud_token = "dbtu_BbBOUPaS_W7wYD3bVqKkmdguYg_MTdGWePHHo1ramBNRcB""#, "dbtu_BbBOUPaS_W7wYD3bVqKkmdguYg_MTdGWePHHo1ramBNRcB"),
+            ("docker run -e DBT_CLOUD_TOKEN=dbtc_HENglZuJHPqH210-L1C7YAPUsWVcZY_Lo3S3dmBkDnq97NZw app:latest", "dbtc_HENglZuJHPqH210-L1C7YAPUsWVcZY_Lo3S3dmBkDnq97NZw"),
+            ("env DBT_CLOUD_TOKEN=dbtu_THWkXRyKNl-HdeuoExycFU6_bnxmmS5_-6Y8ee9UoLjx ./deploy.sh", "dbtu_THWkXRyKNl-HdeuoExycFU6_bnxmmS5_-6Y8ee9UoLjx"),
         ],
-        counterexamples: &["dbtc_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like dbtc_1234567890", "dbtc_641mcN4meaQl2d1W10bhC_YW57jB6HENglZuJHP"],
+        counterexamples: &["dbtc_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like dbtc_1234567890", "dbtc_s3FvAYbxIA22AI6j3X0w4VJ16SSfM0miKT4-Gn_"],
         ..PREFIXED
     },
     Builtin {
@@ -242,10 +242,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["pnu_", "pnb_"],
         pattern: prefixed!(r"(?:pnu_|pnb_)", r"[A-Za-z0-9]{36}"),
         examples: &[
-            (r#"level=info msg="auth ok" key=pnu_BLOAAIFsIAoDznu9xjyxY1bzWzFPUU9NsYHh"#, "pnu_BLOAAIFsIAoDznu9xjyxY1bzWzFPUU9NsYHh"),
-            (r#"{"prefect_api_key": "pnb_GwBb19gnPfN6YVo9gGNiTEH5DtzRMlswqyf4", "region": "eu-west-1"}"#, "pnb_GwBb19gnPfN6YVo9gGNiTEH5DtzRMlswqyf4"),
+            ("env PREFECT_API_KEY=pnu_UNHigkrQwnhnsDmsC7S0tjivZEKRXjuah8hS ./deploy.sh", "pnu_UNHigkrQwnhnsDmsC7S0tjivZEKRXjuah8hS"),
+            (r#"PREFECT_API_KEY="pnb_37yWmyrjAvzU4035lHzSnJaLBX8wVAg47Bzl""#, "pnb_37yWmyrjAvzU4035lHzSnJaLBX8wVAg47Bzl"),
         ],
-        counterexamples: &["pnu_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like pnu_1234567890", "pnu_Nv7XXmS5GstQVf2USF1qbckhplmQbJpTxXO"],
+        counterexamples: &["pnu_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like pnu_1234567890", "pnu_e8S4RRJRdotM3cpPp6Fbr11MarRd4ayp9q6"],
         ..PREFIXED
     },
     Builtin {
@@ -255,10 +255,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["fivetran"],
         pattern: concat!(r"(?-u)(?i:fivetran)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{32})", end_url!()),
         examples: &[
-            ("FIVETRAN_API_SECRET = YZF8agSlgTgJwRC3FFD0zE9cc9E8x4hS", "YZF8agSlgTgJwRC3FFD0zE9cc9E8x4hS"),
-            (r#"fivetran_key: "el0Tj9Bpk6LNnzalrH1n4BB5nrD0HeUZ""#, "el0Tj9Bpk6LNnzalrH1n4BB5nrD0HeUZ"),
+            ("FIVETRAN_API_SECRET = SQHC5ePhGCdwTjkS8lvc378eOrC1BTZV", "SQHC5ePhGCdwTjkS8lvc378eOrC1BTZV"),
+            (r#"fivetran_key: "ldEyCEi7sCy8qcdHzgUU63zCeKqkuKCw""#, "ldEyCEi7sCy8qcdHzgUU63zCeKqkuKCw"),
         ],
-        counterexamples: &["FIVETRAN_API_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "FIVETRAN_API_SECRET=<your-fivetran-key>", "FIVETRAN_API_SECRET=WyWAlCWxrAWRDw1wcTtNAg78es7wT6M"],
+        counterexamples: &["FIVETRAN_API_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "FIVETRAN_API_SECRET=<your-fivetran-key>", "FIVETRAN_API_SECRET=qWk28oJ0FYQPHJsvDWym9TEKjuSSJHV"],
         ..NAMED
     },
     Builtin {
@@ -268,10 +268,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["looker"],
         pattern: concat!(r"(?-u)(?i:looker)[A-Za-z0-9_.-]{0,24}?(?i:secret)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{24})", end_url!()),
         examples: &[
-            ("  LOOKERSDK_CLIENT_SECRET: F9qG8NgS8FVLe2TCUNHigkrQ", "F9qG8NgS8FVLe2TCUNHigkrQ"),
-            (r#"export looker_client_secret="nhnsDmsC7S0tjivZEKRXjuah""#, "nhnsDmsC7S0tjivZEKRXjuah"),
+            ("  LOOKERSDK_CLIENT_SECRET: KhfPNghZ5wEYwc1T3pd1Q2Mh", "KhfPNghZ5wEYwc1T3pd1Q2Mh"),
+            (r#"export looker_client_secret="gVA5OcEMtF2Y4cGWD7YnrNne""#, "gVA5OcEMtF2Y4cGWD7YnrNne"),
         ],
-        counterexamples: &["LOOKERSDK_CLIENT_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "LOOKERSDK_CLIENT_SECRET=<your-looker-key>", "LOOKERSDK_CLIENT_SECRET=So37yWmyrjAvzU4035lHzSn"],
+        counterexamples: &["LOOKERSDK_CLIENT_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "LOOKERSDK_CLIENT_SECRET=<your-looker-key>", "LOOKERSDK_CLIENT_SECRET=1RVXZ30pMx2b7j27oAcy05L"],
         ..NAMED
     },
     Builtin {
@@ -281,10 +281,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["mb_"],
         pattern: concat!(r#"(?-u)(?P<token>mb_(?P<secret>[A-Za-z0-9+/]{43}=))"#, end_b64!()),
         examples: &[
-            (r#"metabase_api_key = "mb_T1m2YwsjgCMeEF/cJaJhaWEGT5jp5hTsvwRejI53Ywh=""#, "mb_T1m2YwsjgCMeEF/cJaJhaWEGT5jp5hTsvwRejI53Ywh="),
-            ("export METABASE_API_KEY=mb_X59qK5XGfgYmZ5iGuP5TEGvC/LQ6Xy9sONpknoT9TfE=", "mb_X59qK5XGfgYmZ5iGuP5TEGvC/LQ6Xy9sONpknoT9TfE="),
+            ("docker run -e METABASE_API_KEY=mb_xn8On78pdOmHp3a447VSfh6hCvrNFXEN4m0UH6pahL3= app:latest", "mb_xn8On78pdOmHp3a447VSfh6hCvrNFXEN4m0UH6pahL3="),
+            (r#"{"metabase_api_key": "mb_e5ScbBH+4NSYbkXYKqPEidiP5IadlIjNGAuz3AvTCnd=", "region": "eu-west-1"}"#, "mb_e5ScbBH+4NSYbkXYKqPEidiP5IadlIjNGAuz3AvTCnd="),
         ],
-        counterexamples: &["mb_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like mb_1234567890", "mb_oMm0e9M/e7BIAjNFUctC1fW5tRxn8On78pdOmHp3a4="],
+        counterexamples: &["mb_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like mb_1234567890", "mb_PuKFpA4ptrswg846GEgW65gHcoSNvKQIrAUItkqHy/="],
         ..PREFIXED
     },
     Builtin {
@@ -294,10 +294,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["tableau"],
         pattern: concat!(r"(?-u)(?i:tableau)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9+/]{22}==:[A-Za-z0-9]{32})", end_url!()),
         examples: &[
-            (r#"TABLEAU_PAT_SECRET: "7VSfh6hCvrNFXEN4m0UH6p==:dXsHB07T2DcCwbWHQM7anq2FCXOtVwJR""#, "7VSfh6hCvrNFXEN4m0UH6p==:dXsHB07T2DcCwbWHQM7anq2FCXOtVwJR"),
-            ("tableau_token_secret = bkXYKqPEidiP5IadlIjNGA==:m1BTInISMkwoKgbnuX49VH2LKUksYphn", "bkXYKqPEidiP5IadlIjNGA==:m1BTInISMkwoKgbnuX49VH2LKUksYphn"),
+            (r#"TABLEAU_PAT_SECRET: "Pa+GSC/DLBh/DA5wqcJHDc==:EZHBkoK5xfDm9fGi61IHnL8SpIUCkPFX""#, "Pa+GSC/DLBh/DA5wqcJHDc==:EZHBkoK5xfDm9fGi61IHnL8SpIUCkPFX"),
+            ("tableau_token_secret = nSESrcLlt2Q11tLfkovAgG==:wQu9tqOB34FTlg0aXEkbtvVGIXchVQTe", "nSESrcLlt2Q11tLfkovAgG==:wQu9tqOB34FTlg0aXEkbtvVGIXchVQTe"),
         ],
-        counterexamples: &["TABLEAU_PAT_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "TABLEAU_PAT_SECRET=<your-tableau-key>", "TABLEAU_PAT_SECRET=ptrswg846GEgW65gHcoSNv==:95Jv6X8LPri4nx0rKjMf8TiqXY09KZm"],
+        counterexamples: &["TABLEAU_PAT_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "TABLEAU_PAT_SECRET=<your-tableau-key>", "TABLEAU_PAT_SECRET=hbwVnmlaJ5PE9FVXm76RIf==:FmegnuLAppUqbHK4JTblZ5HCtXIsMje"],
         ..NAMED
     },
     Builtin {
@@ -307,10 +307,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["weaviate"],
         pattern: concat!(r"(?-u)(?i:weaviate)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{40})", end_url!()),
         examples: &[
-            (r#"export WEAVIATE_API_KEY="aUTuaFUqwZoFosnY5dFP7oQnClibr2VqoLWPb8oE""#, "aUTuaFUqwZoFosnY5dFP7oQnClibr2VqoLWPb8oE"),
-            ("  weaviate_key: koK5xfDm9fGi61IHnL8SpIUCkPFXeg3wW04XOpwi", "koK5xfDm9fGi61IHnL8SpIUCkPFXeg3wW04XOpwi"),
+            (r#"export WEAVIATE_API_KEY="5ZScKbXgpL1ptsG5A6WKx3xATNspqeZxmREGSE7z""#, "5ZScKbXgpL1ptsG5A6WKx3xATNspqeZxmREGSE7z"),
+            ("  weaviate_key: ClcY626qHDmW3lV9HY8AKNbEznOjAtVtiGqvtGNn", "ClcY626qHDmW3lV9HY8AKNbEznOjAtVtiGqvtGNn"),
         ],
-        counterexamples: &["WEAVIATE_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "WEAVIATE_API_KEY=<your-weaviate-key>", "WEAVIATE_API_KEY=JJJsVf6KTjJT2BvAAjscfhkO2WXSndqLcwQu9tq"],
+        counterexamples: &["WEAVIATE_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "WEAVIATE_API_KEY=<your-weaviate-key>", "WEAVIATE_API_KEY=iMvBdvEl58VCFiEWddjJvvHMECHEw0xPbqWujKG"],
         ..NAMED
     },
     Builtin {
@@ -320,10 +320,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["qdrant"],
         pattern: concat!(r"(?-u)(?i:qdrant)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9_-]{40,80})", end_url!()),
         examples: &[
-            (r#"{"QDRANT_API_KEY":"2_xmb8udNQfoibhbwVnmlaJ5PE9FVXm76RIfD_yjmAP0EFGdcx"}"#, "2_xmb8udNQfoibhbwVnmlaJ5PE9FVXm76RIfD_yjmAP0EFGdcx"),
-            ("qdrant_key=4MLtiAecmEFMK1UU1KFGiUz88Yc4weH6yw0d8YAs0NNqGRNBuqQ3", "4MLtiAecmEFMK1UU1KFGiUz88Yc4weH6yw0d8YAs0NNqGRNBuqQ3"),
+            (r#"{"QDRANT_API_KEY":"IBK8W-vJg1p3zrHjz__br1qOHkE0XH_oW4EPuBP9uGdIhnZ6"}"#, "IBK8W-vJg1p3zrHjz__br1qOHkE0XH_oW4EPuBP9uGdIhnZ6"),
+            ("qdrant_key=97k2oaY13Zikgz9nkiGfMp-WeiZjTBPfwSmi2NQMQO6WFk", "97k2oaY13Zikgz9nkiGfMp-WeiZjTBPfwSmi2NQMQO6WFk"),
         ],
-        counterexamples: &["QDRANT_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "QDRANT_API_KEY=<your-qdrant-key>", "QDRANT_API_KEY=Q9w5_q9ghtQQ948TVcGPtIBK8W-vJg1p3zrHjz_"],
+        counterexamples: &["QDRANT_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "QDRANT_API_KEY=<your-qdrant-key>", "QDRANT_API_KEY=HNkmXTyGD7APiJAtCE-RJhL-AyUQsft0C9X1doK"],
         ..NAMED
     },
     Builtin {
@@ -333,10 +333,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["turso"],
         pattern: concat!(r"(?-u)(?i:turso)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>eyJhbGciOiJFZERTQSIsInR5cCI6IkpXVCJ9\.[A-Za-z0-9_-]{60,200}\.[A-Za-z0-9_-]{86})", end_url!()),
         examples: &[
-            ("TURSO_AUTH_TOKEN = eyJhbGciOiJFZERTQSIsInR5cCI6IkpXVCJ9.br1qOHkE0XH_oW4EPuBP9uGdIhnZ6097k2oaY13Zikgz9nkiGfMp-WeiZjTBPfwSmi2.QMQO6WFkkHNkmXTyGD7APiJAtCE-RJhL-AyUQsft0C9X1doK5_gG2WLMKiTtFLa7zfPSk48QlKOBPDNPlxmwsd", "eyJhbGciOiJFZERTQSIsInR5cCI6IkpXVCJ9.br1qOHkE0XH_oW4EPuBP9uGdIhnZ6097k2oaY13Zikgz9nkiGfMp-WeiZjTBPfwSmi2.QMQO6WFkkHNkmXTyGD7APiJAtCE-RJhL-AyUQsft0C9X1doK5_gG2WLMKiTtFLa7zfPSk48QlKOBPDNPlxmwsd"),
-            (r#"turso_token: "eyJhbGciOiJFZERTQSIsInR5cCI6IkpXVCJ9.PsQtRvnHb6BlYM1g5m6nI1-LOcbdAakzdm78uVfDSCJMzYR4z5XAcH74dBfrZjfrxgThq.o2Ldw8ED-OGkB5-pQC0NrVODRsCPdqo1c6aO3Xb61ykbEhZEMFQt1752KC9wCArNISRmOvQ3qkpBt5ZkKvCtyw""#, "eyJhbGciOiJFZERTQSIsInR5cCI6IkpXVCJ9.PsQtRvnHb6BlYM1g5m6nI1-LOcbdAakzdm78uVfDSCJMzYR4z5XAcH74dBfrZjfrxgThq.o2Ldw8ED-OGkB5-pQC0NrVODRsCPdqo1c6aO3Xb61ykbEhZEMFQt1752KC9wCArNISRmOvQ3qkpBt5ZkKvCtyw"),
+            ("TURSO_AUTH_TOKEN = eyJhbGciOiJFZERTQSIsInR5cCI6IkpXVCJ9.5_gG2WLMKiTtFLa7zfPSk48QlKOBPDNPlxmwsdPsQtRvnHb6BlYM1g5m6nI1-LOcbdAakzdm.8uVfDSCJMzYR4z5XAcH74dBfrZjfrxgThqqo2Ldw8ED-OGkB5-pQC0NrVODRsCPdqo1c6aO3Xb61ykbEhZEMFQ", "eyJhbGciOiJFZERTQSIsInR5cCI6IkpXVCJ9.5_gG2WLMKiTtFLa7zfPSk48QlKOBPDNPlxmwsdPsQtRvnHb6BlYM1g5m6nI1-LOcbdAakzdm.8uVfDSCJMzYR4z5XAcH74dBfrZjfrxgThqqo2Ldw8ED-OGkB5-pQC0NrVODRsCPdqo1c6aO3Xb61ykbEhZEMFQ"),
+            (r#"turso_token: "eyJhbGciOiJFZERTQSIsInR5cCI6IkpXVCJ9.1752KC9wCArNISRmOvQ3qkpBt5ZkKvCtyw_AYlIXaaK0SJh0m406aVy1DeEYWd.nHAPbgPlG_NxbAxeyM8XI8mdXClnOHgi0qDMsrEceMQ16s71ir0IcXgoYqYDzTc_TN9W-zEkulqR4qy2YQ-P0V""#, "eyJhbGciOiJFZERTQSIsInR5cCI6IkpXVCJ9.1752KC9wCArNISRmOvQ3qkpBt5ZkKvCtyw_AYlIXaaK0SJh0m406aVy1DeEYWd.nHAPbgPlG_NxbAxeyM8XI8mdXClnOHgi0qDMsrEceMQ16s71ir0IcXgoYqYDzTc_TN9W-zEkulqR4qy2YQ-P0V"),
         ],
-        counterexamples: &["TURSO_AUTH_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "TURSO_AUTH_TOKEN=<your-turso-key>", "TURSO_AUTH_TOKEN=eyJhbGciOiJFZERTQSIsInR5cCI6IkpXVCJ9.AYlIXaaK0SJh0m406aVy1DeEYWdFnHAPbgPlG_NxbAxeyM8XI8mdXClnOHgi0qDMsrE.eMQ16s71ir0IcXgoYqYDzTc_TN9W-zEkulqR4qy2YQ-P0VRDXm9HcjkgdDDbmEI_kjpHHn6re1u44tCZpfOQ1"],
+        counterexamples: &["TURSO_AUTH_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "TURSO_AUTH_TOKEN=<your-turso-key>", "TURSO_AUTH_TOKEN=eyJhbGciOiJFZERTQSIsInR5cCI6IkpXVCJ9.RDXm9HcjkgdDDbmEI_kjpHHn6re1u44tCZpfOQ1pj12ZfOJggixb_zrotmklS5egQ1GMq0-.LsY2CqY8GlhrSh05NJiRM2_EUY2R87OJ3wLttK5X3TXkRTUvS4BPpspwgvB-UVtLyoZeBSpmvKlgD53FPLRu0"],
         ..NAMED
     },
     Builtin {
@@ -346,10 +346,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["xata"],
         pattern: concat!(r"(?-u)(?i:xata)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>xau_[A-Za-z0-9]{40})", end_url!()),
         examples: &[
-            ("  XATA_API_KEY: xau_LeABzcu1rSIdQdQelaFJm3iQhjgffXwC8cd0v4WV", "xau_LeABzcu1rSIdQdQelaFJm3iQhjgffXwC8cd0v4WV"),
-            (r#"export xata_key="xau_XX7SqNX9QMY7t9i2AQFSPP4vs5jW9zGBoiSzOEqf""#, "xau_XX7SqNX9QMY7t9i2AQFSPP4vs5jW9zGBoiSzOEqf"),
+            ("  XATA_API_KEY: xau_XaWCbwYUz9eWqhwPob8nTVfVvjk4TWdOcM8cn1GT", "xau_XaWCbwYUz9eWqhwPob8nTVfVvjk4TWdOcM8cn1GT"),
+            (r#"export xata_key="xau_VF4sBLWOuwjOnb6nN9POXXCVtOs5sbmZCfBjbXpJ""#, "xau_VF4sBLWOuwjOnb6nN9POXXCVtOs5sbmZCfBjbXpJ"),
         ],
-        counterexamples: &["XATA_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "XATA_API_KEY=<your-xata-key>", "XATA_API_KEY=xau_iR0VPwdN16ILWQA95CWtHIre95ZY0v74QLtOBFp"],
+        counterexamples: &["XATA_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "XATA_API_KEY=<your-xata-key>", "XATA_API_KEY=xau_LaR3lMAXfhmDO99LlznVAIxQ2tf4B5Q5p30k5uB"],
         ..NAMED
     },
     Builtin {
@@ -359,10 +359,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["truenas"],
         pattern: concat!(r"(?-u)(?i:truenas)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[0-9]{1,4}-[A-Za-z0-9]{64})", end_url!()),
         examples: &[
-            ("TRUENAS_API_KEY=665-DuTrB35QVSZlsjjZ3UsCZyBwyQfRv0w4R4xkTwHCHMOSWnSuhQjKHhXNld532kU2", "665-DuTrB35QVSZlsjjZ3UsCZyBwyQfRv0w4R4xkTwHCHMOSWnSuhQjKHhXNld532kU2"),
-            (r#"{"truenas_key":"75-5jsmhzcnIwhG6gIkZsfX1VT13doICN08ZBpLYuNGsvkAHMJBXaWCbwYUz9eWqhwP"}"#, "75-5jsmhzcnIwhG6gIkZsfX1VT13doICN08ZBpLYuNGsvkAHMJBXaWCbwYUz9eWqhwP"),
+            ("TRUENAS_API_KEY=0-fMPgdLaGNqjwG8jYyDI491kfoY6BaxNdOam5GsdUWhnklOb5qJGB8g5BiV6zCwE3", "0-fMPgdLaGNqjwG8jYyDI491kfoY6BaxNdOam5GsdUWhnklOb5qJGB8g5BiV6zCwE3"),
+            (r#"{"truenas_key":"48-HE6V8t5rP7ORFYvbEJsr6CU9fWKGRP9w8iRVxV6TEMeEoxxsGXn3HoBlED6KZlIC"}"#, "48-HE6V8t5rP7ORFYvbEJsr6CU9fWKGRP9w8iRVxV6TEMeEoxxsGXn3HoBlED6KZlIC"),
         ],
-        counterexamples: &["TRUENAS_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "TRUENAS_API_KEY=<your-truenas-key>", "TRUENAS_API_KEY=03-Vvjk4TWdOcM8cn1GTUxVF4sBLWOuwjOnb6nN9POXXCVtOs5sbmZCfBjbXpJbLaR"],
+        counterexamples: &["TRUENAS_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "TRUENAS_API_KEY=<your-truenas-key>", "TRUENAS_API_KEY=22-8l6cBCwNin2vSfc8qVxCIMTzSWfLLMgQssBP8f7uUM8NZPNgqD80Qp1aPyCPZ68"],
         ..NAMED
     },
     Builtin {
@@ -372,8 +372,8 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["truenas"],
         pattern: concat!(r"(?-u)(?i:truenas)[^\n]{0,160}?(?i:bearer)\s+(?P<secret>[0-9]{1,4}-[A-Za-z0-9]{64})", end_url!()),
         examples: &[
-            (r#"GET https://truenas.local/api/v2.0/pool -H "Authorization: Bearer 3-MAXfhmDO99LlznVAIxQ2tf4B5Q5p30k5uB5caZafMPgdLaGNqjwG8jYyDI491kfo""#, "3-MAXfhmDO99LlznVAIxQ2tf4B5Q5p30k5uB5caZafMPgdLaGNqjwG8jYyDI491kfo"),
-            ("truenas client: Authorization: Bearer 12-axNdOam5GsdUWhnklOb5qJGB8g5BiV6zCwE3pqJJaHE6V8t5rP7ORFYvbEJsr6CU", "12-axNdOam5GsdUWhnklOb5qJGB8g5BiV6zCwE3pqJJaHE6V8t5rP7ORFYvbEJsr6CU"),
+            (r#"GET https://truenas.local/api/v2.0/pool -H "Authorization: Bearer 3-NG6VTCIQDIGR3mZ9Nn7jgGFoBpc1DMYPA1oqKHeHzPnaH1So10gzQFcfPQEyvndS""#, "3-NG6VTCIQDIGR3mZ9Nn7jgGFoBpc1DMYPA1oqKHeHzPnaH1So10gzQFcfPQEyvndS"),
+            ("truenas client: Authorization: Bearer 12-eHen69nKYN2fx0xeOBGXLk48WNi26vhRllIMgHnHlEkMl7aosUXpVvfqXkgXqeQn", "12-eHen69nKYN2fx0xeOBGXLk48WNi26vhRllIMgHnHlEkMl7aosUXpVvfqXkgXqeQn"),
         ],
         counterexamples: &["truenas Authorization: Bearer 1-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "truenas Authorization: Bearer $TRUENAS_KEY"],
         ..NAMED

@@ -234,15 +234,15 @@ pub(crate) static RULES: &[Builtin] = &[
     Builtin {
         id: "smtp2go_api_key",
         provider: "smtp2go",
-        description: "SMTP2GO API key (api- + 32 upper-case hex)",
-        keywords: &["api-"],
-        pattern: prefixed!(r"api-", r"[A-F0-9]{32}"),
+        description: "SMTP2GO API key (api- + 32 upper-case hex) beside an SMTP2GO key name",
+        keywords: &["smtp2go"],
+        pattern: concat!(r"(?-u)(?i:smtp2go)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>api-[A-F0-9]{32})", end_url!()),
         examples: &[
-            ("Authorization: Bearer api-D2ACEDFED3F01B9F7368A83C938C4353", "api-D2ACEDFED3F01B9F7368A83C938C4353"),
-            ("  smtp2go_api_key: api-53A76DB2A14775F9C3C485200D4FDEB0", "api-53A76DB2A14775F9C3C485200D4FDEB0"),
+            (r#"export SMTP2GO_API_KEY="api-BAD2ACEDFED3F01B9F7368A83C938C43""#, "api-BAD2ACEDFED3F01B9F7368A83C938C43"),
+            ("  smtp2go_key: api-3453A76DB2A14775F9C3C485200D4FDE", "api-3453A76DB2A14775F9C3C485200D4FDE"),
         ],
-        counterexamples: &["api-xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like api-1234567890", "api-37D194D525E987A4F64C292ED89EBB4"],
-        ..PREFIXED
+        counterexamples: &["SMTP2GO_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SMTP2GO_API_KEY=<your-smtp2go-key>", "SMTP2GO_API_KEY=api-0F37D194D525E987A4F64C292ED89EB"],
+        ..NAMED
     },
     Builtin {
         id: "mailerlite_api_key",
@@ -251,10 +251,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["mailerlite"],
         pattern: concat!(r"(?-u)(?i:mailerlite)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{32})", end_url!()),
         examples: &[
-            (r#"{"MAILERLITE_API_KEY":"4d3ba491ef9a409c5f3b0981ef856331"}"#, "4d3ba491ef9a409c5f3b0981ef856331"),
-            ("mailerlite_token=18ec363888afe44852b69df5c08834aa", "18ec363888afe44852b69df5c08834aa"),
+            (r#"{"MAILERLITE_API_KEY":"464d3ba491ef9a409c5f3b0981ef8563"}"#, "464d3ba491ef9a409c5f3b0981ef8563"),
+            ("mailerlite_token=1a18ec363888afe44852b69df5c08834", "1a18ec363888afe44852b69df5c08834"),
         ],
-        counterexamples: &["MAILERLITE_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "MAILERLITE_API_KEY=<your-mailerlite-key>", "MAILERLITE_API_KEY=c013fb165f6b52576836fdb45c54094"],
+        counterexamples: &["MAILERLITE_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "MAILERLITE_API_KEY=<your-mailerlite-key>", "MAILERLITE_API_KEY=acc013fb165f6b52576836fdb45c540"],
         ..NAMED
     },
     Builtin {
@@ -264,10 +264,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["brevo", "sendinblue"],
         pattern: concat!(r"(?-u)(?i:brevo|sendinblue)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>xsmtpsib-[a-f0-9]{64}-[A-Za-z0-9]{16})", end_url!()),
         examples: &[
-            ("BREVO_SMTP_KEY = xsmtpsib-bc01838d62286b8e64e4ead5672152409dd69e2442a1f37cb9eceb9d1b4197c1-7SLGiMOZPB00jr93", "xsmtpsib-bc01838d62286b8e64e4ead5672152409dd69e2442a1f37cb9eceb9d1b4197c1-7SLGiMOZPB00jr93"),
-            (r#"SENDINBLUE_SMTP_KEY: "xsmtpsib-2546517202f4a8c3731a276a8a720d376c11cbddd8c179a533d82b74378bcc42-lm6nAPQez9MgmVRx""#, "xsmtpsib-2546517202f4a8c3731a276a8a720d376c11cbddd8c179a533d82b74378bcc42-lm6nAPQez9MgmVRx"),
+            ("BREVO_SMTP_KEY = xsmtpsib-4abc01838d62286b8e64e4ead5672152409dd69e2442a1f37cb9eceb9d1b4197-dUMWQn7SLGiMOZPB", "xsmtpsib-4abc01838d62286b8e64e4ead5672152409dd69e2442a1f37cb9eceb9d1b4197-dUMWQn7SLGiMOZPB"),
+            (r#"SENDINBLUE_SMTP_KEY: "xsmtpsib-832546517202f4a8c3731a276a8a720d376c11cbddd8c179a533d82b74378bcc-9Tealm6nAPQez9Mg""#, "xsmtpsib-832546517202f4a8c3731a276a8a720d376c11cbddd8c179a533d82b74378bcc-9Tealm6nAPQez9Mg"),
         ],
-        counterexamples: &["BREVO_SMTP_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "BREVO_SMTP_KEY=<your-brevo-key>", "BREVO_SMTP_KEY=xsmtpsib-5e5e8c6bb85fe95009e91b45a327bb0dfa0b1f7c91c862617807de4bc5fcac2d-i57huKvodYTMbdy"],
+        counterexamples: &["BREVO_SMTP_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "BREVO_SMTP_KEY=<your-brevo-key>", "BREVO_SMTP_KEY=xsmtpsib-b45e5e8c6bb85fe95009e91b45a327bb0dfa0b1f7c91c862617807de4bc5fcac-UXHYRAmi57huKvo"],
         ..NAMED
     },
     Builtin {
@@ -277,10 +277,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["xsmtpsib-"],
         pattern: prefixed!(r"xsmtpsib-", r"[a-f0-9]{64}-[A-Za-z0-9]{16}"),
         examples: &[
-            ("export BREVO_SMTP_KEY=xsmtpsib-ff32925000aef3bbae10c2b654ca87982743f91200d0c7f723b5a538242dc3f6-yt5oNcPXHbbSSzzY", "xsmtpsib-ff32925000aef3bbae10c2b654ca87982743f91200d0c7f723b5a538242dc3f6-yt5oNcPXHbbSSzzY"),
-            (r#"brevo_smtp_key = "xsmtpsib-0dceeae18c9da8534967a762a44d2d38119e73f37e3a6c6fd56a2e02918bb1f4-R6aVEdgJO9XQbWAg""#, "xsmtpsib-0dceeae18c9da8534967a762a44d2d38119e73f37e3a6c6fd56a2e02918bb1f4-R6aVEdgJO9XQbWAg"),
+            ("export BREVO_SMTP_KEY=xsmtpsib-1c15ff32925000aef3bbae10c2b654ca87982743f91200d0c7f723b5a538242d-GQgFnZuyt5oNcPXH", "xsmtpsib-1c15ff32925000aef3bbae10c2b654ca87982743f91200d0c7f723b5a538242d-GQgFnZuyt5oNcPXH"),
+            ("env BREVO_SMTP_KEY=xsmtpsib-0cc10dceeae18c9da8534967a762a44d2d38119e73f37e3a6c6fd56a2e02918b-cEjX2oR6aVEdgJO9 ./deploy.sh", "xsmtpsib-0cc10dceeae18c9da8534967a762a44d2d38119e73f37e3a6c6fd56a2e02918b-cEjX2oR6aVEdgJO9"),
         ],
-        counterexamples: &["xsmtpsib-xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like xsmtpsib-1234567890", "xsmtpsib-19734a03779448a4bcf70d297f874bba43e2bcf906e1bc326cce4b8ee538584f-1rtOuD3JCRiPQAv"],
+        counterexamples: &["xsmtpsib-xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like xsmtpsib-1234567890", "xsmtpsib-d3c19734a03779448a4bcf70d297f874bba43e2bcf906e1bc326cce4b8ee5385-PjFy1rtOuD3JCRi"],
         ..PREFIXED
     },
     Builtin {
@@ -290,10 +290,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["mailgun"],
         pattern: concat!(r"(?-u)(?i:mailgun)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{32}-[a-f0-9]{8}-[a-f0-9]{8})", end_url!()),
         examples: &[
-            ("MAILGUN_WEBHOOK_SIGNING_KEY=8b008d3ce67dfbed2276f0dda551772d-a21513f0-84fc0bb5", "8b008d3ce67dfbed2276f0dda551772d-a21513f0-84fc0bb5"),
-            (r#"{"mailgun_signing_key":"3659374b82edcb1caff02050c8666b5f-ec9c5c00-0ad8ba85"}"#, "3659374b82edcb1caff02050c8666b5f-ec9c5c00-0ad8ba85"),
+            ("MAILGUN_WEBHOOK_SIGNING_KEY=aa8b008d3ce67dfbed2276f0dda55177-d2a21513-0084fc0b", "aa8b008d3ce67dfbed2276f0dda55177-d2a21513-0084fc0b"),
+            (r#"{"mailgun_signing_key":"533659374b82edcb1caff02050c8666b-f2ec9c5c-010ad8ba"}"#, "533659374b82edcb1caff02050c8666b-f2ec9c5c-010ad8ba"),
         ],
-        counterexamples: &["MAILGUN_WEBHOOK_SIGNING_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "MAILGUN_WEBHOOK_SIGNING_KEY=<your-mailgun-key>", "MAILGUN_WEBHOOK_SIGNING_KEY=1332030356850ecc1f4808cbebcdfb75-37d75900-f47d3d2"],
+        counterexamples: &["MAILGUN_WEBHOOK_SIGNING_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "MAILGUN_WEBHOOK_SIGNING_KEY=<your-mailgun-key>", "MAILGUN_WEBHOOK_SIGNING_KEY=5e1332030356850ecc1f4808cbebcdfb-5a37d759-0df47d3"],
         ..NAMED
     },
     Builtin {
@@ -303,10 +303,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["ses_smtp", "ses-smtp", "ses_password"],
         pattern: concat!(r"(?-u)(?i:ses)[A-Za-z0-9_.-]{0,24}?(?i:password|secret)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>B[A-Za-z0-9+/]{43})", end_b64!()),
         examples: &[
-            (r#"SES_SMTP_PASSWORD: "B6o2K3ewhYa26MfOT18hcaxXbGgdxUHcdM5T7hCoXNy7""#, "B6o2K3ewhYa26MfOT18hcaxXbGgdxUHcdM5T7hCoXNy7"),
-            ("ses_smtp_password = BBTevqXHGtoXq4izjroMybkslDQY/Dllxm4qeUaYICX9", "BBTevqXHGtoXq4izjroMybkslDQY/Dllxm4qeUaYICX9"),
+            (r#"SES_SMTP_PASSWORD: "Bkv6o2K3ewhYa26MfOT18hcaxXbGgdxUHcdM5T7hCoXN""#, "Bkv6o2K3ewhYa26MfOT18hcaxXbGgdxUHcdM5T7hCoXN"),
+            ("ses_smtp_password = B7cBTevqXHGtoXq4izjroMybkslDQY/Dllxm4qeUaYIC", "B7cBTevqXHGtoXq4izjroMybkslDQY/Dllxm4qeUaYIC"),
         ],
-        counterexamples: &["SES_SMTP_PASSWORD=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SES_SMTP_PASSWORD=<your-aws-key>", "SES_SMTP_PASSWORD=B6scuJkRqzx+/VxlDzlWgHj6LRr+M0LAQbcpbhcSdt7"],
+        counterexamples: &["SES_SMTP_PASSWORD=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SES_SMTP_PASSWORD=<your-aws-key>", "SES_SMTP_PASSWORD=B9O6scuJkRqzx+/VxlDzlWgHj6LRr+M0LAQbcpbhcSd"],
         ..NAMED
     },
 ];

@@ -21,7 +21,7 @@ pub(crate) static RULES: &[Builtin] = &[
         provider: "thingsboard",
         description: "ThingsBoard device access token in a device API URL (/api/v1/<token>/telemetry, attributes, rpc, claim)",
         keywords: &["/telemetry", "/attributes", "/rpc", "/claim"],
-        pattern: concat!(r"(?-u)/api/v1/(?P<secret>[A-Za-z0-9_-]{20,64})/(?:telemetry|attributes|rpc|claim)\b"),
+        pattern: r"(?-u)/api/v1/(?P<secret>[A-Za-z0-9_-]{20,64})/(?:telemetry|attributes|rpc|claim)\b",
         examples: &[
             ("curl -v -X POST http://tb.example.com:8080/api/v1/oXrdLWpYgU8bSzUS3VRs/telemetry -d @t.json", "oXrdLWpYgU8bSzUS3VRs"),
             ("POST /api/v1/mXYdS57LCbpveNP5z9bN/attributes HTTP/1.1", "mXYdS57LCbpveNP5z9bN"),

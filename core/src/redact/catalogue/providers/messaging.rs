@@ -404,7 +404,7 @@ pub(crate) static RULES: &[Builtin] = &[
         id: "ably_api_key",
         provider: "ably",
         description: "Ably API key (<app>.<key id>:<secret>) beside an Ably key name",
-        keywords: &["ably"],
+        keywords: &["ably_", "ably-"],
         pattern: concat!(r"(?-u)(?i:ably)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{6}:[A-Za-z0-9_-]{43})", end_url!()),
         examples: &[
             ("ABLY_API_KEY = Ki9qoK.R3RCUD:slgCayBqN8haXUEdc6GCrPuZx4PDzOL01Omr6Xvai_K", "Ki9qoK.R3RCUD:slgCayBqN8haXUEdc6GCrPuZx4PDzOL01Omr6Xvai_K"),

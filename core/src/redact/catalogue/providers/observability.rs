@@ -162,10 +162,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["hcaik_", "hcxik_"],
         pattern: prefixed!(r"(?:hcaik_|hcxik_)", r"[a-z0-9]{58}"),
         examples: &[
-            (r#"honeycomb_ingest_key = "hcaik_yaap9jgx44fruef2o7srjjez0038ilo8ynnhk2sekaijkam3dmu905ofyk""#, "hcaik_yaap9jgx44fruef2o7srjjez0038ilo8ynnhk2sekaijkam3dmu905ofyk"),
-            ("export HONEYCOMB_INGEST_KEY=hcxik_7ncicuugibgyomo68g7hn7bsds2x83jsgql1k3k4dww79mt66uqfca0tcr", "hcxik_7ncicuugibgyomo68g7hn7bsds2x83jsgql1k3k4dww79mt66uqfca0tcr"),
+            ("export HONEYCOMB_INGEST_KEY=hcaik_n44evgit8p38kq4b4f8blyaap9jgx44fruef2o7srjjez0038ilo8ynnhk", "hcaik_n44evgit8p38kq4b4f8blyaap9jgx44fruef2o7srjjez0038ilo8ynnhk"),
+            (r#"HONEYCOMB_INGEST_KEY="hcxik_sekaijkam3dmu905ofyky7ncicuugibgyomo68g7hn7bsds2x83jsgql1k""#, "hcxik_sekaijkam3dmu905ofyky7ncicuugibgyomo68g7hn7bsds2x83jsgql1k"),
         ],
-        counterexamples: &["hcaik_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like hcaik_1234567890", "hcaik_b6p7zls3zavognhfyrj76bv1do9hrr5ubxkf3o3kz1ohewkguujcjfwix"],
+        counterexamples: &["hcaik_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like hcaik_1234567890", "hcaik_k4dww79mt66uqfca0tcrkb6p7zls3zavognhfyrj76bv1do9hrr5ubxkf"],
         ..PREFIXED
     },
     Builtin {
@@ -175,10 +175,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["honeycomb"],
         pattern: concat!(r"(?-u)(?i:honeycomb)[A-Za-z0-9_.-]{0,24}?(?i:key|team|token)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{22})", end_url!()),
         examples: &[
-            ("  HONEYCOMB_API_KEY: okkKVpeEsHcM4m9S5u74lX", "okkKVpeEsHcM4m9S5u74lX"),
-            (r#"export x-honeycomb-team="UYzNsUe1Jt2DppPanQdtTs""#, "UYzNsUe1Jt2DppPanQdtTs"),
+            ("  HONEYCOMB_API_KEY: Ro5DSkzBUo6hTewkSgZ54u", "Ro5DSkzBUo6hTewkSgZ54u"),
+            (r#"export x-honeycomb-team="jcjfwiNxfokkKVpeEsHcM4""#, "jcjfwiNxfokkKVpeEsHcM4"),
         ],
-        counterexamples: &["HONEYCOMB_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "HONEYCOMB_API_KEY=<your-honeycomb-key>", "HONEYCOMB_API_KEY=4ZdTNq2sd4I4dhDnT1nSt"],
+        counterexamples: &["HONEYCOMB_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "HONEYCOMB_API_KEY=<your-honeycomb-key>", "HONEYCOMB_API_KEY=9S5u74lXZcMgLCiswwmUo"],
         ..NAMED
     },
     Builtin {
@@ -188,10 +188,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["eyJrIjoi"],
         pattern: concat!(r#"(?-u)(?P<token>eyJrIjoi(?P<secret>[A-Za-z0-9+/]{40,120}=))"#, end_b64!()),
         examples: &[
-            ("export GRAFANA_LEGACY_API_KEY=eyJrIjoi93XYyIvG6OsZG7nHd1JRNQjTnlTG9l/I85dqcDYU=", "eyJrIjoi93XYyIvG6OsZG7nHd1JRNQjTnlTG9l/I85dqcDYU="),
-            (r#"grafana_legacy_api_key = "eyJrIjoi5KA1jv4qGnI0QjbcMzv/KJG+95/sdk0dAhGGu8XPiOcskQsSEYW=""#, "eyJrIjoi5KA1jv4qGnI0QjbcMzv/KJG+95/sdk0dAhGGu8XPiOcskQsSEYW="),
+            ("  grafana_legacy_api_key: eyJrIjoiYwwuZKjM7EFbAhMLZhHLggo7AAMed93XYyIvG6OsZG7nHd1J=", "eyJrIjoiYwwuZKjM7EFbAhMLZhHLggo7AAMed93XYyIvG6OsZG7nHd1J="),
+            ("Authorization: Bearer eyJrIjoiNQjTnlTG9l/I85dqcDYU5KA1jv4qGnI0QjbcMzv/KJG+9=", "eyJrIjoiNQjTnlTG9l/I85dqcDYU5KA1jv4qGnI0QjbcMzv/KJG+9="),
         ],
-        counterexamples: &["eyJrIjoixxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like eyJrIjoi1234567890", "eyJrIjoiKzZ2MKM+6974CWvBBychLxuR/C6WqNbosNiM1nq="],
+        counterexamples: &["eyJrIjoixxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like eyJrIjoi1234567890", "eyJrIjoi/sdk0dAhGGu8XPiOcskQsSEYWOKzZ2MKM+6974C="],
         ..PREFIXED
     },
     Builtin {
@@ -201,10 +201,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["pagerduty"],
         pattern: concat!(r"(?-u)(?i:pagerduty)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>u\+[A-Za-z0-9_-]{18})", end_url!()),
         examples: &[
-            (r#"PAGERDUTY_API_KEY: "u+yxZ3Si3eqmD4dc6xiD""#, "u+yxZ3Si3eqmD4dc6xiD"),
-            ("pagerduty_token = u+9mcynI3_Cbsn8Xyjfr", "u+9mcynI3_Cbsn8Xyjfr"),
+            (r#"PAGERDUTY_API_KEY: "u+vBBychLxuR-C6WqNbo""#, "u+vBBychLxuR-C6WqNbo"),
+            ("pagerduty_token = u+NiM1nqWyxZ3Si3eqmD", "u+NiM1nqWyxZ3Si3eqmD"),
         ],
-        counterexamples: &["PAGERDUTY_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "PAGERDUTY_API_KEY=<your-pagerduty-key>", "PAGERDUTY_API_KEY=u+nC7FperOYwGDEpDhi"],
+        counterexamples: &["PAGERDUTY_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "PAGERDUTY_API_KEY=<your-pagerduty-key>", "PAGERDUTY_API_KEY=u+dc6xiDQ9mcynI3_Cb"],
         ..NAMED
     },
     Builtin {
@@ -214,10 +214,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["pagerduty"],
         pattern: concat!(r"(?-u)(?i:pagerduty)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{32})", end_url!()),
         examples: &[
-            (r#"export PAGERDUTY_INTEGRATION_KEY="1617a70c95493e48c7e401fc1c8fd3d2""#, "1617a70c95493e48c7e401fc1c8fd3d2"),
-            ("  pagerduty_routing_key: 2138d5972ad2e83d79d677fd0a889203", "2138d5972ad2e83d79d677fd0a889203"),
+            (r#"export PAGERDUTY_INTEGRATION_KEY="3fc6214037e7314ac58773712a1617a7""#, "3fc6214037e7314ac58773712a1617a7"),
+            ("  pagerduty_routing_key: c95493e48c7e401fc1c8fd3d242138d5", "c95493e48c7e401fc1c8fd3d242138d5"),
         ],
-        counterexamples: &["PAGERDUTY_INTEGRATION_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "PAGERDUTY_INTEGRATION_KEY=<your-pagerduty-key>", "PAGERDUTY_INTEGRATION_KEY=8d897f0e7bad094739f221c7dad19d2"],
+        counterexamples: &["PAGERDUTY_INTEGRATION_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "PAGERDUTY_INTEGRATION_KEY=<your-pagerduty-key>", "PAGERDUTY_INTEGRATION_KEY=72ad2e83d79d677fd0a88920348d897"],
         ..NAMED
     },
     Builtin {
@@ -227,10 +227,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["opsgenie"],
         pattern: concat!(r"(?-u)(?i:opsgenie)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12})", end_url!()),
         examples: &[
-            (r#"{"OPSGENIE_API_KEY":"6380e748-8688-472b-b28e-3ada760b8bf2"}"#, "6380e748-8688-472b-b28e-3ada760b8bf2"),
-            ("opsgenie_key=c9c3ba6b-526a-d671-d83b-9b5d6218fc29", "c9c3ba6b-526a-d671-d83b-9b5d6218fc29"),
+            (r#"{"OPSGENIE_API_KEY":"0e7bad09-739f-21c7-ad19-d249b5d6218f"}"#, "0e7bad09-739f-21c7-ad19-d249b5d6218f"),
+            ("opsgenie_key=29fce8f5-28cf-f990-db3f-e9cb5a1b0048", "29fce8f5-28cf-f990-db3f-e9cb5a1b0048"),
         ],
-        counterexamples: &["OPSGENIE_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "OPSGENIE_API_KEY=<your-opsgenie-key>", "OPSGENIE_API_KEY=ce8f5a28-f8f9-0ddb-fd86-54787eb593a"],
+        counterexamples: &["OPSGENIE_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "OPSGENIE_API_KEY=<your-opsgenie-key>", "OPSGENIE_API_KEY=d0302559-37a7-62f4-06b1-2e5f60a2827"],
         ..NAMED
     },
     Builtin {
@@ -240,10 +240,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["splunk"],
         pattern: concat!(r"(?-u)(?i:splunk)[A-Za-z0-9_.-]{0,24}?(?i:token|key|hec)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12})", end_url!()),
         examples: &[
-            ("SPLUNK_HEC_TOKEN = d15f9310-273d-9794-7b45-306b172e5f60", "d15f9310-273d-9794-7b45-306b172e5f60"),
-            (r#"splunk_token: "28270b84-ed5d-a2a6-f945-aab657c18f4c""#, "28270b84-ed5d-a2a6-f945-aab657c18f4c"),
+            ("SPLUNK_HEC_TOKEN = b845ed5d-a2a6-f945-ab94-b48e95bd817a", "b845ed5d-a2a6-f945-ab94-b48e95bd817a"),
+            (r#"splunk_token: "6cf62b85-457f-1fa9-2652-d615089210ec""#, "6cf62b85-457f-1fa9-2652-d615089210ec"),
         ],
-        counterexamples: &["SPLUNK_HEC_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SPLUNK_HEC_TOKEN=<your-splunk-key>", "SPLUNK_HEC_TOKEN=8e8c391a-379b-72b3-f5b6-afdbce1bda3"],
+        counterexamples: &["SPLUNK_HEC_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SPLUNK_HEC_TOKEN=<your-splunk-key>", "SPLUNK_HEC_TOKEN=d26db25e-2f3e-f631-63a8-5ebc710acf7"],
         ..NAMED
     },
     Builtin {
@@ -253,10 +253,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["sumo"],
         pattern: concat!(r"(?-u)(?i:sumo(?:logic)?)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{64})", end_url!()),
         examples: &[
-            ("  SUMO_ACCESS_KEY: v3z1Icsokg0I1K6pTS33277cvUspPnT6TweaXxjqCtkQxQ2Z7AqWcPU7pvS1bn96", "v3z1Icsokg0I1K6pTS33277cvUspPnT6TweaXxjqCtkQxQ2Z7AqWcPU7pvS1bn96"),
-            (r#"export sumologic_access_key="FnfUwZrlGnjl0KIpESgcERvY0VsLuMZeMm2lfXpFu3oRhF3GuOsMn7LAp1oqEbao""#, "FnfUwZrlGnjl0KIpESgcERvY0VsLuMZeMm2lfXpFu3oRhF3GuOsMn7LAp1oqEbao"),
+            ("  SUMO_ACCESS_KEY: B9GtJFVIMkbei6LnsboDdRIyuDAWVV4nMWL7MuJRzk1c6ubG0q9whQgPHNtS9Gr5", "B9GtJFVIMkbei6LnsboDdRIyuDAWVV4nMWL7MuJRzk1c6ubG0q9whQgPHNtS9Gr5"),
+            (r#"export sumologic_access_key="vqpnDWiRWxAG70HW5oBWv8H5QCHcXgWUg0v1yNJypmRl14xegzjalXxUStQkhjZc""#, "vqpnDWiRWxAG70HW5oBWv8H5QCHcXgWUg0v1yNJypmRl14xegzjalXxUStQkhjZc"),
         ],
-        counterexamples: &["SUMO_ACCESS_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SUMO_ACCESS_KEY=<your-sumologic-key>", "SUMO_ACCESS_KEY=0BdpeJw4msjSk51qkNMVkuvP9RoDfaAF4HwVDeZcq9JrqcVR4vbDAjYMqNOKCxD"],
+        counterexamples: &["SUMO_ACCESS_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SUMO_ACCESS_KEY=<your-sumologic-key>", "SUMO_ACCESS_KEY=XNUuM2KjGqDRjfXv86iT7iLKlHaeyuKPyOQMZjZlCwPZmTkLnSRD0OaKKp0EcKc"],
         ..NAMED
     },
     Builtin {
@@ -266,10 +266,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["logzio", "logz.io", "logz_io", "logz-io"],
         pattern: concat!(r"(?-u)(?i:logz[_.-]?io)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{32})", end_url!()),
         examples: &[
-            ("LOGZIO_TOKEN=ZnSlzLZKM56FUAB2mcUkbrtVfdSKbCyR", "ZnSlzLZKM56FUAB2mcUkbrtVfdSKbCyR"),
-            (r#"{"logzio_api_token":"BeKHnKAwf5I4lCQs4eFg5RCtTGP8EZmW"}"#, "BeKHnKAwf5I4lCQs4eFg5RCtTGP8EZmW"),
+            ("LOGZIO_TOKEN=PkCvZ4MCEZpjpM9Fj7Hq5h4oeAlroqx5", "PkCvZ4MCEZpjpM9Fj7Hq5h4oeAlroqx5"),
+            (r#"{"logzio_api_token":"zj0at223MlOGKHfTBCGPuJAtaWRVqpuL"}"#, "zj0at223MlOGKHfTBCGPuJAtaWRVqpuL"),
         ],
-        counterexamples: &["LOGZIO_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "LOGZIO_TOKEN=<your-logzio-key>", "LOGZIO_TOKEN=I6dHSi4mh8T3u8JN3rHtlCw709MyXOQ"],
+        counterexamples: &["LOGZIO_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "LOGZIO_TOKEN=<your-logzio-key>", "LOGZIO_TOKEN=mg0FmlRMPYIQi4Zq1i6riG1B2nELEhp"],
         ..NAMED
     },
     Builtin {
@@ -279,10 +279,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["loggly"],
         pattern: concat!(r"(?-u)(?i:loggly)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12})", end_url!()),
         examples: &[
-            (r#"LOGGLY_TOKEN: "10acf73d-f502-6907-1cae-6ac51a08b339""#, "10acf73d-f502-6907-1cae-6ac51a08b339"),
-            ("loggly_customer_token = ea876e4b-7dae-33ac-765b-b8c40952dead", "ea876e4b-7dae-33ac-765b-b8c40952dead"),
+            (r#"LOGGLY_TOKEN: "425f788f-4677-c432-ac0a-1da69cab836e""#, "425f788f-4677-c432-ac0a-1da69cab836e"),
+            ("loggly_customer_token = 46d1d6a4-cb31-3c16-16a3-f12a7909d6bb", "46d1d6a4-cb31-3c16-16a3-f12a7909d6bb"),
         ],
-        counterexamples: &["LOGGLY_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "LOGGLY_TOKEN=<your-loggly-key>", "LOGGLY_TOKEN=087ad63f-5484-4d6f-3774-5f788ff4677"],
+        counterexamples: &["LOGGLY_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "LOGGLY_TOKEN=<your-loggly-key>", "LOGGLY_TOKEN=a5e867b1-2d64-0573-119d-b740260c5eb"],
         ..NAMED
     },
     Builtin {
@@ -292,10 +292,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["papertrail"],
         pattern: concat!(r"(?-u)(?i:papertrail)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{20})", end_url!()),
         examples: &[
-            (r#"export PAPERTRAIL_API_TOKEN="zZi1ML3UJ8hHJ8emuNz9""#, "zZi1ML3UJ8hHJ8emuNz9"),
-            ("  papertrail_token: vEVkT6P4b3H3YGHCntQP", "vEVkT6P4b3H3YGHCntQP"),
+            (r#"export PAPERTRAIL_API_TOKEN="BU4fbo3bHm8dbH7iplhB""#, "BU4fbo3bHm8dbH7iplhB"),
+            ("  papertrail_token: 6zaxOIuz0cOOTrUuJsaj", "6zaxOIuz0cOOTrUuJsaj"),
         ],
-        counterexamples: &["PAPERTRAIL_API_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "PAPERTRAIL_API_TOKEN=<your-papertrail-key>", "PAPERTRAIL_API_TOKEN=0TxY5sW6RB0wUbocBvX"],
+        counterexamples: &["PAPERTRAIL_API_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "PAPERTRAIL_API_TOKEN=<your-papertrail-key>", "PAPERTRAIL_API_TOKEN=0ifNRT4Ppc9JIk02rrT"],
         ..NAMED
     },
     Builtin {
@@ -305,10 +305,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["rollbar"],
         pattern: concat!(r"(?-u)(?i:rollbar)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{32})", end_url!()),
         examples: &[
-            (r#"{"ROLLBAR_ACCESS_TOKEN":"9cab836e946d1d6a44cb31c3c16816a3"}"#, "9cab836e946d1d6a44cb31c3c16816a3"),
-            ("rollbar_token=8080cccfa88ba26ea2c20bd90342de6f", "8080cccfa88ba26ea2c20bd90342de6f"),
+            (r#"{"ROLLBAR_ACCESS_TOKEN":"6a91b112439b4e186ddec7640dacef83"}"#, "6a91b112439b4e186ddec7640dacef83"),
+            ("rollbar_token=8a81b7b23e0b5b33e4a29c09879d3601", "8a81b7b23e0b5b33e4a29c09879d3601"),
         ],
-        counterexamples: &["ROLLBAR_ACCESS_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "ROLLBAR_ACCESS_TOKEN=<your-rollbar-key>", "ROLLBAR_ACCESS_TOKEN=23bcb049ccdb6af7f7f2d426c2f039a"],
+        counterexamples: &["ROLLBAR_ACCESS_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "ROLLBAR_ACCESS_TOKEN=<your-rollbar-key>", "ROLLBAR_ACCESS_TOKEN=d141036b5870f86529361fdc12157b4"],
         ..NAMED
     },
     Builtin {
@@ -318,10 +318,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["bugsnag"],
         pattern: concat!(r"(?-u)(?i:bugsnag)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{32})", end_url!()),
         examples: &[
-            ("BUGSNAG_API_KEY = 959d5764f2bb04823c814b73cc12604f", "959d5764f2bb04823c814b73cc12604f"),
-            (r#"bugsnag_auth_token: "2a7909d6bb3a5e867b182d64e0573f11""#, "2a7909d6bb3a5e867b182d64e0573f11"),
+            ("BUGSNAG_API_KEY = b36b3d1024be534d3ee577713984164a", "b36b3d1024be534d3ee577713984164a"),
+            (r#"bugsnag_auth_token: "47f41da008d3af1e45b66c56a1c788e0""#, "47f41da008d3af1e45b66c56a1c788e0"),
         ],
-        counterexamples: &["BUGSNAG_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "BUGSNAG_API_KEY=<your-bugsnag-key>", "BUGSNAG_API_KEY=d3b740260c5eb3d20706104753d0c0b"],
+        counterexamples: &["BUGSNAG_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "BUGSNAG_API_KEY=<your-bugsnag-key>", "BUGSNAG_API_KEY=47c92be347ab73deacc401513d2a08f"],
         ..NAMED
     },
     Builtin {
@@ -331,10 +331,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["raygun"],
         pattern: concat!(r"(?-u)(?i:raygun)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{22,43})", end_url!()),
         examples: &[
-            ("  RAYGUN_API_KEY: Iuz0cOOTrUuJsaj0j0ifNRT4Ppc9JIk0", "Iuz0cOOTrUuJsaj0j0ifNRT4Ppc9JIk0"),
-            (r#"export raygun_token="rTrnuMscxcdfigtwHjD00cZrmB""#, "rTrnuMscxcdfigtwHjD00cZrmB"),
+            ("  RAYGUN_API_KEY: hAgZ5r3wn2swT3csBgWOJDXeDAKS2a", "hAgZ5r3wn2swT3csBgWOJDXeDAKS2a"),
+            (r#"export raygun_token="cKmiWutT3Dndu3CTu56RzgwgHklpN7kGz""#, "cKmiWutT3Dndu3CTu56RzgwgHklpN7kGz"),
         ],
-        counterexamples: &["RAYGUN_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "RAYGUN_API_KEY=<your-raygun-key>", "RAYGUN_API_KEY=PGSDyom5OjX7bA5ZuRzYH"],
+        counterexamples: &["RAYGUN_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "RAYGUN_API_KEY=<your-raygun-key>", "RAYGUN_API_KEY=4Vyl9u8eZFauyLP1wGtOQ"],
         ..NAMED
     },
     Builtin {
@@ -344,10 +344,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["airbrake"],
         pattern: concat!(r"(?-u)(?i:airbrake)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{32})", end_url!()),
         examples: &[
-            ("AIRBRAKE_PROJECT_KEY=f8318a81b7b23e0b5b33e4a29c09879d", "f8318a81b7b23e0b5b33e4a29c09879d"),
-            (r#"{"airbrake_api_key":"601cd141036b5870f86529361fdc1215"}"#, "601cd141036b5870f86529361fdc1215"),
+            ("AIRBRAKE_PROJECT_KEY=85a7ba21b8cecc0dccbcbde7a0f5c1dc", "85a7ba21b8cecc0dccbcbde7a0f5c1dc"),
+            (r#"{"airbrake_api_key":"0b3aced3166ea3f9ed448fd0ae688d0d"}"#, "0b3aced3166ea3f9ed448fd0ae688d0d"),
         ],
-        counterexamples: &["AIRBRAKE_PROJECT_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "AIRBRAKE_PROJECT_KEY=<your-airbrake-key>", "AIRBRAKE_PROJECT_KEY=b42b36b3d1024be534d3ee577713984"],
+        counterexamples: &["AIRBRAKE_PROJECT_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "AIRBRAKE_PROJECT_KEY=<your-airbrake-key>", "AIRBRAKE_PROJECT_KEY=85e17d79e149399fb2ec65e7d83fb7a"],
         ..NAMED
     },
     Builtin {
@@ -357,10 +357,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["hbp_"],
         pattern: prefixed!(r"hbp_", r"[A-Za-z0-9]{36}"),
         examples: &[
-            ("export HONEYBADGER_PAT=hbp_VNvw0jJpFidAMQLTuKYaW4QbrS8WRAhWuE0R", "hbp_VNvw0jJpFidAMQLTuKYaW4QbrS8WRAhWuE0R"),
-            ("Authorization: Bearer hbp_YCKSjUlxZ9RmmzknvKcSypqNqYDQ6WajiKoY", "hbp_YCKSjUlxZ9RmmzknvKcSypqNqYDQ6WajiKoY"),
+            ("Authorization: Bearer hbp_jb5KXeMLMm7UDCKf1QSXuJaQWhLGG9UVEJYo", "hbp_jb5KXeMLMm7UDCKf1QSXuJaQWhLGG9UVEJYo"),
+            ("curl -s -H 'Authorization: Bearer hbp_C8vFxjmf9LLcTHcL3Mu88AiDEdPljz9QSbrq' https://api.example.net/v1/me", "hbp_C8vFxjmf9LLcTHcL3Mu88AiDEdPljz9QSbrq"),
         ],
-        counterexamples: &["hbp_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like hbp_1234567890", "hbp_1sfx9Cgjov3LxpgI5BLDvyKZLz8iVbWYd9k"],
+        counterexamples: &["hbp_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like hbp_1234567890", "hbp_ejEuLsainp1XSj5ZBvx5CuG4vg80o0MKRG8"],
         ..PREFIXED
     },
     Builtin {
@@ -370,10 +370,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["lightstep"],
         pattern: concat!(r"(?-u)(?i:lightstep)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9_-]{84,200})", end_url!()),
         examples: &[
-            (r#"export LIGHTSTEP_ACCESS_TOKEN="hm0lQaG9p1mJTALTfK2n6i61aeyqPN6BgO5PZnTmvxFvYOXxOj-aPWSMZGxOCSPkhSGY4ZZb0WYUXS25FQb9xXh3WmdS""#, "hm0lQaG9p1mJTALTfK2n6i61aeyqPN6BgO5PZnTmvxFvYOXxOj-aPWSMZGxOCSPkhSGY4ZZb0WYUXS25FQb9xXh3WmdS"),
-            ("  lightstep_token: mOZ51ngBy6Qm8K60qrI-2aP6AHG2c1UHw5gE1CN6hqNnNL_Tk6Xyv5D2Go9TERDW0sciz74kOap9CY4Q-VtykeeP0r79gxs", "mOZ51ngBy6Qm8K60qrI-2aP6AHG2c1UHw5gE1CN6hqNnNL_Tk6Xyv5D2Go9TERDW0sciz74kOap9CY4Q-VtykeeP0r79gxs"),
+            (r#"export LIGHTSTEP_ACCESS_TOKEN="TQqcwVAvCctcIlvRWQ6yvtAXWRJ0llnDctJNgEnBHUukOB1d4fHHuPYOSoafpbKLE55kyX99DjlP53gclzL0L""#, "TQqcwVAvCctcIlvRWQ6yvtAXWRJ0llnDctJNgEnBHUukOB1d4fHHuPYOSoafpbKLE55kyX99DjlP53gclzL0L"),
+            ("  lightstep_token: _2HEbfvNIuSw6jQo7tkfmIYGZGm9O6RHd-JqQoeZI6TKKfByo-Onhp6HlmLnnHW_G6kwnG1MGtrSMpiGWPG99epXDSz06cS", "_2HEbfvNIuSw6jQo7tkfmIYGZGm9O6RHd-JqQoeZI6TKKfByo-Onhp6HlmLnnHW_G6kwnG1MGtrSMpiGWPG99epXDSz06cS"),
         ],
-        counterexamples: &["LIGHTSTEP_ACCESS_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "LIGHTSTEP_ACCESS_TOKEN=<your-lightstep-key>", "LIGHTSTEP_ACCESS_TOKEN=dJHXis9OLarBEs2RU4PRnDpTQqcwVAvCctcIlvRWQ6yvtAXWRJ0llnDctJNgEnBHUukOB1d4fHHuPYOSoaf"],
+        counterexamples: &["LIGHTSTEP_ACCESS_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "LIGHTSTEP_ACCESS_TOKEN=<your-lightstep-key>", "LIGHTSTEP_ACCESS_TOKEN=P2tSID8aNTdn011UxECYuQmSd0UbdIjHMeT6exmQPwjbU6-yU9hFg28OAgWjkxYEiU7N2FfoGZU1kExiQU9"],
         ..NAMED
     },
     Builtin {
@@ -383,10 +383,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["instana"],
         pattern: concat!(r"(?-u)(?i:instana)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9_-]{22})", end_url!()),
         examples: &[
-            (r#"{"INSTANA_API_TOKEN":"bKLE55kyX99DjlP53gclzL"}"#, "bKLE55kyX99DjlP53gclzL"),
-            ("instana_agent_key=L_2HEbfvNIuSw6jQo7tkfm", "L_2HEbfvNIuSw6jQo7tkfm"),
+            (r#"{"INSTANA_API_TOKEN":"rQdaOEkT2nV6RZKkdVzLCS"}"#, "rQdaOEkT2nV6RZKkdVzLCS"),
+            ("instana_agent_key=5zTCOLfuAvzV44MDfz3Qtw", "5zTCOLfuAvzV44MDfz3Qtw"),
         ],
-        counterexamples: &["INSTANA_API_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "INSTANA_API_TOKEN=<your-instana-key>", "INSTANA_API_TOKEN=YGZGm9O6RHd-JqQoeZI6T"],
+        counterexamples: &["INSTANA_API_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "INSTANA_API_TOKEN=<your-instana-key>", "INSTANA_API_TOKEN=DIRKDn9x6m_1WmIhc04Nq"],
         ..NAMED
     },
     Builtin {
@@ -396,10 +396,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["essu_"],
         pattern: concat!(r#"(?-u)(?P<token>essu_(?P<secret>[A-Za-z0-9+/]{60,120}))"#, end_b64!()),
         examples: &[
-            ("2024-06-11T08:14:52Z DEBUG elastic client configured token=essu_Byo/Onhp6HlmLnnHW+G6kwnG1MGtrSMpiGWPG99epXDSz06cSP2tSID8aNTd", "essu_Byo/Onhp6HlmLnnHW+G6kwnG1MGtrSMpiGWPG99epXDSz06cSP2tSID8aNTd"),
-            (r#"level=info msg="auth ok" key=essu_011UxECYuQmSd0UbdIjHMeT6exmQPwjbU6/yU9hFg28OAgWjkxYEiU7N2FfoG"#, "essu_011UxECYuQmSd0UbdIjHMeT6exmQPwjbU6/yU9hFg28OAgWjkxYEiU7N2FfoG"),
+            ("2024-06-11T08:14:52Z DEBUG elastic client configured token=essu_s5ua6gTkq82DhDUjn//J2+WVY1PI3rHSmsV5xROZ501o6wJrlgU7cBpZndroyAiII7Jms", "essu_s5ua6gTkq82DhDUjn//J2+WVY1PI3rHSmsV5xROZ501o6wJrlgU7cBpZndroyAiII7Jms"),
+            (r#"elastic_cloud_api_key = "essu_PTSGg7ZUQiUj9tYR+SqY7nUK+VsJfDLF6UB3mJZPKTqRaDyUoSHg2Fs4D2PZE6Vw7pUKZEm""#, "essu_PTSGg7ZUQiUj9tYR+SqY7nUK+VsJfDLF6UB3mJZPKTqRaDyUoSHg2Fs4D2PZE6Vw7pUKZEm"),
         ],
-        counterexamples: &["essu_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like essu_1234567890", "essu_ZU1kExiQU9grQdaOEkT2nV6RZKkdVzLCSKixZEDzZkiVxJfokA++UqpK5zT"],
+        counterexamples: &["essu_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like essu_1234567890", "essu_jsshsoOIvERYbU/pqIi+YGK49jc1yOmbG20mDRGE88mgt22lPY1s27/USTM"],
         ..PREFIXED
     },
     Builtin {
@@ -409,10 +409,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["elastic"],
         pattern: concat!(r"(?-u)(?i:elastic(?:search)?)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9+/]{58}==)", end_b64!()),
         examples: &[
-            ("  ELASTIC_API_KEY: OLfuAvzV44MDfz3QtwqpWPpN+OVu+UtNCApeulVsDIRKDn9x6m+1WmIhc0==", "OLfuAvzV44MDfz3QtwqpWPpN+OVu+UtNCApeulVsDIRKDn9x6m+1WmIhc0=="),
-            (r#"export elasticsearch_api_key="NqLs5ua6gTkq82DhDUjn//J2+WVY1PI3rHSmsV5xROZ501o6wJrlgU7cBp==""#, "NqLs5ua6gTkq82DhDUjn//J2+WVY1PI3rHSmsV5xROZ501o6wJrlgU7cBp=="),
+            ("  ELASTIC_API_KEY: YrQ3vkc1o/W4eJksP49RdRgcCMnDgp+uv6D+B9/fmW2jqgxF8e33uJj4Nv==", "YrQ3vkc1o/W4eJksP49RdRgcCMnDgp+uv6D+B9/fmW2jqgxF8e33uJj4Nv=="),
+            (r#"export elasticsearch_api_key="IpbEUCF9BVAgjxbUeGL0RLRhWHBHWhpF5WWL6wYZZ94c+tKwWrrQLWo4Sv==""#, "IpbEUCF9BVAgjxbUeGL0RLRhWHBHWhpF5WWL6wYZZ94c+tKwWrrQLWo4Sv=="),
         ],
-        counterexamples: &["ELASTIC_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "ELASTIC_API_KEY=<your-elastic-key>", "ELASTIC_API_KEY=ndroyAiII7JmsPTSGg7ZUQiUj9tYR+SqY7nUK+VsJfDLF6UB3mJZPKTqR=="],
+        counterexamples: &["ELASTIC_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "ELASTIC_API_KEY=<your-elastic-key>", "ELASTIC_API_KEY=yfMLJ+7KvnsNkK9i8Mnwkiqy9paL7TDNoeCR93ZEqndsXOmIiYng37MKq=="],
         ..NAMED
     },
     Builtin {
@@ -422,10 +422,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["xaat-", "xapt-"],
         pattern: prefixed!(r"(?:xaat-|xapt-)", r"[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}"),
         examples: &[
-            (r#"level=info msg="auth ok" key=xaat-6b3b81d7-e7da-7eb5-3b9c-3e65798020d3"#, "xaat-6b3b81d7-e7da-7eb5-3b9c-3e65798020d3"),
-            ("export AXIOM_TOKEN=xapt-7a12e26c-35dc-6ba5-1e56-0adf25a95e7c", "xapt-7a12e26c-35dc-6ba5-1e56-0adf25a95e7c"),
+            (r#"AXIOM_TOKEN="xaat-133e6579-020d-a7a1-e26c-e6f04b758f2b""#, "xaat-133e6579-020d-a7a1-e26c-e6f04b758f2b"),
+            (r#"axiom_token = "xapt-250adf25-95e7-d899-ce2a-b814f5d3c0fb""#, "xapt-250adf25-95e7-d899-ce2a-b814f5d3c0fb"),
         ],
-        counterexamples: &["xaat-xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like xaat-1234567890", "xaat-8990ce2a-d24a-4be3-5a6d-17c36bdc9d1"],
+        counterexamples: &["xaat-xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like xaat-1234567890", "xaat-e4c4b293-9416-4e58-afad-cee0334f113"],
         ..PREFIXED
     },
     Builtin {
@@ -435,10 +435,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["cu_"],
         pattern: prefixed!(r"cu_", r"[a-f0-9]{32}"),
         examples: &[
-            ("2024-06-11T08:14:52Z DEBUG checkly client configured token=cu_860d53ce9e873a68b6ed3754e64e5d20", "cu_860d53ce9e873a68b6ed3754e64e5d20"),
-            ("Authorization: Bearer cu_cddaa9bc8cddfe62f2d0e79991600047", "cu_cddaa9bc8cddfe62f2d0e79991600047"),
+            ("curl -s -H 'Authorization: Bearer cu_df45c6e0ad39d46a6e4f1f1ba3897f58' https://api.example.net/v1/me", "cu_df45c6e0ad39d46a6e4f1f1ba3897f58"),
+            ("Authorization: Bearer cu_737170f811a76bb2ef6ece50c2378213", "cu_737170f811a76bb2ef6ece50c2378213"),
         ],
-        counterexamples: &["cu_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like cu_1234567890", "cu_0385577662a79b814f5d3c0fb1e4c4b"],
+        counterexamples: &["cu_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like cu_1234567890", "cu_3248cde3fe72f70c1623c1e85c7e596"],
         ..PREFIXED
     },
     Builtin {
@@ -448,10 +448,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["cronitor"],
         pattern: concat!(r"(?-u)(?i:cronitor)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{32})", end_url!()),
         examples: &[
-            (r#"export CRONITOR_API_KEY="Kt786gqOsjQPcPnDjDSQkr8bXMv3FuAC""#, "Kt786gqOsjQPcPnDjDSQkr8bXMv3FuAC"),
-            ("  cronitor_key: 79PDSJD5bThgiEMdcgzpoZAF1IilzTXK", "79PDSJD5bThgiEMdcgzpoZAF1IilzTXK"),
+            (r#"export CRONITOR_API_KEY="1MWBixAacuySAZpwxhjDh9E1R8tFGlMH""#, "1MWBixAacuySAZpwxhjDh9E1R8tFGlMH"),
+            ("  cronitor_key: pcRkeVST3XbZwZGe98QNJpoFqZ83Aq11", "pcRkeVST3XbZwZGe98QNJpoFqZ83Aq11"),
         ],
-        counterexamples: &["CRONITOR_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "CRONITOR_API_KEY=<your-cronitor-key>", "CRONITOR_API_KEY=CIbvZAPQUXg5PtAWjn2PvmTDH28WjSE"],
+        counterexamples: &["CRONITOR_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "CRONITOR_API_KEY=<your-cronitor-key>", "CRONITOR_API_KEY=H67cdtaiu7tzx1BOxzGFlGPZxXdQQoj"],
         ..NAMED
     },
     Builtin {
@@ -461,10 +461,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["uptimerobot", "uptime_robot", "uptime-robot"],
         pattern: concat!(r"(?-u)(?i:uptime[_-]?robot)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>u[0-9]{7}-[a-f0-9]{24})", end_url!()),
         examples: &[
-            (r#"{"UPTIMEROBOT_API_KEY":"u7055194-7f580737170f811a76bb2ef6"}"#, "u7055194-7f580737170f811a76bb2ef6"),
-            ("uptime_robot_key=u6782061-78213b3248cde3fe72f70c16", "u6782061-78213b3248cde3fe72f70c16"),
+            (r#"{"UPTIMEROBOT_API_KEY":"u4517277-813a2f38e2594155877d2637"}"#, "u4517277-813a2f38e2594155877d2637"),
+            ("uptime_robot_key=u0948180-2fa5ee25594ebfa087873c03", "u0948180-2fa5ee25594ebfa087873c03"),
         ],
-        counterexamples: &["UPTIMEROBOT_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "UPTIMEROBOT_API_KEY=<your-uptimerobot-key>", "UPTIMEROBOT_API_KEY=u1896074-c7e5964d4bd01acd7bb34e3"],
+        counterexamples: &["UPTIMEROBOT_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "UPTIMEROBOT_API_KEY=<your-uptimerobot-key>", "UPTIMEROBOT_API_KEY=u2543032-bc79f1b78b0b0c8e6ac834e"],
         ..NAMED
     },
     Builtin {
@@ -474,10 +474,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["statuspage"],
         pattern: concat!(r"(?-u)(?i:statuspage)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12})", end_url!()),
         examples: &[
-            ("STATUSPAGE_API_KEY = 9f5e7152-b277-8d85-1904-99a2e5fe7813", "9f5e7152-b277-8d85-1904-99a2e5fe7813"),
-            (r#"statuspage_token: "2f38e259-1558-7d26-7f09-4ebfa087873c""#, "2f38e259-1558-7d26-7f09-4ebfa087873c"),
+            ("STATUSPAGE_API_KEY = bcf682ec-8bbb-cacc-59c2-a305fc16da70", "bcf682ec-8bbb-cacc-59c2-a305fc16da70"),
+            (r#"statuspage_token: "dfa4a565-158e-4ffb-748e-f31de51b0cda""#, "dfa4a565-158e-4ffb-748e-f31de51b0cda"),
         ],
-        counterexamples: &["STATUSPAGE_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "STATUSPAGE_API_KEY=<your-statuspage-key>", "STATUSPAGE_API_KEY=3d5a8716-9bc7-f1b7-b0b0-8e6ac834e7b"],
+        counterexamples: &["STATUSPAGE_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "STATUSPAGE_API_KEY=<your-statuspage-key>", "STATUSPAGE_API_KEY=2a055d2d-9c1a-2bf0-5bfb-68322e082ec"],
         ..NAMED
     },
     Builtin {
@@ -487,10 +487,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["logtail", "betterstack", "better_stack", "better-stack", "betteruptime"],
         pattern: concat!(r"(?-u)(?i:logtail|better[_-]?stack|betteruptime)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{24})", end_url!()),
         examples: &[
-            ("  LOGTAIL_SOURCE_TOKEN: POOPXGVEUGMH1nIPGSrfCylq", "POOPXGVEUGMH1nIPGSrfCylq"),
-            (r#"export BETTERSTACK_API_TOKEN="x7x9iz0uzzvkJMWtyfpCUh5b""#, "x7x9iz0uzzvkJMWtyfpCUh5b"),
+            ("  LOGTAIL_SOURCE_TOKEN: Pwft2A82NIxJZ3GoiZZgcbtR", "Pwft2A82NIxJZ3GoiZZgcbtR"),
+            (r#"export BETTERSTACK_API_TOKEN="4vUR6RapZPRtuCxB3G77poke""#, "4vUR6RapZPRtuCxB3G77poke"),
         ],
-        counterexamples: &["LOGTAIL_SOURCE_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "LOGTAIL_SOURCE_TOKEN=<your-betterstack-key>", "LOGTAIL_SOURCE_TOKEN=haExTPzHO8ROzbWrUwYU3Ye"],
+        counterexamples: &["LOGTAIL_SOURCE_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "LOGTAIL_SOURCE_TOKEN=<your-betterstack-key>", "LOGTAIL_SOURCE_TOKEN=dqxFRDp8dEsLuIcwD2pqnm3"],
         ..NAMED
     },
     Builtin {
@@ -500,10 +500,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["cxtp_"],
         pattern: prefixed!(r"cxtp_", r"[A-Za-z0-9]{30}"),
         examples: &[
-            (r#"CORALOGIX_KEY="cxtp_ZAA2iI7dVtWaMdPzwSzV1fio490k9c""#, "cxtp_ZAA2iI7dVtWaMdPzwSzV1fio490k9c"),
-            ("docker run -e CORALOGIX_KEY=cxtp_35TY0ZuRgj3uha1kEVyTXdKnAI9ZKG app:latest", "cxtp_35TY0ZuRgj3uha1kEVyTXdKnAI9ZKG"),
+            ("export CORALOGIX_KEY=cxtp_kfLzQD7sXathstlhFQYzPByFQgrI4L", "cxtp_kfLzQD7sXathstlhFQYzPByFQgrI4L"),
+            ("curl -s -H 'Authorization: Bearer cxtp_KrAtcfy9sOYbQsBF0z7KFbdwAazE08' https://api.example.net/v1/me", "cxtp_KrAtcfy9sOYbQsBF0z7KFbdwAazE08"),
         ],
-        counterexamples: &["cxtp_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like cxtp_1234567890", "cxtp_ZobE9BFuWjulnkqO7OckUqCjjEEw6"],
+        counterexamples: &["cxtp_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like cxtp_1234567890", "cxtp_oRIC9yUQb2X7bffKkRT631TSjS5WR"],
         ..PREFIXED
     },
     Builtin {
@@ -513,10 +513,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["newrelic", "new_relic", "new-relic"],
         pattern: concat!(r"(?-u)(?i:new[_-]?relic)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{40})", end_url!()),
         examples: &[
-            (r#"NEW_RELIC_API_KEY: "748ef1781c0a9bbf0f31de51b0cda42a055d2d89""#, "748ef1781c0a9bbf0f31de51b0cda42a055d2d89"),
-            ("newrelic_insert_key = 1a32bf095bfbb68322e082ecdb29db7431099a07", "1a32bf095bfbb68322e082ecdb29db7431099a07"),
+            (r#"NEW_RELIC_API_KEY: "9377d35651ce8228c9bf9996d2fc9991cc6f10f3""#, "9377d35651ce8228c9bf9996d2fc9991cc6f10f3"),
+            ("newrelic_insert_key = 7a4ec888f2115c9d6cfd2a6265fa7f0222f4d253", "7a4ec888f2115c9d6cfd2a6265fa7f0222f4d253"),
         ],
-        counterexamples: &["NEW_RELIC_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "NEW_RELIC_API_KEY=<your-newrelic-key>", "NEW_RELIC_API_KEY=aebd7752e18bfe71f9a1be78660c352ce909399"],
+        counterexamples: &["NEW_RELIC_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "NEW_RELIC_API_KEY=<your-newrelic-key>", "NEW_RELIC_API_KEY=83380039fd20c0841906363e1c16e9b7ca1a519"],
         ..NAMED
     },
     Builtin {
@@ -526,10 +526,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["appdynamics"],
         pattern: concat!(r"(?-u)(?i:appdynamics)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{36})", end_url!()),
         examples: &[
-            (r#"export APPDYNAMICS_AGENT_ACCOUNT_ACCESS_KEY="hFQYzPByFQgrI4LaKrAtcfy9sOYbQsBF0z7K""#, "hFQYzPByFQgrI4LaKrAtcfy9sOYbQsBF0z7K"),
-            ("  appdynamics_secret: bdwAazE08foRIC9yUQb2X7bffKkRT631TSjS", "bdwAazE08foRIC9yUQb2X7bffKkRT631TSjS"),
+            (r#"export APPDYNAMICS_AGENT_ACCOUNT_ACCESS_KEY="ocEoowsQx9r5w19tojUc2soNbrDfFGBuhJxT""#, "ocEoowsQx9r5w19tojUc2soNbrDfFGBuhJxT"),
+            ("  appdynamics_secret: gaJNcr34RBXr4BBXUEXKdfhgCqZEBhLaNIjR", "gaJNcr34RBXr4BBXUEXKdfhgCqZEBhLaNIjR"),
         ],
-        counterexamples: &["APPDYNAMICS_AGENT_ACCOUNT_ACCESS_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "APPDYNAMICS_AGENT_ACCOUNT_ACCESS_KEY=<your-appdynamics-key>", "APPDYNAMICS_AGENT_ACCOUNT_ACCESS_KEY=4sgNPPopA8gGRknRGkUdJzCrefqz3V5UZsw"],
+        counterexamples: &["APPDYNAMICS_AGENT_ACCOUNT_ACCESS_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "APPDYNAMICS_AGENT_ACCOUNT_ACCESS_KEY=<your-appdynamics-key>", "APPDYNAMICS_AGENT_ACCOUNT_ACCESS_KEY=zhExrXoZm1bXHypAQiDwZFk8vrN8MPJuGex"],
         ..NAMED
     },
     Builtin {
@@ -539,10 +539,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["signalfx", "sfx_"],
         pattern: concat!(r"(?-u)(?i:signalfx|sfx)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9_-]{22})", end_url!()),
         examples: &[
-            (r#"{"SIGNALFX_ACCESS_TOKEN":"KLMB3i-ZNKLgXWy9ha9n3D"}"#, "KLMB3i-ZNKLgXWy9ha9n3D"),
-            ("sfx_token=r6WIJG-jggxWK0yY92kOAj", "r6WIJG-jggxWK0yY92kOAj"),
+            (r#"{"SIGNALFX_ACCESS_TOKEN":"cuEzJdtVi6SKcBEZYd5ip8"}"#, "cuEzJdtVi6SKcBEZYd5ip8"),
+            ("sfx_token=RSWfvte9G0OtAK2Ids5oto", "RSWfvte9G0OtAK2Ids5oto"),
         ],
-        counterexamples: &["SIGNALFX_ACCESS_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SIGNALFX_ACCESS_TOKEN=<your-signalfx-key>", "SIGNALFX_ACCESS_TOKEN=u9OD-bkjk_r2lwn9JmoId"],
+        counterexamples: &["SIGNALFX_ACCESS_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SIGNALFX_ACCESS_TOKEN=<your-signalfx-key>", "SIGNALFX_ACCESS_TOKEN=IWvykCfTi6XufH9fVEDAH"],
         ..NAMED
     },
     Builtin {
@@ -552,10 +552,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["scout"],
         pattern: concat!(r"(?-u)(?i:scout)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{20})", end_url!()),
         examples: &[
-            ("SCOUT_KEY = gU1sFWBOeIa7z9bqidNs", "gU1sFWBOeIa7z9bqidNs"),
-            (r#"scout_apm_key: "Mm7gTnh3CUdOycnDsYxQ""#, "Mm7gTnh3CUdOycnDsYxQ"),
+            ("SCOUT_KEY = lmBZgF5eQPeISJ0x7beH", "lmBZgF5eQPeISJ0x7beH"),
+            (r#"scout_apm_key: "b8PTIgQoovsaH3wV9w2f""#, "b8PTIgQoovsaH3wV9w2f"),
         ],
-        counterexamples: &["SCOUT_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SCOUT_KEY=<your-scout-key>", "SCOUT_KEY=z0KuSdvPOPY1Wlcsboc"],
+        counterexamples: &["SCOUT_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SCOUT_KEY=<your-scout-key>", "SCOUT_KEY=Am5gfhI5zN9AaonrcAU"],
         ..NAMED
     },
     Builtin {
@@ -565,10 +565,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["librato", "appoptics"],
         pattern: concat!(r"(?-u)(?i:librato|appoptics)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{64})", end_url!()),
         examples: &[
-            ("  LIBRATO_TOKEN: 77b9b8b97419708e2fda3b13018d8ddf1233e8fd304fc3fb8760c7d4ebf5a8a2", "77b9b8b97419708e2fda3b13018d8ddf1233e8fd304fc3fb8760c7d4ebf5a8a2"),
-            (r#"export appoptics_api_token="90576804b2eb9067cc0e23fbabc1541f8da469d804e34348c56271b2ec518f1b""#, "90576804b2eb9067cc0e23fbabc1541f8da469d804e34348c56271b2ec518f1b"),
+            ("  LIBRATO_TOKEN: 115dd5a4e65f850663c2154962da9874c02d42ab1a41139ae0d6df243600b48d", "115dd5a4e65f850663c2154962da9874c02d42ab1a41139ae0d6df243600b48d"),
+            (r#"export appoptics_api_token="f122527d9b7056688b9d2c504bbfb812cc04409381f7ac5b09cd3ef194b9e029""#, "f122527d9b7056688b9d2c504bbfb812cc04409381f7ac5b09cd3ef194b9e029"),
         ],
-        counterexamples: &["LIBRATO_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "LIBRATO_TOKEN=<your-librato-key>", "LIBRATO_TOKEN=768c56d3f22b0240377a90bb2cd6323cd07681d9115dd5a4e65f850663c2154"],
+        counterexamples: &["LIBRATO_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "LIBRATO_TOKEN=<your-librato-key>", "LIBRATO_TOKEN=0aa5c7f4de79dd2a64d16fb26bbd1595c71edd42c3d1fcf0cbb648b52829b85"],
         ..NAMED
     },
     Builtin {
@@ -578,10 +578,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["chronosphere"],
         pattern: concat!(r"(?-u)(?i:chronosphere)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{64})", end_url!()),
         examples: &[
-            ("CHRONOSPHERE_API_TOKEN=62da9874c02d42ab1a41139ae0d6df243600b48ddf122527d9b7056688b9d2c5", "62da9874c02d42ab1a41139ae0d6df243600b48ddf122527d9b7056688b9d2c5"),
-            (r#"{"chronosphere_token":"4bbfb812cc04409381f7ac5b09cd3ef194b9e029d0aa5c7f4de79dd2a64d16fb"}"#, "4bbfb812cc04409381f7ac5b09cd3ef194b9e029d0aa5c7f4de79dd2a64d16fb"),
+            ("CHRONOSPHERE_API_TOKEN=8b421bcf32ed8b00dfb63a6ad7fda178bd59508a101f2c45cac9eba377e24dae", "8b421bcf32ed8b00dfb63a6ad7fda178bd59508a101f2c45cac9eba377e24dae"),
+            (r#"{"chronosphere_token":"c7a715c4b2047f6c776d4d40955658d807814300f5a2e00a0a4959fe39df7c94"}"#, "c7a715c4b2047f6c776d4d40955658d807814300f5a2e00a0a4959fe39df7c94"),
         ],
-        counterexamples: &["CHRONOSPHERE_API_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "CHRONOSPHERE_API_TOKEN=<your-chronosphere-key>", "CHRONOSPHERE_API_TOKEN=6bbd1595c71edd42c3d1fcf0cbb648b52829b85a8b421bcf32ed8b00dfb63a6"],
+        counterexamples: &["CHRONOSPHERE_API_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "CHRONOSPHERE_API_TOKEN=<your-chronosphere-key>", "CHRONOSPHERE_API_TOKEN=ca95234b94714a25d30b52f70692da818b425f26171dcd6892f302bb5e015ec"],
         ..NAMED
     },
 ];

@@ -283,7 +283,7 @@ pub(crate) static RULES: &[Builtin] = &[
         id: "lob_api_key",
         provider: "lob",
         description: "Lob API key (live_ / test_ + 35 hex) beside a Lob key name",
-        keywords: &["lob"],
+        keywords: &["lob_", "lob-"],
         pattern: concat!(r"(?-u)(?i:lob)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>live_[a-f0-9]{35})", end_url!()),
         examples: &[
             (r#"export LOB_API_KEY="live_1d4d9bc8ebea6354fab448b0db1ceea66ef""#, "live_1d4d9bc8ebea6354fab448b0db1ceea66ef"),
@@ -335,7 +335,7 @@ pub(crate) static RULES: &[Builtin] = &[
         id: "wise_api_token",
         provider: "wise",
         description: "Wise (TransferWise) API token (UUID) beside a Wise key name",
-        keywords: &["wise"],
+        keywords: &["transferwise", "wise_api", "wise-api"],
         pattern: concat!(r"(?-u)(?i:wise|transferwise)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12})", end_url!()),
         examples: &[
             ("WISE_API_TOKEN=d208b210-1678-4ce6-4b62-b2e0768d6c91", "d208b210-1678-4ce6-4b62-b2e0768d6c91"),

@@ -175,10 +175,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["asana"],
         pattern: concat!(r"(?-u)(?i:asana)[A-Za-z0-9_.-]{0,24}?(?i:secret)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{32})", end_url!()),
         examples: &[
-            (r#"{"ASANA_CLIENT_SECRET":"e729a460ea74144f6579ef05914357a1"}"#, "e729a460ea74144f6579ef05914357a1"),
-            ("asana_secret=8b90576d266e2a326d66d77078ca3e92", "8b90576d266e2a326d66d77078ca3e92"),
+            (r#"{"ASANA_CLIENT_SECRET":"ef57acc45f20026a7b23e666b52b564d"}"#, "ef57acc45f20026a7b23e666b52b564d"),
+            ("asana_secret=911a312a68a1cd610f3f6aafdd04329f", "911a312a68a1cd610f3f6aafdd04329f"),
         ],
-        counterexamples: &["ASANA_CLIENT_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "ASANA_CLIENT_SECRET=<your-asana-key>", "ASANA_CLIENT_SECRET=4395d9da06fdeb8a9fb676bacd86271"],
+        counterexamples: &["ASANA_CLIENT_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "ASANA_CLIENT_SECRET=<your-asana-key>", "ASANA_CLIENT_SECRET=cecf0b62cd0e65494b05bb3a1c71995"],
         ..NAMED
     },
     Builtin {
@@ -188,10 +188,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["ATTA"],
         pattern: prefixed!(r"ATTA", r"[a-f0-9]{64}[A-F0-9]{8}"),
         examples: &[
-            (r#"trello_token = "ATTA55e303af021517c6e877c75fbfc975124d667cb731f4575051cbf851ca5be968B09B4D93""#, "ATTA55e303af021517c6e877c75fbfc975124d667cb731f4575051cbf851ca5be968B09B4D93"),
-            ("Authorization: Bearer ATTAa90a00b8162c80614c4db89f15302d6110e4389d9ff9a99695a7cab50b5edef434EBD66E", "ATTAa90a00b8162c80614c4db89f15302d6110e4389d9ff9a99695a7cab50b5edef434EBD66E"),
+            ("2024-06-11T08:14:52Z DEBUG trello client configured token=ATTAf6f19e0b56b696bb0f950b00f86848b227e08d7deb1f8c0dd2f1efd9f2ca896406EDA450", "ATTAf6f19e0b56b696bb0f950b00f86848b227e08d7deb1f8c0dd2f1efd9f2ca896406EDA450"),
+            ("docker run -e TRELLO_TOKEN=ATTAd76c3794a64fd1da2fc2990e18843bb71e0d0b175a76dbc485afb54374febf699B5B9038 app:latest", "ATTAd76c3794a64fd1da2fc2990e18843bb71e0d0b175a76dbc485afb54374febf699B5B9038"),
         ],
-        counterexamples: &["ATTAxxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like ATTA1234567890", "ATTA1302552ef9c7447d265701db0ae3945ef57acc45f20026a7b23e666b52b564d711A312A"],
+        counterexamples: &["ATTAxxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like ATTA1234567890", "ATTA7a13300eb8bc5eca1a87d005054a2197b75d6d581369d3ff981f634d5956416324BD792"],
         ..PREFIXED
     },
     Builtin {
@@ -201,10 +201,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["trello"],
         pattern: concat!(r"(?-u)(?i:trello)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{32})", end_url!()),
         examples: &[
-            ("  TRELLO_API_KEY: 8a1cd610f3f6aafdd04329f7cecf0b62", "8a1cd610f3f6aafdd04329f7cecf0b62"),
-            (r#"export trello_key="d0e65494b05bb3a1c719958f9f6f19e0""#, "d0e65494b05bb3a1c719958f9f6f19e0"),
+            ("  TRELLO_API_KEY: 94acb99dc3da58df2aae6d8506422f48", "94acb99dc3da58df2aae6d8506422f48"),
+            (r#"export trello_key="cf60616f5254ffe56feb34c713c336cc""#, "cf60616f5254ffe56feb34c713c336cc"),
         ],
-        counterexamples: &["TRELLO_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "TRELLO_API_KEY=<your-trello-key>", "TRELLO_API_KEY=56b696bb0f950b00f86848b227e08d7"],
+        counterexamples: &["TRELLO_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "TRELLO_API_KEY=<your-trello-key>", "TRELLO_API_KEY=0d5160c49e665501cf719c17b1374e3"],
         ..NAMED
     },
     Builtin {
@@ -214,23 +214,23 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["pk_"],
         pattern: prefixed!(r"pk_", r"[0-9]{6,10}_[A-Z0-9]{32}"),
         examples: &[
-            ("curl -s -H 'Authorization: Bearer pk_07460661_C240S5EZVRSMIJ7POCFCB8EI6AM31UIK' https://api.example.net/v1/me", "pk_07460661_C240S5EZVRSMIJ7POCFCB8EI6AM31UIK"),
-            ("docker run -e CLICKUP_TOKEN=pk_0563361342_8MJ41C1VF946ZESSA27DRRIHXW7PC629 app:latest", "pk_0563361342_8MJ41C1VF946ZESSA27DRRIHXW7PC629"),
+            (r#"clickup_token = "pk_4121803_6BJ7DC1T1CZ4RGRS9BYD2X1UVBEURTFX""#, "pk_4121803_6BJ7DC1T1CZ4RGRS9BYD2X1UVBEURTFX"),
+            ("Authorization: Bearer pk_3739219340_PB7IT2XK9WX13SYBUG6513TDZIIHK89F", "pk_3739219340_PB7IT2XK9WX13SYBUG6513TDZIIHK89F"),
         ],
-        counterexamples: &["pk_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like pk_1234567890", "pk_0960503253_1WZJR7LU875WLIGOI52X5MSSSWLXSBG"],
+        counterexamples: &["pk_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like pk_1234567890", "pk_067341_BFD99QQ814PU3YRE4QC3NZ07EYLVK5U"],
         ..PREFIXED
     },
     Builtin {
         id: "monday_token",
         provider: "monday",
         description: "monday.com API token (JWT) beside a monday key name",
-        keywords: &["monday"],
+        keywords: &["monday_api", "monday-api", "monday_token", "mondaycom"],
         pattern: concat!(r"(?-u)(?i:monday)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>eyJhbGciOiJIUzI1NiJ9\.[A-Za-z0-9_-]{100,250}\.[A-Za-z0-9_-]{43})", end_url!()),
         examples: &[
-            (r#"MONDAY_API_TOKEN: "eyJhbGciOiJIUzI1NiJ9.HbEQepmdc4VHSYx4ZQhRGF0abuaxsRlgKCUCv2B1xJfpAL1m-9KHh_ypt3wLvzshzmPkrV2EKkbMqPYSLL1Yo2PuJ0-jOR7B2HuaBqki8tHcZ-.dBgA_vlus--4uy-4TpqWEhnWpnAXWgc2wgyaZrN4zBv""#, "eyJhbGciOiJIUzI1NiJ9.HbEQepmdc4VHSYx4ZQhRGF0abuaxsRlgKCUCv2B1xJfpAL1m-9KHh_ypt3wLvzshzmPkrV2EKkbMqPYSLL1Yo2PuJ0-jOR7B2HuaBqki8tHcZ-.dBgA_vlus--4uy-4TpqWEhnWpnAXWgc2wgyaZrN4zBv"),
-            ("monday_token = eyJhbGciOiJIUzI1NiJ9.deZ9EfLYfEVgnDt4mDFIiujeAAdthe3N3fY9JmJLcXg4U2PQcjPJMkUF4DvpCNgzFdrN5UuTV37LWcOn_36MhZrrpulob27CLlYdkg.G29EO7WIi8He6BY1iWxRu_OtSf0k_jCs3juaSrellof", "eyJhbGciOiJIUzI1NiJ9.deZ9EfLYfEVgnDt4mDFIiujeAAdthe3N3fY9JmJLcXg4U2PQcjPJMkUF4DvpCNgzFdrN5UuTV37LWcOn_36MhZrrpulob27CLlYdkg.G29EO7WIi8He6BY1iWxRu_OtSf0k_jCs3juaSrellof"),
+            (r#"MONDAY_API_TOKEN: "eyJhbGciOiJIUzI1NiJ9.Sf0k_jCs3juaSrellof3ciQ7BQimO99EBUpuBXL00YgmvCLHXsxhc_Lbwy3EvGI3zMbG-6nIbDKYM59CEDFT4X8ejHh6GjpfHtM5uI.tGz_ZI_yVhvrJFW9Ke7kKmit2RdWcknces4nYIwHKXl""#, "eyJhbGciOiJIUzI1NiJ9.Sf0k_jCs3juaSrellof3ciQ7BQimO99EBUpuBXL00YgmvCLHXsxhc_Lbwy3EvGI3zMbG-6nIbDKYM59CEDFT4X8ejHh6GjpfHtM5uI.tGz_ZI_yVhvrJFW9Ke7kKmit2RdWcknces4nYIwHKXl"),
+            ("monday_token = eyJhbGciOiJIUzI1NiJ9.6-H_-yzDuOvjvuUpN97mb960VEIQMKol03HPub0FbTMIYFznZUoA-43sp3Vn3SplziSa7FMv7Jj80D8gCbedOx-RI--lqLsBFwlSMMUSOSKX.mFJqVj__nYzHv0tW5pA5_1nTgOAS1fmYjWExHBn5pkM", "eyJhbGciOiJIUzI1NiJ9.6-H_-yzDuOvjvuUpN97mb960VEIQMKol03HPub0FbTMIYFznZUoA-43sp3Vn3SplziSa7FMv7Jj80D8gCbedOx-RI--lqLsBFwlSMMUSOSKX.mFJqVj__nYzHv0tW5pA5_1nTgOAS1fmYjWExHBn5pkM"),
         ],
-        counterexamples: &["MONDAY_API_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "MONDAY_API_TOKEN=<your-monday-key>", "MONDAY_API_TOKEN=eyJhbGciOiJIUzI1NiJ9.ciQ7BQimO99EBUpuBXL00YgmvCLHXsxhc_Lbwy3EvGI3zMbG-6nIbDKYM59CEDFT4X8ejHh6GjpfHtM5uIvtGz_ZI_yVhvrJFW9Ke7kKmi.2RdWcknces4nYIwHKXl6-H_-yzDuOvjvuUpN97mb96"],
+        counterexamples: &["MONDAY_API_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "MONDAY_API_TOKEN=<your-monday-key>", "MONDAY_API_TOKEN=eyJhbGciOiJIUzI1NiJ9.HxJxjrTM0eGkG9e-nKqUhCC_ncaf40qJv1sKKtX19VWoqyVxC0sqMZ-6Pojjr8XH6GsVPWctARmrJfa8BJpozawQTRsT-LIc7u_5kEGa0p.DizzAD8X7SrqC0dpSRai5LDp_piAfAUdIm8_EfbwOs"],
         ..NAMED
     },
     Builtin {
@@ -240,10 +240,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["jira"],
         pattern: concat!(r"(?-u)(?i:jira)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9+/]{44})", end_b64!()),
         examples: &[
-            (r#"export JIRA_PAT="VEIQMKol03HPub0FbTMIYFznZUoA/43sp3Vn3SplziSa""#, "VEIQMKol03HPub0FbTMIYFznZUoA/43sp3Vn3SplziSa"),
-            ("  jira_api_token: FMv7Jj80D8gCbedOx/RI//lqLsBFwlSMMUSOSKXmmFJq", "FMv7Jj80D8gCbedOx/RI//lqLsBFwlSMMUSOSKXmmFJq"),
+            (r#"export JIRA_PAT="C84fuhdK8SLSqPlyN2TZWZtPK3UibknLYGvbdrMjERjD""#, "C84fuhdK8SLSqPlyN2TZWZtPK3UibknLYGvbdrMjERjD"),
+            ("  jira_api_token: 0vJBm5vOhoN/bwTv+fi+CRZ9c7wJU0LNa1VzHC1v/f8u", "0vJBm5vOhoN/bwTv+fi+CRZ9c7wJU0LNa1VzHC1v/f8u"),
         ],
-        counterexamples: &["JIRA_PAT=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "JIRA_PAT=<your-jira-key>", "JIRA_PAT=j++nYzHv0tW5pA5+1nTgOAS1fmYjWExHBn5pkM2HxJx"],
+        counterexamples: &["JIRA_PAT=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "JIRA_PAT=<your-jira-key>", "JIRA_PAT=6jzFHdsyXC5qCY3yPOoJw9XHRF6bqgu95oP/PvJQRXw"],
         ..NAMED
     },
     Builtin {
@@ -253,10 +253,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["confluence"],
         pattern: concat!(r"(?-u)(?i:confluence)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9+/]{44})", end_b64!()),
         examples: &[
-            (r#"{"CONFLUENCE_PAT":"rTM0eGkG9e/nKqUhCC+ncaf40qJv1sKKtX19VWoqyVxC"}"#, "rTM0eGkG9e/nKqUhCC+ncaf40qJv1sKKtX19VWoqyVxC"),
-            ("confluence_token=sqMZ/6Pojjr8XH6GsVPWctARmrJfa8BJpozawQTRsT/L", "sqMZ/6Pojjr8XH6GsVPWctARmrJfa8BJpozawQTRsT/L"),
+            (r#"{"CONFLUENCE_PAT":"oXDj8BSIkleb57TVW2MdqwfdU6UOz3xpZAjvzGco8Cks"}"#, "oXDj8BSIkleb57TVW2MdqwfdU6UOz3xpZAjvzGco8Cks"),
+            ("confluence_token=JTkZ6N6TOgtR/uQ6eZxjb/ILNhHJ8SWqOsiwHQmvfJMN", "JTkZ6N6TOgtR/uQ6eZxjb/ILNhHJ8SWqOsiwHQmvfJMN"),
         ],
-        counterexamples: &["CONFLUENCE_PAT=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "CONFLUENCE_PAT=<your-confluence-key>", "CONFLUENCE_PAT=c7u+5kEGa0pwDizzAD8X7SrqC0dpSRai5LDp+piAfAU"],
+        counterexamples: &["CONFLUENCE_PAT=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "CONFLUENCE_PAT=<your-confluence-key>", "CONFLUENCE_PAT=c7BY8YJjQEZHfWDrpM18dCNflKvQTs9WALf6J8/97I9"],
         ..NAMED
     },
     Builtin {
@@ -266,10 +266,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["ATCTT3", "ATOAT"],
         pattern: prefixed!(r"(?:ATCTT3|ATOAT)", r"[A-Za-z0-9_-]{180,200}=[A-F0-9]{8}"),
         examples: &[
-            ("export ATLASSIAN_CONNECT_TOKEN=ATCTT3m8_EfbwOs5C84fuhdK8SLSqPlyN2TZWZtPK3UibknLYGvbdrMjERjDB0vJBm5vOhoN-bwTv_fi_CRZ9c7wJU0LNa1VzHC1v-f8ue6jzFHdsyXC5qCY3yPOoJw9XHRF6bqgu95oP-PvJQRXwHoXDj8BSIkleb57TVW2MdqwfdU6UOz3xpZAjvzGco8CksX=B2CE9EBA", "ATCTT3m8_EfbwOs5C84fuhdK8SLSqPlyN2TZWZtPK3UibknLYGvbdrMjERjDB0vJBm5vOhoN-bwTv_fi_CRZ9c7wJU0LNa1VzHC1v-f8ue6jzFHdsyXC5qCY3yPOoJw9XHRF6bqgu95oP-PvJQRXwHoXDj8BSIkleb57TVW2MdqwfdU6UOz3xpZAjvzGco8CksX=B2CE9EBA"),
-            ("2024-06-11T08:14:52Z DEBUG atlassian client configured token=ATOATtR-uQ6eZxjb-ILNhHJ8SWqOsiwHQmvfJMNMc7BY8YJjQEZHfWDrpM18dCNflKvQTs9WALf6J8-97I9ma2F7lEeQMmWzP5d2aypYAfd5ocAsrxbLrZyGxS9qLqRNzG5LrQXcfuU74SAUJsw-YlCjYMr5YoNWxdJTruWCttK6-MlnM4JdpUCg4=C539754F", "ATOATtR-uQ6eZxjb-ILNhHJ8SWqOsiwHQmvfJMNMc7BY8YJjQEZHfWDrpM18dCNflKvQTs9WALf6J8-97I9ma2F7lEeQMmWzP5d2aypYAfd5ocAsrxbLrZyGxS9qLqRNzG5LrQXcfuU74SAUJsw-YlCjYMr5YoNWxdJTruWCttK6-MlnM4JdpUCg4=C539754F"),
+            (r#"atlassian_connect_token = "ATCTT3a2F7lEeQMmWzP5d2aypYAfd5ocAsrxbLrZyGxS9qLqRNzG5LrQXcfuU74SAUJsw-YlCjYMr5YoNWxdJTruWCttK6-MlnM4JdpUCg4cXxmNFxt8RorPQa2otdG-1xAKURBBADpXdW0QSd4l_qR3u6BKHurvCkl2zihSrrGlptNKiRzWsqeoEV8ANcClLI=9606CA2D""#, "ATCTT3a2F7lEeQMmWzP5d2aypYAfd5ocAsrxbLrZyGxS9qLqRNzG5LrQXcfuU74SAUJsw-YlCjYMr5YoNWxdJTruWCttK6-MlnM4JdpUCg4cXxmNFxt8RorPQa2otdG-1xAKURBBADpXdW0QSd4l_qR3u6BKHurvCkl2zihSrrGlptNKiRzWsqeoEV8ANcClLI=9606CA2D"),
+            (r#"ATLASSIAN_CONNECT_TOKEN="ATOATSZAySPnSCatOUFQBIhE3uvWCIafLmnJXCsX0iFcxqvQ_SDp0B7ZwUgB5qWjk7GGxohVH0R-AMS0OD2NL5wB4IDs1pr2VqhUPAGAv4njcEP1rX59hQr2snaw5GX3TxEc2ybNMT1hzWw0bNVIsEjpK0NhzbALliXPSF1ra3p0RlBXaQRN-w9kQdl=77B7BF92""#, "ATOATSZAySPnSCatOUFQBIhE3uvWCIafLmnJXCsX0iFcxqvQ_SDp0B7ZwUgB5qWjk7GGxohVH0R-AMS0OD2NL5wB4IDs1pr2VqhUPAGAv4njcEP1rX59hQr2snaw5GX3TxEc2ybNMT1hzWw0bNVIsEjpK0NhzbALliXPSF1ra3p0RlBXaQRN-w9kQdl=77B7BF92"),
         ],
-        counterexamples: &["ATCTT3xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like ATCTT31234567890", "ATCTT3orPQa2otdG-1xAKURBBADpXdW0QSd4l_qR3u6BKHurvCkl2zihSrrGlptNKiRzWsqeoEV8ANcClLIYLydyZRl3uSZAySPnSCatOUFQBIhE3uvWCIafLmnJXCsX0iFcxqvQ_SDp0B7ZwUgB5qWjk7GGxohVH0R-AMS0OD2NL5wB4IDs1pr2VqhUPAG=5E3207A"],
+        counterexamples: &["ATCTT3xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like ATCTT31234567890", "ATCTT30uW-2c-eQMdvLdT76KE8KZq43xbWk6XSp4NmthH8VZrBod26uqli0duEomHaIRc_U5aAIvreXalidsImW9uVnDRf0rJlSN8z9t1JxDBfRfdPGOs0bV-qa1lOb8O_O6Tk-bRCiAlg1vTrn1Rooosqw8A7vTfsFepyrLKcqE-4R4jDxUQnLppwqlPO=80B4D62"],
         ..PREFIXED
     },
     Builtin {
@@ -279,10 +279,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["coda"],
         pattern: concat!(r"(?-u)(?i:coda)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12})", end_url!()),
         examples: &[
-            ("  CODA_API_TOKEN: 4cef1a4d-305e-cdb5-0d60-3418fbc4630d", "4cef1a4d-305e-cdb5-0d60-3418fbc4630d"),
-            (r#"export coda_token="5422d057-3808-0fbe-6854-37a1d482b9f6""#, "5422d057-3808-0fbe-6854-37a1d482b9f6"),
+            ("  CODA_API_TOKEN: 5322f11d-6da5-7211-5f3a-f1484efac672", "5322f11d-6da5-7211-5f3a-f1484efac672"),
+            (r#"export coda_token="11988ddf-e3a1-7a32-8f13-b468b31aef7e""#, "11988ddf-e3a1-7a32-8f13-b468b31aef7e"),
         ],
-        counterexamples: &["CODA_API_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "CODA_API_TOKEN=<your-coda-key>", "CODA_API_TOKEN=4d85761a-0a8a-d0bf-0d2a-fafaeb2f0a7"],
+        counterexamples: &["CODA_API_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "CODA_API_TOKEN=<your-coda-key>", "CODA_API_TOKEN=d8636026-d6bf-a1c6-9625-4d9335fcf8e"],
         ..NAMED
     },
     Builtin {
@@ -292,10 +292,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["smartsheet"],
         pattern: concat!(r"(?-u)(?i:smartsheet)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{37})", end_url!()),
         examples: &[
-            ("SMARTSHEET_ACCESS_TOKEN=7nfUJd2AkwUigKAUW20vhhIh90jilEnPIKDkM", "7nfUJd2AkwUigKAUW20vhhIh90jilEnPIKDkM"),
-            (r#"{"smartsheet_token":"cjSVpcNNhIm2issbXNiGOpUQFCvX3COeIolWx"}"#, "cjSVpcNNhIm2issbXNiGOpUQFCvX3COeIolWx"),
+            ("SMARTSHEET_ACCESS_TOKEN=P6DfZRxpHQu9kBMv1wxGghwtONJxytioS1iks", "P6DfZRxpHQu9kBMv1wxGghwtONJxytioS1iks"),
+            (r#"{"smartsheet_token":"5VapuHWTEFTkYhGgCTIhWxhzKqL8Z24yVtd3p"}"#, "5VapuHWTEFTkYhGgCTIhWxhzKqL8Z24yVtd3p"),
         ],
-        counterexamples: &["SMARTSHEET_ACCESS_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SMARTSHEET_ACCESS_TOKEN=<your-smartsheet-key>", "SMARTSHEET_ACCESS_TOKEN=gI8s5JhhliXfuuORj5qNMaHwjBTSnet9MkgG"],
+        counterexamples: &["SMARTSHEET_ACCESS_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SMARTSHEET_ACCESS_TOKEN=<your-smartsheet-key>", "SMARTSHEET_ACCESS_TOKEN=UJ6bE4bw8s5sFoZUBb35TMSQun8efvCQlyrk"],
         ..NAMED
     },
     Builtin {
@@ -305,10 +305,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["miro"],
         pattern: concat!(r"(?-u)(?i:miro)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>eyJtaXJvLm9yaWdpbiI6[A-Za-z0-9_-]{40,80})", end_url!()),
         examples: &[
-            (r#"MIRO_ACCESS_TOKEN: "eyJtaXJvLm9yaWdpbiI6k8eg3AB2OuDEjfeww9pOan88CZPUo6gZ9-grGq48O""#, "eyJtaXJvLm9yaWdpbiI6k8eg3AB2OuDEjfeww9pOan88CZPUo6gZ9-grGq48O"),
-            ("miro_token = eyJtaXJvLm9yaWdpbiI6BElNfgLHI33835oPhBCRojKJ8emDVtzITphP5-E7e2Izmz", "eyJtaXJvLm9yaWdpbiI6BElNfgLHI33835oPhBCRojKJ8emDVtzITphP5-E7e2Izmz"),
+            (r#"MIRO_ACCESS_TOKEN: "eyJtaXJvLm9yaWdpbiI65JGG3CwnIUseYOEL0Nlb3Z0nfrCRsAVYE-efuOhbIm7CHTpD9L0""#, "eyJtaXJvLm9yaWdpbiI65JGG3CwnIUseYOEL0Nlb3Z0nfrCRsAVYE-efuOhbIm7CHTpD9L0"),
+            ("miro_token = eyJtaXJvLm9yaWdpbiI6s6emHiR_8WztiltXrV0aRqE8Ck4d8b10JkKA-Cfn5SB_nmLJE_Y", "eyJtaXJvLm9yaWdpbiI6s6emHiR_8WztiltXrV0aRqE8Ck4d8b10JkKA-Cfn5SB_nmLJE_Y"),
         ],
-        counterexamples: &["MIRO_ACCESS_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "MIRO_ACCESS_TOKEN=<your-miro-key>", "MIRO_ACCESS_TOKEN=eyJtaXJvLm9yaWdpbiI6izE3yU97PhXBvLyjvFq2Lpmw_X-I7V6kVEOv2QT"],
+        counterexamples: &["MIRO_ACCESS_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "MIRO_ACCESS_TOKEN=<your-miro-key>", "MIRO_ACCESS_TOKEN=eyJtaXJvLm9yaWdpbiI64NQhVqc_iGYuYvsStx5sJ_U4N7DaaVBe6QjAwr5"],
         ..NAMED
     },
     Builtin {
@@ -318,10 +318,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["figd_"],
         pattern: prefixed!(r"figd_", r"[A-Za-z0-9_-]{40}"),
         examples: &[
-            ("  figma_pat: figd_pTNVXMqDqvL_bFP8_vpm4oUpZHWMgFcd8cTKK_D2", "figd_pTNVXMqDqvL_bFP8_vpm4oUpZHWMgFcd8cTKK_D2"),
-            (r#"figma_pat = "figd_OAikR5wXJv5JGG3CwnIUseYOEL0Nlb3Z0nfrCRsA""#, "figd_OAikR5wXJv5JGG3CwnIUseYOEL0Nlb3Z0nfrCRsA"),
+            ("Authorization: Bearer figd_ybXaxOmvyuj9k6ZNzaANJ412xDiTCzRQiSuDfi3H", "figd_ybXaxOmvyuj9k6ZNzaANJ412xDiTCzRQiSuDfi3H"),
+            ("2024-06-11T08:14:52Z DEBUG figma client configured token=figd_Jjm1ELEUdHfNkImSTdu-r550YgvSM2cJf_ZNWT_N", "figd_Jjm1ELEUdHfNkImSTdu-r550YgvSM2cJf_ZNWT_N"),
         ],
-        counterexamples: &["figd_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like figd_1234567890", "figd_YE-efuOhbIm7CHTpD9L0s6emHiR_8WztiltXrV0"],
+        counterexamples: &["figd_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like figd_1234567890", "figd_gR7BsuY4oWq56jqBqf61qPPsEI9bdtT-N3gdY13"],
         ..PREFIXED
     },
     Builtin {
@@ -331,10 +331,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["figu_", "figr_"],
         pattern: prefixed!(r"(?:figu_|figr_)", r"[A-Za-z0-9_-]{40,80}"),
         examples: &[
-            ("env FIGMA_OAUTH_TOKEN=figu_RqE8Ck4d8b10JkKA-Cfn5SB_nmLJE_Yo4NQhVqc_iGYuYvsS ./deploy.sh", "figu_RqE8Ck4d8b10JkKA-Cfn5SB_nmLJE_Yo4NQhVqc_iGYuYvsS"),
-            ("export FIGMA_OAUTH_TOKEN=figr_x5sJ_U4N7DaaVBe6QjAwr5BI5ybXaxOmvyuj9k6ZNz", "figr_x5sJ_U4N7DaaVBe6QjAwr5BI5ybXaxOmvyuj9k6ZNz"),
+            ("export FIGMA_OAUTH_TOKEN=figu_ovJafvbiEvbyySdVEXtkvApjSF4aaeiADlWw4N4vhhbwvRgb", "figu_ovJafvbiEvbyySdVEXtkvApjSF4aaeiADlWw4N4vhhbwvRgb"),
+            ("curl -s -H 'Authorization: Bearer figr_VgWk4jpaUIrenTXNpcU3zcxlRH8WuFEBz01AYNFwdbc' https://api.example.net/v1/me", "figr_VgWk4jpaUIrenTXNpcU3zcxlRH8WuFEBz01AYNFwdbc"),
         ],
-        counterexamples: &["figu_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like figu_1234567890", "figu_aANJ412xDiTCzRQiSuDfi3HxJjm1ELEUdHfNkIm"],
+        counterexamples: &["figu_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like figu_1234567890", "figu_a9Cn2j2EV4cntM7HQjmQl8hIZz--pNHkHenq2Mu"],
         ..PREFIXED
     },
     Builtin {
@@ -344,10 +344,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["tfp_"],
         pattern: prefixed!(r"tfp_", r"[A-Za-z0-9_-]{44}_[A-Za-z0-9_-]{14}"),
         examples: &[
-            ("  typeform_pat: tfp_u-r550YgvSM2cJf_ZNWT_N1gR7BsuY4oWq56jqBqf61q_PsEI9bdtT-N3gd", "tfp_u-r550YgvSM2cJf_ZNWT_N1gR7BsuY4oWq56jqBqf61q_PsEI9bdtT-N3gd"),
-            (r#"level=info msg="auth ok" key=tfp_13b2ovJafvbiEvbyySdVEXtkvApjSF4aaeiADlWw4N4v_hbwvRgbBVgWk4j"#, "tfp_13b2ovJafvbiEvbyySdVEXtkvApjSF4aaeiADlWw4N4v_hbwvRgbBVgWk4j"),
+            ("docker run -e TYPEFORM_PAT=tfp_hLYykdcPSSwgDXmwOan81HaZxV0KhIxTEKSjDB-8Qteg_3rglCS_2kiLl3P app:latest", "tfp_hLYykdcPSSwgDXmwOan81HaZxV0KhIxTEKSjDB-8Qteg_3rglCS_2kiLl3P"),
+            (r#"typeform_pat = "tfp_a1aAqoJbOE-X_V-83BzSWaAgyUrh3-d0INzJCnYpXTsQ_xAJa9XqavI4Efe""#, "tfp_a1aAqoJbOE-X_V-83BzSWaAgyUrh3-d0INzJCnYpXTsQ_xAJa9XqavI4Efe"),
         ],
-        counterexamples: &["tfp_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like tfp_1234567890", "tfp_aUIrenTXNpcU3zcxlRH8WuFEBz01AYNFwdbc1a9Cn2j2_V4cntM7HQjmQl"],
+        counterexamples: &["tfp_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like tfp_1234567890", "tfp_C_BEqBH_EOgwnIWXLv6fCloX2w-aLDHgEJqHQUCl0jFH_v14Lfq1FQXTNc"],
         ..PREFIXED
     },
     Builtin {
@@ -357,10 +357,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["calendly"],
         pattern: concat!(r"(?-u)(?i:calendly)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>eyJraWQiOi[A-Za-z0-9_-]{100,300}\.[A-Za-z0-9_-]{40,90})", end_url!()),
         examples: &[
-            ("  CALENDLY_API_KEY: eyJraWQiOihIZz--pNHkHenq2Mu5LhLYykdcPSSwgDXmwOan81HaZxV0KhIxTEKSjDB-8Qteg13rglCS_2kiLl3Pia1aAqoJbOE-X_V-83BzSWaAgyUrh.3-d0INzJCnYpXTsQ3YsY-YjwKmpFJtqxAJa9XqavI4EfeuC_BEqB", "eyJraWQiOihIZz--pNHkHenq2Mu5LhLYykdcPSSwgDXmwOan81HaZxV0KhIxTEKSjDB-8Qteg13rglCS_2kiLl3Pia1aAqoJbOE-X_V-83BzSWaAgyUrh.3-d0INzJCnYpXTsQ3YsY-YjwKmpFJtqxAJa9XqavI4EfeuC_BEqB"),
-            (r#"export calendly_token="eyJraWQiOiH_EOgwnIWXLv6fCloX2w-aLDHgEJqHQUCl0jFHzv14Lfq1FQXTNcUXOhjuFgm2pTQN2oRCplsrCY-lenuBF7sD44WCDClXF3C68boXuxCr0dFz.Tk-wJGRjgHs12POcjwrrPC1MPFWMlYL4rdGjT7xRipO0D5mKehW""#, "eyJraWQiOiH_EOgwnIWXLv6fCloX2w-aLDHgEJqHQUCl0jFHzv14Lfq1FQXTNcUXOhjuFgm2pTQN2oRCplsrCY-lenuBF7sD44WCDClXF3C68boXuxCr0dFz.Tk-wJGRjgHs12POcjwrrPC1MPFWMlYL4rdGjT7xRipO0D5mKehW"),
+            ("  CALENDLY_API_KEY: eyJraWQiOiUXOhjuFgm2pTQN2oRCplsrCY-lenuBF7sD44WCDClXF3C68boXuxCr0dFzTk-wJGRjgHs12POcjwrrPC1MPFWMlYL4rdGjT7xRipO0D5mKehWkk.9B7wOCI8-tZnQz3TpIs_MmCI5irBRHm5ewlqjAUw7L", "eyJraWQiOiUXOhjuFgm2pTQN2oRCplsrCY-lenuBF7sD44WCDClXF3C68boXuxCr0dFzTk-wJGRjgHs12POcjwrrPC1MPFWMlYL4rdGjT7xRipO0D5mKehWkk.9B7wOCI8-tZnQz3TpIs_MmCI5irBRHm5ewlqjAUw7L"),
+            (r#"export calendly_token="eyJraWQiOi70x5Kyac_2H1VlMLjCxJW_yiQZ3Mbm4NijGtfZG-NpmxuqGx0XCzmLKl144PWZ2Xl7c0XzFR4TPQzi8qguEPy1txxBa0x19zQ98XjfBPoltv.bcep0XLHi1T5yx1Ti1UaP-q7lKSyIBn7A5saTcYi_Kf0usMpLSZp""#, "eyJraWQiOi70x5Kyac_2H1VlMLjCxJW_yiQZ3Mbm4NijGtfZG-NpmxuqGx0XCzmLKl144PWZ2Xl7c0XzFR4TPQzi8qguEPy1txxBa0x19zQ98XjfBPoltv.bcep0XLHi1T5yx1Ti1UaP-q7lKSyIBn7A5saTcYi_Kf0usMpLSZp"),
         ],
-        counterexamples: &["CALENDLY_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "CALENDLY_API_KEY=<your-calendly-key>", "CALENDLY_API_KEY=eyJraWQiOikt9B7wOCI8-tZnQz3TpIs_MmCI5irBRHm5ewlqjAUw7L70x5Kyac_2H1VlMLjCxJW_yiQZ3Mbm4NijGtfZG-NpmxuqGx0XCzmLKl1.4PWZ2Xl7c0XzFR4TPQzi8qguEPy1txxBa0x19zQ"],
+        counterexamples: &["CALENDLY_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "CALENDLY_API_KEY=<your-calendly-key>", "CALENDLY_API_KEY=eyJraWQiOiGo72uE1nVHWkylkJBos57QzDbmzQYvAqB03FprEV-dvE5qeTvG0dYuvAy1rfsqXJQ-L4hjnISzwK3lZLz_Pcu3TuMbkAolnA8mIp.nLDDnpOJfukYS53gQIcnKNSh55L6g1LITiSAC6O"],
         ..NAMED
     },
     Builtin {
@@ -370,10 +370,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["docusign"],
         pattern: concat!(r"(?-u)(?i:docusign)[A-Za-z0-9_.-]{0,24}?(?i:secret)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12})", end_url!()),
         examples: &[
-            ("DOCUSIGN_CLIENT_SECRET=fc216a32-5001-dc98-dbe6-fa05db590263", "fc216a32-5001-dc98-dbe6-fa05db590263"),
-            (r#"{"docusign_secret_key":"36f383f3-7733-8152-bed1-d98b2b67ea32"}"#, "36f383f3-7733-8152-bed1-d98b2b67ea32"),
+            ("DOCUSIGN_CLIENT_SECRET=2a781c8e-4d62-7ba0-32c6-7c3539018bd8", "2a781c8e-4d62-7ba0-32c6-7c3539018bd8"),
+            (r#"{"docusign_secret_key":"7cf7b290-d50f-233f-cd8d-5073cd8c9e48"}"#, "7cf7b290-d50f-233f-cd8d-5073cd8c9e48"),
         ],
-        counterexamples: &["DOCUSIGN_CLIENT_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "DOCUSIGN_CLIENT_SECRET=<your-docusign-key>", "DOCUSIGN_CLIENT_SECRET=781c8e54-62b7-a063-c616-50dd3e37dfb"],
+        counterexamples: &["DOCUSIGN_CLIENT_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "DOCUSIGN_CLIENT_SECRET=<your-docusign-key>", "DOCUSIGN_CLIENT_SECRET=a618f010-5bcd-3e17-e011-6429d25633a"],
         ..NAMED
     },
     Builtin {
@@ -383,10 +383,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["p8e-"],
         pattern: prefixed!(r"p8e-", r"[A-Za-z0-9_-]{32}"),
         examples: &[
-            ("2024-06-11T08:14:52Z DEBUG adobe client configured token=p8e-DfvJhlrfmiYDMe7J3K7k0WCkD-DiK11Z", "p8e-DfvJhlrfmiYDMe7J3K7k0WCkD-DiK11Z"),
-            ("Authorization: Bearer p8e-L3v3kQhl23e7tDnk5Q3SRQl3g2t_T8XJ", "p8e-L3v3kQhl23e7tDnk5Q3SRQl3g2t_T8XJ"),
+            ("  adobe_client_secret: p8e-449bkzTAW8qSZaYJZwaaLV9X7AzU75IP", "p8e-449bkzTAW8qSZaYJZwaaLV9X7AzU75IP"),
+            ("curl -s -H 'Authorization: Bearer p8e-m0vbxBYeurLzUpRJRgicdyfpXPfbOdzc' https://api.example.net/v1/me", "p8e-m0vbxBYeurLzUpRJRgicdyfpXPfbOdzc"),
         ],
-        counterexamples: &["p8e-xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like p8e-1234567890", "p8e-P6hQMQivvuV9VF5X0cE3-ZbaHnEWmxn"],
+        counterexamples: &["p8e-xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like p8e-1234567890", "p8e--RouHGNAr3Ira3zpIEidmwM2J2h52Vq"],
         ..PREFIXED
     },
     Builtin {
@@ -396,10 +396,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["adobe"],
         pattern: concat!(r"(?-u)(?i:adobe)[A-Za-z0-9_.-]{0,24}?(?i:secret|key)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9_-]{32})", end_url!()),
         examples: &[
-            (r#"export ADOBE_CLIENT_SECRET="cgHU0IfEX_ETiNdK2xb_Yipm9yX3J2n-""#, "cgHU0IfEX_ETiNdK2xb_Yipm9yX3J2n-"),
-            ("  adobe_integration_key: TualiSivwRxdFmY1HZL7tIbPzgH_dgbg", "TualiSivwRxdFmY1HZL7tIbPzgH_dgbg"),
+            (r#"export ADOBE_CLIENT_SECRET="v9UX-ZJcNI6ieHLEMI9J8d5LSUvxZJbQ""#, "v9UX-ZJcNI6ieHLEMI9J8d5LSUvxZJbQ"),
+            ("  adobe_integration_key: Wtom29CfIz0OTlehf4yAlA5voB6eWKUM", "Wtom29CfIz0OTlehf4yAlA5voB6eWKUM"),
         ],
-        counterexamples: &["ADOBE_CLIENT_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "ADOBE_CLIENT_SECRET=<your-adobe-key>", "ADOBE_CLIENT_SECRET=VY2io6eC-7affbAsiN2juznoOTXi449"],
+        counterexamples: &["ADOBE_CLIENT_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "ADOBE_CLIENT_SECRET=<your-adobe-key>", "ADOBE_CLIENT_SECRET=isxbXvwir6Mvu2vFHKCqD13e1HfAGK5"],
         ..NAMED
     },
     Builtin {
@@ -409,10 +409,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["todoist"],
         pattern: concat!(r"(?-u)(?i:todoist)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{40})", end_url!()),
         examples: &[
-            (r#"{"TODOIST_API_TOKEN":"26b6cf4bc0c8c5009bfce66bee8a03d5056c1549"}"#, "26b6cf4bc0c8c5009bfce66bee8a03d5056c1549"),
-            ("todoist_token=b3a8a1200613ca10a060efa3588964d840d63872", "b3a8a1200613ca10a060efa3588964d840d63872"),
+            (r#"{"TODOIST_API_TOKEN":"dd65a44e1491e48cd235b3944982a664b054f521"}"#, "dd65a44e1491e48cd235b3944982a664b054f521"),
+            ("todoist_token=d5906b48b2e9eb6973cdfde9ae1e5fcaefc89758", "d5906b48b2e9eb6973cdfde9ae1e5fcaefc89758"),
         ],
-        counterexamples: &["TODOIST_API_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "TODOIST_API_TOKEN=<your-todoist-key>", "TODOIST_API_TOKEN=359d8d1edb405fbcfc8098e2189798f8f0e9bb5"],
+        counterexamples: &["TODOIST_API_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "TODOIST_API_TOKEN=<your-todoist-key>", "TODOIST_API_TOKEN=32175092a607a021bd6702846afb48866c6e2f3"],
         ..NAMED
     },
     Builtin {
@@ -422,10 +422,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["wrike"],
         pattern: concat!(r"(?-u)(?i:wrike)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>eyJ0dCI6InAiLCJhbGciOiJIUzI1NiIsInR2IjoiMSJ9\.[A-Za-z0-9_-]{80,200}\.[A-Za-z0-9_-]{43})", end_url!()),
         examples: &[
-            ("WRIKE_ACCESS_TOKEN = eyJ0dCI6InAiLCJhbGciOiJIUzI1NiIsInR2IjoiMSJ9.xZJbQwWtom29CfIz0OTlehf4yAlA5voB6eWKUMbisxbXvwir6Mvu2vFHKCqD13e1HfAGK5G12zuOqq5eqNf6sIW1jn.UoNrtNJjPAzsUcxr-uig12xNdzVsHVi6M7TBNDpY083", "eyJ0dCI6InAiLCJhbGciOiJIUzI1NiIsInR2IjoiMSJ9.xZJbQwWtom29CfIz0OTlehf4yAlA5voB6eWKUMbisxbXvwir6Mvu2vFHKCqD13e1HfAGK5G12zuOqq5eqNf6sIW1jn.UoNrtNJjPAzsUcxr-uig12xNdzVsHVi6M7TBNDpY083"),
-            (r#"wrike_token: "eyJ0dCI6InAiLCJhbGciOiJIUzI1NiIsInR2IjoiMSJ9.5MQ6h4v-XO7_XGMEuGMmlfDxbMiOBdEPblgS2yDckJtBP8TqIHzzXB7k-obzXP9_0MGPnWkc03oozIjtXsmk-tlxN1Bu.axsANkF2Vb5gIXtPmfYcwEKrUlTZToLALhD2V6eZfW0""#, "eyJ0dCI6InAiLCJhbGciOiJIUzI1NiIsInR2IjoiMSJ9.5MQ6h4v-XO7_XGMEuGMmlfDxbMiOBdEPblgS2yDckJtBP8TqIHzzXB7k-obzXP9_0MGPnWkc03oozIjtXsmk-tlxN1Bu.axsANkF2Vb5gIXtPmfYcwEKrUlTZToLALhD2V6eZfW0"),
+            ("WRIKE_ACCESS_TOKEN = eyJ0dCI6InAiLCJhbGciOiJIUzI1NiIsInR2IjoiMSJ9.bzXP9_0MGPnWkc03oozIjtXsmk-tlxN1BuNaxsANkF2Vb5gIXtPmfYcwEKrUlTZToLALhD2V6eZfW0BQYOKMHr8ki.XrWfaKn3xIMJ9TJw80MWoaucgddb4_x5LVOYBb7haYE", "eyJ0dCI6InAiLCJhbGciOiJIUzI1NiIsInR2IjoiMSJ9.bzXP9_0MGPnWkc03oozIjtXsmk-tlxN1BuNaxsANkF2Vb5gIXtPmfYcwEKrUlTZToLALhD2V6eZfW0BQYOKMHr8ki.XrWfaKn3xIMJ9TJw80MWoaucgddb4_x5LVOYBb7haYE"),
+            (r#"wrike_token: "eyJ0dCI6InAiLCJhbGciOiJIUzI1NiIsInR2IjoiMSJ9.MdD-Dnbaggj09Q47qekSUjtT8JtOkKuNH8VWBZ4WjMODAjCHGp3W8_OX-HABaujoixUIwMcq09LeM7HB.jU8vda23Ba-Xmdk64aMEO2A-FnuPdpoCzV9gk6QwIqW""#, "eyJ0dCI6InAiLCJhbGciOiJIUzI1NiIsInR2IjoiMSJ9.MdD-Dnbaggj09Q47qekSUjtT8JtOkKuNH8VWBZ4WjMODAjCHGp3W8_OX-HABaujoixUIwMcq09LeM7HB.jU8vda23Ba-Xmdk64aMEO2A-FnuPdpoCzV9gk6QwIqW"),
         ],
-        counterexamples: &["WRIKE_ACCESS_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "WRIKE_ACCESS_TOKEN=<your-wrike-key>", "WRIKE_ACCESS_TOKEN=eyJ0dCI6InAiLCJhbGciOiJIUzI1NiIsInR2IjoiMSJ9.QYOKMHr8kiMXrWfaKn3xIMJ9TJw80MWoaucgddb4_x5LVOYBb7haYEcMdD-Dnbaggj09Q47qekSUjtT8JtO.KuNH8VWBZ4WjMODAjCHGp3W8_OX-HABaujoixUIwMc"],
+        counterexamples: &["WRIKE_ACCESS_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "WRIKE_ACCESS_TOKEN=<your-wrike-key>", "WRIKE_ACCESS_TOKEN=eyJ0dCI6InAiLCJhbGciOiJIUzI1NiIsInR2IjoiMSJ9.Jl7neCespUrqXxS-uL7wTNzo0tpKoNUXHssokjfJafnS_HQ-q7zKckhXMB_I3yxfpKv2_eyGLqcV5lWuan.eaYN3CGNCAqKJ1jupXtWE6YOPP7fE3d64lqh0KOyWC"],
         ..NAMED
     },
     Builtin {
@@ -435,10 +435,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["1000."],
         pattern: prefixed!(r"1000\.", r"[a-f0-9]{32}\.[a-f0-9]{32}"),
         examples: &[
-            (r#"{"zoho_oauth_token": "1000.919e86a2bf500dd60fc302ee097ad6f7.5a03376bf12ea584c482e317143b44c5", "region": "eu-west-1"}"#, "1000.919e86a2bf500dd60fc302ee097ad6f7.5a03376bf12ea584c482e317143b44c5"),
-            ("curl -s -H 'Authorization: Bearer 1000.f59e5b963d43939bc84432218013bf8a.4e69021c96f8d651395df168940be2c5' https://api.example.net/v1/me", "1000.f59e5b963d43939bc84432218013bf8a.4e69021c96f8d651395df168940be2c5"),
+            ("curl -s -H 'Authorization: Bearer 1000.b10d37c1982cdfe4db68e991ee620353.7bdfc62587cf913646176a2c846a0aaa' https://api.example.net/v1/me", "1000.b10d37c1982cdfe4db68e991ee620353.7bdfc62587cf913646176a2c846a0aaa"),
+            ("env ZOHO_OAUTH_TOKEN=1000.a9cded470888e41587c0de12a5ac59d3.386451330b1718d6a4b4ee9ac0f99ff0 ./deploy.sh", "1000.a9cded470888e41587c0de12a5ac59d3.386451330b1718d6a4b4ee9ac0f99ff0"),
         ],
-        counterexamples: &["1000.xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like 1000.1234567890", "1000.3d10c9d78976498d253c4c7ecaaae17d.ee241d9a6c7dab10d37c1982cdfe4db"],
+        counterexamples: &["1000.xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like 1000.1234567890", "1000.3b96dfc835fed8673bbd73a16f3a4a89.28dff2d9d408069bbe90bd0cbaafb04"],
         ..PREFIXED
     },
     Builtin {
@@ -448,10 +448,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["shortcut", "clubhouse"],
         pattern: concat!(r"(?-u)(?i:shortcut|clubhouse)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12})", end_url!()),
         examples: &[
-            ("SHORTCUT_API_TOKEN=8e991ee6-0353-7bdf-6258-41587c0de12a", "8e991ee6-0353-7bdf-6258-41587c0de12a"),
-            (r#"{"clubhouse_api_token":"ac59d3b3-6451-30b1-18d6-13aa5742fde7"}"#, "ac59d3b3-6451-30b1-18d6-13aa5742fde7"),
+            ("SHORTCUT_API_TOKEN=c6b25c6f-1dd8-5e5a-aef8-934875f91ec6", "c6b25c6f-1dd8-5e5a-aef8-934875f91ec6"),
+            (r#"{"clubhouse_api_token":"ca3fcfda-d16f-e9f8-2751-190e62c4b552"}"#, "ca3fcfda-d16f-e9f8-2751-190e62c4b552"),
         ],
-        counterexamples: &["SHORTCUT_API_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SHORTCUT_API_TOKEN=<your-shortcut-key>", "SHORTCUT_API_TOKEN=463995eb-8952-0eb5-3237-2d23576f110"],
+        counterexamples: &["SHORTCUT_API_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SHORTCUT_API_TOKEN=<your-shortcut-key>", "SHORTCUT_API_TOKEN=88987f73-7819-fdb0-b41b-92f957eddc2"],
         ..NAMED
     },
     Builtin {
@@ -461,10 +461,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["harvest"],
         pattern: concat!(r"(?-u)(?i:harvest)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[0-9]{7}\.pt\.[A-Za-z0-9_-]{86})", end_url!()),
         examples: &[
-            (r#"HARVEST_ACCESS_TOKEN: "7969355.pt.sDvLp3Oru_xRs2Co0i3BpQNdzXNoqHCv8Mh6ZA_WQp8Y82Q72ez-C6N8H7iCxfe5OBFIz1JpyCbFdwoh_V88Hk""#, "7969355.pt.sDvLp3Oru_xRs2Co0i3BpQNdzXNoqHCv8Mh6ZA_WQp8Y82Q72ez-C6N8H7iCxfe5OBFIz1JpyCbFdwoh_V88Hk"),
-            ("harvest_token = 6776581.pt.e9msJhKd7BjYtTuvlpHIKIE9CpFFGeLt_2VaISqeTjLk-LxC520XlDfVkhBAXjrJK0j9FAxsSDUDrJ8HBQKFLk", "6776581.pt.e9msJhKd7BjYtTuvlpHIKIE9CpFFGeLt_2VaISqeTjLk-LxC520XlDfVkhBAXjrJK0j9FAxsSDUDrJ8HBQKFLk"),
+            (r#"HARVEST_ACCESS_TOKEN: "0519033.pt.jrJK0j9FAxsSDUDrJ8HBQKFLkHo3WL_c1lCCzD3ohIN9LTvS64X6NzIesm5euwRFhC_g19lY4ZfNc12hz7tbID""#, "0519033.pt.jrJK0j9FAxsSDUDrJ8HBQKFLkHo3WL_c1lCCzD3ohIN9LTvS64X6NzIesm5euwRFhC_g19lY4ZfNc12hz7tbID"),
+            ("harvest_token = 1148546.pt.i_KtZWeKGXLO563qFyxc4I8L4xs4zSX9zq5QFqSAEYem21s3r6ksX-2lGyV0OuFv_9pPlZ9gV1OgzHaw7KpQ3y", "1148546.pt.i_KtZWeKGXLO563qFyxc4I8L4xs4zSX9zq5QFqSAEYem21s3r6ksX-2lGyV0OuFv_9pPlZ9gV1OgzHaw7KpQ3y"),
         ],
-        counterexamples: &["HARVEST_ACCESS_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "HARVEST_ACCESS_TOKEN=<your-harvest-key>", "HARVEST_ACCESS_TOKEN=1668470.pt.lCCzD3ohIN9LTvS64X6NzIesm5euwRFhC_g19lY4ZfNc12hz7tbIDZijLSJXKi_KtZWeKGXLO563qFyxc4I8L"],
+        counterexamples: &["HARVEST_ACCESS_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "HARVEST_ACCESS_TOKEN=<your-harvest-key>", "HARVEST_ACCESS_TOKEN=6648529.pt.HZZkmFBTvyF_hKkg2ZnUG8YB_oTdRVbv0HMcVvCL4F-CT6NlYGffEDXX_Ho2t6QhZlxcUu4EzGSAXLTDbwYtr"],
         ..NAMED
     },
     Builtin {
@@ -474,10 +474,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["gb_api_"],
         pattern: prefixed!(r"gb_api_", r"[A-Za-z0-9]{40}"),
         examples: &[
-            ("docker run -e GITBOOK_API_TOKEN=gb_api_RPCmWG2OLwyEm9iCPvJpiUwnMLpz7cHgMB9RAPQY app:latest", "gb_api_RPCmWG2OLwyEm9iCPvJpiUwnMLpz7cHgMB9RAPQY"),
-            (r#"{"gitbook_api_token": "gb_api_B1i0DJfXjWyXKFBf2qZm7xNPKAPuH9L6kp7kFEhu", "region": "eu-west-1"}"#, "gb_api_B1i0DJfXjWyXKFBf2qZm7xNPKAPuH9L6kp7kFEhu"),
+            ("docker run -e GITBOOK_API_TOKEN=gb_api_pybHRgRZ2Vc1rxsB2f5NmbPFXsOPVXavky4V2w3h app:latest", "gb_api_pybHRgRZ2Vc1rxsB2f5NmbPFXsOPVXavky4V2w3h"),
+            ("2024-06-11T08:14:52Z DEBUG gitbook client configured token=gb_api_o2iPnzhOKFEf0xTLL2SdxDz7AhSi1P9rglCj1Lwf", "gb_api_o2iPnzhOKFEf0xTLL2SdxDz7AhSi1P9rglCj1Lwf"),
         ],
-        counterexamples: &["gb_api_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like gb_api_1234567890", "gb_api_1zEdTx9Aud5mX81q78alDsIhv4BO1mAzBqHvR6i"],
+        counterexamples: &["gb_api_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like gb_api_1234567890", "gb_api_ytji1vTDaDoyLUuf7wzFUXDwe96bofZItNeVKAM"],
         ..PREFIXED
     },
     Builtin {
@@ -487,10 +487,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["dropbox"],
         pattern: concat!(r"(?-u)(?i:dropbox)[A-Za-z0-9_.-]{0,24}?(?i:secret)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-z0-9]{15})", end_url!()),
         examples: &[
-            (r#"{"DROPBOX_APP_SECRET":"qzzfgpn6w8kmp5d"}"#, "qzzfgpn6w8kmp5d"),
-            ("dropbox_client_secret=fd1z7gxq4zn75hw", "fd1z7gxq4zn75hw"),
+            (r#"{"DROPBOX_APP_SECRET":"58xrmqkh3ghjxdh"}"#, "58xrmqkh3ghjxdh"),
+            ("dropbox_client_secret=xpdfjn5q3movgcs", "xpdfjn5q3movgcs"),
         ],
-        counterexamples: &["DROPBOX_APP_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "DROPBOX_APP_SECRET=<your-dropbox-key>", "DROPBOX_APP_SECRET=v6xak0qtb9xkos"],
+        counterexamples: &["DROPBOX_APP_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "DROPBOX_APP_SECRET=<your-dropbox-key>", "DROPBOX_APP_SECRET=r65lcxp3ktztbm"],
         ..NAMED
     },
     Builtin {
@@ -500,10 +500,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["box_", "box-"],
         pattern: concat!(r"(?-u)(?i:box)[A-Za-z0-9_.-]{0,24}?(?i:client[_-]?secret|developer[_-]?token|access[_-]?token|primary[_-]?access[_-]?token)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{32})", end_url!()),
         examples: &[
-            ("BOX_CLIENT_SECRET = p8FToSwDtXfzq9ccpoyyFqhBjDTvQ7Xd", "p8FToSwDtXfzq9ccpoyyFqhBjDTvQ7Xd"),
-            (r#"BOX_DEVELOPER_TOKEN: "Y2VfVGL5KlPbxkCp0mI4q79wnRy5swQo""#, "Y2VfVGL5KlPbxkCp0mI4q79wnRy5swQo"),
+            ("BOX_CLIENT_SECRET = yOHg4FnrBBFPmJ8mTjDBxsxw9dMOOZrL", "yOHg4FnrBBFPmJ8mTjDBxsxw9dMOOZrL"),
+            (r#"BOX_DEVELOPER_TOKEN: "6gGs86RVPasnwvgjRqqM0CBT2kJPYVB5""#, "6gGs86RVPasnwvgjRqqM0CBT2kJPYVB5"),
         ],
-        counterexamples: &["BOX_CLIENT_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "BOX_CLIENT_SECRET=<your-box-key>", "BOX_CLIENT_SECRET=l8LXZzL1Vji9F3qYCpybHRgRZ2Vc1rx"],
+        counterexamples: &["BOX_CLIENT_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "BOX_CLIENT_SECRET=<your-box-key>", "BOX_CLIENT_SECRET=EK4IKC68pChKqpfkdKv9jsPc1T0X2Ap"],
         ..NAMED
     },
     Builtin {
@@ -513,10 +513,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["contentful"],
         pattern: concat!(r"(?-u)(?i:contentful)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9_-]{43})", end_url!()),
         examples: &[
-            ("  CONTENTFUL_DELIVERY_TOKEN: 2kyd_KbRvXSpHDrBZp-9kUhV7Y1prJmx5tTkgWMtrR7", "2kyd_KbRvXSpHDrBZp-9kUhV7Y1prJmx5tTkgWMtrR7"),
-            (r#"export contentful_access_token="7CXPlTZ_6TicClNj1P_UIzGvo6motVgpIUFgktA-H7z""#, "7CXPlTZ_6TicClNj1P_UIzGvo6motVgpIUFgktA-H7z"),
+            ("  CONTENTFUL_DELIVERY_TOKEN: -PF21Upt5WtSfdJdIleDWlcD23V2S1PtZ2zWfAk1cAH", "-PF21Upt5WtSfdJdIleDWlcD23V2S1PtZ2zWfAk1cAH"),
+            (r#"export contentful_access_token="OipfG5xb5NRIc2HHEPuFe1Fu01Net1P4ryb_-G4r9uK""#, "OipfG5xb5NRIc2HHEPuFe1Fu01Net1P4ryb_-G4r9uK"),
         ],
-        counterexamples: &["CONTENTFUL_DELIVERY_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "CONTENTFUL_DELIVERY_TOKEN=<your-contentful-key>", "CONTENTFUL_DELIVERY_TOKEN=QmfLxJ-xeUF7vNYNdzxWm_BJ22-yyt72ULUTgIGnLb"],
+        counterexamples: &["CONTENTFUL_DELIVERY_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "CONTENTFUL_DELIVERY_TOKEN=<your-contentful-key>", "CONTENTFUL_DELIVERY_TOKEN=1j4rWlr1b6s5-kb3e1MMCAj0R08XlBmrmeVYIhO-23"],
         ..NAMED
     },
     Builtin {
@@ -526,10 +526,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["sanity"],
         pattern: concat!(r"(?-u)(?i:sanity)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>sk[A-Za-z0-9]{180,200})", end_url!()),
         examples: &[
-            ("SANITY_API_TOKEN=sknwvgjRqqM0CBT2kJPYVB5AEK4IKC68pChKqpfkdKv9jsPc1T0X2Ap59vFQJ0upBAMxh2NjT3Cyjwc4b2NrUbrfcWoy1TfWbYoBB1xBVwI6AujzNNZ84B9myTcnfUGAbnqzuQGeLPYhVcPZqClOSa9S1NCtQZvrb3Bq2qPL3pukIpcAp6V5SNkGV3", "sknwvgjRqqM0CBT2kJPYVB5AEK4IKC68pChKqpfkdKv9jsPc1T0X2Ap59vFQJ0upBAMxh2NjT3Cyjwc4b2NrUbrfcWoy1TfWbYoBB1xBVwI6AujzNNZ84B9myTcnfUGAbnqzuQGeLPYhVcPZqClOSa9S1NCtQZvrb3Bq2qPL3pukIpcAp6V5SNkGV3"),
-            (r#"{"sanity_token":"skIP1PGA2AtZcjRA2uHHCimaG03FFqCiERksGL2EUAeG3ISCLSiLyf5NI4WiAa0D5PjCFSHZfVYHaVBK1cAttMIoneAvUA9Eyfn6gRigZcxXzMrGdu91F0BB3sB0gLghOcam6yxnmYeYHibSWzNqFFQ7B4lwdLnrjXxNsNM0cHBnG9fG41kXESO2vBfgz1"}"#, "skIP1PGA2AtZcjRA2uHHCimaG03FFqCiERksGL2EUAeG3ISCLSiLyf5NI4WiAa0D5PjCFSHZfVYHaVBK1cAttMIoneAvUA9Eyfn6gRigZcxXzMrGdu91F0BB3sB0gLghOcam6yxnmYeYHibSWzNqFFQ7B4lwdLnrjXxNsNM0cHBnG9fG41kXESO2vBfgz1"),
+            ("SANITY_API_TOKEN=skB0gLghOcam6yxnmYeYHibSWzNqFFQ7B4lwdLnrjXxNsNM0cHBnG9fG41kXESO2vBfgz1aS4J3RGCEUl0QmAhKXMdmhnqfaX5QsSiKg1fYIPknju8n992MgWImTMsS7qOIOS3BEKLS9gi5E0rYdKOzvmyN1AWuSzQdAhJ04Eorvd0OejRe7r90GsW", "skB0gLghOcam6yxnmYeYHibSWzNqFFQ7B4lwdLnrjXxNsNM0cHBnG9fG41kXESO2vBfgz1aS4J3RGCEUl0QmAhKXMdmhnqfaX5QsSiKg1fYIPknju8n992MgWImTMsS7qOIOS3BEKLS9gi5E0rYdKOzvmyN1AWuSzQdAhJ04Eorvd0OejRe7r90GsW"),
+            (r#"{"sanity_token":"skXIRyLN9M0c5MsOk1HN4aLEmNHLLiMNx9PynAuoUApROXtnHqkR5hdrewOsCy5BHmdd9i0vEhSLh9QjZPVP3tlRwgVzh5oVN0n2lmZLZLKDaXTuR1ZuW2JGFjHpK4YF1aSQlUizMDGu87TquMaSs7Aaoeoq4O4Tiy4TX8dbzRhEtzq6GvXIvg6yMnYNtVn"}"#, "skXIRyLN9M0c5MsOk1HN4aLEmNHLLiMNx9PynAuoUApROXtnHqkR5hdrewOsCy5BHmdd9i0vEhSLh9QjZPVP3tlRwgVzh5oVN0n2lmZLZLKDaXTuR1ZuW2JGFjHpK4YF1aSQlUizMDGu87TquMaSs7Aaoeoq4O4Tiy4TX8dbzRhEtzq6GvXIvg6yMnYNtVn"),
         ],
-        counterexamples: &["SANITY_API_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SANITY_API_TOKEN=<your-sanity-key>", "SANITY_API_TOKEN=skS4J3RGCEUl0QmAhKXMdmhnqfaX5QsSiKg1fYIPknju8n992MgWImTMsS7qOIOS3BEKLS9gi5E0rYdKOzvmyN1AWuSzQdAhJ04Eorvd0OejRe7r90GsW3LXIRyLN9M0c5MsOk1HN4aLEmNHLLiMNx9PynAuoUApROXtnHqkR5hdrewOsCy5B"],
+        counterexamples: &["SANITY_API_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SANITY_API_TOKEN=<your-sanity-key>", "SANITY_API_TOKEN=sk0II18tZUHC7updMVEW4vU2IhjF1MxOt6r204VzbiM3g6eODia7WlK5qS9NL5ud7e2YHXZjzEPPykVnQaFipHxGQ75U2e3xakv25SfrxZdJ1AoCgpXQgxFVsti9EghtT6ibUco3tCGm3dejVZgBReNSzOC7hdAGwBBqq6uTMM20NIMraRDv1"],
         ..NAMED
     },
     Builtin {
@@ -539,10 +539,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["storyblok"],
         pattern: concat!(r"(?-u)(?i:storyblok)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{22,28})", end_url!()),
         examples: &[
-            (r#"STORYBLOK_TOKEN: "mdd9i0vEhSLh9QjZPVP3tlRwgV""#, "mdd9i0vEhSLh9QjZPVP3tlRwgV"),
-            ("storyblok_oauth_token = h5oVN0n2lmZLZLKDaXTuR1ZuW", "h5oVN0n2lmZLZLKDaXTuR1ZuW"),
+            (r#"STORYBLOK_TOKEN: "6zUnvm0TI8HXf6CLnkDaYsN""#, "6zUnvm0TI8HXf6CLnkDaYsN"),
+            ("storyblok_oauth_token = Ap2Kn9PiqUHv19JPeUwjsNt", "Ap2Kn9PiqUHv19JPeUwjsNt"),
         ],
-        counterexamples: &["STORYBLOK_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "STORYBLOK_TOKEN=<your-storyblok-key>", "STORYBLOK_TOKEN=JGFjHpK4YF1aSQlUizMDG"],
+        counterexamples: &["STORYBLOK_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "STORYBLOK_TOKEN=<your-storyblok-key>", "STORYBLOK_TOKEN=4lsm0D4yvglmxbCx8p4iE"],
         ..NAMED
     },
     Builtin {
@@ -552,10 +552,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["strapi"],
         pattern: concat!(r"(?-u)(?i:strapi)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{256})", end_url!()),
         examples: &[
-            (r#"export STRAPI_API_TOKEN="8a09d072784c10c3f9c8aa3c69659ea71fa34fb98c0432e4058a124cfc560f47b2b05a28b1d7e373bf994f33940179e61243d2ce31dbdd88a80ea7c6a62e65e095d7648a2b499596eca356b0eb74f604d830b9ec9aa7b245aab381a7a625439212cfb69c2b76052d7b1b8c427e308a2392fa17fd3916e8b86a62f20d810d4c67""#, "8a09d072784c10c3f9c8aa3c69659ea71fa34fb98c0432e4058a124cfc560f47b2b05a28b1d7e373bf994f33940179e61243d2ce31dbdd88a80ea7c6a62e65e095d7648a2b499596eca356b0eb74f604d830b9ec9aa7b245aab381a7a625439212cfb69c2b76052d7b1b8c427e308a2392fa17fd3916e8b86a62f20d810d4c67"),
-            ("  strapi_token: 8e624e69189b35b41a1f809a439d026d8a447747318d781ee8ba04093fa6fd45d0ac3bdb3087eee6d0217164b8a8e0e2a5f8fbbb04e334714605b9841c62cc70f9483afc15a275d606d4d6484cebd96674b7c5c338c5d48c21dec44b998b69c9187f0b1922577fd8554d7b8f86b1eb866ec8d12fbaf2ebc7d392200bacf52f55", "8e624e69189b35b41a1f809a439d026d8a447747318d781ee8ba04093fa6fd45d0ac3bdb3087eee6d0217164b8a8e0e2a5f8fbbb04e334714605b9841c62cc70f9483afc15a275d606d4d6484cebd96674b7c5c338c5d48c21dec44b998b69c9187f0b1922577fd8554d7b8f86b1eb866ec8d12fbaf2ebc7d392200bacf52f55"),
+            (r#"export STRAPI_API_TOKEN="04d830b9ec9aa7b245aab381a7a625439212cfb69c2b76052d7b1b8c427e308a2392fa17fd3916e8b86a62f20d810d4c6738e624e69189b35b41a1f809a439d026d8a447747318d781ee8ba04093fa6fd45d0ac3bdb3087eee6d0217164b8a8e0e2a5f8fbbb04e334714605b9841c62cc70f9483afc15a275d606d4d6484cebd""#, "04d830b9ec9aa7b245aab381a7a625439212cfb69c2b76052d7b1b8c427e308a2392fa17fd3916e8b86a62f20d810d4c6738e624e69189b35b41a1f809a439d026d8a447747318d781ee8ba04093fa6fd45d0ac3bdb3087eee6d0217164b8a8e0e2a5f8fbbb04e334714605b9841c62cc70f9483afc15a275d606d4d6484cebd"),
+            ("  strapi_token: 6674b7c5c338c5d48c21dec44b998b69c9187f0b1922577fd8554d7b8f86b1eb866ec8d12fbaf2ebc7d392200bacf52f556f9cee56a8e535ef13b102bcbba556deac7132fd729bb754ec75bc3c34190b06ccc3c092d010186b51f6a908e1b0e33e6319c2f84cc64621c855e77d3cb9e28f72c9045a5fb8718335594406abd05c", "6674b7c5c338c5d48c21dec44b998b69c9187f0b1922577fd8554d7b8f86b1eb866ec8d12fbaf2ebc7d392200bacf52f556f9cee56a8e535ef13b102bcbba556deac7132fd729bb754ec75bc3c34190b06ccc3c092d010186b51f6a908e1b0e33e6319c2f84cc64621c855e77d3cb9e28f72c9045a5fb8718335594406abd05c"),
         ],
-        counterexamples: &["STRAPI_API_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "STRAPI_API_TOKEN=<your-strapi-key>", "STRAPI_API_TOKEN=f9cee56a8e535ef13b102bcbba556deac7132fd729bb754ec75bc3c34190b06ccc3c092d010186b51f6a908e1b0e33e6319c2f84cc64621c855e77d3cb9e28f72c9045a5fb8718335594406abd05cd01525717f81ad53fd05bf44b4c592b1b4d215b0a45f3fc17426c7aac86bf7a30254ddad8ba5a02cb7b76f0c7c4488ca74"],
+        counterexamples: &["STRAPI_API_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "STRAPI_API_TOKEN=<your-strapi-key>", "STRAPI_API_TOKEN=01525717f81ad53fd05bf44b4c592b1b4d215b0a45f3fc17426c7aac86bf7a30254ddad8ba5a02cb7b76f0c7c4488ca74db45ccf9cf9d59a2c9b4496968ab71e1e1eea74f66ad70f9bf1e1ca8dd341e6f0bce9afd25f01dbe96e0731a6fe3b051d598df59798841d722142657a5b8649483a13d6ae1d76d1353686214ebd6a2"],
         ..NAMED
     },
     Builtin {
@@ -565,10 +565,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["datocms"],
         pattern: concat!(r"(?-u)(?i:datocms)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{30})", end_url!()),
         examples: &[
-            (r#"{"DATOCMS_API_TOKEN":"b45ccf9cf9d59a2c9b4496968ab71e"}"#, "b45ccf9cf9d59a2c9b4496968ab71e"),
-            ("datocms_token=e1eea74f66ad70f9bf1e1ca8dd341e", "e1eea74f66ad70f9bf1e1ca8dd341e"),
+            (r#"{"DATOCMS_API_TOKEN":"385f4d38660ee3ba8ee71258db2531"}"#, "385f4d38660ee3ba8ee71258db2531"),
+            ("datocms_token=c3dc9319afcc4e0c459746c741c49b", "c3dc9319afcc4e0c459746c741c49b"),
         ],
-        counterexamples: &["DATOCMS_API_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "DATOCMS_API_TOKEN=<your-datocms-key>", "DATOCMS_API_TOKEN=f0bce9afd25f01dbe96e0731a6fe3"],
+        counterexamples: &["DATOCMS_API_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "DATOCMS_API_TOKEN=<your-datocms-key>", "DATOCMS_API_TOKEN=4a2507c59c8687e4aaa574927e804"],
         ..NAMED
     },
     Builtin {
@@ -578,10 +578,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["webflow"],
         pattern: concat!(r"(?-u)(?i:webflow)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{64})", end_url!()),
         examples: &[
-            ("WEBFLOW_API_TOKEN = 051d598df59798841d722142657a5b8649483a13d6ae1d76d1353686214ebd6a", "051d598df59798841d722142657a5b8649483a13d6ae1d76d1353686214ebd6a"),
-            (r#"webflow_token: "5385f4d38660ee3ba8ee71258db25319c3dc9319afcc4e0c459746c741c49bc4""#, "5385f4d38660ee3ba8ee71258db25319c3dc9319afcc4e0c459746c741c49bc4"),
+            ("WEBFLOW_API_TOKEN = 56ed9d72c49ba18782db1ba66fce711e78f658acd4c3b7e61d288a85281d0a42", "56ed9d72c49ba18782db1ba66fce711e78f658acd4c3b7e61d288a85281d0a42"),
+            (r#"webflow_token: "ad00663f233aef79bbc01ad205cf490e54d38fa00e367a4663e701065a2214a8""#, "ad00663f233aef79bbc01ad205cf490e54d38fa00e367a4663e701065a2214a8"),
         ],
-        counterexamples: &["WEBFLOW_API_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "WEBFLOW_API_TOKEN=<your-webflow-key>", "WEBFLOW_API_TOKEN=2507c59c8687e4aaa574927e804a56ed9d72c49ba18782db1ba66fce711e78f"],
+        counterexamples: &["WEBFLOW_API_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "WEBFLOW_API_TOKEN=<your-webflow-key>", "WEBFLOW_API_TOKEN=611ddc09c36e316a122406797baf72876e306b98c82c3e5fbd5895370a359d1"],
         ..NAMED
     },
     Builtin {
@@ -591,10 +591,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["IST."],
         pattern: prefixed!(r"IST\.", r"eyJ[A-Za-z0-9_-]{100,300}\.[A-Za-z0-9_-]{20,200}\.[A-Za-z0-9_-]{43,342}"),
         examples: &[
-            ("Authorization: Bearer IST.eyJOX3sWmVD6zf1jGHPIxjGh0cOqlaR3dbyAo-jmoP79FKVTXbhR3lduZ8rLd5wr2nH8Pba4oBCQrABn6DahdyxPjlgrOJdAhf12ZdNXpA5.gyPgkjtdyEMDSP9CjIDA4.mdyUKGWJkZn4v9S3uGKvnCaPpvN1eCw14vGZcAnaKMChq2Hrr5fb", "IST.eyJOX3sWmVD6zf1jGHPIxjGh0cOqlaR3dbyAo-jmoP79FKVTXbhR3lduZ8rLd5wr2nH8Pba4oBCQrABn6DahdyxPjlgrOJdAhf12ZdNXpA5.gyPgkjtdyEMDSP9CjIDA4.mdyUKGWJkZn4v9S3uGKvnCaPpvN1eCw14vGZcAnaKMChq2Hrr5fb"),
-            (r#"{"wix_api_key": "IST.eyJuiTV_SMsM3ZJLa7qufdxWIz_RhUAX7xGC34IoMScEYBER_WxWWok74V-tB-7i1PrF1qcD36W1TSuNYfgxtMqONV4rU_W0l057nbSrKYm5Q8.pogm0UMUgbC_FkDX8FBK_d2A2.v5YiZahMUR0uuawKPwQrSS0vQdGLt2FCt2wAPboBMLByQr4uds3", "region": "eu-west-1"}"#, "IST.eyJuiTV_SMsM3ZJLa7qufdxWIz_RhUAX7xGC34IoMScEYBER_WxWWok74V-tB-7i1PrF1qcD36W1TSuNYfgxtMqONV4rU_W0l057nbSrKYm5Q8.pogm0UMUgbC_FkDX8FBK_d2A2.v5YiZahMUR0uuawKPwQrSS0vQdGLt2FCt2wAPboBMLByQr4uds3"),
+            ("Authorization: Bearer IST.eyJ14vGZcAnaKMChq2Hrr5fb7uiTV_SMsM3ZJLa7qufdxWIz_RhUAX7xGC34IoMScEYBER_WxWWok74V-tB-7i1PrF1qcD36W1TSuNYfg.tMqONV4rU_W0l057nbSrKY.5Q8Tpogm0UMUgbC_FkDX8FBK_d2A2v5YiZahMUR0uuaw", "IST.eyJ14vGZcAnaKMChq2Hrr5fb7uiTV_SMsM3ZJLa7qufdxWIz_RhUAX7xGC34IoMScEYBER_WxWWok74V-tB-7i1PrF1qcD36W1TSuNYfg.tMqONV4rU_W0l057nbSrKY.5Q8Tpogm0UMUgbC_FkDX8FBK_d2A2v5YiZahMUR0uuaw"),
+            ("env WIX_API_KEY=IST.eyJKPwQrSS0vQdGLt2FCt2wAPboBMLByQr4uds3hQTBr0W_O4DNhYaLWWTlWpKbe8TxRGN8U8UZWCAZEBnJehlId4tYzv_iTGtOZCc6Pv39zS5r.sAAY1bTyuDXpNbVLifNwr24jtr3Qa.K9__nN3k6SFi5WeYGALyyD-HXOeSIjDIyuNvj4yjWglo_EbDyvGrN ./deploy.sh", "IST.eyJKPwQrSS0vQdGLt2FCt2wAPboBMLByQr4uds3hQTBr0W_O4DNhYaLWWTlWpKbe8TxRGN8U8UZWCAZEBnJehlId4tYzv_iTGtOZCc6Pv39zS5r.sAAY1bTyuDXpNbVLifNwr24jtr3Qa.K9__nN3k6SFi5WeYGALyyD-HXOeSIjDIyuNvj4yjWglo_EbDyvGrN"),
         ],
-        counterexamples: &["IST.xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like IST.1234567890", "IST.eyJQTBr0W_O4DNhYaLWWTlWpKbe8TxRGN8U8UZWCAZEBnJehlId4tYzv_iTGtOZCc6Pv39zS5rsAAY1bTyuDXpNbVLifNwr24jtr3Qa.K9__nN3k6SFi5WeYGALyyD-HXOeSIj.IyuNvj4yjWglo_EbDyvGrNnrqcMJwApPSeTb4i8P9Q"],
+        counterexamples: &["IST.xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like IST.1234567890", "IST.eyJrqcMJwApPSeTb4i8P9Qud2DRNqNCC0YbJocWMxeHHI3gH5B_wSjTsz3M8NIlmQMe0R1NfqSx7dLdowxEzx2fivWRt20yUGM7IcBzt.HV5c31-k6QTp6K16SBMxvV17ueWZ.rAxu9ZEEyjd46rHVbsxPCgiIj261uaxODTASX7Y2UB"],
         ..PREFIXED
     },
     Builtin {
@@ -604,10 +604,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["ghost"],
         pattern: concat!(r"(?-u)(?i:ghost)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{24}:[a-f0-9]{64})", end_url!()),
         examples: &[
-            ("GHOST_ADMIN_API_KEY=0d7a94977dc0830c951888d1:e6f5b2b46d9f9823a91dad914b5e090355765d125ca4dd6b89e806648be0ddf2", "0d7a94977dc0830c951888d1:e6f5b2b46d9f9823a91dad914b5e090355765d125ca4dd6b89e806648be0ddf2"),
-            (r#"{"ghost_admin_key":"ab3e9deb6955bde51cc34655:c77620ee48b045a71282ded505a7b6bcecdb61dfe80a348ed422bb707edab34e"}"#, "ab3e9deb6955bde51cc34655:c77620ee48b045a71282ded505a7b6bcecdb61dfe80a348ed422bb707edab34e"),
+            ("GHOST_ADMIN_API_KEY=dfe80a348ed422bb707edab3:e541c5f5101f859e6c5619baff7d4f5b0c2e147b69237ab0611a226b04904af2", "dfe80a348ed422bb707edab3:e541c5f5101f859e6c5619baff7d4f5b0c2e147b69237ab0611a226b04904af2"),
+            (r#"{"ghost_admin_key":"35fd11c6b6ea8dc1c0fbc502:dab5bccbde661ac98f91d6a4792ab08a6d432ed46d9423d67d1851d969ed54f5"}"#, "35fd11c6b6ea8dc1c0fbc502:dab5bccbde661ac98f91d6a4792ab08a6d432ed46d9423d67d1851d969ed54f5"),
         ],
-        counterexamples: &["GHOST_ADMIN_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "GHOST_ADMIN_API_KEY=<your-ghost-key>", "GHOST_ADMIN_API_KEY=41c5f5101f859e6c5619baff:d4f5b0c2e147b69237ab0611a226b04904af2635fd11c6b6ea8dc1c0fbc5020"],
+        counterexamples: &["GHOST_ADMIN_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "GHOST_ADMIN_API_KEY=<your-ghost-key>", "GHOST_ADMIN_API_KEY=0365ae08cdd68e09e89bbd5e:96e3eb810764754eeebfa40db56f5161ccb89916118e436fa82d3237d31f83c"],
         ..NAMED
     },
     Builtin {
@@ -617,10 +617,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["wordpress", "wp_app", "wp-app", "wp_application"],
         pattern: concat!(r"(?-u)(?i:wordpress|wp)[A-Za-z0-9_.-]{0,24}?(?i:password)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{4} [A-Za-z0-9]{4} [A-Za-z0-9]{4} [A-Za-z0-9]{4} [A-Za-z0-9]{4} [A-Za-z0-9]{4})", end_url!()),
         examples: &[
-            (r#"WP_APPLICATION_PASSWORD: "Qvwl yzxP CnR3 LcYu tqK7 6sPd""#, "Qvwl yzxP CnR3 LcYu tqK7 6sPd"),
-            ("wordpress_app_password = 3m2u pUt5 uxbX SOv1 Aj6h MCU2", "3m2u pUt5 uxbX SOv1 Aj6h MCU2"),
+            (r#"WP_APPLICATION_PASSWORD: "A0xj TGeL 6Itb dHsl k23K nSGi""#, "A0xj TGeL 6Itb dHsl k23K nSGi"),
+            ("wordpress_app_password = 5jV2 eAzf ePhN lfyn YLQC C5OM", "5jV2 eAzf ePhN lfyn YLQC C5OM"),
         ],
-        counterexamples: &["WP_APPLICATION_PASSWORD=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "WP_APPLICATION_PASSWORD=<your-wordpress-key>", "WP_APPLICATION_PASSWORD=iQ3M 0BtG egBI pZSA RrkW Bsn"],
+        counterexamples: &["WP_APPLICATION_PASSWORD=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "WP_APPLICATION_PASSWORD=<your-wordpress-key>", "WP_APPLICATION_PASSWORD=T3cc KxH5 r62G agaf LwJ9 Elq"],
         ..NAMED
     },
     Builtin {
@@ -630,10 +630,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["lokalise"],
         pattern: concat!(r"(?-u)(?i:lokalise)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{40})", end_url!()),
         examples: &[
-            (r#"export LOKALISE_API_TOKEN="ed54f539aed4bdde15cd7bd95d5558d0365ae08c""#, "ed54f539aed4bdde15cd7bd95d5558d0365ae08c"),
-            ("  lokalise_token: d68e09e89bbd5e596e3eb810764754eeebfa40db", "d68e09e89bbd5e596e3eb810764754eeebfa40db"),
+            (r#"export LOKALISE_API_TOKEN="2b668f6caec25cd2ddcdb686b5f8126808da52cd""#, "2b668f6caec25cd2ddcdb686b5f8126808da52cd"),
+            ("  lokalise_token: d0a77843822f0a9ea1fcab787dcfe3aff0c0ce9c", "d0a77843822f0a9ea1fcab787dcfe3aff0c0ce9c"),
         ],
-        counterexamples: &["LOKALISE_API_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "LOKALISE_API_TOKEN=<your-lokalise-key>", "LOKALISE_API_TOKEN=6f5161ccb89916118e436fa82d3237d31f83cdd"],
+        counterexamples: &["LOKALISE_API_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "LOKALISE_API_TOKEN=<your-lokalise-key>", "LOKALISE_API_TOKEN=755114607d0849d75eba6c2d33205f4d5afe1da"],
         ..NAMED
     },
     Builtin {
@@ -643,23 +643,23 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["crowdin"],
         pattern: concat!(r"(?-u)(?i:crowdin)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{80})", end_url!()),
         examples: &[
-            (r#"{"CROWDIN_PERSONAL_TOKEN":"4f22909195d536414f2dc2823152c62e3e8111b18103025b3f5882b668f6caec25cd2ddcdb686b5f"}"#, "4f22909195d536414f2dc2823152c62e3e8111b18103025b3f5882b668f6caec25cd2ddcdb686b5f"),
-            ("crowdin_api_token=126808da52cd5d0a77843822f0a9ea1fcab787dcfe3aff0c0ce9c1755114607d0849d75eba6c2d33", "126808da52cd5d0a77843822f0a9ea1fcab787dcfe3aff0c0ce9c1755114607d0849d75eba6c2d33"),
+            (r#"{"CROWDIN_PERSONAL_TOKEN":"a327238538c9585bc7b712ff50b6b8877ba5aa900230acdd6b56a8b613b3e602b238bdc802177bca"}"#, "a327238538c9585bc7b712ff50b6b8877ba5aa900230acdd6b56a8b613b3e602b238bdc802177bca"),
+            ("crowdin_api_token=2bc03b13ff7bb0b35b6dadc8b6d7c661b127950db65e1909a261fbff480f8144e5b878feac3c16d9", "2bc03b13ff7bb0b35b6dadc8b6d7c661b127950db65e1909a261fbff480f8144e5b878feac3c16d9"),
         ],
-        counterexamples: &["CROWDIN_PERSONAL_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "CROWDIN_PERSONAL_TOKEN=<your-crowdin-key>", "CROWDIN_PERSONAL_TOKEN=05f4d5afe1da7a327238538c9585bc7b712ff50b6b8877ba5aa900230acdd6b56a8b613b3e602b2"],
+        counterexamples: &["CROWDIN_PERSONAL_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "CROWDIN_PERSONAL_TOKEN=<your-crowdin-key>", "CROWDIN_PERSONAL_TOKEN=7a947f97d6a5a45b272820fdddc1f29280a08071a3698adbd921f39f67513b7a6d4526bc7fb1603"],
         ..NAMED
     },
     Builtin {
         id: "phrase_token",
         provider: "phrase",
         description: "Phrase (PhraseApp) access token (64 hex) beside a Phrase key name",
-        keywords: &["phrase"],
+        keywords: &["phraseapp", "phrase_access", "phrase_api", "phrase-api"],
         pattern: concat!(r"(?-u)(?i:phrase(?:app)?)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{64})", end_url!()),
         examples: &[
-            ("PHRASE_ACCESS_TOKEN = 8bdc802177bcab2bc03b13ff7bb0b35b6dadc8b6d7c661b127950db65e1909a2", "8bdc802177bcab2bc03b13ff7bb0b35b6dadc8b6d7c661b127950db65e1909a2"),
-            (r#"phraseapp_token: "1fbff480f8144e5b878feac3c16d9e7a947f97d6a5a45b272820fdddc1f29280""#, "1fbff480f8144e5b878feac3c16d9e7a947f97d6a5a45b272820fdddc1f29280"),
+            ("PHRASE_ACCESS_TOKEN = f7d485f06901a78e5b9cd67b6cdc2794ba2e60b1341a8dc5f030d99e06a52975", "f7d485f06901a78e5b9cd67b6cdc2794ba2e60b1341a8dc5f030d99e06a52975"),
+            (r#"phraseapp_token: "60ea52d0df85456c21497a2a7f4a0117adba9c885b7edcba696c0a404463e91f""#, "60ea52d0df85456c21497a2a7f4a0117adba9c885b7edcba696c0a404463e91f"),
         ],
-        counterexamples: &["PHRASE_ACCESS_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "PHRASE_ACCESS_TOKEN=<your-phrase-key>", "PHRASE_ACCESS_TOKEN=08071a3698adbd921f39f67513b7a6d4526bc7fb16038f7d485f06901a78e5b"],
+        counterexamples: &["PHRASE_ACCESS_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "PHRASE_ACCESS_TOKEN=<your-phrase-key>", "PHRASE_ACCESS_TOKEN=ee405240f17832ab7347927a75d86ad6f3f3eb30f0c78ebee3b1308b1753221"],
         ..NAMED
     },
     Builtin {
@@ -669,10 +669,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["transifex", "tx_token"],
         pattern: concat!(r"(?-u)(?i:transifex|tx)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>1/[a-f0-9]{40})", end_url!()),
         examples: &[
-            ("  TRANSIFEX_TOKEN: 1/cd67b6cdc2794ba2e60b1341a8dc5f030d99e06a", "1/cd67b6cdc2794ba2e60b1341a8dc5f030d99e06a"),
-            (r#"export tx_token="1/2975c60ea52d0df85456c21497a2a7f4a0117adb""#, "1/2975c60ea52d0df85456c21497a2a7f4a0117adb"),
+            ("  TRANSIFEX_TOKEN: 1/42f422aa19b2aae27745271bc0b8a25cec1098ee", "1/42f422aa19b2aae27745271bc0b8a25cec1098ee"),
+            (r#"export tx_token="1/4564f55760a31fcb4888ac1406c44747338fcb31""#, "1/4564f55760a31fcb4888ac1406c44747338fcb31"),
         ],
-        counterexamples: &["TRANSIFEX_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "TRANSIFEX_TOKEN=<your-transifex-key>", "TRANSIFEX_TOKEN=1/9c885b7edcba696c0a404463e91f8ee405240f1"],
+        counterexamples: &["TRANSIFEX_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "TRANSIFEX_TOKEN=<your-transifex-key>", "TRANSIFEX_TOKEN=1/f7251b04fe71be5300620c6ea3b6a601a18d2ec"],
         ..NAMED
     },
     Builtin {
@@ -696,10 +696,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["deepl"],
         pattern: concat!(r"(?-u)(?i:deepl)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12})", end_url!()),
         examples: &[
-            (r#"DEEPL_AUTH_KEY: "832ab734-927a-5d86-d6f3-318f7251b04f""#, "832ab734-927a-5d86-d6f3-318f7251b04f"),
-            ("deepl_api_key = 71be5300-20c6-a3b6-601a-a24315837606", "71be5300-20c6-a3b6-601a-a24315837606"),
+            (r#"DEEPL_AUTH_KEY: "c265e40b-71d7-b2db-c9bb-8da5972248cf""#, "c265e40b-71d7-b2db-c9bb-8da5972248cf"),
+            ("deepl_api_key = 5a44e50d-1896-aec7-e4d0-6189a8bc7dea", "5a44e50d-1896-aec7-e4d0-6189a8bc7dea"),
         ],
-        counterexamples: &["DEEPL_AUTH_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "DEEPL_AUTH_KEY=<your-deepl-key>", "DEEPL_AUTH_KEY=502643c7-7a67-3717-af5d-e2068af0dad"],
+        counterexamples: &["DEEPL_AUTH_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "DEEPL_AUTH_KEY=<your-deepl-key>", "DEEPL_AUTH_KEY=d40a010d-f010-1554-2c2b-5b0d6667d9d"],
         ..NAMED
     },
     Builtin {
@@ -709,10 +709,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["apify_api_"],
         pattern: prefixed!(r"apify_api_", r"[A-Za-z0-9]{36}"),
         examples: &[
-            ("Authorization: Bearer apify_api_erK7F8exRzvlehwYONUnBYuopjTEeJbbku9R", "apify_api_erK7F8exRzvlehwYONUnBYuopjTEeJbbku9R"),
-            (r#"level=info msg="auth ok" key=apify_api_GkB2V2heFqOJ2ZZzREiI97RSMvQ1jS45E4Ww"#, "apify_api_GkB2V2heFqOJ2ZZzREiI97RSMvQ1jS45E4Ww"),
+            ("2024-06-11T08:14:52Z DEBUG apify client configured token=apify_api_RSyxRpezF7LRbvun4Y6ncZJvwADo92O9uSYV", "apify_api_RSyxRpezF7LRbvun4Y6ncZJvwADo92O9uSYV"),
+            ("curl -s -H 'Authorization: Bearer apify_api_YNFaTjowY2Pcarh6zHrbL8P2rQO1PsKWGdP0' https://api.example.net/v1/me", "apify_api_YNFaTjowY2Pcarh6zHrbL8P2rQO1PsKWGdP0"),
         ],
-        counterexamples: &["apify_api_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like apify_api_1234567890", "apify_api_1yjtj5ZRyyi9F6lM1Zqvnc3ckpxDJVkrChE"],
+        counterexamples: &["apify_api_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like apify_api_1234567890", "apify_api_654kz3txluA1Ce6aQyVKpMAIObz8NthDOgH"],
         ..PREFIXED
     },
     Builtin {
@@ -722,10 +722,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["expo_", "expo-"],
         pattern: concat!(r"(?-u)(?i:expo)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9_-]{40})", end_url!()),
         examples: &[
-            (r#"{"EXPO_TOKEN":"M8-NvXQvSH1RwNClkqGY92wPtr5wc1_gJMyUQ6WD"}"#, "M8-NvXQvSH1RwNClkqGY92wPtr5wc1_gJMyUQ6WD"),
-            ("expo_access_token=5t3dioiaJmDrXVJH3Cv8b9Ev9dzYRhSiCCkUMzwi", "5t3dioiaJmDrXVJH3Cv8b9Ev9dzYRhSiCCkUMzwi"),
+            (r#"{"EXPO_TOKEN":"eW7WrrWPme-YR-srRG1CjeSrduC0q2r1vS6Of78A"}"#, "eW7WrrWPme-YR-srRG1CjeSrduC0q2r1vS6Of78A"),
+            ("expo_access_token=Sg5APOwo7Bgj2QoH74lesNgSyoyYqMsjfO3vdAQ_", "Sg5APOwo7Bgj2QoH74lesNgSyoyYqMsjfO3vdAQ_"),
         ],
-        counterexamples: &["EXPO_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "EXPO_TOKEN=<your-expo-key>", "EXPO_TOKEN=usyBD_TQDSdWyfGKOJTYE27Rx2scOcgc17-beb8"],
+        counterexamples: &["EXPO_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "EXPO_TOKEN=<your-expo-key>", "EXPO_TOKEN=MIA_yN3fdTwocJ_JB6RiQlapiY5g6FpTdidojab"],
         ..NAMED
     },
     Builtin {
@@ -735,10 +735,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["secret_live_", "secret_test_"],
         pattern: prefixed!(r"(?:secret_live_|secret_test_)", r"[A-Za-z0-9]{32}"),
         examples: &[
-            ("export BRANCH_SECRET=secret_live_iTH7BfWyew0OPGORBlOKSRMTHJHJwGaA", "secret_live_iTH7BfWyew0OPGORBlOKSRMTHJHJwGaA"),
-            (r#"{"branch_secret": "secret_test_mmoBtA3szPNgRSyxRpezF7LRbvun4Y6n", "region": "eu-west-1"}"#, "secret_test_mmoBtA3szPNgRSyxRpezF7LRbvun4Y6n"),
+            ("Authorization: Bearer secret_live_JbGP4HjWSyoDhGJjkddQszHmqlxLJ8P7", "secret_live_JbGP4HjWSyoDhGJjkddQszHmqlxLJ8P7"),
+            (r#"level=info msg="auth ok" key=secret_test_GLtJpp5egfT1ikZQFZrjiK5Idpejk3jp"#, "secret_test_GLtJpp5egfT1ikZQFZrjiK5Idpejk3jp"),
         ],
-        counterexamples: &["secret_live_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like secret_live_1234567890", "secret_live_ZJvwADo92O9uSYV3ZDYNFaTjowY2Pca"],
+        counterexamples: &["secret_live_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like secret_live_1234567890", "secret_live_56BMc3to8xPEVkjfNyt4pst25Rl7hus"],
         ..PREFIXED
     },
     Builtin {
@@ -748,10 +748,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["revenuecat"],
         pattern: concat!(r"(?-u)(?i:revenuecat)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>sk_[A-Za-z0-9]{32})", end_url!()),
         examples: &[
-            ("  REVENUECAT_SECRET_KEY: sk_h6zHrbL8P2rQO1PsKWGdP0D654kz3txl", "sk_h6zHrbL8P2rQO1PsKWGdP0D654kz3txl"),
-            (r#"export revenuecat_api_key="sk_A1Ce6aQyVKpMAIObz8NthDOgH8Vc6Rcy""#, "sk_A1Ce6aQyVKpMAIObz8NthDOgH8Vc6Rcy"),
+            ("  REVENUECAT_SECRET_KEY: sk_v6SdvhxPRN3hHNelyjAZtVKje7lqCll8", "sk_v6SdvhxPRN3hHNelyjAZtVKje7lqCll8"),
+            (r#"export revenuecat_api_key="sk_BS12TtZFZWHeE6xSmTm2dBtj6PhuRSwf""#, "sk_BS12TtZFZWHeE6xSmTm2dBtj6PhuRSwf"),
         ],
-        counterexamples: &["REVENUECAT_SECRET_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "REVENUECAT_SECRET_KEY=<your-revenuecat-key>", "REVENUECAT_SECRET_KEY=sk_NJSyiIi0O1yVIYNLuYg3JcFUSzvF2ji"],
+        counterexamples: &["REVENUECAT_SECRET_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "REVENUECAT_SECRET_KEY=<your-revenuecat-key>", "REVENUECAT_SECRET_KEY=sk_16C6Cm1vhAmLBGbIE2UIUT2lhRN4Su0"],
         ..NAMED
     },
     Builtin {
@@ -761,10 +761,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["mux_", "mux-"],
         pattern: concat!(r"(?-u)(?i:mux)[A-Za-z0-9_.-]{0,24}?(?i:secret)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9+/]{75})", end_b64!()),
         examples: &[
-            ("MUX_TOKEN_SECRET=G1CjeSrduC0q2r1vS6Of78A1Sg5APOwo7Bgj2QoH74lesNgSyoyYqMsjfO3vdAQ+4MIA+yN3fdT", "G1CjeSrduC0q2r1vS6Of78A1Sg5APOwo7Bgj2QoH74lesNgSyoyYqMsjfO3vdAQ+4MIA+yN3fdT"),
-            (r#"{"mux_secret_key":"ocJ+JB6RiQlapiY5g6FpTdidojabDFSctXD7psuhhLZzHxVFNFFjnkqu/IsqhEisvtEv2fNCV9v"}"#, "ocJ+JB6RiQlapiY5g6FpTdidojabDFSctXD7psuhhLZzHxVFNFFjnkqu/IsqhEisvtEv2fNCV9v"),
+            ("MUX_TOKEN_SECRET=2zfVuLBqrRruzqp5JFe2SVVC1Efcpz+8vEYgcP6axGWfxPb9GPj7SMKISiNQEObGh7QSi3bZKcZ", "2zfVuLBqrRruzqp5JFe2SVVC1Efcpz+8vEYgcP6axGWfxPb9GPj7SMKISiNQEObGh7QSi3bZKcZ"),
+            (r#"{"mux_secret_key":"Jt9MQN/Z1xBN2w8mg7BnKU5cicyIGuqhR8a/oi8oxLh/jd87ukHbHmoAm7fDR5MICIGn2P0cEEV"}"#, "Jt9MQN/Z1xBN2w8mg7BnKU5cicyIGuqhR8a/oi8oxLh/jd87ukHbHmoAm7fDR5MICIGn2P0cEEV"),
         ],
-        counterexamples: &["MUX_TOKEN_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "MUX_TOKEN_SECRET=<your-mux-key>", "MUX_TOKEN_SECRET=kXMELMwpPLWQhQpVoiwWs1MtjxH4xwf2N+j8Uzyg2NtoOTlv45yRp1z2c8woOy2zfVuLBqrRru"],
+        counterexamples: &["MUX_TOKEN_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "MUX_TOKEN_SECRET=<your-mux-key>", "MUX_TOKEN_SECRET=pEzwlSsPE2ip1s0W4IyUlwRkEXLd3WvSqafueUN6+4iQ12PPxBouEiwUaArN+RseJUNMBkz4WU"],
         ..NAMED
     },
     Builtin {
@@ -774,10 +774,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["nylas"],
         pattern: concat!(r"(?-u)(?i:nylas)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>nyk_v0_[A-Za-z0-9_-]{50})", end_url!()),
         examples: &[
-            (r#"NYLAS_API_KEY: "nyk_v0_qp5JFe2SVVC1Efcpz_8vEYgcP6axGWfxPb9GPj7SMKISiNQEOb""#, "nyk_v0_qp5JFe2SVVC1Efcpz_8vEYgcP6axGWfxPb9GPj7SMKISiNQEOb"),
-            ("nylas_client_secret = nyk_v0_h7QSi3bZKcZ1Jt9MQN-Z1xBN2w8mg7BnKU5cicyIGuqhR8a-oi", "nyk_v0_h7QSi3bZKcZ1Jt9MQN-Z1xBN2w8mg7BnKU5cicyIGuqhR8a-oi"),
+            (r#"NYLAS_API_KEY: "nyk_v0_umoCjmipIEnKXK93zKmD62jb_ggriJeQwL7txtqcsEqrpoTfSe""#, "nyk_v0_umoCjmipIEnKXK93zKmD62jb_ggriJeQwL7txtqcsEqrpoTfSe"),
+            ("nylas_client_secret = nyk_v0_L_XzVOhHiuEWm8sTgdCKUvtmb4QJJFletov7czhErPQAkjnd3o", "nyk_v0_L_XzVOhHiuEWm8sTgdCKUvtmb4QJJFletov7czhErPQAkjnd3o"),
         ],
-        counterexamples: &["NYLAS_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "NYLAS_API_KEY=<your-nylas-key>", "NYLAS_API_KEY=nyk_v0_oxLh-jd87ukHbHmoAm7fDR5MICIGn2P0cEEVkpEzwlSsPE2ip"],
+        counterexamples: &["NYLAS_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "NYLAS_API_KEY=<your-nylas-key>", "NYLAS_API_KEY=nyk_v0_TLX5LX5GqHxxaTfD-aDSQO4VyzP4ZlCMJKKy-Ul_Lhpv0AEhV"],
         ..NAMED
     },
     Builtin {
@@ -787,10 +787,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["uploadcare"],
         pattern: concat!(r"(?-u)(?i:uploadcare)[A-Za-z0-9_.-]{0,24}?(?i:secret)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{20})", end_url!()),
         examples: &[
-            (r#"export UPLOADCARE_SECRET_KEY="4dce86b25a27c90dc5b4""#, "4dce86b25a27c90dc5b4"),
-            ("  uploadcare_secret: 151b9efe2addaa563572", "151b9efe2addaa563572"),
+            (r#"export UPLOADCARE_SECRET_KEY="0b6b27d4da393ccf94b6""#, "0b6b27d4da393ccf94b6"),
+            ("  uploadcare_secret: fd13cba6b8f5f3e8d763", "fd13cba6b8f5f3e8d763"),
         ],
-        counterexamples: &["UPLOADCARE_SECRET_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "UPLOADCARE_SECRET_KEY=<your-uploadcare-key>", "UPLOADCARE_SECRET_KEY=b0649fa418b99626ecb"],
+        counterexamples: &["UPLOADCARE_SECRET_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "UPLOADCARE_SECRET_KEY=<your-uploadcare-key>", "UPLOADCARE_SECRET_KEY=9115c44834fd7b96f2a"],
         ..NAMED
     },
     Builtin {
@@ -800,10 +800,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["freshbooks"],
         pattern: concat!(r"(?-u)(?i:freshbooks)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{64})", end_url!()),
         examples: &[
-            (r#"{"FRESHBOOKS_CLIENT_SECRET":"533723238739c9fd6937ed20f114281a59e45440474433b1b129fc6ba18257c3"}"#, "533723238739c9fd6937ed20f114281a59e45440474433b1b129fc6ba18257c3"),
-            ("freshbooks_token=4b1079b5430ea88721435e06174aa62230d3cb9ce9ce848550b17f07baaeb66a", "4b1079b5430ea88721435e06174aa62230d3cb9ce9ce848550b17f07baaeb66a"),
+            (r#"{"FRESHBOOKS_CLIENT_SECRET":"ff246aed305f223542576c6ed93bc76a6477c958da7a105fc39aa56a4c431694"}"#, "ff246aed305f223542576c6ed93bc76a6477c958da7a105fc39aa56a4c431694"),
+            ("freshbooks_token=1d64da048a487fba4c5fba58e84748e94435fb9862e7789341a43ed79b6ed848", "1d64da048a487fba4c5fba58e84748e94435fb9862e7789341a43ed79b6ed848"),
         ],
-        counterexamples: &["FRESHBOOKS_CLIENT_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "FRESHBOOKS_CLIENT_SECRET=<your-freshbooks-key>", "FRESHBOOKS_CLIENT_SECRET=c2798996fb2f9135d671b40b6b27d4da393ccf94b6afd13cba6b8f5f3e8d763"],
+        counterexamples: &["FRESHBOOKS_CLIENT_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "FRESHBOOKS_CLIENT_SECRET=<your-freshbooks-key>", "FRESHBOOKS_CLIENT_SECRET=10bb2b9a432570a61216ad3c8477a8e96dcfafcb0d0090b8dddcaa47d736a4c"],
         ..NAMED
     },
     Builtin {
@@ -813,10 +813,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["quickbooks", "intuit"],
         pattern: concat!(r"(?-u)(?i:quickbooks|intuit)[A-Za-z0-9_.-]{0,24}?(?i:secret)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{40})", end_url!()),
         examples: &[
-            ("QUICKBOOKS_CLIENT_SECRET = Ltd7c8lyiir9giKLIFBpU0w0s128nTFLeu1P1aRE", "Ltd7c8lyiir9giKLIFBpU0w0s128nTFLeu1P1aRE"),
-            (r#"intuit_client_secret: "fjJJnQH0uJGDA3hV18I2LXb54l0JFNeMeLgPL3kR""#, "fjJJnQH0uJGDA3hV18I2LXb54l0JFNeMeLgPL3kR"),
+            ("QUICKBOOKS_CLIENT_SECRET = gTOfBHWHIYpUB5eeOTgYSbdIEOB3Gdh2DAJzrqta", "gTOfBHWHIYpUB5eeOTgYSbdIEOB3Gdh2DAJzrqta"),
+            (r#"intuit_client_secret: "VGNtK3HhYJ2XyQoSsL3bwpt9zNAr58nOpNVpXtSV""#, "VGNtK3HhYJ2XyQoSsL3bwpt9zNAr58nOpNVpXtSV"),
         ],
-        counterexamples: &["QUICKBOOKS_CLIENT_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "QUICKBOOKS_CLIENT_SECRET=<your-quickbooks-key>", "QUICKBOOKS_CLIENT_SECRET=4fOlQomTL3zRPmOLUC0AtgVwyPUZoUMn1JunioW"],
+        counterexamples: &["QUICKBOOKS_CLIENT_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "QUICKBOOKS_CLIENT_SECRET=<your-quickbooks-key>", "QUICKBOOKS_CLIENT_SECRET=wqribJA11XIg7cOTcipSeeGNlrGott3eL11etGc"],
         ..NAMED
     },
     Builtin {
@@ -826,10 +826,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["xero"],
         pattern: concat!(r"(?-u)(?i:xero)[A-Za-z0-9_.-]{0,24}?(?i:secret)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9_-]{48})", end_url!()),
         examples: &[
-            ("  XERO_CLIENT_SECRET: XLwI2PERhax9XpMROvAQqXrpeAMs8f0Br1RctHQrHF9UPqZx", "XLwI2PERhax9XpMROvAQqXrpeAMs8f0Br1RctHQrHF9UPqZx"),
-            (r#"export xero_secret="SQvH4JqDsH7Mqtpv9TMIAj4DDILnthOto72ELSz73GrJGfbV""#, "SQvH4JqDsH7Mqtpv9TMIAj4DDILnthOto72ELSz73GrJGfbV"),
+            ("  XERO_CLIENT_SECRET: M09R8sztt-ip0y8T5Yg4fy-uJV1sh-mFpNV6wOM5_GwzBqCE", "M09R8sztt-ip0y8T5Yg4fy-uJV1sh-mFpNV6wOM5_GwzBqCE"),
+            (r#"export xero_secret="Sw4nA_sCJ5E2jn0zn4qzDeg7MHLCOC-sGsKLUTUBL-GKSauZ""#, "Sw4nA_sCJ5E2jn0zn4qzDeg7MHLCOC-sGsKLUTUBL-GKSauZ"),
         ],
-        counterexamples: &["XERO_CLIENT_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "XERO_CLIENT_SECRET=<your-xero-key>", "XERO_CLIENT_SECRET=kSMQqokvDcOzfleBR0oWGqDDQI5Ly2W-Q8ZSa2adLbSI002"],
+        counterexamples: &["XERO_CLIENT_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "XERO_CLIENT_SECRET=<your-xero-key>", "XERO_CLIENT_SECRET=U04_oReQ8WhLSPmz-uwSFgmSVpwZ5rDgAQ_UBWXV3pE8dCA"],
         ..NAMED
     },
     Builtin {
@@ -839,10 +839,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["s-s4t2ud-"],
         pattern: prefixed!(r"s-s4t2ud-", r"[a-f0-9]{64}"),
         examples: &[
-            (r#"intra42_secret = "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""#, "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"),
-            ("curl -s -H 'Authorization: Bearer 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' https://api.example.net/v1/me", "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"),
+            ("  intra42_secret: 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", "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"),
+            ("curl -s -H 'Authorization: Bearer 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' https://api.example.net/v1/me", "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"),
         ],
-        counterexamples: &["s-s4t2ud-xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like s-s4t2ud-1234567890", "s-s4t2ud-8e7d23d63e46711e9897a7f48499bbb69f89b05cdbdef3a1afc19ba36f55b71"],
+        counterexamples: &["s-s4t2ud-xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like s-s4t2ud-1234567890", "s-s4t2ud-54fd8c492e30389e3a8cb0900dc9d6cdbda605ade47685aa67e63d1c564aa03"],
         ..PREFIXED
     },
 ];

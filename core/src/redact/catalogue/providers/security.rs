@@ -127,10 +127,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["consul"],
         pattern: concat!(r"(?-u)(?i:consul)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12})", end_url!()),
         examples: &[
-            ("CONSUL_HTTP_TOKEN = b4bf2f7b-967d-fe5e-44d5-deb46a218bec", "b4bf2f7b-967d-fe5e-44d5-deb46a218bec"),
-            (r#"consul_acl_token: "399d2a38-70ce-ee66-3f7d-1ed782c6073c""#, "399d2a38-70ce-ee66-3f7d-1ed782c6073c"),
+            ("CONSUL_HTTP_TOKEN = 32b427f6-852a-acf5-f780-40be657f3e94", "32b427f6-852a-acf5-f780-40be657f3e94"),
+            (r#"consul_acl_token: "59888aab-eca0-1dcb-ad61-93e77b0228f6""#, "59888aab-eca0-1dcb-ad61-93e77b0228f6"),
         ],
-        counterexamples: &["CONSUL_HTTP_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "CONSUL_HTTP_TOKEN=<your-consul-key>", "CONSUL_HTTP_TOKEN=12fca613-2662-b2d5-a355-65f550797a2"],
+        counterexamples: &["CONSUL_HTTP_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "CONSUL_HTTP_TOKEN=<your-consul-key>", "CONSUL_HTTP_TOKEN=65f11c84-1568-0547-bd7d-b5cf2494b59"],
         ..NAMED
     },
     Builtin {
@@ -140,10 +140,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["consul"],
         pattern: concat!(r"(?-u)(?i:consul)[A-Za-z0-9_.-]{0,24}?(?i:encrypt|key)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9+/]{43}=)", end_b64!()),
         examples: &[
-            ("  CONSUL_ENCRYPT: vmGiAjmlSqlD/A3JulQdRY+xk9DJbBOFGOwIpTEJJdD=", "vmGiAjmlSqlD/A3JulQdRY+xk9DJbBOFGOwIpTEJJdD="),
-            (r#"export consul_encrypt_key="8Q8mYCCMRbsdS7zwC9o5MsxxMIJGOPSf7YOdkf1WTxR=""#, "8Q8mYCCMRbsdS7zwC9o5MsxxMIJGOPSf7YOdkf1WTxR="),
+            ("  CONSUL_ENCRYPT: QVUCxVVyZ4AwZTTnjMvRJb9f9Kxv8Tk5APsM93QfKFk=", "QVUCxVVyZ4AwZTTnjMvRJb9f9Kxv8Tk5APsM93QfKFk="),
+            (r#"export consul_encrypt_key="kz9P2097+dFqGc7dZvMj8B2h0bDFUpoX+KVkg9eANTz=""#, "kz9P2097+dFqGc7dZvMj8B2h0bDFUpoX+KVkg9eANTz="),
         ],
-        counterexamples: &["CONSUL_ENCRYPT=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "CONSUL_ENCRYPT=<your-consul-key>", "CONSUL_ENCRYPT=AeK1bbgNa9DF1BfQp4c7KtCTO4Koz2VkigjhmAvmPh="],
+        counterexamples: &["CONSUL_ENCRYPT=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "CONSUL_ENCRYPT=<your-consul-key>", "CONSUL_ENCRYPT=OHK1W35KscyLwQ4rKLK7lGHOZuYL4ws8i6V6afyluV="],
         ..NAMED
     },
     Builtin {
@@ -153,10 +153,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["nomad"],
         pattern: concat!(r"(?-u)(?i:nomad)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12})", end_url!()),
         examples: &[
-            ("NOMAD_TOKEN=d3705d0a-3e77-0228-6c65-5fb2e6a49fda", "d3705d0a-3e77-0228-6c65-5fb2e6a49fda"),
-            (r#"{"nomad_acl_token":"972826fa-dfef-7480-0c59-a964096bfcd8"}"#, "972826fa-dfef-7480-0c59-a964096bfcd8"),
+            ("NOMAD_TOKEN=8464ca96-096b-cd83-3310-f307d4895bc9", "8464ca96-096b-cd83-3310-f307d4895bc9"),
+            (r#"{"nomad_acl_token":"d62bf7b7-92ac-3d88-bbb7-7fa05361e790"}"#, "d62bf7b7-92ac-3d88-bbb7-7fa05361e790"),
         ],
-        counterexamples: &["NOMAD_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "NOMAD_TOKEN=<your-nomad-key>", "NOMAD_TOKEN=03310cc9-7dac-2695-233c-fbbf61ea905"],
+        counterexamples: &["NOMAD_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "NOMAD_TOKEN=<your-nomad-key>", "NOMAD_TOKEN=a3b47461-185e-3b00-83c1-bd6136ff8cb"],
         ..NAMED
     },
     Builtin {
@@ -166,10 +166,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["ops_"],
         pattern: prefixed!(r"ops_", r"eyJ[A-Za-z0-9_-]{200,800}"),
         examples: &[
-            (r#"level=info msg="auth ok" key=ops_eyJLvVaI4PudWbgkMe6wDcvOdqJ9zggrsYSPPRWxJ5v39IHqDRR1r_jHvIT-skRouovacQjNPbGOJwUo-mcC2sIMvUZNE0zkV8EUFgMlQY8p2JIuVTUDyqbDRlDFc5XLtbAy0zdZr7ZpDF8Oawozh7ELagRpVtEqAfvfHx5ypVdcVHoYgiS3zemy99GYSC9KlCmul9mkuLo3Ixfhe"#, "ops_eyJLvVaI4PudWbgkMe6wDcvOdqJ9zggrsYSPPRWxJ5v39IHqDRR1r_jHvIT-skRouovacQjNPbGOJwUo-mcC2sIMvUZNE0zkV8EUFgMlQY8p2JIuVTUDyqbDRlDFc5XLtbAy0zdZr7ZpDF8Oawozh7ELagRpVtEqAfvfHx5ypVdcVHoYgiS3zemy99GYSC9KlCmul9mkuLo3Ixfhe"),
-            ("Authorization: Bearer ops_eyJB62xBUD6Vkz0GZT55RBUB3w8TZNIomA4It7WoqL-MOptOacLi1psji2g21vTVggCbXPap4mp7JA6prsL3Ohg7w54HmPYSmTZuvuU7hArpcMRdw1N7tLP65-3nfg0khJuTkx7IlOGttguEvyRM2iwtp_K7sBxzUuhKdV2GPU4TM1XZ6_3AOF3NrtS3DznslTHP9xRTjDYScXX", "ops_eyJB62xBUD6Vkz0GZT55RBUB3w8TZNIomA4It7WoqL-MOptOacLi1psji2g21vTVggCbXPap4mp7JA6prsL3Ohg7w54HmPYSmTZuvuU7hArpcMRdw1N7tLP65-3nfg0khJuTkx7IlOGttguEvyRM2iwtp_K7sBxzUuhKdV2GPU4TM1XZ6_3AOF3NrtS3DznslTHP9xRTjDYScXX"),
+            ("env ONEPASSWORD_SERVICE_ACCOUNT_TOKEN=ops_eyJKlCmul9mkuLo3IxfheLB62xBUD6Vkz0GZT55RBUB3w8TZNIomA4It7WoqL-MOptOacLi1psji2g21vTVggCbXPap4mp7JA6prsL3Ohg7w54HmPYSmTZuvuU7hArpcMRdw1N7tLP65-3nfg0khJuTkx7IlOGttguEvyRM2iwtp_K7sBxzUuhKdV2GPU4TM1XZ6_3AOF3NrtS3Dzn ./deploy.sh", "ops_eyJKlCmul9mkuLo3IxfheLB62xBUD6Vkz0GZT55RBUB3w8TZNIomA4It7WoqL-MOptOacLi1psji2g21vTVggCbXPap4mp7JA6prsL3Ohg7w54HmPYSmTZuvuU7hArpcMRdw1N7tLP65-3nfg0khJuTkx7IlOGttguEvyRM2iwtp_K7sBxzUuhKdV2GPU4TM1XZ6_3AOF3NrtS3Dzn"),
+            ("Authorization: Bearer ops_eyJlTHP9xRTjDYScXXhYwts8z-Z8OqBIggl7m2JNDwrijaBwRob8TyK1vAvfusW1w7wVgVYMjUNLoeMOqkMe-RpV-ifRYVVDo7hSufiWTsEgPe-zzCHafGbE2WSseeeA3bkYrgKNqRrFJUIXIl75Nc0Jrm6Ue8HVojkhFPGhzaHQdqomeGApFzgoesIcjRHwzfdy6b6aCLNCI", "ops_eyJlTHP9xRTjDYScXXhYwts8z-Z8OqBIggl7m2JNDwrijaBwRob8TyK1vAvfusW1w7wVgVYMjUNLoeMOqkMe-RpV-ifRYVVDo7hSufiWTsEgPe-zzCHafGbE2WSseeeA3bkYrgKNqRrFJUIXIl75Nc0Jrm6Ue8HVojkhFPGhzaHQdqomeGApFzgoesIcjRHwzfdy6b6aCLNCI"),
         ],
-        counterexamples: &["ops_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like ops_1234567890", "ops_eyJYwts8z-Z8OqBIggl7m2JNDwrijaBwRob8TyK1vAvfusW1w7wVgVYMjUNLoeMOqkMe-RpV-ifRYVVDo7hSufiWTsEgPe-zzCHafGbE2WSseeeA3bkYrgKNqRrFJUIXIl75Nc0Jrm6Ue8HVojkhFPGhzaHQdqomeGApFzgoesIcjRHwzfdy6b6aCLNCIcZ7vIPG1QNPWY"],
+        counterexamples: &["ops_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like ops_1234567890", "ops_eyJZ7vIPG1QNPWYeLq88nuHRMBIWBHkSd5sVDQTuRDjw7RRrt_GyH5WMHxoAcTK3D2N-9yhM4hnGY2c0XYYT0ubCX6kCvTf5qN5gpdYZyTLKo86b7NLn7TJZHCn4Y4gXDmagEIn3oqGZbZPzcvH6vPD6rexBTOnOIAHCaj7a1WZSUDNLUMAKieg5P5l6GO8CtDOD3DARUk"],
         ..PREFIXED
     },
     Builtin {
@@ -179,10 +179,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["op_connect", "op_service", "onepassword"],
         pattern: concat!(r"(?-u)(?i:op_connect|op_service_account|onepassword)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>eyJ[A-Za-z0-9_-]{100,600})", end_url!()),
         examples: &[
-            (r#"export OP_CONNECT_TOKEN="eyJeLq88nuHRMBIWBHkSd5sVDQTuRDjw7RRrt_GyH5WMHxoAcTK3D2N-9yhM4hnGY2c0XYYT0ubCX6kCvTf5qN5gpdYZyTLKo86b7NLn7TJZHCn4Y""#, "eyJeLq88nuHRMBIWBHkSd5sVDQTuRDjw7RRrt_GyH5WMHxoAcTK3D2N-9yhM4hnGY2c0XYYT0ubCX6kCvTf5qN5gpdYZyTLKo86b7NLn7TJZHCn4Y"),
-            ("  OP_SERVICE_ACCOUNT_TOKEN: eyJgXDmagEIn3oqGZbZPzcvH6vPD6rexBTOnOIAHCaj7a1WZSUDNLUMAKieg5P5l6GO8CtDOD3DARUkG9qA4iJXNkR8hBhWfeNOqH3JAVYC0mI", "eyJgXDmagEIn3oqGZbZPzcvH6vPD6rexBTOnOIAHCaj7a1WZSUDNLUMAKieg5P5l6GO8CtDOD3DARUkG9qA4iJXNkR8hBhWfeNOqH3JAVYC0mI"),
+            (r#"export OP_CONNECT_TOKEN="eyJG9qA4iJXNkR8hBhWfeNOqH3JAVYC0mII5Rvz0exvZoc09f3WsgQG8AlSaYRgYE7HEluhIzMG2j5MAQwPar_b3SgkGTa9cFgt3YQtL6rJNkH5q""#, "eyJG9qA4iJXNkR8hBhWfeNOqH3JAVYC0mII5Rvz0exvZoc09f3WsgQG8AlSaYRgYE7HEluhIzMG2j5MAQwPar_b3SgkGTa9cFgt3YQtL6rJNkH5q"),
+            ("  OP_SERVICE_ACCOUNT_TOKEN: eyJaSuwdBv4uiYJR5SHAweFmZHopr73-kL9qlyw_At4Ozm7okBh7XWy2CmC8E8se60elntQTbMSXHbp_Q5xjr23rrXx6XSB-OFi4VE0GYx1vzbBVO", "eyJaSuwdBv4uiYJR5SHAweFmZHopr73-kL9qlyw_At4Ozm7okBh7XWy2CmC8E8se60elntQTbMSXHbp_Q5xjr23rrXx6XSB-OFi4VE0GYx1vzbBVO"),
         ],
-        counterexamples: &["OP_CONNECT_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "OP_CONNECT_TOKEN=<your-1password-key>", "OP_CONNECT_TOKEN=eyJ5Rvz0exvZoc09f3WsgQG8AlSaYRgYE7HEluhIzMG2j5MAQwPar_b3SgkGTa9cFgt3YQtL6rJNkH5qaSuwdBv4uiYJR5SHAweFmZ"],
+        counterexamples: &["OP_CONNECT_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "OP_CONNECT_TOKEN=<your-1password-key>", "OP_CONNECT_TOKEN=eyJyneAp8Xu_LwtNXCQxNNoz1_z_Uu2DNZOuwKNFcY-01-qt2XsYeDXOFvVauh2LJoa1YCwfgIa3qU_j8zxB4uW_fkxGYofAnuuX79"],
         ..NAMED
     },
     Builtin {
@@ -192,23 +192,23 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["A3-"],
         pattern: prefixed!(r"A3-", r"[A-Z0-9]{6}-[A-Z0-9]{6}-[A-Z0-9]{5}-[A-Z0-9]{5}-[A-Z0-9]{5}-[A-Z0-9]{5}"),
         examples: &[
-            ("2024-06-11T08:14:52Z DEBUG 1password client configured token=A3-I7315F-4IFML5-J2UMG-HF9ND-YYM81-GO4P4", "A3-I7315F-4IFML5-J2UMG-HF9ND-YYM81-GO4P4"),
-            (r#"ONEPASSWORD_SECRET_KEY="A3-C30CFG-Q8AH5V-LEI61-II9YL-6Y89W-5UPE2""#, "A3-C30CFG-Q8AH5V-LEI61-II9YL-6Y89W-5UPE2"),
+            (r#"{"onepassword_secret_key": "A3-L5IAWR-N90BJD-AGYFK-VSN79-9R9R3-8CBK4", "region": "eu-west-1"}"#, "A3-L5IAWR-N90BJD-AGYFK-VSN79-9R9R3-8CBK4"),
+            ("docker run -e ONEPASSWORD_SECRET_KEY=A3-36IPSJ-K3G2OV-Z04QB-SCU1N-VS0UB-61EW4 app:latest", "A3-36IPSJ-K3G2OV-Z04QB-SCU1N-VS0UB-61EW4"),
         ],
-        counterexamples: &["A3-xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like A3-1234567890", "A3-P90QZ6-0KMANX-MMGCN-4YK5S-6JTYO-LTTH"],
+        counterexamples: &["A3-xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like A3-1234567890", "A3-Y5KJ2K-G7MOWG-F5CTM-075JR-CVTZX-IR63"],
         ..PREFIXED
     },
     Builtin {
         id: "bitwarden_access_token",
         provider: "bitwarden",
-        description: "Bitwarden Secrets Manager access token (0. + UUID + . + secret : key)",
-        keywords: &["0."],
+        description: "Bitwarden Secrets Manager access token (0. + UUID + . + secret : key) in a line naming Bitwarden or BWS",
+        keywords: &["bitwarden", "bws_", "bws "],
         pattern: concat!(r#"(?-u)(?P<token>0\.(?P<secret>[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}\.[A-Za-z0-9]{30}:[A-Za-z0-9+/]{22}==))"#, end_b64!()),
         examples: &[
-            ("Authorization: Bearer 0.6fb5d79c-5599-0cfd-f44d-54a96688ed10.EvDVGiUpsjNykTDRgWPXCW4UORovEz:8GdvKeO3A4QL0PdN3jT9DX==", "0.6fb5d79c-5599-0cfd-f44d-54a96688ed10.EvDVGiUpsjNykTDRgWPXCW4UORovEz:8GdvKeO3A4QL0PdN3jT9DX=="),
-            ("curl -s -H 'Authorization: Bearer 0.54e53367-372f-961d-4851-7d7a1c9f30d6.flIjWPLOgG2kuChxiDAplzIgYmDCqo:VMPQYNofWsVaD2Xh4hxeU/==' https://api.example.net/v1/me", "0.54e53367-372f-961d-4851-7d7a1c9f30d6.flIjWPLOgG2kuChxiDAplzIgYmDCqo:VMPQYNofWsVaD2Xh4hxeU/=="),
+            ("export BWS_ACCESS_TOKEN=0.7d5b7d7a-c9f3-d612-435a-8b6a98f2c5b7.J1hTR37Cynylb78BTrlEEph4ojnDqV:1KOjtTSym+ho8OV/q2fWvL==", "0.7d5b7d7a-c9f3-d612-435a-8b6a98f2c5b7.J1hTR37Cynylb78BTrlEEph4ojnDqV:1KOjtTSym+ho8OV/q2fWvL=="),
+            ("bws secret list --access-token 0.7ad7f1be-ee55-70d2-2449-98e16d20a41b.WvfVvnni4OLiovWx1AsfKqbNtWFV7t:qGsD8DhtoaY6zHPsNV5nXq==", "0.7ad7f1be-ee55-70d2-2449-98e16d20a41b.WvfVvnni4OLiovWx1AsfKqbNtWFV7t:qGsD8DhtoaY6zHPsNV5nXq=="),
         ],
-        counterexamples: &["0.xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like 0.1234567890", "0.c011c732-af8c-f80a-4d8c-5c8a8a7d14b6.O3jYSCYlmxoKYnb0PsqxmRLNPuYM5s:9jYxSCYp4WAXxd2Iw88Fo=="],
+        counterexamples: &["0.xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like 0.1234567890", "0.75e3d923-5c2c-836c-fb87-05e6e73afacd.07nqVYXzoUOmBI3KuCsK01yM2UFCyz:OGRAYY3JVognCTqVm183M=="],
         ..PREFIXED
     },
     Builtin {
@@ -218,10 +218,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["infisical"],
         pattern: concat!(r"(?-u)(?i:infisical)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>st\.[a-f0-9]{24}\.[a-f0-9]{32}\.[a-f0-9]{32})", end_url!()),
         examples: &[
-            ("  INFISICAL_TOKEN: st.46e8ed9a24bb63f13fabf4d1.5927ad7f1be0ee55670d21244933866d.5c82f098e16d20a41b8a2a66447abd92", "st.46e8ed9a24bb63f13fabf4d1.5927ad7f1be0ee55670d21244933866d.5c82f098e16d20a41b8a2a66447abd92"),
-            (r#"export infisical_client_secret="st.09f954847f71430ce68a49be.c4175e3d92315c2c1836c8fb87505aa9.23ffa563636b6836a6c667b065bd5105""#, "st.09f954847f71430ce68a49be.c4175e3d92315c2c1836c8fb87505aa9.23ffa563636b6836a6c667b065bd5105"),
+            ("  INFISICAL_TOKEN: st.37c945a9ab8b1a90eb790b7a.322f961622b7eaa68543645f095a39d2.1da95531a4de70bfdf25e2cf2d1f1402", "st.37c945a9ab8b1a90eb790b7a.322f961622b7eaa68543645f095a39d2.1da95531a4de70bfdf25e2cf2d1f1402"),
+            (r#"export infisical_client_secret="st.8c008e60ba12c65bbca44a1c.30435c5093c30d9f40058def55150560.7cca384a37ce5e4a2554134033719a1e""#, "st.8c008e60ba12c65bbca44a1c.30435c5093c30d9f40058def55150560.7cca384a37ce5e4a2554134033719a1e"),
         ],
-        counterexamples: &["INFISICAL_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "INFISICAL_TOKEN=<your-infisical-key>", "INFISICAL_TOKEN=st.6e73afacd568c76dae9cfecc.a8a6ccd8b3137b4b3dfd9237c945a9ab.b1a90eb790b7ab322f961622b7eaa68"],
+        counterexamples: &["INFISICAL_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "INFISICAL_TOKEN=<your-infisical-key>", "INFISICAL_TOKEN=st.2d098da7dd784a71ed22687b.1ac7832d8d3b9dfe339b613e5cff20ee.679778cccfa0cd960e1372c4165aa53"],
         ..NAMED
     },
     Builtin {
@@ -231,10 +231,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["akeyless"],
         pattern: concat!(r"(?-u)(?i:akeyless)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9+/]{43}=)", end_b64!()),
         examples: &[
-            ("AKEYLESS_ACCESS_KEY=rmzru9bKvOmK1iIf3PMuxnhPq34FbV/0/jw6iZ+i0f+=", "rmzru9bKvOmK1iIf3PMuxnhPq34FbV/0/jw6iZ+i0f+="),
-            (r#"{"akeyless_secret":"sak1JYcdG5BaSPfjXBvSVZQqtOhXeocqpxZubKnXmc2="}"#, "sak1JYcdG5BaSPfjXBvSVZQqtOhXeocqpxZubKnXmc2="),
+            ("AKEYLESS_ACCESS_KEY=9su5mDO/XME8ukeMmTNQ/VwE3q0JD3EsAL8XXrG76z6=", "9su5mDO/XME8ukeMmTNQ/VwE3q0JD3EsAL8XXrG76z6="),
+            (r#"{"akeyless_secret":"ykSUs/gB//jgbVehSMTRIIx46OzOvseftJvZMeLoExK="}"#, "ykSUs/gB//jgbVehSMTRIIx46OzOvseftJvZMeLoExK="),
         ],
-        counterexamples: &["AKEYLESS_ACCESS_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "AKEYLESS_ACCESS_KEY=<your-akeyless-key>", "AKEYLESS_ACCESS_KEY=8rcawG16+xwgwduAbBDYYOmGqQoFY4w7tPlxvqfmsd="],
+        counterexamples: &["AKEYLESS_ACCESS_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "AKEYLESS_ACCESS_KEY=<your-akeyless-key>", "AKEYLESS_ACCESS_KEY=NWXm/pH/nOgIRe0fIQp8e2b6DUuUhVCuy3MkDAPtbQ="],
         ..NAMED
     },
     Builtin {
@@ -244,10 +244,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["conjur", "cyberark"],
         pattern: concat!(r"(?-u)(?i:conjur|cyberark)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-z0-9]{50,56})", end_url!()),
         examples: &[
-            (r#"CONJUR_AUTHN_API_KEY: "hoctud63we0asr19up10oriuod30fenqp9xsdvyorh7e0r0gxs""#, "hoctud63we0asr19up10oriuod30fenqp9xsdvyorh7e0r0gxs"),
-            ("cyberark_api_key = 8053gg7swmcg3l7z45ea382rmpsooqz6y99z5vay1tma2dhoeyjdm7", "8053gg7swmcg3l7z45ea382rmpsooqz6y99z5vay1tma2dhoeyjdm7"),
+            (r#"CONJUR_AUTHN_API_KEY: "zusch50h62t44fk0371zgyzf7sgvg3dg3grfdf7tadmvixbh1ytm""#, "zusch50h62t44fk0371zgyzf7sgvg3dg3grfdf7tadmvixbh1ytm"),
+            ("cyberark_api_key = gyecfi8aao87eykfakdpjqrftc01f08utcitipkneswtp2uw4ia", "gyecfi8aao87eykfakdpjqrftc01f08utcitipkneswtp2uw4ia"),
         ],
-        counterexamples: &["CONJUR_AUTHN_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "CONJUR_AUTHN_API_KEY=<your-cyberark-key>", "CONJUR_AUTHN_API_KEY=k8uvkh14jk62go7u59yt9p4kf7ct8gw9tv5xlp1i0ro61p9jn"],
+        counterexamples: &["CONJUR_AUTHN_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "CONJUR_AUTHN_API_KEY=<your-cyberark-key>", "CONJUR_AUTHN_API_KEY=98bawmwbzjljzh8uurcjdmijhzgtpk1eugk1smrfxqnh4m3th"],
         ..NAMED
     },
     Builtin {
@@ -257,10 +257,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["auth0"],
         pattern: concat!(r"(?-u)(?i:auth0)[A-Za-z0-9_.-]{0,24}?(?i:secret)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9_-]{64})", end_url!()),
         examples: &[
-            (r#"export AUTH0_CLIENT_SECRET="8XXrG76z6EykSUs-gB--jgbVehSMTRIIx46OzOvseftJvZMeLoExKQNWXm-pH-nO""#, "8XXrG76z6EykSUs-gB--jgbVehSMTRIIx46OzOvseftJvZMeLoExKQNWXm-pH-nO"),
-            ("  auth0_secret: IRe0fIQp8e2b6DUuUhVCuy3MkDAPtbQVYOLfo-0o5N98kv072ZmXYlLnRn6hn6nJ", "IRe0fIQp8e2b6DUuUhVCuy3MkDAPtbQVYOLfo-0o5N98kv072ZmXYlLnRn6hn6nJ"),
+            (r#"export AUTH0_CLIENT_SECRET="wmBOkfuC8VSVmlY6ees4s624xv6aHT9XpsRRS-xXTqhwMZ3okWbvu2M1SbHSvlZO""#, "wmBOkfuC8VSVmlY6ees4s624xv6aHT9XpsRRS-xXTqhwMZ3okWbvu2M1SbHSvlZO"),
+            ("  auth0_secret: cpQRIBlh0rxhH5_HvZpHFvxgn7Z-kN45PoF9lPeto-FTTYr19_M1-iqFTvwPAAoi", "cpQRIBlh0rxhH5_HvZpHFvxgn7Z-kN45PoF9lPeto-FTTYr19_M1-iqFTvwPAAoi"),
         ],
-        counterexamples: &["AUTH0_CLIENT_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "AUTH0_CLIENT_SECRET=<your-auth0-key>", "AUTH0_CLIENT_SECRET=glNbhyRrVdo3WMyFmWielqbbDjWukavhFsGJlMf02l0PNerNqEvAjKTMF5PS8rb"],
+        counterexamples: &["AUTH0_CLIENT_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "AUTH0_CLIENT_SECRET=<your-auth0-key>", "AUTH0_CLIENT_SECRET=yzUW_nO84K5fuXUgQCyBE_c3GCSapoNaJgmaW24bnKST060FQMJXlQ_DpCg9afU"],
         ..NAMED
     },
     Builtin {
@@ -270,10 +270,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["auth0"],
         pattern: concat!(r"(?-u)(?i:auth0)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>eyJ[A-Za-z0-9_-]{30,60}\.eyJ[A-Za-z0-9_-]{100,300}\.[A-Za-z0-9_-]{43,342})", end_url!()),
         examples: &[
-            (r#"{"AUTH0_MANAGEMENT_API_TOKEN":"eyJdbSzTcZswsYpOPIethzqtpZmMFv3iPmv3Lz.eyJkVHAp8z7No0wmBOkfuC8VSVmlY6ees4s624xv6aHT9XpsRRS-xXTqhwMZ3okWbvu2M1SbHSvlZO2cpQRIBlh0rxhH5_HvZpHFvxgn7Z-.N45PoF9lPeto-FTTYr19_M1-iqFTvwPAAoiPyzUW_nO8"}"#, "eyJdbSzTcZswsYpOPIethzqtpZmMFv3iPmv3Lz.eyJkVHAp8z7No0wmBOkfuC8VSVmlY6ees4s624xv6aHT9XpsRRS-xXTqhwMZ3okWbvu2M1SbHSvlZO2cpQRIBlh0rxhH5_HvZpHFvxgn7Z-.N45PoF9lPeto-FTTYr19_M1-iqFTvwPAAoiPyzUW_nO8"),
-            ("auth0_api_token=eyJK5fuXUgQCyBE_c3GCSapoNaJgmaW24bnKST06.eyJFQMJXlQ_DpCg9afUDXv5PSK7Z1-Nl9zjYkoVnZw-CB67h9a1QnUB6v0ai8e2THfwBpVPaAWJVSaXdSoz2LEBqf35kBjmUc1pWQ176HhaDJ.Ua6g8PJihmrfbfaRbFDOha5446HBhemVW9VAtvMWAwBZC6ut", "eyJK5fuXUgQCyBE_c3GCSapoNaJgmaW24bnKST06.eyJFQMJXlQ_DpCg9afUDXv5PSK7Z1-Nl9zjYkoVnZw-CB67h9a1QnUB6v0ai8e2THfwBpVPaAWJVSaXdSoz2LEBqf35kBjmUc1pWQ176HhaDJ.Ua6g8PJihmrfbfaRbFDOha5446HBhemVW9VAtvMWAwBZC6ut"),
+            (r#"{"AUTH0_MANAGEMENT_API_TOKEN":"eyJXv5PSK7Z1-Nl9zjYkoVnZw-CB67h9a1Qn.eyJB6v0ai8e2THfwBpVPaAWJVSaXdSoz2LEBqf35kBjmUc1pWQ176HhaDJRUa6g8PJihmrfbfaRbFDOha5446HBhemVW9VAtvMWAwBZC6utA.BuU7TkJ-YjlWGhcN9i4osWQjyAAvpJ4gl80hkFJC93mi-HH9"}"#, "eyJXv5PSK7Z1-Nl9zjYkoVnZw-CB67h9a1Qn.eyJB6v0ai8e2THfwBpVPaAWJVSaXdSoz2LEBqf35kBjmUc1pWQ176HhaDJRUa6g8PJihmrfbfaRbFDOha5446HBhemVW9VAtvMWAwBZC6utA.BuU7TkJ-YjlWGhcN9i4osWQjyAAvpJ4gl80hkFJC93mi-HH9"),
+            ("auth0_api_token=eyJdGCRCJZ285nQFPvTSXo1b88VxkZE3r1IE.eyJdlUsqYR2YIxerNWp7WZQz4XZF7e0Jxw97k2O1RHt5NUXBVUK-qTQIKEjIpoaPDmYfMtBW_B31GYL1KB6HGd_VaVeeLcZfpFNGdmqeBtFk9fk.jHc8QDz8IewJecgSLybcJKmmuAVl5ipzSp3DVIQdY7kOP3aqA", "eyJdGCRCJZ285nQFPvTSXo1b88VxkZE3r1IE.eyJdlUsqYR2YIxerNWp7WZQz4XZF7e0Jxw97k2O1RHt5NUXBVUK-qTQIKEjIpoaPDmYfMtBW_B31GYL1KB6HGd_VaVeeLcZfpFNGdmqeBtFk9fk.jHc8QDz8IewJecgSLybcJKmmuAVl5ipzSp3DVIQdY7kOP3aqA"),
         ],
-        counterexamples: &["AUTH0_MANAGEMENT_API_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "AUTH0_MANAGEMENT_API_TOKEN=<your-auth0-key>", "AUTH0_MANAGEMENT_API_TOKEN=eyJSBuU7TkJ-YjlWGhcN9i4osWQjyAAvpJ4g.eyJ80hkFJC93mi-HH9EdGCRCJZ285nQFPvTSXo1b88VxkZE3r1IEdlUsqYR2YIxerNWp7WZQz4XZF7e0Jxw97k2O1RHt5NUXBVUK-qTQ.KEjIpoaPDmYfMtBW_B31GYL1KB6HGd_VaVeeLcZfpF"],
+        counterexamples: &["AUTH0_MANAGEMENT_API_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "AUTH0_MANAGEMENT_API_TOKEN=<your-auth0-key>", "AUTH0_MANAGEMENT_API_TOKEN=eyJ1n8493IlU8WC0pxiBYPDagleUvd4Zd8kf9v.eyJHjczzaqugBnASglNedimkvxqXm4PCI5VkhNeQJdDGrhzTyskpLp7OIfsRujSueMi4RLtbgEXQQNvhn-cKNIf0b43P3T2qvNJrfvJlY.4SKlUfeE5iWJOWfc3wwo1-OdtCmXHTyys6DySZysnJ"],
         ..NAMED
     },
     Builtin {
@@ -283,10 +283,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["secret-live-", "secret-test-"],
         pattern: prefixed!(r"(?:secret-live-|secret-test-)", r"[A-Za-z0-9_-]{36}"),
         examples: &[
-            ("2024-06-11T08:14:52Z DEBUG stytch client configured token=secret-live-mqeBtFk9fk1jHc8QDz8IewJecgSLybcJKmmu", "secret-live-mqeBtFk9fk1jHc8QDz8IewJecgSLybcJKmmu"),
-            (r#"level=info msg="auth ok" key=secret-test-Vl5ipzSp3DVIQdY7kOP3aqAT1n8493IlU8WC"#, "secret-test-Vl5ipzSp3DVIQdY7kOP3aqAT1n8493IlU8WC"),
+            (r#"{"stytch_secret": "secret-live-Zh4DVvsgN2cs9tQD6pXD_TX46CSedaG83M6w", "region": "eu-west-1"}"#, "secret-live-Zh4DVvsgN2cs9tQD6pXD_TX46CSedaG83M6w"),
+            (r#"STYTCH_SECRET="secret-test-gAaW8EzqcUk4yOXVgh5YTSEaGwPvBzFbUBh-""#, "secret-test-gAaW8EzqcUk4yOXVgh5YTSEaGwPvBzFbUBh-"),
         ],
-        counterexamples: &["secret-live-xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like secret-live-1234567890", "secret-live-pxiBYPDagleUvd4Zd8kf9vsHjczzaqugBnA"],
+        counterexamples: &["secret-live-xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like secret-live-1234567890", "secret-live-TJTaN-ZCMIKopSYEp9dz4lo1g6tq4CBZSsY"],
         ..PREFIXED
     },
     Builtin {
@@ -296,10 +296,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["descope"],
         pattern: concat!(r"(?-u)(?i:descope)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9_-]{50,80})", end_url!()),
         examples: &[
-            ("  DESCOPE_MANAGEMENT_KEY: glNedimkvxqXm4PCI5VkhNeQJdDGrhzTyskpLp7OIfsRujSueMi4RLt", "glNedimkvxqXm4PCI5VkhNeQJdDGrhzTyskpLp7OIfsRujSueMi4RLt"),
-            (r#"export descope_key="bgEXQQNvhn-cKNIf0b43P3T2qvNJrfvJlY4SKlUfeE5iWJOWfc3wwo1-OdtCmX""#, "bgEXQQNvhn-cKNIf0b43P3T2qvNJrfvJlY4SKlUfeE5iWJOWfc3wwo1-OdtCmX"),
+            ("  DESCOPE_MANAGEMENT_KEY: lAhyy5bbvmZ37QfZD_NR6Z4iXFQFsK1eOX3D-PcAqwRhcCmHafjhFL", "lAhyy5bbvmZ37QfZD_NR6Z4iXFQFsK1eOX3D-PcAqwRhcCmHafjhFL"),
+            (r#"export descope_key="WTD-qUb6q0J0OCf79P46FpUXxwRIChFrIr09hMvAWPFiqiGAO1""#, "WTD-qUb6q0J0OCf79P46FpUXxwRIChFrIr09hMvAWPFiqiGAO1"),
         ],
-        counterexamples: &["DESCOPE_MANAGEMENT_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "DESCOPE_MANAGEMENT_KEY=<your-descope-key>", "DESCOPE_MANAGEMENT_KEY=Tyys6DySZysnJrpiZh4DVvsgN2cs9tQD6pXD_TX46CSedaG83"],
+        counterexamples: &["DESCOPE_MANAGEMENT_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "DESCOPE_MANAGEMENT_KEY=<your-descope-key>", "DESCOPE_MANAGEMENT_KEY=CIZhSvR3Br9bjZpFcK8KJu5o4lzzOTvGKQLgGICS5b_vm5mZ0"],
         ..NAMED
     },
     Builtin {
@@ -309,10 +309,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["frontegg"],
         pattern: concat!(r"(?-u)(?i:frontegg)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12})", end_url!()),
         examples: &[
-            ("FRONTEGG_API_KEY=e50160cf-640b-e6ac-11ec-53cdea1c7f9a", "e50160cf-640b-e6ac-11ec-53cdea1c7f9a"),
-            (r#"{"frontegg_client_secret":"ce2c7a74-d1ac-7fa0-45a1-f78c1b5ad64f"}"#, "ce2c7a74-d1ac-7fa0-45a1-f78c1b5ad64f"),
+            ("FRONTEGG_API_KEY=1190c49c-c0d4-4fea-a583-0957b62aef7b", "1190c49c-c0d4-4fea-a583-0957b62aef7b"),
+            (r#"{"frontegg_client_secret":"93137e20-48af-e1b0-05a2-1a0c34459ab8"}"#, "93137e20-48af-e1b0-05a2-1a0c34459ab8"),
         ],
-        counterexamples: &["FRONTEGG_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "FRONTEGG_API_KEY=<your-frontegg-key>", "FRONTEGG_API_KEY=2c3709f9-5e3e-66ab-89a9-887be0f53e3"],
+        counterexamples: &["FRONTEGG_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "FRONTEGG_API_KEY=<your-frontegg-key>", "FRONTEGG_API_KEY=4c890afb-15df-aaa3-f92f-78322fd4e94"],
         ..NAMED
     },
     Builtin {
@@ -322,10 +322,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["fusionauth"],
         pattern: concat!(r"(?-u)(?i:fusionauth)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9_-]{43,64})", end_url!()),
         examples: &[
-            (r#"FUSIONAUTH_API_KEY: "0jgeNbZtKXDWc3seq-4OzPuHnqepqqfJqxzII-mbioZs8DjXn""#, "0jgeNbZtKXDWc3seq-4OzPuHnqepqqfJqxzII-mbioZs8DjXn"),
-            ("fusionauth_key = Oc2OVclaxsbni2pezmtwy3RzKW3ccaQDET84VbPzL7RLFJ4I", "Oc2OVclaxsbni2pezmtwy3RzKW3ccaQDET84VbPzL7RLFJ4I"),
+            (r#"FUSIONAUTH_API_KEY: "ja5dbEF-6ROWSvMT3IhAZ-v1y48g0SVfBY5H52-bsbbkHgN""#, "ja5dbEF-6ROWSvMT3IhAZ-v1y48g0SVfBY5H52-bsbbkHgN"),
+            ("fusionauth_key = gQ3u5W1Xh3vnrAoJ8SJAMeWBBuSZdg4ANYlyMz6SN-lcL9cTjqnI", "gQ3u5W1Xh3vnrAoJ8SJAMeWBBuSZdg4ANYlyMz6SN-lcL9cTjqnI"),
         ],
-        counterexamples: &["FUSIONAUTH_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "FUSIONAUTH_API_KEY=<your-fusionauth-key>", "FUSIONAUTH_API_KEY=HA6Mx2sYyyP-cjc29jLM6YhlZpsq2n-sN9HBxGGulm"],
+        counterexamples: &["FUSIONAUTH_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "FUSIONAUTH_API_KEY=<your-fusionauth-key>", "FUSIONAUTH_API_KEY=f5-lfZ-LnPwAA9lcsYrHJ-aeCzl6VesD3q3jb2NoBW"],
         ..NAMED
     },
     Builtin {
@@ -335,10 +335,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["keycloak"],
         pattern: concat!(r"(?-u)(?i:keycloak)[A-Za-z0-9_.-]{0,24}?(?i:secret)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{32})", end_url!()),
         examples: &[
-            (r#"export KEYCLOAK_CLIENT_SECRET="V0ONh7uzJPOGWiEyn55ntqqBbmOhJ7LO""#, "V0ONh7uzJPOGWiEyn55ntqqBbmOhJ7LO"),
-            ("  keycloak_secret: XaJLsQGZlo9P4x0nfvCFV8oJJPwWJQTi", "XaJLsQGZlo9P4x0nfvCFV8oJJPwWJQTi"),
+            (r#"export KEYCLOAK_CLIENT_SECRET="nuUMezdhEHUyWz7gNdo7DBmz1VFboM0e""#, "nuUMezdhEHUyWz7gNdo7DBmz1VFboM0e"),
+            ("  keycloak_secret: oeo9UiZdHHOh4uZck1SSrMOEh67QKKHo", "oeo9UiZdHHOh4uZck1SSrMOEh67QKKHo"),
         ],
-        counterexamples: &["KEYCLOAK_CLIENT_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "KEYCLOAK_CLIENT_SECRET=<your-keycloak-key>", "KEYCLOAK_CLIENT_SECRET=7gVchIXo5DU27fbHGdiruLEbCcI6PLx"],
+        counterexamples: &["KEYCLOAK_CLIENT_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "KEYCLOAK_CLIENT_SECRET=<your-keycloak-key>", "KEYCLOAK_CLIENT_SECRET=s2vlMrMJVmPulvA3HxLfSSvL9eoURBf"],
         ..NAMED
     },
     Builtin {
@@ -348,10 +348,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["duo_", "duo-"],
         pattern: concat!(r"(?-u)(?i:duo)[A-Za-z0-9_.-]{0,24}?(?i:secret|skey|key)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{40})", end_url!()),
         examples: &[
-            (r#"{"DUO_SECRET_KEY":"BM5T0X3blYTu1Kf7cehFlbViBB8TOCBsGNTQeZc3"}"#, "BM5T0X3blYTu1Kf7cehFlbViBB8TOCBsGNTQeZc3"),
-            ("duo_skey=bVZzUUgi3jQTMlUtT6vZxrTcOizNqt1T0auFxyJI", "bVZzUUgi3jQTMlUtT6vZxrTcOizNqt1T0auFxyJI"),
+            (r#"{"DUO_SECRET_KEY":"e2fdkJ3QdM0CjdsKvm4dEMDfqQa8jhSSRMRmSVIA"}"#, "e2fdkJ3QdM0CjdsKvm4dEMDfqQa8jhSSRMRmSVIA"),
+            ("duo_skey=WpCv22yiQF1uJBrqdGGsF6zvwS3rUi6WKmafZIcc", "WpCv22yiQF1uJBrqdGGsF6zvwS3rUi6WKmafZIcc"),
         ],
-        counterexamples: &["DUO_SECRET_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "DUO_SECRET_KEY=<your-duo-key>", "DUO_SECRET_KEY=lA5EbIu1uvhUAEQtfXFaKMorUPhfSfOFANOiCti"],
+        counterexamples: &["DUO_SECRET_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "DUO_SECRET_KEY=<your-duo-key>", "DUO_SECRET_KEY=Ifz4lVDxElcMLL63JTcYLRIOUP8upJeDKGroybG"],
         ..NAMED
     },
     Builtin {
@@ -361,10 +361,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["jumpcloud"],
         pattern: concat!(r"(?-u)(?i:jumpcloud)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{40})", end_url!()),
         examples: &[
-            ("JUMPCLOUD_API_KEY = 20e0077feaacb59bd816cf5d6ef1dbb16ce8edf0", "20e0077feaacb59bd816cf5d6ef1dbb16ce8edf0"),
-            (r#"jumpcloud_key: "0028191ad5ecdc1d534638fb8691c665bc01e69c""#, "0028191ad5ecdc1d534638fb8691c665bc01e69c"),
+            ("JUMPCLOUD_API_KEY = 19744a5dc27199679f0792ec1be88a7b0bd94c2f", "19744a5dc27199679f0792ec1be88a7b0bd94c2f"),
+            (r#"jumpcloud_key: "c4f4199b08e63b2efa2c66facf3caccc3d5a5bdd""#, "c4f4199b08e63b2efa2c66facf3caccc3d5a5bdd"),
         ],
-        counterexamples: &["JUMPCLOUD_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "JUMPCLOUD_API_KEY=<your-jumpcloud-key>", "JUMPCLOUD_API_KEY=696eb9f209f0b243871ef21cf93a566f204c488"],
+        counterexamples: &["JUMPCLOUD_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "JUMPCLOUD_API_KEY=<your-jumpcloud-key>", "JUMPCLOUD_API_KEY=e25d57df1d96b1e797c25ad1e3784ebda2290d7"],
         ..NAMED
     },
     Builtin {
@@ -374,10 +374,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["ngrok"],
         pattern: concat!(r"(?-u)(?i:ngrok)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[0-9]{1}[A-Za-z0-9]{26}_[A-Za-z0-9]{21})", end_url!()),
         examples: &[
-            ("  NGROK_AUTHTOKEN: 0oMmfDx3cGj6oQBiBeaBJ3thnye_uUMezdhEHUyWz7gNdo7DB", "0oMmfDx3cGj6oQBiBeaBJ3thnye_uUMezdhEHUyWz7gNdo7DB"),
-            (r#"export ngrok_api_key="6boM0eyoeo9UiZdHHOh4uZck1SS_MOEh67QKKHovs2vlMrMJV""#, "6boM0eyoeo9UiZdHHOh4uZck1SS_MOEh67QKKHovs2vlMrMJV"),
+            ("  NGROK_AUTHTOKEN: 8nVDL9cbbFtmY2xT5daqJcCeYlc_0bBe9gD9u1MMMl5mqfE8q", "8nVDL9cbbFtmY2xT5daqJcCeYlc_0bBe9gD9u1MMMl5mqfE8q"),
+            (r#"export ngrok_api_key="2q1LULHkOhUJ4TNq6EF9nAukNdQ_nQjI1JcPlv6qmhw43vXce""#, "2q1LULHkOhUJ4TNq6EF9nAukNdQ_nQjI1JcPlv6qmhw43vXce"),
         ],
-        counterexamples: &["NGROK_AUTHTOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "NGROK_AUTHTOKEN=<your-ngrok-key>", "NGROK_AUTHTOKEN=5vA3HxLfSSvL9eoURBfke2fdkJ3_M0CjdsKvm4dEMDfqQa8j"],
+        counterexamples: &["NGROK_AUTHTOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "NGROK_AUTHTOKEN=<your-ngrok-key>", "NGROK_AUTHTOKEN=4J1D5Y88azb5EVKVjSCFHVOCGvw_mGpX3j5EU2dZCFzVjfOD"],
         ..NAMED
     },
     Builtin {
@@ -387,10 +387,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["zerotier"],
         pattern: concat!(r"(?-u)(?i:zerotier)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{32})", end_url!()),
         examples: &[
-            ("ZEROTIER_API_TOKEN=SSRMRmSVIAEWpCv22yiQF1uJBrqdGGsF", "SSRMRmSVIAEWpCv22yiQF1uJBrqdGGsF"),
-            (r#"{"zerotier_token":"vwS3rUi6WKmafZIccUtIfz4lVDxElcML"}"#, "vwS3rUi6WKmafZIccUtIfz4lVDxElcML"),
+            ("ZEROTIER_API_TOKEN=YDgSumMu3GKS5tIvsaiXTFglZALhsf9z", "YDgSumMu3GKS5tIvsaiXTFglZALhsf9z"),
+            (r#"{"zerotier_token":"amsxJTXAM6EBu4ce6bmSCjyPCrbFavK0"}"#, "amsxJTXAM6EBu4ce6bmSCjyPCrbFavK0"),
         ],
-        counterexamples: &["ZEROTIER_API_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "ZEROTIER_API_TOKEN=<your-zerotier-key>", "ZEROTIER_API_TOKEN=YLRIOUP8upJeDKGroybGlT1ctpMii7u"],
+        counterexamples: &["ZEROTIER_API_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "ZEROTIER_API_TOKEN=<your-zerotier-key>", "ZEROTIER_API_TOKEN=eJw3ji5PaxExRIau7VXuOAppciHoS5t"],
         ..NAMED
     },
     Builtin {
@@ -400,10 +400,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["twingate"],
         pattern: concat!(r"(?-u)(?i:twingate)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9_-]{60,100})", end_url!()),
         examples: &[
-            (r#"TWINGATE_API_TOKEN: "w0YjEeNNzFN9dDLl7YfT5JIQDTbS1KrWk_OWs_rgKKUdG4ynSj7_RiWAB-PY_pZQXZYo1xQ""#, "w0YjEeNNzFN9dDLl7YfT5JIQDTbS1KrWk_OWs_rgKKUdG4ynSj7_RiWAB-PY_pZQXZYo1xQ"),
-            ("twingate_key = T0225iw1vC38h3KyUe6DNDZiwQ2g7nCIq4V0OkkKd3EKkA7fdc-MzVhaGf5jwe", "T0225iw1vC38h3KyUe6DNDZiwQ2g7nCIq4V0OkkKd3EKkA7fdc-MzVhaGf5jwe"),
+            (r#"TWINGATE_API_TOKEN: "V3SNSs2g3sOHS-4yggyzn555oc8nDZeeAwhfPHNRS7PwQDL56-VClbP35RVa1kGX""#, "V3SNSs2g3sOHS-4yggyzn555oc8nDZeeAwhfPHNRS7PwQDL56-VClbP35RVa1kGX"),
+            ("twingate_key = ocMaUAmvJDRnCGSlWPiEQEfPluT0pCFkQgGclsej9ZDh9v8xK9XccF2a3y5rr1", "ocMaUAmvJDRnCGSlWPiEQEfPluT0pCFkQgGclsej9ZDh9v8xK9XccF2a3y5rr1"),
         ],
-        counterexamples: &["TWINGATE_API_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "TWINGATE_API_TOKEN=<your-twingate-key>", "TWINGATE_API_TOKEN=d3jm7PxyHl8HPqZGuoH8-A0OvgpBtfxRHypSQejYKj6aYc9s5-4RTjyEt9g"],
+        counterexamples: &["TWINGATE_API_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "TWINGATE_API_TOKEN=<your-twingate-key>", "TWINGATE_API_TOKEN=O99E70qzpiwuTUek7E8NOngRG5R54kXxIe9pWIxjqhbUfEJGIiMAIZaXXzB"],
         ..NAMED
     },
     Builtin {
@@ -413,10 +413,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["teleport"],
         pattern: concat!(r"(?-u)(?i:teleport)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{32})", end_url!()),
         examples: &[
-            (r#"export TELEPORT_JOIN_TOKEN="fc42e6e3a6a9a904f35d392c5069bdfd""#, "fc42e6e3a6a9a904f35d392c5069bdfd"),
-            ("  teleport_auth_token: 1206e4ce80f0a02b440bfb0aad771479", "1206e4ce80f0a02b440bfb0aad771479"),
+            (r#"export TELEPORT_JOIN_TOKEN="93648da12e7ddd3eb0fd74f7488c91b3""#, "93648da12e7ddd3eb0fd74f7488c91b3"),
+            ("  teleport_auth_token: 3a73f2ad015d8b6fd420f2f5423438cb", "3a73f2ad015d8b6fd420f2f5423438cb"),
         ],
-        counterexamples: &["TELEPORT_JOIN_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "TELEPORT_JOIN_TOKEN=<your-teleport-key>", "TELEPORT_JOIN_TOKEN=bdb9b4d1d4a8bfe611663eee30f37c1"],
+        counterexamples: &["TELEPORT_JOIN_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "TELEPORT_JOIN_TOKEN=<your-teleport-key>", "TELEPORT_JOIN_TOKEN=f62082260eea09e5ac34de5718eb1c7"],
         ..NAMED
     },
     Builtin {
@@ -439,10 +439,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["virustotal", "vt_api", "vt-api"],
         pattern: concat!(r"(?-u)(?i:virustotal|vt)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{64})", end_url!()),
         examples: &[
-            ("VIRUSTOTAL_API_KEY = 6511a89abea5a79eefb720adeab0d28c53090b63587a378b2ca27a71a25bd377", "6511a89abea5a79eefb720adeab0d28c53090b63587a378b2ca27a71a25bd377"),
-            (r#"vt_api_key: "a1802412fc71f5f59fc007d0d6e44daff7ed463255bb12e7f9a31a8eaee2c581""#, "a1802412fc71f5f59fc007d0d6e44daff7ed463255bb12e7f9a31a8eaee2c581"),
+            ("VIRUSTOTAL_API_KEY = ed566a89b8a751ae18b5321355d23e820a7ab651520da2551cd30bd10901e0c7", "ed566a89b8a751ae18b5321355d23e820a7ab651520da2551cd30bd10901e0c7"),
+            (r#"vt_api_key: "b4697b955d594a9b9a44f0729f85a2b508196a84b5e71eeb81ae3bfa469b6326""#, "b4697b955d594a9b9a44f0729f85a2b508196a84b5e71eeb81ae3bfa469b6326"),
         ],
-        counterexamples: &["VIRUSTOTAL_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "VIRUSTOTAL_API_KEY=<your-virustotal-key>", "VIRUSTOTAL_API_KEY=3c852410b178882968c0cc66093648da12e7ddd3eb0fd74f7488c91b383a73f"],
+        counterexamples: &["VIRUSTOTAL_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "VIRUSTOTAL_API_KEY=<your-virustotal-key>", "VIRUSTOTAL_API_KEY=1746c9cfbadc0d250ed859c595f45057183b9099472ce4159fd3d4ff99ee651"],
         ..NAMED
     },
     Builtin {
@@ -452,10 +452,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["shodan"],
         pattern: concat!(r"(?-u)(?i:shodan)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{32})", end_url!()),
         examples: &[
-            ("  SHODAN_API_KEY: SPuAaQU45cY6kBrUw44mHFI41JN0W8BH", "SPuAaQU45cY6kBrUw44mHFI41JN0W8BH"),
-            (r#"export shodan_key="eKULaIFfY0F1liPeWSgj3hMqJywlPEnS""#, "eKULaIFfY0F1liPeWSgj3hMqJywlPEnS"),
+            ("  SHODAN_API_KEY: LEeyJwb3TBN38DNeopNjOPxqYE2j8vbC", "LEeyJwb3TBN38DNeopNjOPxqYE2j8vbC"),
+            (r#"export shodan_key="m0pjWmEsJVLCDVdNQv1y0liDHxziR9u8""#, "m0pjWmEsJVLCDVdNQv1y0liDHxziR9u8"),
         ],
-        counterexamples: &["SHODAN_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SHODAN_API_KEY=<your-shodan-key>", "SHODAN_API_KEY=X7YaYLrO6fQem6HbCCuOatIHCkWvzhR"],
+        counterexamples: &["SHODAN_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SHODAN_API_KEY=<your-shodan-key>", "SHODAN_API_KEY=V3HFoysNZ0BYcfDAovnan3GZUY06Txu"],
         ..NAMED
     },
     Builtin {
@@ -465,10 +465,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["censys"],
         pattern: concat!(r"(?-u)(?i:censys)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{32})", end_url!()),
         examples: &[
-            ("CENSYS_API_SECRET=BDXlpcq94DwcGzpFDBlmnOuVqsSxKru6", "BDXlpcq94DwcGzpFDBlmnOuVqsSxKru6"),
-            (r#"{"censys_token":"Tl1dvC3d4qxSRk2heW7SdhRk9WS5LRlQ"}"#, "Tl1dvC3d4qxSRk2heW7SdhRk9WS5LRlQ"),
+            ("CENSYS_API_SECRET=m6cnVQDINGIzCvYNVEghRkVV2qRenhWX", "m6cnVQDINGIzCvYNVEghRkVV2qRenhWX"),
+            (r#"{"censys_token":"ARgSs53WpS4hsSgfMBCoWJaiBu7OXfEt"}"#, "ARgSs53WpS4hsSgfMBCoWJaiBu7OXfEt"),
         ],
-        counterexamples: &["CENSYS_API_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "CENSYS_API_SECRET=<your-censys-key>", "CENSYS_API_SECRET=eh1TDGrWebVvZoGuwVnlUclfaBuYfk3"],
+        counterexamples: &["CENSYS_API_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "CENSYS_API_SECRET=<your-censys-key>", "CENSYS_API_SECRET=tAVriepgr3PDWUv6LytclXnUabn443x"],
         ..NAMED
     },
     Builtin {
@@ -478,10 +478,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["securitytrails"],
         pattern: concat!(r"(?-u)(?i:securitytrails)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{32})", end_url!()),
         examples: &[
-            (r#"SECURITYTRAILS_API_KEY: "d4z5BWhWWaMTQxBWX1dZbta6JcIO3ICa""#, "d4z5BWhWWaMTQxBWX1dZbta6JcIO3ICa"),
-            ("securitytrails_key = o6j5wjn2s87pU034wsklAlsjTXVv0V6s", "o6j5wjn2s87pU034wsklAlsjTXVv0V6s"),
+            (r#"SECURITYTRAILS_API_KEY: "7JDG9wOfrVr93EBp6iBWdvBQoMp5P64t""#, "7JDG9wOfrVr93EBp6iBWdvBQoMp5P64t"),
+            ("securitytrails_key = ZRjF5dy0jVkejnrvNTZwvgfZaK9VIlts", "ZRjF5dy0jVkejnrvNTZwvgfZaK9VIlts"),
         ],
-        counterexamples: &["SECURITYTRAILS_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SECURITYTRAILS_API_KEY=<your-securitytrails-key>", "SECURITYTRAILS_API_KEY=s0v5Ujj3E11a6RoYetFU12LqlvMe31x"],
+        counterexamples: &["SECURITYTRAILS_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SECURITYTRAILS_API_KEY=<your-securitytrails-key>", "SECURITYTRAILS_API_KEY=1JwTkryiOlvVkRNaXVXnIK6W7xvC4ci"],
         ..NAMED
     },
     Builtin {
@@ -491,10 +491,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["abuseipdb"],
         pattern: concat!(r"(?-u)(?i:abuseipdb)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{80})", end_url!()),
         examples: &[
-            (r#"export ABUSEIPDB_API_KEY="08196a84b5e71eeb81ae3bfa469b6326a1746c9cfbadc0d250ed859c595f45057183b9099472ce41""#, "08196a84b5e71eeb81ae3bfa469b6326a1746c9cfbadc0d250ed859c595f45057183b9099472ce41"),
-            ("  abuseipdb_key: 9fd3d4ff99ee6516f2cb0de2774b8f4a0eb6746f9ee1ac54ebc4a9f7c9d12ed7a606baa616eceaf3", "9fd3d4ff99ee6516f2cb0de2774b8f4a0eb6746f9ee1ac54ebc4a9f7c9d12ed7a606baa616eceaf3"),
+            (r#"export ABUSEIPDB_API_KEY="734d5e4ea41d28e7eeddf11a437a04bcd44a31c5cc25dee63aa9a3d1989e25d34095d0985163ff5b""#, "734d5e4ea41d28e7eeddf11a437a04bcd44a31c5cc25dee63aa9a3d1989e25d34095d0985163ff5b"),
+            ("  abuseipdb_key: d3432b0c9f85dc6391d67c84989233999d135ac8533613d6f4fdaf6efdef268581e6cf4c88a5f68d", "d3432b0c9f85dc6391d67c84989233999d135ac8533613d6f4fdaf6efdef268581e6cf4c88a5f68d"),
         ],
-        counterexamples: &["ABUSEIPDB_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "ABUSEIPDB_API_KEY=<your-abuseipdb-key>", "ABUSEIPDB_API_KEY=582631d3973932de704da2f9e9d842738eac9156006b2eb288fd74d1ad779e4f1c452468aba3205"],
+        counterexamples: &["ABUSEIPDB_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "ABUSEIPDB_API_KEY=<your-abuseipdb-key>", "ABUSEIPDB_API_KEY=40ea2604e03268a003625d9c53401cf2a2343d7c3a352b201a281cca99b3491e121b5b727b96108"],
         ..NAMED
     },
     Builtin {
@@ -504,10 +504,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["hibp", "haveibeenpwned"],
         pattern: concat!(r"(?-u)(?i:hibp|haveibeenpwned)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{32})", end_url!()),
         examples: &[
-            (r#"{"HIBP_API_KEY":"91b58c45a506bae145734d5e4ea41d28"}"#, "91b58c45a506bae145734d5e4ea41d28"),
-            ("haveibeenpwned_key=7eeddf11a437a04bcd44a31c5cc25dee", "7eeddf11a437a04bcd44a31c5cc25dee"),
+            (r#"{"HIBP_API_KEY":"09ee34223fb050adbf55649924dbfee0"}"#, "09ee34223fb050adbf55649924dbfee0"),
+            ("haveibeenpwned_key=510c32a2647f8f491a10c1701a846644", "510c32a2647f8f491a10c1701a846644"),
         ],
-        counterexamples: &["HIBP_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "HIBP_API_KEY=<your-haveibeenpwned-key>", "HIBP_API_KEY=3aa9a3d1989e25d34095d0985163ff5"],
+        counterexamples: &["HIBP_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "HIBP_API_KEY=<your-haveibeenpwned-key>", "HIBP_API_KEY=a234de3e24c4734c7832ee063c3408f"],
         ..NAMED
     },
     Builtin {
@@ -517,10 +517,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["greynoise"],
         pattern: concat!(r"(?-u)(?i:greynoise)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{64})", end_url!()),
         examples: &[
-            ("GREYNOISE_API_KEY = CBgihe2Nxb8PyKYsFrk3LS2Bz8Wmg42tQ52cQJAUm3N3GM2oVW3zUrVjtHqsfggS", "CBgihe2Nxb8PyKYsFrk3LS2Bz8Wmg42tQ52cQJAUm3N3GM2oVW3zUrVjtHqsfggS"),
-            (r#"greynoise_key: "IJttBdhkvJ2Sy5rkh6Vh865UM2ndgA9n5EjSFBRuO1KFnD5FBDFemPZrkHHrTKcO""#, "IJttBdhkvJ2Sy5rkh6Vh865UM2ndgA9n5EjSFBRuO1KFnD5FBDFemPZrkHHrTKcO"),
+            ("GREYNOISE_API_KEY = yeiZ7N3cXIBsQ7ndOAa3y6tej0lGV1adq5IjrzkqFKNzqRC5R9ff6ujBzks7e7Pm", "yeiZ7N3cXIBsQ7ndOAa3y6tej0lGV1adq5IjrzkqFKNzqRC5R9ff6ujBzks7e7Pm"),
+            (r#"greynoise_key: "OEUqx6aeQjoLZJZPVJurJvDriWLlRQJoNszvzcn83a6VLjDJimisRrl9xZUhx5Qm""#, "OEUqx6aeQjoLZJZPVJurJvDriWLlRQJoNszvzcn83a6VLjDJimisRrl9xZUhx5Qm"),
         ],
-        counterexamples: &["GREYNOISE_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "GREYNOISE_API_KEY=<your-greynoise-key>", "GREYNOISE_API_KEY=9R79L6VnzFS9j1zr356q5ul953FSnrUBf3Q1jaDvembiLKCbRO9XgfK0nr9uU0a"],
+        counterexamples: &["GREYNOISE_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "GREYNOISE_API_KEY=<your-greynoise-key>", "GREYNOISE_API_KEY=GJPeNfD7TeyxMaLmVy43cSaFUtoJIXm1a7NgQcN0Pc5QdtpHYbO9ClkmAevL5X8"],
         ..NAMED
     },
     Builtin {
@@ -530,23 +530,23 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["urlscan"],
         pattern: concat!(r"(?-u)(?i:urlscan)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12})", end_url!()),
         examples: &[
-            ("  URLSCAN_API_KEY: 3625d9c5-401c-2a23-3d7c-510c32a2647f", "3625d9c5-401c-2a23-3d7c-510c32a2647f"),
-            (r#"export urlscan_key="f491a10c-701a-4664-aa23-08f3c241d961""#, "f491a10c-701a-4664-aa23-08f3c241d961"),
+            ("  URLSCAN_API_KEY: fbf8fb84-439f-1922-9694-1cf47e8e386b", "fbf8fb84-439f-1922-9694-1cf47e8e386b"),
+            (r#"export urlscan_key="68457c9c-2cf6-38bc-90f7-034973278deb""#, "68457c9c-2cf6-38bc-90f7-034973278deb"),
         ],
-        counterexamples: &["URLSCAN_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "URLSCAN_API_KEY=<your-urlscan-key>", "URLSCAN_API_KEY=0c924501-48c5-fc8e-2a4d-59262f8b024"],
+        counterexamples: &["URLSCAN_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "URLSCAN_API_KEY=<your-urlscan-key>", "URLSCAN_API_KEY=cee79886-7aaf-db98-7ef4-bc703b1b76d"],
         ..NAMED
     },
     Builtin {
         id: "hunter_api_key",
         provider: "hunter",
         description: "Hunter.io API key (40 hex) beside a Hunter key name",
-        keywords: &["hunter"],
+        keywords: &["hunter_api", "hunter_io", "hunterio", "hunter-api"],
         pattern: concat!(r"(?-u)(?i:hunter)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{40})", end_url!()),
         examples: &[
-            ("HUNTER_API_KEY=a8ae84579cac1604e464985b3b6d22e2cb06c10f", "a8ae84579cac1604e464985b3b6d22e2cb06c10f"),
-            (r#"{"hunter_io_key":"7603111970e556d2a2fbf8fb842439fe1922f969"}"#, "7603111970e556d2a2fbf8fb842439fe1922f969"),
+            ("HUNTER_API_KEY=1ab66f4400f7806b32585d4017c226a78a631196", "1ab66f4400f7806b32585d4017c226a78a631196"),
+            (r#"{"hunter_io_key":"7529db377865b4e4edc54e1ea932fe0c8c51c6c9"}"#, "7529db377865b4e4edc54e1ea932fe0c8c51c6c9"),
         ],
-        counterexamples: &["HUNTER_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "HUNTER_API_KEY=<your-hunter-key>", "HUNTER_API_KEY=38ac3d3d0e40da746c4f2717f36c89ccc7623a0"],
+        counterexamples: &["HUNTER_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "HUNTER_API_KEY=<your-hunter-key>", "HUNTER_API_KEY=01df104c0cf5be456fa66e4b5a523c594de5a92"],
         ..NAMED
     },
     Builtin {
@@ -556,10 +556,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["tenable"],
         pattern: concat!(r"(?-u)(?i:tenable)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{64})", end_url!()),
         examples: &[
-            (r#"TENABLE_SECRET_KEY: "ddbbf2e010dfc13196b1569347d9164ac5ed557a67fbf1cf47e8e386b668457c""#, "ddbbf2e010dfc13196b1569347d9164ac5ed557a67fbf1cf47e8e386b668457c"),
-            ("tenable_access_key = c32cf6f38bc390f743664aaf6558dd885bda726764993127996a9034973278de", "c32cf6f38bc390f743664aaf6558dd885bda726764993127996a9034973278de"),
+            (r#"TENABLE_SECRET_KEY: "7ed0de76648d110248e0798260c13bda4c250d49c87299813bef90b2dd5fcd21""#, "7ed0de76648d110248e0798260c13bda4c250d49c87299813bef90b2dd5fcd21"),
+            ("tenable_access_key = 05565d3b259f10b4a3facec9f132fc99adcb538ee003f779f56b2c2507dc6cfd", "05565d3b259f10b4a3facec9f132fc99adcb538ee003f779f56b2c2507dc6cfd"),
         ],
-        counterexamples: &["TENABLE_SECRET_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "TENABLE_SECRET_KEY=<your-tenable-key>", "TENABLE_SECRET_KEY=6cee7988657aafadb9817ef43bc703b1b76dd1ab66f4400f7806b32585d4017"],
+        counterexamples: &["TENABLE_SECRET_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "TENABLE_SECRET_KEY=<your-tenable-key>", "TENABLE_SECRET_KEY=1366f79eddee4c1458268dfcc992478175cbcbb476dc1e88502d0df87eb9f96"],
         ..NAMED
     },
     Builtin {
@@ -569,10 +569,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["crowdstrike", "falcon"],
         pattern: concat!(r"(?-u)(?i:crowdstrike|falcon)[A-Za-z0-9_.-]{0,24}?(?i:secret)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{40})", end_url!()),
         examples: &[
-            (r#"export FALCON_CLIENT_SECRET="Wef4Rnvoqvm4g1dNctPJnCokeOs4YUHAxRgXOpoL""#, "Wef4Rnvoqvm4g1dNctPJnCokeOs4YUHAxRgXOpoL"),
-            ("  crowdstrike_secret: 7NnkZUwj3DNjDByl3ViD8RYMc9CNJHvILtKge3ED", "7NnkZUwj3DNjDByl3ViD8RYMc9CNJHvILtKge3ED"),
+            (r#"export FALCON_CLIENT_SECRET="lRXW199riJhMvTyNms88K7AOBVGrkkyyM5WkS62C""#, "lRXW199riJhMvTyNms88K7AOBVGrkkyyM5WkS62C"),
+            ("  crowdstrike_secret: zJbKnd9dhnIJ65Sacaz51YcH5dgQv4XXykYYgXKN", "zJbKnd9dhnIJ65Sacaz51YcH5dgQv4XXykYYgXKN"),
         ],
-        counterexamples: &["FALCON_CLIENT_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "FALCON_CLIENT_SECRET=<your-crowdstrike-key>", "FALCON_CLIENT_SECRET=05SR662HU5KXyry0l4dyJnzRtbLbXd3RBEcbH8T"],
+        counterexamples: &["FALCON_CLIENT_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "FALCON_CLIENT_SECRET=<your-crowdstrike-key>", "FALCON_CLIENT_SECRET=ofAiDj2H9tzJLLdIamM9uXLzYg1P3fLI3WhPdCi"],
         ..NAMED
     },
     Builtin {
@@ -582,10 +582,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["sentinelone", "s1_api"],
         pattern: concat!(r"(?-u)(?i:sentinelone|s1)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{80})", end_url!()),
         examples: &[
-            (r#"{"SENTINELONE_API_TOKEN":"VXzbzIEMXHl2x4CIWPHKYQI6Si6ZlJmI3ENumVnQCjRwNOQk0u5keM5gO2OzlsiAWC0Xlu16sfkoWUCT"}"#, "VXzbzIEMXHl2x4CIWPHKYQI6Si6ZlJmI3ENumVnQCjRwNOQk0u5keM5gO2OzlsiAWC0Xlu16sfkoWUCT"),
-            ("s1_api_token=aBC8pmmiN28Sq5A2cdJGa3Z3fjqDbWU6Wotre4maMzZdgwASvjQyG74fl1ZaYBSOiQszQT03Prpft7G9", "aBC8pmmiN28Sq5A2cdJGa3Z3fjqDbWU6Wotre4maMzZdgwASvjQyG74fl1ZaYBSOiQszQT03Prpft7G9"),
+            (r#"{"SENTINELONE_API_TOKEN":"MqwBD0moiMeLKsl0b8J8qO4cr6CchCqPkJxjRtHvlef54oA2Yb7nylMrSX74nmMaBzCCw7S2zsbAzEBj"}"#, "MqwBD0moiMeLKsl0b8J8qO4cr6CchCqPkJxjRtHvlef54oA2Yb7nylMrSX74nmMaBzCCw7S2zsbAzEBj"),
+            ("s1_api_token=E4Uv0le2nKj6BLeXrZSoHVbyp3NPZKpFHoOSlbTirb6PKdnxE32FTpdYOZxQzVg4OnEQAPjGW7iPkdcH", "E4Uv0le2nKj6BLeXrZSoHVbyp3NPZKpFHoOSlbTirb6PKdnxE32FTpdYOZxQzVg4OnEQAPjGW7iPkdcH"),
         ],
-        counterexamples: &["SENTINELONE_API_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SENTINELONE_API_TOKEN=<your-sentinelone-key>", "SENTINELONE_API_TOKEN=RqRM2d8Vgw9CF2sbR4UY0weLBAlFZ6yAWKLedFOaZMlPlmkBgwflsFdbxU8ivhEuWy4CRZ5zsFcgMLe"],
+        counterexamples: &["SENTINELONE_API_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SENTINELONE_API_TOKEN=<your-sentinelone-key>", "SENTINELONE_API_TOKEN=qAIYsYSlLSVpKTmybNaXIBRU8JTZAmRMCDBXJ0fmksPYelM4QtnK6kbi85xzsCU4WVU5d06OgTNqaOx"],
         ..NAMED
     },
     Builtin {
@@ -595,10 +595,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["wiz_", "wiz-"],
         pattern: concat!(r"(?-u)(?i:wiz)[A-Za-z0-9_.-]{0,24}?(?i:secret)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{64})", end_url!()),
         examples: &[
-            ("WIZ_CLIENT_SECRET = zRstZuByYUWxk4hqMNCCaMbgMFoM8PNHpsFJWkmxez9fLk15K9RIaoVA8zn8INzF", "zRstZuByYUWxk4hqMNCCaMbgMFoM8PNHpsFJWkmxez9fLk15K9RIaoVA8zn8INzF"),
-            (r#"wiz_secret: "ydhUnm0YEWIpsCBBCKY23CiycjkrPN0fnqBF6yyssJX2WM8ei8oqcolzYxzN3w0Q""#, "ydhUnm0YEWIpsCBBCKY23CiycjkrPN0fnqBF6yyssJX2WM8ei8oqcolzYxzN3w0Q"),
+            ("WIZ_CLIENT_SECRET = qRPYOz1hBHYY3UfjjXhE6CkxVzYO8yvgi08otbkX4ZstQpg7biRtW49WqUwvqV1j", "qRPYOz1hBHYY3UfjjXhE6CkxVzYO8yvgi08otbkX4ZstQpg7biRtW49WqUwvqV1j"),
+            (r#"wiz_secret: "iHhDzJRACPYpeWtuinNbQCupjXdWiLiF33ZmOlPIosWDF5bKkZItdKjLT1Yhkpvc""#, "iHhDzJRACPYpeWtuinNbQCupjXdWiLiF33ZmOlPIosWDF5bKkZItdKjLT1Yhkpvc"),
         ],
-        counterexamples: &["WIZ_CLIENT_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "WIZ_CLIENT_SECRET=<your-wiz-key>", "WIZ_CLIENT_SECRET=jp0nS7BydDUqq9kHLbf4R7SAbMAFqoCOwsKES2INtLnclRXW199riJhMvTyNms8"],
+        counterexamples: &["WIZ_CLIENT_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "WIZ_CLIENT_SECRET=<your-wiz-key>", "WIZ_CLIENT_SECRET=rxt71Ma0W0XkV5KZSp3XGmBINXfT8RZmmDeuh8SeYm4A8SmSLmBW9p4oboHJqyv"],
         ..NAMED
     },
     Builtin {
@@ -608,10 +608,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["lacework"],
         pattern: concat!(r"(?-u)(?i:lacework)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>_[a-f0-9]{32})", end_url!()),
         examples: &[
-            ("  LACEWORK_API_SECRET: _d855cc5e0c061136010c113ac53e72d4", "_d855cc5e0c061136010c113ac53e72d4"),
-            (r#"export lacework_secret="_49c106ac3231e458bde6742950818e13""#, "_49c106ac3231e458bde6742950818e13"),
+            ("  LACEWORK_API_SECRET: _e9224395d9da06fdeb8a9fb676bacd86", "_e9224395d9da06fdeb8a9fb676bacd86"),
+            (r#"export lacework_secret="_716555e303af021517c6e877c75fbfc9""#, "_716555e303af021517c6e877c75fbfc9"),
         ],
-        counterexamples: &["LACEWORK_API_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "LACEWORK_API_SECRET=<your-lacework-key>", "LACEWORK_API_SECRET=_85b49a5227d06c58660dceebc90dcfd"],
+        counterexamples: &["LACEWORK_API_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "LACEWORK_API_SECRET=<your-lacework-key>", "LACEWORK_API_SECRET=_5124d667cb731f4575051cbf851ca5b"],
         ..NAMED
     },
     Builtin {
@@ -621,10 +621,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["yubico"],
         pattern: concat!(r"(?-u)(?i:yubico)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9+/]{27}=)", end_b64!()),
         examples: &[
-            ("YUBICO_SECRET_KEY=i9RxjBt2iJDcXFE/CwcqIdhAV8/=", "i9RxjBt2iJDcXFE/CwcqIdhAV8/="),
-            (r#"{"yubico_api_secret":"hUYnA81trvhepH0LxEyWcb21z56="}"#, "hUYnA81trvhepH0LxEyWcb21z56="),
+            ("YUBICO_SECRET_KEY=KBIiTdLTr0Mn7PLdPbaVIfBjZHa=", "KBIiTdLTr0Mn7PLdPbaVIfBjZHa="),
+            (r#"{"yubico_api_secret":"frZs1UGK9hwmdk3yghd5rnGL0K/="}"#, "frZs1UGK9hwmdk3yghd5rnGL0K/="),
         ],
-        counterexamples: &["YUBICO_SECRET_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "YUBICO_SECRET_KEY=<your-yubico-key>", "YUBICO_SECRET_KEY=kzvKjxMAucrUYL4hnHaUGGYo3l="],
+        counterexamples: &["YUBICO_SECRET_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "YUBICO_SECRET_KEY=<your-yubico-key>", "YUBICO_SECRET_KEY=KRKKzKwQCWPTwaTv7069rVps7U="],
         ..NAMED
     },
     Builtin {
@@ -634,10 +634,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["gpg", "pgp"],
         pattern: concat!(r"(?-u)(?i:gpg|pgp)[A-Za-z0-9_.-]{0,24}?(?i:passphrase|password)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{16,64})", end_url!()),
         examples: &[
-            (r#"GPG_PASSPHRASE: "jXhE6CkxVzYO8yvgi0""#, "jXhE6CkxVzYO8yvgi0"),
-            ("PGP_PASSPHRASE = tbkX4ZstQpg7biRtW49", "tbkX4ZstQpg7biRtW49"),
+            (r#"GPG_PASSPHRASE: "nnD3WFdh4Z1be4lkfT8HD3""#, "nnD3WFdh4Z1be4lkfT8HD3"),
+            ("PGP_PASSPHRASE = ty8TPLoi5Njp8AfmHZkpb9c", "ty8TPLoi5Njp8AfmHZkpb9c"),
         ],
-        counterexamples: &["GPG_PASSPHRASE=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "GPG_PASSPHRASE=<your-gpg-key>", "GPG_PASSPHRASE=qUwvqV1jiiHhDzJ"],
+        counterexamples: &["GPG_PASSPHRASE=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "GPG_PASSPHRASE=<your-gpg-key>", "GPG_PASSPHRASE=BONP7wauXD96hsi"],
         ..NAMED
     },
 ];
