@@ -48,7 +48,7 @@ mod style;
 pub(crate) mod validate;
 
 use std::borrow::Cow;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::ops::Range;
 use std::sync::Arc;
@@ -810,45 +810,44 @@ struct Prefilter {
     unanchored: Vec<usize>,
 }
 
-const DFA_KEYWORD_BYTES: usize = 8 * 1024;
+/// Keyword bytes up to which the prefilter is a full DFA. The built-in catalogue alone holds
+/// about 9.5 KiB of keywords (600-odd provider rules and the service names of the long-tail
+/// rule); its DFA takes about a megabyte and scans clean text several times faster than the
+/// NFA, which a large set of user rules falls back to.
+const DFA_KEYWORD_BYTES: usize = 16 * 1024;
 
 fn build_prefilter(rules: &[Rule]) -> Result<Prefilter, Error> {
     let mut keywords: Vec<String> = Vec::new();
     let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
     let mut unanchored = Vec::new();
+    // Keyword -> its index; the catalogue holds over a thousand keywords, so no linear search.
+    let mut index_of: HashMap<String, usize> = HashMap::new();
     for (index, rule) in rules.iter().enumerate() {
         if rule.info.keywords.is_empty() {
             unanchored.push(index);
         }
         for keyword in &rule.info.keywords {
             let keyword = keyword.to_ascii_lowercase();
-            match keywords.iter().position(|k| *k == keyword) {
-                Some(at) => keyword_rules[at].push(index),
+            match index_of.get(&keyword) {
+                Some(&at) => keyword_rules[at].push(index),
                 None => {
+                    index_of.insert(keyword.clone(), keywords.len());
                     keywords.push(keyword);
                     keyword_rules.push(vec![index]);
                 }
             }
         }
     }
-    // Keywords are lower-cased, so containment here is containment case-insensitively.
-    let keyword_reach = keywords
-        .iter()
-        .map(|k| {
-            let containing = keywords.iter().filter(|other| other.contains(k.as_str()));
-            containing.map(String::len).max().unwrap_or(k.len())
-        })
-        .collect();
     if keywords.is_empty() {
         return Ok(Prefilter {
             automaton: None,
             keyword_rules,
-            keyword_reach,
+            keyword_reach: Vec::new(),
             unanchored,
         });
     }
-    // A full DFA scans several times faster than the default NFA; past a few thousand keyword
-    // bytes (many user rules) its size is no longer worth it.
+    // A full DFA scans several times faster than the default NFA; past `DFA_KEYWORD_BYTES`
+    // (many user rules) its size is no longer worth it.
     let total: usize = keywords.iter().map(String::len).sum();
     let kind = (total <= DFA_KEYWORD_BYTES).then_some(AhoCorasickKind::DFA);
     let prefilter = AhoCorasickBuilder::new()
@@ -857,12 +856,27 @@ fn build_prefilter(rules: &[Rule]) -> Result<Prefilter, Error> {
         .kind(kind)
         .build(&keywords)
         .map_err(|e| Error::Config(format!("keyword automaton: {e}")))?;
+    let keyword_reach = keyword_reach(&prefilter, &keywords);
     Ok(Prefilter {
         automaton: Some(prefilter),
         keyword_rules,
         keyword_reach,
         unanchored,
     })
+}
+
+/// For each keyword, the length of the longest keyword that contains it (itself at least).
+/// Keywords are lower-cased, so containment here is containment case-insensitively; the
+/// automaton finds, in each keyword, every keyword it contains.
+fn keyword_reach(automaton: &AhoCorasick, keywords: &[String]) -> Vec<usize> {
+    let mut reach: Vec<usize> = keywords.iter().map(String::len).collect();
+    for other in keywords {
+        for m in automaton.find_overlapping_iter(other.as_str()) {
+            let k = m.pattern().as_usize();
+            reach[k] = reach[k].max(other.len());
+        }
+    }
+    reach
 }
 
 #[cfg(test)]
