@@ -346,10 +346,13 @@ impl Redactor {
     }
 }
 
+/// Words of rule bits held on the stack: 1024 rules (the built-in catalogue holds over 800).
+const INLINE_RULE_WORDS: usize = 16;
+
 /// A set of rule indexes: the rules a text's keywords call for. Held on the stack for rule
-/// sets of up to 256 rules, so a line with a keyword costs no allocation to note them.
+/// sets of up to 1024 rules, so a line costs no allocation to note them.
 struct RuleBits {
-    inline: [u64; 4],
+    inline: [u64; INLINE_RULE_WORDS],
     heap: Vec<u64>,
 }
 
@@ -357,8 +360,8 @@ impl RuleBits {
     fn new(rules: usize) -> RuleBits {
         let words = rules.div_ceil(64);
         RuleBits {
-            inline: [0; 4],
-            heap: if words > 4 {
+            inline: [0; INLINE_RULE_WORDS],
+            heap: if words > INLINE_RULE_WORDS {
                 vec![0; words]
             } else {
                 Vec::new()

@@ -226,14 +226,14 @@ pub(crate) static RULES: &[Builtin] = &[
     Builtin {
         id: "firecrawl_api_key",
         provider: "firecrawl",
-        description: "Firecrawl API key (fc- + 32 hex)",
-        keywords: &["fc-"],
+        description: "Firecrawl API key (fc- + 32 hex) in a line naming Firecrawl",
+        keywords: &["firecrawl"],
         pattern: prefixed!(r"fc-", r"[a-f0-9]{32}"),
         examples: &[
-            ("export FIRECRAWL_API_KEY=fc-1944f97577380884d4ec9a5fe52aa53c", "fc-1944f97577380884d4ec9a5fe52aa53c"),
-            ("2024-06-11T08:14:52Z DEBUG firecrawl client configured token=fc-007395ea971e8b1616e19034606bbfb2", "fc-007395ea971e8b1616e19034606bbfb2"),
+            ("FIRECRAWL_API_KEY=fc-8d1944f97577380884d4ec9a5fe52aa5", "fc-8d1944f97577380884d4ec9a5fe52aa5"),
+            (r#"app = FirecrawlApp(api_key="fc-c8007395ea971e8b1616e19034606bbf")"#, "fc-c8007395ea971e8b1616e19034606bbf"),
         ],
-        counterexamples: &["fc-xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like fc-1234567890", "fc-7c46b010950cc4ddc1144f84002b123"],
+        counterexamples: &["fc-xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like fc-1234567890", "fc-2a7c46b010950cc4ddc1144f84002b1"],
         ..PREFIXED
     },
     Builtin {
@@ -243,8 +243,8 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["e2b_"],
         pattern: prefixed!(r"e2b_", r"[a-f0-9]{40}"),
         examples: &[
-            (r#"e2b_api_key = "e2b_a1ae8bbca07cd444beb7421a9bee35b4be53e889""#, "e2b_a1ae8bbca07cd444beb7421a9bee35b4be53e889"),
-            ("env E2B_API_KEY=e2b_56b1b1e533796e7adc4d9dd77f06cc3e0ea92b1e ./deploy.sh", "e2b_56b1b1e533796e7adc4d9dd77f06cc3e0ea92b1e"),
+            (r#"E2B_API_KEY="e2b_a1ae8bbca07cd444beb7421a9bee35b4be53e889""#, "e2b_a1ae8bbca07cd444beb7421a9bee35b4be53e889"),
+            (r#"level=info msg="auth ok" key=e2b_56b1b1e533796e7adc4d9dd77f06cc3e0ea92b1e"#, "e2b_56b1b1e533796e7adc4d9dd77f06cc3e0ea92b1e"),
         ],
         counterexamples: &["e2b_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like e2b_1234567890", "e2b_f566bf51c4df6b3c692d23a67644b5645261954"],
         ..PREFIXED

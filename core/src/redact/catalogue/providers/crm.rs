@@ -32,11 +32,11 @@ pub(crate) static RULES: &[Builtin] = &[
     Builtin {
         id: "salesforce_access_token",
         provider: "salesforce",
-        description: "Salesforce OAuth access / session token (org id 00D... ! + 80 to 200)",
-        keywords: &["00D"],
+        description: "Salesforce OAuth access / session token (org id 00D... ! + 80 to 200) in a line naming Salesforce",
+        keywords: &["salesforce", "sfdc", "force.com", "sf_"],
         pattern: concat!(r"(?-u)(?P<secret>00D[A-Za-z0-9]{12,15}![A-Za-z0-9._]{80,200})", end_url!()),
         examples: &[
-            ("Authorization: Bearer 00D5g000004ZyXq!ARgAQ9x1BDoFJzwigouY3TrKpS4B4md8fg4kke4XUEmfP0hj1fj3waok9CoRU69NIjyNv1BLdkCi5mbCS9xrc8f1Bi7lasi4D", "00D5g000004ZyXq!ARgAQ9x1BDoFJzwigouY3TrKpS4B4md8fg4kke4XUEmfP0hj1fj3waok9CoRU69NIjyNv1BLdkCi5mbCS9xrc8f1Bi7lasi4D"),
+            ("salesforce: Authorization: Bearer 00D5g000004ZyXq!ARgAQ9x1BDoFJzwigouY3TrKpS4B4md8fg4kke4XUEmfP0hj1fj3waok9CoRU69NIjyNv1BLdkCi5mbCS9xrc8f1Bi7lasi4D", "00D5g000004ZyXq!ARgAQ9x1BDoFJzwigouY3TrKpS4B4md8fg4kke4XUEmfP0hj1fj3waok9CoRU69NIjyNv1BLdkCi5mbCS9xrc8f1Bi7lasi4D"),
             ("SF_SESSION=00DHn0000023dkL!AQcAQvxdGeOLmp7jbGCE0s3F6IKXRJYSxtbcwmZMHfdj5Rds8HhqPSNIdAnDMLNn0MupzGbiGiub3SIUENOyw3TQcgqIDzasaurrsW4g3", "00DHn0000023dkL!AQcAQvxdGeOLmp7jbGCE0s3F6IKXRJYSxtbcwmZMHfdj5Rds8HhqPSNIdAnDMLNn0MupzGbiGiub3SIUENOyw3TQcgqIDzasaurrsW4g3"),
         ],
         counterexamples: &["00D is the org id prefix", "00D5g000004ZyXq!short", "00Dxxxxxxxxxxxxxx!xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"],

@@ -147,12 +147,12 @@ pub(crate) static RULES: &[Builtin] = &[
     Builtin {
         id: "clickhouse_cloud_secret",
         provider: "clickhouse",
-        description: "ClickHouse Cloud API key secret (4b1d + 38)",
-        keywords: &["4b1d"],
+        description: "ClickHouse Cloud API key secret (4b1d + 38) in a line naming ClickHouse",
+        keywords: &["clickhouse"],
         pattern: prefixed!(r"4b1d", r"[A-Za-z0-9]{38}"),
         examples: &[
-            (r#"clickhouse_cloud_secret = "4b1dhVucMifGWFLszjsxR52IDbpl4q1qiygehYJOdM""#, "4b1dhVucMifGWFLszjsxR52IDbpl4q1qiygehYJOdM"),
-            ("  clickhouse_cloud_secret: 4b1dhpMbjK5oWBkug2JBatvMfKtypDzHLpsONamNNw", "4b1dhpMbjK5oWBkug2JBatvMfKtypDzHLpsONamNNw"),
+            ("CLICKHOUSE_KEY_SECRET=4b1dshVucMifGWFLszjsxR52IDbpl4q1qiygehYJOd", "4b1dshVucMifGWFLszjsxR52IDbpl4q1qiygehYJOd"),
+            ("clickhouse cloud key secret: 4b1dhpMbjK5oWBkug2JBatvMfKtypDzHLpsONamNNw", "4b1dhpMbjK5oWBkug2JBatvMfKtypDzHLpsONamNNw"),
         ],
         counterexamples: &["4b1dxxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like 4b1d1234567890", "4b1dzBCjt1ZhoKYm0YjfDJZ3fRb0CCStt3cEtg49V"],
         ..PREFIXED

@@ -431,14 +431,14 @@ pub(crate) static RULES: &[Builtin] = &[
     Builtin {
         id: "zoho_oauth_token",
         provider: "zoho",
-        description: "Zoho OAuth access / refresh token (1000. + 32 hex + . + 32 hex)",
-        keywords: &["1000."],
+        description: "Zoho OAuth access / refresh token (1000. + 32 hex + . + 32 hex) in a line naming Zoho",
+        keywords: &["zoho"],
         pattern: prefixed!(r"1000\.", r"[a-f0-9]{32}\.[a-f0-9]{32}"),
         examples: &[
-            ("curl -s -H 'Authorization: Bearer 1000.b10d37c1982cdfe4db68e991ee620353.7bdfc62587cf913646176a2c846a0aaa' https://api.example.net/v1/me", "1000.b10d37c1982cdfe4db68e991ee620353.7bdfc62587cf913646176a2c846a0aaa"),
-            ("env ZOHO_OAUTH_TOKEN=1000.a9cded470888e41587c0de12a5ac59d3.386451330b1718d6a4b4ee9ac0f99ff0 ./deploy.sh", "1000.a9cded470888e41587c0de12a5ac59d3.386451330b1718d6a4b4ee9ac0f99ff0"),
+            ("Authorization: Zoho-oauthtoken 1000.ab10d37c1982cdfe4db68e991ee62035.e7bdfc62587cf913646176a2c846a0aa", "1000.ab10d37c1982cdfe4db68e991ee62035.e7bdfc62587cf913646176a2c846a0aa"),
+            ("ZOHO_REFRESH_TOKEN=1000.aa9cded470888e41587c0de12a5ac59d.b386451330b1718d6a4b4ee9ac0f99ff", "1000.aa9cded470888e41587c0de12a5ac59d.b386451330b1718d6a4b4ee9ac0f99ff"),
         ],
-        counterexamples: &["1000.xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like 1000.1234567890", "1000.3b96dfc835fed8673bbd73a16f3a4a89.28dff2d9d408069bbe90bd0cbaafb04"],
+        counterexamples: &["1000.xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like 1000.1234567890", "1000.b3b96dfc835fed8673bbd73a16f3a4a8.728dff2d9d408069bbe90bd0cbaafb0"],
         ..PREFIXED
     },
     Builtin {
@@ -448,10 +448,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["shortcut", "clubhouse"],
         pattern: concat!(r"(?-u)(?i:shortcut|clubhouse)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12})", end_url!()),
         examples: &[
-            ("SHORTCUT_API_TOKEN=c6b25c6f-1dd8-5e5a-aef8-934875f91ec6", "c6b25c6f-1dd8-5e5a-aef8-934875f91ec6"),
-            (r#"{"clubhouse_api_token":"ca3fcfda-d16f-e9f8-2751-190e62c4b552"}"#, "ca3fcfda-d16f-e9f8-2751-190e62c4b552"),
+            ("SHORTCUT_API_TOKEN=fc6b25c6-61dd-35e5-4aef-c934875f91ec", "fc6b25c6-61dd-35e5-4aef-c934875f91ec"),
+            (r#"{"clubhouse_api_token":"fca3fcfd-ed16-7e9f-e275-8190e62c4b55"}"#, "fca3fcfd-ed16-7e9f-e275-8190e62c4b55"),
         ],
-        counterexamples: &["SHORTCUT_API_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SHORTCUT_API_TOKEN=<your-shortcut-key>", "SHORTCUT_API_TOKEN=88987f73-7819-fdb0-b41b-92f957eddc2"],
+        counterexamples: &["SHORTCUT_API_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SHORTCUT_API_TOKEN=<your-shortcut-key>", "SHORTCUT_API_TOKEN=388987f7-7781-4fdb-8b41-292f957eddc"],
         ..NAMED
     },
     Builtin {
@@ -461,10 +461,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["harvest"],
         pattern: concat!(r"(?-u)(?i:harvest)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[0-9]{7}\.pt\.[A-Za-z0-9_-]{86})", end_url!()),
         examples: &[
-            (r#"HARVEST_ACCESS_TOKEN: "0519033.pt.jrJK0j9FAxsSDUDrJ8HBQKFLkHo3WL_c1lCCzD3ohIN9LTvS64X6NzIesm5euwRFhC_g19lY4ZfNc12hz7tbID""#, "0519033.pt.jrJK0j9FAxsSDUDrJ8HBQKFLkHo3WL_c1lCCzD3ohIN9LTvS64X6NzIesm5euwRFhC_g19lY4ZfNc12hz7tbID"),
-            ("harvest_token = 1148546.pt.i_KtZWeKGXLO563qFyxc4I8L4xs4zSX9zq5QFqSAEYem21s3r6ksX-2lGyV0OuFv_9pPlZ9gV1OgzHaw7KpQ3y", "1148546.pt.i_KtZWeKGXLO563qFyxc4I8L4xs4zSX9zq5QFqSAEYem21s3r6ksX-2lGyV0OuFv_9pPlZ9gV1OgzHaw7KpQ3y"),
+            (r#"HARVEST_ACCESS_TOKEN: "3051903.pt.XjrJK0j9FAxsSDUDrJ8HBQKFLkHo3WL_c1lCCzD3ohIN9LTvS64X6NzIesm5euwRFhC_g19lY4ZfNc12hz7tbI""#, "3051903.pt.XjrJK0j9FAxsSDUDrJ8HBQKFLkHo3WL_c1lCCzD3ohIN9LTvS64X6NzIesm5euwRFhC_g19lY4ZfNc12hz7tbI"),
+            ("harvest_token = 8611485.pt.XKi_KtZWeKGXLO563qFyxc4I8L4xs4zSX9zq5QFqSAEYem21s3r6ksX-2lGyV0OuFv_9pPlZ9gV1OgzHaw7KpQ", "8611485.pt.XKi_KtZWeKGXLO563qFyxc4I8L4xs4zSX9zq5QFqSAEYem21s3r6ksX-2lGyV0OuFv_9pPlZ9gV1OgzHaw7KpQ"),
         ],
-        counterexamples: &["HARVEST_ACCESS_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "HARVEST_ACCESS_TOKEN=<your-harvest-key>", "HARVEST_ACCESS_TOKEN=6648529.pt.HZZkmFBTvyF_hKkg2ZnUG8YB_oTdRVbv0HMcVvCL4F-CT6NlYGffEDXX_Ho2t6QhZlxcUu4EzGSAXLTDbwYtr"],
+        counterexamples: &["HARVEST_ACCESS_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "HARVEST_ACCESS_TOKEN=<your-harvest-key>", "HARVEST_ACCESS_TOKEN=3666485.pt.dHZZkmFBTvyF_hKkg2ZnUG8YB_oTdRVbv0HMcVvCL4F-CT6NlYGffEDXX_Ho2t6QhZlxcUu4EzGSAXLTDbwYt"],
         ..NAMED
     },
     Builtin {
@@ -474,10 +474,10 @@ pub(crate) static RULES: &[Builtin] = &[
         keywords: &["gb_api_"],
         pattern: prefixed!(r"gb_api_", r"[A-Za-z0-9]{40}"),
         examples: &[
-            ("docker run -e GITBOOK_API_TOKEN=gb_api_pybHRgRZ2Vc1rxsB2f5NmbPFXsOPVXavky4V2w3h app:latest", "gb_api_pybHRgRZ2Vc1rxsB2f5NmbPFXsOPVXavky4V2w3h"),
-            ("2024-06-11T08:14:52Z DEBUG gitbook client configured token=gb_api_o2iPnzhOKFEf0xTLL2SdxDz7AhSi1P9rglCj1Lwf", "gb_api_o2iPnzhOKFEf0xTLL2SdxDz7AhSi1P9rglCj1Lwf"),
+            (r#"{"gitbook_api_token": "gb_api_YCpybHRgRZ2Vc1rxsB2f5NmbPFXsOPVXavky4V2w", "region": "eu-west-1"}"#, "gb_api_YCpybHRgRZ2Vc1rxsB2f5NmbPFXsOPVXavky4V2w"),
+            ("docker run -e GITBOOK_API_TOKEN=gb_api_qo2iPnzhOKFEf0xTLL2SdxDz7AhSi1P9rglCj1Lw app:latest", "gb_api_qo2iPnzhOKFEf0xTLL2SdxDz7AhSi1P9rglCj1Lw"),
         ],
-        counterexamples: &["gb_api_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like gb_api_1234567890", "gb_api_ytji1vTDaDoyLUuf7wzFUXDwe96bofZItNeVKAM"],
+        counterexamples: &["gb_api_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like gb_api_1234567890", "gb_api_dytji1vTDaDoyLUuf7wzFUXDwe96bofZItNeVKA"],
         ..PREFIXED
     },
     Builtin {

@@ -188,12 +188,12 @@ pub(crate) static RULES: &[Builtin] = &[
     Builtin {
         id: "onepassword_secret_key",
         provider: "1password",
-        description: "1Password account Secret Key (A3- + six groups)",
-        keywords: &["A3-"],
+        description: "1Password account Secret Key (A3- + six groups) in a line naming 1Password or its Secret Key",
+        keywords: &["1password", "onepassword", "op_secret_key", "op_account", "secret key"],
         pattern: prefixed!(r"A3-", r"[A-Z0-9]{6}-[A-Z0-9]{6}-[A-Z0-9]{5}-[A-Z0-9]{5}-[A-Z0-9]{5}-[A-Z0-9]{5}"),
         examples: &[
-            (r#"{"onepassword_secret_key": "A3-L5IAWR-N90BJD-AGYFK-VSN79-9R9R3-8CBK4", "region": "eu-west-1"}"#, "A3-L5IAWR-N90BJD-AGYFK-VSN79-9R9R3-8CBK4"),
-            ("docker run -e ONEPASSWORD_SECRET_KEY=A3-36IPSJ-K3G2OV-Z04QB-SCU1N-VS0UB-61EW4 app:latest", "A3-36IPSJ-K3G2OV-Z04QB-SCU1N-VS0UB-61EW4"),
+            ("OP_SECRET_KEY=A3-3EL5IA-RQN90B-DNAGY-KIVSN-9R9R3-8CBK4", "A3-3EL5IA-RQN90B-DNAGY-KIVSN-9R9R3-8CBK4"),
+            ("1password account: secret key A3-36IPSJ-K3G2OV-Z04QB-SCU1N-VS0UB-61EW4", "A3-36IPSJ-K3G2OV-Z04QB-SCU1N-VS0UB-61EW4"),
         ],
         counterexamples: &["A3-xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like A3-1234567890", "A3-Y5KJ2K-G7MOWG-F5CTM-075JR-CVTZX-IR63"],
         ..PREFIXED

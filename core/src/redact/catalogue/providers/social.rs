@@ -33,14 +33,14 @@ pub(crate) static RULES: &[Builtin] = &[
         id: "facebook_access_token",
         provider: "facebook",
         description: "Facebook / Meta Graph API access token (EAA + type letter + 90 to 400 alphanumerics)",
-        keywords: &["EAA"],
-        pattern: prefixed!(r"EAA", r"[A-Z0-9]{1}[A-Za-z0-9]{90,200}"),
+        keywords: &["EAAB", "EAAC", "EAAD", "EAAG", "EAAH", "EAAI", "EAAJ", "EAAK", "EAAL", "EAAM", "EAAN", "EAAO", "EAAP", "EAAQ", "EAAR", "EAAS", "EAAT", "EAAU", "EAAV", "EAAW", "EAAX", "EAAY", "EAAZ"],
+        pattern: prefixed!(r"EAA", r"[B-DG-Z]{1}[A-Za-z0-9]{90,200}"),
         validate: Some(bounded::mixed_case_letters),
         examples: &[
-            (r#"level=info msg="auth ok" key=EAAJV5OsGK3uNyZt4zGJzu71v1f7iZOawTV01KjejJQbtNZ101Hzjw0ORk2MFd7sL98pzlKMjFw2HHHCeK0R9idiiLkLrxNqgQp"#, "EAAJV5OsGK3uNyZt4zGJzu71v1f7iZOawTV01KjejJQbtNZ101Hzjw0ORk2MFd7sL98pzlKMjFw2HHHCeK0R9idiiLkLrxNqgQp"),
-            (r#"{"facebook_access_token": "EAAUbhSAfWpq1VrViN2KLs7zeF3XeUeKsegp1000pIZfP73bV3KW1sffXFiL1DhHUr7D9MTSfY2jVbP4ozTj6xQOppctIsZxdm9Up", "region": "eu-west-1"}"#, "EAAUbhSAfWpq1VrViN2KLs7zeF3XeUeKsegp1000pIZfP73bV3KW1sffXFiL1DhHUr7D9MTSfY2jVbP4ozTj6xQOppctIsZxdm9Up"),
+            (r#"level=info msg="auth ok" key=EAAHV5OsGK3uNyZt4zGJzu71v1f7iZOawTV01KjejJQbtNZ101Hzjw0ORk2MFd7sL98pzlKMjFw2HHHCeK0R9idiiLkLrxNqgQp"#, "EAAHV5OsGK3uNyZt4zGJzu71v1f7iZOawTV01KjejJQbtNZ101Hzjw0ORk2MFd7sL98pzlKMjFw2HHHCeK0R9idiiLkLrxNqgQp"),
+            (r#"{"facebook_access_token": "EAANbhSAfWpq1VrViN2KLs7zeF3XeUeKsegp1000pIZfP73bV3KW1sffXFiL1DhHUr7D9MTSfY2jVbP4ozTj6xQOppctIsZxdm9Up", "region": "eu-west-1"}"#, "EAANbhSAfWpq1VrViN2KLs7zeF3XeUeKsegp1000pIZfP73bV3KW1sffXFiL1DhHUr7D9MTSfY2jVbP4ozTj6xQOppctIsZxdm9Up"),
         ],
-        counterexamples: &["EAAxxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like EAA1234567890", "EAAS5VAbG9XK2tHVwyBsRcL2YeABAlBOBDNkuq3RupZRJG25WUWJsrBm7kKNZ6gS6EKfhfF2YtYMer3MYVWpw35QK05nI"],
+        counterexamples: &["EAAxxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like EAA1234567890", "EAAM5VAbG9XK2tHVwyBsRcL2YeABAlBOBDNkuq3RupZRJG25WUWJsrBm7kKNZ6gS6EKfhfF2YtYMer3MYVWpw35QK05nI"],
         ..PREFIXED
     },
     Builtin {
