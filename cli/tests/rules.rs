@@ -30,6 +30,41 @@ fn rules_lists_ids_providers_and_descriptions() {
 }
 
 #[test]
+fn rules_are_grouped_by_provider_and_show_checksum_verification() {
+    let output = tokenward().arg("rules").output().unwrap();
+    assert!(output.status.success());
+    let text = String::from_utf8(output.stdout).unwrap();
+    // Each provider heads one group, and every rule line under it names that provider.
+    let mut seen = std::collections::HashSet::new();
+    let mut current = None;
+    for line in text.lines() {
+        if let Some(rule) = line.strip_prefix("  ") {
+            let fields: Vec<&str> = rule.split_whitespace().collect();
+            assert_eq!(Some(fields[1]), current, "{line}");
+            assert!(fields[2] == "checksum" || fields[2] == "-", "{line}");
+        } else {
+            let provider = line.split_whitespace().next().unwrap();
+            assert!(
+                seen.insert(provider.to_string()),
+                "{provider} heads two groups"
+            );
+            assert!(line.contains("checksum-verified"), "{line}");
+            current = Some(provider);
+        }
+    }
+    let column = |id: &str| {
+        text.lines()
+            .find(|l| l.split_whitespace().next() == Some(id))
+            .and_then(|l| l.split_whitespace().nth(2).map(str::to_string))
+    };
+    assert_eq!(column("github_classic_token").as_deref(), Some("checksum"));
+    assert_eq!(column("github_fine_grained_pat").as_deref(), Some("-"));
+    assert!(text
+        .lines()
+        .any(|l| l.starts_with("github (") && l.contains("1 checksum-verified")));
+}
+
+#[test]
 fn rules_as_json_include_config_rules() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "rules.toml", BLOCK_RULE_TOML);
@@ -54,6 +89,7 @@ fn rules_as_json_include_config_rules() {
         .unwrap();
     assert_eq!(github["provider"], "github");
     assert_eq!(github["builtin"], true);
+    assert_eq!(github["checksum"], true);
     assert!(github["keywords"]
         .as_array()
         .unwrap()

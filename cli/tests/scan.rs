@@ -22,7 +22,7 @@ fn tree() -> tempfile::TempDir {
     write(
         dir.path(),
         "README.md",
-        format!("checksum fails on {GITHUB_BAD_CHECKSUM}\n"),
+        format!("a documentation dummy {GITHUB_DUMMY}\n"),
     );
     dir
 }
@@ -60,7 +60,7 @@ fn findings_are_listed_with_line_column_rule_and_mask() {
 fn a_clean_tree_exits_zero_silently() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "a.txt", "nothing to see\n");
-    write(dir.path(), "b/c.log", format!("{GITHUB_BAD_CHECKSUM}\n"));
+    write(dir.path(), "b/c.log", format!("{GITHUB_DUMMY}\n"));
     tokenward()
         .current_dir(dir.path())
         .arg("scan")

@@ -5,8 +5,9 @@ use std::path::Path;
 
 /// A GitHub classic token with a valid checksum.
 pub const GITHUB: &str = "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";
-/// The same token with its checksum broken: not a secret to the catalogue.
-pub const GITHUB_BAD_CHECKSUM: &str = "ghp_Ky9Pf34qY6Nb3wWD25RQ4F5ZR3qa7y3gm1IM";
+/// A documentation dummy in a GitHub token's shape: not a secret (a token whose checksum
+/// fails is one, reported unverified).
+pub const GITHUB_DUMMY: &str = "ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx";
 /// An AWS access key id.
 pub const AWS: &str = "AKIA7QX2M4RB5KQ3YHV6";
 

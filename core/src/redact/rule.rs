@@ -114,6 +114,9 @@ pub struct RuleInfo {
     pub keywords: Vec<String>,
     /// True for rules of the built-in catalogue.
     pub builtin: bool,
+    /// True when a checksum or a decodable structure verifies the rule's findings (see
+    /// [`Finding::verified`](super::Finding::verified)).
+    pub checksum: bool,
 }
 
 /// A rule ready to run. Built-in patterns compile on first use, so a redactor costs little to
@@ -126,6 +129,8 @@ pub(crate) struct Rule {
     value_tail: bool,
     compiled: OnceLock<Option<Compiled>>,
     pub validate: Option<Validate>,
+    /// Verifies a finding the rule accepted; one that fails is still redacted, unverified.
+    pub checksum: Option<Validate>,
     pub min_entropy: Option<f64>,
     pub generic: bool,
 }
@@ -228,12 +233,14 @@ const MAX_REGEX_SIZE: usize = 4 << 20;
 
 impl Rule {
     pub fn from_builtin(b: &Builtin) -> Result<Rule, Error> {
+        let checksum = super::catalogue::checksum_of(b.id);
         let info = RuleInfo {
             id: Arc::from(b.id),
             provider: b.provider.to_string(),
             description: b.description.to_string(),
             keywords: b.keywords.iter().map(|k| k.to_string()).collect(),
             builtin: true,
+            checksum: checksum.is_some(),
         };
         Ok(Rule {
             info,
@@ -241,6 +248,7 @@ impl Rule {
             value_tail: super::assignment::is_assignment(b.pattern),
             compiled: OnceLock::new(),
             validate: b.validate,
+            checksum,
             min_entropy: None,
             generic: b.generic,
         })
@@ -284,6 +292,7 @@ impl Rule {
             description: def.description.clone(),
             keywords: def.keywords.clone(),
             builtin: false,
+            checksum: false,
         };
         let mut rule = Rule::compiled_now(info, &def.pattern, None)?;
         rule.min_entropy = def.min_entropy;
@@ -304,6 +313,7 @@ impl Rule {
             value_tail: false,
             compiled: OnceLock::from(Some(compiled)),
             validate,
+            checksum: None,
             min_entropy: None,
             generic: false,
         })

@@ -212,6 +212,7 @@ impl StreamRedactor {
                 rule: rule.clone(),
                 span: word.clone(),
                 secret_span: word,
+                verified: false,
             });
         }
         // What lies past the cut is carried (see `release`).
@@ -249,6 +250,7 @@ impl StreamRedactor {
                     rule: open.rule.clone(),
                     span: from..end,
                     secret_span: from..end,
+                    verified: false,
                 });
             }
             // All that has arrived may continue it: so may what comes next.
@@ -359,6 +361,7 @@ fn split_at(findings: Vec<Finding>, cut: usize) -> (Vec<Finding>, Vec<Finding>) 
                 rule: finding.rule,
                 span: start..end,
                 secret_span: secret_start..end,
+                verified: finding.verified,
             });
         }
     }

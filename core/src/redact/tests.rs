@@ -46,6 +46,7 @@ fn merge_covers_the_union_of_overlapping_spans() {
         rule: rule.into(),
         secret_span: span.clone(),
         span,
+        verified: false,
     };
     let hit = |rule: &str, span: Range<usize>, generic: bool, reach: usize| Hit {
         finding: finding(rule, span),

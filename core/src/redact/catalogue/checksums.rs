@@ -269,6 +269,31 @@ fn after_escape(h: &[u8], s: usize) -> bool {
     percent || backslash || unicode
 }
 
+/// False for bodies that stand in for a token in documentation: a character repeated, a
+/// counting run (`1234567890`, `abcdefghij`), or too few distinct characters to be random.
+pub(super) fn lively(c: &Candidate<'_>) -> bool {
+    const RUNS: &[&str] = &[
+        "1234567890",
+        "0123456789",
+        "abcdefghij",
+        "xxxxxxxx",
+        "00000000",
+    ];
+    let lower = c.secret.to_ascii_lowercase();
+    !RUNS.iter().any(|run| lower.contains(run)) && shannon_entropy(c.secret) >= 2.5
+}
+
+/// Values found beside a key name: random looking ([`random_looking`]) and no documentation
+/// dummy ([`lively`]).
+pub(super) fn random_lively(c: &Candidate<'_>) -> bool {
+    random_looking(c) && lively(c)
+}
+
+/// Values drawn from letters alone (no digits to ask for): a high entropy and no dummy run.
+pub(super) fn high_entropy(c: &Candidate<'_>) -> bool {
+    lively(c) && shannon_entropy(c.secret) >= 3.5
+}
+
 /// Validators combined with [`left_boundary`], for rules anchored on a literal prefix.
 pub(super) mod bounded {
     use super::{left_boundary, Candidate};
@@ -285,19 +310,15 @@ pub(super) mod bounded {
     }
 
     bounded!(
-        age_bech32,
-        atlassian_crc32,
         aws_secret_shape,
         azure_annotated_not_devops,
         base64_json_head,
-        crc32_base62,
         discord_user_id,
-        gitlab_routable,
-        grafana_crc32,
+        lively,
         mailgun_key,
         mixed_case_letters,
-        pypi_macaroon,
         random_hex,
+        random_lively,
         random_looking,
         sentry_token
     );
@@ -467,6 +488,20 @@ mod tests {
     }
 
     #[test]
+    fn documentation_dummies_are_not_lively() {
+        for dummy in [
+            "1234567890abcdef",
+            "xxxxxxxxxxxxxxxx",
+            "aaaaaaaaaaaaaaaaaaaa",
+            "ab12ab12ab12ab12",
+        ] {
+            assert!(!lively(&candidate(dummy, dummy)), "{dummy}");
+        }
+        let token = "Q7vLm2Kx9TzR4wNp8Hc3";
+        assert!(lively(&candidate(token, token)));
+    }
+
+    #[test]
     fn random_values_and_words() {
         assert!(random_looking(&candidate(
             "x",
@@ -501,6 +536,9 @@ mod tests {
             asana_token,
             telegram_bot_id,
             mailgun_key,
+            lively,
+            high_entropy,
+            random_lively,
         ];
         let samples = [
             "",

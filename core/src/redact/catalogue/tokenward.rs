@@ -75,6 +75,7 @@ pub(crate) fn rule_with_prefixes(prefixes: &[String]) -> Result<Rule, Error> {
         description: builtin.description.to_string(),
         keywords: all.iter().map(|p| p.to_string()).collect(),
         builtin: true,
+        checksum: false,
     };
     Rule::compiled_now(info, &pattern, builtin.validate)
 }
