@@ -4,6 +4,11 @@ use std::sync::LazyLock;
 
 use aho_corasick::AhoCorasick;
 
+mod stand_in;
+
+pub(crate) use super::rule::Candidate;
+pub(crate) use stand_in::{is_code_or_dummy, is_dummy};
+
 /// Shannon entropy of `s` in bits per byte.
 pub fn shannon_entropy(s: &str) -> f64 {
     let bytes = s.as_bytes();
