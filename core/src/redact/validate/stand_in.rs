@@ -112,7 +112,8 @@ const KEY_WORDS: &[&str] = &[
 /// repeated (`yyy`), or a sequence (`AbCeFG123`, `abcdef123456`, `1234567890`, `qwerty123`),
 /// maybe after a provider-style prefix (`xoxp-1234567890`).
 pub(crate) fn is_dummy(v: &str) -> bool {
-    if v.len() >= 3 && v.bytes().all(|b| b.is_ascii_alphabetic()) {
+    // `yyy`, `zzzz`: a short run of one letter (a long one is left to the rules' judgement).
+    if (3..=16).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_alphabetic()) {
         let first = v.as_bytes()[0].to_ascii_lowercase();
         if v.bytes().all(|b| b.to_ascii_lowercase() == first) {
             return true;
