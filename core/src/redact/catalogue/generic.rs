@@ -399,14 +399,19 @@ fn secret_value(c: &Candidate<'_>) -> bool {
 
 /// A credential may be a machine-made secret or a password; a password here must mix letters
 /// with digits or symbols, since `credentials: include`, `same-origin` or `aws-creds` name a
-/// mode or a profile.
+/// mode or a profile, and must be quoted or follow `=`: `credentials: u32` or
+/// `TokenCredential::new(...)` is code.
 fn credential_value(c: &Candidate<'_>) -> bool {
     let v = c.secret;
     let letters = v.bytes().any(|b| b.is_ascii_alphabetic());
     let marks = v
         .bytes()
         .any(|b| b.is_ascii_digit() || (b.is_ascii_punctuation() && !b"-_./:".contains(&b)));
-    (looks_random(v) || (letters && marks && password_value(c))) && !is_code_or_dummy(c)
+    let assigned = !is_bare(c)
+        || (text_before(c, v).trim_ascii_end().ends_with(b"=")
+            && !v.contains(['(', ':', '*', '&']));
+    let password = letters && marks && assigned && password_value(c);
+    (password || (looks_random(v) && !v.contains("::"))) && !is_code_or_dummy(c)
 }
 
 /// Judges a key/value candidate by what its key names.
@@ -1192,6 +1197,8 @@ pub(crate) static RULES: &[Builtin] = &[
             ("      \"auth\": \"c3ZjX2FwaTpNb25rZXkjNzExNw==\"", "c3ZjX2FwaTpNb25rZXkjNzExNw=="),
             ("Ocp-Apim-Subscription-Key: 0f1e2d3c4b5a69788796a5b4c3d2e1f0", "0f1e2d3c4b5a69788796a5b4c3d2e1f0"),
             ("SECRET_KEY_BASE=9f1c7e2b4d6a8c0e1f3a5b7c9d2e4f6a", "9f1c7e2b4d6a8c0e1f3a5b7c9d2e4f6a"),
+            ("dbCredential=Summer2024", "Summer2024"),
+            ("storageCredential: \"Azur3St0r!\"", "Azur3St0r!"),
         ],
         counterexamples: &[
             "token_type=bearer&expires_in=3600",
@@ -1212,6 +1219,10 @@ pub(crate) static RULES: &[Builtin] = &[
             "auth_method=password",
             "secret: ${{ secrets.API_TOKEN }}",
             "git fetch https://x-access-token:${GITHUB_TOKEN}@github.com/org/repo",
+            "pub const SCM_CREDENTIALS: u32 = 2;",
+            "let provider = ClientSecretCredential::new(&tenant_id, client_id, options)",
+            "credentials: include",
+            "pub credentials: *mut IKEEXT_CREDENTIAL_PAIR0,",
         ],
     },
     Builtin {
@@ -1357,11 +1368,10 @@ pub(crate) static RULES: &[Builtin] = &[
         description: "A quoted secret after its key and a blank, as in credentials blocks (Gradle credentials { password 'x' }) and method-call configuration",
         keywords: ANY_KEY_KEYWORDS,
         pattern: concat!(
-            r#"(?i-u)(?:(?m:^)|[{;(\s])(?P<key>"#,
-            password_words!(),
-            "|",
+            // Not the bare verb `pass` ("pass '--cfg x' to enable").
+            r#"(?i-u)(?:(?m:^)|[{;(\s])(?P<key>pass(?:word|wd|wort|phrase|code)|pwd|"#,
             secret_words!(),
-            r#")[ \t]+(?:"(?P<secret_dq>[^"\r\n]+)"|'(?P<secret_sq>[^'\r\n]+)')"#
+            r#")[ \t]+(?:"(?P<secret_dq>[^"\r\n\-][^"\r\n]*)"|'(?P<secret_sq>[^'\r\n\-][^'\r\n]*)')"#
         ),
         validate: Some(block_value),
         generic: true,
@@ -1373,6 +1383,8 @@ pub(crate) static RULES: &[Builtin] = &[
             "credentials { username project.findProperty('u'); password project.findProperty('p') }",
             r##"password "#add-password""##,
             "implementation 'org.springframework:spring-core:6.1.0'",
+            "error: `invariant` is experimental; pass '--cfg zerocopy_unstable_ptr' to enable",
+            "we can't pass 'cache' wholesale",
         ],
     },
     Builtin {

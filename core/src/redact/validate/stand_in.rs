@@ -199,7 +199,7 @@ pub(crate) fn is_code_value(v: &str) -> bool {
     {
         return true;
     }
-    if is_member_access(v) {
+    if is_member_access(v) || is_primitive_type(v) {
         return true;
     }
     // A cast or parenthesised expression: `(char *) (p + 2)`, `(String) x`, `(p + ulen`.
@@ -222,6 +222,16 @@ pub(crate) fn is_code_value(v: &str) -> bool {
         && t != v
         && ops.iter().any(|op| t.starts_with(op))
         && ops.iter().any(|op| t.ends_with(op))
+}
+
+/// A primitive type in a declaration (`credentials: u32`, `password: usize`).
+fn is_primitive_type(v: &str) -> bool {
+    let width = |w: &str| matches!(w, "8" | "16" | "32" | "64" | "128" | "size");
+    match v.as_bytes().first() {
+        Some(b'u' | b'i') => width(&v[1..]),
+        Some(b'f') => matches!(&v[1..], "32" | "64"),
+        _ => false,
+    }
 }
 
 /// An identifier of two or more words, one of them a key word: `edit_password`,
@@ -265,8 +275,11 @@ fn split_words(v: &str) -> Vec<String> {
 }
 
 /// `this.form.value.password`, `user.pwd`, `props.password`: identifiers joined by dots,
-/// the first starting lower case.
+/// the first starting lower case. Digits are left out: `hunter2.x` is a password.
 fn is_member_access(v: &str) -> bool {
+    if v.bytes().any(|b| b.is_ascii_digit()) {
+        return false;
+    }
     let segments: Vec<&str> = v.split('.').collect();
     let identifier = |s: &str| {
         let s = s.strip_prefix('$').unwrap_or(s);
@@ -407,6 +420,7 @@ mod tests {
             "(char",
             "(String)",
             " + getMasterUserPassword() + ",
+            "u32",
         ] {
             assert!(is_code_value(v), "{v}");
         }
