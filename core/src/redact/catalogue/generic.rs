@@ -578,7 +578,10 @@ fn block_value(c: &Candidate<'_>) -> bool {
 /// `password Ftp!Dep2024` alone on its line (a .netrc entry over several lines): the value must
 /// mix letters with digits or symbols, since `password changed` or `Password expired` is prose.
 fn bare_password(c: &Candidate<'_>) -> bool {
-    let v = c.secret;
+    // A sentence's closing punctuation is no mark: "password combination."
+    let v = c
+        .secret
+        .trim_end_matches(['.', ',', ';', ':', '?', '!', ')']);
     let marks = v
         .bytes()
         .any(|b| b.is_ascii_digit() || b.is_ascii_punctuation());
@@ -1396,21 +1399,32 @@ pub(crate) static RULES: &[Builtin] = &[
         validate: Some(bare_password),
         generic: true,
         examples: &[("machine ftp.corp.local\n  login deploy\n  password Ftp!Dep2024\n", "Ftp!Dep2024")],
-        counterexamples: &["password changed", "Password expired", "password 123456"],
+        counterexamples: &[
+            "password changed",
+            "Password expired",
+            "password 123456",
+            "    password combination.",
+        ],
     },
     Builtin {
         id: "pgpass_password",
         provider: "generic",
         description: "Password field of a PostgreSQL .pgpass line (host:port:database:user:password)",
         keywords: &[":*:", ":5432:", ":5433:", ":6432:"],
-        pattern: r"(?-u)(?m:^)[^:\s#]{1,253}:(?:[0-9]{1,5}|\*):[^:\s]{1,63}:[^:\s]{1,63}:(?P<secret>[^\s]+)[ \t]*(?:\r|(?m:$))",
+        // Five fields exactly: a colon in the password is escaped (`\:`), so /etc/shadow's
+        // nine fields are no match.
+        pattern: r"(?-u)(?m:^)[^:\s#]{1,253}:(?:[0-9]{1,5}|\*):[^:\s]{1,63}:[^:\s]{1,63}:(?P<secret>(?:[^\s:\\]|\\[^\s])+)[ \t]*(?:\r|(?m:$))",
         validate: Some(password_only),
         generic: true,
         examples: &[
             ("db.corp.local:5432:orders:app_user:Pg!Pass2024", "Pg!Pass2024"),
             ("localhost:*:*:postgres:Wh1te-Rabbit", "Wh1te-Rabbit"),
         ],
-        counterexamples: &["db:5432:app:app:*", "localhost:5432:*:app:${PGPASS}"],
+        counterexamples: &[
+            "db:5432:app:app:*",
+            "localhost:5432:*:app:${PGPASS}",
+            "root:*:20228:0:99999:7:::",
+        ],
     },
     Builtin {
         id: "kubernetes_secret_data",
