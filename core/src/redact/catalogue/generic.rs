@@ -1368,14 +1368,11 @@ pub(crate) static RULES: &[Builtin] = &[
     Builtin {
         id: "block_credential",
         provider: "generic",
-        description: "A quoted secret after its key and a blank, as in credentials blocks (Gradle credentials { password 'x' }) and method-call configuration",
-        keywords: ANY_KEY_KEYWORDS,
-        pattern: concat!(
-            // Not the bare verb `pass` ("pass '--cfg x' to enable").
-            r#"(?i-u)(?:(?m:^)|[{;(\s])(?P<key>pass(?:word|wd|wort|phrase|code)|pwd|"#,
-            secret_words!(),
-            r#")[ \t]+(?:"(?P<secret_dq>[^"\r\n\-][^"\r\n]*)"|'(?P<secret_sq>[^'\r\n\-][^'\r\n]*)')"#
-        ),
+        description: "A quoted password after its key and a blank, as in credentials blocks (Gradle credentials { password 'x' }) and method-call configuration",
+        // Password words only, and not the bare verb `pass` ("pass '--cfg x' to enable"):
+        // token, key and auth words are on most log lines, and the rule would run on them all.
+        keywords: &["password", "passwd", "passwort", "passphrase", "passcode", "pwd"],
+        pattern: r#"(?i-u)(?:(?m:^)|[{;(\s])(?P<key>pass(?:word|wd|wort|phrase|code)|pwd)[ \t]+(?:"(?P<secret_dq>[^"\r\n\-][^"\r\n]*)"|'(?P<secret_sq>[^'\r\n\-][^'\r\n]*)')"#,
         validate: Some(block_value),
         generic: true,
         examples: &[
@@ -1394,7 +1391,7 @@ pub(crate) static RULES: &[Builtin] = &[
         id: "bare_password_line",
         provider: "generic",
         description: "A password alone on a line after its key and a blank (a .netrc entry spread over lines)",
-        keywords: &["pass"],
+        keywords: &["password", "passwd", "passphrase"],
         pattern: r"(?i-u)(?m:^)[ \t]*(?P<key>password|passwd|passphrase)[ \t]+(?P<secret>[^\s]+)[ \t]*(?:\r|(?m:$))",
         validate: Some(bare_password),
         generic: true,

@@ -119,7 +119,9 @@ static TABLE: &[ToolFlags] = &[
     ),
 ];
 
-/// Keywords: every tool of the table (the prefilter is case-insensitive).
+/// Keywords: every tool of the table (the prefilter is case-insensitive). Short names and
+/// names that also occur in URLs and banners (`gzip`, `mongodb://`, `ldap://`, `OpenSSL/3`)
+/// are written with the blank that follows a command, so those lines do not run the rule.
 pub(super) const KEYWORDS: &[&str] = &[
     "psexec",
     "paexec",
@@ -130,18 +132,36 @@ pub(super) const KEYWORDS: &[&str] = &[
     "freerdp",
     "rdesktop",
     "sqlcmd",
-    "bcp",
+    "bcp ",
+    "bcp.exe",
     "osql",
-    "ldap",
+    "ldapsearch",
+    "ldapmodify",
+    "ldapadd",
+    "ldapdelete",
+    "ldappasswd",
+    "ldapwhoami",
+    "ldapcompare",
+    "ldapmodrdn",
+    "ldapexop",
     "ipmitool",
     "snmp",
-    "zip",
+    "zip ",
+    "zipcloak",
     "keytool",
     "jarsigner",
-    "openssl",
+    "openssl ",
     "redis-cli",
     "sshpass",
-    "mongo",
+    "mongo ",
+    "mongosh",
+    "mongodump",
+    "mongorestore",
+    "mongoexport",
+    "mongoimport",
+    "mongostat",
+    "mongotop",
+    "mongofiles",
 ];
 
 /// A flag (`-p`, `/rp`, `-storepass`) then its value: after blanks, or after a colon
@@ -232,9 +252,9 @@ mod tests {
                 assert!(flag.is_match(f), "{f}");
             }
             for tool in entry.tools {
-                let lower = tool.to_ascii_lowercase();
+                let command = format!("{tool} ");
                 assert!(
-                    KEYWORDS.iter().any(|k| lower.contains(k)),
+                    KEYWORDS.iter().any(|k| command.contains(k)),
                     "{tool} has no keyword"
                 );
             }
