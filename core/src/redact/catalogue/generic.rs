@@ -1321,19 +1321,48 @@ pub(crate) static RULES: &[Builtin] = &[
     Builtin {
         id: "net_use_password",
         provider: "generic",
-        description: "Password given positionally to Windows net use (net use Z: \\\\host\\share PASSWORD /user:DOMAIN\\name)",
-        keywords: &["net use", "net.exe use"],
-        pattern: r#"(?i-u)\bnet(?:\.exe)?[ \t]+use[ \t]+(?:[a-z]:[ \t]+)?(?:"\\\\[^"\r\n]+"|\\\\[^\s]+)(?:[ \t]+/[a-z]+(?::(?:"[^"\r\n]*"|[^\s]*))?)*[ \t]+(?:"(?P<secret_dq>[^"\r\n]+)"|(?P<secret>[^\s"/*][^\s"]*))"#,
-        validate: Some(password_only),
+        description: "Password given positionally to Windows net use (net use Z: \\\\host\\share PASSWORD /user:DOMAIN\\name) and net user (net user NAME PASSWORD /add)",
+        keywords: &["net use", "net.exe use", "net user", "net.exe user"],
+        pattern: r#"(?i-u)\bnet(?:\.exe)?[ \t]+(?:use[ \t]+(?:[a-z]:[ \t]+)?(?:"\\\\[^"\r\n]+"|\\\\[^\s]+)(?:[ \t]+/[a-z]+(?::(?:"[^"\r\n]*"|[^\s]*))?)*|user[ \t]+(?:"[^"\r\n]+"|[^\s"/]+))[ \t]+(?:"(?P<secret_dq>[^"\r\n]+)"|(?P<secret>[^\s"/*][^\s"]*))"#,
+        validate: Some(net_command_password),
         generic: true,
         examples: &[
             (r"net use Z: \\fileserver\share /user:CORP\jdoe Summer2024!", "Summer2024!"),
             (r#"NET USE \\10.1.1.5\C$ "Qz8!vLm#2p" /user:Administrator"#, "Qz8!vLm#2p"),
+            ("net user svc_backup Bl4ckB0x!7 /add /domain", "Bl4ckB0x!7"),
         ],
         counterexamples: &[
+            "net user bob * /add",
+            "net user bob /delete",
+            "the net user accounts are listed below",
             r"net use Z: \\server\share * /user:DOMAIN\user",
             r"net use Z: \\server\share /persistent:yes",
             r"net use \\server\share /user:domain\username password",
+        ],
+    },
+    Builtin {
+        id: "credential_constructor_password",
+        provider: "generic",
+        description: "The password argument of a credential object built in code: NetworkCredential(user, \"pw\"), PasswordAuthentication(user, \"pw\".toCharArray()), HTTPBasicAuth/HTTPDigestAuth(user, 'pw'), UsernamePasswordCredentials(user, \"pw\")",
+        keywords: &[
+            "networkcredential",
+            "passwordauthentication",
+            "basicauth",
+            "digestauth",
+            "usernamepassword",
+        ],
+        pattern: r#"(?i-u)\b(?:NetworkCredential|PasswordAuthentication|HTTPBasicAuth|HttpBasicAuth|HTTPDigestAuth|HttpDigestAuth|UsernamePasswordCredentials|UsernamePasswordAuthenticationToken)[ \t]*\([ \t]*(?:"[^"\r\n]*"|'[^'\r\n]*'|[a-z_$][a-z0-9_.$]*)[ \t]*,[ \t]*(?:"(?P<secret_dq>[^"\r\n]+)"|'(?P<secret_sq>[^'\r\n]+)')"#,
+        validate: Some(password_only),
+        generic: true,
+        examples: &[
+            (r#"var cred = new NetworkCredential("svc_report", "R3p0rt!Svc", "CORP");"#, "R3p0rt!Svc"),
+            (r#"return new PasswordAuthentication("mailer", "M4il!Relay".toCharArray());"#, "M4il!Relay"),
+            ("requests.get(url, auth=HTTPBasicAuth('api', 'B4sic-Auth!9'))", "B4sic-Auth!9"),
+        ],
+        counterexamples: &[
+            "new NetworkCredential(user, password)",
+            "auth=HTTPBasicAuth(username, password)",
+            r#"new NetworkCredential("user", "password")"#,
         ],
     },
     Builtin {
@@ -1448,6 +1477,22 @@ pub(crate) static RULES: &[Builtin] = &[
         ],
     },
 ];
+
+/// `net use` takes any password; after `net user NAME` a bare word may be prose ("net user
+/// accounts are ..."), so there it must be quoted, hold a digit or a symbol, or come with
+/// `/add`.
+fn net_command_password(c: &Candidate<'_>) -> bool {
+    let before = text_before(c, c.secret).to_ascii_lowercase();
+    let user_form =
+        before.windows(5).any(|w| w == b"user ") && !before.windows(4).any(|w| w == b"use ");
+    let marked = !is_bare(c)
+        || c.secret.bytes().any(|b| !b.is_ascii_alphabetic())
+        || text_after(c, c.secret)
+            .to_ascii_lowercase()
+            .windows(4)
+            .any(|w| w == b"/add");
+    (!user_form || marked) && password_only(c)
+}
 
 /// The string of `ConvertTo-SecureString` counts only with `-AsPlainText`: without it, it is
 /// an encrypted standard string bound to one user and machine.
