@@ -224,8 +224,25 @@ pub(crate) fn is_code_value(v: &str) -> bool {
         && ops.iter().any(|op| t.ends_with(op))
 }
 
-/// A primitive type in a declaration (`credentials: u32`, `password: usize`).
+/// A type in a declaration: a primitive (`credentials: u32`, `log_passwd: __u32`), a pointer
+/// (`pwd: *mut passwd`, cut at the blank), an array (`szPassword: [u16; 257]`, cut at `;`), or
+/// a path (`kind: token::LitKind::Str`, `sid: super::Security::PSID`).
 fn is_primitive_type(v: &str) -> bool {
+    if matches!(v, "*mut" | "*const" | "&mut" | "&'static") {
+        return true;
+    }
+    if let Some(element) = v.strip_prefix('[') {
+        return is_primitive_type(element);
+    }
+    if v.contains("::")
+        && v.split("::").all(|s| {
+            let s = s.trim_end_matches(['(', ')', '?', ',', '>', '<']);
+            s.is_empty() || s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        })
+    {
+        return true;
+    }
+    let v = v.trim_start_matches('_');
     let width = |w: &str| matches!(w, "8" | "16" | "32" | "64" | "128" | "size");
     match v.as_bytes().first() {
         Some(b'u' | b'i') => width(&v[1..]),
@@ -421,6 +438,10 @@ mod tests {
             "(String)",
             " + getMasterUserPassword() + ",
             "u32",
+            "__u32",
+            "*mut",
+            "[u16",
+            "super::super::Foundation::HANDLE",
         ] {
             assert!(is_code_value(v), "{v}");
         }
