@@ -1436,7 +1436,8 @@ pub(crate) static RULES: &[Builtin] = &[
         id: "pgpass_password",
         provider: "generic",
         description: "Password field of a PostgreSQL .pgpass line (host:port:database:user:password)",
-        keywords: &[":*:", ":5432:", ":5433:", ":6432:"],
+        // PostgreSQL's default port or a wildcard: a .pgpass line has no other anchor.
+        keywords: &[":*:", ":5432:"],
         // Five fields exactly: a colon in the password is escaped (`\:`), so /etc/shadow's
         // nine fields are no match.
         pattern: r"(?-u)(?m:^)[^:\s#]{1,253}:(?:[0-9]{1,5}|\*):[^:\s]{1,63}:[^:\s]{1,63}:(?P<secret>(?:[^\s:\\]|\\[^\s])+)[ \t]*(?:\r|(?m:$))",

@@ -119,9 +119,10 @@ static TABLE: &[ToolFlags] = &[
     ),
 ];
 
-/// Keywords: every tool of the table (the prefilter is case-insensitive). Short names and
-/// names that also occur in URLs and banners (`gzip`, `mongodb://`, `ldap://`, `OpenSSL/3`)
-/// are written with the blank that follows a command, so those lines do not run the rule.
+/// Keywords: every tool of the table (the prefilter is case-insensitive). Short names that
+/// also occur inside words and banners (`gzip`, `OpenSSL/3`) are written with the blank that
+/// follows a command; families of tools share their stem (`ldap`, `mongo`, `snmp`), which
+/// keeps the keyword automaton, run on every line, small.
 pub(super) const KEYWORDS: &[&str] = &[
     "psexec",
     "paexec",
@@ -135,15 +136,7 @@ pub(super) const KEYWORDS: &[&str] = &[
     "bcp ",
     "bcp.exe",
     "osql",
-    "ldapsearch",
-    "ldapmodify",
-    "ldapadd",
-    "ldapdelete",
-    "ldappasswd",
-    "ldapwhoami",
-    "ldapcompare",
-    "ldapmodrdn",
-    "ldapexop",
+    "ldap",
     "ipmitool",
     "snmp",
     "zip ",
@@ -153,15 +146,7 @@ pub(super) const KEYWORDS: &[&str] = &[
     "openssl ",
     "redis-cli",
     "sshpass",
-    "mongo ",
-    "mongosh",
-    "mongodump",
-    "mongorestore",
-    "mongoexport",
-    "mongoimport",
-    "mongostat",
-    "mongotop",
-    "mongofiles",
+    "mongo",
 ];
 
 /// A flag (`-p`, `/rp`, `-storepass`) then its value: after blanks, or after a colon
