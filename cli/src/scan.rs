@@ -21,8 +21,9 @@ pub const LONG_ABOUT: &str = "Report the secrets in files and directory trees.\n
         Directories are walked honouring .gitignore, .ignore and .git/info/exclude (also \
         outside a git repository); hidden files such as .env are scanned, .git directories \
         are not. Files given by name are always scanned. Binary files (a NUL byte in the \
-        first 8 KiB) and files over --max-size are skipped; a skipped large file is \
-        mentioned on stderr. Text need not be UTF-8.\n\n\
+        first 8 KiB) are skipped. Files over --max-size are not scanned either: each is \
+        named on stderr, a summary line counts them, and the scan ends with exit status 2 \
+        (a scan that left files out cannot call them clean). Text need not be UTF-8.\n\n\
         Each finding is reported at the line and column where it starts (a private-key \
         block at its BEGIN line). Columns are 1-based and count characters (Unicode code \
         points; a byte that is not valid UTF-8 counts as one). Only the public prefix of a \
@@ -36,8 +37,10 @@ pub const LONG_ABOUT: &str = "Report the secrets in files and directory trees.\n
         end_column, rule, masked\n  \
         sarif  one SARIF 2.1.0 log (for GitHub code scanning and other SARIF viewers)\n\n\
         Exit status: 0 nothing found, 1 secrets found, 2 some input could not be scanned \
-        (unreadable file, missing path, bad config); 2 wins over 1, because a scan that \
-        missed files cannot vouch for them. Findings are reported in every case.\n\n\
+        (unreadable file, missing path, file over --max-size, bad config); 2 wins over 1, \
+        because a scan that missed files cannot vouch for them. Findings are reported in \
+        every case; a file left out for its size is also a JSON record {\"path\", \
+        \"skipped\": \"max_size\", \"size\", \"max_size\"} and a SARIF notification.\n\n\
         Examples:\n  \
         tokenward scan .\n  \
         git diff --cached --name-only -z --diff-filter=ACM | xargs -0 -r tokenward scan\n  \
@@ -52,7 +55,8 @@ pub struct Args {
     /// Scan files that .gitignore, .ignore and git excludes would leave out.
     #[arg(long)]
     pub no_ignore: bool,
-    /// Skip files larger than this; accepts K, M and G suffixes (powers of 1024).
+    /// Do not scan files larger than this (they make the exit status 2); a number of bytes,
+    /// or with a K, M or G suffix (powers of 1024: 512K, 10M, 1G).
     #[arg(long, value_name = "SIZE", default_value = "10M", value_parser = parse_size)]
     pub max_size: u64,
     #[command(flatten)]
@@ -67,17 +71,22 @@ pub fn run(args: &Args) -> Result<Outcome, CliError> {
     let stdout = io::stdout();
     let mut reporter = Reporter::new(args.format, &redactor, stdout.lock());
     let mut errors = 0usize;
+    let mut too_large = 0usize;
     for entry in walker(args).build() {
-        let scanned = match entry {
+        let scanned = match &entry {
             Ok(entry) if entry.file_type().is_some_and(|t| t.is_file()) => {
                 scan_file(&redactor, entry.path(), args.max_size)
             }
             Ok(_) => continue,
-            Err(error) => Err(walk_error(&error)),
+            Err(error) => Err(walk_error(error)),
         };
         let written = match scanned {
             Ok(Scanned::Text(hits)) => reporter.hits(&hits),
-            Ok(Scanned::Skipped) => Ok(()),
+            Ok(Scanned::Binary) => Ok(()),
+            Ok(Scanned::TooLarge(size)) => {
+                too_large += 1;
+                reporter.too_large(entry_path(&entry), size, args.max_size)
+            }
             Err(error) => {
                 common::report(&error);
                 errors += 1;
@@ -85,19 +94,34 @@ pub fn run(args: &Args) -> Result<Outcome, CliError> {
             }
         };
         if let Err(error) = written {
-            return stopped_writing(&error, outcome(errors, reporter.found()));
+            return stopped_writing(&error, outcome(errors + too_large, reporter.found()));
         }
     }
-    let outcome = outcome(errors, reporter.found());
-    match reporter.finish(errors == 0) {
+    if too_large > 0 {
+        eprintln!(
+            "tokenward: {too_large} file{} not scanned (larger than --max-size {} bytes); \
+             the scan is incomplete",
+            if too_large == 1 { "" } else { "s" },
+            args.max_size
+        );
+    }
+    let unscanned = errors + too_large;
+    let outcome = outcome(unscanned, reporter.found());
+    match reporter.finish(unscanned == 0) {
         Ok(()) => Ok(outcome),
         Err(error) => stopped_writing(&error, outcome),
     }
 }
 
-/// Errors win over findings: a scan that missed files cannot vouch for them.
-fn outcome(errors: usize, found: usize) -> Outcome {
-    if errors > 0 {
+/// The path of a walked entry (a walk error has none worth naming).
+fn entry_path(entry: &Result<ignore::DirEntry, ignore::Error>) -> &Path {
+    entry.as_ref().map_or(Path::new(""), |e| e.path())
+}
+
+/// Inputs left unscanned (errors, files over the size cap) win over findings: a scan that
+/// missed files cannot vouch for them.
+fn outcome(unscanned: usize, found: usize) -> Outcome {
+    if unscanned > 0 {
         Outcome::Failed
     } else if found > 0 {
         Outcome::Found
@@ -136,8 +160,10 @@ fn walker(args: &Args) -> WalkBuilder {
 enum Scanned {
     /// A text file and the secrets found in it (maybe none).
     Text(Vec<Hit>),
-    /// A binary or over-size file, not scanned.
-    Skipped,
+    /// A binary file: not text, not scanned.
+    Binary,
+    /// A file over the size cap, of this many bytes at least: not scanned.
+    TooLarge(u64),
 }
 
 /// Reads one file (at most `max_size` bytes) and finds its secrets.
@@ -155,10 +181,10 @@ fn scan_file(redactor: &Redactor, path: &Path, max_size: u64) -> Result<Scanned,
             "tokenward: warning: {}: skipped, larger than --max-size {max_size} bytes",
             common::display_path(path)
         );
-        return Ok(Scanned::Skipped);
+        return Ok(Scanned::TooLarge(size.max(text.len() as u64)));
     }
     if text[..text.len().min(BINARY_SNIFF)].contains(&0) {
-        return Ok(Scanned::Skipped);
+        return Ok(Scanned::Binary);
     }
     let findings = redactor.find_bytes(&text);
     let mut locator = locate::Locator::new(&text);
@@ -210,14 +236,19 @@ fn walk_reason(error: &ignore::Error) -> String {
     }
 }
 
-/// Parses a size such as `10M`, `512K`, `1G` or `4096` (bytes); suffixes are powers of 1024.
+/// Parses a size such as `10M`, `512K`, `1G` or `4096` (bytes); suffixes are powers of 1024
+/// (`10MiB`, `10MB` and `10 M` read as `10M`). Zero is refused: it would leave out every file.
 fn parse_size(text: &str) -> Result<u64, String> {
     let text = text.trim();
     let (digits, unit) = match text.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
         Some((at, _)) => text.split_at(at),
         None => (text, ""),
     };
-    let shift = match unit.to_ascii_uppercase().trim_end_matches(['B', 'I']) {
+    let shift = match unit
+        .trim()
+        .to_ascii_uppercase()
+        .trim_end_matches(['B', 'I'])
+    {
         "" => 0,
         "K" => 10,
         "M" => 20,
@@ -227,6 +258,9 @@ fn parse_size(text: &str) -> Result<u64, String> {
     let number: u64 = digits
         .parse()
         .map_err(|_| "expected a number of bytes such as 4096, 512K or 10M".to_string())?;
+    if number == 0 {
+        return Err("the size must be at least 1 byte".to_string());
+    }
     number
         .checked_mul(1 << shift)
         .ok_or_else(|| "size too large".to_string())
@@ -243,6 +277,12 @@ mod tests {
         assert_eq!(parse_size("10M"), Ok(10 << 20));
         assert_eq!(parse_size("10MiB"), Ok(10 << 20));
         assert_eq!(parse_size("1g"), Ok(1 << 30));
+        assert_eq!(parse_size("10 MB"), Ok(10 << 20));
+        assert_eq!(parse_size("100b"), Ok(100));
+        assert!(parse_size("0").is_err());
+        assert!(parse_size("0K").is_err());
+        assert!(parse_size("1.5M").is_err());
+        assert!(parse_size("-5").is_err());
         assert!(parse_size("ten").is_err());
         assert!(parse_size("5T").is_err());
         assert!(parse_size("99999999999999999999G").is_err());

@@ -123,32 +123,64 @@ fn binary_files_are_skipped() {
     assert_eq!(stdout(&output), "late.txt:1:1 aws_access_key_id ****\n");
 }
 
+/// A file left out for its size is named, counted, and keeps the scan from reporting clean:
+/// exit status 2 (not 1, which says secrets were found; not 0), in every format.
 #[test]
 fn files_over_the_size_cap_are_skipped_with_a_warning() {
     let dir = tempfile::tempdir().unwrap();
     let mut big = format!("{AWS}\n").into_bytes();
     big.resize(4096, b'x');
     write(dir.path(), "big.log", &big);
+    write(dir.path(), "small.txt", "nothing here\n");
     tokenward()
         .current_dir(dir.path())
         .args(["scan", "--max-size", "1K", "."])
         .assert()
-        .code(0)
+        .code(2)
         .stdout("")
-        .stderr("tokenward: warning: big.log: skipped, larger than --max-size 1024 bytes\n");
+        .stderr(
+            "tokenward: warning: big.log: skipped, larger than --max-size 1024 bytes\n\
+             tokenward: 1 file not scanned (larger than --max-size 1024 bytes); the scan is \
+             incomplete\n",
+        );
+    let output = scan(dir.path(), &["--max-size", "1K", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(2));
+    let record: Value = serde_json::from_str(stdout(&output).trim()).unwrap();
+    assert_eq!(record["path"], "big.log");
+    assert_eq!(record["skipped"], "max_size");
+    assert_eq!(record["size"], 4096);
+    assert_eq!(record["max_size"], 1024);
+    let output = scan(dir.path(), &["--max-size", "1K", "--format", "sarif"]);
+    assert_eq!(output.status.code(), Some(2));
+    let log: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let invocation = &log["runs"][0]["invocations"][0];
+    assert_eq!(invocation["executionSuccessful"], false);
+    let notes = invocation["toolExecutionNotifications"].as_array().unwrap();
+    assert_eq!(notes.len(), 1);
+    assert!(notes[0]["message"]["text"]
+        .as_str()
+        .unwrap()
+        .starts_with("big.log: not scanned"));
     tokenward()
         .current_dir(dir.path())
         .args(["scan", "--max-size", "4K", "."])
         .assert()
         .code(1)
         .stdout("big.log:1:1 aws_access_key_id ****\n");
-    tokenward()
-        .args(["scan", "--max-size", "lots"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::starts_with(
-            "tokenward: invalid value 'lots'",
-        ));
+    for bad in ["lots", "0", "1.5M"] {
+        tokenward()
+            .args(["scan", "--max-size", bad])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::starts_with(format!(
+                "tokenward: invalid value '{bad}'"
+            )));
+    }
+    // Found secrets and a skipped file: 2 wins.
+    write(dir.path(), "small.txt", format!("{AWS}\n"));
+    let output = scan(dir.path(), &["--max-size", "1K"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(stdout(&output), "small.txt:1:1 aws_access_key_id ****\n");
 }
 
 #[test]

@@ -120,6 +120,43 @@ impl<W: Write> Reporter<W> {
         Ok(())
     }
 
+    /// Records a file left unscanned because it holds `size` bytes, over `max_size` (it is
+    /// already on stderr): a JSON record, or a SARIF notification.
+    pub fn too_large(&mut self, path: &Path, size: u64, max_size: u64) -> io::Result<()> {
+        match self.format {
+            Format::Text => Ok(()),
+            Format::Json => {
+                let record = json!({
+                    "path": display_path(path),
+                    "skipped": "max_size",
+                    "size": size,
+                    "max_size": max_size,
+                });
+                writeln!(self.out, "{record}")?;
+                self.out.flush()
+            }
+            Format::Sarif => {
+                if let Some(sarif) = &mut self.sarif {
+                    sarif.notifications.push(json!({
+                        "level": "error",
+                        "message": {
+                            "text": format!(
+                                "{}: not scanned, larger than --max-size {max_size} bytes",
+                                display_path(path)
+                            ),
+                        },
+                        "locations": [{
+                            "physicalLocation": {
+                                "artifactLocation": { "uri": artifact_uri(path) },
+                            },
+                        }],
+                    }));
+                }
+                Ok(())
+            }
+        }
+    }
+
     /// Ends the report; `complete` is false when some input could not be scanned.
     pub fn finish(mut self, complete: bool) -> io::Result<()> {
         if let Some(sarif) = self.sarif.take() {

@@ -4,6 +4,11 @@ use std::sync::LazyLock;
 
 use aho_corasick::AhoCorasick;
 
+mod stand_in;
+
+pub(crate) use super::rule::Candidate;
+pub(crate) use stand_in::{is_code_or_dummy, is_dummy};
+
 /// Shannon entropy of `s` in bits per byte.
 pub fn shannon_entropy(s: &str) -> f64 {
     let bytes = s.as_bytes();
@@ -303,6 +308,11 @@ pub fn looks_random(value: &str) -> bool {
     if digit == 0 && upper * 5 < len {
         return false;
     }
+    // Words run together without digits (`TokenTree`, `PartialEq`): a type or a name. Random
+    // letters have about as many capitals as small letters, and capitals side by side.
+    if digit == 0 && other == 0 && lower >= 2 * upper && !has_capital_pair(v) {
+        return false;
+    }
     // A word with a short number: `release2024`, `prod-billing-2`, `v1.2.3`.
     if is_word_number(v) || is_word_path(v) {
         return false;
@@ -402,6 +412,13 @@ pub fn looks_like_password(value: &str) -> bool {
         "()",
     ];
     !NOT_PASSWORDS.contains(&lower.as_str())
+}
+
+/// Whether two capitals stand side by side (`QWer`, not `TokenTree`).
+fn has_capital_pair(v: &str) -> bool {
+    v.as_bytes()
+        .windows(2)
+        .any(|w| w[0].is_ascii_uppercase() && w[1].is_ascii_uppercase())
 }
 
 /// True for the canonical UUID form, `8-4-4-4-12` hex digits.
@@ -557,6 +574,9 @@ mod tests {
         assert!(!looks_random("db-credentials"));
         assert!(!looks_random("2024-05-01T10:00:00Z"));
         assert!(!looks_random("00003e7a:profile"));
+        assert!(!looks_random("TokenTree"));
+        assert!(!looks_random("PartialEqualityComparer"));
+        assert!(looks_random("QwErTyUiOpAsDfGh"));
         assert!(looks_like_password("hunter2"));
         assert!(!looks_like_password("required"));
         assert!(is_basic_credential("Ym9iOmh1bnRlcjI=")); // bob:hunter2

@@ -10,11 +10,15 @@
 //! key must look machine-made ([`looks_random`]), so `token_count=512` or `session=started`
 //! are left alone.
 
+mod kubernetes;
+mod tool_flags;
+
 use std::ops::Range;
 
 use crate::redact::rule::{Builtin, Candidate};
 use crate::redact::validate::{
-    is_basic_credential, is_jose_header, looks_like_password, looks_random, shannon_entropy,
+    is_basic_credential, is_code_or_dummy, is_jose_header, looks_like_password, looks_random,
+    shannon_entropy,
 };
 
 /// `key <separator> value` where the key ends with one of `$words`.
@@ -171,6 +175,8 @@ enum Family {
     Password,
     Session,
     Secret,
+    /// `dbCredential`, `storageCredentials`: a password or a machine-made secret.
+    Credential,
 }
 
 /// Key prefixes of tokens that are not credentials: pagination cursors, idempotency and
@@ -247,6 +253,9 @@ fn family(key: &str) -> Option<Family> {
     });
     if not_credential {
         return None;
+    }
+    if lower.ends_with("credential") || lower.ends_with("credentials") {
+        return Some(Family::Credential);
     }
     Some(Family::Secret)
 }
@@ -369,11 +378,15 @@ fn password_value(c: &Candidate<'_>) -> bool {
     if key.eq_ignore_ascii_case("pass") && v.bytes().all(|b| b.is_ascii_digit()) {
         return false;
     }
-    looks_like_password(v) && !is_prose(c) && !is_variable(c) && !v.eq_ignore_ascii_case(key)
+    looks_like_password(v)
+        && !is_prose(c)
+        && !is_variable(c)
+        && !v.eq_ignore_ascii_case(key)
+        && !is_code_or_dummy(c)
 }
 
 fn session_value(c: &Candidate<'_>) -> bool {
-    c.secret.len() >= 12 && looks_random(c.secret) && !is_variable(c)
+    c.secret.len() >= 12 && looks_random(c.secret) && !is_variable(c) && !is_code_or_dummy(c)
 }
 
 fn secret_value(c: &Candidate<'_>) -> bool {
@@ -381,7 +394,24 @@ fn secret_value(c: &Candidate<'_>) -> bool {
     if key.ends_with("auth") && is_basic_credential(c.secret) {
         return true;
     }
-    looks_random(c.secret) && !is_variable(c)
+    looks_random(c.secret) && !is_variable(c) && !is_code_or_dummy(c)
+}
+
+/// A credential may be a machine-made secret or a password; a password here must mix letters
+/// with digits or symbols, since `credentials: include`, `same-origin` or `aws-creds` name a
+/// mode or a profile, and must be quoted or follow `=`: `credentials: u32` or
+/// `TokenCredential::new(...)` is code.
+fn credential_value(c: &Candidate<'_>) -> bool {
+    let v = c.secret;
+    let letters = v.bytes().any(|b| b.is_ascii_alphabetic());
+    let marks = v
+        .bytes()
+        .any(|b| b.is_ascii_digit() || (b.is_ascii_punctuation() && !b"-_./:".contains(&b)));
+    let assigned = !is_bare(c)
+        || (text_before(c, v).trim_ascii_end().ends_with(b"=")
+            && !v.contains(['(', ':', '*', '&']));
+    let password = letters && marks && assigned && password_value(c);
+    (password || (looks_random(v) && !v.contains("::"))) && !is_code_or_dummy(c)
 }
 
 /// Judges a key/value candidate by what its key names.
@@ -393,6 +423,7 @@ fn key_value(c: &Candidate<'_>) -> bool {
         Some(Family::Password) => password_value(c),
         Some(Family::Session) => session_value(c),
         Some(Family::Secret) => secret_value(c),
+        Some(Family::Credential) => credential_value(c),
         None => false,
     }
 }
@@ -411,6 +442,7 @@ fn secret_key_value(c: &Candidate<'_>) -> bool {
     }
     match c.key.and_then(family) {
         Some(Family::Secret) => secret_value(c),
+        Some(Family::Credential) => credential_value(c),
         _ => false,
     }
 }
@@ -458,7 +490,7 @@ fn authorization(c: &Candidate<'_>) -> bool {
 }
 
 fn url_password(c: &Candidate<'_>) -> bool {
-    looks_like_password(c.secret) && !c.secret.eq_ignore_ascii_case("pass")
+    looks_like_password(c.secret) && !is_code_or_dummy(c)
 }
 
 /// 40 characters of base64 with both letter cases and a digit or `+`/`/`: no word or path.
@@ -474,11 +506,11 @@ fn aws_secret(c: &Candidate<'_>) -> bool {
 /// The password argument of a database connect call: `new PDO($dsn, 'user', 'pw')`,
 /// `mysqli_connect('host', 'user', 'pw')`, `DriverManager.getConnection(url, "user", "pw")`.
 fn connect_call(c: &Candidate<'_>) -> bool {
-    looks_like_password(c.secret)
+    password_only(c)
 }
 
 fn password_only(c: &Candidate<'_>) -> bool {
-    looks_like_password(c.secret)
+    looks_like_password(c.secret) && !is_code_or_dummy(c)
 }
 
 fn random_only(c: &Candidate<'_>) -> bool {
@@ -505,7 +537,7 @@ fn cli_user(c: &Candidate<'_>) -> bool {
     let word = v
         .bytes()
         .all(|b| b.is_ascii_lowercase() || b == b'-' || b == b'_');
-    looks_like_password(v) && (http_tool || !word) && v.as_bytes() != user
+    looks_like_password(v) && (http_tool || !word) && v.as_bytes() != user && !is_code_or_dummy(c)
 }
 
 /// `-p secret` for commands that take a password that way (`docker login`, `sshpass`) and
@@ -519,13 +551,13 @@ fn short_flag(c: &Candidate<'_>) -> bool {
         Some("-a") => line.contains("redis-cli"),
         _ => false,
     };
-    context && !c.secret.bytes().all(|b| b.is_ascii_digit()) && looks_like_password(c.secret)
+    context && !c.secret.bytes().all(|b| b.is_ascii_digit()) && password_only(c)
 }
 
 /// `mysql -uroot -pS3cret`: only on a line that runs a MySQL client.
 fn mysql_flag(c: &Candidate<'_>) -> bool {
     let line = String::from_utf8_lossy(text_before(c, c.secret)).to_ascii_lowercase();
-    (line.contains("mysql") || line.contains("mariadb")) && looks_like_password(c.secret)
+    (line.contains("mysql") || line.contains("mariadb")) && password_only(c)
 }
 
 /// A libpq-style `key=value key=value` string is not an ADO one: `password=x sslmode=...`.
@@ -534,7 +566,44 @@ fn connection_string(c: &Candidate<'_>) -> bool {
     let libpq_tail = v
         .split_once(' ')
         .is_some_and(|(_, rest)| rest.contains('='));
-    !libpq_tail && looks_like_password(v)
+    !libpq_tail && looks_like_password(v) && !is_code_or_dummy(c)
+}
+
+/// `Password=x` in a block of assignments or a `key value` line: a password that a person or a
+/// tool wrote, judged by its key.
+fn block_value(c: &Candidate<'_>) -> bool {
+    key_value(c)
+}
+
+/// `password Ftp!Dep2024` alone on its line (a .netrc entry over several lines): the value must
+/// mix letters with digits or symbols, since `password changed` or `Password expired` is prose.
+fn bare_password(c: &Candidate<'_>) -> bool {
+    // A sentence's closing punctuation is no mark: "password combination."
+    let v = c
+        .secret
+        .trim_end_matches(['.', ',', ';', ':', '?', '!', ')']);
+    let marks = v
+        .bytes()
+        .any(|b| b.is_ascii_digit() || b.is_ascii_punctuation());
+    marks && password_value(c)
+}
+
+/// The body of a private-key block must look like key material: at least 16 characters of
+/// base64 with the mix of a random string. A block around `...`, `<key here>`,
+/// `YOUR_PRIVATE_KEY` or nothing is documentation. Encrypted PEM headers are always key.
+fn pem_body(c: &Candidate<'_>) -> bool {
+    if c.secret.contains("Proc-Type:") || c.secret.contains("DEK-Info:") {
+        return true;
+    }
+    let body_end = c.secret.find("-----END").unwrap_or(c.secret.len());
+    let body: String = c.secret[..body_end]
+        .replace("\\n", "")
+        .replace("\\r", "")
+        .chars()
+        .filter(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '+' | '/' | '='))
+        .take(256)
+        .collect();
+    body.len() >= 16 && looks_random(&body)
 }
 
 pub(crate) static RULES: &[Builtin] = &[
@@ -547,7 +616,7 @@ pub(crate) static RULES: &[Builtin] = &[
         // the body stops before a line or escape that opens with `-----`: a repeated or empty
         // header does not swallow the next block's header, and that block is found whole.
         pattern: r"(?-u)(?P<token>-----BEGIN[ A-Z0-9]{0,40}PRIVATE KEY(?: BLOCK)?-----(?:(?P<secret>(?:[A-Za-z0-9+/=\\]|\r?\n[ \t]*|(?:Proc-Type|DEK-Info|Version|Comment|Hash):[^\r\n\\]{0,128})*?-----END[ A-Z0-9]{0,40}PRIVATE KEY(?: BLOCK)?-----)|(?P<secret_cut>(?:\\[rn]|\r?\n[ \t]*|[A-Za-z0-9+/=,:]-*)*[A-Za-z0-9+/=])))",
-        validate: None,
+        validate: Some(pem_body),
         generic: false,
         examples: &[
             (
@@ -575,6 +644,8 @@ pub(crate) static RULES: &[Builtin] = &[
             "-----BEGIN PUBLIC KEY-----\\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgK\\n-----END PUBLIC KEY-----",
             "-----BEGIN CERTIFICATE-----\nMIIDdzCCAl+gAwIBAgIEAgAAuTANBgkqhkiG9w0BAQUFADBa\n-----END CERTIFICATE-----",
             "grep -r 'BEGIN RSA PRIVATE KEY' .",
+            "-----BEGIN PRIVATE KEY-----\nYOUR_PRIVATE_KEY_HERE\n-----END PRIVATE KEY-----",
+            "-----BEGIN RSA PRIVATE KEY-----\nprivatekeycontent\n-----END RSA PRIVATE KEY-----",
         ],
     },
     Builtin {
@@ -1129,6 +1200,8 @@ pub(crate) static RULES: &[Builtin] = &[
             ("      \"auth\": \"c3ZjX2FwaTpNb25rZXkjNzExNw==\"", "c3ZjX2FwaTpNb25rZXkjNzExNw=="),
             ("Ocp-Apim-Subscription-Key: 0f1e2d3c4b5a69788796a5b4c3d2e1f0", "0f1e2d3c4b5a69788796a5b4c3d2e1f0"),
             ("SECRET_KEY_BASE=9f1c7e2b4d6a8c0e1f3a5b7c9d2e4f6a", "9f1c7e2b4d6a8c0e1f3a5b7c9d2e4f6a"),
+            ("dbCredential=Summer2024", "Summer2024"),
+            ("storageCredential: \"Azur3St0r!\"", "Azur3St0r!"),
         ],
         counterexamples: &[
             "token_type=bearer&expires_in=3600",
@@ -1149,6 +1222,10 @@ pub(crate) static RULES: &[Builtin] = &[
             "auth_method=password",
             "secret: ${{ secrets.API_TOKEN }}",
             "git fetch https://x-access-token:${GITHUB_TOKEN}@github.com/org/repo",
+            "pub const SCM_CREDENTIALS: u32 = 2;",
+            "let provider = ClientSecretCredential::new(&tenant_id, client_id, options)",
+            "credentials: include",
+            "pub credentials: *mut IKEEXT_CREDENTIAL_PAIR0,",
         ],
     },
     Builtin {
@@ -1189,7 +1266,9 @@ pub(crate) static RULES: &[Builtin] = &[
             session_words!(),
             ")",
             key_suffix!(),
-            r")>[ \t]*(?P<secret>[^<\s](?:[^<\r\n]*[^<\s])?)[ \t]*</"
+            // Attributes (`Type="...#PasswordText"`), but no self-closing `/`; the value may
+            // sit on a line of its own.
+            r")(?:[ \t\r\n]+(?:[^<>]{0,511}[^<>/])?)?>\s*(?P<secret>[^<\s](?:[^<\r\n]*[^<\s])?)\s*</"
         ),
         validate: Some(key_value),
         generic: true,
@@ -1197,10 +1276,234 @@ pub(crate) static RULES: &[Builtin] = &[
             ("<password>Fr33d0m811</password>", "Fr33d0m811"),
             ("<session_id>f3b9c2d1e0a4b5c6d7e8f9a0b1c2d3e4</session_id>", "f3b9c2d1e0a4b5c6d7e8f9a0b1c2d3e4"),
             ("<ns:ApiKey>0f1e2d3c4b5a69788796a5b4c3d2e1f0</ns:ApiKey>", "0f1e2d3c4b5a69788796a5b4c3d2e1f0"),
+            (
+                r#"<wsse:Password Type="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0#PasswordText">Wss3c!Pass</wsse:Password>"#,
+                "Wss3c!Pass",
+            ),
+            ("<o:Password>\n    Mult1L1ne!Pw\n</o:Password>", "Mult1L1ne!Pw"),
         ],
-        counterexamples: &["<password></password>", "<token>${TOKEN}</token>", "<passwordPolicy>strict</passwordPolicy>"],
+        counterexamples: &[
+            "<password></password>",
+            "<token>${TOKEN}</token>",
+            "<passwordPolicy>strict</passwordPolicy>",
+            "<password /> <b>Required</b>",
+            r#"<wsse:Password Type="PasswordText">#add-password</wsse:Password>"#,
+        ],
+    },
+    Builtin {
+        id: "cli_tool_password",
+        provider: "generic",
+        description: "Password after the password flag of an admin tool, from a table of (tool, flag) pairs: PsExec -p, schtasks /rp and /p, wmic /password:, cmdkey /pass:, winrs, FreeRDP, sqlcmd/bcp/osql -P, ldap* -w, ipmitool -P, SNMPv3 -A/-X, zip -P, keytool -storepass/-keypass, openssl -passin pass:, redis-cli -a, sshpass and the mongo tools -p",
+        keywords: tool_flags::KEYWORDS,
+        pattern: tool_flags::PATTERN,
+        validate: Some(tool_flags::tool_flag),
+        generic: true,
+        examples: &[
+            (r"psexec \\10.0.0.5 -u CORP\admin -p Winter2024! cmd.exe", "Winter2024!"),
+            ("schtasks /create /tn Backup /ru CORP\\svc /rp \"Spr1ng Time#42\" /sc daily", "Spr1ng Time#42"),
+            ("wmic /node:10.0.0.7 /user:admin /password:Gr8Scott!x process list", "Gr8Scott!x"),
+            ("cmdkey /add:server01 /user:CORP\\admin /pass:Tr1cky-Pass", "Tr1cky-Pass"),
+            ("sqlcmd -S tcp:db01,1433 -U sa -P 'Yuk0n!900' -Q \"SELECT 1\"", "Yuk0n!900"),
+            ("keytool -list -keystore app.jks -storepass St0reIt!9", "St0reIt!9"),
+            ("openssl rsa -in key.pem -passin pass:Rs4Key#1 -out plain.pem", "Rs4Key#1"),
+            ("ipmitool -I lanplus -H 10.0.0.9 -U ADMIN -P Ipm1Pass! chassis status", "Ipm1Pass!"),
+        ],
+        counterexamples: &[
+            "ipmitool -H 10.0.0.9 -p 623 -U ADMIN chassis status",
+            "ssh -p 2222 deploy@host",
+            "gzip -P x file",
+            "sqlcmd -S db -U sa -P $SA_PASSWORD",
+            "psexec \\\\host -u user -p password cmd",
+            "keytool -list -keystore app.jks -storepass changeit",
+            "openssl genrsa -aes256 -passout stdin 4096",
+        ],
+    },
+    Builtin {
+        id: "net_use_password",
+        provider: "generic",
+        description: "Password given positionally to Windows net use (net use Z: \\\\host\\share PASSWORD /user:DOMAIN\\name) and net user (net user NAME PASSWORD /add)",
+        keywords: &["net use", "net.exe use", "net user", "net.exe user"],
+        pattern: r#"(?i-u)\bnet(?:\.exe)?[ \t]+(?:use[ \t]+(?:[a-z]:[ \t]+)?(?:"\\\\[^"\r\n]+"|\\\\[^\s]+)(?:[ \t]+/[a-z]+(?::(?:"[^"\r\n]*"|[^\s]*))?)*|user[ \t]+(?:"[^"\r\n]+"|[^\s"/]+))[ \t]+(?:"(?P<secret_dq>[^"\r\n]+)"|(?P<secret>[^\s"/*][^\s"]*))"#,
+        validate: Some(net_command_password),
+        generic: true,
+        examples: &[
+            (r"net use Z: \\fileserver\share /user:CORP\jdoe Summer2024!", "Summer2024!"),
+            (r#"NET USE \\10.1.1.5\C$ "Qz8!vLm#2p" /user:Administrator"#, "Qz8!vLm#2p"),
+            ("net user svc_backup Bl4ckB0x!7 /add /domain", "Bl4ckB0x!7"),
+        ],
+        counterexamples: &[
+            "net user bob * /add",
+            "net user bob /delete",
+            "the net user accounts are listed below",
+            r"net use Z: \\server\share * /user:DOMAIN\user",
+            r"net use Z: \\server\share /persistent:yes",
+            r"net use \\server\share /user:domain\username password",
+        ],
+    },
+    Builtin {
+        id: "credential_constructor_password",
+        provider: "generic",
+        description: "The password argument of a credential object built in code: NetworkCredential(user, \"pw\"), PasswordAuthentication(user, \"pw\".toCharArray()), HTTPBasicAuth/HTTPDigestAuth(user, 'pw'), UsernamePasswordCredentials(user, \"pw\")",
+        keywords: &[
+            "networkcredential",
+            "passwordauthentication",
+            "basicauth",
+            "digestauth",
+            "usernamepassword",
+        ],
+        pattern: r#"(?i-u)\b(?:NetworkCredential|PasswordAuthentication|HTTPBasicAuth|HttpBasicAuth|HTTPDigestAuth|HttpDigestAuth|UsernamePasswordCredentials|UsernamePasswordAuthenticationToken)[ \t]*\([ \t]*(?:"[^"\r\n]*"|'[^'\r\n]*'|[a-z_$][a-z0-9_.$]*)[ \t]*,[ \t]*(?:"(?P<secret_dq>[^"\r\n]+)"|'(?P<secret_sq>[^'\r\n]+)')"#,
+        validate: Some(password_only),
+        generic: true,
+        examples: &[
+            (r#"var cred = new NetworkCredential("svc_report", "R3p0rt!Svc", "CORP");"#, "R3p0rt!Svc"),
+            (r#"return new PasswordAuthentication("mailer", "M4il!Relay".toCharArray());"#, "M4il!Relay"),
+            ("requests.get(url, auth=HTTPBasicAuth('api', 'B4sic-Auth!9'))", "B4sic-Auth!9"),
+        ],
+        counterexamples: &[
+            "new NetworkCredential(user, password)",
+            "auth=HTTPBasicAuth(username, password)",
+            r#"new NetworkCredential("user", "password")"#,
+        ],
+    },
+    Builtin {
+        id: "powershell_plaintext_password",
+        provider: "generic",
+        description: "Plain text turned into a PowerShell SecureString (ConvertTo-SecureString \"...\" -AsPlainText), as passed to New-Object PSCredential",
+        keywords: &["convertto-securestring"],
+        pattern: r#"(?i-u)\bconvertto-securestring(?:[ \t]+-(?:asplaintext|force)(?::\$true)?)*[ \t]+(?:-string[ \t]+)?(?:"(?P<secret_dq>[^"\r\n]+)"|'(?P<secret_sq>[^'\r\n]+)')"#,
+        validate: Some(plaintext_secure_string),
+        generic: true,
+        examples: &[
+            (r#"$pw = ConvertTo-SecureString "Sup3rS3cret!" -AsPlainText -Force"#, "Sup3rS3cret!"),
+            ("ConvertTo-SecureString -AsPlainText -Force -String 'c0rp-V4ult'", "c0rp-V4ult"),
+        ],
+        counterexamples: &[
+            "$pw = ConvertTo-SecureString $plain -AsPlainText -Force",
+            r#"$s = ConvertTo-SecureString "01000000d08c9ddf0115d1118c7a00c04fc297eb01000000""#,
+            r#"ConvertTo-SecureString "$env:ADMIN_PASSWORD" -AsPlainText -Force"#,
+        ],
+    },
+    Builtin {
+        id: "samba_user_password",
+        provider: "generic",
+        description: "Password after % in the user argument of Samba tools (smbclient -U user%password)",
+        keywords: &["smbclient", "rpcclient", "smbcacls", "smbget", "smbmap", "winexe"],
+        pattern: r#"(?-u)(?:-U|--user(?:name)?)(?:[ \t]+|=)["']?[^\s%"']{1,128}%(?P<secret>[^\s"']+)"#,
+        validate: Some(password_only),
+        generic: true,
+        examples: &[("smbclient //srv/share -U admin%Smb#Pass1 -c 'ls'", "Smb#Pass1")],
+        counterexamples: &["smbclient //srv/share -U admin%$SMB_PASS", "smbclient -L srv -U guest%"],
+    },
+    Builtin {
+        id: "block_credential",
+        provider: "generic",
+        description: "A quoted password after its key and a blank, as in credentials blocks (Gradle credentials { password 'x' }) and method-call configuration",
+        // Password words only, and not the bare verb `pass` ("pass '--cfg x' to enable"):
+        // token, key and auth words are on most log lines, and the rule would run on them all.
+        keywords: &["password", "passwd", "passwort", "passphrase", "passcode", "pwd"],
+        pattern: r#"(?i-u)(?:(?m:^)|[{;(\s])(?P<key>pass(?:word|wd|wort|phrase|code)|pwd)[ \t]+(?:"(?P<secret_dq>[^"\r\n\-][^"\r\n]*)"|'(?P<secret_sq>[^'\r\n\-][^'\r\n]*)')"#,
+        validate: Some(block_value),
+        generic: true,
+        examples: &[
+            ("credentials {\n    username 'deployer'\n    password 'Gr4dl3-Dep!oy'\n}", "Gr4dl3-Dep!oy"),
+            (r#"credentials { username "ci"; password "M4ven!Push" }"#, "M4ven!Push"),
+        ],
+        counterexamples: &[
+            "credentials { username project.findProperty('u'); password project.findProperty('p') }",
+            r##"password "#add-password""##,
+            "implementation 'org.springframework:spring-core:6.1.0'",
+            "error: `invariant` is experimental; pass '--cfg zerocopy_unstable_ptr' to enable",
+            "we can't pass 'cache' wholesale",
+        ],
+    },
+    Builtin {
+        id: "bare_password_line",
+        provider: "generic",
+        description: "A password alone on a line after its key and a blank (a .netrc entry spread over lines)",
+        keywords: &["password", "passwd", "passphrase"],
+        pattern: r"(?i-u)(?m:^)[ \t]*(?P<key>password|passwd|passphrase)[ \t]+(?P<secret>[^\s]+)[ \t]*(?:\r|(?m:$))",
+        validate: Some(bare_password),
+        generic: true,
+        examples: &[("machine ftp.corp.local\n  login deploy\n  password Ftp!Dep2024\n", "Ftp!Dep2024")],
+        counterexamples: &[
+            "password changed",
+            "Password expired",
+            "password 123456",
+            "    password combination.",
+        ],
+    },
+    Builtin {
+        id: "pgpass_password",
+        provider: "generic",
+        description: "Password field of a PostgreSQL .pgpass line (host:port:database:user:password)",
+        // PostgreSQL's default port or a wildcard: a .pgpass line has no other anchor.
+        keywords: &[":*:", ":5432:"],
+        // Five fields exactly: a colon in the password is escaped (`\:`), so /etc/shadow's
+        // nine fields are no match.
+        pattern: r"(?-u)(?m:^)[^:\s#]{1,253}:(?:[0-9]{1,5}|\*):[^:\s]{1,63}:[^:\s]{1,63}:(?P<secret>(?:[^\s:\\]|\\[^\s])+)[ \t]*(?:\r|(?m:$))",
+        validate: Some(password_only),
+        generic: true,
+        examples: &[
+            ("db.corp.local:5432:orders:app_user:Pg!Pass2024", "Pg!Pass2024"),
+            ("localhost:*:*:postgres:Wh1te-Rabbit", "Wh1te-Rabbit"),
+        ],
+        counterexamples: &[
+            "db:5432:app:app:*",
+            "localhost:5432:*:app:${PGPASS}",
+            "root:*:20228:0:99999:7:::",
+        ],
+    },
+    Builtin {
+        id: "kubernetes_secret_data",
+        provider: "kubernetes",
+        description: "Base64 values of a Kubernetes Secret's data map (YAML or JSON), whatever their keys",
+        keywords: kubernetes::KEYWORDS,
+        pattern: kubernetes::PATTERN,
+        validate: Some(kubernetes::secret_data),
+        generic: true,
+        examples: &[
+            (
+                "apiVersion: v1\nkind: Secret\nmetadata:\n  name: app\ndata:\n  DATABASE_URL: cG9zdGdyZXM6Ly9hcHA6czNjcjN0QGRiOjU0MzIvYXBw\n",
+                "cG9zdGdyZXM6Ly9hcHA6czNjcjN0QGRiOjU0MzIvYXBw",
+            ),
+            (
+                r#"{"apiVersion":"v1","data":{"config.json":"eyJkYiI6InN0cm9uZ3B3In0="},"kind":"Secret"}"#,
+                "eyJkYiI6InN0cm9uZ3B3In0=",
+            ),
+        ],
+        counterexamples: &[
+            "apiVersion: v1\nkind: ConfigMap\ndata:\n  mode: cHJvZA==\n",
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: abcd\n  labels:\n    app: frontend\n",
+            "kind: Secret\ndata:\n  password: Y2hhbmdlbWU=\n",
+        ],
     },
 ];
+
+/// `net use` takes any password; after `net user NAME` a bare word may be prose ("net user
+/// accounts are ..."), so there it must be quoted, hold a digit or a symbol, or come with
+/// `/add`.
+fn net_command_password(c: &Candidate<'_>) -> bool {
+    let before = text_before(c, c.secret).to_ascii_lowercase();
+    let user_form =
+        before.windows(5).any(|w| w == b"user ") && !before.windows(4).any(|w| w == b"use ");
+    let marked = !is_bare(c)
+        || c.secret.bytes().any(|b| !b.is_ascii_alphabetic())
+        || text_after(c, c.secret)
+            .to_ascii_lowercase()
+            .windows(4)
+            .any(|w| w == b"/add");
+    (!user_form || marked) && password_only(c)
+}
+
+/// The string of `ConvertTo-SecureString` counts only with `-AsPlainText`: without it, it is
+/// an encrypted standard string bound to one user and machine.
+fn plaintext_secure_string(c: &Candidate<'_>) -> bool {
+    let line = [text_before(c, c.secret), text_after(c, c.secret)].concat();
+    line.to_ascii_lowercase()
+        .windows(12)
+        .any(|w| w == b"-asplaintext")
+        && password_only(c)
+}
 
 #[cfg(test)]
 mod tests {
