@@ -11,7 +11,7 @@
 //! less than taking the GIL back can cost under contention (see `text::DETACH_THRESHOLD`).
 //! Compiling a gate (the exempt patterns, the proxy sets) runs with it released.
 
-mod request;
+pub(crate) mod request;
 
 use std::borrow::Cow;
 use std::net::IpAddr;
