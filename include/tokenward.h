@@ -364,8 +364,9 @@ typedef struct tw_http_request {
    */
   size_t header_count;
   /**
-   * The connection's peer address as text (`10.0.0.1`); absent for a Unix socket.
-   * Forwarded addresses and the country header are believed only from a trusted peer.
+   * The connection's peer address as text (`10.0.0.1`, `[::1]`, `fe80::1%eth0`); absent
+   * for a Unix socket. Forwarded addresses and the country header are believed only from
+   * a trusted peer; a peer that is absent or no address is an unknown client.
    */
   struct tw_str peer;
 } tw_http_request;
@@ -714,9 +715,10 @@ void tw_gate_free(struct tw_gate *gate);
  * from the trusted country header; the path from the raw target, canonicalised by the core.
  *
  * Returns `TW_OK` whenever the request was read, whatever the outcome. Fails with
- * `TW_NULL_POINTER`, `TW_INVALID_UTF8` (the method, target, a header name) or
- * `TW_INVALID_ARGUMENT` (`peer` is no address); `*passage` is then `TW_PASSAGE_DENIED` with
- * status 0 and no body: answer 500 (fail closed).
+ * `TW_NULL_POINTER` or `TW_INVALID_UTF8` (the method, target, a header name);
+ * `*passage` is then `TW_PASSAGE_DENIED` with status 0 and no body: answer 500 (fail
+ * closed). A `peer` that is no IPv4 or IPv6 address is an unknown client (never a trusted
+ * proxy), as an absent one.
  *
  * Thread safety: any number of threads may call this at once with the same gate and Guard.
  *

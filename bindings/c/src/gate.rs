@@ -4,9 +4,8 @@
 
 use std::borrow::Cow;
 use std::ffi::c_char;
-use std::net::IpAddr;
 
-use tokenward::gate::{Denial, Gate, HttpRequest, Passage};
+use tokenward::gate::{parse_peer, Denial, Gate, HttpRequest, Passage};
 
 use crate::boundary::{self, Failure};
 use crate::guard::{tw_guard, tw_verdict};
@@ -48,8 +47,9 @@ pub struct tw_http_request {
     pub headers: *const tw_header,
     /// The number of headers.
     pub header_count: usize,
-    /// The connection's peer address as text (`10.0.0.1`); absent for a Unix socket.
-    /// Forwarded addresses and the country header are believed only from a trusted peer.
+    /// The connection's peer address as text (`10.0.0.1`, `[::1]`, `fe80::1%eth0`); absent
+    /// for a Unix socket. Forwarded addresses and the country header are believed only from
+    /// a trusted peer; a peer that is absent or no address is an unknown client.
     pub peer: tw_str,
 }
 
@@ -200,9 +200,10 @@ pub unsafe extern "C" fn tw_gate_free(gate: *mut tw_gate) {
 /// from the trusted country header; the path from the raw target, canonicalised by the core.
 ///
 /// Returns `TW_OK` whenever the request was read, whatever the outcome. Fails with
-/// `TW_NULL_POINTER`, `TW_INVALID_UTF8` (the method, target, a header name) or
-/// `TW_INVALID_ARGUMENT` (`peer` is no address); `*passage` is then `TW_PASSAGE_DENIED` with
-/// status 0 and no body: answer 500 (fail closed).
+/// `TW_NULL_POINTER` or `TW_INVALID_UTF8` (the method, target, a header name);
+/// `*passage` is then `TW_PASSAGE_DENIED` with status 0 and no body: answer 500 (fail
+/// closed). A `peer` that is no IPv4 or IPv6 address is an unknown client (never a trusted
+/// proxy), as an absent one.
 ///
 /// Thread safety: any number of threads may call this at once with the same gate and Guard.
 ///
@@ -220,9 +221,12 @@ pub unsafe extern "C" fn tw_gate_check(
     passage: *mut tw_passage,
 ) -> tw_status {
     boundary::call("tw_gate_check", || {
-        // SAFETY: the caller's contract, as documented above.
-        let passage = unsafe { passage.as_mut() }.ok_or_else(|| Failure::null("passage"))?;
-        // A plain write: the previous contents are the caller's to have cleared.
+        if passage.is_null() {
+            return Err(Failure::null("passage"));
+        }
+        // Raw writes only: `*passage` may be uninitialised caller memory (`tw_passage p;`), so
+        // no `&mut tw_passage` is made over it; its previous contents are the caller's to have
+        // cleared. SAFETY: non-NULL and writable, the caller's contract.
         unsafe { std::ptr::write(passage, tw_passage::FAILED) };
         let gate = unsafe { boundary::object(gate, "gate") }?;
         let guard = unsafe { boundary::object(guard, "guard") }?;
@@ -230,15 +234,11 @@ pub unsafe extern "C" fn tw_gate_check(
         let text = |field: &tw_str, what| unsafe { field.text(what) };
         let method = text(&request.method, "request.method")?.unwrap_or("");
         let target = text(&request.target, "request.target")?.unwrap_or("");
-        let peer = match text(&request.peer, "request.peer")? {
-            None => None,
-            Some(peer) => Some(peer.parse::<IpAddr>().map_err(|_| {
-                Failure::new(
-                    tw_status::TW_INVALID_ARGUMENT,
-                    "request.peer is not an IPv4 or IPv6 address",
-                )
-            })?),
-        };
+        // A peer that is no address (even no UTF-8) is an unknown client, never a trusted
+        // proxy, as in every binding.
+        let peer = unsafe { request.peer.bytes("request.peer") }?
+            .and_then(|bytes| std::str::from_utf8(bytes).ok())
+            .and_then(parse_peer);
         let headers = unsafe { headers(request.headers, request.header_count) }?;
         let http = HttpRequest {
             method,
@@ -247,7 +247,7 @@ pub unsafe extern "C" fn tw_gate_check(
             peer,
         };
         let now = host::now(now_ms)?;
-        *passage = match gate.gate.check(guard.guard(), &http, now, None) {
+        let outcome = match gate.gate.check(guard.guard(), &http, now, None) {
             Passage::Exempt => tw_passage {
                 kind: tw_passage_kind::TW_PASSAGE_EXEMPT,
                 ..tw_passage::FAILED
@@ -262,6 +262,8 @@ pub unsafe extern "C" fn tw_gate_check(
                 tw_passage::denied(&denial, verdict.as_ref().map(tw_verdict::of))
             }
         };
+        // SAFETY: as above; FAILED holds no strings, so nothing leaks.
+        unsafe { std::ptr::write(passage, outcome) };
         Ok(())
     })
 }
@@ -315,12 +317,23 @@ unsafe fn headers<'a>(
 #[no_mangle]
 pub unsafe extern "C" fn tw_passage_clear(passage: *mut tw_passage) {
     boundary::value((), || {
-        // SAFETY: the caller's contract.
-        if let Some(passage) = unsafe { passage.as_mut() } {
-            for s in [&mut passage.body, &mut passage.headers] {
-                // SAFETY: a string from this library, freed once (then NULL).
-                unsafe { crate::string::tw_string_free(*s) };
-                *s = std::ptr::null_mut();
+        if passage.is_null() {
+            return;
+        }
+        // Only the two string fields are touched, through raw pointers: the caller promises
+        // nothing about the others, so no `&mut tw_passage` is made over them.
+        // SAFETY: non-NULL; the fields' validity is the caller's contract.
+        let fields = unsafe {
+            [
+                std::ptr::addr_of_mut!((*passage).body),
+                std::ptr::addr_of_mut!((*passage).headers),
+            ]
+        };
+        for field in fields {
+            // SAFETY: a string from this library (or NULL), freed once, then set to NULL.
+            unsafe {
+                crate::string::tw_string_free(field.read());
+                field.write(std::ptr::null_mut());
             }
         }
     })

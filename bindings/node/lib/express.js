@@ -93,14 +93,31 @@ function expressGuard(guard, options) {
       }
     }
     if (denial !== undefined && denial !== null) {
-      res.writeHead(denial.status, denial.headers)
-      res.end(denial.body)
+      // With its length, so Node sends the short body whole rather than chunked.
+      const body = Buffer.from(denial.body)
+      res.writeHead(denial.status, { ...denial.headers, 'content-length': body.length })
+      res.end(body)
       return
     }
-    res.once('finish', () => {
-      guard.recordOutcomeId(verdict.tokenId, res.statusCode)
-      deliverEvents(guard)
-    })
+    // The outcome is recorded once: on 'finish' with the status sent, or on 'close' when the
+    // response never finished (the client went away first), so an abort cannot dodge the
+    // error counting: the status sent or set by the app (a 404 on its way), else 499 (client
+    // closed request).
+    let recorded = false
+    const record = (status) => {
+      if (recorded) return
+      recorded = true
+      try {
+        guard.recordOutcomeId(verdict.tokenId, status)
+        deliverEvents(guard)
+      } catch (err) {
+        // An event listener's (or the Guard's) error must not crash the process from an
+        // event emitter; say that it happened, without its message (it may hold anything).
+        process.emitWarning(`recording a response's outcome failed (${err?.name ?? typeof err})`, 'TokenwardWarning')
+      }
+    }
+    res.once('finish', () => record(res.statusCode))
+    res.once('close', () => record(res.headersSent || res.statusCode !== 200 ? res.statusCode : 499))
     next()
   }
 }

@@ -85,11 +85,12 @@ class Gate extends native.Gate {
   check(guard, method, url, rawHeaders, peer, now, country) {
     const headers = this.#pick(rawHeaders)
     if (typeof country !== 'function') return expand(this.#native(guard, method, url, headers, peer, now))
-    // The host's lookup runs inside the native call: an exception it throws is kept here and
-    // rethrown as itself after the call, rather than as a wrapped native error.
+    // The host's lookup runs inside the native call, between admission and check: an
+    // exception it throws (or a wrong return type) is kept here, and the lookup throws so the
+    // native call ends before the check (nothing is counted); the kept error is then rethrown
+    // as itself rather than as a wrapped native error.
     let failure = null
     const lookup = (ip) => {
-      if (failure !== null) return undefined
       try {
         const code = country(ip)
         if (code === undefined || code === null || typeof code === 'string') return code ?? undefined
@@ -99,10 +100,15 @@ class Gate extends native.Gate {
       } catch (err) {
         failure = { thrown: err }
       }
-      return undefined
+      throw new Error('countryLookup failed')
     }
-    const passage = this.#native(guard, method, url, headers, peer, now, lookup)
-    if (failure !== null) throw failure.thrown ?? failure
+    let passage
+    try {
+      passage = this.#native(guard, method, url, headers, peer, now, lookup)
+    } catch (err) {
+      if (failure !== null) throw failure.thrown ?? failure
+      throw err
+    }
     return expand(passage)
   }
 

@@ -16,8 +16,12 @@ const path = require('node:path')
 const { Writable } = require('node:stream')
 
 // A line longer than this without a newline is redacted and passed on in pieces, so a
-// producer that never writes '\n' cannot make the destination hold unbounded memory.
+// producer that never writes '\n' cannot make the destination hold unbounded memory. The
+// last OVERLAP characters of such a piece are held back for the next one, and the cut moves
+// back to the start of any secret it would split, so a secret across the cut (shorter than
+// OVERLAP, as every credential is) is still caught whole.
 const MAX_PENDING = 1024 * 1024
+const OVERLAP = 64 * 1024
 
 /**
  * Creates a Writable for `pino(options, destination)` that redacts each line and writes it to
@@ -79,9 +83,27 @@ class RedactingDestination extends Writable {
       if (lastNewline !== -1) {
         this.pending = text.slice(lastNewline + 1)
         text = text.slice(0, lastNewline + 1)
+      } else {
+        const cut = this.safeCut(text, text.length - OVERLAP)
+        this.pending = text.slice(cut)
+        text = text.slice(0, cut)
       }
     }
     this.forward(this.redactor.redact(text), callback)
+  }
+
+  /** Where to cut an overlong line at or before `cut`: not inside a secret the redactor finds
+   * in `text`, nor between the halves of a surrogate pair; `text.length` when none is left. */
+  safeCut(text, cut) {
+    if (typeof this.redactor.find === 'function') {
+      for (const found of this.redactor.find(text)) {
+        if (found.start < cut && found.end > cut) cut = found.start
+      }
+    }
+    const unit = text.charCodeAt(cut - 1)
+    if (unit >= 0xd800 && unit <= 0xdbff) cut -= 1
+    // A secret as long as the line: pass it all on, redacted, rather than hold it forever.
+    return cut > 0 ? cut : text.length
   }
 
   _final(callback) {

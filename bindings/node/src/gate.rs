@@ -14,13 +14,12 @@
 //! [`Gate`]: tokenward::gate::Gate
 //! [`Gate::header_names`]: tokenward::gate::Gate::header_names
 
-use std::cell::RefCell;
+use std::borrow::Cow;
 use std::collections::HashMap;
-use std::net::IpAddr;
 
 use napi::bindgen_prelude::{Array, Either, Function};
 use napi_derive::napi;
-use tokenward::gate::{ForwardedHeader, GateConfig, HttpRequest, Passage};
+use tokenward::gate::{parse_peer, Admission, ForwardedHeader, GateConfig, HttpRequest, Passage};
 
 use crate::error::{error, guard, Code, Result};
 use crate::guard::{args, Guard, Verdict};
@@ -238,29 +237,11 @@ impl Gate {
         guard(|| {
             let headers = self.headers(&raw_headers)?;
             let mut request = HttpRequest::new(&method, &url, &headers[..]);
-            request.peer = peer.as_deref().and_then(peer_ip);
+            // Node writes `::ffff:127.0.0.1` or `fe80::1%eth0`; no peer (a closed socket, a
+            // Unix socket) is an unknown client, never a trusted proxy.
+            request.peer = peer.as_deref().and_then(parse_peer);
             let now = args::now(now)?;
-            let failure = RefCell::new(None);
-            let lookup = |ip: Option<IpAddr>| {
-                let f = country.as_ref()?;
-                match f.call(ip.map(|ip| ip.to_string())) {
-                    Ok(country) => country,
-                    Err(e) => {
-                        failure.replace(Some(e));
-                        None
-                    }
-                }
-            };
-            let lookup: Option<&dyn Fn(Option<IpAddr>) -> Option<String>> =
-                country.as_ref().map(|_| &lookup as _);
-            let passage = self.inner.check(guard_.core(), &request, now, lookup);
-            if let Some(e) = failure.into_inner() {
-                // The JS exception is still pending and reaches the caller as thrown.
-                return Err(error(
-                    Code::InvalidArg,
-                    format!("country(ip): {}", e.reason),
-                ));
-            }
+            let passage = self.pass(guard_, &request, country.as_ref(), now)?;
             Ok(match passage {
                 Passage::Allowed(verdict)
                     if verdict.alerts.is_empty() && verdict.actions.is_empty() =>
@@ -277,6 +258,43 @@ impl Gate {
 }
 
 impl Gate {
+    /// Admit, look the country up, check and answer: `Gate::check` of the core, with a
+    /// country lookup that may throw. Its exception ends the call before the check, so a
+    /// failed lookup counts nothing (as in the Python binding).
+    fn pass(
+        &self,
+        guard_: &Guard,
+        request: &HttpRequest<'_, [(String, String)]>,
+        country: Option<&Function<Option<String>, Option<String>>>,
+        now: tokenward::Timestamp,
+    ) -> Result<Passage> {
+        let mut admitted = match self.inner.admit(request) {
+            Admission::Exempt => return Ok(Passage::Exempt),
+            Admission::Denied(denial) => {
+                return Ok(Passage::Denied {
+                    denial,
+                    verdict: None,
+                })
+            }
+            Admission::Check(admitted) => admitted,
+        };
+        if let (None, Some(lookup)) = (&admitted.country, country) {
+            let found = lookup
+                .call(admitted.ip.map(|ip| ip.to_string()))
+                // The JS exception is still pending and reaches the caller as thrown.
+                .map_err(|e| error(Code::InvalidArg, format!("country(ip): {}", e.reason)))?;
+            admitted.country = found.map(Cow::Owned);
+        }
+        let verdict = guard_.core().check(&admitted.request(), now);
+        Ok(match self.inner.respond(&verdict) {
+            None => Passage::Allowed(verdict),
+            Some(denial) => Passage::Denied {
+                denial,
+                verdict: Some(verdict),
+            },
+        })
+    }
+
     /// The `(name, value)` pairs of `raw` that the gate reads.
     fn headers(&self, raw: &Array) -> Result<Vec<(String, String)>> {
         let malformed = || invalid("rawHeaders must be a flat array of strings [name, value, ...]");
@@ -294,11 +312,4 @@ impl Gate {
         }
         Ok(headers)
     }
-}
-
-/// The peer address as Node writes it (`::ffff:127.0.0.1`, `fe80::1%eth0`); `None` when it
-/// is none (a closed socket, a Unix socket): an unknown client, never a trusted proxy.
-fn peer_ip(text: &str) -> Option<IpAddr> {
-    let text = text.split('%').next().unwrap_or(text);
-    text.parse().ok()
 }

@@ -382,6 +382,109 @@ describe('the country header and lookup', () => {
   })
 })
 
+describe('a throwing country lookup', () => {
+  test('ends the check before the Guard counts anything', () => {
+    const { guard, limited } = newGuard()
+    const gate = new Gate({})
+    const boom = new RangeError('geo database unavailable')
+    const headers = ['Authorization', `Bearer ${limited.token}`]
+    for (let i = 0; i < 3; i++) {
+      assert.throws(() => gate.check(guard, 'GET', '/v1/x', headers, '127.0.0.1', null, () => { throw boom }), (err) => err === boom)
+      assert.throws(() => gate.check(guard, 'GET', '/v1/x', headers, '127.0.0.1', null, () => 7), InvalidArgumentError)
+    }
+    // Nothing was counted: the token has no usage at all.
+    assert.equal(guard.usage(limited.id), null)
+    // The rate limit (2 a minute) is untouched: two checks still pass.
+    for (let i = 0; i < 2; i++) {
+      assert.equal(gate.check(guard, 'GET', '/v1/x', headers, '127.0.0.1', null, () => 'DE').verdict.allowed, true)
+    }
+    assert.equal(guard.usage(limited.id).fine.total.requests, 2)
+  })
+})
+
+describe('express: the outcome and the denial on the wire', () => {
+  test('a denial is sent with its content-length, not chunked', async () => {
+    const { guard } = newGuard()
+    const app = await expressApp(guard, {})
+    try {
+      const res = await new Promise((resolve, reject) => {
+        http.get(`${app.url}/v1/x`, (r) => {
+          let body = ''
+          r.on('data', (c) => (body += c))
+          r.on('end', () => resolve({ status: r.statusCode, headers: r.headers, body }))
+        }).on('error', reject)
+      })
+      assert.equal(res.status, 401)
+      assert.equal(res.headers['transfer-encoding'], undefined)
+      assert.equal(Number(res.headers['content-length']), Buffer.byteLength(res.body))
+    } finally {
+      await app.close()
+    }
+  })
+
+  test('a throwing recordOutcomeId does not crash the process', async () => {
+    const { guard, open } = newGuard()
+    const warnings = []
+    const onWarning = (w) => warnings.push(w)
+    process.on('warning', onWarning)
+    guard.recordOutcomeId = () => {
+      throw new TypeError('listener exploded: tw_secret_in_message')
+    }
+    const app = await expressApp(guard, {})
+    try {
+      assert.equal((await get(`${app.url}/v1/x`, bearer(open.token))).status, 200)
+      assert.equal((await get(`${app.url}/v1/x`, bearer(open.token))).status, 200)
+      await waitFor(() => warnings.filter((w) => w.name === 'TokenwardWarning').length === 2)
+      for (const w of warnings) assert.ok(!w.message.includes('tw_secret'))
+    } finally {
+      process.off('warning', onWarning)
+      await app.close()
+    }
+  })
+
+  test('a client that aborts before the answer is still counted', async () => {
+    const { guard, open } = newGuard()
+    let arrived
+    const server = await new Promise((resolve) => {
+      const a = express()
+      a.use(expressGuard(guard, {}))
+      a.get('/v1/slow', () => arrived()) // never answers
+      a.get('/v1/gone', (req, res) => {
+        res.status(404) // set, but the body never comes
+        arrived()
+      })
+      const s = a.listen(0, '127.0.0.1', () => resolve(s))
+    })
+    const url = `http://127.0.0.1:${server.address().port}`
+    try {
+      const seen = []
+      const record = guard.recordOutcomeId.bind(guard)
+      guard.recordOutcomeId = (id, status) => {
+        seen.push(status)
+        return record(id, status)
+      }
+      const errors = () => guard.usage(open.id)?.fine.total.errors ?? 0
+      const abandon = async (path) => {
+        const reached = new Promise((resolve) => (arrived = resolve))
+        const abort = new AbortController()
+        const pending = fetch(`${url}${path}`, { headers: bearer(open.token), signal: abort.signal })
+        await reached
+        abort.abort()
+        await assert.rejects(pending)
+      }
+      await abandon('/v1/slow')
+      await waitFor(() => seen.length === 1)
+      assert.deepEqual(seen, [499])
+      await abandon('/v1/gone')
+      await waitFor(() => seen.length === 2)
+      assert.deepEqual(seen, [499, 404])
+      await waitFor(() => errors() === 1) // the 404, for the error-burst detector
+    } finally {
+      await closeServer(server)
+    }
+  })
+})
+
 describe('bad options', () => {
   test('a clear typed error at set-up', async () => {
     const { guard } = newGuard()

@@ -99,6 +99,23 @@ test('a secret split across two writes is still redacted', async () => {
   )
 })
 
+test('a secret across the cut of an overlong line is still redacted', async () => {
+  const sink = capture()
+  const destination = createPinoDestination(sink)
+  // Over 1 MiB without a newline: one token straddles the place where the line is cut (64 KiB
+  // before its end), another is cut by the end of the write itself.
+  const OVERLAP = 64 * 1024
+  const filler = (n) => 'x '.repeat(Math.ceil(n / 2)).slice(0, n)
+  const head = '{"msg":"' + filler(1024 * 1024)
+  const middle = filler(OVERLAP - 44)
+  destination.write(`${head} t=${GITHUB} ${middle} k=${GITHUB.slice(0, 20)}`)
+  destination.write(`${GITHUB.slice(20)} end"}\n`)
+  await drain(destination, sink)
+  const text = sink.text()
+  assertClean(assert, text)
+  assert.equal(text, `${head} t=${GITHUB_LABEL} ${middle} k=${GITHUB_LABEL} end"}\n`)
+})
+
 test('backpressure from a slow destination loses and reorders nothing', async () => {
   const sink = capture({ slow: true })
   const destination = createPinoDestination(sink)

@@ -48,6 +48,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<guard::Alert>()?;
     m.add_class::<gate::Gate>()?;
     m.add_class::<gate::Denial>()?;
+    m.add_function(wrap_pyfunction!(gate::request::py_encode_path, m)?)?;
     m.add_function(wrap_pyfunction!(redact::py_default_redactor, m)?)?;
     Ok(())
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import threading
 import time
 from typing import Any, Dict, Iterator, List, Optional
@@ -12,7 +13,9 @@ import httpx
 import pytest
 import uvicorn
 
+import tokenward.wsgi
 from tokenward import Guard, Verdict
+from tokenward._native import encode_path
 from tokenward.asgi import GuardMiddleware, Message, Receive, Scope, Send
 
 KEY = b"asgi test key"
@@ -289,3 +292,97 @@ def test_servers_without_raw_path_get_the_path_re_encoded() -> None:
         sent.clear()
         asyncio.run(middleware(scope(path), receive, send))
         assert sent[0]["status"] == status, path
+
+
+def test_one_re_encoding_rule_for_asgi_and_wsgi() -> None:
+    assert encode_path(b"/a b%?#/caf\xc3\xa9") == "/a%20b%25%3F%23/caf%C3%A9"
+    assert encode_path(b"/x:@!$&'()*+,;=-._~") == "/x:@!$&'()*+,;=-._~"
+    assert encode_path(b"") == "/"
+
+
+def test_an_app_that_raises_before_answering_counts_as_500() -> None:
+    guard = Guard("", key=KEY)
+    minted = guard.mint()
+
+    async def broken(scope: Scope, receive: Receive, send: Send) -> None:
+        raise RuntimeError("the app broke")
+
+    async def send(message: Message) -> None:
+        raise AssertionError("nothing is sent by the middleware")
+
+    async def receive() -> Message:
+        return {"type": "http.request"}
+
+    middleware = GuardMiddleware(broken, guard)
+    recorded: List[int] = []
+    gate = middleware.gate
+
+    class Spy:
+        """The gate, with the outcomes it is handed kept."""
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(gate, name)
+
+        def record_outcome(self, verdict: Verdict, status: int) -> Any:
+            recorded.append(status)
+            return gate.record_outcome(verdict, status)
+
+    middleware.gate = Spy()  # type: ignore[assignment]
+    headers = [(b"authorization", f"Bearer {minted.token}".encode())]
+    scope: Scope = {"type": "http", "method": "GET", "path": "/v1/x", "raw_path": b"/v1/x", "headers": headers}
+    with pytest.raises(RuntimeError, match="the app broke"):
+        asyncio.run(middleware(scope, receive, send))
+    assert recorded == [500]
+
+
+def test_a_failing_on_events_is_logged_and_the_response_kept(caplog: pytest.LogCaptureFixture) -> None:
+    guard = Guard("[usage]\n[usage.detectors.error_burst]\nmin_errors = 3", key=KEY)
+    minted = guard.mint()
+    closed: List[bool] = []
+
+    class Body:
+        def __iter__(self) -> Iterator[bytes]:
+            return iter([b"missing"])
+
+        def close(self) -> None:
+            closed.append(True)
+
+    def wsgi_app(environ: Dict[str, Any], start_response: Any) -> Body:
+        start_response("404 Not Found", [])
+        return Body()
+
+    def explode(events: List[Dict[str, Any]]) -> None:
+        raise RuntimeError("the callback broke")
+
+    calls: List[List[Dict[str, Any]]] = []
+
+    def asgi_events(events: List[Dict[str, Any]]) -> None:
+        calls.append(events)
+        explode(events)
+
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": "/v1/x",
+        "REMOTE_ADDR": "192.0.2.1",
+        "HTTP_AUTHORIZATION": f"Bearer {minted.token}",
+    }
+    middleware = tokenward.wsgi.GuardMiddleware(wsgi_app, guard, on_events=explode)
+    statuses: List[str] = []
+    with caplog.at_level(logging.ERROR, logger="tokenward.audit"):
+        for _ in range(4):
+            body = middleware(dict(environ), lambda status, headers, exc_info=None: statuses.append(status))
+            assert list(body) == [b"missing"]
+            body.close()  # type: ignore[attr-defined]
+    assert statuses == ["404 Not Found"] * 4 and len(closed) == 4
+    failures = [r for r in caplog.records if r.name == "tokenward.audit" and r.getMessage() == "on_events raised"]
+    assert len(failures) >= 1 and all(r.exc_info is not None for r in failures)
+
+    # The ASGI middleware logs it the same way: the 404 reaches the client.
+    caplog.clear()
+    guard = Guard("[usage]\n[usage.detectors.error_burst]\nmin_errors = 3", key=KEY)
+    minted = guard.mint()
+    with caplog.at_level(logging.ERROR, logger="tokenward.audit"):
+        with Server(GuardMiddleware(app, guard, on_events=asgi_events)) as client:
+            for _ in range(4):
+                assert client.get("/v1/missing", headers=bearer(minted.token)).status_code == 404
+    assert calls and any(r.getMessage() == "on_events raised" for r in caplog.records)

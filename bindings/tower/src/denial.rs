@@ -1,16 +1,27 @@
 //! A [`Denial`] from the core's gate written as an HTTP or a gRPC response.
 
 use bytes::Bytes;
-use http::header::{HeaderName, HeaderValue, CONTENT_TYPE};
-use http::{HeaderMap, Response, StatusCode};
+use http::header::{HeaderName, HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
+use http::{HeaderMap, Request, Response, StatusCode, Version};
 use tokenward::gate::Denial;
 
-/// Whether a request is a gRPC call (`content-type: application/grpc`, with or without a
-/// `+proto` style suffix).
-pub(crate) fn is_grpc(headers: &HeaderMap) -> bool {
-    headers
-        .get(CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/grpc"))
+/// Whether a request is a gRPC call: HTTP/2 (gRPC runs on nothing else) with
+/// `content-type: application/grpc`, with or without a `+proto` style suffix or parameters.
+/// Anything else (`application/grpc-web`, gRPC's type over HTTP/1.1) gets HTTP denials: a
+/// client that is no gRPC client could not read a trailers-only answer.
+pub(crate) fn is_grpc<B>(request: &Request<B>) -> bool {
+    request.version() == Version::HTTP_2
+        && request
+            .headers()
+            .get(CONTENT_TYPE)
+            .is_some_and(|v| is_grpc_type(v.as_bytes()))
+}
+
+fn is_grpc_type(value: &[u8]) -> bool {
+    const GRPC: &[u8] = b"application/grpc";
+    value.len() >= GRPC.len()
+        && value[..GRPC.len()].eq_ignore_ascii_case(GRPC)
+        && matches!(value.get(GRPC.len()), None | Some(b'+' | b';'))
 }
 
 /// The response for a denial: the core's status, headers and JSON body, or for a gRPC call a
@@ -33,6 +44,8 @@ fn grpc_response(denial: &Denial) -> Response<Bytes> {
     let mut response = Response::new(Bytes::new());
     let headers = response.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/grpc"));
+    // As the HTTP denials: no cache may keep an answer about one client's credential.
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     let code = denial.grpc_code() as u16;
     headers.insert("grpc-status", HeaderValue::from(code));
     // `error: reason, reason`: reason codes are snake_case ASCII, so no percent-encoding is due.
@@ -105,7 +118,42 @@ mod tests {
         assert_eq!(response.headers()["grpc-status"], "16");
         assert_eq!(response.headers()["grpc-message"], "missing_token");
         assert_eq!(response.headers()[CONTENT_TYPE], "application/grpc");
+        assert_eq!(response.headers()[CACHE_CONTROL], "no-store");
         assert!(response.body().is_empty());
+    }
+
+    #[test]
+    fn only_http2_with_the_grpc_type_is_grpc() {
+        let request = |version, ty: &str| {
+            Request::builder()
+                .version(version)
+                .header(CONTENT_TYPE, ty)
+                .body(())
+                .unwrap()
+        };
+        for ty in [
+            "application/grpc",
+            "application/grpc+proto",
+            "Application/GRPC;x=1",
+        ] {
+            assert!(is_grpc(&request(Version::HTTP_2, ty)), "{ty}");
+            assert!(
+                !is_grpc(&request(Version::HTTP_11, ty)),
+                "{ty} over HTTP/1.1"
+            );
+        }
+        for ty in [
+            "application/grpc-web",
+            "application/grpcx",
+            "application/json",
+        ] {
+            assert!(!is_grpc(&request(Version::HTTP_2, ty)), "{ty}");
+        }
+        let untyped = Request::builder()
+            .version(Version::HTTP_2)
+            .body(())
+            .unwrap();
+        assert!(!is_grpc(&untyped));
     }
 
     #[test]

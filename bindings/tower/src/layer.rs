@@ -46,9 +46,12 @@ type EventsFn = dyn Fn(Vec<Event>) + Send + Sync;
 ///   future completes (a gRPC call counts as its `grpc-status` when the response headers
 ///   carry one, else as 200; a service error counts as 500; a future dropped before it
 ///   completes counts as nothing);
-/// - denials of gRPC calls (`content-type: application/grpc`) as trailers-only responses:
-///   HTTP 200 with `grpc-status` 16 (`UNAUTHENTICATED`), 7 (`PERMISSION_DENIED`) or 8
-///   (`RESOURCE_EXHAUSTED`) and a `grpc-message` naming the reasons.
+/// - denials of gRPC calls (HTTP/2 with `content-type: application/grpc`) as trailers-only
+///   responses: HTTP 200 with `grpc-status` 16 (`UNAUTHENTICATED`), 7 (`PERMISSION_DENIED`)
+///   or 8 (`RESOURCE_EXHAUSTED`), a `grpc-message` naming the reasons and
+///   `cache-control: no-store`; any other request gets the HTTP denial;
+/// - one `tracing` warning (with the `tracing` feature) the first time a request comes without
+///   a peer address, since forwarded headers are then never believed.
 ///
 /// The Guard's events (lifecycle changes, alerts, denials) queue in the Guard until the host
 /// drains them: with [`Guard::drain_events`] on its own schedule, or by giving
@@ -86,6 +89,7 @@ pub(crate) struct Shared {
     peer: Arc<PeerFn>,
     pub(crate) clock: Arc<ClockFn>,
     on_events: Option<Arc<EventsFn>>,
+    no_peer: Arc<NoPeerWarning>,
 }
 
 impl GuardLayer {
@@ -99,6 +103,7 @@ impl GuardLayer {
                 peer: Arc::new(default_peer),
                 clock: Arc::new(system_now),
                 on_events: None,
+                no_peer: Arc::new(NoPeerWarning::default()),
             }),
         }
     }
@@ -211,7 +216,7 @@ where
     }
 
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
-        let grpc = denial::is_grpc(request.headers());
+        let grpc = denial::is_grpc(&request);
         match self.shared.pass(&request) {
             Passage::Exempt => ResponseFuture::inner(self.inner.call(request), None),
             Passage::Allowed(verdict) => {
@@ -235,8 +240,9 @@ impl Shared {
         let headers = HeaderMapRef(request.headers());
         let target = target(request);
         let mut http = HttpRequest::new(request.method().as_str(), target, &headers);
-        if let Some(peer) = (self.peer)(request.extensions()) {
-            http = http.peer(peer);
+        match (self.peer)(request.extensions()) {
+            Some(peer) => http = http.peer(peer),
+            None => self.no_peer.warn(),
         }
         let country = self
             .country
@@ -276,6 +282,29 @@ fn default_peer(extensions: &Extensions) -> Option<IpAddr> {
         return Some(info.0.ip());
     }
     extensions.get::<SocketAddr>().map(SocketAddr::ip)
+}
+
+/// Says once per layer (through `tracing`, when that feature is on) that a request came
+/// without a peer address: its client is unknown, so `allow_ips` denies it and forwarded
+/// headers are never believed, even from a trusted proxy. The usual cause is a server set up
+/// without connection info (axum's `into_make_service_with_connect_info`, or
+/// [`GuardLayer::peer_from`]).
+#[derive(Default)]
+struct NoPeerWarning(std::sync::atomic::AtomicBool);
+
+impl NoPeerWarning {
+    fn warn(&self) {
+        use std::sync::atomic::Ordering;
+        if self.0.load(Ordering::Relaxed) || self.0.swap(true, Ordering::Relaxed) {
+            return;
+        }
+        #[cfg(feature = "tracing")]
+        tracing::warn!(
+            "tokenward: a request without a peer address (no ConnectInfo<SocketAddr> or \
+             SocketAddr in its extensions, see GuardLayer::peer_from): its client is unknown and \
+             forwarded headers are not believed, even from trusted proxies"
+        );
+    }
 }
 
 /// Unix milliseconds from the system clock (0 before the epoch).

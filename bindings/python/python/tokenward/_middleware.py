@@ -81,7 +81,12 @@ class EventSink:
                     extra={"tokenward_event": event},
                 )
         if self.on_events is not None:
-            self.on_events(events)
+            try:
+                self.on_events(events)
+            except Exception:
+                # The response is the app's: a failing callback must not turn a sent answer
+                # into a 500 nor keep the app's iterable from being closed. Logged instead.
+                AUDIT.exception("on_events raised")
 
 
 def _kind(event: Dict[str, Any]) -> str:

@@ -21,6 +21,7 @@ __all__ = [
     "StreamRedactor",
     "redact",
     "default_redactor",
+    "encode_path",
     "Guard",
     "Minted",
     "Verdict",
@@ -137,6 +138,10 @@ def redact(text: str) -> str:
 
 def default_redactor() -> Redactor:
     """The default redactor (built-in rules, label style), built on first use and shared."""
+
+def encode_path(path: bytes) -> str:
+    """A decoded path written back as a target path, percent-encoded (the middlewares' rule
+    for servers that give no raw path); empty is ``/``."""
 
 _Document = str | Mapping[str, Any]
 _IP = str | ipaddress.IPv4Address | ipaddress.IPv6Address

@@ -40,7 +40,9 @@ For each HTTP request (and WebSocket handshake) one native call does what the co
 
 After each request the Guard's events are drained (unless ``drain_events=False``: the host
 drains them itself): each is logged on the ``tokenward.audit`` logger and the list is passed
-to ``on_events`` when given. Lifespan events pass through.
+to ``on_events`` when given (an exception it raises is logged on ``tokenward.audit``, never
+turned into an error response). An app that raises before it starts a response is counted
+as a ``500``. Lifespan events pass through.
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ from __future__ import annotations
 from typing import Any, Awaitable, Callable, Iterable, MutableMapping, Optional
 
 from tokenward._middleware import CountryLookup, EventCallback, EventSink, gate
-from tokenward._native import Denial, Gate, Guard, Verdict
+from tokenward._native import Denial, Gate, Guard, Verdict, encode_path
 
 __all__ = ["GuardMiddleware"]
 
@@ -114,8 +116,14 @@ class GuardMiddleware:
             await self.app(scope, receive, send)
         elif isinstance(passage, Verdict):
             scope.setdefault("state", {})["tokenward"] = passage
+            recording = _RecordingSend(send, self.gate, passage)
             try:
-                await self.app(scope, receive, _RecordingSend(send, self.gate, passage))
+                await self.app(scope, receive, recording)
+            except BaseException:
+                # The server answers 500 for an app that raised before its response started:
+                # count it so (as the WSGI and tower middlewares do).
+                recording.record(500)
+                raise
             finally:
                 self.events.emit()
         else:
@@ -127,17 +135,24 @@ class _RecordingSend:
     """``send`` that feeds the response status back to the Guard. A plain callable returning
     the server's own awaitable: no coroutine of its own per message."""
 
-    __slots__ = ("_send", "_gate", "_verdict")
+    __slots__ = ("_send", "_gate", "_verdict", "_done")
 
     def __init__(self, send: Send, gate: Gate, verdict: Verdict) -> None:
         self._send = send
         self._gate = gate
         self._verdict = verdict
+        self._done = False
 
     def __call__(self, message: Message) -> Awaitable[None]:
         if message["type"] == "http.response.start":
-            self._gate.record_outcome(self._verdict, int(message.get("status", 0)))
+            self.record(int(message.get("status", 0)))
         return self._send(message)
+
+    def record(self, status: int) -> None:
+        """Feeds ``status`` back, once: the first response start (or the failure) counts."""
+        if not self._done:
+            self._done = True
+            self._gate.record_outcome(self._verdict, status)
 
 
 async def _deny(scope: Scope, send: Send, denial: Denial) -> None:
@@ -158,7 +173,7 @@ def _target(scope: Scope) -> Any:
     raw = scope.get("raw_path")
     if raw is None:
         path = scope.get("root_path", "") + scope.get("path", "/")
-        raw = path.encode("utf-8", "surrogateescape").replace(b"%", b"%25").replace(b"?", b"%3F")
-        raw = raw.replace(b"#", b"%23")
+        # The one re-encoding rule, shared with the WSGI middleware.
+        raw = encode_path(path.encode("utf-8", "surrogateescape")).encode("ascii")
     query = scope.get("query_string")
     return raw + b"?" + query if query else raw

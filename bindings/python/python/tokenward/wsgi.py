@@ -108,12 +108,20 @@ class GuardMiddleware:
         environ["tokenward.verdict"] = passage
         recorder = _Recorder(self.gate.record_outcome, passage, start_response)
         try:
-            return self.app(environ, recorder)
+            result = self.app(environ, recorder)
         except BaseException:
             recorder.record(500)
-            raise
-        finally:
             self.events.emit()
+            raise
+        try:
+            self.events.emit()
+        except BaseException:
+            # The app's iterable is never handed over: close it here, as PEP 3333 asks.
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
+            raise
+        return result
 
 
 class _Recorder:

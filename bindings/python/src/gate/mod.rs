@@ -11,7 +11,7 @@
 //! less than taking the GIL back can cost under contention (see `text::DETACH_THRESHOLD`).
 //! Compiling a gate (the exempt patterns, the proxy sets) runs with it released.
 
-mod request;
+pub(crate) mod request;
 
 use std::borrow::Cow;
 use std::net::IpAddr;
@@ -80,7 +80,7 @@ impl Gate {
         let gate = py
             .detach(|| tokenward::gate::Gate::from_json(&json))
             .map_err(to_py)?;
-        let header_names: Vec<String> = gate.header_names().into_iter().map(String::from).collect();
+        let header_names: Vec<String> = gate.header_names().map(String::from).collect();
         let environ_keys = header_names
             .iter()
             .map(|name| PyString::intern(py, &request::environ_key(name)).unbind())

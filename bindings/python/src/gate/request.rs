@@ -11,7 +11,7 @@ use std::net::IpAddr;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
-use tokenward::gate::Headers;
+use tokenward::gate::{parse_peer, Headers};
 
 use crate::text::Text;
 
@@ -165,12 +165,7 @@ pub fn wsgi_target(environ: &Bound<'_, PyDict>) -> PyResult<String> {
     }
     let mut path = text_item(environ, "SCRIPT_NAME")?.unwrap_or_default();
     path.extend(text_item(environ, "PATH_INFO")?.unwrap_or_default());
-    let mut target = percent_encode(&path, |b| {
-        b.is_ascii_alphanumeric() || b"/-._~!$&'()*+,;=:@".contains(&b)
-    });
-    if target.is_empty() {
-        target.push('/');
-    }
+    let mut target = encode_path(&path);
     if let Some(query) = text_item(environ, "QUERY_STRING")? {
         if !query.is_empty() {
             target.push('?');
@@ -178,6 +173,29 @@ pub fn wsgi_target(environ: &Bound<'_, PyDict>) -> PyResult<String> {
         }
     }
     Ok(target)
+}
+
+/// A decoded path (its bytes) written back as a target path: every byte but the unreserved
+/// characters, the sub-delimiters, `:`, `@` and `/` percent-encoded (so a decoded `%`, `?` or
+/// `#` cannot start an escape, a query or a fragment); empty is `/`. For servers that give
+/// only the decoded path (WSGI without a raw URI, ASGI without `raw_path`): an encoded `/` it
+/// held cannot be seen any more.
+pub fn encode_path(path: &[u8]) -> String {
+    let target = percent_encode(path, |b| {
+        b.is_ascii_alphanumeric() || b"/-._~!$&'()*+,;=:@".contains(&b)
+    });
+    if target.is_empty() {
+        "/".to_owned()
+    } else {
+        target
+    }
+}
+
+/// [`encode_path`] for the Python middlewares: `encode_path(b"/a b") == "/a%20b"`.
+#[pyfunction]
+#[pyo3(name = "encode_path")]
+pub fn py_encode_path(path: &[u8]) -> String {
+    encode_path(path)
 }
 
 /// An environ entry's bytes (latin-1 `str`), or `None` when it is absent or not a `str`.
@@ -217,5 +235,5 @@ pub fn peer(value: Option<&Bound<'_, PyAny>>) -> PyResult<Option<IpAddr>> {
         )));
     };
     let text = Text::extract(text)?;
-    Ok(text.as_str().and_then(|s| s.trim().parse().ok()))
+    Ok(text.as_str().and_then(parse_peer))
 }
