@@ -36,6 +36,7 @@ rate_limit = { requests = 2, window = "1h" }
 [usage]
 [usage.detectors.ip_fanout]
 absolute_distinct_ips = 6
+min_distinct_ips = 6
 
 [[respond]]
 on = "ip_fanout"

@@ -30,6 +30,11 @@ rate_limit = { requests = 1, window = "1h" }
 learning_period_secs = 0
 learning_min_requests = 2
 
+# Every probe below calls one method (one path); by default errors on a single path are a
+# client retrying, not a burst.
+[usage.detectors.error_burst]
+min_paths = 1
+
 [[respond]]
 on = "error_burst"
 action = "quarantine"
@@ -104,7 +109,8 @@ async fn denials_are_grpc_statuses_and_outcomes_feed_the_guard() {
     assert!(!format!("{status:?}").contains(&tokens[2]));
 
     // The service answers NOT_FOUND (trailers-only) for a service it does not know: each
-    // counts as a 404, and the tenth makes an error burst that quarantines the token.
+    // counts as a 404, and the sixth (`min_errors`) makes an error burst that quarantines the
+    // token.
     let mut probes = 0;
     let status = loop {
         let status = check(&mut client, Some(&tokens[0]), "no.such.Service")
@@ -116,7 +122,7 @@ async fn denials_are_grpc_statuses_and_outcomes_feed_the_guard() {
         probes += 1;
         assert!(probes <= 20, "no quarantine after {probes} NOT_FOUNDs");
     };
-    assert_eq!(probes, 10);
+    assert_eq!(probes, 6);
     assert_eq!(status.code(), Code::PermissionDenied);
     assert_eq!(
         status.message(),
