@@ -13,6 +13,7 @@
 use pyo3::prelude::*;
 
 mod errors;
+mod fleet;
 mod gate;
 mod guard;
 mod json;
@@ -46,6 +47,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<guard::Minted>()?;
     m.add_class::<guard::Verdict>()?;
     m.add_class::<guard::Alert>()?;
+    m.add_class::<fleet::Fleet>()?;
     m.add_class::<gate::Gate>()?;
     m.add_class::<gate::Denial>()?;
     m.add_function(wrap_pyfunction!(redact::py_default_redactor, m)?)?;
