@@ -17,6 +17,7 @@
 #![deny(missing_docs)]
 
 mod error;
+mod fleet;
 mod gate;
 mod guard;
 mod offsets;
@@ -24,6 +25,7 @@ mod redact;
 mod text;
 
 pub use error::Code;
+pub use fleet::{DetachTask, Fleet, FleetHealth, FleetOptions, FlushTask};
 pub use gate::{Denial, Gate, GateOptions, GatePassage};
 pub use guard::{
     ActionTaken, Alert, CheckOptions, Guard, GuardEvent, GuardOptions, Minted, NowOptions,

@@ -62,7 +62,8 @@ def test_fleet_revoke_where_reaches_tokens_held_elsewhere(url: str) -> None:
     ) as fb:
         assert eventually(lambda: fa.health()["connected"] and fb.health()["connected"])
         on_b = b.mint(owner="mallory")
-        assert fa.revoke_where(owner="mallory") == []
+        # Whether a holds the token yet is a race with b's registration; b revokes it anyway.
+        assert fa.revoke_where(owner="mallory") in ([], [on_b.id])
         assert fa.flush(5.0)
         assert eventually(lambda: not b.check(on_b.token))
         assert b.check(on_b.token).reasons == ["revoked"]
