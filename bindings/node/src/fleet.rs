@@ -52,7 +52,7 @@ impl FleetOptions {
         if let Some(prefix) = &self.prefix {
             config = config.prefix(prefix.as_str());
         }
-        let durations: [(&str, Option<f64>, fn(FleetConfig, Duration) -> FleetConfig); 6] = [
+        let durations: [(&str, Option<f64>, DurationSetter); 6] = [
             ("poll", self.poll, FleetConfig::poll),
             ("block", self.block, FleetConfig::block),
             (
@@ -88,6 +88,9 @@ impl FleetOptions {
         Ok(config)
     }
 }
+
+/// A `FleetConfig` setter of one duration.
+type DurationSetter = fn(FleetConfig, Duration) -> FleetConfig;
 
 /// A number of seconds as a duration: finite and not negative.
 fn seconds(field: &str, value: f64) -> Result<Duration> {
