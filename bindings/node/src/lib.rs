@@ -2,7 +2,7 @@
 //!
 //! This crate only wraps: all logic lives in the core crate. Its modules mirror the core's
 //! (`redact` wraps `tokenward::redact`, `guard` wraps `tokenward::guard`, `gate` wraps
-//! `tokenward::gate`), and `error` maps core errors to JS errors that carry a stable `code`
+//! `tokenward::gate`, `fleet` wraps `tokenward_fleet`), and `error` maps core errors to JS errors that carry a stable `code`
 //! property (`TOKENWARD_CONFIG`, ...).
 //!
 //! The npm package `tokenward` loads the compiled addon through the generated `index.js`

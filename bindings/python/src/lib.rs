@@ -3,7 +3,7 @@
 //! This crate only converts: Python strings and bytes in, core calls, Python objects and typed
 //! exceptions out. All logic lives in the `tokenward` crate. Its modules mirror the core's
 //! (`redact` wraps `tokenward::redact`, `guard` wraps `tokenward::guard`, `gate` wraps
-//! `tokenward::gate`); `text` holds the
+//! `tokenward::gate`, `fleet` wraps `tokenward_fleet`); `text` holds the
 //! string plumbing they share, `json` the documents and JSON-shaped values, and `errors` the
 //! exception hierarchy.
 //!
