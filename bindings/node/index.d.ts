@@ -10,6 +10,42 @@
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
 /**
+ * A Guard attached to a fleet of instances sharing one Redis: lifecycle changes made here
+ * reach the others, theirs reach this Guard, usage deltas are merged. Call `detach()` to
+ * stop. Methods other than `detach` throw `TOKENWARD_CONFLICT` once detached.
+ */
+export declare class Fleet {
+  /**
+   * The link's state: `connected`, `queued`, `resyncPending`, `position`, counters
+   * (`appliedEntries`, `publishedChanges`, ...) and `lastError` (never a password).
+   */
+  health(): FleetHealth
+  /**
+   * The fleet's own events since the last call, oldest first: objects with a `kind`
+   * (`connected`, `disconnected`, `snapshot_loaded`, ...).
+   */
+  drainEvents(): Array<{ kind: string; [field: string]: unknown }>
+  /**
+   * Resolves when every change made here is published (true), or after `timeout` seconds
+   * (default 5) with false. Waits on the libuv pool.
+   */
+  flush(timeout?: number | undefined | null): Promise<boolean>
+  /**
+   * Revokes the tokens matching every given field here and on every instance, also those
+   * this one does not hold; returns the ids revoked here.
+   */
+  revokeWhere(selector: SelectorOptions): Array<string>
+  /**
+   * Stops the fleet's threads (on the libuv pool) after a last attempt to publish what is
+   * queued, and turns the Guard's change feed off so it can be attached again. Calling it
+   * again does nothing.
+   */
+  detach(): Promise<void>
+  /** True until `detach()` is called. */
+  get attached(): boolean
+}
+
+/**
  * The front door of an HTTP app: reads a request's token, client address and country the
  * one way every tokenward middleware does, checks it with a Guard, and says what to answer.
  * Immutable; one per app.
@@ -109,6 +145,15 @@ export declare class Guard {
    * 'laptop' })`.
    */
   revokeWhere(selector: SelectorOptions): Array<string>
+  /**
+   * Attaches this Guard to the fleet sharing the Redis at `url`
+   * (`redis://[user[:password]@]host[:port][/db]`): lifecycle changes made here reach every
+   * instance with the same `prefix`, theirs reach this Guard, usage deltas are merged.
+   * Returns at once, connected or not (see `Fleet.health()`). Throws `TOKENWARD_CONFIG` for
+   * a bad URL or a Guard tracking usage without `track_deltas`, `TOKENWARD_INVALID_ARG`
+   * for a bad setting, `TOKENWARD_CONFLICT` when attached already.
+   */
+  attachFleet(url: string, options?: FleetOptions | undefined | null): Fleet
   /** Quarantines an active token until `release`. */
   quarantine(id: string, options?: NowOptions | undefined | null): void
   /** Releases a quarantined token. */
@@ -292,6 +337,61 @@ export interface Finding {
   secretStart: number
   /** End (exclusive) of the part that must not survive. */
   secretEnd: number
+}
+
+/** The state of an instance's link to the fleet, from `Fleet.health()`. */
+export interface FleetHealth {
+  /** Both connections (reader and writer) are up. */
+  connected: boolean
+  /** Local changes waiting to be published. */
+  queued: number
+  /** A state export is due (after a lost feed, a collapsed outbox, or Redis losing data). */
+  resyncPending: boolean
+  /** The last stream entry applied (`ms-seq`). */
+  position: string
+  /** Stream entries of other instances applied. */
+  appliedEntries: number
+  /** Changes published by this instance. */
+  publishedChanges: number
+  /** Usage deltas published. */
+  deltasPublished: number
+  /** Usage deltas merged from other instances. */
+  deltasMerged: number
+  /** Bytes of usage deltas published. */
+  deltaBytesPublished: number
+  /** Entries or deltas that could not be applied. */
+  applyFailures: number
+  /** Times the outbox collapsed into a state export. */
+  outboxCollapses: number
+  /** The last Redis error, if any (never a password). */
+  lastError?: string
+}
+
+/**
+ * The settings of `attachFleet`: the key prefix and the pacing of the fleet's threads.
+ * Durations are seconds.
+ */
+export interface FleetOptions {
+  /** Key prefix (default `tokenward`): fleets sharing a Redis but not their tokens differ. */
+  prefix?: string
+  /** How often the writer looks for local changes (default 0.001). */
+  poll?: number
+  /** How long one blocking read waits (default 0.25); bounds how long `detach` waits. */
+  block?: number
+  /** How often usage deltas are published (default 1). */
+  deltaInterval?: number
+  /** Most changes queued while Redis is away (default 100000). */
+  outboxCapacity?: number
+  /** How often a snapshot is considered (default 30). */
+  snapshotInterval?: number
+  /** Stream length below which no snapshot is written (default 10000). */
+  snapshotMinEntries?: number
+  /** Stream entries younger than this are never trimmed (default 600). */
+  retain?: number
+  /** How long usage deltas stay in their stream (default 30). */
+  usageRetain?: number
+  /** Timeout of a connection attempt (default 1). */
+  connectTimeout?: number
 }
 
 /**

@@ -835,6 +835,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.Fleet = nativeBinding.Fleet
 module.exports.Gate = nativeBinding.Gate
 module.exports.Guard = nativeBinding.Guard
 module.exports.Redactor = nativeBinding.Redactor

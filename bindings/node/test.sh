@@ -6,6 +6,7 @@
 # (which runs the Express and Fastify examples and the README's js blocks), type-checks the
 # declarations with tsc, and runs the pino example.
 #
+# Installs redis-server (apt) when missing, for the fleet tests.
 # Needs Node 20+ with npm, and Rust. Idempotent; exits non-zero on the first failure.
 # Usage: bindings/node/test.sh [--debug]   (--debug builds the addon without optimisation)
 set -euo pipefail
@@ -20,6 +21,17 @@ if [[ "${1:-}" == "--debug" ]]; then profile=(); fi
 step() { printf '\n== node: %s\n' "$*"; }
 
 node -e 'if (+process.versions.node.split(".")[0] < 20) { console.error("Node 20+ needed, found " + process.version); process.exit(1) }'
+
+step "redis-server (the fleet tests start their own on a free loopback port)"
+if ! command -v redis-server >/dev/null 2>&1; then
+  echo "installing redis-server"
+  sudo_cmd=""
+  if [ "$(id -u)" -ne 0 ]; then sudo_cmd="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo_cmd apt-get update -qq >/dev/null
+  $sudo_cmd apt-get install -y -qq --no-install-recommends redis-server >/dev/null
+fi
+redis-server --version
 
 step "npm ci (locked dev dependencies)"
 # The lock holds every optional per-platform package of the napi CLI's dependencies, so `npm ci`

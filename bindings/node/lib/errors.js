@@ -112,6 +112,26 @@ function fromNative(err) {
   return new InternalError(message, { cause: err })
 }
 
+/** Runs a native call, throwing its error as the matching TokenwardError subclass. */
+function call(fn) {
+  try {
+    return fn()
+  } catch (err) {
+    throw fromNative(err)
+  }
+}
+
+/** Runs a native call that returns a promise; any error (thrown or rejected) is converted. */
+function callAsync(fn) {
+  try {
+    return fn().catch((err) => {
+      throw fromNative(err)
+    })
+  } catch (err) {
+    return Promise.reject(fromNative(err))
+  }
+}
+
 /** Describes a value's type for messages, never its content (it could be a secret). */
 function typeName(value) {
   if (value === null) return 'null'
@@ -132,4 +152,6 @@ module.exports = {
   RandomError,
   fromNative,
   typeName,
+  call,
+  callAsync,
 }

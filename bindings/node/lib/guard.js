@@ -8,7 +8,8 @@ const { EventEmitter } = require('node:events')
 const util = require('node:util')
 
 const native = require('../index.js')
-const { InvalidArgumentError, fromNative, typeName } = require('./errors.js')
+const { InvalidArgumentError, fromNative, typeName, call, callAsync } = require('./errors.js')
+const { attachFleet } = require('./fleet.js')
 
 const TIME = new Set(['now', 'issuedAt', 'expiresAt'])
 const STRING = new Set([
@@ -141,24 +142,6 @@ function checkDocument(doc, what) {
   return doc
 }
 
-function call(fn) {
-  try {
-    return fn()
-  } catch (err) {
-    throw fromNative(err)
-  }
-}
-
-function callAsync(fn) {
-  try {
-    return fn().catch((err) => {
-      throw fromNative(err)
-    })
-  } catch (err) {
-    return Promise.reject(fromNative(err))
-  }
-}
-
 /**
  * A thread-safe registry of tokens with context policies, lifecycle, usage anomalies and
  * hash-chained audit events. See index.d.ts for each method; this subclass adds argument
@@ -285,6 +268,11 @@ class Guard extends native.Guard {
     }
     const checked = checkOptions(options, 'now')
     return call(() => super.recordOutcomeId(id, status, checked))
+  }
+
+  /** Attaches this Guard to the fleet sharing the Redis at `url` (see `Fleet`). */
+  attachFleet(url, options) {
+    return attachFleet(this, super.attachFleet, url, options)
   }
 
   /** Express middleware checking every request with this Guard (see `tokenward/express`). */

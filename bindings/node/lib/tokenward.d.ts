@@ -7,7 +7,7 @@ import type { Redactor, GuardOptions, GuardEvent, GatePassage } from '../index'
 import { Guard as NativeGuard, Gate as NativeGate } from '../index'
 import type { ExpressGuardOptions, ExpressMiddleware } from './express'
 
-export { Redactor, redact } from '../index'
+export { Redactor, redact, Fleet } from '../index'
 export type { Finding, RedactorOptions, RuleInfo } from '../index'
 export type {
   ActionTaken,
@@ -16,6 +16,8 @@ export type {
   GatePassage,
   Alert,
   CheckOptions,
+  FleetHealth,
+  FleetOptions,
   GuardEvent,
   GuardOptions,
   Minted,

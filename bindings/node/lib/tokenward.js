@@ -8,6 +8,7 @@ const native = require('../index.js')
 const errors = require('./errors.js')
 const { Guard } = require('./guard.js')
 const { Gate } = require('./gate.js')
+const { Fleet } = require('./fleet.js')
 
 const {
   TokenwardError,
@@ -164,6 +165,7 @@ module.exports = {
   defaultRedactor,
   Guard,
   Gate,
+  Fleet,
   TokenwardError,
   ConfigError,
   RuleError,

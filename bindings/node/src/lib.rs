@@ -2,7 +2,7 @@
 //!
 //! This crate only wraps: all logic lives in the core crate. Its modules mirror the core's
 //! (`redact` wraps `tokenward::redact`, `guard` wraps `tokenward::guard`, `gate` wraps
-//! `tokenward::gate`), and `error` maps core errors to JS errors that carry a stable `code`
+//! `tokenward::gate`, `fleet` wraps `tokenward_fleet`), and `error` maps core errors to JS errors that carry a stable `code`
 //! property (`TOKENWARD_CONFIG`, ...).
 //!
 //! The npm package `tokenward` loads the compiled addon through the generated `index.js`
@@ -17,6 +17,7 @@
 #![deny(missing_docs)]
 
 mod error;
+mod fleet;
 mod gate;
 mod guard;
 mod offsets;
@@ -24,6 +25,7 @@ mod redact;
 mod text;
 
 pub use error::Code;
+pub use fleet::{DetachTask, Fleet, FleetHealth, FleetOptions, FlushTask};
 pub use gate::{Denial, Gate, GateOptions, GatePassage};
 pub use guard::{
     ActionTaken, Alert, CheckOptions, Guard, GuardEvent, GuardOptions, Minted, NowOptions,

@@ -3,7 +3,7 @@
 //! This crate only converts: Python strings and bytes in, core calls, Python objects and typed
 //! exceptions out. All logic lives in the `tokenward` crate. Its modules mirror the core's
 //! (`redact` wraps `tokenward::redact`, `guard` wraps `tokenward::guard`, `gate` wraps
-//! `tokenward::gate`); `text` holds the
+//! `tokenward::gate`, `fleet` wraps `tokenward_fleet`); `text` holds the
 //! string plumbing they share, `json` the documents and JSON-shaped values, and `errors` the
 //! exception hierarchy.
 //!
@@ -13,6 +13,7 @@
 use pyo3::prelude::*;
 
 mod errors;
+mod fleet;
 mod gate;
 mod guard;
 mod json;
@@ -46,6 +47,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<guard::Minted>()?;
     m.add_class::<guard::Verdict>()?;
     m.add_class::<guard::Alert>()?;
+    m.add_class::<fleet::Fleet>()?;
     m.add_class::<gate::Gate>()?;
     m.add_class::<gate::Denial>()?;
     m.add_function(wrap_pyfunction!(gate::request::py_encode_path, m)?)?;

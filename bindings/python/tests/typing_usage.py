@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import tokenward
 import tokenward.logging
@@ -73,3 +74,14 @@ try:
     stream.push(b"x")
 except tokenward.ConflictError:
     pass
+
+
+def fleet_usage(url: str) -> None:
+    with guard.attach_fleet(url, prefix="billing-api", delta_interval=0.5) as fleet:
+        health: dict[str, Any] = fleet.health()
+        connected: bool = health["connected"]
+        published: bool = fleet.flush(timeout=2.0)
+        fleet_events: list[dict[str, Any]] = fleet.drain_events()
+        revoked_here: list[str] = fleet.revoke_where(owner="alice")
+    attached: bool = fleet.attached
+    fleet.detach()

@@ -13,7 +13,7 @@
 //! inside one call and never wait for JS, so the pool and the JS thread can share a Guard.
 
 pub(crate) mod args;
-mod tasks;
+pub(crate) mod tasks;
 mod types;
 
 use std::sync::Arc;
@@ -219,6 +219,21 @@ impl Guard {
             let ids = self.inner.revoke_where(&selector, now).map_err(from_core)?;
             Ok(ids.iter().map(|id| id.to_string()).collect())
         })
+    }
+
+    /// Attaches this Guard to the fleet sharing the Redis at `url`
+    /// (`redis://[user[:password]@]host[:port][/db]`): lifecycle changes made here reach every
+    /// instance with the same `prefix`, theirs reach this Guard, usage deltas are merged.
+    /// Returns at once, connected or not (see `Fleet.health()`). Throws `TOKENWARD_CONFIG` for
+    /// a bad URL or a Guard tracking usage without `track_deltas`, `TOKENWARD_INVALID_ARG`
+    /// for a bad setting, `TOKENWARD_CONFLICT` when attached already.
+    #[napi]
+    pub fn attach_fleet(
+        &self,
+        url: String,
+        options: Option<crate::fleet::FleetOptions>,
+    ) -> Result<crate::fleet::Fleet> {
+        guard(|| crate::fleet::attach(&self.inner, &url, &options.unwrap_or_default()))
     }
 
     /// Quarantines an active token until `release`.

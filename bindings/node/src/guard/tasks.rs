@@ -14,15 +14,15 @@ use super::types::Replayed;
 use crate::error::{error, from_core, guard, Code};
 
 /// A core result that can cross threads: the value, or an error's code and message.
-type Outcome<T> = std::result::Result<T, (Code, String)>;
+pub(crate) type Outcome<T> = std::result::Result<T, (Code, String)>;
 
 /// Runs `f` on the worker, catching panics, and keeps its error as data.
-fn compute<T>(f: impl FnOnce() -> crate::error::Result<T>) -> Outcome<T> {
+pub(crate) fn compute<T>(f: impl FnOnce() -> crate::error::Result<T>) -> Outcome<T> {
     guard(f).map_err(|e| (e.status, e.reason))
 }
 
 /// Resolves with the value, or rejects with a JS error carrying our `code`.
-fn settle<T>(env: Env, outcome: Outcome<T>) -> napi::Result<T> {
+pub(crate) fn settle<T>(env: Env, outcome: Outcome<T>) -> napi::Result<T> {
     outcome.map_err(|(code, message)| {
         let js = JsError::from(error(code, message)).into_unknown(env);
         napi::Error::from(js)

@@ -161,4 +161,19 @@ const transportOptions: PinoTransportOptions = { destination: '/tmp/app.log', mk
 const destination: Promise<unknown> = pinoTransport(transportOptions)
 pino(pino.transport({ target: 'tokenward/pino', options: transportOptions }))
 
-export { status, recorded, destination }
+import { Fleet, type FleetHealth, type FleetOptions } from 'tokenward'
+const fleetOptions: FleetOptions = { prefix: 'billing-api', deltaInterval: 0.5 }
+async function fleetUsage(url: string): Promise<boolean> {
+  const fleet: Fleet = guard.attachFleet(url, fleetOptions)
+  const health: FleetHealth = fleet.health()
+  const connected: boolean = health.connected
+  const revokedHere: string[] = fleet.revokeWhere({ owner: 'alice' })
+  const kinds: string[] = fleet.drainEvents().map((event) => event.kind)
+  const published: boolean = await fleet.flush(2)
+  await fleet.detach()
+  // @ts-expect-error: options are seconds, not strings
+  guard.attachFleet(url, { poll: '1ms' })
+  return connected && published && fleet.attached && revokedHere.length + kinds.length >= 0
+}
+
+export { status, recorded, destination, fleetUsage }

@@ -26,6 +26,8 @@ integrations::
   apps (the verdict in ``environ["tokenward.verdict"]``). Both stand on :class:`Gate`, the
   core's HTTP front door (token, client address behind trusted proxies, exempt paths, the
   denial), which other hosts can call directly.
+- :meth:`Guard.attach_fleet` returns a :class:`Fleet`: the Guards of several instances
+  share their state through Redis (revocations, quarantines, policies, usage).
 - Errors derive from :class:`TokenwardError`, one class per kind of the core's error table
   (:class:`ConfigError`, :class:`RuleError`, :class:`InvalidArgumentError`, ...).
 """
@@ -36,6 +38,7 @@ from tokenward._native import (
     ConflictError,
     Denial,
     Finding,
+    Fleet,
     Gate,
     Guard,
     InvalidArgumentError,
@@ -61,6 +64,7 @@ __all__ = [
     "ConflictError",
     "Denial",
     "Finding",
+    "Fleet",
     "Gate",
     "Guard",
     "InvalidArgumentError",

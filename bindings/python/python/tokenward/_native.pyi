@@ -18,6 +18,7 @@ __all__ = [
     "Redactor",
     "Finding",
     "RuleInfo",
+    "Fleet",
     "StreamRedactor",
     "redact",
     "default_redactor",
@@ -295,7 +296,64 @@ class Guard:
     def usage(self, id: str, *, now: int | None = None) -> dict[str, Any] | None: ...
     @property
     def token_prefix(self) -> str: ...
+    def attach_fleet(
+        self,
+        url: str,
+        *,
+        prefix: str | None = None,
+        poll: float | None = None,
+        block: float | None = None,
+        delta_interval: float | None = None,
+        outbox_capacity: int | None = None,
+        snapshot_interval: float | None = None,
+        snapshot_min_entries: int | None = None,
+        retain: float | None = None,
+        usage_retain: float | None = None,
+        connect_timeout: float | None = None,
+    ) -> Fleet:
+        """Attaches this Guard to the fleet sharing the Redis at ``url``
+        (``redis://[user[:password]@]host[:port][/db]``): lifecycle changes made here reach
+        every instance with the same ``prefix`` (default ``"tokenward"``), theirs reach this
+        Guard, usage deltas are merged. Durations are seconds. Returns at once, connected or
+        not (see :meth:`Fleet.health`). A bad URL or a Guard tracking usage without
+        ``track_deltas`` is a :class:`ConfigError`, a bad setting an
+        :class:`InvalidArgumentError`, a Guard attached already a :class:`ConflictError`."""
     def __len__(self) -> int: ...
+
+@final
+class Fleet:
+    """A Guard attached to a fleet (:meth:`Guard.attach_fleet`). Use it as a context manager
+    or call :meth:`detach`; methods other than ``detach`` raise :class:`ConflictError` once
+    detached. ``repr()`` never shows the URL."""
+
+    def health(self) -> dict[str, Any]:
+        """``connected``, ``queued``, ``resync_pending``, ``position``, counters
+        (``applied_entries``, ``published_changes``, ``deltas_published``, ...) and
+        ``last_error`` (never a password)."""
+    def drain_events(self) -> list[dict[str, Any]]:
+        """The fleet's own events since the last call, oldest first: dicts with a ``kind``
+        (``connected``, ``disconnected``, ``snapshot_loaded``, ...)."""
+    def flush(self, timeout: float = 5.0) -> bool:
+        """Waits (GIL released) until every change made here is published, at most
+        ``timeout`` seconds; True when it is."""
+    def revoke_where(
+        self,
+        *,
+        owner: str | None = None,
+        service: str | None = None,
+        environment: str | None = None,
+        tag: str | None = None,
+        now: int | None = None,
+    ) -> list[str]:
+        """Revokes the tokens matching every given field here and on every instance, also
+        those this one does not hold; returns the ids revoked here."""
+    def detach(self) -> None:
+        """Stops the fleet's threads (GIL released) and turns the Guard's change feed off,
+        so it can be attached again. A second call does nothing."""
+    @property
+    def attached(self) -> bool: ...
+    def __enter__(self) -> Fleet: ...
+    def __exit__(self, *_exc: object) -> bool: ...
 
 _Raw = bytes | str
 _Pairs = Iterable[tuple[_Raw, _Raw]]

@@ -399,6 +399,43 @@ impl Guard {
         self.inner.token_prefix()
     }
 
+    /// Attaches this Guard to the fleet sharing the Redis at `url` (see `crate::fleet`).
+    #[pyo3(signature = (
+        url, *, prefix=None, poll=None, block=None, delta_interval=None, outbox_capacity=None,
+        snapshot_interval=None, snapshot_min_entries=None, retain=None, usage_retain=None,
+        connect_timeout=None
+    ))]
+    #[allow(clippy::too_many_arguments)] // Python keyword arguments, one per setting.
+    fn attach_fleet(
+        &self,
+        py: Python<'_>,
+        url: &str,
+        prefix: Option<String>,
+        poll: Option<f64>,
+        block: Option<f64>,
+        delta_interval: Option<f64>,
+        outbox_capacity: Option<usize>,
+        snapshot_interval: Option<f64>,
+        snapshot_min_entries: Option<u64>,
+        retain: Option<f64>,
+        usage_retain: Option<f64>,
+        connect_timeout: Option<f64>,
+    ) -> PyResult<crate::fleet::Fleet> {
+        let options = crate::fleet::Options {
+            prefix,
+            poll,
+            block,
+            delta_interval,
+            outbox_capacity,
+            snapshot_interval,
+            snapshot_min_entries,
+            retain,
+            usage_retain,
+            connect_timeout,
+        };
+        crate::fleet::attach(py, &self.inner, url, &options)
+    }
+
     fn __len__(&self) -> usize {
         self.inner.len()
     }

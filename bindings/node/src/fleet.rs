@@ -1,0 +1,298 @@
+//! Wrapper of `tokenward_fleet`: the `Fleet` class that `Guard.attachFleet` returns.
+//!
+//! `flush` and `detach` block (they wait for Redis, or join the fleet's threads), so they run
+//! on the libuv thread pool and return promises; `health` and `drainEvents` copy a few
+//! figures on the JS thread. The handle sits behind a mutex as an `Arc`: a flush on the pool
+//! holds a clone, so `detach` is never stuck behind it, and the threads stop when the last
+//! clone is dropped.
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use napi::bindgen_prelude::AsyncTask;
+use napi::{Env, Task};
+use napi_derive::napi;
+use tokenward::Selector;
+use tokenward_fleet::FleetConfig;
+
+use crate::error::{error, from_core, guard, Code, Result};
+use crate::guard::args;
+use crate::guard::tasks::{compute, settle, Outcome};
+
+/// The settings of `attachFleet`: the key prefix and the pacing of the fleet's threads.
+/// Durations are seconds.
+#[napi(object)]
+#[derive(Default)]
+pub struct FleetOptions {
+    /// Key prefix (default `tokenward`): fleets sharing a Redis but not their tokens differ.
+    pub prefix: Option<String>,
+    /// How often the writer looks for local changes (default 0.001).
+    pub poll: Option<f64>,
+    /// How long one blocking read waits (default 0.25); bounds how long `detach` waits.
+    pub block: Option<f64>,
+    /// How often usage deltas are published (default 1).
+    pub delta_interval: Option<f64>,
+    /// Most changes queued while Redis is away (default 100000).
+    pub outbox_capacity: Option<u32>,
+    /// How often a snapshot is considered (default 30).
+    pub snapshot_interval: Option<f64>,
+    /// Stream length below which no snapshot is written (default 10000).
+    pub snapshot_min_entries: Option<u32>,
+    /// Stream entries younger than this are never trimmed (default 600).
+    pub retain: Option<f64>,
+    /// How long usage deltas stay in their stream (default 30).
+    pub usage_retain: Option<f64>,
+    /// Timeout of a connection attempt (default 1).
+    pub connect_timeout: Option<f64>,
+}
+
+impl FleetOptions {
+    fn config(&self, url: &str) -> Result<FleetConfig> {
+        let mut config = FleetConfig::new(url).map_err(from_core)?;
+        if let Some(prefix) = &self.prefix {
+            config = config.prefix(prefix.as_str());
+        }
+        let durations: [(&str, Option<f64>, DurationSetter); 6] = [
+            ("poll", self.poll, FleetConfig::poll),
+            ("block", self.block, FleetConfig::block),
+            (
+                "deltaInterval",
+                self.delta_interval,
+                FleetConfig::delta_interval,
+            ),
+            ("retain", self.retain, FleetConfig::retain),
+            ("usageRetain", self.usage_retain, FleetConfig::usage_retain),
+            (
+                "connectTimeout",
+                self.connect_timeout,
+                FleetConfig::connect_timeout,
+            ),
+        ];
+        for (field, value, set) in durations {
+            if let Some(value) = value {
+                config = set(config, seconds(field, value)?);
+            }
+        }
+        if let Some(capacity) = self.outbox_capacity {
+            config = config.outbox_capacity(capacity as usize);
+        }
+        if self.snapshot_interval.is_some() || self.snapshot_min_entries.is_some() {
+            // Unset halves keep the crate's defaults (30 s, 10 000 entries).
+            let interval = match self.snapshot_interval {
+                Some(value) => seconds("snapshotInterval", value)?,
+                None => Duration::from_secs(30),
+            };
+            let min_entries = self.snapshot_min_entries.map_or(10_000, u64::from);
+            config = config.snapshot(interval, min_entries);
+        }
+        Ok(config)
+    }
+}
+
+/// A `FleetConfig` setter of one duration.
+type DurationSetter = fn(FleetConfig, Duration) -> FleetConfig;
+
+/// A number of seconds as a duration: finite and not negative.
+fn seconds(field: &str, value: f64) -> Result<Duration> {
+    Duration::try_from_secs_f64(value).map_err(|_| {
+        error(
+            Code::InvalidArg,
+            format!("{field} must be a non-negative, finite number of seconds"),
+        )
+    })
+}
+
+/// Attaches `guard` to the fleet at `url`; what `Guard.attachFleet` does. Returns at once:
+/// the threads connect in the background.
+pub fn attach(guard: &Arc<tokenward::Guard>, url: &str, options: &FleetOptions) -> Result<Fleet> {
+    let config = options.config(url)?;
+    let fleet = tokenward_fleet::Fleet::attach(guard.clone(), config).map_err(from_core)?;
+    Ok(Fleet {
+        inner: Arc::new(Mutex::new(Some(Arc::new(fleet)))),
+    })
+}
+
+type Slot = Arc<Mutex<Option<Arc<tokenward_fleet::Fleet>>>>;
+
+/// A Guard attached to a fleet of instances sharing one Redis: lifecycle changes made here
+/// reach the others, theirs reach this Guard, usage deltas are merged. Call `detach()` to
+/// stop. Methods other than `detach` throw `TOKENWARD_CONFLICT` once detached.
+#[napi]
+pub struct Fleet {
+    inner: Slot,
+}
+
+impl Fleet {
+    fn running(&self) -> Result<Arc<tokenward_fleet::Fleet>> {
+        self.inner
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+            .ok_or_else(|| error(Code::Conflict, "the fleet is detached"))
+    }
+}
+
+#[napi]
+impl Fleet {
+    /// The link's state: `connected`, `queued`, `resyncPending`, `position`, counters
+    /// (`appliedEntries`, `publishedChanges`, ...) and `lastError` (never a password).
+    #[napi]
+    pub fn health(&self) -> Result<FleetHealth> {
+        guard(|| Ok(FleetHealth::from(self.running()?.health())))
+    }
+
+    /// The fleet's own events since the last call, oldest first: objects with a `kind`
+    /// (`connected`, `disconnected`, `snapshot_loaded`, ...).
+    #[napi(ts_return_type = "Array<{ kind: string; [field: string]: unknown }>")]
+    pub fn drain_events(&self) -> Result<serde_json::Value> {
+        guard(|| {
+            serde_json::to_value(self.running()?.drain_events())
+                .map_err(|e| error(Code::Internal, format!("cannot serialize: {e}")))
+        })
+    }
+
+    /// Resolves when every change made here is published (true), or after `timeout` seconds
+    /// (default 5) with false. Waits on the libuv pool.
+    #[napi(ts_return_type = "Promise<boolean>")]
+    pub fn flush(&self, timeout: Option<f64>) -> Result<AsyncTask<FlushTask>> {
+        guard(|| {
+            let timeout = seconds("timeout", timeout.unwrap_or(5.0))?;
+            Ok(AsyncTask::new(FlushTask {
+                fleet: self.running()?,
+                timeout,
+            }))
+        })
+    }
+
+    /// Revokes the tokens matching every given field here and on every instance, also those
+    /// this one does not hold; returns the ids revoked here.
+    #[napi]
+    pub fn revoke_where(&self, selector: args::SelectorOptions) -> Result<Vec<String>> {
+        guard(|| {
+            let now = args::now(selector.now)?;
+            let selector = Selector {
+                owner: selector.owner,
+                service: selector.service,
+                environment: selector.environment,
+                tag: selector.tag,
+            };
+            let ids = self
+                .running()?
+                .revoke_where(&selector, now)
+                .map_err(from_core)?;
+            Ok(ids.iter().map(|id| id.to_string()).collect())
+        })
+    }
+
+    /// Stops the fleet's threads (on the libuv pool) after a last attempt to publish what is
+    /// queued, and turns the Guard's change feed off so it can be attached again. Calling it
+    /// again does nothing.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn detach(&self) -> AsyncTask<DetachTask> {
+        let fleet = self
+            .inner
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        AsyncTask::new(DetachTask { fleet })
+    }
+
+    /// True until `detach()` is called.
+    #[napi(getter)]
+    pub fn attached(&self) -> bool {
+        self.inner
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_some()
+    }
+}
+
+/// The state of an instance's link to the fleet, from `Fleet.health()`.
+#[napi(object)]
+pub struct FleetHealth {
+    /// Both connections (reader and writer) are up.
+    pub connected: bool,
+    /// Local changes waiting to be published.
+    pub queued: f64,
+    /// A state export is due (after a lost feed, a collapsed outbox, or Redis losing data).
+    pub resync_pending: bool,
+    /// The last stream entry applied (`ms-seq`).
+    pub position: String,
+    /// Stream entries of other instances applied.
+    pub applied_entries: f64,
+    /// Changes published by this instance.
+    pub published_changes: f64,
+    /// Usage deltas published.
+    pub deltas_published: f64,
+    /// Usage deltas merged from other instances.
+    pub deltas_merged: f64,
+    /// Bytes of usage deltas published.
+    pub delta_bytes_published: f64,
+    /// Entries or deltas that could not be applied.
+    pub apply_failures: f64,
+    /// Times the outbox collapsed into a state export.
+    pub outbox_collapses: f64,
+    /// The last Redis error, if any (never a password).
+    pub last_error: Option<String>,
+}
+
+impl From<tokenward_fleet::Health> for FleetHealth {
+    fn from(h: tokenward_fleet::Health) -> FleetHealth {
+        // Counters as JS numbers: exact up to 2^53, far beyond what a process counts.
+        FleetHealth {
+            connected: h.connected,
+            queued: h.queued as f64,
+            resync_pending: h.resync_pending,
+            position: h.position,
+            applied_entries: h.applied_entries as f64,
+            published_changes: h.published_changes as f64,
+            deltas_published: h.deltas_published as f64,
+            deltas_merged: h.deltas_merged as f64,
+            delta_bytes_published: h.delta_bytes_published as f64,
+            apply_failures: h.apply_failures as f64,
+            outbox_collapses: h.outbox_collapses as f64,
+            last_error: h.last_error,
+        }
+    }
+}
+
+/// The work of `flush()`.
+pub struct FlushTask {
+    fleet: Arc<tokenward_fleet::Fleet>,
+    timeout: Duration,
+}
+
+impl Task for FlushTask {
+    type Output = Outcome<bool>;
+    type JsValue = bool;
+
+    fn compute(&mut self) -> napi::Result<Self::Output> {
+        Ok(compute(|| Ok(self.fleet.flush(self.timeout))))
+    }
+
+    fn resolve(&mut self, env: Env, output: Self::Output) -> napi::Result<bool> {
+        settle(env, output)
+    }
+}
+
+/// The work of `detach()`: dropping the last handle stops and joins the threads.
+pub struct DetachTask {
+    fleet: Option<Arc<tokenward_fleet::Fleet>>,
+}
+
+impl Task for DetachTask {
+    type Output = Outcome<()>;
+    type JsValue = ();
+
+    fn compute(&mut self) -> napi::Result<Self::Output> {
+        let fleet = self.fleet.take();
+        Ok(compute(move || {
+            drop(fleet);
+            Ok(())
+        }))
+    }
+
+    fn resolve(&mut self, env: Env, output: Self::Output) -> napi::Result<()> {
+        settle(env, output)
+    }
+}
