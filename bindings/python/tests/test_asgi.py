@@ -37,7 +37,7 @@ seen: List[Dict[str, Any]] = []
 
 
 async def app(scope: Scope, receive: Receive, send: Send) -> None:
-    """Echoes what the middleware handed over; /v1/missing answers 404."""
+    """Echoes what the middleware handed over; paths under /v1/missing answer 404."""
     if scope["type"] == "lifespan":
         while True:
             message = await receive()
@@ -48,7 +48,7 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
                 return
     verdict: Optional[Verdict] = scope.get("state", {}).get("tokenward")
     seen.append({"path": scope["path"], "verdict": verdict})
-    status = 404 if scope["path"] == "/v1/missing" else 200
+    status = 404 if scope["path"].startswith("/v1/missing") else 200
     body = json.dumps({"token_id": verdict.token_id if verdict else None}).encode()
     await send({"type": "http.response.start", "status": status, "headers": []})
     await send({"type": "http.response.body", "body": body})
