@@ -629,6 +629,12 @@ export interface TokenOptions {
   issuedAt?: number
   /** When it stops working, Unix ms. */
   expiresAt?: number
+  /**
+   * Soft expectations (`countries`, `networks` as CIDRs, `devices`, `endpoints` as scope
+   * patterns): they inform the detectors, something outside them is evidence, and they
+   * never deny by themselves.
+   */
+  expect?: { countries?: string[]; networks?: string[]; devices?: string[]; endpoints?: string[] }
   /** The time of the call, Unix ms (default: `Date.now()`). */
   now?: number
 }
