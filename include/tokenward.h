@@ -504,9 +504,9 @@ typedef struct tw_token_meta {
    */
   int64_t expires_at;
   /**
-   * Soft expectations, a JSON object: `{"countries": ["DE"], "networks": ["10.0.0.0/8"],
-   * "devices": [...], "endpoints": ["GET /v1/**"]}`. They inform the usage detectors
-   * (something outside them is evidence) and never deny by themselves.
+   * Soft expectations, a JSON object of string lists: `countries` (`"DE"`), `networks`
+   * (CIDRs), `devices`, `endpoints` (scope patterns, as in a policy). They inform the usage
+   * detectors (something outside them is evidence) and never deny by themselves.
    */
   struct tw_str expect;
 } tw_token_meta;

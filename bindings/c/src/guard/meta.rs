@@ -106,9 +106,9 @@ pub struct tw_token_meta {
     /// When the token expires, Unix milliseconds; 0 means never (its policy may still limit
     /// its lifetime).
     pub expires_at: i64,
-    /// Soft expectations, a JSON object: `{"countries": ["DE"], "networks": ["10.0.0.0/8"],
-    /// "devices": [...], "endpoints": ["GET /v1/**"]}`. They inform the usage detectors
-    /// (something outside them is evidence) and never deny by themselves.
+    /// Soft expectations, a JSON object of string lists: `countries` (`"DE"`), `networks`
+    /// (CIDRs), `devices`, `endpoints` (scope patterns, as in a policy). They inform the usage
+    /// detectors (something outside them is evidence) and never deny by themselves.
     pub expect: tw_str,
 }
 
