@@ -188,7 +188,7 @@ mod tests {
             ReplayConfig::parse("[policies.x]\nallow_ips = [\"10.0.0.0/33\"]", None).unwrap_err();
         assert_eq!(
             e,
-            "policies.x.allow_ips[0]: invalid CIDR \"10.0.0.0/33\": prefix length above 32"
+            "policies.x.allow_ips[0]: invalid CIDR: prefix length above 32"
         );
         let e =
             ReplayConfig::parse(r#"{"tokens": [{"token": "t", "colour": 1}]}"#, None).unwrap_err();
