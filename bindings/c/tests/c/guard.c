@@ -468,10 +468,19 @@ static void outcomes(void) {
     uint32_t alerts = 99;
     CHECK_STATUS(tw_guard_record_outcome(g, raw, strlen(raw), 200, NOW + 2, &alerts), TW_OK);
     CHECK(alerts == 0);
-    /* A burst of 404s raises error_burst; the response rule quarantines the token. */
+    /* A burst of 404s on many paths (a probe; one URL retried is a client) raises
+     * error_burst; the response rule quarantines the token. */
     int raised_after = 0;
     for (int i = 1; i <= 50 && raised_after == 0; i++) {
-        CHECK_STATUS(tw_guard_record_outcome(g, raw, strlen(raw), 404, NOW + 10 + i, &alerts),
+        char path[32];
+        snprintf(path, sizeof path, "/v1/items/%d", i);
+        tw_request req = {0};
+        req.token = str(raw);
+        req.method = str("GET");
+        req.path = str(path);
+        tw_verdict probe;
+        CHECK_STATUS(tw_guard_check(g, &req, NOW + 10 + 2 * i, &probe), TW_OK);
+        CHECK_STATUS(tw_guard_record_outcome(g, raw, strlen(raw), 404, NOW + 11 + 2 * i, &alerts),
                      TW_OK);
         if (alerts == 1) raised_after = i;
     }
