@@ -1,11 +1,11 @@
-"""What the ASGI and WSGI middleware share: the native gate built from their options, and the
+"""What the ASGI and WSGI middleware share: their options and the native gate built from them, and the
 events after each request (to the ``tokenward.audit`` logger and the host's callback)."""
 
 from __future__ import annotations
 
 import json
 import logging
-from typing import Any, Callable, Dict, Iterable, List, Optional
+from typing import Any, Callable, Dict, Generic, Iterable, List, Optional, TypeVar
 
 from tokenward._native import Gate, Guard
 
@@ -16,30 +16,46 @@ CountryLookup = Callable[[Optional[str]], Optional[str]]
 AUDIT = logging.getLogger("tokenward.audit")
 
 
-def gate(
-    guard: Guard,
-    *,
-    header: str,
-    cookie: Optional[str],
-    query_param: Optional[str],
-    trusted_proxies: Iterable[str],
-    forwarded_header: str,
-    country_header: Optional[str],
-    exempt_paths: Iterable[str],
-    realm: str,
-) -> Gate:
-    """The core's gate with these options (a ``ConfigError`` names a bad one)."""
-    return Gate(
-        guard,
-        header=header,
-        cookie=cookie,
-        query_param=query_param,
-        trusted_proxies=_listed(trusted_proxies),
-        forwarded_header=forwarded_header,
-        country_header=country_header,
-        exempt_paths=_listed(exempt_paths),
-        realm=realm,
-    )
+AppT = TypeVar("AppT")
+
+
+class Front(Generic[AppT]):
+    """The options and state the ASGI and WSGI ``GuardMiddleware`` share: the wrapped app, the
+    core's gate built from the options (a ``ConfigError`` names a bad one), the country lookup
+    and the event sink."""
+
+    def __init__(
+        self,
+        app: AppT,
+        guard: Guard,
+        *,
+        header: str = "authorization",
+        cookie: Optional[str] = None,
+        query_param: Optional[str] = None,
+        trusted_proxies: Iterable[str] = (),
+        forwarded_header: str = "x-forwarded-for",
+        country_header: Optional[str] = None,
+        country_lookup: Optional[CountryLookup] = None,
+        exempt_paths: Iterable[str] = (),
+        realm: str = "api",
+        on_events: Optional[EventCallback] = None,
+        drain_events: bool = True,
+    ) -> None:
+        self.app = app
+        self.guard = guard
+        self.gate = Gate(
+            guard,
+            header=header,
+            cookie=cookie,
+            query_param=query_param,
+            trusted_proxies=_listed(trusted_proxies),
+            forwarded_header=forwarded_header,
+            country_header=country_header,
+            exempt_paths=_listed(exempt_paths),
+            realm=realm,
+        )
+        self.country_lookup = country_lookup
+        self.events = EventSink(guard, on_events, drain_events)
 
 
 def _listed(items: Iterable[str]) -> Any:

@@ -47,9 +47,9 @@ as a ``500``. Lifespan events pass through.
 
 from __future__ import annotations
 
-from typing import Any, Awaitable, Callable, Iterable, MutableMapping, Optional
+from typing import Any, Awaitable, Callable, MutableMapping
 
-from tokenward._middleware import CountryLookup, EventCallback, EventSink, gate
+from tokenward._middleware import Front
 from tokenward._native import Denial, Gate, Guard, Verdict, encode_path
 
 __all__ = ["GuardMiddleware"]
@@ -61,43 +61,10 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
-class GuardMiddleware:
+class GuardMiddleware(Front[ASGIApp]):
     """Checks each request's token with ``guard`` before ``app`` sees it (see the module
     documentation for the rules). A bad option raises :class:`~tokenward.ConfigError` naming
     it."""
-
-    def __init__(
-        self,
-        app: ASGIApp,
-        guard: Guard,
-        *,
-        header: str = "authorization",
-        cookie: Optional[str] = None,
-        query_param: Optional[str] = None,
-        trusted_proxies: Iterable[str] = (),
-        forwarded_header: str = "x-forwarded-for",
-        country_header: Optional[str] = None,
-        country_lookup: Optional[CountryLookup] = None,
-        exempt_paths: Iterable[str] = (),
-        realm: str = "api",
-        on_events: Optional[EventCallback] = None,
-        drain_events: bool = True,
-    ) -> None:
-        self.app = app
-        self.guard = guard
-        self.gate = gate(
-            guard,
-            header=header,
-            cookie=cookie,
-            query_param=query_param,
-            trusted_proxies=trusted_proxies,
-            forwarded_header=forwarded_header,
-            country_header=country_header,
-            exempt_paths=exempt_paths,
-            realm=realm,
-        )
-        self.country_lookup = country_lookup
-        self.events = EventSink(guard, on_events, drain_events)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]

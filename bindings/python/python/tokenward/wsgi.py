@@ -40,9 +40,9 @@ waitress without ``trusted_proxy``) so that ``REMOTE_ADDR`` is the connection's 
 from __future__ import annotations
 
 from http import HTTPStatus
-from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Tuple
 
-from tokenward._middleware import CountryLookup, EventCallback, EventSink, gate
+from tokenward._middleware import Front
 from tokenward._native import Guard, Verdict
 
 __all__ = ["GuardMiddleware"]
@@ -55,43 +55,10 @@ StartResponse = Callable[..., Callable[[bytes], object]]
 WSGIApp = Callable[[Environ, StartResponse], Iterable[bytes]]
 
 
-class GuardMiddleware:
+class GuardMiddleware(Front[WSGIApp]):
     """Checks each request's token with ``guard`` before ``app`` sees it (see the module
     documentation for the rules). A bad option raises :class:`~tokenward.ConfigError` naming
     it."""
-
-    def __init__(
-        self,
-        app: WSGIApp,
-        guard: Guard,
-        *,
-        header: str = "authorization",
-        cookie: Optional[str] = None,
-        query_param: Optional[str] = None,
-        trusted_proxies: Iterable[str] = (),
-        forwarded_header: str = "x-forwarded-for",
-        country_header: Optional[str] = None,
-        country_lookup: Optional[CountryLookup] = None,
-        exempt_paths: Iterable[str] = (),
-        realm: str = "api",
-        on_events: Optional[EventCallback] = None,
-        drain_events: bool = True,
-    ) -> None:
-        self.app = app
-        self.guard = guard
-        self.gate = gate(
-            guard,
-            header=header,
-            cookie=cookie,
-            query_param=query_param,
-            trusted_proxies=trusted_proxies,
-            forwarded_header=forwarded_header,
-            country_header=country_header,
-            exempt_paths=exempt_paths,
-            realm=realm,
-        )
-        self.country_lookup = country_lookup
-        self.events = EventSink(guard, on_events, drain_events)
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         passage = self.gate.check_environ(environ, country=self.country_lookup)
