@@ -205,6 +205,11 @@ export declare class Guard {
   usage(id: string, options?: NowOptions | undefined | null): Record<string, unknown> | null
   /** The prefix minted tokens carry (`tw_` by default). */
   get tokenPrefix(): string
+  /**
+   * How many events are queued for `drainEvents()`. Cheaper than draining: the
+   * middleware reads it to skip an empty drain after each request.
+   */
+  get pendingEvents(): number
   /** The number of registered tokens. */
   get size(): number
 }

@@ -265,6 +265,23 @@ test('rotate keeps the old token for the grace period (seconds)', () => {
   throwsWith(() => guard.rotate(old.id, { now: T0 + 90_000 }), ConflictError)
 })
 
+test('pendingEvents counts the queued events, which drainEvents then empties', () => {
+  const guard = newGuard()
+  assert.equal(guard.pendingEvents, 0)
+  const minted = guard.mint({ owner: 'ci', now: T0 })
+  guard.check('tw_unknown_token_value', { now: T0 + 1 })
+  assert.equal(guard.pendingEvents, 2)
+  guard.revoke(minted.id, { now: T0 + 2 })
+  assert.equal(guard.pendingEvents, 3)
+  assert.equal(guard.drainEvents().length, 3)
+  assert.equal(guard.pendingEvents, 0)
+  // An allowed check of a registered token queues nothing: the middleware skips the drain.
+  const other = guard.mint({ now: T0 + 3 })
+  guard.drainEvents()
+  assert.equal(guard.check(other.token, { now: T0 + 4 }).allowed, true)
+  assert.equal(guard.pendingEvents, 0)
+})
+
 test('drainEvents: the core JSON shape with chain fields', () => {
   const guard = newGuard()
   const minted = guard.mint({ owner: 'ci', tags: ['x'], now: T0 })

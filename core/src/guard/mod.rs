@@ -503,6 +503,12 @@ impl Guard {
         self.events.lock().drain()
     }
 
+    /// How many events are queued: lets a host skip [`drain_events`](Guard::drain_events)
+    /// (and the conversion of an empty batch) when there is nothing to deliver.
+    pub fn pending_events(&self) -> usize {
+        self.events.lock().queue.len()
+    }
+
     /// Events lost to a full queue since the Guard was created (each gap is also marked in the
     /// chain by a `dropped` event).
     pub fn dropped_events(&self) -> u64 {

@@ -99,6 +99,7 @@ const asyncReplay: Promise<Replayed> = guard.replayEventsAsync(events.map((e) =>
 const usage: Record<string, unknown> | null = guard.usage(minted.id)
 const prefix: string = guard.tokenPrefix
 const size: number = guard.size
+const pending: number = guard.pendingEvents
 
 // @ts-expect-error: the key is required
 new Guard(null)
