@@ -99,26 +99,28 @@ function expressGuard(guard, options) {
       res.end(body)
       return
     }
-    // The outcome is recorded once: on 'finish' with the status sent, or on 'close' when the
-    // response never finished (the client went away first), so an abort cannot dodge the
-    // error counting: the status sent or set by the app (a 404 on its way), else 499 (client
-    // closed request).
-    let recorded = false
-    const record = (status) => {
-      if (recorded) return
-      recorded = true
-      try {
-        guard.recordOutcomeId(verdict.tokenId, status)
-        deliverEvents(guard)
-      } catch (err) {
-        // An event listener's (or the Guard's) error must not crash the process from an
-        // event emitter; say that it happened, without its message (it may hold anything).
-        process.emitWarning(`recording a response's outcome failed (${err?.name ?? typeof err})`, 'TokenwardWarning')
-      }
-    }
-    res.once('finish', () => record(res.statusCode))
-    res.once('close', () => record(res.headersSent || res.statusCode !== 200 ? res.statusCode : 499))
+    // The outcome is recorded once, on 'close', which a response emits after 'finish' (the
+    // status sent) and also when the client went away first, so an abort cannot dodge the
+    // error counting. One listener rather than one for each: listeners cost per request.
+    res.once('close', () => recordOutcome(guard, verdict.tokenId, res))
     next()
+  }
+}
+
+/**
+ * Feeds a closed response's status back to the Guard by token id: the status sent (a
+ * finished response has sent its headers) or set by the app (a 404 on its way), else 499
+ * (client closed request).
+ */
+function recordOutcome(guard, tokenId, res) {
+  const status = res.headersSent || res.statusCode !== 200 ? res.statusCode : 499
+  try {
+    guard.recordOutcomeId(tokenId, status)
+    deliverEvents(guard)
+  } catch (err) {
+    // An event listener's (or the Guard's) error must not crash the process from an event
+    // emitter; say that it happened, without its message (it may hold anything).
+    process.emitWarning(`recording a response's outcome failed (${err?.name ?? typeof err})`, 'TokenwardWarning')
   }
 }
 
