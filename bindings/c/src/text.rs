@@ -84,10 +84,10 @@ pub(crate) fn is_ascii(bytes: &[u8]) -> bool {
     let word = |at: usize| u64::from_ne_bytes(bytes[at..at + 8].try_into().unwrap_or([0x80; 8]));
     let half = |at: usize| u32::from_ne_bytes(bytes[at..at + 4].try_into().unwrap_or([0x80; 4]));
     match n {
-        0 => true,
-        1..=3 => (bytes[0] | bytes[n / 2] | bytes[n - 1]) < 0x80,
-        4..=7 => (half(0) | half(n - 4)) & 0x8080_8080 == 0,
         8..=16 => (word(0) | word(n - 8)) & 0x8080_8080_8080_8080 == 0,
+        4..=7 => (half(0) | half(n - 4)) & 0x8080_8080 == 0,
+        1..=3 => (bytes[0] | bytes[n / 2] | bytes[n - 1]) < 0x80,
+        0 => true,
         _ => bytes.is_ascii(),
     }
 }

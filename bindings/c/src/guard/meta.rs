@@ -37,12 +37,15 @@ impl tw_token_id {
     /// `fmt` it cost more than the whole check (callgrind, `benches/c_guard_check.sh`).
     #[inline]
     pub(crate) fn of(id: &TokenId) -> tw_token_id {
-        let mut text = [0u8; TW_TOKEN_ID_SIZE];
-        text[..4].copy_from_slice(b"tid_");
-        text[4..TW_TOKEN_ID_SIZE - 1].copy_from_slice(&hex(id.as_bytes()));
-        tw_token_id {
-            text: text.map(|b| b as c_char),
+        let mut bytes = [0u8; TW_TOKEN_ID_SIZE];
+        bytes[..4].copy_from_slice(b"tid_");
+        bytes[4..TW_TOKEN_ID_SIZE - 1].copy_from_slice(&hex(id.as_bytes()));
+        // A loop, not `map`, which the compiler left as a call.
+        let mut text = [0 as c_char; TW_TOKEN_ID_SIZE];
+        for (c, b) in text.iter_mut().zip(bytes) {
+            *c = b as c_char;
         }
+        tw_token_id { text }
     }
 }
 
