@@ -54,7 +54,7 @@ for line in open(sys.argv[1]):
 med = {m: statistics.median(v) for m, v in runs.items()}
 print(f"{sys.argv[2]} checks per round; median over {len(runs['rust_check'])} runs")
 for m, ns in med.items():
-    print(f"  {m:<14} {ns:8.1f} ns/check   (runs: {', '.join(f'{x:.1f}' for x in runs[m])})")
+    print(f"  {m:<16} {ns:8.1f} ns/check   (runs: {', '.join(f'{x:.1f}' for x in runs[m])})")
 print(f"  ffi_check / rust_check (alternating rounds, one process): {med['ffi_check'] / med['rust_check']:.3f}")
 print(f"  c_check / rust_check: {med['c_check'] / med['rust_check']:.3f}")
 print(f"  c_check_clock / rust_check: {med['c_check_clock'] / med['rust_check']:.3f}")
