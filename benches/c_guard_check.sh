@@ -9,8 +9,10 @@
 # `now`. The Rust timer (bindings/c/examples/rust_guard_check.rs) and the C timer
 # (benches/c_guard_check.c) run alternately RUNS times each; every run reports the median of
 # ROUNDS rounds of CHECKS checks, per check. Prints the median over runs per mode and the C/Rust
-# ratios (target: within 10%, ratio <= 1.10). `c_check_clock` passes TW_NOW (the library reads
-# the clock) and is shown for information. `ffi_check` is tw_guard_check called through its C
+# ratios (target: within 10%, ratio <= 1.10). Both sides hold the client address in binary
+# (Rust an `IpAddr`, C `tw_request.addr`, as a server has it from its socket).
+# `c_check_clock` passes TW_NOW (the library reads the clock) and `c_check_text_ip` passes the
+# address as text (`tw_request.ip`, parsed per check); both are shown for information. `ffi_check` is tw_guard_check called through its C
 # ABI from the Rust timer, in rounds alternating with its `rust_check` rounds: the steadiest
 # ratio on a shared machine, where load drifts between the two processes.
 #
@@ -52,10 +54,11 @@ for line in open(sys.argv[1]):
 med = {m: statistics.median(v) for m, v in runs.items()}
 print(f"{sys.argv[2]} checks per round; median over {len(runs['rust_check'])} runs")
 for m, ns in med.items():
-    print(f"  {m:<14} {ns:8.1f} ns/check   (runs: {', '.join(f'{x:.1f}' for x in runs[m])})")
+    print(f"  {m:<16} {ns:8.1f} ns/check   (runs: {', '.join(f'{x:.1f}' for x in runs[m])})")
 print(f"  ffi_check / rust_check (alternating rounds, one process): {med['ffi_check'] / med['rust_check']:.3f}")
 print(f"  c_check / rust_check: {med['c_check'] / med['rust_check']:.3f}")
 print(f"  c_check_clock / rust_check: {med['c_check_clock'] / med['rust_check']:.3f}")
+print(f"  c_check_text_ip / rust_check: {med['c_check_text_ip'] / med['rust_check']:.3f}")
 PY
 
 if command -v valgrind >/dev/null; then
@@ -69,8 +72,10 @@ if command -v valgrind >/dev/null; then
     rust_ir="$(count 'rust_guard_check::checks_loop*' "$rust_bin" "$work/config.toml" 1 "$n")"
     ffi_ir="$(count '*FfiGuard::checks_loop*' "$rust_bin" "$work/config.toml" 1 "$n")"
     c_ir="$(count checks_loop "$work/c_guard_check" "$work/config.toml" 1 "$n")"
+    text_ir="$(count checks_loop_text_ip "$work/c_guard_check" "$work/config.toml" 1 "$n")"
     python3 -c "
-r, f, c, n = $rust_ir, $ffi_ir, $c_ir, $n
+r, f, c, t, n = $rust_ir, $ffi_ir, $c_ir, $text_ir, $n
 print(f'instructions per check (callgrind, {n} checks): rust_check {r / n:.0f}, '
-      f'ffi_check {f / n:.0f} (ratio {f / r:.3f}), c_check {c / n:.0f} (ratio {c / r:.3f})')"
+      f'ffi_check {f / n:.0f} (ratio {f / r:.3f}), c_check {c / n:.0f} (ratio {c / r:.3f}), '
+      f'c_check_text_ip {t / n:.0f} (ratio {t / r:.3f})')"
 fi

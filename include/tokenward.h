@@ -96,6 +96,21 @@
 #define TW_TOKEN_ID_SIZE 37
 
 /**
+ * `tw_ip.family` of an absent address: what a zero-initialised `tw_ip` holds.
+ */
+#define TW_IP_NONE 0
+
+/**
+ * `tw_ip.family` of an IPv4 address: `bytes[0..4]`, network byte order.
+ */
+#define TW_IP_V4 4
+
+/**
+ * `tw_ip.family` of an IPv6 address: `bytes[0..16]`, network byte order.
+ */
+#define TW_IP_V6 6
+
+/**
  * Pass as `now_ms` to any `tw_guard_*` function to have tokenward read the system clock
  * (Unix milliseconds) during the call. Any other value is the time of the call, in Unix
  * milliseconds: tests and replays pass their own.
@@ -512,18 +527,54 @@ typedef struct tw_token_meta {
 } tw_token_meta;
 
 /**
+ * An IP address in binary, as a C server holds its peer: the bytes of a `struct in_addr` or
+ * `struct in6_addr`, in network byte order, copied as they are.
+ *
+ * ```c
+ * struct sockaddr_storage peer; // filled by accept() or getpeername()
+ * if (peer.ss_family == AF_INET) {
+ *     req.addr.family = TW_IP_V4;
+ *     memcpy(req.addr.bytes, &((const struct sockaddr_in *)&peer)->sin_addr, 4);
+ * } else if (peer.ss_family == AF_INET6) {
+ *     req.addr.family = TW_IP_V6;
+ *     memcpy(req.addr.bytes, &((const struct sockaddr_in6 *)&peer)->sin6_addr, 16);
+ * }
+ * ```
+ *
+ * An IPv4-mapped IPv6 address (`::ffff:10.2.3.4`, what a dual-stack socket reports for an
+ * IPv4 client) is the IPv4 address to every policy and detector: pass it as it is.
+ */
+typedef struct tw_ip {
+  /**
+   * `TW_IP_NONE` (0: absent), `TW_IP_V4` or `TW_IP_V6`; any other value is
+   * `TW_INVALID_ARGUMENT`. Not an `AF_*` constant: those differ between systems.
+   */
+  uint8_t family;
+  /**
+   * The address: the first 4 bytes for `TW_IP_V4` (the rest are ignored), all 16 for
+   * `TW_IP_V6`.
+   */
+  uint8_t bytes[16];
+} tw_ip;
+
+/**
  * One request presenting a token, with the context the host knows. Only `token` is
- * required; a zero-initialised struct has every other field absent (`len` 0). A policy
- * condition on a field the request lacks denies (fail closed): a policy with `allow_ips`
- * denies a request without `ip` as `TW_REASON_IP_NOT_ALLOWED`.
+ * required; a zero-initialised struct has every other field absent (`len` 0, `addr.family`
+ * `TW_IP_NONE`). A policy condition on a field the request lacks denies (fail closed): a
+ * policy with `allow_ips` denies a request without `ip` or `addr` as
+ * `TW_REASON_IP_NOT_ALLOWED`.
  *
  * ```c
  * tw_request req = {0};
  * req.token = (tw_str){token, token_len};
- * req.ip = (tw_str){"10.2.3.4", 8};
+ * req.addr.family = TW_IP_V4; // or, from text: req.ip = (tw_str){"10.2.3.4", 8};
+ * memcpy(req.addr.bytes, &peer_v4.sin_addr, 4);
  * req.method = (tw_str){"GET", 3};
  * req.path = (tw_str){raw_path, raw_path_len};
  * ```
+ *
+ * `addr` was added after the first fields (in 0.1.0, before any release): a program compiled
+ * against a header without it must be recompiled, as for any change of a struct's size.
  */
 typedef struct tw_request {
   /**
@@ -532,8 +583,9 @@ typedef struct tw_request {
    */
   struct tw_str token;
   /**
-   * The client address as text (`203.0.113.9`, `2001:db8::1`). Text that is no address is
-   * `TW_INVALID_ARGUMENT`, never ignored.
+   * The client address as text (`203.0.113.9`, `2001:db8::1`), for hosts that have it as
+   * text; a server holding a `struct sockaddr` passes `addr` instead (no parsing). Text that
+   * is no address is `TW_INVALID_ARGUMENT`, never ignored. Give `ip` or `addr`, not both.
    */
   struct tw_str ip;
   /**
@@ -579,6 +631,12 @@ typedef struct tw_request {
    * Longitude in degrees, -180 to 180.
    */
   double longitude;
+  /**
+   * The client address in binary (see `tw_ip`); `family` `TW_IP_NONE` when absent. Both
+   * `addr` and `ip` present is `TW_INVALID_ARGUMENT` (which one to trust is the host's
+   * decision, not a guess).
+   */
+  struct tw_ip addr;
 } tw_request;
 
 /**
@@ -957,8 +1015,9 @@ enum tw_status tw_guard_restore(const struct tw_guard *guard,
  * `verdict->allowed`. Fails, with `verdict->allowed` false (fail closed), on
  * `TW_NULL_POINTER` (`guard`, `request` or `verdict` NULL, or a field with a NULL pointer and
  * a nonzero length), `TW_INVALID_UTF8` (a text field other than `token`),
- * `TW_INVALID_ARGUMENT` (`ip` is no address, a location out of range). Messages name the
- * field, never its value.
+ * `TW_INVALID_ARGUMENT` (`ip` is no address, `addr.family` is not a `TW_IP_*` value, both
+ * `ip` and `addr` are set, a location out of range). Messages name the field, never its
+ * value.
  *
  * Thread safety: any number of threads may check on one Guard at once, also while others
  * register, revoke or rotate; a token revoked by a `tw_guard_revoke` that has returned is

@@ -16,8 +16,8 @@ use std::time::Instant;
 
 use tokenward::{Guard, GuardConfig, Request, TokenKey, TokenMeta};
 use tokenward_c::{
-    tw_guard, tw_guard_check, tw_guard_new, tw_guard_register, tw_request, tw_status, tw_str,
-    tw_token_meta, tw_verdict,
+    tw_guard, tw_guard_check, tw_guard_new, tw_guard_register, tw_ip, tw_request, tw_status,
+    tw_str, tw_token_meta, tw_verdict, TW_IP_V4,
 };
 
 /// What both sides use: the key, the token (registered under policy `bench`), the time.
@@ -127,7 +127,8 @@ impl FfiGuard {
         assert_eq!(status, tw_status::TW_OK);
         let request = tw_request {
             token: field(TOKEN),
-            ip: field("10.2.3.4"),
+            // In binary, as C servers hold it (and as `request` above holds it).
+            ip: none,
             country: none,
             method: field("POST"),
             path: field("/v1/deploys/42"),
@@ -138,6 +139,10 @@ impl FfiGuard {
             has_location: false,
             latitude: 0.0,
             longitude: 0.0,
+            addr: tw_ip {
+                family: TW_IP_V4,
+                bytes: [10, 2, 3, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+            },
         };
         FfiGuard { guard, request }
     }

@@ -65,9 +65,9 @@ pub use guard::{
     tw_guard, tw_guard_check, tw_guard_drain_events, tw_guard_free, tw_guard_mint, tw_guard_new,
     tw_guard_quarantine, tw_guard_record_outcome, tw_guard_record_outcome_id, tw_guard_register,
     tw_guard_register_id, tw_guard_release, tw_guard_restore, tw_guard_revoke,
-    tw_guard_revoke_where, tw_guard_rotate, tw_guard_snapshot, tw_guard_token_id, tw_reason,
+    tw_guard_revoke_where, tw_guard_rotate, tw_guard_snapshot, tw_guard_token_id, tw_ip, tw_reason,
     tw_reason_code, tw_request, tw_selector, tw_token_id, tw_token_meta, tw_verdict,
-    tw_verdict_has_reason, TW_GRACE_DEFAULT, TW_TOKEN_ID_SIZE,
+    tw_verdict_has_reason, TW_GRACE_DEFAULT, TW_IP_NONE, TW_IP_V4, TW_IP_V6, TW_TOKEN_ID_SIZE,
 };
 pub use host::TW_NOW;
 pub use redactor::{

@@ -327,6 +327,15 @@ fn guard() {
     check_guard(&check("guard"));
 }
 
+/// `tw_request.addr`: binary IPv4, IPv6 and IPv4-mapped addresses, and their errors.
+#[test]
+fn guard_addr() {
+    let out = check("guard_addr");
+    for group in ["binary addresses", "address errors"] {
+        assert!(out.contains(group), "{out}");
+    }
+}
+
 #[test]
 fn guard_threads() {
     let out = check("guard_threads");
@@ -361,7 +370,7 @@ fn guard_through_pkg_config() {
 /// host ASan.
 #[test]
 fn guard_under_sanitizers() {
-    for name in ["guard", "guard_threads", "gate"] {
+    for name in ["guard", "guard_addr", "guard_threads", "gate"] {
         let source = crate_dir().join("tests/c").join(format!("{name}.c"));
         let binary = compile_source(&source, &format!("{name}_asan"), Link::Static, true);
         run_with(name, &binary, false);

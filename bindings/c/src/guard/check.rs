@@ -1,63 +1,16 @@
 //! `tw_guard_check` and `tw_guard_record_outcome`: a request in, a caller-owned verdict out.
 
 use std::ffi::{c_char, c_int, CString};
-use std::net::IpAddr;
 use std::sync::OnceLock;
 
 use tokenward::{Reason, Request, Verdict};
 
 use super::meta::tw_token_id;
+use super::request::tw_request;
 use super::tw_guard;
 use crate::boundary::{self, Failure};
 use crate::host;
 use crate::status::tw_status;
-use crate::text::tw_str;
-
-/// One request presenting a token, with the context the host knows. Only `token` is
-/// required; a zero-initialised struct has every other field absent (`len` 0). A policy
-/// condition on a field the request lacks denies (fail closed): a policy with `allow_ips`
-/// denies a request without `ip` as `TW_REASON_IP_NOT_ALLOWED`.
-///
-/// ```c
-/// tw_request req = {0};
-/// req.token = (tw_str){token, token_len};
-/// req.ip = (tw_str){"10.2.3.4", 8};
-/// req.method = (tw_str){"GET", 3};
-/// req.path = (tw_str){raw_path, raw_path_len};
-/// ```
-#[repr(C)]
-#[derive(Debug, Clone, Copy)]
-pub struct tw_request {
-    /// The raw token as presented (any bytes, need not be UTF-8). Absent or longer than 4096
-    /// bytes: `TW_REASON_UNKNOWN_TOKEN`.
-    pub token: tw_str,
-    /// The client address as text (`203.0.113.9`, `2001:db8::1`). Text that is no address is
-    /// `TW_INVALID_ARGUMENT`, never ignored.
-    pub ip: tw_str,
-    /// The client's country, ISO 3166-1 alpha-2 (`DE`; case-insensitive).
-    pub country: tw_str,
-    /// The HTTP method (or any verb the host uses).
-    pub method: tw_str,
-    /// The raw request-target path as received, before any decoding (`/v1/caf%C3%A9?x=2`);
-    /// the query is ignored. A path with no canonical form (`/a/..%2fb`) is denied as
-    /// `TW_REASON_INVALID_PATH`.
-    pub path: tw_str,
-    /// Who the caller says it is (a service account, a user id).
-    pub subject: tw_str,
-    /// The device identifier.
-    pub device: tw_str,
-    /// The deployment environment (`prod`, `staging`).
-    pub environment: tw_str,
-    /// The user agent.
-    pub user_agent: tw_str,
-    /// Whether `latitude` and `longitude` hold the client's location (for the impossible
-    /// travel detector).
-    pub has_location: bool,
-    /// Latitude in degrees, -90 to 90.
-    pub latitude: f64,
-    /// Longitude in degrees, -180 to 180.
-    pub longitude: f64,
-}
 
 /// Why a check denied: stable codes, one bit each in `tw_verdict.reasons`
 /// (`verdict.reasons & (UINT64_C(1) << TW_REASON_REVOKED)`, or `tw_verdict_has_reason`).
@@ -158,52 +111,6 @@ fn reason_bit(reason: Reason) -> u64 {
         .map_or(0, |i| 1 << i)
 }
 
-/// The core's request for a `tw_request`.
-///
-/// # Safety
-/// Every field of `request` must be valid as documented.
-unsafe fn to_core(request: &tw_request) -> Result<Request<'_>, Failure> {
-    // SAFETY: the caller's contract, field by field.
-    let text = |field: &tw_str, what| unsafe { field.text(what) };
-    let ip = match text(&request.ip, "request.ip")? {
-        None => None,
-        Some(ip) => Some(ip.parse::<IpAddr>().map_err(|_| {
-            Failure::new(
-                tw_status::TW_INVALID_ARGUMENT,
-                "request.ip is not an IPv4 or IPv6 address",
-            )
-        })?),
-    };
-    let location = match request.has_location {
-        false => None,
-        true => Some(location(request.latitude, request.longitude)?),
-    };
-    Ok(Request {
-        // SAFETY: as above.
-        token: unsafe { request.token.bytes("request.token") }?.unwrap_or_default(),
-        ip,
-        country: text(&request.country, "request.country")?,
-        method: text(&request.method, "request.method")?,
-        path: text(&request.path, "request.path")?,
-        subject: text(&request.subject, "request.subject")?,
-        device: text(&request.device, "request.device")?,
-        environment: text(&request.environment, "request.environment")?,
-        user_agent: text(&request.user_agent, "request.user_agent")?,
-        location,
-    })
-}
-
-fn location(latitude: f64, longitude: f64) -> Result<(f64, f64), Failure> {
-    if (-90.0..=90.0).contains(&latitude) && (-180.0..=180.0).contains(&longitude) {
-        Ok((latitude, longitude))
-    } else {
-        Err(Failure::new(
-            tw_status::TW_INVALID_ARGUMENT,
-            "request.latitude must be within -90..90 and request.longitude within -180..180",
-        ))
-    }
-}
-
 /// Checks a request at `now_ms` (Unix milliseconds, or `TW_NOW` for the system clock): is its
 /// token registered, alive, and used within its policy? Writes the outcome to `*verdict`.
 ///
@@ -215,8 +122,9 @@ fn location(latitude: f64, longitude: f64) -> Result<(f64, f64), Failure> {
 /// `verdict->allowed`. Fails, with `verdict->allowed` false (fail closed), on
 /// `TW_NULL_POINTER` (`guard`, `request` or `verdict` NULL, or a field with a NULL pointer and
 /// a nonzero length), `TW_INVALID_UTF8` (a text field other than `token`),
-/// `TW_INVALID_ARGUMENT` (`ip` is no address, a location out of range). Messages name the
-/// field, never its value.
+/// `TW_INVALID_ARGUMENT` (`ip` is no address, `addr.family` is not a `TW_IP_*` value, both
+/// `ip` and `addr` are set, a location out of range). Messages name the field, never its
+/// value.
 ///
 /// Thread safety: any number of threads may check on one Guard at once, also while others
 /// register, revoke or rotate; a token revoked by a `tw_guard_revoke` that has returned is
@@ -234,17 +142,26 @@ pub unsafe extern "C" fn tw_guard_check(
     now_ms: i64,
     verdict: *mut tw_verdict,
 ) -> tw_status {
-    boundary::call("tw_guard_check", || {
+    let status = boundary::call("tw_guard_check", || {
         // SAFETY: the caller's contract, as documented above.
-        let verdict = unsafe { verdict.as_mut() }.ok_or_else(|| Failure::null("verdict"))?;
-        *verdict = tw_verdict::FAILED;
+        let out = unsafe { verdict.as_mut() }.ok_or_else(|| Failure::null("verdict"))?;
         let guard = unsafe { boundary::object(guard, "guard") }?;
         let request = unsafe { boundary::object(request, "request") }?;
-        let request = unsafe { to_core(request) }?;
+        let mut core = Request::default();
+        unsafe { request.read_into(&mut core) }?;
         let now = host::now(now_ms)?;
-        *verdict = tw_verdict::of(&guard.guard.check(&request, now));
+        *out = tw_verdict::of(&guard.guard.check(&core, now));
         Ok(())
-    })
+    });
+    // Written here rather than first thing in the body, so a check that succeeds writes its
+    // verdict once; any failure (a panic included) leaves `FAILED`, fail closed.
+    if status != tw_status::TW_OK {
+        // SAFETY: the caller's contract: NULL or a writable `tw_verdict`.
+        if let Some(out) = unsafe { verdict.as_mut() } {
+            *out = tw_verdict::FAILED;
+        }
+    }
+    status
 }
 
 /// Feeds back the response status (`status`, 0 to 65535) of a request that presented `token`
@@ -442,22 +359,6 @@ mod tests {
             assert!(!tw_verdict_has_reason(&verdict, -1));
             assert!(!tw_verdict_has_reason(&verdict, 64));
             assert!(!tw_verdict_has_reason(std::ptr::null(), 10));
-        }
-    }
-
-    #[test]
-    fn locations_in_range_only() {
-        assert!(location(52.5, 13.4).is_ok());
-        for (lat, lon) in [
-            (91.0, 0.0),
-            (0.0, -181.0),
-            (f64::NAN, 0.0),
-            (0.0, f64::INFINITY),
-        ] {
-            assert_eq!(
-                location(lat, lon).unwrap_err().status,
-                tw_status::TW_INVALID_ARGUMENT
-            );
         }
     }
 }

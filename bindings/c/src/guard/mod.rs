@@ -9,6 +9,7 @@
 mod check;
 mod lifecycle;
 mod meta;
+mod request;
 
 use std::borrow::Cow;
 use std::ffi::c_char;
@@ -22,13 +23,14 @@ use crate::string::tw_string;
 
 pub use check::{
     tw_guard_check, tw_guard_record_outcome, tw_guard_record_outcome_id, tw_reason, tw_reason_code,
-    tw_request, tw_verdict, tw_verdict_has_reason,
+    tw_verdict, tw_verdict_has_reason,
 };
 pub use lifecycle::{
     tw_guard_quarantine, tw_guard_release, tw_guard_revoke, tw_guard_revoke_where, tw_guard_rotate,
     TW_GRACE_DEFAULT,
 };
 pub use meta::{tw_selector, tw_token_id, tw_token_meta, TW_TOKEN_ID_SIZE};
+pub use request::{tw_ip, tw_request, TW_IP_NONE, TW_IP_V4, TW_IP_V6};
 
 /// A Guard: the tokens it knows (by keyed fingerprint; raw tokens are never stored), their
 /// policies and lifecycle, usage statistics and anomaly detectors, and a queue of audit
