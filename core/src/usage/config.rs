@@ -273,8 +273,8 @@ detector_config!(
 
 detector_config!(
     /// 401/403/404 responses (from `record_outcome`) piling up on distinct paths. From the
-    /// token's usual place and client (more often a broken deploy than a probe) it takes
-    /// twice `min_errors` and is reported one step lower. Default severity medium.
+    /// token's usual place and client, where one status over and over is more often a broken
+    /// deploy than a probe, the last errors must also mix statuses. Default severity medium.
     ErrorBurstConfig, severity: Severity::Medium, cooldown: HOUR, {
         /// The span examined, in seconds (default 300).
         window_secs: u64 = 300,

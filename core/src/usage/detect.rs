@@ -616,15 +616,12 @@ impl TokenUsage {
             0.0
         };
         // Errors on one URL over and over are a client retrying (a poll of a deleted
-        // resource, an expired session); probing walks many.
-        // From the token's usual place and client, errors are more often a broken deploy
-        // than a probe: twice the evidence.
-        let min_errors = if self.hold.usual_context {
-            cfg.min_errors.saturating_mul(2)
-        } else {
-            cfg.min_errors
-        };
-        let enough = errors >= min_errors
+        // resource, an expired session); probing walks many. Errors of one status over and
+        // over have one cause, a broken deploy or a revoked permission, more often than a
+        // probe, which meets a mix of missing, forbidden and unauthorized.
+        let cause_unclear = self.hold.mixed_errors();
+        let enough = cause_unclear
+            && errors >= cfg.min_errors
             && errors as f64 >= cfg.min_ratio * f64::from(sum.requests)
             && errors as f64 >= usual
             && self.hold.error_path_count() >= cfg.min_paths.min(ERROR_PATHS);
@@ -639,19 +636,11 @@ impl TokenUsage {
             requests,
             window_secs: ctx.config.detectors.error_burst.window_secs,
         };
-        // From the usual place and client: reported one step lower.
-        let cfg = &ctx.config.detectors.error_burst;
-        let usual = self.hold.usual_context;
-        let severity = if usual {
-            cfg.severity.lowered()
-        } else {
-            cfg.severity
-        };
         let mut out = Vec::new();
         self.raise(
             ctx,
             AlertKind::ErrorBurst,
-            Some(severity),
+            None,
             evidence,
             &mut out,
         );
