@@ -201,7 +201,8 @@ detector_config!(
         min_distinct_ips: u64 = 8,
         /// Alert at this multiple of the token's learned peak of distinct IPs (default 3).
         factor: f64 = 3.0,
-        /// Alert at this many distinct IPs even while still learning (default 64).
+        /// Alert at this many distinct IPs even while still learning, in its first half
+        /// (default 64); in the second half, the peak so far is judged as after learning.
         absolute_distinct_ips: u64 = 64,
     }
 );

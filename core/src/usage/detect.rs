@@ -293,8 +293,13 @@ impl TokenUsage {
             .insert(generation, keys.ip, ctx.config.distinct_cap);
         let distinct = self.ips.estimate(generation);
         let limit = threshold(self.baseline.peak_ips);
-        // While learning, the absolute bar, above what the token has shown so far.
-        let learning_limit = limit.max(cfg.absolute_distinct_ips);
+        // While learning, the absolute bar, above what the token has shown so far; from half
+        // the learning period on, its peak has seen a day of windows and is judged as usual.
+        let learning_limit = if self.half_learned(ctx) {
+            limit
+        } else {
+            limit.max(cfg.absolute_distinct_ips)
+        };
         if (learned && distinct >= limit) || (!learned && distinct >= learning_limit) {
             let evidence = Evidence::IpFanout {
                 distinct_ips: distinct,
