@@ -619,6 +619,14 @@ fn fan_out_while_learning_is_judged_by_its_age() {
     for i in 0..20 {
         assert!(t.observe(token, &normal(i), now + i * 6 * MIN).is_empty());
     }
-    let (first, _) = until(&t, token, now + 2 * HOUR, 2_000, 40, AlertKind::IpFanout, fan);
+    let (first, _) = until(
+        &t,
+        token,
+        now + 2 * HOUR,
+        2_000,
+        40,
+        AlertKind::IpFanout,
+        fan,
+    );
     assert_eq!(first, None);
 }

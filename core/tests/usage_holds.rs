@@ -197,8 +197,13 @@ fn errors_far_apart_make_no_mix() {
     let token = id("errors-apart");
     let home = obs("DE", "198.51.100.7", "app/1", "/v1/orders");
     let mut now = learn(&t, token, &home, &home);
-    let paths = ["/v1/orders/1", "/v1/orders/2", "/v1/orders/3", "/v1/orders/4"];
-    let mut fail = |status: u16, n: usize, now: Timestamp| {
+    let paths = [
+        "/v1/orders/1",
+        "/v1/orders/2",
+        "/v1/orders/3",
+        "/v1/orders/4",
+    ];
+    let fail = |status: u16, n: usize, now: Timestamp| {
         for (i, p) in paths.iter().cycle().take(n).enumerate() {
             let o = Observation {
                 path: Some(p),
@@ -206,7 +211,10 @@ fn errors_far_apart_make_no_mix() {
             };
             let at = now + i as i64 * 1_000;
             t.observe(token, &o, at);
-            assert!(t.record_outcome(token, status, at + 10).is_none(), "{status}");
+            assert!(
+                t.record_outcome(token, status, at + 10).is_none(),
+                "{status}"
+            );
         }
     };
     // Expired sessions, then ten minutes later a broken permission: two causes, each of one
@@ -215,7 +223,6 @@ fn errors_far_apart_make_no_mix() {
     now += 10 * MIN;
     fail(403, 6, now);
 }
-
 
 fn guard(rules: &str) -> Guard {
     let config = GuardConfig::from_toml(&format!("[usage]\n{rules}")).unwrap();

@@ -656,13 +656,7 @@ impl TokenUsage {
             window_secs: ctx.config.detectors.error_burst.window_secs,
         };
         let mut out = Vec::new();
-        self.raise(
-            ctx,
-            AlertKind::ErrorBurst,
-            None,
-            evidence,
-            &mut out,
-        );
+        self.raise(ctx, AlertKind::ErrorBurst, None, evidence, &mut out);
         out.pop()
     }
 
