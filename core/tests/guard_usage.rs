@@ -243,21 +243,22 @@ fn outcomes_feed_error_bursts_and_rules() {
     let guard = guard_with("[[respond]]\non = \"error_burst\"\naction = \"quarantine\"");
     let (id, token) = mint(&guard, 7);
     let mut raised = None;
-    // Probing walks many URLs (a client retrying one URL is not probing).
+    // Probing walks many URLs (a client retrying one URL is not probing) and meets a mix of
+    // forbidden and missing (one status over and over has one honest cause).
     let paths: Vec<String> = (0..12).map(|i| format!("/v1/orders/{}", 40 + i)).collect();
     for (i, path) in paths.iter().enumerate() {
         let at = T0 + MIN + i as i64 * 2000;
         let verdict = guard.check(&request(&token, 0).endpoint("GET", path), at);
         assert!(verdict.is_allowed());
-        let reaction = guard.record_outcome(&verdict.token_id.unwrap(), 403, at + 50);
+        let status = if i % 2 == 0 { 403 } else { 404 };
+        let reaction = guard.record_outcome(&verdict.token_id.unwrap(), status, at + 50);
         if !reaction.is_empty() {
             raised = Some((i, reaction));
             break;
         }
     }
     let (i, reaction) = raised.expect("an error burst");
-    // A token minted a minute ago has no usual place yet: the sixth 403 makes the burst.
-    assert_eq!(i, 5, "the sixth 403 makes the burst");
+    assert_eq!(i, 5, "the sixth error makes the burst");
     assert_eq!(reaction.alerts[0].kind, AlertKind::ErrorBurst);
     assert_eq!(reaction.actions[0].action, Action::Quarantine);
     assert_eq!(guard.token(&id).unwrap().state.name(), "quarantined");

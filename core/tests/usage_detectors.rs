@@ -369,21 +369,32 @@ fn error_bursts_from_outcomes() {
         assert!(t.record_outcome(token, 404, now + 10).is_none());
         now += 10 * MIN;
     }
-    let mut first = None;
+    // A permission a deploy broke: 403 after 403 on the usual routes, one cause, no alert;
+    // a stray 404 within does not make it a mix.
     for i in 0..20 {
-        t.observe(token, &normal(i), now + i * 1000);
-        if let Some(a) = t.record_outcome(token, 403, now + i * 1000 + 20) {
+        t.observe(token, &normal(i), now);
+        let status = if i == 10 { 404 } else { 403 };
+        assert!(t.record_outcome(token, status, now + 20).is_none(), "{i}");
+        now += 1000;
+    }
+    // Probing meets forbidden and missing alike: once both came back twice, the burst.
+    let mut first = None;
+    for i in 0..6 {
+        t.observe(token, &normal(i), now);
+        let status = if i % 2 == 0 { 404 } else { 403 };
+        if let Some(a) = t.record_outcome(token, status, now + 20) {
             assert_eq!(a.kind, AlertKind::ErrorBurst);
+            assert_eq!(a.severity, Severity::Medium);
             first.get_or_insert(i + 1);
         }
+        now += 1000;
     }
-    // From the token's usual place and client: twice the evidence (a broken deploy is likelier).
-    assert_eq!(first, Some(12));
+    assert_eq!(first, Some(3), "the second 404 makes the mix");
     // Other statuses and unknown tokens are ignored.
     assert!(t.record_outcome(token, 500, now).is_none());
     assert!(t.record_outcome(id("unknown"), 401, now).is_none());
     let s = t.stats(token, now + 20_000).unwrap();
-    assert_eq!(s.fine.total.errors, 25);
+    assert_eq!(s.fine.total.errors, 31);
 }
 
 #[test]
@@ -560,4 +571,62 @@ fn while_learning_only_a_large_burst_is_a_rate_spike() {
     let now = learn_a_day_and_a_half(&t, token);
     let (first, _) = until(&t, token, now, 200, 40, AlertKind::RateSpike, normal);
     assert!(first.is_some_and(|n| n <= 16), "{first:?}");
+}
+
+#[test]
+fn a_script_on_a_barely_used_token_is_a_rate_spike() {
+    let t = tracker();
+    // Three requests yesterday: no peaks to judge by, still learning.
+    let token = id("barely-used");
+    for i in 0..3 {
+        assert!(t.observe(token, &normal(i), START + i * HOUR).is_empty());
+    }
+    let now = START + DAY;
+    // A person paging through results at 2 a second stays below the absolute bar.
+    let (first, _) = until(&t, token, now, 500, 60, AlertKind::RateSpike, normal);
+    assert_eq!(first, None);
+    // A script at 20 a second on another such token: caught from the short measure.
+    let token = id("barely-used-script");
+    for i in 0..3 {
+        assert!(t.observe(token, &normal(i), START + i * HOUR).is_empty());
+    }
+    let (first, all) = until(&t, token, now, 50, 40, AlertKind::RateSpike, normal);
+    assert_eq!(first, Some(8), "the eighth request fills the short measure");
+    let alert = all.iter().find(|a| a.kind == AlertKind::RateSpike).unwrap();
+    assert_eq!(alert.severity, Severity::Medium);
+    // Off when set to 0.
+    let mut config = UsageConfig::default();
+    config.detectors.rate_spike.absolute_burst_per_min = 0.0;
+    let t = UsageTracker::new(config).unwrap();
+    let (first, _) = until(&t, token, now, 50, 40, AlertKind::RateSpike, normal);
+    assert_eq!(first, None);
+}
+
+#[test]
+fn fan_out_while_learning_is_judged_by_its_age() {
+    let fan = |i: i64| Observation {
+        ip: Some(format!("203.0.{}.{}", i + 1, i + 10).parse().unwrap()),
+        ..normal(i)
+    };
+    // A day and a half of one or two addresses, then a different address each request.
+    let t = tracker();
+    let token = id("young-fanout");
+    let now = learn_a_day_and_a_half(&t, token);
+    let (first, _) = until(&t, token, now, 2_000, 20, AlertKind::IpFanout, fan);
+    assert_eq!(first, Some(8), "the usual floor of 8 distinct addresses");
+    // A token two hours old may be an app used from many addresses: only the absolute bar.
+    let token = id("new-fanout");
+    for i in 0..20 {
+        assert!(t.observe(token, &normal(i), now + i * 6 * MIN).is_empty());
+    }
+    let (first, _) = until(
+        &t,
+        token,
+        now + 2 * HOUR,
+        2_000,
+        40,
+        AlertKind::IpFanout,
+        fan,
+    );
+    assert_eq!(first, None);
 }

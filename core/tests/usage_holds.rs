@@ -161,12 +161,13 @@ fn retrying_one_url_is_not_probing_but_walking_ids_is() {
         now += 3_000;
     }
     now += HOUR;
-    // Walking ids from another network: the sixth error makes a burst.
+    // Walking ids from another network meets a mix of missing and forbidden: the sixth error
+    // makes a burst.
     let paths: Vec<String> = (0..20)
         .map(|i| format!("/v1/orders/{}", 9000 + i * 3))
         .collect();
-    let walk = |from: &'static str, now: &mut Timestamp| {
-        paths.iter().position(|p| {
+    let walk = |t: &UsageTracker, token, from: &'static str, mix: bool, now: &mut Timestamp| {
+        paths.iter().enumerate().position(|(i, p)| {
             let o = Observation {
                 path: Some(p.as_str()),
                 ip: Some(from.parse().unwrap()),
@@ -174,24 +175,53 @@ fn retrying_one_url_is_not_probing_but_walking_ids_is() {
             };
             t.observe(token, &o, *now);
             *now += 2_000;
-            t.record_outcome(token, 404, *now - 1_990).is_some()
+            let status = if mix && i % 3 == 0 { 403 } else { 404 };
+            t.record_outcome(token, status, *now - 1_990).is_some()
         })
     };
-    assert_eq!(walk("192.0.2.44", &mut now), Some(5));
-    // From the owner's own place and client it takes twice the evidence.
+    assert_eq!(walk(&t, token, "192.0.2.44", true, &mut now), Some(5));
+    // The same from the owner's own place and client.
     let other = id("errors-home");
     let mut now = learn(&t, other, &home, &home);
-    let found = (0..20).position(|i| {
-        let p = format!("/v1/orders/{}", 7000 + i);
-        let o = Observation {
-            path: Some(p.as_str()),
-            ..home
-        };
-        t.observe(other, &o, now);
-        now += 2_000;
-        t.record_outcome(other, 404, now - 1_990).is_some()
-    });
-    assert_eq!(found, Some(11));
+    assert_eq!(walk(&t, other, "198.51.100.7", true, &mut now), Some(5));
+    // One status over and over on many routes, from anywhere, has one cause (a resource
+    // deleted, a permission a deploy broke): no burst.
+    let broken = id("errors-one-status");
+    let mut now = learn(&t, broken, &home, &home);
+    assert_eq!(walk(&t, broken, "192.0.2.44", false, &mut now), None);
+}
+
+#[test]
+fn errors_far_apart_make_no_mix() {
+    let t = UsageTracker::new(UsageConfig::default()).unwrap();
+    let token = id("errors-apart");
+    let home = obs("DE", "198.51.100.7", "app/1", "/v1/orders");
+    let mut now = learn(&t, token, &home, &home);
+    let paths = [
+        "/v1/orders/1",
+        "/v1/orders/2",
+        "/v1/orders/3",
+        "/v1/orders/4",
+    ];
+    let fail = |status: u16, n: usize, now: Timestamp| {
+        for (i, p) in paths.iter().cycle().take(n).enumerate() {
+            let o = Observation {
+                path: Some(p),
+                ..home
+            };
+            let at = now + i as i64 * 1_000;
+            t.observe(token, &o, at);
+            assert!(
+                t.record_outcome(token, status, at + 10).is_none(),
+                "{status}"
+            );
+        }
+    };
+    // Expired sessions, then ten minutes later a broken permission: two causes, each of one
+    // status, further apart than the span (taken together they would look like a mix).
+    fail(401, 4, now);
+    now += 10 * MIN;
+    fail(403, 6, now);
 }
 
 fn guard(rules: &str) -> Guard {

@@ -186,8 +186,11 @@ impl Replay {
             location: line.lat.zip(line.lon),
         };
         let verdict = self.guard.check(&request, now);
+        // As the middlewares do: a request the guard refused never reached the app, so the
+        // status the traffic recorded for it is not an outcome of this deployment.
+        let admitted = verdict.decision == Decision::Allow;
         let outcome = match (line.status, verdict.token_id) {
-            (Some(status), Some(id)) => self.guard.record_outcome(&id, status, now),
+            (Some(status), Some(id)) if admitted => self.guard.record_outcome(&id, status, now),
             _ => Reaction::default(),
         };
         let processed = Processed {

@@ -15,7 +15,8 @@
 //! ```
 //!
 //! All but `ts` and `token` are optional; other fields are ignored. `status` is fed to
-//! `Guard::record_outcome` after the check.
+//! `Guard::record_outcome` after a check that allowed the request (a refused request never
+//! reached the app, as in the middlewares).
 //!
 //! ```
 //! use tokenward_cli::{Replay, ReplayConfig};

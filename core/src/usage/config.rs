@@ -186,6 +186,11 @@ detector_config!(
         /// and at twice the two minimums above (default 10; 0 turns this off). A token leaked
         /// in its first days is caught too.
         learning_factor: f64 = 10.0,
+        /// While the token is still learning, even with no history: alert when the rate over
+        /// the last requests reaches this many per minute and `learning_factor` times the
+        /// peaks so far (default 300, five a second sustained; 0 turns this off). A script
+        /// hammering a token that was barely used is caught before its peaks settle.
+        absolute_burst_per_min: f64 = 300.0,
     }
 );
 
@@ -196,7 +201,8 @@ detector_config!(
         min_distinct_ips: u64 = 8,
         /// Alert at this multiple of the token's learned peak of distinct IPs (default 3).
         factor: f64 = 3.0,
-        /// Alert at this many distinct IPs even while still learning (default 64).
+        /// Alert at this many distinct IPs even while still learning, in its first half
+        /// (default 64); in the second half, the peak so far is judged as after learning.
         absolute_distinct_ips: u64 = 64,
     }
 );
@@ -273,8 +279,8 @@ detector_config!(
 
 detector_config!(
     /// 401/403/404 responses (from `record_outcome`) piling up on distinct paths. From the
-    /// token's usual place and client (more often a broken deploy than a probe) it takes
-    /// twice `min_errors` and is reported one step lower. Default severity medium.
+    /// token's usual place and client, where one status over and over is more often a broken
+    /// deploy than a probe, the last errors must also mix statuses. Default severity medium.
     ErrorBurstConfig, severity: Severity::Medium, cooldown: HOUR, {
         /// The span examined, in seconds (default 300).
         window_secs: u64 = 300,
@@ -399,11 +405,12 @@ impl UsageConfig {
                 "factor and min_burst_per_min must be positive",
             );
         }
-        let factor = d.rate_spike.learning_factor;
-        if !factor.is_finite() || factor < 0.0 {
+        let optional = |v: f64| v.is_finite() && v >= 0.0;
+        if !optional(d.rate_spike.learning_factor) || !optional(d.rate_spike.absolute_burst_per_min)
+        {
             return bad(
                 "detectors.rate_spike",
-                "learning_factor must be positive, or 0 to turn it off",
+                "learning_factor and absolute_burst_per_min must be positive, or 0 to turn them off",
             );
         }
         if !positive(d.ip_fanout.factor) || d.ip_fanout.min_distinct_ips == 0 {

@@ -293,8 +293,13 @@ impl TokenUsage {
             .insert(generation, keys.ip, ctx.config.distinct_cap);
         let distinct = self.ips.estimate(generation);
         let limit = threshold(self.baseline.peak_ips);
-        // While learning, the absolute bar, above what the token has shown so far.
-        let learning_limit = limit.max(cfg.absolute_distinct_ips);
+        // While learning, the absolute bar, above what the token has shown so far; from half
+        // the learning period on, its peak has seen a day of windows and is judged as usual.
+        let learning_limit = if self.half_learned(ctx) {
+            limit
+        } else {
+            limit.max(cfg.absolute_distinct_ips)
+        };
         if (learned && distinct >= limit) || (!learned && distinct >= learning_limit) {
             let evidence = Evidence::IpFanout {
                 distinct_ips: distinct,
@@ -545,23 +550,37 @@ impl TokenUsage {
             (cfg.learning_factor > 0.0 && self.total_requests >= ctx.config.learning_min_requests)
                 .then_some((cfg.learning_factor, 2.0))
         };
-        if let Some(long) = burst {
-            // The short measure (last 8 requests) shows a fast script sooner; it is noisier
-            // than the 16-request measure the peak is learned from, so it clears a higher bar.
-            let short = self.burst.rate_over(SHORT_BURST).unwrap_or(0.0);
-            let judged = long.max(short / SHORT_SLACK);
+        // The short measure (last 8 requests) shows a fast script sooner; it is noisier
+        // than the 16-request measure the peak is learned from, so it clears a higher bar.
+        let short = self.burst.rate_over(SHORT_BURST);
+        if burst.is_some() || short.is_some() {
+            let long = burst.unwrap_or(0.0);
+            let judged = long.max(short.unwrap_or(0.0) / SHORT_SLACK);
             let peak = self.baseline.peak_burst;
-            let over = bar.is_some_and(|(factor, floor)| {
-                f64::from(judged) >= (factor * f64::from(peak)).max(floor * cfg.min_burst_per_min)
-            });
-            if over && peak > 0.0 {
+            let over = burst.is_some()
+                && peak > 0.0
+                && bar.is_some_and(|(factor, floor)| {
+                    f64::from(judged)
+                        >= (factor * f64::from(peak)).max(floor * cfg.min_burst_per_min)
+                });
+            // While learning, a rate far above anything seen and above an absolute bar: the
+            // peaks of a barely used token say nothing yet, but a script does.
+            let absolute = cfg.absolute_burst_per_min;
+            let cold = !learned
+                && absolute > 0.0
+                && f64::from(judged) >= absolute.max(cfg.learning_factor * f64::from(peak));
+            if over || cold {
                 self.spiking = true;
                 let evidence = Evidence::RateSpike {
                     measure: "burst".into(),
-                    rate_per_min: f64::from(long.max(short)).round(),
+                    rate_per_min: f64::from(long.max(short.unwrap_or(0.0))).round(),
                     learned_peak_per_min: f64::from(peak).round(),
                 };
-                let sev = severity_for(f64::from(judged / peak), cfg.severity);
+                let sev = if peak > 0.0 {
+                    severity_for(f64::from(judged / peak), cfg.severity)
+                } else {
+                    cfg.severity
+                };
                 self.raise(ctx, AlertKind::RateSpike, Some(sev), evidence, out);
             } else if !self.spiking {
                 self.bucket_burst_max = self.bucket_burst_max.max(long);
@@ -616,15 +635,12 @@ impl TokenUsage {
             0.0
         };
         // Errors on one URL over and over are a client retrying (a poll of a deleted
-        // resource, an expired session); probing walks many.
-        // From the token's usual place and client, errors are more often a broken deploy
-        // than a probe: twice the evidence.
-        let min_errors = if self.hold.usual_context {
-            cfg.min_errors.saturating_mul(2)
-        } else {
-            cfg.min_errors
-        };
-        let enough = errors >= min_errors
+        // resource, an expired session); probing walks many. Errors of one status over and
+        // over have one cause, a broken deploy or a revoked permission, more often than a
+        // probe, which meets a mix of missing, forbidden and unauthorized.
+        let cause_unclear = self.hold.mixed_errors();
+        let enough = cause_unclear
+            && errors >= cfg.min_errors
             && errors as f64 >= cfg.min_ratio * f64::from(sum.requests)
             && errors as f64 >= usual
             && self.hold.error_path_count() >= cfg.min_paths.min(ERROR_PATHS);
@@ -639,22 +655,8 @@ impl TokenUsage {
             requests,
             window_secs: ctx.config.detectors.error_burst.window_secs,
         };
-        // From the usual place and client: reported one step lower.
-        let cfg = &ctx.config.detectors.error_burst;
-        let usual = self.hold.usual_context;
-        let severity = if usual {
-            cfg.severity.lowered()
-        } else {
-            cfg.severity
-        };
         let mut out = Vec::new();
-        self.raise(
-            ctx,
-            AlertKind::ErrorBurst,
-            Some(severity),
-            evidence,
-            &mut out,
-        );
+        self.raise(ctx, AlertKind::ErrorBurst, None, evidence, &mut out);
         out.pop()
     }
 

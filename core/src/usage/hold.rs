@@ -60,10 +60,18 @@ pub(crate) struct Hold {
     /// The last request came from a known country, wide network and agent family.
     pub usual_context: bool,
     pub error_paths: [u32; ERROR_PATHS],
+    /// The statuses of the last `ERROR_STATUSES` errors (1 for 401, 2 for 403, 3 for 404;
+    /// 0 for none yet), newest first.
+    pub error_statuses: [u8; ERROR_STATUSES],
+    /// When the last error came: errors further apart than the burst span are not one burst.
+    pub last_error: Timestamp,
 }
 
 /// Distinct errored paths remembered.
 pub(crate) const ERROR_PATHS: usize = 4;
+
+/// Error statuses remembered.
+const ERROR_STATUSES: usize = 8;
 
 // Suspicion is transient and not snapshotted: two states equal in everything lasting are equal.
 impl PartialEq for Hold {
@@ -109,8 +117,20 @@ impl Hold {
         }
     }
 
-    /// Remembers that the last observed path got an error.
-    pub fn errored(&mut self) {
+    /// Remembers that the last observed path got an error with `status` (401, 403 or 404) at
+    /// `now`; what the errors before showed is forgotten when they are more than `span_ms` old.
+    pub fn errored(&mut self, status: u16, now: Timestamp, span_ms: i64) {
+        if now.saturating_sub(self.last_error) > span_ms {
+            self.error_statuses = [0; ERROR_STATUSES];
+            self.error_paths = [0; ERROR_PATHS];
+        }
+        self.last_error = now;
+        self.error_statuses.rotate_right(1);
+        self.error_statuses[0] = match status {
+            401 => 1,
+            403 => 2,
+            _ => 3,
+        };
         let path = self.last_path;
         if !self.error_paths.contains(&path) {
             self.error_paths.rotate_right(1);
@@ -121,6 +141,18 @@ impl Hold {
     /// How many distinct paths got the recent errors (up to `ERROR_PATHS`).
     pub fn error_path_count(&self) -> usize {
         self.error_paths.iter().filter(|p| **p != 0).count()
+    }
+
+    /// Whether the last errors mix statuses: two of 401, 403 and 404 each came back at least
+    /// twice. One cause (a deleted resource, a permission a deploy broke, an expired
+    /// session) gives one status over and over, with at most a stray other error; probing
+    /// meets a mix of missing, forbidden and unauthorized.
+    pub fn mixed_errors(&self) -> bool {
+        let mut counts = [0u8; 4];
+        for &status in &self.error_statuses {
+            counts[usize::from(status)] += 1;
+        }
+        counts[1..].iter().filter(|&&n| n >= 2).count() >= 2
     }
 
     /// The kinds under whose suspicion a request from `here` falls at `now`.

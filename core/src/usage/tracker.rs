@@ -157,7 +157,8 @@ impl UsageTracker {
             ..Counts::default()
         };
         state.count(now, counts, true, self.derived.fine_ms);
-        state.hold.errored();
+        let span_ms = ctx.config.detectors.error_burst.window_secs as i64 * 1000;
+        state.hold.errored(status, now, span_ms);
         let learned = state.learned(&ctx);
         state.check_errors(&ctx, learned)
     }
