@@ -397,6 +397,11 @@ export interface FleetOptions {
   usageRetain?: number
   /** Timeout of a connection attempt (default 1). */
   connectTimeout?: number
+  /**
+   * A PEM file of the CAs that sign Redis's TLS certificate (`rediss://`); unset trusts
+   * the system's roots.
+   */
+  tlsCaFile?: string
 }
 
 /**

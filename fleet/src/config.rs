@@ -19,8 +19,10 @@ use crate::FleetError;
 /// // An ACL user; the password never shows.
 /// let secret = FleetConfig::new("redis://app:hunter2@redis.internal:6380/0")?;
 /// assert!(!format!("{secret:?}").contains("hunter2"));
-/// // TLS needs the redis crate built with a TLS backend (see the crate docs).
-/// assert!(FleetConfig::new("rediss://app:hunter2@redis.internal:6380").is_err());
+/// // TLS (rustls), with the system's roots or a private CA.
+/// let tls = FleetConfig::new("rediss://app:hunter2@redis.internal:6380")?
+///     .tls_ca_cert(b"-----BEGIN CERTIFICATE-----\n...".to_vec());
+/// assert!(!format!("{tls:?}").contains("hunter2"));
 /// # Ok::<(), tokenward_fleet::FleetError>(())
 /// ```
 #[derive(Clone)]
@@ -36,6 +38,9 @@ pub struct FleetConfig {
     pub(crate) retain: Duration,
     pub(crate) usage_retain: Duration,
     pub(crate) connect_timeout: Duration,
+    /// PEM certificates of the CAs that sign Redis's TLS certificate (`rediss://`); `None`
+    /// trusts the system's roots.
+    pub(crate) tls_ca: Option<Vec<u8>>,
 }
 
 /// The Redis keys of one fleet. They share one hash tag (`{prefix}`), so in a Redis Cluster
@@ -61,9 +66,8 @@ pub struct Keys {
 
 impl FleetConfig {
     /// A config for the Redis at `url`: `redis://[user[:password]@]host[:port][/db]`,
-    /// `rediss://` for TLS (only when the `redis` crate is built with a TLS feature: see the
-    /// crate docs), or `redis+unix:///path`. Fails when the URL does not parse or needs TLS
-    /// that is not built in.
+    /// `rediss://` for TLS (rustls; the system's roots unless [`tls_ca_cert`](Self::tls_ca_cert)
+    /// names the CA), or `redis+unix:///path`. Fails when the URL does not parse.
     pub fn new(url: impl Into<String>) -> Result<FleetConfig, FleetError> {
         let url = url.into();
         redis::Client::open(url.as_str()).map_err(|e| FleetError::Url(scrub(&e.to_string())))?;
@@ -79,6 +83,7 @@ impl FleetConfig {
             retain: Duration::from_secs(600),
             usage_retain: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(1),
+            tls_ca: None,
         })
     }
 
@@ -143,6 +148,14 @@ impl FleetConfig {
         self
     }
 
+    /// Trusts the CAs in `pem` (PEM certificates) for Redis's TLS certificate, instead of the
+    /// system's roots: for a `rediss://` URL to a Redis whose certificate a private CA signed.
+    /// The certificate must name the URL's host (a DNS name or an IP address).
+    pub fn tls_ca_cert(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.tls_ca = Some(pem.into());
+        self
+    }
+
     /// The fleet's Redis keys.
     pub fn keys(&self) -> Keys {
         let tag = format!("{{{}}}", self.prefix);
@@ -185,6 +198,7 @@ impl fmt::Debug for FleetConfig {
             .field("url", &scrub(&self.url))
             .field("prefix", &self.prefix)
             .field("delta_interval", &self.delta_interval)
+            .field("tls_ca_cert", &self.tls_ca.is_some())
             .finish_non_exhaustive()
     }
 }

@@ -22,6 +22,10 @@ pub enum FleetError {
         /// What is wrong.
         reason: &'static str,
     },
+    /// Settings that do not decode ([`FleetSettings`](crate::FleetSettings)): an unknown
+    /// name, or a value of the wrong type.
+    #[error("invalid fleet settings: {0}")]
+    Settings(String),
     /// The Guard has a replicator already (its change feed is on).
     #[error("the Guard is attached to a fleet already")]
     AlreadyAttached,
@@ -44,7 +48,9 @@ impl FleetError {
     pub fn kind(&self) -> ErrorKind {
         match self {
             FleetError::Url(_) | FleetError::NoDeltas | FleetError::Redis(_) => ErrorKind::Config,
-            FleetError::InvalidArgument { .. } => ErrorKind::InvalidArgument,
+            FleetError::InvalidArgument { .. } | FleetError::Settings(_) => {
+                ErrorKind::InvalidArgument
+            }
             FleetError::AlreadyAttached => ErrorKind::Conflict,
             FleetError::Guard(e) => e.kind(),
         }

@@ -113,10 +113,17 @@
 //! ## Authentication and TLS
 //!
 //! The URL carries them: `redis://user:password@host:6379/0` (an ACL user; needs
-//! `+xadd +xread +xrevrange +xtrim +xlen +get +set +eval` on the `{prefix}:*` keys); `rediss://` for TLS. This crate builds the `redis` client without a
-//! TLS backend (the backends need OpenSSL or a C crypto library); a host that needs TLS
-//! enables the `redis` crate's `tls-rustls` feature in its own build (Cargo unifies it), or
-//! runs a TLS tunnel. Passwords never appear in errors, events or `Debug` output.
+//! `+xadd +xread +xrevrange +xtrim +xlen +get +set +eval` on the `{prefix}:*` keys), and
+//! `rediss://` for TLS: rustls (with the `ring` provider, so no OpenSSL to link), verifying
+//! the server's certificate against the system's roots, or against a private CA given with
+//! [`FleetConfig::tls_ca_cert`] (`tls_ca_file` in [`FleetSettings`]). The certificate must
+//! name the URL's host. Passwords never appear in errors, events or `Debug` output.
+//!
+//! ## From other languages
+//!
+//! The Python `Guard.attach_fleet(url, **settings)` and the Node `guard.attachFleet(url,
+//! settings)` turn their settings into a [`FleetSettings`] (durations in seconds), which
+//! makes the [`FleetConfig`]: one set of rules and errors for every host.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -126,6 +133,7 @@ mod error;
 mod link;
 mod publish;
 mod reader;
+mod settings;
 mod shared;
 mod wire;
 mod writer;
@@ -140,6 +148,7 @@ use tokenward::{Guard, Selector, Timestamp, TokenId};
 pub use config::{FleetConfig, Keys};
 pub use error::FleetError;
 pub use publish::publish;
+pub use settings::{seconds, FleetSettings};
 pub use shared::{FleetEvent, Health};
 pub use wire::StreamPos;
 

@@ -9,11 +9,36 @@ use crate::wire::StreamPos;
 
 /// A connection with read and write timeouts: `read` must exceed any blocking read.
 pub(crate) fn connect(config: &FleetConfig, read: Duration) -> RedisResult<Connection> {
-    let client = redis::Client::open(config.url.as_str())?;
+    let client = match &config.tls_ca {
+        None => redis::Client::open(config.url.as_str())?,
+        Some(pem) => {
+            let certificates = redis::TlsCertificates {
+                client_tls: None,
+                root_cert: Some(pem.clone()),
+            };
+            redis::Client::build_with_tls(config.url.as_str(), certificates)?
+        }
+    };
+    install_crypto_provider();
     let conn = client.get_connection_with_timeout(config.connect_timeout)?;
     conn.set_read_timeout(Some(read))?;
     conn.set_write_timeout(Some(config.connect_timeout.max(Duration::from_secs(1))))?;
     Ok(conn)
+}
+
+/// Makes rustls's `ring` provider the process default unless the host installed one: the
+/// `redis` crate builds its TLS config from the process default, which rustls cannot pick by
+/// itself when the host's build enables a second provider.
+fn install_crypto_provider() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // `ring` builds with a C compiler alone (aws-lc-rs needs cmake); rustls deprecates it
+        // only for lacking post-quantum key exchange, which Redis servers do not offer yet.
+        // An error means a provider is installed already: that one is used.
+        #[allow(deprecated)]
+        let provider = rustls::crypto::ring::default_provider();
+        let _ = provider.install_default();
+    });
 }
 
 /// A value unlikely to repeat: for instance and epoch ids (not secrets).

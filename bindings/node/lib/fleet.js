@@ -20,6 +20,7 @@ const DURATIONS = [
   'connectTimeout',
 ]
 const COUNTS = ['outboxCapacity', 'snapshotMinEntries']
+const STRINGS = ['prefix', 'tlsCaFile']
 const SELECTOR = ['owner', 'service', 'environment', 'tag', 'now']
 
 function isPlainObject(value) {
@@ -43,9 +44,9 @@ function checkFleetOptions(options) {
   const out = {}
   for (const [name, value] of Object.entries(options)) {
     if (value === undefined) continue
-    if (name === 'prefix') {
+    if (STRINGS.includes(name)) {
       if (typeof value !== 'string') {
-        throw new InvalidArgumentError(`options.prefix must be a string, got ${typeName(value)}`)
+        throw new InvalidArgumentError(`options.${name} must be a string, got ${typeName(value)}`)
       }
     } else if (DURATIONS.includes(name)) {
       checkSeconds(value, `options.${name}`)
@@ -54,7 +55,7 @@ function checkFleetOptions(options) {
         throw new InvalidArgumentError(`options.${name} must be an integer from 0 to 4294967295`)
       }
     } else {
-      const allowed = ['prefix', ...DURATIONS, ...COUNTS].join(', ')
+      const allowed = [...STRINGS, ...DURATIONS, ...COUNTS].join(', ')
       throw new InvalidArgumentError(`unknown option "${name}" in options (expected ${allowed})`)
     }
     out[name] = value

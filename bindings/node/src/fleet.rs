@@ -13,7 +13,7 @@ use napi::bindgen_prelude::AsyncTask;
 use napi::{Env, Task};
 use napi_derive::napi;
 use tokenward::Selector;
-use tokenward_fleet::FleetConfig;
+use tokenward_fleet::FleetSettings;
 
 use crate::error::{error, from_core, guard, Code, Result};
 use crate::guard::args;
@@ -44,68 +44,35 @@ pub struct FleetOptions {
     pub usage_retain: Option<f64>,
     /// Timeout of a connection attempt (default 1).
     pub connect_timeout: Option<f64>,
+    /// A PEM file of the CAs that sign Redis's TLS certificate (`rediss://`); unset trusts
+    /// the system's roots.
+    pub tls_ca_file: Option<String>,
 }
 
-impl FleetOptions {
-    fn config(&self, url: &str) -> Result<FleetConfig> {
-        let mut config = FleetConfig::new(url).map_err(from_core)?;
-        if let Some(prefix) = &self.prefix {
-            config = config.prefix(prefix.as_str());
+impl From<&FleetOptions> for FleetSettings {
+    fn from(o: &FleetOptions) -> FleetSettings {
+        FleetSettings {
+            prefix: o.prefix.clone(),
+            poll: o.poll,
+            block: o.block,
+            delta_interval: o.delta_interval,
+            outbox_capacity: o.outbox_capacity.map(u64::from),
+            snapshot_interval: o.snapshot_interval,
+            snapshot_min_entries: o.snapshot_min_entries.map(u64::from),
+            retain: o.retain,
+            usage_retain: o.usage_retain,
+            connect_timeout: o.connect_timeout,
+            tls_ca_file: o.tls_ca_file.clone(),
         }
-        let durations: [(&str, Option<f64>, DurationSetter); 6] = [
-            ("poll", self.poll, FleetConfig::poll),
-            ("block", self.block, FleetConfig::block),
-            (
-                "deltaInterval",
-                self.delta_interval,
-                FleetConfig::delta_interval,
-            ),
-            ("retain", self.retain, FleetConfig::retain),
-            ("usageRetain", self.usage_retain, FleetConfig::usage_retain),
-            (
-                "connectTimeout",
-                self.connect_timeout,
-                FleetConfig::connect_timeout,
-            ),
-        ];
-        for (field, value, set) in durations {
-            if let Some(value) = value {
-                config = set(config, seconds(field, value)?);
-            }
-        }
-        if let Some(capacity) = self.outbox_capacity {
-            config = config.outbox_capacity(capacity as usize);
-        }
-        if self.snapshot_interval.is_some() || self.snapshot_min_entries.is_some() {
-            // Unset halves keep the crate's defaults (30 s, 10 000 entries).
-            let interval = match self.snapshot_interval {
-                Some(value) => seconds("snapshotInterval", value)?,
-                None => Duration::from_secs(30),
-            };
-            let min_entries = self.snapshot_min_entries.map_or(10_000, u64::from);
-            config = config.snapshot(interval, min_entries);
-        }
-        Ok(config)
     }
-}
-
-/// A `FleetConfig` setter of one duration.
-type DurationSetter = fn(FleetConfig, Duration) -> FleetConfig;
-
-/// A number of seconds as a duration: finite and not negative.
-fn seconds(field: &str, value: f64) -> Result<Duration> {
-    Duration::try_from_secs_f64(value).map_err(|_| {
-        error(
-            Code::InvalidArg,
-            format!("{field} must be a non-negative, finite number of seconds"),
-        )
-    })
 }
 
 /// Attaches `guard` to the fleet at `url`; what `Guard.attachFleet` does. Returns at once:
 /// the threads connect in the background.
 pub fn attach(guard: &Arc<tokenward::Guard>, url: &str, options: &FleetOptions) -> Result<Fleet> {
-    let config = options.config(url)?;
+    let config = FleetSettings::from(options)
+        .config(url)
+        .map_err(from_core)?;
     let fleet = tokenward_fleet::Fleet::attach(guard.clone(), config).map_err(from_core)?;
     Ok(Fleet {
         inner: Arc::new(Mutex::new(Some(Arc::new(fleet)))),
@@ -156,7 +123,8 @@ impl Fleet {
     #[napi(ts_return_type = "Promise<boolean>")]
     pub fn flush(&self, timeout: Option<f64>) -> Result<AsyncTask<FlushTask>> {
         guard(|| {
-            let timeout = seconds("timeout", timeout.unwrap_or(5.0))?;
+            let timeout =
+                tokenward_fleet::seconds("timeout", timeout.unwrap_or(5.0)).map_err(from_core)?;
             Ok(AsyncTask::new(FlushTask {
                 fleet: self.running()?,
                 timeout,

@@ -135,6 +135,12 @@ test('bad settings throw by kind', () => {
   assert.throws(() => guard.attachFleet(url, { outboxCapacity: -1 }), InvalidArgumentError)
   assert.throws(() => guard.attachFleet(url, { delta_interval: 1 }), InvalidArgumentError)
   assert.throws(() => guard.attachFleet(42), InvalidArgumentError)
+  // The settings the Rust side checks (FleetSettings): a CA file that cannot be read.
+  assert.throws(
+    () => guard.attachFleet('rediss://127.0.0.1:1', { tlsCaFile: '/nonexistent/ca.pem' }),
+    (err) => err instanceof InvalidArgumentError && err.message.includes('tls_ca_file'),
+  )
+  assert.throws(() => guard.attachFleet(url, { tlsCaFile: 7 }), InvalidArgumentError)
   const noDeltas = new Guard({ usage: {} }, { key: KEY })
   assert.throws(() => noDeltas.attachFleet(url), ConfigError)
 })

@@ -7,93 +7,23 @@
 //! last clone is dropped.
 
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
 
 use pyo3::prelude::*;
 use tokenward::{ErrorKind, Selector};
-use tokenward_fleet::FleetConfig;
+use tokenward_fleet::FleetSettings;
 
 use crate::errors::{from_kind, to_py};
 use crate::guard::args;
 use crate::json;
-
-/// The settings `attach_fleet` accepts as keyword arguments; durations are seconds.
-pub struct Options {
-    pub prefix: Option<String>,
-    pub poll: Option<f64>,
-    pub block: Option<f64>,
-    pub delta_interval: Option<f64>,
-    pub outbox_capacity: Option<usize>,
-    pub snapshot_interval: Option<f64>,
-    pub snapshot_min_entries: Option<u64>,
-    pub retain: Option<f64>,
-    pub usage_retain: Option<f64>,
-    pub connect_timeout: Option<f64>,
-}
-
-impl Options {
-    fn config(&self, url: &str) -> PyResult<FleetConfig> {
-        let mut config = FleetConfig::new(url).map_err(to_py)?;
-        if let Some(prefix) = &self.prefix {
-            config = config.prefix(prefix.as_str());
-        }
-        let durations: [(&str, Option<f64>, DurationSetter); 6] = [
-            ("poll", self.poll, FleetConfig::poll),
-            ("block", self.block, FleetConfig::block),
-            (
-                "delta_interval",
-                self.delta_interval,
-                FleetConfig::delta_interval,
-            ),
-            ("retain", self.retain, FleetConfig::retain),
-            ("usage_retain", self.usage_retain, FleetConfig::usage_retain),
-            (
-                "connect_timeout",
-                self.connect_timeout,
-                FleetConfig::connect_timeout,
-            ),
-        ];
-        for (field, value, set) in durations {
-            if let Some(value) = value {
-                config = set(config, seconds(field, value)?);
-            }
-        }
-        if let Some(capacity) = self.outbox_capacity {
-            config = config.outbox_capacity(capacity);
-        }
-        if self.snapshot_interval.is_some() || self.snapshot_min_entries.is_some() {
-            // Unset halves keep the crate's defaults (30 s, 10 000 entries).
-            let interval = match self.snapshot_interval {
-                Some(value) => seconds("snapshot_interval", value)?,
-                None => Duration::from_secs(30),
-            };
-            config = config.snapshot(interval, self.snapshot_min_entries.unwrap_or(10_000));
-        }
-        Ok(config)
-    }
-}
-
-/// A `FleetConfig` setter of one duration.
-type DurationSetter = fn(FleetConfig, Duration) -> FleetConfig;
-
-/// A number of seconds as a duration: finite and not negative.
-fn seconds(field: &str, value: f64) -> PyResult<Duration> {
-    Duration::try_from_secs_f64(value).map_err(|_| {
-        from_kind(
-            ErrorKind::InvalidArgument,
-            format!("{field} must be a non-negative, finite number of seconds"),
-        )
-    })
-}
 
 /// Attaches `guard` to the fleet at `url`; what `Guard.attach_fleet` does.
 pub fn attach(
     py: Python<'_>,
     guard: &Arc<tokenward::Guard>,
     url: &str,
-    options: &Options,
+    settings: &FleetSettings,
 ) -> PyResult<Fleet> {
-    let config = options.config(url)?;
+    let config = settings.config(url).map_err(to_py)?;
     let guard = guard.clone();
     let fleet = py
         .detach(|| tokenward_fleet::Fleet::attach(guard, config))
@@ -138,7 +68,7 @@ impl Fleet {
     /// when it is.
     #[pyo3(signature = (timeout=5.0))]
     fn flush(&self, py: Python<'_>, timeout: f64) -> PyResult<bool> {
-        let timeout = seconds("timeout", timeout)?;
+        let timeout = tokenward_fleet::seconds("timeout", timeout).map_err(to_py)?;
         let fleet = self.running()?;
         Ok(py.detach(|| fleet.flush(timeout)))
     }

@@ -129,6 +129,8 @@ def test_bad_settings_raise_by_kind() -> None:
         guard.attach_fleet("redis://127.0.0.1:1", outbox_capacity=0)
     with pytest.raises(OverflowError):
         guard.attach_fleet("redis://127.0.0.1:1", outbox_capacity=-1)
+    with pytest.raises(tokenward.InvalidArgumentError, match="tls_ca_file"):
+        guard.attach_fleet("rediss://127.0.0.1:1", tls_ca_file="/nonexistent/ca.pem")
 
 
 class socket_port:

@@ -39,7 +39,14 @@ impl UsageTracker {
                 if pending.buckets.is_empty() {
                     continue;
                 }
-                let taken = std::mem::take(&mut **pending);
+                // Copied out and cleared in place, not taken: the buckets' allocation stays
+                // where it is, so the next `observe` neither allocates nor finds it moved
+                // (freed and reallocated, it lands far from the token's other state and
+                // costs `check()` a cache miss every time).
+                let taken = Pending {
+                    buckets: pending.buckets.drain(..).collect(),
+                    requests: std::mem::take(&mut pending.requests),
+                };
                 tokens.push(TokenDelta::of(*id, state, taken));
             }
         }

@@ -15,6 +15,9 @@ pub const KEY: &[u8] = b"fleet test key shared by every instance";
 
 pub struct RedisServer {
     pub port: u16,
+    /// The TLS port and the directory holding `server.crt` and `server.key`, when started
+    /// with [`start_tls`](RedisServer::start_tls).
+    tls: Option<(u16, std::path::PathBuf)>,
     child: Option<Child>,
 }
 
@@ -37,9 +40,29 @@ impl RedisServer {
             return None;
         }
         let port = free_port();
-        let mut server = RedisServer { port, child: None };
+        let mut server = RedisServer {
+            port,
+            tls: None,
+            child: None,
+        };
         server.spawn();
         Some(server)
+    }
+
+    /// Starts a server that also listens with TLS on a second port, with the certificate and
+    /// key in `dir` (`server.crt`, `server.key`). `None` as for [`start`](Self::start).
+    pub fn start_tls(dir: &std::path::Path) -> Option<RedisServer> {
+        let mut server = RedisServer::start()?;
+        server.kill();
+        server.tls = Some((free_port(), dir.to_path_buf()));
+        server.spawn();
+        Some(server)
+    }
+
+    /// The `rediss://` URL of the TLS port.
+    pub fn tls_url(&self) -> String {
+        let (port, _) = self.tls.as_ref().expect("started with TLS");
+        format!("rediss://127.0.0.1:{port}")
     }
 
     pub fn url(&self) -> String {
@@ -47,7 +70,17 @@ impl RedisServer {
     }
 
     fn spawn(&mut self) {
-        let child = Command::new("redis-server")
+        let mut command = Command::new("redis-server");
+        if let Some((port, dir)) = &self.tls {
+            command
+                .args(["--tls-port", &port.to_string()])
+                .arg("--tls-cert-file")
+                .arg(dir.join("server.crt"))
+                .arg("--tls-key-file")
+                .arg(dir.join("server.key"))
+                .args(["--tls-auth-clients", "no"]);
+        }
+        let child = command
             .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
             .args([
                 "--save",

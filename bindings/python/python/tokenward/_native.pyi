@@ -310,12 +310,14 @@ class Guard:
         retain: float | None = None,
         usage_retain: float | None = None,
         connect_timeout: float | None = None,
+        tls_ca_file: str | None = None,
     ) -> Fleet:
         """Attaches this Guard to the fleet sharing the Redis at ``url``
         (``redis://[user[:password]@]host[:port][/db]``): lifecycle changes made here reach
         every instance with the same ``prefix`` (default ``"tokenward"``), theirs reach this
         Guard, usage deltas are merged. Durations are seconds. Returns at once, connected or
-        not (see :meth:`Fleet.health`). A bad URL or a Guard tracking usage without
+        not (see :meth:`Fleet.health`). ``rediss://`` connects with TLS, trusting the system's
+        roots, or the CAs in the PEM file ``tls_ca_file``. A bad URL or a Guard tracking usage without
         ``track_deltas`` is a :class:`ConfigError`, a bad setting an
         :class:`InvalidArgumentError`, a Guard attached already a :class:`ConflictError`."""
     def __len__(self) -> int: ...

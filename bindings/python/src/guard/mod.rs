@@ -403,7 +403,7 @@ impl Guard {
     #[pyo3(signature = (
         url, *, prefix=None, poll=None, block=None, delta_interval=None, outbox_capacity=None,
         snapshot_interval=None, snapshot_min_entries=None, retain=None, usage_retain=None,
-        connect_timeout=None
+        connect_timeout=None, tls_ca_file=None
     ))]
     #[allow(clippy::too_many_arguments)] // Python keyword arguments, one per setting.
     fn attach_fleet(
@@ -414,14 +414,15 @@ impl Guard {
         poll: Option<f64>,
         block: Option<f64>,
         delta_interval: Option<f64>,
-        outbox_capacity: Option<usize>,
+        outbox_capacity: Option<u64>,
         snapshot_interval: Option<f64>,
         snapshot_min_entries: Option<u64>,
         retain: Option<f64>,
         usage_retain: Option<f64>,
         connect_timeout: Option<f64>,
+        tls_ca_file: Option<String>,
     ) -> PyResult<crate::fleet::Fleet> {
-        let options = crate::fleet::Options {
+        let settings = tokenward_fleet::FleetSettings {
             prefix,
             poll,
             block,
@@ -432,8 +433,9 @@ impl Guard {
             retain,
             usage_retain,
             connect_timeout,
+            tls_ca_file,
         };
-        crate::fleet::attach(py, &self.inner, url, &options)
+        crate::fleet::attach(py, &self.inner, url, &settings)
     }
 
     fn __len__(&self) -> usize {
