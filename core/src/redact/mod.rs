@@ -41,6 +41,7 @@ mod assignment;
 mod catalogue;
 mod config;
 mod layout;
+mod lines;
 mod required;
 mod rule;
 mod stream;
@@ -255,6 +256,15 @@ impl Redactor {
             }
         }
         candidates
+    }
+
+    /// Where the first trigger of the first stage at or after `from` ends: the offset of its
+    /// last byte. A text without one holds no secret, unless a rule runs on every text.
+    fn first_trigger_end(&self, text: &[u8], from: usize) -> Option<usize> {
+        let prefilter = self.inner.prefilter.as_ref()?;
+        let found = prefilter.find(aho_corasick::Input::new(text).range(from..))?;
+        // Keywords are never empty, so a match holds a byte.
+        Some(found.end() - 1)
     }
 
     fn run_rule(&self, index: usize, text: &[u8], found: &mut Vec<Hit>) {
@@ -882,5 +892,7 @@ fn keyword_reach(automaton: &AhoCorasick, keywords: &[String]) -> Vec<usize> {
     reach
 }
 
+#[cfg(test)]
+mod differential;
 #[cfg(test)]
 mod tests;
