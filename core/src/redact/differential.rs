@@ -128,7 +128,11 @@ fn line_by_line(r: &Redactor, text: &[u8]) -> Vec<u8> {
 
 #[test]
 fn lines_are_redacted_as_one_by_one() {
-    let r = redactor();
+    lines_redacted_as_one_by_one(redactor());
+    lines_redacted_as_one_by_one(with_literal_stage());
+}
+
+fn lines_redacted_as_one_by_one(r: &Redactor) {
     let lines = all_lines();
     assert!(lines.len() > 1000, "{} lines", lines.len());
     // Batches of varied sizes, so triggers fall at a batch's first and last line too.
@@ -230,7 +234,11 @@ fn streamed_lines_are_redacted_as_pushed_one_by_one() {
     let r = redactor();
     let mut lines: Vec<String> = all_lines().into_iter().take(40_000).collect();
     // Key blocks, open and closed, among the lines.
-    let key = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAu7Qz4mJ0lVz2Qf3tW0bQZ9u8cX1yK2w3E4r5T6y7U8i9O0pQ\n-----END RSA PRIVATE KEY-----";
+    let key = concat!(
+        "-----BEGIN RSA PRIVATE KEY-----\n",
+        "MIIEowIBAAKCAQEAu7Qz4mJ0lVz2Qf3tW0bQZ9u8cX1yK2w3E4r5T6y7U8i9O0pQ\n",
+        "-----END RSA PRIVATE KEY-----"
+    );
     for at in [5, 500, 5000, 20_000] {
         if at < lines.len() {
             lines.insert(at, key.to_owned());
@@ -252,4 +260,86 @@ fn streamed_lines_are_redacted_as_pushed_one_by_one() {
         let got = stream_batched(r, &chunks);
         assert!(got == expected, "streamed output differs");
     }
+}
+
+/// The engine with its literal stage ([`gate`]).
+fn with_literal_stage() -> &'static Redactor {
+    static REDACTOR: OnceLock<Redactor> = OnceLock::new();
+    REDACTOR.get_or_init(|| Redactor::builder().literal_stage(true).build().unwrap())
+}
+
+#[test]
+fn the_literal_stage_keeps_every_finding() {
+    // The engine triggered by keywords alone is the oracle.
+    let (r, oracle) = (with_literal_stage(), redactor());
+    let lines = all_lines();
+    let mut found = 0;
+    for line in &lines {
+        let expected = oracle.find_bytes(line.as_bytes());
+        assert!(
+            r.find_bytes(line.as_bytes()) == expected,
+            "findings differ on {line:?}"
+        );
+        found += expected.len();
+    }
+    assert!(
+        found > lines.len() / 4,
+        "{found} findings in {} lines",
+        lines.len()
+    );
+    // Whole texts of many lines, as a stream releases them.
+    for chunk in lines.chunks(97) {
+        let text = chunk.join("\n");
+        assert!(
+            r.find(&text) == oracle.find(&text),
+            "findings differ on a block of lines"
+        );
+    }
+}
+
+#[test]
+fn the_literal_stage_holds_the_distinctive_prefixes() {
+    let r = with_literal_stage();
+    let literal = |id: &str| {
+        let rule = r
+            .inner
+            .rules
+            .iter()
+            .find(|rule| &*rule.info.id == id)
+            .unwrap();
+        gate::literal_trigger(rule)
+    };
+    assert_eq!(literal("npm_token"), Some(vec![b"npm_".to_vec()]));
+    assert!(literal("github_fine_grained_pat").is_some());
+    assert!(literal("stripe_secret_key").is_some());
+    assert_eq!(literal("jwt"), Some(vec![b"eyJ".to_vec()]));
+    // Generic rules, and rules keyed by a service's name in any case, keep their keywords.
+    for id in [
+        "password_assignment",
+        "secret_assignment",
+        "fastly_api_token",
+        "url_password",
+    ] {
+        assert_eq!(literal(id), None, "{id}");
+    }
+    // Without it, every rule is triggered by its keywords.
+    assert!(redactor().inner.literals.is_none());
+    assert!(r.inner.literals.is_some());
+}
+
+#[test]
+#[ignore]
+fn print_triggers() {
+    let mut literals = 0;
+    for rule in &with_literal_stage().inner.rules {
+        if let Some(l) = gate::literal_trigger(rule) {
+            literals += l.len();
+            let l: Vec<String> = l
+                .iter()
+                .map(|l| String::from_utf8_lossy(l).into_owned())
+                .collect();
+            println!("L {:32} {:?}", rule.info.id, l);
+        }
+    }
+    println!("{literals} literals");
 }

@@ -8,7 +8,9 @@
 use std::borrow::Cow;
 use std::ops::Range;
 
-use super::Redactor;
+use aho_corasick::{Match, PatternID};
+
+use super::{merge_overlaps, Redactor};
 
 /// The escape byte that opens a terminal control sequence ([`super::ansi`]).
 const ESC: u8 = 0x1b;
@@ -37,9 +39,10 @@ impl Redactor {
         let mut out: Option<Vec<u8>> = None;
         // `text[..copied]` is in `out`, once `out` exists.
         let mut copied = 0;
+        let mut suspects = Suspects::default();
         let mut at = 0;
-        while let Some(line) = self.next_suspect_line(text, at) {
-            if let Cow::Owned(redacted) = self.redact_bytes(&text[line.clone()]) {
+        while let Some((line, first)) = suspects.next_line(self, text, at) {
+            if let Cow::Owned(redacted) = self.redact_line(&text[line.clone()], first) {
                 let out = out.get_or_insert_with(|| Vec::with_capacity(text.len() + 64));
                 out.extend_from_slice(&text[copied..line.start]);
                 out.extend_from_slice(&redacted);
@@ -56,36 +59,106 @@ impl Redactor {
         }
     }
 
+    /// `line` redacted as [`redact_bytes`](Self::redact_bytes) does, given the keyword match
+    /// that ends first in it (pattern and end), found by the scan of the batch: its first
+    /// stage need not run again.
+    fn redact_line<'t>(&self, line: &'t [u8], first: Option<(PatternID, usize)>) -> Cow<'t, [u8]> {
+        // An escape may hide or make a keyword once blanked: such a line starts afresh.
+        if first.is_none() || memchr::memchr(ESC, line).is_some() {
+            return self.redact_bytes(line);
+        }
+        let findings = merge_overlaps(self.hits_after(line, first), None);
+        if findings.is_empty() {
+            return Cow::Borrowed(line);
+        }
+        let mut out = Vec::with_capacity(line.len() + 16 * findings.len());
+        self.write_redacted(line, &findings, &mut out);
+        Cow::Owned(out)
+    }
+
     /// Appends `text` redacted line by line to `out`, as [`redact_lines`](Self::redact_lines).
     pub(crate) fn write_lines(&self, text: &[u8], out: &mut Vec<u8>) {
         out.extend_from_slice(&self.redact_lines(text));
     }
+}
 
+/// Where the next trigger of each scan over a batch lies, kept while it lies ahead, so that
+/// each scan passes over the batch once whatever the number of lines it holds.
+#[derive(Default)]
+struct Suspects {
+    escape: Ahead<usize>,
+    literal: Ahead<usize>,
+    keyword: Ahead<Match>,
+}
+
+impl Suspects {
     /// The first line at or after `from` (a line start) that may hold a secret: one holding a
     /// trigger of the first stage or a terminal escape, or any line when some rule runs on
-    /// every text. Every other line comes out of [`redact_bytes`](Self::redact_bytes)
-    /// unchanged, since its own first stage would find nothing in it.
-    fn next_suspect_line(&self, text: &[u8], from: usize) -> Option<Range<usize>> {
+    /// every text. Every other line comes out of [`Redactor::redact_bytes`] unchanged, since
+    /// its own first stage would find nothing in it.
+    ///
+    /// With the line comes the keyword match that ends first in it (pattern, and end within
+    /// the line) when the scan found it there; `None` when the line must be searched afresh.
+    fn next_line(
+        &mut self,
+        r: &Redactor,
+        text: &[u8],
+        from: usize,
+    ) -> Option<(Range<usize>, Option<(PatternID, usize)>)> {
         if from >= text.len() {
             return None;
         }
-        let at = if self.inner.unanchored.is_empty() {
-            let escape = memchr::memchr(ESC, &text[from..]).map(|i| from + i);
-            // A trigger in the scanned range lies in a line at or after `from`: where several
-            // overlap, the one reported ends first, so no later line is skipped.
-            let limit = escape.map_or(text.len(), |e| e + 1);
-            let trigger = self.first_trigger_end(&text[..limit], from);
-            match (trigger, escape) {
-                (Some(t), Some(e)) => t.min(e),
-                (Some(t), None) => t,
-                (None, Some(e)) => e,
-                (None, None) => return None,
-            }
-        } else {
+        let mut keyword = None;
+        let at = if r.runs_everywhere() {
             from
+        } else {
+            let escape = self.escape.get(
+                from,
+                |at| *at,
+                || memchr::memchr(ESC, &text[from..]).map(|i| from + i),
+            );
+            let literal = self
+                .literal
+                .get(from, |at| *at, || r.first_literal(text, from));
+            // Keywords are never empty, so a match holds a byte.
+            keyword = self
+                .keyword
+                .get(from, |m| m.end() - 1, || r.first_keyword(text, from));
+            [escape, literal, keyword.map(|m| m.end() - 1)]
+                .into_iter()
+                .flatten()
+                .min()?
         };
         let start = memchr::memrchr(b'\n', &text[from..at]).map_or(from, |i| from + i + 1);
         let end = memchr::memchr(b'\n', &text[at..]).map_or(text.len(), |i| at + i + 1);
-        Some(start..end)
+        let first = keyword
+            .filter(|m| m.start() >= start && m.end() <= end)
+            .map(|m| (m.pattern(), m.end() - start));
+        Some((start..end, first))
+    }
+}
+
+/// The result of one scan from some offset: still the result from any later offset up to
+/// where it lies.
+struct Ahead<T>(Option<Option<T>>);
+
+impl<T> Default for Ahead<T> {
+    fn default() -> Ahead<T> {
+        Ahead(None)
+    }
+}
+
+impl<T: Copy> Ahead<T> {
+    fn get(
+        &mut self,
+        from: usize,
+        at: impl Fn(&T) -> usize,
+        scan: impl FnOnce() -> Option<T>,
+    ) -> Option<T> {
+        match self.0 {
+            Some(None) => None,
+            Some(Some(found)) if at(&found) >= from => Some(found),
+            _ => *self.0.insert(scan()),
+        }
     }
 }

@@ -136,7 +136,8 @@ impl StreamRedactor {
     /// stream.push_lines(b"GET /health 200\npassword=Tr0ub4dor3\nGET /lo", &mut out);
     /// stream.push_lines(b"gin 302\n", &mut out);
     /// stream.finish(&mut out);
-    /// assert_eq!(out, b"GET /health 200\npassword=[REDACTED:password_assignment]\nGET /login 302\n");
+    /// let expected = "GET /health 200\npassword=[REDACTED:password_assignment]\nGET /login 302\n";
+    /// assert_eq!(out, expected.as_bytes());
     /// ```
     pub fn push_lines(&mut self, chunk: &[u8], out: &mut Vec<u8>) {
         let mut rest = chunk;
