@@ -83,6 +83,9 @@ fn clean(c: &mut Criterion) {
     }
 }
 
+/// A scan of the first stage: how many triggers a text holds.
+type Scan = Box<dyn Fn(&[u8]) -> usize>;
+
 fn keyword_automaton(keywords: &[String]) -> AhoCorasick {
     AhoCorasickBuilder::new()
         .ascii_case_insensitive(true)
@@ -96,7 +99,7 @@ fn floor(c: &mut Criterion) {
     let [(_, keywords_only), (_, literal_stage)] = engines();
     let (literals, keywords) = literal_stage.first_stage_triggers();
     let (_, all_keywords) = keywords_only.first_stage_triggers();
-    let scans: Vec<(&str, Box<dyn Fn(&[u8]) -> usize>)> = {
+    let scans: Vec<(&str, Scan)> = {
         let all = keyword_automaton(&all_keywords);
         let left = keyword_automaton(&keywords);
         let teddy: Vec<packed::Searcher> = literals

@@ -8,9 +8,9 @@
 use std::borrow::Cow;
 use std::ops::Range;
 
-use aho_corasick::{Match, PatternID};
+use aho_corasick::Match;
 
-use super::{merge_overlaps, Redactor};
+use super::{merge_overlaps, FirstKeyword, Redactor};
 
 /// The escape byte that opens a terminal control sequence ([`super::ansi`]).
 const ESC: u8 = 0x1b;
@@ -62,7 +62,7 @@ impl Redactor {
     /// `line` redacted as [`redact_bytes`](Self::redact_bytes) does, given the keyword match
     /// that ends first in it (pattern and end), found by the scan of the batch: its first
     /// stage need not run again.
-    fn redact_line<'t>(&self, line: &'t [u8], first: Option<(PatternID, usize)>) -> Cow<'t, [u8]> {
+    fn redact_line<'t>(&self, line: &'t [u8], first: Option<FirstKeyword>) -> Cow<'t, [u8]> {
         // An escape may hide or make a keyword once blanked: such a line starts afresh.
         if first.is_none() || memchr::memchr(ESC, line).is_some() {
             return self.redact_bytes(line);
@@ -104,7 +104,7 @@ impl Suspects {
         r: &Redactor,
         text: &[u8],
         from: usize,
-    ) -> Option<(Range<usize>, Option<(PatternID, usize)>)> {
+    ) -> Option<(Range<usize>, Option<FirstKeyword>)> {
         if from >= text.len() {
             return None;
         }

@@ -260,7 +260,7 @@ impl Redactor {
 
     /// [`hits`](Self::hits) given the keyword match that ends first in `text` (its pattern and
     /// end; `None`: no keyword occurs), when a scan of a larger text found it already.
-    fn hits_after(&self, text: &[u8], first: Option<(PatternID, usize)>) -> Vec<Hit> {
+    fn hits_after(&self, text: &[u8], first: Option<FirstKeyword>) -> Vec<Hit> {
         let inner = &*self.inner;
         let candidates = self.candidates_after(text, first);
         if candidates.is_empty() && inner.unanchored.is_empty() {
@@ -281,7 +281,7 @@ impl Redactor {
     }
 
     /// The rules whose triggers occur in `text`, given the keyword match that ends first.
-    fn candidates_after(&self, text: &[u8], first: Option<(PatternID, usize)>) -> RuleBits {
+    fn candidates_after(&self, text: &[u8], first: Option<FirstKeyword>) -> RuleBits {
         let inner = &*self.inner;
         let mut candidates = RuleBits::new(inner.rules.len());
         if let Some(literals) = &inner.literals {
@@ -417,6 +417,10 @@ impl Redactor {
         );
     }
 }
+
+/// The keyword match that ends first in a text: its pattern in the keyword automaton, and
+/// its end.
+type FirstKeyword = (PatternID, usize);
 
 /// Words of rule bits held on the stack: 1024 rules (the built-in catalogue holds over 800).
 const INLINE_RULE_WORDS: usize = 16;
