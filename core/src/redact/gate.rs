@@ -178,16 +178,20 @@ impl Literals {
         })
     }
 
-    /// Where the leftmost literal at or after `from` starts.
-    pub fn first(&self, text: &[u8], from: usize) -> Option<usize> {
+    /// How many searchers tell whether a literal occurs.
+    pub fn scans(&self) -> usize {
         match &self.any {
-            AnyLiteral::Packed(searchers) => searchers
-                .iter()
-                .filter_map(|s| {
-                    s.find_in(text, aho_corasick::Span::from(from..text.len()))
-                        .map(|m| m.start())
-                })
-                .min(),
+            AnyLiteral::Packed(searchers) => searchers.len(),
+            AnyLiteral::Automaton(_) => 1,
+        }
+    }
+
+    /// Where the leftmost literal of searcher `scan` at or after `from` starts.
+    pub fn first(&self, scan: usize, text: &[u8], from: usize) -> Option<usize> {
+        match &self.any {
+            AnyLiteral::Packed(searchers) => searchers[scan]
+                .find_in(text, aho_corasick::Span::from(from..text.len()))
+                .map(|m| m.start()),
             AnyLiteral::Automaton(automaton) => automaton
                 .find(aho_corasick::Input::new(text).range(from..))
                 .map(|m| m.start()),

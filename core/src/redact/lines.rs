@@ -87,7 +87,8 @@ impl Redactor {
 #[derive(Default)]
 struct Suspects {
     escape: Ahead<usize>,
-    literal: Ahead<usize>,
+    /// One per literal searcher: each scans on only once its own next literal is passed.
+    literal: Vec<Ahead<usize>>,
     keyword: Ahead<Match>,
 }
 
@@ -117,9 +118,15 @@ impl Suspects {
                 |at| *at,
                 || memchr::memchr(ESC, &text[from..]).map(|i| from + i),
             );
+            self.literal.resize_with(r.literal_scans(), Ahead::default);
             let literal = self
                 .literal
-                .get(from, |at| *at, || r.first_literal(text, from));
+                .iter_mut()
+                .enumerate()
+                .filter_map(|(scan, ahead)| {
+                    ahead.get(from, |at| *at, || r.first_literal(scan, text, from))
+                })
+                .min();
             // Keywords are never empty, so a match holds a byte.
             keyword = self
                 .keyword

@@ -314,10 +314,15 @@ impl Redactor {
         !self.inner.unanchored.is_empty()
     }
 
-    /// Where the leftmost trigger literal at or after `from` starts: no literal lies wholly
-    /// in a line before the one holding that offset.
-    fn first_literal(&self, text: &[u8], from: usize) -> Option<usize> {
-        self.inner.literals.as_ref()?.first(text, from)
+    /// How many searchers find the trigger literals (none without the literal stage).
+    fn literal_scans(&self) -> usize {
+        self.inner.literals.as_ref().map_or(0, |l| l.scans())
+    }
+
+    /// Where the leftmost trigger literal of searcher `scan` at or after `from` starts: no
+    /// literal of it lies wholly in a line before the one holding that offset.
+    fn first_literal(&self, scan: usize, text: &[u8], from: usize) -> Option<usize> {
+        self.inner.literals.as_ref()?.first(scan, text, from)
     }
 
     /// The keyword match at or after `from` that ends first: no keyword lies wholly in a line
