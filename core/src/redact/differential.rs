@@ -343,3 +343,25 @@ fn print_triggers() {
     }
     println!("{literals} literals");
 }
+
+#[test]
+fn keywords_across_a_line_break_start_no_line_of_their_own() {
+    // A user keyword may hold a line break: in a batch it may span two lines, where no line
+    // on its own holds it.
+    let r = Redactor::builder()
+        .rule(RuleDef {
+            id: "acme_key".into(),
+            keywords: vec!["e\nac".into(), "acme_".into()],
+            pattern: "acme_[a-z0-9]{8}".into(),
+            ..RuleDef::default()
+        })
+        .build()
+        .unwrap();
+    let text = b"line\nacme_0123abcd\nthe\nacme\nlast acme_89abcdef";
+    let got = r.redact_lines(text);
+    assert_eq!(got.as_ref(), line_by_line(&r, text).as_slice());
+    assert_eq!(
+        got.as_ref(),
+        b"line\n[REDACTED:acme_key]\nthe\nacme\nlast [REDACTED:acme_key]"
+    );
+}
