@@ -5,8 +5,12 @@
 
 use std::path::PathBuf;
 
-/// The labeled corpus shipped beside the repository (`../shared/corpus/dev.jsonl`), if present.
+/// The labeled corpus shipped beside the repository (`../shared/corpus/dev.jsonl`), or the
+/// file `TOKENWARD_CORPUS` names (for a worktree elsewhere), if present.
 pub fn corpus_path() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("TOKENWARD_CORPUS") {
+        return Some(PathBuf::from(path)).filter(|p| p.exists());
+    }
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus/dev.jsonl");
     path.exists().then_some(path)
 }

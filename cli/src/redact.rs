@@ -154,7 +154,9 @@ fn redact_stream(
             Err(e) => return Err(StreamError::Read(e)),
         };
         let length = chunk.len();
-        push_lines(&mut stream, chunk, &mut released);
+        // Each line is redacted on its own (a key block whole), so a rule's pattern runs only
+        // on the lines that call for it, and the output does not depend on the reads.
+        stream.push_lines(chunk, &mut released);
         reader.consume(length);
         write_released(out, &mut released)?;
         // Everything read has been handed over, so the next read may block: flush first.
@@ -163,29 +165,6 @@ fn redact_stream(
     stream.finish(&mut released);
     write_released(out, &mut released)?;
     out.flush().map_err(StreamError::Write)
-}
-
-/// Pushes `chunk` a line at a time, so each line is redacted on its own: a rule's pattern then
-/// runs only on the lines that hold its keywords rather than on a whole block of lines, and
-/// the output does not depend on how the input was split into reads.
-///
-/// When the stream holds text back past a line end (an open private-key block waiting for its
-/// END line), the rest of the chunk goes in at once: line by line, every push would rescan
-/// what is held.
-fn push_lines(stream: &mut StreamRedactor, chunk: &[u8], released: &mut Vec<u8>) {
-    let mut rest = chunk;
-    while !rest.is_empty() {
-        let end = rest
-            .iter()
-            .position(|&byte| byte == b'\n')
-            .map_or(rest.len(), |newline| newline + 1);
-        stream.push(&rest[..end], released);
-        rest = &rest[end..];
-        if stream.pending() > 0 && !rest.is_empty() {
-            stream.push(rest, released);
-            return;
-        }
-    }
 }
 
 fn write_released(out: &mut impl Write, released: &mut Vec<u8>) -> Result<(), StreamError> {

@@ -8,8 +8,9 @@
 //!
 //! Matching runs in two steps. An [Aho-Corasick](aho_corasick) automaton over every rule's
 //! keywords scans the text once; a text with no keyword returns at once, borrowed and without
-//! allocating. Only the rules whose keywords occurred run their pattern, and only on a text
-//! holding every byte the pattern needs (the `<` of an XML element, the `@` of a URL's
+//! allocating, and [`Redactor::redact_lines`] scans a whole batch of lines this way, redacting
+//! only the lines around a keyword. Only the rules whose keywords occurred run their pattern,
+//! and only on a text holding every byte the pattern needs (the `<` of an XML element, the `@` of a URL's
 //! userinfo: read off the pattern's syntax tree and checked with `memchr`). Where a pattern
 //! places its groups at fixed distances from the match's edges (`ghp_` then the secret), the
 //! groups are read off the match span instead of running a capture engine. Patterns use bounded
@@ -40,7 +41,9 @@ mod ansi;
 mod assignment;
 mod catalogue;
 mod config;
+mod gate;
 mod layout;
+mod lines;
 mod required;
 mod rule;
 mod stream;
@@ -53,7 +56,7 @@ use std::fmt;
 use std::ops::Range;
 use std::sync::Arc;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind, PatternID};
 use regex_automata::util::captures::Captures;
 use regex_automata::{Anchored, Input};
 
@@ -101,6 +104,8 @@ struct Inner {
     keyword_reach: Vec<usize>,
     /// Rules without keywords: they run on every text.
     unanchored: Vec<usize>,
+    /// The rules triggered by literals instead of keywords ([`gate`]).
+    literals: Option<gate::Literals>,
     style: Style,
     fingerprint_key: Option<FingerprintKey>,
     allow_values: HashSet<Box<[u8]>>,
@@ -148,6 +153,33 @@ impl Redactor {
     /// The rules in force, in the order they are tried.
     pub fn rules(&self) -> impl Iterator<Item = &RuleInfo> + '_ {
         self.inner.rules.iter().map(|r| &r.info)
+    }
+
+    /// The first stage's triggers: the literals (case-sensitive) and the keywords (ASCII
+    /// case-insensitive) whose occurrence sends a text on to the rules' patterns. For the
+    /// benchmarks' floors; not part of the stable API.
+    #[doc(hidden)]
+    pub fn first_stage_triggers(&self) -> (Vec<Vec<u8>>, Vec<String>) {
+        let inner = &*self.inner;
+        let literals = inner
+            .literals
+            .as_ref()
+            .map_or_else(Vec::new, |l| l.literals().to_vec());
+        let mut keywords: Vec<String> = inner
+            .rules
+            .iter()
+            .enumerate()
+            .filter(|(index, _)| {
+                inner
+                    .keyword_rules
+                    .iter()
+                    .any(|rules| rules.contains(index))
+            })
+            .flat_map(|(_, rule)| rule.info.keywords.iter().map(|k| k.to_ascii_lowercase()))
+            .collect();
+        keywords.sort();
+        keywords.dedup();
+        (literals, keywords)
     }
 
     /// Redacts every secret in `text`. Returns the input borrowed when nothing was found.
@@ -222,8 +254,15 @@ impl Redactor {
 
     /// Every rule's accepted matches in `text`, unsorted and possibly overlapping.
     fn hits(&self, text: &[u8]) -> Vec<Hit> {
+        let first = self.inner.prefilter.as_ref().and_then(|p| p.find(text));
+        self.hits_after(text, first.map(|m| (m.pattern(), m.end())))
+    }
+
+    /// [`hits`](Self::hits) given the keyword match that ends first in `text` (its pattern and
+    /// end; `None`: no keyword occurs), when a scan of a larger text found it already.
+    fn hits_after(&self, text: &[u8], first: Option<FirstKeyword>) -> Vec<Hit> {
         let inner = &*self.inner;
-        let candidates = self.candidates(text);
+        let candidates = self.candidates_after(text, first);
         if candidates.is_empty() && inner.unanchored.is_empty() {
             return Vec::new();
         }
@@ -234,10 +273,23 @@ impl Redactor {
         found
     }
 
-    /// The rules whose keywords occur in `text`.
+    /// The rules whose triggers occur in `text`: literals, or keywords.
+    #[cfg(test)]
     fn candidates(&self, text: &[u8]) -> RuleBits {
+        let first = self.inner.prefilter.as_ref().and_then(|p| p.find(text));
+        self.candidates_after(text, first.map(|m| (m.pattern(), m.end())))
+    }
+
+    /// The rules whose triggers occur in `text`, given the keyword match that ends first.
+    fn candidates_after(&self, text: &[u8], first: Option<FirstKeyword>) -> RuleBits {
         let inner = &*self.inner;
         let mut candidates = RuleBits::new(inner.rules.len());
+        if let Some(literals) = &inner.literals {
+            // Most texts hold no literal: one pass of Teddy tells, before the exact search.
+            if literals.occur_in(text) {
+                literals.rules_in(text, |rule| candidates.insert(rule));
+            }
+        }
         let Some(prefilter) = &inner.prefilter else {
             return candidates;
         };
@@ -245,9 +297,9 @@ impl Redactor {
         // and a plain `find` is much cheaper than overlapping iteration. It reports the match
         // that ends first, so another keyword either starts after it starts or contains it:
         // none starts before its end minus the longest keyword containing it.
-        if let Some(first) = prefilter.find(text) {
-            let reach = inner.keyword_reach[first.pattern().as_usize()];
-            let rest = aho_corasick::Input::new(text).range(first.end().saturating_sub(reach)..);
+        if let Some((pattern, end)) = first {
+            let reach = inner.keyword_reach[pattern.as_usize()];
+            let rest = aho_corasick::Input::new(text).range(end.saturating_sub(reach)..);
             for m in prefilter.find_overlapping_iter(rest) {
                 for &rule in &inner.keyword_rules[m.pattern().as_usize()] {
                     candidates.insert(rule);
@@ -255,6 +307,31 @@ impl Redactor {
             }
         }
         candidates
+    }
+
+    /// Whether some rule runs on every text (it has no keywords).
+    fn runs_everywhere(&self) -> bool {
+        !self.inner.unanchored.is_empty()
+    }
+
+    /// How many searchers find the trigger literals (none without the literal stage).
+    fn literal_scans(&self) -> usize {
+        self.inner.literals.as_ref().map_or(0, |l| l.scans())
+    }
+
+    /// Where the leftmost trigger literal of searcher `scan` at or after `from` starts: no
+    /// literal of it lies wholly in a line before the one holding that offset.
+    fn first_literal(&self, scan: usize, text: &[u8], from: usize) -> Option<usize> {
+        self.inner.literals.as_ref()?.first(scan, text, from)
+    }
+
+    /// The keyword match at or after `from` that ends first: no keyword lies wholly in a line
+    /// before the one holding its last byte.
+    fn first_keyword(&self, text: &[u8], from: usize) -> Option<aho_corasick::Match> {
+        self.inner
+            .prefilter
+            .as_ref()?
+            .find(aho_corasick::Input::new(text).range(from..))
     }
 
     fn run_rule(&self, index: usize, text: &[u8], found: &mut Vec<Hit>) {
@@ -345,6 +422,10 @@ impl Redactor {
         );
     }
 }
+
+/// The keyword match that ends first in a text: its pattern in the keyword automaton, and
+/// its end.
+type FirstKeyword = (PatternID, usize);
 
 /// Words of rule bits held on the stack: 1024 rules (the built-in catalogue holds over 800).
 const INLINE_RULE_WORDS: usize = 16;
@@ -607,6 +688,7 @@ pub struct RedactorBuilder {
     fingerprint_key: Option<Vec<u8>>,
     token_key: Option<crate::token::TokenKey>,
     token_prefixes: Vec<String>,
+    literal_stage: bool,
 }
 
 impl fmt::Debug for RedactorBuilder {
@@ -701,6 +783,17 @@ impl RedactorBuilder {
         self
     }
 
+    /// Triggers the rules whose matches start with a few case-sensitive literals by those
+    /// literals, found with Teddy, instead of by their keywords ([`gate`]). The findings are
+    /// the same (the differential tests check it). Off by default: while the keyword automaton
+    /// still runs for the other rules, the Teddy searchers add to it rather than replace it
+    /// (see `benches/redact.rs`). Not part of the stable API.
+    #[doc(hidden)]
+    pub fn literal_stage(mut self, yes: bool) -> Self {
+        self.literal_stage = yes;
+        self
+    }
+
     /// Applies a config document: its style (when set) wins over an earlier `style` call;
     /// its rules, disables and allowlists add to what is already set.
     pub fn config(mut self, config: Config) -> Self {
@@ -724,12 +817,18 @@ impl RedactorBuilder {
             return Err(Error::MissingFingerprintKey);
         }
         let rules = self.compile_rules()?;
+        let literal_triggers: Vec<Option<Vec<Vec<u8>>>> = if self.literal_stage {
+            rules.iter().map(gate::literal_trigger).collect()
+        } else {
+            vec![None; rules.len()]
+        };
         let Prefilter {
             automaton: prefilter,
             keyword_rules,
             keyword_reach,
             unanchored,
-        } = build_prefilter(&rules)?;
+        } = build_prefilter(&rules, &literal_triggers)?;
+        let literals = gate::Literals::new(&literal_triggers);
         let allow_patterns = if self.allow_patterns.is_empty() {
             None
         } else {
@@ -755,6 +854,7 @@ impl RedactorBuilder {
                 keyword_rules,
                 keyword_reach,
                 unanchored,
+                literals,
                 style,
                 fingerprint_key: self.fingerprint_key.as_deref().map(FingerprintKey::derive),
                 allow_values: self
@@ -819,7 +919,12 @@ struct Prefilter {
 /// NFA, which a large set of user rules falls back to.
 const DFA_KEYWORD_BYTES: usize = 16 * 1024;
 
-fn build_prefilter(rules: &[Rule]) -> Result<Prefilter, Error> {
+/// The keyword automaton of the rules not triggered by literals (`literal_triggers`, one per
+/// rule).
+fn build_prefilter(
+    rules: &[Rule],
+    literal_triggers: &[Option<Vec<Vec<u8>>>],
+) -> Result<Prefilter, Error> {
     let mut keywords: Vec<String> = Vec::new();
     let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
     let mut unanchored = Vec::new();
@@ -828,6 +933,9 @@ fn build_prefilter(rules: &[Rule]) -> Result<Prefilter, Error> {
     for (index, rule) in rules.iter().enumerate() {
         if rule.info.keywords.is_empty() {
             unanchored.push(index);
+        }
+        if literal_triggers[index].is_some() {
+            continue;
         }
         for keyword in &rule.info.keywords {
             let keyword = keyword.to_ascii_lowercase();
@@ -882,5 +990,7 @@ fn keyword_reach(automaton: &AhoCorasick, keywords: &[String]) -> Vec<usize> {
     reach
 }
 
+#[cfg(test)]
+mod differential;
 #[cfg(test)]
 mod tests;

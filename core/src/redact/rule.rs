@@ -124,8 +124,8 @@ pub struct RuleInfo {
 /// time, where their errors belong.
 pub(crate) struct Rule {
     pub info: RuleInfo,
-    /// The built-in pattern, compiled into `compiled` on first use.
-    pattern: &'static str,
+    /// The pattern: a built-in one is compiled into `compiled` on first use.
+    pattern: std::borrow::Cow<'static, str>,
     value_tail: bool,
     compiled: OnceLock<Option<Compiled>>,
     pub validate: Option<Validate>,
@@ -244,7 +244,7 @@ impl Rule {
         };
         Ok(Rule {
             info,
-            pattern: b.pattern,
+            pattern: b.pattern.into(),
             value_tail: super::assignment::is_assignment(b.pattern),
             compiled: OnceLock::new(),
             validate: b.validate,
@@ -258,8 +258,21 @@ impl Rule {
     /// catalogue tests rule out (such a rule then never matches rather than panicking).
     pub fn compiled(&self) -> Option<&Compiled> {
         self.compiled
-            .get_or_init(|| Compiled::new(&self.info.id, self.pattern, self.value_tail).ok())
+            .get_or_init(|| Compiled::new(&self.info.id, &self.pattern, self.value_tail).ok())
             .as_ref()
+    }
+
+    /// The pattern as written.
+    pub fn pattern_source(&self) -> &str {
+        &self.pattern
+    }
+
+    /// The pattern, when it is a built-in one (the same for every redactor).
+    pub fn static_pattern(&self) -> Option<&'static str> {
+        match self.pattern {
+            std::borrow::Cow::Borrowed(pattern) => Some(pattern),
+            std::borrow::Cow::Owned(_) => None,
+        }
     }
 
     pub fn from_def(def: &RuleDef) -> Result<Rule, Error> {
@@ -309,7 +322,7 @@ impl Rule {
         let compiled = Compiled::new(&info.id, pattern, false)?;
         Ok(Rule {
             info,
-            pattern: "",
+            pattern: pattern.to_owned().into(),
             value_tail: false,
             compiled: OnceLock::from(Some(compiled)),
             validate,

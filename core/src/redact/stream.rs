@@ -119,6 +119,55 @@ impl StreamRedactor {
         }
     }
 
+    /// Adds a chunk whose lines are each redacted on their own, as
+    /// [`Redactor::redact_lines`] does, except a private-key block, which is held from its
+    /// `-----BEGIN` line and redacted whole. The output then does not depend on how the input
+    /// was split into chunks, and a rule's pattern runs only on the lines that call for it.
+    ///
+    /// The complete lines of a chunk go out as one batch while nothing is held; a line
+    /// opening a key block, and what follows it while the block is held, go through
+    /// [`push`](Self::push).
+    ///
+    /// ```
+    /// use tokenward::{Redactor, StreamRedactor};
+    ///
+    /// let mut stream = StreamRedactor::new(Redactor::new());
+    /// let mut out = Vec::new();
+    /// stream.push_lines(b"GET /health 200\npassword=Tr0ub4dor3\nGET /lo", &mut out);
+    /// stream.push_lines(b"gin 302\n", &mut out);
+    /// stream.finish(&mut out);
+    /// let expected = "GET /health 200\npassword=[REDACTED:password_assignment]\nGET /login 302\n";
+    /// assert_eq!(out, expected.as_bytes());
+    /// ```
+    pub fn push_lines(&mut self, chunk: &[u8], out: &mut Vec<u8>) {
+        let mut rest = chunk;
+        while !rest.is_empty() {
+            if self.is_idle() {
+                let batch = batch_len(rest);
+                if batch > 0 {
+                    self.redactor.write_lines(&rest[..batch], out);
+                    rest = &rest[batch..];
+                    continue;
+                }
+            }
+            let end = memchr::memchr(b'\n', rest).map_or(rest.len(), |newline| newline + 1);
+            self.push(&rest[..end], out);
+            rest = &rest[end..];
+            // Text held past a line end (an open key block waiting for its END line): the rest
+            // goes in at once, since line by line every push would rescan what is held.
+            if self.pending() > 0 && !rest.is_empty() {
+                self.push(rest, out);
+                return;
+            }
+        }
+    }
+
+    /// Whether nothing is held or carried, so that a complete line pushed now comes out as
+    /// [`Redactor::redact_bytes`] writes it.
+    fn is_idle(&self) -> bool {
+        self.pending.is_empty() && self.carried.is_empty() && self.open.is_none()
+    }
+
     /// Ends the stream: redacts and appends everything still held.
     pub fn finish(&mut self, out: &mut Vec<u8>) {
         let cut = self.pending.len();
@@ -281,6 +330,13 @@ impl StreamRedactor {
         self.carried = later;
         tail
     }
+}
+
+/// The length of the complete lines at the start of `text` before the first line holding a
+/// `-----BEGIN` (which may open a key block, to be held until its END line).
+fn batch_len(text: &[u8]) -> usize {
+    let before = memmem::find(text, b"-----BEGIN").unwrap_or(text.len());
+    memchr::memrchr(b'\n', &text[..before]).map_or(0, |newline| newline + 1)
 }
 
 /// The label of a word longer than a window, masked where a cut had to go through it.
