@@ -574,35 +574,6 @@ fn while_learning_only_a_large_burst_is_a_rate_spike() {
 }
 
 #[test]
-fn a_script_on_a_barely_used_token_is_a_rate_spike() {
-    let t = tracker();
-    // Three requests yesterday: no peaks to judge by, still learning.
-    let token = id("barely-used");
-    for i in 0..3 {
-        assert!(t.observe(token, &normal(i), START + i * HOUR).is_empty());
-    }
-    let now = START + DAY;
-    // A person paging through results at 2 a second stays below the absolute bar.
-    let (first, _) = until(&t, token, now, 500, 60, AlertKind::RateSpike, normal);
-    assert_eq!(first, None);
-    // A script at 20 a second on another such token: caught from the short measure.
-    let token = id("barely-used-script");
-    for i in 0..3 {
-        assert!(t.observe(token, &normal(i), START + i * HOUR).is_empty());
-    }
-    let (first, all) = until(&t, token, now, 50, 40, AlertKind::RateSpike, normal);
-    assert_eq!(first, Some(8), "the eighth request fills the short measure");
-    let alert = all.iter().find(|a| a.kind == AlertKind::RateSpike).unwrap();
-    assert_eq!(alert.severity, Severity::Medium);
-    // Off when set to 0.
-    let mut config = UsageConfig::default();
-    config.detectors.rate_spike.absolute_burst_per_min = 0.0;
-    let t = UsageTracker::new(config).unwrap();
-    let (first, _) = until(&t, token, now, 50, 40, AlertKind::RateSpike, normal);
-    assert_eq!(first, None);
-}
-
-#[test]
 fn fan_out_while_learning_is_judged_by_its_age() {
     let fan = |i: i64| Observation {
         ip: Some(format!("203.0.{}.{}", i + 1, i + 10).parse().unwrap()),

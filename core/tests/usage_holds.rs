@@ -189,6 +189,17 @@ fn retrying_one_url_is_not_probing_but_walking_ids_is() {
     let broken = id("errors-one-status");
     let mut now = learn(&t, broken, &home, &home);
     assert_eq!(walk(&t, broken, "192.0.2.44", false, &mut now), None);
+    // A service that answers every probe with one status counts any errors when told so.
+    let mut config = UsageConfig::default();
+    config.detectors.error_burst.min_statuses = 1;
+    let t = UsageTracker::new(config).unwrap();
+    let mut now = learn(&t, broken, &home, &home);
+    assert_eq!(walk(&t, broken, "192.0.2.44", false, &mut now), Some(5));
+    for wrong in [0, 4] {
+        let toml = format!("[detectors.error_burst]\nmin_statuses = {wrong}");
+        let err = UsageConfig::from_toml(&toml).unwrap_err().to_string();
+        assert!(err.contains("min_statuses 1 to 3"), "{err}");
+    }
 }
 
 #[test]

@@ -71,8 +71,8 @@ impl FleetSettings {
     /// Settings from a JSON object (`null` or `{}` for none). Fails with
     /// [`FleetError::InvalidArgument`] on an unknown name or a value of the wrong type.
     pub fn from_json(text: &str) -> Result<FleetSettings, FleetError> {
-        let settings: Option<FleetSettings> =
-            serde_json::from_str(text).map_err(|e| FleetError::Settings(e.to_string()))?;
+        let settings: Option<FleetSettings> = serde_json::from_str(text)
+            .map_err(|e| FleetError::Settings(without_values(&e.to_string())))?;
         Ok(settings.unwrap_or_default())
     }
 
@@ -143,6 +143,17 @@ pub fn seconds(field: &'static str, value: f64) -> Result<Duration, FleetError> 
     })
 }
 
+/// A serde message without the values it quotes: serde quotes a wrong value in double quotes
+/// (`invalid type: string "redis://u:pw@h"`), which may be a secret put in the wrong field,
+/// and names fields in backticks, which are kept.
+fn without_values(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    for (i, part) in message.split('"').enumerate() {
+        out.push_str(if i % 2 == 1 { "\"…\"" } else { part });
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -203,5 +214,17 @@ mod tests {
             .unwrap_err();
         assert_eq!(url.kind(), ErrorKind::Config);
         assert!(!url.to_string().contains("hunter2"));
+    }
+
+    #[test]
+    fn errors_never_quote_a_value() {
+        let err = FleetSettings::from_json(r#"{"prefix": 7, "poll": "redis://u:pw@h"}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("pw") && !err.contains("redis://"), "{err}");
+        let err = FleetSettings::from_json(r#"{"pol": 1}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`pol`"), "{err}");
     }
 }

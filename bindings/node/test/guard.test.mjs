@@ -430,9 +430,10 @@ test('recordOutcome feeds usage and raises error bursts', () => {
   assert.equal(stats.total_requests, 1)
   const raised = []
   for (let i = 0; i < 20; i++) {
-    // A probe walks many paths (errors on one URL retried are a client, not a burst).
+    // A probe walks many paths (errors on one URL retried are a client, not a burst) and meets
+    // a mix of statuses (one status over and over has one honest cause).
     assert.ok(guard.check(minted.token, { method: 'GET', path: `/v1/items/${i}`, now: T0 + 4 + 2 * i }).allowed)
-    raised.push(...guard.recordOutcome(minted.token, 401, { now: T0 + 5 + 2 * i }))
+    raised.push(...guard.recordOutcome(minted.token, i % 2 ? 401 : 403, { now: T0 + 5 + 2 * i }))
   }
   assert.deepEqual(raised.map((a) => a.kind), ['error_burst'])
   assert.ok(raised[0].evidence.count >= 6)

@@ -191,7 +191,9 @@ def test_exempt_paths_pass_unchecked(client: httpx.Client) -> None:
 
 
 def test_outcomes_are_recorded() -> None:
-    guard = Guard("[usage]\n[usage.detectors.error_burst]\nmin_errors = 3", key=KEY)
+    # The app answers 404 only: any status counts (min_statuses = 1).
+    config = "[usage]\n[usage.detectors.error_burst]\nmin_errors = 3\nmin_statuses = 1"
+    guard = Guard(config, key=KEY)
     minted = guard.mint()
     received: List[Dict[str, Any]] = []
     with Server(GuardMiddleware(app, guard, on_events=received.extend)) as client:

@@ -352,9 +352,10 @@ def test_record_outcome_feeds_usage_and_raises_error_bursts() -> None:
     assert stats["token_id"] == minted.id and stats["total_requests"] == 1
     raised = []
     for i in range(20):
-        # A probe walks many paths (errors on one URL retried are a client, not a burst).
+        # A probe walks many paths (errors on one URL retried are a client, not a burst) and
+        # meets a mix of statuses (one status over and over has one honest cause).
         assert guard.check(minted.token, method="GET", path=f"/v1/items/{i}", now=T0 + 4 + 2 * i)
-        raised += guard.record_outcome(minted.token, 401, now=T0 + 5 + 2 * i)
+        raised += guard.record_outcome(minted.token, 401 if i % 2 else 403, now=T0 + 5 + 2 * i)
     assert [a.kind for a in raised] == ["error_burst"]
     assert raised[0].evidence["count"] >= 6
     assert guard.record_outcome("tw_unknown_token_value", 401, now=T0) == []

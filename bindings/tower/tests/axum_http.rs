@@ -42,8 +42,13 @@ fn app() -> Router {
             .map(|id| id.to_string())
             .unwrap_or_default()
     }
-    async fn order(Path(_id): Path<u32>) -> StatusCode {
-        StatusCode::NOT_FOUND
+    // Orders with an odd id are someone else's, the others do not exist.
+    async fn order(Path(id): Path<u32>) -> StatusCode {
+        if id % 2 == 1 {
+            StatusCode::FORBIDDEN
+        } else {
+            StatusCode::NOT_FOUND
+        }
     }
     Router::new()
         .route("/v1/orders", get(orders).delete(orders))
@@ -295,25 +300,27 @@ async fn an_error_burst_quarantines_the_token_mid_run() {
     let client = HttpClient::new();
 
     assert_eq!(client.get(addr, "/v1/orders", &tokens[0]).await.status, 200);
-    // The app answers 404 to each probe; the layer feeds each status back to the Guard.
+    // The app answers 404 or 403 to each probe; the layer feeds each status back to the Guard.
     let mut probes = 0;
     loop {
         let reply = client
             .get(addr, &format!("/v1/orders/{probes}"), &tokens[0])
             .await;
-        if reply.status == 403 {
+        if reply.body.contains("quarantined") {
+            assert_eq!(reply.status, 403);
             assert_eq!(
                 reply.body,
                 r#"{"error":"forbidden","reasons":["quarantined"]}"#
             );
             break;
         }
-        assert_eq!(reply.status, 404, "{reply:?}");
+        let expected = if probes % 2 == 1 { 403 } else { 404 };
+        assert_eq!(reply.status, expected, "{reply:?}");
         probes += 1;
-        assert!(probes <= 20, "no quarantine after {probes} 404s");
+        assert!(probes <= 20, "no quarantine after {probes} errors");
     }
-    // `error_burst.min_errors` is 6, and the probes walk six distinct paths.
-    assert_eq!(probes, 6, "the sixth 404 on a sixth path makes the burst");
+    // `error_burst.min_errors` is 6, and the probes walk six distinct paths with both statuses.
+    assert_eq!(probes, 6, "the sixth error on a sixth path makes the burst");
     assert_eq!(guard.token(&id).unwrap().state.name(), "quarantined");
     let reply = client.get(addr, "/v1/orders", &tokens[0]).await;
     assert_eq!(reply.status, 403);

@@ -30,10 +30,12 @@ rate_limit = { requests = 1, window = "1h" }
 learning_period_secs = 0
 learning_min_requests = 2
 
-# Every probe below calls one method (one path); by default errors on a single path are a
-# client retrying, not a burst.
+# Every probe below calls one method (one path), and the health service answers NOT_FOUND
+# only; by default errors on a single path are a client retrying, and errors of a single
+# status have one honest cause, not a burst.
 [usage.detectors.error_burst]
 min_paths = 1
+min_statuses = 1
 
 [[respond]]
 on = "error_burst"

@@ -186,11 +186,6 @@ detector_config!(
         /// and at twice the two minimums above (default 10; 0 turns this off). A token leaked
         /// in its first days is caught too.
         learning_factor: f64 = 10.0,
-        /// While the token is still learning, even with no history: alert when the rate over
-        /// the last requests reaches this many per minute and `learning_factor` times the
-        /// peaks so far (default 300, five a second sustained; 0 turns this off). A script
-        /// hammering a token that was barely used is caught before its peaks settle.
-        absolute_burst_per_min: f64 = 300.0,
     }
 );
 
@@ -278,9 +273,8 @@ detector_config!(
 );
 
 detector_config!(
-    /// 401/403/404 responses (from `record_outcome`) piling up on distinct paths. From the
-    /// token's usual place and client, where one status over and over is more often a broken
-    /// deploy than a probe, the last errors must also mix statuses. Default severity medium.
+    /// 401/403/404 responses (from `record_outcome`) piling up on distinct paths, with a mix
+    /// of statuses. Default severity medium.
     ErrorBurstConfig, severity: Severity::Medium, cooldown: HOUR, {
         /// The span examined, in seconds (default 300).
         window_secs: u64 = 300,
@@ -291,8 +285,14 @@ detector_config!(
         /// ...and this multiple of the token's usual error rate (default 4)...
         factor: f64 = 4.0,
         /// ...on at least this many distinct paths (1 to 4, default 3): a client retrying
-        /// one URL (polling a deleted resource, an expired session) is not probing.
+        /// one URL (polling a deleted resource, an expired session) is not probing...
         min_paths: usize = 3,
+        /// ...with this many of 401, 403 and 404 each at least twice among the span's last 8
+        /// errors (1 to 3, default 2): one status over and over has one honest cause (a
+        /// resource deleted, a permission a deploy broke, a session expired), while probing
+        /// meets a mix. 1 counts any errors, for a service that answers probes with one
+        /// status only.
+        min_statuses: usize = 2,
     }
 );
 
@@ -405,12 +405,11 @@ impl UsageConfig {
                 "factor and min_burst_per_min must be positive",
             );
         }
-        let optional = |v: f64| v.is_finite() && v >= 0.0;
-        if !optional(d.rate_spike.learning_factor) || !optional(d.rate_spike.absolute_burst_per_min)
-        {
+        let factor = d.rate_spike.learning_factor;
+        if !factor.is_finite() || factor < 0.0 {
             return bad(
                 "detectors.rate_spike",
-                "learning_factor and absolute_burst_per_min must be positive, or 0 to turn them off",
+                "learning_factor must be positive, or 0 to turn it off",
             );
         }
         if !positive(d.ip_fanout.factor) || d.ip_fanout.min_distinct_ips == 0 {
@@ -442,10 +441,12 @@ impl UsageConfig {
             || eb.window_secs > DAY
             || !(0.0..=1.0).contains(&eb.min_ratio)
             || !positive(eb.factor)
+            || !(1..=3).contains(&eb.min_statuses)
         {
             return bad(
                 "detectors.error_burst",
-                "window_secs must be between 1 and 86400, min_ratio within 0..=1, factor positive",
+                "window_secs must be between 1 and 86400, min_ratio within 0..=1, factor \
+                 positive, min_statuses 1 to 3",
             );
         }
         let rd = &d.repeated_denials;

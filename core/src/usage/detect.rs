@@ -550,37 +550,23 @@ impl TokenUsage {
             (cfg.learning_factor > 0.0 && self.total_requests >= ctx.config.learning_min_requests)
                 .then_some((cfg.learning_factor, 2.0))
         };
-        // The short measure (last 8 requests) shows a fast script sooner; it is noisier
-        // than the 16-request measure the peak is learned from, so it clears a higher bar.
-        let short = self.burst.rate_over(SHORT_BURST);
-        if burst.is_some() || short.is_some() {
-            let long = burst.unwrap_or(0.0);
-            let judged = long.max(short.unwrap_or(0.0) / SHORT_SLACK);
+        if let Some(long) = burst {
+            // The short measure (last 8 requests) shows a fast script sooner; it is noisier
+            // than the 16-request measure the peak is learned from, so it clears a higher bar.
+            let short = self.burst.rate_over(SHORT_BURST).unwrap_or(0.0);
+            let judged = long.max(short / SHORT_SLACK);
             let peak = self.baseline.peak_burst;
-            let over = burst.is_some()
-                && peak > 0.0
-                && bar.is_some_and(|(factor, floor)| {
-                    f64::from(judged)
-                        >= (factor * f64::from(peak)).max(floor * cfg.min_burst_per_min)
-                });
-            // While learning, a rate far above anything seen and above an absolute bar: the
-            // peaks of a barely used token say nothing yet, but a script does.
-            let absolute = cfg.absolute_burst_per_min;
-            let cold = !learned
-                && absolute > 0.0
-                && f64::from(judged) >= absolute.max(cfg.learning_factor * f64::from(peak));
-            if over || cold {
+            let over = bar.is_some_and(|(factor, floor)| {
+                f64::from(judged) >= (factor * f64::from(peak)).max(floor * cfg.min_burst_per_min)
+            });
+            if over && peak > 0.0 {
                 self.spiking = true;
                 let evidence = Evidence::RateSpike {
                     measure: "burst".into(),
-                    rate_per_min: f64::from(long.max(short.unwrap_or(0.0))).round(),
+                    rate_per_min: f64::from(long.max(short)).round(),
                     learned_peak_per_min: f64::from(peak).round(),
                 };
-                let sev = if peak > 0.0 {
-                    severity_for(f64::from(judged / peak), cfg.severity)
-                } else {
-                    cfg.severity
-                };
+                let sev = severity_for(f64::from(judged / peak), cfg.severity);
                 self.raise(ctx, AlertKind::RateSpike, Some(sev), evidence, out);
             } else if !self.spiking {
                 self.bucket_burst_max = self.bucket_burst_max.max(long);
@@ -638,12 +624,11 @@ impl TokenUsage {
         // resource, an expired session); probing walks many. Errors of one status over and
         // over have one cause, a broken deploy or a revoked permission, more often than a
         // probe, which meets a mix of missing, forbidden and unauthorized.
-        let cause_unclear = self.hold.mixed_errors();
-        let enough = cause_unclear
-            && errors >= cfg.min_errors
+        let enough = errors >= cfg.min_errors
             && errors as f64 >= cfg.min_ratio * f64::from(sum.requests)
             && errors as f64 >= usual
-            && self.hold.error_path_count() >= cfg.min_paths.min(ERROR_PATHS);
+            && self.hold.error_path_count() >= cfg.min_paths.min(ERROR_PATHS)
+            && self.hold.repeated_error_statuses() >= cfg.min_statuses;
         enough.then_some((errors, u64::from(sum.requests)))
     }
 

@@ -57,8 +57,6 @@ pub(crate) struct Hold {
     /// The path of the last request observed, and the last distinct paths that got an
     /// error: a client retrying one URL is not probing.
     pub last_path: u32,
-    /// The last request came from a known country, wide network and agent family.
-    pub usual_context: bool,
     pub error_paths: [u32; ERROR_PATHS],
     /// The statuses of the last `ERROR_STATUSES` errors (1 for 401, 2 for 403, 3 for 404;
     /// 0 for none yet), newest first.
@@ -143,16 +141,14 @@ impl Hold {
         self.error_paths.iter().filter(|p| **p != 0).count()
     }
 
-    /// Whether the last errors mix statuses: two of 401, 403 and 404 each came back at least
-    /// twice. One cause (a deleted resource, a permission a deploy broke, an expired
-    /// session) gives one status over and over, with at most a stray other error; probing
-    /// meets a mix of missing, forbidden and unauthorized.
-    pub fn mixed_errors(&self) -> bool {
+    /// How many of 401, 403 and 404 came back at least twice among the last errors. One
+    /// cause gives one status over and over, with at most a stray other error.
+    pub fn repeated_error_statuses(&self) -> usize {
         let mut counts = [0u8; 4];
         for &status in &self.error_statuses {
             counts[usize::from(status)] += 1;
         }
-        counts[1..].iter().filter(|&&n| n >= 2).count() >= 2
+        counts[1..].iter().filter(|&&n| n >= 2).count()
     }
 
     /// The kinds under whose suspicion a request from `here` falls at `now`.

@@ -268,17 +268,6 @@ impl TokenUsage {
             self.check_dormant(ctx, obs, last, out);
         }
         let here = context_of(obs);
-        // The usual context: known place and client, and nothing new met within the hour.
-        let minute = ctx.minute();
-        let quiet = self
-            .last_novelty
-            .iter()
-            .all(|&m| m == 0 || minute.saturating_sub(m) >= 60);
-        self.hold.usual_context = quiet
-            && (here.country == 0 || self.known_countries.contains(here.country))
-            && (here.wide == 0 || self.known_wide.contains(here.wide))
-            && (here.agent == 0 || self.known_agents.contains(here.agent))
-            && here.country != self.hold.fresh_country;
         let agent = self.check_agent(ctx, obs);
         let new_agent = agent.is_some();
         let new_country = self.check_country(ctx, obs, learned, new_agent, out);

@@ -468,8 +468,9 @@ static void outcomes(void) {
     uint32_t alerts = 99;
     CHECK_STATUS(tw_guard_record_outcome(g, raw, strlen(raw), 200, NOW + 2, &alerts), TW_OK);
     CHECK(alerts == 0);
-    /* A burst of 404s on many paths (a probe; one URL retried is a client) raises
-     * error_burst; the response rule quarantines the token. */
+    /* A burst of 404s and 403s on many paths (a probe: one URL retried is a client, one
+     * status over and over a broken deploy) raises error_burst; the response rule
+     * quarantines the token. */
     int raised_after = 0;
     for (int i = 1; i <= 50 && raised_after == 0; i++) {
         char path[32];
@@ -480,7 +481,9 @@ static void outcomes(void) {
         req.path = str(path);
         tw_verdict probe;
         CHECK_STATUS(tw_guard_check(g, &req, NOW + 10 + 2 * i, &probe), TW_OK);
-        CHECK_STATUS(tw_guard_record_outcome(g, raw, strlen(raw), 404, NOW + 11 + 2 * i, &alerts),
+        int status = i % 2 ? 404 : 403;
+        CHECK_STATUS(tw_guard_record_outcome(g, raw, strlen(raw), status, NOW + 11 + 2 * i,
+                                             &alerts),
                      TW_OK);
         if (alerts == 1) raised_after = i;
     }
