@@ -188,6 +188,25 @@ impl FleetConfig {
         if self.outbox_capacity == 0 {
             return bad("outbox_capacity", "must not be zero");
         }
+        // Refused here rather than left to fail at every connection attempt, where only
+        // `health()` would tell.
+        let tls = self.url.starts_with("rediss://");
+        if tls && self.url.contains("#insecure") {
+            // Certificate checks off: the redis crate honours it only when some crate in the
+            // build enables its insecure feature, which would then pass silently.
+            return bad("url", "#insecure (no certificate verification) is refused");
+        }
+        if let Some(pem) = &self.tls_ca {
+            if !tls {
+                return bad("tls_ca_cert", "needs a rediss:// URL");
+            }
+            let text = String::from_utf8_lossy(pem);
+            if !text.contains("-----BEGIN CERTIFICATE-----")
+                || !text.contains("-----END CERTIFICATE-----")
+            {
+                return bad("tls_ca_cert", "must hold at least one PEM certificate");
+            }
+        }
         Ok(())
     }
 }
@@ -251,7 +270,14 @@ mod tests {
         assert!(config.clone().prefix("a{b}").validate().is_err());
         assert!(config.clone().prefix("").validate().is_err());
         assert!(config.clone().poll(Duration::ZERO).validate().is_err());
-        assert!(config.validate().is_ok());
+        assert!(config.clone().validate().is_ok());
         assert!(FleetConfig::new("http://nope").is_err());
+        let pem = b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n".to_vec();
+        assert!(config.tls_ca_cert(pem.clone()).validate().is_err(), "CA without TLS");
+        let tls = FleetConfig::new("rediss://127.0.0.1").unwrap();
+        assert!(tls.clone().tls_ca_cert(pem).validate().is_ok());
+        assert!(tls.clone().tls_ca_cert(b"not a cert".to_vec()).validate().is_err());
+        let insecure = FleetConfig::new("rediss://127.0.0.1/#insecure");
+        assert!(insecure.is_err() || insecure.unwrap().validate().is_err());
     }
 }
