@@ -273,10 +273,17 @@ mod tests {
         assert!(config.clone().validate().is_ok());
         assert!(FleetConfig::new("http://nope").is_err());
         let pem = b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n".to_vec();
-        assert!(config.tls_ca_cert(pem.clone()).validate().is_err(), "CA without TLS");
+        assert!(
+            config.tls_ca_cert(pem.clone()).validate().is_err(),
+            "CA without TLS"
+        );
         let tls = FleetConfig::new("rediss://127.0.0.1").unwrap();
         assert!(tls.clone().tls_ca_cert(pem).validate().is_ok());
-        assert!(tls.clone().tls_ca_cert(b"not a cert".to_vec()).validate().is_err());
+        assert!(tls
+            .clone()
+            .tls_ca_cert(b"not a cert".to_vec())
+            .validate()
+            .is_err());
         let insecure = FleetConfig::new("rediss://127.0.0.1/#insecure");
         assert!(insecure.is_err() || insecure.unwrap().validate().is_err());
     }
