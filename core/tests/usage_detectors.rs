@@ -601,3 +601,29 @@ fn fan_out_while_learning_is_judged_by_its_age() {
     );
     assert_eq!(first, None);
 }
+
+#[test]
+fn a_client_that_always_works_in_quick_bursts_is_not_a_rate_spike() {
+    // A job that makes ten quick requests every five minutes, for four days: each burst is
+    // fast, and that is its usual pace, learned from the same measure it is judged by.
+    let t = tracker();
+    let token = id("bursty");
+    let mut alerts = Vec::new();
+    let mut now = START;
+    let mut i = 0;
+    while now < START + 4 * DAY {
+        for k in 0..10 {
+            alerts.extend(t.observe(token, &normal(i), now + k * 100));
+            i += 1;
+        }
+        now += 5 * MIN;
+    }
+    let spikes = alerts
+        .iter()
+        .filter(|a| a.kind == AlertKind::RateSpike)
+        .count();
+    assert_eq!(spikes, 0, "{:?}", &alerts[..alerts.len().min(3)]);
+    // A script at ten times that pace is still a spike.
+    let (first, _) = until(&t, token, now, 10, 40, AlertKind::RateSpike, normal);
+    assert!(first.is_some_and(|n| n <= 16), "{first:?}");
+}

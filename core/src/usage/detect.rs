@@ -569,7 +569,9 @@ impl TokenUsage {
                 let sev = severity_for(f64::from(judged / peak), cfg.severity);
                 self.raise(ctx, AlertKind::RateSpike, Some(sev), evidence, out);
             } else if !self.spiking {
-                self.bucket_burst_max = self.bucket_burst_max.max(long);
+                // The peak learns what it is judged against: a client that always works in
+                // quick bursts shows them on the short measure, and that pace is its usual.
+                self.bucket_burst_max = self.bucket_burst_max.max(judged);
             }
         }
         let in_bucket = self
