@@ -12,7 +12,7 @@
 // Which proxies are trusted: `trustedProxies` when given; otherwise the app's `trust proxy`
 // setting when it names addresses (see `proxiesFromSetting`); otherwise none.
 
-const { Gate, splitOptions, deliverEvents, checkGuard, checkFunction } = require('./gate.js')
+const { admit, Gate, splitOptions, deliverEvents, checkGuard, checkFunction } = require('./gate.js')
 const { ConfigError } = require('./errors.js')
 
 // Express's named address ranges (proxy-addr's), as CIDRs.
@@ -72,27 +72,17 @@ function expressGuard(guard, options) {
   return function tokenwardGuard(req, res, next) {
     let passage
     try {
-      const gate = gateFor(req.app)
       const url = req.originalUrl ?? req.url
-      passage = gate.check(guard, req.method, url, req.rawHeaders, req.socket.remoteAddress, null, country)
+      passage = admit(gateFor(req.app), guard, req.method, url, req.rawHeaders, req.socket.remoteAddress, country)
     } catch (err) {
       // Fail closed: the app's error handler answers (500), the route never runs.
       return next(err)
     }
-    const verdict = passage.verdict ?? null
+    const verdict = passage.verdict
     req.tokenward = verdict
     if (passage.exempt) return next()
     const denial = passage.denial
-    // Events reach the Guard's listeners after each request: at once when this one raised
-    // some (a denial, an alert, a quarantine), else when its response is finished.
-    if ((denial !== undefined && denial !== null) || verdict.alerts.length > 0) {
-      try {
-        deliverEvents(guard)
-      } catch (err) {
-        return next(err)
-      }
-    }
-    if (denial !== undefined && denial !== null) {
+    if (denial !== null) {
       // With its length, so Node sends the short body whole rather than chunked.
       const body = Buffer.from(denial.body)
       res.writeHead(denial.status, { ...denial.headers, 'content-length': body.length })

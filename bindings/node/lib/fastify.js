@@ -11,7 +11,7 @@
 // option (which drives `request.ip`) is not visible to plugins, so the proxies to believe
 // are `trustedProxies`, and none without it.
 
-const { Gate, splitOptions, deliverEvents, checkGuard, checkFunction } = require('./gate.js')
+const { admit, Gate, splitOptions, deliverEvents, checkGuard, checkFunction } = require('./gate.js')
 
 function fastifyGuard(fastify, options, done) {
   let gate
@@ -33,24 +33,14 @@ function fastifyGuard(fastify, options, done) {
     let passage
     try {
       const url = request.originalUrl ?? raw.url
-      passage = gate.check(guard, raw.method, url, raw.rawHeaders, raw.socket.remoteAddress, null, country)
+      passage = admit(gate, guard, raw.method, url, raw.rawHeaders, raw.socket.remoteAddress, country)
     } catch (err) {
       return next(err)
     }
-    const verdict = passage.verdict ?? null
-    request.tokenward = verdict
+    request.tokenward = passage.verdict
     if (passage.exempt) return next()
     const denial = passage.denial
-    // Events reach the Guard's listeners after each request: at once when this one raised
-    // some (a denial, an alert, a quarantine), else when its response is sent.
-    if ((denial !== undefined && denial !== null) || verdict.alerts.length > 0) {
-      try {
-        deliverEvents(guard)
-      } catch (err) {
-        return next(err)
-      }
-    }
-    if (denial !== undefined && denial !== null) {
+    if (denial !== null) {
       // Answered here: the route never runs (and `next` is not called). As bytes, so Fastify
       // sends the core's headers as they are (a string would get a charset appended).
       reply.code(denial.status).headers(denial.headers).send(Buffer.from(denial.body))

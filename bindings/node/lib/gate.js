@@ -175,4 +175,19 @@ function checkFunction(value, what) {
   return value
 }
 
-module.exports = { Gate, splitOptions, deliverEvents, checkGuard, checkFunction }
+/**
+ * One request through the Gate, as the Express and Fastify middlewares both take it: the
+ * verdict (null when exempt), the denial to send (null when admitted) and whether the path is
+ * exempt. The Guard's events are delivered at once when the request raised some (a denial, an
+ * alert, a quarantine); otherwise the middleware delivers them when the response is finished.
+ */
+function admit(gate, guard, method, url, rawHeaders, peer, country) {
+  const passage = gate.check(guard, method, url, rawHeaders, peer, null, country)
+  const verdict = passage.verdict ?? null
+  const denial = passage.denial ?? null
+  const exempt = Boolean(passage.exempt)
+  if (!exempt && (denial !== null || verdict.alerts.length > 0)) deliverEvents(guard)
+  return { verdict, denial, exempt }
+}
+
+module.exports = { Gate, admit, splitOptions, deliverEvents, checkGuard, checkFunction }
