@@ -21,8 +21,8 @@ pub const LONG_ABOUT: &str = "Replay recorded traffic (JSON lines) through a Gua
     environment, tags, policy, issued_at, expires_at). Tokens are shown by their ids.\n\n\
     Traffic lines: {\"ts\": RFC 3339 or Unix ms, \"token\", \"ip\", \"country\", \"method\", \
     \"path\", \"user_agent\", \"subject\", \"device\", \"environment\", \"status\", \"lat\", \
-    \"lon\"}; all but ts and token optional. status feeds the Guard's record_outcome when the request was allowed. A \
-    malformed line is reported on stderr with its number and skipped.";
+    \"lon\"}; all but ts and token optional. status feeds the Guard's record_outcome when the \
+    request was allowed. A malformed line is reported on stderr with its number and skipped.";
 
 /// Arguments of `tokenward replay`.
 #[derive(Debug, clap::Args)]
