@@ -124,9 +124,7 @@ impl FleetSettings {
             config = config.snapshot(interval, min_entries);
         }
         if let Some(path) = &self.tls_ca_file {
-            let pem = std::fs::read(path)
-                .map_err(|e| FleetError::Settings(format!("tls_ca_file {path:?}: {e}")))?;
-            config = config.tls_ca_cert(pem);
+            config = config.tls_ca_cert(read_ca_file(path)?);
         }
         config.validate()?;
         Ok(config)
@@ -141,6 +139,26 @@ pub fn seconds(field: &'static str, value: f64) -> Result<Duration, FleetError> 
         field,
         reason: "must be a non-negative, finite number of seconds",
     })
+}
+
+/// The most a CA file may hold: a bundle of every public root is about 200 KiB.
+const MAX_CA_FILE: u64 = 1 << 20;
+
+/// The PEM text of a CA file, refused past `MAX_CA_FILE` (a path such as `/dev/zero` must not
+/// exhaust memory).
+fn read_ca_file(path: &str) -> Result<Vec<u8>, FleetError> {
+    use std::io::Read;
+    let failed = |e: std::io::Error| FleetError::Settings(format!("tls_ca_file {path:?}: {e}"));
+    let mut pem = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|file| file.take(MAX_CA_FILE + 1).read_to_end(&mut pem))
+        .map_err(failed)?;
+    if pem.len() as u64 > MAX_CA_FILE {
+        return Err(FleetError::Settings(format!(
+            "tls_ca_file {path:?}: larger than {MAX_CA_FILE} bytes"
+        )));
+    }
+    Ok(pem)
 }
 
 /// A serde message without the values it quotes: serde quotes a wrong value in double quotes
@@ -214,6 +232,16 @@ mod tests {
             .unwrap_err();
         assert_eq!(url.kind(), ErrorKind::Config);
         assert!(!url.to_string().contains("hunter2"));
+    }
+
+    #[test]
+    fn an_endless_ca_file_is_refused() {
+        let err = FleetSettings::from_json(r#"{"tls_ca_file": "/dev/zero"}"#)
+            .unwrap()
+            .config("rediss://127.0.0.1")
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidArgument);
+        assert!(err.to_string().contains("larger than"), "{err}");
     }
 
     #[test]
