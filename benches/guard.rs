@@ -217,11 +217,17 @@ fn check_usage_cpu(c: &mut Criterion<ThreadCpu>) {
     check_usage_with(c, "check_usage_cpu");
 }
 
-fn check_usage_with<M: Measurement>(c: &mut Criterion<M>, name: &str) {
+/// 1024 tokens on the usage config, each used from its own address, past their first minute
+/// buckets (so the rate peaks are learned). With `owners`, tokens of eight in a row share an
+/// owner and service, so their places are pooled in a usage group.
+fn usage_guard(owners: bool) -> (Guard, Vec<String>, Vec<std::net::IpAddr>, i64) {
     let guard = Guard::with_config(TokenKey::new(b"bench key"), &usage_config()).unwrap();
     let tokens: Vec<String> = (0..1024u64)
         .map(|i| {
-            let meta = TokenMeta::new().policy("bench").issued_at(NOW - 1000);
+            let mut meta = TokenMeta::new().policy("bench").issued_at(NOW - 1000);
+            if owners {
+                meta = meta.owner(format!("team-{}", i / 8)).service("api");
+            }
             guard
                 .mint(&meta, &random(i), NOW - 1000)
                 .unwrap()
@@ -232,33 +238,45 @@ fn check_usage_with<M: Measurement>(c: &mut Criterion<M>, name: &str) {
     let ips: Vec<std::net::IpAddr> = (0..1024u32)
         .map(|i| std::net::IpAddr::V4([10, 49, (i >> 8) as u8, i as u8].into()))
         .collect();
-    let usage_request = |i: usize| {
-        request(&tokens[i])
-            .ip(ips[i])
-            .user_agent("deploy-bot/2.4.1 (linux; amd64)")
-    };
     let mut now = NOW;
-    // Past the first minute buckets, so the rate peaks are learned.
     for _ in 0..200 {
         for i in 0..1024 {
             now += 1;
-            guard.check(&usage_request(i), now);
+            guard.check(&usage_request(&tokens[i], ips[i]), now);
         }
     }
     guard.drain_events();
+    (guard, tokens, ips, now)
+}
+
+fn usage_request(token: &str, ip: std::net::IpAddr) -> Request<'_> {
+    request(token)
+        .ip(ip)
+        .user_agent("deploy-bot/2.4.1 (linux; amd64)")
+}
+
+fn check_usage_with<M: Measurement>(c: &mut Criterion<M>, name: &str) {
     let mut group = c.benchmark_group(name);
-    // The token cursor lives across samples (criterion calls the routine once per sample):
-    // restarting it would send the first tokens bursts no real traffic has.
-    let mut i = 0;
-    group.bench_function("ten_conditions_usage_allow", |b| {
-        b.iter(|| {
-            i = (i + 1) & 1023;
-            now += 1;
-            guard.check(black_box(&usage_request(i)), now).is_allowed()
-        })
-    });
-    let events = guard.drain_events();
-    assert!(events.is_empty(), "the ordinary path raised {events:?}");
+    for (bench, owners) in [
+        ("ten_conditions_usage_allow", false),
+        ("ten_conditions_usage_groups_allow", true),
+    ] {
+        let (guard, tokens, ips, mut now) = usage_guard(owners);
+        // The token cursor lives across samples (criterion calls the routine once per
+        // sample): restarting it would send the first tokens bursts no real traffic has.
+        let mut i = 0;
+        group.bench_function(bench, |b| {
+            b.iter(|| {
+                i = (i + 1) & 1023;
+                now += 1;
+                let request = usage_request(&tokens[i], ips[i]);
+                guard.check(black_box(&request), now).is_allowed()
+            })
+        });
+        let events = guard.drain_events();
+        assert!(events.is_empty(), "the ordinary path raised {events:?}");
+    }
+    let (guard, tokens, _, now) = usage_guard(false);
     // Baseline in the same run: the same policy without usage tracking.
     let (plain, plain_tokens) = setup(1024);
     group.bench_function("ten_conditions_no_usage_allow", |b| {

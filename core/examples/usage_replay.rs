@@ -115,6 +115,7 @@ fn run() -> Result<(), String> {
             denied: parsed.denied,
             declared_scope_match: None,
             expected: Default::default(),
+            group: None,
         };
         requests += 1;
         let mut alerts = tracker.observe(id, &obs, now);

@@ -113,7 +113,7 @@ fn new_country_with_new_agent_is_raised_to_high() {
         .unwrap();
     assert_eq!(alert.severity, Severity::High);
     assert!(
-        matches!(&alert.evidence, Evidence::NewCountry { country, known_countries, new_user_agent: true }
+        matches!(&alert.evidence, Evidence::NewCountry { country, known_countries, new_user_agent: true, .. }
         if country == "NG" && known_countries == &vec!["DE".to_string()])
     );
     // The new country subsumes the new network; the agent is folded into the country alert.

@@ -399,3 +399,96 @@ fn soft_expectations_inform_but_never_deny() {
         "{v:?}"
     );
 }
+
+/// Three days of use, every 10 minutes, cycling through `places` (country, IP).
+fn warm_from(g: &Guard, token: &str, places: &[(&str, &str)]) -> Timestamp {
+    let mut now = START;
+    for i in 0.. {
+        if now >= START + 3 * DAY {
+            break;
+        }
+        let (country, ip) = places[i % places.len()];
+        let v = g.check(&request(token, country, ip, "billing/2.0"), now);
+        assert!(v.is_allowed() && v.alerts.is_empty(), "{v:?}");
+        now += 10 * MIN;
+    }
+    now
+}
+
+fn billing(g: &Guard, token: &str, owner: &str) {
+    let meta = TokenMeta::new().owner(owner).service("invoices");
+    g.register(token, &meta, START).unwrap();
+}
+
+#[test]
+fn a_fresh_token_used_from_a_country_its_group_never_used_is_flagged() {
+    let g = guard(STEP_UP);
+    billing(&g, "tw_group_token_old", "billing");
+    let now = warm_from(&g, "tw_group_token_old", &[("DE", "198.51.100.7")]);
+    // Its successor's very first request comes from elsewhere, with another client.
+    billing(&g, "tw_group_token_new", "billing");
+    let v = g.check(
+        &request("tw_group_token_new", "BR", "192.0.2.55", "curl/8.4"),
+        now,
+    );
+    assert_eq!(v.reasons, [Reason::AnomalyDenied], "{v:?}");
+    assert_eq!(v.alerts[0].kind, AlertKind::NewCountry);
+    let why = v.alerts[0].explain();
+    assert!(
+        why.contains("BR") && why.contains("owner and service were used only from DE"),
+        "{why}"
+    );
+    // The owner's own requests from the group's places keep working.
+    let v = g.check(
+        &request("tw_group_token_new", "DE", "198.51.100.8", "billing/2.0"),
+        now + MIN,
+    );
+    assert!(v.is_allowed() && v.alerts.is_empty(), "{v:?}");
+    // The attacker's requests taught the group nothing: the next sibling is judged the same.
+    billing(&g, "tw_group_token_third", "billing");
+    let v = g.check(
+        &request("tw_group_token_third", "BR", "192.0.2.56", "curl/8.4"),
+        now + 2 * MIN,
+    );
+    assert!(
+        v.alerts.iter().any(|a| a.kind == AlertKind::NewCountry),
+        "{v:?}"
+    );
+    // A fresh token of another owner has no group to be judged by: it learns.
+    billing(&g, "tw_group_token_stranger", "payroll");
+    let v = g.check(
+        &request("tw_group_token_stranger", "BR", "192.0.2.57", "curl/8.4"),
+        now,
+    );
+    assert!(v.is_allowed() && v.alerts.is_empty(), "{v:?}");
+}
+
+#[test]
+fn a_place_its_group_uses_is_not_news_for_a_sibling_token() {
+    let offices = [("DE", "198.51.100.7"), ("FR", "203.0.113.9")];
+    let outcome = |sibling_owner: &str| {
+        let g = guard(STEP_UP);
+        billing(&g, "tw_group_team_a", "team");
+        billing(&g, "tw_group_team_b", sibling_owner);
+        // Token A is used from both offices; token B, around the clock, only from Berlin.
+        warm_from(&g, "tw_group_team_a", &offices);
+        let now = warm_from(&g, "tw_group_team_b", &offices[..1]);
+        g.check(
+            &request("tw_group_team_b", "FR", "203.0.113.10", "billing/2.0"),
+            now,
+        )
+    };
+    let sibling = outcome("team");
+    assert!(
+        sibling.is_allowed() && sibling.alerts.is_empty(),
+        "{sibling:?}"
+    );
+    // The same request on a token of another owner is a new country.
+    let stranger = outcome("someone-else");
+    assert_eq!(
+        stranger.alerts[0].kind,
+        AlertKind::NewCountry,
+        "{stranger:?}"
+    );
+    assert!(!stranger.alerts[0].explain().contains("owner and service"));
+}

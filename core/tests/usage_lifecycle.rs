@@ -91,6 +91,7 @@ mod hostile_input {
                     denied: *denied,
                     declared_scope_match: Some(*denied),
                     expected: Default::default(),
+                    group: None,
                 };
                 let _ = t.observe(token, &obs, *ts);
                 let _ = t.record_outcome(token, *status, *ts);

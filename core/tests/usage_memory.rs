@@ -33,6 +33,7 @@ fn hostile(t: &UsageTracker, token: TokenId, n: u64, now: i64) {
         denied: n % 3 == 0,
         declared_scope_match: Some(n % 5 != 0),
         expected: Default::default(),
+        group: None,
     };
     t.observe(token, &obs, now);
     t.record_outcome(token, 404, now + 1);

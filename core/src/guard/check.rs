@@ -214,6 +214,7 @@ impl Guard {
                 .as_ref()
                 .map(|e| e.judge(request, path))
                 .unwrap_or_default(),
+            group: check.record.group(),
             ..Observation::from_request(request, path)
         };
         let (alerts, held) = tracker.observe_held(id, &observation, check.now);

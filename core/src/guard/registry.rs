@@ -91,6 +91,13 @@ pub(crate) struct Record {
 }
 
 impl Record {
+    /// The usage group of the tokens sharing this one's owner and service (either may be
+    /// absent, not both): their learned places are pooled.
+    pub fn group(&self) -> Option<u64> {
+        (self.owner != 0 || self.service != 0)
+            .then(|| (u64::from(self.owner) << 32) | u64::from(self.service))
+    }
+
     pub fn new(
         meta: Meta,
         policy: Option<Arc<PolicyEntry>>,

@@ -201,6 +201,7 @@ impl Alert {
     ///         country: "BR".into(),
     ///         known_countries: vec!["DE".into(), "FR".into()],
     ///         new_user_agent: true,
+    ///         group_countries: vec![],
     ///     },
     /// };
     /// assert_eq!(
@@ -243,6 +244,7 @@ impl Evidence {
                 country,
                 known_countries,
                 new_user_agent,
+                group_countries,
             } => {
                 let client = if *new_user_agent {
                     ", with a client never seen on this token"
@@ -257,7 +259,15 @@ impl Evidence {
                         known_countries.join(", ")
                     )
                 };
-                format!("first request from {country}{client}; {before}")
+                let group = if group_countries.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "; tokens of its owner and service were used only from {}",
+                        group_countries.join(", ")
+                    )
+                };
+                format!("first request from {country}{client}; {before}{group}")
             }
             Evidence::NewNetwork {
                 network,
@@ -353,6 +363,10 @@ pub enum Evidence {
         known_countries: Vec<String>,
         /// Whether the user agent family was new too.
         new_user_agent: bool,
+        /// Countries the token's group (tokens of its owner and service) was used from, when
+        /// the group has learned and never used this one.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        group_countries: Vec<String>,
     },
     /// For [`AlertKind::NewNetwork`].
     NewNetwork {

@@ -219,9 +219,11 @@ impl TokenUsage {
         if obs.expected.country == Some(true) {
             return true; // the registry said so: learned quietly
         }
-        // While learning, only the clearest sign alerts: another country with another client,
-        // on a token with half its learning period and its minimum requests behind it.
-        if !learned && (!new_agent || !self.half_learned(ctx)) {
+        // While learning, only the clearest signs alert: another country with another client,
+        // on a token with half its learning period and its minimum requests behind it; or a
+        // country its group (tokens of the same owner and service) has never used.
+        let group_new = ctx.group.filter(|g| g.country_is_new());
+        if !learned && group_new.is_none() && (!new_agent || !self.half_learned(ctx)) {
             return false;
         }
         let base = ctx.config.detectors.new_country.severity;
@@ -232,6 +234,21 @@ impl TokenUsage {
         // Outside the countries the registry expects is evidence: no quiet trip.
         let outside = obs.expected.country == Some(false);
         let trip = !new_agent && self.plausible_move(ctx, obs);
+        if let (Some(group), false) = (group_new, learned) {
+            // The token has no habits of its own yet: its group's are the evidence.
+            let evidence = Evidence::NewCountry {
+                country: hashing::country_text(code),
+                known_countries: Vec::new(),
+                new_user_agent: false,
+                group_countries: group
+                    .countries
+                    .iter()
+                    .map(|&c| hashing::country_text(c))
+                    .collect(),
+            };
+            let severity = if outside { base.raised() } else { base };
+            return self.raise_new_country(ctx, obs, severity, evidence, false, out);
+        }
         if trip && !outside && !self.is_continuous(ctx) {
             return true;
         }
@@ -244,12 +261,41 @@ impl TokenUsage {
                 .map(hashing::country_text)
                 .collect(),
             new_user_agent: new_agent,
+            // The group's places, when they say more than the token's own.
+            group_countries: ctx
+                .group
+                .filter(|g| {
+                    g.countries
+                        .iter()
+                        .any(|&c| c != code && !self.known_countries.contains(c))
+                })
+                .map(|g| {
+                    g.countries
+                        .iter()
+                        .map(|&c| hashing::country_text(c))
+                        .collect()
+                })
+                .unwrap_or_default(),
         };
         let severity = if new_agent || outside {
             base.raised()
         } else {
             base
         };
+        self.raise_new_country(ctx, obs, severity, evidence, new_agent, out)
+    }
+
+    /// Raises `new_country` and suspects the request's context (its client too when that was
+    /// new); returns true (the country was new).
+    fn raise_new_country(
+        &mut self,
+        ctx: &Ctx,
+        obs: &Observation,
+        severity: Severity,
+        evidence: Evidence,
+        new_agent: bool,
+        out: &mut Vec<Alert>,
+    ) -> bool {
         let before = out.len();
         self.raise(ctx, AlertKind::NewCountry, Some(severity), evidence, out);
         if out.len() > before {

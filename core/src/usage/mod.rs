@@ -61,6 +61,7 @@ mod delta;
 mod detect;
 mod distinct;
 mod geo;
+mod group;
 mod hashing;
 mod hold;
 mod observation;

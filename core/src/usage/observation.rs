@@ -35,6 +35,10 @@ pub struct Observation<'a> {
     /// Whether the request is inside what the registry expects of the token (its soft
     /// expectations): informs the detectors, never denies.
     pub expected: Expected,
+    /// The tokens that share an owner and service with this one (any number the host keeps
+    /// stable for them; the Guard derives it from the registry). Their learned countries
+    /// and networks are pooled: see [`UsageTracker`](super::UsageTracker).
+    pub group: Option<u64>,
 }
 
 /// Whether a request is inside a token's soft expectations, per dimension: `None` when the
@@ -78,6 +82,7 @@ impl<'a> Observation<'a> {
             denied: false,
             declared_scope_match: None,
             expected: Expected::default(),
+            group: None,
         }
     }
 }
@@ -96,6 +101,7 @@ impl fmt::Debug for Observation<'_> {
             .field("denied", &self.denied)
             .field("declared_scope_match", &self.declared_scope_match)
             .field("expected", &self.expected)
+            .field("group", &self.group)
             .finish()
     }
 }

@@ -3,6 +3,8 @@
 //! Every eviction goes through [`take_where`]: the least recently used eighth of a full map
 //! ([`take_oldest`]), idle tokens, and forgotten last-use records alike.
 
+use std::hash::Hash;
+
 use hashbrown::HashMap;
 
 use super::state::TokenUsage;
@@ -94,10 +96,10 @@ impl Shard {
 
 /// Removes the least recently used eighth of `map` (at least one entry), so the scan is paid
 /// once per many insertions; returns them with their last use.
-fn take_oldest<V>(
-    map: &mut HashMap<TokenId, V>,
+pub(super) fn take_oldest<K: Copy + Eq + Hash, V>(
+    map: &mut HashMap<K, V>,
     last_seen: impl Fn(&V) -> Timestamp,
-) -> Vec<(TokenId, Timestamp)> {
+) -> Vec<(K, Timestamp)> {
     let mut ages: Vec<Timestamp> = map.values().map(&last_seen).collect();
     if ages.is_empty() {
         return Vec::new();
@@ -110,12 +112,12 @@ fn take_oldest<V>(
 
 /// Removes up to `limit` entries of `map` whose last use `evict` picks, in the map's order;
 /// returns them with their last use.
-fn take_where<V>(
-    map: &mut HashMap<TokenId, V>,
+fn take_where<K: Copy + Eq + Hash, V>(
+    map: &mut HashMap<K, V>,
     limit: usize,
     last_seen: impl Fn(&V) -> Timestamp,
     evict: impl Fn(Timestamp) -> bool,
-) -> Vec<(TokenId, Timestamp)> {
+) -> Vec<(K, Timestamp)> {
     let mut taken = Vec::new();
     map.retain(|id, value| {
         let last = last_seen(value);

@@ -7,6 +7,7 @@ use super::baseline::{raise_peak, Baseline, BurstRing, Decay};
 use super::config::UsageConfig;
 use super::delta::TokenDelta;
 use super::distinct::{KnownSet, RecentDistinct};
+use super::group::GroupView;
 use super::hashing::{agent_key, country_code, ip_keys};
 use super::hold::{bit, Context, Held, Hold, KindSet};
 use super::window::{Counts, Window};
@@ -55,6 +56,8 @@ pub(crate) struct Ctx<'a> {
     pub derived: &'a Derived,
     pub id: TokenId,
     pub now: Timestamp,
+    /// What the token's group knows of the request, when it has a group.
+    pub group: Option<&'a GroupView>,
 }
 
 impl Ctx<'_> {

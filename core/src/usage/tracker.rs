@@ -6,6 +6,7 @@ use parking_lot::Mutex;
 
 use super::alert::Alert;
 use super::config::UsageConfig;
+use super::group::{GroupView, Groups};
 use super::hold::Held;
 use super::observation::Observation;
 use super::shard::{Capacity, Eviction, Shard, SHARDS};
@@ -21,6 +22,8 @@ pub struct UsageTracker {
     pub(super) shards: Box<[Mutex<Shard>]>,
     /// How many tokens each shard keeps.
     capacity: Capacity,
+    /// What tokens sharing an owner and service learned together.
+    groups: Groups,
 }
 
 impl fmt::Debug for UsageTracker {
@@ -39,6 +42,7 @@ impl UsageTracker {
             derived: Derived::new(&config),
             capacity: Capacity::per_shard(config.max_tokens, config.max_dormant_records),
             shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
+            groups: Groups::new(config.max_tokens),
             config,
         })
     }
@@ -59,6 +63,7 @@ impl UsageTracker {
             derived: &self.derived,
             id,
             now,
+            group: None,
         }
     }
 
@@ -100,7 +105,36 @@ impl UsageTracker {
         obs: &Observation,
         now: Timestamp,
     ) -> (Vec<Alert>, Held) {
-        let ctx = self.ctx(id, now);
+        let Some(key) = obs.group else {
+            return self.observe_token(id, obs, now, None);
+        };
+        let (learning_ms, min_requests) =
+            (self.derived.learning_ms, self.config.learning_min_requests);
+        let view = self.groups.view(key, obs, now, learning_ms, min_requests);
+        // A place the group knows counts as expected (see `GroupView::widen`).
+        let widened = Observation {
+            expected: view.widen(obs.expected),
+            ..*obs
+        };
+        let (alerts, held) = self.observe_token(id, &widened, now, Some(&view));
+        if alerts.is_empty() && held.is_empty() && !obs.denied {
+            self.groups.learn(key, obs, now);
+        }
+        (alerts, held)
+    }
+
+    /// Runs the token's detectors on `obs`, with what its group knows of it.
+    fn observe_token(
+        &self,
+        id: TokenId,
+        obs: &Observation,
+        now: Timestamp,
+        group: Option<&GroupView>,
+    ) -> (Vec<Alert>, Held) {
+        let ctx = Ctx {
+            group,
+            ..self.ctx(id, now)
+        };
         let mut out = Vec::new();
         let mut guard = self.shard(&id).lock();
         let shard = &mut *guard;
@@ -117,6 +151,11 @@ impl UsageTracker {
             state.check_dormant(&ctx, obs, last, &mut out);
         }
         (out, state.held(&ctx))
+    }
+
+    /// Number of owner/service groups with learned places.
+    pub fn groups_len(&self) -> usize {
+        self.groups.len()
     }
 
     /// How many distinct alert kinds token `id` raised within the last hour.
@@ -218,6 +257,7 @@ impl UsageTracker {
                         .map(|u| std::mem::size_of::<TokenUsage>() + u.heap_bytes())
                         .sum::<usize>()
             })
-            .sum()
+            .sum::<usize>()
+            + self.groups.memory_bytes()
     }
 }
