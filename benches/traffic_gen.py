@@ -660,19 +660,27 @@ class Gen:
         markets = tok["markets"]
         tok["markets"] = markets[:1]
         if len(markets) > 1 and rng.random() < 0.5:
-            return [dict(self.sibling(tok, "app", "market"), markets=[m]) for m in markets[1:]]
+            return [self.in_market(self.sibling(tok, "app", "market"), m) for m in markets[1:]]
         app = dict(tok)
         tok.update(agents=[rng.choice(app["agents"])], rate=app["rate"] * rng.uniform(0.05, 0.2))
         out = []
         for j in range(1, rng.randint(4, 10)):
             inst = self.sibling(app, "app", "install")
             market = markets[j] if j < len(markets) else rng.choice(markets)
-            inst.update(markets=[market], agents=[rng.choice(app["agents"])],
+            self.in_market(inst, market)
+            inst.update(agents=[rng.choice(app["agents"])],
                         rate=app["rate"] * rng.uniform(0.05, 0.2))
             if j >= len(markets):
                 inst["from"] = rng.uniform(T0 + DAY / 2, end - 6 * HOUR)
             out.append(inst)
         return out
+
+    @staticmethod
+    def in_market(tok, market):
+        """A token used in one market only: that is its home (its honest errors and the
+        incidents that keep to the owner's place come from there)."""
+        tok.update(markets=[market], home=market, tz=COUNTRIES[market][2])
+        return tok
 
     def team_split(self, tok):
         """A team with two offices and a token per office; a member visiting the other office
@@ -680,7 +688,7 @@ class Gen:
         sib = self.sibling(tok, "team", "office")
         first, second = tok["sites"]
         tok.update(sites=[first], visits=[second])
-        sib.update(sites=[second], visits=[first])
+        sib.update(sites=[second], visits=[first], home=second[0], tz=second[1])
         return sib
 
     def rotate(self, old, new, at, end):
