@@ -4,8 +4,10 @@
 For each seed, generates four days of traffic with the noise of real fleets
 (`traffic_gen.py --real-world`: team tokens in two countries, CI in two clouds, VPN users, mobile
 apps, prefixed ids / slugs / versions / object keys in paths, honest error bursts and
-backfills), registers every token from its registry metadata (owner, service, environment,
-tags; a policy binding it to its subject), takes `[usage]` and `[[respond]]` from
+backfills, token groups: service replicas, rotations, per-market or per-install app tokens, a
+token per team office), registers every token from its registry metadata (owner, service,
+environment, tags; a policy binding it to its subject; the tokens of one group share their
+owner and service), takes `[usage]` and `[[respond]]` from
 `examples/guard.toml` unchanged, replays everything through `tokenward replay --json`, and
 reports per seed and per incident kind:
 
@@ -17,7 +19,14 @@ reports per seed and per incident kind:
   policy refused by itself are shown apart (`policy denied %`: paths with an encoded separator
   such as object keys with `%2F`, which the core refuses by design);
 * attacker requests denied after the first alert (share of an incident's requests after the
-  request that raised its first alert).
+  request that raised its first alert);
+* false alerts on grouped tokens by their part in the group (replica, scale_out,
+  second_region, successor, rotated_out, market, install, office, primary): a successor,
+  scaled-out replica or new install is learning and its group's places are not new to it; a
+  replica started in a second region is legitimately new to its group.
+
+Incident kinds include `fresh_token_leak`: a successor token minted for a rotation is used from
+another country with another client before or among the owner's first requests.
 
 Tuning seeds (the ones the detectors and rules were tuned on) and held-out seeds (never
 looked at while tuning) are reported side by side. One command:
@@ -55,9 +64,11 @@ def generate(seed, a):
     return traffic, labels
 
 
-def registry_config(traffic, shipped, path):
+def registry_config(traffic, labels_path, shipped, path):
     """A replay config as a user writes one from a token registry, with the shipped detector
-    settings and response rules."""
+    settings and response rules. Tokens of one group (replicas, a rotation, an app's tokens, a
+    team's offices) share their owner and service, as a registry records them."""
+    groups = json.load(open(labels_path)).get("groups", {})
     tokens = {}
     with open(traffic) as f:
         for raw in f:
@@ -69,6 +80,8 @@ def registry_config(traffic, shipped, path):
         entry = {"token": token, "owner": f"owner-{token.split('_')[2]}"}
         if kind in ("service", "cron", "mobile"):
             entry.update(service=f"{kind}-{token.split('_')[2]}", environment="prod")
+        if token in groups:
+            entry.update(owner=f"owner-{groups[token]}", service=groups[token])
         entry["tags"] = [kind]
         if subject:
             entry["policy"] = {"subjects": [subject]}
@@ -151,9 +164,14 @@ def score(traffic, labels_path, decisions):
         d, t = denied_after[inc["id"]]
         kinds[inc["kind"]].append({"first": None if first is None else first + 1,
                                    "requests": len(inc["lines"]), "denied": d, "after": t})
+    roles = labels.get("roles", {})
+    by_role = defaultdict(int)
+    for n, _ in false_alerts:
+        if tokens[n] in roles:
+            by_role[roles[tokens[n]]] += 1
     return {"kinds": kinds, "false": false_alerts, "normal": normal,
             "normal_denied": normal_denied, "policy_denied": normal_policy_denied,
-            "legit_stopped": legit_stopped}
+            "legit_stopped": legit_stopped, "false_by_role": by_role}
 
 
 def within(rows, k):
@@ -196,6 +214,9 @@ def print_seed(seed, group, result, out=sys.stdout):
         by[(a["kind"], a["severity"])] += 1
     if by:
         p("  false alerts: " + ", ".join(f"{k}/{s_}: {n}" for (k, s_), n in sorted(by.items())))
+    if result["false_by_role"]:
+        p("  of which on grouped tokens: " + ", ".join(
+            f"{r}: {n}" for r, n in sorted(result["false_by_role"].items())))
     return s
 
 
@@ -226,7 +247,7 @@ def main():
             traffic, labels = generate(seed, a)
             config = os.path.join(a.workdir, f"config-{seed}.json")
             decisions = os.path.join(a.workdir, f"decisions-{seed}.jsonl")
-            registry_config(traffic, shipped, config)
+            registry_config(traffic, labels, shipped, config)
             replay(binary, config, traffic, decisions)
             table[(group, seed)] = print_seed(seed, group, score(traffic, labels, decisions))
     print("\n== side by side")

@@ -25,6 +25,16 @@ dormant_wakeup, endpoint_scan, error_burst, impossible_travel, repeated_denials.
 holds the incident's kind, token, the line numbers of its requests in order, and the span
 during which the token's alerts are attributable to it.
 
+With --real-world, the noise of real fleets is added (team tokens in two countries, CI in two
+clouds, VPN users, mobile apps, rich paths, honest error bursts and backfills), and token
+groups, several tokens of one owner and service as registries hold them: service replicas
+(some scaled out mid-stream, a few of those in a second region), rotations (a successor token
+with the same places and client, the old one stopping within an hour of the successor's first
+request), an app's per-market or per-install tokens, a token per team office. The labels add
+`groups` (token -> group name) and `roles` (token -> its part in the group); none of this is
+an incident. Two more incident kinds: reconnaissance, and fresh_token_leak (a rotation's
+successor leaks: another country and client, before or among the owner's first requests).
+
 Generator parameters (rates, token mix, churn, travel, attacker speeds, warm-up) are drawn from
 the seed, so different seeds exercise different populations, not just different noise. The
 `params` object in the labels file records what was drawn.
@@ -76,6 +86,12 @@ PERSONAL_AGENTS = ["gh/2.40.1 (linux)", "tw-cli/0.9.3 (darwin; arm64)", "curl/8.
 ATTACKER_AGENTS = ["python-requests/2.28.1", "curl/7.68.0", "Go-http-client/2.0",
                    "Mozilla/5.0 (X11; Linux x86_64; rv:109.0) Gecko/20100101 Firefox/115.0",
                    "aiohttp/3.9.1", "Wget/1.21.2", "masscan/1.3", "nuclei/3.1.0"]
+
+# A team member at the other office uses their own office's token there: sessions a day, as a
+# share of the office's own.
+VISIT_SHARE = 0.03
+# Regions a service owner runs a second deployment in.
+CLOUD_REGIONS = ("US", "IE", "DE", "SG", "JP")
 
 RESOURCES = ["repos", "issues", "builds", "artifacts", "deployments", "users", "orders",
              "invoices", "customers", "projects", "releases", "metrics", "events", "keys",
@@ -226,7 +242,16 @@ class Gen:
                 "rich_paths_share": rng.uniform(0.3, 0.6),
                 "error_noise_per_day": rng.uniform(0.05, 0.2),
                 "backfill_per_day": rng.uniform(0.02, 0.08),
+                # Token groups: several tokens of one owner and service (see group_tokens).
+                "rotation_share": rng.uniform(0.1, 0.2),
+                "replica_share": rng.uniform(0.1, 0.25),
+                "scale_out_share": rng.uniform(0.2, 0.4),
+                "second_region_share": rng.uniform(0.1, 0.3),  # of the scaled-out replicas
+                "mobile_split_share": rng.uniform(0.3, 0.6),
+                "team_split_share": rng.uniform(0.3, 0.6),
             })
+        self.groups = {}  # token -> group name: tokens sharing an owner and service
+        self.roles = {}  # token -> its part in its group (replica, successor, install, ...)
         self.events = []  # (ts, seq, record, incident or None)
         self.labels = []
         self.seq = 0
@@ -459,9 +484,11 @@ class Gen:
         hours overlap, and members also use it from home."""
         rng = self.rng
         day = start - start % DAY
+        sites = [(site, tok["sessions_per_day"] / 2) for site in tok["sites"]] + \
+            [(site, tok["sessions_per_day"] * VISIT_SHARE) for site in tok.get("visits", [])]
         while day < end:
-            for country, tz, office, homes in tok["sites"]:
-                for _ in range(poisson(rng, tok["sessions_per_day"] / 2)):
+            for (country, tz, office, homes), per_day in sites:
+                for _ in range(poisson(rng, per_day)):
                     ts = day + (rng.gauss(13, 3) - tz) * HOUR
                     if ts < start or ts >= end or (self.weekday({"tz": tz}, ts) >= 5
                                                    and rng.random() > 0.1):
@@ -547,12 +574,155 @@ class Gen:
         return self.usual_ip(tok), self.usual_agent(tok), tok.get("country", tok["home"])
 
     def traffic(self, tok, start, end):
+        start = max(start, tok.get("from", start))
         getattr(self, tok["kind"] + "_traffic")(tok, start, end)
         if self.noise and not tok["dormant"]:
             if tok["kind"] in ("service", "personal", "team", "mobile", "ci"):
                 self.error_noise(tok, start, end)
             if tok["kind"] == "service":
                 self.backfill_noise(tok, start, end)
+
+    # --- token groups (real-world noise only) ---------------------------------------------------
+
+    def group_tokens(self, tokens, leaks, warm, end):
+        """Give some tokens siblings of the same owner and service, as registries have them:
+        service replicas, rotations, per-market or per-install mobile tokens, a token per team
+        office. Returns the tokens to replay from T0 (or their `from`) and the rotations as
+        (old, successor, minted at, leaked); the first `leaks` rotations are minted after warm-up
+        and leak (fresh_token_leak)."""
+        rng = self.rng
+        p = self.p
+        movable = [t for t in tokens if t["kind"] in ("service", "ci")]
+        rng.shuffle(movable)
+        count = max(leaks + 2, round(p["rotation_share"] * len(movable)))
+        rotated = {t["token"] for t in movable[:count]}
+        rotations = []
+        for i, old in enumerate(movable[:count]):
+            leaked = i < leaks
+            # A leaked successor is minted once the group has learned its places.
+            lo, hi = (warm, end - DAY) if leaked else (T0 + DAY / 2, end - 3 * HOUR)
+            at = rng.uniform(lo, hi)
+            new = self.sibling(old, "rotation", "successor")
+            self.roles[old["token"]] = "rotated_out"
+            rotations.append((old, new, at, leaked))
+        out = []
+        for tok in tokens:
+            if tok["token"] in rotated:
+                continue
+            out.append(tok)
+            kind, r = tok["kind"], rng.random()
+            if kind == "service" and r < p["replica_share"]:
+                out.extend(self.replicas(tok, end))
+            elif kind == "mobile" and r < p["mobile_split_share"]:
+                out.extend(self.mobile_split(tok, end))
+            elif kind == "team" and r < p["team_split_share"]:
+                out.append(self.team_split(tok))
+        return out, rotations
+
+    def sibling(self, tok, group, role):
+        """A new token of the same owner, service and subject as `tok`, in `tok`'s group."""
+        i = self.next_index
+        self.next_index += 1
+        sib = dict(tok, token=f"tw_{tok['kind']}_{i:04d}_{self.rng.getrandbits(64):016x}")
+        name = self.groups.setdefault(tok["token"], f"{group}-{tok['token'].split('_')[2]}")
+        self.groups[sib["token"]] = name
+        self.roles.setdefault(tok["token"], "primary")
+        self.roles[sib["token"]] = role
+        return sib
+
+    def replicas(self, tok, end):
+        """1-3 more replicas of a service, each with its own token, same client and endpoints,
+        on its own addresses in the same datacenter. Some are scaled out mid-stream; a few of
+        those start in a second region of the same owner (legitimate, and new to the group)."""
+        rng = self.rng
+        out = []
+        for _ in range(rng.randint(1, 3)):
+            rep = self.sibling(tok, "replicas", "replica")
+            rep["rate"] = tok["rate"] * rng.uniform(0.7, 1.3)
+            if rng.random() < self.p["scale_out_share"]:
+                rep["from"] = rng.uniform(T0 + DAY, end - 6 * HOUR)
+                self.roles[rep["token"]] = "scale_out"
+                if rng.random() < self.p["second_region_share"]:
+                    region = rng.choice([c for c in CLOUD_REGIONS if c != tok["home"]])
+                    rep.update(home=region, tz=COUNTRIES[region][2],
+                               dc=rng.choice(self.dc_nets[region]))
+                    self.roles[rep["token"]] = "second_region"
+            c = rng.randint(0, 255)
+            rep["ips"] = [self.net.ip_in(rep["dc"], c) for _ in tok["ips"]]
+            out.append(rep)
+        return out
+
+    def mobile_split(self, tok, end):
+        """An app whose installs get their own tokens: one per market, or one per install (a
+        device: one platform and version, one market, a low rate), installs joining over time.
+        Each market has an install from the start: a later one is in a market the app knows."""
+        rng = self.rng
+        markets = tok["markets"]
+        tok["markets"] = markets[:1]
+        if len(markets) > 1 and rng.random() < 0.5:
+            return [self.in_market(self.sibling(tok, "app", "market"), m) for m in markets[1:]]
+        app = dict(tok)
+        tok.update(agents=[rng.choice(app["agents"])], rate=app["rate"] * rng.uniform(0.05, 0.2))
+        out = []
+        for j in range(1, rng.randint(4, 10)):
+            inst = self.sibling(app, "app", "install")
+            market = markets[j] if j < len(markets) else rng.choice(markets)
+            self.in_market(inst, market)
+            inst.update(agents=[rng.choice(app["agents"])],
+                        rate=app["rate"] * rng.uniform(0.05, 0.2))
+            if j >= len(markets):
+                inst["from"] = rng.uniform(T0 + DAY / 2, end - 6 * HOUR)
+            out.append(inst)
+        return out
+
+    @staticmethod
+    def in_market(tok, market):
+        """A token used in one market only: that is its home (its honest errors and the
+        incidents that keep to the owner's place come from there)."""
+        tok.update(markets=[market], home=market, tz=COUNTRIES[market][2])
+        return tok
+
+    def team_split(self, tok):
+        """A team with two offices and a token per office; a member visiting the other office
+        now and then uses their own office's token there."""
+        sib = self.sibling(tok, "team", "office")
+        first, second = tok["sites"]
+        tok.update(sites=[first], visits=[second])
+        sib.update(sites=[second], visits=[first], home=second[0], tz=second[1])
+        return sib
+
+    def rotate(self, old, new, at, end):
+        """A rotation: the successor from `at` on, the old token until within an hour of the
+        successor's first request (as deploys roll over)."""
+        mark = len(self.events)
+        self.traffic(new, at, end)
+        firsts = [e[0] for e in self.events[mark:] if e[2]["token"] == new["token"]]
+        new["first"] = min(firsts) if firsts else None
+        stop = new["first"] + self.rng.uniform(0, HOUR) if firsts else end
+        self.traffic(old, T0, stop)
+
+    def fresh_leak(self, tok, label, minted):
+        """A successor token leaks where it was handed over (a deploy log, a CI variable): an
+        attacker in another country, with another client, uses it before the owner's first
+        request or among the owner's first ones. Returns the time of the last request."""
+        rng = self.rng
+        first = tok["first"] if tok["first"] is not None else minted + 6 * HOUR
+        before = rng.random() < 0.5
+        t = rng.uniform(minted, first) if before else first + rng.uniform(0, 10) * MIN
+        label.update(start=int(t), before_owner=before)
+        places = set(tok.get("regions", [tok["home"]]))
+        home = COUNTRIES[tok["home"]][:2]
+        country = rng.choice([c for c in ATTACKER_COUNTRIES if c not in places
+                              and haversine(COUNTRIES[c][:2], home) > 1500])
+        ip = self.net.ip_in(rng.choice(self.country_nets[country]))
+        agent = rng.choice([a for a in ATTACKER_AGENTS if a != self.usual_agent(tok)])
+        speed = self.p["attacker_speed"]
+        for i in range(rng.randint(10, 40)):
+            if i:
+                t += rng.expovariate(1 / (rng.uniform(10, 120) * 1000 / speed))
+            self.emit(tok, t, ip, country, agent, zipf_pick(rng, tok["endpoints"]),
+                      incident=label["id"], loc=COUNTRIES[country][:2])
+        return t
 
     # --- incidents ----------------------------------------------------------------------------
 
@@ -624,6 +794,8 @@ class Gen:
                 t += rng.expovariate(1 / (rng.uniform(1, 30) * 1000 / speed))
                 self.emit(tok, t, ip, country, agent, zipf_pick(rng, tok["endpoints"]), 403,
                           incident=inc, denied=True, loc=COUNTRIES[country][:2])
+        elif kind == "fresh_token_leak":
+            t = self.fresh_leak(tok, label, start)
         elif kind == "reconnaissance":
             # Someone with the token maps what it can reach: ids walked on the token's own
             # routes, mostly refused or missing, from wherever they are.
@@ -681,8 +853,14 @@ class Gen:
             self.traffic(tok, stop - 20 * DAY, stop)
             tok["dormant"] = True
             dormant.append(tok)
+        rotations = []
+        if self.noise:
+            self.next_index = n + incidents_per_kind
+            tokens, rotations = self.group_tokens(tokens, incidents_per_kind, warm, end)
         for tok in tokens:
             self.traffic(tok, T0, end)
+        for old, new, at, _ in rotations:
+            self.rotate(old, new, at, end)
         victims = [t for t in tokens if t["kind"] != "cron"]
         rng.shuffle(victims)
         plan = ["leaked_new_country", "botnet_fanout", "rate_spike", "endpoint_scan",
@@ -703,6 +881,9 @@ class Gen:
                 self.incident(kind, tok, start)
         for tok in dormant:
             self.incident("dormant_wakeup", tok, rng.uniform(warm, end - DAY))
+        for _, new, at, leaked in rotations:
+            if leaked:
+                self.incident("fresh_token_leak", new, at)
 
     def active_time(self, tok, lo, hi):
         """A time when the token is normally in use, so incidents mingle with real traffic."""
@@ -729,9 +910,11 @@ class Gen:
             lab["lines"] = lines[lab["id"]]
             # Alerts on this token until an hour after the incident are attributable to it.
             lab["attributable_until"] = lab["end"] + HOUR
+        out = {"params": self.p, "requests": len(self.events), "incidents": self.labels}
+        if self.noise:
+            out.update(groups=self.groups, roles=self.roles)
         with open(labels_path, "w") as f:
-            json.dump({"params": self.p, "requests": len(self.events),
-                       "incidents": self.labels}, f, indent=1)
+            json.dump(out, f, indent=1)
 
 
 OWNERS = ["billing", "payments", "search", "catalog", "checkout", "identity", "reports",
