@@ -454,6 +454,14 @@ fn a_fresh_token_used_from_a_country_its_group_never_used_is_flagged() {
         v.alerts.iter().any(|a| a.kind == AlertKind::NewCountry),
         "{v:?}"
     );
+    // A replica started in a new region, running the group's own client: the fleet grew
+    // into a region, learned quietly.
+    billing(&g, "tw_group_token_replica", "billing");
+    let v = g.check(
+        &request("tw_group_token_replica", "IE", "192.0.2.80", "billing/2.0"),
+        now + 3 * MIN,
+    );
+    assert!(v.is_allowed() && v.alerts.is_empty(), "{v:?}");
     // A fresh token of another owner has no group to be judged by: it learns.
     billing(&g, "tw_group_token_stranger", "payroll");
     let v = g.check(

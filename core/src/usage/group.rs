@@ -2,7 +2,9 @@
 //! they were used from. A sibling token (another replica, a rotated successor, the second
 //! office's token of a team) is then judged against its group rather than as a stranger: a
 //! place the group knows is not news, and a token still learning its own habits (or on its
-//! very first request) used from a country its group never used is.
+//! very first request) used from a country its group never used, with a client its group
+//! never used, is. The same client from a new country is how a fleet grows into a new region
+//! (a replica started there): it is learned quietly.
 //!
 //! A group learns only from requests that raised no alert, were not held and were not denied,
 //! so an attacker's requests do not teach it. Its lists are short and capped; a group whose
@@ -13,7 +15,7 @@
 use hashbrown::HashMap;
 use parking_lot::Mutex;
 
-use super::hashing::{country_code, ip_keys};
+use super::hashing::{agent_key, country_code, ip_keys};
 use super::observation::Expected;
 use super::shard::take_oldest;
 use super::Observation;
@@ -22,6 +24,7 @@ use crate::Timestamp;
 /// Countries and networks a group keeps; past these it stops learning that dimension.
 const MAX_COUNTRIES: usize = 16;
 const MAX_NETWORKS: usize = 32;
+const MAX_AGENTS: usize = 16;
 const SHARDS: usize = 16;
 
 /// One group's pooled knowledge.
@@ -29,9 +32,12 @@ const SHARDS: usize = 16;
 struct Profile {
     countries: Vec<u16>,
     networks: Vec<u32>,
+    /// User agent families.
+    agents: Vec<u32>,
     /// More distinct networks were seen than `MAX_NETWORKS`.
     networks_full: bool,
     countries_full: bool,
+    agents_full: bool,
     since: Timestamp,
     last_seen: Timestamp,
     requests: u64,
@@ -47,6 +53,8 @@ pub(crate) struct GroupView {
     pub country_known: Option<bool>,
     /// Whether the request's network is one of the group's; `None` as for countries.
     pub network_known: Option<bool>,
+    /// Whether the request's client (agent family) is one of the group's; `None` as above.
+    pub agent_known: Option<bool>,
     /// The group's countries, for an alert's evidence when the request's is not among them.
     pub countries: Vec<u16>,
 }
@@ -64,9 +72,10 @@ impl GroupView {
         }
     }
 
-    /// The group is established and has never been used from the request's country.
+    /// The group is established and has never been used from the request's country, nor
+    /// (as far as it can tell) with its client.
     pub fn country_is_new(&self) -> bool {
-        self.established && self.country_known == Some(false)
+        self.established && self.country_known == Some(false) && self.agent_known != Some(true)
     }
 }
 
@@ -112,10 +121,15 @@ impl Groups {
             .ip
             .filter(|_| !p.networks.is_empty() && !p.networks_full)
             .map(|ip| p.networks.contains(&ip_keys(ip).wide));
+        let agent_known = obs
+            .user_agent
+            .filter(|_| !p.agents.is_empty() && !p.agents_full)
+            .map(|agent| p.agents.contains(&agent_key(agent)));
         GroupView {
             established: now.saturating_sub(p.since) >= learning_ms && p.requests >= min_requests,
             country_known,
             network_known,
+            agent_known,
             countries: if country_known == Some(false) {
                 p.countries.clone()
             } else {
@@ -133,8 +147,10 @@ impl Groups {
         let p = shard.entry(key).or_insert_with(|| Profile {
             countries: Vec::new(),
             networks: Vec::new(),
+            agents: Vec::new(),
             networks_full: false,
             countries_full: false,
+            agents_full: false,
             since: now,
             last_seen: now,
             requests: 0,
@@ -147,6 +163,10 @@ impl Groups {
         if let Some(ip) = obs.ip {
             let wide = ip_keys(ip).wide;
             add_capped(&mut p.networks, &mut p.networks_full, wide, MAX_NETWORKS);
+        }
+        if let Some(agent) = obs.user_agent {
+            let family = agent_key(agent);
+            add_capped(&mut p.agents, &mut p.agents_full, family, MAX_AGENTS);
         }
     }
 
@@ -164,7 +184,10 @@ impl Groups {
                 let s = s.lock();
                 s.capacity() * entry
                     + s.values()
-                        .map(|p| p.countries.capacity() * 2 + p.networks.capacity() * 4)
+                        .map(|p| {
+                            p.countries.capacity() * 2
+                                + (p.networks.capacity() + p.agents.capacity()) * 4
+                        })
                         .sum::<usize>()
             })
             .sum()
@@ -195,6 +218,7 @@ mod tests {
         Observation {
             country: Some(country),
             ip: Some(ip.parse().unwrap()),
+            user_agent: Some("billing/2.0"),
             ..Observation::default()
         }
     }
@@ -207,8 +231,16 @@ mod tests {
         }
         let early = groups.view(7, &obs("BR", "203.0.113.9"), 10 * 3_600_000, 2 * DAY, 10);
         assert!(!early.established && !early.country_is_new());
-        let later = groups.view(7, &obs("BR", "203.0.113.9"), 2 * DAY, 2 * DAY, 10);
+        let stranger = Observation {
+            user_agent: Some("curl/8.4"),
+            ..obs("BR", "203.0.113.9")
+        };
+        let later = groups.view(7, &stranger, 2 * DAY, 2 * DAY, 10);
         assert!(later.country_is_new());
+        // The group's own client in a new country: a fleet growing into a region.
+        let replica = groups.view(7, &obs("BR", "203.0.113.9"), 2 * DAY, 2 * DAY, 10);
+        assert_eq!(replica.agent_known, Some(true));
+        assert!(!replica.country_is_new());
         assert_eq!(later.network_known, Some(false));
         assert_eq!(later.countries, [country_code("DE").unwrap()]);
         let home = groups.view(7, &obs("DE", "198.51.100.99"), 2 * DAY, 2 * DAY, 10);
@@ -230,6 +262,7 @@ mod tests {
             established: true,
             country_known: Some(true),
             network_known: Some(false),
+            agent_known: None,
             countries: Vec::new(),
         };
         let widened = view.widen(Expected::default());
