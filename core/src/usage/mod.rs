@@ -9,6 +9,11 @@
 //! agent, endpoint outside the learned or declared scope, dormant wake-up, impossible travel,
 //! error bursts and repeated denials.
 //!
+//! Tokens that share an owner and service ([`Observation::group`]) also pool the countries,
+//! networks and clients they were used from: a place the group uses is not news for any of
+//! its tokens, and a token still learning used from a country and with a client its group
+//! never used raises `new_country` at once.
+//!
 //! The tracker does no I/O and reads no clock: every call takes `now`, a
 //! [`Timestamp`](crate::Timestamp) in Unix ms. It is `Send + Sync`; state is split into
 //! shards behind `parking_lot` mutexes so many threads observe at once. Memory is bounded: under 2 KiB per tracked token whatever the
