@@ -359,6 +359,31 @@ fn impossible_travel_by_country_and_by_coordinates() {
 }
 
 #[test]
+fn two_broken_calls_retried_are_not_a_probe() {
+    let t = tracker();
+    let token = id("retries");
+    let mut now = learn(&t, token);
+    // Two calls answering 401 (an expired credential downstream) and one 404 (a deleted
+    // resource), each retried over and over: three paths and two statuses, but after the
+    // first round no path is tried anew.
+    let calls = [
+        ("/v1/builds/1234", 401),
+        ("/v1/builds/1234/logs", 401),
+        ("/v1/artifacts/77", 404),
+    ];
+    for i in 0..24 {
+        let (path, status) = calls[i % 3];
+        let retry = Observation {
+            path: Some(path),
+            ..normal(i as i64)
+        };
+        t.observe(token, &retry, now);
+        assert!(t.record_outcome(token, status, now + 20).is_none(), "{i}");
+        now += 1000;
+    }
+}
+
+#[test]
 fn error_bursts_from_outcomes() {
     let t = tracker();
     let token = id("errors");
@@ -377,10 +402,16 @@ fn error_bursts_from_outcomes() {
         assert!(t.record_outcome(token, status, now + 20).is_none(), "{i}");
         now += 1000;
     }
-    // Probing meets forbidden and missing alike: once both came back twice, the burst.
+    // Probing walks ids and meets forbidden and missing alike: once both came back twice on
+    // paths not tried before, the burst.
+    let walked: Vec<String> = (0..6).map(|i| format!("/v1/builds/{}", 9000 + i)).collect();
     let mut first = None;
-    for i in 0..6 {
-        t.observe(token, &normal(i), now);
+    for (i, path) in walked.iter().enumerate() {
+        let probe = Observation {
+            path: Some(path),
+            ..normal(i as i64)
+        };
+        t.observe(token, &probe, now);
         let status = if i % 2 == 0 { 404 } else { 403 };
         if let Some(a) = t.record_outcome(token, status, now + 20) {
             assert_eq!(a.kind, AlertKind::ErrorBurst);
@@ -389,7 +420,9 @@ fn error_bursts_from_outcomes() {
         }
         now += 1000;
     }
-    assert_eq!(first, Some(3), "the second 404 makes the mix");
+    // The storm's 403s were retries after the first round, so its stray 404 is still among
+    // the recent errors: with the probe's first 404, the mix.
+    assert_eq!(first, Some(1), "the probe's first 404 makes the mix");
     // Other statuses and unknown tokens are ignored.
     assert!(t.record_outcome(token, 500, now).is_none());
     assert!(t.record_outcome(id("unknown"), 401, now).is_none());

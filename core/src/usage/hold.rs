@@ -58,8 +58,11 @@ pub(crate) struct Hold {
     /// error: a client retrying one URL is not probing.
     pub last_path: u32,
     pub error_paths: [u32; ERROR_PATHS],
-    /// The statuses of the last `ERROR_STATUSES` errors (1 for 401, 2 for 403, 3 for 404;
-    /// 0 for none yet), newest first.
+    /// The last error status of each of `error_paths` (as in `error_statuses`).
+    pub error_path_statuses: [u8; ERROR_PATHS],
+    /// The statuses of the last `ERROR_STATUSES` errors that were not retries (the same status
+    /// again on a path among `error_paths`): 1 for 401, 2 for 403, 3 for 404, 0 for none yet;
+    /// newest first.
     pub error_statuses: [u8; ERROR_STATUSES],
     /// When the last error came: errors further apart than the burst span are not one burst.
     pub last_error: Timestamp,
@@ -121,19 +124,29 @@ impl Hold {
         if now.saturating_sub(self.last_error) > span_ms {
             self.error_statuses = [0; ERROR_STATUSES];
             self.error_paths = [0; ERROR_PATHS];
+            self.error_path_statuses = [0; ERROR_PATHS];
         }
         self.last_error = now;
-        self.error_statuses.rotate_right(1);
-        self.error_statuses[0] = match status {
+        let code = match status {
             401 => 1,
             403 => 2,
             _ => 3,
         };
         let path = self.last_path;
-        if !self.error_paths.contains(&path) {
-            self.error_paths.rotate_right(1);
-            self.error_paths[0] = path;
+        match self.error_paths.iter().position(|&p| p == path) {
+            // A retry answered as before says nothing new about the mix: a client retrying
+            // two broken calls is not a probe meeting 401 and 404.
+            Some(i) if self.error_path_statuses[i] == code => return,
+            Some(i) => self.error_path_statuses[i] = code,
+            None => {
+                self.error_paths.rotate_right(1);
+                self.error_paths[0] = path;
+                self.error_path_statuses.rotate_right(1);
+                self.error_path_statuses[0] = code;
+            }
         }
+        self.error_statuses.rotate_right(1);
+        self.error_statuses[0] = code;
     }
 
     /// How many distinct paths got the recent errors (up to `ERROR_PATHS`).
