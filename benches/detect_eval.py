@@ -33,7 +33,7 @@ looked at while tuning) are reported side by side. One command:
 
     python3 benches/detect_eval.py
 
-Options: --tuning 1,2 --held-out 31,32 --tokens 200 --days 4 --workdir /tmp/tokenward-detect
+Options: --tuning 1,2 --held-out 41,42 --tokens 200 --days 4 --workdir /tmp/tokenward-detect
 --config examples/guard.toml --bin PATH (default: builds the release CLI) --fresh --check
 (exit 1 when a held-out seed misses a goal).
 """
@@ -223,7 +223,7 @@ def print_seed(seed, group, result, out=sys.stdout):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--tuning", default="1,2")
-    ap.add_argument("--held-out", default="31,32")
+    ap.add_argument("--held-out", default="41,42")
     ap.add_argument("--tokens", type=int, default=200)
     ap.add_argument("--days", type=int, default=4)
     ap.add_argument("--workdir", default="/tmp/tokenward-detect")
