@@ -676,3 +676,14 @@ fn a_placeholder_word_inside_a_random_value_is_chance() {
         assert!(validate::is_placeholder(value), "{value}");
     }
 }
+
+#[test]
+fn guard_events_keep_their_token_ids_and_lose_raw_tokens() {
+    let r = Redactor::new();
+    let id = crate::TokenKey::new(b"k").id(b"tw_raw").to_string();
+    let event = format!(r#"{{"kind":"revoked","token":"{id}","at":1767225600000}}"#);
+    assert_eq!(r.redact(&event), event);
+    // A random value under the same key is still a secret.
+    let leaked = r#"{"kind":"revoked","token":"q8Zr2LmX9vTn4KpWq8Zr2LmX9vTn4KpW"}"#;
+    assert!(r.redact(leaked).contains("[REDACTED"), "{leaked}");
+}

@@ -1,6 +1,7 @@
 //! Values under a secret's key that are not secrets: code (identifiers, member accesses, calls,
-//! casts, concatenations, CSS selectors), UI text (labels, translations) and the dummies that
-//! documentation writes (`YOURPASSWORD`, `AbCeFG123`, `<user:password>`, `xxx:yyy`).
+//! casts, concatenations, CSS selectors), UI text (labels, translations), the dummies that
+//! documentation writes (`YOURPASSWORD`, `AbCeFG123`, `<user:password>`, `xxx:yyy`), and
+//! tokenward's own token ids (`"token": "tid_…"` in the Guard's audit events).
 //!
 //! Generic rules find a value by the key beside it, so what the value is must be judged on its
 //! own: `this.addPassword = "#add-password"` has a password key and a string value, and is a
@@ -13,11 +14,20 @@ use super::{is_placeholder, Candidate};
 pub(crate) fn is_code_or_dummy(c: &Candidate<'_>) -> bool {
     let v = c.secret.trim();
     is_placeholder(v)
+        || is_token_id(v)
         || is_dummy(v)
         || is_code_value(c.secret)
         || is_label(v)
         || continues_as_code(c)
         || is_enclosed_placeholder(c)
+}
+
+/// A tokenward token id as it prints (`tid_` and 32 lowercase hex digits): a keyed hash of a
+/// token, made to be logged, which the Guard's events write under a `token` key.
+fn is_token_id(v: &str) -> bool {
+    v.strip_prefix("tid_").is_some_and(|hex| {
+        hex.len() == 32 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    })
 }
 
 /// Words that documentation strings together into a stand-in (`mypassword`, `YOUR_API_KEY`,
@@ -424,6 +434,21 @@ mod tests {
             "letmein",
         ] {
             assert!(!is_dummy(v), "{v}");
+        }
+    }
+
+    #[test]
+    fn token_ids() {
+        let id = crate::TokenKey::new(b"k").id(b"tw_secret").to_string();
+        assert!(is_token_id(&id), "{id}");
+        for v in [
+            "tid_7519AF2EAEFC7393F4C1DA30483DD5C1",
+            "tid_7519af2eaefc7393f4c1da30483dd5c",
+            "tid_7519af2eaefc7393f4c1da30483dd5c1a",
+            "tid_7519af2eaefc7393f4c1da30483dd5cz",
+            "tw_7519af2eaefc7393f4c1da30483dd5c1",
+        ] {
+            assert!(!is_token_id(v), "{v}");
         }
     }
 
