@@ -363,16 +363,19 @@ fn two_broken_calls_retried_are_not_a_probe() {
     let t = tracker();
     let token = id("retries");
     let mut now = learn(&t, token);
-    // Two calls answering 401 (an expired credential downstream) and one 404 (a deleted
-    // resource), each retried over and over: three paths and two statuses, but after the
-    // first round no path is tried anew.
+    // Five calls answering 401 (an expired credential downstream) and one 404 (a deleted
+    // resource), each retried over and over: six paths and two statuses, but after the
+    // first round no path is tried anew (and the 404 never comes twice).
     let calls = [
         ("/v1/builds/1234", 401),
         ("/v1/builds/1234/logs", 401),
+        ("/v1/builds/1235", 401),
+        ("/v1/builds/1235/logs", 401),
+        ("/v1/builds/1236", 401),
         ("/v1/artifacts/77", 404),
     ];
-    for i in 0..24 {
-        let (path, status) = calls[i % 3];
+    for i in 0..36 {
+        let (path, status) = calls[i % calls.len()];
         let retry = Observation {
             path: Some(path),
             ..normal(i as i64)

@@ -500,3 +500,59 @@ fn a_place_its_group_uses_is_not_news_for_a_sibling_token() {
     );
     assert!(!stranger.alerts[0].explain().contains("owner and service"));
 }
+
+#[test]
+fn a_fresh_sibling_teaches_its_group_nothing() {
+    let g = guard(STEP_UP);
+    billing(&g, "tw_group_poison_old", "billing");
+    let now = warm_from(&g, "tw_group_poison_old", &[("DE", "198.51.100.7")]);
+    // A fresh sibling (stolen, say) used from BR with the group's own client: no news for the
+    // group (a fleet growing into a region), and no lesson either.
+    billing(&g, "tw_group_poison_new", "billing");
+    for i in 0..20 {
+        let r = request("tw_group_poison_new", "BR", "192.0.2.55", "billing/2.0");
+        assert!(g.check(&r, now + i * MIN).alerts.is_empty());
+    }
+    // So the established token used from BR a minute after Berlin is still judged.
+    let at = now + 30 * MIN;
+    let home = request("tw_group_poison_old", "DE", "198.51.100.7", "billing/2.0");
+    assert!(g.check(&home, at).is_allowed());
+    let away = request("tw_group_poison_old", "BR", "192.0.2.56", "curl/8.4");
+    let v = g.check(&away, at + MIN);
+    assert!(!v.is_allowed(), "{v:?}");
+    let kinds: Vec<AlertKind> = v.alerts.iter().map(|a| a.kind).collect();
+    assert_eq!(
+        kinds,
+        [AlertKind::NewCountry, AlertKind::ImpossibleTravel],
+        "{v:?}"
+    );
+}
+
+#[test]
+fn a_request_whose_client_cannot_be_told_is_not_group_news() {
+    let g = guard(STEP_UP);
+    billing(&g, "tw_group_anon_old", "billing");
+    let now = warm_from(&g, "tw_group_anon_old", &[("DE", "198.51.100.7")]);
+    billing(&g, "tw_group_anon_new", "billing");
+    let r = Request::new("tw_group_anon_new")
+        .ip("192.0.2.80".parse().unwrap())
+        .country("IE")
+        .endpoint("GET", "/v1/invoices");
+    let v = g.check(&r, now);
+    assert!(v.is_allowed() && v.alerts.is_empty(), "{v:?}");
+}
+
+#[test]
+fn a_service_name_without_an_owner_makes_no_group() {
+    // Every customer's token may carry the same service name: no pooling across them.
+    let g = guard(STEP_UP);
+    let meta = TokenMeta::new().service("api");
+    g.register("tw_group_tenant_a", &meta, START).unwrap();
+    g.register("tw_group_tenant_b", &meta, START).unwrap();
+    let now = warm_from(&g, "tw_group_tenant_a", &[("DE", "198.51.100.7")]);
+    let v = g.check(
+        &request("tw_group_tenant_b", "BR", "192.0.2.55", "curl/8.4"),
+        now,
+    );
+    assert!(v.is_allowed() && v.alerts.is_empty(), "{v:?}");
+}

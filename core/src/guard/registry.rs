@@ -91,11 +91,11 @@ pub(crate) struct Record {
 }
 
 impl Record {
-    /// The usage group of the tokens sharing this one's owner and service (either may be
-    /// absent, not both): their learned places are pooled.
+    /// The usage group of the tokens sharing this one's owner and service (the service may be
+    /// absent): their learned places are pooled. Without an owner there is none: a service
+    /// name alone may be shared by every customer's tokens.
     pub fn group(&self) -> Option<u64> {
-        (self.owner != 0 || self.service != 0)
-            .then(|| (u64::from(self.owner) << 32) | u64::from(self.service))
+        (self.owner != 0).then(|| (u64::from(self.owner) << 32) | u64::from(self.service))
     }
 
     pub fn new(

@@ -6,6 +6,7 @@ use super::alert::{AlertKind, Evidence, Severity};
 use super::baseline::raise_peak;
 use super::distinct::Novelty;
 use super::geo;
+use super::group::GroupView;
 use super::hashing::{self, agent_key, country_code, endpoint_key, family_key, ip_keys};
 use super::hold::{Context, ERROR_PATHS};
 use super::state::{context_of, Ctx, Place, TokenUsage, NOVEL_AGENT, NOVEL_NETWORK};
@@ -219,6 +220,9 @@ impl TokenUsage {
         if obs.expected.country == Some(true) {
             return true; // the registry said so: learned quietly
         }
+        if ctx.group.is_some_and(|g| g.country_known == Some(true)) {
+            return true; // its group uses it: learned quietly (travel is still judged)
+        }
         // While learning, only the clearest signs alert: another country with another client,
         // on a token with half its learning period and its minimum requests behind it; or a
         // country its group (tokens of the same owner and service) has never used.
@@ -239,12 +243,9 @@ impl TokenUsage {
             let evidence = Evidence::NewCountry {
                 country: hashing::country_text(code),
                 known_countries: Vec::new(),
-                new_user_agent: false,
-                group_countries: group
-                    .countries
-                    .iter()
-                    .map(|&c| hashing::country_text(c))
-                    .collect(),
+                // The client is new to the group too (`country_is_new` asks for both).
+                new_user_agent: true,
+                group_countries: group.country_texts(),
             };
             let severity = if outside { base.raised() } else { base };
             return self.raise_new_country(ctx, obs, severity, evidence, false, out);
@@ -269,12 +270,7 @@ impl TokenUsage {
                         .iter()
                         .any(|&c| c != code && !self.known_countries.contains(c))
                 })
-                .map(|g| {
-                    g.countries
-                        .iter()
-                        .map(|&c| hashing::country_text(c))
-                        .collect()
-                })
+                .map(GroupView::country_texts)
                 .unwrap_or_default(),
         };
         let severity = if new_agent || outside {
@@ -377,8 +373,11 @@ impl TokenUsage {
         network: Option<News>,
         out: &mut Vec<Alert>,
     ) {
-        // A network or device the registry expects is known already.
-        let network = network.filter(|_| obs.expected.network != Some(true));
+        // A network or device the registry expects is known already, and so is a network
+        // its group uses.
+        let group_network = ctx.group.and_then(|g| g.network_known);
+        let network =
+            network.filter(|_| obs.expected.network != Some(true) && group_network != Some(true));
         let agent = agent.filter(|_| obs.expected.device != Some(true));
         if agent.is_none() && network.is_none() {
             return;

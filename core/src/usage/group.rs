@@ -1,27 +1,29 @@
-//! What tokens sharing an owner and service have learned together: the countries and networks
-//! they were used from. A sibling token (another replica, a rotated successor, the second
-//! office's token of a team) is then judged against its group rather than as a stranger: a
-//! place the group knows is not news, and a token still learning its own habits (or on its
-//! very first request) used from a country its group never used, with a client its group
-//! never used, is. The same client from a new country is how a fleet grows into a new region
-//! (a replica started there): it is learned quietly.
+//! What the tokens of one owner (and service) have learned together: the countries, networks
+//! and clients they were used from. A sibling token (another replica, a rotated successor, the
+//! second office's token of a team) is then judged against its group rather than as a
+//! stranger: a country or network the group uses is not novel for it (travel is still judged
+//! per token), and a token still learning its own habits (or on its very first request) used
+//! from a country its group never used, with a client its group never used, is news. The
+//! group's own client from a new country is how a fleet grows into a region (a replica started
+//! there): it is learned quietly, and so is a request whose client cannot be told.
 //!
-//! A group learns only from requests that raised no alert, were not held and were not denied,
-//! so an attacker's requests do not teach it. Its lists are short and capped; a group whose
-//! networks overflow the cap stops judging networks (a fleet on many carrier or cloud
-//! addresses) and keeps judging countries. Groups are learned in memory: a snapshot does not
-//! carry them, and after a restore they relearn for a learning period before they judge.
+//! A group learns only from tokens past their own learning period, and only from their
+//! requests that raised no alert, were not held and were not denied: a fresh token, stolen or
+//! not, teaches its group nothing until it has habits of its own. So a group judges as soon as
+//! its learned tokens have taught it `learning_min_requests` requests, also right after a
+//! restart (groups are not in snapshots; the learned tokens rebuild them as they are used).
+//! Its lists are short and capped; a list that overflows its cap stops judging that
+//! dimension (a fleet on many carrier networks, a browser app on many clients).
 
 use hashbrown::HashMap;
 use parking_lot::Mutex;
 
-use super::hashing::{agent_key, country_code, ip_keys};
-use super::observation::Expected;
+use super::hashing::{agent_key, country_code, country_text, ip_keys};
 use super::shard::take_oldest;
 use super::Observation;
 use crate::Timestamp;
 
-/// Countries and networks a group keeps; past these it stops learning that dimension.
+/// Countries, networks and clients a group keeps; past these it stops judging that dimension.
 const MAX_COUNTRIES: usize = 16;
 const MAX_NETWORKS: usize = 32;
 const MAX_AGENTS: usize = 16;
@@ -38,16 +40,22 @@ struct Profile {
     networks_full: bool,
     countries_full: bool,
     agents_full: bool,
-    since: Timestamp,
     last_seen: Timestamp,
     requests: u64,
 }
 
+/// A group already knows everything of a request: it relearns its last use at most this often,
+/// so the requests of a large group rarely write to its profile.
+const REFRESH_MS: i64 = 60_000;
+
 /// What a request's group knows of it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct GroupView {
-    /// The group has learned for a learning period, with the minimum requests.
+    /// The group's learned tokens taught it the minimum requests.
     pub established: bool,
+    /// The request would teach the group something: a place or client it lacks, or its last
+    /// use is stale.
+    pub teaches: bool,
     /// Whether the request's country is one of the group's; `None` without a country or when
     /// the group cannot tell (no country learned, or more than it keeps).
     pub country_known: Option<bool>,
@@ -60,22 +68,15 @@ pub(crate) struct GroupView {
 }
 
 impl GroupView {
-    /// The request's soft expectations widened by what the group knows: a place the group
-    /// uses counts as expected where the registry says nothing of that dimension. What the
-    /// registry expects or rules out stays as it said.
-    pub fn widen(&self, expected: Expected) -> Expected {
-        let known = |k: Option<bool>| k.filter(|&k| k);
-        Expected {
-            country: expected.country.or(known(self.country_known)),
-            network: expected.network.or(known(self.network_known)),
-            ..expected
-        }
+    /// The group is established and was never used from the request's country, nor with its
+    /// client.
+    pub fn country_is_new(&self) -> bool {
+        self.established && self.country_known == Some(false) && self.agent_known == Some(false)
     }
 
-    /// The group is established and has never been used from the request's country, nor
-    /// (as far as it can tell) with its client.
-    pub fn country_is_new(&self) -> bool {
-        self.established && self.country_known == Some(false) && self.agent_known != Some(true)
+    /// The group's countries as evidence text.
+    pub fn country_texts(&self) -> Vec<String> {
+        self.countries.iter().map(|&c| country_text(c)).collect()
     }
 }
 
@@ -99,19 +100,20 @@ impl Groups {
         &self.shards[(key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 60) as usize % SHARDS]
     }
 
-    /// What group `key` knows of `obs`; `established` needs `learning_ms` and `min_requests`
-    /// of the group's history.
+    /// What group `key` knows of `obs`; `established` needs `min_requests` taught.
     pub fn view(
         &self,
         key: u64,
         obs: &Observation,
         now: Timestamp,
-        learning_ms: i64,
         min_requests: u64,
     ) -> GroupView {
         let shard = self.shard(key).lock();
         let Some(p) = shard.get(&key) else {
-            return GroupView::default();
+            return GroupView {
+                teaches: true,
+                ..GroupView::default()
+            };
         };
         let country = obs.country.and_then(country_code);
         let country_known = country
@@ -125,8 +127,14 @@ impl Groups {
             .user_agent
             .filter(|_| !p.agents.is_empty() && !p.agents_full)
             .map(|agent| p.agents.contains(&agent_key(agent)));
+        let lacks = |known: Option<bool>| known == Some(false);
         GroupView {
-            established: now.saturating_sub(p.since) >= learning_ms && p.requests >= min_requests,
+            established: p.requests >= min_requests,
+            teaches: lacks(country_known)
+                || lacks(network_known)
+                || lacks(agent_known)
+                || p.requests < min_requests
+                || now.saturating_sub(p.last_seen) >= REFRESH_MS,
             country_known,
             network_known,
             agent_known,
@@ -138,7 +146,7 @@ impl Groups {
         }
     }
 
-    /// Teaches group `key` the place of `obs`, a request that raised nothing.
+    /// Teaches group `key` the place and client of `obs`, a clean request of a learned token.
     pub fn learn(&self, key: u64, obs: &Observation, now: Timestamp) {
         let mut shard = self.shard(key).lock();
         if !shard.contains_key(&key) && shard.len() >= self.per_shard {
@@ -151,7 +159,6 @@ impl Groups {
             networks_full: false,
             countries_full: false,
             agents_full: false,
-            since: now,
             last_seen: now,
             requests: 0,
         });
@@ -224,54 +231,44 @@ mod tests {
     }
 
     #[test]
-    fn a_group_judges_only_after_its_learning_period() {
+    fn a_group_judges_once_taught_enough() {
         let groups = Groups::new(64);
-        for i in 0..20 {
+        for i in 0..9 {
             groups.learn(7, &obs("DE", "198.51.100.7"), i * 3_600_000);
         }
-        let early = groups.view(7, &obs("BR", "203.0.113.9"), 10 * 3_600_000, 2 * DAY, 10);
-        assert!(!early.established && !early.country_is_new());
         let stranger = Observation {
             user_agent: Some("curl/8.4"),
             ..obs("BR", "203.0.113.9")
         };
-        let later = groups.view(7, &stranger, 2 * DAY, 2 * DAY, 10);
+        let early = groups.view(7, &stranger, 10 * 3_600_000, 10);
+        assert!(!early.established && !early.country_is_new() && early.teaches);
+        groups.learn(7, &obs("DE", "198.51.100.7"), 10 * 3_600_000);
+        let later = groups.view(7, &stranger, 2 * DAY, 10);
         assert!(later.country_is_new());
-        // The group's own client in a new country: a fleet growing into a region.
-        let replica = groups.view(7, &obs("BR", "203.0.113.9"), 2 * DAY, 2 * DAY, 10);
-        assert_eq!(replica.agent_known, Some(true));
-        assert!(!replica.country_is_new());
         assert_eq!(later.network_known, Some(false));
         assert_eq!(later.countries, [country_code("DE").unwrap()]);
-        let home = groups.view(7, &obs("DE", "198.51.100.99"), 2 * DAY, 2 * DAY, 10);
+        // The group's own client in a new country: a fleet growing into a region.
+        let replica = groups.view(7, &obs("BR", "203.0.113.9"), 2 * DAY, 10);
+        assert_eq!(replica.agent_known, Some(true));
+        assert!(!replica.country_is_new());
+        // A client it cannot tell: no news either.
+        let anonymous = Observation {
+            user_agent: None,
+            ..obs("BR", "203.0.113.9")
+        };
+        assert!(!groups.view(7, &anonymous, 2 * DAY, 10).country_is_new());
+        let home = groups.view(7, &obs("DE", "198.51.100.99"), 10 * 3_600_000, 10);
         assert_eq!(
             (home.country_known, home.network_known),
             (Some(true), Some(true))
         );
         assert!(home.countries.is_empty());
+        // Nothing to teach until its last use goes stale.
+        assert!(!home.teaches);
+        assert!(groups.view(7, &obs("DE", "198.51.100.99"), DAY, 10).teaches);
         // Another group knows nothing.
-        assert_eq!(
-            groups.view(8, &obs("DE", "198.51.100.7"), 2 * DAY, 0, 0),
-            GroupView::default()
-        );
-    }
-
-    #[test]
-    fn known_places_widen_expectations_but_never_override_the_registry() {
-        let view = GroupView {
-            established: true,
-            country_known: Some(true),
-            network_known: Some(false),
-            agent_known: None,
-            countries: Vec::new(),
-        };
-        let widened = view.widen(Expected::default());
-        assert_eq!((widened.country, widened.network), (Some(true), None));
-        let ruled_out = Expected {
-            country: Some(false),
-            ..Expected::default()
-        };
-        assert_eq!(view.widen(ruled_out).country, Some(false));
+        let other = groups.view(8, &obs("DE", "198.51.100.7"), 2 * DAY, 0);
+        assert!(other.country_known.is_none() && other.teaches);
     }
 
     #[test]
@@ -280,7 +277,7 @@ mod tests {
         for i in 0..=MAX_NETWORKS as u8 {
             groups.learn(1, &obs("US", &format!("100.{i}.0.7")), 0);
         }
-        let view = groups.view(1, &obs("US", "203.0.113.9"), DAY, 0, 0);
+        let view = groups.view(1, &obs("US", "203.0.113.9"), DAY, 0);
         assert_eq!(view.network_known, None);
         assert_eq!(view.country_known, Some(true));
     }
@@ -295,7 +292,7 @@ mod tests {
         // The most recent survive.
         assert!(
             groups
-                .view(9_999, &obs("DE", "198.51.100.7"), DAY, 0, 0)
+                .view(9_999, &obs("DE", "198.51.100.7"), DAY, 0)
                 .established
         );
     }

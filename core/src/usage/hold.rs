@@ -69,7 +69,7 @@ pub(crate) struct Hold {
 }
 
 /// Distinct errored paths remembered.
-pub(crate) const ERROR_PATHS: usize = 4;
+pub(crate) const ERROR_PATHS: usize = 8;
 
 /// Error statuses remembered.
 const ERROR_STATUSES: usize = 8;

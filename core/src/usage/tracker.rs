@@ -106,31 +106,29 @@ impl UsageTracker {
         now: Timestamp,
     ) -> (Vec<Alert>, Held) {
         let Some(key) = obs.group else {
-            return self.observe_token(id, obs, now, None);
+            let (alerts, held, _) = self.observe_token(id, obs, now, None);
+            return (alerts, held);
         };
-        let (learning_ms, min_requests) =
-            (self.derived.learning_ms, self.config.learning_min_requests);
-        let view = self.groups.view(key, obs, now, learning_ms, min_requests);
-        // A place the group knows counts as expected (see `GroupView::widen`).
-        let widened = Observation {
-            expected: view.widen(obs.expected),
-            ..*obs
-        };
-        let (alerts, held) = self.observe_token(id, &widened, now, Some(&view));
-        if alerts.is_empty() && held.is_empty() && !obs.denied {
+        let view = self
+            .groups
+            .view(key, obs, now, self.config.learning_min_requests);
+        let (alerts, held, learned) = self.observe_token(id, obs, now, Some(&view));
+        // Only a learned token's clean requests teach its group (see `group`).
+        if learned && view.teaches && alerts.is_empty() && held.is_empty() && !obs.denied {
             self.groups.learn(key, obs, now);
         }
         (alerts, held)
     }
 
-    /// Runs the token's detectors on `obs`, with what its group knows of it.
+    /// Runs the token's detectors on `obs`, with what its group knows of it; also says
+    /// whether the token is past its learning period.
     fn observe_token(
         &self,
         id: TokenId,
         obs: &Observation,
         now: Timestamp,
         group: Option<&GroupView>,
-    ) -> (Vec<Alert>, Held) {
+    ) -> (Vec<Alert>, Held, bool) {
         let ctx = Ctx {
             group,
             ..self.ctx(id, now)
@@ -140,17 +138,17 @@ impl UsageTracker {
         let shard = &mut *guard;
         if let Some(state) = shard.live.get_mut(&id) {
             state.observe(&ctx, obs, &mut out);
-            return (out, state.held(&ctx));
+            return (out, state.held(&ctx), state.learned(&ctx));
         }
         let revived_from = self.admit(shard, id, now);
         let Some(state) = shard.live.get_mut(&id) else {
-            return (out, Held::default());
+            return (out, Held::default(), false);
         };
         state.observe(&ctx, obs, &mut out);
         if let Some(last) = revived_from {
             state.check_dormant(&ctx, obs, last, &mut out);
         }
-        (out, state.held(&ctx))
+        (out, state.held(&ctx), state.learned(&ctx))
     }
 
     /// Number of owner/service groups with learned places.
