@@ -26,7 +26,8 @@ reports per seed and per incident kind:
   replica started in a second region is legitimately new to its group.
 
 Incident kinds include `fresh_token_leak`: a successor token minted for a rotation is used from
-another country with another client before or among the owner's first requests.
+another country with another client before or among the owner's first requests; and
+`fresh_token_leak_owner_client`, the same with the owner's own client (a quarter of them).
 
 Tuning seeds (the ones the detectors and rules were tuned on) and held-out seeds (never
 looked at while tuning) are reported side by side. One command:

@@ -33,7 +33,9 @@ with the same places and client, the old one stopping within an hour of the succ
 request), an app's per-market or per-install tokens, a token per team office. The labels add
 `groups` (token -> group name) and `roles` (token -> its part in the group); none of this is
 an incident. Two more incident kinds: reconnaissance, and fresh_token_leak (a rotation's
-successor leaks: another country and client, before or among the owner's first requests).
+successor leaks: another country and client, before or among the owner's first requests;
+fresh_token_leak_owner_client when the attacker runs the owner's own client, a quarter of
+them).
 
 Generator parameters (rates, token mix, churn, travel, attacker speeds, warm-up) are drawn from
 the seed, so different seeds exercise different populations, not just different noise. The
@@ -207,6 +209,7 @@ def zipf_pick(rng, items, s=1.1):
 class Gen:
     def __init__(self, seed, tokens, days, noise=False):
         self.rng = random.Random(seed)
+        self.seed = seed
         rng = self.rng
         self.noise = noise
         self.net = Net(rng)
@@ -703,8 +706,10 @@ class Gen:
 
     def fresh_leak(self, tok, label, minted):
         """A successor token leaks where it was handed over (a deploy log, a CI variable): an
-        attacker in another country, with another client, uses it before the owner's first
-        request or among the owner's first ones. Returns the time of the last request."""
+        attacker in another country uses it before the owner's first request or among the
+        owner's first ones. Usually with another client; in a quarter of the leaks with the
+        owner's own (a copied script or config, or a forged User-Agent), which no rule about
+        clients can tell from the owner. Returns the time of the last request."""
         rng = self.rng
         first = tok["first"] if tok["first"] is not None else minted + 6 * HOUR
         before = rng.random() < 0.5
@@ -716,6 +721,11 @@ class Gen:
                               and haversine(COUNTRIES[c][:2], home) > 1500])
         ip = self.net.ip_in(rng.choice(self.country_nets[country]))
         agent = rng.choice([a for a in ATTACKER_AGENTS if a != self.usual_agent(tok)])
+        # Drawn apart from the stream, so adding this left every other draw as it was.
+        if random.Random(f"{self.seed}/copied-client/{label['id']}").random() < 0.25:
+            agent = self.usual_agent(tok)
+        if agent == self.usual_agent(tok):
+            label["kind"] = "fresh_token_leak_owner_client"
         speed = self.p["attacker_speed"]
         for i in range(rng.randint(10, 40)):
             if i:
