@@ -12,7 +12,7 @@
 // Which proxies are trusted: `trustedProxies` when given; otherwise the app's `trust proxy`
 // setting when it names addresses (see `proxiesFromSetting`); otherwise none.
 
-const { admit, Gate, splitOptions, deliverEvents, checkGuard, checkFunction } = require('./gate.js')
+const { admit, Gate, splitOptions, recordOutcomeSoon, checkGuard, checkFunction } = require('./gate.js')
 const { ConfigError } = require('./errors.js')
 
 // Express's named address ranges (proxy-addr's), as CIDRs.
@@ -104,14 +104,7 @@ function expressGuard(guard, options) {
  */
 function recordOutcome(guard, tokenId, res) {
   const status = res.headersSent || res.statusCode !== 200 ? res.statusCode : 499
-  try {
-    guard.recordOutcomeId(tokenId, status)
-    deliverEvents(guard)
-  } catch (err) {
-    // An event listener's (or the Guard's) error must not crash the process from an event
-    // emitter; say that it happened, without its message (it may hold anything).
-    process.emitWarning(`recording a response's outcome failed (${err?.name ?? typeof err})`, 'TokenwardWarning')
-  }
+  recordOutcomeSoon(guard, tokenId, status)
 }
 
 module.exports = { expressGuard, proxiesFromSetting }
