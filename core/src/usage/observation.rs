@@ -36,8 +36,9 @@ pub struct Observation<'a> {
     /// expectations): informs the detectors, never denies.
     pub expected: Expected,
     /// The tokens that share an owner and service with this one (any number the host keeps
-    /// stable for them; the Guard derives it from the registry). Their learned countries
-    /// and networks are pooled: see [`UsageTracker`](super::UsageTracker).
+    /// stable for them; the Guard derives it from the registry, and gives none to a token
+    /// without an owner). Their learned countries, networks and clients are pooled: see the
+    /// [module documentation](super).
     pub group: Option<u64>,
 }
 
