@@ -192,9 +192,27 @@ fn retrying_one_url_is_not_probing_but_walking_ids_is() {
     // A service that answers every probe with one status counts any errors when told so.
     let mut config = UsageConfig::default();
     config.detectors.error_burst.min_statuses = 1;
-    let t = UsageTracker::new(config).unwrap();
+    let t = UsageTracker::new(config.clone()).unwrap();
     let mut now = learn(&t, broken, &home, &home);
     assert_eq!(walk(&t, broken, "192.0.2.44", false, &mut now), Some(5));
+    // With `min_paths = 1` too (a gRPC method answering NOT_FOUND to every probe), the same
+    // path and status over and over is a burst by the sixth error.
+    config.detectors.error_burst.min_paths = 1;
+    let t = UsageTracker::new(config).unwrap();
+    let one_path = id("errors-one-path");
+    let mut now = learn(&t, one_path, &home, &home);
+    let probe = obs(
+        "DE",
+        "198.51.100.7",
+        "app/1",
+        "/grpc.health.v1.Health/Check",
+    );
+    let sixth = (1..=20).find(|_| {
+        t.observe(one_path, &probe, now);
+        now += 2_000;
+        t.record_outcome(one_path, 404, now - 1_990).is_some()
+    });
+    assert_eq!(sixth, Some(6));
     for wrong in [0, 4] {
         let toml = format!("[detectors.error_burst]\nmin_statuses = {wrong}");
         let err = UsageConfig::from_toml(&toml).unwrap_err().to_string();

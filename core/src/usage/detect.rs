@@ -675,7 +675,9 @@ impl TokenUsage {
             && errors as f64 >= cfg.min_ratio * f64::from(sum.requests)
             && errors as f64 >= usual
             && self.hold.error_path_count() >= cfg.min_paths.min(ERROR_PATHS)
-            && self.hold.repeated_error_statuses() >= cfg.min_statuses;
+            // 1 counts any errors, retries of one path included (which the mix leaves out).
+            && (cfg.min_statuses <= 1
+                || self.hold.repeated_error_statuses() >= cfg.min_statuses);
         enough.then_some((errors, u64::from(sum.requests)))
     }
 
