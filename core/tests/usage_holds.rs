@@ -382,9 +382,16 @@ fn soft_expectations_inform_but_never_deny() {
     )
     .unwrap();
     let mut now = warm(&g, token);
-    // Expected: learned quietly.
+    // Expected: the country is learned quietly; the network, new to the token, is judged as
+    // in any known country (at most a low alert, which no rule acts on).
     let v = g.check(&request(token, "BR", "192.0.2.55", "billing/2.0"), now);
-    assert!(v.is_allowed() && v.alerts.is_empty(), "{v:?}");
+    assert!(v.is_allowed(), "{v:?}");
+    assert!(
+        v.alerts
+            .iter()
+            .all(|a| a.kind == AlertKind::NewNetwork && a.severity == Severity::Low),
+        "{v:?}"
+    );
     now += DAY;
     // Outside: evidence (severity raised), still only what the rules say.
     let v = g.check(&request(token, "US", "203.0.113.5", "billing/2.0"), now);
@@ -544,6 +551,76 @@ fn a_fresh_sibling_teaches_its_group_nothing() {
         [AlertKind::NewCountry, AlertKind::ImpossibleTravel],
         "{v:?}"
     );
+}
+
+#[test]
+fn a_quiet_trip_teaches_its_group_nothing() {
+    let g = guard(STEP_UP);
+    // A person's token, used in office hours only (so a trip is plausible and learned
+    // quietly), and a sibling that has not been used yet.
+    billing(&g, "tw_group_trip_old", "billing");
+    let mut now = START;
+    while now < START + 4 * DAY {
+        if (now - START) % DAY < 8 * HOUR {
+            let r = request("tw_group_trip_old", "DE", "198.51.100.7", "billing/2.0");
+            let v = g.check(&r, now);
+            assert!(v.is_allowed() && v.alerts.is_empty(), "{v:?}");
+        }
+        now += 10 * MIN;
+    }
+    // Stolen, or on a trip: Brazil the next morning with the owner's client, no alert.
+    let trip = START + 4 * DAY + 6 * HOUR;
+    for i in 0..10 {
+        let r = request("tw_group_trip_old", "BR", "192.0.2.55", "billing/2.0");
+        let v = g.check(&r, trip + i * MIN);
+        assert!(v.is_allowed() && v.alerts.is_empty(), "{i}: {v:?}");
+    }
+    // Brazil is the token's own news, not yet its group's: a sibling used there first, with a
+    // client the group never used, is flagged.
+    billing(&g, "tw_group_trip_new", "billing");
+    let r = request("tw_group_trip_new", "BR", "192.0.2.56", "curl/8.4");
+    let v = g.check(&r, trip + 20 * MIN);
+    let kinds: Vec<AlertKind> = v.alerts.iter().map(|a| a.kind).collect();
+    assert_eq!(kinds, [AlertKind::NewCountry], "{v:?}");
+}
+
+#[test]
+fn a_country_its_group_uses_still_judges_the_network_and_client() {
+    let g = guard(STEP_UP);
+    billing(&g, "tw_group_home_us", "billing");
+    let us = warm_from(&g, "tw_group_home_us", &[("US", "198.51.100.7")]);
+    billing(&g, "tw_group_home_de", "billing");
+    let de = warm_from(&g, "tw_group_home_de", &[("DE", "203.0.113.9")]);
+    // The German token, stolen, used from the US (where a sibling works) on a network and
+    // with a client neither it nor its group ever used.
+    let v = g.check(
+        &request("tw_group_home_de", "US", "192.0.2.200", "curl/8.4"),
+        us.max(de) + HOUR,
+    );
+    let kinds: Vec<AlertKind> = v.alerts.iter().map(|a| a.kind).collect();
+    assert!(kinds.contains(&AlertKind::NewNetwork), "{v:?}");
+}
+
+#[test]
+fn the_registry_outranks_the_group() {
+    let g = guard(STEP_UP);
+    billing(&g, "tw_group_us", "billing");
+    let now = warm_from(&g, "tw_group_us", &[("US", "198.51.100.7")]);
+    // A sibling the registry expects in Germany only: the US, where its group works, is
+    // still outside what it should do.
+    let expect = Expectations::from_json(r#"{"countries": ["DE"]}"#).unwrap();
+    let meta = TokenMeta::new()
+        .owner("billing")
+        .service("invoices")
+        .expect(expect);
+    g.register("tw_group_de", &meta, START).unwrap();
+    let de = warm_from(&g, "tw_group_de", &[("DE", "203.0.113.9")]);
+    let v = g.check(
+        &request("tw_group_de", "US", "198.51.100.8", "billing/2.0"),
+        de.max(now),
+    );
+    let kinds: Vec<AlertKind> = v.alerts.iter().map(|a| a.kind).collect();
+    assert!(kinds.contains(&AlertKind::NewCountry), "{v:?}");
 }
 
 #[test]

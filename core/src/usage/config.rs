@@ -284,11 +284,13 @@ detector_config!(
         min_ratio: f64 = 0.2,
         /// ...and this multiple of the token's usual error rate (default 4)...
         factor: f64 = 4.0,
-        /// ...on at least this many distinct paths (1 to 4, default 3): a client retrying
+        /// ...on at least this many distinct paths (default 3; at most 8 count, the paths
+        /// remembered per burst; 0 and 1 ask for none): a client retrying
         /// one URL (polling a deleted resource, an expired session) is not probing...
         min_paths: usize = 3,
         /// ...with this many of 401, 403 and 404 each at least twice among the span's last 8
-        /// errors (1 to 3, default 2): one status over and over has one honest cause (a
+        /// errors that were not retries (a path answered as it was last time) (1 to 3,
+        /// default 2): one status over and over has one honest cause (a
         /// resource deleted, a permission a deploy broke, a session expired), while probing
         /// meets a mix. 1 counts any errors, for a service that answers probes with one
         /// status only.

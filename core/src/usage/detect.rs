@@ -191,8 +191,11 @@ impl TokenUsage {
         })
     }
 
-    /// Learns the country; raises `new_country` after learning. Returns whether the country
-    /// was new (so `new_network` stays quiet for this request).
+    /// Learns the country; raises `new_country` after learning. Returns true when a new
+    /// country was judged here (an alert, or a trip taken as one): its evidence covers the
+    /// network and client, so `new_network` stays quiet for this request. False when the
+    /// country was known, or learned quietly because the registry or the token's group
+    /// expects it: the network and client are then judged as usual.
     pub(crate) fn check_country(
         &mut self,
         ctx: &Ctx,
@@ -217,11 +220,14 @@ impl TokenUsage {
             self.hold.fresh_country = code;
             self.hold.fresh_since = ctx.now;
         }
+        // Learned quietly where the registry expects it, or where its group works (unless the
+        // registry says otherwise); travel, and the network and client, are still judged.
         if obs.expected.country == Some(true) {
-            return true; // the registry said so: learned quietly
+            return false;
         }
-        if ctx.group.is_some_and(|g| g.country_known == Some(true)) {
-            return true; // its group uses it: learned quietly (travel is still judged)
+        let outside = obs.expected.country == Some(false);
+        if !outside && ctx.group.is_some_and(|g| g.country_known == Some(true)) {
+            return false;
         }
         // While learning, only the clearest signs alert: another country with another client,
         // on a token with half its learning period and its minimum requests behind it; or a
@@ -236,7 +242,6 @@ impl TokenUsage {
         // the clock) it is learned quietly; a stolen token used that way is caught when the
         // owner's next request comes from home (impossible travel). Services do not travel.
         // Outside the countries the registry expects is evidence: no quiet trip.
-        let outside = obs.expected.country == Some(false);
         let trip = !new_agent && self.plausible_move(ctx, obs);
         if let (Some(group), false) = (group_new, learned) {
             // The token has no habits of its own yet: its group's are the evidence.
@@ -375,7 +380,12 @@ impl TokenUsage {
     ) {
         // A network or device the registry expects is known already, and so is a network
         // its group uses.
-        let group_network = ctx.group.and_then(|g| g.network_known);
+        // The registry's word wins over the group's: a network outside what it expects for
+        // this token is news even where a sibling works.
+        let group_network = ctx
+            .group
+            .and_then(|g| g.network_known)
+            .filter(|_| obs.expected.network != Some(false));
         let network =
             network.filter(|_| obs.expected.network != Some(true) && group_network != Some(true));
         let agent = agent.filter(|_| obs.expected.device != Some(true));
@@ -498,7 +508,7 @@ impl TokenUsage {
 
     /// Whether `country` is a place the token is established in: learned before this day, or
     /// expected by the registry. Unknown countries are not.
-    fn established(&self, ctx: &Ctx, obs: &Observation, country: u16) -> bool {
+    pub(crate) fn established(&self, ctx: &Ctx, obs: &Observation, country: u16) -> bool {
         if obs.expected.country == Some(true) {
             return true;
         }

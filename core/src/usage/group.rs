@@ -80,8 +80,8 @@ impl GroupView {
     }
 }
 
-/// Group profiles, sharded, at most `max_groups` (the least recently used eighth of a full
-/// shard makes room).
+/// Group profiles, sharded, `max_groups` rounded up to a multiple of the shard count at most
+/// (the least recently used eighth of a full shard makes room).
 pub(crate) struct Groups {
     shards: Box<[Mutex<HashMap<u64, Profile>>]>,
     per_shard: usize,
@@ -127,10 +127,15 @@ impl Groups {
             .user_agent
             .filter(|_| !p.agents.is_empty() && !p.agents_full)
             .map(|agent| p.agents.contains(&agent_key(agent)));
+        // News for the group: a value it lacks, or a first value where it has none yet.
         let lacks = |known: Option<bool>| known == Some(false);
+        let first = (country.is_some() && p.countries.is_empty())
+            || (obs.ip.is_some() && p.networks.is_empty())
+            || (obs.user_agent.is_some() && p.agents.is_empty());
         GroupView {
             established: p.requests >= min_requests,
-            teaches: lacks(country_known)
+            teaches: first
+                || lacks(country_known)
                 || lacks(network_known)
                 || lacks(agent_known)
                 || p.requests < min_requests

@@ -154,8 +154,9 @@ impl Hold {
         self.error_paths.iter().filter(|p| **p != 0).count()
     }
 
-    /// How many of 401, 403 and 404 came back at least twice among the last errors. One
-    /// cause gives one status over and over, with at most a stray other error.
+    /// How many of 401, 403 and 404 came back at least twice among the last errors that were
+    /// not retries. One cause gives one status over and over, with at most a stray other
+    /// error.
     pub fn repeated_error_statuses(&self) -> usize {
         let mut counts = [0u8; 4];
         for &status in &self.error_statuses {

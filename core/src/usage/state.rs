@@ -251,8 +251,11 @@ impl TokenUsage {
         }
     }
 
-    /// Updates the state with one request and runs the detectors.
-    pub fn observe(&mut self, ctx: &Ctx, obs: &Observation, out: &mut Vec<Alert>) {
+    /// Updates the state with one request and runs the detectors. Returns whether the request
+    /// came from where the token is at home: a country it is established in (or none given)
+    /// and a network it used before. Only such a request may teach the token's group: a
+    /// quiet trip or a new network is the token's own news, perhaps a thief's.
+    pub fn observe(&mut self, ctx: &Ctx, obs: &Observation, out: &mut Vec<Alert>) -> bool {
         self.hold.held = 0;
         self.hold.last_path = obs.path.map_or(1, super::hashing::path_key).max(1);
         let previous_use = (self.total_requests > 0).then_some(self.last_seen);
@@ -275,6 +278,11 @@ impl TokenUsage {
         let new_agent = agent.is_some();
         let new_country = self.check_country(ctx, obs, learned, new_agent, out);
         let network = self.check_ip(ctx, obs, learned, out);
+        let at_home = network.is_none()
+            && obs
+                .country
+                .and_then(country_code)
+                .is_none_or(|c| self.established(ctx, obs, c));
         if learned && !new_country {
             // A new country already says it; the network and agent are in its evidence.
             self.check_novelty(ctx, obs, agent, network, out);
@@ -287,6 +295,7 @@ impl TokenUsage {
         }
         self.hold_errors(ctx, learned);
         self.hold.held |= self.hold.matching(here, ctx.now);
+        at_home
     }
 
     /// What the request just observed is held for.
