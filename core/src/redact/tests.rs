@@ -683,7 +683,19 @@ fn guard_events_keep_their_token_ids_and_lose_raw_tokens() {
     let id = crate::TokenKey::new(b"k").id(b"tw_raw").to_string();
     let event = format!(r#"{{"kind":"revoked","token":"{id}","at":1767225600000}}"#);
     assert_eq!(r.redact(&event), event);
-    // A random value under the same key is still a secret.
+    assert_eq!(
+        r.redact(&format!("token_id={id}")),
+        format!("token_id={id}")
+    );
+    // A random value under the same key is still a secret, and so is the shape of a token id
+    // where a secret of the owner's choosing goes.
     let leaked = r#"{"kind":"revoked","token":"q8Zr2LmX9vTn4KpWq8Zr2LmX9vTn4KpW"}"#;
     assert!(r.redact(leaked).contains("[REDACTED"), "{leaked}");
+    for chosen in [
+        format!(r#"{{"password": "{id}"}}"#),
+        format!("DB_PASSWORD={id}"),
+        format!("https://deploy:{id}@git.example.com/repo.git"),
+    ] {
+        assert!(r.redact(&chosen).contains("[REDACTED"), "{chosen}");
+    }
 }

@@ -14,7 +14,7 @@ use super::{is_placeholder, Candidate};
 pub(crate) fn is_code_or_dummy(c: &Candidate<'_>) -> bool {
     let v = c.secret.trim();
     is_placeholder(v)
-        || is_token_id(v)
+        || is_token_id_under_token_key(c)
         || is_dummy(v)
         || is_code_value(c.secret)
         || is_label(v)
@@ -22,8 +22,22 @@ pub(crate) fn is_code_or_dummy(c: &Candidate<'_>) -> bool {
         || is_enclosed_placeholder(c)
 }
 
+/// A tokenward token id under a key naming a token (`"token": "tid_…"`, `token_id=tid_…`), as
+/// the Guard's events write it. Only there: under `password` or in a URL's user info the same
+/// shape is whatever its owner chose, and stays a secret.
+fn is_token_id_under_token_key(c: &Candidate<'_>) -> bool {
+    let token_key = c.key.is_some_and(|k| {
+        let k = k.trim_matches(|ch: char| !ch.is_ascii_alphanumeric());
+        k.eq_ignore_ascii_case("token")
+            || k.eq_ignore_ascii_case("token_id")
+            || k.eq_ignore_ascii_case("tokenid")
+            || k.eq_ignore_ascii_case("token-id")
+    });
+    token_key && is_token_id(c.secret.trim())
+}
+
 /// A tokenward token id as it prints (`tid_` and 32 lowercase hex digits): a keyed hash of a
-/// token, made to be logged, which the Guard's events write under a `token` key.
+/// token, made to be logged.
 fn is_token_id(v: &str) -> bool {
     v.strip_prefix("tid_").is_some_and(|hex| {
         hex.len() == 32 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
