@@ -130,6 +130,11 @@ export declare class Guard {
    */
   recordOutcome(token: string | Buffer, status: number, options?: NowOptions | undefined | null): Array<Alert>
   /**
+   * The response statuses `recordOutcome` reads (401, 403 and 404 with usage tracking,
+   * none without): for any other the call changes nothing and may be skipped.
+   */
+  get outcomeStatuses(): Array<number>
+  /**
    * `recordOutcome` by the token's id (a verdict's `tokenId`), for hosts that do not keep
    * the raw token around until the response is sent (the Express and Fastify middleware).
    */

@@ -12,7 +12,7 @@
 // Which proxies are trusted: `trustedProxies` when given; otherwise the app's `trust proxy`
 // setting when it names addresses (see `proxiesFromSetting`); otherwise none.
 
-const { admit, Gate, splitOptions, recordOutcomeSoon, checkGuard, checkFunction } = require('./gate.js')
+const { admit, Gate, splitOptions, recordOutcome, checkGuard, checkFunction } = require('./gate.js')
 const { ConfigError } = require('./errors.js')
 
 // Express's named address ranges (proxy-addr's), as CIDRs.
@@ -92,19 +92,17 @@ function expressGuard(guard, options) {
     // The outcome is recorded once, on 'close', which a response emits after 'finish' (the
     // status sent) and also when the client went away first, so an abort cannot dodge the
     // error counting. One listener rather than one for each: listeners cost per request.
-    res.once('close', () => recordOutcome(guard, verdict.tokenId, res))
+    res.once('close', () => recordOutcome(guard, verdict.tokenId, closedStatus(res)))
     next()
   }
 }
 
 /**
- * Feeds a closed response's status back to the Guard by token id: the status sent (a
- * finished response has sent its headers) or set by the app (a 404 on its way), else 499
- * (client closed request).
+ * A closed response's status: the status sent (a finished response has sent its headers) or
+ * set by the app (a 404 on its way), else 499 (client closed request).
  */
-function recordOutcome(guard, tokenId, res) {
-  const status = res.headersSent || res.statusCode !== 200 ? res.statusCode : 499
-  recordOutcomeSoon(guard, tokenId, status)
+function closedStatus(res) {
+  return res.headersSent || res.statusCode !== 200 ? res.statusCode : 499
 }
 
 module.exports = { expressGuard, proxiesFromSetting }

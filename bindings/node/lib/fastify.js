@@ -2,8 +2,8 @@
 
 // Fastify plugin: every request's token checked by a Guard through the core's Gate, in one
 // native call from an `onRequest` hook; the response status fed back by token id from
-// `onResponse` (recorded on the next event-loop turn, with the other responses that closed in
-// this one). The verdict is on `request.tokenward` (null for exempt paths).
+// `onResponse` (only the statuses the Guard reads: no native call for most responses). The
+// verdict is on `request.tokenward` (null for exempt paths).
 //
 //   app.register(fastifyGuard, { guard, trustedProxies: ['10.0.0.0/8'], exemptPaths: ['/health'] })
 //
@@ -12,7 +12,7 @@
 // option (which drives `request.ip`) is not visible to plugins, so the proxies to believe
 // are `trustedProxies`, and none without it.
 
-const { admit, Gate, splitOptions, recordOutcomeSoon, checkGuard, checkFunction } = require('./gate.js')
+const { admit, Gate, splitOptions, recordOutcome, checkGuard, checkFunction } = require('./gate.js')
 
 function fastifyGuard(fastify, options, done) {
   let gate
@@ -52,7 +52,7 @@ function fastifyGuard(fastify, options, done) {
 
   fastify.addHook('onResponse', (request, reply, next) => {
     const verdict = request.tokenward
-    if (verdict !== null && verdict.allowed) recordOutcomeSoon(guard, verdict.tokenId, reply.statusCode)
+    if (verdict !== null && verdict.allowed) recordOutcome(guard, verdict.tokenId, reply.statusCode)
     next()
   })
 

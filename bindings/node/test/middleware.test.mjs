@@ -422,6 +422,30 @@ describe('express: the outcome and the denial on the wire', () => {
     }
   })
 
+  test('only the statuses the Guard reads make a native call', async () => {
+    const { guard, open } = newGuard()
+    assert.deepEqual(guard.outcomeStatuses, [401, 403, 404])
+    const seen = []
+    const record = guard.recordOutcomeId.bind(guard)
+    guard.recordOutcomeId = (id, status) => {
+      seen.push(status)
+      return record(id, status)
+    }
+    for (const app of [await expressApp(guard, {}), await fastifyApp(guard, {})]) {
+      try {
+        seen.length = 0
+        assert.equal((await get(`${app.url}/v1/x`, bearer(open.token))).status, 200)
+        assert.equal((await get(`${app.url}/v1/missing`, bearer(open.token))).status, 404)
+        await waitFor(() => seen.length === 1)
+        assert.deepEqual(seen, [404])
+      } finally {
+        await app.close()
+      }
+    }
+    const plain = new Guard({}, { key: Buffer.from('k') })
+    assert.deepEqual(plain.outcomeStatuses, [])
+  })
+
   test('a throwing recordOutcomeId does not crash the process', async () => {
     const { guard, open } = newGuard()
     const warnings = []
@@ -432,8 +456,9 @@ describe('express: the outcome and the denial on the wire', () => {
     }
     const app = await expressApp(guard, {})
     try {
-      assert.equal((await get(`${app.url}/v1/x`, bearer(open.token))).status, 200)
-      assert.equal((await get(`${app.url}/v1/x`, bearer(open.token))).status, 200)
+      // 404s: statuses the Guard reads, so the (broken) native call is made.
+      assert.equal((await get(`${app.url}/v1/missing`, bearer(open.token))).status, 404)
+      assert.equal((await get(`${app.url}/v1/missing`, bearer(open.token))).status, 404)
       await waitFor(() => warnings.filter((w) => w.name === 'TokenwardWarning').length === 2)
       for (const w of warnings) assert.ok(!w.message.includes('tw_secret'))
     } finally {
@@ -472,13 +497,13 @@ describe('express: the outcome and the denial on the wire', () => {
         abort.abort()
         await assert.rejects(pending)
       }
+      // An abort before any status (499) is not one the Guard reads: no call. A 404 set and
+      // never sent is, and it is counted for the error-burst detector.
       await abandon('/v1/slow')
-      await waitFor(() => seen.length === 1)
-      assert.deepEqual(seen, [499])
       await abandon('/v1/gone')
-      await waitFor(() => seen.length === 2)
-      assert.deepEqual(seen, [499, 404])
-      await waitFor(() => errors() === 1) // the 404, for the error-burst detector
+      await waitFor(() => seen.length === 1)
+      assert.deepEqual(seen, [404])
+      await waitFor(() => errors() === 1)
     } finally {
       await closeServer(server)
     }

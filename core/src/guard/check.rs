@@ -356,6 +356,17 @@ impl Guard {
         }
     }
 
+    /// The response statuses [`record_outcome`](Self::record_outcome) reads: 401, 403 and
+    /// 404 with usage tracking, none without. A host may skip the call for any other status
+    /// (most responses), which changes nothing.
+    pub fn outcome_statuses(&self) -> &'static [u16] {
+        if self.usage.is_some() {
+            &crate::usage::OUTCOME_STATUSES
+        } else {
+            &[]
+        }
+    }
+
     /// `revoked`, `quarantined` or `rotated` when the token is stopped at `now`.
     fn stopped_reason(&self, id: &TokenId, now: Timestamp) -> Option<Reason> {
         let map = self.shards[shard_of(id)].map.read();

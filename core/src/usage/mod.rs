@@ -90,7 +90,7 @@ pub use observation::{Expected, Observation};
 pub use shard::Eviction;
 pub use snapshot::UsageSnapshot;
 pub use stats::{BaselineStats, DistinctStats, KnownStats, UsageStats, WindowCounts, WindowStats};
-pub use tracker::UsageTracker;
+pub use tracker::{UsageTracker, OUTCOME_STATUSES};
 
 // The unit tests reach the internals through `super::*`.
 #[cfg(test)]

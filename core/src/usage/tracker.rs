@@ -34,6 +34,10 @@ impl fmt::Debug for UsageTracker {
     }
 }
 
+/// The response statuses [`UsageTracker::record_outcome`] reads: 401, 403 and 404, the errors
+/// a probe meets. Any other status changes nothing, so a host may skip the call for it.
+pub const OUTCOME_STATUSES: [u16; 3] = [401, 403, 404];
+
 impl UsageTracker {
     /// A tracker with a validated config.
     pub fn new(config: UsageConfig) -> Result<UsageTracker, Error> {
@@ -184,7 +188,7 @@ impl UsageTracker {
     /// errors and may raise an [`AlertKind::ErrorBurst`](super::AlertKind::ErrorBurst); other statuses, and tokens without
     /// usage state, are ignored.
     pub fn record_outcome(&self, id: TokenId, status: u16, now: Timestamp) -> Option<Alert> {
-        if !matches!(status, 401 | 403 | 404) {
+        if !OUTCOME_STATUSES.contains(&status) {
             return None;
         }
         let ctx = self.ctx(id, now);

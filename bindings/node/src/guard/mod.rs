@@ -175,6 +175,17 @@ impl Guard {
         })
     }
 
+    /// The response statuses `recordOutcome` reads (401, 403 and 404 with usage tracking,
+    /// none without): for any other the call changes nothing and may be skipped.
+    #[napi(getter)]
+    pub fn outcome_statuses(&self) -> Vec<u32> {
+        self.inner
+            .outcome_statuses()
+            .iter()
+            .map(|&s| u32::from(s))
+            .collect()
+    }
+
     /// `recordOutcome` by the token's id (a verdict's `tokenId`), for hosts that do not keep
     /// the raw token around until the response is sent (the Express and Fastify middleware).
     #[napi]
