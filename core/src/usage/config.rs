@@ -284,9 +284,10 @@ detector_config!(
         min_ratio: f64 = 0.2,
         /// ...and this multiple of the token's usual error rate (default 4)...
         factor: f64 = 4.0,
-        /// ...on at least this many distinct paths (default 3; at most 8 count, the paths
-        /// remembered per burst; 0 and 1 ask for none): a client retrying
-        /// one URL (polling a deleted resource, an expired session) is not probing...
+        /// ...on at least this many distinct paths (default 3; values above 8, the paths
+        /// remembered per burst, count as 8; 1 accepts errors on a single path): a client
+        /// retrying one URL (polling a deleted resource, an expired session) is not
+        /// probing...
         min_paths: usize = 3,
         /// ...with this many of 401, 403 and 404 each at least twice among the span's last 8
         /// errors that were not retries (a path answered as it was last time) (1 to 3,
