@@ -217,8 +217,7 @@ impl TokenUsage {
         }
         if learned {
             // Not an established place yet: travel to or from it is judged (see check_travel).
-            self.hold.fresh_country = code;
-            self.hold.fresh_since = ctx.now;
+            self.hold.fresh_country(code, ctx.now);
         }
         // Learned quietly where the registry expects it, or where its group works (unless the
         // registry says otherwise); travel, and the network and client, are still judged.
@@ -512,8 +511,7 @@ impl TokenUsage {
         if obs.expected.country == Some(true) {
             return true;
         }
-        let fresh = country == self.hold.fresh_country
-            && ctx.now.saturating_sub(self.hold.fresh_since) < ESTABLISH_MS;
+        let fresh = self.hold.is_fresh(country, ctx.now, ESTABLISH_MS);
         country != 0 && self.known_countries.contains(country) && !fresh
     }
 

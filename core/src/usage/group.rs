@@ -8,8 +8,10 @@
 //! there): it is learned quietly, and so is a request whose client cannot be told.
 //!
 //! A group learns only from tokens past their own learning period, and only from their
-//! requests that raised no alert, were not held and were not denied: a fresh token, stolen or
-//! not, teaches its group nothing until it has habits of its own. So a group judges as soon as
+//! requests that raised no alert, were not held, were not denied and came from where the
+//! token is at home (a country it is established in, a network and a client it used
+//! before): a fresh token, stolen or not, teaches its group nothing until it has habits of
+//! its own, and a learned one's quiet trip or new network stays its own news. So a group judges as soon as
 //! its learned tokens have taught it `learning_min_requests` requests, also right after a
 //! restart (groups are not in snapshots; the learned tokens rebuild them as they are used).
 //! Its lists are short and capped; a list that overflows its cap stops judging that
@@ -129,9 +131,9 @@ impl Groups {
             .map(|agent| p.agents.contains(&agent_key(agent)));
         // News for the group: a value it lacks, or a first value where it has none yet.
         let lacks = |known: Option<bool>| known == Some(false);
-        let first = (country.is_some() && p.countries.is_empty())
-            || (obs.ip.is_some() && p.networks.is_empty())
-            || (obs.user_agent.is_some() && p.agents.is_empty());
+        let first = (country.is_some() && p.countries.is_empty() && !p.countries_full)
+            || (obs.ip.is_some() && p.networks.is_empty() && !p.networks_full)
+            || (obs.user_agent.is_some() && p.agents.is_empty() && !p.agents_full);
         GroupView {
             established: p.requests >= min_requests,
             teaches: first

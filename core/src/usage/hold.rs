@@ -51,9 +51,9 @@ pub(crate) struct Hold {
     pub severity: [u8; 10],
     /// The context under suspicion, if any.
     pub suspect: Option<Suspect>,
-    /// A country first used after learning, and when: not yet an established place.
-    pub fresh_country: u16,
-    pub fresh_since: Timestamp,
+    /// Countries first used after learning, and when: not yet established places. A few, so
+    /// that a second new country does not make the first one established.
+    pub fresh: [(u16, Timestamp); FRESH_COUNTRIES],
     /// The path of the last request observed, and the last distinct paths that got an
     /// error: a client retrying one URL is not probing.
     pub last_path: u32,
@@ -70,6 +70,9 @@ pub(crate) struct Hold {
 
 /// Distinct errored paths remembered.
 pub(crate) const ERROR_PATHS: usize = 8;
+
+/// Countries first used after learning remembered as fresh.
+const FRESH_COUNTRIES: usize = 4;
 
 /// Error statuses remembered.
 const ERROR_STATUSES: usize = 8;
@@ -116,6 +119,20 @@ impl Hold {
                 })
             }
         }
+    }
+
+    /// Remembers `country` as first used at `now` (in place of the longest-known fresh one).
+    pub fn fresh_country(&mut self, country: u16, now: Timestamp) {
+        if let Some(oldest) = self.fresh.iter_mut().min_by_key(|(_, since)| *since) {
+            *oldest = (country, now);
+        }
+    }
+
+    /// Whether `country` was first used less than `span_ms` before `now`.
+    pub fn is_fresh(&self, country: u16, now: Timestamp, span_ms: i64) -> bool {
+        self.fresh
+            .iter()
+            .any(|&(c, since)| c == country && c != 0 && now.saturating_sub(since) < span_ms)
     }
 
     /// Remembers that the last observed path got an error with `status` (401, 403 or 404) at
