@@ -22,13 +22,14 @@ pub(crate) fn is_code_or_dummy(c: &Candidate<'_>) -> bool {
         || is_enclosed_placeholder(c)
 }
 
-/// A tokenward token id under a key naming a token (`"token": "tid_…"`, `token_id=tid_…`), as
+/// A tokenward token id under a key naming tokens (`"token": "tid_…"`, `token_id=tid_…`), as
 /// the Guard's events write it. Only there: under `password` or in a URL's user info the same
 /// shape is whatever its owner chose, and stays a secret.
 fn is_token_id_under_token_key(c: &Candidate<'_>) -> bool {
     let token_key = c.key.is_some_and(|k| {
         let k = k.trim_matches(|ch: char| !ch.is_ascii_alphanumeric());
         k.eq_ignore_ascii_case("token")
+            || k.eq_ignore_ascii_case("tokens")
             || k.eq_ignore_ascii_case("token_id")
             || k.eq_ignore_ascii_case("tokenid")
             || k.eq_ignore_ascii_case("token-id")
