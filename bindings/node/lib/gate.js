@@ -208,17 +208,37 @@ function statusesOf(guard) {
 }
 
 /**
- * Feeds a finished response's status back to `guard` by token id, and delivers the events it
- * raised. Recorded at once rather than batched: the core files an error under the path of the
- * token's last request, which for a client sending one request at a time is the request this
- * response answers.
+ * Feeds a finished response's status back to `guard` by token id when the Guard reads it, and
+ * delivers the events it raised. Recorded at once rather than batched: the core files an error
+ * under the path of the token's last request, which for a client sending one request at a
+ * time is the request this response answers. After any other response, events queued while
+ * it ran (a route revoking a token, a fleet peer's revocation) are delivered on the event
+ * loop's next turn, once for all the responses of this one.
  */
 function recordOutcome(guard, tokenId, status) {
-  if (!statusesOf(guard).has(status)) return
   guarded(() => {
-    guard.recordOutcomeId(tokenId, status)
-    deliverEvents(guard)
+    if (statusesOf(guard).has(status)) {
+      guard.recordOutcomeId(tokenId, status)
+      deliverEvents(guard)
+    } else {
+      deliverSoon(guard)
+    }
   })
+}
+
+// Guards whose queued events are delivered on the next turn of the event loop.
+const dueGuards = new Set()
+
+function deliverSoon(guard) {
+  if (guard.eventNames().length === 0) return
+  if (dueGuards.size === 0) setImmediate(deliverDue)
+  dueGuards.add(guard)
+}
+
+function deliverDue() {
+  const guards = [...dueGuards]
+  dueGuards.clear()
+  for (const guard of guards) guarded(() => deliverEvents(guard))
 }
 
 /**

@@ -446,6 +446,24 @@ describe('express: the outcome and the denial on the wire', () => {
     assert.deepEqual(plain.outcomeStatuses, [])
   })
 
+  test('events queued outside requests reach listeners after an ordinary response', async () => {
+    for (const makeApp of [expressApp, fastifyApp]) {
+      const { guard, open, limited } = newGuard()
+      const revoked = []
+      guard.on('revoked', (event) => revoked.push(event))
+      const app = await makeApp(guard, {})
+      try {
+        guard.revoke(limited.id) // by an admin task, say: queued, no request raised it
+        assert.deepEqual(revoked, [])
+        assert.equal((await get(`${app.url}/v1/x`, bearer(open.token))).status, 200)
+        await waitFor(() => revoked.length === 1)
+        assert.equal(revoked[0].token, limited.id)
+      } finally {
+        await app.close()
+      }
+    }
+  })
+
   test('a throwing recordOutcomeId does not crash the process', async () => {
     const { guard, open } = newGuard()
     const warnings = []
