@@ -11,11 +11,11 @@
 //! requests that raised no alert, were not held, were not denied and came from where the
 //! token is at home (a country it is established in, a network and a client it used
 //! before): a fresh token, stolen or not, teaches its group nothing until it has habits of
-//! its own, and a learned one's quiet trip or new network stays its own news. So a group judges as soon as
-//! its learned tokens have taught it `learning_min_requests` requests, also right after a
-//! restart (groups are not in snapshots; the learned tokens rebuild them as they are used).
-//! Its lists are short and capped; a list that overflows its cap stops judging that
-//! dimension (a fleet on many carrier networks, a browser app on many clients).
+//! its own, and a learned one's quiet trip or new network stays its own news. So a group
+//! judges as soon as its learned tokens have taught it `learning_min_requests` requests, also
+//! right after a restart (groups are not in snapshots; the learned tokens rebuild them as they
+//! are used). Its lists are short and capped; a list that overflows its cap stops judging
+//! that dimension (a fleet on many carrier networks, a browser app on many clients).
 
 use hashbrown::HashMap;
 use parking_lot::Mutex;
