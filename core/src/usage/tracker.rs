@@ -184,9 +184,10 @@ impl UsageTracker {
         shard.admit(self.capacity, id, state)
     }
 
-    /// Records the response status of a request of token `id`. 401, 403 and 404 count as
-    /// errors and may raise an [`AlertKind::ErrorBurst`](super::AlertKind::ErrorBurst); other statuses, and tokens without
-    /// usage state, are ignored.
+    /// Records the response status of a request of token `id`. The [`OUTCOME_STATUSES`]
+    /// (401, 403, 404) count as errors and may raise an
+    /// [`AlertKind::ErrorBurst`](super::AlertKind::ErrorBurst); other statuses, and tokens
+    /// without usage state, are ignored.
     pub fn record_outcome(&self, id: TokenId, status: u16, now: Timestamp) -> Option<Alert> {
         if !OUTCOME_STATUSES.contains(&status) {
             return None;
