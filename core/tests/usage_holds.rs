@@ -6,6 +6,7 @@ use tokenward::guard::Expectations;
 use tokenward::usage::{AlertKind, Observation, Severity, UsageConfig, UsageTracker};
 use tokenward::{
     EventKind, Guard, GuardConfig, Reason, Request, Timestamp, TokenId, TokenKey, TokenMeta,
+    Verdict,
 };
 
 const MIN: i64 = 60_000;
@@ -253,6 +254,11 @@ fn errors_far_apart_make_no_mix() {
     fail(403, 6, now);
 }
 
+/// The kinds of a verdict's alerts, in order.
+fn kinds(v: &Verdict) -> Vec<AlertKind> {
+    v.alerts.iter().map(|a| a.kind).collect()
+}
+
 fn guard(rules: &str) -> Guard {
     let config = GuardConfig::from_toml(&format!("[usage]\n{rules}")).unwrap();
     Guard::with_config(TokenKey::new(b"k"), &config).unwrap()
@@ -328,8 +334,10 @@ fn corroborated_high_evidence_quarantines_and_the_stopped_token_keeps_reporting(
         &request(token, "BR", "192.0.2.55", "python-requests/2.31"),
         now,
     );
-    let kinds: Vec<AlertKind> = v.alerts.iter().map(|a| a.kind).collect();
-    assert_eq!(kinds, [AlertKind::NewCountry, AlertKind::ImpossibleTravel]);
+    assert_eq!(
+        kinds(&v),
+        [AlertKind::NewCountry, AlertKind::ImpossibleTravel]
+    );
     assert!(v.alerts.iter().all(|a| a.severity == Severity::High));
     assert_eq!(v.reasons, [Reason::Quarantined]);
     let info = g.token(&id).unwrap();
@@ -542,9 +550,8 @@ fn a_fresh_sibling_teaches_its_group_nothing() {
     let away = request("tw_group_poison_old", "BR", "192.0.2.56", "curl/8.4");
     let v = g.check(&away, at + MIN);
     assert!(!v.is_allowed(), "{v:?}");
-    let kinds: Vec<AlertKind> = v.alerts.iter().map(|a| a.kind).collect();
     assert_eq!(
-        kinds,
+        kinds(&v),
         [AlertKind::NewCountry, AlertKind::ImpossibleTravel],
         "{v:?}"
     );
@@ -589,8 +596,7 @@ fn a_quiet_trip_teaches_its_group_nothing() {
     billing(&g, "tw_group_trip_new", "billing");
     let r = request("tw_group_trip_new", "BR", "192.0.2.56", "curl/8.4");
     let v = g.check(&r, trip + 13 * HOUR);
-    let kinds: Vec<AlertKind> = v.alerts.iter().map(|a| a.kind).collect();
-    assert_eq!(kinds, [AlertKind::NewCountry], "{v:?}");
+    assert_eq!(kinds(&v), [AlertKind::NewCountry], "{v:?}");
 }
 
 #[test]
@@ -606,8 +612,7 @@ fn a_country_its_group_uses_still_judges_the_network_and_client() {
         &request("tw_group_home_de", "US", "192.0.2.200", "curl/8.4"),
         us.max(de) + HOUR,
     );
-    let kinds: Vec<AlertKind> = v.alerts.iter().map(|a| a.kind).collect();
-    assert!(kinds.contains(&AlertKind::NewNetwork), "{v:?}");
+    assert!(kinds(&v).contains(&AlertKind::NewNetwork), "{v:?}");
 }
 
 #[test]
@@ -628,8 +633,7 @@ fn the_registry_outranks_the_group() {
         &request("tw_group_de", "US", "198.51.100.8", "billing/2.0"),
         de.max(now),
     );
-    let kinds: Vec<AlertKind> = v.alerts.iter().map(|a| a.kind).collect();
-    assert!(kinds.contains(&AlertKind::NewCountry), "{v:?}");
+    assert!(kinds(&v).contains(&AlertKind::NewCountry), "{v:?}");
 }
 
 #[test]
