@@ -12,7 +12,7 @@
 // Which proxies are trusted: `trustedProxies` when given; otherwise the app's `trust proxy`
 // setting when it names addresses (see `proxiesFromSetting`); otherwise none.
 
-const { admit, Gate, splitOptions, recordOutcome, checkGuard, checkFunction } = require('./gate.js')
+const { admit, Gate, splitOptions, outcomeRecorder, checkGuard, checkFunction } = require('./gate.js')
 const { ConfigError } = require('./errors.js')
 
 // Express's named address ranges (proxy-addr's), as CIDRs.
@@ -51,6 +51,7 @@ function expressGuard(guard, options) {
   checkGuard(guard, 'expressGuard')
   const { gate: gateOptions, own } = splitOptions(options, ['countryLookup'])
   const country = checkFunction(own.countryLookup, 'options.countryLookup')
+  const recordOutcome = outcomeRecorder(guard)
   const fixed = gateOptions.trustedProxies !== undefined ? new Gate(gateOptions) : null
   // Built now, so that bad options throw here rather than at the first request.
   const untrusting = fixed ?? new Gate({ ...gateOptions, trustedProxies: [] })
@@ -92,7 +93,7 @@ function expressGuard(guard, options) {
     // The outcome is recorded once, on 'close', which a response emits after 'finish' (the
     // status sent) and also when the client went away first, so an abort cannot dodge the
     // error counting. One listener rather than one for each: listeners cost per request.
-    res.once('close', () => recordOutcome(guard, verdict.tokenId, closedStatus(res)))
+    res.once('close', () => recordOutcome(verdict.tokenId, closedStatus(res)))
     next()
   }
 }

@@ -12,17 +12,19 @@
 // option (which drives `request.ip`) is not visible to plugins, so the proxies to believe
 // are `trustedProxies`, and none without it.
 
-const { admit, Gate, splitOptions, recordOutcome, checkGuard, checkFunction } = require('./gate.js')
+const { admit, Gate, splitOptions, outcomeRecorder, checkGuard, checkFunction } = require('./gate.js')
 
 function fastifyGuard(fastify, options, done) {
   let gate
   let guard
   let country
+  let recordOutcome
   try {
     const { gate: gateOptions, own } = splitOptions(options, ['guard', 'countryLookup'])
     guard = checkGuard(own.guard, 'the tokenward Fastify plugin (options.guard)')
     country = checkFunction(own.countryLookup, 'options.countryLookup')
     gate = new Gate(gateOptions)
+    recordOutcome = outcomeRecorder(guard)
   } catch (err) {
     return done(err)
   }
@@ -52,7 +54,7 @@ function fastifyGuard(fastify, options, done) {
 
   fastify.addHook('onResponse', (request, reply, next) => {
     const verdict = request.tokenward
-    if (verdict !== null && verdict.allowed) recordOutcome(guard, verdict.tokenId, reply.statusCode)
+    if (verdict !== null && verdict.allowed) recordOutcome(verdict.tokenId, reply.statusCode)
     next()
   })
 

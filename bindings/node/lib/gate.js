@@ -191,54 +191,33 @@ function admit(gate, guard, method, url, rawHeaders, peer, country) {
 }
 
 /**
- * The statuses `guard.recordOutcomeId` reads, as a Set, asked of the Guard once: most
- * responses (a 200) change nothing there, so they cost no native call. A native call made as
- * a response closes finds the CPU caches cold (the HTTP stack ran in between) and costs
- * several times what it costs in a loop.
+ * What a middleware calls as a response finishes, `(tokenId, status)`: feeds the status back to
+ * `guard` by token id when the Guard reads it (`guard.outcomeStatuses`, asked once), and
+ * delivers the events it raised. Most responses (a 200) change nothing there and cost no
+ * native call: one made as a response closes finds the CPU caches cold (the HTTP stack ran in
+ * between) and costs several times what it costs in a loop. Recorded at once rather than
+ * batched: the core files an error under the path of the token's last request, which for a
+ * client sending one request at a time is the request this response answers. After any other
+ * response, events queued while it ran (a route revoking a token, a fleet peer's revocation)
+ * are delivered on the event loop's next turn, once for all the responses of this one.
  */
-const outcomeStatuses = new WeakMap()
-
-function statusesOf(guard) {
-  let statuses = outcomeStatuses.get(guard)
-  if (statuses === undefined) {
-    statuses = new Set(guard.outcomeStatuses)
-    outcomeStatuses.set(guard, statuses)
+function outcomeRecorder(guard) {
+  const statuses = new Set(guard.outcomeStatuses)
+  let deliveryDue = false
+  const deliverDue = () => {
+    deliveryDue = false
+    guarded(() => deliverEvents(guard))
   }
-  return statuses
-}
-
-/**
- * Feeds a finished response's status back to `guard` by token id when the Guard reads it, and
- * delivers the events it raised. Recorded at once rather than batched: the core files an error
- * under the path of the token's last request, which for a client sending one request at a
- * time is the request this response answers. After any other response, events queued while
- * it ran (a route revoking a token, a fleet peer's revocation) are delivered on the event
- * loop's next turn, once for all the responses of this one.
- */
-function recordOutcome(guard, tokenId, status) {
-  guarded(() => {
-    if (statusesOf(guard).has(status)) {
-      guard.recordOutcomeId(tokenId, status)
-      deliverEvents(guard)
-    } else {
-      deliverSoon(guard)
-    }
-  })
-}
-
-// Guards whose queued events are delivered on the next turn of the event loop.
-const dueGuards = new Set()
-
-function deliverSoon(guard) {
-  if (guard.eventNames().length === 0) return
-  if (dueGuards.size === 0) setImmediate(deliverDue)
-  dueGuards.add(guard)
-}
-
-function deliverDue() {
-  const guards = [...dueGuards]
-  dueGuards.clear()
-  for (const guard of guards) guarded(() => deliverEvents(guard))
+  return (tokenId, status) =>
+    guarded(() => {
+      if (statuses.has(status)) {
+        guard.recordOutcomeId(tokenId, status)
+        deliverEvents(guard)
+      } else if (!deliveryDue && guard.eventNames().length > 0) {
+        deliveryDue = true
+        setImmediate(deliverDue)
+      }
+    })
 }
 
 /**
@@ -262,4 +241,4 @@ function errorName(err) {
   }
 }
 
-module.exports = { Gate, admit, splitOptions, deliverEvents, recordOutcome, checkGuard, checkFunction }
+module.exports = { Gate, admit, splitOptions, deliverEvents, outcomeRecorder, checkGuard, checkFunction }
