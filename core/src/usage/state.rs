@@ -252,10 +252,10 @@ impl TokenUsage {
     }
 
     /// Updates the state with one request and runs the detectors. Returns whether the request
-    /// came from where the token is at home: a country it is established in (or none given),
-    /// a network and a client it used before. Only such a request may teach the token's
-    /// group: a quiet trip, a new network or a new client is the token's own news, perhaps a
-    /// thief's.
+    /// may teach the token's group: the token has one and is past its learning period, and
+    /// the request came from where the token is at home (a country it is established in, or
+    /// none given; a network and a client it used before). A quiet trip, a new network or a
+    /// new client is the token's own news, perhaps a thief's.
     pub fn observe(&mut self, ctx: &Ctx, obs: &Observation, out: &mut Vec<Alert>) -> bool {
         self.hold.held = 0;
         self.hold.last_path = obs.path.map_or(1, super::hashing::path_key).max(1);
@@ -279,7 +279,9 @@ impl TokenUsage {
         let new_agent = agent.is_some();
         let new_country = self.check_country(ctx, obs, learned, new_agent, out);
         let network = self.check_ip(ctx, obs, learned, out);
-        let at_home = network.is_none()
+        let teaches_group = ctx.group.is_some()
+            && learned
+            && network.is_none()
             && !new_agent
             && obs
                 .country
@@ -297,7 +299,7 @@ impl TokenUsage {
         }
         self.hold_errors(ctx, learned);
         self.hold.held |= self.hold.matching(here, ctx.now);
-        at_home
+        teaches_group
     }
 
     /// What the request just observed is held for.

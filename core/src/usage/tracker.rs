@@ -116,18 +116,17 @@ impl UsageTracker {
         let view = self
             .groups
             .view(key, obs, now, self.config.learning_min_requests);
-        let (alerts, held, settled) = self.observe_token(id, obs, now, Some(&view));
+        let (alerts, held, teaches) = self.observe_token(id, obs, now, Some(&view));
         // Only a learned token's clean requests from where it is at home teach its group
         // (see `group`).
-        if settled && view.teaches && alerts.is_empty() && held.is_empty() && !obs.denied {
+        if teaches && view.teaches && alerts.is_empty() && held.is_empty() && !obs.denied {
             self.groups.learn(key, obs, now);
         }
         (alerts, held)
     }
 
     /// Runs the token's detectors on `obs`, with what its group knows of it; also says
-    /// whether the token is past its learning period and the request came from where it is
-    /// at home (see `TokenUsage::observe`).
+    /// whether the request may teach the group (see `TokenUsage::observe`).
     fn observe_token(
         &self,
         id: TokenId,
@@ -143,18 +142,18 @@ impl UsageTracker {
         let mut guard = self.shard(&id).lock();
         let shard = &mut *guard;
         if let Some(state) = shard.live.get_mut(&id) {
-            let at_home = state.observe(&ctx, obs, &mut out);
-            return (out, state.held(&ctx), at_home && state.learned(&ctx));
+            let teaches = state.observe(&ctx, obs, &mut out);
+            return (out, state.held(&ctx), teaches);
         }
         let revived_from = self.admit(shard, id, now);
         let Some(state) = shard.live.get_mut(&id) else {
             return (out, Held::default(), false);
         };
-        let at_home = state.observe(&ctx, obs, &mut out);
+        let teaches = state.observe(&ctx, obs, &mut out);
         if let Some(last) = revived_from {
             state.check_dormant(&ctx, obs, last, &mut out);
         }
-        (out, state.held(&ctx), at_home && state.learned(&ctx))
+        (out, state.held(&ctx), teaches)
     }
 
     /// Number of owner/service groups with learned places.
