@@ -277,7 +277,7 @@ impl TokenUsage {
         let here = context_of(obs);
         let agent = self.check_agent(ctx, obs);
         let new_agent = agent.is_some();
-        let new_country = self.check_country(ctx, obs, learned, new_agent, out);
+        let country_judged = self.check_country(ctx, obs, learned, new_agent, out);
         let network = self.check_ip(ctx, obs, learned, out);
         let teaches_group = ctx.group.is_some()
             && learned
@@ -287,8 +287,8 @@ impl TokenUsage {
                 .country
                 .and_then(country_code)
                 .is_none_or(|c| self.established(ctx, obs, c));
-        if learned && !new_country {
-            // A new country already says it; the network and agent are in its evidence.
+        if learned && !country_judged {
+            // A new country judged already says it; the network and agent are its evidence.
             self.check_novelty(ctx, obs, agent, network, out);
         }
         self.check_endpoint(ctx, obs, learned, out);
