@@ -182,6 +182,33 @@ fn may_end_bare(b: u8) -> bool {
 }
 
 /// `\\{0,3}` at `at`, greedy.
+/// Whether `b` may be in an assignment rule's key: `[A-Za-z0-9_.-]`.
+fn is_key_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-')
+}
+
+/// Where the key holding `text[start..end]` starts, if the assignment tail's separator
+/// follows the key: the run of key bytes around the span, then
+/// `(?:\\{0,3}["'])?[ \t]*` and `=` or `:`. A key word of a built-in assignment rule holds
+/// one of its keywords (tested), so a text where no keyword of the rule passes holds no match
+/// of it, and no match starts before the first key that passes.
+pub(crate) fn key_before_separator(text: &[u8], start: usize, end: usize) -> Option<usize> {
+    let key_end = end + run_until(text, end, |b| !is_key_byte(b));
+    let slashes = run_until(text, key_end, |b| b != b'\\');
+    let mut at = key_end;
+    match text.get(key_end + slashes) {
+        Some(b'"' | b'\'') if slashes <= 3 => at += slashes + 1,
+        _ if slashes > 0 => return None,
+        _ => {}
+    }
+    at = skip_blanks(text, at);
+    if !matches!(text.get(at), Some(b'=' | b':')) {
+        return None;
+    }
+    let before = text.get(..start)?;
+    Some(start - before.iter().rev().take_while(|&&b| is_key_byte(b)).count())
+}
+
 fn backslashes(text: &[u8], at: usize) -> usize {
     run_until(text, at, |b| b != b'\\').min(3)
 }

@@ -365,3 +365,53 @@ fn keywords_across_a_line_break_start_no_line_of_their_own() {
         b"line\n[REDACTED:acme_key]\nthe\nacme\nlast [REDACTED:acme_key]"
     );
 }
+
+/// The hits of the rules the first stage gates by structure (a pair of adjacent bytes, a key
+/// followed by a separator), as `hits` gives them, in a comparable form.
+fn gated_hits(
+    r: &Redactor,
+    hits: Vec<Hit>,
+    gated: &[usize],
+) -> Vec<(Arc<str>, Range<usize>, Range<usize>)> {
+    let mut out: Vec<_> = hits
+        .into_iter()
+        .map(|h| h.finding)
+        .filter(|f| gated.iter().any(|&i| r.inner.rules[i].info.id == f.rule))
+        .map(|f| (f.rule, f.span, f.secret_span))
+        .collect();
+    out.sort_by(|a, b| (&*a.0, a.1.start, a.1.end).cmp(&(&*b.0, b.1.start, b.1.end)));
+    out
+}
+
+#[test]
+fn structural_gates_keep_every_finding() {
+    // The oracle: each gated rule's pattern run over the whole text, wherever one of its
+    // keywords occurs, with no byte, pair or key checked first.
+    let r = redactor();
+    let inner = &*r.inner;
+    let gated: Vec<usize> = (0..inner.rules.len())
+        .filter(|&i| {
+            inner.key_slots[i].is_some()
+                || inner.rules[i]
+                    .compiled()
+                    .is_some_and(|c| !c.pairs.is_empty())
+        })
+        .collect();
+    assert!(gated.len() >= 10, "{} gated rules", gated.len());
+    let lines = all_lines();
+    let mut found = 0;
+    for line in &lines {
+        let text = line.as_bytes();
+        let got = gated_hits(r, r.hits(text), &gated);
+        let keyword_rules = super::tests::all_keyword_rules(r, text);
+        let mut expected = Vec::new();
+        for &i in gated.iter().filter(|i| keyword_rules.contains(i)) {
+            let rule = &inner.rules[i];
+            r.run_pattern(rule, rule.compiled().unwrap(), text, 0, &mut expected);
+        }
+        let expected = gated_hits(r, expected, &gated);
+        assert_eq!(got, expected, "{line:?}");
+        found += expected.len();
+    }
+    assert!(found > 1000, "{found} findings of gated rules");
+}

@@ -104,6 +104,8 @@ struct Inner {
     keyword_reach: Vec<usize>,
     /// Rules without keywords: they run on every text.
     unanchored: Vec<usize>,
+    /// For each rule, its slot in [`KeyStarts`] if it is keyed ([`Rule::keyed`]).
+    key_slots: Vec<Option<usize>>,
     /// The rules triggered by literals instead of keywords ([`gate`]).
     literals: Option<gate::Literals>,
     style: Style,
@@ -254,21 +256,25 @@ impl Redactor {
 
     /// Every rule's accepted matches in `text`, unsorted and possibly overlapping.
     fn hits(&self, text: &[u8]) -> Vec<Hit> {
-        let first = self.inner.prefilter.as_ref().and_then(|p| p.find(text));
-        self.hits_after(text, first.map(|m| (m.pattern(), m.end())))
+        with_folded(text, |folded| {
+            let first = self.first_keyword(folded, 0);
+            self.hits_after(text, folded, first.map(|m| (m.pattern(), m.end())))
+        })
     }
 
-    /// [`hits`](Self::hits) given the keyword match that ends first in `text` (its pattern and
-    /// end; `None`: no keyword occurs), when a scan of a larger text found it already.
-    fn hits_after(&self, text: &[u8], first: Option<FirstKeyword>) -> Vec<Hit> {
+    /// [`hits`](Self::hits) given `text` folded ([`with_folded`]) and the keyword match that
+    /// ends first in it (its pattern and end; `None`: no keyword occurs), when a scan of a
+    /// larger text found it already.
+    fn hits_after(&self, text: &[u8], folded: &[u8], first: Option<FirstKeyword>) -> Vec<Hit> {
         let inner = &*self.inner;
-        let candidates = self.candidates_after(text, first);
+        let (candidates, key_starts) = self.candidates_after(text, folded, first);
         if candidates.is_empty() && inner.unanchored.is_empty() {
             return Vec::new();
         }
         let mut found = Vec::new();
         for index in candidates.iter().chain(inner.unanchored.iter().copied()) {
-            self.run_rule(index, text, &mut found);
+            let from = inner.key_slots[index].map_or(0, |slot| key_starts.0[slot]);
+            self.run_rule(index, text, from, &mut found);
         }
         found
     }
@@ -276,14 +282,24 @@ impl Redactor {
     /// The rules whose triggers occur in `text`: literals, or keywords.
     #[cfg(test)]
     fn candidates(&self, text: &[u8]) -> RuleBits {
-        let first = self.inner.prefilter.as_ref().and_then(|p| p.find(text));
-        self.candidates_after(text, first.map(|m| (m.pattern(), m.end())))
+        with_folded(text, |folded| {
+            let first = self.first_keyword(folded, 0);
+            self.candidates_after(text, folded, first.map(|m| (m.pattern(), m.end())))
+                .0
+        })
     }
 
-    /// The rules whose triggers occur in `text`, given the keyword match that ends first.
-    fn candidates_after(&self, text: &[u8], first: Option<FirstKeyword>) -> RuleBits {
+    /// The rules whose triggers occur in `text` (`folded`: the same, folded), given the
+    /// keyword match that ends first, and where each keyed rule's first key lies.
+    fn candidates_after(
+        &self,
+        text: &[u8],
+        folded: &[u8],
+        first: Option<FirstKeyword>,
+    ) -> (RuleBits, KeyStarts) {
         let inner = &*self.inner;
         let mut candidates = RuleBits::new(inner.rules.len());
+        let mut key_starts = KeyStarts([usize::MAX; MAX_KEYED]);
         if let Some(literals) = &inner.literals {
             // Most texts hold no literal: one pass of Teddy tells, before the exact search.
             if literals.occur_in(text) {
@@ -291,7 +307,7 @@ impl Redactor {
             }
         }
         let Some(prefilter) = &inner.prefilter else {
-            return candidates;
+            return (candidates, key_starts);
         };
         // The first keyword decides whether anything runs at all: most log lines have none,
         // and a plain `find` is much cheaper than overlapping iteration. It reports the match
@@ -299,14 +315,27 @@ impl Redactor {
         // none starts before its end minus the longest keyword containing it.
         if let Some((pattern, end)) = first {
             let reach = inner.keyword_reach[pattern.as_usize()];
-            let rest = aho_corasick::Input::new(text).range(end.saturating_sub(reach)..);
+            let rest = aho_corasick::Input::new(folded).range(end.saturating_sub(reach)..);
             for m in prefilter.find_overlapping_iter(rest) {
+                // Where the key holding this keyword starts, if a separator follows the key:
+                // asked once, and only of a keyword of a keyed rule.
+                let mut key = None;
                 for &rule in &inner.keyword_rules[m.pattern().as_usize()] {
-                    candidates.insert(rule);
+                    let Some(slot) = inner.key_slots[rule] else {
+                        candidates.insert(rule);
+                        continue;
+                    };
+                    let key = *key.get_or_insert_with(|| {
+                        assignment::key_before_separator(folded, m.start(), m.end())
+                    });
+                    if let Some(start) = key {
+                        candidates.insert(rule);
+                        key_starts.0[slot] = key_starts.0[slot].min(start);
+                    }
                 }
             }
         }
-        candidates
+        (candidates, key_starts)
     }
 
     /// Whether some rule runs on every text (it has no keywords).
@@ -325,16 +354,17 @@ impl Redactor {
         self.inner.literals.as_ref()?.first(scan, text, from)
     }
 
-    /// The keyword match at or after `from` that ends first: no keyword lies wholly in a line
-    /// before the one holding its last byte.
-    fn first_keyword(&self, text: &[u8], from: usize) -> Option<aho_corasick::Match> {
+    /// The keyword match at or after `from` in a folded text ([`with_folded`]) that ends
+    /// first: no keyword lies wholly in a line before the one holding its last byte.
+    fn first_keyword(&self, folded: &[u8], from: usize) -> Option<aho_corasick::Match> {
         self.inner
             .prefilter
             .as_ref()?
-            .find(aho_corasick::Input::new(text).range(from..))
+            .find(aho_corasick::Input::new(folded).range(from..))
     }
 
-    fn run_rule(&self, index: usize, text: &[u8], found: &mut Vec<Hit>) {
+    /// Runs rule `index` on `text`, where no match of it starts before `from`.
+    fn run_rule(&self, index: usize, text: &[u8], from: usize, found: &mut Vec<Hit>) {
         let rule = &self.inner.rules[index];
         let Some(compiled) = rule.compiled() else {
             return;
@@ -342,8 +372,20 @@ impl Redactor {
         if !compiled.may_match(text) {
             return;
         }
+        self.run_pattern(rule, compiled, text, from, found);
+    }
+
+    /// Every accepted match of `rule`'s pattern in `text` from `from` on.
+    fn run_pattern(
+        &self,
+        rule: &Rule,
+        compiled: &Compiled,
+        text: &[u8],
+        from: usize,
+        found: &mut Vec<Hit>,
+    ) {
         let mut groups = Groups::default();
-        let mut at = 0;
+        let mut at = from;
         // The lazy DFA finds where a match lies without resolving groups; most candidate texts
         // have none. Groups are then resolved on the match alone.
         while let Some(m) = compiled.regex.search(&Input::new(text).range(at..)) {
@@ -426,6 +468,14 @@ impl Redactor {
 /// The keyword match that ends first in a text: its pattern in the keyword automaton, and
 /// its end.
 type FirstKeyword = (PatternID, usize);
+
+/// Keyed rules ([`Rule::keyed`]) a redactor tracks the first key of; any further one runs on
+/// the whole text. The catalogue has three.
+const MAX_KEYED: usize = 4;
+
+/// For each keyed rule's slot, where the first key followed by a separator that holds one of
+/// its keywords starts (`usize::MAX`: none, and then the rule is no candidate).
+struct KeyStarts([usize; MAX_KEYED]);
 
 /// Words of rule bits held on the stack: 1024 rules (the built-in catalogue holds over 800).
 const INLINE_RULE_WORDS: usize = 16;
@@ -828,6 +878,7 @@ impl RedactorBuilder {
             keyword_reach,
             unanchored,
         } = build_prefilter(&rules, &literal_triggers)?;
+        let key_slots = key_slots(&rules, &literal_triggers);
         let literals = gate::Literals::new(&literal_triggers);
         let allow_patterns = if self.allow_patterns.is_empty() {
             None
@@ -854,6 +905,7 @@ impl RedactorBuilder {
                 keyword_rules,
                 keyword_reach,
                 unanchored,
+                key_slots,
                 literals,
                 style,
                 fingerprint_key: self.fingerprint_key.as_deref().map(FingerprintKey::derive),
@@ -914,8 +966,8 @@ struct Prefilter {
 }
 
 /// Keyword bytes up to which the prefilter is a full DFA. The built-in catalogue alone holds
-/// about 9.5 KiB of keywords (600-odd provider rules and the service names of the long-tail
-/// rule); its DFA takes about a megabyte and scans clean text several times faster than the
+/// about 10 KiB of keywords (600-odd provider rules and the service names of the long-tail
+/// rule); its DFA takes about 1.7 MB and scans clean text several times faster than the
 /// NFA, which a large set of user rules falls back to.
 const DFA_KEYWORD_BYTES: usize = 16 * 1024;
 
@@ -961,8 +1013,10 @@ fn build_prefilter(
     // (many user rules) its size is no longer worth it.
     let total: usize = keywords.iter().map(String::len).sum();
     let kind = (total <= DFA_KEYWORD_BYTES).then_some(AhoCorasickKind::DFA);
+    // Keywords are lower-cased and so is every text the automaton reads (`with_folded`):
+    // matching case-insensitively would double the letters of its alphabet, and with them
+    // the size of each state's row and the cache lines a scan of clean text touches.
     let prefilter = AhoCorasickBuilder::new()
-        .ascii_case_insensitive(true)
         .match_kind(MatchKind::Standard)
         .kind(kind)
         .build(&keywords)
@@ -974,6 +1028,23 @@ fn build_prefilter(
         keyword_reach,
         unanchored,
     })
+}
+
+/// For each rule, its slot in [`KeyStarts`]: the first [`MAX_KEYED`] keyed rules triggered by
+/// keywords have one.
+fn key_slots(rules: &[Rule], literal_triggers: &[Option<Vec<Vec<u8>>>]) -> Vec<Option<usize>> {
+    let mut next = 0;
+    rules
+        .iter()
+        .zip(literal_triggers)
+        .map(|(rule, literals)| {
+            let keyed = rule.keyed() && literals.is_none() && !rule.info.keywords.is_empty();
+            (keyed && next < MAX_KEYED).then(|| {
+                next += 1;
+                next - 1
+            })
+        })
+        .collect()
 }
 
 /// For each keyword, the length of the longest keyword that contains it (itself at least).
@@ -988,6 +1059,25 @@ fn keyword_reach(automaton: &AhoCorasick, keywords: &[String]) -> Vec<usize> {
         }
     }
     reach
+}
+
+/// Runs `f` on `text` with its ASCII letters lower-cased: what the keyword automaton reads.
+/// Folding keeps every byte where it was, so an offset in one is the same offset in the
+/// other. The copy goes to a buffer each thread reuses, so a line costs no allocation (and no
+/// zeroed stack buffer) to fold.
+fn with_folded<R>(text: &[u8], f: impl FnOnce(&[u8]) -> R) -> R {
+    thread_local! {
+        static FOLDED: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    FOLDED.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut buf) => {
+            buf.clear();
+            buf.extend(text.iter().map(u8::to_ascii_lowercase));
+            f(&buf)
+        }
+        // Never taken: nothing folds while a fold is in use. Kept rather than a panic.
+        Err(_) => f(&text.to_ascii_lowercase()),
+    })
 }
 
 #[cfg(test)]

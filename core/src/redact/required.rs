@@ -1,4 +1,4 @@
-//! Bytes a pattern cannot match without.
+//! Bytes, and pairs of adjacent bytes, a pattern cannot match without.
 //!
 //! A rule runs when one of its keywords occurs, but a keyword says little for the generic
 //! rules: `token` or `key` appear in most log lines. Their patterns, though, need punctuation
@@ -6,9 +6,13 @@
 //! URL's userinfo needs `@`. Checking for such bytes with `memchr` costs a few nanoseconds;
 //! a regex search that finds nothing costs a hundred or more. The bytes are read off the
 //! pattern's syntax tree, so they hold for user rules as much as for built-in ones.
+//!
+//! Some structure is in most lines byte by byte but rare as a pair: a command-line flag
+//! needs a `-` at a line start or after a blank, and a log line's `-` is mostly in a date. Such
+//! [`Pair`]s are read off the tree too, where two parts of a pattern meet.
 
-use memchr::{memchr, memchr2, memchr3};
-use regex_syntax::hir::{Class, Hir, HirKind};
+use memchr::{memchr, memchr2, memchr2_iter, memchr3, memchr3_iter, memchr_iter};
+use regex_syntax::hir::{Class, Hir, HirKind, Look};
 
 /// At least one of these bytes (one to three) occurs in every match.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -125,6 +129,188 @@ fn class_bytes(class: &Class) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// Two adjacent bytes one of which every match holds: one of `before` right before one of
+/// `after`, or (`at_start`) one of `after` at the text's start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Pair {
+    before: AnyOf,
+    after: AnyOf,
+    at_start: bool,
+}
+
+impl Pair {
+    /// Whether the pair occurs in `text`.
+    pub fn occurs_in(&self, text: &[u8]) -> bool {
+        let before = self.before.bytes();
+        let is_pair = |at: usize| match at.checked_sub(1) {
+            None => self.at_start,
+            Some(prev) => before.contains(&text[prev]),
+        };
+        match *self.after.bytes() {
+            [a] => memchr_iter(a, text).any(is_pair),
+            [a, b] => memchr2_iter(a, b, text).any(is_pair),
+            [a, b, c] => memchr3_iter(a, b, c, text).any(is_pair),
+            _ => true,
+        }
+    }
+}
+
+/// The pairs worth checking before running the pattern `hir`: at most one, made of blanks,
+/// line starts and punctuation. Letters and digits are left out (the keywords that chose the
+/// rule hold those), and so is a pair ending in a space: a check walks the text from one
+/// `after` byte to the next, and spaces are everywhere.
+pub(crate) fn required_pairs(hir: &Hir) -> Vec<Pair> {
+    let mut found = Vec::new();
+    pairs(hir, &mut found);
+    found.retain(|p| {
+        let alnum = |set: &AnyOf| set.bytes().iter().any(u8::is_ascii_alphanumeric);
+        !alnum(&p.before) && !alnum(&p.after) && !p.after.bytes().contains(&b' ')
+    });
+    found.sort_by_key(|p| (!p.at_start, p.after.len, p.before.len));
+    found.dedup();
+    found.truncate(1);
+    found
+}
+
+/// Every pair two parts of `hir` that must both take part in a match make where they meet.
+fn pairs(hir: &Hir, found: &mut Vec<Pair>) {
+    match hir.kind() {
+        HirKind::Capture(cap) => pairs(&cap.sub, found),
+        HirKind::Repetition(rep) if rep.min > 0 => pairs(&rep.sub, found),
+        HirKind::Concat(parts) => {
+            for part in parts {
+                pairs(part, found);
+            }
+            for cut in 1..parts.len() {
+                let (Some(end), Some(start)) = (last(&parts[..cut]), first(&parts[cut..])) else {
+                    continue;
+                };
+                let pair = AnyOf::new(end.bytes)
+                    .zip(AnyOf::new(start))
+                    .map(|(before, after)| Pair {
+                        before,
+                        after,
+                        at_start: end.at_start,
+                    });
+                found.extend(pair);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Where a match of a sequence of parts can end: after one of `bytes`, or (`at_start`) at the
+/// text's start.
+struct End {
+    bytes: Vec<u8>,
+    at_start: bool,
+}
+
+/// How every match of `parts` in sequence ends, if that is told by a few bytes: `None` when a
+/// match may end anywhere (it may be empty, or end in a wide class).
+fn last(parts: &[Hir]) -> Option<End> {
+    let mut end = End {
+        bytes: Vec::new(),
+        at_start: false,
+    };
+    for part in parts.iter().rev() {
+        let (bytes, at_start, open) = last_of(part)?;
+        end.bytes.extend(bytes);
+        end.at_start |= at_start;
+        if !open {
+            end.bytes.sort_unstable();
+            end.bytes.dedup();
+            return (end.bytes.len() <= 3).then_some(end);
+        }
+    }
+    None
+}
+
+/// The bytes a match of `hir` may end with, whether it may be empty at the text's start, and
+/// whether it may be empty anywhere (`open`: what came before it tells then). `None`: it
+/// may end with too many bytes to tell.
+fn last_of(hir: &Hir) -> Option<(Vec<u8>, bool, bool)> {
+    match hir.kind() {
+        HirKind::Empty => Some((Vec::new(), false, true)),
+        HirKind::Literal(lit) => Some((lit.0.last().copied().into_iter().collect(), false, false)),
+        HirKind::Class(class) => Some((class_bytes(class)?, false, false)),
+        // A line start: after a line feed, or at the text's start.
+        HirKind::Look(Look::StartLF) => Some((vec![b'\n'], true, false)),
+        HirKind::Look(Look::Start) => Some((Vec::new(), true, false)),
+        HirKind::Look(_) => Some((Vec::new(), false, true)),
+        HirKind::Capture(cap) => last_of(&cap.sub),
+        HirKind::Repetition(rep) => {
+            let (bytes, at_start, open) = last_of(&rep.sub)?;
+            Some((bytes, at_start, open || rep.min == 0))
+        }
+        HirKind::Concat(parts) => match last(parts) {
+            Some(end) => Some((end.bytes, end.at_start, false)),
+            // Empty throughout, or too wide to tell.
+            None => parts
+                .iter()
+                .all(|p| p.properties().maximum_len() == Some(0))
+                .then(|| (Vec::new(), false, true)),
+        },
+        HirKind::Alternation(branches) => {
+            branches
+                .iter()
+                .try_fold((Vec::new(), false, false), |mut acc, b| {
+                    let (bytes, at_start, open) = last_of(b)?;
+                    acc.0.extend(bytes);
+                    Some((acc.0, acc.1 || at_start, acc.2 || open))
+                })
+        }
+    }
+}
+
+/// The bytes one of which every match of `parts` in sequence starts with, when they are at
+/// most three; `None` when a match may be empty or start with more.
+fn first(parts: &[Hir]) -> Option<Vec<u8>> {
+    let mut bytes = Vec::new();
+    for part in parts {
+        let (found, may_be_empty) = first_of(part)?;
+        bytes.extend(found);
+        if !may_be_empty {
+            bytes.sort_unstable();
+            bytes.dedup();
+            return (!bytes.is_empty() && bytes.len() <= 3).then_some(bytes);
+        }
+    }
+    None
+}
+
+/// The bytes a match of `hir` may start with, and whether it may be empty.
+fn first_of(hir: &Hir) -> Option<(Vec<u8>, bool)> {
+    match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => Some((Vec::new(), true)),
+        HirKind::Literal(lit) => Some((lit.0.first().copied().into_iter().collect(), false)),
+        HirKind::Class(class) => Some((class_bytes(class)?, false)),
+        HirKind::Capture(cap) => first_of(&cap.sub),
+        HirKind::Repetition(rep) => {
+            let (bytes, may_be_empty) = first_of(&rep.sub)?;
+            Some((bytes, may_be_empty || rep.min == 0))
+        }
+        HirKind::Concat(parts) => {
+            let mut bytes = Vec::new();
+            for part in parts {
+                let (found, may_be_empty) = first_of(part)?;
+                bytes.extend(found);
+                if !may_be_empty {
+                    return Some((bytes, false));
+                }
+            }
+            Some((bytes, true))
+        }
+        HirKind::Alternation(branches) => {
+            branches.iter().try_fold((Vec::new(), false), |mut acc, b| {
+                let (bytes, may_be_empty) = first_of(b)?;
+                acc.0.extend(bytes);
+                Some((acc.0, acc.1 || may_be_empty))
+            })
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,6 +345,47 @@ mod tests {
         assert!(required(r"key(?:=|\s)x").is_empty());
         assert!(required(r"key[^a-z]x").is_empty());
         assert!(required(r"(?i)token").is_empty());
+    }
+
+    fn pairs_of(pattern: &str) -> Vec<Pair> {
+        required_pairs(&crate::redact::rule::parse(pattern).unwrap())
+    }
+
+    #[test]
+    fn a_flag_needs_its_dash_at_a_line_start_or_after_a_blank() {
+        let pairs = pairs_of(r"(?i-u)(?:(?m:^)|[ \t])(?P<key>--?[a-z]*pass[a-z]*)[ \t]+\S+");
+        let [pair] = pairs[..] else {
+            panic!("{pairs:?}")
+        };
+        assert!(pair.at_start);
+        assert_eq!(pair.before.bytes(), b"\t\n ");
+        assert_eq!(pair.after.bytes(), b"-");
+        assert!(pair.occurs_in(b"-p x"));
+        assert!(pair.occurs_in(b"mysql --password x"));
+        assert!(pair.occurs_in(b"a\n--pass x"));
+        assert!(!pair.occurs_in(b"2024-05-18 pool-3 x-y"));
+    }
+
+    #[test]
+    fn a_pair_joins_parts_across_optional_blanks() {
+        // `=` or a blank, then the quote.
+        let [pair] = pairs_of(r#"value[ \t]*=[ \t]*"(?P<secret>[^"]+)""#)[..] else {
+            panic!()
+        };
+        assert_eq!(pair.before.bytes(), b"\t =");
+        assert_eq!(pair.after.bytes(), b"\"");
+        assert!(!pair.at_start);
+    }
+
+    #[test]
+    fn open_or_wide_parts_make_no_pair() {
+        // Either side may be empty, or wide, or both letters.
+        assert!(pairs_of(r"a?-?x").is_empty());
+        assert!(pairs_of(r"[^x]-").is_empty());
+        assert!(pairs_of(r"(?i)token").is_empty());
+        assert!(pairs_of(r"key[ \t]+value").is_empty());
+        // A match that starts the pattern may follow anything.
+        assert!(pairs_of(r#"-(?P<s>\S+)"#).is_empty());
     }
 
     #[test]

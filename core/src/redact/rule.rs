@@ -11,7 +11,7 @@ use regex_syntax::hir::Hir;
 use serde::Deserialize;
 
 use super::layout::{fixed_offsets, trailing_boundary, ByteSet, Offsets};
-use super::required::{required_bytes, AnyOf};
+use super::required::{required_bytes, required_pairs, AnyOf, Pair};
 use crate::Error;
 
 /// A candidate match handed to a rule's validator after its pattern matched.
@@ -148,12 +148,16 @@ pub(crate) struct Compiled {
     pub key_group: Option<usize>,
     /// Bytes every match contains: a text lacking one is not searched.
     pub required: Vec<AnyOf>,
+    /// Pairs of adjacent bytes every match contains, checked after `required`.
+    pub pairs: Vec<Pair>,
 }
 
 impl Compiled {
-    /// Whether `text` holds every byte a match needs; false means it cannot match.
+    /// Whether `text` holds every byte and pair of bytes a match needs; false means it cannot
+    /// match.
     pub fn may_match(&self, text: &[u8]) -> bool {
         self.required.iter().all(|r| r.occurs_in(text))
+            && self.pairs.iter().all(|p| p.occurs_in(text))
     }
 }
 
@@ -252,6 +256,14 @@ impl Rule {
             min_entropy: None,
             generic: b.generic,
         })
+    }
+
+    /// Whether the rule is a built-in assignment rule: every match opens with a key of
+    /// `[A-Za-z0-9_.-]` holding one of its keywords, followed by the assignment tail. The
+    /// engine then runs it only from the first key where a keyword is followed by a separator
+    /// ([`key_before_separator`](super::assignment::key_before_separator)).
+    pub fn keyed(&self) -> bool {
+        self.value_tail
     }
 
     /// The compiled pattern; `None` only if a built-in pattern failed to compile, which the
@@ -375,6 +387,7 @@ impl Compiled {
             key_group,
             shortcut,
             required: hir.as_ref().map(required_bytes).unwrap_or_default(),
+            pairs: hir.as_ref().map(required_pairs).unwrap_or_default(),
             regex,
         })
     }

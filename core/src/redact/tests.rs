@@ -524,6 +524,23 @@ fn required_bytes_are_in_every_match() {
 
 proptest::proptest! {
     #[test]
+    fn required_pairs_never_hide_a_match(text in r#"( |\t|\n|-|--|pass|x|=|"|'|[a-z]{1,3}){0,14}"#) {
+        let patterns = [
+            r"(?i-u)(?:(?m:^)|[ \t])(?P<key>--?[a-z0-9_.\-]*pass[a-z0-9_.\-]*)[ \t]+(?P<secret>[^\s-]\S*)",
+            r#"(?i-u)pass[a-z]*"?[ \t]+value[ \t]*=[ \t]*"(?P<secret>[^"]+)""#,
+            r"(?i-u)(?:^|[ \t,])pass[ \t]*=[ \t]*'(?P<secret>[^']+)'",
+        ];
+        for pattern in patterns {
+            let compiled = Compiled::new("p", pattern, false).unwrap();
+            proptest::prop_assert!(!compiled.pairs.is_empty(), "{}", pattern);
+            let text = text.as_bytes();
+            if compiled.regex.is_match(text) {
+                proptest::prop_assert!(compiled.may_match(text), "{}", pattern);
+            }
+        }
+    }
+
+    #[test]
     fn required_bytes_never_hide_a_match(text in r#"(key|pass|<|>|</|://|@|:|=|"|[a-z ]{1,4}){0,12}"#) {
         let patterns = [
             r#"(?i)<(?P<key>[a-z]+)>(?P<secret>[^<]+)</"#,
@@ -542,13 +559,13 @@ proptest::proptest! {
 
 /// What `candidates` must equal: the rules of every keyword occurrence, overlapping ones
 /// included, from an overlapping search of the whole text.
-fn all_keyword_rules(r: &Redactor, text: &[u8]) -> Vec<usize> {
+pub(super) fn all_keyword_rules(r: &Redactor, text: &[u8]) -> Vec<usize> {
     let inner = &*r.inner;
     let mut rules: Vec<usize> = inner
         .prefilter
         .as_ref()
         .unwrap()
-        .find_overlapping_iter(text)
+        .find_overlapping_iter(&text.to_ascii_lowercase())
         .flat_map(|m| inner.keyword_rules[m.pattern().as_usize()].iter().copied())
         .collect();
     rules.sort_unstable();
@@ -576,8 +593,73 @@ fn candidates_are_the_rules_of_every_keyword_present() {
         .map(String::from),
     );
     for text in &texts {
-        let got: Vec<usize> = r.candidates(text.as_bytes()).iter().collect();
-        assert_eq!(got, all_keyword_rules(&r, text.as_bytes()), "{text:?}");
+        check_candidates(&r, text.as_bytes());
+    }
+}
+
+/// `candidates` are the rules of every keyword present, except keyed rules
+/// ([`Rule::keyed`]): one of those is a candidate only if a keyword of it is in a key that a
+/// separator follows, and always where its pattern matches.
+fn check_candidates(r: &Redactor, text: &[u8]) {
+    let keyed = |rule: &usize| r.inner.key_slots[*rule].is_some();
+    let got: Vec<usize> = r.candidates(text).iter().collect();
+    let every = all_keyword_rules(r, text);
+    let unkeyed = |rules: &[usize]| {
+        rules
+            .iter()
+            .copied()
+            .filter(|i| !keyed(i))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        unkeyed(&got),
+        unkeyed(&every),
+        "{:?}",
+        String::from_utf8_lossy(text)
+    );
+    for rule in every.iter().filter(|i| keyed(i)) {
+        let matches = r.inner.rules[*rule]
+            .compiled()
+            .is_some_and(|c| c.regex.is_match(text));
+        assert!(
+            !matches || got.contains(rule),
+            "{}: {:?}",
+            r.inner.rules[*rule].info.id,
+            String::from_utf8_lossy(text)
+        );
+    }
+    assert!(got.iter().all(|rule| every.contains(rule)));
+}
+
+#[test]
+fn a_keyed_rule_is_a_candidate_only_where_a_key_meets_a_separator() {
+    let r = Redactor::new();
+    let secret = r
+        .inner
+        .rules
+        .iter()
+        .position(|rule| &*rule.info.id == "secret_assignment")
+        .unwrap();
+    let candidate = |text: &str| r.candidates(text.as_bytes()).iter().any(|i| i == secret);
+    for text in [
+        "api_token=x",
+        "\"X-Auth-Token\": 1",
+        "my.secret_value := 1",
+        "token \t= 1",
+        "{\\\"token\\\": 1}",
+        "'secret' => 1",
+    ] {
+        assert!(candidate(text), "{text:?}");
+    }
+    for text in [
+        "token refreshed",
+        "\"msg\": \"auth ok\"",
+        "refresh_access_token",
+        "cache miss for secret user:1",
+        r#"token\\\\"=1"#,
+        "/oauth/token?page=2",
+    ] {
+        assert!(!candidate(text), "{text:?}");
     }
 }
 
@@ -586,9 +668,7 @@ proptest::proptest! {
     fn candidates_agree_with_an_overlapping_search(
         text in r"((pass|word|secret|_key|api|token|auth|ghp_|://|sk|x-|ses|sion|[a-z_:= ]){0,10})"
     ) {
-        let r = Redactor::new();
-        let got: Vec<usize> = r.candidates(text.as_bytes()).iter().collect();
-        proptest::prop_assert_eq!(got, all_keyword_rules(&r, text.as_bytes()));
+        check_candidates(&Redactor::new(), text.as_bytes());
     }
 }
 

@@ -1510,6 +1510,53 @@ mod tests {
     use super::super::builtins;
     use crate::{Redactor, Style};
 
+    /// The engine runs an assignment rule only from a key holding one of its keywords
+    /// (`Rule::keyed`): so each key word its pattern allows must hold one.
+    #[test]
+    fn every_key_word_of_an_assignment_rule_holds_one_of_its_keywords() {
+        use regex_syntax::hir::literal::{ExtractKind, Extractor};
+        let mut checked = 0;
+        for b in builtins() {
+            if !crate::redact::assignment::is_assignment(b.pattern) {
+                continue;
+            }
+            let words = b
+                .pattern
+                .strip_prefix(assignment_key_open!())
+                .and_then(|p| p.strip_suffix(crate::redact::assignment::TAIL))
+                .and_then(|p| p.strip_suffix(concat!(")", key_suffix!(), ")")))
+                .unwrap_or_else(|| panic!("{}: not key words, suffix and tail", b.id));
+            // Case aside: the keyword automaton folds case, so the words are read lower-case.
+            let hir = regex_syntax::parse(&format!("(?-u)(?:{words})")).unwrap();
+            let mut extractor = Extractor::new();
+            extractor
+                .kind(ExtractKind::Prefix)
+                .limit_total(4096)
+                .limit_class(16)
+                .limit_repeat(16)
+                .limit_literal_len(64);
+            let prefixes = extractor.extract(&hir);
+            let literals = prefixes
+                .literals()
+                .expect("a finite set of key word prefixes");
+            for literal in literals {
+                let word = String::from_utf8_lossy(literal.as_bytes()).to_ascii_lowercase();
+                assert!(
+                    b.keywords
+                        .iter()
+                        .any(|k| word.contains(&k.to_ascii_lowercase())),
+                    "{}: key word {word:?} holds none of its keywords",
+                    b.id
+                );
+            }
+            checked += 1;
+        }
+        assert_eq!(
+            checked, 3,
+            "the password, secret and session assignment rules"
+        );
+    }
+
     /// Whether any run of 8 characters of `secret` (all of it when shorter) is in `out`.
     fn leaks(secret: &str, out: &str) -> bool {
         let chars: Vec<char> = secret.chars().collect();
