@@ -106,6 +106,8 @@ struct Inner {
     unanchored: Vec<usize>,
     /// For each rule, its slot in [`KeyStarts`] if it is keyed ([`Rule::keyed`]).
     key_slots: Vec<Option<usize>>,
+    /// For each prefilter pattern, whether one of its rules is keyed.
+    keys_keyword: Vec<bool>,
     /// The rules triggered by literals instead of keywords ([`gate`]).
     literals: Option<gate::Literals>,
     style: Style,
@@ -267,7 +269,9 @@ impl Redactor {
     /// larger text found it already.
     fn hits_after(&self, text: &[u8], folded: &[u8], first: Option<FirstKeyword>) -> Vec<Hit> {
         let inner = &*self.inner;
-        let (candidates, key_starts) = self.candidates_after(text, folded, first);
+        let mut candidates = RuleBits::new(inner.rules.len());
+        let mut key_starts = KeyStarts([usize::MAX; MAX_KEYED]);
+        self.candidates_after(text, folded, first, &mut candidates, &mut key_starts);
         if candidates.is_empty() && inner.unanchored.is_empty() {
             return Vec::new();
         }
@@ -284,22 +288,27 @@ impl Redactor {
     fn candidates(&self, text: &[u8]) -> RuleBits {
         with_folded(text, |folded| {
             let first = self.first_keyword(folded, 0);
-            self.candidates_after(text, folded, first.map(|m| (m.pattern(), m.end())))
-                .0
+            let mut candidates = RuleBits::new(self.inner.rules.len());
+            let mut key_starts = KeyStarts([usize::MAX; MAX_KEYED]);
+            let first = first.map(|m| (m.pattern(), m.end()));
+            self.candidates_after(text, folded, first, &mut candidates, &mut key_starts);
+            candidates
         })
     }
 
-    /// The rules whose triggers occur in `text` (`folded`: the same, folded), given the
-    /// keyword match that ends first, and where each keyed rule's first key lies.
+    /// Notes in `candidates` the rules whose triggers occur in `text` (`folded`: the same,
+    /// folded), given the keyword match that ends first, and in `key_starts` where each
+    /// keyed rule's first key lies. Both are the caller's, so that nothing this large is
+    /// returned by value on every line.
     fn candidates_after(
         &self,
         text: &[u8],
         folded: &[u8],
         first: Option<FirstKeyword>,
-    ) -> (RuleBits, KeyStarts) {
+        candidates: &mut RuleBits,
+        key_starts: &mut KeyStarts,
+    ) {
         let inner = &*self.inner;
-        let mut candidates = RuleBits::new(inner.rules.len());
-        let mut key_starts = KeyStarts([usize::MAX; MAX_KEYED]);
         if let Some(literals) = &inner.literals {
             // Most texts hold no literal: one pass of Teddy tells, before the exact search.
             if literals.occur_in(text) {
@@ -307,7 +316,7 @@ impl Redactor {
             }
         }
         let Some(prefilter) = &inner.prefilter else {
-            return (candidates, key_starts);
+            return;
         };
         // The first keyword decides whether anything runs at all: most log lines have none,
         // and a plain `find` is much cheaper than overlapping iteration. It reports the match
@@ -317,10 +326,17 @@ impl Redactor {
             let reach = inner.keyword_reach[pattern.as_usize()];
             let rest = aho_corasick::Input::new(folded).range(end.saturating_sub(reach)..);
             for m in prefilter.find_overlapping_iter(rest) {
+                let rules = &inner.keyword_rules[m.pattern().as_usize()];
+                if !inner.keys_keyword[m.pattern().as_usize()] {
+                    for &rule in rules {
+                        candidates.insert(rule);
+                    }
+                    continue;
+                }
                 // Where the key holding this keyword starts, if a separator follows the key:
                 // asked once, and only of a keyword of a keyed rule.
                 let mut key = None;
-                for &rule in &inner.keyword_rules[m.pattern().as_usize()] {
+                for &rule in rules {
                     let Some(slot) = inner.key_slots[rule] else {
                         candidates.insert(rule);
                         continue;
@@ -335,7 +351,6 @@ impl Redactor {
                 }
             }
         }
-        (candidates, key_starts)
     }
 
     /// Whether some rule runs on every text (it has no keywords).
@@ -356,6 +371,7 @@ impl Redactor {
 
     /// The keyword match at or after `from` in a folded text ([`with_folded`]) that ends
     /// first: no keyword lies wholly in a line before the one holding its last byte.
+    #[inline]
     fn first_keyword(&self, folded: &[u8], from: usize) -> Option<aho_corasick::Match> {
         self.inner
             .prefilter
@@ -879,6 +895,10 @@ impl RedactorBuilder {
             unanchored,
         } = build_prefilter(&rules, &literal_triggers)?;
         let key_slots = key_slots(&rules, &literal_triggers);
+        let keys_keyword = keyword_rules
+            .iter()
+            .map(|rules| rules.iter().any(|&rule| key_slots[rule].is_some()))
+            .collect();
         let literals = gate::Literals::new(&literal_triggers);
         let allow_patterns = if self.allow_patterns.is_empty() {
             None
@@ -906,6 +926,7 @@ impl RedactorBuilder {
                 keyword_reach,
                 unanchored,
                 key_slots,
+                keys_keyword,
                 literals,
                 style,
                 fingerprint_key: self.fingerprint_key.as_deref().map(FingerprintKey::derive),
@@ -1061,21 +1082,47 @@ fn keyword_reach(automaton: &AhoCorasick, keywords: &[String]) -> Vec<usize> {
     reach
 }
 
+/// Lower-cases the ASCII letters of `bytes`, 16 at a time: a length that is a multiple of 16
+/// leaves no byte-by-byte remainder, and the loop compiles to vector code.
+fn fold_in_place(bytes: &mut [u8]) {
+    for chunk in bytes.chunks_exact_mut(16) {
+        for b in chunk {
+            *b |= u8::from(b.wrapping_sub(b'A') < 26) << 5;
+        }
+    }
+}
+
+/// Texts this long or shorter are folded in a buffer each thread keeps; a longer one gets a
+/// buffer of its own, so that one huge line leaves no huge buffer behind.
+const FOLD_REUSED: usize = 64 * 1024;
+
 /// Runs `f` on `text` with its ASCII letters lower-cased: what the keyword automaton reads.
 /// Folding keeps every byte where it was, so an offset in one is the same offset in the
-/// other. The copy goes to a buffer each thread reuses, so a line costs no allocation (and no
-/// zeroed stack buffer) to fold.
+/// other.
 fn with_folded<R>(text: &[u8], f: impl FnOnce(&[u8]) -> R) -> R {
     thread_local! {
         static FOLDED: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
     }
+    // Copied, then folded in whole 16-byte chunks (the padding past the text is never read).
+    let fold = |buf: &mut Vec<u8>| {
+        let padded = text.len().div_ceil(16) * 16;
+        if buf.len() < padded {
+            buf.resize(padded, 0);
+        }
+        buf[..text.len()].copy_from_slice(text);
+        fold_in_place(&mut buf[..padded]);
+    };
+    if text.len() > FOLD_REUSED {
+        let mut buf = Vec::new();
+        fold(&mut buf);
+        return f(&buf[..text.len()]);
+    }
     FOLDED.with(|cell| match cell.try_borrow_mut() {
         Ok(mut buf) => {
-            buf.clear();
-            buf.extend(text.iter().map(u8::to_ascii_lowercase));
-            f(&buf)
+            fold(&mut buf);
+            f(&buf[..text.len()])
         }
-        // Never taken: nothing folds while a fold is in use. Kept rather than a panic.
+        // Not reached: nothing folds while a fold is in use. Kept rather than a panic.
         Err(_) => f(&text.to_ascii_lowercase()),
     })
 }

@@ -779,3 +779,19 @@ fn guard_events_keep_their_token_ids_and_lose_raw_tokens() {
         assert!(r.redact(&chosen).contains("[REDACTED"), "{chosen}");
     }
 }
+
+/// The keyword automaton reads a folded copy: upper case, bytes that are not ASCII and
+/// texts past the reused buffer's size are all read where they are.
+#[test]
+fn keywords_are_found_in_any_case_and_at_any_length() {
+    let r = Redactor::new();
+    let secret = "Zk3Lq9Xw2PvB7nRtQ4sD";
+    for pad in [0, 100, 70 * 1024] {
+        for key in ["api_token", "API_TOKEN", "Api_Token"] {
+            let line = format!("{}é {key}={secret} ÄÖ", "x".repeat(pad));
+            let found = r.find(&line);
+            assert_eq!(found.len(), 1, "{key} after {pad} bytes");
+            assert_eq!(&line[found[0].span.clone()], secret);
+        }
+    }
+}
