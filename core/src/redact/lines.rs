@@ -40,12 +40,9 @@ impl Redactor {
         // `text[..copied]` is in `out`, once `out` exists.
         let mut copied = 0;
         let mut suspects = Suspects::default();
-        // What the keyword automaton reads: one pass over the batch, and one allocation.
-        let folded = text.to_ascii_lowercase();
         let mut at = 0;
-        while let Some((line, first)) = suspects.next_line(self, text, &folded, at) {
-            let redacted = self.redact_line(&text[line.clone()], &folded[line.clone()], first);
-            if let Cow::Owned(redacted) = redacted {
+        while let Some((line, first)) = suspects.next_line(self, text, at) {
+            if let Cow::Owned(redacted) = self.redact_line(&text[line.clone()], first) {
                 let out = out.get_or_insert_with(|| Vec::with_capacity(text.len() + 64));
                 out.extend_from_slice(&text[copied..line.start]);
                 out.extend_from_slice(&redacted);
@@ -62,20 +59,15 @@ impl Redactor {
         }
     }
 
-    /// `line` redacted as [`redact_bytes`](Self::redact_bytes) does, given it folded and the
-    /// keyword match that ends first in it (pattern and end), found by the scan of the batch:
-    /// its first stage need not run again.
-    fn redact_line<'t>(
-        &self,
-        line: &'t [u8],
-        folded: &[u8],
-        first: Option<FirstKeyword>,
-    ) -> Cow<'t, [u8]> {
+    /// `line` redacted as [`redact_bytes`](Self::redact_bytes) does, given the keyword match
+    /// that ends first in it (pattern and end), found by the scan of the batch: its first
+    /// stage need not run again.
+    fn redact_line<'t>(&self, line: &'t [u8], first: Option<FirstKeyword>) -> Cow<'t, [u8]> {
         // An escape may hide or make a keyword once blanked: such a line starts afresh.
         if first.is_none() || memchr::memchr(ESC, line).is_some() {
             return self.redact_bytes(line);
         }
-        let findings = merge_overlaps(self.hits_after(line, folded, first), None);
+        let findings = merge_overlaps(self.hits_after(line, first), None);
         if findings.is_empty() {
             return Cow::Borrowed(line);
         }
@@ -112,7 +104,6 @@ impl Suspects {
         &mut self,
         r: &Redactor,
         text: &[u8],
-        folded: &[u8],
         from: usize,
     ) -> Option<(Range<usize>, Option<FirstKeyword>)> {
         if from >= text.len() {
@@ -139,7 +130,7 @@ impl Suspects {
             // Keywords are never empty, so a match holds a byte.
             keyword = self
                 .keyword
-                .get(from, |m| m.end() - 1, || r.first_keyword(folded, from));
+                .get(from, |m| m.end() - 1, || r.first_keyword(text, from));
             [escape, literal, keyword.map(|m| m.end() - 1)]
                 .into_iter()
                 .flatten()

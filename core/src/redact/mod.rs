@@ -258,20 +258,17 @@ impl Redactor {
 
     /// Every rule's accepted matches in `text`, unsorted and possibly overlapping.
     fn hits(&self, text: &[u8]) -> Vec<Hit> {
-        with_folded(text, |folded| {
-            let first = self.first_keyword(folded, 0);
-            self.hits_after(text, folded, first.map(|m| (m.pattern(), m.end())))
-        })
+        let first = self.first_keyword(text, 0);
+        self.hits_after(text, first.map(|m| (m.pattern(), m.end())))
     }
 
-    /// [`hits`](Self::hits) given `text` folded ([`with_folded`]) and the keyword match that
-    /// ends first in it (its pattern and end; `None`: no keyword occurs), when a scan of a
-    /// larger text found it already.
-    fn hits_after(&self, text: &[u8], folded: &[u8], first: Option<FirstKeyword>) -> Vec<Hit> {
+    /// [`hits`](Self::hits) given the keyword match that ends first in `text` (its pattern and
+    /// end; `None`: no keyword occurs), when a scan of a larger text found it already.
+    fn hits_after(&self, text: &[u8], first: Option<FirstKeyword>) -> Vec<Hit> {
         let inner = &*self.inner;
         let mut candidates = RuleBits::new(inner.rules.len());
         let mut key_starts = KeyStarts([usize::MAX; MAX_KEYED]);
-        self.candidates_after(text, folded, first, &mut candidates, &mut key_starts);
+        self.candidates_after(text, first, &mut candidates, &mut key_starts);
         if candidates.is_empty() && inner.unanchored.is_empty() {
             return Vec::new();
         }
@@ -286,24 +283,19 @@ impl Redactor {
     /// The rules whose triggers occur in `text`: literals, or keywords.
     #[cfg(test)]
     fn candidates(&self, text: &[u8]) -> RuleBits {
-        with_folded(text, |folded| {
-            let first = self.first_keyword(folded, 0);
-            let mut candidates = RuleBits::new(self.inner.rules.len());
-            let mut key_starts = KeyStarts([usize::MAX; MAX_KEYED]);
-            let first = first.map(|m| (m.pattern(), m.end()));
-            self.candidates_after(text, folded, first, &mut candidates, &mut key_starts);
-            candidates
-        })
+        let first = self.first_keyword(text, 0).map(|m| (m.pattern(), m.end()));
+        let mut candidates = RuleBits::new(self.inner.rules.len());
+        let mut key_starts = KeyStarts([usize::MAX; MAX_KEYED]);
+        self.candidates_after(text, first, &mut candidates, &mut key_starts);
+        candidates
     }
 
-    /// Notes in `candidates` the rules whose triggers occur in `text` (`folded`: the same,
-    /// folded), given the keyword match that ends first, and in `key_starts` where each
-    /// keyed rule's first key lies. Both are the caller's, so that nothing this large is
+    /// Notes in `candidates` the rules whose triggers occur in `text`, given the keyword
+    /// match that ends first, and in `key_starts` where each keyed rule's first key lies. Both are the caller's, so that nothing this large is
     /// returned by value on every line.
     fn candidates_after(
         &self,
         text: &[u8],
-        folded: &[u8],
         first: Option<FirstKeyword>,
         candidates: &mut RuleBits,
         key_starts: &mut KeyStarts,
@@ -324,7 +316,7 @@ impl Redactor {
         // none starts before its end minus the longest keyword containing it.
         if let Some((pattern, end)) = first {
             let reach = inner.keyword_reach[pattern.as_usize()];
-            let rest = aho_corasick::Input::new(folded).range(end.saturating_sub(reach)..);
+            let rest = aho_corasick::Input::new(text).range(end.saturating_sub(reach)..);
             for m in prefilter.find_overlapping_iter(rest) {
                 let rules = &inner.keyword_rules[m.pattern().as_usize()];
                 if !inner.keys_keyword[m.pattern().as_usize()] {
@@ -342,7 +334,7 @@ impl Redactor {
                         continue;
                     };
                     let key = *key.get_or_insert_with(|| {
-                        assignment::key_before_separator(folded, m.start(), m.end())
+                        assignment::key_before_separator(text, m.start(), m.end())
                     });
                     if let Some(start) = key {
                         candidates.insert(rule);
@@ -369,14 +361,13 @@ impl Redactor {
         self.inner.literals.as_ref()?.first(scan, text, from)
     }
 
-    /// The keyword match at or after `from` in a folded text ([`with_folded`]) that ends
-    /// first: no keyword lies wholly in a line before the one holding its last byte.
-    #[inline]
-    fn first_keyword(&self, folded: &[u8], from: usize) -> Option<aho_corasick::Match> {
+    /// The keyword match at or after `from` that ends first: no keyword lies wholly in a line
+    /// before the one holding its last byte.
+    fn first_keyword(&self, text: &[u8], from: usize) -> Option<aho_corasick::Match> {
         self.inner
             .prefilter
             .as_ref()?
-            .find(aho_corasick::Input::new(folded).range(from..))
+            .find(aho_corasick::Input::new(text).range(from..))
     }
 
     /// Runs rule `index` on `text`, where no match of it starts before `from`.
@@ -988,7 +979,7 @@ struct Prefilter {
 
 /// Keyword bytes up to which the prefilter is a full DFA. The built-in catalogue alone holds
 /// about 10 KiB of keywords (600-odd provider rules and the service names of the long-tail
-/// rule); its DFA takes about 1.7 MB and scans clean text several times faster than the
+/// rule); its DFA takes about 3.4 MB and scans clean text several times faster than the
 /// NFA, which a large set of user rules falls back to.
 const DFA_KEYWORD_BYTES: usize = 16 * 1024;
 
@@ -1034,10 +1025,8 @@ fn build_prefilter(
     // (many user rules) its size is no longer worth it.
     let total: usize = keywords.iter().map(String::len).sum();
     let kind = (total <= DFA_KEYWORD_BYTES).then_some(AhoCorasickKind::DFA);
-    // Keywords are lower-cased and so is every text the automaton reads (`with_folded`):
-    // matching case-insensitively would double the letters of its alphabet, and with them
-    // the size of each state's row and the cache lines a scan of clean text touches.
     let prefilter = AhoCorasickBuilder::new()
+        .ascii_case_insensitive(true)
         .match_kind(MatchKind::Standard)
         .kind(kind)
         .build(&keywords)
@@ -1080,51 +1069,6 @@ fn keyword_reach(automaton: &AhoCorasick, keywords: &[String]) -> Vec<usize> {
         }
     }
     reach
-}
-
-/// Lower-cases the ASCII letters of `bytes`, 16 at a time: a length that is a multiple of 16
-/// leaves no byte-by-byte remainder, and the loop compiles to vector code.
-fn fold_in_place(bytes: &mut [u8]) {
-    for chunk in bytes.chunks_exact_mut(16) {
-        for b in chunk {
-            *b |= u8::from(b.wrapping_sub(b'A') < 26) << 5;
-        }
-    }
-}
-
-/// Texts this long or shorter are folded in a buffer each thread keeps; a longer one gets a
-/// buffer of its own, so that one huge line leaves no huge buffer behind.
-const FOLD_REUSED: usize = 64 * 1024;
-
-/// Runs `f` on `text` with its ASCII letters lower-cased: what the keyword automaton reads.
-/// Folding keeps every byte where it was, so an offset in one is the same offset in the
-/// other.
-fn with_folded<R>(text: &[u8], f: impl FnOnce(&[u8]) -> R) -> R {
-    thread_local! {
-        static FOLDED: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
-    }
-    // Copied, then folded in whole 16-byte chunks (the padding past the text is never read).
-    let fold = |buf: &mut Vec<u8>| {
-        let padded = text.len().div_ceil(16) * 16;
-        if buf.len() < padded {
-            buf.resize(padded, 0);
-        }
-        buf[..text.len()].copy_from_slice(text);
-        fold_in_place(&mut buf[..padded]);
-    };
-    if text.len() > FOLD_REUSED {
-        let mut buf = Vec::new();
-        fold(&mut buf);
-        return f(&buf[..text.len()]);
-    }
-    FOLDED.with(|cell| match cell.try_borrow_mut() {
-        Ok(mut buf) => {
-            fold(&mut buf);
-            f(&buf[..text.len()])
-        }
-        // Not reached: nothing folds while a fold is in use. Kept rather than a panic.
-        Err(_) => f(&text.to_ascii_lowercase()),
-    })
 }
 
 #[cfg(test)]

@@ -565,7 +565,7 @@ pub(super) fn all_keyword_rules(r: &Redactor, text: &[u8]) -> Vec<usize> {
         .prefilter
         .as_ref()
         .unwrap()
-        .find_overlapping_iter(&text.to_ascii_lowercase())
+        .find_overlapping_iter(text)
         .flat_map(|m| inner.keyword_rules[m.pattern().as_usize()].iter().copied())
         .collect();
     rules.sort_unstable();
@@ -780,8 +780,7 @@ fn guard_events_keep_their_token_ids_and_lose_raw_tokens() {
     }
 }
 
-/// The keyword automaton reads a folded copy: upper case, bytes that are not ASCII and
-/// texts past the reused buffer's size are all read where they are.
+/// Keywords are found in any case, beside bytes that are not ASCII, in short and long texts.
 #[test]
 fn keywords_are_found_in_any_case_and_at_any_length() {
     let r = Redactor::new();
