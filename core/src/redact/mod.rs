@@ -10,8 +10,11 @@
 //! keywords scans the text once; a text with no keyword returns at once, borrowed and without
 //! allocating, and [`Redactor::redact_lines`] scans a whole batch of lines this way, redacting
 //! only the lines around a keyword. Only the rules whose keywords occurred run their pattern,
-//! and only on a text holding every byte the pattern needs (the `<` of an XML element, the `@` of a URL's
-//! userinfo: read off the pattern's syntax tree and checked with `memchr`). Where a pattern
+//! and only on a text holding every byte and pair of adjacent bytes the pattern needs (the `<`
+//! of an XML element, the `@` of a URL's userinfo, a flag's `-` at a line start or after a
+//! blank: read off the pattern's syntax tree and checked with `memchr`). An assignment rule
+//! (`password = ...`) runs only where a key holding one of its keywords is followed by `=` or
+//! `:`, and from the first such key on, so `token` in prose costs it nothing. Where a pattern
 //! places its groups at fixed distances from the match's edges (`ghp_` then the secret), the
 //! groups are read off the match span instead of running a capture engine. Patterns use bounded
 //! repetitions and the [`regex`] crate's linear-time engines, so the cost stays linear in the
