@@ -221,6 +221,67 @@ fn retrying_one_url_is_not_probing_but_walking_ids_is() {
     }
 }
 
+/// A client with several requests in flight: `batch` requests admitted, then their
+/// outcomes, `statuses` in turn. Returns the error (counted from 1) that raised a burst.
+fn in_flight(
+    t: &UsageTracker,
+    token: TokenId,
+    home: &Observation,
+    batch: usize,
+    statuses: &[u16],
+    now: &mut Timestamp,
+) -> Option<usize> {
+    let paths: Vec<String> = (0..40)
+        .map(|i| format!("/v1/orders/{}", 7000 + i))
+        .collect();
+    let mut errors = 0;
+    for chunk in paths.chunks(batch) {
+        for p in chunk {
+            let o = Observation {
+                path: Some(p.as_str()),
+                ..*home
+            };
+            t.observe(token, &o, *now);
+            *now += 50;
+        }
+        for _ in chunk {
+            let status = statuses[errors % statuses.len()];
+            errors += 1;
+            *now += 50;
+            if t.record_outcome(token, status, *now).is_some() {
+                return Some(errors);
+            }
+        }
+        *now += 1_000;
+    }
+    None
+}
+
+#[test]
+fn requests_in_flight_do_not_hide_a_probe_behind_one_path() {
+    // The core files an outcome under the token's last request; with several in flight,
+    // the answers after the first of a batch belong to other paths. They are no retries of
+    // the last one, so a probe meeting a mix is a burst as soon as one request at a time
+    // (before, ten in flight put it off from the 8th error to the 21st).
+    let t = UsageTracker::new(UsageConfig::default()).unwrap();
+    let home = obs("DE", "198.51.100.7", "app/1", "/v1/orders");
+    let mix = [404, 403, 404, 404, 401, 404];
+    let one_by_one = id("in-flight-1");
+    let mut now = learn(&t, one_by_one, &home, &home);
+    let sequential = in_flight(&t, one_by_one, &home, 1, &mix, &mut now).unwrap();
+    for batch in [4, 10] {
+        let token = id(&format!("in-flight-{batch}"));
+        let mut now = learn(&t, token, &home, &home);
+        let concurrent = in_flight(&t, token, &home, batch, &mix, &mut now);
+        assert_eq!(concurrent, Some(sequential), "{batch} in flight");
+    }
+    // One status, as an honest storm gives it (a permission a deploy broke), in flight or
+    // not: no burst.
+    let storm = id("in-flight-storm");
+    let mut now = learn(&t, storm, &home, &home);
+    assert_eq!(in_flight(&t, storm, &home, 4, &[403], &mut now), None);
+}
+
 #[test]
 fn errors_far_apart_make_no_mix() {
     let t = UsageTracker::new(UsageConfig::default()).unwrap();

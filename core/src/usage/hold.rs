@@ -57,6 +57,11 @@ pub(crate) struct Hold {
     /// The path of the last request observed, and the last distinct paths that got an
     /// error: a client retrying one URL is not probing.
     pub last_path: u32,
+    /// Whether a request was observed since the last error. An error with none before it
+    /// answers a request that was in flight beside the last one: its path is not known.
+    pub observed_since_error: bool,
+    /// Errors whose path was not known so far: each stands for a path of its own.
+    pub unknown_paths: u32,
     pub error_paths: [u32; ERROR_PATHS],
     /// The last error status of each of `error_paths` (as in `error_statuses`).
     pub error_path_statuses: [u8; ERROR_PATHS],
@@ -149,7 +154,19 @@ impl Hold {
             403 => 2,
             _ => 3,
         };
-        let path = self.last_path;
+        // The outcome is filed under the token's last request, which is the request it
+        // answers when the client sends one at a time. With several in flight, the answers
+        // after the first belong to other requests: taken as the last path's, a probe's
+        // errors would look like retries of one URL. Each counts as a path of its own (an
+        // honest storm still gives one status, which is no mix).
+        let path = if std::mem::take(&mut self.observed_since_error) {
+            self.last_path
+        } else {
+            self.unknown_paths = self.unknown_paths.wrapping_add(1);
+            // Requests' path keys leave the top bit clear: these stay apart from them and
+            // from 0.
+            self.unknown_paths | 0x8000_0000
+        };
         match self.error_paths.iter().position(|&p| p == path) {
             // A retry answered as before says nothing new about the mix: a client retrying
             // two broken calls is not a probe meeting 401 and 404.

@@ -258,7 +258,9 @@ impl TokenUsage {
     /// new client is the token's own news, perhaps a thief's.
     pub fn observe(&mut self, ctx: &Ctx, obs: &Observation, out: &mut Vec<Alert>) -> bool {
         self.hold.held = 0;
-        self.hold.last_path = obs.path.map_or(1, super::hashing::path_key).max(1);
+        // The top bit is left to errors whose path is not known (`Hold::errored`).
+        self.hold.last_path = (obs.path.map_or(1, super::hashing::path_key) & 0x7FFF_FFFF).max(1);
+        self.hold.observed_since_error = true;
         let previous_use = (self.total_requests > 0).then_some(self.last_seen);
         self.advance(ctx);
         let counts = Counts {
