@@ -181,34 +181,70 @@ fn may_end_bare(b: u8) -> bool {
     is_bare(b) && !matches!(b, b')' | b'}' | b']' | b':' | b'/')
 }
 
-/// `\\{0,3}` at `at`, greedy.
 /// Whether `b` may be in an assignment rule's key: `[A-Za-z0-9_.-]`.
 fn is_key_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-')
 }
 
-/// Where the key holding `text[start..end]` starts, if the assignment tail's separator
-/// follows the key: the run of key bytes around the span, then
-/// `(?:\\{0,3}["'])?[ \t]*` and `=` or `:`. A key word of a built-in assignment rule holds
-/// one of its keywords (tested), so a text where no keyword of the rule passes holds no match
-/// of it, and no match starts before the first key that passes.
-pub(crate) fn key_before_separator(text: &[u8], start: usize, end: usize) -> Option<usize> {
-    let key_end = end + run_until(text, end, |b| !is_key_byte(b));
-    let slashes = run_until(text, key_end, |b| b != b'\\');
+/// The keys of a text that keyword matches fall in, read once each: a key run is the run of
+/// key bytes around a match, and it counts when the assignment tail's separator follows it
+/// (`(?:\\{0,3}["'])?[ \t]*`, then `=` or `:`). A key word of a built-in assignment rule
+/// holds one of its keywords (tested), so a text where no keyword of the rule lies in a key
+/// that counts holds no match of it, and no match starts before the first such key.
+///
+/// Keyword matches come in the order of their ends, and every later match inside the last
+/// key run read reuses it: a long run of keywords (`tokentoken…`) is read once, not once per
+/// keyword, so the cost stays linear in the text.
+#[derive(Default)]
+pub(crate) struct KeyRuns {
+    /// The last run read: its span, and its start if a separator follows it.
+    last: Option<(std::ops::Range<usize>, Option<usize>)>,
+}
+
+impl KeyRuns {
+    /// Where the key holding `text[start..end]` starts, if that key counts.
+    pub fn key_start(&mut self, text: &[u8], start: usize, end: usize) -> Option<usize> {
+        // A match with a byte no key holds is in no key.
+        if !text.get(start..end)?.iter().all(|&b| is_key_byte(b)) {
+            return None;
+        }
+        if let Some((run, key)) = &self.last {
+            if run.start <= start && end <= run.end {
+                return *key;
+            }
+        }
+        let run_start = start
+            - text[..start]
+                .iter()
+                .rev()
+                .take_while(|&&b| is_key_byte(b))
+                .count();
+        let run_end = end + run_until(text, end, |b| !is_key_byte(b));
+        let key = separator_follows(text, run_end).then_some(run_start);
+        self.last = Some((run_start..run_end, key));
+        key
+    }
+}
+
+/// Whether the assignment tail's separator follows a key ending at `key_end`.
+fn separator_follows(text: &[u8], key_end: usize) -> bool {
+    // More than three backslashes can start nothing the tail allows: four are enough to read.
+    let slashes = text[key_end..]
+        .iter()
+        .take(4)
+        .take_while(|&&b| b == b'\\')
+        .count();
     let mut at = key_end;
     match text.get(key_end + slashes) {
         Some(b'"' | b'\'') if slashes <= 3 => at += slashes + 1,
-        _ if slashes > 0 => return None,
+        _ if slashes > 0 => return false,
         _ => {}
     }
     at = skip_blanks(text, at);
-    if !matches!(text.get(at), Some(b'=' | b':')) {
-        return None;
-    }
-    let before = text.get(..start)?;
-    Some(start - before.iter().rev().take_while(|&&b| is_key_byte(b)).count())
+    matches!(text.get(at), Some(b'=' | b':'))
 }
 
+/// `\\{0,3}` at `at`, greedy.
 fn backslashes(text: &[u8], at: usize) -> usize {
     run_until(text, at, |b| b != b'\\').min(3)
 }

@@ -366,18 +366,28 @@ fn keywords_across_a_line_break_start_no_line_of_their_own() {
     );
 }
 
+/// A hit as compared: rule, span, secret span and where its match began (a stream keeps the
+/// text from there on as context).
+type GatedHit = (Arc<str>, Range<usize>, Range<usize>, usize);
+
 /// The hits of the rules the first stage gates by structure (a pair of adjacent bytes, a key
 /// followed by a separator), as `hits` gives them, in a comparable form.
-fn gated_hits(
-    r: &Redactor,
-    hits: Vec<Hit>,
-    gated: &[usize],
-) -> Vec<(Arc<str>, Range<usize>, Range<usize>)> {
+fn gated_hits(r: &Redactor, hits: Vec<Hit>, gated: &[usize]) -> Vec<GatedHit> {
     let mut out: Vec<_> = hits
         .into_iter()
-        .map(|h| h.finding)
-        .filter(|f| gated.iter().any(|&i| r.inner.rules[i].info.id == f.rule))
-        .map(|f| (f.rule, f.span, f.secret_span))
+        .filter(|h| {
+            gated
+                .iter()
+                .any(|&i| r.inner.rules[i].info.id == h.finding.rule)
+        })
+        .map(|h| {
+            (
+                h.finding.rule,
+                h.finding.span,
+                h.finding.secret_span,
+                h.reach,
+            )
+        })
         .collect();
     out.sort_by(|a, b| (&*a.0, a.1.start, a.1.end).cmp(&(&*b.0, b.1.start, b.1.end)));
     out

@@ -320,6 +320,7 @@ impl Redactor {
         if let Some((pattern, end)) = first {
             let reach = inner.keyword_reach[pattern.as_usize()];
             let rest = aho_corasick::Input::new(text).range(end.saturating_sub(reach)..);
+            let mut key_runs = assignment::KeyRuns::default();
             for m in prefilter.find_overlapping_iter(rest) {
                 let rules = &inner.keyword_rules[m.pattern().as_usize()];
                 if !inner.keys_keyword[m.pattern().as_usize()] {
@@ -336,9 +337,8 @@ impl Redactor {
                         candidates.insert(rule);
                         continue;
                     };
-                    let key = *key.get_or_insert_with(|| {
-                        assignment::key_before_separator(text, m.start(), m.end())
-                    });
+                    let key =
+                        *key.get_or_insert_with(|| key_runs.key_start(text, m.start(), m.end()));
                     if let Some(start) = key {
                         candidates.insert(rule);
                         key_starts.0[slot] = key_starts.0[slot].min(start);

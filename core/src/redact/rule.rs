@@ -261,7 +261,7 @@ impl Rule {
     /// Whether the rule is a built-in assignment rule: every match opens with a key of
     /// `[A-Za-z0-9_.-]` holding one of its keywords, followed by the assignment tail. The
     /// engine then runs it only from the first key where a keyword is followed by a separator
-    /// ([`key_before_separator`](super::assignment::key_before_separator)).
+    /// ([`KeyRuns`](super::assignment::KeyRuns)).
     pub fn keyed(&self) -> bool {
         self.value_tail
     }

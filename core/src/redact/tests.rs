@@ -794,3 +794,19 @@ fn keywords_are_found_in_any_case_and_at_any_length() {
         }
     }
 }
+
+/// A long run of keywords in one key is read once: the finding after it is found, in time
+/// linear in the run (read once per keyword, this took seconds).
+#[test]
+fn a_long_run_of_keywords_is_one_key() {
+    let r = Redactor::new();
+    let secret = "Zk3Lq9Xw2PvB7nRtQ4sD";
+    for (word, n) in [("token", 64_000), ("x.api_key", 20_000), ("password", 30_000)] {
+        let line = format!("{}={secret}", word.repeat(n));
+        let found = r.find(&line);
+        assert_eq!(found.len(), 1, "{word}");
+        assert_eq!(&line[found[0].span.clone()], secret, "{word}");
+        // The same run with no separator after it holds nothing.
+        assert!(r.find(&word.repeat(n)).is_empty(), "{word}");
+    }
+}

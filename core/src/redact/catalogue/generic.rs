@@ -1526,7 +1526,8 @@ mod tests {
                 .and_then(|p| p.strip_suffix(crate::redact::assignment::TAIL))
                 .and_then(|p| p.strip_suffix(concat!(")", key_suffix!(), ")")))
                 .unwrap_or_else(|| panic!("{}: not key words, suffix and tail", b.id));
-            // Case aside: the keyword automaton folds case, so the words are read lower-case.
+            // Case aside: the keyword automaton ignores ASCII case, so the words are read
+            // lower-case.
             let hir = regex_syntax::parse(&format!("(?-u)(?:{words})")).unwrap();
             let mut extractor = Extractor::new();
             extractor
