@@ -294,8 +294,7 @@ impl Redactor {
     }
 
     /// Notes in `candidates` the rules whose triggers occur in `text`, given the keyword
-    /// match that ends first, and in `key_starts` where each keyed rule's first key lies. Both are the caller's, so that nothing this large is
-    /// returned by value on every line.
+    /// match that ends first, and in `key_starts` where each keyed rule's first key lies.
     fn candidates_after(
         &self,
         text: &[u8],

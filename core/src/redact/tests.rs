@@ -801,7 +801,11 @@ fn keywords_are_found_in_any_case_and_at_any_length() {
 fn a_long_run_of_keywords_is_one_key() {
     let r = Redactor::new();
     let secret = "Zk3Lq9Xw2PvB7nRtQ4sD";
-    for (word, n) in [("token", 64_000), ("x.api_key", 20_000), ("password", 30_000)] {
+    for (word, n) in [
+        ("token", 64_000),
+        ("x.api_key", 20_000),
+        ("password", 30_000),
+    ] {
         let line = format!("{}={secret}", word.repeat(n));
         let found = r.find(&line);
         assert_eq!(found.len(), 1, "{word}");
