@@ -16,8 +16,8 @@ reports per seed and per incident kind:
 * legitimate tokens quarantined (or revoked) by a false alert;
 * normal requests denied by the responses (share of non-incident requests denied with
   `anomaly_denied`, or `quarantined` / `revoked` after a rule stopped the token); requests the
-  policy refused by itself are shown apart (`policy denied %`: paths with an encoded separator
-  such as object keys with `%2F`, which the core refuses by design);
+  policy refused by itself are shown apart (`policy denied %`: paths that have no canonical
+  form; object keys with `%2F` are accepted, since these policies have no endpoint scopes);
 * attacker requests denied after the first alert (share of an incident's requests after the
   request that raised its first alert);
 * false alerts on grouped tokens by their part in the group (replica, scale_out,
@@ -147,8 +147,7 @@ def score(traffic, labels_path, decisions):
                 continue
             normal += 1
             # Denied by a response to an alert (anomaly_denied, or a token stopped by a rule),
-            # apart from what the policy refused by itself (here only paths with an encoded
-            # separator, which the core refuses by design).
+            # apart from what the policy refused by itself (paths with no canonical form).
             responded = any(r in ("anomaly_denied", "quarantined", "revoked")
                             for r in d["reasons"])
             normal_denied += responded

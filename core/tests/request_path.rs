@@ -274,6 +274,55 @@ fn a_path_without_a_canonical_form_is_refused_with_or_without_scopes() {
     assert_eq!(scoped.0.check(&request, T0).reasons, [Reason::InvalidPath]);
 }
 
+/// Object keys carry encoded slashes (`reports%2F2024%2Fq1.csv`). Where no endpoint scope
+/// judges the path, the escape is data within a segment; under scopes it stays refused (a
+/// server that decodes it before routing would read other segments than the scope did).
+#[test]
+fn encoded_slashes_in_a_segment_are_data_where_no_scope_judges_the_path() {
+    let scoped = guard(r#"endpoints = ["GET /v1/objects/*"]"#);
+    let open = guard(r#"subjects = []"#);
+    let bare = Guard::new(TokenKey::new(b"path key"));
+    let bare_token = bare.mint(&TokenMeta::new(), &[6; 32], T0).unwrap().token;
+    let bare_reasons = |path: &str| {
+        let request = Request::new(bare_token.expose()).endpoint("GET", path);
+        bare.check(&request, T0).reasons
+    };
+    for key in [
+        "/v1/objects/reports%2F2024%2Fq1.csv",
+        "/v1/objects/reports%2f2024%2fq1.csv?version=3",
+        "/v1/objects/a%2Fcaf%c3%a9/meta",
+        "/v1/objects/trailing%2F",
+    ] {
+        assert!(reasons(&open, key).is_empty(), "{key}");
+        assert!(bare_reasons(key).is_empty(), "{key}");
+        assert_eq!(reasons(&scoped, key), [Reason::InvalidPath], "{key}");
+    }
+    // Read as separators, these hide a dot or empty segment, or break another rule: refused
+    // with or without scopes.
+    for hostile in [
+        "/v1/objects/..%2Fadmin",
+        "/v1/objects/a%2F..%2F..%2Fadmin",
+        "/v1/objects/a%2F.",
+        "/v1/objects/a%2F%2Fb",
+        "/%2Fetc%2Fpasswd",
+        "/v1/objects/a%2F%2e%2e",
+        "/v1/objects/a%2Fb%5Cc",
+        "/v1/objects/a%252Fb",
+        "/v1/objects/a%2Fb;x=1",
+    ] {
+        assert_eq!(reasons(&open, hostile), [Reason::InvalidPath], "{hostile}");
+        assert_eq!(bare_reasons(hostile), [Reason::InvalidPath], "{hostile}");
+    }
+    // The policy alone says the same.
+    let policy = tokenward::policy::Policy::from_toml("subjects = []").unwrap();
+    let times = tokenward::policy::TokenTimes {
+        issued_at: 0,
+        last_used: 0,
+    };
+    let request = Request::new("tw_x").endpoint("GET", "/v1/objects/reports%2F2024%2Fq1.csv");
+    assert!(policy.evaluate(&request, times, T0).is_empty());
+}
+
 #[test]
 fn patterns_are_canonicalised_like_paths() {
     let g = guard(r#"endpoints = ["GET /v1/%7Euser/caf%c3%a9", "GET /v1/café/*"]"#);

@@ -9,7 +9,9 @@ use super::events::EvidenceJson;
 use super::registry::{shard_of, Record, TokenState, NEVER};
 use super::respond::{Action, ActionTaken};
 use super::{EventKind, Guard, Request, MAX_TOKEN_LEN};
-use crate::policy::{canonical_path, PathError, RateExceeded, RateLimit, Reason, TokenTimes};
+use crate::policy::{
+    canonical_request_path, PathError, RateExceeded, RateLimit, Reason, TokenTimes,
+};
 use crate::token::TokenId;
 use crate::usage::{Alert, Observation, UsageStats};
 use crate::Timestamp;
@@ -146,9 +148,15 @@ impl Guard {
             match map.get(&id) {
                 None => Verdict::new(Some(id), vec![Reason::UnknownToken]),
                 Some(record) => {
+                    // Encoded slashes in a segment (object keys) are data unless endpoint
+                    // scopes judge the path.
+                    let scoped = record
+                        .policy
+                        .as_ref()
+                        .is_some_and(|e| e.policy.scopes_endpoints());
                     let mut check = Check {
                         request,
-                        path: request.path.map(canonical_path),
+                        path: request.path.map(|raw| canonical_request_path(raw, scoped)),
                         record,
                         now,
                         reasons: Vec::new(),

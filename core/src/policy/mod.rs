@@ -43,6 +43,7 @@ mod window;
 pub use document::{PolicyDoc, RateLimitDoc, TimeSpec};
 pub use endpoint::EndpointSet;
 pub use ipset::IpSet;
+use path::canonical_path_with_encoded_slashes;
 pub use path::{canonical_path, PathError, MAX_PATH_LEN};
 pub use rate::RateLimit;
 pub use reason::Reason;
@@ -50,6 +51,8 @@ pub use time::{format_instant, parse_duration, parse_instant};
 pub use window::WeeklyWindows;
 
 pub(crate) use rate::{Exceeded as RateExceeded, Group as RateGroup, RateLog};
+
+use std::borrow::Cow;
 
 use crate::Request;
 use crate::Timestamp;
@@ -202,14 +205,27 @@ impl Policy {
         now: Timestamp,
     ) -> Vec<Reason> {
         let mut reasons = Vec::new();
-        let path = request.path.map(canonical_path);
+        let path = request.path.map(|raw| self.canonical_path(raw));
         let path = path.as_ref().map(|p| p.as_deref().map_err(|e| *e));
         self.evaluate_into(request, path, times, now, &mut reasons);
         reasons
     }
 
+    /// The canonical form of a request path as this policy judges it: [`canonical_path`],
+    /// except that without endpoint scopes a segment may hold encoded slashes (`%2F`, as in
+    /// object keys), kept as data. No condition then hangs on where segments split, and the
+    /// path may not hide a dot or empty segment behind the escape either.
+    pub(crate) fn canonical_path<'r>(&self, raw: &'r str) -> Result<Cow<'r, str>, PathError> {
+        canonical_request_path(raw, self.scopes_endpoints())
+    }
+
+    /// Whether the policy has endpoint scopes.
+    pub(crate) fn scopes_endpoints(&self) -> bool {
+        self.endpoints.is_some()
+    }
+
     /// Like [`evaluate`](Self::evaluate) for a request whose path is already canonicalised
-    /// (`path` is [`canonical_path`] of `req.path`), appending to `out` (which allocates only
+    /// (`path` is [`Policy::canonical_path`] of `req.path`), appending to `out` (which allocates only
     /// on a failure).
     pub(crate) fn evaluate_into(
         &self,
@@ -263,7 +279,8 @@ impl Policy {
         );
         // Last, as in `Reason`'s order (new reasons are appended there).
         // A path without a canonical form is refused whether or not the policy has scopes:
-        // the host's server may route it anywhere.
+        // the host's server may route it anywhere. (Without scopes, encoded slashes within a
+        // segment have one: see `canonical_path`.)
         push_if(out, matches!(path, Some(Err(_))), Reason::InvalidPath);
     }
 
@@ -369,3 +386,14 @@ pub(crate) fn countries(list: &[String]) -> Result<Box<[[u8; 2]]>, PolicyError> 
 
 #[cfg(test)]
 mod tests;
+
+/// The canonical form of a request path for a request judged with (`scoped`) or without
+/// endpoint scopes: see [`Policy::canonical_path`].
+pub(crate) fn canonical_request_path(raw: &str, scoped: bool) -> Result<Cow<'_, str>, PathError> {
+    match canonical_path(raw) {
+        Err(PathError::EncodedSeparator) if !scoped => canonical_path_with_encoded_slashes(raw)
+            .map(Cow::Owned)
+            .ok_or(PathError::EncodedSeparator),
+        judged => judged,
+    }
+}

@@ -111,6 +111,8 @@ impl PathError {
 /// A path is refused when servers could read it differently: encoded separators, dot
 /// segments, empty segments, `;` parameters, control characters, invalid or overlong UTF-8,
 /// double encoding, malformed escapes and Unicode look-alike delimiters (see [`PathError`]).
+/// (Where no endpoint scope judges a path, a policy and the Guard accept `%2F` within a
+/// segment, as object keys hold it, if it hides no dot or empty segment.)
 /// A trailing `/` is kept: `/v1/orders/` is its own path.
 ///
 /// ```
@@ -144,6 +146,47 @@ pub fn canonical_path(raw: &str) -> Result<Cow<'_, str>, PathError> {
     };
     canon.run()?;
     Ok(canon.finish())
+}
+
+/// The canonical form of a raw request path whose segments hold encoded slashes (`%2F`) as
+/// data, as object keys do (`/v1/objects/reports%2F2024%2Fq1.csv`), for a request that no
+/// endpoint scope judges. The escape is kept (as `%2F`), and the path is otherwise held to
+/// every rule of [`canonical_path`], with each encoded slash read as a separator as well: a
+/// server that decodes it before routing must find no dot or empty segment behind it
+/// (`..%2F`, `%2F%2F`). `None` when the path is refused either way, or holds no `%2F`.
+pub(crate) fn canonical_path_with_encoded_slashes(raw: &str) -> Option<String> {
+    let end = memchr::memchr2(b'?', b'#', raw.as_bytes()).unwrap_or(raw.len());
+    let path = &raw[..end];
+    let pieces = split_encoded_slashes(path);
+    if pieces.len() < 2 {
+        return None;
+    }
+    canonical_path(&pieces.join("/")).ok()?;
+    let mut out = canonical_path(pieces[0]).ok()?.into_owned();
+    for piece in &pieces[1..] {
+        out.push_str("%2F");
+        out.push_str(&canonical_path(&format!("/{piece}")).ok()?[1..]);
+    }
+    Some(out)
+}
+
+/// `path` split at each `%2F` (either case of hex).
+fn split_encoded_slashes(path: &str) -> Vec<&str> {
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    for at in memchr::memchr_iter(b'%', path.as_bytes()) {
+        if at >= start
+            && path
+                .as_bytes()
+                .get(at + 1..at + 3)
+                .is_some_and(|h| h.eq_ignore_ascii_case(b"2F"))
+        {
+            pieces.push(&path[start..at]);
+            start = at + 3;
+        }
+    }
+    pieces.push(&path[start..]);
+    pieces
 }
 
 /// How a byte is treated, raw in the path or decoded from an escape.
@@ -470,6 +513,32 @@ fn push_escape(out: &mut String, b: u8) {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn encoded_slashes_are_kept_as_data_when_they_hide_no_segment() {
+        let keep = canonical_path_with_encoded_slashes;
+        assert_eq!(
+            keep("/v1/objects/reports%2f2024%2Fq1.csv?x=1").as_deref(),
+            Some("/v1/objects/reports%2F2024%2Fq1.csv")
+        );
+        assert_eq!(
+            keep("/v1/o/a%2F%7ecaf%c3%a9/b").as_deref(),
+            Some("/v1/o/a%2F~caf%C3%A9/b")
+        );
+        assert_eq!(keep("/v1/o/a%2F").as_deref(), Some("/v1/o/a%2F"));
+        for refused in [
+            "/v1/o/plain",
+            "/v1/o/..%2Fadmin",
+            "/v1/o/a%2F%2Fb",
+            "/%2Fetc",
+            "/v1/o/a%2F%2E",
+            "/v1/o/a%2Fb%5Cc",
+            "/v1/o/a%252Fb",
+            "/v1/o/a%2",
+        ] {
+            assert_eq!(keep(refused), None, "{refused}");
+        }
+    }
     use super::*;
 
     #[test]
