@@ -183,13 +183,37 @@ pub(crate) fn family_key(path: &str) -> u32 {
     fold(h)
 }
 
+/// What stands for everything after the first encoded slash of a segment: an identifier.
+const ENCODED_SLASH: &[u8] = b"%2F";
+
+/// The segments of a path. A segment holding encoded slashes (an object key such as
+/// `reports%2F2024%2Fq1.csv`, accepted where no endpoint scope judges the path) is its first
+/// piece, then one identifier for the rest: keys under one folder are one endpoint, while
+/// `/admin%2F` and `/.env%2F` stay as distinct as `/admin` and `/.env` (a scan cannot pass
+/// them all off as one folded segment).
 fn route(path: &str) -> impl Iterator<Item = &[u8]> {
     let bytes = &path.as_bytes()[..path.len().min(MAX_INPUT)];
     let end = bytes
         .iter()
         .position(|&b| b == b'?' || b == b'#')
         .unwrap_or(bytes.len());
-    bytes[..end].split(|&b| b == b'/').filter(|s| !s.is_empty())
+    bytes[..end]
+        .split(|&b| b == b'/')
+        .filter(|s| !s.is_empty())
+        .flat_map(|segment| match encoded_slash(segment) {
+            None => [Some(segment), None],
+            Some(at) => [
+                Some(&segment[..at]).filter(|s| !s.is_empty()),
+                Some(ENCODED_SLASH),
+            ],
+        })
+        .flatten()
+}
+
+/// Where the first `%2F` of a segment is (canonical paths write escapes in upper case). Most
+/// segments hold no `%`: one `memchr` tells.
+fn encoded_slash(segment: &[u8]) -> Option<usize> {
+    memchr::memchr_iter(b'%', segment).find(|&at| segment.get(at + 1..at + 3) == Some(b"2F"))
 }
 
 /// Hash of method and path with query dropped and identifiers collapsed.
@@ -349,9 +373,25 @@ mod tests {
             text("/v1/releases/v2.0/assets"),
             "GET /v1/releases/{id}/assets"
         );
+        // An object key: its first piece, then one identifier for the rest.
         assert_eq!(
             text("/v1/objects/reports%2F2024%2Fq1.csv"),
-            "GET /v1/objects/{id}"
+            "GET /v1/objects/reports/{id}"
+        );
+        assert_eq!(
+            text("/v1/objects/reports%2F2025%2Fq2.pdf"),
+            "GET /v1/objects/reports/{id}"
+        );
+        assert_eq!(
+            text("/v1/objects/4411%2Fa.csv"),
+            "GET /v1/objects/{id}/{id}"
+        );
+        // A scan hiding behind a trailing encoded slash keeps its names.
+        assert_eq!(text("/admin%2F"), "GET /admin/{id}");
+        assert_ne!(family_key("/admin%2F"), family_key("/.env%2F"));
+        assert_eq!(
+            family_key("/v1/objects/reports%2F2024"),
+            family_key("/v1/objects/exports%2F2025")
         );
         assert_eq!(text("/v1/days/2024-01-05"), "GET /v1/days/{id}");
         assert_eq!(text("/docs/how-to-reset-password"), "GET /docs/{id}");
