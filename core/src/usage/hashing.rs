@@ -174,46 +174,68 @@ pub(crate) fn family_key(path: &str) -> u32 {
     let mut h = hasher(TAG_FAMILY);
     for segment in route(path).take(FAMILY_DEPTH) {
         h.write_u8(b'/');
-        if is_identifier(segment) {
-            h.write_u8(0);
-        } else {
-            h.write(segment);
-        }
+        write_folded(&mut h, segment);
     }
     fold(h)
 }
 
-/// What stands for everything after the first encoded slash of a segment: an identifier.
-const ENCODED_SLASH: &[u8] = b"%2F";
+/// How a path segment reads once identifiers are folded.
+enum Folded<'s> {
+    Route(&'s [u8]),
+    Id,
+    /// An object key (`reports%2F2024%2Fq1.csv`, accepted where no endpoint scope judges the
+    /// path): its first piece, folded in turn, then one identifier for the rest. Keys under
+    /// one folder are one endpoint, while `/admin%2F` and `/.env%2F` stay as distinct as
+    /// `/admin` and `/.env`: a scan cannot pass them all off as one folded segment.
+    Key(&'s [u8]),
+}
 
-/// The segments of a path. A segment holding encoded slashes (an object key such as
-/// `reports%2F2024%2Fq1.csv`, accepted where no endpoint scope judges the path) is its first
-/// piece, then one identifier for the rest: keys under one folder are one endpoint, while
-/// `/admin%2F` and `/.env%2F` stay as distinct as `/admin` and `/.env` (a scan cannot pass
-/// them all off as one folded segment).
+fn fold_segment(segment: &[u8]) -> Folded<'_> {
+    if !is_identifier(segment) {
+        return Folded::Route(segment);
+    }
+    // Only identifiers can hold a `%`: plain segments never pay for this.
+    match segment
+        .contains(&b'%')
+        .then(|| encoded_slash(segment))
+        .flatten()
+    {
+        Some(cut) if cut > 0 => Folded::Key(&segment[..cut]),
+        _ => Folded::Id,
+    }
+}
+
+/// Where the first `%2F` of a segment is (canonical paths write escapes in upper case).
+/// Segments are short: a plain scan costs less than setting up `memchr`.
+fn encoded_slash(segment: &[u8]) -> Option<usize> {
+    segment.windows(3).position(|w| w == b"%2F")
+}
+
+/// Writes `segment` folded into `h`.
+fn write_folded(h: &mut SipHasher13, segment: &[u8]) {
+    match fold_segment(segment) {
+        Folded::Route(s) => h.write(s),
+        Folded::Id => h.write_u8(0),
+        Folded::Key(first) => {
+            // The first piece holds no `%2F`: it folds to a route word or an identifier.
+            if is_identifier(first) {
+                h.write_u8(0);
+            } else {
+                h.write(first);
+            }
+            h.write_u8(b'/');
+            h.write_u8(0);
+        }
+    }
+}
+
 fn route(path: &str) -> impl Iterator<Item = &[u8]> {
     let bytes = &path.as_bytes()[..path.len().min(MAX_INPUT)];
     let end = bytes
         .iter()
         .position(|&b| b == b'?' || b == b'#')
         .unwrap_or(bytes.len());
-    bytes[..end]
-        .split(|&b| b == b'/')
-        .filter(|s| !s.is_empty())
-        .flat_map(|segment| match encoded_slash(segment) {
-            None => [Some(segment), None],
-            Some(at) => [
-                Some(&segment[..at]).filter(|s| !s.is_empty()),
-                Some(ENCODED_SLASH),
-            ],
-        })
-        .flatten()
-}
-
-/// Where the first `%2F` of a segment is (canonical paths write escapes in upper case). Most
-/// segments hold no `%`: one `memchr` tells.
-fn encoded_slash(segment: &[u8]) -> Option<usize> {
-    memchr::memchr_iter(b'%', segment).find(|&at| segment.get(at + 1..at + 3) == Some(b"2F"))
+    bytes[..end].split(|&b| b == b'/').filter(|s| !s.is_empty())
 }
 
 /// Hash of method and path with query dropped and identifiers collapsed.
@@ -227,11 +249,7 @@ pub(crate) fn endpoint_key(method: Option<&str>, path: &str) -> u32 {
     h.write(&verb[..n]);
     for segment in route(path) {
         h.write_u8(b'/');
-        if is_identifier(segment) {
-            h.write_u8(0);
-        } else {
-            h.write(segment);
-        }
+        write_folded(&mut h, segment);
     }
     fold(h)
 }
@@ -245,10 +263,17 @@ pub(crate) fn endpoint_text(method: Option<&str>, path: &str) -> String {
     }
     for segment in route(path) {
         out.push('/');
-        if is_identifier(segment) {
+        let (first, key) = match fold_segment(segment) {
+            Folded::Key(first) => (first, true),
+            _ => (segment, false),
+        };
+        if is_identifier(first) {
             out.push_str("{id}");
         } else {
-            out.push_str(&String::from_utf8_lossy(segment));
+            out.push_str(&String::from_utf8_lossy(first));
+        }
+        if key {
+            out.push_str("/{id}");
         }
         if out.len() > 120 {
             out.truncate(out.floor_char_boundary_compat(117));
@@ -389,9 +414,17 @@ mod tests {
         // A scan hiding behind a trailing encoded slash keeps its names.
         assert_eq!(text("/admin%2F"), "GET /admin/{id}");
         assert_ne!(family_key("/admin%2F"), family_key("/.env%2F"));
+        assert_ne!(
+            endpoint_key(Some("GET"), "/admin%2F"),
+            endpoint_key(Some("GET"), "/.env%2F")
+        );
         assert_eq!(
             family_key("/v1/objects/reports%2F2024"),
             family_key("/v1/objects/exports%2F2025")
+        );
+        assert_eq!(
+            endpoint_key(Some("GET"), "/v1/objects/reports%2F2024%2Fa.csv"),
+            endpoint_key(Some("GET"), "/v1/objects/reports%2F2025%2Fb.pdf")
         );
         assert_eq!(text("/v1/days/2024-01-05"), "GET /v1/days/{id}");
         assert_eq!(text("/docs/how-to-reset-password"), "GET /docs/{id}");
