@@ -182,16 +182,20 @@ fn pairs(hir: &Hir, found: &mut Vec<Pair>) {
                 pairs(part, found);
             }
             for cut in 1..parts.len() {
-                let (Some(end), Some(start)) = (last(&parts[..cut]), first(&parts[cut..])) else {
+                let end = Edge::of_seq(parts[..cut].iter().rev(), last_edge).filter(|e| !e.open);
+                let start = Edge::of_seq(parts[cut..].iter(), first_edge)
+                    .filter(|e| !e.open && !e.bytes.is_empty());
+                let (Some(end), Some(start)) = (end, start) else {
                     continue;
                 };
-                let pair = AnyOf::new(end.bytes)
-                    .zip(AnyOf::new(start))
-                    .map(|(before, after)| Pair {
-                        before,
-                        after,
-                        at_start: end.at_start,
-                    });
+                let pair =
+                    AnyOf::new(end.bytes)
+                        .zip(AnyOf::new(start.bytes))
+                        .map(|(before, after)| Pair {
+                            before,
+                            after,
+                            at_start: end.at_start,
+                        });
                 found.extend(pair);
             }
         }
@@ -199,115 +203,108 @@ fn pairs(hir: &Hir, found: &mut Vec<Pair>) {
     }
 }
 
-/// Where a match of a sequence of parts can end: after one of `bytes`, or (`at_start`) at the
-/// text's start.
-struct End {
+/// What one edge of every match looks like (its first byte, or its last): one of `bytes`;
+/// or, for an end, the text's start (`at_start`, a match empty there); or, when `open`, the
+/// match may be empty anywhere, and what lies beyond it tells. `None` where a function below
+/// returns no edge: the edge may be too many bytes to tell (a wide class).
+#[derive(Default)]
+struct Edge {
     bytes: Vec<u8>,
     at_start: bool,
+    open: bool,
 }
 
-/// How every match of `parts` in sequence ends, if that is told by a few bytes: `None` when a
-/// match may end anywhere (it may be empty, or end in a wide class).
-fn last(parts: &[Hir]) -> Option<End> {
-    let mut end = End {
-        bytes: Vec::new(),
-        at_start: false,
-    };
-    for part in parts.iter().rev() {
-        let (bytes, at_start, open) = last_of(part)?;
-        end.bytes.extend(bytes);
-        end.at_start |= at_start;
-        if !open {
-            end.bytes.sort_unstable();
-            end.bytes.dedup();
-            return (end.bytes.len() <= 3).then_some(end);
+impl Edge {
+    fn closed(bytes: Vec<u8>) -> Edge {
+        Edge {
+            bytes,
+            ..Edge::default()
         }
     }
-    None
-}
 
-/// The bytes a match of `hir` may end with, whether it may be empty at the text's start, and
-/// whether it may be empty anywhere (`open`: what came before it tells then). `None`: it
-/// may end with too many bytes to tell.
-fn last_of(hir: &Hir) -> Option<(Vec<u8>, bool, bool)> {
-    match hir.kind() {
-        HirKind::Empty => Some((Vec::new(), false, true)),
-        HirKind::Literal(lit) => Some((lit.0.last().copied().into_iter().collect(), false, false)),
-        HirKind::Class(class) => Some((class_bytes(class)?, false, false)),
-        // A line start: after a line feed, or at the text's start.
-        HirKind::Look(Look::StartLF) => Some((vec![b'\n'], true, false)),
-        HirKind::Look(Look::Start) => Some((Vec::new(), true, false)),
-        HirKind::Look(_) => Some((Vec::new(), false, true)),
-        HirKind::Capture(cap) => last_of(&cap.sub),
-        HirKind::Repetition(rep) => {
-            let (bytes, at_start, open) = last_of(&rep.sub)?;
-            Some((bytes, at_start, open || rep.min == 0))
-        }
-        HirKind::Concat(parts) => match last(parts) {
-            Some(end) => Some((end.bytes, end.at_start, false)),
-            // Empty throughout, or too wide to tell.
-            None => parts
-                .iter()
-                .all(|p| p.properties().maximum_len() == Some(0))
-                .then(|| (Vec::new(), false, true)),
-        },
-        HirKind::Alternation(branches) => {
-            branches
-                .iter()
-                .try_fold((Vec::new(), false, false), |mut acc, b| {
-                    let (bytes, at_start, open) = last_of(b)?;
-                    acc.0.extend(bytes);
-                    Some((acc.0, acc.1 || at_start, acc.2 || open))
-                })
+    fn open() -> Edge {
+        Edge {
+            open: true,
+            ..Edge::default()
         }
     }
-}
 
-/// The bytes one of which every match of `parts` in sequence starts with, when they are at
-/// most three; `None` when a match may be empty or start with more.
-fn first(parts: &[Hir]) -> Option<Vec<u8>> {
-    let mut bytes = Vec::new();
-    for part in parts {
-        let (found, may_be_empty) = first_of(part)?;
-        bytes.extend(found);
-        if !may_be_empty {
-            bytes.sort_unstable();
-            bytes.dedup();
-            return (!bytes.is_empty() && bytes.len() <= 3).then_some(bytes);
-        }
-    }
-    None
-}
-
-/// The bytes a match of `hir` may start with, and whether it may be empty.
-fn first_of(hir: &Hir) -> Option<(Vec<u8>, bool)> {
-    match hir.kind() {
-        HirKind::Empty | HirKind::Look(_) => Some((Vec::new(), true)),
-        HirKind::Literal(lit) => Some((lit.0.first().copied().into_iter().collect(), false)),
-        HirKind::Class(class) => Some((class_bytes(class)?, false)),
-        HirKind::Capture(cap) => first_of(&cap.sub),
-        HirKind::Repetition(rep) => {
-            let (bytes, may_be_empty) = first_of(&rep.sub)?;
-            Some((bytes, may_be_empty || rep.min == 0))
-        }
-        HirKind::Concat(parts) => {
-            let mut bytes = Vec::new();
-            for part in parts {
-                let (found, may_be_empty) = first_of(part)?;
-                bytes.extend(found);
-                if !may_be_empty {
-                    return Some((bytes, false));
-                }
+    /// The edge of `parts` in sequence, given from that edge's side (the first part first
+    /// for a start, the last first for an end): parts that may be empty add their bytes, and
+    /// the first that cannot closes the edge.
+    fn of_seq<'h>(
+        parts: impl Iterator<Item = &'h Hir>,
+        edge_of: fn(&Hir) -> Option<Edge>,
+    ) -> Option<Edge> {
+        let mut edge = Edge::open();
+        for part in parts {
+            let next = edge_of(part)?;
+            edge.bytes.extend(next.bytes);
+            edge.at_start |= next.at_start;
+            if !next.open {
+                edge.open = false;
+                break;
             }
-            Some((bytes, true))
         }
-        HirKind::Alternation(branches) => {
-            branches.iter().try_fold((Vec::new(), false), |mut acc, b| {
-                let (bytes, may_be_empty) = first_of(b)?;
-                acc.0.extend(bytes);
-                Some((acc.0, acc.1 || may_be_empty))
-            })
+        edge.bytes.sort_unstable();
+        edge.bytes.dedup();
+        // Past three bytes no check is made: a wider edge tells nothing useful.
+        (edge.bytes.len() <= 3).then_some(edge)
+    }
+
+    /// The edge of a match of any of `branches`.
+    fn of_any(branches: &[Hir], edge_of: fn(&Hir) -> Option<Edge>) -> Option<Edge> {
+        let mut edge = Edge::default();
+        for branch in branches {
+            let next = edge_of(branch)?;
+            edge.bytes.extend(next.bytes);
+            edge.at_start |= next.at_start;
+            edge.open |= next.open;
         }
+        Some(edge)
+    }
+
+    /// `self` for a repetition of `min` or more.
+    fn repeated(mut self, min: u32) -> Edge {
+        self.open |= min == 0;
+        self
+    }
+}
+
+/// How a match of `hir` starts.
+fn first_edge(hir: &Hir) -> Option<Edge> {
+    match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => Some(Edge::open()),
+        HirKind::Literal(lit) => Some(Edge::closed(lit.0.first().copied().into_iter().collect())),
+        HirKind::Class(class) => Some(Edge::closed(class_bytes(class)?)),
+        HirKind::Capture(cap) => first_edge(&cap.sub),
+        HirKind::Repetition(rep) => Some(first_edge(&rep.sub)?.repeated(rep.min)),
+        HirKind::Concat(parts) => Edge::of_seq(parts.iter(), first_edge),
+        HirKind::Alternation(branches) => Edge::of_any(branches, first_edge),
+    }
+}
+
+/// How a match of `hir` ends. A line start ends a match that is empty there after a line
+/// feed or at the text's start.
+fn last_edge(hir: &Hir) -> Option<Edge> {
+    match hir.kind() {
+        HirKind::Empty => Some(Edge::open()),
+        HirKind::Look(Look::StartLF) => Some(Edge {
+            bytes: vec![b'\n'],
+            at_start: true,
+            open: false,
+        }),
+        HirKind::Look(Look::Start) => Some(Edge {
+            at_start: true,
+            ..Edge::default()
+        }),
+        HirKind::Look(_) => Some(Edge::open()),
+        HirKind::Literal(lit) => Some(Edge::closed(lit.0.last().copied().into_iter().collect())),
+        HirKind::Class(class) => Some(Edge::closed(class_bytes(class)?)),
+        HirKind::Capture(cap) => last_edge(&cap.sub),
+        HirKind::Repetition(rep) => Some(last_edge(&rep.sub)?.repeated(rep.min)),
+        HirKind::Concat(parts) => Edge::of_seq(parts.iter().rev(), last_edge),
+        HirKind::Alternation(branches) => Edge::of_any(branches, last_edge),
     }
 }
 
