@@ -114,6 +114,8 @@ struct Check<'a, 'r> {
     request: &'a Request<'r>,
     /// The request path in canonical form, computed once for the policy and the usage stages.
     path: Option<Result<Cow<'r, str>, PathError>>,
+    /// Whether the token's policy has endpoint scopes.
+    scoped: bool,
     record: &'a Record,
     now: Timestamp,
     /// Reasons so far; allocates only when a stage fails.
@@ -157,6 +159,7 @@ impl Guard {
                     let mut check = Check {
                         request,
                         path: request.path.map(|raw| canonical_request_path(raw, scoped)),
+                        scoped,
                         record,
                         now,
                         reasons: Vec::new(),
@@ -197,11 +200,6 @@ impl Guard {
             return Vec::new();
         };
         let request = check.request;
-        let declares_scope = check
-            .record
-            .policy
-            .as_ref()
-            .is_some_and(|e| !e.policy.doc().endpoints.is_empty());
         let path = match &check.path {
             Some(Ok(path)) => Some(&**path),
             Some(Err(_)) => Some(INVALID_PATH_ENDPOINT),
@@ -210,7 +208,7 @@ impl Guard {
         let observation = Observation {
             // A path refused for its encoding says nothing about who holds the token.
             denied: check.reasons.iter().any(|r| *r != Reason::InvalidPath),
-            declared_scope_match: declares_scope.then(|| {
+            declared_scope_match: check.scoped.then(|| {
                 !check
                     .reasons
                     .iter()

@@ -172,14 +172,13 @@ pub(crate) fn canonical_path_with_encoded_slashes(raw: &str) -> Option<String> {
 
 /// `path` split at each `%2F` (either case of hex).
 fn split_encoded_slashes(path: &str) -> Vec<&str> {
+    let bytes = path.as_bytes();
     let mut pieces = Vec::new();
     let mut start = 0;
-    for at in memchr::memchr_iter(b'%', path.as_bytes()) {
-        if at >= start
-            && path
-                .as_bytes()
-                .get(at + 1..at + 3)
-                .is_some_and(|h| h.eq_ignore_ascii_case(b"2F"))
+    for at in memchr::memchr_iter(b'%', bytes) {
+        if bytes
+            .get(at + 1..at + 3)
+            .is_some_and(|h| h.eq_ignore_ascii_case(b"2F"))
         {
             pieces.push(&path[start..at]);
             start = at + 3;
