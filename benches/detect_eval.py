@@ -11,7 +11,9 @@ owner and service), takes `[usage]` and `[[respond]]` from
 `examples/guard.toml` unchanged, replays everything through `tokenward replay --json`, and
 reports per seed and per incident kind:
 
-* detect@10 / detect@20: share of incidents with an alert within their first 10 / 20 requests;
+* detect@10 / detect@20: share of incidents with an alert within their first 10 / 20 requests
+  (an alert on the owner's own request while the incident goes on counts at the incident's
+  next request);
 * false alerts per 100k normal requests (alerts not attributable to an incident);
 * legitimate tokens quarantined (or revoked) by a false alert;
 * normal requests denied by the responses (share of non-incident requests denied with
@@ -128,6 +130,7 @@ def score(traffic, labels_path, decisions):
         s <= times[n] <= e for s, e in spans.get(tokens[n], []))
 
     first_alert = {}
+    seen = defaultdict(int)  # an incident's requests so far
     denied_after = defaultdict(lambda: [0, 0])
     false_alerts, legit_stopped = [], set()
     normal = normal_denied = normal_policy_denied = 0
@@ -139,12 +142,21 @@ def score(traffic, labels_path, decisions):
             denied = d["decision"] == "deny"
             if n in incident_of:
                 inc, i = incident_of[n]
+                seen[inc] = i + 1
                 if inc in first_alert and i > first_alert[inc]:
                     denied_after[inc][0] += denied
                     denied_after[inc][1] += 1
                 if alerts and inc not in first_alert:
                     first_alert[inc] = i
                 continue
+            # An alert on the owner's own request while an incident on the token goes on (a
+            # rate over the bar counts the attacker's requests too) detects the incident: it
+            # is counted at the incident's next request, the first one the host can act on.
+            if alerts:
+                for inc in by_token.get(tokens[n], []):
+                    if (inc["id"] not in first_alert and seen[inc["id"]]
+                            and times[n] <= inc["end"]):
+                        first_alert[inc["id"]] = seen[inc["id"]]
             normal += 1
             # Denied by a response to an alert (anomaly_denied, or a token stopped by a rule),
             # apart from what the policy refused by itself (paths with no canonical form).

@@ -236,7 +236,7 @@ fn endpoint_scan_and_declared_scope() {
         "/admin",
         "/v1/users",
         "/v1/keys",
-        "/.git/config",
+        "/v1/config",
         "/v1/secrets",
         "/debug",
     ];
@@ -277,6 +277,99 @@ fn endpoint_scan_and_declared_scope() {
     let json = serde_json::to_string(&alerts[0]).unwrap();
     assert!(json.contains("GET /v1/admin/users/{id}"), "{json}");
     assert!(!json.contains("secret"), "{json}");
+}
+
+#[test]
+fn a_route_learned_quietly_is_known_from_then_on() {
+    let t = tracker();
+    let token = id("features");
+    let now = learn(&t, token);
+    let with = |path: &'static str| {
+        let mut o = normal(0);
+        o.path = Some(path);
+        o
+    };
+    // Four new features, each learned quietly (fewer than five new routes in the window).
+    const NEW: [&str; 4] = ["/v1/releases", "/v1/teams", "/v1/webhooks", "/v1/audit"];
+    for (i, path) in NEW.into_iter().enumerate() {
+        assert!(t
+            .observe(token, &with(path), now + i as i64 * MIN)
+            .is_empty());
+    }
+    // An hour later (the window has moved on) they are part of the token's habits: used
+    // again beside one more new route, they make no scan.
+    let later = now + HOUR;
+    for (i, path) in NEW.into_iter().chain(["/v1/usage"]).enumerate() {
+        let alerts = t.observe(token, &with(path), later + i as i64 * 1_000);
+        assert!(alerts.is_empty(), "{path}: {alerts:?}");
+    }
+}
+
+#[test]
+fn a_probe_for_hidden_files_alerts_even_on_a_token_with_no_habits_yet() {
+    let t = tracker();
+    let token = id("fresh");
+    // A token's first requests are learned quietly, `.well-known` included: it is public.
+    for (i, path) in [
+        "/v1/builds",
+        "/.well-known/openid-configuration",
+        "/v1/a.b/c",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut o = normal(0);
+        o.path = Some(path);
+        assert!(
+            t.observe(token, &o, START + i as i64 * 1_000).is_empty(),
+            "{path}"
+        );
+    }
+    let mut probe = normal(0);
+    probe.path = Some("/static/.env?download=1");
+    let alerts = t.observe(token, &probe, START + 5_000);
+    assert_eq!(kinds(&alerts), vec![AlertKind::EndpointOutOfScope]);
+    assert!(matches!(
+        alerts[0].evidence,
+        Evidence::EndpointOutOfScope {
+            hidden: true,
+            declared: false,
+            ..
+        }
+    ));
+    assert!(
+        alerts[0]
+            .explain()
+            .starts_with("GET /static/.env asks for a hidden file"),
+        "{}",
+        alerts[0].explain()
+    );
+    // The next probe is within the cooldown: no second alert, but it is held like the first.
+    probe.path = Some("/.git/config");
+    let (alerts, held) = t.observe_held(token, &probe, START + 6_000);
+    assert!(alerts.is_empty(), "{alerts:?}");
+    assert!(held
+        .kinds()
+        .any(|(kind, _)| kind == AlertKind::EndpointOutOfScope));
+    // So is the scan's next route never seen, while the token's own routes are not.
+    let held_on = |path: &'static str, at: i64| {
+        let mut o = normal(0);
+        o.path = Some(path);
+        let (_, held) = t.observe_held(token, &o, START + at);
+        let probe = held
+            .kinds()
+            .any(|(kind, _)| kind == AlertKind::EndpointOutOfScope);
+        probe
+    };
+    assert!(held_on("/admin/users", 7_000));
+    assert!(!held_on("/v1/builds", 8_000));
+
+    // An endpoint the registry expects is not a probe.
+    let expected = id("expected");
+    let mut o = normal(0);
+    o.path = Some("/.config/app.json");
+    o.expected.endpoint = Some(true);
+    assert!(t.observe(expected, &o, START).is_empty());
 }
 
 #[test]

@@ -285,9 +285,12 @@ impl Evidence {
                 endpoint,
                 declared,
                 new_endpoints,
+                hidden,
             } => {
                 if *declared {
                     format!("{endpoint} is outside the token's declared scope")
+                } else if *hidden {
+                    format!("{endpoint} asks for a hidden file, which API clients never request")
                 } else {
                     format!(
                         "{new_endpoints} routes never used by this token within minutes, \
@@ -388,6 +391,10 @@ pub enum Evidence {
         declared: bool,
         /// Endpoints never seen before, used within the recent window.
         new_endpoints: u64,
+        /// True when the path asks for a hidden file or directory (`/.env`, `/.git/config`):
+        /// a probe for leaked configuration, whatever the token's habits.
+        #[serde(default)]
+        hidden: bool,
     },
     /// For [`AlertKind::DormantWakeup`].
     DormantWakeup {

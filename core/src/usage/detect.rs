@@ -467,6 +467,7 @@ impl TokenUsage {
                 endpoint: hashing::endpoint_text(obs.method, path),
                 declared: true,
                 new_endpoints: self.novel_endpoints.estimate(generation),
+                hidden: false,
             };
             self.raise(
                 ctx,
@@ -476,9 +477,33 @@ impl TokenUsage {
                 out,
             );
         }
-        // Novelty is judged by route family (see `family_key`); an expected endpoint is known.
+        // A probe for leaked configuration says enough on its own, even on a token with no
+        // habits yet (a scan is often the first thing done with a stolen token); an expected
+        // endpoint is not one.
         let family = family_key(path);
+        if hashing::is_hidden(path) && obs.expected.endpoint != Some(true) {
+            self.novel_endpoints.insert(generation, family, cap);
+            let evidence = Evidence::EndpointOutOfScope {
+                endpoint: hashing::endpoint_text(obs.method, path),
+                declared: false,
+                new_endpoints: self.novel_endpoints.estimate(generation),
+                hidden: true,
+            };
+            self.raise(ctx, AlertKind::EndpointOutOfScope, None, evidence, out);
+            return;
+        }
+        // Novelty is judged by route family (see `family_key`); an expected endpoint is known.
         if self.known_endpoints.contains(family) {
+            return;
+        }
+        // After a scan's alert, while never-seen routes are still being tried, each one is
+        // held like the ones that raised it (on a token still learning too) and not learned.
+        if self.cooling_down(ctx, AlertKind::EndpointOutOfScope)
+            && self.novel_endpoints.estimate(generation) > 0
+            && obs.expected.endpoint != Some(true)
+        {
+            self.novel_endpoints.insert(generation, family, cap);
+            self.hold.held |= super::hold::bit(AlertKind::EndpointOutOfScope);
             return;
         }
         let fresh_profile = self.known_endpoints.len() == 0;
@@ -494,13 +519,14 @@ impl TokenUsage {
         let novel = self.novel_endpoints.estimate(generation);
         if novel < cfg.new_endpoints {
             // One new endpoint now and then is a feature being used: learn it quietly.
-            self.known_endpoints.learn(key);
+            self.known_endpoints.learn(family);
             return;
         }
         let evidence = Evidence::EndpointOutOfScope {
             endpoint: hashing::endpoint_text(obs.method, path),
             declared: false,
             new_endpoints: novel,
+            hidden: false,
         };
         self.raise(ctx, AlertKind::EndpointOutOfScope, None, evidence, out);
     }

@@ -238,6 +238,18 @@ fn route(path: &str) -> impl Iterator<Item = &[u8]> {
     bytes[..end].split(|&b| b == b'/').filter(|s| !s.is_empty())
 }
 
+/// Whether the path asks for a hidden file or directory: a segment such as `.env`, `.git` or
+/// `.aws` (`.well-known` is public by design). API clients do not request these; scanners
+/// looking for leaked configuration do.
+pub(crate) fn is_hidden(path: &str) -> bool {
+    route(path).any(|segment| {
+        segment.len() > 1
+            && segment[0] == b'.'
+            && segment != b".."
+            && !segment.eq_ignore_ascii_case(b".well-known")
+    })
+}
+
 /// Hash of method and path with query dropped and identifiers collapsed.
 pub(crate) fn endpoint_key(method: Option<&str>, path: &str) -> u32 {
     let mut h = hasher(TAG_ENDPOINT);

@@ -324,6 +324,15 @@ impl TokenUsage {
             .fold(0, |set, k| set | bit(k))
     }
 
+    /// Whether `kind` alerted within its cooldown.
+    pub fn cooling_down(&self, ctx: &Ctx, kind: AlertKind) -> bool {
+        let minute = ctx.minute();
+        let last = self.last_alert[kind.index()];
+        let cooldown_secs = ctx.config.detectors.common(kind).cooldown_secs;
+        let cooldown_min = cooldown_secs.div_ceil(60).min(u32::MAX as u64) as u32;
+        last != 0 && minute >= last && minute - last < cooldown_min.max(1)
+    }
+
     /// Suspects the context of `obs` for `kind` for the configured hold.
     pub fn suspect(&mut self, ctx: &Ctx, kind: AlertKind, context: Context) {
         if ctx.config.detectors.common(kind).enabled {
@@ -346,16 +355,13 @@ impl TokenUsage {
         if !common.enabled {
             return;
         }
-        let minute = ctx.minute();
-        let last = self.last_alert[kind.index()];
-        let cooldown_min = common.cooldown_secs.div_ceil(60).min(u32::MAX as u64) as u32;
         let severity = severity.unwrap_or(common.severity);
-        if last != 0 && minute.saturating_sub(last) < cooldown_min.max(1) && minute >= last {
+        if self.cooling_down(ctx, kind) {
             // Cooling down: no new alert, but the evidence holds for this request too.
             self.hold.held |= bit(kind);
             return;
         }
-        self.last_alert[kind.index()] = minute;
+        self.last_alert[kind.index()] = ctx.minute();
         self.hold.set_severity(kind, severity);
         out.push(Alert {
             kind,
