@@ -242,12 +242,15 @@ fn route(path: &str) -> impl Iterator<Item = &[u8]> {
 /// `.aws` (`.well-known` is public by design). API clients do not request these; scanners
 /// looking for leaked configuration do.
 pub(crate) fn is_hidden(path: &str) -> bool {
-    route(path).any(|segment| {
-        segment.len() > 1
-            && segment[0] == b'.'
-            && segment != b".."
-            && !segment.eq_ignore_ascii_case(b".well-known")
-    })
+    // Such a segment starts the path or follows a slash: most paths have no `/.` and are
+    // not split at all.
+    (path.starts_with('.') || memchr::memmem::find(path.as_bytes(), b"/.").is_some())
+        && route(path).any(|segment| {
+            segment.len() > 1
+                && segment[0] == b'.'
+                && segment != b".."
+                && !segment.eq_ignore_ascii_case(b".well-known")
+        })
 }
 
 /// Hash of method and path with query dropped and identifiers collapsed.
@@ -337,6 +340,30 @@ pub(crate) fn clip(text: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hidden_paths_are_segments_starting_with_a_dot() {
+        for hidden in [
+            ".env",
+            "/.env",
+            "/app/.git/config",
+            "/x/.aws/credentials?x=1",
+        ] {
+            assert!(is_hidden(hidden), "{hidden}");
+        }
+        for plain in [
+            "/",
+            "/v1/a.b",
+            "/v1/file.",
+            "/v1/..",
+            "/.well-known/jwks.json",
+            "/.WELL-KNOWN/x",
+            "/search?next=/.env",
+            "/v1#/.git",
+        ] {
+            assert!(!is_hidden(plain), "{plain}");
+        }
+    }
 
     #[test]
     fn hashes_are_stable_across_builds() {
