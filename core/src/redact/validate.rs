@@ -111,6 +111,14 @@ pub fn is_placeholder(value: &str) -> bool {
     if stands_apart(&PLACEHOLDER_WORDS, v) {
         return true;
     }
+    // Documentation's example keys end in capitals that say so, run into the body:
+    // AWS's secret access key `wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY`.
+    if ["EXAMPLEKEY", "EXAMPLESECRET", "EXAMPLETOKEN"]
+        .iter()
+        .any(|end| v.ends_with(end))
+    {
+        return true;
+    }
     // A value of one repeated mask character (`****`, `xxxx`, `....`, `0000`, `••••`).
     let mut chars = v.chars().map(|c| c.to_ascii_lowercase());
     let first = chars.next().unwrap_or(' ');
@@ -645,6 +653,7 @@ mod tests {
             "<set-me>",
             "***REMOVED***",
             "$DB_PASSWORD",
+            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
         ] {
             assert!(is_placeholder(p), "{p:?} should be a placeholder");
         }
@@ -655,6 +664,7 @@ mod tests {
             "winter-monkey-68",
             "$umm3r72",
             "c7eX31Dr$14%40CQW_XE*$",
+            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYexampleKEY9",
         ] {
             assert!(!is_placeholder(s), "{s:?} should not be a placeholder");
         }

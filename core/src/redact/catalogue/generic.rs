@@ -469,7 +469,15 @@ fn jwt(c: &Candidate<'_>) -> bool {
 }
 
 fn bearer(c: &Candidate<'_>) -> bool {
-    looks_random(c.secret) || jwt(c)
+    looks_random(c.secret) || jwt(c) || random_part(c.secret)
+}
+
+/// A credential in parts, one of them long and random: Asana's
+/// `2/<user id>/<app id>:<32 hex>`, which reads as a path where a value's shape is all there
+/// is to go by, but after `Bearer` is a token.
+fn random_part(v: &str) -> bool {
+    v.split(['/', ':'])
+        .any(|part| part.len() >= 24 && looks_random(part))
 }
 
 fn basic(c: &Candidate<'_>) -> bool {
@@ -507,6 +515,17 @@ fn aws_secret(c: &Candidate<'_>) -> bool {
 /// `mysqli_connect('host', 'user', 'pw')`, `DriverManager.getConnection(url, "user", "pw")`.
 fn connect_call(c: &Candidate<'_>) -> bool {
     password_only(c)
+}
+
+/// A PHP constant's value: judged as the constant's name says (a password, a machine-made
+/// secret); a salt (`NONCE_SALT`) is a machine-made secret.
+fn define_value(c: &Candidate<'_>) -> bool {
+    if c.key
+        .is_some_and(|k| k.to_ascii_lowercase().ends_with("salt"))
+    {
+        return looks_random(c.secret) && !is_code_or_dummy(c);
+    }
+    key_value(c)
 }
 
 fn password_only(c: &Candidate<'_>) -> bool {
@@ -800,21 +819,24 @@ pub(crate) static RULES: &[Builtin] = &[
     Builtin {
         id: "oracle_connect_password",
         provider: "generic",
-        description: "Password in an Oracle connect string user/password@host[:port][/service] or user/password@alias under a DSN or connect-string key",
-        keywords: &["dsn", "conn", "tns"],
-        pattern: r#"(?i-u)(?:dsn|conn(?:ect(?:ion)?)?(?:[_\-]?(?:str(?:ing)?|url|desc(?:riptor)?))?|tns[a-z_]*)["']?[ \t]*[:=][ \t]*["']?[a-z0-9_$#]+/(?P<secret>[^\s@/"']+)@(?://)?[a-z0-9]"#,
+        description: "Password in an Oracle connect string user/password@host[:port][/service] or user/password@alias under a DSN or connect-string key, or in a JDBC URL (jdbc:oracle:thin:user/password@//host:port/service)",
+        keywords: &["dsn", "conn", "tns", "jdbc:oracle"],
+        pattern: r#"(?i-u)(?:(?:dsn|conn(?:ect(?:ion)?)?(?:[_\-]?(?:str(?:ing)?|url|desc(?:riptor)?))?|tns[a-z_]*)["']?[ \t]*[:=][ \t]*["']?|\bjdbc:oracle:(?:thin|oci8?):)[a-z0-9_$#]+/(?P<secret>[^\s@/"']+)@(?://)?[a-z0-9]"#,
         validate: Some(password_only),
         generic: true,
         examples: &[
             ("DSN=scott/Tiger123@dbhost:1521/orcl", "Tiger123"),
             (r#"oracle: {connect_string: "app_user/Xq7!pw2z@//db.prod:1521/SALES"}"#, "Xq7!pw2z"),
             ("ORACLE_CONN=etl/Wm4-qz8Lp@PRODTNS", "Wm4-qz8Lp"),
+            ("spring.datasource.url=jdbc:oracle:thin:app/Ora_9xQ2-p@//db.corp:1521/ORCLPDB1", "Ora_9xQ2-p"),
         ],
         counterexamples: &[
             "connected to db/primary@host in 3ms",
             "conn=scott/${ORACLE_PASSWORD}@db:1521/orcl",
             "dsn=\"host=db user=app\"",
             "conn_pool: main/primary@2",
+            "url=jdbc:oracle:thin:@//db.corp:1521/ORCLPDB1",
+            "jdbc:oracle:thin:app/${DB_PASSWORD}@//db:1521/svc",
         ],
     },
     Builtin {
@@ -839,7 +861,7 @@ pub(crate) static RULES: &[Builtin] = &[
         provider: "generic",
         description: "Bearer token in an Authorization header, a header dump, a dict repr or curl's --oauth2-bearer",
         keywords: &["bearer"],
-        pattern: r"(?i-u)\bbearer[ \t]+(?P<secret>[a-z0-9\-._~+/]+=*)",
+        pattern: r"(?i-u)\bbearer[ \t]+(?P<secret>[a-z0-9\-._~+/]+(?::[a-z0-9\-._~+/]+)*=*)",
         validate: Some(bearer),
         generic: true,
         examples: &[
@@ -852,6 +874,10 @@ pub(crate) static RULES: &[Builtin] = &[
                 "ifz5xehaiogg0BZoMJewoOppLsMaq-1pr-y6CYX9v3",
             ),
             ("AUTHORIZATION: BEARER 4cPikCcRIFIeAt7o1nryTJwZEYH61IgMg\r", "4cPikCcRIFIeAt7o1nryTJwZEYH61IgMg"),
+            (
+                "-H 'Authorization: Bearer 1/1204471329716318/8150623904725509:c1e9e8bd50f60e27a4e8de3f95e7a0b1'",
+                "1/1204471329716318/8150623904725509:c1e9e8bd50f60e27a4e8de3f95e7a0b1",
+            ),
         ],
         counterexamples: &[
             "Authorization: Bearer ${TOKEN}",
@@ -898,9 +924,9 @@ pub(crate) static RULES: &[Builtin] = &[
     Builtin {
         id: "authorization_header",
         provider: "generic",
-        description: "Credential of an Authorization or Proxy-Authorization header with another scheme (Token, Bot, SSWS, ApiKey, ...) or none",
+        description: "Credential of an Authorization or Proxy-Authorization header with another scheme (Token, Bot, SSWS, ApiKey, GenieKey, Klaviyo-API-Key, DeepL-Auth-Key, sso-key, ...) or none",
         keywords: &["authorization"],
-        pattern: r#"(?i-u)\b(?:proxy-)?authorization(?:\\{0,3}["'])?[ \t]*[:=][ \t]*(?:\\{0,3}["'])?[ \t]*(?:(?:token|bot|ssws|apikey|api-key|key|splunk|gitlab-token|sharedkey|hmac|negotiate|otp|dsn)[ \t]+)?(?P<secret>[a-z0-9\-._~+/:=]{8,})"#,
+        pattern: r#"(?i-u)\b(?:proxy-)?authorization(?:\\{0,3}["'])?[ \t]*[:=][ \t]*(?:\\{0,3}["'])?[ \t]*(?:(?:token|bot|ssws|apikey|api-key|key|splunk|gitlab-token|sharedkey|hmac|negotiate|otp|dsn|geniekey|klaviyo-api-key|deepl-auth-key|zoho-oauthtoken|oauth|sso-key)[ \t]+)?(?P<secret>[a-z0-9\-._~+/:=]{8,})"#,
         validate: Some(authorization),
         generic: true,
         examples: &[
@@ -913,6 +939,11 @@ pub(crate) static RULES: &[Builtin] = &[
                 "00QCjAl4MlV-WPXM6wXVvYo8N1l4tVb3Xdd9jY",
             ),
             ("proxy-authorization=Zk3Lq9Xw2PvB7nRt", "Zk3Lq9Xw2PvB7nRt"),
+            (
+                "curl -H \"Authorization: GenieKey 7c1d2e4f-9a3b-4c5d-8e6f-0a1b2c3d4e5f\" https://api.opsgenie.com/v2/alerts",
+                "7c1d2e4f-9a3b-4c5d-8e6f-0a1b2c3d4e5f",
+            ),
+            ("Authorization: DeepL-Auth-Key 2f0c8a9e-5b1d-4e7a-9c3f-6d8e2b4a1c70:fx", "2f0c8a9e-5b1d-4e7a-9c3f-6d8e2b4a1c70:fx"),
         ],
         counterexamples: &[
             "Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/iam/aws4_request",
@@ -1291,9 +1322,33 @@ pub(crate) static RULES: &[Builtin] = &[
         ],
     },
     Builtin {
+        id: "php_define_secret",
+        provider: "generic",
+        description: "A secret given to PHP's define() under a secret's constant name: define('DB_PASSWORD', '...'), and WordPress's authentication keys and salts (AUTH_KEY, NONCE_SALT, ...)",
+        keywords: &["define"],
+        pattern: r#"(?i-u)\bdefine[ \t]*\([ \t]*["'](?P<key>[a-z0-9_]{0,40}(?:pass(?:word|wd)?|pwd|secret|token|key|salt))["'][ \t]*,[ \t]*(?:'(?P<secret_sq>[^'\r\n]{6,256})'|"(?P<secret_dq>[^"\r\n]{6,256})")[ \t]*\)"#,
+        validate: Some(define_value),
+        generic: true,
+        examples: &[
+            ("define( 'DB_PASSWORD', 'Wp-Db#2026pass' );", "Wp-Db#2026pass"),
+            (
+                r#"define('SECURE_AUTH_KEY',  'k<Q]x9$Lm~2v!Rz^8N|p@4Tw{6yHs_0Bd%c3Jf*E7gU+aK5e-Wn1(Zq)Xr&Vt;Y');"#,
+                "k<Q]x9$Lm~2v!Rz^8N|p@4Tw{6yHs_0Bd%c3Jf*E7gU+aK5e-Wn1(Zq)Xr&Vt;Y",
+            ),
+            (r#"define("STRIPE_SECRET", "Zx8Vq2Lp0Rt6Yw4Nm1Kc7Jh3Gd9Fs5Ab");"#, "Zx8Vq2Lp0Rt6Yw4Nm1Kc7Jh3Gd9Fs5Ab"),
+        ],
+        counterexamples: &[
+            "define( 'AUTH_KEY',         'put your unique phrase here' );",
+            "define( 'DB_PASSWORD', 'password_here' );",
+            "define('WP_CACHE_KEY_SALT', 'example.com');",
+            "define('DB_PASSWORD', getenv('DB_PASSWORD'));",
+            "define('API_TOKEN_HEADER', 'X-Api-Token');",
+        ],
+    },
+    Builtin {
         id: "cli_tool_password",
         provider: "generic",
-        description: "Password after the password flag of an admin tool, from a table of (tool, flag) pairs: PsExec -p, schtasks /rp and /p, wmic /password:, cmdkey /pass:, winrs, FreeRDP, sqlcmd/bcp/osql -P, ldap* -w, ipmitool -P, SNMPv3 -A/-X, zip -P, keytool -storepass/-keypass, openssl -passin pass:, redis-cli -a, sshpass and the mongo tools -p",
+        description: "Password after the password flag of an admin tool, from a table of (tool, flag) pairs: PsExec -p, schtasks /rp and /p, wmic /password:, cmdkey /pass:, winrs, FreeRDP, sqlcmd/bcp/osql -P, ldap* -w, ipmitool -P, SNMPv3 -A/-X, zip -P, keytool -storepass/-keypass, openssl -passin pass:, redis-cli -a, cqlsh -p, influx -password, vsql -w, sshpass and the mongo tools -p",
         keywords: tool_flags::KEYWORDS,
         pattern: tool_flags::PATTERN,
         validate: Some(tool_flags::tool_flag),
@@ -1307,6 +1362,8 @@ pub(crate) static RULES: &[Builtin] = &[
             ("keytool -list -keystore app.jks -storepass St0reIt!9", "St0reIt!9"),
             ("openssl rsa -in key.pem -passin pass:Rs4Key#1 -out plain.pem", "Rs4Key#1"),
             ("ipmitool -I lanplus -H 10.0.0.9 -U ADMIN -P Ipm1Pass! chassis status", "Ipm1Pass!"),
+            ("cqlsh -u cassandra -p Kx9-Ring2aar 10.0.3.15 9042", "Kx9-Ring2aar"),
+            ("influx -host db -username admin -password 'Infl#ux2026' -execute 'SHOW DATABASES'", "Infl#ux2026"),
         ],
         counterexamples: &[
             "ipmitool -H 10.0.0.9 -p 623 -U ADMIN chassis status",

@@ -224,7 +224,7 @@ pub(crate) fn is_code_value(v: &str) -> bool {
     {
         return true;
     }
-    if is_member_access(v) || is_primitive_type(v) {
+    if is_member_access(v) || is_primitive_type(v) || is_cmdlet(v) {
         return true;
     }
     // A cast or parenthesised expression: `(char *) (p + 2)`, `(String) x`, `(p + ulen`.
@@ -314,6 +314,29 @@ fn split_words(v: &str) -> Vec<String> {
         words.push(word);
     }
     words
+}
+
+/// PowerShell's approved verbs (Microsoft's "Approved Verbs for PowerShell Commands"): a
+/// cmdlet's name is one of them, a hyphen and a noun.
+const CMDLET_VERBS: &str = "\
+    Add Approve Assert Backup Block Build Checkpoint Clear Close Compare Complete Compress \
+    Confirm Connect Convert ConvertFrom ConvertTo Copy Debug Deny Deploy Disable Disconnect \
+    Dismount Edit Enable Enter Exit Expand Export Find Format Get Grant Group Hide Import \
+    Initialize Install Invoke Join Limit Lock Measure Merge Mount Move New Open Optimize Out \
+    Ping Pop Protect Publish Push Read Receive Redo Register Remove Rename Repair Request \
+    Reset Resize Resolve Restart Restore Resume Revoke Save Search Select Send Set Show Skip \
+    Split Start Step Stop Submit Suspend Switch Sync Test Trace Unblock Undo Uninstall Unlock \
+    Unprotect Unpublish Unregister Update Use Wait Watch Write";
+
+/// A PowerShell cmdlet call's name as the value (`$password = Read-Host -AsSecureString`,
+/// `$cred = Get-Credential`): an approved verb, a hyphen, a capitalised noun.
+fn is_cmdlet(v: &str) -> bool {
+    let Some((verb, noun)) = v.split_once('-') else {
+        return false;
+    };
+    CMDLET_VERBS.split_ascii_whitespace().any(|w| w == verb)
+        && noun.as_bytes().first().is_some_and(u8::is_ascii_uppercase)
+        && noun.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
 /// `this.form.value.password`, `user.pwd`, `props.password`: identifiers joined by dots,
@@ -482,6 +505,9 @@ mod tests {
             "*mut",
             "[u16",
             "super::super::Foundation::HANDLE",
+            "Read-Host",
+            "ConvertTo-SecureString",
+            "Get-AzKeyVaultSecret",
         ] {
             assert!(is_code_value(v), "{v}");
         }
@@ -493,6 +519,9 @@ mod tests {
             "correct horse battery staple",
             "Gr4dl3-Dep!oy",
             "c0rp-V4ult",
+            "Blue-Horse7",
+            "Get-",
+            "Set-up-Now!",
         ] {
             assert!(!is_code_value(v) && !is_label(v), "{v}");
         }

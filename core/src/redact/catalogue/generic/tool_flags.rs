@@ -102,6 +102,9 @@ static TABLE: &[ToolFlags] = &[
     },
     // Database and cache clients, ssh wrappers.
     flags(&["redis-cli"], &["-a"]),
+    flags(&["cqlsh"], &["-p"]),
+    flags(&["influx"], &["-password"]),
+    flags(&["vsql"], &["-w"]),
     flags(&["sshpass"], &["-p"]),
     flags(
         &[
@@ -145,6 +148,9 @@ pub(super) const KEYWORDS: &[&str] = &[
     "jarsigner",
     "openssl ",
     "redis-cli",
+    "cqlsh",
+    "influx ",
+    "vsql",
     "sshpass",
     "mongo",
 ];

@@ -500,14 +500,15 @@ pub(crate) static RULES: &[Builtin] = &[
     Builtin {
         id: "wandb_api_key",
         provider: "wandb",
-        description: "Weights & Biases API key (40 hex beside a wandb key name)",
+        description: "Weights & Biases API key (40 hex beside a wandb key name, or given to wandb login)",
         keywords: &["wandb"],
-        pattern: concat!(r"(?-u)(?i:wandb)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{40})", end_url!()),
+        pattern: concat!(r"(?-u)(?:(?i:wandb)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{40})|\bwandb[ \t]+login(?:[ \t]+--?[a-z][a-z-]*)*[ \t]+(?P<secret_cli>[a-f0-9]{40}))", end_url!()),
         examples: &[
             ("WANDB_API_KEY=b409ee54c1bfa21879ae03123b9d6bbd36df0b2e", "b409ee54c1bfa21879ae03123b9d6bbd36df0b2e"),
             (r#"{"wandb_key":"494ec2e4c746143aeff690c1962c29e02d26f7d1"}"#, "494ec2e4c746143aeff690c1962c29e02d26f7d1"),
+            ("$ wandb login --relogin 5f2d8c1a9e7b3f604d1c8e2a7b9f0d3e6a4c1b8e", "5f2d8c1a9e7b3f604d1c8e2a7b9f0d3e6a4c1b8e"),
         ],
-        counterexamples: &["WANDB_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "WANDB_API_KEY=<your-wandb-key>", "WANDB_API_KEY=1bb0c9ac7c545ae39b8179607026e206457e7f6"],
+        counterexamples: &["WANDB_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "WANDB_API_KEY=<your-wandb-key>", "WANDB_API_KEY=1bb0c9ac7c545ae39b8179607026e206457e7f6", "wandb login --relogin"],
         ..NAMED
     },
     Builtin {

@@ -140,6 +140,23 @@ pub(crate) static RULES: &[Builtin] = &[
         counterexamples: &["SK3445d3d0743c590c3f91cd92683daf6", "SK3445d3d0743c590c3f91cd92683daf64a", "SKIP this task", "SK00000000000000000000000000000000"],
     },
     Builtin {
+        id: "twilio_api_key_secret",
+        provider: "twilio",
+        description: "Twilio API key secret (32 alphanumerics) quoted right after its quoted API key sid (SK + 32 hex), as the helper libraries take them: Client(\"SK...\", \"secret\", \"AC...\")",
+        keywords: &["SK"],
+        pattern: r#"(?-u)\bSK[0-9a-fA-F]{32}\\{0,3}["'][ \t]*,[ \t]*\\{0,3}["'](?P<secret>[A-Za-z0-9]{32})\\{0,3}["']"#,
+        validate: Some(random_looking),
+        generic: false,
+        examples: &[(
+            r#"client = Client("SK5c0e9d1f2a3b4c5d6e7f8091a2b3c4d5", "Yh3kP9wQ2mZr7Lx4Tn8Vb1Cs6Fd0Gj5A", "AC0f1e2d3c4b5a69788796a5b4c3d2e1f0")"#,
+            "Yh3kP9wQ2mZr7Lx4Tn8Vb1Cs6Fd0Gj5A",
+        )],
+        counterexamples: &[
+            r#"Client("SK5c0e9d1f2a3b4c5d6e7f8091a2b3c4d5", api_secret, account_sid)"#,
+            r#"Client("SK5c0e9d1f2a3b4c5d6e7f8091a2b3c4d5", "your_api_secret_here_xxxxxxxxxxxx")"#,
+        ],
+    },
+    Builtin {
         id: "twilio_auth_token",
         provider: "twilio",
         description: "Twilio auth token or API secret (32 hex beside a twilio key name)",

@@ -191,14 +191,15 @@ pub(crate) static RULES: &[Builtin] = &[
     Builtin {
         id: "razorpay_key_secret",
         provider: "razorpay",
-        description: "Razorpay key secret (24) beside a Razorpay key name",
-        keywords: &["razorpay"],
-        pattern: concat!(r"(?-u)(?i:razorpay)[A-Za-z0-9_.-]{0,24}?(?i:secret)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{24})", end_url!()),
+        description: "Razorpay key secret (24) beside a Razorpay key name, or quoted right after its quoted key id (rzp_live_ / rzp_test_ + 14), as the SDKs take the pair",
+        keywords: &["razorpay", "rzp_"],
+        pattern: concat!(r"(?-u)(?:(?i:razorpay)[A-Za-z0-9_.-]{0,24}?(?i:secret)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{24})|\brzp_(?:live|test)_[A-Za-z0-9]{14}\\{0,3}[\x22'][ \t]*,[ \t]*\\{0,3}[\x22'](?P<secret_pair>[A-Za-z0-9]{24}))", end_url!()),
         examples: &[
             (r#"RAZORPAY_KEY_SECRET: "19n4TxMHvv5p0oazoIFvcgOI""#, "19n4TxMHvv5p0oazoIFvcgOI"),
             ("razorpay_secret = xSQ5Br3ZNGoEdKRkct9KxnPx", "xSQ5Br3ZNGoEdKRkct9KxnPx"),
+            ("client = razorpay.Client(auth=(\"rzp_live_Xb7kQ2mN9pL4vW\", \"q3Rt8yUi0oPa5sDf7gHj2kLz\"))", "q3Rt8yUi0oPa5sDf7gHj2kLz"),
         ],
-        counterexamples: &["RAZORPAY_KEY_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "RAZORPAY_KEY_SECRET=<your-razorpay-key>", "RAZORPAY_KEY_SECRET=lLNtO2ejFvoIwJoBudQKxoA"],
+        counterexamples: &["RAZORPAY_KEY_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "RAZORPAY_KEY_SECRET=<your-razorpay-key>", "RAZORPAY_KEY_SECRET=lLNtO2ejFvoIwJoBudQKxoA", "auth=(\"rzp_live_Xb7kQ2mN9pL4vW\", os.environ[\"RAZORPAY_SECRET\"])"],
         ..NAMED
     },
     Builtin {
@@ -427,25 +428,28 @@ pub(crate) static RULES: &[Builtin] = &[
         provider: "alchemy",
         description: "Alchemy API key (32) beside an Alchemy key name",
         keywords: &["alchemy"],
-        pattern: concat!(r"(?-u)(?i:alchemy)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9_-]{32})", end_url!()),
+        pattern: concat!(r"(?-u)(?:(?i:alchemy)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9_-]{32})|\balchemy\.com/v2/(?P<secret_url>[A-Za-z0-9_-]{32}))", end_url!()),
         examples: &[
             (r#"ALCHEMY_API_KEY: "DlxNNOi5Aw9M6KIjn33R0bSrpXszKEtx""#, "DlxNNOi5Aw9M6KIjn33R0bSrpXszKEtx"),
             ("alchemy_key = N50iYxLYmKgwOyIvdWJDMy-TP2BXQMtc", "N50iYxLYmKgwOyIvdWJDMy-TP2BXQMtc"),
+            ("provider = Web3(HTTPProvider('https://eth-mainnet.g.alchemy.com/v2/Qw3rTy9uIoP4aSdFgHjK1lZxCvBnM2q8'))", "Qw3rTy9uIoP4aSdFgHjK1lZxCvBnM2q8"),
         ],
-        counterexamples: &["ALCHEMY_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "ALCHEMY_API_KEY=<your-alchemy-key>", "ALCHEMY_API_KEY=2_9jRIOY9acZvzqU_U_acKafpUMJMKh"],
+        counterexamples: &["ALCHEMY_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "ALCHEMY_API_KEY=<your-alchemy-key>", "ALCHEMY_API_KEY=2_9jRIOY9acZvzqU_U_acKafpUMJMKh", "https://eth-mainnet.g.alchemy.com/v2/your-api-key"],
         ..NAMED
     },
     Builtin {
         id: "infura_project_secret",
         provider: "infura",
-        description: "Infura project id / secret (32 hex) beside an Infura key name",
+        description: "Infura project id / secret (32 hex) beside an Infura key name, or in an Infura endpoint URL (infura.io/v3/KEY)",
         keywords: &["infura"],
-        pattern: concat!(r"(?-u)(?i:infura)[A-Za-z0-9_.-]{0,24}?(?i:key|secret|id)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{32})", end_url!()),
+        pattern: concat!(r"(?-u)(?:(?i:infura)[A-Za-z0-9_.-]{0,24}?(?i:key|secret|id)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{32})|\binfura\.io/(?:ws/)?v3/(?P<secret_url>[a-f0-9]{32}))", end_url!()),
         examples: &[
             (r#"export INFURA_PROJECT_SECRET="574258c33c839fac35319e0d605f5efc""#, "574258c33c839fac35319e0d605f5efc"),
             ("  infura_api_key: 894d573f805856b198d167351bba7e60", "894d573f805856b198d167351bba7e60"),
+            ("const rpc = \"https://mainnet.infura.io/v3/3b1f9c0e7a2d4c6e8f0a1b2c3d4e5f60\";", "3b1f9c0e7a2d4c6e8f0a1b2c3d4e5f60"),
+            ("WS_URL=wss://sepolia.infura.io/ws/v3/9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b", "9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b"),
         ],
-        counterexamples: &["INFURA_PROJECT_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "INFURA_PROJECT_SECRET=<your-infura-key>", "INFURA_PROJECT_SECRET=91f6139648d7981f1ca02413e053695"],
+        counterexamples: &["INFURA_PROJECT_SECRET=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "INFURA_PROJECT_SECRET=<your-infura-key>", "INFURA_PROJECT_SECRET=91f6139648d7981f1ca02413e053695", "https://mainnet.infura.io/v3/YOUR-PROJECT-ID"],
         ..NAMED
     },
     Builtin {

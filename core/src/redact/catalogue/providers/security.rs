@@ -370,14 +370,16 @@ pub(crate) static RULES: &[Builtin] = &[
     Builtin {
         id: "ngrok_authtoken",
         provider: "ngrok",
-        description: "ngrok authtoken / API key (digit + 26 + _ + 21) beside an ngrok key name",
+        description: "ngrok authtoken / API key (digit + 26 + _ + 21) beside an ngrok key name, or given to ngrok authtoken / config add-authtoken / --authtoken",
         keywords: &["ngrok"],
-        pattern: concat!(r"(?-u)(?i:ngrok)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[0-9]{1}[A-Za-z0-9]{26}_[A-Za-z0-9]{21})", end_url!()),
+        pattern: concat!(r"(?-u)(?:(?i:ngrok)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[0-9]{1}[A-Za-z0-9]{26}_[A-Za-z0-9]{21})|\bngrok\b[^\r\n]{0,64}?(?:\bauthtoken|--authtoken=?|add-authtoken)[ \t]*(?P<secret_cli>[0-9][A-Za-z0-9]{26}_[A-Za-z0-9]{21}))", end_url!()),
         examples: &[
             ("  NGROK_AUTHTOKEN: 8nVDL9cbbFtmY2xT5daqJcCeYlc_0bBe9gD9u1MMMl5mqfE8q", "8nVDL9cbbFtmY2xT5daqJcCeYlc_0bBe9gD9u1MMMl5mqfE8q"),
             (r#"export ngrok_api_key="2q1LULHkOhUJ4TNq6EF9nAukNdQ_nQjI1JcPlv6qmhw43vXce""#, "2q1LULHkOhUJ4TNq6EF9nAukNdQ_nQjI1JcPlv6qmhw43vXce"),
+            ("ngrok config add-authtoken 2fQ1qVHwVFL8632aprmtnt6gLqc_hCwwBv40HwPjjr7r5nJUL", "2fQ1qVHwVFL8632aprmtnt6gLqc_hCwwBv40HwPjjr7r5nJUL"),
+            ("./ngrok http 8080 --authtoken=3LrPqYsTLRnPDuggjL3KXuIUEgl_jC4THL7e7VzxBp3rv1JRI", "3LrPqYsTLRnPDuggjL3KXuIUEgl_jC4THL7e7VzxBp3rv1JRI"),
         ],
-        counterexamples: &["NGROK_AUTHTOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "NGROK_AUTHTOKEN=<your-ngrok-key>", "NGROK_AUTHTOKEN=4J1D5Y88azb5EVKVjSCFHVOCGvw_mGpX3j5EU2dZCFzVjfOD"],
+        counterexamples: &["NGROK_AUTHTOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "NGROK_AUTHTOKEN=<your-ngrok-key>", "NGROK_AUTHTOKEN=4J1D5Y88azb5EVKVjSCFHVOCGvw_mGpX3j5EU2dZCFzVjfOD", "ngrok config add-authtoken <token>"],
         ..NAMED
     },
     Builtin {

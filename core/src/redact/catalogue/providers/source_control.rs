@@ -327,14 +327,15 @@ pub(crate) static RULES: &[Builtin] = &[
     Builtin {
         id: "snyk_token",
         provider: "snyk",
-        description: "Snyk API token (UUID) beside a Snyk key name",
+        description: "Snyk API token (UUID) beside a Snyk key name, or given to snyk auth",
         keywords: &["snyk"],
-        pattern: concat!(r"(?-u)(?i:snyk)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12})", end_url!()),
+        pattern: concat!(r"(?-u)(?:(?i:snyk)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12})|\bsnyk[ \t]+auth[ \t]+(?P<secret_cli>[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}))", end_url!()),
         examples: &[
             (r#"SNYK_TOKEN: "6dbaa388-0139-1a18-25c4-d530fbaf8493""#, "6dbaa388-0139-1a18-25c4-d530fbaf8493"),
             ("snyk_api_key = 26fc3cbf-2316-9d58-5af0-cf8264e20dab", "26fc3cbf-2316-9d58-5af0-cf8264e20dab"),
+            ("- run: snyk auth 0c4e2a9b-7d1f-4e3a-b8c6-5f2d9e1a7b40 && snyk test", "0c4e2a9b-7d1f-4e3a-b8c6-5f2d9e1a7b40"),
         ],
-        counterexamples: &["SNYK_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SNYK_TOKEN=<your-snyk-key>", "SNYK_TOKEN=4ac98c7b-e0ef-fea1-5951-a219615d5c8"],
+        counterexamples: &["SNYK_TOKEN=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "SNYK_TOKEN=<your-snyk-key>", "SNYK_TOKEN=4ac98c7b-e0ef-fea1-5951-a219615d5c8", "snyk auth $SNYK_TOKEN"],
         ..NAMED
     },
     Builtin {

@@ -123,14 +123,15 @@ pub(crate) static RULES: &[Builtin] = &[
     Builtin {
         id: "tomtom_api_key",
         provider: "tomtom",
-        description: "TomTom API key (32) beside a TomTom key name",
+        description: "TomTom API key (32) beside a TomTom key name, or as the key parameter of an api.tomtom.com URL",
         keywords: &["tomtom"],
-        pattern: concat!(r"(?-u)(?i:tomtom)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{32})", end_url!()),
+        pattern: concat!(r"(?-u)(?:(?i:tomtom)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{32})|\bapi\.tomtom\.com/[^\s?#]*\?(?:[^\s#]*&)?key=(?P<secret_url>[A-Za-z0-9]{32}))", end_url!()),
         examples: &[
             ("  TOMTOM_API_KEY: tTXRZDGu27GPe88oR4imhqjuRIz88HkA", "tTXRZDGu27GPe88oR4imhqjuRIz88HkA"),
             (r#"export tomtom_key="MpmULjCMNJ4laP1stEcdxKbEfuSa99ap""#, "MpmULjCMNJ4laP1stEcdxKbEfuSa99ap"),
+            ("GET https://api.tomtom.com/search/2/geocode/berlin.json?limit=1&key=Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4z 200", "Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4z"),
         ],
-        counterexamples: &["TOMTOM_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "TOMTOM_API_KEY=<your-tomtom-key>", "TOMTOM_API_KEY=zZxJBa9iGr7Xx6WQNVM9CwPpy692hvb"],
+        counterexamples: &["TOMTOM_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "TOMTOM_API_KEY=<your-tomtom-key>", "TOMTOM_API_KEY=zZxJBa9iGr7Xx6WQNVM9CwPpy692hvb", "https://api.tomtom.com/search/2/geocode/berlin.json?key=YOUR_API_KEY"],
         ..NAMED
     },
     Builtin {
