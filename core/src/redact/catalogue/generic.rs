@@ -1325,7 +1325,7 @@ pub(crate) static RULES: &[Builtin] = &[
         id: "php_define_secret",
         provider: "generic",
         description: "A secret given to PHP's define() under a secret's constant name: define('DB_PASSWORD', '...'), and WordPress's authentication keys and salts (AUTH_KEY, NONCE_SALT, ...)",
-        keywords: &["define"],
+        keywords: &["define(", "define ("],
         pattern: r#"(?i-u)\bdefine[ \t]*\([ \t]*["'](?P<key>[a-z0-9_]{0,40}(?:pass(?:word|wd)?|pwd|secret|token|key|salt))["'][ \t]*,[ \t]*(?:'(?P<secret_sq>[^'\r\n]{6,256})'|"(?P<secret_dq>[^"\r\n]{6,256})")[ \t]*\)"#,
         validate: Some(define_value),
         generic: true,
