@@ -7,7 +7,7 @@ use aho_corasick::AhoCorasick;
 mod stand_in;
 
 pub(crate) use super::rule::Candidate;
-pub(crate) use stand_in::{is_code_or_dummy, is_dummy};
+pub(crate) use stand_in::{is_code_or_dummy, is_dummy, is_public_by_design};
 
 /// Shannon entropy of `s` in bits per byte.
 pub fn shannon_entropy(s: &str) -> f64 {

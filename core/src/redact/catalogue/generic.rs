@@ -416,7 +416,7 @@ fn credential_value(c: &Candidate<'_>) -> bool {
 
 /// Judges a key/value candidate by what its key names.
 fn key_value(c: &Candidate<'_>) -> bool {
-    if key_is_url_userinfo(c) {
+    if not_a_key(c) {
         return false;
     }
     match c.key.and_then(family) {
@@ -435,9 +435,29 @@ fn key_is_url_userinfo(c: &Candidate<'_>) -> bool {
         .is_some_and(|key| text_before(c, key).ends_with(b"://"))
 }
 
+/// Where what reads as a key is part of something else: a URL's user name, an ARN.
+fn not_a_key(c: &Candidate<'_>) -> bool {
+    key_is_url_userinfo(c) || key_in_arn(c)
+}
+
+/// `arn:aws:secretsmanager:...:secret:prod/db`: the "key" is an ARN's resource type, and the
+/// value the resource's name.
+fn key_in_arn(c: &Candidate<'_>) -> bool {
+    c.key.is_some_and(|key| {
+        let before = text_before(c, key);
+        let start = before
+            .iter()
+            .rposition(|b| b.is_ascii_whitespace() || b"\"'=,;([{<>".contains(b))
+            .map_or(0, |i| i + 1);
+        before[start..]
+            .get(..4)
+            .is_some_and(|head| head.eq_ignore_ascii_case(b"arn:"))
+    })
+}
+
 /// A secret-family key whose value must look machine-made.
 fn secret_key_value(c: &Candidate<'_>) -> bool {
-    if key_is_url_userinfo(c) {
+    if not_a_key(c) {
         return false;
     }
     match c.key.and_then(family) {
@@ -1101,6 +1121,20 @@ pub(crate) static RULES: &[Builtin] = &[
         ],
     },
     Builtin {
+        id: "lftp_user_password",
+        provider: "generic",
+        description: "Password in lftp's -u user,password",
+        keywords: &["lftp"],
+        pattern: r#"(?-u)\blftp\b[^\r\n]{0,256}?[ \t]-u[ \t]+(?:'[^',\r\n]*,(?P<secret_sq>[^'\r\n]+)'|"[^",\r\n]*,(?P<secret_dq>[^"\r\n]+)"|[^\s,"']+,(?P<secret>[^\s"']+))"#,
+        validate: Some(password_only),
+        generic: true,
+        examples: &[
+            ("lftp -u uploader,Up-L0ad!x9 ftp.partner.example -e 'mirror -R dist /www; quit'", "Up-L0ad!x9"),
+            ("lftp -e 'set ssl:verify-certificate no' -u 'deploy,Spr1ng #42' sftp://files.example", "Spr1ng #42"),
+        ],
+        counterexamples: &["lftp -u anonymous ftp.example.org", "lftp -u deploy,$FTP_PASSWORD ftp.example"],
+    },
+    Builtin {
         id: "mysql_password_flag",
         provider: "generic",
         description: "Password glued to -p on a MySQL/MariaDB client command line (mysql -uroot -pS3cret)",
@@ -1235,6 +1269,8 @@ pub(crate) static RULES: &[Builtin] = &[
             ("storageCredential: \"Azur3St0r!\"", "Azur3St0r!"),
         ],
         counterexamples: &[
+            "SecretId=arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-Ab3xYz VersionId=1",
+            "mapboxgl.accessToken = 'pk.eyJ1IjoiYWNtZSIsImEiOiJjbHg0In0.Qm9rZW4tU2lnbmF0dXJlLVg';",
             "token_type=bearer&expires_in=3600",
             "auth=ok",
             "token_count=512",
@@ -1400,26 +1436,31 @@ pub(crate) static RULES: &[Builtin] = &[
     Builtin {
         id: "credential_constructor_password",
         provider: "generic",
-        description: "The password argument of a credential object built in code: NetworkCredential(user, \"pw\"), PasswordAuthentication(user, \"pw\".toCharArray()), HTTPBasicAuth/HTTPDigestAuth(user, 'pw'), UsernamePasswordCredentials(user, \"pw\")",
+        description: "The password argument of a credential object built in code, or of a client's login call: NetworkCredential(user, \"pw\"), PasswordAuthentication(user, \"pw\".toCharArray()), HTTPBasicAuth/HTTPDigestAuth(user, 'pw'), UsernamePasswordCredentials(user, \"pw\"), smtp.login(user, \"pw\") (smtplib, imaplib, ftplib)",
         keywords: &[
             "networkcredential",
             "passwordauthentication",
             "basicauth",
             "digestauth",
             "usernamepassword",
+            ".login(",
         ],
-        pattern: r#"(?i-u)\b(?:NetworkCredential|PasswordAuthentication|HTTPBasicAuth|HttpBasicAuth|HTTPDigestAuth|HttpDigestAuth|UsernamePasswordCredentials|UsernamePasswordAuthenticationToken)[ \t]*\([ \t]*(?:"[^"\r\n]*"|'[^'\r\n]*'|[a-z_$][a-z0-9_.$]*)[ \t]*,[ \t]*(?:"(?P<secret_dq>[^"\r\n]+)"|'(?P<secret_sq>[^'\r\n]+)')"#,
+        pattern: r#"(?i-u)(?:\b(?:NetworkCredential|PasswordAuthentication|HTTPBasicAuth|HttpBasicAuth|HTTPDigestAuth|HttpDigestAuth|UsernamePasswordCredentials|UsernamePasswordAuthenticationToken)|\.login)[ \t]*\([ \t]*(?:"[^"\r\n]*"|'[^'\r\n]*'|[a-z_$][a-z0-9_.$]*)[ \t]*,[ \t]*(?:"(?P<secret_dq>[^"\r\n]+)"|'(?P<secret_sq>[^'\r\n]+)')"#,
         validate: Some(password_only),
         generic: true,
         examples: &[
             (r#"var cred = new NetworkCredential("svc_report", "R3p0rt!Svc", "CORP");"#, "R3p0rt!Svc"),
             (r#"return new PasswordAuthentication("mailer", "M4il!Relay".toCharArray());"#, "M4il!Relay"),
             ("requests.get(url, auth=HTTPBasicAuth('api', 'B4sic-Auth!9'))", "B4sic-Auth!9"),
+            (r#"    server.login("alerts@example.org", "Sm7p-Relay!26")"#, "Sm7p-Relay!26"),
         ],
         counterexamples: &[
             "new NetworkCredential(user, password)",
             "auth=HTTPBasicAuth(username, password)",
             r#"new NetworkCredential("user", "password")"#,
+            "server.login(user, password)",
+            r#"mail.login("alerts@example.org", os.environ["SMTP_PASSWORD"])"#,
+            r#"page.login("admin", "admin")"#,
         ],
     },
     Builtin {

@@ -26,6 +26,23 @@ macro_rules! services {
             r#"(?:["']?\s{0,4}(?:=>|:=|[=:])\s{0,4}|\s{1,4})["']?"#,
             r"(?P<secret>[A-Za-z0-9][A-Za-z0-9_+/=.~-]{15,255})(?:[^A-Za-z0-9_+/=.~-]|$)"
         );
+
+        /// A call that builds the service's client, its callee named for the service and
+        /// ending in the service's name or a client-building word (`shodan.Shodan(`,
+        /// `SparkPost(`, `algoliasearch(`, `mailjet_rest.Client(`, `x.setApiKey(`), then a
+        /// quoted value among its first three arguments (`auth=(...)` and `api_key=` too): the
+        /// last that qualifies, since a public id comes before its secret (`(app_id, key)`).
+        const CALL_PATTERN: &str = concat!(
+            r"(?-u)\b(?P<key>(?i:(?:",
+            $first,
+            $("|", $name,)*
+            r")[a-z0-9_]{0,16})(?:(?:\.[A-Za-z_][A-Za-z0-9_]{0,24})*\.(?:(?i:(?:",
+            $first,
+            $("|", $name,)*
+            r")[a-z0-9_]{0,16})|Client|Api|API|Rest|REST|Realtime|init|Init|setApiKey|set_api_key|configure|authenticate|login|connect))?)",
+            r#"[ \t]*\((?:[ \t]*(?:[a-z_]{1,16}[ \t]*=[ \t]*)?\(?[ \t]*(?:"[^"\r\n]{0,64}"|'[^'\r\n]{0,64}')[ \t]*,){0,2}"#,
+            r#"[ \t]*(?:[a-z_]{1,16}[ \t]*=[ \t]*)?\(?[ \t]*["'](?P<secret>[A-Za-z0-9][A-Za-z0-9_+/=.~-]{15,255})["']"#
+        );
     };
 }
 
@@ -523,7 +540,8 @@ services!(
     "zuora",
 );
 
-pub(crate) static RULES: &[Builtin] = &[Builtin {
+pub(crate) static RULES: &[Builtin] = &[
+    Builtin {
     id: "service_secret",
     provider: "generic",
     description: "A secret-looking value beside a known service's name and a secret word (`<service>_api_key = <value>`, `<SERVICE>_SECRET=...`, `<service> token: <value>`), for the services without a format of their own",
@@ -546,4 +564,27 @@ pub(crate) static RULES: &[Builtin] = &[Builtin {
         "mailgun_key_path=/etc/mailgun/api_key.txt",
         "POST /api/zerobounce/token/validate",
     ],
-}];
+    },
+    Builtin {
+        id: "service_client_secret",
+        provider: "generic",
+        description: "A secret-looking string given to the client of a known service in code (`shodan.Shodan(\"<value>\")`, `SparkPost('<value>')`, `algoliasearch('<app id>', '<value>')`, `Client(auth=(\"<key>\", \"<secret>\"))` of a service's module), for the services without a format of their own",
+        keywords: NAMES,
+        pattern: CALL_PATTERN,
+        validate: Some(random_lively),
+        generic: true,
+        examples: &[
+            (r#"api = shodan.Shodan("Tq8vB2nX5mLz9RcW4yKp7HdJ3sFg6AeN")"#, "Tq8vB2nX5mLz9RcW4yKp7HdJ3sFg6AeN"),
+            ("const sp = new SparkPost('3f9c1a7e5b2d8f4c6a0e9b1d7f3c5a8e2b4d6f0a');", "3f9c1a7e5b2d8f4c6a0e9b1d7f3c5a8e2b4d6f0a"),
+            ("const client = algoliasearch('B1G2GM9NG0', 'c4e8a1f7d3b9e6a2f5c8d1b4e7a0f3c6');", "c4e8a1f7d3b9e6a2f5c8d1b4e7a0f3c6"),
+            (r#"mailjet = mailjet_rest.Client(auth=("9c2e7a4f1b8d5e3a6c0f9b2d7e4a1c8f", "Kp4xR8mZ2vQn7LtW5yBc9HsD3gFj6AeU"))"#, "Kp4xR8mZ2vQn7LtW5yBc9HsD3gFj6AeU"),
+        ],
+        counterexamples: &[
+            "api = shodan.Shodan(os.environ['SHODAN_API_KEY'])",
+            r#"api = shodan.Shodan("YOUR_API_KEY_HERE_0000000000")"#,
+            r#"table = airtable.Table("appQx7Lm2Vb9Nc4Kz", "tblR8sT2uV5wX7yZ1")"#,
+            r#"log.info("shodan.Shodan(%s) ready", name)"#,
+            r#"sparkpost.transmissions.send(recipients=["ops@example.com"])"#,
+        ],
+    },
+];

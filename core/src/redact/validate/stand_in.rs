@@ -14,12 +14,22 @@ use super::{is_placeholder, Candidate};
 pub(crate) fn is_code_or_dummy(c: &Candidate<'_>) -> bool {
     let v = c.secret.trim();
     is_placeholder(v)
+        || is_public_by_design(v)
         || is_token_id_under_token_key(c)
         || is_dummy(v)
         || is_code_value(c.secret)
         || is_label(v)
         || continues_as_code(c)
         || is_enclosed_placeholder(c)
+}
+
+/// Keys their providers publish by design, made to sit in browser code: Mapbox public tokens
+/// (`pk.eyJ...`; its secret ones are `sk.`) and Stripe publishable keys (`pk_live_`,
+/// `pk_test_`).
+pub(crate) fn is_public_by_design(v: &str) -> bool {
+    ["pk.eyJ", "pk_live_", "pk_test_"]
+        .iter()
+        .any(|p| v.starts_with(p))
 }
 
 /// A tokenward token id under a key naming tokens (`"token": "tid_…"`, `token_id=tid_…`), as
