@@ -168,7 +168,7 @@ fn blind_sets_keep_their_floor() {
     hold_floor(
         "blind sets, tuning part",
         include_str!("data/blind_tuning.txt"),
-        327,
+        330,
         0,
     );
     hold_floor(

@@ -340,7 +340,7 @@ fn a_probe_for_hidden_files_alerts_even_on_a_token_with_no_habits_yet() {
     assert!(
         alerts[0]
             .explain()
-            .starts_with("GET /static/.env asks for a hidden file"),
+            .starts_with("GET /static/.env asks for hidden configuration"),
         "{}",
         alerts[0].explain()
     );
@@ -364,12 +364,39 @@ fn a_probe_for_hidden_files_alerts_even_on_a_token_with_no_habits_yet() {
     assert!(held_on("/admin/users", 7_000));
     assert!(!held_on("/v1/builds", 8_000));
 
-    // An endpoint the registry expects is not a probe.
-    let expected = id("expected");
+    // An endpoint the registry expects, or the host's declared scope allows, is not a probe;
+    // nor are the hidden names of repository and file APIs.
+    let vouched = id("vouched");
     let mut o = normal(0);
-    o.path = Some("/.config/app.json");
+    o.path = Some("/.env");
     o.expected.endpoint = Some(true);
-    assert!(t.observe(expected, &o, START).is_empty());
+    assert!(t.observe(vouched, &o, START).is_empty());
+    o.expected.endpoint = None;
+    o.declared_scope_match = Some(true);
+    assert!(t.observe(vouched, &o, START + 1_000).is_empty());
+    let mut o = normal(0);
+    o.path = Some("/repos/acme/app/contents/.github/workflows/ci.yml");
+    assert!(t.observe(vouched, &o, START + 2_000).is_empty());
+}
+
+#[test]
+fn a_request_outside_the_declared_scope_does_not_hold_new_routes() {
+    let t = tracker();
+    let token = id("declared-then-new");
+    let now = learn(&t, token);
+    let mut outside = normal(0);
+    outside.declared_scope_match = Some(false);
+    outside.path = Some("/v1/admin");
+    assert_eq!(
+        kinds(&t.observe(token, &outside, now)),
+        vec![AlertKind::EndpointOutOfScope]
+    );
+    // A feature used for the first time a minute later is learned quietly, not held.
+    let mut feature = normal(0);
+    feature.path = Some("/v1/releases");
+    let (alerts, held) = t.observe_held(token, &feature, now + MIN);
+    assert!(alerts.is_empty(), "{alerts:?}");
+    assert!(held.is_empty());
 }
 
 #[test]

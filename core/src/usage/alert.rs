@@ -290,7 +290,10 @@ impl Evidence {
                 if *declared {
                     format!("{endpoint} is outside the token's declared scope")
                 } else if *hidden {
-                    format!("{endpoint} asks for a hidden file, which API clients never request")
+                    format!(
+                        "{endpoint} asks for hidden configuration, as scanners for leaked \
+                         secrets do"
+                    )
                 } else {
                     format!(
                         "{new_endpoints} routes never used by this token within minutes, \
@@ -391,8 +394,8 @@ pub enum Evidence {
         declared: bool,
         /// Endpoints never seen before, used within the recent window.
         new_endpoints: u64,
-        /// True when the path asks for a hidden file or directory (`/.env`, `/.git/config`):
-        /// a probe for leaked configuration, whatever the token's habits.
+        /// True when the path asks for a hidden file or directory that holds configuration
+        /// (`/.env`, `/.git/config`): a probe for leaked secrets, whatever the token's habits.
         #[serde(default)]
         hidden: bool,
     },

@@ -478,27 +478,32 @@ impl TokenUsage {
             );
         }
         // A probe for leaked configuration says enough on its own, even on a token with no
-        // habits yet (a scan is often the first thing done with a stolen token); an expected
-        // endpoint is not one.
+        // habits yet (a scan is often the first thing done with a stolen token); an endpoint
+        // the registry expects or the host's declared scope allows is not one.
         let family = family_key(path);
-        if hashing::is_hidden(path) && obs.expected.endpoint != Some(true) {
-            self.novel_endpoints.insert(generation, family, cap);
+        let known = self.known_endpoints.contains(family);
+        let vouched = obs.expected.endpoint == Some(true) || obs.declared_scope_match == Some(true);
+        if hashing::is_hidden(path) && !vouched {
+            if !known {
+                self.novel_endpoints.insert(generation, family, cap);
+            }
             let evidence = Evidence::EndpointOutOfScope {
                 endpoint: hashing::endpoint_text(obs.method, path),
                 declared: false,
                 new_endpoints: self.novel_endpoints.estimate(generation),
                 hidden: true,
             };
-            self.raise(ctx, AlertKind::EndpointOutOfScope, None, evidence, out);
+            self.raise_scan(ctx, evidence, out);
             return;
         }
         // Novelty is judged by route family (see `family_key`); an expected endpoint is known.
-        if self.known_endpoints.contains(family) {
+        if known {
             return;
         }
-        // After a scan's alert, while never-seen routes are still being tried, each one is
-        // held like the ones that raised it (on a token still learning too) and not learned.
-        if self.cooling_down(ctx, AlertKind::EndpointOutOfScope)
+        // While a scan's evidence holds and never-seen routes are still being tried (within
+        // the distinct window), each one is held like the ones that raised it (on a token
+        // still learning too) and not learned.
+        if ctx.now < self.hold.scan_until
             && self.novel_endpoints.estimate(generation) > 0
             && obs.expected.endpoint != Some(true)
         {
@@ -528,7 +533,16 @@ impl TokenUsage {
             new_endpoints: novel,
             hidden: false,
         };
+        self.raise_scan(ctx, evidence, out);
+    }
+
+    /// Raises `endpoint_out_of_scope` for a scan (or holds the request while the alert cools
+    /// down), and keeps the scan's evidence for the detector's cooldown from now.
+    fn raise_scan(&mut self, ctx: &Ctx, evidence: Evidence, out: &mut Vec<Alert>) {
         self.raise(ctx, AlertKind::EndpointOutOfScope, None, evidence, out);
+        let cooldown = ctx.config.detectors.endpoint_out_of_scope.cooldown_secs;
+        let span = i64::try_from(cooldown.max(60).saturating_mul(1000)).unwrap_or(i64::MAX);
+        self.hold.scan_until = ctx.now.saturating_add(span);
     }
 
     /// Whether `country` is a place the token is established in: learned before this day, or

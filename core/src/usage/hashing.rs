@@ -238,18 +238,47 @@ fn route(path: &str) -> impl Iterator<Item = &[u8]> {
     bytes[..end].split(|&b| b == b'/').filter(|s| !s.is_empty())
 }
 
-/// Whether the path asks for a hidden file or directory: a segment such as `.env`, `.git` or
-/// `.aws` (`.well-known` is public by design). API clients do not request these; scanners
-/// looking for leaked configuration do.
+/// Hidden files and directories that hold configuration or credentials, which scanners for
+/// leaked secrets request (lower case; `.env` also with a suffix, `.env.production`).
+const PROBED_HIDDEN: &[&[u8]] = &[
+    b".env",
+    b".git",
+    b".git-credentials",
+    b".svn",
+    b".hg",
+    b".bzr",
+    b".aws",
+    b".azure",
+    b".ssh",
+    b".gnupg",
+    b".docker",
+    b".kube",
+    b".npmrc",
+    b".pypirc",
+    b".netrc",
+    b".pgpass",
+    b".htpasswd",
+    b".htaccess",
+    b".bash_history",
+    b".zsh_history",
+    b".ds_store",
+    b".vscode",
+    b".idea",
+];
+
+/// Whether the path asks for one of the hidden files or directories scanners probe for leaked
+/// configuration (`/.env`, `/app/.git/config`, `/.aws/credentials`). Other hidden names
+/// (`.github`, `.gitlab-ci.yml`, `.well-known`) are ordinary paths of file and repository APIs.
 pub(crate) fn is_hidden(path: &str) -> bool {
     // Such a segment starts the path or follows a slash: most paths have no `/.` and are
     // not split at all.
     (path.starts_with('.') || memchr::memmem::find(path.as_bytes(), b"/.").is_some())
         && route(path).any(|segment| {
-            segment.len() > 1
-                && segment[0] == b'.'
-                && segment != b".."
-                && !segment.eq_ignore_ascii_case(b".well-known")
+            let env_file = segment.len() > 5 && segment[..5].eq_ignore_ascii_case(b".env.");
+            env_file
+                || PROBED_HIDDEN
+                    .iter()
+                    .any(|name| segment.eq_ignore_ascii_case(name))
         })
 }
 
@@ -342,12 +371,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn hidden_paths_are_segments_starting_with_a_dot() {
+    fn probed_hidden_paths_are_known_names_of_configuration() {
         for hidden in [
             ".env",
             "/.env",
+            "/.ENV.production",
             "/app/.git/config",
             "/x/.aws/credentials?x=1",
+            "/.DS_Store",
         ] {
             assert!(is_hidden(hidden), "{hidden}");
         }
@@ -360,6 +391,11 @@ mod tests {
             "/.WELL-KNOWN/x",
             "/search?next=/.env",
             "/v1#/.git",
+            "/repos/o/r/contents/.github/workflows/ci.yml",
+            "/projects/1/repository/files/.gitlab-ci.yml",
+            "/r/rust/.json",
+            "/.auth/me",
+            "/.envoy/config",
         ] {
             assert!(!is_hidden(plain), "{plain}");
         }

@@ -71,6 +71,9 @@ pub(crate) struct Hold {
     pub error_statuses: [u8; ERROR_STATUSES],
     /// When the last error came: errors further apart than the burst span are not one burst.
     pub last_error: Timestamp,
+    /// Until when a scan's evidence holds (a probe for hidden configuration, or a burst of
+    /// never-seen routes): while it does, further never-seen routes are held too.
+    pub scan_until: Timestamp,
 }
 
 /// Distinct errored paths remembered.

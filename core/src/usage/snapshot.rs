@@ -10,9 +10,11 @@ use super::UsageTracker;
 use crate::{Error, Timestamp, TokenId};
 
 /// The usage snapshot format this build writes and restores.
-const SNAPSHOT_VERSION: u32 = 2;
-/// Version 1 learned endpoints by full route rather than route family: read, with each
-/// token's endpoint profile emptied to be learned again (quietly, see `check_endpoint`).
+const SNAPSHOT_VERSION: u32 = 3;
+/// Version 1 learned endpoints by full route rather than route family, and version 2 learned
+/// the routes it took in quietly under their full route, which the profile never looks up
+/// (they only filled its slots): both are read, with each token's endpoint profile emptied to
+/// be learned again (quietly, see `check_endpoint`).
 const OLDEST_READ: u32 = 1;
 
 impl UsageTracker {
@@ -83,7 +85,7 @@ impl UsageTracker {
             }
             let mut state = t.state.clone();
             state.pending = tracker.config.track_deltas.then(Box::default);
-            if snapshot.version < 2 {
+            if snapshot.version < 3 {
                 state.forget_endpoints();
             }
             let mut guard = tracker.shard(&t.token_id).lock();
@@ -142,4 +144,32 @@ struct DormantRecord {
     #[serde(with = "token_id_serde")]
     token_id: TokenId,
     last_seen: Timestamp,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::usage::Observation;
+    use crate::TokenKey;
+
+    #[test]
+    fn snapshots_before_version_3_have_their_endpoint_profiles_learned_again() {
+        let tracker = UsageTracker::new(UsageConfig::default()).unwrap();
+        let id = TokenKey::new(b"k").id(b"tw_token");
+        for (i, path) in ["/v1/a", "/v1/b/c", "/v2/d"].into_iter().enumerate() {
+            let obs = Observation {
+                path: Some(path),
+                ..Observation::default()
+            };
+            tracker.observe(id, &obs, 1_767_225_600_000 + i as i64 * 60_000);
+        }
+        let now = 1_767_225_600_000 + 300_000;
+        let known = |t: &UsageTracker| t.stats(id, now).unwrap().known.endpoints;
+        let mut snapshot = tracker.snapshot();
+        let current = UsageTracker::restore(UsageConfig::default(), &snapshot).unwrap();
+        assert!(known(&current) > 0);
+        snapshot.version = 2;
+        let older = UsageTracker::restore(UsageConfig::default(), &snapshot).unwrap();
+        assert_eq!(known(&older), 0);
+    }
 }

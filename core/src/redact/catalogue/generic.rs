@@ -440,18 +440,19 @@ fn not_a_key(c: &Candidate<'_>) -> bool {
     key_is_url_userinfo(c) || key_in_arn(c)
 }
 
-/// `arn:aws:secretsmanager:...:secret:prod/db`: the "key" is an ARN's resource type, and the
-/// value the resource's name.
+/// `arn:aws:secretsmanager:...:secret:prod/db`: the "key" is an ARN's resource type (right
+/// after one of the ARN's colons), and the value the resource's name.
 fn key_in_arn(c: &Candidate<'_>) -> bool {
     c.key.is_some_and(|key| {
         let before = text_before(c, key);
         let start = before
             .iter()
-            .rposition(|b| b.is_ascii_whitespace() || b"\"'=,;([{<>".contains(b))
+            .rposition(|b| b.is_ascii_whitespace() || b"\"'=,;([{<>&|?".contains(b))
             .map_or(0, |i| i + 1);
-        before[start..]
-            .get(..4)
-            .is_some_and(|head| head.eq_ignore_ascii_case(b"arn:"))
+        before.ends_with(b":")
+            && before[start..]
+                .get(..4)
+                .is_some_and(|head| head.eq_ignore_ascii_case(b"arn:"))
     })
 }
 
@@ -1222,8 +1223,10 @@ pub(crate) static RULES: &[Builtin] = &[
             ("connect(host='db', passphrase='blue fish 42')", "blue fish 42"),
             ("Config{user=bob, password=Purpl3250}", "Purpl3250"),
             ("smtp.pwd := \"q9!Lk2#x\"", "q9!Lk2#x"),
+            (r#"$DbPassword = "Reset-Summer24""#, "Reset-Summer24"),
         ],
         counterexamples: &[
+            r#"$password = Read-Host -AsSecureString "Enter password""#,
             "password reset email sent",
             "password_reset=true",
             "PASSWORD_LENGTH=16",

@@ -30,8 +30,9 @@ macro_rules! services {
         /// A call that builds the service's client, its callee named for the service and
         /// ending in the service's name or a client-building word (`shodan.Shodan(`,
         /// `SparkPost(`, `algoliasearch(`, `mailjet_rest.Client(`, `x.setApiKey(`), then a
-        /// quoted value among its first three arguments (`auth=(...)` and `api_key=` too): the
-        /// last that qualifies, since a public id comes before its secret (`(app_id, key)`).
+        /// quoted value among its first three arguments (`auth=(...)` and `api_key=` too; the
+        /// arguments before it may be strings, names or member accesses): the last string of a
+        /// secret's shape, since a public id comes before its secret (`(app_id, key)`).
         const CALL_PATTERN: &str = concat!(
             r"(?-u)\b(?P<key>(?i:(?:",
             $first,
@@ -40,7 +41,7 @@ macro_rules! services {
             $first,
             $("|", $name,)*
             r")[a-z0-9_]{0,16})|Client|Api|API|Rest|REST|Realtime|init|Init|setApiKey|set_api_key|configure|authenticate|login|connect))?)",
-            r#"[ \t]*\((?:[ \t]*(?:[a-z_]{1,16}[ \t]*=[ \t]*)?\(?[ \t]*(?:"[^"\r\n]{0,64}"|'[^'\r\n]{0,64}')[ \t]*,){0,2}"#,
+            r#"[ \t]*\((?:[ \t]*(?:[a-z_]{1,16}[ \t]*=[ \t]*)?\(?[ \t]*(?:"[^"\r\n]{0,64}"|'[^'\r\n]{0,64}'|[A-Za-z_$][A-Za-z0-9_.$]{0,64}(?:\[[^\]\r\n]{0,64}\])?)[ \t]*,){0,2}"#,
             r#"[ \t]*(?:[a-z_]{1,16}[ \t]*=[ \t]*)?\(?[ \t]*["'](?P<secret>[A-Za-z0-9][A-Za-z0-9_+/=.~-]{15,255})["']"#
         );
     };
@@ -578,6 +579,8 @@ pub(crate) static RULES: &[Builtin] = &[
             ("const sp = new SparkPost('3f9c1a7e5b2d8f4c6a0e9b1d7f3c5a8e2b4d6f0a');", "3f9c1a7e5b2d8f4c6a0e9b1d7f3c5a8e2b4d6f0a"),
             ("const client = algoliasearch('B1G2GM9NG0', 'c4e8a1f7d3b9e6a2f5c8d1b4e7a0f3c6');", "c4e8a1f7d3b9e6a2f5c8d1b4e7a0f3c6"),
             (r#"mailjet = mailjet_rest.Client(auth=("9c2e7a4f1b8d5e3a6c0f9b2d7e4a1c8f", "Kp4xR8mZ2vQn7LtW5yBc9HsD3gFj6AeU"))"#, "Kp4xR8mZ2vQn7LtW5yBc9HsD3gFj6AeU"),
+            (r#"mailjet = mailjet_rest.Client(auth=(api_key, "Kp4xR8mZ2vQn7LtW5yBc9HsD3gFj6AeU"))"#, "Kp4xR8mZ2vQn7LtW5yBc9HsD3gFj6AeU"),
+            ("const client = algoliasearch(process.env.ALGOLIA_APP_ID, 'c4e8a1f7d3b9e6a2f5c8d1b4e7a0f3c6');", "c4e8a1f7d3b9e6a2f5c8d1b4e7a0f3c6"),
         ],
         counterexamples: &[
             "api = shodan.Shodan(os.environ['SHODAN_API_KEY'])",

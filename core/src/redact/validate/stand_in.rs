@@ -21,6 +21,13 @@ pub(crate) fn is_code_or_dummy(c: &Candidate<'_>) -> bool {
         || is_label(v)
         || continues_as_code(c)
         || is_enclosed_placeholder(c)
+        || is_cmdlet_call(c)
+}
+
+/// A PowerShell cmdlet called for the value (`$password = Read-Host -AsSecureString`): a bare
+/// cmdlet name. Quoted, `"Reset-Summer24"` is a string someone chose, maybe a password.
+fn is_cmdlet_call(c: &Candidate<'_>) -> bool {
+    !matches!(before(c).last(), Some(b'"' | b'\'' | b'`')) && is_cmdlet(c.secret.trim())
 }
 
 /// Keys their providers publish by design, made to sit in browser code: Mapbox public tokens
@@ -234,7 +241,7 @@ pub(crate) fn is_code_value(v: &str) -> bool {
     {
         return true;
     }
-    if is_member_access(v) || is_primitive_type(v) || is_cmdlet(v) {
+    if is_member_access(v) || is_primitive_type(v) {
         return true;
     }
     // A cast or parenthesised expression: `(char *) (p + 2)`, `(String) x`, `(p + ulen`.
@@ -339,14 +346,14 @@ const CMDLET_VERBS: &str = "\
     Unprotect Unpublish Unregister Update Use Wait Watch Write";
 
 /// A PowerShell cmdlet call's name as the value (`$password = Read-Host -AsSecureString`,
-/// `$cred = Get-Credential`): an approved verb, a hyphen, a capitalised noun.
+/// `$cred = Get-Credential`): an approved verb, a hyphen, a capitalised noun of letters.
 fn is_cmdlet(v: &str) -> bool {
     let Some((verb, noun)) = v.split_once('-') else {
         return false;
     };
     CMDLET_VERBS.split_ascii_whitespace().any(|w| w == verb)
         && noun.as_bytes().first().is_some_and(u8::is_ascii_uppercase)
-        && noun.bytes().all(|b| b.is_ascii_alphanumeric())
+        && noun.bytes().all(|b| b.is_ascii_alphabetic())
 }
 
 /// `this.form.value.password`, `user.pwd`, `props.password`: identifiers joined by dots,
@@ -515,11 +522,15 @@ mod tests {
             "*mut",
             "[u16",
             "super::super::Foundation::HANDLE",
+        ] {
+            assert!(is_code_value(v), "{v}");
+        }
+        for v in [
             "Read-Host",
             "ConvertTo-SecureString",
             "Get-AzKeyVaultSecret",
         ] {
-            assert!(is_code_value(v), "{v}");
+            assert!(is_cmdlet(v), "{v}");
         }
         for v in ["Password:", "Confirm password", "Passwort", "Mot de passe"] {
             assert!(is_label(v), "{v}");
@@ -533,7 +544,7 @@ mod tests {
             "Get-",
             "Set-up-Now!",
         ] {
-            assert!(!is_code_value(v) && !is_label(v), "{v}");
+            assert!(!is_code_value(v) && !is_label(v) && !is_cmdlet(v), "{v}");
         }
     }
 }

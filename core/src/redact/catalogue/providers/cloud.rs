@@ -715,12 +715,13 @@ pub(crate) static RULES: &[Builtin] = &[
     Builtin {
         id: "backblaze_application_key",
         provider: "backblaze",
-        description: "Backblaze B2 application key (K + 3 digits + 27) beside a B2 key name",
-        keywords: &["b2_app", "backblaze"],
-        pattern: concat!(r"(?-u)(?i:b2_|backblaze)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>K[0-9]{3}[A-Za-z0-9+/]{27})", end_b64!()),
+        description: "Backblaze B2 application key (K + 3 digits + 27) beside a B2 key name, or given to the b2 CLI's authorize-account after its key id",
+        keywords: &["b2_app", "backblaze", "authorize-account", "account authorize"],
+        pattern: concat!(r"(?-u)(?:(?i:b2_|backblaze)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>K[0-9]{3}[A-Za-z0-9+/]{27})|\bb2(?:\.exe)?[ \t]+(?:account[ \t]+authorize|authorize[_-]account)(?:[ \t]+--?[a-z][a-z-]*)*[ \t]+[0-9a-f]{12,25}[ \t]+(?P<secret_cli>K[0-9]{3}[A-Za-z0-9+/]{27}))", end_b64!()),
         examples: &[
             ("B2_APPLICATION_KEY = K6559xePTT/6A7yoReU5ASySD0PV3Pq", "K6559xePTT/6A7yoReU5ASySD0PV3Pq"),
             (r#"backblaze_key: "K894fY4SDiLeyi1LuYNIy4xVEBqIuJF""#, "K894fY4SDiLeyi1LuYNIy4xVEBqIuJF"),
+            ("b2 authorize-account 0051a2b3c4d5e6f0000000007 K005gXyrCZNiJCyTXiVWaje6ILjwa01", "K005gXyrCZNiJCyTXiVWaje6ILjwa01"),
         ],
         counterexamples: &["B2_APPLICATION_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "B2_APPLICATION_KEY=<your-backblaze-key>", "B2_APPLICATION_KEY=K990eI1IkHdYI+6WlQ//p4FJLC7ft9"],
         ..NAMED

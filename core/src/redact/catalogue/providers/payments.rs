@@ -428,7 +428,7 @@ pub(crate) static RULES: &[Builtin] = &[
         provider: "alchemy",
         description: "Alchemy API key (32) beside an Alchemy key name",
         keywords: &["alchemy"],
-        pattern: concat!(r"(?-u)(?:(?i:alchemy)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9_-]{32})|\balchemy\.com/v2/(?P<secret_url>[A-Za-z0-9_-]{32}))", end_url!()),
+        pattern: concat!(r"(?-u)(?:(?i:alchemy)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9_-]{32})|\balchemy(?:api)?\.(?:com|io)/v2/(?P<secret_url>[A-Za-z0-9_-]{32}))", end_url!()),
         examples: &[
             (r#"ALCHEMY_API_KEY: "DlxNNOi5Aw9M6KIjn33R0bSrpXszKEtx""#, "DlxNNOi5Aw9M6KIjn33R0bSrpXszKEtx"),
             ("alchemy_key = N50iYxLYmKgwOyIvdWJDMy-TP2BXQMtc", "N50iYxLYmKgwOyIvdWJDMy-TP2BXQMtc"),

@@ -344,14 +344,15 @@ pub(crate) static RULES: &[Builtin] = &[
     Builtin {
         id: "duo_secret_key",
         provider: "duo",
-        description: "Duo Security secret key (40) beside a Duo key name",
-        keywords: &["duo_", "duo-"],
-        pattern: concat!(r"(?-u)(?i:duo)[A-Za-z0-9_.-]{0,24}?(?i:secret|skey|key)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{40})", end_url!()),
+        description: "Duo Security secret key (40) beside a Duo key name, or as skey in a Duo configuration file (login_duo.conf, authproxy.cfg)",
+        keywords: &["duo_", "duo-", "skey"],
+        pattern: concat!(r"(?-u)(?:(?i:duo)[A-Za-z0-9_.-]{0,24}?(?i:secret|skey|key)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-Za-z0-9]{40})|(?m:^)[ \t]*skey[ \t]*[=:][ \t]*[\x22']?(?P<secret_cfg>[A-Za-z0-9]{40}))", end_url!()),
         examples: &[
             (r#"{"DUO_SECRET_KEY":"e2fdkJ3QdM0CjdsKvm4dEMDfqQa8jhSSRMRmSVIA"}"#, "e2fdkJ3QdM0CjdsKvm4dEMDfqQa8jhSSRMRmSVIA"),
             ("duo_skey=WpCv22yiQF1uJBrqdGGsF6zvwS3rUi6WKmafZIcc", "WpCv22yiQF1uJBrqdGGsF6zvwS3rUi6WKmafZIcc"),
+            ("skey = IQ4b0QglQ72WI0T35dMB3isaPjzXIW3Pc6Uz3nb4", "IQ4b0QglQ72WI0T35dMB3isaPjzXIW3Pc6Uz3nb4"),
         ],
-        counterexamples: &["DUO_SECRET_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "DUO_SECRET_KEY=<your-duo-key>", "DUO_SECRET_KEY=Ifz4lVDxElcMLL63JTcYLRIOUP8upJeDKGroybG"],
+        counterexamples: &["DUO_SECRET_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "DUO_SECRET_KEY=<your-duo-key>", "DUO_SECRET_KEY=Ifz4lVDxElcMLL63JTcYLRIOUP8upJeDKGroybG", "passkey = 3xr8Op2yYdGNvRpQA5QT3Cp1ihR1GGoPZ7XDvz8W"],
         ..NAMED
     },
     Builtin {
@@ -372,7 +373,7 @@ pub(crate) static RULES: &[Builtin] = &[
         provider: "ngrok",
         description: "ngrok authtoken / API key (digit + 26 + _ + 21) beside an ngrok key name, or given to ngrok authtoken / config add-authtoken / --authtoken",
         keywords: &["ngrok"],
-        pattern: concat!(r"(?-u)(?:(?i:ngrok)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[0-9]{1}[A-Za-z0-9]{26}_[A-Za-z0-9]{21})|\bngrok\b[^\r\n]{0,64}?(?:\bauthtoken|--authtoken=?|add-authtoken)[ \t]*(?P<secret_cli>[0-9][A-Za-z0-9]{26}_[A-Za-z0-9]{21}))", end_url!()),
+        pattern: concat!(r"(?-u)(?:(?i:ngrok)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[0-9]{1}[A-Za-z0-9]{26}_[A-Za-z0-9]{21})|\bngrok\b[^\r\n]{0,64}?(?:\bauthtoken|--authtoken=?|add-authtoken)[ \t]*[\x22']?(?P<secret_cli>[0-9][A-Za-z0-9]{26}_[A-Za-z0-9]{21}))", end_url!()),
         examples: &[
             ("  NGROK_AUTHTOKEN: 8nVDL9cbbFtmY2xT5daqJcCeYlc_0bBe9gD9u1MMMl5mqfE8q", "8nVDL9cbbFtmY2xT5daqJcCeYlc_0bBe9gD9u1MMMl5mqfE8q"),
             (r#"export ngrok_api_key="2q1LULHkOhUJ4TNq6EF9nAukNdQ_nQjI1JcPlv6qmhw43vXce""#, "2q1LULHkOhUJ4TNq6EF9nAukNdQ_nQjI1JcPlv6qmhw43vXce"),

@@ -293,14 +293,15 @@ pub(crate) static RULES: &[Builtin] = &[
     Builtin {
         id: "steam_api_key",
         provider: "steam",
-        description: "Steam Web API key (32 upper-case hex) beside a Steam key name",
+        description: "Steam Web API key (32 upper-case hex) beside a Steam key name, or as the key parameter of an api.steampowered.com URL",
         keywords: &["steam"],
-        pattern: concat!(r"(?-u)(?i:steam)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-F0-9]{32})", end_url!()),
+        pattern: concat!(r"(?-u)(?:(?i:steam)[A-Za-z0-9_.-]{0,24}?(?i:key|token|secret|password|pat|auth)[A-Za-z_]{0,12}", assign!(), r"(?P<secret>[A-F0-9]{32})|\bapi\.steampowered\.com/[^\s?#]*\?(?:[^\s#]*&)?key=(?P<secret_url>[A-F0-9]{32}))", end_url!()),
         examples: &[
             ("STEAM_API_KEY = 5FEB6DA3FA5C3D9BFB0B7D70E151C773", "5FEB6DA3FA5C3D9BFB0B7D70E151C773"),
             (r#"steam_web_api_key: "65F8582C09EA525D9223B3B79DE2E872""#, "65F8582C09EA525D9223B3B79DE2E872"),
+            ("GET https://api.steampowered.com/ISteamUser/GetFriendList/v1/?key=9A0C6E2F4B8D1A3C5E7F9B2D4A6C8E0F&steamid=76561197960435530", "9A0C6E2F4B8D1A3C5E7F9B2D4A6C8E0F"),
         ],
-        counterexamples: &["STEAM_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "STEAM_API_KEY=<your-steam-key>", "STEAM_API_KEY=C3C0357DC9FBFA3F9A24551A67AC7C4"],
+        counterexamples: &["STEAM_API_KEY=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "STEAM_API_KEY=<your-steam-key>", "STEAM_API_KEY=C3C0357DC9FBFA3F9A24551A67AC7C4", "https://api.steampowered.com/ISteamUser/GetFriendList/v1/?key=YOUR_KEY&steamid=76561197960435530"],
         ..NAMED
     },
     Builtin {
