@@ -469,6 +469,7 @@ impl TokenUsage {
                 new_endpoints: self.novel_endpoints.estimate(generation),
                 hidden: false,
             };
+            let before = out.len();
             self.raise(
                 ctx,
                 AlertKind::EndpointOutOfScope,
@@ -476,6 +477,10 @@ impl TokenUsage {
                 evidence,
                 out,
             );
+            if out.len() > before {
+                // The cooldown that starts now is a declared-scope alert's, not a scan's.
+                self.hold.scan_alerted = false;
+            }
         }
         // A probe for leaked configuration says enough on its own, even on a token with no
         // habits yet (a scan is often the first thing done with a stolen token); an endpoint
@@ -503,7 +508,8 @@ impl TokenUsage {
         // While a scan's evidence holds and never-seen routes are still being tried (within
         // the distinct window), each one is held like the ones that raised it (on a token
         // still learning too) and not learned.
-        if ctx.now < self.hold.scan_until
+        if self.hold.scan_alerted
+            && self.cooling_down(ctx, AlertKind::EndpointOutOfScope)
             && self.novel_endpoints.estimate(generation) > 0
             && obs.expected.endpoint != Some(true)
         {
@@ -537,12 +543,10 @@ impl TokenUsage {
     }
 
     /// Raises `endpoint_out_of_scope` for a scan (or holds the request while the alert cools
-    /// down), and keeps the scan's evidence for the detector's cooldown from now.
+    /// down), and notes that the alert cooling down is a scan's.
     fn raise_scan(&mut self, ctx: &Ctx, evidence: Evidence, out: &mut Vec<Alert>) {
         self.raise(ctx, AlertKind::EndpointOutOfScope, None, evidence, out);
-        let cooldown = ctx.config.detectors.endpoint_out_of_scope.cooldown_secs;
-        let span = i64::try_from(cooldown.max(60).saturating_mul(1000)).unwrap_or(i64::MAX);
-        self.hold.scan_until = ctx.now.saturating_add(span);
+        self.hold.scan_alerted = true;
     }
 
     /// Whether `country` is a place the token is established in: learned before this day, or

@@ -71,9 +71,10 @@ pub(crate) struct Hold {
     pub error_statuses: [u8; ERROR_STATUSES],
     /// When the last error came: errors further apart than the burst span are not one burst.
     pub last_error: Timestamp,
-    /// Until when a scan's evidence holds (a probe for hidden configuration, or a burst of
-    /// never-seen routes): while it does, further never-seen routes are held too.
-    pub scan_until: Timestamp,
+    /// Whether the token's last `endpoint_out_of_scope` alert was a scan's (a probe for
+    /// hidden configuration, or a burst of never-seen routes) rather than a declared-scope
+    /// mismatch: while it cools down, further never-seen routes are held too.
+    pub scan_alerted: bool,
 }
 
 /// Distinct errored paths remembered.
