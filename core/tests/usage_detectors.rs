@@ -44,6 +44,14 @@ fn learn(t: &UsageTracker, token: TokenId) -> Timestamp {
     START + 4 * DAY + 9 * HOUR
 }
 
+/// An ordinary request to `path`.
+fn to(path: &'static str) -> Observation<'static> {
+    Observation {
+        path: Some(path),
+        ..normal(0)
+    }
+}
+
 fn kinds(alerts: &[Alert]) -> Vec<AlertKind> {
     alerts.iter().map(|a| a.kind).collect()
 }
@@ -284,23 +292,16 @@ fn a_route_learned_quietly_is_known_from_then_on() {
     let t = tracker();
     let token = id("features");
     let now = learn(&t, token);
-    let with = |path: &'static str| {
-        let mut o = normal(0);
-        o.path = Some(path);
-        o
-    };
     // Four new features, each learned quietly (fewer than five new routes in the window).
     const NEW: [&str; 4] = ["/v1/releases", "/v1/teams", "/v1/webhooks", "/v1/audit"];
     for (i, path) in NEW.into_iter().enumerate() {
-        assert!(t
-            .observe(token, &with(path), now + i as i64 * MIN)
-            .is_empty());
+        assert!(t.observe(token, &to(path), now + i as i64 * MIN).is_empty());
     }
     // An hour later (the window has moved on) they are part of the token's habits: used
     // again beside one more new route, they make no scan.
     let later = now + HOUR;
     for (i, path) in NEW.into_iter().chain(["/v1/usage"]).enumerate() {
-        let alerts = t.observe(token, &with(path), later + i as i64 * 1_000);
+        let alerts = t.observe(token, &to(path), later + i as i64 * 1_000);
         assert!(alerts.is_empty(), "{path}: {alerts:?}");
     }
 }
@@ -318,16 +319,10 @@ fn a_probe_for_hidden_files_alerts_even_on_a_token_with_no_habits_yet() {
     .into_iter()
     .enumerate()
     {
-        let mut o = normal(0);
-        o.path = Some(path);
-        assert!(
-            t.observe(token, &o, START + i as i64 * 1_000).is_empty(),
-            "{path}"
-        );
+        let at = START + i as i64 * 1_000;
+        assert!(t.observe(token, &to(path), at).is_empty(), "{path}");
     }
-    let mut probe = normal(0);
-    probe.path = Some("/static/.env?download=1");
-    let alerts = t.observe(token, &probe, START + 5_000);
+    let alerts = t.observe(token, &to("/static/.env?download=1"), START + 5_000);
     assert_eq!(kinds(&alerts), vec![AlertKind::EndpointOutOfScope]);
     assert!(matches!(
         alerts[0].evidence,
@@ -345,17 +340,14 @@ fn a_probe_for_hidden_files_alerts_even_on_a_token_with_no_habits_yet() {
         alerts[0].explain()
     );
     // The next probe is within the cooldown: no second alert, but it is held like the first.
-    probe.path = Some("/.git/config");
-    let (alerts, held) = t.observe_held(token, &probe, START + 6_000);
+    let (alerts, held) = t.observe_held(token, &to("/.git/config"), START + 6_000);
     assert!(alerts.is_empty(), "{alerts:?}");
     assert!(held
         .kinds()
         .any(|(kind, _)| kind == AlertKind::EndpointOutOfScope));
     // So is the scan's next route never seen, while the token's own routes are not.
     let held_on = |path: &'static str, at: i64| {
-        let mut o = normal(0);
-        o.path = Some(path);
-        let (_, held) = t.observe_held(token, &o, START + at);
+        let (_, held) = t.observe_held(token, &to(path), START + at);
         let probe = held
             .kinds()
             .any(|(kind, _)| kind == AlertKind::EndpointOutOfScope);
@@ -367,16 +359,14 @@ fn a_probe_for_hidden_files_alerts_even_on_a_token_with_no_habits_yet() {
     // An endpoint the registry expects, or the host's declared scope allows, is not a probe;
     // nor are the hidden names of repository and file APIs.
     let vouched = id("vouched");
-    let mut o = normal(0);
-    o.path = Some("/.env");
+    let mut o = to("/.env");
     o.expected.endpoint = Some(true);
     assert!(t.observe(vouched, &o, START).is_empty());
     o.expected.endpoint = None;
     o.declared_scope_match = Some(true);
     assert!(t.observe(vouched, &o, START + 1_000).is_empty());
-    let mut o = normal(0);
-    o.path = Some("/repos/acme/app/contents/.github/workflows/ci.yml");
-    assert!(t.observe(vouched, &o, START + 2_000).is_empty());
+    let repo = to("/repos/acme/app/contents/.github/workflows/ci.yml");
+    assert!(t.observe(vouched, &repo, START + 2_000).is_empty());
 }
 
 #[test]
@@ -384,17 +374,14 @@ fn a_request_outside_the_declared_scope_does_not_hold_new_routes() {
     let t = tracker();
     let token = id("declared-then-new");
     let now = learn(&t, token);
-    let mut outside = normal(0);
+    let mut outside = to("/v1/admin");
     outside.declared_scope_match = Some(false);
-    outside.path = Some("/v1/admin");
     assert_eq!(
         kinds(&t.observe(token, &outside, now)),
         vec![AlertKind::EndpointOutOfScope]
     );
     // A feature used for the first time a minute later is learned quietly, not held.
-    let mut feature = normal(0);
-    feature.path = Some("/v1/releases");
-    let (alerts, held) = t.observe_held(token, &feature, now + MIN);
+    let (alerts, held) = t.observe_held(token, &to("/v1/releases"), now + MIN);
     assert!(alerts.is_empty(), "{alerts:?}");
     assert!(held.is_empty());
 }

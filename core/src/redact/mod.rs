@@ -434,7 +434,11 @@ impl Redactor {
 
     fn accepts(&self, rule: &Rule, c: &Candidate<'_>) -> bool {
         let inner = &*self.inner;
-        if validate::is_placeholder(c.secret) {
+        // Documentation dummies never; keys their providers publish by design, for the
+        // built-in rules (a user's rule may want them).
+        if validate::is_placeholder(c.secret)
+            || (rule.info.builtin && validate::is_public_by_design(c.secret))
+        {
             return false;
         }
         if inner.allow_values.contains(c.token.as_bytes())

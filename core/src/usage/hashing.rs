@@ -239,7 +239,8 @@ fn route(path: &str) -> impl Iterator<Item = &[u8]> {
 }
 
 /// Hidden files and directories that hold configuration or credentials, which scanners for
-/// leaked secrets request (lower case; `.env` also with a suffix, `.env.production`).
+/// leaked secrets request (lower case; `.env` also with a suffix: `.env.production`,
+/// `.env.bak`, `.env~`, `.env_old`).
 const PROBED_HIDDEN: &[&[u8]] = &[
     b".env",
     b".git",
@@ -274,7 +275,10 @@ pub(crate) fn is_hidden(path: &str) -> bool {
     // not split at all.
     (path.starts_with('.') || memchr::memmem::find(path.as_bytes(), b"/.").is_some())
         && route(path).any(|segment| {
-            let env_file = segment.len() > 5 && segment[..5].eq_ignore_ascii_case(b".env.");
+            // `.env` then anything but a letter or digit (`.envoy` is another name).
+            let env_file = segment.len() > 4
+                && segment[..4].eq_ignore_ascii_case(b".env")
+                && !segment[4].is_ascii_alphanumeric();
             env_file
                 || PROBED_HIDDEN
                     .iter()
@@ -376,6 +380,8 @@ mod tests {
             ".env",
             "/.env",
             "/.ENV.production",
+            "/.env~",
+            "/api/.env_backup",
             "/app/.git/config",
             "/x/.aws/credentials?x=1",
             "/.DS_Store",

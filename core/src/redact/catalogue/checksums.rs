@@ -9,7 +9,6 @@ use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 use base64::Engine;
 
 use crate::redact::rule::Candidate;
-use crate::redact::validate::is_public_by_design;
 use crate::redact::validate::shannon_entropy;
 use crate::token::crc32_base62_trailer;
 
@@ -287,7 +286,7 @@ pub(super) fn lively(c: &Candidate<'_>) -> bool {
 /// Values found beside a key name: random looking ([`random_looking`]) and no documentation
 /// dummy ([`lively`]).
 pub(super) fn random_lively(c: &Candidate<'_>) -> bool {
-    random_looking(c) && lively(c) && !is_public_by_design(c.secret)
+    random_looking(c) && lively(c)
 }
 
 /// Values drawn from letters alone (no digits to ask for): a high entropy and no dummy run.

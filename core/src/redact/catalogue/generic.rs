@@ -544,7 +544,7 @@ fn define_value(c: &Candidate<'_>) -> bool {
     if c.key
         .is_some_and(|k| k.to_ascii_lowercase().ends_with("salt"))
     {
-        return looks_random(c.secret) && !is_code_or_dummy(c);
+        return secret_value(c);
     }
     key_value(c)
 }

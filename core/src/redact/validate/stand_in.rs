@@ -14,7 +14,6 @@ use super::{is_placeholder, Candidate};
 pub(crate) fn is_code_or_dummy(c: &Candidate<'_>) -> bool {
     let v = c.secret.trim();
     is_placeholder(v)
-        || is_public_by_design(v)
         || is_token_id_under_token_key(c)
         || is_dummy(v)
         || is_code_value(c.secret)
