@@ -770,3 +770,27 @@ fn a_client_that_always_works_in_quick_bursts_is_not_a_rate_spike() {
     let (first, _) = until(&t, token, now, 10, 40, AlertKind::RateSpike, normal);
     assert!(first.is_some_and(|n| n <= 16), "{first:?}");
 }
+
+#[test]
+fn a_sparse_token_running_flat_out_is_a_rate_spike_before_it_has_a_peak() {
+    // Twelve requests an hour apart: too few close together to measure a burst, so the token
+    // has no peak of its own. A script at five a second is judged by the floors.
+    let t = tracker();
+    let token = id("sparse");
+    for i in 0..12 {
+        assert!(t.observe(token, &normal(i), START + i * HOUR).is_empty());
+    }
+    let now = START + 12 * HOUR;
+    let (first, all) = until(&t, token, now, 200, 40, AlertKind::RateSpike, normal);
+    assert!(first.is_some_and(|n| n <= 16), "{first:?}");
+    let spike = all.iter().find(|a| a.kind == AlertKind::RateSpike).unwrap();
+    assert!(
+        spike.explain().contains("never had a burst before"),
+        "{}",
+        spike.explain()
+    );
+    // A fresh token doing the same from its first request is not judged: that is its habit.
+    let fresh = id("fresh-flat-out");
+    let (first, _) = until(&t, fresh, now, 200, 40, AlertKind::RateSpike, normal);
+    assert_eq!(first, None);
+}

@@ -563,6 +563,42 @@ fn a_fresh_token_used_from_a_country_its_group_never_used_is_flagged() {
     assert!(v.is_allowed() && v.alerts.is_empty(), "{v:?}");
 }
 
+/// The 1-based index of the first of `n` requests on `token`, `step` ms apart from `now`, that
+/// raised a rate spike, with that alert's explanation.
+fn first_spike(g: &Guard, token: &str, now: Timestamp, step: i64, n: i64) -> Option<(i64, String)> {
+    (0..n).find_map(|i| {
+        let v = g.check(
+            &request(token, "DE", "198.51.100.8", "billing/2.0"),
+            now + i * step,
+        );
+        let alert = v.alerts.iter().find(|a| a.kind == AlertKind::RateSpike)?;
+        Some((i + 1, alert.explain()))
+    })
+}
+
+#[test]
+fn a_sibling_still_learning_is_judged_by_its_groups_busiest_pace() {
+    let g = guard(STEP_UP);
+    billing(&g, "tw_group_pace_old", "billing");
+    let now = warm_from(&g, "tw_group_pace_old", &[("DE", "198.51.100.7")]);
+    // A new replica at a request a minute, well above the group's one per ten minutes but
+    // under the doubled floors of a token still learning: its own pace, learned.
+    billing(&g, "tw_group_pace_replica", "billing");
+    assert_eq!(first_spike(&g, "tw_group_pace_replica", now, MIN, 40), None);
+    // A stolen sibling run flat out (five a second) from its first request: caught within
+    // the 16 requests of the burst measure, though it has no habits of its own yet.
+    billing(&g, "tw_group_pace_new", "billing");
+    let (at, why) = first_spike(&g, "tw_group_pace_new", now, 200, 40).expect("a rate spike");
+    assert!(at <= 16, "{at}");
+    assert!(
+        why.contains("busiest token of its owner and service"),
+        "{why}"
+    );
+    // The same start on a token of no group is its first habit: a new job's first run.
+    billing(&g, "tw_group_pace_alone", "payroll");
+    assert_eq!(first_spike(&g, "tw_group_pace_alone", now, 200, 40), None);
+}
+
 #[test]
 fn a_place_its_group_uses_is_not_news_for_a_sibling_token() {
     let offices = [("DE", "198.51.100.7"), ("FR", "203.0.113.9")];

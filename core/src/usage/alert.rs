@@ -221,16 +221,24 @@ impl Evidence {
                 measure,
                 rate_per_min,
                 learned_peak_per_min,
+                of_group,
             } => {
                 let over = if measure == "bucket" {
                     "in the current minute"
                 } else {
                     "over the last requests"
                 };
-                format!(
-                    "{rate_per_min} requests/min {over}; this token's learned peak is \
-                     {learned_peak_per_min}/min"
-                )
+                let peak = if *of_group {
+                    format!(
+                        "the token is still learning; the busiest token of its owner and \
+                         service peaks at {learned_peak_per_min}/min"
+                    )
+                } else if *learned_peak_per_min > 0.0 {
+                    format!("this token's learned peak is {learned_peak_per_min}/min")
+                } else {
+                    "this token never had a burst before".to_owned()
+                };
+                format!("{rate_per_min} requests/min {over}; {peak}")
             }
             Evidence::IpFanout {
                 distinct_ips,
@@ -345,12 +353,18 @@ impl Evidence {
 pub enum Evidence {
     /// For [`AlertKind::RateSpike`].
     RateSpike {
-        /// `"burst"` (rate over the last few requests) or `"minute"` (count in the current minute).
+        /// `"burst"` (rate over the last few requests) or `"bucket"` (count in the current
+        /// minute).
         measure: String,
         /// The rate now, in requests per minute.
         rate_per_min: f64,
-        /// The token's learned peak of the same measure, in requests per minute.
+        /// The learned peak of the same measure, in requests per minute: the token's, or its
+        /// group's when `of_group`.
         learned_peak_per_min: f64,
+        /// True when the peak is the busiest of the token's siblings (same owner and service):
+        /// the token was still learning its own.
+        #[serde(default)]
+        of_group: bool,
     },
     /// For [`AlertKind::IpFanout`].
     IpFanout {

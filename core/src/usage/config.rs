@@ -182,9 +182,10 @@ detector_config!(
         /// And (for the bucket measure) the bucket holds at least this many requests (default 60).
         min_bucket_requests: u64 = 60,
         /// While the token is still learning, once it has `learning_min_requests` requests
-        /// behind it: alert at this multiple of its peaks so far, which are still settling,
-        /// and at twice the two minimums above (default 10; 0 turns this off). A token leaked
-        /// in its first days is caught too.
+        /// behind it or its group (same owner and service) has learned: alert at this
+        /// multiple of its peaks so far, which are still settling, or of the busiest learned
+        /// sibling's if higher, and at twice the two minimums above (default 10; 0 turns this
+        /// off). A token leaked in its first days is caught too.
         learning_factor: f64 = 10.0,
     }
 );

@@ -3,7 +3,7 @@
 //! switch, severity and cooldown.
 
 use super::alert::{AlertKind, Evidence, Severity};
-use super::baseline::raise_peak;
+use super::baseline::{raise_peak, BURST_LEN};
 use super::distinct::Novelty;
 use super::geo;
 use super::group::GroupView;
@@ -109,6 +109,15 @@ fn travel(ctx: &Ctx, prev: &Place, here: &Place) -> Option<Move> {
 /// Per-bucket figures in requests per minute.
 fn per_min(value: f32, bucket_ms: i64) -> f64 {
     f64::from(value) * 60_000.0 / bucket_ms as f64
+}
+
+/// A rate as a multiple of its peak; 0 (no step up) for a token with no peak yet.
+fn ratio(rate: f64, peak: f32) -> f64 {
+    if peak > 0.0 {
+        rate / f64::from(peak)
+    } else {
+        0.0
+    }
 }
 
 fn severity_for(ratio: f64, base: Severity) -> Severity {
@@ -638,32 +647,53 @@ impl TokenUsage {
         let cfg = &ctx.config.detectors.rate_spike;
         let burst = self.burst.push(ctx.now);
         let bucket_ms = ctx.derived.fine_ms;
+        // While learning, the busiest learned sibling's peaks (same owner and service) are a
+        // floor under the token's own: a new replica or install is no busier than the busiest
+        // of its kind, and a stolen one run flat out from its first request is caught.
+        let group = (!learned && cfg.learning_factor > 0.0)
+            .then(|| ctx.group.and_then(|g| g.peaks))
+            .flatten();
         // Once learned, the configured factor and floors. While learning, for a token with
-        // some history, a higher factor and twice the floors: its peaks are still settling
-        // (a CI token's first job burst is not an attack). None for a token without history.
+        // some history or a group to go by, a higher factor and twice the floors: its peaks
+        // are still settling (a CI token's first job burst is not an attack). Without a peak
+        // (it never made 16 requests close together, or no bucket of it closed yet), only the
+        // floors judge, and only a token with requests before its last 16 and before the
+        // current bucket: a fresh token's first burst is its first habit.
         let bar = if learned {
             Some((cfg.factor, 1.0))
         } else {
-            (cfg.learning_factor > 0.0 && self.total_requests >= ctx.config.learning_min_requests)
+            (cfg.learning_factor > 0.0
+                && (group.is_some() || self.total_requests >= ctx.config.learning_min_requests))
                 .then_some((cfg.learning_factor, 2.0))
+        };
+        let [group_bucket, group_burst] = group.unwrap_or_default();
+        let history = self.baseline.peak_bucket > 0.0
+            && self.total_requests >= ctx.config.learning_min_requests + BURST_LEN as u64;
+        let spike = |rate: f64, peak: f64, of_group: bool, measure: &str| Evidence::RateSpike {
+            measure: measure.into(),
+            rate_per_min: rate.round(),
+            learned_peak_per_min: peak.round(),
+            of_group,
         };
         if let Some(long) = burst {
             // The short measure (last 8 requests) shows a fast script sooner; it is noisier
             // than the 16-request measure the peak is learned from, so it clears a higher bar.
             let short = self.burst.rate_over(SHORT_BURST).unwrap_or(0.0);
             let judged = long.max(short / SHORT_SLACK);
-            let peak = self.baseline.peak_burst;
+            let peak = self.baseline.peak_burst.max(group_burst);
             let over = bar.is_some_and(|(factor, floor)| {
                 f64::from(judged) >= (factor * f64::from(peak)).max(floor * cfg.min_burst_per_min)
             });
-            if over && peak > 0.0 {
+            if over && (peak > 0.0 || history) {
                 self.spiking = true;
-                let evidence = Evidence::RateSpike {
-                    measure: "burst".into(),
-                    rate_per_min: f64::from(long.max(short)).round(),
-                    learned_peak_per_min: f64::from(peak).round(),
-                };
-                let sev = severity_for(f64::from(judged / peak), cfg.severity);
+                let of_group = group_burst > self.baseline.peak_burst;
+                let evidence = spike(
+                    f64::from(long.max(short)),
+                    f64::from(peak),
+                    of_group,
+                    "burst",
+                );
+                let sev = severity_for(ratio(f64::from(judged), peak), cfg.severity);
                 self.raise(ctx, AlertKind::RateSpike, Some(sev), evidence, out);
             } else if !self.spiking {
                 // The peak learns what it is judged against: a client that always works in
@@ -675,19 +705,17 @@ impl TokenUsage {
             .fine
             .bucket_mut(ctx.now)
             .map_or(0, |b| u64::from(b.requests));
-        let peak = self.baseline.peak_bucket;
+        let peak = self.baseline.peak_bucket.max(group_bucket);
         let over = bar.is_some_and(|(factor, floor)| {
             in_bucket as f64
                 >= (factor * f64::from(peak)).max(floor * cfg.min_bucket_requests as f64)
         });
-        if over && peak > 0.0 {
+        if over && (peak > 0.0 || history) {
             self.spiking = true;
-            let evidence = Evidence::RateSpike {
-                measure: "bucket".into(),
-                rate_per_min: per_min(in_bucket as f32, bucket_ms).round(),
-                learned_peak_per_min: per_min(peak, bucket_ms).round(),
-            };
-            let sev = severity_for(in_bucket as f64 / f64::from(peak), cfg.severity);
+            let of_group = group_bucket > self.baseline.peak_bucket;
+            let rate = per_min(in_bucket as f32, bucket_ms);
+            let evidence = spike(rate, per_min(peak, bucket_ms), of_group, "bucket");
+            let sev = severity_for(ratio(in_bucket as f64, peak), cfg.severity);
             self.raise(ctx, AlertKind::RateSpike, Some(sev), evidence, out);
         }
     }

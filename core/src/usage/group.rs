@@ -44,14 +44,21 @@ struct Profile {
     agents_full: bool,
     last_seen: Timestamp,
     requests: u64,
+    /// The highest rate peaks its learned tokens reported, as `[bucket, burst]` (see
+    /// [`Rates`]).
+    peaks: Rates,
 }
+
+/// A learned token's rate peaks: requests in one fine bucket, and the burst rate (requests
+/// per minute over its last 16 requests).
+pub(crate) type Rates = [f32; 2];
 
 /// A group already knows everything of a request: it relearns its last use at most this often,
 /// so the requests of a large group rarely write to its profile.
 const REFRESH_MS: i64 = 60_000;
 
 /// What a request's group knows of it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct GroupView {
     /// The group's learned tokens taught it the minimum requests.
     pub established: bool,
@@ -67,6 +74,9 @@ pub(crate) struct GroupView {
     pub agent_known: Option<bool>,
     /// The group's countries, for an alert's evidence when the request's is not among them.
     pub countries: Vec<u16>,
+    /// The highest rate peaks of the group's learned tokens, once it is established: what a
+    /// sibling still learning its own is judged against.
+    pub peaks: Option<Rates>,
 }
 
 impl GroupView {
@@ -134,8 +144,9 @@ impl Groups {
         let first = (country.is_some() && p.countries.is_empty() && !p.countries_full)
             || (obs.ip.is_some() && p.networks.is_empty() && !p.networks_full)
             || (obs.user_agent.is_some() && p.agents.is_empty() && !p.agents_full);
+        let established = p.requests >= min_requests;
         GroupView {
-            established: p.requests >= min_requests,
+            established,
             teaches: first
                 || lacks(country_known)
                 || lacks(network_known)
@@ -150,11 +161,13 @@ impl Groups {
             } else {
                 Vec::new()
             },
+            peaks: (established && p.peaks.iter().all(|&peak| peak > 0.0)).then_some(p.peaks),
         }
     }
 
-    /// Teaches group `key` the place and client of `obs`, a clean request of a learned token.
-    pub fn learn(&self, key: u64, obs: &Observation, now: Timestamp) {
+    /// Teaches group `key` the place and client of `obs`, a clean request of a learned token
+    /// whose rate peaks are `peaks`.
+    pub fn learn(&self, key: u64, obs: &Observation, now: Timestamp, peaks: Rates) {
         let mut shard = self.shard(key).lock();
         if !shard.contains_key(&key) && shard.len() >= self.per_shard {
             take_oldest(&mut shard, |p| p.last_seen);
@@ -168,8 +181,14 @@ impl Groups {
             agents_full: false,
             last_seen: now,
             requests: 0,
+            peaks: [0.0; 2],
         });
         p.requests += 1;
+        // The busiest sibling sets the bar: one replica taking a batch job's load is as honest
+        // as another serving users.
+        for (group, token) in p.peaks.iter_mut().zip(peaks) {
+            *group = group.max(token);
+        }
         p.last_seen = p.last_seen.max(now);
         if let Some(code) = obs.country.and_then(country_code) {
             add_capped(&mut p.countries, &mut p.countries_full, code, MAX_COUNTRIES);
@@ -227,6 +246,8 @@ mod tests {
     use super::*;
 
     const DAY: i64 = 86_400_000;
+    /// A learned token's peaks: two requests in a bucket, 30 a minute in a burst.
+    const PEAKS: Rates = [2.0, 30.0];
 
     fn obs<'a>(country: &'a str, ip: &str) -> Observation<'a> {
         Observation {
@@ -241,7 +262,7 @@ mod tests {
     fn a_group_judges_once_taught_enough() {
         let groups = Groups::new(64);
         for i in 0..9 {
-            groups.learn(7, &obs("DE", "198.51.100.7"), i * 3_600_000);
+            groups.learn(7, &obs("DE", "198.51.100.7"), i * 3_600_000, PEAKS);
         }
         let stranger = Observation {
             user_agent: Some("curl/8.4"),
@@ -249,7 +270,7 @@ mod tests {
         };
         let early = groups.view(7, &stranger, 10 * 3_600_000, 10);
         assert!(!early.established && !early.country_is_new() && early.teaches);
-        groups.learn(7, &obs("DE", "198.51.100.7"), 10 * 3_600_000);
+        groups.learn(7, &obs("DE", "198.51.100.7"), 10 * 3_600_000, PEAKS);
         let later = groups.view(7, &stranger, 2 * DAY, 10);
         assert!(later.country_is_new());
         assert_eq!(later.network_known, Some(false));
@@ -279,10 +300,20 @@ mod tests {
     }
 
     #[test]
+    fn a_group_offers_its_busiest_peaks_once_established() {
+        let groups = Groups::new(64);
+        let home = obs("DE", "198.51.100.7");
+        groups.learn(3, &home, 0, PEAKS);
+        assert_eq!(groups.view(3, &home, DAY, 2).peaks, None);
+        groups.learn(3, &home, 1, [5.0, 12.0]);
+        assert_eq!(groups.view(3, &home, DAY, 2).peaks, Some([5.0, 30.0]));
+    }
+
+    #[test]
     fn a_group_on_many_networks_stops_judging_networks() {
         let groups = Groups::new(64);
         for i in 0..=MAX_NETWORKS as u8 {
-            groups.learn(1, &obs("US", &format!("100.{i}.0.7")), 0);
+            groups.learn(1, &obs("US", &format!("100.{i}.0.7")), 0, PEAKS);
         }
         let view = groups.view(1, &obs("US", "203.0.113.9"), DAY, 0);
         assert_eq!(view.network_known, None);
@@ -293,7 +324,7 @@ mod tests {
     fn groups_are_bounded() {
         let groups = Groups::new(32);
         for key in 0..10_000u64 {
-            groups.learn(key, &obs("DE", "198.51.100.7"), key as i64);
+            groups.learn(key, &obs("DE", "198.51.100.7"), key as i64, PEAKS);
         }
         assert!(groups.len() <= 32, "{}", groups.len());
         // The most recent survive.

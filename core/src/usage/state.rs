@@ -7,7 +7,7 @@ use super::baseline::{raise_peak, Baseline, BurstRing, Decay};
 use super::config::UsageConfig;
 use super::delta::TokenDelta;
 use super::distinct::{KnownSet, RecentDistinct};
-use super::group::GroupView;
+use super::group::{GroupView, Rates};
 use super::hashing::{agent_key, country_code, ip_keys};
 use super::hold::{bit, Context, Held, Hold, KindSet};
 use super::window::{Counts, Window};
@@ -251,12 +251,12 @@ impl TokenUsage {
         }
     }
 
-    /// Updates the state with one request and runs the detectors. Returns whether the request
-    /// may teach the token's group: the token has one and is past its learning period, and
-    /// the request came from where the token is at home (a country it is established in, or
-    /// none given; a network and a client it used before). A quiet trip, a new network or a
-    /// new client is the token's own news, perhaps a thief's.
-    pub fn observe(&mut self, ctx: &Ctx, obs: &Observation, out: &mut Vec<Alert>) -> bool {
+    /// Updates the state with one request and runs the detectors. Returns the token's rate
+    /// peaks when the request may teach the token's group: the token has one and is past its
+    /// learning period, and the request came from where the token is at home (a country it
+    /// is established in, or none given; a network and a client it used before). A quiet
+    /// trip, a new network or a new client is the token's own news, perhaps a thief's.
+    pub fn observe(&mut self, ctx: &Ctx, obs: &Observation, out: &mut Vec<Alert>) -> Option<Rates> {
         self.hold.held = 0;
         // The top bit is left to errors whose path is not known (`Hold::errored`).
         self.hold.last_path = (obs.path.map_or(1, super::hashing::path_key) & 0x7FFF_FFFF).max(1);
@@ -301,7 +301,8 @@ impl TokenUsage {
         }
         self.hold_errors(ctx, learned);
         self.hold.held |= self.hold.matching(here, ctx.now);
-        teaches_group
+        let b = &self.baseline;
+        teaches_group.then_some([b.peak_bucket, b.peak_burst])
     }
 
     /// What the request just observed is held for.

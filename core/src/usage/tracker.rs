@@ -6,7 +6,7 @@ use parking_lot::Mutex;
 
 use super::alert::Alert;
 use super::config::UsageConfig;
-use super::group::{GroupView, Groups};
+use super::group::{GroupView, Groups, Rates};
 use super::hold::Held;
 use super::observation::Observation;
 use super::shard::{Capacity, Eviction, Shard, SHARDS};
@@ -119,21 +119,23 @@ impl UsageTracker {
         let (alerts, held, teaches) = self.observe_token(id, obs, now, Some(&view));
         // Only a learned token's clean requests from where it is at home teach its group
         // (see `group`).
-        if teaches && view.teaches && alerts.is_empty() && held.is_empty() && !obs.denied {
-            self.groups.learn(key, obs, now);
+        if let Some(peaks) = teaches {
+            if view.teaches && alerts.is_empty() && held.is_empty() && !obs.denied {
+                self.groups.learn(key, obs, now, peaks);
+            }
         }
         (alerts, held)
     }
 
-    /// Runs the token's detectors on `obs`, with what its group knows of it; also says
-    /// whether the request may teach the group (see `TokenUsage::observe`).
+    /// Runs the token's detectors on `obs`, with what its group knows of it; also gives the
+    /// token's rate peaks when the request may teach the group (see `TokenUsage::observe`).
     fn observe_token(
         &self,
         id: TokenId,
         obs: &Observation,
         now: Timestamp,
         group: Option<&GroupView>,
-    ) -> (Vec<Alert>, Held, bool) {
+    ) -> (Vec<Alert>, Held, Option<Rates>) {
         let ctx = Ctx {
             group,
             ..self.ctx(id, now)
@@ -147,7 +149,7 @@ impl UsageTracker {
         }
         let revived_from = self.admit(shard, id, now);
         let Some(state) = shard.live.get_mut(&id) else {
-            return (out, Held::default(), false);
+            return (out, Held::default(), None);
         };
         let teaches = state.observe(&ctx, obs, &mut out);
         if let Some(last) = revived_from {
