@@ -27,13 +27,15 @@ macro_rules! value {
     };
 }
 
-/// What follows the key of an assignment rule: separator and value. The key is a run of
-/// `[A-Za-z0-9_.-]` and the tail starts with none of them, so the engine can resolve groups on
-/// the tail alone.
+/// What follows the key of an assignment rule: the key's closing quote, a separator and the
+/// value; or the closing bracket of a subscript and `=` (`config['SECRET_KEY'] = ...`,
+/// `$cfg["db_password"] = ...`; not `input[type="password"]:focus`). The key is a run of
+/// `[A-Za-z0-9_.-]` and the tail starts with none of them, so the engine can resolve groups
+/// on the tail alone.
 macro_rules! assignment_tail {
     () => {
         concat!(
-            r#"(?i-u)(?:\\{0,3}["'])?[ \t]*(?:=>|:=|[:=])[ \t]*"#,
+            r#"(?i-u)(?:\\{0,3}["'])?(?:\][ \t]*=|[ \t]*(?:=>|:=|[:=]))[ \t]*"#,
             value!("")
         )
     };
@@ -73,19 +75,13 @@ enum Value {
 /// The secret of the assignment whose key ends at `key_end` and whose match ends at `end`,
 /// as the assignment tail's groups place it; `None` where the capture engine must decide.
 pub(crate) fn read_value(text: &[u8], key_end: usize, end: usize) -> Option<Range<usize>> {
-    let mut at = key_end;
-    // `(?:\\{0,3}["'])?`, the key's closing quote, maybe escaped. Backslashes without a quote
-    // can start neither a separator nor anything else the tail allows.
-    let slashes = backslashes(text, at);
-    match text.get(at + slashes) {
-        Some(b'"' | b'\'') => at += slashes + 1,
-        _ if slashes > 0 => return None,
-        _ => {}
-    }
-    at = skip_blanks(text, at);
+    let (at, subscript) = key_closed(text, key_end)?;
+    let at = skip_blanks(text, at);
     // `(?:=>|:=|[:=])`, in the order the alternation tries them: after `:=` fails to lead to a
-    // value, `:` is tried with the value starting at `=`.
+    // value, `:` is tried with the value starting at `=`. After a subscript, `=` alone.
     let separators: &[usize] = match (text.get(at), text.get(at + 1)) {
+        (Some(b'='), _) if subscript => &[1],
+        _ if subscript => return None,
         (Some(b'='), Some(b'>')) | (Some(b':'), Some(b'=')) => &[2, 1],
         (Some(b':' | b'='), _) => &[1],
         _ => return None,
@@ -228,8 +224,21 @@ impl KeyRuns {
 
 /// Whether the assignment tail's separator follows a key ending at `key_end`.
 fn separator_follows(text: &[u8], key_end: usize) -> bool {
+    key_closed(text, key_end).is_some_and(|(at, subscript)| match text.get(skip_blanks(text, at)) {
+        Some(b'=') => true,
+        Some(b':') => !subscript,
+        _ => false,
+    })
+}
+
+/// Where the tail goes on after what may close a key ending at `key_end`, and whether that
+/// was a subscript: `(?:\\{0,3}["'])?`, its closing quote, maybe escaped, then maybe `]`, a
+/// subscript's closing bracket (after which only `=` may follow). `None` where backslashes
+/// are not followed by a quote: they can start neither a separator nor anything else the
+/// tail allows.
+fn key_closed(text: &[u8], key_end: usize) -> Option<(usize, bool)> {
     // More than three backslashes can start nothing the tail allows: four are enough to read.
-    let slashes = text[key_end..]
+    let slashes = text[key_end.min(text.len())..]
         .iter()
         .take(4)
         .take_while(|&&b| b == b'\\')
@@ -237,11 +246,13 @@ fn separator_follows(text: &[u8], key_end: usize) -> bool {
     let mut at = key_end;
     match text.get(key_end + slashes) {
         Some(b'"' | b'\'') if slashes <= 3 => at += slashes + 1,
-        _ if slashes > 0 => return false,
+        _ if slashes > 0 => return None,
         _ => {}
     }
-    at = skip_blanks(text, at);
-    matches!(text.get(at), Some(b'=' | b':'))
+    if text.get(at) == Some(&b']') {
+        return Some((at + 1, true));
+    }
+    Some((at, false))
 }
 
 /// `\\{0,3}` at `at`, greedy.

@@ -46,7 +46,7 @@ macro_rules! key_suffix {
 /// Key endings that name a password.
 macro_rules! password_words {
     () => {
-        r"pass(?:word|wd|wort|phrase|code)?|pwd"
+        r"pass(?:word|wd|wort|phrase|code)?|pwd|psk"
     };
 }
 
@@ -208,7 +208,7 @@ fn family(key: &str) -> Option<Family> {
     if let Some(len) = ends(&["password", "passwd", "passwort", "passphrase", "passcode"]) {
         return word_starts_cleanly(key, len, false).then_some(Family::Password);
     }
-    if let Some(len) = ends(&["pass", "pwd"]) {
+    if let Some(len) = ends(&["pass", "pwd", "psk"]) {
         return word_starts_cleanly(key, len, true).then_some(Family::Password);
     }
     if let Some(len) = ends(&["sid", "sess", "sessid", "sess_id", "sess-id"]) {
@@ -557,6 +557,23 @@ fn random_only(c: &Candidate<'_>) -> bool {
     looks_random(c.secret)
 }
 
+/// A crypt-format hash: its last field (the hash, after the salt and parameters) has the
+/// spread of hash output, not a documentation stand-in.
+fn crypt_hash(c: &Candidate<'_>) -> bool {
+    let hash = c.secret.rsplit('$').next().unwrap_or("");
+    hash.len() >= 22 && shannon_entropy(hash) >= 3.5
+}
+
+/// htpasswd takes the password on its command line only in batch mode (`-b`, alone or among
+/// other letters: `-nbB`); otherwise the last word is the user and it prompts.
+fn htpasswd_batch(c: &Candidate<'_>) -> bool {
+    let flags = c.key.unwrap_or("");
+    flags
+        .split_whitespace()
+        .any(|flag| flag.starts_with('-') && flag.contains('b'))
+        && password_only(c)
+}
+
 /// `-u user:password` / `--user user:password` (curl, httpie, wget): not `-u 1000:1000` or
 /// `-u node:node` (a uid and gid for docker or ps).
 fn cli_user(c: &Candidate<'_>) -> bool {
@@ -697,6 +714,7 @@ pub(crate) static RULES: &[Builtin] = &[
         validate: Some(jwt),
         generic: true,
         examples: &[
+            ("service_role: eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzdXBhYmFzZSIsInJvbGUiOiJzZXJ2aWNlX3JvbGUifQ.Qm9rZW4tU2lnbmF0dXJlLVhYWFl6cTk4N3Y", "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzdXBhYmFzZSIsInJvbGUiOiJzZXJ2aWNlX3JvbGUifQ.Qm9rZW4tU2lnbmF0dXJlLVhYWFl6cTk4N3Y"),
             (
                 "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
                 "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
@@ -714,6 +732,8 @@ pub(crate) static RULES: &[Builtin] = &[
             "eyJhbGciOiJIUzI1NiJ9 alone",
             // {"foo":"bar"}: base64 JSON that is no JOSE header.
             "data=eyJmb28iOiJiYXIifQ.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJl",
+            // The anon role's key is public by design (Supabase hands it to every browser).
+            "createClient(url, 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzdXBhYmFzZSIsInJvbGUiOiJhbm9uIn0.fLlZpFjkukoedKuivACZ1M9iOvKvsV6zuWf6iJJI1BY')",
         ],
     },
     Builtin {
@@ -1205,7 +1225,7 @@ pub(crate) static RULES: &[Builtin] = &[
         id: "password_assignment",
         provider: "generic",
         description: "A value assigned to a key naming a password (password, passwd, pwd, pass, passphrase, in any spelling) in JSON, YAML, logfmt, INI, .env, query strings, XML attributes, Ruby and Python",
-        keywords: &["pass", "pwd"],
+        keywords: &["pass", "pwd", "psk"],
         pattern: assignment!(password_words!()),
         validate: Some(key_value),
         generic: true,
@@ -1224,6 +1244,8 @@ pub(crate) static RULES: &[Builtin] = &[
             ("Config{user=bob, password=Purpl3250}", "Purpl3250"),
             ("smtp.pwd := \"q9!Lk2#x\"", "q9!Lk2#x"),
             (r#"$DbPassword = "Reset-Summer24""#, "Reset-Summer24"),
+            (r#"$cfg["db_password"] = "Sx9!mQ2pLr";"#, "Sx9!mQ2pLr"),
+            ("wifi_psk=Wp4Supp!icant", "Wp4Supp!icant"),
         ],
         counterexamples: &[
             r#"$password = Read-Host -AsSecureString "Enter password""#,
@@ -1242,6 +1264,11 @@ pub(crate) static RULES: &[Builtin] = &[
             "redis_password=<hidden>",
             "passwd = ****",
             "password: (none)",
+            r#"input[type="password"]:focus { outline: 2px solid #3b82f6; }"#,
+            "password: !Ref DatabasePassword",
+            "  password: !secret mqtt_password",
+            r#"String url = base + "?user=" + user + "&password=" + password;"#,
+            "pwd = (const char *)password_buf; memcpy(dst, password + offset, len);",
         ],
     },
     Builtin {
@@ -1270,6 +1297,7 @@ pub(crate) static RULES: &[Builtin] = &[
             ("SECRET_KEY_BASE=9f1c7e2b4d6a8c0e1f3a5b7c9d2e4f6a", "9f1c7e2b4d6a8c0e1f3a5b7c9d2e4f6a"),
             ("dbCredential=Summer2024", "Summer2024"),
             ("storageCredential: \"Azur3St0r!\"", "Azur3St0r!"),
+            ("app.config['SECRET_KEY'] = '0d2b05763038bc6ae13ec2deaa7ea5d6'", "0d2b05763038bc6ae13ec2deaa7ea5d6"),
         ],
         counterexamples: &[
             "SecretId=arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-Ab3xYz VersionId=1",
@@ -1296,6 +1324,8 @@ pub(crate) static RULES: &[Builtin] = &[
             "let provider = ClientSecretCredential::new(&tenant_id, client_id, options)",
             "credentials: include",
             "pub credentials: *mut IKEEXT_CREDENTIAL_PAIR0,",
+            "const supabase = createClient(url, 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzdXBhYmFzZSIsInJvbGUiOiJhbm9uIn0.fLlZpFjkukoedKuivACZ1M9iOvKvsV6zuWf6iJJI1BY'); // anon_key: public",
+            "SUPABASE_ANON_KEY=eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzdXBhYmFzZSIsInJvbGUiOiJhbm9uIn0.fLlZpFjkukoedKuivACZ1M9iOvKvsV6zuWf6iJJI1BY",
         ],
     },
     Builtin {
@@ -1494,6 +1524,142 @@ pub(crate) static RULES: &[Builtin] = &[
         generic: true,
         examples: &[("smbclient //srv/share -U admin%Smb#Pass1 -c 'ls'", "Smb#Pass1")],
         counterexamples: &["smbclient //srv/share -U admin%$SMB_PASS", "smbclient -L srv -U guest%"],
+    },
+    Builtin {
+        id: "seven_zip_password",
+        provider: "generic",
+        description: "Password of 7-Zip's -p switch, written against it (7z a -pSECRET archive.7z)",
+        keywords: &["7z"],
+        pattern: r#"(?i-u)\b7z[a-z]?(?:\.exe)?[ \t][^\r\n]{0,256}?[ \t]-p(?:"(?P<secret_dq>[^"\r\n]+)"|'(?P<secret_sq>[^'\r\n]+)'|(?P<secret>[^\s"']+))"#,
+        validate: Some(password_only),
+        generic: true,
+        examples: &[
+            ("7z a -pH8x#Qm2Lr -mhe=on archive.7z /data/hr", "H8x#Qm2Lr"),
+            (r#"7za x backup.7z -p"Zip it 42!" -o/restore"#, "Zip it 42!"),
+        ],
+        counterexamples: &["7z a -p archive.7z files", "7z x -p$ARCHIVE_PASSWORD a.7z", "7z x -p\"${ZIP_PW}\" a.7z"],
+    },
+    Builtin {
+        id: "htpasswd_password",
+        provider: "generic",
+        description: "Password given on htpasswd's command line in batch mode (htpasswd -b [-c] FILE USER PASSWORD, htpasswd -nb USER PASSWORD)",
+        keywords: &["htpasswd"],
+        pattern: r#"(?-u)\bhtpasswd(?:\.exe)?[ \t]+(?P<key>(?:-[A-Za-z]+[ \t]+)+)(?:[^\s\-][^\s]*[ \t]+)?[^\s\-][^\s]*[ \t]+(?:"(?P<secret_dq>[^"\r\n]+)"|'(?P<secret_sq>[^'\r\n]+)'|(?P<secret>[^\s"']+))[ \t]*(?:(?m:$)|\r|[;&|)<>])"#,
+        validate: Some(htpasswd_batch),
+        generic: true,
+        examples: &[
+            ("htpasswd -b -c /etc/nginx/.htpasswd monitor Mn7$zQx4Wp", "Mn7$zQx4Wp"),
+            ("htpasswd -nbB admin 'S3cr3t!pw' > auth/htpasswd", "S3cr3t!pw"),
+        ],
+        counterexamples: &[
+            "htpasswd -c /etc/nginx/.htpasswd monitor",
+            "htpasswd -b .htpasswd user $PASS",
+            "htpasswd -D /etc/nginx/.htpasswd olduser",
+        ],
+    },
+    Builtin {
+        id: "piped_password",
+        provider: "generic",
+        description: "A password echoed into a command that reads it from standard input (echo 'x' | docker login --password-stdin, | gh auth login --with-token)",
+        keywords: &["--password-stdin", "--with-token"],
+        pattern: r#"(?-u)\b(?:echo|printf)[ \t]+(?:-[nEe]+[ \t]+)?(?:"(?P<secret_dq>[^"\r\n]+)"|'(?P<secret_sq>[^'\r\n]+)'|(?P<secret>[^\s"'|;&]+))[ \t]*\|[^\r\n|]{0,256}?[ \t](?:--password-stdin|--with-token)\b"#,
+        validate: Some(password_only),
+        generic: true,
+        examples: &[
+            (r#"echo "Ng5wP2xL9q" | docker login --username builder --password-stdin harbor.corp"#, "Ng5wP2xL9q"),
+            ("echo -n 'Reg!stry-2026' | helm registry login registry.example --username ci --password-stdin", "Reg!stry-2026"),
+        ],
+        counterexamples: &[
+            r#"echo "$CR_PAT" | docker login ghcr.io -u bot --password-stdin"#,
+            "cat ~/my_password.txt | docker login --username foo --password-stdin",
+            r#"echo "${{ secrets.GITHUB_TOKEN }}" | docker login ghcr.io -u ${{ github.actor }} --password-stdin"#,
+        ],
+    },
+    Builtin {
+        id: "env_default_secret",
+        provider: "generic",
+        description: "A secret written as the fallback of an environment lookup whose variable names a secret (env('DB_PASSWORD', 'x'), os.getenv(\"SECRET_KEY\", \"x\"), process.env.JWT_SECRET || 'x')",
+        keywords: &["env(", "getenv(", "environ.get(", "env.fetch(", "process.env."],
+        pattern: r#"(?-u)(?:\b(?:env|getenv|environ\.get|ENV\.fetch)[ \t]*\([ \t]*["']|\bprocess\.env\.)(?P<key>[A-Za-z0-9_.\-]{0,40}(?i:pass(?:word|wd|phrase)?|pwd|secret|token|key|credentials?))(?:["'][ \t]*,|[ \t]*(?:\|\||\?\?))[ \t]*(?:"(?P<secret_dq>[^"\r\n]+)"|'(?P<secret_sq>[^'\r\n]+)')"#,
+        validate: Some(key_value),
+        generic: true,
+        examples: &[
+            ("'password' => env('DB_PASSWORD', 'Lv8fQz2Xm'),", "Lv8fQz2Xm"),
+            (r#"SECRET_KEY = os.getenv("DJANGO_SECRET_KEY", "k7#vQ2xL9m!pR4tW8zY3bN6cF1hJ5sD0")"#, "k7#vQ2xL9m!pR4tW8zY3bN6cF1hJ5sD0"),
+            ("const secret = process.env.JWT_SECRET || 'Tq8vB2nX5mLz9RcW4yKp7HdJ';", "Tq8vB2nX5mLz9RcW4yKp7HdJ"),
+        ],
+        counterexamples: &[
+            "'password' => env('DB_PASSWORD', ''),",
+            r#"os.getenv("API_TOKEN", "changeme")"#,
+            r#"os.getenv("TOKEN_TTL", "3600")"#,
+            "process.env.SESSION_SECRET || generateSecret()",
+        ],
+    },
+    Builtin {
+        id: "ldap_bind_password",
+        provider: "generic",
+        description: "The password of an LDAP bind in code: a bind call whose first argument is a DN (conn.simple_bind_s(\"cn=admin,dc=corp\", \"pw\")), or JNDI's Context.SECURITY_CREDENTIALS",
+        keywords: &["bind_s(", "bind(", "security_credentials"],
+        pattern: r#"(?-u)(?:\.(?:simple_bind_s|simple_bind|bind_s|bind)[ \t]*\([ \t]*["'](?i:cn|uid|ou|dc|o|mail)=[^"'\r\n]*["'][ \t]*,[ \t]*|\bSECURITY_CREDENTIALS["']?[ \t]*,[ \t]*)(?:"(?P<secret_dq>[^"\r\n]+)"|'(?P<secret_sq>[^'\r\n]+)')"#,
+        validate: Some(password_only),
+        generic: true,
+        examples: &[
+            (r#"ldap_conn.simple_bind_s("cn=admin,dc=corp,dc=local", "Ld9pPy!Bind")"#, "Ld9pPy!Bind"),
+            (r#"env.put(Context.SECURITY_CREDENTIALS, "Jnd1-B!nd-26");"#, "Jnd1-B!nd-26"),
+        ],
+        counterexamples: &[
+            r#"conn.simple_bind_s("cn=admin,dc=corp", os.environ["LDAP_PW"])"#,
+            r#"handler.bind(this, "click")"#,
+            "env.put(Context.SECURITY_CREDENTIALS, password);",
+        ],
+    },
+    Builtin {
+        id: "password_hash",
+        provider: "generic",
+        description: "A password hash in the crypt formats (bcrypt $2b$, SHA-crypt $5$ and $6$, MD5-crypt $1$ and $apr1$, yescrypt $y$, Argon2 $argon2id$): offline cracking turns it back into the password",
+        keywords: &["$2a$", "$2b$", "$2y$", "$1$", "$5$", "$6$", "$apr1$", "$y$", "$argon2"],
+        pattern: r"(?-u)(?P<secret>\$(?:2[abxy]\$[0-9]{2}\$[./A-Za-z0-9]{53}|[156]\$(?:rounds=[0-9]{1,9}\$)?[./A-Za-z0-9]{1,16}\$[./A-Za-z0-9]{22,86}|apr1\$[./A-Za-z0-9]{1,8}\$[./A-Za-z0-9]{22}|y\$[./A-Za-z0-9]{1,8}\$[./A-Za-z0-9]{1,86}\$[./A-Za-z0-9]{43}|argon2(?:id|i|d)\$v=[0-9]{1,3}\$m=[0-9]{1,9},t=[0-9]{1,9},p=[0-9]{1,3}\$[A-Za-z0-9+/]{8,}\$[A-Za-z0-9+/]{22,}))(?:[^./A-Za-z0-9+]|$)",
+        validate: Some(crypt_hash),
+        generic: true,
+        examples: &[
+            (r#"{"email":"ana@corp.com","password_hash":"$2b$12$jR6Zvl4vy3.nADfMvr9RXGO20ka2F/AKsqC2fSQ3TwPm9kpe4b1fL"}"#, "$2b$12$jR6Zvl4vy3.nADfMvr9RXGO20ka2F/AKsqC2fSQ3TwPm9kpe4b1fL"),
+            ("deploy:$6$wakCnU8yLrTxRXPa$.DRHriViMf9cUPOgY3SkofzPWKPUGR8H0PW1q75etv5BSDquYVSYfN.kDxIAjRraw9XYcXSODG18AgUx9mEBfN:19700:0:99999:7:::", "$6$wakCnU8yLrTxRXPa$.DRHriViMf9cUPOgY3SkofzPWKPUGR8H0PW1q75etv5BSDquYVSYfN.kDxIAjRraw9XYcXSODG18AgUx9mEBfN"),
+            ("monitor:$apr1$r3Lq9xYz$HqJZimcKQFAMYayBlzkrA/", "$apr1$r3Lq9xYz$HqJZimcKQFAMYayBlzkrA/"),
+        ],
+        counterexamples: &[
+            "deploy:!:19700:0:99999:7:::",
+            "root:*:19700:0:99999:7:::",
+            "sed -e 's/^\\(.*\\)$/$1$2/' file",
+            "bcrypt hashes look like $2b$12$<22-char salt><31-char hash>",
+        ],
+    },
+    Builtin {
+        id: "cli_api_key_user",
+        provider: "generic",
+        description: "An API key given as the user name of HTTP basic auth with a dummy or empty password, as several APIs document it (curl -u KEY:x, curl -u KEY:)",
+        keywords: &["-u", "--user"],
+        pattern: r#"(?-u)(?:(?m:^)|[ \t])(?:-u|--user)(?:[ \t]+|=)(?:"(?P<secret_dq>[A-Za-z0-9_.\-]{16,}):[xX]?"|'(?P<secret_sq>[A-Za-z0-9_.\-]{16,}):[xX]?'|(?P<secret>[A-Za-z0-9_.\-]{16,}):[xX]?)(?:[ \t]|\r|$)"#,
+        validate: Some(random_only),
+        generic: true,
+        examples: &[
+            (r#"curl -u "287a38f4566d4d54181e1bb83bedc8176feda642:x" https://api.bamboohr.com/api/gateway.php/acme/v1/employees/directory"#, "287a38f4566d4d54181e1bb83bedc8176feda642"),
+            ("curl -v -u Qm7xR2kLp9Vz4Tn8Wc3B:X -H 'Content-Type: application/json' https://acme.freshdesk.com/api/v2/tickets", "Qm7xR2kLp9Vz4Tn8Wc3B"),
+        ],
+        counterexamples: &["docker run -u 1000:1000 alpine", "curl -u deploy-automation-user:x https://h", "curl -u $API_KEY:x https://h"],
+    },
+    Builtin {
+        id: "minio_client_secret",
+        provider: "minio",
+        description: "Secret key of a MinIO client alias (mc alias set NAME URL ACCESS_KEY SECRET_KEY, mc config host add ...)",
+        keywords: &["mc alias", "mc config", "mc.exe"],
+        pattern: r#"(?-u)\bmc(?:\.exe)?[ \t]+(?:alias[ \t]+set|config[ \t]+host[ \t]+add)[ \t]+[^\s]+[ \t]+[a-z]+://[^\s]+[ \t]+(?:"[^"\r\n]*"|'[^'\r\n]*'|[^\s"']+)[ \t]+(?:"(?P<secret_dq>[^"\r\n]+)"|'(?P<secret_sq>[^'\r\n]+)'|(?P<secret>[^\s"']+))"#,
+        validate: Some(password_only),
+        generic: true,
+        examples: &[
+            ("mc alias set prod https://minio.acme.internal L7JO63PBCDV5IVC5XW4P Iv4TX0EAMy9ssqXfiHV4t1Kw2bZ51Xo5LYpyuhIi --api S3v4", "Iv4TX0EAMy9ssqXfiHV4t1Kw2bZ51Xo5LYpyuhIi"),
+            ("mc config host add backup http://10.0.4.7:9000 backup-user 'B4ckup!Minio26'", "B4ckup!Minio26"),
+        ],
+        counterexamples: &["mc alias set local http://localhost:9000 $MINIO_USER $MINIO_PASSWORD", "mc alias list"],
     },
     Builtin {
         id: "block_credential",

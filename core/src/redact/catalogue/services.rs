@@ -8,7 +8,7 @@
 //! that knows the exact format wins over it on the same span (`generic: true`).
 
 use super::checksums::random_lively;
-use crate::redact::rule::Builtin;
+use crate::redact::rule::{Builtin, Candidate};
 
 /// Builds the name table and the pattern from one list, so the two never drift apart.
 macro_rules! services {
@@ -29,26 +29,29 @@ macro_rules! services {
 
         /// A call that builds the service's client, its callee named for the service and
         /// ending in the service's name or a client-building word (`shodan.Shodan(`,
-        /// `SparkPost(`, `algoliasearch(`, `mailjet_rest.Client(`, `x.setApiKey(`), then a
-        /// quoted value among its first three arguments (`auth=(...)` and `api_key=` too; the
-        /// arguments before it may be strings, names or member accesses): the last string of a
-        /// secret's shape, since a public id comes before its secret (`(app_id, key)`).
+        /// `SparkPost(`, `algoliasearch(`, `mailjet_rest.Client(`, `$mollie->setApiKey(`),
+        /// then a quoted value among its first three arguments (`auth=(...)` and a keyword
+        /// naming a secret, `api_key=`, too; the arguments before it may be strings, names,
+        /// member accesses or any keyword argument): the last string of a secret's shape,
+        /// since a public id comes before its secret (`(app_id, key)`), but never the value of
+        /// a keyword that names no secret (`code_version='<sha>'`).
         const CALL_PATTERN: &str = concat!(
             r"(?-u)\b(?P<key>(?i:(?:",
             $first,
             $("|", $name,)*
-            r")[a-z0-9_]{0,16})(?:(?:\.[A-Za-z_][A-Za-z0-9_]{0,24})*\.(?:(?i:(?:",
+            r")[a-z0-9_]{0,16})(?:(?:(?:\.|->|::)[A-Za-z_][A-Za-z0-9_]{0,24})*(?:\.|->|::)(?:(?i:(?:",
             $first,
             $("|", $name,)*
             r")[a-z0-9_]{0,16})|Client|Api|API|Rest|REST|Realtime|init|Init|setApiKey|set_api_key|configure|authenticate|login|connect))?)",
             r#"[ \t]*\((?:[ \t]*(?:[a-z_]{1,16}[ \t]*=[ \t]*)?\(?[ \t]*(?:"[^"\r\n]{0,64}"|'[^'\r\n]{0,64}'|[A-Za-z_$][A-Za-z0-9_.$]{0,64}(?:\[[^\]\r\n]{0,64}\])?)[ \t]*,){0,2}"#,
-            r#"[ \t]*(?:[a-z_]{1,16}[ \t]*=[ \t]*)?\(?[ \t]*["'](?P<secret>[A-Za-z0-9][A-Za-z0-9_+/=.~-]{15,255})["']"#
+            r#"[ \t]*(?:(?i:[a-z_]{0,12}(?:key|token|secret|auth|password))[ \t]*=[ \t]*)?\(?[ \t]*["'](?P<secret>[A-Za-z0-9][A-Za-z0-9_+/=.~-]{15,255})["']"#
         );
     };
 }
 
 services!(
     "1password",
+    "ably",
     "abstractapi",
     "abuseipdb",
     "activecampaign",
@@ -83,6 +86,7 @@ services!(
     "avalara",
     "axiom",
     "backblaze",
+    "bamboohr",
     "betterstack",
     "binance",
     "bitfinex",
@@ -136,6 +140,7 @@ services!(
     "codecov",
     "codefresh",
     "codemagic",
+    "cohere",
     "coinapi",
     "coinbase",
     "coinlayer",
@@ -318,6 +323,8 @@ services!(
     "metabase",
     "mezmo",
     "milvus",
+    "minio",
+    "mistral",
     "mixpanel",
     "mockaroo",
     "mollie",
@@ -491,6 +498,7 @@ services!(
     "tumblr",
     "turso",
     "twelvedata",
+    "twilio",
     "twingate",
     "twitch",
     "typeform",
@@ -541,6 +549,22 @@ services!(
     "zuora",
 );
 
+/// Services whose browser SDK is built with a key the service documents as public (a project
+/// token or client-side key that every visitor's browser receives): their client calls hold
+/// no secret. Their server-side secrets have other names (`MIXPANEL_API_SECRET`).
+const PUBLIC_CLIENT_KEYS: &[&str] = &["amplitude", "mixpanel", "posthog", "pusher", "statsig"];
+
+/// [`random_lively`], for a call of a service whose client key is not public by design.
+fn client_secret(c: &Candidate<'_>) -> bool {
+    let callee = c.key.unwrap_or("").trim_start_matches('$');
+    let public = PUBLIC_CLIENT_KEYS.iter().any(|name| {
+        callee
+            .get(..name.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(name))
+    });
+    !public && random_lively(c)
+}
+
 pub(crate) static RULES: &[Builtin] = &[
     Builtin {
     id: "service_secret",
@@ -572,7 +596,7 @@ pub(crate) static RULES: &[Builtin] = &[
         description: "A secret-looking string given to the client of a known service in code (`shodan.Shodan(\"<value>\")`, `SparkPost('<value>')`, `algoliasearch('<app id>', '<value>')`, `Client(auth=(\"<key>\", \"<secret>\"))` of a service's module), for the services without a format of their own",
         keywords: NAMES,
         pattern: CALL_PATTERN,
-        validate: Some(random_lively),
+        validate: Some(client_secret),
         generic: true,
         examples: &[
             (r#"api = shodan.Shodan("Tq8vB2nX5mLz9RcW4yKp7HdJ3sFg6AeN")"#, "Tq8vB2nX5mLz9RcW4yKp7HdJ3sFg6AeN"),
@@ -581,6 +605,8 @@ pub(crate) static RULES: &[Builtin] = &[
             (r#"mailjet = mailjet_rest.Client(auth=("9c2e7a4f1b8d5e3a6c0f9b2d7e4a1c8f", "Kp4xR8mZ2vQn7LtW5yBc9HsD3gFj6AeU"))"#, "Kp4xR8mZ2vQn7LtW5yBc9HsD3gFj6AeU"),
             (r#"mailjet = mailjet_rest.Client(auth=(api_key, "Kp4xR8mZ2vQn7LtW5yBc9HsD3gFj6AeU"))"#, "Kp4xR8mZ2vQn7LtW5yBc9HsD3gFj6AeU"),
             ("const client = algoliasearch(process.env.ALGOLIA_APP_ID, 'c4e8a1f7d3b9e6a2f5c8d1b4e7a0f3c6');", "c4e8a1f7d3b9e6a2f5c8d1b4e7a0f3c6"),
+            ("$mollie->setApiKey('live_Hq7vT3kWz9Lm2Rb5Nc8Xy4Pd6Fs1Ga');", "live_Hq7vT3kWz9Lm2Rb5Nc8Xy4Pd6Fs1Ga"),
+            ("rollbar.init('9e2c7a4f1b8d5e3a6c0f9b2d7e4a1c8f', 'production', code_version='4b8e1d7a2c5f9e3b6a0d8c1f7e4b2a9d5c3e6f10')", "9e2c7a4f1b8d5e3a6c0f9b2d7e4a1c8f"),
         ],
         counterexamples: &[
             "api = shodan.Shodan(os.environ['SHODAN_API_KEY'])",
@@ -588,6 +614,8 @@ pub(crate) static RULES: &[Builtin] = &[
             r#"table = airtable.Table("appQx7Lm2Vb9Nc4Kz", "tblR8sT2uV5wX7yZ1")"#,
             r#"log.info("shodan.Shodan(%s) ready", name)"#,
             r#"sparkpost.transmissions.send(recipients=["ops@example.com"])"#,
+            r#"posthog.init("phc_Tq8vB2nX5mLz9RcW4yKp7HdJ3sFg6AeN2xQw", { api_host: "https://eu.i.posthog.com" })"#,
+            r#"mixpanel.init("4c8e2a7f1b9d3e6a0c5f8b2d7e1a4c9f", { track_pageview: true })"#,
         ],
     },
 ];

@@ -8,6 +8,9 @@
 //! selector. Each test below looks at the value and, where code gives itself away only there,
 //! at the bytes just around it (`(char *) (...)`, `" + getPassword() + "`, `$request->`).
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+
 use super::{is_placeholder, Candidate};
 
 /// True when the candidate's value is code, UI text or a documented dummy, not a secret.
@@ -30,12 +33,34 @@ fn is_cmdlet_call(c: &Candidate<'_>) -> bool {
 }
 
 /// Keys their providers publish by design, made to sit in browser code: Mapbox public tokens
-/// (`pk.eyJ...`; its secret ones are `sk.`) and Stripe publishable keys (`pk_live_`,
-/// `pk_test_`).
+/// (`pk.eyJ...`; its secret ones are `sk.`), Stripe publishable keys (`pk_live_`,
+/// `pk_test_`), PostHog project keys (`phc_`; its personal API keys are `phx_`) and JWTs of
+/// the `anon` role.
 pub(crate) fn is_public_by_design(v: &str) -> bool {
-    ["pk.eyJ", "pk_live_", "pk_test_"]
+    ["pk.eyJ", "pk_live_", "pk_test_", "phc_"]
         .iter()
         .any(|p| v.starts_with(p))
+        || is_anon_jwt(v)
+}
+
+/// A JWT whose claims give it the `anon` role: the key Supabase (and PostgREST set-ups)
+/// hand every browser, which row-level security then limits. Its `service_role` sibling, and
+/// every user's session token, are secrets.
+fn is_anon_jwt(v: &str) -> bool {
+    let mut parts = v.split('.');
+    let (Some(header), Some(claims)) = (parts.next(), parts.next()) else {
+        return false;
+    };
+    if !header.starts_with("eyJ") || !claims.starts_with("eyJ") {
+        return false;
+    }
+    URL_SAFE_NO_PAD
+        .decode(claims.trim_end_matches('='))
+        .is_ok_and(|json| {
+            [&b"\"role\":\"anon\""[..], b"\"role\": \"anon\""]
+                .iter()
+                .any(|claim| memchr::memmem::find(&json, claim).is_some())
+        })
 }
 
 /// A tokenward token id under a key naming tokens (`"token": "tid_…"`, `token_id=tid_…`), as
@@ -251,18 +276,73 @@ pub(crate) fn is_code_value(v: &str) -> bool {
             .count();
         if head_len > 0 && inner.as_bytes()[0].is_ascii_alphabetic() {
             let rest = inner[head_len..].trim_start();
-            if rest.is_empty() || rest.starts_with(['*', ')', '+', '-', '[', '&']) {
+            if rest.is_empty()
+                || rest.starts_with(['*', ')', '+', '-', '[', '&'])
+                || is_cast_type(inner)
+            {
                 return true;
             }
         }
     }
-    // Code between two string literals, caught as a quoted value: `" + f() + "`, `" . $x . "`.
+    if is_yaml_tag(v) {
+        return true;
+    }
+    // Code between two string literals, caught as a quoted value: `" + f() + "`, `" . $x . "`;
+    // or after the last one, to the end of the statement: `"&password=" + password;`.
     let t = v.trim();
     let ops = ["+", ".", "||", "&"];
-    t.len() > 2
-        && t != v
-        && ops.iter().any(|op| t.starts_with(op))
-        && ops.iter().any(|op| t.ends_with(op))
+    let between = ops.iter().any(|op| t.starts_with(op)) && ops.iter().any(|op| t.ends_with(op));
+    let after_literal = ["+ ", ". "].iter().any(|op| {
+        t.strip_prefix(op).is_some_and(|rest| {
+            let rest = rest.trim_end_matches([';', ')', ',']);
+            !rest.is_empty()
+                && rest
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"_.$()".contains(&b))
+        })
+    });
+    t.len() > 2 && t != v && (between || after_literal)
+}
+
+/// A cast to a type of several words or a pointer, read after its `(`: `const char *)`,
+/// `unsigned long)`, `LPWSTR)`.
+fn is_cast_type(inner: &str) -> bool {
+    let Some(close) = inner.find(')') else {
+        return false;
+    };
+    let ty = &inner[..close];
+    let words = ty.trim_end_matches(['*', '&', ' ']);
+    (words.len() < ty.len() || words.contains(' '))
+        && !words.is_empty()
+        && words
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b' ')
+}
+
+/// A YAML tag that names where the value comes from rather than the value: CloudFormation's
+/// intrinsic functions (`password: !Ref DbPassword`), Home Assistant's `!secret`, Ansible's
+/// `!vault` (the encrypted text follows on the next lines).
+fn is_yaml_tag(v: &str) -> bool {
+    const TAGS: &[&str] = &[
+        "Ref",
+        "GetAtt",
+        "Sub",
+        "Join",
+        "ImportValue",
+        "FindInMap",
+        "Select",
+        "If",
+        "Base64",
+        "Split",
+        "GetAZs",
+        "Cidr",
+        "Transform",
+        "secret",
+        "vault",
+        "env_var",
+        "include",
+    ];
+    v.strip_prefix('!').is_some_and(|tag| TAGS.contains(&tag))
 }
 
 /// A type in a declaration: a primitive (`credentials: u32`, `log_passwd: __u32`), a pointer

@@ -39,7 +39,9 @@ pub(crate) static RULES: &[Builtin] = &[
         provider: "anthropic",
         description: "Anthropic API key (sk-ant-api03-) and OAuth tokens (sk-ant-oat01-, sk-ant-ort01-)",
         keywords: &["sk-ant-"],
-        pattern: concat!(r"(?-u)(?P<token>sk-ant-(?:api|oat|ort|sid)[0-9]{2}-(?P<secret>[A-Za-z0-9_-]{80,120}))", end_url!()),
+        // From 24 characters on: a key cut short in a log or a chat (`sk-ant-api03-Fm-Dt...`)
+        // has leaked that much of itself.
+        pattern: concat!(r"(?-u)(?P<token>sk-ant-(?:api|oat|ort|sid)[0-9]{2}-(?P<secret>[A-Za-z0-9_-]{24,120}))", end_url!()),
         validate: Some(left_boundary),
         generic: false,
         examples: &[

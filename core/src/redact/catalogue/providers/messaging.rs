@@ -102,7 +102,8 @@ pub(crate) static RULES: &[Builtin] = &[
         id: "discord_bot_token",
         provider: "discord",
         description: "Discord bot token (base64 user id . timestamp . HMAC; the id is verified to decode to a snowflake)",
-        keywords: &["discord", "bot "],
+        // discord.py and discord.js start a bot with its token: `client.run("...")`.
+        keywords: &["discord", "bot ", ".run(\"", ".run('", ".login(\"", ".login('"],
         pattern: concat!(r"(?-u)(?P<secret>[MNO][A-Za-z0-9_-]{23,27}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,40})", end_url!()),
         validate: Some(bounded::discord_user_id),
         generic: false,

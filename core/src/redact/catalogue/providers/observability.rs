@@ -221,6 +221,23 @@ pub(crate) static RULES: &[Builtin] = &[
         ..NAMED
     },
     Builtin {
+        id: "pagerduty_routing_key",
+        provider: "pagerduty",
+        description: "PagerDuty Events API routing key (32 characters) in an event's routing_key (v2) or service_key (v1) field",
+        keywords: &["routing_key", "service_key"],
+        pattern: concat!(r#"(?-u)\b(?:routing_key|service_key)\\?["']?\s{0,4}[:=]\s{0,4}\\?["']?(?P<secret>[A-Za-z0-9]{32})"#, end_url!()),
+        examples: &[
+            (r#"{"routing_key":"3396327823dc77786d4186123bc593b1","event_action":"trigger","payload":{"summary":"disk 95%"}}"#, "3396327823dc77786d4186123bc593b1"),
+            ("routing_key=R02e8c4a7f1b9d3e6a0c5f8b2d7e1a4c", "R02e8c4a7f1b9d3e6a0c5f8b2d7e1a4c"),
+        ],
+        counterexamples: &[
+            r#"{"routing_key": "orders.created.eu-west-1"}"#,
+            r#"{"routing_key":"00000000000000000000000000000000"}"#,
+            "routing_key=${PAGERDUTY_ROUTING_KEY}",
+        ],
+        ..NAMED
+    },
+    Builtin {
         id: "opsgenie_api_key",
         provider: "opsgenie",
         description: "Opsgenie API key (UUID) beside an Opsgenie key name",

@@ -621,4 +621,21 @@ pub(crate) static RULES: &[Builtin] = &[
         counterexamples: &["shppa_xxxxxxxxxxxxxxxxxxxxxxxx", "see the docs: keys look like shppa_1234567890", "shppa_1f8fa5d9f9559594e461dd8093cc990"],
         ..PREFIXED
     },
+    Builtin {
+        id: "woocommerce_key",
+        provider: "woocommerce",
+        description: "WooCommerce REST API consumer key and secret (ck_ / cs_ and 40 hex), near a WooCommerce name or the consumer key fields",
+        keywords: &["consumer_key", "consumer_secret", "consumerkey", "consumersecret", "woocommerce", "wc/v", "wc-api"],
+        pattern: concat!(r"(?-u)\b(?P<token>c[ks]_(?P<secret>[a-f0-9]{40}))", end_url!()),
+        validate: Some(random_hex),
+        examples: &[
+            (r#"wcapi = API(url="https://shop.acme.io", consumer_key="ck_a8ce3b4cd75a343a912d6ebbff397781941f9894", version="wc/v3")"#, "ck_a8ce3b4cd75a343a912d6ebbff397781941f9894"),
+            ("GET /wp-json/wc/v3/orders?consumer_secret=cs_9f8e7d6c5b4a3928170f6e5d4c3b2a1908f7e6d5", "cs_9f8e7d6c5b4a3928170f6e5d4c3b2a1908f7e6d5"),
+        ],
+        counterexamples: &[
+            "consumer_key=ck_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+            "woocommerce: track_4b2a1908f7e6d5c3b2a1908f7e6d5c3b2a1908f7",
+        ],
+        ..PREFIXED
+    },
 ];

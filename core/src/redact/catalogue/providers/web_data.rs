@@ -368,4 +368,17 @@ pub(crate) static RULES: &[Builtin] = &[
         counterexamples: &["WOLFRAM_APP_ID=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "WOLFRAM_APP_ID=<your-wolfram-key>", "WOLFRAM_APP_ID=LZ0AR0-Q4DP7PR1W"],
         ..NAMED
     },
+    Builtin {
+        id: "openweathermap_appid",
+        provider: "openweathermap",
+        description: "OpenWeatherMap API key (32 hex) as the appid parameter of an api.openweathermap.org URL",
+        keywords: &["openweathermap"],
+        pattern: concat!(r#"(?-u)(?i:openweathermap\.org)/[^\s"'?#]*\?(?:[^\s"'#]*&)?appid=(?P<secret>[a-f0-9]{32})"#, end_url!()),
+        validate: Some(random_hex),
+        examples: &[
+            ("HTTPError: 401 Client Error: Unauthorized for url: https://api.openweathermap.org/data/2.5/weather?q=Oslo&appid=64712afcdf15adedba508159d8e9e153&units=metric", "64712afcdf15adedba508159d8e9e153"),
+        ],
+        counterexamples: &["https://api.openweathermap.org/data/2.5/weather?q=Oslo&appid={API key}"],
+        ..PREFIXED
+    },
 ];
