@@ -189,4 +189,16 @@ fn blind_sets_keep_their_floor() {
         131,
         2,
     );
+    hold_floor(
+        "blind log lines, tuning part",
+        include_str!("data/blind_logs_tuning.txt"),
+        136,
+        0,
+    );
+    hold_floor(
+        "blind log lines, held-out part",
+        include_str!("data/blind_logs_heldout.txt"),
+        52,
+        3,
+    );
 }

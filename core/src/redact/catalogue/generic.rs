@@ -46,14 +46,14 @@ macro_rules! key_suffix {
 /// Key endings that name a password.
 macro_rules! password_words {
     () => {
-        r"pass(?:word|wd|wort|phrase|code)?|pwd|psk"
+        r"pass(?:word|wd|wort|phrase|code)?|pwd|pw|psk"
     };
 }
 
 /// Key endings that name a machine-made secret.
 macro_rules! secret_words {
     () => {
-        r"secrets?|tokens?|(?:api|access|secret|private|signing|encryption|master|account|app|client|shared|auth|sas|subscription|service|hmac|admin|deploy|license|storage|webhook|jwt|cookie|application|integration|ingest|write|read)[_\-]?keys?|apikeys?|credentials?|auth|bearer"
+        r"secrets?|tokens?|(?:api|access|secret|private|signing|encryption|master|account|app|client|shared|auth|sas|subscription|service|hmac|admin|deploy|license|storage|webhook|jwt|cookie|application|integration|ingest|write|read)[_\-]?keys?|(?:api|access|secret|private|signing|encryption)\.keys?|apikeys?|credentials?|auth|bearer"
     };
 }
 
@@ -77,6 +77,13 @@ const SECRET_KEYWORDS: &[&str] = &[
     "accesskey",
     "access_key",
     "access-key",
+    // Dotted, as Java and Kafka Connect properties write them (`aws.secret.access.key`).
+    "access.key",
+    "api.key",
+    "secret.key",
+    "private.key",
+    "signing.key",
+    "encryption.key",
     "privatekey",
     "private_key",
     "private-key",
@@ -182,6 +189,8 @@ enum Family {
 /// Key prefixes of tokens that are not credentials: pagination cursors, idempotency and
 /// anti-forgery tokens.
 const NOT_CREDENTIAL_KEYS: &[&str] = &[
+    // A digest of a token (`hashed_token` in audit logs) is not the token.
+    "hashed",
     "page",
     "next",
     "prev",
@@ -208,7 +217,7 @@ fn family(key: &str) -> Option<Family> {
     if let Some(len) = ends(&["password", "passwd", "passwort", "passphrase", "passcode"]) {
         return word_starts_cleanly(key, len, false).then_some(Family::Password);
     }
-    if let Some(len) = ends(&["pass", "pwd", "psk"]) {
+    if let Some(len) = ends(&["pass", "pwd", "pw", "psk"]) {
         return word_starts_cleanly(key, len, true).then_some(Family::Password);
     }
     if let Some(len) = ends(&["sid", "sess", "sessid", "sess_id", "sess-id"]) {
@@ -394,7 +403,11 @@ fn secret_value(c: &Candidate<'_>) -> bool {
     if key.ends_with("auth") && is_basic_credential(c.secret) {
         return true;
     }
-    looks_random(c.secret) && !is_variable(c) && !is_code_or_dummy(c)
+    // `X-Auth-Token: {SHA256}5285...`: the digest a client logs in place of its token.
+    let digest = ["{SHA256}", "{SHA1}", "{MD5}"]
+        .iter()
+        .any(|p| c.secret.starts_with(p));
+    looks_random(c.secret) && !digest && !is_variable(c) && !is_code_or_dummy(c)
 }
 
 /// A credential may be a machine-made secret or a password; a password here must mix letters
@@ -482,7 +495,17 @@ fn flag_value(c: &Candidate<'_>) -> bool {
     ]
     .iter()
     .any(|p| key.starts_with(p));
-    !negated && key_value(c)
+    !negated && !is_flag_in_prose(c) && key_value(c)
+}
+
+/// A flag named in a sentence rather than given a value: Docker's `WARNING! Using --password
+/// via the CLI is insecure`.
+fn is_flag_in_prose(c: &Candidate<'_>) -> bool {
+    const FUNCTION_WORDS: &[&str] = &[
+        "via", "on", "in", "for", "from", "to", "is", "are", "the", "and", "or", "with", "when",
+        "if", "of", "at", "by", "as", "instead", "option", "flag",
+    ];
+    is_bare(c) && FUNCTION_WORDS.contains(&c.secret)
 }
 
 fn jwt(c: &Candidate<'_>) -> bool {
@@ -555,6 +578,36 @@ fn password_only(c: &Candidate<'_>) -> bool {
 
 fn random_only(c: &Candidate<'_>) -> bool {
     looks_random(c.secret)
+}
+
+/// An OAuth code: random, and on a line that is part of an OAuth exchange (a callback with
+/// `state`, a token request with `grant_type`), since `code=` alone is a country, an exit
+/// status or a product code.
+fn oauth_code(c: &Candidate<'_>) -> bool {
+    let verifier = c
+        .key
+        .is_some_and(|k| k.eq_ignore_ascii_case("code_verifier"));
+    let line = [text_before(c, c.secret), text_after(c, c.secret)].concat();
+    let lower = line.to_ascii_lowercase();
+    let exchange = ["state", "grant_type", "callback", "oauth", "redirect_uri"]
+        .iter()
+        .any(|w| memchr::memmem::find(&lower, w.as_bytes()).is_some());
+    (verifier || exchange) && looks_random(c.secret)
+}
+
+/// SASL PLAIN: base64 of `authzid NUL user NUL password` with a non-empty password.
+fn sasl_plain(c: &Candidate<'_>) -> bool {
+    use base64::Engine;
+    let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(c.secret) else {
+        return false;
+    };
+    let mut parts = decoded.split(|&b| b == 0);
+    let (Some(_), Some(user), Some(password), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return false;
+    };
+    !user.is_empty() && !password.is_empty()
 }
 
 /// A crypt-format hash: its last field (the hash, after the salt and parameters) has the
@@ -710,7 +763,9 @@ pub(crate) static RULES: &[Builtin] = &[
         provider: "generic",
         description: "JSON Web Token (JWS header.payload.signature, or a five-part JWE) whose header names an algorithm",
         keywords: &["eyJ"],
-        pattern: r"(?-u)\b(?P<secret>eyJ[A-Za-z0-9_\-]{10,}(?:\.[A-Za-z0-9_\-]*){2}(?:\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+)?)",
+        // Three parts with claims (`header..sig` is a header cut short: `eyJ...[truncated]`),
+        // or five (a JWE's encrypted key may be empty).
+        pattern: r"(?-u)\b(?P<secret>eyJ[A-Za-z0-9_\-]{10,}(?:\.[A-Za-z0-9_\-]*\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+|\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*))",
         validate: Some(jwt),
         generic: true,
         examples: &[
@@ -732,6 +787,7 @@ pub(crate) static RULES: &[Builtin] = &[
             "eyJhbGciOiJIUzI1NiJ9 alone",
             // {"foo":"bar"}: base64 JSON that is no JOSE header.
             "data=eyJmb28iOiJiYXIifQ.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJl",
+            "DEBUG auth: received token eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9...[truncated 812 chars]",
             // The anon role's key is public by design (Supabase hands it to every browser).
             "createClient(url, 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzdXBhYmFzZSIsInJvbGUiOiJhbm9uIn0.fLlZpFjkukoedKuivACZ1M9iOvKvsV6zuWf6iJJI1BY')",
         ],
@@ -967,7 +1023,7 @@ pub(crate) static RULES: &[Builtin] = &[
         provider: "generic",
         description: "Credential of an Authorization or Proxy-Authorization header with another scheme (Token, Bot, SSWS, ApiKey, GenieKey, Klaviyo-API-Key, DeepL-Auth-Key, sso-key, ...) or none",
         keywords: &["authorization"],
-        pattern: r#"(?i-u)\b(?:proxy-)?authorization(?:\\{0,3}["'])?[ \t]*[:=][ \t]*(?:\\{0,3}["'])?[ \t]*(?:(?:token|bot|ssws|apikey|api-key|key|splunk|gitlab-token|sharedkey|hmac|negotiate|otp|dsn|geniekey|klaviyo-api-key|deepl-auth-key|zoho-oauthtoken|oauth|sso-key)[ \t]+)?(?P<secret>[a-z0-9\-._~+/:=]{8,})"#,
+        pattern: r#"(?i-u)\b(?:http_)?(?:proxy-)?authorization(?:\\{0,3}["'])?[ \t]*[:=][ \t]*(?:\\{0,3}["'])?[ \t]*(?:(?:token|bot|ssws|apikey|api-key|key|splunk|gitlab-token|sharedkey|hmac|negotiate|otp|dsn|geniekey|klaviyo-api-key|deepl-auth-key|zoho-oauthtoken|oauth|sso-key)[ \t]+)?(?P<secret>[a-z0-9\-._~+/:=]{8,})"#,
         validate: Some(authorization),
         generic: true,
         examples: &[
@@ -985,6 +1041,7 @@ pub(crate) static RULES: &[Builtin] = &[
                 "7c1d2e4f-9a3b-4c5d-8e6f-0a1b2c3d4e5f",
             ),
             ("Authorization: DeepL-Auth-Key 2f0c8a9e-5b1d-4e7a-9c3f-6d8e2b4a1c70:fx", "2f0c8a9e-5b1d-4e7a-9c3f-6d8e2b4a1c70:fx"),
+            ("headers={'HTTP_HOST': 'api.example.com', 'HTTP_AUTHORIZATION': 'Token 6ebd5daff60fd83e4da85db5fa58faa96671f46b'}", "6ebd5daff60fd83e4da85db5fa58faa96671f46b"),
         ],
         counterexamples: &[
             "Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/iam/aws4_request",
@@ -1216,6 +1273,7 @@ pub(crate) static RULES: &[Builtin] = &[
         ],
         counterexamples: &[
             "docker login --password-stdin",
+            "WARNING! Using --password via the CLI is insecure. Use --password-stdin.",
             "psql --no-password postgres",
             "kubectl get secret --token-ttl 3600",
             "tool --token $TOKEN",
@@ -1225,7 +1283,7 @@ pub(crate) static RULES: &[Builtin] = &[
         id: "password_assignment",
         provider: "generic",
         description: "A value assigned to a key naming a password (password, passwd, pwd, pass, passphrase, in any spelling) in JSON, YAML, logfmt, INI, .env, query strings, XML attributes, Ruby and Python",
-        keywords: &["pass", "pwd", "psk"],
+        keywords: &["pass", "pwd", "pw", "psk"],
         pattern: assignment!(password_words!()),
         validate: Some(key_value),
         generic: true,
@@ -1246,6 +1304,7 @@ pub(crate) static RULES: &[Builtin] = &[
             (r#"$DbPassword = "Reset-Summer24""#, "Reset-Summer24"),
             (r#"$cfg["db_password"] = "Sx9!mQ2pLr";"#, "Sx9!mQ2pLr"),
             ("wifi_psk=Wp4Supp!icant", "Wp4Supp!icant"),
+            ("AH01071: ldap_bind(): Invalid credentials (bind_dn=cn=wp-sync,ou=svc,dc=example,dc=org bind_pw=YdHVzv65cg92HY*5*%pcr) in sync.php", "YdHVzv65cg92HY*5*%pcr"),
         ],
         counterexamples: &[
             r#"$password = Read-Host -AsSecureString "Enter password""#,
@@ -1298,6 +1357,7 @@ pub(crate) static RULES: &[Builtin] = &[
             ("dbCredential=Summer2024", "Summer2024"),
             ("storageCredential: \"Azur3St0r!\"", "Azur3St0r!"),
             ("app.config['SECRET_KEY'] = '0d2b05763038bc6ae13ec2deaa7ea5d6'", "0d2b05763038bc6ae13ec2deaa7ea5d6"),
+            (r#"{"connector.class":"io.confluent.connect.s3.S3SinkConnector","aws.secret.access.key":"p1K9wCyRHBU+EQq5mICfaHGeWS+8lpeACQQkTbVn"}"#, "p1K9wCyRHBU+EQq5mICfaHGeWS+8lpeACQQkTbVn"),
         ],
         counterexamples: &[
             "SecretId=arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-Ab3xYz VersionId=1",
@@ -1326,6 +1386,8 @@ pub(crate) static RULES: &[Builtin] = &[
             "pub credentials: *mut IKEEXT_CREDENTIAL_PAIR0,",
             "const supabase = createClient(url, 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzdXBhYmFzZSIsInJvbGUiOiJhbm9uIn0.fLlZpFjkukoedKuivACZ1M9iOvKvsV6zuWf6iJJI1BY'); // anon_key: public",
             "SUPABASE_ANON_KEY=eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzdXBhYmFzZSIsInJvbGUiOiJhbm9uIn0.fLlZpFjkukoedKuivACZ1M9iOvKvsV6zuWf6iJJI1BY",
+            r#"{"action":"personal_access_token.request_created","hashed_token":"GUMoPt7EOhyqxdj2mzZIu1+OkaGmkL7e5KTp33nmJ3Y="}"#,
+            r#"REQ: curl -g -i -X GET http://controller:8774/v2.1/servers/detail -H "X-Auth-Token: {SHA256}5285920073ddd6415ae5d9d3026d5c2714b9f22999c3d43a44b443f4c5c75a58""#,
         ],
     },
     Builtin {
@@ -1598,14 +1660,15 @@ pub(crate) static RULES: &[Builtin] = &[
     Builtin {
         id: "ldap_bind_password",
         provider: "generic",
-        description: "The password of an LDAP bind in code: a bind call whose first argument is a DN (conn.simple_bind_s(\"cn=admin,dc=corp\", \"pw\")), or JNDI's Context.SECURITY_CREDENTIALS",
-        keywords: &["bind_s(", "bind(", "security_credentials"],
-        pattern: r#"(?-u)(?:\.(?:simple_bind_s|simple_bind|bind_s|bind)[ \t]*\([ \t]*["'](?i:cn|uid|ou|dc|o|mail)=[^"'\r\n]*["'][ \t]*,[ \t]*|\bSECURITY_CREDENTIALS["']?[ \t]*,[ \t]*)(?:"(?P<secret_dq>[^"\r\n]+)"|'(?P<secret_sq>[^'\r\n]+)')"#,
+        description: "The password of an LDAP bind in code: a bind call whose first argument is a DN (conn.simple_bind_s(\"cn=admin,dc=corp\", \"pw\")), JNDI's Context.SECURITY_CREDENTIALS, or the simple credentials of a BIND request in ldap3's protocol log",
+        keywords: &["bind_s(", "bind(", "security_credentials", "bind request"],
+        pattern: r#"(?-u)(?:\.(?:simple_bind_s|simple_bind|bind_s|bind)[ \t]*\([ \t]*["'](?i:cn|uid|ou|dc|o|mail)=[^"'\r\n]*["'][ \t]*,[ \t]*|\bSECURITY_CREDENTIALS["']?[ \t]*,[ \t]*|\bBIND request <[^\r\n]{0,512}?["']simple["']:[ \t]*)(?:"(?P<secret_dq>[^"\r\n]+)"|'(?P<secret_sq>[^'\r\n]+)')"#,
         validate: Some(password_only),
         generic: true,
         examples: &[
             (r#"ldap_conn.simple_bind_s("cn=admin,dc=corp,dc=local", "Ld9pPy!Bind")"#, "Ld9pPy!Bind"),
             (r#"env.put(Context.SECURITY_CREDENTIALS, "Jnd1-B!nd-26");"#, "Jnd1-B!nd-26"),
+            ("DEBUG:ldap3:PROTOCOL:BIND request <{'version': 3, 'name': 'cn=svc-report,ou=svc,dc=example,dc=org', 'authentication': {'sasl': None, 'simple': 'EqQH9oRI*FU?l'}}> sent via <ldaps://ldap.example.org:636>", "EqQH9oRI*FU?l"),
         ],
         counterexamples: &[
             r#"conn.simple_bind_s("cn=admin,dc=corp", os.environ["LDAP_PW"])"#,
@@ -1662,18 +1725,99 @@ pub(crate) static RULES: &[Builtin] = &[
         counterexamples: &["mc alias set local http://localhost:9000 $MINIO_USER $MINIO_PASSWORD", "mc alias list"],
     },
     Builtin {
+        id: "url_signature",
+        provider: "generic",
+        description: "The signature of a signed URL, which grants what it signs until it expires: S3 and GCS presigned URLs (X-Amz-Signature, X-Goog-Signature), CloudFront and Laravel signed URLs (Signature=, signature=)",
+        keywords: &["signature="],
+        pattern: r#"(?i-u)[?&](?:x-amz-signature|x-goog-signature|signature)=(?P<secret>[A-Za-z0-9%_~+/=\-]{16,})"#,
+        validate: Some(random_only),
+        generic: true,
+        examples: &[
+            ("GET /dl/backup.tar.gz?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=900&X-Amz-SignedHeaders=host&X-Amz-Signature=0654ae42abe64abdcc90ca0ed0ced689bcd0211c0da67936e3c3564aa9ab73b0 200", "0654ae42abe64abdcc90ca0ed0ced689bcd0211c0da67936e3c3564aa9ab73b0"),
+            ("\"GET /api/files/8812/download?expires=1710425201&signature=a2f9369d5ed2c5ccc807fb7ddbd29a2492e8c5b60daba9246437b7937eb9c36f HTTP/1.1\" 200", "a2f9369d5ed2c5ccc807fb7ddbd29a2492e8c5b60daba9246437b7937eb9c36f"),
+        ],
+        counterexamples: &["?signature=invalid&expires=0", "X-Amz-SignedHeaders=host;x-amz-date", "verify(signature=sig, key=pub)"],
+    },
+    Builtin {
+        id: "oauth_code",
+        provider: "generic",
+        description: "An OAuth authorization code or PKCE code verifier on its way to the token endpoint (a callback URL with state=, a token request with grant_type=): whoever replays it first gets the tokens",
+        keywords: &["code=", "code\"", "code'", "code_verifier"],
+        pattern: r#"(?-u)\b(?P<key>code|code_verifier)(?:["']?[ \t]*(?:=>|:)[ \t]*["']?|=)(?P<secret>[A-Za-z0-9._~+/\-]{16,128})"#,
+        validate: Some(oauth_code),
+        generic: true,
+        examples: &[
+            ("\"GET /oauth/callback?code=B8ym6b6d1EkPZ6atiF5a5a1eriQFneJ4NL040slg&state=ciuLno9XbCuHieT4Mg3UFDbdmdE8qDY2 HTTP/1.1\" 302", "B8ym6b6d1EkPZ6atiF5a5a1eriQFneJ4NL040slg"),
+            ("POST /oauth/token grant_type=authorization_code&code_verifier=3tAxwcibZqgTAtHduCSnYzJHRBFSQaDYovy8f6aruEzIw6wQ0YqgIqBYnUImcmhg&client_id=mobile", "3tAxwcibZqgTAtHduCSnYzJHRBFSQaDYovy8f6aruEzIw6wQ0YqgIqBYnUImcmhg"),
+            (r#"  Parameters: {"code"=>"15cb602b05cdd58597bf", "state"=>"51d48007b485c9b81fef75ecc198cc9d8b5ce640a8f7961d"}"#, "15cb602b05cdd58597bf"),
+        ],
+        counterexamples: &[
+            "GET /api/countries?code=US&state=CA",
+            "process exited with code=137 state=OOMKilled",
+            "GET /verify?code=1234567890123456&state=ok",
+            "GET /search?code=def_handler_for_request_state&state=x",
+        ],
+    },
+    Builtin {
+        id: "bound_property_secret",
+        provider: "generic",
+        description: "A configuration property named for a secret, logged with its value as Spring's binder and similar loaders write it (Binding property 'spring.mail.password' with value '...')",
+        keywords: &["with value"],
+        pattern: r#"(?i-u)\bproperty[ \t]+["'](?P<key>[a-z0-9_.\-\[\]]{0,80}?(?:pass(?:word|wd|phrase)?|pwd|secret|token|key|credentials?))["'][ \t]+with[ \t]+value[ \t]+(?:"(?P<secret_dq>[^"\r\n]+)"|'(?P<secret_sq>[^'\r\n]+)')"#,
+        validate: Some(key_value),
+        generic: true,
+        examples: &[
+            ("o.s.b.c.p.bind.JavaBeanBinder : Binding property 'spring.mail.password' with value 'Falcon-quartz-winter-71' from origin 'class path resource [application-prod.yml] - 14:17'", "Falcon-quartz-winter-71"),
+        ],
+        counterexamples: &["Binding property 'spring.mail.password' with value '${MAIL_PASSWORD}'", "Binding property 'server.port' with value '8080'"],
+    },
+    Builtin {
+        id: "url_password_encoded",
+        provider: "generic",
+        description: "Password in the userinfo of a percent-encoded URL inside another (target=https%3A%2F%2Fuser%3APASSWORD%40host)",
+        keywords: &["%3a%2f%2f"],
+        pattern: r#"(?i-u)%3A%2F%2F[A-Za-z0-9._~\-]{1,64}%3A(?P<secret>(?:[A-Za-z0-9._~!*'()\-]|%2[1-9A-Ba-b]|%3[B-Db-d]|%5[BDbd])+)%40"#,
+        validate: Some(password_only),
+        generic: true,
+        examples: &[("target=\"http://blackbox:9115/probe?module=http_2xx&target=https%3A%2F%2Fadmin%3Aj8gWCjI_fI_Hr%40legacy.example.com%2Fstatus\"", "j8gWCjI_fI_Hr")],
+        counterexamples: &["next=https%3A%2F%2Fuser%3A%24%7BPASSWORD%7D%40host"],
+    },
+    Builtin {
+        id: "smtp_auth_plain",
+        provider: "generic",
+        description: "The credentials of an SMTP or IMAP AUTH PLAIN exchange in a protocol transcript (base64 of authorization id, user and password)",
+        keywords: &["auth plain"],
+        pattern: r#"(?i-u)\bAUTH[ \t]+PLAIN[ \t]+(?P<secret>[A-Za-z0-9+/]{8,}={0,2})"#,
+        validate: Some(sasl_plain),
+        generic: true,
+        examples: &[("send: 'AUTH PLAIN AGFwaWtleQBTRy5rY0RVNTZ5dFJTajE2N1VQV2RGX0RiLm5TNVcwYW5fVlRRSmtfRW50Q2hQa2dKRWVuaTV1VDJDZTZhQUF5bzNsTUY=\\r\\n'", "AGFwaWtleQBTRy5rY0RVNTZ5dFJTajE2N1VQV2RGX0RiLm5TNVcwYW5fVlRRSmtfRW50Q2hQa2dKRWVuaTV1VDJDZTZhQUF5bzNsTUY=")],
+        counterexamples: &["250-AUTH PLAIN LOGIN CRAM-MD5", "AUTH PLAIN dXNlcm5hbWU="],
+    },
+    Builtin {
+        id: "otpauth_secret",
+        provider: "generic",
+        description: "The shared secret of a one-time-password enrolment URI (otpauth://totp/...?secret=BASE32): it generates every future code",
+        keywords: &["otpauth://"],
+        pattern: r#"(?i-u)\botpauth://[^\s"'<>]*?[?&]secret=(?P<secret>[A-Z2-7]{16,128})"#,
+        validate: Some(random_only),
+        generic: true,
+        examples: &[("enrollment uri=otpauth://totp/Acme:jdoe%40example.com?secret=JHU5Y6EKOCCVCAXTTKJ5CNWYRFDV5INM&issuer=Acme&digits=6", "JHU5Y6EKOCCVCAXTTKJ5CNWYRFDV5INM")],
+        counterexamples: &["otpauth://totp/Acme:jdoe?secret=AAAAAAAAAAAAAAAA&issuer=Acme", "otpauth://totp/{label}?secret={secret}"],
+    },
+    Builtin {
         id: "block_credential",
         provider: "generic",
         description: "A quoted password after its key and a blank, as in credentials blocks (Gradle credentials { password 'x' }) and method-call configuration",
         // Password words only, and not the bare verb `pass` ("pass '--cfg x' to enable"):
         // token, key and auth words are on most log lines, and the rule would run on them all.
-        keywords: &["password", "passwd", "passwort", "passphrase", "passcode", "pwd"],
-        pattern: r#"(?i-u)(?:(?m:^)|[{;(\s])(?P<key>pass(?:word|wd|wort|phrase|code)|pwd)[ \t]+(?:"(?P<secret_dq>[^"\r\n\-][^"\r\n]*)"|'(?P<secret_sq>[^'\r\n\-][^'\r\n]*)')"#,
+        keywords: &["password", "passwd", "passwort", "passphrase", "passcode", "pwd", "psk"],
+        pattern: r#"(?i-u)(?:(?m:^)|[{;(\s])(?P<key>pass(?:word|wd|wort|phrase|code)|pwd|psk)[ \t]+(?:"(?P<secret_dq>[^"\r\n\-][^"\r\n]*)"|'(?P<secret_sq>[^'\r\n\-][^'\r\n]*)')"#,
         validate: Some(block_value),
         generic: true,
         examples: &[
             ("credentials {\n    username 'deployer'\n    password 'Gr4dl3-Dep!oy'\n}", "Gr4dl3-Dep!oy"),
             (r#"credentials { username "ci"; password "M4ven!Push" }"#, "M4ven!Push"),
+            (r#"ipsec.secrets: 203.0.113.1 198.51.100.1 : PSK "pSCpi3WIEtPi&bsBM$$nv""#, "pSCpi3WIEtPi&bsBM$$nv"),
         ],
         counterexamples: &[
             "credentials { username project.findProperty('u'); password project.findProperty('p') }",

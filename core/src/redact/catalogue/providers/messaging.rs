@@ -141,6 +141,31 @@ pub(crate) static RULES: &[Builtin] = &[
         counterexamples: &["SK3445d3d0743c590c3f91cd92683daf6", "SK3445d3d0743c590c3f91cd92683daf64a", "SKIP this task", "SK00000000000000000000000000000000"],
     },
     Builtin {
+        id: "nats_nkey_seed",
+        provider: "nats",
+        description: "NATS NKey seed (S, the key type, then 56 base32 characters), as in a .creds file or nsc output",
+        keywords: &["nkey", "nats", "seed"],
+        pattern: concat!(r"(?-u)\b(?P<secret>S[UAONCXP][A-Z2-7]{56})", end_url!()),
+        examples: &[
+            ("-----BEGIN USER NKEY SEED-----\nSUA6ZGOB3OKNIXK4YQ5QLTWE2ORF5OMKEWIMBAQCTZCNBSWWUDKDJN7WE5\n------END USER NKEY SEED------", "SUA6ZGOB3OKNIXK4YQ5QLTWE2ORF5OMKEWIMBAQCTZCNBSWWUDKDJN7WE5"),
+        ],
+        counterexamples: &["nats user public key UDXU4RCSJNZOIQHZNWXHXORDPRTGNJAHAHFRGZNEEJCPQTT2M7NLCNF4", "seed SUAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"],
+        ..PREFIXED
+    },
+    Builtin {
+        id: "twilio_auth_token_pair",
+        provider: "twilio",
+        description: "Twilio auth token (32 hex) paired with its account SID (AC and 32 hex) as basic-auth credentials: auth=('AC...', '...'), Client('AC...', '...')",
+        keywords: &["twilio"],
+        pattern: concat!(r#"(?-u)["']AC[0-9a-f]{32}["'][ \t]*,[ \t]*["'](?P<secret>[0-9a-f]{32})["']"#),
+        validate: Some(random_hex),
+        generic: false,
+        examples: &[
+            ("DEBUG twilio: POST https://api.twilio.com/2010-04-01/Accounts/AC7424e375e1f61fbb64be20edfe6400fb/Messages.json auth=('AC7424e375e1f61fbb64be20edfe6400fb', 'bfd6e84b7c62280ffd7b7497d2b2e91a')", "bfd6e84b7c62280ffd7b7497d2b2e91a"),
+        ],
+        counterexamples: &["twilio auth=('AC7424e375e1f61fbb64be20edfe6400fb', '00000000000000000000000000000000')"],
+    },
+    Builtin {
         id: "twilio_api_key_secret",
         provider: "twilio",
         description: "Twilio API key secret (32 alphanumerics) quoted right after its quoted API key sid (SK + 32 hex), as the helper libraries take them: Client(\"SK...\", \"secret\", \"AC...\")",
