@@ -157,7 +157,7 @@ pub(crate) static RULES: &[Builtin] = &[
         provider: "twilio",
         description: "Twilio auth token (32 hex) paired with its account SID (AC and 32 hex) as basic-auth credentials: auth=('AC...', '...'), Client('AC...', '...')",
         keywords: &["twilio"],
-        pattern: concat!(r#"(?-u)["']AC[0-9a-f]{32}["'][ \t]*,[ \t]*["'](?P<secret>[0-9a-f]{32})["']"#),
+        pattern: r#"(?-u)["']AC[0-9a-f]{32}["'][ \t]*,[ \t]*["'](?P<secret>[0-9a-f]{32})["']"#,
         validate: Some(random_hex),
         generic: false,
         examples: &[
