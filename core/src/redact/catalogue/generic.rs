@@ -53,7 +53,7 @@ macro_rules! password_words {
 /// Key endings that name a machine-made secret.
 macro_rules! secret_words {
     () => {
-        r"secrets?|tokens?|(?:api|access|secret|private|signing|encryption|master|account|app|client|shared|auth|sas|subscription|service|hmac|admin|deploy|license|storage|webhook|jwt|cookie|application|integration|ingest|write|read)[_\-]?keys?|(?:api|access|secret|private|signing|encryption)\.keys?|apikeys?|credentials?|auth|bearer"
+        r"secrets?|tokens?|(?:api|access|secret|private|signing|encryption|master|account|app|client|shared|auth|sas|subscription|service|hmac|admin|deploy|license|storage|webhook|jwt|cookie|application|integration|ingest|write|read)[_\-]?keys?|(?:api|access|secret|private|signing|encryption)\.keys?|apikeys?|credentials?|creds?|auth|bearer"
     };
 }
 
@@ -68,7 +68,8 @@ macro_rules! session_words {
 const SECRET_KEYWORDS: &[&str] = &[
     "secret",
     "token",
-    "credential",
+    // `credential`, and the short `cred` / `creds` (`svc_cred`, `dbCreds`).
+    "cred",
     "auth",
     "bearer",
     "apikey",
@@ -163,17 +164,9 @@ const SESSION_KEYWORDS: &[&str] = &["sess", "sid", "remember"];
 
 /// Keywords of every key family, for rules that take any of them.
 const ANY_KEY_KEYWORDS: &[&str] = &[
-    "pass",
-    "pwd",
-    "secret",
-    "token",
-    "credential",
-    "auth",
-    "bearer",
-    "key",
-    "sess",
-    "sid",
-    "remember",
+    "pass", "pwd", "secret", "token",
+    // `credential`, and the short `cred` / `creds` (`svc_cred`, `dbCreds`).
+    "cred", "auth", "bearer", "key", "sess", "sid", "remember",
 ];
 
 /// What a key names, which decides how its value is judged.
@@ -265,6 +258,10 @@ fn family(key: &str) -> Option<Family> {
     }
     if lower.ends_with("credential") || lower.ends_with("credentials") {
         return Some(Family::Credential);
+    }
+    if let Some(len) = ends(&["creds", "cred"]) {
+        // `svc_cred`, `dbCreds`; not `sacred` or `accred`.
+        return word_starts_cleanly(key, len, true).then_some(Family::Credential);
     }
     Some(Family::Secret)
 }
@@ -1356,6 +1353,7 @@ pub(crate) static RULES: &[Builtin] = &[
             ("SECRET_KEY_BASE=9f1c7e2b4d6a8c0e1f3a5b7c9d2e4f6a", "9f1c7e2b4d6a8c0e1f3a5b7c9d2e4f6a"),
             ("dbCredential=Summer2024", "Summer2024"),
             ("storageCredential: \"Azur3St0r!\"", "Azur3St0r!"),
+            ("msg=\"loaded target\" target=pg-replica-3 svc_cred=A3ZMCU_2_kW31tPv0 scrape_interval=30s", "A3ZMCU_2_kW31tPv0"),
             ("app.config['SECRET_KEY'] = '0d2b05763038bc6ae13ec2deaa7ea5d6'", "0d2b05763038bc6ae13ec2deaa7ea5d6"),
             (r#"{"connector.class":"io.confluent.connect.s3.S3SinkConnector","aws.secret.access.key":"p1K9wCyRHBU+EQq5mICfaHGeWS+8lpeACQQkTbVn"}"#, "p1K9wCyRHBU+EQq5mICfaHGeWS+8lpeACQQkTbVn"),
         ],
@@ -1383,6 +1381,8 @@ pub(crate) static RULES: &[Builtin] = &[
             "pub const SCM_CREDENTIALS: u32 = 2;",
             "let provider = ClientSecretCredential::new(&tenant_id, client_id, options)",
             "credentials: include",
+            "sacred=true accred: pending",
+            "credit_card_last4=4242",
             "pub credentials: *mut IKEEXT_CREDENTIAL_PAIR0,",
             "const supabase = createClient(url, 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzdXBhYmFzZSIsInJvbGUiOiJhbm9uIn0.fLlZpFjkukoedKuivACZ1M9iOvKvsV6zuWf6iJJI1BY'); // anon_key: public",
             "SUPABASE_ANON_KEY=eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzdXBhYmFzZSIsInJvbGUiOiJhbm9uIn0.fLlZpFjkukoedKuivACZ1M9iOvKvsV6zuWf6iJJI1BY",
