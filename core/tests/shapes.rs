@@ -201,4 +201,16 @@ fn blind_sets_keep_their_floor() {
         52,
         3,
     );
+    hold_floor(
+        "blind syntaxes, tuning part",
+        include_str!("data/blind_syntax_tuning.txt"),
+        119,
+        1,
+    );
+    hold_floor(
+        "blind syntaxes, held-out part",
+        include_str!("data/blind_syntax_heldout.txt"),
+        52,
+        8,
+    );
 }

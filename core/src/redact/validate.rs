@@ -238,6 +238,11 @@ static REFERENCE_PREFIXES: LazyLock<AhoCorasick> = LazyLock::new(|| {
         "options.",
         "credentials.",
         "file:",
+        // Grafana's indirections (`$__file{/etc/secrets/x}`, `$__env{X}`, `$__vault{...}`).
+        "$__",
+        // A command whose output is the value (muttrc's `` `pass show mail` ``, `$(...)`).
+        "`",
+        "$(",
         "~/",
         "./",
         "../",

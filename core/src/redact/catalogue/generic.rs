@@ -169,6 +169,13 @@ const ANY_KEY_KEYWORDS: &[&str] = &[
     "cred", "auth", "bearer", "key", "sess", "sid", "remember",
 ];
 
+/// Words that run into `pass` or `pwd` in lower-case keys (`dbpass`, `rootpwd`,
+/// `keystorepass`) and name what the password unlocks.
+const PASS_OWNERS: &[&str] = &[
+    "db", "root", "admin", "user", "mysql", "pg", "redis", "smtp", "mail", "imap", "ldap", "ftp",
+    "ssh", "sql", "app", "api", "bind", "proxy", "vnc", "wifi", "store", "key", "master", "sa",
+];
+
 /// What a key names, which decides how its value is judged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Family {
@@ -206,12 +213,22 @@ const NOT_CREDENTIAL_KEYS: &[&str] = &[
 fn family(key: &str) -> Option<Family> {
     let key = strip_key_suffix(key);
     let lower = key.trim_start_matches(['-', '<']).to_ascii_lowercase();
+    // A digest (`hashed_password`, `hashed_token`) is not the secret; a crypt-format hash is
+    // still found by `password_hash`.
+    if lower.starts_with("hashed") {
+        return None;
+    }
     let ends = |words: &[&str]| words.iter().find(|w| lower.ends_with(*w)).map(|w| w.len());
     if let Some(len) = ends(&["password", "passwd", "passwort", "passphrase", "passcode"]) {
         return word_starts_cleanly(key, len, false).then_some(Family::Password);
     }
     if let Some(len) = ends(&["pass", "pwd", "pw", "psk"]) {
-        return word_starts_cleanly(key, len, true).then_some(Family::Password);
+        // `dbpass`, `keystorepass`: run together after a word that names what it unlocks
+        // (`bypass` and `compass` do not).
+        let joined = PASS_OWNERS
+            .iter()
+            .any(|w| lower[..lower.len() - len].ends_with(w));
+        return (word_starts_cleanly(key, len, true) || joined).then_some(Family::Password);
     }
     if let Some(len) = ends(&["sid", "sess", "sessid", "sess_id", "sess-id"]) {
         // Resource ids named `*Sid` (Twilio `AccountSid`, `MessageSid`; Oracle `ORACLE_SID`)
@@ -376,6 +393,11 @@ fn is_next_field(c: &Candidate<'_>) -> bool {
 
 fn password_value(c: &Candidate<'_>) -> bool {
     let v = c.secret;
+    // nsswitch.conf's `passwd: files systemd` names where accounts are looked up.
+    const NSS_SOURCES: &[&str] = &["files", "compat", "systemd", "sss", "ldap", "nis", "db"];
+    if c.key.is_some_and(|k| k.eq_ignore_ascii_case("passwd")) && NSS_SOURCES.contains(&v) {
+        return false;
+    }
     let key = c.key.unwrap_or("");
     if is_next_field(c) {
         return false;
@@ -1121,11 +1143,12 @@ pub(crate) static RULES: &[Builtin] = &[
         id: "db_connect_password",
         provider: "generic",
         description: "Password passed positionally to a database connect call (PHP PDO and mysqli, JDBC DriverManager.getConnection), as shown in stack traces",
-        keywords: &["pdo", "mysqli", "mysql_connect", "getconnection"],
-        pattern: r#"(?i-u)\b(?:pdo(?:->|::)?(?:__construct)?|mysqli(?:_connect|_real_connect|->__construct|::__construct)?|mysql_connect|getconnection)[ \t]*\([ \t]*(?:(?:'[^'\r\n]*'|"[^"\r\n]*"|[^,'"()\r\n]*)[ \t]*,[ \t]*){2}(?:'(?P<secret_sq>[^'\r\n]+)'|"(?P<secret_dq>[^"\r\n]+)")"#,
+        keywords: &["pdo", "mysqli", "mysql_connect", "getconnection", "dbi->connect"],
+        pattern: r#"(?i-u)\b(?:pdo(?:->|::)?(?:__construct)?|mysqli(?:_connect|_real_connect|->__construct|::__construct)?|mysql_connect|getconnection|dbi->connect)[ \t]*\([ \t]*(?:(?:'[^'\r\n]*'|"[^"\r\n]*"|[^,'"()\r\n]*)[ \t]*,[ \t]*){2}(?:'(?P<secret_sq>[^'\r\n]+)'|"(?P<secret_dq>[^"\r\n]+)")"#,
         validate: Some(connect_call),
         generic: true,
         examples: &[
+            (r#"my $dbh = DBI->connect("dbi:mysql:database=crm;host=db1", "crm", "Ruetjg8GgOemgRrv", { RaiseError => 1 });"#, "Ruetjg8GgOemgRrv"),
             (
                 "#0 /var/www/html/lib/Db.php(49): PDO->__construct('mysql:host=db;dbname=shop', 'admin', 'kyKN=Imz7m32%em5YL*_')",
                 "kyKN=Imz7m32%em5YL*_",
@@ -1301,6 +1324,7 @@ pub(crate) static RULES: &[Builtin] = &[
             (r#"$DbPassword = "Reset-Summer24""#, "Reset-Summer24"),
             (r#"$cfg["db_password"] = "Sx9!mQ2pLr";"#, "Sx9!mQ2pLr"),
             ("wifi_psk=Wp4Supp!icant", "Wp4Supp!icant"),
+            ("$VAR1 = { 'dbuser' => 'report', 'dbpass' => 'YiDgdtIq6C0-!w' };", "YiDgdtIq6C0-!w"),
             ("AH01071: ldap_bind(): Invalid credentials (bind_dn=cn=wp-sync,ou=svc,dc=example,dc=org bind_pw=YdHVzv65cg92HY*5*%pcr) in sync.php", "YdHVzv65cg92HY*5*%pcr"),
         ],
         counterexamples: &[
@@ -1325,6 +1349,10 @@ pub(crate) static RULES: &[Builtin] = &[
             "  password: !secret mqtt_password",
             r#"String url = base + "?user=" + user + "&password=" + password;"#,
             "pwd = (const char *)password_buf; memcpy(dst, password + offset, len);",
+            "admin_password = $__file{/etc/secrets/grafana_admin}",
+            "set imap_pass=\"`pass show mail/imap`\"",
+            "passwd:         files systemd",
+            r#"#MyApp.Accounts.User<id: 7, email: "ana@example.com", hashed_password: "hash-of-Summer2024!", ...>"#,
         ],
     },
     Builtin {
@@ -1805,6 +1833,72 @@ pub(crate) static RULES: &[Builtin] = &[
         counterexamples: &["otpauth://totp/Acme:jdoe?secret=AAAAAAAAAAAAAAAA&issuer=Acme", "otpauth://totp/{label}?secret={secret}"],
     },
     Builtin {
+        id: "placeholder_default_secret",
+        provider: "generic",
+        description: "The default of a placeholder whose variable names a secret: Spring's ${DB_PASSWORD:default}, the shell's and Compose's ${API_TOKEN:-default}",
+        keywords: &["${"],
+        pattern: r#"(?-u)\$\{(?P<key>[A-Za-z0-9_.\-]{0,64}(?i:pass(?:word|wd|phrase)?|pwd|secret|token|key|credentials?))(?::-|:=|:|-)(?P<secret>[^}\s"'$]{1,256})\}"#,
+        validate: Some(key_value),
+        generic: true,
+        examples: &[
+            ("spring.datasource.password=${DB_PASSWORD:nZvsvD8Hd1OApJOy}", "nZvsvD8Hd1OApJOy"),
+            ("      - API_TOKEN=${API_TOKEN:-Tq8vB2nX5mLz9RcW4yKp7HdJ}", "Tq8vB2nX5mLz9RcW4yKp7HdJ"),
+        ],
+        counterexamples: &["password: ${DB_PASSWORD:-changeme}", "token: ${API_TOKEN:?API_TOKEN must be set}", "password=${DB_PASSWORD}", "url: ${DATABASE_URL:-postgres://localhost/app}"],
+    },
+    Builtin {
+        id: "wrapped_value_secret",
+        provider: "generic",
+        description: "A secret-named field whose value a debug print wraps in an optional (Rust's password: Some(\"...\"), Swift's Optional(\"...\"))",
+        keywords: &["some(\"", "optional(\""],
+        pattern: r#"(?-u)\b(?P<key>[A-Za-z0-9_]{0,48}(?i:pass(?:word|wd|phrase)?|pwd|secret|token|api_?key|credentials?))[ \t]*:[ \t]*(?:Some|Optional)\("(?P<secret_dq>[^"\r\n]+)"\)"#,
+        validate: Some(key_value),
+        generic: true,
+        examples: &[
+            (r#"DbSettings { username: "app", password: Some("Pelican#Harbor2020"), port: 5432 }"#, "Pelican#Harbor2020"),
+            (r#"LoginRequest(username: "jdoe", password: Optional("Snowfall_Tiger31"))"#, "Snowfall_Tiger31"),
+        ],
+        counterexamples: &[r#"Config { password: Some("<redacted>"), token: None }"#, r#"Settings { api_key: Some("${API_KEY}") }"#],
+    },
+    Builtin {
+        id: "plist_secret",
+        provider: "generic",
+        description: "A property-list entry whose key names a secret (<key>APIKey</key> then its <string>)",
+        keywords: &["<key>"],
+        pattern: r#"(?-u)<key>(?P<key>[A-Za-z0-9_.\-]{0,64}(?i:pass(?:word|wd|phrase)?|pwd|secret|token|api_?key|credentials?))</key>\s{0,64}<string>(?P<secret>[^<\r\n]{1,512})</string>"#,
+        validate: Some(key_value),
+        generic: true,
+        examples: &[("<key>APIKey</key>\n<string>x9BvD3aQd8VduLLmr7LfwTnE2U8kzBz8</string>", "x9BvD3aQd8VduLLmr7LfwTnE2U8kzBz8")],
+        counterexamples: &["<key>APIKey</key>\n<string>$(API_KEY)</string>", "<key>NSFaceIDUsageDescription</key><string>Unlock your password vault</string>"],
+    },
+    Builtin {
+        id: "haproxy_insecure_password",
+        provider: "generic",
+        description: "A plain-text password of an HAProxy userlist (user NAME insecure-password PASSWORD)",
+        keywords: &["insecure-password"],
+        pattern: r#"(?-u)\binsecure-password[ \t]+(?P<secret>[^\s]+)"#,
+        validate: Some(password_only),
+        generic: true,
+        examples: &[("userlist admins\n  user ops insecure-password KaQfkwXiiiUD3mfc", "KaQfkwXiiiUD3mfc")],
+        counterexamples: &["  user ops password $6$rounds=5000$abc", "user ops insecure-password ${HAPROXY_PW}"],
+    },
+    Builtin {
+        id: "translated_password_assignment",
+        provider: "generic",
+        description: "A value under a key that says password in another language (senha, contraseña, mot_de_passe, wachtwoord, kennwort, lösenord, salasana, hasło, пароль, パスワード, 密码)",
+        keywords: &["senha", "contrase", "mot_de_passe", "motdepasse", "wachtwoord", "kennwort", "lösenord", "losenord", "salasana", "hasło", "haslo", "пароль", "パスワード", "密码"],
+        pattern: r#"(?i-u)(?P<key>senha|contrase(?:ña|na)|mot_?de_?passe|wachtwoord|kennwort|l(?:ö|o)senord|salasana|has(?:ł|l)o|пароль|ПАРОЛЬ|Пароль|パスワード|密码)["']?[ \t]*(?:=>|[:=]|：)[ \t]*(?:"(?P<secret_dq>[^"\r\n]+)"|'(?P<secret_sq>[^'\r\n]+)'|(?P<secret>[^\s"',;&<>]+))"#,
+        validate: Some(password_only),
+        generic: true,
+        examples: &[
+            ("senha: Girassol.Verde13", "Girassol.Verde13"),
+            ("contraseña: Girasol_Azul_27", "Girasol_Azul_27"),
+            ("пароль=RI2G9Vx2Y3xFWP", "RI2G9Vx2Y3xFWP"),
+            ("パスワード: eg9oCuiJA8110d", "eg9oCuiJA8110d"),
+        ],
+        counterexamples: &["'password' => 'Senha'", "senha: Senha", "label_senha: \"Digite sua senha\"", "contraseña: ${DB_PASS}"],
+    },
+    Builtin {
         id: "block_credential",
         provider: "generic",
         description: "A quoted password after its key and a blank, as in credentials blocks (Gradle credentials { password 'x' }) and method-call configuration",
@@ -1832,10 +1926,13 @@ pub(crate) static RULES: &[Builtin] = &[
         provider: "generic",
         description: "A password alone on a line after its key and a blank (a .netrc entry spread over lines)",
         keywords: &["password", "passwd", "passphrase"],
-        pattern: r"(?i-u)(?m:^)[ \t]*(?P<key>password|passwd|passphrase)[ \t]+(?P<secret>[^\s]+)[ \t]*(?:\r|(?m:$))",
+        pattern: r"(?i-u)(?m:^)[ \t]*(?P<key>[a-z]{0,32}(?:password|passwd|passphrase))[ \t]+(?P<secret>[^\s]+)[ \t]*(?:\r|(?m:$))",
         validate: Some(bare_password),
         generic: true,
-        examples: &[("machine ftp.corp.local\n  login deploy\n  password Ftp!Dep2024\n", "Ftp!Dep2024")],
+        examples: &[
+            ("machine ftp.corp.local\n  login deploy\n  password Ftp!Dep2024\n", "Ftp!Dep2024"),
+            ("    AuthLDAPBindPassword 6J*.1q4qkyhxhEfX", "6J*.1q4qkyhxhEfX"),
+        ],
         counterexamples: &[
             "password changed",
             "Password expired",
