@@ -3,7 +3,8 @@
 //! The grammar lives with the engine, not the catalogue, because the engine implements it twice
 //! over: a catalogue rule written as [`assignment_key_open!`] + key words + [`assignment_tail!`]
 //! ([`is_assignment`] tells) has its groups resolved on the part after the key (the tail: an
-//! optional closing quote of the key, a separator, a value). The capture
+//! optional closing quote of the key and a separator, or a subscript's `]` and `=`, then a
+//! value). The capture
 //! engine that does this costs a few thousand instructions per match, more than the rest of a
 //! line's work. Most values are plain: bare (`password=hunter2`), or quoted with nothing
 //! escaped (`"token": "abc"`, `\"token\": \"abc\"`). For those, [`read_value`] follows the
@@ -184,9 +185,10 @@ fn is_key_byte(b: u8) -> bool {
 
 /// The keys of a text that keyword matches fall in, read once each: a key run is the run of
 /// key bytes around a match, and it counts when the assignment tail's separator follows it
-/// (`(?:\\{0,3}["'])?[ \t]*`, then `=` or `:`). A key word of a built-in assignment rule
-/// holds one of its keywords (tested), so a text where no keyword of the rule lies in a key
-/// that counts holds no match of it, and no match starts before the first such key.
+/// (`(?:\\{0,3}["'])?[ \t]*`, then `=` or `:`; or `]`, blanks and `=`). A key word of a
+/// built-in assignment rule holds one of its keywords (tested), so a text where no keyword of
+/// the rule lies in a key that counts holds no match of it, and no match starts before the
+/// first such key.
 ///
 /// Keyword matches come in the order of their ends, and every later match inside the last
 /// key run read reuses it: a long run of keywords (`tokentoken…`) is read once, not once per

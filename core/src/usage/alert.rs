@@ -233,10 +233,11 @@ impl Evidence {
                         "the token is still learning; the busiest token of its owner and \
                          service peaks at {learned_peak_per_min}/min"
                     )
-                } else if *learned_peak_per_min > 0.0 {
+                } else if *learned_peak_per_min >= 1.0 {
                     format!("this token's learned peak is {learned_peak_per_min}/min")
                 } else {
-                    "this token never had a burst before".to_owned()
+                    // The figure is rounded: a sparse token's peak reads 0.
+                    "this token's learned peak is under 1/min".to_owned()
                 };
                 format!("{rate_per_min} requests/min {over}; {peak}")
             }

@@ -656,9 +656,9 @@ impl TokenUsage {
         // Once learned, the configured factor and floors. While learning, for a token with
         // some history or a group to go by, a higher factor and twice the floors: its peaks
         // are still settling (a CI token's first job burst is not an attack). Without a peak
-        // (it never made 16 requests close together, or no bucket of it closed yet), only the
-        // floors judge, and only a token with requests before its last 16 and before the
-        // current bucket: a fresh token's first burst is its first habit.
+        // (the burst measure needs 16 requests, and a peak is learned when a bucket closes
+        // after them), only the floors judge, and only a token with requests before its last
+        // 16 and before the current bucket: a fresh token's first burst is its first habit.
         let bar = if learned {
             Some((cfg.factor, 1.0))
         } else {

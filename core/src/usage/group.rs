@@ -16,6 +16,10 @@
 //! right after a restart (groups are not in snapshots; the learned tokens rebuild them as they
 //! are used). Its lists are short and capped; a list that overflows its cap stops judging
 //! that dimension (a fleet on many carrier networks, a browser app on many clients).
+//!
+//! A group also keeps the highest rate peaks its learned tokens report, aged with the same
+//! half-life as a token's own peaks: a sibling still learning its own pace is judged against
+//! the busiest of its kind.
 
 use hashbrown::HashMap;
 use parking_lot::Mutex;
@@ -45,8 +49,9 @@ struct Profile {
     last_seen: Timestamp,
     requests: u64,
     /// The highest rate peaks its learned tokens reported, as `[bucket, burst]` (see
-    /// [`Rates`]).
+    /// [`Rates`]), as they stood at `peaks_at`; they halve every `peak_half_life_ms` since.
     peaks: Rates,
+    peaks_at: Timestamp,
 }
 
 /// A learned token's rate peaks: requests in one fine bucket, and the burst rate (requests
@@ -97,14 +102,24 @@ impl GroupView {
 pub(crate) struct Groups {
     shards: Box<[Mutex<HashMap<u64, Profile>>]>,
     per_shard: usize,
+    peak_half_life_ms: i64,
 }
 
 impl Groups {
-    pub fn new(max_groups: usize) -> Groups {
+    pub fn new(max_groups: usize, peak_half_life_ms: i64) -> Groups {
         Groups {
             shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
             per_shard: max_groups.div_ceil(SHARDS).max(1),
+            peak_half_life_ms: peak_half_life_ms.max(1),
         }
+    }
+
+    /// A profile's peaks aged to `now`: an old batch day stops setting the bar, as it stops
+    /// for the token that had it.
+    fn aged(&self, p: &Profile, now: Timestamp) -> Rates {
+        let elapsed = now.saturating_sub(p.peaks_at).max(0) as f64;
+        let keep = 0.5f64.powf(elapsed / self.peak_half_life_ms as f64) as f32;
+        p.peaks.map(|peak| peak * keep)
     }
 
     fn shard(&self, key: u64) -> &Mutex<HashMap<u64, Profile>> {
@@ -161,7 +176,9 @@ impl Groups {
             } else {
                 Vec::new()
             },
-            peaks: (established && p.peaks.iter().all(|&peak| peak > 0.0)).then_some(p.peaks),
+            peaks: established
+                .then(|| self.aged(p, now))
+                .filter(|peaks| peaks.iter().all(|&peak| peak > 0.0)),
         }
     }
 
@@ -182,13 +199,14 @@ impl Groups {
             last_seen: now,
             requests: 0,
             peaks: [0.0; 2],
+            peaks_at: now,
         });
         p.requests += 1;
         // The busiest sibling sets the bar: one replica taking a batch job's load is as honest
         // as another serving users.
-        for (group, token) in p.peaks.iter_mut().zip(peaks) {
-            *group = group.max(token);
-        }
+        let aged = self.aged(p, now);
+        p.peaks = [aged[0].max(peaks[0]), aged[1].max(peaks[1])];
+        p.peaks_at = now.max(p.peaks_at);
         p.last_seen = p.last_seen.max(now);
         if let Some(code) = obs.country.and_then(country_code) {
             add_capped(&mut p.countries, &mut p.countries_full, code, MAX_COUNTRIES);
@@ -260,7 +278,7 @@ mod tests {
 
     #[test]
     fn a_group_judges_once_taught_enough() {
-        let groups = Groups::new(64);
+        let groups = Groups::new(64, 7 * DAY);
         for i in 0..9 {
             groups.learn(7, &obs("DE", "198.51.100.7"), i * 3_600_000, PEAKS);
         }
@@ -301,17 +319,19 @@ mod tests {
 
     #[test]
     fn a_group_offers_its_busiest_peaks_once_established() {
-        let groups = Groups::new(64);
+        let groups = Groups::new(64, 7 * DAY);
         let home = obs("DE", "198.51.100.7");
         groups.learn(3, &home, 0, PEAKS);
         assert_eq!(groups.view(3, &home, DAY, 2).peaks, None);
-        groups.learn(3, &home, 1, [5.0, 12.0]);
-        assert_eq!(groups.view(3, &home, DAY, 2).peaks, Some([5.0, 30.0]));
+        groups.learn(3, &home, 0, [5.0, 12.0]);
+        assert_eq!(groups.view(3, &home, 0, 2).peaks, Some([5.0, 30.0]));
+        // A week later the bar is half as high, as the tokens' own peaks are.
+        assert_eq!(groups.view(3, &home, 7 * DAY, 2).peaks, Some([2.5, 15.0]));
     }
 
     #[test]
     fn a_group_on_many_networks_stops_judging_networks() {
-        let groups = Groups::new(64);
+        let groups = Groups::new(64, 7 * DAY);
         for i in 0..=MAX_NETWORKS as u8 {
             groups.learn(1, &obs("US", &format!("100.{i}.0.7")), 0, PEAKS);
         }
@@ -322,7 +342,7 @@ mod tests {
 
     #[test]
     fn groups_are_bounded() {
-        let groups = Groups::new(32);
+        let groups = Groups::new(32, 7 * DAY);
         for key in 0..10_000u64 {
             groups.learn(key, &obs("DE", "198.51.100.7"), key as i64, PEAKS);
         }

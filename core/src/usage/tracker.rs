@@ -46,7 +46,10 @@ impl UsageTracker {
             derived: Derived::new(&config),
             capacity: Capacity::per_shard(config.max_tokens, config.max_dormant_records),
             shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
-            groups: Groups::new(config.max_tokens),
+            groups: Groups::new(
+                config.max_tokens,
+                config.peak_half_life_secs.saturating_mul(1000) as i64,
+            ),
             config,
         })
     }

@@ -64,6 +64,14 @@ macro_rules! session_words {
     };
 }
 
+/// A key word naming a password or a machine-made secret, case-insensitive: for rules that
+/// find a key in a form of their own (`env('DB_PASSWORD', ...)`, `${API_TOKEN:...}`).
+macro_rules! secret_key_words {
+    () => {
+        concat!("(?i:", password_words!(), "|", secret_words!(), ")")
+    };
+}
+
 /// Keywords for keys naming a machine-made secret (the prefilter is case-insensitive).
 const SECRET_KEYWORDS: &[&str] = &[
     "secret",
@@ -189,8 +197,6 @@ enum Family {
 /// Key prefixes of tokens that are not credentials: pagination cursors, idempotency and
 /// anti-forgery tokens.
 const NOT_CREDENTIAL_KEYS: &[&str] = &[
-    // A digest of a token (`hashed_token` in audit logs) is not the token.
-    "hashed",
     "page",
     "next",
     "prev",
@@ -213,9 +219,9 @@ const NOT_CREDENTIAL_KEYS: &[&str] = &[
 fn family(key: &str) -> Option<Family> {
     let key = strip_key_suffix(key);
     let lower = key.trim_start_matches(['-', '<']).to_ascii_lowercase();
-    // A digest (`hashed_password`, `hashed_token`) is not the secret; a crypt-format hash is
-    // still found by `password_hash`.
-    if lower.starts_with("hashed") {
+    // A digest (`hashed_password`, `user.hashed_token`) is not the secret; a crypt-format
+    // hash is still found by `password_hash`.
+    if lower.contains("hashed") {
         return None;
     }
     let ends = |words: &[&str]| words.iter().find(|w| lower.ends_with(*w)).map(|w| w.len());
@@ -1620,14 +1626,14 @@ pub(crate) static RULES: &[Builtin] = &[
         provider: "generic",
         description: "Password of 7-Zip's -p switch, written against it (7z a -pSECRET archive.7z)",
         keywords: &["7z"],
-        pattern: r#"(?i-u)\b7z[a-z]?(?:\.exe)?[ \t][^\r\n]{0,256}?[ \t]-p(?:"(?P<secret_dq>[^"\r\n]+)"|'(?P<secret_sq>[^'\r\n]+)'|(?P<secret>[^\s"']+))"#,
+        pattern: r#"(?i-u)\b7z[a-z]?(?:\.exe)?[ \t][^\r\n|;&]{0,256}?[ \t]-p(?:"(?P<secret_dq>[^"\r\n]+)"|'(?P<secret_sq>[^'\r\n]+)'|(?P<secret>[^\s"']+))"#,
         validate: Some(password_only),
         generic: true,
         examples: &[
             ("7z a -pH8x#Qm2Lr -mhe=on archive.7z /data/hr", "H8x#Qm2Lr"),
             (r#"7za x backup.7z -p"Zip it 42!" -o/restore"#, "Zip it 42!"),
         ],
-        counterexamples: &["7z a -p archive.7z files", "7z x -p$ARCHIVE_PASSWORD a.7z", "7z x -p\"${ZIP_PW}\" a.7z"],
+        counterexamples: &["7z a -p archive.7z files", "7z x a.7z && ssh -p2222 host", "7z x -p$ARCHIVE_PASSWORD a.7z", "7z x -p\"${ZIP_PW}\" a.7z"],
     },
     Builtin {
         id: "htpasswd_password",
@@ -1670,7 +1676,11 @@ pub(crate) static RULES: &[Builtin] = &[
         provider: "generic",
         description: "A secret written as the fallback of an environment lookup whose variable names a secret (env('DB_PASSWORD', 'x'), os.getenv(\"SECRET_KEY\", \"x\"), process.env.JWT_SECRET || 'x')",
         keywords: &["env(", "getenv(", "environ.get(", "env.fetch(", "process.env."],
-        pattern: r#"(?-u)(?:\b(?:env|getenv|environ\.get|ENV\.fetch)[ \t]*\([ \t]*["']|\bprocess\.env\.)(?P<key>[A-Za-z0-9_.\-]{0,40}(?i:pass(?:word|wd|phrase)?|pwd|secret|token|key|credentials?))(?:["'][ \t]*,|[ \t]*(?:\|\||\?\?))[ \t]*(?:"(?P<secret_dq>[^"\r\n]+)"|'(?P<secret_sq>[^'\r\n]+)')"#,
+        pattern: concat!(
+            r#"(?-u)(?:\b(?:env|getenv|environ\.get|ENV\.fetch)[ \t]*\([ \t]*["']|\bprocess\.env\.)(?P<key>[A-Za-z0-9_.\-]{0,40}"#,
+            secret_key_words!(),
+            r#")(?:["'][ \t]*,|[ \t]*(?:\|\||\?\?))[ \t]*(?:"(?P<secret_dq>[^"\r\n]+)"|'(?P<secret_sq>[^'\r\n]+)')"#
+        ),
         validate: Some(key_value),
         generic: true,
         examples: &[
@@ -1729,7 +1739,7 @@ pub(crate) static RULES: &[Builtin] = &[
         provider: "generic",
         description: "An API key given as the user name of HTTP basic auth with a dummy or empty password, as several APIs document it (curl -u KEY:x, curl -u KEY:)",
         keywords: &["-u", "--user"],
-        pattern: r#"(?-u)(?:(?m:^)|[ \t])(?:-u|--user)(?:[ \t]+|=)(?:"(?P<secret_dq>[A-Za-z0-9_.\-]{16,}):[xX]?"|'(?P<secret_sq>[A-Za-z0-9_.\-]{16,}):[xX]?'|(?P<secret>[A-Za-z0-9_.\-]{16,}):[xX]?)(?:[ \t]|\r|$)"#,
+        pattern: r#"(?-u)(?:(?m:^)|[ \t])(?:-u|--user)(?:[ \t]+|=)(?:"(?P<secret_dq>[A-Za-z0-9_.\-]{16,}):[xX]?"|'(?P<secret_sq>[A-Za-z0-9_.\-]{16,}):[xX]?'|(?P<secret>[A-Za-z0-9_.\-]{16,}):[xX]?)(?:[ \t]|\r|(?m:$))"#,
         validate: Some(random_only),
         generic: true,
         examples: &[
@@ -1791,7 +1801,11 @@ pub(crate) static RULES: &[Builtin] = &[
         provider: "generic",
         description: "A configuration property named for a secret, logged with its value as Spring's binder and similar loaders write it (Binding property 'spring.mail.password' with value '...')",
         keywords: &["with value"],
-        pattern: r#"(?i-u)\bproperty[ \t]+["'](?P<key>[a-z0-9_.\-\[\]]{0,80}?(?:pass(?:word|wd|phrase)?|pwd|secret|token|key|credentials?))["'][ \t]+with[ \t]+value[ \t]+(?:"(?P<secret_dq>[^"\r\n]+)"|'(?P<secret_sq>[^'\r\n]+)')"#,
+        pattern: concat!(
+            r#"(?i-u)\bproperty[ \t]+["'](?P<key>[a-z0-9_.\-\[\]]{0,80}?"#,
+            secret_key_words!(),
+            r#")["'][ \t]+with[ \t]+value[ \t]+(?:"(?P<secret_dq>[^"\r\n]+)"|'(?P<secret_sq>[^'\r\n]+)')"#
+        ),
         validate: Some(key_value),
         generic: true,
         examples: &[
@@ -1837,7 +1851,11 @@ pub(crate) static RULES: &[Builtin] = &[
         provider: "generic",
         description: "The default of a placeholder whose variable names a secret: Spring's ${DB_PASSWORD:default}, the shell's and Compose's ${API_TOKEN:-default}",
         keywords: &["${"],
-        pattern: r#"(?-u)\$\{(?P<key>[A-Za-z0-9_.\-]{0,64}(?i:pass(?:word|wd|phrase)?|pwd|secret|token|key|credentials?))(?::-|:=|:|-)(?P<secret>[^}\s"'$]{1,256})\}"#,
+        pattern: concat!(
+            r#"(?-u)\$\{(?P<key>[A-Za-z0-9_.\-]{0,64}"#,
+            secret_key_words!(),
+            r#")(?::-|:=|:|-)(?P<secret>[^}\s"'$]{1,256})\}"#
+        ),
         validate: Some(key_value),
         generic: true,
         examples: &[
@@ -1851,7 +1869,11 @@ pub(crate) static RULES: &[Builtin] = &[
         provider: "generic",
         description: "A secret-named field whose value a debug print wraps in an optional (Rust's password: Some(\"...\"), Swift's Optional(\"...\"))",
         keywords: &["some(\"", "optional(\""],
-        pattern: r#"(?-u)\b(?P<key>[A-Za-z0-9_]{0,48}(?i:pass(?:word|wd|phrase)?|pwd|secret|token|api_?key|credentials?))[ \t]*:[ \t]*(?:Some|Optional)\("(?P<secret_dq>[^"\r\n]+)"\)"#,
+        pattern: concat!(
+            r#"(?-u)\b(?P<key>[A-Za-z0-9_]{0,48}"#,
+            secret_key_words!(),
+            r#")[ \t]*:[ \t]*(?:Some|Optional)\("(?P<secret_dq>[^"\r\n]+)"\)"#
+        ),
         validate: Some(key_value),
         generic: true,
         examples: &[
@@ -1865,7 +1887,11 @@ pub(crate) static RULES: &[Builtin] = &[
         provider: "generic",
         description: "A property-list entry whose key names a secret (<key>APIKey</key> then its <string>)",
         keywords: &["<key>"],
-        pattern: r#"(?-u)<key>(?P<key>[A-Za-z0-9_.\-]{0,64}(?i:pass(?:word|wd|phrase)?|pwd|secret|token|api_?key|credentials?))</key>\s{0,64}<string>(?P<secret>[^<\r\n]{1,512})</string>"#,
+        pattern: concat!(
+            r#"(?-u)<key>(?P<key>[A-Za-z0-9_.\-]{0,64}"#,
+            secret_key_words!(),
+            r#")</key>\s{0,64}<string>(?P<secret>[^<\r\n]{1,512})</string>"#
+        ),
         validate: Some(key_value),
         generic: true,
         examples: &[("<key>APIKey</key>\n<string>x9BvD3aQd8VduLLmr7LfwTnE2U8kzBz8</string>", "x9BvD3aQd8VduLLmr7LfwTnE2U8kzBz8")],
@@ -1886,17 +1912,20 @@ pub(crate) static RULES: &[Builtin] = &[
         id: "translated_password_assignment",
         provider: "generic",
         description: "A value under a key that says password in another language (senha, contraseña, mot_de_passe, wachtwoord, kennwort, lösenord, salasana, hasło, пароль, パスワード, 密码)",
-        keywords: &["senha", "contrase", "mot_de_passe", "motdepasse", "wachtwoord", "kennwort", "lösenord", "losenord", "salasana", "hasło", "haslo", "пароль", "パスワード", "密码"],
-        pattern: r#"(?i-u)(?P<key>senha|contrase(?:ña|na)|mot_?de_?passe|wachtwoord|kennwort|l(?:ö|o)senord|salasana|has(?:ł|l)o|пароль|ПАРОЛЬ|Пароль|パスワード|密码)["']?[ \t]*(?:=>|[:=]|：)[ \t]*(?:"(?P<secret_dq>[^"\r\n]+)"|'(?P<secret_sq>[^'\r\n]+)'|(?P<secret>[^\s"',;&<>]+))"#,
+        keywords: &["senha", "contrase", "mot_de_passe", "motdepasse", "wachtwoord", "kennwort", "lösenord", "lÖsenord", "losenord", "salasana", "hasło", "hasŁo", "haslo", "пароль", "Пароль", "ПАРОЛЬ", "パスワード", "密码"],
+        // The prefilter and `(?i)` fold ASCII letters only: the capitals of the others are
+        // listed. A letter or digit before the key makes it part of another word (`resenha`).
+        pattern: r#"(?i-u)(?:(?m:^)|[^A-Za-z0-9])(?P<key>senha|contrase(?:ñ|Ñ|n)a|mot_?de_?passe|wachtwoord|kennwort|l(?:ö|Ö|o)senord|salasana|has(?:ł|Ł|l)o|пароль|ПАРОЛЬ|Пароль|パスワード|密码)["']?[ \t]*(?:=>|[:=]|：)[ \t]*(?:"(?P<secret_dq>[^"\r\n]+)"|'(?P<secret_sq>[^'\r\n]+)'|(?P<secret>[^\s"',;&<>]+))"#,
         validate: Some(password_only),
         generic: true,
         examples: &[
             ("senha: Girassol.Verde13", "Girassol.Verde13"),
             ("contraseña: Girasol_Azul_27", "Girasol_Azul_27"),
             ("пароль=RI2G9Vx2Y3xFWP", "RI2G9Vx2Y3xFWP"),
+            ("DB_CONTRASEÑA=Girasol_Azul_27", "Girasol_Azul_27"),
             ("パスワード: eg9oCuiJA8110d", "eg9oCuiJA8110d"),
         ],
-        counterexamples: &["'password' => 'Senha'", "senha: Senha", "label_senha: \"Digite sua senha\"", "contraseña: ${DB_PASS}"],
+        counterexamples: &["'password' => 'Senha'", "senha: Senha", "resenha: Otimo_Produto_2024", "label_senha: \"Digite sua senha\"", "contraseña: ${DB_PASS}"],
     },
     Builtin {
         id: "block_credential",

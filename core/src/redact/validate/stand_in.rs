@@ -54,13 +54,17 @@ fn is_anon_jwt(v: &str) -> bool {
     if !header.starts_with("eyJ") || !claims.starts_with("eyJ") {
         return false;
     }
+    // The top-level claim only: a nested one (`user_metadata`, which users may edit) says
+    // nothing of the token.
+    #[derive(serde::Deserialize)]
+    struct Claims {
+        role: Option<String>,
+    }
     URL_SAFE_NO_PAD
         .decode(claims.trim_end_matches('='))
-        .is_ok_and(|json| {
-            [&b"\"role\":\"anon\""[..], b"\"role\": \"anon\""]
-                .iter()
-                .any(|claim| memchr::memmem::find(&json, claim).is_some())
-        })
+        .ok()
+        .and_then(|json| serde_json::from_slice::<Claims>(&json).ok())
+        .is_some_and(|claims| claims.role.as_deref() == Some("anon"))
 }
 
 /// A tokenward token id under a key naming tokens (`"token": "tid_…"`, `token_id=tid_…`), as
@@ -305,7 +309,7 @@ pub(crate) fn is_code_value(v: &str) -> bool {
 }
 
 /// A cast to a type of several words or a pointer, read after its `(`: `const char *)`,
-/// `unsigned long)`, `LPWSTR)`.
+/// `unsigned long)`, `LPWSTR *)` (a one-word cast, `(LPWSTR)`, is the caller's).
 fn is_cast_type(inner: &str) -> bool {
     let Some(close) = inner.find(')') else {
         return false;

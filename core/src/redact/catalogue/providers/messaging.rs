@@ -155,7 +155,7 @@ pub(crate) static RULES: &[Builtin] = &[
     Builtin {
         id: "twilio_auth_token_pair",
         provider: "twilio",
-        description: "Twilio auth token (32 hex) paired with its account SID (AC and 32 hex) as basic-auth credentials: auth=('AC...', '...'), Client('AC...', '...')",
+        description: "Twilio auth token (32 hex) paired with its account SID (AC and 32 hex) as basic-auth credentials on a line that names Twilio: auth=('AC...', '...'), Client('AC...', '...')",
         keywords: &["twilio"],
         pattern: r#"(?-u)["']AC[0-9a-f]{32}["'][ \t]*,[ \t]*["'](?P<secret>[0-9a-f]{32})["']"#,
         validate: Some(random_hex),
