@@ -612,11 +612,16 @@ fn oauth_code(c: &Candidate<'_>) -> bool {
     let verifier = c
         .key
         .is_some_and(|k| k.eq_ignore_ascii_case("code_verifier"));
-    let line = [text_before(c, c.secret), text_after(c, c.secret)].concat();
-    let lower = line.to_ascii_lowercase();
+    // Read in place: a hostile line of many `code=` candidates must not copy its context
+    // once per candidate.
+    let around = [text_before(c, c.secret), text_after(c, c.secret)];
     let exchange = ["state", "grant_type", "callback", "oauth", "redirect_uri"]
         .iter()
-        .any(|w| memchr::memmem::find(&lower, w.as_bytes()).is_some());
+        .any(|w| {
+            around
+                .iter()
+                .any(|part| tool_flags::find_ignore_case(part, w.as_bytes()).is_some())
+        });
     (verifier || exchange) && looks_random(c.secret)
 }
 
